@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "cli.h"
+
+/* One function per subcommand, one file each (cli/cmd_NAME.c). */
+int cmd_explain(struct cli *cli, int argc, char **argv);
+int cmd_search(struct cli *cli, int argc, char **argv);
+int cmd_list(struct cli *cli, int argc, char **argv);
+int cmd_ranges(struct cli *cli, int argc, char **argv);
+int cmd_status(struct cli *cli, int argc, char **argv);
+int cmd_update(struct cli *cli, int argc, char **argv);
+int cmd_export(struct cli *cli, int argc, char **argv);
+int cmd_listening(struct cli *cli, int argc, char **argv);
+int cmd_who(struct cli *cli, int argc, char **argv);
+int cmd_help(struct cli *cli, int argc, char **argv);
+int cmd_version(struct cli *cli, int argc, char **argv);
+
+/* `rsap update` runs in its own program, rsap-update, so that rsap itself
+ * never loads libcurl, libxml2 and ICU; this execs it. */
+int cmd_update_exec(struct cli *cli, int argc, char **argv);

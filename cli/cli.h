@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include <rsap/registry.h>
+
+/*
+ * What every subcommand shares: exit statuses, the one-line error format,
+ * colour on terminals, JSON output, and the registry the lookups read.
+ */
+
+/* Exit statuses, documented in rsap(1). */
+enum {
+        EXIT_ANSWERED = 0,  /* the question had an answer */
+        EXIT_NO_MATCH = 1,  /* well-formed, but nothing matched */
+        EXIT_BAD_INPUT = 2, /* bad arguments, data or environment */
+};
+
+struct cli {
+        const char *argv0;      /* "rsap" */
+        const char *db_dir;     /* --db-dir, or NULL for the default */
+        bool json;              /* --json */
+        bool color;             /* stdout is a terminal and NO_COLOR is unset */
+};
+
+/* A subcommand: argc/argv start at the subcommand's own name. */
+typedef int (*cli_command_fn)(struct cli *cli, int argc, char **argv);
+
+struct cli_command {
+        const char *name;
+        cli_command_fn run;
+        const char *usage;   /* "rsap search [--limit N] [--json] TEXT" */
+        const char *summary; /* one line for `rsap help` */
+};
+
+/* "rsap: <message>" on stderr; returns EXIT_BAD_INPUT for `return cli_error(...)`. */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "rsap: <what>: <strerror(-err)>" for a library error code. */
+int cli_error_code(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "rsap: <message>: see 'rsap help NAME'" on stderr; returns 2. */
+int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+
+/* Writes the value with a trailing newline, then drops the reference. */
+int cli_print_json(json_t *value);
+
+/* SGR wrappers that print nothing when colour is off. */
+const char *cli_bold(const struct cli *cli);
+const char *cli_dim(const struct cli *cli);
+const char *cli_green(const struct cli *cli);
+const char *cli_yellow(const struct cli *cli);
+const char *cli_reset(const struct cli *cli);
+
+/*
+ * The registry lookups read: the cached copy from `rsap update` if the data
+ * directory has one, else the built-in copy.  Prints the error and returns
+ * NULL when the cached copy is unreadable or corrupt.
+ */
+struct rsap_registry *cli_open_registry(struct cli *cli);
+
+/* Standard options: every subcommand's getopt_long table ends with these. */
+#define CLI_COMMON_LONG_OPTIONS                                  \
+        { "json", no_argument, NULL, 'J' },                        \
+        { "db-dir", required_argument, NULL, 'D' },                \
+        { "help", no_argument, NULL, 'h' }
+
+/*
+ * Handles 'J', 'D' and 'h' from CLI_COMMON_LONG_OPTIONS, and getopt's '?' and
+ * ':'.  Returns -1 when opt was handled, else the exit status to return at
+ * once (help printed: 0; unknown option or missing value: 2, message printed).
+ */
+int cli_common_option(struct cli *cli, const struct cli_command *cmd, int opt);
+/*
+ * getopt_long option strings must start with ':' (so that a missing value is
+ * told apart); main calls cli_set_argv() before a subcommand runs.
+ */
+void cli_set_argv(char **argv);
+/* The option getopt just refused, for messages. */
+const char *cli_current_option(void);
+/* Prints "usage: ..." and the summary on stdout. */
+void cli_print_help(const struct cli_command *cmd);
+
+const struct cli_command *cli_find_command(const char *name);
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+void cli_freep(void *p);          /* free(*(void **)p) */
+void cli_json_decrefp(json_t **p);
+void cli_fclosep(FILE **p);

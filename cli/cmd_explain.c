@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/* rsap [explain] PORT[/PROTO] | NAME: the answer a person searching a port wants. */
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+
+#include <rsap/explain.h>
+#include <rsap/json.h>
+
+#include "builtin.h"
+#include "render.h"
+
+static int explain_port(struct cli *cli, struct rsap_registry *reg,
+                        const struct rsap_port_spec *spec)
+{
+        struct rsap_port_answer a;
+        int r;
+
+        r = rsap_explain_port(reg, spec->low, spec->proto, &a);
+        if (r < 0)
+                return cli_error_code(r, "cannot explain port %u", spec->low);
+        if (cli->json)
+                r = cli_print_json(rsap_port_answer_to_json(reg, &a));
+        else
+                render_port_answer(cli, reg, &a);
+        rsap_port_answer_clear(&a);
+        return r ? EXIT_BAD_INPUT : EXIT_ANSWERED;
+}
+
+static int explain_name(struct cli *cli, struct rsap_registry *reg, const char *name)
+{
+        struct rsap_name_answer a;
+        int r, status;
+
+        r = rsap_explain_name(reg, name, &a);
+        if (r == -EINVAL)
+                return cli_error(*name ? "'%.40s...' is too long for a service name"
+                                       : "a service name cannot be empty",
+                                 name);
+        if (r < 0)
+                return cli_error_code(r, "cannot look up '%s'", name);
+        status = a.n_ids ? EXIT_ANSWERED : EXIT_NO_MATCH;
+        if (cli->json)
+                r = cli_print_json(rsap_name_answer_to_json(reg, &a));
+        else if (a.n_ids)
+                render_name_answer(cli, reg, &a);
+        else
+                fprintf(stderr, "rsap: no service named '%s'%s%s\n", name,
+                        a.problem != RSAP_NAME_OK ? ": " : "",
+                        a.problem != RSAP_NAME_OK ? rsap_name_problem_text(a.problem) : "");
+        rsap_name_answer_clear(&a);
+        return r ? EXIT_BAD_INPUT : status;
+}
+
+/* Says precisely what is wrong with text that looked like a port. */
+static int port_error(const char *text, int err)
+{
+        const char *slash = strchr(text, '/');
+
+        if (err == -ERANGE)
+                return cli_error("'%s': a port is a number from 0 to 65535", text);
+        if (slash && rsap_text_is_numeric(text)) {
+                enum rsap_proto proto;
+
+                if (rsap_proto_parse(slash + 1, &proto) < 0)
+                        return cli_error("'%s': unknown protocol '%s' (tcp, udp, sctp or dccp)",
+                                         text, slash + 1);
+        }
+        return cli_error("'%s' is not a port (0-65535, optionally /tcp, /udp, /sctp or /dccp)",
+                         text);
+}
+
+int cmd_explain(struct cli *cli, int argc, char **argv)
+{
+        static const struct option options[] = { CLI_COMMON_LONG_OPTIONS, { 0 } };
+        const struct cli_command *self = cli_find_command("explain");
+        _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
+        struct rsap_port_spec spec;
+        const char *what;
+        int opt, r;
+
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+                r = cli_common_option(cli, self, opt);
+                if (r >= 0)
+                        return r;
+        }
+        if (optind != argc - 1)
+                return cli_usage_error(self, optind == argc ? "which port or name?"
+                                                            : "one port or name at a time");
+        what = argv[optind];
+        if (!*what)
+                return cli_error("a service name cannot be empty");
+        reg = cli_open_registry(cli);
+        if (!reg)
+                return EXIT_BAD_INPUT;
+        if (!rsap_text_is_numeric(what))
+                return explain_name(cli, reg, what);
+        r = rsap_port_spec_parse(what, &spec);
+        if (r == 0 && spec.low != spec.high)
+                return cli_error("'%s' is a range: use 'rsap list %s'", what, what);
+        if (r == 0)
+                return explain_port(cli, reg, &spec);
+        /* A few legacy names start with a digit ("914c/g"). */
+        if (rsap_registry_find_name(reg, what, NULL, 0) > 0)
+                return explain_name(cli, reg, what);
+        return port_error(what, r);
+}

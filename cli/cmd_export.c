@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/* rsap export --format services|csv|json: the registry for other tools. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rsap/export.h>
+
+#include "builtin.h"
+
+/* Writes to FILE.tmp, then renames: a failed export leaves no half file. */
+static int export_to_file(const struct rsap_registry *reg, enum rsap_export_format format,
+                          const char *path)
+{
+        char tmp[4096];
+        FILE *f;
+        int r;
+
+        if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+                return cli_error("'%s': path too long", path);
+        f = fopen(tmp, "w");
+        if (!f)
+                return cli_error_code(-errno, "cannot write %s", path);
+        r = rsap_export(reg, format, f);
+        if (fclose(f) != 0 && r == 0)
+                r = -EIO;
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0) {
+                unlink(tmp);
+                return cli_error_code(r, "cannot write %s", path);
+        }
+        return EXIT_ANSWERED;
+}
+
+int cmd_export(struct cli *cli, int argc, char **argv)
+{
+        static const struct option options[] = {
+                { "format", required_argument, NULL, 'f' },
+                { "output", required_argument, NULL, 'o' },
+                CLI_COMMON_LONG_OPTIONS,
+                { 0 },
+        };
+        const struct cli_command *self = cli_find_command("export");
+        _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
+        enum rsap_export_format format = RSAP_EXPORT_JSON;
+        const char *output = NULL;
+        bool have_format = false;
+        int opt, r;
+
+        while ((opt = getopt_long(argc, argv, ":hf:o:", options, NULL)) != -1) {
+                switch (opt) {
+                case 'f':
+                        if (rsap_export_format_parse(optarg, &format) < 0)
+                                return cli_usage_error(self, "unknown format '%s' "
+                                                             "(services, csv or json)",
+                                                       optarg);
+                        have_format = true;
+                        continue;
+                case 'o':
+                        output = optarg;
+                        continue;
+                }
+                r = cli_common_option(cli, self, opt);
+                if (r >= 0)
+                        return r;
+        }
+        if (cli->json && have_format && format != RSAP_EXPORT_JSON)
+                return cli_usage_error(self, "--json writes JSON: drop it or --format");
+        if (!have_format && !cli->json)
+                return cli_usage_error(self, "which format? --format services, csv or json");
+        if (optind != argc)
+                return cli_usage_error(self, "no arguments expected");
+        reg = cli_open_registry(cli);
+        if (!reg)
+                return EXIT_BAD_INPUT;
+        if (output)
+                return export_to_file(reg, format, output);
+        r = rsap_export(reg, format, stdout);
+        if (r < 0)
+                return cli_error_code(r, "cannot write the export");
+        return EXIT_ANSWERED;
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/* rsap list A-B: every port of a range, one line per port and protocol. */
+#include <getopt.h>
+
+#include <rsap/json.h>
+
+#include "builtin.h"
+#include "render.h"
+
+struct list_state {
+        const struct cli *cli;
+        json_t *rows;
+        size_t count;
+};
+
+static int print_row(const struct rsap_list_row *row, void *userdata)
+{
+        struct list_state *s = userdata;
+        const struct cli *cli = s->cli;
+        char label[16];
+
+        s->count++;
+        if (s->rows)
+                return json_array_append_new(s->rows, rsap_list_row_to_json(row)) < 0 ? -1 : 0;
+        snprintf(label, sizeof(label), "%u/%s", row->port, rsap_proto_name(row->proto));
+        printf("%-11s %s%-10s%s %-16s %s\n", label, render_status_color(cli, row->status),
+               rsap_status_name(row->status), cli_reset(cli), row->service ? row->service : "-",
+               row->description ? row->description : "");
+        return 0;
+}
+
+int cmd_list(struct cli *cli, int argc, char **argv)
+{
+        static const struct option options[] = {
+                { "assigned", no_argument, NULL, 'a' },
+                { "reserved", no_argument, NULL, 'r' },
+                { "unassigned", no_argument, NULL, 'u' },
+                { "proto", required_argument, NULL, 'p' },
+                CLI_COMMON_LONG_OPTIONS,
+                { 0 },
+        };
+        const struct cli_command *self = cli_find_command("list");
+        _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
+        _cleanup_(cli_json_decrefp) json_t *rows = NULL;
+        unsigned status_mask = 0;
+        unsigned proto_mask = (1u << RSAP_PROTO_TCP) | (1u << RSAP_PROTO_UDP) |
+                              (1u << RSAP_PROTO_SCTP) | (1u << RSAP_PROTO_DCCP);
+        struct rsap_port_spec spec;
+        struct list_state state = { .cli = cli };
+        int opt, r;
+
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+                switch (opt) {
+                case 'a':
+                        status_mask |= RSAP_LIST_ASSIGNED;
+                        continue;
+                case 'r':
+                        status_mask |= RSAP_LIST_RESERVED;
+                        continue;
+                case 'u':
+                        status_mask |= RSAP_LIST_UNASSIGNED;
+                        continue;
+                case 'p':
+                        if (rsap_proto_parse_list(optarg, &proto_mask) < 0)
+                                return cli_usage_error(self, "unknown protocol in '%s' "
+                                                             "(tcp, udp, sctp, dccp)",
+                                                       optarg);
+                        continue;
+                }
+                r = cli_common_option(cli, self, opt);
+                if (r >= 0)
+                        return r;
+        }
+        if (optind != argc - 1)
+                return cli_usage_error(self, "give one port or range, such as 1640-1650");
+        r = rsap_port_spec_parse(argv[optind], &spec);
+        if (r < 0)
+                return cli_error("'%s' is not a port range (A-B with 0 <= A <= B <= 65535)",
+                                 argv[optind]);
+        if (spec.proto != RSAP_PROTO_NONE)
+                proto_mask = 1u << spec.proto;
+        reg = cli_open_registry(cli);
+        if (!reg)
+                return EXIT_BAD_INPUT;
+        if (cli->json) {
+                rows = json_array();
+                if (!rows)
+                        return cli_error("out of memory");
+                state.rows = rows;
+        }
+        r = rsap_list_ports(reg, spec.low, spec.high, proto_mask, status_mask, print_row, &state);
+        if (r)
+                return cli_error("out of memory");
+        if (cli->json) {
+                json_t *o = json_pack("{s:s, s:i, s:i, s:O, s:o}", "kind", "list", "low",
+                                      spec.low, "high", spec.high, "ports", rows, "data",
+                                      rsap_registry_info_to_json(reg));
+
+                if (cli_print_json(o))
+                        return EXIT_BAD_INPUT;
+        }
+        return state.count ? EXIT_ANSWERED : EXIT_NO_MATCH;
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/* rsap search TEXT: services by name, description or people, best first. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rsap/json.h>
+
+#include "builtin.h"
+#include "render.h"
+
+#define DEFAULT_LIMIT 20
+#define MAX_LIMIT 100000
+
+static void render_hits(const struct cli *cli, const struct rsap_registry *reg,
+                        const struct rsap_search_hit *hits, size_t n, size_t total)
+{
+        for (size_t i = 0; i < n; i++) {
+                struct rsap_record r;
+                char label[32];
+
+                rsap_registry_record(reg, hits[i].id, &r);
+                render_record_label(&r, label, sizeof(label));
+                printf("%s%-16s%s %-16s %s\n", cli_bold(cli), label, cli_reset(cli),
+                       r.service ? r.service : "-", r.description ? r.description : "");
+        }
+        if (total > n)
+                printf("%s(%zu more: --limit %zu shows them all)%s\n", cli_dim(cli), total - n,
+                       total, cli_reset(cli));
+}
+
+static int parse_limit(const char *text, size_t *out)
+{
+        char *end;
+        long value = strtol(text, &end, 10);
+
+        if (*text == '\0' || *end != '\0' || value < 1 || value > MAX_LIMIT)
+                return -1;
+        *out = (size_t)value;
+        return 0;
+}
+
+int cmd_search(struct cli *cli, int argc, char **argv)
+{
+        static const struct option options[] = {
+                { "limit", required_argument, NULL, 'n' },
+                CLI_COMMON_LONG_OPTIONS,
+                { 0 },
+        };
+        const struct cli_command *self = cli_find_command("search");
+        _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
+        _cleanup_(cli_freep) struct rsap_search_hit *hits = NULL;
+        size_t limit = DEFAULT_LIMIT, total;
+        const char *text;
+        int opt, r;
+
+        while ((opt = getopt_long(argc, argv, ":hn:", options, NULL)) != -1) {
+                if (opt == 'n') {
+                        if (parse_limit(optarg, &limit) < 0)
+                                return cli_usage_error(self, "--limit takes a number from 1 to %d",
+                                                       MAX_LIMIT);
+                        continue;
+                }
+                r = cli_common_option(cli, self, opt);
+                if (r >= 0)
+                        return r;
+        }
+        if (optind != argc - 1)
+                return cli_usage_error(self, optind == argc ? "search for what?"
+                                                            : "put the search text in quotes");
+        text = argv[optind];
+        if (strspn(text, " \t\n") == strlen(text))
+                return cli_error("the search text is empty");
+        reg = cli_open_registry(cli);
+        if (!reg)
+                return EXIT_BAD_INPUT;
+        hits = calloc(limit, sizeof(*hits));
+        if (!hits)
+                return cli_error("out of memory");
+        total = rsap_registry_search(reg, text, hits, limit);
+        if (cli->json) {
+                r = cli_print_json(rsap_search_to_json(reg, text, hits,
+                                                       total < limit ? total : limit, total));
+                if (r)
+                        return EXIT_BAD_INPUT;
+        } else if (total == 0) {
+                fprintf(stderr, "rsap: nothing matches '%s'\n", text);
+        } else {
+                render_hits(cli, reg, hits, total < limit ? total : limit, total);
+        }
+        return total ? EXIT_ANSWERED : EXIT_NO_MATCH;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/* rsap status: which registry data lookups use, and whether it is sound. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rsap/json.h>
+#include <rsap/paths.h>
+
+#include "builtin.h"
+#include "render.h"
+
+/* Checks the cached file end to end (checksum included): 0, -ENOENT, -EBADMSG... */
+static int verify_file(const char *path)
+{
+        struct stat st;
+        void *map;
+        int fd, r;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+                close(fd);
+                return -EBADMSG;
+        }
+        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        close(fd);
+        if (map == MAP_FAILED)
+                return -errno;
+        r = rsap_snapshot_validate(map, (size_t)st.st_size);
+        munmap(map, (size_t)st.st_size);
+        return r;
+}
+
+int cmd_status(struct cli *cli, int argc, char **argv)
+{
+        static const struct option options[] = { CLI_COMMON_LONG_OPTIONS, { 0 } };
+        const struct cli_command *self = cli_find_command("status");
+        _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
+        struct rsap_registry_info info;
+        char dir[4096], path[4200];
+        int opt, r, verified;
+
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+                r = cli_common_option(cli, self, opt);
+                if (r >= 0)
+                        return r;
+        }
+        if (optind != argc)
+                return cli_usage_error(self, "no arguments expected");
+        r = rsap_data_dir(cli->db_dir, dir, sizeof(dir));
+        if (r < 0 || (r = rsap_cache_path(dir, path, sizeof(path))) < 0)
+                return cli_error_code(r, "cannot find the data directory");
+        verified = verify_file(path);
+        if (verified < 0 && verified != -ENOENT)
+                return cli_error(verified == -EBADMSG
+                                         ? "%s is corrupt: run 'rsap update' again, or remove it"
+                                         : "%s cannot be read",
+                                 path);
+        reg = cli_open_registry(cli);
+        if (!reg)
+                return EXIT_BAD_INPUT;
+        rsap_registry_info(reg, &info);
+        if (cli->json) {
+                json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:o}", "kind", "status", "data_dir",
+                                      dir, "cache", path, "cached", verified == 0, "data",
+                                      rsap_registry_info_to_json(reg));
+
+                return cli_print_json(o) ? EXIT_BAD_INPUT : EXIT_ANSWERED;
+        }
+        printf("%-10s %s\n", "data", verified == 0 ? "cached copy of IANA's registry"
+                                                   : "built-in copy (no cached copy yet)");
+        printf("%-10s %s\n", "source", rsap_source_name(info.source));
+        printf("%-10s %s\n", "release", info.release ? info.release : "unknown");
+        printf("%-10s %zu\n", "records", info.records);
+        printf("%-10s %zu\n", "people", info.people);
+        printf("%-10s %s%s\n", "cache", path, verified == 0 ? " (verified)" : " (absent)");
+        if (verified != 0)
+                printf("\n%s'rsap update' fetches the whole registry with assignees, dates and "
+                       "references%s\n",
+                       cli_dim(cli), cli_reset(cli));
+        return EXIT_ANSWERED;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/* rsap update [--from URL|FILE]: fetch, check, then replace the cached registry. */
+#include <getopt.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rsap/json.h>
+#include <rsap/update.h>
+
+#include "builtin.h"
+
+static void show_progress(void *userdata, uint64_t done, uint64_t total)
+{
+        if (total)
+                fprintf(stderr, "\rrsap: fetching %3u%% of %.1f MB", (unsigned)(done * 100 / total),
+                        (double)total / 1e6);
+        else
+                fprintf(stderr, "\rrsap: fetching %.1f MB", (double)done / 1e6);
+}
+
+static int report(const struct cli *cli, const struct rsap_update_result *res)
+{
+        if (cli->json) {
+                json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:o, s:s}",
+                                      "kind", "update",
+                                      "format", rsap_format_name(res->format),
+                                      "bytes", (json_int_t)res->bytes,
+                                      "records", (json_int_t)res->records,
+                                      "release", res->release[0] ? json_string(res->release)
+                                                                 : json_null(),
+                                      "path", res->path);
+
+                return cli_print_json(o) ? EXIT_BAD_INPUT : EXIT_ANSWERED;
+        }
+        printf("IANA registry %s: %zu records from %s (%zu bytes)\ncached in %s\n",
+               res->release[0] ? res->release : "(no release date)", res->records,
+               rsap_format_name(res->format), res->bytes, res->path);
+        return EXIT_ANSWERED;
+}
+
+int cmd_update(struct cli *cli, int argc, char **argv)
+{
+        static const struct option options[] = {
+                { "from", required_argument, NULL, 'f' },
+                CLI_COMMON_LONG_OPTIONS,
+                { 0 },
+        };
+        const struct cli_command *self = cli_find_command("update");
+        struct rsap_update_options opts = { 0 };
+        struct rsap_update_result res;
+        struct rsap_import_error err;
+        bool progress;
+        int opt, r;
+
+        while ((opt = getopt_long(argc, argv, ":hf:", options, NULL)) != -1) {
+                if (opt == 'f') {
+                        if (!*optarg)
+                                return cli_usage_error(self, "--from needs a URL or a file");
+                        opts.from = optarg;
+                        continue;
+                }
+                r = cli_common_option(cli, self, opt);
+                if (r >= 0)
+                        return r;
+        }
+        if (optind != argc)
+                return cli_usage_error(self, "no arguments expected");
+        opts.data_dir = cli->db_dir;
+        progress = isatty(STDERR_FILENO) && !cli->json;
+        if (progress)
+                opts.progress = show_progress;
+        r = rsap_update(&opts, &res, &err);
+        if (progress)
+                fputs("\r\033[K", stderr);
+        if (r < 0) {
+                if (err.line)
+                        return cli_error("update failed, cached data unchanged: line %u: %s",
+                                         err.line, err.message);
+                return cli_error("update failed, cached data unchanged: %s", err.message);
+        }
+        return report(cli, &res);
+}

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rsap/json.h>
+#include <rsap/paths.h>
+
+#include "cli.h"
+
+static void vmessage(const char *fmt, va_list ap, const char *suffix)
+        __attribute__((format(printf, 1, 0)));
+
+static void vmessage(const char *fmt, va_list ap, const char *suffix)
+{
+        fputs("rsap: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        if (suffix)
+                fprintf(stderr, ": %s", suffix);
+        fputc('\n', stderr);
+}
+
+int cli_error(const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        vmessage(fmt, ap, NULL);
+        va_end(ap);
+        return EXIT_BAD_INPUT;
+}
+
+int cli_error_code(int err, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        vmessage(fmt, ap, strerror(err < 0 ? -err : err));
+        va_end(ap);
+        return EXIT_BAD_INPUT;
+}
+
+int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
+{
+        char hint[64];
+        va_list ap;
+
+        snprintf(hint, sizeof(hint), "see 'rsap help %s'", cmd->name);
+        va_start(ap, fmt);
+        vmessage(fmt, ap, hint);
+        va_end(ap);
+        return EXIT_BAD_INPUT;
+}
+
+int cli_print_json(json_t *value)
+{
+        int r;
+
+        if (!value)
+                return cli_error("out of memory");
+        r = json_dumpf(value, stdout, RSAP_JSON_DUMP_FLAGS);
+        json_decref(value);
+        fputc('\n', stdout);
+        if (r < 0 || fflush(stdout) != 0)
+                return cli_error("cannot write the output");
+        return 0;
+}
+
+static const char *sgr(const struct cli *cli, const char *code)
+{
+        return cli->color ? code : "";
+}
+
+const char *cli_bold(const struct cli *cli)
+{
+        return sgr(cli, "\033[1m");
+}
+
+const char *cli_dim(const struct cli *cli)
+{
+        return sgr(cli, "\033[2m");
+}
+
+const char *cli_green(const struct cli *cli)
+{
+        return sgr(cli, "\033[32m");
+}
+
+const char *cli_yellow(const struct cli *cli)
+{
+        return sgr(cli, "\033[33m");
+}
+
+const char *cli_reset(const struct cli *cli)
+{
+        return sgr(cli, "\033[0m");
+}
+
+struct rsap_registry *cli_open_registry(struct cli *cli)
+{
+        struct rsap_registry *reg = NULL;
+        char dir[4096], path[4200];
+        int r;
+
+        r = rsap_registry_open_default(cli->db_dir, &reg);
+        if (r >= 0)
+                return reg;
+        if (rsap_data_dir(cli->db_dir, dir, sizeof(dir)) < 0 ||
+            rsap_cache_path(dir, path, sizeof(path)) < 0)
+                snprintf(path, sizeof(path), "the cached registry");
+        if (r == -EBADMSG)
+                cli_error("%s is corrupt: run 'rsap update' again, or remove it to use the "
+                          "built-in copy",
+                          path);
+        else
+                cli_error_code(r, "cannot open %s", path);
+        return NULL;
+}
+
+void cli_print_help(const struct cli_command *cmd)
+{
+        printf("usage: %s\n\n%s\n\nSee rsap-%s(1) for the details.\n", cmd->usage, cmd->summary,
+               cmd->name);
+}
+
+/* getopt runs with opterr = 0 and a leading ':' so that the messages are ours;
+ * the option it stopped at is the argument just before optind. */
+static char **current_argv;
+
+void cli_set_argv(char **argv)
+{
+        current_argv = argv;
+        opterr = 0;
+}
+
+const char *cli_current_option(void)
+{
+        if (!current_argv || optind < 1)
+                return "?";
+        if (optopt && current_argv[optind - 1][0] == '-' && current_argv[optind - 1][1] != '-') {
+                static char shortopt[3] = "-?";
+
+                shortopt[1] = (char)optopt;
+                return shortopt;
+        }
+        return current_argv[optind - 1];
+}
+
+int cli_common_option(struct cli *cli, const struct cli_command *cmd, int opt)
+{
+        switch (opt) {
+        case 'J':
+                cli->json = true;
+                return -1;
+        case 'D':
+                cli->db_dir = optarg;
+                return -1;
+        case 'h':
+                cli_print_help(cmd);
+                return EXIT_ANSWERED;
+        case ':':
+                return cli_usage_error(cmd, "option '%s' needs a value", cli_current_option());
+        default:
+                return cli_usage_error(cmd, "unknown option '%s'", cli_current_option());
+        }
+}
+
+void cli_freep(void *p)
+{
+        free(*(void **)p);
+}
+
+void cli_json_decrefp(json_t **p)
+{
+        json_decref(*p);
+}
+
+void cli_fclosep(FILE **p)
+{
+        if (*p)
+                fclose(*p);
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rsap: the command line.  This file holds the one table of subcommands that
+ * both dispatch and `rsap help` read; each subcommand lives in cli/cmd_*.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "builtin.h"
+
+static const struct cli_command commands[] = {
+        { "explain", cmd_explain, "rsap [explain] [--json] PORT[/PROTO] | NAME",
+          "Explain a port or a service name from IANA's registry (the default command)." },
+        { "search", cmd_search, "rsap search [--limit N] [--json] TEXT",
+          "Find services by name, description or people, best matches first." },
+        { "list", cmd_list,
+          "rsap list [--assigned] [--reserved] [--unassigned] [--proto P[,P]] [--json] A-B",
+          "List every port of a range with its status and service." },
+        { "ranges", cmd_ranges, "rsap ranges [--json]",
+          "The three port ranges of RFC 6335 with live counts per protocol." },
+        { "status", cmd_status, "rsap status [--json]",
+          "Which registry data is in use: its source, release and record count." },
+        { "update", cmd_update_exec, "rsap update [--from URL|FILE] [--json]",
+          "Fetch IANA's whole registry, check it, and cache it for lookups." },
+        { "export", cmd_export, "rsap export --format services|csv|json [--output FILE]",
+          "Write the registry in services(5), IANA CSV or JSON form." },
+        { "listening", cmd_listening,
+          "rsap listening [--tcp] [--udp] [--port N|A-B] [--pid PID] [--user USER] "
+          "[--unregistered] [--no-process] [--json]",
+          "List the sockets listening on this host, their owners and services." },
+        { "who", cmd_who, "rsap who [--no-process] [--json] PORT[/PROTO]",
+          "Name what is bound to a port on this host; exit status 1 when nothing is." },
+        { "help", cmd_help, "rsap help [COMMAND]", "Show the commands, or one command's usage." },
+        { "version", cmd_version, "rsap version", "Show rsap's version." },
+};
+
+const struct cli_command *cli_find_command(const char *name)
+{
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+                if (strcmp(commands[i].name, name) == 0)
+                        return &commands[i];
+        return NULL;
+}
+
+int cmd_help(struct cli *cli, int argc, char **argv)
+{
+        const struct cli_command *cmd;
+
+        if (argc > 2)
+                return cli_usage_error(cli_find_command("help"), "too many arguments");
+        if (argc == 2) {
+                cmd = cli_find_command(argv[1]);
+                if (!cmd)
+                        return cli_error("no command '%s': see 'rsap help'", argv[1]);
+                cli_print_help(cmd);
+                return EXIT_ANSWERED;
+        }
+        printf("usage: rsap [COMMAND] [OPTIONS] [ARGS]\n\n"
+               "Explain a port or a service name, see what listens on this host,\n"
+               "and keep IANA's registry at hand.\n\n");
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+                printf("  %-10s %s\n", commands[i].name, commands[i].summary);
+        printf("\nEvery command takes --json, --db-dir DIR and --help. "
+               "See rsap(1) and rsap-COMMAND(1).\n");
+        return EXIT_ANSWERED;
+}
+
+static bool want_color(void)
+{
+        const char *no_color = getenv("NO_COLOR");
+        const char *term = getenv("TERM");
+
+        if (no_color && *no_color)
+                return false;
+        if (term && strcmp(term, "dumb") == 0)
+                return false;
+        return isatty(STDOUT_FILENO);
+}
+
+/* Runs cmd with argv[0] set to the command's name. */
+static int run(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+        cli_set_argv(argv);
+        return cmd->run(cli, argc, argv);
+}
+
+int main(int argc, char **argv)
+{
+        struct cli cli = { .argv0 = "rsap", .color = want_color() };
+        const struct cli_command *cmd;
+        static char explain_name[] = "explain";
+
+        if (argc < 2)
+                return cmd_help(&cli, 1, argv);
+        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+                return cmd_help(&cli, 1, argv);
+        if (strcmp(argv[1], "--version") == 0)
+                return cmd_version(&cli, 1, argv);
+        cmd = cli_find_command(argv[1]);
+        if (cmd)
+                return run(&cli, cmd, argc - 1, argv + 1);
+        /* Anything else is a port or a name to explain: `rsap 1647`. */
+        argv[0] = explain_name;
+        return run(&cli, cli_find_command("explain"), argc, argv);
+}

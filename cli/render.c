@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+#include <string.h>
+
+#include "render.h"
+
+#define FIELD_WIDTH 12
+
+const char *render_status_color(const struct cli *cli, enum rsap_status status)
+{
+        switch (status) {
+        case RSAP_STATUS_ASSIGNED:
+                return cli_green(cli);
+        case RSAP_STATUS_RESERVED:
+                return cli_yellow(cli);
+        case RSAP_STATUS_UNASSIGNED:
+                break;
+        }
+        return cli_dim(cli);
+}
+
+void render_record_label(const struct rsap_record *r, char *buf, size_t size)
+{
+        const char *proto = r->proto ? rsap_proto_name(r->proto) : "any";
+
+        if (!r->has_port)
+                snprintf(buf, size, "(no port)/%s", proto);
+        else if (r->port_low == r->port_high)
+                snprintf(buf, size, "%u/%s", r->port_low, proto);
+        else
+                snprintf(buf, size, "%u-%u/%s", r->port_low, r->port_high, proto);
+}
+
+/* A value over several lines keeps the value column. */
+static void print_value(const char *text)
+{
+        for (; *text; text++) {
+                putchar(*text);
+                if (*text == '\n')
+                        printf("  %*s ", FIELD_WIDTH, "");
+        }
+        putchar('\n');
+}
+
+static void field(const struct cli *cli, const char *key, const char *value, const char *absent)
+{
+        printf("  %-*s ", FIELD_WIDTH, key);
+        if (value) {
+                print_value(value);
+                return;
+        }
+        printf("%s%s%s\n", cli_dim(cli), absent, cli_reset(cli));
+}
+
+static void person_text(const struct rsap_person *p, char *buf, size_t size)
+{
+        const char *who = p->name ? p->name : p->id;
+
+        if (p->email && p->org)
+                snprintf(buf, size, "%s <%s>, %s", who, p->email, p->org);
+        else if (p->email)
+                snprintf(buf, size, "%s <%s>", who, p->email);
+        else if (p->org)
+                snprintf(buf, size, "%s, %s", who, p->org);
+        else if (p->uri)
+                snprintf(buf, size, "%s <%s>", who, p->uri);
+        else
+                snprintf(buf, size, "%s", who ? who : "");
+}
+
+static void people_field(const struct cli *cli, const char *key, const struct rsap_person *p,
+                         size_t n, const char *absent)
+{
+        char buf[512];
+
+        if (n == 0) {
+                field(cli, key, NULL, absent);
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                person_text(&p[i], buf, sizeof(buf));
+                field(cli, i == 0 ? key : "", buf, absent);
+        }
+}
+
+static void references_field(const struct cli *cli, const struct rsap_record *r)
+{
+        char buf[1024];
+
+        if (r->n_references == 0) {
+                field(cli, "references", NULL, "no RFC or other reference");
+                return;
+        }
+        for (size_t i = 0; i < r->n_references; i++) {
+                const struct rsap_reference *ref = &r->references[i];
+
+                if (ref->url && strcmp(ref->url, ref->text) != 0)
+                        snprintf(buf, sizeof(buf), "%s <%s>", ref->text, ref->url);
+                else
+                        snprintf(buf, sizeof(buf), "%s", ref->text);
+                field(cli, i == 0 ? "references" : "", buf, "");
+        }
+}
+
+void render_record(const struct cli *cli, const struct rsap_record *r, bool brief)
+{
+        char label[32];
+
+        render_record_label(r, label, sizeof(label));
+        printf("%s%-12s%s %-16s %s%s%s\n", cli_bold(cli), label, cli_reset(cli),
+               r->service ? r->service : "-", render_status_color(cli, r->status),
+               rsap_status_name(r->status), cli_reset(cli));
+        if (brief)
+                return;
+        field(cli, "description", r->description, "no description");
+        if (r->source == RSAP_SOURCE_BUILTIN)
+                return; /* the built-in copy has nothing more: the footer says so */
+        people_field(cli, "assignee", r->assignee, r->n_assignee, "no assignee");
+        people_field(cli, "contact", r->contact, r->n_contact, "no contact");
+        field(cli, "registered", r->registered, "no registration date");
+        field(cli, "modified", r->modified, "never modified");
+        references_field(cli, r);
+        if (r->service_code)
+                field(cli, "service code", r->service_code, "");
+        if (r->unauthorized_use)
+                field(cli, "unauthorized", r->unauthorized_use, "");
+        if (r->notes)
+                field(cli, "notes", r->notes, "");
+}
+
+void render_data_footer(const struct cli *cli, const struct rsap_registry *reg)
+{
+        struct rsap_registry_info info;
+
+        rsap_registry_info(reg, &info);
+        printf("\n%s", cli_dim(cli));
+        if (info.source == RSAP_SOURCE_BUILTIN)
+                printf("data: built-in copy (%s), names and descriptions only;\n"
+                       "      'rsap update' brings assignees, contacts, dates and references\n",
+                       info.release ? info.release : "unknown release");
+        else
+                printf("data: IANA registry %s (%s, %zu records)\n",
+                       info.release ? info.release : "of unknown date", info.origin,
+                       info.records);
+        printf("%s", cli_reset(cli));
+}
+
+static bool has_record_for(const struct rsap_registry *reg, const struct rsap_port_answer *a,
+                           enum rsap_proto proto)
+{
+        for (size_t i = 0; i < a->n_ids; i++) {
+                struct rsap_record r;
+
+                rsap_registry_record(reg, a->ids[i], &r);
+                if (r.proto == proto || r.proto == RSAP_PROTO_NONE)
+                        return true;
+        }
+        return false;
+}
+
+void render_port_answer(const struct cli *cli, const struct rsap_registry *reg,
+                        const struct rsap_port_answer *a)
+{
+        bool dynamic = a->range->id == RSAP_RANGE_DYNAMIC;
+        bool blank_done = false;
+
+        printf("%sport %u%s: %s (%u-%u)\n", cli_bold(cli), a->port, cli_reset(cli),
+               a->range->title, a->range->low, a->range->high);
+        printf("  %s\n", a->range->meaning);
+        for (size_t i = 0; i < a->n_ids; i++) {
+                struct rsap_record r;
+
+                rsap_registry_record(reg, a->ids[i], &r);
+                putchar('\n');
+                render_record(cli, &r, false);
+        }
+        for (unsigned p = RSAP_TRANSPORTS_FIRST; p <= RSAP_TRANSPORTS_LAST; p++) {
+                char label[16];
+
+                if (a->proto != RSAP_PROTO_NONE && a->proto != (enum rsap_proto)p)
+                        continue;
+                if (has_record_for(reg, a, (enum rsap_proto)p))
+                        continue;
+                if (!blank_done)
+                        putchar('\n');
+                blank_done = true;
+                snprintf(label, sizeof(label), "%u/%s", a->port, rsap_proto_name((enum rsap_proto)p));
+                printf("%s%-12s%s %-16s %sunassigned%s  %s\n", cli_bold(cli), label, cli_reset(cli),
+                       "-", cli_dim(cli), cli_reset(cli),
+                       dynamic ? "Dynamic Ports are never assigned" : "no record in the registry");
+        }
+        render_data_footer(cli, reg);
+}
+
+void render_name_answer(const struct cli *cli, const struct rsap_registry *reg,
+                        const struct rsap_name_answer *a)
+{
+        printf("%sservice %s%s", cli_bold(cli), a->name, cli_reset(cli));
+        if (a->replacement[0])
+                printf(": a historic name; its well-formed replacement is %s", a->replacement);
+        else if (a->problem != RSAP_NAME_OK)
+                printf(": a legacy name (%s)", rsap_name_problem_text(a->problem));
+        putchar('\n');
+        for (size_t i = 0; i < a->n_ids; i++) {
+                struct rsap_record r;
+
+                rsap_registry_record(reg, a->ids[i], &r);
+                putchar('\n');
+                render_record(cli, &r, false);
+        }
+        render_data_footer(cli, reg);
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <rsap/explain.h>
+
+#include "cli.h"
+
+/* Text renderings of the library's answers, shared by the subcommands. */
+void render_port_answer(const struct cli *cli, const struct rsap_registry *reg,
+                        const struct rsap_port_answer *a);
+void render_name_answer(const struct cli *cli, const struct rsap_registry *reg,
+                        const struct rsap_name_answer *a);
+/* "1647/tcp", "225-241/tcp", "3322-3325/any", "name-only/tcp". */
+void render_record_label(const struct rsap_record *r, char *buf, size_t size);
+/* The record's heading line and, unless brief, its fields. */
+void render_record(const struct cli *cli, const struct rsap_record *r, bool brief);
+/* The "data:" footer naming the registry copy in use. */
+void render_data_footer(const struct cli *cli, const struct rsap_registry *reg);
+const char *render_status_color(const struct cli *cli, enum rsap_status status);

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rsap/name.h>
+#include <rsap/port.h>
+#include <rsap/registry.h>
+
+/*
+ * The one answer to "what is this port?" or "what is this name?", built once
+ * here and rendered by every front end (text in rsap, JSON in rsap and rsapd,
+ * HTML in rsapd).  Record numbers refer to the registry the answer was built
+ * from, which must outlive the answer.
+ */
+
+struct rsap_port_answer {
+        uint16_t port;
+        enum rsap_proto proto; /* RSAP_PROTO_NONE: every transport */
+        const struct rsap_range_info *range;
+        enum rsap_status status[RSAP_PROTO_COUNT]; /* per transport; [0] unused */
+        uint32_t *ids;
+        size_t n_ids;
+};
+
+struct rsap_name_answer {
+        char name[64];
+        enum rsap_name_problem problem; /* RFC 6335 section 5.1, for the asked name */
+        char replacement[16];           /* a historic alias's well-formed name, or "" */
+        uint32_t *ids;
+        size_t n_ids;
+};
+
+int rsap_explain_port(const struct rsap_registry *reg, uint16_t port, enum rsap_proto proto,
+                      struct rsap_port_answer *out);
+void rsap_port_answer_clear(struct rsap_port_answer *a);
+
+/* -EINVAL for an empty or over-long name; 0 even when nothing matched (n_ids 0). */
+int rsap_explain_name(const struct rsap_registry *reg, const char *name,
+                      struct rsap_name_answer *out);
+void rsap_name_answer_clear(struct rsap_name_answer *a);
+
+/* One row of `rsap list`: a port on one transport. */
+struct rsap_list_row {
+        uint16_t port;
+        enum rsap_proto proto;
+        enum rsap_status status;
+        const char *service;     /* NULL when none */
+        const char *description; /* of the first record, NULL when none */
+};
+
+enum rsap_list_filter {
+        RSAP_LIST_ALL = 0,
+        RSAP_LIST_ASSIGNED = 1u << RSAP_STATUS_ASSIGNED,
+        RSAP_LIST_RESERVED = 1u << RSAP_STATUS_RESERVED,
+        RSAP_LIST_UNASSIGNED = 1u << RSAP_STATUS_UNASSIGNED,
+};
+
+/*
+ * Calls row() for each port in [low, high] on each transport in proto_mask
+ * (bits 1 << RSAP_PROTO_TCP...) whose status is in status_mask (0: all).
+ * Stops early and returns row()'s value when it is non-zero.
+ */
+int rsap_list_ports(const struct rsap_registry *reg, uint16_t low, uint16_t high,
+                    unsigned proto_mask, unsigned status_mask,
+                    int (*row)(const struct rsap_list_row *row, void *userdata), void *userdata);

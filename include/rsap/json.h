@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <jansson.h>
+
+#include <rsap/explain.h>
+#include <rsap/registry.h>
+
+/*
+ * The JSON of every answer: `rsap ... --json` and rsapd's API print these
+ * same values.  The schema is documented in docs/json.md and is stable: keys
+ * are only ever added.  Absent values are null, never invented.  Each function
+ * returns a new reference, or NULL when out of memory.
+ */
+
+/* How every front end serialises these values, so the bytes are the same. */
+#define RSAP_JSON_DUMP_FLAGS (JSON_INDENT(2) | JSON_PRESERVE_ORDER)
+
+json_t *rsap_person_to_json(const struct rsap_person *p);
+json_t *rsap_record_to_json(const struct rsap_record *r);
+/* {"source", "release", "origin", "records", "people"} */
+json_t *rsap_registry_info_to_json(const struct rsap_registry *reg);
+json_t *rsap_port_answer_to_json(const struct rsap_registry *reg,
+                                 const struct rsap_port_answer *a);
+json_t *rsap_name_answer_to_json(const struct rsap_registry *reg,
+                                 const struct rsap_name_answer *a);
+json_t *rsap_search_to_json(const struct rsap_registry *reg, const char *query,
+                            const struct rsap_search_hit *hits, size_t n_hits, size_t total);
+json_t *rsap_list_row_to_json(const struct rsap_list_row *row);
+json_t *rsap_ranges_to_json(const struct rsap_registry *reg);

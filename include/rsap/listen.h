@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include <rsap/port.h>
+#include <rsap/registry.h>
+
+/*
+ * What listens on this host: every listening TCP socket and every bound UDP
+ * socket (and SCTP and DCCP ones where the kernel has those protocols), over
+ * IPv4 and IPv6, with the processes that hold them.
+ *
+ * Sockets come from the kernel's sock_diag netlink interface, in the caller's
+ * network namespace; when the kernel refuses that socket, from /proc/net/tcp,
+ * tcp6, udp and udp6 instead (TCP and UDP only, no interface names).  Owners
+ * come from /proc/PID/fd, the only place Linux tells which process holds
+ * which socket; a process whose fd directory may not be read (another user's,
+ * without root) cannot be named, and its sockets say so rather than guess.
+ *
+ * Everything here returns 0 or a negative errno code and never prints.
+ * Linux only.
+ */
+
+/* Where the sockets came from. */
+enum rsap_listen_source {
+        RSAP_LISTEN_SOURCE_AUTO = 0, /* netlink, else /proc/net when netlink is refused */
+        RSAP_LISTEN_SOURCE_NETLINK,
+        RSAP_LISTEN_SOURCE_PROCFS,
+};
+
+struct rsap_listen_filter {
+        unsigned protocols;           /* bit set of 1u << RSAP_PROTO_*; 0: every transport */
+        uint16_t port_low, port_high; /* inclusive; 0-65535 for every port */
+        bool match_pid;               /* only sockets that process pid holds */
+        pid_t pid;
+        bool match_uid;               /* only sockets the kernel says uid owns */
+        uid_t uid;
+        bool find_owners;             /* walk /proc for the owning processes */
+        enum rsap_listen_source source;
+};
+
+/* Every socket of every transport and port, with owners, from any source. */
+void rsap_listen_filter_init(struct rsap_listen_filter *f);
+
+/* TASK_COMM_LEN: the kernel keeps 15 bytes of a command name. */
+#define RSAP_LISTEN_COMMAND_SIZE 16
+
+struct rsap_listen_owner {
+        pid_t pid;
+        uid_t uid;                              /* the process's effective uid */
+        const char *user;                       /* its name, NULL when the uid has none */
+        char command[RSAP_LISTEN_COMMAND_SIZE]; /* /proc/PID/comm */
+};
+
+struct rsap_listen_socket {
+        enum rsap_proto proto;
+        int family;                 /* AF_INET or AF_INET6 */
+        unsigned char addr[16];     /* the address in network order; IPv4 in the first 4 */
+        char address[46];           /* "0.0.0.0", "::", "127.0.0.1", "::1": no brackets */
+        char interface[16];         /* the device it is bound to, "" for none */
+        uint16_t port;
+        uid_t uid;                  /* who created the socket, from the kernel */
+        const char *user;           /* that uid's name, NULL when it has none */
+        uint64_t inode;
+        struct rsap_listen_owner *owners; /* sorted by pid; points into the list */
+        size_t n_owners;
+        /* Owners were looked for but no readable /proc/PID/fd holds it. */
+        bool owners_hidden;
+};
+
+struct rsap_listen_names; /* the list's user name cache */
+
+struct rsap_listen_list {
+        struct rsap_listen_socket *sockets; /* sorted by protocol, port, address */
+        size_t count;
+        enum rsap_listen_source source;     /* NETLINK or PROCFS: the one used */
+        bool owners_looked_up;
+        /* Processes whose fd directory could not be read (EACCES): when
+         * some socket's owners are hidden, root would see more. */
+        size_t unreadable_processes;
+
+        /* private */
+        size_t capacity;
+        struct rsap_listen_owner *owner_pool;
+        struct rsap_listen_names *names;
+};
+
+/*
+ * Collects the sockets f asks for (NULL: every one, with owners) into a new
+ * list.  -EPROTONOSUPPORT when neither sock_diag nor /proc/net is available
+ * (not Linux, or /proc not mounted); -EAFNOSUPPORT when the netlink source was
+ * forced and the kernel lacks it; -ENOMEM.
+ */
+int rsap_listen_collect(const struct rsap_listen_filter *f, struct rsap_listen_list **out);
+void rsap_listen_list_free(struct rsap_listen_list *list);
+void rsap_listen_list_freep(struct rsap_listen_list **list);
+
+/*
+ * Whether a port/protocol has an assignment: IANA's (status Assigned in reg),
+ * or, once the organisation's local registry exists, a local one.  reg may be
+ * NULL: then nothing is registered.
+ */
+bool rsap_listen_port_registered(const struct rsap_registry *reg, uint16_t port,
+                                 enum rsap_proto proto);
+/* Drops the sockets whose port/protocol is registered (`--unregistered`). */
+void rsap_listen_list_keep_unregistered(struct rsap_listen_list *list,
+                                        const struct rsap_registry *reg);
+
+/*
+ * The list as JSON: an array of sockets, each
+ *   {"protocol", "family", "address", "interface", "port", "uid", "user",
+ *    "inode", "service", "processes", "processes_visible"}
+ * with "processes" an array of {"pid", "command", "uid", "user"}, or null
+ * (and "processes_visible" null) when owners were not looked up.  "service"
+ * is IANA's name for the port/protocol in reg, null when there is none or reg
+ * is NULL.  The schema is in docs/listening.md.  NULL when out of memory.
+ */
+json_t *rsap_listen_socket_to_json(const struct rsap_listen_list *list,
+                                   const struct rsap_listen_socket *s,
+                                   const struct rsap_registry *reg);
+json_t *rsap_listen_list_to_json(const struct rsap_listen_list *list,
+                                 const struct rsap_registry *reg);
+
+/*
+ * The steps of rsap_listen_collect, each in its own file, exposed so the
+ * tests can drive them one by one.  They leave the user names unset.
+ *
+ * rsap_listen_read_sockets appends the sockets that f's protocols, ports and
+ * uid select (sockets.c).  rsap_listen_keep_pid keeps only the sockets in
+ * /proc/PID/fd (procs.c).  rsap_listen_find_owners fills every socket's owners
+ * by one walk over /proc/PID/fd (procs.c); it reads every process, because a
+ * socket shared after fork() or passed over a UNIX socket has several owners
+ * and nothing in the kernel says how many.
+ */
+int rsap_listen_read_sockets(const struct rsap_listen_filter *f, struct rsap_listen_list *list);
+int rsap_listen_keep_pid(struct rsap_listen_list *list, pid_t pid);
+int rsap_listen_find_owners(struct rsap_listen_list *list);

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stddef.h>
+
+#include <rsap/registry.h>
+
+/*
+ * Where rsap keeps its data: the directory given (--db-dir), else
+ * $RSAP_DB_DIR, else $XDG_DATA_HOME/rsap, else /var/lib/rsap for root, else
+ * ~/.local/share/rsap.  -ENAMETOOLONG when it does not fit, -ENOENT when no
+ * home directory is known.
+ */
+int rsap_data_dir(const char *override, char *buf, size_t size);
+
+/* The cached IANA snapshot inside a data directory. */
+#define RSAP_CACHE_FILE "iana.snap"
+int rsap_cache_path(const char *data_dir, char *buf, size_t size);
+
+/*
+ * The registry lookups use: the cached copy when the data directory holds
+ * one, the built-in copy otherwise.  A cached copy that exists but cannot be
+ * read is an error (-EBADMSG, -EACCES...), never silently skipped.
+ */
+int rsap_registry_open_default(const char *data_dir_override, struct rsap_registry **out);

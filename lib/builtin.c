@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: MIT */
+#include <rsap/registry.h>
+
+/* Emitted by rsap-mksnapshot into builtin_data.c: the snapshot, 8-aligned. */
+extern const unsigned char rsap_builtin_snapshot[];
+extern const unsigned char rsap_builtin_snapshot_end[];
+
+int rsap_registry_open_builtin(struct rsap_registry **out)
+{
+        return rsap_registry_open_memory(rsap_builtin_snapshot,
+                                         (size_t)(rsap_builtin_snapshot_end - rsap_builtin_snapshot),
+                                         out);
+}

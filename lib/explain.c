@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <string.h>
+
+#include <rsap/explain.h>
+
+#include "internal.h"
+
+/* Collects a lookup of unknown size: asks once with room for a few, then
+ * again with room for all. */
+static int collect(size_t (*find)(const struct rsap_registry *, const void *, uint32_t *, size_t),
+                   const struct rsap_registry *reg, const void *key, uint32_t **ids_out,
+                   size_t *n_out)
+{
+        uint32_t small[16];
+        size_t n = find(reg, key, small, ARRAY_SIZE(small));
+        uint32_t *ids = malloc((n ? n : 1) * sizeof(*ids));
+
+        if (!ids)
+                return -ENOMEM;
+        if (n <= ARRAY_SIZE(small))
+                memcpy(ids, small, n * sizeof(*ids));
+        else
+                find(reg, key, ids, n);
+        *ids_out = ids;
+        *n_out = n;
+        return 0;
+}
+
+struct port_key {
+        uint16_t port;
+        enum rsap_proto proto;
+};
+
+static size_t find_port(const struct rsap_registry *reg, const void *key, uint32_t *ids,
+                        size_t max)
+{
+        const struct port_key *k = key;
+
+        return rsap_registry_find_port(reg, k->port, k->proto, ids, max);
+}
+
+static size_t find_name(const struct rsap_registry *reg, const void *key, uint32_t *ids,
+                        size_t max)
+{
+        return rsap_registry_find_name(reg, key, ids, max);
+}
+
+int rsap_explain_port(const struct rsap_registry *reg, uint16_t port, enum rsap_proto proto,
+                      struct rsap_port_answer *out)
+{
+        struct port_key key = { port, proto };
+
+        memset(out, 0, sizeof(*out));
+        out->port = port;
+        out->proto = proto;
+        out->range = rsap_range_info(rsap_range_class_of(port));
+        for (unsigned p = RSAP_TRANSPORTS_FIRST; p <= RSAP_TRANSPORTS_LAST; p++)
+                out->status[p] = rsap_registry_port_status(reg, port, (enum rsap_proto)p);
+        return collect(find_port, reg, &key, &out->ids, &out->n_ids);
+}
+
+void rsap_port_answer_clear(struct rsap_port_answer *a)
+{
+        free(a->ids);
+        a->ids = NULL;
+        a->n_ids = 0;
+}
+
+int rsap_explain_name(const struct rsap_registry *reg, const char *name,
+                      struct rsap_name_answer *out)
+{
+        size_t len = strlen(name);
+        int r;
+
+        memset(out, 0, sizeof(*out));
+        if (len == 0 || len >= sizeof(out->name))
+                return -EINVAL;
+        memcpy(out->name, name, len + 1);
+        out->problem = rsap_name_check(name);
+        r = collect(find_name, reg, name, &out->ids, &out->n_ids);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < out->n_ids && !out->replacement[0]; i++) {
+                struct rsap_record rec;
+
+                rsap_registry_record(reg, out->ids[i], &rec);
+                if (rsap_record_replacement(&rec, out->replacement, sizeof(out->replacement)) < 0)
+                        out->replacement[0] = '\0';
+        }
+        return 0;
+}
+
+void rsap_name_answer_clear(struct rsap_name_answer *a)
+{
+        free(a->ids);
+        a->ids = NULL;
+        a->n_ids = 0;
+}
+
+static void fill_row(const struct rsap_registry *reg, uint16_t port, enum rsap_proto proto,
+                     struct rsap_list_row *row)
+{
+        uint32_t ids[8];
+        size_t n = rsap_registry_find_port(reg, port, proto, ids, ARRAY_SIZE(ids));
+        struct rsap_record rec;
+
+        row->port = port;
+        row->proto = proto;
+        row->status = rsap_registry_port_status(reg, port, proto);
+        row->service = rsap_registry_service_name(reg, port, proto);
+        row->description = NULL;
+        if (n > ARRAY_SIZE(ids))
+                n = ARRAY_SIZE(ids);
+        for (size_t i = 0; i < n && !row->description; i++) {
+                rsap_registry_record(reg, ids[i], &rec);
+                row->description = rec.description;
+        }
+}
+
+int rsap_list_ports(const struct rsap_registry *reg, uint16_t low, uint16_t high,
+                    unsigned proto_mask, unsigned status_mask,
+                    int (*row)(const struct rsap_list_row *row, void *userdata), void *userdata)
+{
+        for (uint32_t port = low; port <= high; port++) {
+                for (unsigned p = RSAP_TRANSPORTS_FIRST; p <= RSAP_TRANSPORTS_LAST; p++) {
+                        struct rsap_list_row r;
+                        int stop;
+
+                        if (!(proto_mask & (1u << p)))
+                                continue;
+                        fill_row(reg, (uint16_t)port, (enum rsap_proto)p, &r);
+                        if (status_mask && !(status_mask & (1u << r.status)))
+                                continue;
+                        stop = row(&r, userdata);
+                        if (stop)
+                                return stop;
+                }
+        }
+        return 0;
+}

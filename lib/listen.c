@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rsap_listen_collect: the sockets (sockets.c), narrowed to a process and
+ * given their owners (procs.c), named and sorted; and the one JSON rendering
+ * that the command line and the daemon both print.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <rsap/listen.h>
+
+#include "internal.h"
+
+void rsap_listen_filter_init(struct rsap_listen_filter *f)
+{
+        *f = (struct rsap_listen_filter){
+                .port_low = 0,
+                .port_high = UINT16_MAX,
+                .find_owners = true,
+                .source = RSAP_LISTEN_SOURCE_AUTO,
+        };
+}
+
+/* ---- user names --------------------------------------------------------- */
+
+/* A handful of uids own every socket on a host: a short array will do. */
+struct rsap_listen_names {
+        size_t count, capacity;
+        struct user_name {
+                uid_t uid;
+                char *name; /* NULL: the uid has no passwd entry */
+        } *entries;
+};
+
+static char *passwd_name(uid_t uid)
+{
+        long hint = sysconf(_SC_GETPW_R_SIZE_MAX);
+        size_t size = hint > 0 ? (size_t)hint : 1024;
+        struct passwd pw, *found = NULL;
+
+        for (;;) {
+                _cleanup_(freep) char *buf = malloc(size);
+                int r;
+
+                if (!buf)
+                        return NULL;
+                r = getpwuid_r(uid, &pw, buf, size, &found);
+                if (r == ERANGE && size < 1024 * 1024) {
+                        size *= 4;
+                        continue;
+                }
+                return r == 0 && found ? strdup(pw.pw_name) : NULL;
+        }
+}
+
+/* The name of uid from the cache, looked up on first use. */
+static int user_name(struct rsap_listen_names *names, uid_t uid, const char **out)
+{
+        struct user_name *e;
+
+        for (size_t i = 0; i < names->count; i++) {
+                if (names->entries[i].uid == uid) {
+                        *out = names->entries[i].name;
+                        return 0;
+                }
+        }
+        if (names->count == names->capacity) {
+                size_t capacity = names->capacity ? names->capacity * 2 : 8;
+                struct user_name *grown =
+                        realloc(names->entries, capacity * sizeof(*grown));
+
+                if (!grown)
+                        return -ENOMEM;
+                names->entries = grown;
+                names->capacity = capacity;
+        }
+        e = &names->entries[names->count++];
+        e->uid = uid;
+        e->name = passwd_name(uid);
+        *out = e->name;
+        return 0;
+}
+
+static void names_free(struct rsap_listen_names *names)
+{
+        if (!names)
+                return;
+        for (size_t i = 0; i < names->count; i++)
+                free(names->entries[i].name);
+        free(names->entries);
+        free(names);
+}
+
+static int name_users(struct rsap_listen_list *list)
+{
+        list->names = calloc(1, sizeof(*list->names));
+        if (!list->names)
+                return -ENOMEM;
+        for (size_t i = 0; i < list->count; i++) {
+                struct rsap_listen_socket *s = &list->sockets[i];
+                int r = user_name(list->names, s->uid, &s->user);
+
+                for (size_t j = 0; r == 0 && j < s->n_owners; j++)
+                        r = user_name(list->names, s->owners[j].uid, &s->owners[j].user);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* ---- collecting --------------------------------------------------------- */
+
+static int compare_sockets(const void *a, const void *b)
+{
+        const struct rsap_listen_socket *x = a, *y = b;
+        int c;
+
+        if (x->proto != y->proto)
+                return x->proto < y->proto ? -1 : 1;
+        if (x->port != y->port)
+                return x->port < y->port ? -1 : 1;
+        if (x->family != y->family)
+                return x->family == AF_INET ? -1 : 1;
+        c = memcmp(x->addr, y->addr, sizeof(x->addr));
+        if (c == 0)
+                c = strcmp(x->interface, y->interface);
+        if (c == 0)
+                c = (x->inode > y->inode) - (x->inode < y->inode);
+        return c;
+}
+
+int rsap_listen_collect(const struct rsap_listen_filter *f, struct rsap_listen_list **out)
+{
+        struct rsap_listen_filter every;
+        struct rsap_listen_list *list;
+        int r;
+
+        if (!f) {
+                rsap_listen_filter_init(&every);
+                f = &every;
+        }
+        list = calloc(1, sizeof(*list));
+        if (!list)
+                return -ENOMEM;
+        r = rsap_listen_read_sockets(f, list);
+        if (r == 0 && f->match_pid)
+                r = rsap_listen_keep_pid(list, f->pid);
+        if (r == 0 && f->find_owners)
+                r = rsap_listen_find_owners(list);
+        if (r == 0)
+                r = name_users(list);
+        if (r < 0) {
+                rsap_listen_list_free(list);
+                return r;
+        }
+        qsort(list->sockets, list->count, sizeof(*list->sockets), compare_sockets);
+        *out = list;
+        return 0;
+}
+
+void rsap_listen_list_free(struct rsap_listen_list *list)
+{
+        if (!list)
+                return;
+        free(list->sockets);
+        free(list->owner_pool);
+        names_free(list->names);
+        free(list);
+}
+
+void rsap_listen_list_freep(struct rsap_listen_list **list)
+{
+        rsap_listen_list_free(*list);
+}
+
+/* ---- registration ------------------------------------------------------- */
+
+bool rsap_listen_port_registered(const struct rsap_registry *reg, uint16_t port,
+                                 enum rsap_proto proto)
+{
+        if (reg && rsap_registry_port_status(reg, port, proto) == RSAP_STATUS_ASSIGNED)
+                return true;
+        /*
+         * LOCAL REGISTRY HOOK: once the organisation's own registry of
+         * assignments exists, a port/protocol assigned there counts as
+         * registered too, and is looked up here.  Until then only IANA's
+         * assignments count.
+         */
+        return false;
+}
+
+void rsap_listen_list_keep_unregistered(struct rsap_listen_list *list,
+                                        const struct rsap_registry *reg)
+{
+        size_t kept = 0;
+
+        for (size_t i = 0; i < list->count; i++) {
+                const struct rsap_listen_socket *s = &list->sockets[i];
+
+                if (!rsap_listen_port_registered(reg, s->port, s->proto))
+                        list->sockets[kept++] = *s;
+        }
+        list->count = kept;
+}
+
+/* ---- JSON --------------------------------------------------------------- */
+
+static json_t *owner_to_json(const struct rsap_listen_owner *o)
+{
+        return json_pack("{s:i, s:s, s:I, s:s?}", "pid", (int)o->pid, "command", o->command,
+                         "uid", (json_int_t)o->uid, "user", o->user);
+}
+
+static json_t *owners_to_json(const struct rsap_listen_socket *s)
+{
+        json_t *array = json_array();
+
+        for (size_t i = 0; array && i < s->n_owners; i++) {
+                if (json_array_append_new(array, owner_to_json(&s->owners[i])) < 0) {
+                        json_decref(array);
+                        return NULL;
+                }
+        }
+        return array;
+}
+
+json_t *rsap_listen_socket_to_json(const struct rsap_listen_list *list,
+                                   const struct rsap_listen_socket *s,
+                                   const struct rsap_registry *reg)
+{
+        const char *service = reg ? rsap_registry_service_name(reg, s->port, s->proto) : NULL;
+        json_t *processes = json_null(), *visible = json_null();
+
+        if (list->owners_looked_up) {
+                processes = owners_to_json(s);
+                if (!processes)
+                        return NULL;
+                visible = json_boolean(!s->owners_hidden);
+        }
+        /*
+         * LOCAL REGISTRY HOOK: the organisation's own assignment for the
+         * port/protocol goes next to "service" once that registry exists.
+         */
+        return json_pack("{s:s, s:s, s:s, s:s?, s:i, s:I, s:s?, s:I, s:s?, s:o, s:o}",
+                         "protocol", rsap_proto_name(s->proto),
+                         "family", s->family == AF_INET ? "ipv4" : "ipv6",
+                         "address", s->address,
+                         "interface", s->interface[0] ? s->interface : NULL,
+                         "port", (int)s->port,
+                         "uid", (json_int_t)s->uid,
+                         "user", s->user,
+                         "inode", (json_int_t)s->inode,
+                         "service", service,
+                         "processes", processes,
+                         "processes_visible", visible);
+}
+
+json_t *rsap_listen_list_to_json(const struct rsap_listen_list *list,
+                                 const struct rsap_registry *reg)
+{
+        json_t *array = json_array();
+
+        for (size_t i = 0; array && i < list->count; i++) {
+                if (json_array_append_new(array, rsap_listen_socket_to_json(
+                                                         list, &list->sockets[i], reg)) < 0) {
+                        json_decref(array);
+                        return NULL;
+                }
+        }
+        return array;
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rsap/paths.h>
+
+/* "a" or "a/b" into buf. */
+static int join_path(char *buf, size_t size, const char *a, const char *b)
+{
+        int n = b ? snprintf(buf, size, "%s/%s", a, b) : snprintf(buf, size, "%s", a);
+
+        if (n < 0 || (size_t)n >= size)
+                return -ENAMETOOLONG;
+        return 0;
+}
+
+static const char *home_dir(void)
+{
+        const char *home = getenv("HOME");
+        struct passwd *pw;
+
+        if (home && *home)
+                return home;
+        pw = getpwuid(getuid());
+        return pw ? pw->pw_dir : NULL;
+}
+
+int rsap_data_dir(const char *override, char *buf, size_t size)
+{
+        const char *env;
+        const char *home;
+
+        if (override && *override)
+                return join_path(buf, size, override, NULL);
+        env = getenv("RSAP_DB_DIR");
+        if (env && *env)
+                return join_path(buf, size, env, NULL);
+        env = getenv("XDG_DATA_HOME");
+        if (env && *env == '/')
+                return join_path(buf, size, env, "rsap");
+        if (geteuid() == 0)
+                return join_path(buf, size, "/var/lib/rsap", NULL);
+        home = home_dir();
+        if (!home)
+                return -ENOENT;
+        return join_path(buf, size, home, ".local/share/rsap");
+}
+
+int rsap_cache_path(const char *data_dir, char *buf, size_t size)
+{
+        return join_path(buf, size, data_dir, RSAP_CACHE_FILE);
+}
+
+int rsap_registry_open_default(const char *data_dir_override, struct rsap_registry **out)
+{
+        char dir[4096], path[4096 + sizeof(RSAP_CACHE_FILE) + 1];
+        int r;
+
+        r = rsap_data_dir(data_dir_override, dir, sizeof(dir));
+        if (r == -ENOENT)
+                return rsap_registry_open_builtin(out);
+        if (r < 0)
+                return r;
+        r = rsap_cache_path(dir, path, sizeof(path));
+        if (r < 0)
+                return r;
+        r = rsap_registry_open_file(path, out);
+        if (r == -ENOENT)
+                return rsap_registry_open_builtin(out);
+        return r;
+}

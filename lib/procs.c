@@ -1,0 +1,520 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Which processes hold which sockets.  Linux says so only in /proc/PID/fd,
+ * one symbolic link per descriptor ("socket:[12345]"), so this reads them all
+ * once: the inodes of the wanted sockets go into a hash index first, then each
+ * process's descriptors are matched against it.  Every process is read, since
+ * a socket can be held by any number of them (after fork(), or passed over a
+ * UNIX socket) and nothing tells how many.
+ *
+ * The kernel time of reading links dominates, so the processes are shared out
+ * between a few threads on machines with several CPUs.  Each thread keeps
+ * its own findings; they are merged once every thread is done, so nothing is
+ * shared while they run but the read-only index and a counter.
+ *
+ * Processes and descriptors come and go during the walk: a process that
+ * exits, or a descriptor closed between listing and reading, is skipped.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rsap/listen.h>
+
+#include "internal.h"
+
+#define DENTS_BUFFER_SIZE 32768
+#define MAX_WALK_THREADS 4
+/* Below this many processes a second thread costs more than it saves. */
+#define PROCESSES_PER_THREAD 32
+
+static void closep(int *fd)
+{
+        if (*fd >= 0)
+                close(*fd);
+}
+
+/* ---- inode index -------------------------------------------------------- */
+
+/* Open addressing from socket inode to its position in the list; inode 0
+ * marks a free slot (no socket has inode 0). */
+struct inode_index {
+        uint64_t *inodes;
+        uint32_t *positions;
+        size_t mask;
+};
+
+static size_t inode_slot(const struct inode_index *ix, uint64_t inode)
+{
+        return (size_t)((inode * UINT64_C(0x9E3779B97F4A7C15)) >> 17) & ix->mask;
+}
+
+static int index_build(struct inode_index *ix, const struct rsap_listen_list *list)
+{
+        size_t size = 16;
+
+        while (size < list->count * 2)
+                size *= 2;
+        ix->inodes = calloc(size, sizeof(*ix->inodes));
+        ix->positions = calloc(size, sizeof(*ix->positions));
+        if (!ix->inodes || !ix->positions)
+                return -ENOMEM;
+        ix->mask = size - 1;
+        for (size_t i = 0; i < list->count; i++) {
+                uint64_t inode = list->sockets[i].inode;
+                size_t slot = inode_slot(ix, inode);
+
+                if (inode == 0)
+                        continue;
+                while (ix->inodes[slot] != 0 && ix->inodes[slot] != inode)
+                        slot = (slot + 1) & ix->mask;
+                ix->inodes[slot] = inode;
+                ix->positions[slot] = (uint32_t)i;
+        }
+        return 0;
+}
+
+static bool index_find(const struct inode_index *ix, uint64_t inode, uint32_t *position)
+{
+        for (size_t slot = inode_slot(ix, inode); ix->inodes[slot] != 0;
+             slot = (slot + 1) & ix->mask) {
+                if (ix->inodes[slot] == inode) {
+                        *position = ix->positions[slot];
+                        return true;
+                }
+        }
+        return false;
+}
+
+static void index_free(struct inode_index *ix)
+{
+        free(ix->inodes);
+        free(ix->positions);
+}
+
+/* ---- one walker's findings ---------------------------------------------- */
+
+struct finding {
+        uint32_t socket;  /* position in the list */
+        uint32_t process; /* position in the walker's processes */
+};
+
+struct walker {
+        const struct inode_index *index;
+        int proc_fd;
+        struct finding *findings;
+        size_t n_findings, findings_capacity;
+        struct rsap_listen_owner *processes; /* the ones that hold a wanted socket */
+        size_t n_processes, processes_capacity;
+        size_t unreadable;
+        int err;
+        char *dents; /* DENTS_BUFFER_SIZE bytes */
+};
+
+static int grow(void **array, size_t *capacity, size_t needed, size_t item_size)
+{
+        if (needed <= *capacity)
+                return 0;
+        size_t capacity_new = *capacity ? *capacity * 2 : 64;
+        void *grown = realloc(*array, capacity_new * item_size);
+
+        if (!grown)
+                return -ENOMEM;
+        *array = grown;
+        *capacity = capacity_new;
+        return 0;
+}
+
+/* Reads a small /proc/PID file whole; -errno when it vanished. */
+static ssize_t read_proc_file(int proc_fd, pid_t pid, const char *name, char *buf, size_t size)
+{
+        char path[32];
+        _cleanup_(closep) int fd = -1;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "%d/%s", (int)pid, name);
+        fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        n = read(fd, buf, size - 1);
+        if (n < 0)
+                return -errno;
+        buf[n] = '\0';
+        return n;
+}
+
+/* The effective uid from /proc/PID/status: the directory's owner would say
+ * root for any process that is not dumpable, such as a daemon that dropped
+ * its privileges. */
+static uid_t process_uid(int proc_fd, pid_t pid, uid_t fallback)
+{
+        char status[4096];
+        unsigned long real, effective;
+        const char *line;
+
+        if (read_proc_file(proc_fd, pid, "status", status, sizeof(status)) < 0)
+                return fallback;
+        line = strstr(status, "\nUid:");
+        if (!line || sscanf(line, "\nUid: %lu %lu", &real, &effective) != 2)
+                return fallback;
+        return (uid_t)effective;
+}
+
+static int add_process(struct walker *w, pid_t pid, uint32_t *position)
+{
+        struct rsap_listen_owner *p;
+        ssize_t n;
+
+        if (grow((void **)&w->processes, &w->processes_capacity, w->n_processes + 1,
+                 sizeof(*w->processes)) < 0)
+                return -ENOMEM;
+        p = &w->processes[w->n_processes];
+        memset(p, 0, sizeof(*p));
+        p->pid = pid;
+        n = read_proc_file(w->proc_fd, pid, "comm", p->command, sizeof(p->command));
+        if (n > 0 && p->command[n - 1] == '\n')
+                p->command[n - 1] = '\0';
+        p->uid = process_uid(w->proc_fd, pid, (uid_t)-1);
+        *position = (uint32_t)w->n_processes++;
+        return 0;
+}
+
+static int add_finding(struct walker *w, uint32_t socket, uint32_t process)
+{
+        if (grow((void **)&w->findings, &w->findings_capacity, w->n_findings + 1,
+                 sizeof(*w->findings)) < 0)
+                return -ENOMEM;
+        w->findings[w->n_findings++] = (struct finding){ socket, process };
+        return 0;
+}
+
+/* "socket:[12345]" → 12345; false for any other kind of file. */
+static bool socket_link_inode(const char *link, ssize_t len, uint64_t *inode)
+{
+        static const char prefix[] = "socket:[";
+        uint64_t value = 0;
+        ssize_t i = sizeof(prefix) - 1;
+
+        if (len <= i || memcmp(link, prefix, sizeof(prefix) - 1) != 0)
+                return false;
+        for (; i < len && link[i] >= '0' && link[i] <= '9'; i++)
+                value = value * 10 + (uint64_t)(link[i] - '0');
+        *inode = value;
+        return i < len && link[i] == ']';
+}
+
+/* Matches one descriptor; the process is recorded on its first match. */
+static int check_descriptor(struct walker *w, int fd_dir, const char *name, pid_t pid,
+                            int64_t *process)
+{
+        char link[64];
+        ssize_t len = readlinkat(fd_dir, name, link, sizeof(link));
+        uint64_t inode;
+        uint32_t socket, position;
+        int r;
+
+        if (len < 0 || !socket_link_inode(link, len, &inode))
+                return 0; /* closed meanwhile, or not a socket */
+        if (!index_find(w->index, inode, &socket))
+                return 0;
+        if (*process < 0) {
+                r = add_process(w, pid, &position);
+                if (r < 0)
+                        return r;
+                *process = position;
+        }
+        return add_finding(w, socket, (uint32_t)*process);
+}
+
+static int scan_process(struct walker *w, pid_t pid)
+{
+        char path[32];
+        _cleanup_(closep) int fd_dir = -1;
+        int64_t process = -1;
+        long n;
+
+        snprintf(path, sizeof(path), "%d/fd", (int)pid);
+        fd_dir = openat(w->proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd_dir < 0) {
+                if (errno == EACCES || errno == EPERM)
+                        w->unreadable++;
+                return 0; /* or it exited */
+        }
+        while ((n = getdents64(fd_dir, w->dents, DENTS_BUFFER_SIZE)) > 0) {
+                for (long off = 0; off < n;) {
+                        const struct dirent64 *e = (const void *)(w->dents + off);
+                        int r;
+
+                        off += e->d_reclen;
+                        if (e->d_name[0] == '.')
+                                continue;
+                        r = check_descriptor(w, fd_dir, e->d_name, pid, &process);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+/* ---- the walk ----------------------------------------------------------- */
+
+struct process_queue {
+        const pid_t *pids;
+        size_t count;
+        atomic_size_t next;
+};
+
+struct walk_thread {
+        pthread_t thread;
+        struct walker walker;
+        struct process_queue *queue;
+        bool started;
+};
+
+static void *walk_queue(void *data)
+{
+        struct walk_thread *t = data;
+        size_t i;
+
+        while (t->walker.err == 0 && (i = atomic_fetch_add(&t->queue->next, 1)) < t->queue->count)
+                t->walker.err = scan_process(&t->walker, t->queue->pids[i]);
+        return NULL;
+}
+
+static void walker_free(struct walker *w)
+{
+        free(w->findings);
+        free(w->processes);
+        free(w->dents);
+}
+
+/* The numeric entries of /proc: one per process (threads are not listed). */
+static int list_pids(int proc_fd, pid_t **pids_out, size_t *count_out)
+{
+        _cleanup_(freep) char *dents = malloc(DENTS_BUFFER_SIZE);
+        _cleanup_(closep) int fd = openat(proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        pid_t *pids = NULL;
+        size_t count = 0, capacity = 0;
+        long n;
+
+        if (!dents)
+                return -ENOMEM;
+        if (fd < 0)
+                return -errno;
+        while ((n = getdents64(fd, dents, DENTS_BUFFER_SIZE)) > 0) {
+                for (long off = 0; off < n;) {
+                        const struct dirent64 *e = (const void *)(dents + off);
+
+                        off += e->d_reclen;
+                        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+                                continue;
+                        if (grow((void **)&pids, &capacity, count + 1, sizeof(*pids)) < 0) {
+                                free(pids);
+                                return -ENOMEM;
+                        }
+                        pids[count++] = (pid_t)strtol(e->d_name, NULL, 10);
+                }
+        }
+        *pids_out = pids;
+        *count_out = count;
+        return 0;
+}
+
+static size_t walk_thread_count(size_t n_pids)
+{
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        size_t n = cpus > 0 ? (size_t)cpus : 1;
+
+        if (n > MAX_WALK_THREADS)
+                n = MAX_WALK_THREADS;
+        if (n > n_pids / PROCESSES_PER_THREAD + 1)
+                n = n_pids / PROCESSES_PER_THREAD + 1;
+        return n;
+}
+
+/* Runs the walk over the pids on n threads, the calling one included; fewer
+ * when a thread cannot be started. */
+static int walk(struct walk_thread *threads, size_t n, struct process_queue *queue,
+                const struct inode_index *ix, int proc_fd)
+{
+        for (size_t i = 0; i < n; i++) {
+                threads[i].walker = (struct walker){ .index = ix, .proc_fd = proc_fd };
+                threads[i].queue = queue;
+                threads[i].walker.dents = malloc(DENTS_BUFFER_SIZE);
+                if (!threads[i].walker.dents)
+                        return -ENOMEM;
+        }
+        for (size_t i = 1; i < n; i++)
+                threads[i].started =
+                        pthread_create(&threads[i].thread, NULL, walk_queue, &threads[i]) == 0;
+        walk_queue(&threads[0]);
+        for (size_t i = 1; i < n; i++) {
+                if (threads[i].started)
+                        pthread_join(threads[i].thread, NULL);
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (threads[i].walker.err < 0)
+                        return threads[i].walker.err;
+        }
+        return 0;
+}
+
+/* ---- merging ------------------------------------------------------------ */
+
+struct owned {
+        uint32_t socket;
+        const struct rsap_listen_owner *owner;
+};
+
+static int compare_owned(const void *a, const void *b)
+{
+        const struct owned *x = a, *y = b;
+
+        if (x->socket != y->socket)
+                return x->socket < y->socket ? -1 : 1;
+        return (x->owner->pid > y->owner->pid) - (x->owner->pid < y->owner->pid);
+}
+
+/* Gives each socket its slice of one pool of owners, sorted by pid, each
+ * process once even when it holds the socket in several descriptors. */
+static int merge(struct rsap_listen_list *list, const struct walk_thread *threads, size_t n)
+{
+        size_t total = 0, used = 0;
+        _cleanup_(freep) struct owned *all = NULL;
+        struct rsap_listen_owner *pool;
+
+        for (size_t i = 0; i < n; i++)
+                total += threads[i].walker.n_findings;
+        all = malloc((total ? total : 1) * sizeof(*all));
+        pool = malloc((total ? total : 1) * sizeof(*pool));
+        if (!all || !pool) {
+                free(pool);
+                return -ENOMEM;
+        }
+        for (size_t i = 0, k = 0; i < n; i++) {
+                const struct walker *w = &threads[i].walker;
+
+                for (size_t j = 0; j < w->n_findings; j++, k++)
+                        all[k] = (struct owned){ w->findings[j].socket,
+                                                 &w->processes[w->findings[j].process] };
+        }
+        qsort(all, total, sizeof(*all), compare_owned);
+        for (size_t k = 0; k < list->count; k++)
+                list->sockets[k].n_owners = 0;
+        for (size_t k = 0; k < total; k++) {
+                struct rsap_listen_socket *s = &list->sockets[all[k].socket];
+
+                if (k > 0 && compare_owned(&all[k - 1], &all[k]) == 0)
+                        continue;
+                if (s->n_owners == 0)
+                        s->owners = &pool[used];
+                pool[used++] = *all[k].owner;
+                s->n_owners++;
+        }
+        for (size_t k = 0; k < list->count; k++) {
+                list->sockets[k].owners_hidden = list->sockets[k].n_owners == 0;
+                if (list->sockets[k].n_owners == 0)
+                        list->sockets[k].owners = NULL;
+        }
+        free(list->owner_pool);
+        list->owner_pool = pool;
+        return 0;
+}
+
+/* ---- the public steps --------------------------------------------------- */
+
+static int open_proc(void)
+{
+        int fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        return fd < 0 ? -errno : fd;
+}
+
+int rsap_listen_find_owners(struct rsap_listen_list *list)
+{
+        struct walk_thread threads[MAX_WALK_THREADS] = { 0 };
+        struct inode_index ix = { 0 };
+        struct process_queue queue = { 0 };
+        _cleanup_(freep) pid_t *pids = NULL;
+        _cleanup_(closep) int proc_fd = open_proc();
+        size_t n = 0;
+        int r;
+
+        if (proc_fd < 0)
+                return proc_fd;
+        r = index_build(&ix, list);
+        if (r == 0)
+                r = list_pids(proc_fd, &pids, &queue.count);
+        if (r == 0) {
+                queue.pids = pids;
+                n = walk_thread_count(queue.count);
+                r = walk(threads, n, &queue, &ix, proc_fd);
+        }
+        if (r == 0)
+                r = merge(list, threads, n);
+        if (r == 0) {
+                list->owners_looked_up = true;
+                list->unreadable_processes = 0;
+                for (size_t i = 0; i < n; i++)
+                        list->unreadable_processes += threads[i].walker.unreadable;
+        }
+        for (size_t i = 0; i < MAX_WALK_THREADS; i++)
+                walker_free(&threads[i].walker);
+        index_free(&ix);
+        return r;
+}
+
+int rsap_listen_keep_pid(struct rsap_listen_list *list, pid_t pid)
+{
+        struct inode_index ix = { 0 };
+        _cleanup_(closep) int proc_fd = open_proc();
+        struct walker w = { .index = &ix };
+        size_t kept = 0;
+        char path[32];
+        int r;
+
+        if (proc_fd < 0)
+                return proc_fd;
+        w.proc_fd = proc_fd;
+        snprintf(path, sizeof(path), "%d/fd", (int)pid);
+        if (pid <= 0 || faccessat(proc_fd, path, R_OK, 0) < 0) {
+                r = pid <= 0 || errno == ENOENT ? 0 : -errno;
+                if (r == 0)
+                        list->count = 0; /* no such process holds nothing */
+                return r;
+        }
+        r = index_build(&ix, list);
+        w.dents = malloc(DENTS_BUFFER_SIZE);
+        if (r == 0 && !w.dents)
+                r = -ENOMEM;
+        if (r == 0)
+                r = scan_process(&w, pid);
+        if (r == 0 && w.unreadable)
+                r = -EACCES;
+        if (r == 0) {
+                /* Keep the sockets the process holds, in their order. */
+                bool *held = calloc(list->count ? list->count : 1, sizeof(*held));
+
+                if (!held)
+                        r = -ENOMEM;
+                for (size_t i = 0; held && i < w.n_findings; i++)
+                        held[w.findings[i].socket] = true;
+                for (size_t i = 0; held && i < list->count; i++) {
+                        if (held[i])
+                                list->sockets[kept++] = list->sockets[i];
+                }
+                if (held)
+                        list->count = kept;
+                free(held);
+        }
+        walker_free(&w);
+        index_free(&ix);
+        return r;
+}

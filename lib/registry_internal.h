@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "internal.h"
+
+/* A snapshot opened for reading: pointers into the block, never copies. */
+struct rsap_registry {
+        const struct snap_header *h;
+        size_t size;
+        const struct snap_record *records;
+        const struct snap_person *people;
+        const uint32_t *lists;
+        const uint32_t *port_first;
+        const uint32_t *port_entries;
+        const uint32_t *name_slots;
+        const char *strings;
+        void *map;    /* the file mapping to release, if any */
+        char *origin; /* the file's path, NULL for built-in or memory */
+};
+
+/* NULL for offset 0 or an offset past the strings. */
+const char *registry_string(const struct rsap_registry *reg, uint32_t off);
+/* A list's item count (items of width words each) and its first item. */
+uint32_t registry_list(const struct rsap_registry *reg, uint32_t off, uint32_t width,
+                       const uint32_t **items);

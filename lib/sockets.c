@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The sockets: one sock_diag dump per family and transport, with the state
+ * and port filters in the request so the kernel sends only what was asked
+ * for.  /proc/net/{tcp,tcp6,udp,udp6} stand in when the kernel refuses the
+ * netlink socket (some sandboxes and LSM policies do).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+
+#include <rsap/listen.h>
+
+#include "internal.h"
+
+/* The kernel's TCP states (include/net/tcp_states.h) that sock_diag filters
+ * on: listening TCP, SCTP and DCCP sockets are in LISTEN, bound UDP sockets
+ * that are not connected in CLOSE, as `ss -l` asks for them. */
+enum { KERNEL_TCP_CLOSE = 7, KERNEL_TCP_LISTEN = 10 };
+
+/* 32 KiB: the most a netlink dump puts in one datagram. */
+#define DUMP_BUFFER_SIZE 32768
+
+struct transport {
+        enum rsap_proto proto;
+        int ipproto;
+        uint32_t states;      /* bit set of kernel states to dump */
+        const char *kernel_name; /* its line in /proc/net/protocols */
+};
+
+static const struct transport transports[] = {
+        { RSAP_PROTO_TCP, IPPROTO_TCP, 1u << KERNEL_TCP_LISTEN, NULL },
+        { RSAP_PROTO_UDP, IPPROTO_UDP, 1u << KERNEL_TCP_CLOSE, NULL },
+        { RSAP_PROTO_SCTP, IPPROTO_SCTP, 1u << KERNEL_TCP_LISTEN, "SCTP" },
+        { RSAP_PROTO_DCCP, IPPROTO_DCCP, 1u << KERNEL_TCP_LISTEN, "DCCP" },
+};
+
+static bool proto_wanted(const struct rsap_listen_filter *f, enum rsap_proto proto)
+{
+        return f->protocols == 0 || (f->protocols & (1u << proto));
+}
+
+static bool port_and_uid_wanted(const struct rsap_listen_filter *f, uint16_t port, uid_t uid)
+{
+        if (port < f->port_low || port > f->port_high)
+                return false;
+        return !f->match_uid || uid == f->uid;
+}
+
+/* ---- the list ----------------------------------------------------------- */
+
+static struct rsap_listen_socket *list_append(struct rsap_listen_list *list)
+{
+        if (list->count == list->capacity) {
+                size_t capacity = list->capacity ? list->capacity * 2 : 256;
+                struct rsap_listen_socket *grown =
+                        realloc(list->sockets, capacity * sizeof(*grown));
+
+                if (!grown)
+                        return NULL;
+                list->sockets = grown;
+                list->capacity = capacity;
+        }
+        struct rsap_listen_socket *s = &list->sockets[list->count++];
+        memset(s, 0, sizeof(*s));
+        return s;
+}
+
+/* Remembers the last index looked up: sockets bound to a device are rare
+ * and usually bound to the same one. */
+struct ifname_cache {
+        unsigned index;
+        char name[IF_NAMESIZE];
+};
+
+static void interface_name(struct ifname_cache *cache, unsigned index, char *out, size_t size)
+{
+        if (index == 0) {
+                out[0] = '\0';
+                return;
+        }
+        if (cache->index != index) {
+                if (!if_indextoname(index, cache->name))
+                        snprintf(cache->name, sizeof(cache->name), "if%u", index);
+                cache->index = index;
+        }
+        snprintf(out, size, "%s", cache->name);
+}
+
+static int add_socket(struct rsap_listen_list *list, struct ifname_cache *ifc,
+                      enum rsap_proto proto, int family, const void *addr, uint16_t port,
+                      unsigned ifindex, uid_t uid, uint64_t inode)
+{
+        struct rsap_listen_socket *s = list_append(list);
+
+        if (!s)
+                return -ENOMEM;
+        s->proto = proto;
+        s->family = family;
+        memcpy(s->addr, addr, family == AF_INET ? 4 : 16);
+        if (!inet_ntop(family, s->addr, s->address, sizeof(s->address)))
+                snprintf(s->address, sizeof(s->address), "?");
+        interface_name(ifc, ifindex, s->interface, sizeof(s->interface));
+        s->port = port;
+        s->uid = uid;
+        s->inode = inode;
+        return 0;
+}
+
+/* ---- netlink ------------------------------------------------------------ */
+
+struct dump {
+        struct rsap_listen_list *list;
+        const struct rsap_listen_filter *filter;
+        enum rsap_proto proto;
+        struct ifname_cache ifc;
+        int err;
+};
+
+static int on_diag_message(const struct nlmsghdr *nlh, void *data)
+{
+        struct dump *d = data;
+        const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
+        uint16_t port;
+
+        if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+            mnl_nlmsg_get_payload_len(nlh) < sizeof(*m))
+                return MNL_CB_OK;
+        if (m->idiag_family != AF_INET && m->idiag_family != AF_INET6)
+                return MNL_CB_OK;
+        port = ntohs(m->id.idiag_sport);
+        if (!port_and_uid_wanted(d->filter, port, m->idiag_uid))
+                return MNL_CB_OK;
+        d->err = add_socket(d->list, &d->ifc, d->proto, m->idiag_family, m->id.idiag_src, port,
+                            m->id.idiag_if, m->idiag_uid, m->idiag_inode);
+        return d->err < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+/*
+ * The port range as inet_diag bytecode: "sport >= low" then "sport <= high".
+ * Each test is two ops (the second carries the port); on success it steps to
+ * the next test, on failure it jumps 4 bytes past the end, which rejects.
+ * Returns the length in bytes, 0 when every port is wanted.
+ */
+static size_t port_bytecode(const struct rsap_listen_filter *f, struct inet_diag_bc_op ops[4])
+{
+        size_t n = 0;
+
+        if (f->port_low > 0) {
+                ops[n] = (struct inet_diag_bc_op){ .code = INET_DIAG_BC_S_GE, .yes = 8 };
+                ops[n + 1] = (struct inet_diag_bc_op){ .no = f->port_low };
+                n += 2;
+        }
+        if (f->port_high < UINT16_MAX) {
+                ops[n] = (struct inet_diag_bc_op){ .code = INET_DIAG_BC_S_LE, .yes = 8 };
+                ops[n + 1] = (struct inet_diag_bc_op){ .no = f->port_high };
+                n += 2;
+        }
+        for (size_t i = 0; i < n; i += 2)
+                ops[i].no = (unsigned short)((n - i) * sizeof(*ops) + 4);
+        return n * sizeof(*ops);
+}
+
+static int send_dump_request(struct mnl_socket *nl, uint32_t seq, int family,
+                             const struct transport *t, const struct rsap_listen_filter *f)
+{
+        char buf[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct inet_diag_req_v2)) + 64]
+                __attribute__((aligned(8)));
+        struct inet_diag_bc_op ops[4];
+        struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+        struct inet_diag_req_v2 *req;
+        size_t bc_len = port_bytecode(f, ops);
+
+        nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+        nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+        nlh->nlmsg_seq = seq;
+        req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+        req->sdiag_family = (uint8_t)family;
+        req->sdiag_protocol = (uint8_t)t->ipproto;
+        req->idiag_states = t->states;
+        if (bc_len)
+                mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, bc_len, ops);
+        if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+                return -errno;
+        return 0;
+}
+
+/* One dump: every socket of one family and transport. */
+static int dump_one(struct mnl_socket *nl, char *buf, uint32_t seq, int family,
+                    const struct transport *t, struct dump *d)
+{
+        uint32_t portid = mnl_socket_get_portid(nl);
+        int r = send_dump_request(nl, seq, family, t, d->filter);
+
+        if (r < 0)
+                return r;
+        d->proto = t->proto;
+        d->err = 0;
+        for (;;) {
+                ssize_t n = mnl_socket_recvfrom(nl, buf, DUMP_BUFFER_SIZE);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                r = mnl_cb_run(buf, (size_t)n, seq, portid, on_diag_message, d);
+                if (r == MNL_CB_ERROR)
+                        return d->err < 0 ? d->err : -errno;
+                if (r == MNL_CB_STOP)
+                        return 0;
+        }
+}
+
+/* What an optional dump (IPv6, SCTP, DCCP) answers when the kernel has no
+ * such family or protocol: there are simply none of those sockets. */
+static bool means_absent(int err)
+{
+        return err == -ENOENT || err == -EINVAL || err == -EPROTONOSUPPORT ||
+               err == -EAFNOSUPPORT || err == -EOPNOTSUPP;
+}
+
+/*
+ * Whether the kernel has a protocol at all.  Asking sock_diag about SCTP
+ * would make the kernel load the sctp module just to answer "none"; a
+ * protocol missing from /proc/net/protocols cannot have sockets.
+ */
+static bool kernel_has_protocol(const char *name)
+{
+        _cleanup_(freep) char *line = NULL;
+        size_t size = 0, len = strlen(name);
+        bool found = false;
+        FILE *f = fopen("/proc/net/protocols", "re");
+
+        if (!f)
+                return false;
+        while (!found && getline(&line, &size, f) > 0)
+                found = strncmp(line, name, len) == 0 && (line[len] == ' ' || line[len] == '\t');
+        fclose(f);
+        return found;
+}
+
+static void mnl_socket_closep(struct mnl_socket **nl)
+{
+        if (*nl)
+                mnl_socket_close(*nl);
+}
+
+static int read_netlink(const struct rsap_listen_filter *f, struct rsap_listen_list *list)
+{
+        static const int families[] = { AF_INET, AF_INET6 };
+        _cleanup_(mnl_socket_closep) struct mnl_socket *nl = mnl_socket_open2(NETLINK_SOCK_DIAG,
+                                                                            SOCK_CLOEXEC);
+        _cleanup_(freep) char *buf = NULL;
+        struct dump d = { .list = list, .filter = f };
+        uint32_t seq = 1;
+
+        if (!nl)
+                return -errno;
+        if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+                return -errno;
+        buf = malloc(DUMP_BUFFER_SIZE);
+        if (!buf)
+                return -ENOMEM;
+        for (size_t i = 0; i < ARRAY_SIZE(transports); i++) {
+                const struct transport *t = &transports[i];
+
+                if (!proto_wanted(f, t->proto))
+                        continue;
+                if (t->kernel_name && !kernel_has_protocol(t->kernel_name))
+                        continue;
+                for (size_t j = 0; j < ARRAY_SIZE(families); j++) {
+                        int r = dump_one(nl, buf, seq++, families[j], t, &d);
+                        bool optional = t->kernel_name || families[j] == AF_INET6;
+
+                        if (r < 0 && !(optional && means_absent(r)))
+                                return r;
+                }
+        }
+        return 0;
+}
+
+/* ---- /proc/net ---------------------------------------------------------- */
+
+/* The kernel prints each 32-bit word of an address as the native integer
+ * that the word's bytes make; reading them back the same way restores the
+ * bytes, on either endianness. */
+static int parse_hex_address(const char *hex, unsigned char *addr, size_t n_words)
+{
+        if (strlen(hex) != n_words * 8)
+                return -EINVAL;
+        for (size_t i = 0; i < n_words; i++) {
+                char word_text[9];
+                uint32_t word;
+
+                memcpy(word_text, hex + i * 8, 8);
+                word_text[8] = '\0';
+                word = (uint32_t)strtoul(word_text, NULL, 16);
+                memcpy(addr + i * 4, &word, 4);
+        }
+        return 0;
+}
+
+static int parse_proc_line(const char *line, int family, unsigned want_state,
+                           const struct rsap_listen_filter *f, struct rsap_listen_list *list,
+                           enum rsap_proto proto)
+{
+        char hex[33];
+        unsigned port, state;
+        unsigned long uid;
+        unsigned long long inode;
+        unsigned char addr[16] = { 0 };
+        struct ifname_cache none = { 0 };
+
+        /* "  0: 0100007F:0277 00000000:0000 0A 00000000:00000000 00:00000000
+         *  00000000     0        0 12345 ..." */
+        if (sscanf(line, " %*u: %32[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %lu %*d %llu", hex, &port,
+                   &state, &uid, &inode) != 5)
+                return 0; /* the heading */
+        if (state != want_state || port > UINT16_MAX)
+                return 0;
+        if (parse_hex_address(hex, addr, family == AF_INET ? 1 : 4) < 0)
+                return 0;
+        if (!port_and_uid_wanted(f, (uint16_t)port, (uid_t)uid))
+                return 0;
+        return add_socket(list, &none, proto, family, addr, (uint16_t)port, 0, (uid_t)uid,
+                          inode);
+}
+
+static int read_proc_file(const char *path, int family, enum rsap_proto proto,
+                          unsigned want_state, const struct rsap_listen_filter *f,
+                          struct rsap_listen_list *list)
+{
+        _cleanup_(freep) char *line = NULL;
+        size_t size = 0;
+        int r = 0;
+        FILE *in = fopen(path, "re");
+
+        if (!in)
+                return -errno;
+        while (r == 0 && getline(&line, &size, in) > 0)
+                r = parse_proc_line(line, family, want_state, f, list, proto);
+        fclose(in);
+        return r;
+}
+
+static int read_procfs(const struct rsap_listen_filter *f, struct rsap_listen_list *list)
+{
+        static const struct {
+                const char *path;
+                int family;
+                enum rsap_proto proto;
+                unsigned state;
+        } files[] = {
+                { "/proc/net/tcp", AF_INET, RSAP_PROTO_TCP, KERNEL_TCP_LISTEN },
+                { "/proc/net/tcp6", AF_INET6, RSAP_PROTO_TCP, KERNEL_TCP_LISTEN },
+                { "/proc/net/udp", AF_INET, RSAP_PROTO_UDP, KERNEL_TCP_CLOSE },
+                { "/proc/net/udp6", AF_INET6, RSAP_PROTO_UDP, KERNEL_TCP_CLOSE },
+        };
+
+        for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+                int r;
+
+                if (!proto_wanted(f, files[i].proto))
+                        continue;
+                r = read_proc_file(files[i].path, files[i].family, files[i].proto,
+                                   files[i].state, f, list);
+                /* No tcp6 without IPv6; no tcp at all means no /proc/net. */
+                if (r == -ENOENT && files[i].family == AF_INET6)
+                        continue;
+                if (r < 0)
+                        return r == -ENOENT || r == -EACCES ? -EPROTONOSUPPORT : r;
+        }
+        return 0;
+}
+
+/* ---- choosing the source ------------------------------------------------ */
+
+/* Errors that mean "this kernel or sandbox will not answer sock_diag". */
+static bool netlink_refused(int err)
+{
+        return err == -EPROTONOSUPPORT || err == -EAFNOSUPPORT || err == -EACCES ||
+               err == -EPERM || err == -ENOENT || err == -EOPNOTSUPP || err == -ECONNREFUSED;
+}
+
+int rsap_listen_read_sockets(const struct rsap_listen_filter *f, struct rsap_listen_list *list)
+{
+        size_t before = list->count;
+        int r;
+
+        if (f->source == RSAP_LISTEN_SOURCE_PROCFS) {
+                list->source = RSAP_LISTEN_SOURCE_PROCFS;
+                return read_procfs(f, list);
+        }
+        r = read_netlink(f, list);
+        list->source = RSAP_LISTEN_SOURCE_NETLINK;
+        if (r >= 0)
+                return 0;
+        if (f->source == RSAP_LISTEN_SOURCE_NETLINK || !netlink_refused(r))
+                return netlink_refused(r) ? -EAFNOSUPPORT : r;
+        list->count = before; /* whatever the refused dump had added */
+        list->source = RSAP_LISTEN_SOURCE_PROCFS;
+        return read_procfs(f, list);
+}

@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: MIT */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rsap/paths.h>
+#include <rsap/update.h>
+
+#include "config.h"
+#include "internal.h"
+
+static int fail(struct rsap_import_error *err, int code, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static int fail(struct rsap_import_error *err, int code, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof(err->message), fmt, ap);
+        va_end(ap);
+        return code;
+}
+
+struct buffer {
+        char *data;
+        size_t size, cap;
+        bool too_big;
+};
+
+static void buffer_freep(struct buffer *b)
+{
+        free(b->data);
+}
+
+static int buffer_append(struct buffer *b, const void *data, size_t len)
+{
+        if (b->size + len > RSAP_UPDATE_MAX_BYTES) {
+                b->too_big = true;
+                return -EFBIG;
+        }
+        if (b->size + len > b->cap) {
+                size_t cap = b->cap ? b->cap : 1 << 20;
+                char *p;
+
+                while (cap < b->size + len)
+                        cap *= 2;
+                p = realloc(b->data, cap);
+                if (!p)
+                        return -ENOMEM;
+                b->data = p;
+                b->cap = cap;
+        }
+        memcpy(b->data + b->size, data, len);
+        b->size += len;
+        return 0;
+}
+
+static int read_file(const char *path, struct buffer *b, struct rsap_import_error *err)
+{
+        char chunk[65536];
+        ssize_t n;
+        int fd, r = 0;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return fail(err, -errno, "cannot read %s: %s", path, strerror(errno));
+        while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
+                r = buffer_append(b, chunk, (size_t)n);
+                if (r < 0)
+                        break;
+        }
+        if (n < 0)
+                r = fail(err, -errno, "cannot read %s: %s", path, strerror(errno));
+        close(fd);
+        if (r == -EFBIG)
+                return fail(err, r, "%s is larger than %u MiB", path, RSAP_UPDATE_MAX_BYTES >> 20);
+        return r;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
+{
+        return buffer_append(userdata, data, size * nmemb) < 0 ? 0 : size * nmemb;
+}
+
+static int on_progress(void *userdata, curl_off_t total, curl_off_t done, curl_off_t ut,
+                       curl_off_t un)
+{
+        const struct rsap_update_options *opts = userdata;
+
+        opts->progress(opts->userdata, (uint64_t)done, (uint64_t)total);
+        return 0;
+}
+
+static void curl_cleanupp(CURL **c)
+{
+        if (*c)
+                curl_easy_cleanup(*c);
+}
+
+static int download(const struct rsap_update_options *opts, const char *url, struct buffer *b,
+                    struct rsap_import_error *err)
+{
+        _cleanup_(curl_cleanupp) CURL *c = NULL;
+        char curl_err[CURL_ERROR_SIZE] = "";
+        CURLcode rc;
+
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                return fail(err, -EIO, "cannot initialise libcurl");
+        c = curl_easy_init();
+        if (!c)
+                return fail(err, -ENOMEM, "cannot initialise libcurl");
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
+        curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+        curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 20L);
+        /* A stalled transfer fails instead of hanging: under 1 KB/s for 30 s. */
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 30L);
+        curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)RSAP_UPDATE_MAX_BYTES);
+        curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+        curl_easy_setopt(c, CURLOPT_USERAGENT, "rsap/" RSAP_VERSION);
+        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_err);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        if (opts->progress) {
+                curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+                curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)opts);
+                curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        }
+        rc = curl_easy_perform(c);
+        if (b->too_big || rc == CURLE_FILESIZE_EXCEEDED)
+                return fail(err, -EFBIG, "%s is larger than %u MiB", url,
+                            RSAP_UPDATE_MAX_BYTES >> 20);
+        if (rc != CURLE_OK)
+                return fail(err, rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST
+                                         ? -EHOSTUNREACH
+                                         : -EIO,
+                            "cannot fetch %s: %s", url,
+                            curl_err[0] ? curl_err : curl_easy_strerror(rc));
+        return 0;
+}
+
+/* names is a space-separated list: 80/tcp is "http", also "www" and "www-http". */
+static bool name_in(const char *service, const char *names)
+{
+        size_t len = strlen(service);
+
+        for (const char *p = names; *p;) {
+                size_t n = strcspn(p, " ");
+
+                if (n == len && strncasecmp(p, service, n) == 0)
+                        return true;
+                p += n + (p[n] == ' ');
+        }
+        return false;
+}
+
+static bool core_port_named(const struct rsap_registry *reg, uint16_t port, enum rsap_proto proto,
+                            const char *names)
+{
+        uint32_t ids[16];
+        size_t n = rsap_registry_find_port(reg, port, proto, ids, ARRAY_SIZE(ids));
+
+        for (size_t i = 0; i < n && i < ARRAY_SIZE(ids); i++) {
+                struct rsap_record rec;
+
+                rsap_registry_record(reg, ids[i], &rec);
+                if (rec.service && name_in(rec.service, names))
+                        return true;
+        }
+        return false;
+}
+
+int rsap_update_check(const struct rsap_registry *reg, struct rsap_import_error *err)
+{
+        static const struct {
+                uint16_t port;
+                enum rsap_proto proto;
+                const char *names;
+        } core[] = {
+                { 22, RSAP_PROTO_TCP, "ssh" },
+                { 25, RSAP_PROTO_TCP, "smtp" },
+                { 53, RSAP_PROTO_UDP, "domain" },
+                { 80, RSAP_PROTO_TCP, "http www www-http" },
+                { 123, RSAP_PROTO_UDP, "ntp" },
+                { 443, RSAP_PROTO_TCP, "https" },
+        };
+        size_t n = rsap_registry_count(reg);
+
+        if (n < RSAP_UPDATE_MIN_RECORDS)
+                return fail(err, -EBADMSG,
+                            "only %zu records, fewer than the %u of a whole registry: "
+                            "refusing a partial copy",
+                            n, RSAP_UPDATE_MIN_RECORDS);
+        for (size_t i = 0; i < ARRAY_SIZE(core); i++)
+                if (!core_port_named(reg, core[i].port, core[i].proto, core[i].names))
+                        return fail(err, -EBADMSG, "port %u/%s is not \"%.*s\": not IANA's registry",
+                                    core[i].port, rsap_proto_name(core[i].proto),
+                                    (int)strcspn(core[i].names, " "), core[i].names);
+        return 0;
+}
+
+static int write_all(int fd, const void *data, size_t size)
+{
+        const char *p = data;
+
+        while (size > 0) {
+                ssize_t n = write(fd, p, size);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                p += n;
+                size -= (size_t)n;
+        }
+        return 0;
+}
+
+static int mkdir_parents(const char *dir)
+{
+        char path[4096];
+        size_t len = strlen(dir);
+
+        if (len >= sizeof(path))
+                return -ENAMETOOLONG;
+        memcpy(path, dir, len + 1);
+        for (char *p = path + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = '\0';
+                if (mkdir(path, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                *p = '/';
+        }
+        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+/* Write beside the target, flush to disk, then rename over it: a reader sees
+ * the old copy or the new one, never half of one, even after a crash. */
+static int install(const char *dir, const char *path, const void *data, size_t size,
+                   struct rsap_import_error *err)
+{
+        char tmp[4096 + 32];
+        int fd, r;
+
+        r = mkdir_parents(dir);
+        if (r < 0)
+                return fail(err, r, "cannot create %s: %s", dir, strerror(-r));
+        snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return fail(err, -errno, "cannot write %s: %s", tmp, strerror(errno));
+        r = write_all(fd, data, size);
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0) {
+                unlink(tmp);
+                return fail(err, r, "cannot write %s: %s", path, strerror(-r));
+        }
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0) {
+                fsync(fd);
+                close(fd);
+        }
+        return 0;
+}
+
+static void builder_freep(struct rsap_builder **b)
+{
+        rsap_builder_free(*b);
+}
+
+static int parse_and_check(const struct buffer *input, void **snap, size_t *snap_size,
+                           struct rsap_update_result *result, struct rsap_import_error *err)
+{
+        _cleanup_(builder_freep) struct rsap_builder *b = rsap_builder_new();
+        _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
+        struct rsap_registry_info info;
+        int r;
+
+        if (!b)
+                return fail(err, -ENOMEM, "out of memory");
+        result->format = rsap_format_sniff(input->data, input->size);
+        if (result->format == RSAP_FORMAT_NPM_JSON)
+                return fail(err, -EBADMSG, "not IANA's XML or CSV registry");
+        r = rsap_import_any(input->data, input->size, b, err);
+        if (r < 0)
+                return r;
+        r = rsap_builder_finish(b, snap, snap_size);
+        if (r < 0)
+                return fail(err, r, "cannot build the snapshot: %s", strerror(-r));
+        r = rsap_registry_open_memory(*snap, *snap_size, &reg);
+        if (r < 0)
+                return fail(err, r, "the new snapshot does not open: %s", strerror(-r));
+        r = rsap_update_check(reg, err);
+        if (r < 0)
+                return r;
+        rsap_registry_info(reg, &info);
+        result->records = info.records;
+        snprintf(result->release, sizeof(result->release), "%s", info.release ? info.release : "");
+        return 0;
+}
+
+int rsap_update(const struct rsap_update_options *opts, struct rsap_update_result *result,
+                struct rsap_import_error *err)
+{
+        _cleanup_(buffer_freep) struct buffer input = { 0 };
+        _cleanup_(freep) void *snap = NULL;
+        const char *from = opts->from ? opts->from : RSAP_IANA_URL;
+        char dir[4096];
+        size_t snap_size;
+        int r;
+
+        memset(result, 0, sizeof(*result));
+        memset(err, 0, sizeof(*err));
+        r = rsap_data_dir(opts->data_dir, dir, sizeof(dir));
+        if (r < 0)
+                return fail(err, r, "no data directory: %s", strerror(-r));
+        r = rsap_cache_path(dir, result->path, sizeof(result->path));
+        if (r < 0)
+                return fail(err, r, "data directory path too long");
+        r = strstr(from, "://") ? download(opts, from, &input, err) : read_file(from, &input, err);
+        if (r < 0)
+                return r;
+        result->bytes = input.size;
+        r = parse_and_check(&input, &snap, &snap_size, result, err);
+        if (r < 0)
+                return r;
+        return install(dir, result->path, snap, snap_size, err);
+}

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: MIT */
+#include <rsap/json.h>
+
+#include "internal.h"
+
+/* jansson's json_object_set_new() takes ownership even on failure, which
+ * keeps every builder below to one expression per key. */
+static json_t *string_or_null(const char *s)
+{
+        return s ? json_string(s) : json_null();
+}
+
+static json_t *proto_or_null(enum rsap_proto proto)
+{
+        return string_or_null(rsap_proto_name(proto));
+}
+
+json_t *rsap_person_to_json(const struct rsap_person *p)
+{
+        return json_pack("{s:o, s:o, s:o, s:o, s:o}",
+                         "id", string_or_null(p->id),
+                         "name", string_or_null(p->name),
+                         "org", string_or_null(p->org),
+                         "email", string_or_null(p->email),
+                         "uri", string_or_null(p->uri));
+}
+
+static json_t *people_to_json(const struct rsap_person *people, size_t n)
+{
+        json_t *list;
+
+        if (n == 0)
+                return json_null();
+        list = json_array();
+        for (size_t i = 0; list && i < n; i++)
+                json_array_append_new(list, rsap_person_to_json(&people[i]));
+        return list;
+}
+
+static json_t *references_to_json(const struct rsap_reference *refs, size_t n)
+{
+        json_t *list = json_array();
+
+        for (size_t i = 0; list && i < n; i++)
+                json_array_append_new(list,
+                                      json_pack("{s:s, s:o, s:o}",
+                                                "type", rsap_ref_type_name(refs[i].type),
+                                                "text", string_or_null(refs[i].text),
+                                                "url", string_or_null(refs[i].url)));
+        return list;
+}
+
+static void set_ports(json_t *o, const struct rsap_record *r)
+{
+        if (!r->has_port) {
+                json_object_set_new(o, "port", json_null());
+        } else if (r->port_low == r->port_high) {
+                json_object_set_new(o, "port", json_integer(r->port_low));
+        } else {
+                json_object_set_new(o, "port_low", json_integer(r->port_low));
+                json_object_set_new(o, "port_high", json_integer(r->port_high));
+        }
+}
+
+json_t *rsap_record_to_json(const struct rsap_record *r)
+{
+        json_t *o = json_object();
+
+        if (!o)
+                return NULL;
+        json_object_set_new(o, "service", string_or_null(r->service));
+        set_ports(o, r);
+        json_object_set_new(o, "protocol", proto_or_null(r->proto));
+        json_object_set_new(o, "status", json_string(rsap_status_name(r->status)));
+        json_object_set_new(o, "description", string_or_null(r->description));
+        json_object_set_new(o, "assignee", people_to_json(r->assignee, r->n_assignee));
+        json_object_set_new(o, "contact", people_to_json(r->contact, r->n_contact));
+        json_object_set_new(o, "registered", string_or_null(r->registered));
+        json_object_set_new(o, "modified", string_or_null(r->modified));
+        /* The built-in copy knows no references: unknown, so null, not []. */
+        json_object_set_new(o, "references",
+                            r->source == RSAP_SOURCE_BUILTIN
+                                    ? json_null()
+                                    : references_to_json(r->references, r->n_references));
+        json_object_set_new(o, "service_code", string_or_null(r->service_code));
+        json_object_set_new(o, "unauthorized_use", string_or_null(r->unauthorized_use));
+        json_object_set_new(o, "notes", string_or_null(r->notes));
+        json_object_set_new(o, "source", json_string(rsap_source_name(r->source)));
+        return o;
+}
+
+json_t *rsap_registry_info_to_json(const struct rsap_registry *reg)
+{
+        struct rsap_registry_info info;
+
+        rsap_registry_info(reg, &info);
+        return json_pack("{s:s, s:o, s:s, s:I, s:I}",
+                         "source", rsap_source_name(info.source),
+                         "release", string_or_null(info.release),
+                         "origin", info.origin,
+                         "records", (json_int_t)info.records,
+                         "people", (json_int_t)info.people);
+}
+
+static json_t *records_to_json(const struct rsap_registry *reg, const uint32_t *ids, size_t n)
+{
+        json_t *list = json_array();
+
+        for (size_t i = 0; list && i < n; i++) {
+                struct rsap_record rec;
+
+                rsap_registry_record(reg, ids[i], &rec);
+                json_array_append_new(list, rsap_record_to_json(&rec));
+        }
+        return list;
+}
+
+static json_t *range_to_json(const struct rsap_range_info *range)
+{
+        return json_pack("{s:s, s:s, s:i, s:i, s:s}",
+                         "name", range->name,
+                         "title", range->title,
+                         "low", range->low,
+                         "high", range->high,
+                         "meaning", range->meaning);
+}
+
+json_t *rsap_port_answer_to_json(const struct rsap_registry *reg,
+                                 const struct rsap_port_answer *a)
+{
+        json_t *status = json_object();
+
+        for (unsigned p = RSAP_TRANSPORTS_FIRST; status && p <= RSAP_TRANSPORTS_LAST; p++)
+                if (a->proto == RSAP_PROTO_NONE || a->proto == (enum rsap_proto)p)
+                        json_object_set_new(status, rsap_proto_name((enum rsap_proto)p),
+                                            json_string(rsap_status_name(a->status[p])));
+        return json_pack("{s:s, s:i, s:o, s:o, s:o, s:o, s:o}",
+                         "kind", "port",
+                         "port", a->port,
+                         "protocol", proto_or_null(a->proto),
+                         "range", range_to_json(a->range),
+                         "status", status,
+                         "records", records_to_json(reg, a->ids, a->n_ids),
+                         "data", rsap_registry_info_to_json(reg));
+}
+
+json_t *rsap_name_answer_to_json(const struct rsap_registry *reg,
+                                 const struct rsap_name_answer *a)
+{
+        bool valid = a->problem == RSAP_NAME_OK;
+
+        return json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:o}",
+                         "kind", "service",
+                         "service", a->name,
+                         "valid", valid,
+                         "problem", valid ? json_null()
+                                          : json_string(rsap_name_problem_text(a->problem)),
+                         "replacement", a->replacement[0] ? json_string(a->replacement)
+                                                          : json_null(),
+                         "records", records_to_json(reg, a->ids, a->n_ids),
+                         "data", rsap_registry_info_to_json(reg));
+}
+
+json_t *rsap_search_to_json(const struct rsap_registry *reg, const char *query,
+                            const struct rsap_search_hit *hits, size_t n_hits, size_t total)
+{
+        json_t *results = json_array();
+
+        for (size_t i = 0; results && i < n_hits; i++) {
+                struct rsap_record rec;
+                json_t *o;
+
+                rsap_registry_record(reg, hits[i].id, &rec);
+                o = rsap_record_to_json(&rec);
+                if (o)
+                        json_object_set_new(o, "score", json_integer(hits[i].score));
+                json_array_append_new(results, o);
+        }
+        return json_pack("{s:s, s:s, s:I, s:o, s:o}",
+                         "kind", "search",
+                         "query", query,
+                         "total", (json_int_t)total,
+                         "results", results,
+                         "data", rsap_registry_info_to_json(reg));
+}
+
+json_t *rsap_list_row_to_json(const struct rsap_list_row *row)
+{
+        return json_pack("{s:i, s:s, s:s, s:o, s:o}",
+                         "port", row->port,
+                         "protocol", rsap_proto_name(row->proto),
+                         "status", rsap_status_name(row->status),
+                         "service", string_or_null(row->service),
+                         "description", string_or_null(row->description));
+}
+
+static json_t *range_counts_to_json(const struct rsap_registry *reg,
+                                    const struct rsap_range_info *range)
+{
+        json_t *counts = json_object();
+
+        for (unsigned p = RSAP_TRANSPORTS_FIRST; counts && p <= RSAP_TRANSPORTS_LAST; p++) {
+                struct rsap_range_counts c;
+
+                rsap_registry_range_counts(reg, range->id, (enum rsap_proto)p, &c);
+                json_object_set_new(counts, rsap_proto_name((enum rsap_proto)p),
+                                    json_pack("{s:i, s:i, s:i}",
+                                              "assigned", (int)c.assigned,
+                                              "reserved", (int)c.reserved,
+                                              "unassigned", (int)c.unassigned));
+        }
+        return counts;
+}
+
+json_t *rsap_ranges_to_json(const struct rsap_registry *reg)
+{
+        json_t *list = json_array();
+
+        for (unsigned i = 0; list && i < RSAP_RANGE_COUNT; i++) {
+                const struct rsap_range_info *range = rsap_range_info((enum rsap_range_class)i);
+                json_t *o = range_to_json(range);
+
+                if (o)
+                        json_object_set_new(o, "counts", range_counts_to_json(reg, range));
+                json_array_append_new(list, o);
+        }
+        return json_pack("{s:s, s:o, s:o}",
+                         "kind", "ranges",
+                         "ranges", list,
+                         "data", rsap_registry_info_to_json(reg));
+}

