@@ -193,7 +193,40 @@ head -c 5000 "$work/export.csv" >"$work/partial.csv"
 run 2 update --from "$work/partial.csv" && expect_one_line_error
 run 0 --json 1647 && json_check 'j["data"]["source"] == "iana-csv"'
 
+# --- update over HTTP, from a server on loopback that this test starts ------
+mkdir -p "$work/www"
+cp "$work/export.csv" "$work/www/registry.csv"
+head -c 20000 "$work/export.csv" >"$work/www/cut.csv"
+python3 -m http.server --bind 127.0.0.1 --directory "$work/www" 0 >"$work/http.log" 2>&1 &
+http_pid=$!
+http_port=""
+for _ in $(seq 50); do
+        http_port=$(sed -n 's/.*port \([0-9][0-9]*\).*/\1/p' "$work/http.log" | head -n 1)
+        [ -n "$http_port" ] && break
+        sleep 0.1
+done
+if [ -n "$http_port" ]; then
+        rm -rf "$RSAP_DB_DIR"
+        run 0 update --json --from "http://127.0.0.1:$http_port/registry.csv" &&
+                json_check 'j["kind"] == "update" and j["format"] == "iana-csv" and j["records"] > 12000'
+        run 0 status --json && json_check 'j["cached"] is True'
+        cp "$RSAP_DB_DIR/iana.snap" "$work/http.snap"
+        run 2 update --from "http://127.0.0.1:$http_port/missing.csv" && {
+                expect_err "cannot fetch"
+                expect_err "404"
+        }
+        run 2 update --from "http://127.0.0.1:$http_port/cut.csv" && expect_one_line_error
+        cmp -s "$RSAP_DB_DIR/iana.snap" "$work/http.snap" && passed=$((passed + 1)) ||
+                fail "a failed download changed the cache"
+        rm -rf "$RSAP_DB_DIR"
+else
+        fail "the test's HTTP server did not start: $(cat "$work/http.log")"
+fi
+kill "$http_pid" 2>/dev/null
+wait "$http_pid" 2>/dev/null
+
 # --- a corrupt or unreadable cache is an error, not a silent fallback ----------
+mkdir -p "$RSAP_DB_DIR"
 head -c 1000 "$work/before.snap" >"$RSAP_DB_DIR/iana.snap"
 run 2 1647 && { expect_err "corrupt"; expect_one_line_error; }
 run 2 status && expect_one_line_error
