@@ -9,7 +9,6 @@
 
 struct list_state {
         const struct cli *cli;
-        json_t *rows;
         size_t count;
 };
 
@@ -20,8 +19,6 @@ static int print_row(const struct rsap_list_row *row, void *userdata)
         char label[16];
 
         s->count++;
-        if (s->rows)
-                return json_array_append_new(s->rows, rsap_list_row_to_json(row)) < 0 ? -1 : 0;
         snprintf(label, sizeof(label), "%u/%s", row->port, rsap_proto_name(row->proto));
         printf("%-11s %s%-10s%s %-16s %s\n", label, render_status_color(cli, row->status),
                rsap_status_name(row->status), cli_reset(cli), row->service ? row->service : "-",
@@ -41,7 +38,6 @@ int cmd_list(struct cli *cli, int argc, char **argv)
         };
         const struct cli_command *self = cli_find_command("list");
         _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
-        _cleanup_(cli_json_decrefp) json_t *rows = NULL;
         unsigned status_mask = 0;
         unsigned proto_mask = (1u << RSAP_PROTO_TCP) | (1u << RSAP_PROTO_UDP) |
                               (1u << RSAP_PROTO_SCTP) | (1u << RSAP_PROTO_DCCP);
@@ -83,21 +79,16 @@ int cmd_list(struct cli *cli, int argc, char **argv)
         if (!reg)
                 return EXIT_BAD_INPUT;
         if (cli->json) {
-                rows = json_array();
-                if (!rows)
-                        return cli_error("out of memory");
-                state.rows = rows;
+                /* The same value rsapd's /v1/list answers with. */
+                json_t *o = rsap_list_to_json(reg, spec.low, spec.high, proto_mask, status_mask);
+                size_t count = json_array_size(json_object_get(o, "ports"));
+
+                if (cli_print_json(o))
+                        return EXIT_BAD_INPUT;
+                return count ? EXIT_ANSWERED : EXIT_NO_MATCH;
         }
         r = rsap_list_ports(reg, spec.low, spec.high, proto_mask, status_mask, print_row, &state);
         if (r)
                 return cli_error("out of memory");
-        if (cli->json) {
-                json_t *o = json_pack("{s:s, s:i, s:i, s:O, s:o}", "kind", "list", "low",
-                                      spec.low, "high", spec.high, "ports", rows, "data",
-                                      rsap_registry_info_to_json(reg));
-
-                if (cli_print_json(o))
-                        return EXIT_BAD_INPUT;
-        }
         return state.count ? EXIT_ANSWERED : EXIT_NO_MATCH;
 }

@@ -66,9 +66,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
                 return EXIT_BAD_INPUT;
         rsap_registry_info(reg, &info);
         if (cli->json) {
-                json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:o}", "kind", "status", "data_dir",
-                                      dir, "cache", path, "cached", verified == 0, "data",
-                                      rsap_registry_info_to_json(reg));
+                json_t *o = rsap_status_to_json(reg, dir, path, verified == 0);
 
                 return cli_print_json(o) ? EXIT_BAD_INPUT : EXIT_ANSWERED;
         }

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
+
 #include <rsap/json.h>
 
 #include "internal.h"
@@ -194,6 +196,30 @@ json_t *rsap_list_row_to_json(const struct rsap_list_row *row)
                          "description", string_or_null(row->description));
 }
 
+static int append_list_row(const struct rsap_list_row *row, void *userdata)
+{
+        return json_array_append_new(userdata, rsap_list_row_to_json(row)) < 0 ? -ENOMEM : 0;
+}
+
+json_t *rsap_list_to_json(const struct rsap_registry *reg, uint16_t low, uint16_t high,
+                          unsigned proto_mask, unsigned status_mask)
+{
+        json_t *rows = json_array();
+
+        if (!rows)
+                return NULL;
+        if (rsap_list_ports(reg, low, high, proto_mask, status_mask, append_list_row, rows)) {
+                json_decref(rows);
+                return NULL;
+        }
+        return json_pack("{s:s, s:i, s:i, s:o, s:o}",
+                         "kind", "list",
+                         "low", low,
+                         "high", high,
+                         "ports", rows,
+                         "data", rsap_registry_info_to_json(reg));
+}
+
 static json_t *range_counts_to_json(const struct rsap_registry *reg,
                                     const struct rsap_range_info *range)
 {
@@ -227,5 +253,16 @@ json_t *rsap_ranges_to_json(const struct rsap_registry *reg)
         return json_pack("{s:s, s:o, s:o}",
                          "kind", "ranges",
                          "ranges", list,
+                         "data", rsap_registry_info_to_json(reg));
+}
+
+json_t *rsap_status_to_json(const struct rsap_registry *reg, const char *data_dir,
+                            const char *cache_path, bool cached)
+{
+        return json_pack("{s:s, s:s, s:s, s:b, s:o}",
+                         "kind", "status",
+                         "data_dir", data_dir,
+                         "cache", cache_path,
+                         "cached", cached,
                          "data", rsap_registry_info_to_json(reg));
 }

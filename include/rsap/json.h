@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include <jansson.h>
 
 #include <rsap/explain.h>
@@ -27,4 +30,16 @@ json_t *rsap_name_answer_to_json(const struct rsap_registry *reg,
 json_t *rsap_search_to_json(const struct rsap_registry *reg, const char *query,
                             const struct rsap_search_hit *hits, size_t n_hits, size_t total);
 json_t *rsap_list_row_to_json(const struct rsap_list_row *row);
+/*
+ * `rsap list`: {"kind": "list", "low", "high", "ports", "data"}, with the rows
+ * rsap_list_ports() gives for the same arguments.
+ */
+json_t *rsap_list_to_json(const struct rsap_registry *reg, uint16_t low, uint16_t high,
+                          unsigned proto_mask, unsigned status_mask);
 json_t *rsap_ranges_to_json(const struct rsap_registry *reg);
+/*
+ * `rsap status`: {"kind": "status", "data_dir", "cache", "cached", "data"};
+ * cached says whether a verified cached copy exists at cache_path.
+ */
+json_t *rsap_status_to_json(const struct rsap_registry *reg, const char *data_dir,
+                            const char *cache_path, bool cached);
