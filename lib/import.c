@@ -102,6 +102,13 @@ int import_fail(struct rsap_import_error *err, int code, unsigned line, const ch
         return code;
 }
 
+int import_done(struct rsap_import_error *err, int ret)
+{
+        if (ret < 0 && err && !err->message[0])
+                import_fail(err, ret, 0, "%s", strerror(-ret));
+        return ret;
+}
+
 bool import_is_blank(int c)
 {
         return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -112,8 +119,9 @@ int import_check_size(const void *data, size_t size, struct rsap_import_error *e
         const unsigned char *p = data;
 
         if (size > IMPORT_MAX_SIZE)
-                return import_fail(err, -EFBIG, 0, "input is %zu bytes, more than the %zu MiB limit",
-                                   size, IMPORT_MAX_SIZE >> 20);
+                return import_fail(err, -EFBIG, 0,
+                                   "input is %zu bytes, more than the %zu MiB limit", size,
+                                   IMPORT_MAX_SIZE >> 20);
         for (size_t i = 0; i < size; i++)
                 if (!import_is_blank(p[i]))
                         return 0;
@@ -526,8 +534,8 @@ int import_add_person_id(struct rsap_person *list, size_t *n, const char *id)
         return 0;
 }
 
-int import_add_record(struct rsap_builder *b, const struct rsap_record *r, unsigned line,
-                      struct rsap_import_error *err)
+int import_add_record(struct rsap_builder *b, const struct rsap_record *r, size_t *port_slots,
+                      unsigned line, struct rsap_import_error *err)
 {
         int ret;
 
@@ -535,6 +543,13 @@ int import_add_record(struct rsap_builder *b, const struct rsap_record *r, unsig
                 return import_fail(err, -EBADMSG, line,
                                    "line %u: record has neither a service name nor a port",
                                    line);
+        if (r->has_port) {
+                *port_slots += (size_t)r->port_high - r->port_low + 1;
+                if (*port_slots > IMPORT_MAX_PORT_SLOTS)
+                        return import_fail(err, -EBADMSG, line,
+                                           "line %u: the records' port ranges add up to more "
+                                           "than %zu ports", line, IMPORT_MAX_PORT_SLOTS);
+        }
         ret = rsap_builder_add_record(b, r);
         if (ret == -ENOMEM)
                 return import_fail(err, ret, line, "out of memory");

@@ -58,13 +58,15 @@ struct csv_reader {
         unsigned line;                  /* the physical line being parsed */
         unsigned row_line;              /* where the current row began, 0 between rows */
         size_t rows;                    /* complete rows, header included */
+        size_t port_slots;              /* see IMPORT_MAX_PORT_SLOTS */
         int status;                     /* the first error; callbacks stop after it */
         struct import_strings pool;
         struct import_map people;       /* ids already given to the builder */
         char release[16];
 };
 
-static int row_error(struct csv_reader *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int row_error(struct csv_reader *c, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
 
 static int row_error(struct csv_reader *c, const char *fmt, ...)
 {
@@ -274,7 +276,7 @@ static int read_record(struct csv_reader *c, char *const *col)
              (ret = read_people(c, col[COL_CONTACT], r.contact, &r.n_contact)) < 0) ||
             (col[COL_REFERENCE] && (ret = read_references(c, col[COL_REFERENCE], &r)) < 0))
                 return ret;
-        return import_add_record(c->b, &r, c->row_line, c->err);
+        return import_add_record(c->b, &r, &c->port_slots, c->row_line, c->err);
 }
 
 /* Cleans every column up in place; an empty one becomes NULL. */
@@ -430,5 +432,5 @@ int rsap_import_iana_csv(const void *data, size_t size, struct rsap_builder *b,
                 size -= 3;
         }
         rsap_builder_set_source(b, RSAP_SOURCE_IANA_CSV);
-        return import_csv(&c, text, size);
+        return import_done(err, import_csv(&c, text, size));
 }

@@ -23,6 +23,8 @@
 int import_fail(struct rsap_import_error *err, int code, unsigned line, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
 void import_error_clear(struct rsap_import_error *err);
+/* Returns ret, giving err a message from strerror() if a failure left none. */
+int import_done(struct rsap_import_error *err, int ret);
 
 /* -EFBIG above IMPORT_MAX_SIZE, -EBADMSG for empty or blank input. */
 int import_check_size(const void *data, size_t size, struct rsap_import_error *err);
@@ -105,9 +107,19 @@ int import_add_reference(struct rsap_record *r, const struct rsap_reference *ref
 /* Appends a person id to a list of n; -E2BIG past RSAP_MAX_PEOPLE. */
 int import_add_person_id(struct rsap_person *list, size_t *n, const char *id);
 
-/* Adds a record and maps the builder's refusal to a message. */
-int import_add_record(struct rsap_builder *b, const struct rsap_record *r, unsigned line,
-                      struct rsap_import_error *err);
+/*
+ * Port slots (one per port of a record's range) an import may fill: every
+ * port on every transport three times over.  IANA's files fill about 55,000;
+ * the bound keeps the builder's port index small whatever the input says.
+ */
+#define IMPORT_MAX_PORT_SLOTS ((size_t)1 << 20)
+
+/*
+ * Adds a record, counting its port slots into *port_slots, and maps the
+ * builder's refusal to a message.
+ */
+int import_add_record(struct rsap_builder *b, const struct rsap_record *r, size_t *port_slots,
+                      unsigned line, struct rsap_import_error *err);
 
 static inline void import_strings_freep(struct import_strings *pool)
 {

@@ -19,6 +19,7 @@ struct npm_reader {
         struct rsap_import_error *err;
         struct import_strings pool;
         size_t records;
+        size_t port_slots; /* see IMPORT_MAX_PORT_SLOTS */
 };
 
 static int entry_error(struct npm_reader *n, const char *key, const char *reason)
@@ -78,7 +79,7 @@ static int read_entry(struct npm_reader *n, const char *key, json_t *value)
         if ((ret = keep_text(n, json_string_value(name), false, &r.service)) < 0 ||
             (ret = keep_text(n, json_string_value(description), true, &r.description)) < 0)
                 return ret;
-        ret = import_add_record(n->b, &r, 0, n->err);
+        ret = import_add_record(n->b, &r, &n->port_slots, 0, n->err);
         if (ret == 0)
                 n->records++;
         return ret;
@@ -120,5 +121,5 @@ int rsap_import_npm_json(const void *data, size_t size, struct rsap_builder *b,
         rsap_builder_set_source(b, RSAP_SOURCE_BUILTIN);
         ret = import_npm(&n, data, size);
         import_strings_free(&n.pool);
-        return ret;
+        return import_done(err, ret);
 }

@@ -11,13 +11,19 @@
 /*
  * IANA's registry XML, read as a stream with libxml2's xmlTextReader: the
  * document is never held as a tree.  Only the registry's own namespace is
- * understood; markup from any other is skipped, its text kept.
+ * understood; markup from any other is skipped, its text kept.  The five
+ * predefined entities and character references are decoded; any other
+ * entity reference is dropped, never expanded or fetched.
  *
- * Text rendering (descriptions, notes, footnotes): <br/> is a line break,
- * <paragraph> is set off by an empty line, the source indentation of every
- * line is dropped, and an xref inside text shows as its label in brackets,
- * the way IANA's own CSV shows it: "[RFC9900]", "[Bernie_Volz]",
- * "[http://...]".
+ * Text rendering (descriptions, notes): <br/> is a line break (with the
+ * source newline that usually follows it), <paragraph> is set off by an
+ * empty line, the source indentation of every line is dropped, and an xref
+ * inside text shows as its label in brackets, the way IANA's own CSV shows
+ * it: "[RFC9900]", "[Bernie_Volz]", "[http://...]".  Names, footnotes,
+ * reference labels and people's fields are squashed onto one line.
+ *
+ * Footnotes come after the records that cite them, so a document that has
+ * any is read twice: once for the footnotes, once for the rest.
  */
 
 #define IANA_NS "http://www.iana.org/assignments"
@@ -35,6 +41,7 @@ struct xml {
         char xml_error[160];           /* libxml2's first error */
         unsigned xml_error_line;
         size_t records;
+        size_t port_slots;             /* see IMPORT_MAX_PORT_SLOTS */
         bool have_release;
 };
 
@@ -569,7 +576,7 @@ static int read_record(struct xml *x)
                 memcpy(rr.rec.assignee, rr.rec.contact, sizeof(rr.rec.contact));
                 rr.rec.n_assignee = rr.rec.n_contact;
         }
-        ret = import_add_record(x->b, &rr.rec, rr.line, x->err);
+        ret = import_add_record(x->b, &rr.rec, &x->port_slots, rr.line, x->err);
         import_strings_clear(&x->pool);
         if (ret == 0)
                 x->records++;
@@ -703,11 +710,12 @@ static int find_root(struct xml *x)
                         break;
         }
         name = iana_name(x);
-        if (strcmp(name, "registry") != 0)
-                return import_fail(x->err, -EBADMSG, line_now(x),
-                                   "line %u: the root element is <%.60s>, not IANA's <registry>",
-                                   line_now(x), (const char *)xmlTextReaderConstName(x->reader));
-        return 0;
+        if (strcmp(name, "registry") == 0)
+                return 0;
+        name = (const char *)xmlTextReaderConstName(x->reader);
+        return import_fail(x->err, -EBADMSG, line_now(x),
+                           "line %u: the root element <%.60s> is not IANA's <registry> in %s",
+                           line_now(x), name ? name : "", IANA_NS);
 }
 
 /* Calls on_child for each child of the root, then reads to the end so that
@@ -758,8 +766,7 @@ static int import_xml(struct xml *x, const void *data, size_t size)
 {
         int ret;
 
-        /* Footnotes follow the records that cite them, so a first pass
-         * collects them; a document that never says "footnote" needs none. */
+        /* A document that never says "footnote" has none to collect. */
         if (memmem(data, size, "footnote", 8)) {
                 ret = run_pass(x, data, size, collect_footnote);
                 if (ret < 0)
@@ -784,8 +791,5 @@ int rsap_import_iana_xml(const void *data, size_t size, struct rsap_builder *b,
         if (ret < 0)
                 return ret;
         rsap_builder_set_source(b, RSAP_SOURCE_IANA_XML);
-        ret = import_xml(&x, data, size);
-        if (ret < 0 && err && !err->message[0])
-                import_fail(err, ret, 0, "%s", strerror(-ret));
-        return ret;
+        return import_done(err, import_xml(&x, data, size));
 }
