@@ -50,7 +50,7 @@ int cmd_export(struct cli *cli, int argc, char **argv)
         bool have_format = false;
         int opt, r;
 
-        while ((opt = getopt_long(argc, argv, ":hf:o:", options, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
                 switch (opt) {
                 case 'f':
                         if (rsap_export_format_parse(optarg, &format) < 0)

@@ -20,9 +20,10 @@ static int print_row(const struct rsap_list_row *row, void *userdata)
 
         s->count++;
         snprintf(label, sizeof(label), "%u/%s", row->port, rsap_proto_name(row->proto));
-        printf("%-11s %s%-10s%s %-16s %s\n", label, render_status_color(cli, row->status),
-               rsap_status_name(row->status), cli_reset(cli), row->service ? row->service : "-",
-               row->description ? row->description : "");
+        printf("%-11s %s%-10s%s %-16s ", label, render_status_color(cli, row->status),
+               rsap_status_name(row->status), cli_reset(cli), row->service ? row->service : "-");
+        render_one_line(row->description ? row->description : "");
+        putchar('\n');
         return 0;
 }
 
@@ -90,5 +91,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
         r = rsap_list_ports(reg, spec.low, spec.high, proto_mask, status_mask, print_row, &state);
         if (r)
                 return cli_error("out of memory");
+        if (!state.count && !cli->json)
+                fprintf(stderr, "rsap: no port in %s matches\n", argv[optind]);
         return state.count ? EXIT_ANSWERED : EXIT_NO_MATCH;
 }

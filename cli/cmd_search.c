@@ -21,8 +21,10 @@ static void render_hits(const struct cli *cli, const struct rsap_registry *reg,
 
                 rsap_registry_record(reg, hits[i].id, &r);
                 render_record_label(&r, label, sizeof(label));
-                printf("%s%-16s%s %-16s %s\n", cli_bold(cli), label, cli_reset(cli),
-                       r.service ? r.service : "-", r.description ? r.description : "");
+                printf("%s%-16s%s %-16s ", cli_bold(cli), label, cli_reset(cli),
+                       r.service ? r.service : "-");
+                render_one_line(r.description ? r.description : "");
+                putchar('\n');
         }
         if (total > n)
                 printf("%s(%zu more: --limit %zu shows them all)%s\n", cli_dim(cli), total - n,
@@ -54,7 +56,7 @@ int cmd_search(struct cli *cli, int argc, char **argv)
         const char *text;
         int opt, r;
 
-        while ((opt = getopt_long(argc, argv, ":hn:", options, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
                 if (opt == 'n') {
                         if (parse_limit(optarg, &limit) < 0)
                                 return cli_usage_error(self, "--limit takes a number from 1 to %d",

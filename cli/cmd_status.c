@@ -25,7 +25,7 @@ static int verify_file(const char *path)
                 return -errno;
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
                 close(fd);
-                return -EBADMSG;
+                return S_ISDIR(st.st_mode) ? -EISDIR : -EBADMSG;
         }
         map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         close(fd);
@@ -52,15 +52,24 @@ int cmd_status(struct cli *cli, int argc, char **argv)
         }
         if (optind != argc)
                 return cli_usage_error(self, "no arguments expected");
+        /* The data directory is where `rsap update` writes; the cache shown
+         * is the one lookups read, which may be the system's. */
         r = rsap_data_dir(cli->db_dir, dir, sizeof(dir));
-        if (r < 0 || (r = rsap_cache_path(dir, path, sizeof(path))) < 0)
+        if (r == -ENOENT)
+                snprintf(dir, sizeof(dir), "%s", RSAP_SYSTEM_DATA_DIR);
+        else if (r < 0)
                 return cli_error_code(r, "cannot find the data directory");
+        r = rsap_cache_in_use(cli->db_dir, path, sizeof(path));
+        if (r == -ENOENT)
+                r = rsap_cache_path(dir, path, sizeof(path));
+        if (r < 0)
+                return cli_error_code(r, "cannot find the cached registry");
         verified = verify_file(path);
         if (verified < 0 && verified != -ENOENT)
-                return cli_error(verified == -EBADMSG
-                                         ? "%s is corrupt: run 'rsap update' again, or remove it"
-                                         : "%s cannot be read",
-                                 path);
+                return verified == -EBADMSG
+                               ? cli_error("%s is corrupt: run 'rsap update' again, or remove it",
+                                           path)
+                               : cli_error_code(verified, "cannot read %s", path);
         reg = cli_open_registry(cli);
         if (!reg)
                 return EXIT_BAD_INPUT;

@@ -12,10 +12,10 @@
 static void show_progress(void *userdata, uint64_t done, uint64_t total)
 {
         if (total)
-                fprintf(stderr, "\rrsap: fetching %3u%% of %.1f MB", (unsigned)(done * 100 / total),
-                        (double)total / 1e6);
+                fprintf(stderr, "\rrsap: fetching %3u%% of %.1f MiB",
+                        (unsigned)(done * 100 / total), (double)total / (1 << 20));
         else
-                fprintf(stderr, "\rrsap: fetching %.1f MB", (double)done / 1e6);
+                fprintf(stderr, "\rrsap: fetching %.1f MiB", (double)done / (1 << 20));
 }
 
 static int report(const struct cli *cli, const struct rsap_update_result *res)
@@ -52,7 +52,7 @@ int cmd_update(struct cli *cli, int argc, char **argv)
         bool progress;
         int opt, r;
 
-        while ((opt = getopt_long(argc, argv, ":hf:", options, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
                 if (opt == 'f') {
                         if (!*optarg)
                                 return cli_usage_error(self, "--from needs a URL or a file");
@@ -72,11 +72,8 @@ int cmd_update(struct cli *cli, int argc, char **argv)
         r = rsap_update(&opts, &res, &err);
         if (progress)
                 fputs("\r\033[K", stderr);
-        if (r < 0) {
-                if (err.line)
-                        return cli_error("update failed, cached data unchanged: line %u: %s",
-                                         err.line, err.message);
+        /* The message names the line itself when there is one. */
+        if (r < 0)
                 return cli_error("update failed, cached data unchanged: %s", err.message);
-        }
         return report(cli, &res);
 }

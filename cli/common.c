@@ -10,15 +10,18 @@
 
 #include "cli.h"
 
-static void vmessage(const char *fmt, va_list ap, const char *suffix)
+/* "rsap: MESSAGE[: REASON][TAIL]" on one line. */
+static void vmessage(const char *fmt, va_list ap, const char *reason, const char *tail)
         __attribute__((format(printf, 1, 0)));
 
-static void vmessage(const char *fmt, va_list ap, const char *suffix)
+static void vmessage(const char *fmt, va_list ap, const char *reason, const char *tail)
 {
         fputs("rsap: ", stderr);
         vfprintf(stderr, fmt, ap);
-        if (suffix)
-                fprintf(stderr, ": %s", suffix);
+        if (reason)
+                fprintf(stderr, ": %s", reason);
+        if (tail)
+                fputs(tail, stderr);
         fputc('\n', stderr);
 }
 
@@ -27,7 +30,7 @@ int cli_error(const char *fmt, ...)
         va_list ap;
 
         va_start(ap, fmt);
-        vmessage(fmt, ap, NULL);
+        vmessage(fmt, ap, NULL, NULL);
         va_end(ap);
         return EXIT_BAD_INPUT;
 }
@@ -37,7 +40,7 @@ int cli_error_code(int err, const char *fmt, ...)
         va_list ap;
 
         va_start(ap, fmt);
-        vmessage(fmt, ap, strerror(err < 0 ? -err : err));
+        vmessage(fmt, ap, strerror(err < 0 ? -err : err), NULL);
         va_end(ap);
         return EXIT_BAD_INPUT;
 }
@@ -47,9 +50,9 @@ int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
         char hint[64];
         va_list ap;
 
-        snprintf(hint, sizeof(hint), "see 'rsap help %s'", cmd->name);
+        snprintf(hint, sizeof(hint), " (see 'rsap help %s')", cmd->name);
         va_start(ap, fmt);
-        vmessage(fmt, ap, hint);
+        vmessage(fmt, ap, NULL, hint);
         va_end(ap);
         return EXIT_BAD_INPUT;
 }
@@ -101,14 +104,13 @@ const char *cli_reset(const struct cli *cli)
 struct rsap_registry *cli_open_registry(struct cli *cli)
 {
         struct rsap_registry *reg = NULL;
-        char dir[4096], path[4200];
+        char path[4200];
         int r;
 
         r = rsap_registry_open_default(cli->db_dir, &reg);
         if (r >= 0)
                 return reg;
-        if (rsap_data_dir(cli->db_dir, dir, sizeof(dir)) < 0 ||
-            rsap_cache_path(dir, path, sizeof(path)) < 0)
+        if (rsap_cache_in_use(cli->db_dir, path, sizeof(path)) < 0)
                 snprintf(path, sizeof(path), "the cached registry");
         if (r == -EBADMSG)
                 cli_error("%s is corrupt: run 'rsap update' again, or remove it to use the "

@@ -23,7 +23,7 @@ static const struct cli_command commands[] = {
           "Which registry data is in use: its source, release and record count." },
         { "update", cmd_update_exec, "rsap update [--from URL|FILE] [--json]",
           "Fetch IANA's whole registry, check it, and cache it for lookups." },
-        { "export", cmd_export, "rsap export --format services|csv|json [--output FILE]",
+        { "export", cmd_export, "rsap export --format services|csv|json | --json [--output FILE]",
           "Write the registry in services(5), IANA CSV or JSON form." },
         { "listening", cmd_listening,
           "rsap listening [--tcp] [--udp] [--port N|A-B] [--pid PID] [--user USER] "
@@ -61,8 +61,8 @@ int cmd_help(struct cli *cli, int argc, char **argv)
                "and keep IANA's registry at hand.\n\n");
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
                 printf("  %-10s %s\n", commands[i].name, commands[i].summary);
-        printf("\nEvery command takes --json, --db-dir DIR and --help. "
-               "See rsap(1) and rsap-COMMAND(1).\n");
+        printf("\nThe commands take --json, --db-dir DIR and --help, before or after\n"
+               "the command's name. See rsap(1) and rsap-COMMAND(1).\n");
         return EXIT_ANSWERED;
 }
 
@@ -85,12 +85,46 @@ static int run(struct cli *cli, const struct cli_command *cmd, int argc, char **
         return cmd->run(cli, argc, argv);
 }
 
+/* Options every command takes, and how many words each spans. */
+static int global_option_words(const char *arg)
+{
+        static const char *const with_value[] = { "--db-dir", "--db" };
+
+        if (strcmp(arg, "--json") == 0 || strncmp(arg, "--db-dir=", 9) == 0 ||
+            strncmp(arg, "--db=", 5) == 0)
+                return 1;
+        for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
+                if (strcmp(arg, with_value[i]) == 0)
+                        return 2;
+        return 0;
+}
+
+/*
+ * `rsap --db-dir D update` means `rsap update --db-dir D`: moves the global
+ * options found before the command word to just after it, so that every
+ * command (rsap-update too, which is another program) parses them itself.
+ */
+static void move_global_options(int argc, char **argv)
+{
+        int end = 1, words;
+
+        while (end < argc && (words = global_option_words(argv[end])) > 0 && end + words <= argc)
+                end += words;
+        if (end == 1 || end >= argc || !cli_find_command(argv[end]))
+                return; /* `rsap --json 1647` needs no move: explain parses it */
+        char *command = argv[end];
+
+        memmove(argv + 2, argv + 1, (size_t)(end - 1) * sizeof(*argv));
+        argv[1] = command;
+}
+
 int main(int argc, char **argv)
 {
         struct cli cli = { .argv0 = "rsap", .color = want_color() };
         const struct cli_command *cmd;
         static char explain_name[] = "explain";
 
+        move_global_options(argc, argv);
         if (argc < 2)
                 return cmd_help(&cli, 1, argv);
         if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)

@@ -4,6 +4,8 @@
 #include "render.h"
 
 #define FIELD_WIDTH 12
+/* Wide enough for "27000-27009/any", the longest label IANA's data makes. */
+#define LABEL_WIDTH 15
 
 const char *render_status_color(const struct cli *cli, enum rsap_status status)
 {
@@ -106,7 +108,7 @@ void render_record(const struct cli *cli, const struct rsap_record *r, bool brie
         char label[32];
 
         render_record_label(r, label, sizeof(label));
-        printf("%s%-12s%s %-16s %s%s%s\n", cli_bold(cli), label, cli_reset(cli),
+        printf("%s%-*s%s %-16s %s%s%s\n", cli_bold(cli), LABEL_WIDTH, label, cli_reset(cli),
                r->service ? r->service : "-", render_status_color(cli, r->status),
                rsap_status_name(r->status), cli_reset(cli));
         if (brief)
@@ -125,6 +127,21 @@ void render_record(const struct cli *cli, const struct rsap_record *r, bool brie
                 field(cli, "unauthorized", r->unauthorized_use, "");
         if (r->notes)
                 field(cli, "notes", r->notes, "");
+}
+
+void render_one_line(const char *text)
+{
+        bool blank = false;
+
+        for (; *text; text++) {
+                bool is_blank = *text == ' ' || *text == '\t' || *text == '\n' || *text == '\r';
+
+                if (is_blank && !blank)
+                        putchar(' ');
+                else if (!is_blank)
+                        putchar(*text);
+                blank = is_blank;
+        }
 }
 
 void render_data_footer(const struct cli *cli, const struct rsap_registry *reg)
@@ -184,7 +201,7 @@ void render_port_answer(const struct cli *cli, const struct rsap_registry *reg,
                         putchar('\n');
                 blank_done = true;
                 snprintf(label, sizeof(label), "%u/%s", a->port, rsap_proto_name((enum rsap_proto)p));
-                printf("%s%-12s%s %-16s %sunassigned%s  %s\n", cli_bold(cli), label, cli_reset(cli),
+                printf("%s%-*s%s %-16s %sunassigned%s  %s\n", cli_bold(cli), LABEL_WIDTH, label, cli_reset(cli),
                        "-", cli_dim(cli), cli_reset(cli),
                        dynamic ? "Dynamic Ports are never assigned" : "no record in the registry");
         }

@@ -14,6 +14,8 @@ void render_name_answer(const struct cli *cli, const struct rsap_registry *reg,
 void render_record_label(const struct rsap_record *r, char *buf, size_t size);
 /* The record's heading line and, unless brief, its fields. */
 void render_record(const struct cli *cli, const struct rsap_record *r, bool brief);
+/* Text on one line: line breaks and runs of blanks become one space. */
+void render_one_line(const char *text);
 /* The "data:" footer naming the registry copy in use. */
 void render_data_footer(const struct cli *cli, const struct rsap_registry *reg);
 const char *render_status_color(const struct cli *cli, enum rsap_status status);

@@ -36,8 +36,13 @@ struct strings {
         size_t n_slots, n_used;
 };
 
+/* The port index expands ranges, so the ports all records cover are capped;
+ * IANA's registry covers about 55,000. */
+#define MAX_INDEXED_PORTS (1u << 20)
+
 struct rsap_builder {
         enum rsap_source source;
+        size_t indexed_ports;
         uint32_t release;
         struct strings strings;
         struct snap_record *records;
@@ -277,6 +282,13 @@ int rsap_builder_add_record(struct rsap_builder *b, const struct rsap_record *in
                 return r;
         if (b->n_records >= UINT32_MAX / 2)
                 return -EFBIG;
+        if (in->has_port) {
+                size_t ports = (size_t)in->port_high - in->port_low + 1;
+
+                if (ports > MAX_INDEXED_PORTS - b->indexed_ports)
+                        return -EFBIG;
+                b->indexed_ports += ports;
+        }
         r = grow((void **)&b->records, &b->cap_records, b->n_records, sizeof(*b->records));
         if (r < 0)
                 return r;
@@ -426,8 +438,6 @@ static int build_port_index(const struct rsap_builder *b, uint32_t **first_out,
                         first[(size_t)r->proto * SNAP_PORT_SLOTS + p + 1]++;
                 total += (size_t)r->port_high - r->port_low + 1;
         }
-        if (total > UINT32_MAX / 8)
-                return -EFBIG;
         for (size_t proto = 0; proto < RSAP_PROTO_COUNT; proto++) {
                 uint32_t *f = first + proto * SNAP_PORT_SLOTS;
                 uint32_t base = proto ? first[proto * SNAP_PORT_SLOTS - 1] : 0;

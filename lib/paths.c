@@ -43,7 +43,7 @@ int rsap_data_dir(const char *override, char *buf, size_t size)
         if (env && *env == '/')
                 return join_path(buf, size, env, "rsap");
         if (geteuid() == 0)
-                return join_path(buf, size, "/var/lib/rsap", NULL);
+                return join_path(buf, size, RSAP_SYSTEM_DATA_DIR, NULL);
         home = home_dir();
         if (!home)
                 return -ENOENT;
@@ -55,17 +55,42 @@ int rsap_cache_path(const char *data_dir, char *buf, size_t size)
         return join_path(buf, size, data_dir, RSAP_CACHE_FILE);
 }
 
-int rsap_registry_open_default(const char *data_dir_override, struct rsap_registry **out)
+static bool named_dir(const char *override)
 {
-        char dir[4096], path[4096 + sizeof(RSAP_CACHE_FILE) + 1];
+        const char *env = getenv("RSAP_DB_DIR");
+
+        return (override && *override) || (env && *env);
+}
+
+int rsap_cache_in_use(const char *data_dir_override, char *buf, size_t size)
+{
+        char dir[4096];
         int r;
 
         r = rsap_data_dir(data_dir_override, dir, sizeof(dir));
-        if (r == -ENOENT)
-                return rsap_registry_open_builtin(out);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (r == 0) {
+                r = rsap_cache_path(dir, buf, size);
+                if (r < 0)
+                        return r;
+                if (access(buf, F_OK) == 0 || named_dir(data_dir_override))
+                        return access(buf, F_OK) == 0 ? 0 : -ENOENT;
+        }
+        r = rsap_cache_path(RSAP_SYSTEM_DATA_DIR, buf, size);
         if (r < 0)
                 return r;
-        r = rsap_cache_path(dir, path, sizeof(path));
+        return access(buf, F_OK) == 0 ? 0 : -ENOENT;
+}
+
+int rsap_registry_open_default(const char *data_dir_override, struct rsap_registry **out)
+{
+        char path[4096 + sizeof(RSAP_CACHE_FILE) + 1];
+        int r;
+
+        r = rsap_cache_in_use(data_dir_override, path, sizeof(path));
+        if (r == -ENOENT)
+                return rsap_registry_open_builtin(out);
         if (r < 0)
                 return r;
         r = rsap_registry_open_file(path, out);

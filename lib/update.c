@@ -299,8 +299,8 @@ static int parse_and_check(const struct buffer *input, void **snap, size_t *snap
         if (!b)
                 return fail(err, -ENOMEM, "out of memory");
         result->format = rsap_format_sniff(input->data, input->size);
-        if (result->format == RSAP_FORMAT_NPM_JSON)
-                return fail(err, -EBADMSG, "not IANA's XML or CSV registry");
+        if (result->format != RSAP_FORMAT_IANA_XML && result->format != RSAP_FORMAT_IANA_CSV)
+                return fail(err, -EBADMSG, "not IANA's registry in XML or CSV");
         r = rsap_import_any(input->data, input->size, b, err);
         if (r < 0)
                 return r;

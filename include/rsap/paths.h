@@ -17,9 +17,20 @@ int rsap_data_dir(const char *override, char *buf, size_t size);
 #define RSAP_CACHE_FILE "iana.snap"
 int rsap_cache_path(const char *data_dir, char *buf, size_t size);
 
+/* Where root's `rsap update` caches the registry for everyone. */
+#define RSAP_SYSTEM_DATA_DIR "/var/lib/rsap"
+
 /*
- * The registry lookups use: the cached copy when the data directory holds
- * one, the built-in copy otherwise.  A cached copy that exists but cannot be
+ * The cached copy lookups read: the data directory's, or, for a user with no
+ * copy of their own and no directory named (--db-dir, $RSAP_DB_DIR), the
+ * system's in RSAP_SYSTEM_DATA_DIR.  -ENOENT when there is none: lookups then
+ * use the built-in copy.
+ */
+int rsap_cache_in_use(const char *data_dir_override, char *buf, size_t size);
+
+/*
+ * The registry lookups use: the cached copy from rsap_cache_in_use(), the
+ * built-in copy otherwise.  A cached copy that exists but cannot be
  * read is an error (-EBADMSG, -EACCES...), never silently skipped.
  */
 int rsap_registry_open_default(const char *data_dir_override, struct rsap_registry **out);

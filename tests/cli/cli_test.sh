@@ -233,6 +233,12 @@ run 2 status && expect_one_line_error
 rm -f "$RSAP_DB_DIR/iana.snap"
 run 0 --json 1647 && json_check 'j["data"]["source"] == "built-in"'
 
+# --- global options may come before the command -----------------------------
+run 0 --json ranges && json_check 'j["kind"] == "ranges"'
+run 0 --db-dir "$work/other" --json status && json_check 'j["data_dir"].endswith("/other")'
+run 0 --db-dir="$work/other" status --json && json_check 'j["data_dir"].endswith("/other")'
+run 2 --db-dir "$work/other" update --from "$work/missing.xml" && expect_err "cannot read"
+
 # --- help and version ----------------------------------------------------------
 run 0 help && { expect_out "explain"; expect_out "search"; expect_out "update"; }
 run 0 help list && expect_out "usage: rsap list"
