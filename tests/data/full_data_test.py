@@ -544,10 +544,20 @@ def lookup_sample(records, every, special):
     return [i for i, r in enumerate(records) if i % every == 0 or special and is_special(r)]
 
 
+def command_words():
+    """rsap's subcommands, as `rsap help` lists them ("  name  summary")."""
+    return {m.group(1) for m in re.finditer(r"^  ([a-z]+)  ", rsap("help").stdout, re.M)}
+
+
 def run_lookups(db_dir, queries, workers=2):
-    """Answers of `rsap --json QUERY`, two processes at a time."""
+    """Answers of `rsap --json QUERY`, two processes at a time.  A few IANA
+    names are rsap commands too (help, search, who): those take the explicit
+    `rsap explain`, as they must on the command line."""
+    commands = command_words()
+
     def ask(query):
-        proc = rsap("--db-dir", db_dir, "--json", query, check=False)
+        explain = ["explain"] if query in commands else []
+        proc = rsap(*explain, "--db-dir", db_dir, "--json", query, check=False)
         if proc.returncode != 0:
             return query, None, f"exit {proc.returncode}: {proc.stderr.strip()}"
         try:
