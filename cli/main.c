@@ -3,6 +3,7 @@
  * rsap: the command line.  This file holds the one table of subcommands that
  * both dispatch and `rsap help` read; each subcommand lives in cli/cmd_*.c.
  */
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,14 +46,26 @@ const struct cli_command *cli_find_command(const char *name)
 
 int cmd_help(struct cli *cli, int argc, char **argv)
 {
+        static const struct option options[] = { CLI_COMMON_LONG_OPTIONS, { 0 } };
+        const struct cli_command *self = cli_find_command("help");
         const struct cli_command *cmd;
+        int opt, r;
 
+        /* The common options are accepted, and mean nothing here. */
+        optind = 1;
+        while (argc > 1 && (opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+                r = cli_common_option(cli, self, opt);
+                if (r >= 0)
+                        return r;
+        }
+        argc -= optind - 1;
+        argv += optind - 1;
         if (argc > 2)
-                return cli_usage_error(cli_find_command("help"), "too many arguments");
+                return cli_usage_error(self, "too many arguments");
         if (argc == 2) {
                 cmd = cli_find_command(argv[1]);
                 if (!cmd)
-                        return cli_error("no command '%s': see 'rsap help'", argv[1]);
+                        return cli_error("no command '%s' (see 'rsap help')", argv[1]);
                 cli_print_help(cmd);
                 return EXIT_ANSWERED;
         }

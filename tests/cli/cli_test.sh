@@ -240,6 +240,8 @@ run 0 --db-dir="$work/other" status --json && json_check 'j["data_dir"].endswith
 run 2 --db-dir "$work/other" update --from "$work/missing.xml" && expect_err "cannot read"
 
 # --- help and version ----------------------------------------------------------
+run 0 --json help && expect_out "usage: rsap"
+run 0 help --json list && expect_out "usage: rsap list"
 run 0 help && { expect_out "explain"; expect_out "search"; expect_out "update"; }
 run 0 help list && expect_out "usage: rsap list"
 run 0 list --help && expect_out "usage: rsap list"
