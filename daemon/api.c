@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The JSON API.  Each route asks librsap the CLI's question with the CLI's
+ * library calls and answers with the library's *_to_json() value, so a body
+ * is byte for byte what `rsap ... --json` prints.  Where the CLI exits 1 for
+ * "no match", the API says 404 only for a named thing that does not exist (a
+ * service name); an empty search or listing is an answer, 200.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rsap/explain.h>
+#include <rsap/json.h>
+#include <rsap/listen.h>
+
+#include "rsapd.h"
+
+#define SEARCH_DEFAULT_LIMIT 20
+#define SEARCH_MAX_LIMIT 100000
+/* /v1/list answers at most this many ports at once: the full space as JSON
+ * is 30 MB, which one request should not make the server build. */
+#define LIST_MAX_PORTS 4096
+
+#define ALL_TRANSPORTS ((1u << RSAP_PROTO_TCP) | (1u << RSAP_PROTO_UDP) | \
+                        (1u << RSAP_PROTO_SCTP) | (1u << RSAP_PROTO_DCCP))
+
+int api_parse_port(const char *text, uint16_t *port, struct reply *out)
+{
+        int r = rsap_port_parse(text, port);
+
+        if (r == -ERANGE)
+                reply_error(out, 400, "'%s': a port is a number from 0 to 65535", text);
+        else if (r < 0)
+                reply_error(out, 400, "'%s' is not a port (0-65535)", text);
+        return r;
+}
+
+void api_port(struct rsapd *d, const struct request *req, struct reply *out)
+{
+        enum rsap_proto proto = RSAP_PROTO_NONE;
+        struct rsap_port_answer a;
+        uint16_t port;
+        int r;
+
+        (void)d;
+        if (api_parse_port(req->route->params[0], &port, out) < 0)
+                return;
+        if (req->route->n_params > 1 && rsap_proto_parse(req->route->params[1], &proto) < 0) {
+                reply_error(out, 400, "unknown protocol '%s' (tcp, udp, sctp or dccp)",
+                            req->route->params[1]);
+                return;
+        }
+        r = rsap_explain_port(req->reg, port, proto, &a);
+        if (r < 0) {
+                reply_error(out, 500, "cannot explain port %u: %s", port, strerror(-r));
+                return;
+        }
+        reply_json(out, 200, rsap_port_answer_to_json(req->reg, &a));
+        rsap_port_answer_clear(&a);
+}
+
+void api_service(struct rsapd *d, const struct request *req, struct reply *out)
+{
+        const char *name = req->route->params[0];
+        struct rsap_name_answer a;
+        int r;
+
+        (void)d;
+        r = rsap_explain_name(req->reg, name, &a);
+        if (r == -EINVAL) {
+                reply_error(out, 400, "'%.40s...' is too long for a service name", name);
+                return;
+        }
+        if (r < 0) {
+                reply_error(out, 500, "cannot look up '%s': %s", name, strerror(-r));
+                return;
+        }
+        /* No record: the answer still says whether the name is well-formed. */
+        reply_json(out, a.n_ids ? 200 : 404, rsap_name_answer_to_json(req->reg, &a));
+        rsap_name_answer_clear(&a);
+}
+
+static bool blank(const char *text)
+{
+        return strspn(text, " \t\r\n") == strlen(text);
+}
+
+static int parse_limit(const char *text, size_t *out)
+{
+        char *end;
+        long value;
+
+        if (!text)
+                return 0;
+        value = strtol(text, &end, 10);
+        if (*text < '0' || *text > '9' || *end || value < 1 || value > SEARCH_MAX_LIMIT)
+                return -EINVAL;
+        *out = (size_t)value;
+        return 0;
+}
+
+void api_search(struct rsapd *d, const struct request *req, struct reply *out)
+{
+        const char *q = req->query(req, "q");
+        size_t limit = SEARCH_DEFAULT_LIMIT, total;
+        struct rsap_search_hit *hits;
+
+        (void)d;
+        if (!q || blank(q)) {
+                reply_error(out, 400, "search for what? (?q=TEXT)");
+                return;
+        }
+        if (parse_limit(req->query(req, "limit"), &limit) < 0) {
+                reply_error(out, 400, "limit takes a number from 1 to %d", SEARCH_MAX_LIMIT);
+                return;
+        }
+        hits = calloc(limit, sizeof(*hits));
+        if (!hits) {
+                reply_error(out, 500, "out of memory");
+                return;
+        }
+        total = rsap_registry_search(req->reg, q, hits, limit);
+        reply_json(out, 200,
+                   rsap_search_to_json(req->reg, q, hits, total < limit ? total : limit, total));
+        free(hits);
+}
+
+/* "assigned,reserved" -> RSAP_LIST_* bits. */
+static int parse_status_list(const char *text, unsigned *mask)
+{
+        char copy[128], *save = NULL;
+
+        if (strlen(text) >= sizeof(copy))
+                return -EINVAL;
+        strcpy(copy, text);
+        *mask = 0;
+        for (char *word = strtok_r(copy, ",", &save); word; word = strtok_r(NULL, ",", &save)) {
+                if (strcmp(word, "assigned") == 0)
+                        *mask |= RSAP_LIST_ASSIGNED;
+                else if (strcmp(word, "reserved") == 0)
+                        *mask |= RSAP_LIST_RESERVED;
+                else if (strcmp(word, "unassigned") == 0)
+                        *mask |= RSAP_LIST_UNASSIGNED;
+                else
+                        return -EINVAL;
+        }
+        return *mask ? 0 : -EINVAL;
+}
+
+void api_list(struct rsapd *d, const struct request *req, struct reply *out)
+{
+        const char *range = req->query(req, "range");
+        const char *status = req->query(req, "status");
+        const char *protos = req->query(req, "proto");
+        unsigned proto_mask = ALL_TRANSPORTS, status_mask = 0;
+        struct rsap_port_spec spec;
+
+        (void)d;
+        if (!range) {
+                reply_error(out, 400, "which ports? (?range=A-B)");
+                return;
+        }
+        if (rsap_port_spec_parse(range, &spec) < 0) {
+                reply_error(out, 400, "'%s' is not a port range (A-B with 0 <= A <= B <= 65535)",
+                            range);
+                return;
+        }
+        if ((unsigned)spec.high - spec.low + 1 > LIST_MAX_PORTS) {
+                reply_error(out, 400, "'%s' spans more than %d ports: ask for it in parts", range,
+                            LIST_MAX_PORTS);
+                return;
+        }
+        if (protos && rsap_proto_parse_list(protos, &proto_mask) < 0) {
+                reply_error(out, 400, "unknown protocol in '%s' (tcp, udp, sctp, dccp)", protos);
+                return;
+        }
+        if (spec.proto != RSAP_PROTO_NONE)
+                proto_mask = 1u << spec.proto;
+        if (status && parse_status_list(status, &status_mask) < 0) {
+                reply_error(out, 400, "unknown status in '%s' (assigned, reserved, unassigned)",
+                            status);
+                return;
+        }
+        reply_json(out, 200, rsap_list_to_json(req->reg, spec.low, spec.high, proto_mask,
+                                               status_mask));
+}
+
+void api_ranges(struct rsapd *d, const struct request *req, struct reply *out)
+{
+        (void)d;
+        reply_json(out, 200, rsap_ranges_to_json(req->reg));
+}
+
+void api_status(struct rsapd *d, const struct request *req, struct reply *out)
+{
+        reply_json(out, 200, rsap_status_to_json(req->reg, d->data_dir, d->cache_path, atomic_load(&d->cached)));
+}
+
+static bool flag_set(const char *value)
+{
+        return value && (strcmp(value, "") == 0 || strcmp(value, "1") == 0 ||
+                         strcmp(value, "true") == 0 || strcmp(value, "yes") == 0);
+}
+
+static int listening_filter(const struct request *req, struct rsap_listen_filter *f,
+                            bool *unregistered, struct reply *out)
+{
+        const char *port = req->query(req, "port");
+        const char *protos = req->query(req, "proto");
+        const char *processes = req->query(req, "processes");
+
+        rsap_listen_filter_init(f);
+        if (port) {
+                struct rsap_port_spec spec;
+
+                if (rsap_port_spec_parse(port, &spec) < 0) {
+                        reply_error(out, 400, "port '%s' is not a port or a range A-B", port);
+                        return -EINVAL;
+                }
+                f->port_low = spec.low;
+                f->port_high = spec.high;
+                if (spec.proto != RSAP_PROTO_NONE)
+                        f->protocols |= 1u << spec.proto;
+        }
+        if (protos && rsap_proto_parse_list(protos, &f->protocols) < 0) {
+                reply_error(out, 400, "unknown protocol in '%s' (tcp, udp, sctp, dccp)", protos);
+                return -EINVAL;
+        }
+        if (processes && strcmp(processes, "false") == 0)
+                f->find_owners = false;
+        *unregistered = flag_set(req->query(req, "unregistered"));
+        return 0;
+}
+
+void api_listening(struct rsapd *d, const struct request *req, struct reply *out)
+{
+        _cleanup_(rsap_listen_list_freep) struct rsap_listen_list *list = NULL;
+        struct rsap_listen_filter f;
+        bool unregistered;
+        int r;
+
+        (void)d;
+        if (listening_filter(req, &f, &unregistered, out) < 0)
+                return;
+        r = rsap_listen_collect(&f, &list);
+        if (r < 0) {
+                reply_error(out, 503, "cannot list sockets: %s", strerror(-r));
+                return;
+        }
+        if (unregistered)
+                rsap_listen_list_keep_unregistered(list, req->reg);
+        reply_json(out, 200, rsap_listen_list_to_json(list, req->reg));
+}
+
+/*
+ * POST /v1/reload: open the registry again after `rsap update` replaced the
+ * cached copy (as SIGHUP does), and answer with the new status.  The body
+ * may be empty or a JSON object; nothing in it is read yet.
+ */
+void api_reload(struct rsapd *d, const struct request *req, struct reply *out)
+{
+        struct registry_ref *ref;
+        char err[256];
+        int r;
+
+        if (req->body_len) {
+                json_t *body = decode_json_object(req->body, req->body_len, err, sizeof(err));
+
+                if (!body) {
+                        reply_error(out, 400, "%s", err);
+                        return;
+                }
+                json_decref(body);
+        }
+        r = rsapd_registry_reload(d);
+        if (r < 0) {
+                reply_error(out, 500, "cannot open the registry again: %s", strerror(-r));
+                return;
+        }
+        ref = rsapd_registry_get(d);
+        reply_json(out, 200, rsap_status_to_json(ref->reg, d->data_dir, d->cache_path, atomic_load(&d->cached)));
+        rsapd_registry_put(ref);
+}

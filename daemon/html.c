@@ -1,0 +1,645 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The pages: server-rendered HTML with its style inline, no script and no
+ * outside asset, readable on a phone.  Every string that is not literal
+ * markup goes through html_escape(), which html_printf() calls for each %s,
+ * so interpolating outside data unescaped takes a deliberate %S.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rsap/explain.h>
+#include <rsap/listen.h>
+
+#include "config.h"
+#include "rsapd.h"
+
+#define SEARCH_PAGE_LIMIT 50
+
+void html_escape(struct buf *b, const char *text)
+{
+        const char *run = text;
+
+        if (!text)
+                return;
+        for (const char *p = text; *p; p++) {
+                const char *entity;
+
+                switch (*p) {
+                case '&': entity = "&amp;"; break;
+                case '<': entity = "&lt;"; break;
+                case '>': entity = "&gt;"; break;
+                case '"': entity = "&quot;"; break;
+                case '\'': entity = "&#39;"; break;
+                default: continue;
+                }
+                buf_append(b, run, (size_t)(p - run));
+                buf_puts(b, entity);
+                run = p + 1;
+        }
+        buf_puts(b, run);
+}
+
+void url_segment(struct buf *b, const char *text)
+{
+        static const char hex[] = "0123456789ABCDEF";
+
+        for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+                if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' || *p == '~') {
+                        buf_putc(b, (char)*p);
+                } else {
+                        buf_putc(b, '%');
+                        buf_putc(b, hex[*p >> 4]);
+                        buf_putc(b, hex[*p & 15]);
+                }
+        }
+}
+
+void html_printf(struct buf *b, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        for (const char *p = fmt; *p; p++) {
+                if (*p != '%') {
+                        const char *next = strchr(p, '%');
+                        size_t n = next ? (size_t)(next - p) : strlen(p);
+
+                        buf_append(b, p, n);
+                        p += n - 1;
+                        continue;
+                }
+                switch (*++p) {
+                case 's': html_escape(b, va_arg(ap, const char *)); break;
+                case 'S': buf_puts(b, va_arg(ap, const char *)); break;
+                case 'd': buf_printf(b, "%d", va_arg(ap, int)); break;
+                case 'u': buf_printf(b, "%u", va_arg(ap, unsigned)); break;
+                case 'c': buf_putc(b, (char)va_arg(ap, int)); break;
+                case 'z': p++; buf_printf(b, "%zu", va_arg(ap, size_t)); break;
+                case 'l':
+                        p++;
+                        if (*p == 'u')
+                                buf_printf(b, "%lu", va_arg(ap, unsigned long));
+                        else
+                                buf_printf(b, "%ld", va_arg(ap, long));
+                        break;
+                case '%': buf_putc(b, '%'); break;
+                default: /* a mistake in a literal format: visible, not silent */
+                        buf_puts(b, "%?");
+                        if (!*p)
+                                p--;
+                        break;
+                }
+        }
+        va_end(ap);
+}
+
+static const char style[] =
+        "*{box-sizing:border-box}"
+        "body{font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;"
+        "color:#1b1f24;background:#fff}"
+        "header,main,footer{max-width:60rem;margin:0 auto;padding:.75rem 1rem}"
+        "header{border-bottom:1px solid #d0d7de}header a{text-decoration:none;font-weight:600}"
+        "footer{color:#57606a;font-size:.875rem;border-top:1px solid #d0d7de;margin-top:2rem}"
+        "h1{font-size:1.75rem;margin:.5rem 0}h2{font-size:1.25rem;margin:1.5rem 0 .5rem}"
+        "a{color:#0550ae}"
+        "form.search{display:flex;gap:.5rem;flex-wrap:wrap;margin:1rem 0}"
+        "form.search input[type=search]{flex:1 1 14rem;font-size:1.1rem;padding:.5rem;"
+        "border:1px solid #8c959f;border-radius:6px}"
+        "form.search button{font-size:1.1rem;padding:.5rem 1rem;border-radius:6px;"
+        "border:1px solid #1f6feb;background:#1f6feb;color:#fff}"
+        "table{border-collapse:collapse;width:100%;margin:.5rem 0}"
+        "th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #d8dee4;"
+        "vertical-align:top}"
+        ".scroll{overflow-x:auto}"
+        "dl{display:grid;grid-template-columns:minmax(6rem,max-content) 1fr;gap:.2rem 1rem;margin:.5rem 0}"
+        "dt{color:#57606a}dd{margin:0;overflow-wrap:anywhere}"
+        ".record{border:1px solid #d0d7de;border-radius:8px;padding:.5rem 1rem;margin:.75rem 0}"
+        ".record h3{margin:.25rem 0;font-size:1.1rem}"
+        ".assigned{color:#116329;font-weight:600}.reserved{color:#9a6700;font-weight:600}"
+        ".unassigned{color:#57606a;font-weight:600}"
+        ".note{color:#57606a}"
+        "pre{background:#f6f8fa;padding:.5rem .75rem;border-radius:6px;overflow-x:auto;"
+        "font-size:.9rem}"
+        "nav.pager{display:flex;justify-content:space-between;margin:1.5rem 0}"
+        ".legend span{display:inline-block;width:1em;height:1em;vertical-align:middle;"
+        "margin:0 .25rem 0 .75rem;border:1px solid #8c959f}"
+        "svg.map{width:100%;max-width:768px;height:auto;image-rendering:pixelated;"
+        "border:1px solid #d0d7de}";
+
+void html_page_start(struct buf *b, const char *title)
+{
+        html_printf(b,
+                    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                    "<title>%s</title>\n<style>%S</style>\n</head>\n<body>\n"
+                    "<header><a href=\"/\">rsap</a> &middot; <a href=\"/map\">port map</a></header>\n"
+                    "<main>\n",
+                    title, style);
+}
+
+void html_page_end(struct buf *b, const struct rsapd *d, const struct rsap_registry *reg)
+{
+        buf_puts(b, "</main>\n<footer>");
+        if (reg) {
+                struct rsap_registry_info info;
+
+                rsap_registry_info(reg, &info);
+                html_printf(b, "Data: %s, release %s, %zu records (%s). ",
+                            info.source == RSAP_SOURCE_BUILTIN ? "built-in copy of IANA's registry"
+                                                               : "IANA's registry",
+                            info.release ? info.release : "unknown", info.records, info.origin);
+        }
+        (void)d;
+        html_printf(b, "rsapd %s &middot; <a href=\"/v1/status\">API</a></footer>\n</body>\n</html>\n",
+                    RSAP_VERSION);
+}
+
+static void search_form(struct buf *b, const char *value)
+{
+        html_printf(b,
+                    "<form class=\"search\" action=\"/search\" method=\"get\" role=\"search\">\n"
+                    "<input type=\"search\" name=\"q\" value=\"%s\" "
+                    "placeholder=\"port, service or words (1647, http, kerberos)\" "
+                    "aria-label=\"Port, service name or words\" required>\n"
+                    "<button type=\"submit\">Search</button>\n</form>\n",
+                    value ? value : "");
+}
+
+static void finish_page(struct reply *out, struct buf *b, unsigned status)
+{
+        reply_take_buf(out, status, "text/html; charset=utf-8", b);
+        out->page = true;
+}
+
+/* ---- shared pieces ------------------------------------------------------- */
+
+static void status_word(struct buf *b, enum rsap_status status)
+{
+        const char *name = rsap_status_name(status);
+
+        html_printf(b, "<span class=\"%s\">%s</span>", name, name);
+}
+
+static void port_link(struct buf *b, unsigned port, enum rsap_proto proto)
+{
+        if (proto == RSAP_PROTO_NONE)
+                html_printf(b, "<a href=\"/port/%u\">%u</a>", port, port);
+        else
+                html_printf(b, "<a href=\"/port/%u\">%u/%s</a>", port, port,
+                            rsap_proto_name(proto));
+}
+
+static void service_link(struct buf *b, const char *name)
+{
+        if (!name) {
+                buf_puts(b, "&ndash;");
+                return;
+        }
+        buf_puts(b, "<a href=\"/service/");
+        url_segment(b, name);
+        html_printf(b, "\">%s</a>", name);
+}
+
+static void person(struct buf *b, const struct rsap_person *p)
+{
+        html_printf(b, "%s", p->name ? p->name : p->id);
+        if (p->org)
+                html_printf(b, " (%s)", p->org);
+        if (p->email) {
+                buf_puts(b, " &lt;<a href=\"mailto:");
+                html_escape(b, p->email);
+                html_printf(b, "\">%s</a>&gt;", p->email);
+        }
+}
+
+static void people(struct buf *b, const char *label, const struct rsap_person *list, size_t n,
+                   const struct rsap_record *r)
+{
+        html_printf(b, "<dt>%s</dt><dd>", label);
+        if (n == 0)
+                buf_puts(b, r->source == RSAP_SOURCE_BUILTIN
+                                    ? "<span class=\"note\">not in the built-in data "
+                                      "(<code>rsap update</code> fetches it)</span>"
+                                    : "<span class=\"note\">nobody named</span>");
+        for (size_t i = 0; i < n; i++) {
+                if (i)
+                        buf_puts(b, "<br>");
+                person(b, &list[i]);
+        }
+        buf_puts(b, "</dd>\n");
+}
+
+static bool safe_url(const char *url)
+{
+        return url && (strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0);
+}
+
+static void references(struct buf *b, const struct rsap_record *r)
+{
+        buf_puts(b, "<dt>references</dt><dd>");
+        if (r->source == RSAP_SOURCE_BUILTIN) {
+                buf_puts(b, "<span class=\"note\">not in the built-in data "
+                            "(<code>rsap update</code> fetches them)</span></dd>\n");
+                return;
+        }
+        if (r->n_references == 0) {
+                buf_puts(b, "<span class=\"note\">no RFC or other reference</span></dd>\n");
+                return;
+        }
+        for (size_t i = 0; i < r->n_references; i++) {
+                const struct rsap_reference *ref = &r->references[i];
+
+                if (i)
+                        buf_puts(b, "<br>");
+                if (safe_url(ref->url))
+                        html_printf(b, "<a href=\"%s\" rel=\"noreferrer\">%s</a>", ref->url,
+                                    ref->text ? ref->text : ref->url);
+                else
+                        html_printf(b, "%s", ref->text ? ref->text : "");
+        }
+        buf_puts(b, "</dd>\n");
+}
+
+static void optional(struct buf *b, const char *label, const char *value, const char *absent)
+{
+        if (!value && !absent)
+                return;
+        html_printf(b, "<dt>%s</dt><dd>", label);
+        if (value)
+                html_printf(b, "%s", value);
+        else
+                html_printf(b, "<span class=\"note\">%s</span>", absent);
+        buf_puts(b, "</dd>\n");
+}
+
+static void record_ports(struct buf *b, const struct rsap_record *r)
+{
+        if (!r->has_port)
+                buf_puts(b, "no port");
+        else if (r->port_low == r->port_high)
+                port_link(b, r->port_low, r->proto);
+        else
+                html_printf(b, "%u-%u%S%s", r->port_low, r->port_high,
+                            r->proto ? "/" : "", r->proto ? rsap_proto_name(r->proto) : "");
+}
+
+static void record_section(struct buf *b, const struct rsap_record *r)
+{
+        bool builtin = r->source == RSAP_SOURCE_BUILTIN;
+
+        buf_puts(b, "<section class=\"record\">\n<h3>");
+        record_ports(b, r);
+        buf_puts(b, " &middot; ");
+        if (r->service)
+                service_link(b, r->service);
+        else
+                buf_puts(b, "<span class=\"note\">no service name</span>");
+        buf_puts(b, " &middot; ");
+        status_word(b, r->status);
+        buf_puts(b, "</h3>\n<dl>\n");
+        html_printf(b, "<dt>transport</dt><dd>%s</dd>\n",
+                    r->proto ? rsap_proto_name(r->proto) : "every transport");
+        optional(b, "description", r->description, "none");
+        people(b, "assignee", r->assignee, r->n_assignee, r);
+        people(b, "contact", r->contact, r->n_contact, r);
+        optional(b, "registered", r->registered, builtin ? "not in the built-in data" : "no registration date");
+        optional(b, "modified", r->modified, builtin ? "not in the built-in data" : "never modified");
+        references(b, r);
+        optional(b, "service code", r->service_code, NULL);
+        optional(b, "unauthorized use", r->unauthorized_use, NULL);
+        optional(b, "notes", r->notes, NULL);
+        html_printf(b, "<dt>source</dt><dd>%s</dd>\n</dl>\n</section>\n",
+                    rsap_source_name(r->source));
+}
+
+/* ---- / and /search -------------------------------------------------------- */
+
+static void ranges_table(struct buf *b, const struct rsap_registry *reg)
+{
+        buf_puts(b, "<h2>The three ranges (RFC 6335)</h2>\n<div class=\"scroll\"><table>\n"
+                    "<tr><th>range</th><th>ports</th><th>assigned (tcp)</th>"
+                    "<th>what it means</th></tr>\n");
+        for (unsigned i = 0; i < RSAP_RANGE_COUNT; i++) {
+                const struct rsap_range_info *range = rsap_range_info((enum rsap_range_class)i);
+                struct rsap_range_counts c;
+
+                rsap_registry_range_counts(reg, range->id, RSAP_PROTO_TCP, &c);
+                html_printf(b, "<tr><td>%s</td><td>%u&ndash;%u</td><td>%u</td><td>%s</td></tr>\n",
+                            range->title, range->low, range->high, c.assigned, range->meaning);
+        }
+        buf_puts(b, "</table></div>\n");
+}
+
+void page_home(struct rsapd *d, const struct request *req, struct reply *out)
+{
+        struct buf b = { 0 };
+
+        html_page_start(&b, "rsap: what is this port?");
+        buf_puts(&b, "<h1>What is this port?</h1>\n<p>Ports and service names from IANA's "
+                     "Service Name and Transport Protocol Port Number Registry, and what "
+                     "listens on this host.</p>\n");
+        search_form(&b, NULL);
+        html_printf(&b, "<p>For example <a href=\"/port/%u\">port %u</a>, "
+                        "<a href=\"/port/443\">443</a>, <a href=\"/service/http\">http</a>, "
+                        "or <a href=\"/map\">the whole port space as a picture</a>.</p>\n",
+                    RSAPD_DEFAULT_PORT, RSAPD_DEFAULT_PORT);
+        ranges_table(&b, req->reg);
+        buf_puts(&b, "<h2>For programs</h2>\n<p>The same answers as JSON under "
+                     "<a href=\"/v1/ports/1647\">/v1/</a>, and "
+                     "<a href=\"/metrics\">/metrics</a> for Prometheus.</p>\n");
+        html_page_end(&b, d, req->reg);
+        finish_page(out, &b, 200);
+}
+
+static void redirect(struct reply *out, const char *location)
+{
+        struct buf b = { 0 };
+
+        html_printf(&b, "See %s\n", location);
+        reply_take_buf(out, 303, "text/plain; charset=utf-8", &b);
+        snprintf(out->location, sizeof(out->location), "%s", location);
+}
+
+static void search_results(struct buf *b, const struct rsap_registry *reg, const char *q)
+{
+        struct rsap_search_hit hits[SEARCH_PAGE_LIMIT];
+        size_t total = rsap_registry_search(reg, q, hits, SEARCH_PAGE_LIMIT);
+        size_t n = total < SEARCH_PAGE_LIMIT ? total : SEARCH_PAGE_LIMIT;
+
+        if (total == 0) {
+                html_printf(b, "<p>Nothing matches &ldquo;%s&rdquo;.</p>\n", q);
+                return;
+        }
+        html_printf(b, "<p>%zu record%s match &ldquo;%s&rdquo;%s.</p>\n", total,
+                    total == 1 ? "" : "s", q, total > n ? ", the best first" : "");
+        buf_puts(b, "<div class=\"scroll\"><table>\n<tr><th>port</th><th>service</th>"
+                    "<th>status</th><th>description</th></tr>\n");
+        for (size_t i = 0; i < n; i++) {
+                struct rsap_record r;
+
+                rsap_registry_record(reg, hits[i].id, &r);
+                buf_puts(b, "<tr><td>");
+                record_ports(b, &r);
+                buf_puts(b, "</td><td>");
+                service_link(b, r.service);
+                buf_puts(b, "</td><td>");
+                status_word(b, r.status);
+                html_printf(b, "</td><td>%s</td></tr>\n", r.description ? r.description : "");
+        }
+        buf_puts(b, "</table></div>\n");
+        if (total > n) {
+                html_printf(b, "<p class=\"note\">%zu more: <a href=\"/v1/search?q=", total - n);
+                url_segment(b, q); /* percent-encoded: nothing left to escape */
+                html_printf(b, "&amp;limit=%zu\">all of them as JSON</a>.</p>\n", total);
+        }
+}
+
+void page_search(struct rsapd *d, const struct request *req, struct reply *out)
+{
+        const char *q = req->query(req, "q");
+        struct rsap_port_spec spec;
+        struct buf b = { 0 };
+
+        if (!q || strspn(q, " \t\r\n") == strlen(q)) {
+                redirect(out, "/");
+                return;
+        }
+        /* A port goes straight to its page, as `rsap 1647` answers at once. */
+        if (rsap_text_is_numeric(q) && rsap_port_spec_parse(q, &spec) == 0 &&
+            spec.low == spec.high) {
+                char location[32];
+
+                snprintf(location, sizeof(location), "/port/%u", spec.low);
+                redirect(out, location);
+                return;
+        }
+        html_page_start(&b, "Search");
+        html_printf(&b, "<h1>Search: %s</h1>\n", q);
+        search_form(&b, q);
+        if (strlen(q) < 64 && rsap_registry_find_name(req->reg, q, NULL, 0) > 0) {
+                buf_puts(&b, "<p>The service name <a href=\"/service/");
+                url_segment(&b, q);
+                html_printf(&b, "\">%s</a> has records of its own.</p>\n", q);
+        }
+        search_results(&b, req->reg, q);
+        html_page_end(&b, d, req->reg);
+        finish_page(out, &b, 200);
+}
+
+/* ---- /port/N -------------------------------------------------------------- */
+
+static void port_summary(struct buf *b, const struct rsap_registry *reg,
+                         const struct rsap_port_answer *a)
+{
+        const struct rsap_range_info *range = a->range;
+
+        html_printf(b, "<h2>Range</h2>\n<p><strong>%s</strong> (%u&ndash;%u): %s</p>\n",
+                    range->title, range->low, range->high, range->meaning);
+        buf_puts(b, "<h2>Status</h2>\n<div class=\"scroll\"><table>\n<tr><th>transport</th>"
+                    "<th>status</th><th>service</th></tr>\n");
+        for (unsigned p = RSAP_TRANSPORTS_FIRST; p <= RSAP_TRANSPORTS_LAST; p++) {
+                const char *service = rsap_registry_service_name(reg, a->port, (enum rsap_proto)p);
+
+                html_printf(b, "<tr><td>%s</td><td>", rsap_proto_name((enum rsap_proto)p));
+                status_word(b, a->status[p]);
+                buf_puts(b, "</td><td>");
+                service_link(b, service);
+                buf_puts(b, "</td></tr>\n");
+        }
+        buf_puts(b, "</table></div>\n");
+}
+
+static void port_records(struct buf *b, const struct rsap_registry *reg,
+                         const struct rsap_port_answer *a)
+{
+        html_printf(b, "<h2>IANA's records</h2>\n");
+        if (a->n_ids == 0) {
+                html_printf(b, "<p>IANA's registry has no record for port %u on any transport: "
+                               "it is unassigned.</p>\n",
+                            a->port);
+                return;
+        }
+        for (size_t i = 0; i < a->n_ids; i++) {
+                struct rsap_record r;
+
+                rsap_registry_record(reg, a->ids[i], &r);
+                record_section(b, &r);
+        }
+}
+
+static void listeners_table(struct buf *b, const struct rsap_listen_list *list)
+{
+        buf_puts(b, "<div class=\"scroll\"><table>\n<tr><th>transport</th><th>address</th>"
+                    "<th>process</th><th>user</th></tr>\n");
+        for (size_t i = 0; i < list->count; i++) {
+                const struct rsap_listen_socket *s = &list->sockets[i];
+
+                html_printf(b, "<tr><td>%s</td><td>%s%s%s</td><td>", rsap_proto_name(s->proto),
+                            s->address, s->interface[0] ? "%" : "", s->interface);
+                if (s->owners_hidden)
+                        buf_puts(b, "<span class=\"note\">not visible to rsapd</span>");
+                for (size_t j = 0; j < s->n_owners; j++)
+                        html_printf(b, "%s%s[%d]", j ? ", " : "", s->owners[j].command,
+                                    (int)s->owners[j].pid);
+                if (s->user)
+                        html_printf(b, "</td><td>%s</td></tr>\n", s->user);
+                else
+                        html_printf(b, "</td><td>%lu</td></tr>\n", (unsigned long)s->uid);
+        }
+        buf_puts(b, "</table></div>\n");
+}
+
+static void port_listeners(struct buf *b, struct rsapd *d, uint16_t port)
+{
+        _cleanup_(rsap_listen_list_freep) struct rsap_listen_list *list = NULL;
+        struct rsap_listen_filter f;
+        int holder;
+        int r;
+
+        buf_puts(b, "<h2>On this host now</h2>\n");
+        if (d->portserver && portserver_holder(d->portserver, port, &holder))
+                html_printf(b, "<p>rsapd's port server has leased this port to process %d.</p>\n",
+                            holder);
+        rsap_listen_filter_init(&f);
+        f.port_low = f.port_high = port;
+        r = rsap_listen_collect(&f, &list);
+        if (r < 0) {
+                html_printf(b, "<p class=\"note\">rsapd cannot list this host's sockets (%s).</p>\n",
+                            strerror(-r));
+                return;
+        }
+        if (list->count == 0) {
+                html_printf(b, "<p>Nothing listens on port %u on this host.</p>\n", port);
+                return;
+        }
+        listeners_table(b, list);
+}
+
+static void port_commands(struct buf *b, uint16_t port)
+{
+        html_printf(b,
+                    "<h2>Check by hand</h2>\n"
+                    "<p>What listens on port %u, on each system:</p>\n"
+                    "<h3>Linux</h3>\n<pre><code>ss -tulpn 'sport = :%u'\n"
+                    "sudo lsof -nP -i :%u</code></pre>\n"
+                    "<h3>macOS</h3>\n<pre><code>sudo lsof -nP -iTCP:%u -sTCP:LISTEN\n"
+                    "sudo lsof -nP -iUDP:%u</code></pre>\n"
+                    "<h3>Windows</h3>\n<pre><code>netstat -ano | findstr :%u\n"
+                    "Get-NetTCPConnection -LocalPort %u -State Listen\n"
+                    "Get-NetUDPEndpoint -LocalPort %u</code></pre>\n"
+                    "<p>And from here: <code>rsap %u</code>, <code>rsap who %u</code>.</p>\n",
+                    port, port, port, port, port, port, port, port, port, port);
+}
+
+static void port_pager(struct buf *b, uint16_t port)
+{
+        buf_puts(b, "<nav class=\"pager\">");
+        if (port > 0)
+                html_printf(b, "<a href=\"/port/%u\" rel=\"prev\">&larr; %u</a>", port - 1u,
+                            port - 1u);
+        else
+                buf_puts(b, "<span></span>");
+        html_printf(b, "<a href=\"/v1/ports/%u\">JSON</a>", port);
+        if (port < 65535)
+                html_printf(b, "<a href=\"/port/%u\" rel=\"next\">%u &rarr;</a>", port + 1u,
+                            port + 1u);
+        buf_puts(b, "</nav>\n");
+}
+
+static void port_title(struct buf *b, const struct rsap_registry *reg, uint16_t port)
+{
+        const char *tcp = rsap_registry_service_name(reg, port, RSAP_PROTO_TCP);
+        const char *udp = rsap_registry_service_name(reg, port, RSAP_PROTO_UDP);
+        const char *name = tcp ? tcp : udp;
+        char title[200];
+
+        if (name)
+                snprintf(title, sizeof(title), "Port %u: %s", port, name);
+        else
+                snprintf(title, sizeof(title), "Port %u", port);
+        html_page_start(b, title);
+        html_printf(b, "<h1>%s</h1>\n", title);
+}
+
+void page_port(struct rsapd *d, const struct request *req, struct reply *out)
+{
+        struct rsap_port_answer a;
+        struct buf b = { 0 };
+        uint16_t port;
+        int r;
+
+        r = rsap_port_parse(req->route->params[0], &port);
+        if (r < 0) {
+                reply_error_for(out, req->path, 404,
+                                "There is no such port: a port is a number from 0 to 65535.");
+                return;
+        }
+        r = rsap_explain_port(req->reg, port, RSAP_PROTO_NONE, &a);
+        if (r < 0) {
+                reply_error_for(out, req->path, 500, "The port could not be explained.");
+                return;
+        }
+        port_title(&b, req->reg, port);
+        search_form(&b, NULL);
+        port_summary(&b, req->reg, &a);
+        port_records(&b, req->reg, &a);
+        buf_puts(&b, "<h2>This organisation's registry</h2>\n<p class=\"note\">This rsapd keeps "
+                     "no local registry of its own yet: the organisation's assignments and "
+                     "their history appear here once it does.</p>\n");
+        port_listeners(&b, d, port);
+        port_commands(&b, port);
+        port_pager(&b, port);
+        html_page_end(&b, d, req->reg);
+        rsap_port_answer_clear(&a);
+        finish_page(out, &b, 200);
+}
+
+/* ---- /service/NAME -------------------------------------------------------- */
+
+void page_service(struct rsapd *d, const struct request *req, struct reply *out)
+{
+        const char *name = req->route->params[0];
+        struct rsap_name_answer a;
+        struct buf b = { 0 };
+        char title[200];
+        int r;
+
+        r = rsap_explain_name(req->reg, name, &a);
+        if (r < 0) {
+                reply_error_for(out, req->path, r == -EINVAL ? 404 : 500,
+                                "That is not a service name.");
+                return;
+        }
+        snprintf(title, sizeof(title), "Service %s", name);
+        html_page_start(&b, title);
+        html_printf(&b, "<h1>%s</h1>\n", title);
+        search_form(&b, NULL);
+        if (a.problem != RSAP_NAME_OK)
+                html_printf(&b, "<p>Not a well-formed service name under RFC 6335: %s.</p>\n",
+                            rsap_name_problem_text(a.problem));
+        if (a.replacement[0]) {
+                buf_puts(&b, "<p>A historic alias; its well-formed name is ");
+                service_link(&b, a.replacement);
+                buf_puts(&b, ".</p>\n");
+        }
+        if (a.n_ids == 0)
+                html_printf(&b, "<p>IANA's registry has no service named &ldquo;%s&rdquo;.</p>\n",
+                            name);
+        for (size_t i = 0; i < a.n_ids; i++) {
+                struct rsap_record rec;
+
+                rsap_registry_record(req->reg, a.ids[i], &rec);
+                record_section(&b, &rec);
+        }
+        buf_puts(&b, "<p><a href=\"/v1/services/");
+        url_segment(&b, name);
+        buf_puts(&b, "\">JSON</a></p>\n");
+        html_page_end(&b, d, req->reg);
+        finish_page(out, &b, a.n_ids ? 200 : 404);
+        rsap_name_answer_clear(&a);
+}

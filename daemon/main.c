@@ -1,0 +1,553 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rsapd: IANA's registry and this host's ports as a service on port 1647,
+ * registered to "rsap".  This file reads the options, opens the registry,
+ * starts the HTTP server and the port server, tells systemd when it is ready,
+ * and stops in order on SIGTERM: no new connections, requests under way
+ * finished, then out.  SIGHUP opens the registry again (after rsap update).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <rsap/paths.h>
+#include <rsap/port.h>
+
+#include "config.h"
+#include "http.h"
+#include "rsapd.h"
+
+#define DEFAULT_TIMEOUT 30
+#define DEFAULT_MAX_BODY (64u * 1024)
+#define DEFAULT_CONNECTION_MEMORY (32u * 1024)
+#define DEFAULT_MAX_CONNECTIONS 16384
+#define DEFAULT_POOL_LOW 15000
+#define DEFAULT_POOL_HIGH 24999
+#define STOP_GRACE_MS 10000
+
+/* ---- logging --------------------------------------------------------------- */
+
+static const char *log_prefix = "rsapd: ";
+
+void rsapd_log(const char *fmt, ...)
+{
+        char line[1024];
+        size_t n;
+        va_list ap;
+        int len;
+
+        len = snprintf(line, sizeof(line), "%s", log_prefix);
+        va_start(ap, fmt);
+        vsnprintf(line + len, sizeof(line) - (size_t)len - 1, fmt, ap);
+        va_end(ap);
+        n = strlen(line);
+        line[n++] = '\n';
+        /* One write per line, so lines from several threads never interleave. */
+        if (write(STDERR_FILENO, line, n) < 0)
+                return;
+}
+
+/* ---- the registry ------------------------------------------------------------ */
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct registry_ref *rsapd_registry_get(struct rsapd *d)
+{
+        struct registry_ref *ref;
+
+        pthread_mutex_lock(&registry_lock);
+        ref = d->registry;
+        if (ref)
+                atomic_fetch_add(&ref->refs, 1);
+        pthread_mutex_unlock(&registry_lock);
+        return ref;
+}
+
+void rsapd_registry_put(struct registry_ref *ref)
+{
+        if (ref && atomic_fetch_sub(&ref->refs, 1) == 1) {
+                rsap_registry_free(ref->reg);
+                free(ref);
+        }
+}
+
+/* Whether the cached copy exists and passes its checksum, as `rsap status` checks. */
+static bool cache_verified(const char *path)
+{
+        struct stat st;
+        bool ok = false;
+        void *map;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0)
+                return false;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+                map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+                if (map != MAP_FAILED) {
+                        ok = rsap_snapshot_validate(map, (size_t)st.st_size) == 0;
+                        munmap(map, (size_t)st.st_size);
+                }
+        }
+        close(fd);
+        return ok;
+}
+
+int rsapd_registry_reload(struct rsapd *d)
+{
+        struct registry_ref *ref = calloc(1, sizeof(*ref)), *old;
+        int r;
+
+        if (!ref)
+                return -ENOMEM;
+        r = rsap_registry_open_default(d->cfg.db_dir, &ref->reg);
+        if (r < 0) {
+                free(ref);
+                return r;
+        }
+        atomic_store(&ref->refs, 1);
+        pthread_mutex_lock(&registry_lock);
+        old = d->registry;
+        d->registry = ref;
+        atomic_store(&d->cached, cache_verified(d->cache_path));
+        pthread_mutex_unlock(&registry_lock);
+        rsapd_registry_put(old);
+        return 0;
+}
+
+/* ---- systemd ----------------------------------------------------------------- */
+
+/*
+ * sd_notify(3)'s protocol, which is one datagram to $NOTIFY_SOCKET (a path,
+ * or '@' for the abstract namespace): a few lines, no libsystemd.
+ */
+static void notify_systemd(const char *state)
+{
+        const char *path = getenv("NOTIFY_SOCKET");
+        struct sockaddr_un sun = { .sun_family = AF_UNIX };
+        size_t n;
+        int fd;
+
+        if (!path || (path[0] != '/' && path[0] != '@'))
+                return;
+        n = strlen(path);
+        if (n >= sizeof(sun.sun_path))
+                return;
+        memcpy(sun.sun_path, path, n);
+        if (path[0] == '@')
+                sun.sun_path[0] = '\0';
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return;
+        if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sun,
+                   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0)
+                rsapd_log("cannot notify systemd: %s", strerror(errno));
+        close(fd);
+}
+
+/* ---- options --------------------------------------------------------------------- */
+
+static void usage(FILE *out)
+{
+        fprintf(out,
+                "usage: rsapd [OPTIONS]\n\n"
+                "Serve IANA's port registry and this host's ports over HTTP (JSON API and\n"
+                "pages), and hand out ports to test suites as a port server.\n\n"
+                "  --listen ADDR:PORT       listen there (repeatable; default 127.0.0.1:%d and\n"
+                "                           [::1]:%d; port 0 lets the kernel choose)\n"
+                "  --db-dir DIR             the data directory (as rsap's --db-dir)\n"
+                "  --token-file FILE        the bearer token for writes (mode 0600, ours)\n"
+                "  --portserver PATH|@NAME  serve portpicker's PORTSERVER_ADDRESS protocol there\n"
+                "  --portserver-range A-B   the ports it hands out (default %d-%d)\n"
+                "  --max-connections N      per listening address (default %d)\n"
+                "  --timeout SECONDS        to finish each request (default %d)\n"
+                "  --max-body BYTES         request body limit (default %u)\n"
+                "  --connection-memory BYTES  per connection, bounds the request header\n"
+                "                           (default %u)\n"
+                "  --threads N              per listening address (default: one per CPU)\n"
+                "  --no-access-log          do not log each request\n"
+                "  --help, --version\n\n"
+                "See rsapd(8).\n",
+                RSAPD_DEFAULT_PORT, RSAPD_DEFAULT_PORT, DEFAULT_POOL_LOW, DEFAULT_POOL_HIGH,
+                DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT, DEFAULT_MAX_BODY,
+                DEFAULT_CONNECTION_MEMORY);
+}
+
+static int option_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int option_error(const char *fmt, ...)
+{
+        va_list ap;
+
+        fputs("rsapd: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputs(": see 'rsapd --help'\n", stderr);
+        return -EINVAL;
+}
+
+/* "127.0.0.1:1647" or "[::1]:1647": numeric addresses only, so nothing is resolved. */
+static int parse_listen(const char *text, struct listen_addr *out)
+{
+        const char *colon;
+        char host[INET6_ADDRSTRLEN];
+        size_t host_len;
+        uint16_t port;
+
+        memset(out, 0, sizeof(*out));
+        snprintf(out->text, sizeof(out->text), "%s", text);
+        if (text[0] == '[') {
+                const char *close = strchr(text, ']');
+
+                if (!close || close[1] != ':')
+                        return -EINVAL;
+                host_len = (size_t)(close - text - 1);
+                if (host_len >= sizeof(host))
+                        return -EINVAL;
+                memcpy(host, text + 1, host_len);
+                colon = close + 1;
+        } else {
+                colon = strrchr(text, ':');
+                if (!colon || (size_t)(colon - text) >= sizeof(host))
+                        return -EINVAL;
+                host_len = (size_t)(colon - text);
+                memcpy(host, text, host_len);
+        }
+        host[host_len] = '\0';
+        if (rsap_port_parse(colon + 1, &port) < 0)
+                return -EINVAL;
+        if (text[0] == '[') {
+                struct sockaddr_in6 *a = (struct sockaddr_in6 *)&out->addr;
+
+                if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
+                        return -EINVAL;
+                a->sin6_family = AF_INET6;
+                a->sin6_port = htons(port);
+                out->len = sizeof(*a);
+        } else {
+                struct sockaddr_in *a = (struct sockaddr_in *)&out->addr;
+
+                if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+                        return -EINVAL;
+                a->sin_family = AF_INET;
+                a->sin_port = htons(port);
+                out->len = sizeof(*a);
+        }
+        return 0;
+}
+
+static int parse_number(const char *text, unsigned long min, unsigned long max,
+                        unsigned long *out)
+{
+        char *end;
+        unsigned long value;
+
+        errno = 0;
+        value = strtoul(text, &end, 10);
+        if (errno || end == text || *end || text[0] == '-' || value < min || value > max)
+                return -EINVAL;
+        *out = value;
+        return 0;
+}
+
+enum {
+        OPT_LISTEN = 256,
+        OPT_DB_DIR,
+        OPT_TOKEN_FILE,
+        OPT_PORTSERVER,
+        OPT_PORTSERVER_RANGE,
+        OPT_MAX_CONNECTIONS,
+        OPT_TIMEOUT,
+        OPT_MAX_BODY,
+        OPT_CONNECTION_MEMORY,
+        OPT_THREADS,
+        OPT_NO_ACCESS_LOG,
+        OPT_VERSION,
+};
+
+static int number_option(int opt, const char *arg, struct rsapd_config *cfg)
+{
+        unsigned long v;
+
+        switch (opt) {
+        case OPT_MAX_CONNECTIONS:
+                if (parse_number(arg, 1, 1000000, &v) < 0)
+                        return option_error("--max-connections takes a number from 1 to 1000000");
+                cfg->max_connections = (unsigned)v;
+                return 0;
+        case OPT_TIMEOUT:
+                if (parse_number(arg, 1, 3600, &v) < 0)
+                        return option_error("--timeout takes seconds from 1 to 3600");
+                cfg->timeout_seconds = (unsigned)v;
+                return 0;
+        case OPT_MAX_BODY:
+                if (parse_number(arg, 1, 64ul << 20, &v) < 0)
+                        return option_error("--max-body takes bytes from 1 to 67108864");
+                cfg->max_body = v;
+                return 0;
+        case OPT_CONNECTION_MEMORY:
+                if (parse_number(arg, 4096, 1ul << 20, &v) < 0)
+                        return option_error("--connection-memory takes bytes from 4096 to 1048576");
+                cfg->connection_memory = v;
+                return 0;
+        case OPT_THREADS:
+                if (parse_number(arg, 1, 64, &v) < 0)
+                        return option_error("--threads takes a number from 1 to 64");
+                cfg->threads = (unsigned)v;
+                return 0;
+        }
+        return -EINVAL;
+}
+
+static int range_option(const char *arg, struct rsapd_config *cfg)
+{
+        struct rsap_port_spec spec;
+
+        if (rsap_port_spec_parse(arg, &spec) < 0 || spec.proto != RSAP_PROTO_NONE ||
+            spec.low < 1024)
+                return option_error("--portserver-range takes A-B with 1024 <= A <= B <= 65535");
+        cfg->pool_low = spec.low;
+        cfg->pool_high = spec.high;
+        return 0;
+}
+
+static void config_defaults(struct rsapd_config *cfg)
+{
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+        *cfg = (struct rsapd_config){
+                .pool_low = DEFAULT_POOL_LOW,
+                .pool_high = DEFAULT_POOL_HIGH,
+                .max_connections = DEFAULT_MAX_CONNECTIONS,
+                .timeout_seconds = DEFAULT_TIMEOUT,
+                .max_body = DEFAULT_MAX_BODY,
+                .connection_memory = DEFAULT_CONNECTION_MEMORY,
+                .threads = cpus < 1 ? 1 : cpus > 16 ? 16 : (unsigned)cpus,
+                .access_log = true,
+        };
+}
+
+/* 0 to run, 1 to exit 0 at once (--help, --version), -EINVAL for a bad option. */
+static int parse_options(int argc, char **argv, struct rsapd_config *cfg)
+{
+        static const struct option options[] = {
+                { "listen", required_argument, NULL, OPT_LISTEN },
+                { "db-dir", required_argument, NULL, OPT_DB_DIR },
+                { "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+                { "portserver", required_argument, NULL, OPT_PORTSERVER },
+                { "portserver-range", required_argument, NULL, OPT_PORTSERVER_RANGE },
+                { "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
+                { "timeout", required_argument, NULL, OPT_TIMEOUT },
+                { "max-body", required_argument, NULL, OPT_MAX_BODY },
+                { "connection-memory", required_argument, NULL, OPT_CONNECTION_MEMORY },
+                { "threads", required_argument, NULL, OPT_THREADS },
+                { "no-access-log", no_argument, NULL, OPT_NO_ACCESS_LOG },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, OPT_VERSION },
+                { 0 },
+        };
+        int opt;
+
+        config_defaults(cfg);
+        opterr = 0;
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+                switch (opt) {
+                case OPT_LISTEN:
+                        if (cfg->n_listen == RSAPD_MAX_LISTEN)
+                                return option_error("at most %d --listen addresses", RSAPD_MAX_LISTEN);
+                        if (parse_listen(optarg, &cfg->listen[cfg->n_listen]) < 0)
+                                return option_error("--listen '%s' is not ADDR:PORT or [ADDR6]:PORT "
+                                                    "with a numeric address",
+                                                    optarg);
+                        cfg->n_listen++;
+                        break;
+                case OPT_DB_DIR: cfg->db_dir = optarg; break;
+                case OPT_TOKEN_FILE: cfg->token_file = optarg; break;
+                case OPT_PORTSERVER: cfg->portserver_path = optarg; break;
+                case OPT_PORTSERVER_RANGE:
+                        if (range_option(optarg, cfg) < 0)
+                                return -EINVAL;
+                        break;
+                case OPT_NO_ACCESS_LOG: cfg->access_log = false; break;
+                case 'h': usage(stdout); return 1;
+                case OPT_VERSION: printf("rsapd %s\n", RSAP_VERSION); return 1;
+                case ':': return option_error("option '%s' needs a value", argv[optind - 1]);
+                case '?': return option_error("unknown option '%s'", argv[optind - 1]);
+                default:
+                        if (number_option(opt, optarg, cfg) < 0)
+                                return -EINVAL;
+                }
+        }
+        if (optind < argc)
+                return option_error("unexpected argument '%s'", argv[optind]);
+        return 0;
+}
+
+/* Loopback only unless told otherwise; ::1 is skipped on a host without IPv6. */
+static void default_listen(struct rsapd_config *cfg)
+{
+        char text[32];
+
+        snprintf(text, sizeof(text), "127.0.0.1:%d", RSAPD_DEFAULT_PORT);
+        parse_listen(text, &cfg->listen[cfg->n_listen++]);
+        if (access("/proc/net/if_inet6", F_OK) == 0) {
+                snprintf(text, sizeof(text), "[::1]:%d", RSAPD_DEFAULT_PORT);
+                parse_listen(text, &cfg->listen[cfg->n_listen++]);
+        }
+}
+
+/* ---- running ------------------------------------------------------------------------ */
+
+/* 10,000 keep-alive connections need as many descriptors: take what the hard limit allows. */
+static void raise_fd_limit(void)
+{
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                setrlimit(RLIMIT_NOFILE, &rl);
+        }
+}
+
+static int open_everything(struct rsapd *d)
+{
+        char why[256];
+        int r;
+
+        r = rsap_data_dir(d->cfg.db_dir, d->data_dir, sizeof(d->data_dir));
+        if (r == 0)
+                r = rsap_cache_path(d->data_dir, d->cache_path, sizeof(d->cache_path));
+        if (r < 0) {
+                rsapd_log("cannot find the data directory: %s", strerror(-r));
+                return r;
+        }
+        r = rsapd_registry_reload(d);
+        if (r < 0) {
+                rsapd_log("cannot open the registry in %s: %s", d->data_dir, strerror(-r));
+                return r;
+        }
+        if (d->cfg.token_file) {
+                r = auth_load(&d->auth, d->cfg.token_file, why, sizeof(why));
+                if (r < 0) {
+                        rsapd_log("refusing the token file %s: %s", d->cfg.token_file, why);
+                        return r;
+                }
+        }
+        d->metrics = metrics_new();
+        if (!d->metrics)
+                return -ENOMEM;
+        if (d->cfg.portserver_path) {
+                r = portserver_start(d, &d->portserver);
+                if (r < 0) {
+                        rsapd_log("cannot start the port server on %s: %s",
+                                  d->cfg.portserver_path, strerror(-r));
+                        return r;
+                }
+                rsapd_log("port server on %s, ports %u-%u", d->cfg.portserver_path,
+                          d->cfg.pool_low, d->cfg.pool_high);
+        }
+        return 0;
+}
+
+static void announce(const struct rsapd *d)
+{
+        char status[256];
+
+        for (size_t i = 0; i < d->cfg.n_listen; i++)
+                rsapd_log("listening on http://%s/", d->cfg.listen[i].text);
+        if (!d->auth.token)
+                rsapd_log("no --token-file: writes are refused");
+        snprintf(status, sizeof(status), "READY=1\nSTATUS=serving on %s%s", d->cfg.listen[0].text,
+                 d->cfg.n_listen > 1 ? " and more" : "");
+        notify_systemd(status);
+}
+
+/* Waits for signals: SIGHUP reloads, SIGTERM and SIGINT return. */
+static void wait_for_stop(struct rsapd *d, const sigset_t *signals)
+{
+        for (;;) {
+                int sig = 0;
+
+                if (sigwait(signals, &sig) != 0)
+                        continue;
+                if (sig != SIGHUP)
+                        return;
+                notify_systemd("RELOADING=1");
+                if (rsapd_registry_reload(d) < 0)
+                        rsapd_log("SIGHUP: cannot open the registry again; the old one answers");
+                else
+                        rsapd_log("SIGHUP: registry opened again");
+                notify_systemd("READY=1");
+        }
+}
+
+static void stop_everything(struct rsapd *d, struct http_server *http)
+{
+        notify_systemd("STOPPING=1");
+        atomic_store(&d->stopping, true);
+        if (http) {
+                http_quiesce(http);
+                if (!http_wait_idle(http, STOP_GRACE_MS))
+                        rsapd_log("requests still under way after %d s: closing them",
+                                  STOP_GRACE_MS / 1000);
+                http_stop(http);
+        }
+        portserver_stop(d->portserver);
+        metrics_free(d->metrics);
+        auth_clear(&d->auth);
+        rsapd_registry_put(d->registry);
+}
+
+int main(int argc, char **argv)
+{
+        static struct rsapd d;
+        struct http_server *http = NULL;
+        sigset_t signals;
+        char why[256];
+        int r;
+
+        r = parse_options(argc, argv, &d.cfg);
+        if (r != 0)
+                return r > 0 ? 0 : 2;
+        if (d.cfg.n_listen == 0)
+                default_listen(&d.cfg);
+        if (getenv("JOURNAL_STREAM"))
+                log_prefix = ""; /* the journal names the unit already */
+        signal(SIGPIPE, SIG_IGN);
+        /* Every thread inherits this mask, so the signals come to sigwait() only. */
+        sigemptyset(&signals);
+        sigaddset(&signals, SIGTERM);
+        sigaddset(&signals, SIGINT);
+        sigaddset(&signals, SIGHUP);
+        pthread_sigmask(SIG_BLOCK, &signals, NULL);
+        raise_fd_limit();
+
+        r = open_everything(&d);
+        if (r == 0) {
+                r = http_start(&d, &http, why, sizeof(why));
+                if (r < 0)
+                        rsapd_log("%s", why);
+        }
+        if (r < 0) {
+                stop_everything(&d, NULL);
+                return 1;
+        }
+        announce(&d);
+        wait_for_stop(&d, &signals);
+        rsapd_log("stopping");
+        stop_everything(&d, http);
+        rsapd_log("stopped");
+        return 0;
+}

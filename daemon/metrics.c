@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * /metrics in Prometheus' text format (version 0.0.4).  Counters are relaxed
+ * atomics in one fixed table, so that counting costs a request no lock.
+ */
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "rsapd.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static const unsigned statuses[] = { 200, 201, 204, 400, 401, 403, 404, 405, 408,
+                                     409, 413, 415, 422, 431, 500, 503 };
+#define N_STATUS (ARRAY_SIZE(statuses) + 1) /* the last slot: any other */
+
+/* Upper bounds in seconds: loopback answers take tens of microseconds. */
+static const double buckets[] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                  0.01,   0.025,   0.05,   0.1,   0.25,   1.0 };
+#define N_BUCKET (ARRAY_SIZE(buckets) + 1) /* +Inf */
+
+struct route_metrics {
+        atomic_ulong by_status[N_STATUS];
+        atomic_ulong le[N_BUCKET]; /* not cumulative here; summed when rendered */
+        atomic_ullong sum_ns;
+};
+
+struct metrics {
+        struct route_metrics routes[ROUTE_COUNT];
+        atomic_long connections;
+        atomic_ulong connections_total;
+        atomic_ulong reaped;
+};
+
+struct metrics *metrics_new(void)
+{
+        return calloc(1, sizeof(struct metrics));
+}
+
+void metrics_free(struct metrics *m)
+{
+        free(m);
+}
+
+static size_t status_slot(unsigned status)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(statuses); i++)
+                if (statuses[i] == status)
+                        return i;
+        return N_STATUS - 1;
+}
+
+void metrics_observe(struct metrics *m, enum route_id route, unsigned status, double seconds)
+{
+        struct route_metrics *rm;
+        size_t b = 0;
+
+        if (!m || (unsigned)route >= ROUTE_COUNT)
+                return;
+        rm = &m->routes[route];
+        atomic_fetch_add_explicit(&rm->by_status[status_slot(status)], 1, memory_order_relaxed);
+        while (b < ARRAY_SIZE(buckets) && seconds > buckets[b])
+                b++;
+        atomic_fetch_add_explicit(&rm->le[b], 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&rm->sum_ns, (unsigned long long)(seconds * 1e9),
+                                  memory_order_relaxed);
+}
+
+void metrics_connection(struct metrics *m, int delta)
+{
+        if (!m)
+                return;
+        atomic_fetch_add_explicit(&m->connections, delta, memory_order_relaxed);
+        if (delta > 0)
+                atomic_fetch_add_explicit(&m->connections_total, 1, memory_order_relaxed);
+}
+
+void metrics_reaped(struct metrics *m)
+{
+        if (m)
+                atomic_fetch_add_explicit(&m->reaped, 1, memory_order_relaxed);
+}
+
+static unsigned long load(atomic_ulong *v)
+{
+        return atomic_load_explicit(v, memory_order_relaxed);
+}
+
+static void render_requests(struct metrics *m, struct buf *b)
+{
+        buf_puts(b, "# HELP rsapd_http_requests_total HTTP requests answered, by route and "
+                    "status.\n# TYPE rsapd_http_requests_total counter\n");
+        for (unsigned r = 0; r < ROUTE_COUNT; r++) {
+                for (size_t s = 0; s < N_STATUS; s++) {
+                        unsigned long n = load(&m->routes[r].by_status[s]);
+
+                        if (n == 0)
+                                continue;
+                        if (s < ARRAY_SIZE(statuses))
+                                buf_printf(b, "rsapd_http_requests_total{route=\"%s\",status=\"%u\"} %lu\n",
+                                           route_template((enum route_id)r), statuses[s], n);
+                        else
+                                buf_printf(b, "rsapd_http_requests_total{route=\"%s\",status=\"other\"} %lu\n",
+                                           route_template((enum route_id)r), n);
+                }
+        }
+}
+
+static void render_latency(struct metrics *m, struct buf *b)
+{
+        buf_puts(b, "# HELP rsapd_http_request_duration_seconds Time from a request's arrival "
+                    "to its answer being queued.\n"
+                    "# TYPE rsapd_http_request_duration_seconds histogram\n");
+        for (unsigned r = 0; r < ROUTE_COUNT; r++) {
+                struct route_metrics *rm = &m->routes[r];
+                const char *route = route_template((enum route_id)r);
+                unsigned long total = 0;
+
+                for (size_t i = 0; i < N_BUCKET; i++)
+                        total += load(&rm->le[i]);
+                if (total == 0)
+                        continue;
+                total = 0;
+                for (size_t i = 0; i < N_BUCKET; i++) {
+                        total += load(&rm->le[i]);
+                        if (i < ARRAY_SIZE(buckets))
+                                buf_printf(b, "rsapd_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %lu\n",
+                                           route, buckets[i], total);
+                        else
+                                buf_printf(b, "rsapd_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %lu\n",
+                                           route, total);
+                }
+                buf_printf(b, "rsapd_http_request_duration_seconds_sum{route=\"%s\"} %.9f\n", route,
+                           (double)atomic_load(&rm->sum_ns) / 1e9);
+                buf_printf(b, "rsapd_http_request_duration_seconds_count{route=\"%s\"} %lu\n", route,
+                           total);
+        }
+}
+
+void metrics_render(struct metrics *m, struct rsapd *d, struct buf *b)
+{
+        render_requests(m, b);
+        render_latency(m, b);
+        buf_printf(b, "# HELP rsapd_http_connections Open HTTP connections.\n"
+                      "# TYPE rsapd_http_connections gauge\n"
+                      "rsapd_http_connections %ld\n",
+                   atomic_load(&m->connections));
+        buf_printf(b, "# HELP rsapd_http_connections_total HTTP connections accepted.\n"
+                      "# TYPE rsapd_http_connections_total counter\n"
+                      "rsapd_http_connections_total %lu\n",
+                   load(&m->connections_total));
+        buf_printf(b, "# HELP rsapd_http_connections_timed_out_total Connections closed for "
+                      "taking longer than --timeout over a request.\n"
+                      "# TYPE rsapd_http_connections_timed_out_total counter\n"
+                      "rsapd_http_connections_timed_out_total %lu\n",
+                   load(&m->reaped));
+        buf_printf(b, "# HELP rsapd_portserver_leases Ports the port server has handed to "
+                      "running processes.\n"
+                      "# TYPE rsapd_portserver_leases gauge\n"
+                      "rsapd_portserver_leases %zu\n",
+                   d->portserver ? portserver_lease_count(d->portserver) : 0);
+}
+
+void page_metrics(struct rsapd *d, const struct request *req, struct reply *out)
+{
+        struct buf b = { 0 };
+
+        (void)req;
+        metrics_render(d->metrics, d, &b);
+        reply_take_buf(out, 200, "text/plain; version=0.0.4; charset=utf-8", &b);
+}

@@ -1,0 +1,559 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The port server: the protocol of portpicker's PORTSERVER_ADDRESS, so test
+ * suites that use python3-portpicker get ports from rsapd unchanged.  A client
+ * connects to a Unix socket (a path, or "@name" in the abstract namespace),
+ * sends its pid in decimal and a newline, and reads back a port and a
+ * newline, "0" when none can be had.  The port stays the pid's until that
+ * process exits: rsapd holds a pidfd for each client process in its epoll set
+ * and returns the ports to the pool when the pidfd says the process is gone.
+ *
+ * One thread runs it all; the HTTP side only reads the pool, under the lock.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pool.h"
+#include "rsapd.h"
+
+#define MAX_CLIENTS 256
+#define CLIENT_TIMEOUT_MS 2000
+#define REQUEST_MAX 32
+#define MAX_PORTS_PER_PID 1024
+
+enum watch_kind { WATCH_LISTEN, WATCH_STOP, WATCH_CLIENT, WATCH_PROCESS };
+
+struct watch {
+        enum watch_kind kind;
+        int fd;
+        /* a client */
+        char request[REQUEST_MAX];
+        size_t len;
+        int64_t deadline_ms;
+        struct watch *next_client;
+        /* a process */
+        int pid;
+        uint64_t start_time;
+        struct watch *next_process;
+};
+
+struct portserver {
+        struct rsapd *d;
+        int listen_fd, epoll_fd, stop_fd;
+        char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+        bool abstract;
+        pthread_t thread;
+        bool running;
+        pthread_mutex_t lock; /* guards pool */
+        struct port_pool pool;
+        struct watch listen_watch, stop_watch;
+        struct watch *clients;   /* thread-only */
+        struct watch *processes; /* thread-only */
+        size_t n_clients;
+};
+
+static int64_t now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the socket ----------------------------------------------------------- */
+
+static int make_address(const char *spec, struct sockaddr_un *sun, socklen_t *len, bool *abstract)
+{
+        size_t n = strlen(spec);
+
+        memset(sun, 0, sizeof(*sun));
+        sun->sun_family = AF_UNIX;
+        *abstract = spec[0] == '@';
+        if (n < 2 && *abstract)
+                return -EINVAL;
+        if (n >= sizeof(sun->sun_path))
+                return -ENAMETOOLONG;
+        memcpy(sun->sun_path, spec, n);
+        /* portpicker writes '@' for the abstract namespace's leading NUL and
+         * connects with exactly the name's length: bind with the same. */
+        if (*abstract)
+                sun->sun_path[0] = '\0';
+        *len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (*abstract ? 0 : 1));
+        return 0;
+}
+
+/* A socket left by an earlier run is removed; any other file is not. */
+static int remove_stale_socket(const char *path)
+{
+        struct stat st;
+
+        if (lstat(path, &st) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (!S_ISSOCK(st.st_mode))
+                return -EEXIST;
+        return unlink(path) < 0 ? -errno : 0;
+}
+
+static int open_listener(struct portserver *ps, const char *spec)
+{
+        struct sockaddr_un sun;
+        socklen_t len;
+        int fd, r;
+
+        r = make_address(spec, &sun, &len, &ps->abstract);
+        if (r < 0)
+                return r;
+        if (!ps->abstract) {
+                r = remove_stale_socket(spec);
+                if (r < 0)
+                        return r;
+        }
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        if (bind(fd, (struct sockaddr *)&sun, len) < 0 || listen(fd, 128) < 0) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        /* Any local user's test suite may ask, as with portpicker's own server. */
+        if (!ps->abstract)
+                chmod(spec, 0666);
+        snprintf(ps->path, sizeof(ps->path), "%s", spec);
+        ps->listen_fd = fd;
+        return 0;
+}
+
+static int watch_add(struct portserver *ps, int fd, struct watch *w)
+{
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
+
+        return epoll_ctl(ps->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+/* ---- which ports may be handed out ------------------------------------------ */
+
+/* Free when a socket of the family binds it; a family the host lacks is skipped. */
+static bool bindable(int family, int type, uint16_t port)
+{
+        struct sockaddr_storage ss = { 0 };
+        socklen_t len;
+        int fd, one = 1;
+        bool ok;
+
+        fd = socket(family, type | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return true;
+        if (family == AF_INET6) {
+                struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+                a->sin6_family = AF_INET6;
+                a->sin6_port = htons(port);
+                a->sin6_addr = in6addr_any;
+                len = sizeof(*a);
+        } else {
+                struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+                a->sin_family = AF_INET;
+                a->sin_port = htons(port);
+                a->sin_addr.s_addr = htonl(INADDR_ANY);
+                len = sizeof(*a);
+        }
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        ok = bind(fd, (struct sockaddr *)&ss, len) == 0;
+        close(fd);
+        return ok;
+}
+
+/*
+ * What portpicker itself checks (the port binds on TCP and UDP, IPv6 and
+ * IPv4), and what rsap knows besides: IANA has not assigned the port to a
+ * service, so a test never squats on a port some daemon here may want.
+ */
+static bool port_usable(uint16_t port, void *ud)
+{
+        const struct rsap_registry *reg = ud;
+
+        if (reg && (rsap_registry_port_status(reg, port, RSAP_PROTO_TCP) == RSAP_STATUS_ASSIGNED ||
+                    rsap_registry_port_status(reg, port, RSAP_PROTO_UDP) == RSAP_STATUS_ASSIGNED))
+                return false;
+        return bindable(AF_INET6, SOCK_STREAM, port) && bindable(AF_INET, SOCK_STREAM, port) &&
+               bindable(AF_INET6, SOCK_DGRAM, port) && bindable(AF_INET, SOCK_DGRAM, port);
+}
+
+/* ---- client processes ---------------------------------------------------------- */
+
+static int pidfd_open_compat(int pid)
+{
+        return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+/* Field 22 of /proc/PID/stat: tells a process from a later one with its pid. */
+static int process_start_time(int pid, uint64_t *out)
+{
+        char path[64], text[1024], *paren;
+        unsigned long long start;
+        FILE *f;
+        size_t n;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        n = fread(text, 1, sizeof(text) - 1, f);
+        fclose(f);
+        text[n] = '\0';
+        paren = strrchr(text, ')'); /* the command name may hold spaces and ')' */
+        if (!paren || sscanf(paren + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d "
+                                        "%*d %*d %*d %*d %*d %llu",
+                             &start) != 1)
+                return -EBADMSG;
+        *out = start;
+        return 0;
+}
+
+static struct watch *find_process(struct portserver *ps, int pid)
+{
+        for (struct watch *w = ps->processes; w; w = w->next_process)
+                if (w->pid == pid)
+                        return w;
+        return NULL;
+}
+
+static int watch_process(struct portserver *ps, int pid, struct watch **out)
+{
+        struct watch *w = find_process(ps, pid);
+        int fd, r;
+
+        if (w) {
+                *out = w;
+                return 0;
+        }
+        fd = pidfd_open_compat(pid);
+        if (fd < 0)
+                return -errno;
+        w = calloc(1, sizeof(*w));
+        if (!w) {
+                close(fd);
+                return -ENOMEM;
+        }
+        *w = (struct watch){ .kind = WATCH_PROCESS, .fd = fd, .pid = pid };
+        r = process_start_time(pid, &w->start_time);
+        if (r == 0)
+                r = watch_add(ps, fd, w);
+        if (r < 0) {
+                close(fd);
+                free(w);
+                return r;
+        }
+        w->next_process = ps->processes;
+        ps->processes = w;
+        *out = w;
+        return 0;
+}
+
+static void unlink_process(struct portserver *ps, struct watch *w)
+{
+        for (struct watch **p = &ps->processes; *p; p = &(*p)->next_process) {
+                if (*p == w) {
+                        *p = w->next_process;
+                        return;
+                }
+        }
+}
+
+static void process_exited(struct portserver *ps, struct watch *w)
+{
+        uint16_t ports[64];
+        size_t n;
+
+        pthread_mutex_lock(&ps->lock);
+        n = pool_release_pid(&ps->pool, w->pid, ports, 64);
+        pthread_mutex_unlock(&ps->lock);
+        for (size_t i = 0; i < n && i < 64; i++)
+                rsapd_log("portserver: process %d exited: port %u returns to the pool", w->pid,
+                          ports[i]);
+        epoll_ctl(ps->epoll_fd, EPOLL_CTL_DEL, w->fd, NULL);
+        close(w->fd);
+        unlink_process(ps, w);
+        free(w);
+}
+
+/* ---- requests ----------------------------------------------------------------- */
+
+static int parse_pid(const char *text, int *pid)
+{
+        char *end;
+        long value;
+
+        errno = 0;
+        value = strtol(text, &end, 10);
+        if (errno || end == text || (*end && *end != '\r') || value <= 1 || value > 0x3fffffff)
+                return -EINVAL;
+        *pid = (int)value;
+        return 0;
+}
+
+/* The port for one request line, 0 when there is none to give. */
+static uint16_t answer(struct portserver *ps, const char *line)
+{
+        struct registry_ref *ref;
+        struct watch *proc = NULL;
+        uint16_t port = 0;
+        int pid, r;
+
+        if (parse_pid(line, &pid) < 0) {
+                rsapd_log("portserver: refused a request that is not a pid");
+                return 0;
+        }
+        r = watch_process(ps, pid, &proc);
+        if (r < 0) {
+                rsapd_log("portserver: refused pid %d: %s", pid, strerror(-r));
+                return 0;
+        }
+        ref = rsapd_registry_get(ps->d);
+        pthread_mutex_lock(&ps->lock);
+        if (pool_count_pid(&ps->pool, pid) >= MAX_PORTS_PER_PID)
+                r = -EDQUOT;
+        else
+                r = pool_grant(&ps->pool, pid, proc->start_time, port_usable, ref ? ref->reg : NULL,
+                               &port);
+        pthread_mutex_unlock(&ps->lock);
+        rsapd_registry_put(ref);
+        if (r < 0) {
+                rsapd_log("portserver: no port for pid %d: %s", pid,
+                          r == -EAGAIN ? "the pool is exhausted" : strerror(-r));
+                if (pool_count_pid(&ps->pool, pid) == 0)
+                        process_exited(ps, proc);
+                return 0;
+        }
+        rsapd_log("portserver: port %u leased to process %d", port, pid);
+        return port;
+}
+
+static void drop_client(struct portserver *ps, struct watch *w)
+{
+        for (struct watch **p = &ps->clients; *p; p = &(*p)->next_client) {
+                if (*p == w) {
+                        *p = w->next_client;
+                        break;
+                }
+        }
+        epoll_ctl(ps->epoll_fd, EPOLL_CTL_DEL, w->fd, NULL);
+        close(w->fd);
+        free(w);
+        ps->n_clients--;
+}
+
+static void reply_port(int fd, uint16_t port)
+{
+        char text[16];
+        int n = snprintf(text, sizeof(text), "%u\n", port);
+
+        /* A few bytes into an empty socket buffer: this does not block. */
+        if (send(fd, text, (size_t)n, MSG_NOSIGNAL) < 0)
+                rsapd_log("portserver: cannot answer a client: %s", strerror(errno));
+}
+
+static void client_readable(struct portserver *ps, struct watch *w)
+{
+        ssize_t n = recv(w->fd, w->request + w->len, sizeof(w->request) - 1 - w->len, 0);
+        char *newline;
+
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return;
+        if (n <= 0) {
+                drop_client(ps, w);
+                return;
+        }
+        w->len += (size_t)n;
+        w->request[w->len] = '\0';
+        newline = strchr(w->request, '\n');
+        if (!newline && w->len < sizeof(w->request) - 1)
+                return;
+        if (newline)
+                *newline = '\0';
+        reply_port(w->fd, newline ? answer(ps, w->request) : 0);
+        drop_client(ps, w);
+}
+
+static void accept_clients(struct portserver *ps)
+{
+        for (;;) {
+                int fd = accept4(ps->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                struct watch *w;
+
+                if (fd < 0)
+                        return;
+                if (ps->n_clients >= MAX_CLIENTS || !(w = calloc(1, sizeof(*w)))) {
+                        reply_port(fd, 0);
+                        close(fd);
+                        continue;
+                }
+                *w = (struct watch){ .kind = WATCH_CLIENT, .fd = fd,
+                                     .deadline_ms = now_ms() + CLIENT_TIMEOUT_MS };
+                if (watch_add(ps, fd, w) < 0) {
+                        close(fd);
+                        free(w);
+                        continue;
+                }
+                w->next_client = ps->clients;
+                ps->clients = w;
+                ps->n_clients++;
+        }
+}
+
+/* A client that connects and says nothing is dropped after two seconds. */
+static void expire_clients(struct portserver *ps)
+{
+        int64_t now = now_ms();
+
+        for (struct watch *w = ps->clients, *next; w; w = next) {
+                next = w->next_client;
+                if (w->deadline_ms <= now)
+                        drop_client(ps, w);
+        }
+}
+
+static void *run(void *arg)
+{
+        struct portserver *ps = arg;
+        struct epoll_event events[32];
+
+        for (;;) {
+                int n = epoll_wait(ps->epoll_fd, events, 32, 500);
+
+                for (int i = 0; i < n; i++) {
+                        struct watch *w = events[i].data.ptr;
+
+                        switch (w->kind) {
+                        case WATCH_STOP:
+                                return NULL;
+                        case WATCH_LISTEN:
+                                accept_clients(ps);
+                                break;
+                        case WATCH_CLIENT:
+                                client_readable(ps, w);
+                                break;
+                        case WATCH_PROCESS:
+                                process_exited(ps, w);
+                                break;
+                        }
+                }
+                expire_clients(ps);
+        }
+}
+
+/* ---- start, stop, queries ------------------------------------------------------ */
+
+int portserver_start(struct rsapd *d, struct portserver **out)
+{
+        struct portserver *ps = calloc(1, sizeof(*ps));
+        int r;
+
+        if (!ps)
+                return -ENOMEM;
+        ps->d = d;
+        ps->listen_fd = ps->epoll_fd = ps->stop_fd = -1;
+        pthread_mutex_init(&ps->lock, NULL);
+        pool_init(&ps->pool, d->cfg.pool_low, d->cfg.pool_high);
+        ps->listen_watch.kind = WATCH_LISTEN;
+        ps->stop_watch.kind = WATCH_STOP;
+        r = open_listener(ps, d->cfg.portserver_path);
+        if (r == 0 && (ps->epoll_fd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+                r = -errno;
+        if (r == 0 && (ps->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+                r = -errno;
+        if (r == 0)
+                r = watch_add(ps, ps->listen_fd, &ps->listen_watch);
+        if (r == 0)
+                r = watch_add(ps, ps->stop_fd, &ps->stop_watch);
+        if (r == 0)
+                r = -pthread_create(&ps->thread, NULL, run, ps);
+        if (r < 0) {
+                portserver_stop(ps);
+                return r;
+        }
+        ps->running = true;
+        *out = ps;
+        return 0;
+}
+
+void portserver_stop(struct portserver *ps)
+{
+        if (!ps)
+                return;
+        if (ps->running) {
+                uint64_t one = 1;
+
+                if (write(ps->stop_fd, &one, sizeof(one)) < 0)
+                        rsapd_log("portserver: cannot signal the thread: %s", strerror(errno));
+                pthread_join(ps->thread, NULL);
+        }
+        while (ps->clients)
+                drop_client(ps, ps->clients);
+        while (ps->processes) {
+                struct watch *w = ps->processes;
+
+                ps->processes = w->next_process;
+                close(w->fd);
+                free(w);
+        }
+        if (ps->listen_fd >= 0) {
+                close(ps->listen_fd);
+                if (!ps->abstract && ps->path[0])
+                        unlink(ps->path);
+        }
+        if (ps->epoll_fd >= 0)
+                close(ps->epoll_fd);
+        if (ps->stop_fd >= 0)
+                close(ps->stop_fd);
+        pool_clear(&ps->pool);
+        pthread_mutex_destroy(&ps->lock);
+        free(ps);
+}
+
+size_t portserver_lease_count(struct portserver *ps)
+{
+        size_t n;
+
+        pthread_mutex_lock(&ps->lock);
+        n = ps->pool.count;
+        pthread_mutex_unlock(&ps->lock);
+        return n;
+}
+
+bool portserver_holder(struct portserver *ps, uint16_t port, int *pid)
+{
+        const struct pool_lease *l;
+
+        pthread_mutex_lock(&ps->lock);
+        l = pool_find(&ps->pool, port);
+        if (l)
+                *pid = l->pid;
+        pthread_mutex_unlock(&ps->lock);
+        return l != NULL;
+}
+
+void portserver_each_lease(struct portserver *ps, void (*fn)(uint16_t port, int pid, void *ud),
+                           void *ud)
+{
+        pthread_mutex_lock(&ps->lock);
+        for (size_t i = 0; i < ps->pool.count; i++)
+                fn(ps->pool.leases[i].port, ps->pool.leases[i].pid, ud);
+        pthread_mutex_unlock(&ps->lock);
+}

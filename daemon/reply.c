@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/* Building replies: JSON dumped exactly as the CLI prints it, and errors. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rsap/json.h>
+
+#include "rsapd.h"
+
+static int append_to_buf(const char *chunk, size_t size, void *userdata)
+{
+        buf_append(userdata, chunk, size);
+        return buf_failed(userdata) ? -1 : 0;
+}
+
+/*
+ * cli_print_json() writes json_dumpf(value, RSAP_JSON_DUMP_FLAGS) and then a
+ * newline; the API's body is those same bytes, so `curl URL` and
+ * `rsap ... --json` can be compared with cmp (tests/daemon do).
+ */
+char *json_dump_like_cli(json_t *value, size_t *len)
+{
+        struct buf b = { 0 };
+
+        if (!value || json_dump_callback(value, append_to_buf, &b, RSAP_JSON_DUMP_FLAGS) < 0) {
+                buf_free(&b);
+                return NULL;
+        }
+        buf_putc(&b, '\n');
+        return buf_steal(&b, len);
+}
+
+void reply_take_buf(struct reply *r, unsigned status, const char *content_type, struct buf *b)
+{
+        size_t len;
+        char *body = buf_steal(b, &len);
+
+        free(r->body);
+        if (!body) {
+                *r = (struct reply){ .status = 500, .content_type = "text/plain; charset=utf-8" };
+                r->body = strdup("out of memory\n");
+                r->len = r->body ? strlen(r->body) : 0;
+                return;
+        }
+        r->status = status;
+        r->body = body;
+        r->len = len;
+        r->content_type = content_type;
+}
+
+void reply_json(struct reply *r, unsigned status, json_t *value)
+{
+        size_t len;
+        char *body = json_dump_like_cli(value, &len);
+
+        json_decref(value);
+        if (!body) {
+                reply_error(r, 500, "out of memory");
+                return;
+        }
+        free(r->body);
+        r->status = status;
+        r->body = body;
+        r->len = len;
+        r->content_type = "application/json";
+}
+
+static void reply_error_json(struct reply *r, unsigned status, const char *message)
+{
+        json_t *o = json_pack("{s:{s:i, s:s}}", "error", "status", (int)status, "message",
+                              message);
+        size_t len;
+        char *body = json_dump_like_cli(o, &len);
+
+        json_decref(o);
+        free(r->body);
+        r->status = status;
+        r->content_type = "application/json";
+        if (!body) {
+                /* Even out of memory, the client hears the status. */
+                static const char fallback[] = "{\"error\": {\"status\": 500, \"message\": \"out of memory\"}}\n";
+
+                r->status = 500;
+                body = strdup(fallback);
+        }
+        r->body = body;
+        r->len = body ? strlen(body) : 0;
+}
+
+void reply_error(struct reply *r, unsigned status, const char *fmt, ...)
+{
+        char message[512];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(message, sizeof(message), fmt, ap);
+        va_end(ap);
+        reply_error_json(r, status, message);
+}
+
+static const char *status_title(unsigned status)
+{
+        switch (status) {
+        case 400: return "Bad request";
+        case 401: return "Unauthorized";
+        case 403: return "Forbidden";
+        case 404: return "Not found";
+        case 405: return "Method not allowed";
+        case 408: return "Request timeout";
+        case 413: return "Request too large";
+        case 415: return "Unsupported media type";
+        case 503: return "Unavailable";
+        default: return status >= 500 ? "Server error" : "Error";
+        }
+}
+
+void reply_error_for(struct reply *r, const char *path, unsigned status, const char *message)
+{
+        struct buf b = { 0 };
+
+        if (path_is_api(path) || !path || path[0] != '/') {
+                reply_error_json(r, status, message);
+                return;
+        }
+        html_page_start(&b, status_title(status));
+        html_printf(&b, "<h1>%s</h1>\n<p>%s</p>\n<p><a href=\"/\">Search ports and services</a></p>\n",
+                    status_title(status), message);
+        html_page_end(&b, NULL, NULL);
+        reply_take_buf(r, status, "text/html; charset=utf-8", &b);
+        r->page = true;
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+/*
+ * Routing and request decoding: pure functions of the request's bytes, with
+ * no I/O and no global state, so that tests/fuzz/fuzz_http_route.c can drive
+ * them with anything.  rsapd serves no files: a path either matches a route
+ * of the table in router.c or is 404, so no path can reach the filesystem.
+ */
+
+enum http_method {
+        HTTP_GET = 1u << 0,
+        HTTP_HEAD = 1u << 1,
+        HTTP_POST = 1u << 2,
+        HTTP_PUT = 1u << 3,
+        HTTP_DELETE = 1u << 4,
+        HTTP_PATCH = 1u << 5,
+        HTTP_OPTIONS = 1u << 6,
+        HTTP_OTHER = 1u << 7, /* any other token: never allowed */
+};
+
+enum route_id {
+        ROUTE_NONE = 0,
+        /* pages */
+        ROUTE_HOME,
+        ROUTE_SEARCH_PAGE,
+        ROUTE_PORT_PAGE,
+        ROUTE_SERVICE_PAGE,
+        ROUTE_MAP_PAGE,
+        ROUTE_MAP_SVG,
+        ROUTE_METRICS,
+        /* the JSON API: what `rsap ... --json` answers */
+        ROUTE_API_PORT,
+        ROUTE_API_PORT_PROTO,
+        ROUTE_API_SERVICE,
+        ROUTE_API_SEARCH,
+        ROUTE_API_LIST,
+        ROUTE_API_RANGES,
+        ROUTE_API_STATUS,
+        ROUTE_API_LISTENING,
+        ROUTE_API_RELOAD,
+        ROUTE_COUNT,
+};
+
+enum route_result {
+        ROUTE_FOUND = 0,
+        ROUTE_NOT_FOUND,
+        ROUTE_METHOD_NOT_ALLOWED, /* the path exists; allowed says with which methods */
+};
+
+#define ROUTE_MAX_PARAMS 2
+#define ROUTE_PARAM_SIZE 128
+
+struct route_match {
+        enum route_result result;
+        enum route_id id;
+        unsigned allowed; /* methods the path accepts (HEAD wherever GET) */
+        size_t n_params;
+        char params[ROUTE_MAX_PARAMS][ROUTE_PARAM_SIZE];
+};
+
+/* "GET" -> HTTP_GET...; anything else HTTP_OTHER.  Methods are case-sensitive. */
+enum http_method http_method_parse(const char *method);
+/* Writes "GET, HEAD, POST" for a set of methods. */
+void http_allow_text(unsigned methods, char *buf, size_t size);
+
+/*
+ * Matches an already percent-decoded path (libmicrohttpd decodes it) against
+ * the table.  Paths with empty, "." or ".." segments, control bytes, or a
+ * segment longer than ROUTE_PARAM_SIZE - 1 match nothing.
+ */
+void router_match(enum http_method method, const char *path, struct route_match *out);
+/* The route's path template, "/v1/ports/{port}": the metrics label. */
+const char *route_template(enum route_id id);
+/* Whether the route answers JSON (everything under /v1/). */
+bool route_is_api(enum route_id id);
+bool path_is_api(const char *path);
+
+/* ---- request bodies and headers ------------------------------------------ */
+
+/*
+ * A JSON request body: one object, UTF-8, no duplicate keys, nothing after it.
+ * NULL with a one-line reason in err when it is anything else.
+ */
+json_t *decode_json_object(const char *body, size_t len, char *err, size_t err_size);
+
+/*
+ * The token of an "Authorization: Bearer TOKEN" header (the scheme is
+ * case-insensitive, RFC 7235): 0 and the token's span, -ENOENT when header is
+ * NULL, -EINVAL when it is another scheme or malformed.
+ */
+int decode_bearer(const char *header, const char **token, size_t *token_len);
+
+/* 0 when text is a non-empty token68 (RFC 7235): what a bearer token may hold. */
+int decode_token68(const char *text);
+
+/* Whether a Content-Type names JSON ("application/json", any parameters). */
+bool content_type_is_json(const char *content_type);

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <jansson.h>
+
+#include <rsap/registry.h>
+
+#include "buf.h"
+#include "router.h"
+
+/*
+ * rsapd: the registry as a service.  The pieces, one file each:
+ *   main.c       options, signals, readiness, start and orderly stop
+ *   http.c       libmicrohttpd: limits, dispatch, access log, the reaper
+ *   router.c     method + path -> route (pure; fuzzed)
+ *   api.c        the JSON API, from librsap's *_to_json() values
+ *   html.c       the pages, every string through one escaping function
+ *   map.c        the port space as one SVG picture
+ *   metrics.c    Prometheus text
+ *   auth.c       the bearer token
+ *   pool.c       the port server's pool (pure bookkeeping)
+ *   portserver.c the port server's socket, clients and their deaths
+ */
+
+#define RSAPD_DEFAULT_PORT 1647
+#define RSAPD_MAX_LISTEN 16
+
+struct listen_addr {
+        struct sockaddr_storage addr;
+        socklen_t len;
+        char text[80]; /* "127.0.0.1:1647", "[::1]:1647" as given, port resolved after bind */
+};
+
+struct rsapd_config {
+        struct listen_addr listen[RSAPD_MAX_LISTEN];
+        size_t n_listen;
+        const char *db_dir;          /* --db-dir: the registry cache and the local registry */
+        const char *token_file;      /* --token-file: writes are refused without one */
+        const char *portserver_path; /* --portserver: a path, or @name for the abstract namespace */
+        uint16_t pool_low, pool_high;
+        unsigned max_connections;
+        unsigned timeout_seconds;    /* to finish each request, counted from the last answer */
+        size_t max_body;             /* request bodies beyond this are 413 */
+        size_t connection_memory;    /* per connection: bounds the request header */
+        unsigned threads;
+        bool access_log;
+};
+
+/* The registry in use, counted so SIGHUP can swap it under running requests. */
+struct registry_ref {
+        struct rsap_registry *reg;
+        atomic_uint refs;
+};
+
+struct auth {
+        char *token; /* NULL: no token file, so every write is refused (403) */
+        size_t token_len;
+};
+
+struct metrics;
+struct portserver;
+
+struct rsapd {
+        struct rsapd_config cfg;
+        struct auth auth;
+        struct metrics *metrics;
+        struct portserver *portserver;
+        char data_dir[4096];
+        char cache_path[4200];
+        /* guarded by registry_lock in main.c */
+        struct registry_ref *registry;
+        atomic_bool cached; /* a verified cached copy answers, not the built-in one */
+        atomic_bool stopping;
+};
+
+/* ---- the registry (main.c) ----------------------------------------------- */
+struct registry_ref *rsapd_registry_get(struct rsapd *d);
+void rsapd_registry_put(struct registry_ref *ref);
+/* Opens the registry again (rsap update replaced the cache): 0 or -errno. */
+int rsapd_registry_reload(struct rsapd *d);
+
+/* ---- one request, as the handlers see it --------------------------------- */
+struct request {
+        enum http_method method;
+        const char *path;
+        const struct route_match *route;
+        const char *body;
+        size_t body_len;
+        bool loopback;
+        /* A decoded query parameter, or NULL. */
+        const char *(*query)(const struct request *req, const char *key);
+        void *conn; /* for query() */
+        const struct rsap_registry *reg;
+};
+
+struct reply {
+        unsigned status;
+        char *body; /* malloc'ed; the server frees it */
+        size_t len;
+        const char *content_type;
+        unsigned allow;          /* the Allow header of a 405 */
+        const char *challenge;   /* the WWW-Authenticate header of a 401 */
+        bool page;               /* HTML: add the pages' security headers */
+        char location[160];      /* the Location header of a redirect */
+};
+
+void reply_take_buf(struct reply *r, unsigned status, const char *content_type, struct buf *b);
+/* The value dumped with RSAP_JSON_DUMP_FLAGS plus a newline: the CLI's bytes. Steals value. */
+void reply_json(struct reply *r, unsigned status, json_t *value);
+/* {"error": {"status": N, "message": "..."}} */
+void reply_error(struct reply *r, unsigned status, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+/* The error as a page or as JSON, by the path's kind. */
+void reply_error_for(struct reply *r, const char *path, unsigned status, const char *message);
+/* Dumps like the CLI: RSAP_JSON_DUMP_FLAGS and a trailing newline.  NULL when out of memory. */
+char *json_dump_like_cli(json_t *value, size_t *len);
+
+/* ---- handlers -------------------------------------------------------------- */
+typedef void (*handler_fn)(struct rsapd *d, const struct request *req, struct reply *out);
+
+void api_port(struct rsapd *d, const struct request *req, struct reply *out);
+void api_service(struct rsapd *d, const struct request *req, struct reply *out);
+void api_search(struct rsapd *d, const struct request *req, struct reply *out);
+void api_list(struct rsapd *d, const struct request *req, struct reply *out);
+void api_ranges(struct rsapd *d, const struct request *req, struct reply *out);
+void api_status(struct rsapd *d, const struct request *req, struct reply *out);
+void api_listening(struct rsapd *d, const struct request *req, struct reply *out);
+void api_reload(struct rsapd *d, const struct request *req, struct reply *out);
+
+void page_home(struct rsapd *d, const struct request *req, struct reply *out);
+void page_search(struct rsapd *d, const struct request *req, struct reply *out);
+void page_port(struct rsapd *d, const struct request *req, struct reply *out);
+void page_service(struct rsapd *d, const struct request *req, struct reply *out);
+void page_map(struct rsapd *d, const struct request *req, struct reply *out);
+void page_map_svg(struct rsapd *d, const struct request *req, struct reply *out);
+void page_metrics(struct rsapd *d, const struct request *req, struct reply *out);
+
+/* Parses a port parameter with the CLI's words for what is wrong: 0 or fills out->status. */
+int api_parse_port(const char *text, uint16_t *port, struct reply *out);
+
+/* ---- HTML (html.c) ---------------------------------------------------------- */
+/*
+ * html_printf: printf for markup in which every %s is escaped for text and
+ * attributes (& < > " ').  %S inserts markup the caller built (trusted, never
+ * outside data); %d %u %ld %lu %zu %c and %% as usual.
+ */
+void html_printf(struct buf *b, const char *fmt, ...);
+void html_escape(struct buf *b, const char *text);
+/* Percent-encodes one path segment ("914c/g" -> "914c%2Fg"). */
+void url_segment(struct buf *b, const char *text);
+void html_page_start(struct buf *b, const char *title);
+void html_page_end(struct buf *b, const struct rsapd *d, const struct rsap_registry *reg);
+
+/* ---- map (map.c) --------------------------------------------------------------- */
+/* The 256 x 256 picture, one cell per port, as a standalone <svg> element. */
+void map_svg(struct rsapd *d, const struct rsap_registry *reg, struct buf *b);
+
+/* ---- auth (auth.c) --------------------------------------------------------------- */
+/* Reads the token file: a regular file, ours, mode 0600 or stricter.  -errno and a reason. */
+int auth_load(struct auth *a, const char *path, char *why, size_t why_size);
+void auth_clear(struct auth *a);
+enum auth_verdict {
+        AUTH_OK = 0,
+        AUTH_MISSING,   /* 401: no credentials where they are needed */
+        AUTH_INVALID,   /* 401: wrong token or scheme */
+        AUTH_FORBIDDEN, /* 403: rsapd holds no token, so nobody may */
+};
+enum auth_verdict auth_check(const struct auth *a, bool write, bool loopback,
+                             const char *authorization);
+bool auth_token_equal(const struct auth *a, const char *token, size_t len);
+
+/* ---- metrics (metrics.c) ------------------------------------------------------------ */
+struct metrics *metrics_new(void);
+void metrics_free(struct metrics *m);
+void metrics_observe(struct metrics *m, enum route_id route, unsigned status, double seconds);
+void metrics_connection(struct metrics *m, int delta);
+void metrics_reaped(struct metrics *m);
+void metrics_render(struct metrics *m, struct rsapd *d, struct buf *b);
+
+/* ---- the port server (portserver.c) ------------------------------------------------ */
+int portserver_start(struct rsapd *d, struct portserver **out);
+void portserver_stop(struct portserver *ps);
+/* Ports held now, and the holders, for pages, the map and metrics. */
+size_t portserver_lease_count(struct portserver *ps);
+/* Fills pid with the holder of port; false when nobody holds it. */
+bool portserver_holder(struct portserver *ps, uint16_t port, int *pid);
+/* Calls fn for each lease, under the server's lock: keep fn short. */
+void portserver_each_lease(struct portserver *ps, void (*fn)(uint16_t port, int pid, void *ud),
+                           void *ud);
+
+/* ---- logging (main.c) ---------------------------------------------------------------- */
+/* One line on stderr (the journal), written with one write(2). */
+void rsapd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
