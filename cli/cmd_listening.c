@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include <rsap/json.h>
 #include <rsap/listen.h>
 
 #include "builtin.h"
@@ -115,23 +114,113 @@ static int listening_option(struct cli *cli, const struct cli_command *self, int
 
 /* ---- text --------------------------------------------------------------- */
 
-/* "127.0.0.1:631", "[::1]:631", "0.0.0.0%lo:53", "[fe80::1%eth0]:546". */
-static void format_endpoint(const struct rsap_listen_socket *s, char *buf, size_t size)
-{
-        const char *pct = s->interface[0] ? "%" : "";
+/*
+ * The table is assembled by hand into one buffer and written in large
+ * blocks: ten thousand lines through printf cost more than finding the
+ * sockets does.
+ */
+struct text {
+        char buf[1 << 16];
+        size_t used;
+        bool failed;
+};
 
-        if (s->family == AF_INET6)
-                snprintf(buf, size, "[%s%s%s]:%u", s->address, pct, s->interface, s->port);
-        else
-                snprintf(buf, size, "%s%s%s:%u", s->address, pct, s->interface, s->port);
+static void text_flush(struct text *t)
+{
+        if (t->used && fwrite(t->buf, 1, t->used, stdout) != t->used)
+                t->failed = true;
+        t->used = 0;
 }
 
-static const char *user_text(const char *name, uid_t uid, char *buf, size_t size)
+static void text_put(struct text *t, const char *s, size_t len)
+{
+        while (len > 0) {
+                size_t n = sizeof(t->buf) - t->used;
+
+                if (n == 0) {
+                        text_flush(t);
+                        continue;
+                }
+                if (n > len)
+                        n = len;
+                memcpy(t->buf + t->used, s, n);
+                t->used += n;
+                s += n;
+                len -= n;
+        }
+}
+
+static void text_str(struct text *t, const char *s)
+{
+        text_put(t, s, strlen(s));
+}
+
+static void text_char(struct text *t, char c)
+{
+        text_put(t, &c, 1);
+}
+
+static void text_uint(struct text *t, unsigned long value)
+{
+        char digits[24];
+        size_t i = sizeof(digits);
+
+        do {
+                digits[--i] = (char)('0' + value % 10);
+                value /= 10;
+        } while (value);
+        text_put(t, digits + i, sizeof(digits) - i);
+}
+
+static void text_spaces(struct text *t, size_t n)
+{
+        while (n-- > 0)
+                text_char(t, ' ');
+}
+
+/* text, then spaces up to width and the two between columns. */
+static void text_column(struct text *t, const char *s, size_t len, size_t width)
+{
+        text_put(t, s, len);
+        text_spaces(t, (len < width ? width - len : 0) + 2);
+}
+
+static void text_user(struct text *t, const char *name, uid_t uid)
 {
         if (name)
-                return name;
-        snprintf(buf, size, "%lu", (unsigned long)uid);
-        return buf;
+                text_str(t, name);
+        else
+                text_uint(t, uid);
+}
+
+static size_t append(char *buf, size_t size, size_t len, const char *s)
+{
+        while (*s && len + 1 < size)
+                buf[len++] = *s++;
+        buf[len] = '\0';
+        return len;
+}
+
+/* "127.0.0.1:631", "[::1]:631", "0.0.0.0%lo:53", "[fe80::1%eth0]:546". */
+static size_t format_endpoint(const struct rsap_listen_socket *s, char *buf, size_t size)
+{
+        bool v6 = s->family == AF_INET6;
+        char port[8], *p = port + sizeof(port) - 1;
+        size_t len = append(buf, size, 0, v6 ? "[" : "");
+        unsigned value = s->port;
+
+        len = append(buf, size, len, s->address);
+        if (s->interface[0]) {
+                len = append(buf, size, len, "%");
+                len = append(buf, size, len, s->interface);
+        }
+        len = append(buf, size, len, v6 ? "]:" : ":");
+        *p = '\0';
+        do {
+                *--p = (char)('0' + value % 10);
+                value /= 10;
+        } while (value);
+        return append(buf, size, len, p);
 }
 
 static bool same_process_kind(const struct rsap_listen_owner *a, const struct rsap_listen_owner *b)
@@ -144,13 +233,14 @@ static bool same_process_kind(const struct rsap_listen_owner *a, const struct rs
  * "nginx[900] root, nginx[901,902] www-data": owners of one command and user
  * are told once, with their pids together.
  */
-static void print_owners(const struct cli *cli, const struct rsap_listen_socket *s)
+static void text_owners(struct text *t, const struct cli *cli, const struct rsap_listen_socket *s)
 {
-        char uid_buf[24];
-
         if (s->owners_hidden) {
-                printf("%s(not visible)%s %s", cli_dim(cli), cli_reset(cli),
-                       user_text(s->user, s->uid, uid_buf, sizeof(uid_buf)));
+                text_str(t, cli_dim(cli));
+                text_str(t, "(not visible)");
+                text_str(t, cli_reset(cli));
+                text_char(t, ' ');
+                text_user(t, s->user, s->uid);
                 return;
         }
         for (size_t i = 0, groups = 0; i < s->n_owners; i++) {
@@ -161,65 +251,82 @@ static void print_owners(const struct cli *cli, const struct rsap_listen_socket 
                         ;
                 if (j < i)
                         continue; /* told with the first of its kind */
-                printf("%s%s[%d", groups++ ? ", " : "", o->command, (int)o->pid);
+                if (groups++)
+                        text_str(t, ", ");
+                text_str(t, o->command);
+                text_char(t, '[');
+                text_uint(t, (unsigned long)o->pid);
                 for (j = i + 1; j < s->n_owners; j++) {
-                        if (same_process_kind(&s->owners[j], o))
-                                printf(",%d", (int)s->owners[j].pid);
+                        if (same_process_kind(&s->owners[j], o)) {
+                                text_char(t, ',');
+                                text_uint(t, (unsigned long)s->owners[j].pid);
+                        }
                 }
-                printf("] %s", user_text(o->user, o->uid, uid_buf, sizeof(uid_buf)));
+                text_str(t, "] ");
+                text_user(t, o->user, o->uid);
         }
 }
 
-struct widths {
-        int endpoint, service;
+/* A line's middle columns, formatted once for both measuring and printing. */
+struct row {
+        char endpoint[72];
+        size_t endpoint_len;
+        const char *service;
+        size_t service_len;
 };
 
-static const char *service_of(const struct rsap_registry *reg, const struct rsap_listen_socket *s)
+static void text_rows(struct text *t, const struct cli *cli, const struct rsap_listen_list *list,
+                      const struct row *rows, size_t endpoint_width, size_t service_width)
 {
-        const char *name = rsap_registry_service_name(reg, s->port, s->proto);
-
-        return name ? name : "-";
-}
-
-static struct widths measure(const struct rsap_listen_list *list, const struct rsap_registry *reg)
-{
-        struct widths w = { (int)strlen("ADDRESS:PORT"), (int)strlen("SERVICE") };
-        char endpoint[96];
-
-        for (size_t i = 0; i < list->count; i++) {
-                int len;
-
-                format_endpoint(&list->sockets[i], endpoint, sizeof(endpoint));
-                len = (int)strlen(endpoint);
-                if (len > w.endpoint)
-                        w.endpoint = len;
-                len = (int)strlen(service_of(reg, &list->sockets[i]));
-                if (len > w.service)
-                        w.service = len;
-        }
-        return w;
-}
-
-static void print_table(const struct cli *cli, const struct rsap_listen_list *list,
-                        const struct rsap_registry *reg)
-{
-        struct widths w = measure(list, reg);
-        char endpoint[96], uid_buf[24];
-
-        printf("%s%-5s  %-*s  %-*s  %s%s\n", cli_bold(cli), "PROTO", w.endpoint, "ADDRESS:PORT",
-               w.service, "SERVICE", list->owners_looked_up ? "PROCESS" : "USER", cli_reset(cli));
+        text_str(t, cli_bold(cli));
+        text_column(t, "PROTO", 5, 5);
+        text_column(t, "ADDRESS:PORT", 12, endpoint_width);
+        text_column(t, "SERVICE", 7, service_width);
+        text_str(t, list->owners_looked_up ? "PROCESS" : "USER");
+        text_str(t, cli_reset(cli));
+        text_char(t, '\n');
         for (size_t i = 0; i < list->count; i++) {
                 const struct rsap_listen_socket *s = &list->sockets[i];
+                const char *proto = rsap_proto_name(s->proto);
 
-                format_endpoint(s, endpoint, sizeof(endpoint));
-                printf("%-5s  %-*s  %-*s  ", rsap_proto_name(s->proto), w.endpoint, endpoint,
-                       w.service, service_of(reg, s));
+                text_column(t, proto, strlen(proto), 5);
+                text_column(t, rows[i].endpoint, rows[i].endpoint_len, endpoint_width);
+                text_column(t, rows[i].service, rows[i].service_len, service_width);
                 if (list->owners_looked_up)
-                        print_owners(cli, s);
+                        text_owners(t, cli, s);
                 else
-                        fputs(user_text(s->user, s->uid, uid_buf, sizeof(uid_buf)), stdout);
-                putchar('\n');
+                        text_user(t, s->user, s->uid);
+                text_char(t, '\n');
         }
+}
+
+static int print_table(const struct cli *cli, const struct rsap_listen_list *list,
+                       const struct rsap_registry *reg)
+{
+        _cleanup_(cli_freep) struct row *rows = malloc(list->count * sizeof(*rows));
+        _cleanup_(cli_freep) struct text *t = malloc(sizeof(*t));
+        size_t endpoint_width = strlen("ADDRESS:PORT"), service_width = strlen("SERVICE");
+
+        if (!rows || !t)
+                return -ENOMEM;
+        for (size_t i = 0; i < list->count; i++) {
+                const struct rsap_listen_socket *s = &list->sockets[i];
+                const char *service = rsap_registry_service_name(reg, s->port, s->proto);
+                struct row *row = &rows[i];
+
+                row->endpoint_len = format_endpoint(s, row->endpoint, sizeof(row->endpoint));
+                row->service = service ? service : "-";
+                row->service_len = strlen(row->service);
+                if (row->endpoint_len > endpoint_width)
+                        endpoint_width = row->endpoint_len;
+                if (row->service_len > service_width)
+                        service_width = row->service_len;
+        }
+        t->used = 0;
+        t->failed = false;
+        text_rows(t, cli, list, rows, endpoint_width, service_width);
+        text_flush(t);
+        return t->failed ? -EIO : 0;
 }
 
 /* Once, and only when it is true: some owner was hidden by permissions. */
@@ -253,7 +360,6 @@ static int run_listening(struct cli *cli, const struct listening_request *req)
 {
         _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
         _cleanup_(rsap_listen_list_freep) struct rsap_listen_list *list = NULL;
-        static char out_buf[1 << 16];
         int r;
 
         reg = cli_open_registry(cli);
@@ -264,15 +370,20 @@ static int run_listening(struct cli *cli, const struct listening_request *req)
                 return collect_error(r, &req->filter);
         if (req->unregistered)
                 rsap_listen_list_keep_unregistered(list, reg);
-        /* Thousands of lines: write them in large blocks. */
-        setvbuf(stdout, out_buf, _IOFBF, sizeof(out_buf));
-        if (cli->json)
-                r = cli_print_json(rsap_listen_list_to_json(list, reg));
-        else if (list->count > 0)
-                print_table(cli, list, reg);
-        hint_hidden_owners(list);
+        /* The JSON is written socket by socket: as one jansson value, ten
+         * thousand sockets would take some 30 MiB. */
+        if (cli->json) {
+                r = rsap_listen_list_write_json(list, reg, stdout);
+                if (r == 0 && putchar('\n') == EOF)
+                        r = -EIO;
+        } else if (list->count > 0) {
+                r = print_table(cli, list, reg);
+        }
+        if (r == -ENOMEM)
+                return cli_error("out of memory");
         if (r != 0 || fflush(stdout) != 0)
                 return cli_error("cannot write the output");
+        hint_hidden_owners(list); /* after the listing it is about */
         return list->count > 0 ? EXIT_ANSWERED : EXIT_NO_MATCH;
 }
 

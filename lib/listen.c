@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <rsap/json.h>
 #include <rsap/listen.h>
 
 #include "internal.h"
@@ -116,7 +117,8 @@ static int name_users(struct rsap_listen_list *list)
 
 static int compare_sockets(const void *a, const void *b)
 {
-        const struct rsap_listen_socket *x = a, *y = b;
+        const struct rsap_listen_socket *x = *(const struct rsap_listen_socket *const *)a;
+        const struct rsap_listen_socket *y = *(const struct rsap_listen_socket *const *)b;
         int c;
 
         if (x->proto != y->proto)
@@ -131,6 +133,33 @@ static int compare_sockets(const void *a, const void *b)
         if (c == 0)
                 c = (x->inode > y->inode) - (x->inode < y->inode);
         return c;
+}
+
+/* Sorts pointers, then moves each socket once: a socket is too big for
+ * qsort to shuffle cheaply. */
+static int sort_sockets(struct rsap_listen_list *list)
+{
+        _cleanup_(freep) struct rsap_listen_socket **order = NULL;
+        struct rsap_listen_socket *sorted;
+        size_t n = list->count;
+
+        if (n < 2)
+                return 0;
+        order = malloc(n * sizeof(*order));
+        sorted = malloc(n * sizeof(*sorted));
+        if (!order || !sorted) {
+                free(sorted);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++)
+                order[i] = &list->sockets[i];
+        qsort(order, n, sizeof(*order), compare_sockets);
+        for (size_t i = 0; i < n; i++)
+                sorted[i] = *order[i];
+        free(list->sockets);
+        list->sockets = sorted;
+        list->capacity = n;
+        return 0;
 }
 
 int rsap_listen_collect(const struct rsap_listen_filter *f, struct rsap_listen_list **out)
@@ -153,11 +182,12 @@ int rsap_listen_collect(const struct rsap_listen_filter *f, struct rsap_listen_l
                 r = rsap_listen_find_owners(list);
         if (r == 0)
                 r = name_users(list);
+        if (r == 0)
+                r = sort_sockets(list);
         if (r < 0) {
                 rsap_listen_list_free(list);
                 return r;
         }
-        qsort(list->sockets, list->count, sizeof(*list->sockets), compare_sockets);
         *out = list;
         return 0;
 }
@@ -245,11 +275,14 @@ json_t *rsap_listen_socket_to_json(const struct rsap_listen_list *list,
          * LOCAL REGISTRY HOOK: the organisation's own assignment for the
          * port/protocol goes next to "service" once that registry exists.
          */
-        return json_pack("{s:s, s:s, s:s, s:s?, s:i, s:I, s:s?, s:I, s:s?, s:o, s:o}",
+        return json_pack("{s:s, s:s, s:s, s:s?, s:o, s:i, s:I, s:s?, s:I, s:s?, s:o, s:o}",
                          "protocol", rsap_proto_name(s->proto),
                          "family", s->family == AF_INET ? "ipv4" : "ipv6",
                          "address", s->address,
                          "interface", s->interface[0] ? s->interface : NULL,
+                         "ipv6_only", s->family == AF_INET6 && list->source ==
+                                      RSAP_LISTEN_SOURCE_NETLINK ? json_boolean(s->v6only)
+                                                                 : json_null(),
                          "port", (int)s->port,
                          "uid", (json_int_t)s->uid,
                          "user", s->user,
@@ -272,4 +305,45 @@ json_t *rsap_listen_list_to_json(const struct rsap_listen_list *list,
                 }
         }
         return array;
+}
+
+/* Writes text with two more spaces after each line break: a socket's JSON
+ * as it reads one level down, inside the array.  JSON strings hold no raw
+ * line breaks, so every one is layout. */
+static int write_indented(const char *text, FILE *out)
+{
+        for (const char *line = text; *line;) {
+                const char *nl = strchr(line, '\n');
+                size_t len = nl ? (size_t)(nl - line + 1) : strlen(line);
+
+                if (fwrite(line, 1, len, out) != len || (nl && fputs("  ", out) < 0))
+                        return -EIO;
+                line += len;
+        }
+        return 0;
+}
+
+int rsap_listen_list_write_json(const struct rsap_listen_list *list,
+                                const struct rsap_registry *reg, FILE *out)
+{
+        if (list->count == 0)
+                return fputs("[]", out) < 0 ? -EIO : 0;
+        if (fputs("[\n  ", out) < 0)
+                return -EIO;
+        for (size_t i = 0; i < list->count; i++) {
+                json_t *value = rsap_listen_socket_to_json(list, &list->sockets[i], reg);
+                _cleanup_(freep) char *text = value ? json_dumps(value, RSAP_JSON_DUMP_FLAGS)
+                                                    : NULL;
+                int r;
+
+                json_decref(value);
+                if (!text)
+                        return -ENOMEM;
+                r = write_indented(text, out);
+                if (r == 0 && fputs(i + 1 < list->count ? ",\n  " : "\n]", out) < 0)
+                        r = -EIO;
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }

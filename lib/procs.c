@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Which processes hold which sockets.  Linux says so only in /proc/PID/fd,
- * one symbolic link per descriptor ("socket:[12345]"), so this reads them all
- * once: the inodes of the wanted sockets go into a hash index first, then each
- * process's descriptors are matched against it.  Every process is read, since
- * a socket can be held by any number of them (after fork(), or passed over a
- * UNIX socket) and nothing tells how many.
+ * one symbolic link per descriptor ("socket:[12345]"), so this reads them:
+ * the inodes of the wanted sockets go into a hash index first, then each
+ * process's descriptors are matched against it, in one pass that stops once
+ * every wanted socket has an owner and only the owners' relatives can still
+ * share one (see scan_relatives).
  *
  * The kernel time of reading links dominates, so the processes are shared out
  * between a few threads on machines with several CPUs.  Each thread keeps
  * its own findings; they are merged once every thread is done, so nothing is
- * shared while they run but the read-only index and a counter.
+ * shared while they run but the read-only index and a few atomics.
  *
  * Processes and descriptors come and go during the walk: a process that
  * exits, or a descriptor closed between listing and reading, is skipped.
@@ -101,14 +101,24 @@ static void index_free(struct inode_index *ix)
 
 /* ---- one walker's findings ---------------------------------------------- */
 
+/* What the walkers share: read-only but for the atomics. */
+struct walk {
+        const struct inode_index *index;
+        int proc_fd;
+        const pid_t *pids;       /* every process, in /proc's (ascending) order */
+        size_t n_pids;
+        atomic_size_t next;      /* the next position in pids to hand out */
+        atomic_size_t remaining; /* wanted sockets that have no owner yet */
+        atomic_uchar *found;     /* per socket: some owner was found */
+};
+
 struct finding {
         uint32_t socket;  /* position in the list */
         uint32_t process; /* position in the walker's processes */
 };
 
 struct walker {
-        const struct inode_index *index;
-        int proc_fd;
+        struct walk *walk;
         struct finding *findings;
         size_t n_findings, findings_capacity;
         struct rsap_listen_owner *processes; /* the ones that hold a wanted socket */
@@ -178,10 +188,10 @@ static int add_process(struct walker *w, pid_t pid, uint32_t *position)
         p = &w->processes[w->n_processes];
         memset(p, 0, sizeof(*p));
         p->pid = pid;
-        n = read_proc_file(w->proc_fd, pid, "comm", p->command, sizeof(p->command));
+        n = read_proc_file(w->walk->proc_fd, pid, "comm", p->command, sizeof(p->command));
         if (n > 0 && p->command[n - 1] == '\n')
                 p->command[n - 1] = '\0';
-        p->uid = process_uid(w->proc_fd, pid, (uid_t)-1);
+        p->uid = process_uid(w->walk->proc_fd, pid, (uid_t)-1);
         *position = (uint32_t)w->n_processes++;
         return 0;
 }
@@ -192,6 +202,8 @@ static int add_finding(struct walker *w, uint32_t socket, uint32_t process)
                  sizeof(*w->findings)) < 0)
                 return -ENOMEM;
         w->findings[w->n_findings++] = (struct finding){ socket, process };
+        if (!atomic_exchange(&w->walk->found[socket], 1))
+                atomic_fetch_sub(&w->walk->remaining, 1);
         return 0;
 }
 
@@ -222,7 +234,7 @@ static int check_descriptor(struct walker *w, int fd_dir, const char *name, pid_
 
         if (len < 0 || !socket_link_inode(link, len, &inode))
                 return 0; /* closed meanwhile, or not a socket */
-        if (!index_find(w->index, inode, &socket))
+        if (!index_find(w->walk->index, inode, &socket))
                 return 0;
         if (*process < 0) {
                 r = add_process(w, pid, &position);
@@ -233,15 +245,17 @@ static int check_descriptor(struct walker *w, int fd_dir, const char *name, pid_
         return add_finding(w, socket, (uint32_t)*process);
 }
 
-static int scan_process(struct walker *w, pid_t pid)
+/* Reads one process's descriptors; *held tells whether it holds a wanted socket. */
+static int scan_process(struct walker *w, pid_t pid, bool *held)
 {
         char path[32];
         _cleanup_(closep) int fd_dir = -1;
         int64_t process = -1;
         long n;
 
+        *held = false;
         snprintf(path, sizeof(path), "%d/fd", (int)pid);
-        fd_dir = openat(w->proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        fd_dir = openat(w->walk->proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd_dir < 0) {
                 if (errno == EACCES || errno == EPERM)
                         w->unreadable++;
@@ -260,31 +274,23 @@ static int scan_process(struct walker *w, pid_t pid)
                                 return r;
                 }
         }
+        *held = process >= 0;
         return 0;
 }
 
 /* ---- the walk ----------------------------------------------------------- */
 
-struct process_queue {
-        const pid_t *pids;
-        size_t count;
-        atomic_size_t next;
-};
-
-struct walk_thread {
-        pthread_t thread;
-        struct walker walker;
-        struct process_queue *queue;
-        bool started;
-};
-
-static void *walk_queue(void *data)
+/* Hands out processes until none is left or every wanted socket has an owner. */
+static void *walk_processes(void *data)
 {
-        struct walk_thread *t = data;
+        struct walker *w = data;
+        struct walk *wk = w->walk;
+        bool held;
         size_t i;
 
-        while (t->walker.err == 0 && (i = atomic_fetch_add(&t->queue->next, 1)) < t->queue->count)
-                t->walker.err = scan_process(&t->walker, t->queue->pids[i]);
+        while (w->err == 0 && atomic_load(&wk->remaining) > 0 &&
+               (i = atomic_fetch_add(&wk->next, 1)) < wk->n_pids)
+                w->err = scan_process(w, wk->pids[i], &held);
         return NULL;
 }
 
@@ -295,7 +301,15 @@ static void walker_free(struct walker *w)
         free(w->dents);
 }
 
-/* The numeric entries of /proc: one per process (threads are not listed). */
+static int compare_pids(const void *a, const void *b)
+{
+        pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+        return (x > y) - (x < y);
+}
+
+/* The numeric entries of /proc, ascending: one per process (threads are not
+ * listed). */
 static int list_pids(int proc_fd, pid_t **pids_out, size_t *count_out)
 {
         _cleanup_(freep) char *dents = malloc(DENTS_BUFFER_SIZE);
@@ -322,12 +336,16 @@ static int list_pids(int proc_fd, pid_t **pids_out, size_t *count_out)
                         pids[count++] = (pid_t)strtol(e->d_name, NULL, 10);
                 }
         }
+        /* /proc lists them in ascending order already; the family tree's
+         * binary search must not depend on it. */
+        if (count > 1)
+                qsort(pids, count, sizeof(*pids), compare_pids);
         *pids_out = pids;
         *count_out = count;
         return 0;
 }
 
-static size_t walk_thread_count(size_t n_pids)
+static size_t walker_count(size_t n_pids)
 {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         size_t n = cpus > 0 ? (size_t)cpus : 1;
@@ -339,31 +357,169 @@ static size_t walk_thread_count(size_t n_pids)
         return n;
 }
 
-/* Runs the walk over the pids on n threads, the calling one included; fewer
+/* Runs walk_processes on n walkers, the calling thread being one; on fewer
  * when a thread cannot be started. */
-static int walk(struct walk_thread *threads, size_t n, struct process_queue *queue,
-                const struct inode_index *ix, int proc_fd)
+static int walk_in_threads(struct walker *walkers, size_t n)
 {
-        for (size_t i = 0; i < n; i++) {
-                threads[i].walker = (struct walker){ .index = ix, .proc_fd = proc_fd };
-                threads[i].queue = queue;
-                threads[i].walker.dents = malloc(DENTS_BUFFER_SIZE);
-                if (!threads[i].walker.dents)
-                        return -ENOMEM;
-        }
+        pthread_t threads[MAX_WALK_THREADS];
+        bool started[MAX_WALK_THREADS] = { false };
+
         for (size_t i = 1; i < n; i++)
-                threads[i].started =
-                        pthread_create(&threads[i].thread, NULL, walk_queue, &threads[i]) == 0;
-        walk_queue(&threads[0]);
+                started[i] = pthread_create(&threads[i], NULL, walk_processes, &walkers[i]) == 0;
+        walk_processes(&walkers[0]);
         for (size_t i = 1; i < n; i++) {
-                if (threads[i].started)
-                        pthread_join(threads[i].thread, NULL);
+                if (started[i])
+                        pthread_join(threads[i], NULL);
         }
         for (size_t i = 0; i < n; i++) {
-                if (threads[i].walker.err < 0)
-                        return threads[i].walker.err;
+                if (walkers[i].err < 0)
+                        return walkers[i].err;
         }
         return 0;
+}
+
+/* ---- after every socket has an owner: the owners' relatives -------------- */
+
+/*
+ * Once every wanted socket has an owner, the walk stops reading every other
+ * process: a socket is shared by fork(), so the processes that may hold it
+ * too are the owners' ancestors and descendants.  Those are read, and the
+ * relatives of any of them found holding a socket in turn.  A socket passed
+ * over a UNIX socket to an unrelated process after that point goes unseen;
+ * so does one kept by siblings whose common parent closed its copy.
+ */
+struct family_tree {
+        const pid_t *pids; /* ascending */
+        size_t n_pids;
+        pid_t *ppids;      /* parallel to pids; 0 when unknown, -1 not read yet */
+        bool *scanned;
+        bool *holds;
+};
+
+static ssize_t pid_position(const struct family_tree *t, pid_t pid)
+{
+        size_t low = 0, high = t->n_pids;
+
+        while (low < high) {
+                size_t mid = low + (high - low) / 2;
+
+                if (t->pids[mid] == pid)
+                        return (ssize_t)mid;
+                if (t->pids[mid] < pid)
+                        low = mid + 1;
+                else
+                        high = mid;
+        }
+        return -1;
+}
+
+/* The parent from /proc/PID/stat, "pid (comm) state ppid ...": the command
+ * may hold spaces and parentheses, so the fields start after the last ')'. */
+static pid_t parent_of(struct family_tree *t, int proc_fd, size_t position)
+{
+        char stat[512];
+        const char *close_paren;
+        int ppid;
+
+        if (t->ppids[position] >= 0)
+                return t->ppids[position];
+        t->ppids[position] = 0;
+        if (read_proc_file(proc_fd, t->pids[position], "stat", stat, sizeof(stat)) > 0 &&
+            (close_paren = strrchr(stat, ')')) && sscanf(close_paren + 1, " %*c %d", &ppid) == 1)
+                t->ppids[position] = ppid;
+        return t->ppids[position];
+}
+
+/* Whether a holder is found going up from position, itself excluded. */
+static bool has_holding_ancestor(struct family_tree *t, int proc_fd, size_t position)
+{
+        for (size_t depth = 0; depth < t->n_pids; depth++) {
+                ssize_t up = pid_position(t, parent_of(t, proc_fd, position));
+
+                if (up < 0)
+                        return false;
+                if (t->holds[up])
+                        return true;
+                position = (size_t)up;
+        }
+        return false;
+}
+
+static void mark_ancestors(struct family_tree *t, int proc_fd, size_t position, bool *wanted)
+{
+        for (size_t depth = 0; depth < t->n_pids; depth++) {
+                ssize_t up = pid_position(t, parent_of(t, proc_fd, position));
+
+                if (up < 0 || wanted[up])
+                        return;
+                wanted[up] = true;
+                position = (size_t)up;
+        }
+}
+
+/* One round: reads the unread relatives of the holders; true when one of
+ * them held a socket, which makes its own relatives worth a look. */
+static int scan_relatives_once(struct family_tree *t, struct walker *w, bool *wanted,
+                               bool *more)
+{
+        int proc_fd = w->walk->proc_fd;
+
+        *more = false;
+        memset(wanted, 0, t->n_pids * sizeof(*wanted));
+        for (size_t i = 0; i < t->n_pids; i++) {
+                if (t->holds[i])
+                        mark_ancestors(t, proc_fd, i, wanted);
+        }
+        for (size_t i = 0; i < t->n_pids; i++) {
+                bool held;
+                int r;
+
+                if (t->scanned[i] || !(wanted[i] || has_holding_ancestor(t, proc_fd, i)))
+                        continue;
+                t->scanned[i] = true;
+                r = scan_process(w, t->pids[i], &held);
+                if (r < 0)
+                        return r;
+                if (held) {
+                        t->holds[i] = true;
+                        *more = true;
+                }
+        }
+        return 0;
+}
+
+static int scan_relatives(struct walker *walkers, size_t n_walkers)
+{
+        struct walk *wk = walkers[0].walk;
+        size_t n = wk->n_pids, handed_out = atomic_load(&wk->next);
+        struct family_tree t = { .pids = wk->pids, .n_pids = n };
+        _cleanup_(freep) pid_t *ppids = malloc(n * sizeof(*ppids));
+        _cleanup_(freep) bool *scanned = calloc(n, sizeof(*scanned));
+        _cleanup_(freep) bool *holds = calloc(n, sizeof(*holds));
+        _cleanup_(freep) bool *wanted = calloc(n, sizeof(*wanted));
+        bool more = true;
+        int r = 0;
+
+        if (!ppids || !scanned || !holds || !wanted)
+                return -ENOMEM;
+        t.ppids = ppids;
+        t.scanned = scanned;
+        t.holds = holds;
+        for (size_t i = 0; i < n; i++) {
+                ppids[i] = -1;
+                scanned[i] = i < handed_out; /* every process handed out was read whole */
+        }
+        for (size_t i = 0; i < n_walkers; i++) {
+                for (size_t j = 0; j < walkers[i].n_processes; j++) {
+                        ssize_t position = pid_position(&t, walkers[i].processes[j].pid);
+
+                        if (position >= 0)
+                                holds[position] = true;
+                }
+        }
+        while (r == 0 && more)
+                r = scan_relatives_once(&t, &walkers[0], wanted, &more);
+        return r;
 }
 
 /* ---- merging ------------------------------------------------------------ */
@@ -384,14 +540,14 @@ static int compare_owned(const void *a, const void *b)
 
 /* Gives each socket its slice of one pool of owners, sorted by pid, each
  * process once even when it holds the socket in several descriptors. */
-static int merge(struct rsap_listen_list *list, const struct walk_thread *threads, size_t n)
+static int merge(struct rsap_listen_list *list, const struct walker *walkers, size_t n)
 {
         size_t total = 0, used = 0;
         _cleanup_(freep) struct owned *all = NULL;
         struct rsap_listen_owner *pool;
 
         for (size_t i = 0; i < n; i++)
-                total += threads[i].walker.n_findings;
+                total += walkers[i].n_findings;
         all = malloc((total ? total : 1) * sizeof(*all));
         pool = malloc((total ? total : 1) * sizeof(*pool));
         if (!all || !pool) {
@@ -399,7 +555,7 @@ static int merge(struct rsap_listen_list *list, const struct walk_thread *thread
                 return -ENOMEM;
         }
         for (size_t i = 0, k = 0; i < n; i++) {
-                const struct walker *w = &threads[i].walker;
+                const struct walker *w = &walkers[i];
 
                 for (size_t j = 0; j < w->n_findings; j++, k++)
                         all[k] = (struct owned){ w->findings[j].socket,
@@ -437,11 +593,44 @@ static int open_proc(void)
         return fd < 0 ? -errno : fd;
 }
 
+/* The shared state of a walk over the sockets of list; the caller frees
+ * the index and found. */
+static int walk_init(struct walk *wk, struct inode_index *ix,
+                     const struct rsap_listen_list *list, int proc_fd)
+{
+        size_t wanted = 0;
+        int r = index_build(ix, list);
+
+        if (r < 0)
+                return r;
+        wk->index = ix;
+        wk->proc_fd = proc_fd;
+        wk->found = calloc(list->count ? list->count : 1, sizeof(*wk->found));
+        if (!wk->found)
+                return -ENOMEM;
+        for (size_t i = 0; i < list->count; i++)
+                wanted += list->sockets[i].inode != 0;
+        atomic_init(&wk->next, 0);
+        atomic_init(&wk->remaining, wanted);
+        return 0;
+}
+
+static int walkers_init(struct walker *walkers, size_t n, struct walk *wk)
+{
+        for (size_t i = 0; i < n; i++) {
+                walkers[i].walk = wk;
+                walkers[i].dents = malloc(DENTS_BUFFER_SIZE);
+                if (!walkers[i].dents)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 int rsap_listen_find_owners(struct rsap_listen_list *list)
 {
-        struct walk_thread threads[MAX_WALK_THREADS] = { 0 };
+        struct walker walkers[MAX_WALK_THREADS] = { 0 };
         struct inode_index ix = { 0 };
-        struct process_queue queue = { 0 };
+        struct walk wk = { 0 };
         _cleanup_(freep) pid_t *pids = NULL;
         _cleanup_(closep) int proc_fd = open_proc();
         size_t n = 0;
@@ -449,40 +638,63 @@ int rsap_listen_find_owners(struct rsap_listen_list *list)
 
         if (proc_fd < 0)
                 return proc_fd;
-        r = index_build(&ix, list);
+        r = walk_init(&wk, &ix, list, proc_fd);
         if (r == 0)
-                r = list_pids(proc_fd, &pids, &queue.count);
+                r = list_pids(proc_fd, &pids, &wk.n_pids);
         if (r == 0) {
-                queue.pids = pids;
-                n = walk_thread_count(queue.count);
-                r = walk(threads, n, &queue, &ix, proc_fd);
+                wk.pids = pids;
+                n = walker_count(wk.n_pids);
+                r = walkers_init(walkers, n, &wk);
         }
         if (r == 0)
-                r = merge(list, threads, n);
+                r = walk_in_threads(walkers, n);
+        if (r == 0 && atomic_load(&wk.next) < wk.n_pids)
+                r = scan_relatives(walkers, n);
+        if (r == 0)
+                r = merge(list, walkers, n);
         if (r == 0) {
                 list->owners_looked_up = true;
                 list->unreadable_processes = 0;
                 for (size_t i = 0; i < n; i++)
-                        list->unreadable_processes += threads[i].walker.unreadable;
+                        list->unreadable_processes += walkers[i].unreadable;
         }
         for (size_t i = 0; i < MAX_WALK_THREADS; i++)
-                walker_free(&threads[i].walker);
+                walker_free(&walkers[i]);
+        free(wk.found);
         index_free(&ix);
         return r;
+}
+
+/* Keeps the sockets the process holds, in their order. */
+static int keep_held(struct rsap_listen_list *list, const struct walker *w)
+{
+        _cleanup_(freep) bool *held = calloc(list->count ? list->count : 1, sizeof(*held));
+        size_t kept = 0;
+
+        if (!held)
+                return -ENOMEM;
+        for (size_t i = 0; i < w->n_findings; i++)
+                held[w->findings[i].socket] = true;
+        for (size_t i = 0; i < list->count; i++) {
+                if (held[i])
+                        list->sockets[kept++] = list->sockets[i];
+        }
+        list->count = kept;
+        return 0;
 }
 
 int rsap_listen_keep_pid(struct rsap_listen_list *list, pid_t pid)
 {
         struct inode_index ix = { 0 };
+        struct walk wk = { 0 };
+        struct walker w = { 0 };
         _cleanup_(closep) int proc_fd = open_proc();
-        struct walker w = { .index = &ix };
-        size_t kept = 0;
         char path[32];
+        bool held;
         int r;
 
         if (proc_fd < 0)
                 return proc_fd;
-        w.proc_fd = proc_fd;
         snprintf(path, sizeof(path), "%d/fd", (int)pid);
         if (pid <= 0 || faccessat(proc_fd, path, R_OK, 0) < 0) {
                 r = pid <= 0 || errno == ENOENT ? 0 : -errno;
@@ -490,31 +702,17 @@ int rsap_listen_keep_pid(struct rsap_listen_list *list, pid_t pid)
                         list->count = 0; /* no such process holds nothing */
                 return r;
         }
-        r = index_build(&ix, list);
-        w.dents = malloc(DENTS_BUFFER_SIZE);
-        if (r == 0 && !w.dents)
-                r = -ENOMEM;
+        r = walk_init(&wk, &ix, list, proc_fd);
         if (r == 0)
-                r = scan_process(&w, pid);
+                r = walkers_init(&w, 1, &wk);
+        if (r == 0)
+                r = scan_process(&w, pid, &held);
         if (r == 0 && w.unreadable)
                 r = -EACCES;
-        if (r == 0) {
-                /* Keep the sockets the process holds, in their order. */
-                bool *held = calloc(list->count ? list->count : 1, sizeof(*held));
-
-                if (!held)
-                        r = -ENOMEM;
-                for (size_t i = 0; held && i < w.n_findings; i++)
-                        held[w.findings[i].socket] = true;
-                for (size_t i = 0; held && i < list->count; i++) {
-                        if (held[i])
-                                list->sockets[kept++] = list->sockets[i];
-                }
-                if (held)
-                        list->count = kept;
-                free(held);
-        }
+        if (r == 0)
+                r = keep_held(list, &w);
         walker_free(&w);
+        free(wk.found);
         index_free(&ix);
         return r;
 }

@@ -97,14 +97,15 @@ static void interface_name(struct ifname_cache *cache, unsigned index, char *out
         snprintf(out, size, "%s", cache->name);
 }
 
-static int add_socket(struct rsap_listen_list *list, struct ifname_cache *ifc,
-                      enum rsap_proto proto, int family, const void *addr, uint16_t port,
-                      unsigned ifindex, uid_t uid, uint64_t inode)
+static struct rsap_listen_socket *add_socket(struct rsap_listen_list *list,
+                                             struct ifname_cache *ifc, enum rsap_proto proto,
+                                             int family, const void *addr, uint16_t port,
+                                             unsigned ifindex, uid_t uid, uint64_t inode)
 {
         struct rsap_listen_socket *s = list_append(list);
 
         if (!s)
-                return -ENOMEM;
+                return NULL;
         s->proto = proto;
         s->family = family;
         memcpy(s->addr, addr, family == AF_INET ? 4 : 16);
@@ -114,7 +115,7 @@ static int add_socket(struct rsap_listen_list *list, struct ifname_cache *ifc,
         s->port = port;
         s->uid = uid;
         s->inode = inode;
-        return 0;
+        return s;
 }
 
 /* ---- netlink ------------------------------------------------------------ */
@@ -127,10 +128,21 @@ struct dump {
         int err;
 };
 
+static int on_diag_attribute(const struct nlattr *attr, void *data)
+{
+        struct rsap_listen_socket *s = data;
+
+        if (mnl_attr_get_type(attr) == INET_DIAG_SKV6ONLY &&
+            mnl_attr_get_payload_len(attr) >= 1)
+                s->v6only = mnl_attr_get_u8(attr) != 0;
+        return MNL_CB_OK;
+}
+
 static int on_diag_message(const struct nlmsghdr *nlh, void *data)
 {
         struct dump *d = data;
         const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
+        struct rsap_listen_socket *s;
         uint16_t port;
 
         if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
@@ -141,9 +153,15 @@ static int on_diag_message(const struct nlmsghdr *nlh, void *data)
         port = ntohs(m->id.idiag_sport);
         if (!port_and_uid_wanted(d->filter, port, m->idiag_uid))
                 return MNL_CB_OK;
-        d->err = add_socket(d->list, &d->ifc, d->proto, m->idiag_family, m->id.idiag_src, port,
-                            m->id.idiag_if, m->idiag_uid, m->idiag_inode);
-        return d->err < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+        s = add_socket(d->list, &d->ifc, d->proto, m->idiag_family, m->id.idiag_src, port,
+                       m->id.idiag_if, m->idiag_uid, m->idiag_inode);
+        if (!s) {
+                d->err = -ENOMEM;
+                return MNL_CB_ERROR;
+        }
+        if (m->idiag_family == AF_INET6)
+                mnl_attr_parse(nlh, sizeof(*m), on_diag_attribute, s);
+        return MNL_CB_OK;
 }
 
 /*
@@ -332,8 +350,9 @@ static int parse_proc_line(const char *line, int family, unsigned want_state,
                 return 0;
         if (!port_and_uid_wanted(f, (uint16_t)port, (uid_t)uid))
                 return 0;
-        return add_socket(list, &none, proto, family, addr, (uint16_t)port, 0, (uid_t)uid,
-                          inode);
+        if (!add_socket(list, &none, proto, family, addr, (uint16_t)port, 0, (uid_t)uid, inode))
+                return -ENOMEM;
+        return 0;
 }
 
 static int read_proc_file(const char *path, int family, enum rsap_proto proto,

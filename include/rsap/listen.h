@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include <jansson.h>
@@ -64,6 +65,7 @@ struct rsap_listen_socket {
         unsigned char addr[16];     /* the address in network order; IPv4 in the first 4 */
         char address[46];           /* "0.0.0.0", "::", "127.0.0.1", "::1": no brackets */
         char interface[16];         /* the device it is bound to, "" for none */
+        bool v6only;                /* IPv6 only: IPV6_V6ONLY (unknown from /proc/net) */
         uint16_t port;
         uid_t uid;                  /* who created the socket, from the kernel */
         const char *user;           /* that uid's name, NULL when it has none */
@@ -114,8 +116,8 @@ void rsap_listen_list_keep_unregistered(struct rsap_listen_list *list,
 
 /*
  * The list as JSON: an array of sockets, each
- *   {"protocol", "family", "address", "interface", "port", "uid", "user",
- *    "inode", "service", "processes", "processes_visible"}
+ *   {"protocol", "family", "address", "interface", "ipv6_only", "port", "uid",
+ *    "user", "inode", "service", "processes", "processes_visible"}
  * with "processes" an array of {"pid", "command", "uid", "user"}, or null
  * (and "processes_visible" null) when owners were not looked up.  "service"
  * is IANA's name for the port/protocol in reg, null when there is none or reg
@@ -126,6 +128,14 @@ json_t *rsap_listen_socket_to_json(const struct rsap_listen_list *list,
                                    const struct rsap_registry *reg);
 json_t *rsap_listen_list_to_json(const struct rsap_listen_list *list,
                                  const struct rsap_registry *reg);
+/*
+ * Writes the same bytes as json_dumpf(rsap_listen_list_to_json(list, reg),
+ * out, RSAP_JSON_DUMP_FLAGS), without a final newline, one socket at a time:
+ * the whole array as jansson values takes some 3 KiB per socket.  0, -ENOMEM
+ * or -EIO.
+ */
+int rsap_listen_list_write_json(const struct rsap_listen_list *list,
+                                const struct rsap_registry *reg, FILE *out);
 
 /*
  * The steps of rsap_listen_collect, each in its own file, exposed so the
@@ -134,9 +144,12 @@ json_t *rsap_listen_list_to_json(const struct rsap_listen_list *list,
  * rsap_listen_read_sockets appends the sockets that f's protocols, ports and
  * uid select (sockets.c).  rsap_listen_keep_pid keeps only the sockets in
  * /proc/PID/fd (procs.c).  rsap_listen_find_owners fills every socket's owners
- * by one walk over /proc/PID/fd (procs.c); it reads every process, because a
- * socket shared after fork() or passed over a UNIX socket has several owners
- * and nothing in the kernel says how many.
+ * by one walk over /proc/PID/fd (procs.c).  The walk stops reading unrelated
+ * processes once every socket has an owner, and then reads only the owners'
+ * ancestors and descendants, which may share a socket after fork(): nothing
+ * in the kernel says how many processes hold a socket.  An owner that got the
+ * socket over a UNIX socket, or a sibling whose parent closed its copy, can
+ * be missed when it comes after that point.
  */
 int rsap_listen_read_sockets(const struct rsap_listen_filter *f, struct rsap_listen_list *list);
 int rsap_listen_keep_pid(struct rsap_listen_list *list, pid_t pid);

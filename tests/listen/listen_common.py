@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: MIT
+"""What the Python listen tests share: the listener helper and running rsap."""
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SKIP = 77  # meson's exit status for a skipped test
+
+
+def rsap_path():
+    path = os.environ.get("RSAP") or (sys.argv[1] if len(sys.argv) > 1 else None)
+    if not path:
+        raise SystemExit("set RSAP to the rsap program, or pass its path")
+    return path
+
+
+class Listener:
+    """listener.py holding the given sockets; use as a context manager."""
+
+    def __init__(self, *specs):
+        self.specs = specs
+        self.proc = None
+        self.sockets = []
+
+    def __enter__(self):
+        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "listener.py"),
+                                      *self.specs], stdout=subprocess.PIPE, text=True)
+        for line in self.proc.stdout:
+            if line.strip() == "ready":
+                return self
+            self.sockets.append(json.loads(line))
+        self.proc.wait()
+        raise SystemExit(f"listener.py {' '.join(self.specs)} failed")
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait()
+        if self.proc:
+            self.proc.stdout.close()
+
+
+def run_rsap(*args):
+    """(exit status, stdout, stderr) of rsap with args."""
+    done = subprocess.run([rsap_path(), *args], capture_output=True, text=True,
+                          env=dict(os.environ, NO_COLOR="1"))
+    return done.returncode, done.stdout, done.stderr
+
+
+def rsap_json(*args):
+    status, out, err = run_rsap(*args, "--json")
+    if status not in (0, 1):
+        raise AssertionError(f"rsap {' '.join(args)} --json exited {status}: {err}")
+    return json.loads(out)
+
+
+def in_new_netns(script, env_flag):
+    """Runs script again inside a new network namespace with lo up; returns
+    its status, or SKIP when this system allows no namespace."""
+    if os.environ.get(env_flag):
+        return None
+    for unshare in (["unshare", "-n"], ["unshare", "-r", "-n"]):
+        probe = subprocess.run([*unshare, "true"], capture_output=True)
+        if probe.returncode == 0:
+            break
+    else:
+        print("skipped: no network namespace allowed here", file=sys.stderr)
+        return SKIP
+    inner = f"ip link set lo up && exec {sys.executable} {script} \"$@\""
+    return subprocess.run([*unshare, "sh", "-c", inner, "sh", *sys.argv[1:]],
+                          env=dict(os.environ, **{env_flag: "1"})).returncode

@@ -1,0 +1,900 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The listen library against real sockets: each test opens its own
+ * listeners on loopback and finds them by inode in what rsap_listen_collect
+ * reports, so other sockets on the host do not matter.
+ *
+ *     test_listen            on the host
+ *     test_listen --netns    in a network namespace of its own, where the
+ *                            wildcard tests run too (exit 77 when none may
+ *                            be made)
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <rsap/json.h>
+#include <rsap/listen.h>
+#include <rsap/registry.h>
+
+#define SKIP_STATUS 77
+#define KID_NAME "rsap-listen-kid"
+
+static bool in_netns;
+static bool have_ipv6;
+
+/* ---- sockets ------------------------------------------------------------ */
+
+struct opened {
+        int fd;
+        uint16_t port;
+        uint64_t inode;
+};
+
+static int family_of(const char *address)
+{
+        return strchr(address, ':') ? AF_INET6 : AF_INET;
+}
+
+/* Opens a bound (and for TCP, listening) socket; port 0 lets the kernel
+ * choose.  fd is -errno on failure. */
+static struct opened open_socket(int type, const char *address, uint16_t port, int flags)
+{
+        struct opened o = { .fd = -1 };
+        struct sockaddr_storage ss = { 0 };
+        socklen_t len;
+        int family = family_of(address), one = 1;
+        struct stat st;
+
+        o.fd = socket(family, type | SOCK_CLOEXEC, 0);
+        if (o.fd < 0) {
+                o.fd = -errno;
+                return o;
+        }
+        if (flags & 1)
+                setsockopt(o.fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+        if (family == AF_INET6)
+                setsockopt(o.fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+        if (family == AF_INET) {
+                struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+                sin->sin_family = AF_INET;
+                sin->sin_port = htons(port);
+                inet_pton(AF_INET, address, &sin->sin_addr);
+                len = sizeof(*sin);
+        } else {
+                struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+                sin6->sin6_family = AF_INET6;
+                sin6->sin6_port = htons(port);
+                inet_pton(AF_INET6, address, &sin6->sin6_addr);
+                len = sizeof(*sin6);
+        }
+        if (bind(o.fd, (struct sockaddr *)&ss, len) < 0 ||
+            (type == SOCK_STREAM && listen(o.fd, 8) < 0) ||
+            getsockname(o.fd, (struct sockaddr *)&ss, &len) < 0 || fstat(o.fd, &st) < 0) {
+                int err = -errno;
+
+                close(o.fd);
+                o.fd = err;
+                return o;
+        }
+        o.port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+                                         : ((struct sockaddr_in6 *)&ss)->sin6_port);
+        o.inode = (uint64_t)st.st_ino;
+        return o;
+}
+
+static struct opened must_open(int type, const char *address, uint16_t port, int flags)
+{
+        struct opened o = open_socket(type, address, port, flags);
+
+        if (o.fd < 0)
+                fail_msg("cannot bind %s port %u: %s", address, port, strerror(-o.fd));
+        return o;
+}
+
+#define REUSEPORT 1
+
+/* ---- collecting --------------------------------------------------------- */
+
+static struct rsap_listen_list *collect(const struct rsap_listen_filter *f)
+{
+        struct rsap_listen_list *list = NULL;
+        int r = rsap_listen_collect(f, &list);
+
+        if (r < 0)
+                fail_msg("rsap_listen_collect: %s", strerror(-r));
+        return list;
+}
+
+static struct rsap_listen_list *collect_port(uint16_t port, bool owners)
+{
+        struct rsap_listen_filter f;
+
+        rsap_listen_filter_init(&f);
+        f.port_low = f.port_high = port;
+        f.find_owners = owners;
+        return collect(&f);
+}
+
+/* For a child process, where a failed assertion would not reach cmocka. */
+static int collect_port_quiet(uint16_t port, struct rsap_listen_list **list)
+{
+        struct rsap_listen_filter f;
+
+        rsap_listen_filter_init(&f);
+        f.port_low = f.port_high = port;
+        return rsap_listen_collect(&f, list);
+}
+
+static const struct rsap_listen_socket *find_inode(const struct rsap_listen_list *list,
+                                                   uint64_t inode)
+{
+        for (size_t i = 0; i < list->count; i++) {
+                if (list->sockets[i].inode == inode)
+                        return &list->sockets[i];
+        }
+        return NULL;
+}
+
+static const struct rsap_listen_owner *find_owner(const struct rsap_listen_socket *s, pid_t pid)
+{
+        for (size_t i = 0; i < s->n_owners; i++) {
+                if (s->owners[i].pid == pid)
+                        return &s->owners[i];
+        }
+        return NULL;
+}
+
+static void own_command(char *buf, size_t size)
+{
+        FILE *f = fopen("/proc/self/comm", "re");
+
+        assert_non_null(f);
+        assert_non_null(fgets(buf, (int)size, f));
+        buf[strcspn(buf, "\n")] = '\0';
+        fclose(f);
+}
+
+/* The socket is listed once, with these fields, held by this process alone. */
+static void assert_reported(const struct opened *o, enum rsap_proto proto, const char *address)
+{
+        struct rsap_listen_list *list = collect_port(o->port, true);
+        const struct rsap_listen_socket *s = find_inode(list, o->inode);
+        char command[RSAP_LISTEN_COMMAND_SIZE];
+
+        own_command(command, sizeof(command));
+        assert_non_null(s);
+        assert_int_equal(s->proto, proto);
+        assert_int_equal(s->family, family_of(address));
+        assert_string_equal(s->address, address);
+        assert_int_equal(s->port, o->port);
+        assert_int_equal(s->uid, geteuid());
+        assert_true(list->owners_looked_up);
+        assert_false(s->owners_hidden);
+        assert_int_equal(s->n_owners, 1);
+        assert_int_equal(s->owners[0].pid, getpid());
+        assert_string_equal(s->owners[0].command, command);
+        assert_int_equal(s->owners[0].uid, geteuid());
+        if (geteuid() == 0 && !in_netns) {
+                assert_non_null(s->user);
+                assert_string_equal(s->user, "root");
+        }
+        rsap_listen_list_free(list);
+}
+
+static void skip_without_ipv6(void)
+{
+        if (!have_ipv6)
+                skip();
+}
+
+/* ---- the tests: one socket each ----------------------------------------- */
+
+static void test_tcp4_loopback(void **state)
+{
+        struct opened o = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
+
+        (void)state;
+        assert_reported(&o, RSAP_PROTO_TCP, "127.0.0.1");
+        close(o.fd);
+}
+
+static void test_tcp4_other_loopback(void **state)
+{
+        struct opened o = must_open(SOCK_STREAM, "127.0.0.2", 0, 0);
+
+        (void)state;
+        assert_reported(&o, RSAP_PROTO_TCP, "127.0.0.2");
+        close(o.fd);
+}
+
+static void test_tcp6_loopback(void **state)
+{
+        (void)state;
+        skip_without_ipv6();
+        struct opened o = must_open(SOCK_STREAM, "::1", 0, 0);
+
+        assert_reported(&o, RSAP_PROTO_TCP, "::1");
+        close(o.fd);
+}
+
+static void test_udp4_loopback(void **state)
+{
+        struct opened o = must_open(SOCK_DGRAM, "127.0.0.1", 0, 0);
+
+        (void)state;
+        assert_reported(&o, RSAP_PROTO_UDP, "127.0.0.1");
+        close(o.fd);
+}
+
+static void test_udp6_loopback(void **state)
+{
+        (void)state;
+        skip_without_ipv6();
+        struct opened o = must_open(SOCK_DGRAM, "::1", 0, 0);
+
+        assert_reported(&o, RSAP_PROTO_UDP, "::1");
+        close(o.fd);
+}
+
+/* Wildcard addresses reach beyond loopback: only inside our namespace. */
+static void test_wildcards(void **state)
+{
+        (void)state;
+        if (!in_netns)
+                skip();
+        struct opened tcp4 = must_open(SOCK_STREAM, "0.0.0.0", 0, 0);
+        struct opened udp4 = must_open(SOCK_DGRAM, "0.0.0.0", 0, 0);
+
+        assert_reported(&tcp4, RSAP_PROTO_TCP, "0.0.0.0");
+        assert_reported(&udp4, RSAP_PROTO_UDP, "0.0.0.0");
+        if (have_ipv6) {
+                struct opened tcp6 = must_open(SOCK_STREAM, "::", 0, 0);
+                struct rsap_listen_list *list = collect_port(tcp6.port, false);
+
+                assert_reported(&tcp6, RSAP_PROTO_TCP, "::");
+                assert_true(find_inode(list, tcp6.inode)->v6only);
+                rsap_listen_list_free(list);
+                close(tcp6.fd);
+        }
+        close(tcp4.fd);
+        close(udp4.fd);
+}
+
+/* ---- groups, sharing, closing ------------------------------------------- */
+
+static void test_reuseport_group(void **state)
+{
+        struct opened tcp[3], udp[2];
+
+        (void)state;
+        tcp[0] = must_open(SOCK_STREAM, "127.0.0.1", 0, REUSEPORT);
+        for (size_t i = 1; i < 3; i++)
+                tcp[i] = must_open(SOCK_STREAM, "127.0.0.1", tcp[0].port, REUSEPORT);
+        udp[0] = must_open(SOCK_DGRAM, "127.0.0.1", 0, REUSEPORT);
+        udp[1] = must_open(SOCK_DGRAM, "127.0.0.1", udp[0].port, REUSEPORT);
+
+        struct rsap_listen_list *list = collect_port(tcp[0].port, true);
+        for (size_t i = 0; i < 3; i++) {
+                const struct rsap_listen_socket *s = find_inode(list, tcp[i].inode);
+
+                assert_non_null(s);
+                assert_int_equal(s->port, tcp[0].port);
+                assert_non_null(find_owner(s, getpid()));
+        }
+        rsap_listen_list_free(list);
+        list = collect_port(udp[0].port, true);
+        for (size_t i = 0; i < 2; i++)
+                assert_non_null(find_inode(list, udp[i].inode));
+        rsap_listen_list_free(list);
+        for (size_t i = 0; i < 3; i++)
+                close(tcp[i].fd);
+        for (size_t i = 0; i < 2; i++)
+                close(udp[i].fd);
+}
+
+struct kid {
+        pid_t pid;
+        int control; /* closing it ends the child */
+        struct opened own; /* a socket the child opened after the fork */
+};
+
+/* A child named KID_NAME holding whatever was open at the fork, and a UDP
+ * socket of its own; it lives until control is closed. */
+static struct kid start_kid(void)
+{
+        int to_kid[2], from_kid[2];
+        struct kid k = { 0 };
+
+        assert_int_equal(pipe2(to_kid, O_CLOEXEC), 0);
+        assert_int_equal(pipe2(from_kid, O_CLOEXEC), 0);
+        k.pid = fork();
+        assert_true(k.pid >= 0);
+        if (k.pid == 0) {
+                char byte;
+                struct opened own;
+
+                prctl(PR_SET_NAME, KID_NAME);
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                own = open_socket(SOCK_DGRAM, "127.0.0.1", 0, 0);
+                if (write(from_kid[1], &own, sizeof(own)) != sizeof(own))
+                        _exit(1);
+                close(to_kid[1]);
+                while (read(to_kid[0], &byte, 1) > 0)
+                        ;
+                _exit(0);
+        }
+        close(to_kid[0]);
+        close(from_kid[1]);
+        assert_int_equal(read(from_kid[0], &k.own, sizeof(k.own)), sizeof(k.own));
+        close(from_kid[0]);
+        assert_true(k.own.fd >= 0);
+        k.control = to_kid[1];
+        return k;
+}
+
+static void stop_kid(struct kid *k)
+{
+        int status;
+
+        close(k->control);
+        assert_int_equal(waitpid(k->pid, &status, 0), k->pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void test_shared_after_fork(void **state)
+{
+        struct opened shared = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
+        struct kid k = start_kid();
+        struct rsap_listen_list *list = collect_port(shared.port, true);
+        const struct rsap_listen_socket *s = find_inode(list, shared.inode);
+        char command[RSAP_LISTEN_COMMAND_SIZE];
+
+        (void)state;
+        own_command(command, sizeof(command));
+        assert_non_null(s);
+        assert_int_equal(s->n_owners, 2);
+        assert_true(s->owners[0].pid < s->owners[1].pid);
+        assert_non_null(find_owner(s, getpid()));
+        assert_string_equal(find_owner(s, getpid())->command, command);
+        assert_non_null(find_owner(s, k.pid));
+        assert_string_equal(find_owner(s, k.pid)->command, KID_NAME);
+        rsap_listen_list_free(list);
+
+        /* The child's own socket is the child's alone. */
+        list = collect_port(k.own.port, true);
+        s = find_inode(list, k.own.inode);
+        assert_non_null(s);
+        assert_int_equal(s->n_owners, 1);
+        assert_int_equal(s->owners[0].pid, k.pid);
+        assert_string_equal(s->owners[0].command, KID_NAME);
+        rsap_listen_list_free(list);
+
+        /* Closed in the parent, it stays the child's. */
+        close(shared.fd);
+        list = collect_port(shared.port, true);
+        s = find_inode(list, shared.inode);
+        assert_non_null(s);
+        assert_int_equal(s->n_owners, 1);
+        assert_int_equal(s->owners[0].pid, k.pid);
+        rsap_listen_list_free(list);
+        stop_kid(&k);
+}
+
+static void test_closed_is_gone(void **state)
+{
+        struct opened tcp = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
+        struct opened udp = must_open(SOCK_DGRAM, "127.0.0.1", 0, 0);
+        struct rsap_listen_list *list;
+
+        (void)state;
+        list = collect_port(tcp.port, false);
+        assert_non_null(find_inode(list, tcp.inode));
+        rsap_listen_list_free(list);
+        close(tcp.fd);
+        list = collect_port(tcp.port, false);
+        assert_null(find_inode(list, tcp.inode));
+        rsap_listen_list_free(list);
+
+        list = collect_port(udp.port, true);
+        assert_non_null(find_inode(list, udp.inode));
+        rsap_listen_list_free(list);
+        close(udp.fd);
+        list = collect_port(udp.port, true);
+        assert_null(find_inode(list, udp.inode));
+        rsap_listen_list_free(list);
+}
+
+/* ---- filters ------------------------------------------------------------ */
+
+/* A TCP listener and a UDP socket on the same port number. */
+static void open_pair(struct opened *tcp, struct opened *udp)
+{
+        for (int attempt = 0; attempt < 50; attempt++) {
+                *tcp = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
+                *udp = open_socket(SOCK_DGRAM, "127.0.0.1", tcp->port, 0);
+                if (udp->fd >= 0)
+                        return;
+                close(tcp->fd);
+        }
+        fail_msg("no port free for both TCP and UDP");
+}
+
+static void test_protocol_filter(void **state)
+{
+        struct opened tcp, udp;
+        struct rsap_listen_filter f;
+        struct rsap_listen_list *list;
+
+        (void)state;
+        open_pair(&tcp, &udp);
+        rsap_listen_filter_init(&f);
+        f.port_low = f.port_high = tcp.port;
+        f.protocols = 1u << RSAP_PROTO_UDP;
+        list = collect(&f);
+        assert_null(find_inode(list, tcp.inode));
+        assert_non_null(find_inode(list, udp.inode));
+        rsap_listen_list_free(list);
+
+        f.protocols = 1u << RSAP_PROTO_TCP;
+        list = collect(&f);
+        assert_non_null(find_inode(list, tcp.inode));
+        assert_null(find_inode(list, udp.inode));
+        rsap_listen_list_free(list);
+
+        f.protocols = (1u << RSAP_PROTO_TCP) | (1u << RSAP_PROTO_UDP);
+        list = collect(&f);
+        assert_non_null(find_inode(list, tcp.inode));
+        assert_non_null(find_inode(list, udp.inode));
+        rsap_listen_list_free(list);
+        close(tcp.fd);
+        close(udp.fd);
+}
+
+static void test_port_range_filter(void **state)
+{
+        struct opened o = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
+        struct rsap_listen_filter f;
+        struct rsap_listen_list *list;
+
+        (void)state;
+        rsap_listen_filter_init(&f);
+        f.find_owners = false;
+        f.port_low = o.port > 5 ? o.port - 5 : 0;
+        f.port_high = o.port;
+        list = collect(&f);
+        assert_non_null(find_inode(list, o.inode));
+        for (size_t i = 0; i < list->count; i++) {
+                assert_true(list->sockets[i].port >= f.port_low);
+                assert_true(list->sockets[i].port <= f.port_high);
+        }
+        rsap_listen_list_free(list);
+
+        f.port_low = o.port + 1;
+        f.port_high = UINT16_MAX;
+        list = collect(&f);
+        assert_null(find_inode(list, o.inode));
+        rsap_listen_list_free(list);
+        close(o.fd);
+}
+
+static void test_uid_filter(void **state)
+{
+        struct opened o = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
+        struct rsap_listen_filter f;
+        struct rsap_listen_list *list;
+
+        (void)state;
+        rsap_listen_filter_init(&f);
+        f.port_low = f.port_high = o.port;
+        f.match_uid = true;
+        f.uid = geteuid();
+        list = collect(&f);
+        assert_non_null(find_inode(list, o.inode));
+        rsap_listen_list_free(list);
+        f.uid = geteuid() + 1;
+        list = collect(&f);
+        assert_null(find_inode(list, o.inode));
+        rsap_listen_list_free(list);
+        close(o.fd);
+}
+
+static void test_pid_filter(void **state)
+{
+        struct opened shared = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
+        struct kid k = start_kid();
+        struct opened mine = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
+        struct rsap_listen_filter f;
+        struct rsap_listen_list *list;
+        const struct rsap_listen_socket *s;
+
+        (void)state;
+        rsap_listen_filter_init(&f);
+        f.match_pid = true;
+        f.pid = k.pid;
+        list = collect(&f);
+        assert_non_null(find_inode(list, k.own.inode));
+        s = find_inode(list, shared.inode);
+        assert_non_null(s);
+        assert_int_equal(s->n_owners, 2); /* every owner, not only the one asked for */
+        assert_null(find_inode(list, mine.inode));
+        rsap_listen_list_free(list);
+
+        f.pid = getpid();
+        f.find_owners = false;
+        list = collect(&f);
+        assert_non_null(find_inode(list, mine.inode));
+        assert_non_null(find_inode(list, shared.inode));
+        assert_null(find_inode(list, k.own.inode));
+        assert_false(list->owners_looked_up);
+        rsap_listen_list_free(list);
+        stop_kid(&k);
+
+        /* A process that is gone holds nothing. */
+        f.pid = k.pid;
+        list = collect(&f);
+        assert_int_equal(list->count, 0);
+        rsap_listen_list_free(list);
+        close(shared.fd);
+        close(mine.fd);
+}
+
+static void test_without_owners(void **state)
+{
+        struct opened o = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
+        struct rsap_listen_list *list = collect_port(o.port, false);
+        const struct rsap_listen_socket *s = find_inode(list, o.inode);
+
+        (void)state;
+        assert_non_null(s);
+        assert_false(list->owners_looked_up);
+        assert_int_equal(s->n_owners, 0);
+        assert_false(s->owners_hidden);
+        rsap_listen_list_free(list);
+        close(o.fd);
+}
+
+/* ---- sources and order -------------------------------------------------- */
+
+static void test_procfs_matches_netlink(void **state)
+{
+        struct opened o[4];
+        size_t n = 0;
+        struct rsap_listen_filter f;
+        struct rsap_listen_list *netlink, *procfs;
+
+        (void)state;
+        o[n++] = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
+        o[n++] = must_open(SOCK_DGRAM, "127.0.0.1", 0, 0);
+        if (have_ipv6) {
+                o[n++] = must_open(SOCK_STREAM, "::1", 0, 0);
+                o[n++] = must_open(SOCK_DGRAM, "::1", 0, 0);
+        }
+        rsap_listen_filter_init(&f);
+        f.source = RSAP_LISTEN_SOURCE_NETLINK;
+        netlink = collect(&f);
+        f.source = RSAP_LISTEN_SOURCE_PROCFS;
+        procfs = collect(&f);
+        assert_int_equal(netlink->source, RSAP_LISTEN_SOURCE_NETLINK);
+        assert_int_equal(procfs->source, RSAP_LISTEN_SOURCE_PROCFS);
+        for (size_t i = 0; i < n; i++) {
+                const struct rsap_listen_socket *a = find_inode(netlink, o[i].inode);
+                const struct rsap_listen_socket *b = find_inode(procfs, o[i].inode);
+
+                assert_non_null(a);
+                assert_non_null(b);
+                assert_int_equal(a->proto, b->proto);
+                assert_int_equal(a->family, b->family);
+                assert_string_equal(a->address, b->address);
+                assert_int_equal(a->port, b->port);
+                assert_int_equal(a->uid, b->uid);
+                assert_int_equal(a->n_owners, 1);
+                assert_int_equal(b->n_owners, 1);
+                assert_int_equal(b->owners[0].pid, getpid());
+                close(o[i].fd);
+        }
+        rsap_listen_list_free(netlink);
+        rsap_listen_list_free(procfs);
+}
+
+static void test_sorted(void **state)
+{
+        struct opened a = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
+        struct opened b = must_open(SOCK_DGRAM, "127.0.0.1", 0, 0);
+        struct rsap_listen_filter f;
+        struct rsap_listen_list *list;
+
+        (void)state;
+        rsap_listen_filter_init(&f);
+        f.find_owners = false;
+        list = collect(&f);
+        assert_true(list->count >= 2);
+        for (size_t i = 1; i < list->count; i++) {
+                const struct rsap_listen_socket *x = &list->sockets[i - 1], *y = &list->sockets[i];
+
+                assert_true(x->proto <= y->proto);
+                if (x->proto == y->proto)
+                        assert_true(x->port <= y->port);
+                if (x->proto == y->proto && x->port == y->port && x->family == y->family)
+                        assert_true(memcmp(x->addr, y->addr, sizeof(x->addr)) <= 0);
+                if (x->proto == y->proto && x->port == y->port && x->family != y->family)
+                        assert_int_equal(x->family, AF_INET);
+        }
+        rsap_listen_list_free(list);
+        close(a.fd);
+        close(b.fd);
+}
+
+/* Without root, another user's socket is listed with its user, and its
+ * owner is said to be hidden rather than guessed. */
+static void test_hidden_owner_without_root(void **state)
+{
+        (void)state;
+        if (geteuid() != 0 || in_netns)
+                skip();
+        struct opened o = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
+        pid_t pid = fork();
+        int status;
+
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                struct rsap_listen_list *list = NULL;
+                const struct rsap_listen_socket *s;
+
+                close(o.fd); /* so only the root parent holds it */
+                if (setgid(65534) < 0 || setuid(65534) < 0)
+                        _exit(10);
+                if (collect_port_quiet(o.port, &list) < 0)
+                        _exit(11);
+                s = find_inode(list, o.inode);
+                if (!s)
+                        _exit(12);
+                if (s->uid != 0 || !s->user || strcmp(s->user, "root") != 0)
+                        _exit(13);
+                if (!s->owners_hidden || s->n_owners != 0)
+                        _exit(14);
+                if (list->unreadable_processes == 0)
+                        _exit(15);
+                rsap_listen_list_free(list);
+                _exit(0);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        close(o.fd);
+}
+
+/* ---- values built by hand: JSON and registration ------------------------ */
+
+static struct rsap_listen_list *hand_made_list(void)
+{
+        struct rsap_listen_list *list = calloc(1, sizeof(*list));
+
+        assert_non_null(list);
+        list->sockets = calloc(2, sizeof(*list->sockets));
+        assert_non_null(list->sockets);
+        list->count = list->capacity = 2;
+        list->source = RSAP_LISTEN_SOURCE_NETLINK;
+        list->sockets[0] = (struct rsap_listen_socket){
+                .proto = RSAP_PROTO_TCP, .family = AF_INET, .address = "127.0.0.1",
+                .port = 22, .uid = 0, .user = "root", .inode = 1001,
+        };
+        list->sockets[1] = (struct rsap_listen_socket){
+                .proto = RSAP_PROTO_UDP, .family = AF_INET6, .address = "::1",
+                .port = 1023, .uid = 65534, .inode = 1002, .v6only = true,
+        };
+        return list;
+}
+
+static void test_json(void **state)
+{
+        struct rsap_registry *reg = NULL;
+        struct rsap_listen_list *list = hand_made_list();
+        struct rsap_listen_owner owner = { .pid = 42, .uid = 0, .user = "root",
+                                           .command = "sshd" };
+        json_t *json, *first, *second;
+        char *whole, *streamed = NULL;
+        size_t streamed_size = 0;
+        FILE *out;
+
+        (void)state;
+        assert_int_equal(rsap_registry_open_builtin(&reg), 0);
+        list->owners_looked_up = true;
+        list->sockets[0].owners = &owner;
+        list->sockets[0].n_owners = 1;
+        list->sockets[1].owners_hidden = true;
+
+        json = rsap_listen_list_to_json(list, reg);
+        assert_non_null(json);
+        assert_int_equal(json_array_size(json), 2);
+        first = json_array_get(json, 0);
+        second = json_array_get(json, 1);
+        assert_string_equal(json_string_value(json_object_get(first, "protocol")), "tcp");
+        assert_string_equal(json_string_value(json_object_get(first, "address")), "127.0.0.1");
+        assert_int_equal(json_integer_value(json_object_get(first, "port")), 22);
+        assert_string_equal(json_string_value(json_object_get(first, "service")), "ssh");
+        assert_string_equal(json_string_value(json_object_get(first, "user")), "root");
+        assert_true(json_is_null(json_object_get(first, "ipv6_only")));
+        assert_true(json_is_true(json_object_get(first, "processes_visible")));
+        json_t *process = json_array_get(json_object_get(first, "processes"), 0);
+        assert_int_equal(json_integer_value(json_object_get(process, "pid")), 42);
+        assert_string_equal(json_string_value(json_object_get(process, "command")), "sshd");
+        assert_string_equal(json_string_value(json_object_get(process, "user")), "root");
+        assert_true(json_is_null(json_object_get(second, "user")));
+        assert_int_equal(json_integer_value(json_object_get(second, "uid")), 65534);
+        assert_true(json_is_true(json_object_get(second, "ipv6_only")));
+        assert_int_equal(json_array_size(json_object_get(second, "processes")), 0);
+        assert_true(json_is_false(json_object_get(second, "processes_visible")));
+
+        /* Streamed, the same bytes. */
+        whole = json_dumps(json, RSAP_JSON_DUMP_FLAGS);
+        out = open_memstream(&streamed, &streamed_size);
+        assert_int_equal(rsap_listen_list_write_json(list, reg, out), 0);
+        fclose(out);
+        assert_string_equal(streamed, whole);
+        free(whole);
+        free(streamed);
+        json_decref(json);
+
+        /* No registry: no service.  No owners looked up: null processes. */
+        list->owners_looked_up = false;
+        json = rsap_listen_list_to_json(list, NULL);
+        first = json_array_get(json, 0);
+        assert_true(json_is_null(json_object_get(first, "service")));
+        assert_true(json_is_null(json_object_get(first, "processes")));
+        assert_true(json_is_null(json_object_get(first, "processes_visible")));
+        json_decref(json);
+
+        list->count = 0;
+        json = rsap_listen_list_to_json(list, reg);
+        whole = json_dumps(json, RSAP_JSON_DUMP_FLAGS);
+        out = open_memstream(&streamed, &streamed_size);
+        assert_int_equal(rsap_listen_list_write_json(list, reg, out), 0);
+        fclose(out);
+        assert_string_equal(streamed, whole);
+        free(whole);
+        free(streamed);
+        json_decref(json);
+
+        list->sockets[0].owners = NULL;
+        rsap_listen_list_free(list);
+        rsap_registry_free(reg);
+}
+
+static void test_unregistered(void **state)
+{
+        struct rsap_registry *reg = NULL;
+        struct rsap_listen_list *list = hand_made_list();
+
+        (void)state;
+        assert_int_equal(rsap_registry_open_builtin(&reg), 0);
+        assert_true(rsap_listen_port_registered(reg, 22, RSAP_PROTO_TCP));
+        assert_false(rsap_listen_port_registered(reg, 1023, RSAP_PROTO_UDP));
+        assert_false(rsap_listen_port_registered(NULL, 22, RSAP_PROTO_TCP));
+        rsap_listen_list_keep_unregistered(list, reg);
+        assert_int_equal(list->count, 1);
+        assert_int_equal(list->sockets[0].port, 1023);
+        rsap_listen_list_free(list);
+
+        list = hand_made_list();
+        rsap_listen_list_keep_unregistered(list, NULL);
+        assert_int_equal(list->count, 2);
+        rsap_listen_list_free(list);
+        rsap_registry_free(reg);
+}
+
+/* ---- setup -------------------------------------------------------------- */
+
+static bool ipv6_works(void)
+{
+        struct opened o = open_socket(SOCK_STREAM, "::1", 0, 0);
+
+        if (o.fd < 0)
+                return false;
+        close(o.fd);
+        return true;
+}
+
+static int write_file(const char *path, const char *text)
+{
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        ssize_t n;
+
+        if (fd < 0)
+                return -errno;
+        n = write(fd, text, strlen(text));
+        close(fd);
+        return n == (ssize_t)strlen(text) ? 0 : -EIO;
+}
+
+/* A new network namespace (and a user namespace to allow it, when not
+ * root) with its loopback up. */
+static int enter_netns(void)
+{
+        uid_t uid = geteuid();
+        gid_t gid = getegid();
+        char map[64];
+        struct ifreq ifr = { 0 };
+        int fd, r;
+
+        if (unshare(CLONE_NEWNET) < 0) {
+                if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
+                        return -errno;
+                snprintf(map, sizeof(map), "0 %u 1", (unsigned)uid);
+                write_file("/proc/self/setgroups", "deny");
+                if (write_file("/proc/self/uid_map", map) < 0)
+                        return -EPERM;
+                snprintf(map, sizeof(map), "0 %u 1", (unsigned)gid);
+                write_file("/proc/self/gid_map", map);
+        }
+        fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+        r = ioctl(fd, SIOCGIFFLAGS, &ifr);
+        ifr.ifr_flags |= IFF_UP;
+        if (r == 0)
+                r = ioctl(fd, SIOCSIFFLAGS, &ifr);
+        r = r < 0 ? -errno : 0;
+        close(fd);
+        return r;
+}
+
+int main(int argc, char **argv)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_tcp4_loopback),
+                cmocka_unit_test(test_tcp4_other_loopback),
+                cmocka_unit_test(test_tcp6_loopback),
+                cmocka_unit_test(test_udp4_loopback),
+                cmocka_unit_test(test_udp6_loopback),
+                cmocka_unit_test(test_wildcards),
+                cmocka_unit_test(test_reuseport_group),
+                cmocka_unit_test(test_shared_after_fork),
+                cmocka_unit_test(test_closed_is_gone),
+                cmocka_unit_test(test_protocol_filter),
+                cmocka_unit_test(test_port_range_filter),
+                cmocka_unit_test(test_uid_filter),
+                cmocka_unit_test(test_pid_filter),
+                cmocka_unit_test(test_without_owners),
+                cmocka_unit_test(test_procfs_matches_netlink),
+                cmocka_unit_test(test_sorted),
+                cmocka_unit_test(test_hidden_owner_without_root),
+                cmocka_unit_test(test_json),
+                cmocka_unit_test(test_unregistered),
+        };
+
+        if (argc > 1 && strcmp(argv[1], "--netns") == 0) {
+                int r = enter_netns();
+
+                if (r < 0) {
+                        fprintf(stderr, "skipped: no network namespace: %s\n", strerror(-r));
+                        return SKIP_STATUS;
+                }
+                in_netns = true;
+        }
+        have_ipv6 = ipv6_works();
+        return cmocka_run_group_tests_name(in_netns ? "listen (netns)" : "listen", tests, NULL,
+                                           NULL);
+}
