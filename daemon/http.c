@@ -502,6 +502,13 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
         rsapd_log("http: %s", message);
 }
 
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+        (void)cls;
+        (void)conn;
+        return url_unescape(s);
+}
+
 static int bind_address(struct listen_addr *la, int *out, char *why, size_t why_size)
 {
         int one = 1;
@@ -551,6 +558,7 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, int fd)
                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                 MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
                 MHD_OPTION_STRICT_FOR_CLIENT, 1,
+                MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
                 MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1,
                 MHD_OPTION_END);
 }

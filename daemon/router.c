@@ -180,6 +180,36 @@ bool route_is_api(enum route_id id)
         return path_is_api(route_template(id));
 }
 
+static int hex_value(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+size_t url_unescape(char *s)
+{
+        char *out = s;
+
+        for (const char *in = s; *in; in++) {
+                int hi, lo;
+
+                if (in[0] == '%' && (hi = hex_value(in[1])) >= 0 && (lo = hex_value(in[2])) >= 0 &&
+                    (hi | lo) != 0) {
+                        *out++ = (char)(hi * 16 + lo);
+                        in += 2;
+                        continue;
+                }
+                *out++ = *in;
+        }
+        *out = '\0';
+        return (size_t)(out - s);
+}
+
 /* ---- request bodies and headers ------------------------------------------ */
 
 json_t *decode_json_object(const char *body, size_t len, char *err, size_t err_size)

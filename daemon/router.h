@@ -81,6 +81,14 @@ const char *route_template(enum route_id id);
 bool route_is_api(enum route_id id);
 bool path_is_api(const char *path);
 
+/*
+ * Decodes %XX in place, as libmicrohttpd does for paths and query values,
+ * except %00: a NUL would cut the string short ("/port/1647%00.html" would
+ * read "/port/1647"), so it stays as the three characters.  Returns the new
+ * length.
+ */
+size_t url_unescape(char *s);
+
 /* ---- request bodies and headers ------------------------------------------ */
 
 /*

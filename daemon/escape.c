@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Escaping for the pages, apart from them so the unit tests and the fuzz
+ * target reach it alone.  html_printf() escapes every %s: outside data can
+ * only reach markup unescaped through a deliberate %S.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rsapd.h"
+
+void html_escape(struct buf *b, const char *text)
+{
+        const char *run = text;
+
+        if (!text)
+                return;
+        for (const char *p = text; *p; p++) {
+                const char *entity;
+
+                switch (*p) {
+                case '&': entity = "&amp;"; break;
+                case '<': entity = "&lt;"; break;
+                case '>': entity = "&gt;"; break;
+                case '"': entity = "&quot;"; break;
+                case '\'': entity = "&#39;"; break;
+                default: continue;
+                }
+                buf_append(b, run, (size_t)(p - run));
+                buf_puts(b, entity);
+                run = p + 1;
+        }
+        buf_puts(b, run);
+}
+
+void url_segment(struct buf *b, const char *text)
+{
+        static const char hex[] = "0123456789ABCDEF";
+
+        for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+                if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' || *p == '~') {
+                        buf_putc(b, (char)*p);
+                } else {
+                        buf_putc(b, '%');
+                        buf_putc(b, hex[*p >> 4]);
+                        buf_putc(b, hex[*p & 15]);
+                }
+        }
+}
+
+void html_printf(struct buf *b, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        for (const char *p = fmt; *p; p++) {
+                if (*p != '%') {
+                        const char *next = strchr(p, '%');
+                        size_t n = next ? (size_t)(next - p) : strlen(p);
+
+                        buf_append(b, p, n);
+                        p += n - 1;
+                        continue;
+                }
+                switch (*++p) {
+                case 's': html_escape(b, va_arg(ap, const char *)); break;
+                case 'S': buf_puts(b, va_arg(ap, const char *)); break;
+                case 'd': buf_printf(b, "%d", va_arg(ap, int)); break;
+                case 'u': buf_printf(b, "%u", va_arg(ap, unsigned)); break;
+                case 'c': buf_putc(b, (char)va_arg(ap, int)); break;
+                case 'z': p++; buf_printf(b, "%zu", va_arg(ap, size_t)); break;
+                case 'l':
+                        p++;
+                        if (*p == 'u')
+                                buf_printf(b, "%lu", va_arg(ap, unsigned long));
+                        else
+                                buf_printf(b, "%ld", va_arg(ap, long));
+                        break;
+                case '%': buf_putc(b, '%'); break;
+                default: /* a mistake in a literal format: visible, not silent */
+                        buf_puts(b, "%?");
+                        if (!*p)
+                                p--;
+                        break;
+                }
+        }
+        va_end(ap);
+}

@@ -1,0 +1,209 @@
+# SPDX-License-Identifier: MIT
+"""Runs rsapd for the tests: a fresh data directory, a port the kernel
+chooses (--listen 127.0.0.1:0, read back from the log), readiness through
+a $NOTIFY_SOCKET of our own, and an orderly stop that checks the exit."""
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+RSAPD = os.environ.get("RSAPD")
+RSAP = os.environ.get("RSAP")
+START_TIMEOUT = 20.0
+
+
+class Checks:
+    """Counts checks; prints 'N passed, N failed' at the end."""
+
+    def __init__(self, name):
+        self.name = name
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, condition, what):
+        if condition:
+            self.passed += 1
+        else:
+            self.failed += 1
+            print(f"FAIL: {what}", flush=True)
+        return condition
+
+    def equal(self, got, want, what):
+        return self.check(got == want, f"{what}: got {got!r}, wanted {want!r}")
+
+    def finish(self):
+        print(f"{self.name}: {self.passed} passed, {self.failed} failed", flush=True)
+        sys.exit(1 if self.failed else 0)
+
+
+def need_binaries():
+    if not RSAPD or not os.access(RSAPD, os.X_OK):
+        print("RSAPD is not set to the rsapd binary", file=sys.stderr)
+        sys.exit(2)
+
+
+class Rsapd:
+    """One rsapd process.  Use as a context manager."""
+
+    def __init__(self, *args, db_dir=None, listen=("127.0.0.1:0",), env=None):
+        need_binaries()
+        self.tmp = tempfile.TemporaryDirectory(prefix="rsapd-test-")
+        self.db_dir = db_dir or os.path.join(self.tmp.name, "db")
+        os.makedirs(self.db_dir, exist_ok=True)
+        self.args = list(args)
+        self.listen = list(listen)
+        self.extra_env = env or {}
+        self.proc = None
+        self.log_path = os.path.join(self.tmp.name, "rsapd.log")
+        self.notify = None
+        self.notifications = []
+        self.addresses = []
+
+    # ---- lifecycle -------------------------------------------------------
+    def start(self):
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        notify_path = os.path.join(self.tmp.name, "notify")
+        self.notify.bind(notify_path)
+        self.notify.settimeout(0.2)
+        env = dict(os.environ)
+        env.update({"NOTIFY_SOCKET": notify_path, "RSAP_DB_DIR": self.db_dir,
+                    "NO_COLOR": "1"})
+        env.pop("JOURNAL_STREAM", None)
+        env.update(self.extra_env)
+        argv = [RSAPD, "--db-dir", self.db_dir]
+        for addr in self.listen:
+            argv += ["--listen", addr]
+        argv += self.args
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            self._read_notifications()
+            if any("READY=1" in n for n in self.notifications):
+                break
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"rsapd exited {self.proc.returncode}: {self.log_text()}")
+        else:
+            self.kill()
+            raise RuntimeError(f"rsapd not ready in {START_TIMEOUT}s: {self.log_text()}")
+        self.addresses = re.findall(r"listening on http://(\S+)/", self.log_text())
+        host, port = self.addresses[0].rsplit(":", 1)
+        self.host = host.strip("[]")
+        self.port = int(port)
+        return self
+
+    def _read_notifications(self):
+        try:
+            while True:
+                self.notifications.append(self.notify.recv(4096).decode())
+        except (socket.timeout, BlockingIOError):
+            pass
+
+    def log_text(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self, timeout=20):
+        """SIGTERM, then the exit status (None if it had to be killed)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def close(self):
+        self.stop()
+        if self.notify:
+            self._read_notifications()
+            self.notify.close()
+        self.log.close()
+        self.tmp.cleanup()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    # ---- requests ----------------------------------------------------------
+    def request(self, method, path, body=None, headers=None, timeout=30):
+        """(status, headers dict with lower-case names, body bytes)."""
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        try:
+            if isinstance(body, (dict, list)):
+                body = json.dumps(body).encode()
+                headers = dict(headers or {})
+                headers.setdefault("Content-Type", "application/json")
+            conn.request(method, path, body=body, headers=headers or {})
+            resp = conn.getresponse()
+            data = resp.read()
+            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
+        finally:
+            conn.close()
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def get_json(self, path, **kw):
+        status, headers, body = self.get(path, **kw)
+        return status, json.loads(body)
+
+    def raw(self, data, timeout=10, read_all=True):
+        """Sends bytes on a new connection and returns what comes back.  A
+        server that answers and closes before reading all (an oversized
+        header) may reset the connection: what arrived before is returned."""
+        chunks = []
+        with socket.create_connection((self.host, self.port), timeout=timeout) as s:
+            try:
+                s.sendall(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            try:
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    if not read_all:
+                        break
+            except (socket.timeout, ConnectionResetError):
+                pass
+        return b"".join(chunks)
+
+
+def status_of(raw_response):
+    """The status code of a raw HTTP response, or None."""
+    m = re.match(rb"HTTP/1\.[01] (\d{3})", raw_response)
+    return int(m.group(1)) if m else None
+
+
+def rsap_json(db_dir, *args):
+    """What `rsap ARGS --json` prints, as bytes, and its exit status."""
+    env = dict(os.environ, RSAP_DB_DIR=db_dir, NO_COLOR="1")
+    p = subprocess.run([RSAP, "--db-dir", db_dir, *args, "--json"], capture_output=True, env=env)
+    return p.stdout, p.returncode
+
+
+def write_token(directory, token="t0ken-for-the-tests-0123456789", mode=0o600):
+    path = os.path.join(directory, "token")
+    with open(path, "w") as f:
+        f.write(token + "\n")
+    os.chmod(path, mode)
+    return path, token

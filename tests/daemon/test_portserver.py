@@ -1,0 +1,188 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""rsapd's port server with Debian's python3-portpicker, unchanged: 20
+clients at once get 20 different ports, a port held by a socket is never
+handed out, an exhausted pool answers 0, and a killed client's port comes
+back.  Both a filesystem socket and the abstract namespace."""
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from rsapd_harness import Checks, Rsapd, rsap_json
+
+c = Checks("portserver")
+N_CLIENTS = 20
+
+CLIENT = r"""
+import portpicker, sys
+port = portpicker.pick_unused_port()
+print(port, flush=True)
+sys.stdin.read()   # hold the port until the test closes our stdin
+"""
+
+
+def portpicker_available():
+    return subprocess.run(["/usr/bin/python3", "-c", "import portpicker"],
+                          capture_output=True).returncode == 0
+
+
+def free_on_host(port):
+    for family in (socket.AF_INET6, socket.AF_INET):
+        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+            try:
+                s = socket.socket(family, kind)
+            except OSError:
+                continue
+            try:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(("", port))
+            except OSError:
+                return False
+            finally:
+                s.close()
+    return True
+
+
+def find_run(db_dir, length):
+    """length consecutive ports IANA leaves unassigned on tcp and udp, free here."""
+    for start in range(20000, 40000, 500):
+        body, _ = rsap_json(db_dir, "list", "--proto", "tcp,udp", f"{start}-{start + 499}")
+        assigned = {row["port"] for row in json.loads(body)["ports"] if row["status"] != "unassigned"}
+        run = []
+        for port in range(start, start + 500):
+            if port in assigned or not free_on_host(port):
+                run = []
+                continue
+            run.append(port)
+            if len(run) == length:
+                return run
+    raise RuntimeError("no run of free unassigned ports")
+
+
+def start_clients(address, n):
+    env = dict(os.environ, PORTSERVER_ADDRESS=address)
+    procs = [subprocess.Popen(["/usr/bin/python3", "-c", CLIENT], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+             for _ in range(n)]
+    ports = []
+    for p in procs:
+        line = p.stdout.readline().decode().strip()
+        ports.append(int(line) if line.isdigit() else None)
+    return procs, ports
+
+
+def ask(address, pid):
+    """One request by hand: what the server answers for pid, as text."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect("\0" + address[1:] if address.startswith("@") else address)
+    s.sendall(pid if isinstance(pid, bytes) else b"%d\n" % pid)
+    answer = s.recv(1024)
+    s.close()
+    return answer
+
+
+def leases(d):
+    _, _, body = d.get("/metrics")
+    m = re.search(rb"^rsapd_portserver_leases (\d+)$", body, re.M)
+    return int(m.group(1))
+
+
+def wait_for_leases(d, want, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if leases(d) == want:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def main():
+    if not portpicker_available():
+        print("python3-portpicker is not installed: skipping")
+        sys.exit(77)
+    probe = Rsapd()
+    run = find_run(probe.db_dir, N_CLIENTS + 1)
+    probe.tmp.cleanup()
+    busy_port = run[7]
+    busy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    busy.bind(("0.0.0.0", busy_port))
+    busy.listen(1)
+
+    sock_dir = __import__("tempfile").mkdtemp(prefix="rsapd-ps-")
+    address = os.path.join(sock_dir, "portserver")
+    with Rsapd("--portserver", address, "--portserver-range", f"{run[0]}-{run[-1]}") as d:
+        c.check(os.path.exists(address) and (os.stat(address).st_mode & 0o777) == 0o666,
+                "the socket is there, for any local user")
+        procs, ports = start_clients(address, N_CLIENTS)
+        c.check(None not in ports, f"every client got a port: {ports}")
+        c.equal(len(set(ports)), N_CLIENTS, "20 clients at once got 20 different ports")
+        c.check(all(p in run for p in ports), "every port comes from the pool")
+        c.check(busy_port not in ports, "a port a socket holds is never handed out")
+        c.equal(leases(d), N_CLIENTS, "the leases show in /metrics")
+        for proc, port in zip(procs[:3], ports[:3]):
+            c.check(f"port {port} leased to process {proc.pid}" in d.log_text(),
+                    "the log names each lease")
+        status, _, page = d.get(f"/port/{ports[0]}")
+        c.check(f"leased this port to process {procs[0].pid}".encode() in page,
+                "the port's page says who holds it")
+        _, _, svg = d.get("/map.svg")
+        c.check(f'<rect x="{ports[0] % 256}" class="p"/>'.encode() in svg, "the map marks the lease")
+
+        c.equal(ask(address, os.getpid()), b"0\n", "an exhausted pool answers 0")
+        c.check("the pool is exhausted" in d.log_text(), "and says so in the log")
+
+        victim = 5
+        procs[victim].kill()
+        procs[victim].wait()
+        c.check(wait_for_leases(d, N_CLIENTS - 1), "a killed client's lease ends")
+        c.check(f"process {procs[victim].pid} exited: port {ports[victim]} returns" in d.log_text(),
+                "the log says the port returned")
+        helper = subprocess.Popen(["sleep", "30"])
+        answer = ask(address, helper.pid)
+        c.equal(answer, b"%d\n" % ports[victim], "the killed client's port comes back")
+        helper.kill()
+        helper.wait()
+
+        for p in procs:
+            if p.poll() is None:
+                p.stdin.close()
+                p.wait(10)
+        c.check(wait_for_leases(d, 0), "every port returns when the clients exit")
+
+        c.equal(ask(address, b"not a pid\n"), b"0\n", "a request that is not a pid")
+        c.equal(ask(address, 1), b"0\n", "pid 1 gets nothing")
+        c.equal(ask(address, 4194303), b"0\n", "a pid with no process gets nothing")
+        silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        silent.connect(address)
+        silent.settimeout(5)
+        started = time.monotonic()
+        c.check(silent.recv(16) == b"" and time.monotonic() - started < 4,
+                "a client that says nothing is dropped")
+        silent.close()
+        c.check(d.alive(), "rsapd is up")
+        c.equal(d.stop(), 0, "rsapd stops cleanly")
+    c.check(not os.path.exists(address), "the socket is removed at exit")
+    os.rmdir(sock_dir)
+    busy.close()
+
+    name = f"@rsapd-test-{os.getpid()}"
+    with Rsapd("--portserver", name) as d:
+        procs, ports = start_clients(name, 2)
+        c.check(None not in ports and ports[0] != ports[1] and all(15000 <= p <= 24999 for p in ports),
+                f"the abstract namespace ({name}) and the default pool: {ports}")
+        for p in procs:
+            p.stdin.close()
+            p.wait(10)
+        c.check(wait_for_leases(d, 0), "their ports return")
+    c.finish()
+
+
+if __name__ == "__main__":
+    main()
