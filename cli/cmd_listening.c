@@ -174,8 +174,14 @@ static void text_uint(struct text *t, unsigned long value)
 
 static void text_spaces(struct text *t, size_t n)
 {
-        while (n-- > 0)
-                text_char(t, ' ');
+        static const char spaces[] = "                                ";
+
+        while (n > 0) {
+                size_t chunk = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
+
+                text_put(t, spaces, chunk);
+                n -= chunk;
+        }
 }
 
 /* text, then spaces up to width and the two between columns. */

@@ -115,10 +115,8 @@ static int name_users(struct rsap_listen_list *list)
 
 /* ---- collecting --------------------------------------------------------- */
 
-static int compare_sockets(const void *a, const void *b)
+static int compare_sockets(const struct rsap_listen_socket *x, const struct rsap_listen_socket *y)
 {
-        const struct rsap_listen_socket *x = *(const struct rsap_listen_socket *const *)a;
-        const struct rsap_listen_socket *y = *(const struct rsap_listen_socket *const *)b;
         int c;
 
         if (x->proto != y->proto)
@@ -135,11 +133,35 @@ static int compare_sockets(const void *a, const void *b)
         return c;
 }
 
-/* Sorts pointers, then moves each socket once: a socket is too big for
- * qsort to shuffle cheaply. */
+/* The order's leading fields packed in one integer, so that most
+ * comparisons need not reach into the sockets. */
+struct sort_entry {
+        uint64_t key;
+        const struct rsap_listen_socket *s;
+};
+
+static uint64_t sort_key(const struct rsap_listen_socket *s)
+{
+        return (uint64_t)s->proto << 56 | (uint64_t)s->port << 40 |
+               (uint64_t)(s->family != AF_INET) << 32 |
+               (uint64_t)s->addr[0] << 24 | (uint64_t)s->addr[1] << 16 |
+               (uint64_t)s->addr[2] << 8 | s->addr[3];
+}
+
+static int compare_entries(const void *a, const void *b)
+{
+        const struct sort_entry *x = a, *y = b;
+
+        if (x->key != y->key)
+                return x->key < y->key ? -1 : 1;
+        return compare_sockets(x->s, y->s);
+}
+
+/* Sorts small entries, then moves each socket once: a socket is too big
+ * for qsort to shuffle cheaply. */
 static int sort_sockets(struct rsap_listen_list *list)
 {
-        _cleanup_(freep) struct rsap_listen_socket **order = NULL;
+        _cleanup_(freep) struct sort_entry *order = NULL;
         struct rsap_listen_socket *sorted;
         size_t n = list->count;
 
@@ -152,10 +174,10 @@ static int sort_sockets(struct rsap_listen_list *list)
                 return -ENOMEM;
         }
         for (size_t i = 0; i < n; i++)
-                order[i] = &list->sockets[i];
-        qsort(order, n, sizeof(*order), compare_sockets);
+                order[i] = (struct sort_entry){ sort_key(&list->sockets[i]), &list->sockets[i] };
+        qsort(order, n, sizeof(*order), compare_entries);
         for (size_t i = 0; i < n; i++)
-                sorted[i] = *order[i];
+                sorted[i] = *order[i].s;
         free(list->sockets);
         list->sockets = sorted;
         list->capacity = n;

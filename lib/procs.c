@@ -3,9 +3,9 @@
  * Which processes hold which sockets.  Linux says so only in /proc/PID/fd,
  * one symbolic link per descriptor ("socket:[12345]"), so this reads them:
  * the inodes of the wanted sockets go into a hash index first, then each
- * process's descriptors are matched against it, in one pass that stops once
- * every wanted socket has an owner and only the owners' relatives can still
- * share one (see scan_relatives).
+ * process's descriptors are matched against it, in one pass that, for a few
+ * sockets, stops once every one has an owner and only the owners' relatives
+ * can still share one (see scan_relatives).
  *
  * The kernel time of reading links dominates, so the processes are shared out
  * between a few threads on machines with several CPUs.  Each thread keeps
@@ -21,6 +21,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,8 @@
 
 #define DENTS_BUFFER_SIZE 32768
 #define MAX_WALK_THREADS 4
+/* The walk stops early only for up to this many sockets (rsap who, --port). */
+#define EARLY_STOP_MAX_SOCKETS 256
 /* Below this many processes a second thread costs more than it saves. */
 #define PROCESSES_PER_THREAD 32
 
@@ -108,6 +111,7 @@ struct walk {
         const pid_t *pids;       /* every process, in /proc's (ascending) order */
         size_t n_pids;
         atomic_size_t next;      /* the next position in pids to hand out */
+        bool track_found;        /* whether the walk may stop early */
         atomic_size_t remaining; /* wanted sockets that have no owner yet */
         atomic_uchar *found;     /* per socket: some owner was found */
 };
@@ -202,7 +206,7 @@ static int add_finding(struct walker *w, uint32_t socket, uint32_t process)
                  sizeof(*w->findings)) < 0)
                 return -ENOMEM;
         w->findings[w->n_findings++] = (struct finding){ socket, process };
-        if (!atomic_exchange(&w->walk->found[socket], 1))
+        if (w->walk->track_found && !atomic_exchange(&w->walk->found[socket], 1))
                 atomic_fetch_sub(&w->walk->remaining, 1);
         return 0;
 }
@@ -524,60 +528,66 @@ static int scan_relatives(struct walker *walkers, size_t n_walkers)
 
 /* ---- merging ------------------------------------------------------------ */
 
-struct owned {
-        uint32_t socket;
-        const struct rsap_listen_owner *owner;
-};
-
-static int compare_owned(const void *a, const void *b)
+/* Sorts one socket's few owners by pid and drops a process seen twice (it
+ * holds the socket in two descriptors); returns how many are left. */
+static size_t sort_owners(struct rsap_listen_owner *owners, size_t n)
 {
-        const struct owned *x = a, *y = b;
+        size_t kept = 0;
 
-        if (x->socket != y->socket)
-                return x->socket < y->socket ? -1 : 1;
-        return (x->owner->pid > y->owner->pid) - (x->owner->pid < y->owner->pid);
+        for (size_t i = 1; i < n; i++) {
+                struct rsap_listen_owner o = owners[i];
+                size_t j = i;
+
+                for (; j > 0 && owners[j - 1].pid > o.pid; j--)
+                        owners[j] = owners[j - 1];
+                owners[j] = o;
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (kept == 0 || owners[kept - 1].pid != owners[i].pid)
+                        owners[kept++] = owners[i];
+        }
+        return kept;
 }
 
-/* Gives each socket its slice of one pool of owners, sorted by pid, each
- * process once even when it holds the socket in several descriptors. */
+/* Gives each socket its slice of one pool of owners: counted per socket
+ * first, so that each finding is placed once. */
 static int merge(struct rsap_listen_list *list, const struct walker *walkers, size_t n)
 {
-        size_t total = 0, used = 0;
-        _cleanup_(freep) struct owned *all = NULL;
+        size_t total = 0;
+        _cleanup_(freep) size_t *first = calloc(list->count + 1, sizeof(*first));
         struct rsap_listen_owner *pool;
 
         for (size_t i = 0; i < n; i++)
                 total += walkers[i].n_findings;
-        all = malloc((total ? total : 1) * sizeof(*all));
         pool = malloc((total ? total : 1) * sizeof(*pool));
-        if (!all || !pool) {
+        if (!first || !pool) {
                 free(pool);
                 return -ENOMEM;
         }
-        for (size_t i = 0, k = 0; i < n; i++) {
-                const struct walker *w = &walkers[i];
-
-                for (size_t j = 0; j < w->n_findings; j++, k++)
-                        all[k] = (struct owned){ w->findings[j].socket,
-                                                 &w->processes[w->findings[j].process] };
-        }
-        qsort(all, total, sizeof(*all), compare_owned);
-        for (size_t k = 0; k < list->count; k++)
-                list->sockets[k].n_owners = 0;
-        for (size_t k = 0; k < total; k++) {
-                struct rsap_listen_socket *s = &list->sockets[all[k].socket];
-
-                if (k > 0 && compare_owned(&all[k - 1], &all[k]) == 0)
-                        continue;
-                if (s->n_owners == 0)
-                        s->owners = &pool[used];
-                pool[used++] = *all[k].owner;
-                s->n_owners++;
+        for (size_t i = 0; i < n; i++) {
+                for (size_t j = 0; j < walkers[i].n_findings; j++)
+                        first[walkers[i].findings[j].socket + 1]++;
         }
         for (size_t k = 0; k < list->count; k++) {
-                list->sockets[k].owners_hidden = list->sockets[k].n_owners == 0;
-                if (list->sockets[k].n_owners == 0)
-                        list->sockets[k].owners = NULL;
+                first[k + 1] += first[k];
+                list->sockets[k].n_owners = 0;
+        }
+        for (size_t i = 0; i < n; i++) {
+                const struct walker *w = &walkers[i];
+
+                for (size_t j = 0; j < w->n_findings; j++) {
+                        struct rsap_listen_socket *s = &list->sockets[w->findings[j].socket];
+
+                        pool[first[w->findings[j].socket] + s->n_owners++] =
+                                w->processes[w->findings[j].process];
+                }
+        }
+        for (size_t k = 0; k < list->count; k++) {
+                struct rsap_listen_socket *s = &list->sockets[k];
+
+                s->owners = s->n_owners ? &pool[first[k]] : NULL;
+                s->n_owners = sort_owners(s->owners, s->n_owners);
+                s->owners_hidden = s->n_owners == 0;
         }
         free(list->owner_pool);
         list->owner_pool = pool;
@@ -610,8 +620,12 @@ static int walk_init(struct walk *wk, struct inode_index *ix,
                 return -ENOMEM;
         for (size_t i = 0; i < list->count; i++)
                 wanted += list->sockets[i].inode != 0;
+        /* With many sockets, every one rarely has an owner before the last
+         * process, and counting them would cost a contended atomic write per
+         * socket: those walks read every process. */
+        wk->track_found = wanted <= EARLY_STOP_MAX_SOCKETS;
         atomic_init(&wk->next, 0);
-        atomic_init(&wk->remaining, wanted);
+        atomic_init(&wk->remaining, wk->track_found ? wanted : SIZE_MAX);
         return 0;
 }
 

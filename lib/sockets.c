@@ -2,17 +2,21 @@
 /*
  * The sockets: one sock_diag dump per family and transport, with the state
  * and port filters in the request so the kernel sends only what was asked
- * for.  /proc/net/{tcp,tcp6,udp,udp6} stand in when the kernel refuses the
- * netlink socket (some sandboxes and LSM policies do).
+ * for, the dumps shared out between a few threads.  /proc/net/{tcp,tcp6,udp,
+ * udp6} stand in when the kernel refuses the netlink socket (some sandboxes
+ * and LSM policies do).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/inet_diag.h>
@@ -76,6 +80,24 @@ static struct rsap_listen_socket *list_append(struct rsap_listen_list *list)
         return s;
 }
 
+/* "a.b.c.d" by hand: inet_ntop formats it with sprintf, which costs more than
+ * the rest of reading a socket. */
+static void format_ipv4(const unsigned char addr[4], char out[16])
+{
+        char *p = out;
+
+        for (int i = 0; i < 4; i++) {
+                unsigned byte = addr[i];
+
+                if (byte >= 100)
+                        *p++ = (char)('0' + byte / 100);
+                if (byte >= 10)
+                        *p++ = (char)('0' + byte / 10 % 10);
+                *p++ = (char)('0' + byte % 10);
+                *p++ = i < 3 ? '.' : '\0';
+        }
+}
+
 /* Remembers the last index looked up: sockets bound to a device are rare
  * and usually bound to the same one. */
 struct ifname_cache {
@@ -109,7 +131,9 @@ static struct rsap_listen_socket *add_socket(struct rsap_listen_list *list,
         s->proto = proto;
         s->family = family;
         memcpy(s->addr, addr, family == AF_INET ? 4 : 16);
-        if (!inet_ntop(family, s->addr, s->address, sizeof(s->address)))
+        if (family == AF_INET)
+                format_ipv4(s->addr, s->address);
+        else if (!inet_ntop(family, s->addr, s->address, sizeof(s->address)))
                 snprintf(s->address, sizeof(s->address), "?");
         interface_name(ifc, ifindex, s->interface, sizeof(s->interface));
         s->port = port;
@@ -273,22 +297,75 @@ static void mnl_socket_closep(struct mnl_socket **nl)
                 mnl_socket_close(*nl);
 }
 
-static int read_netlink(const struct rsap_listen_filter *f, struct rsap_listen_list *list)
+/*
+ * The dumps run on up to this many threads, each with its own netlink socket
+ * and list: the kernel builds a dump in the reading thread, so two dumps on
+ * two CPUs take the time of one.
+ */
+#define MAX_DUMP_THREADS 4
+
+/* One dump: a family of a transport. */
+struct dump_job {
+        const struct transport *transport;
+        int family;
+};
+
+struct dump_queue {
+        const struct rsap_listen_filter *filter;
+        struct dump_job jobs[ARRAY_SIZE(transports) * 2];
+        size_t n_jobs;
+        atomic_size_t next;
+};
+
+struct dumper {
+        struct dump_queue *queue;
+        struct rsap_listen_list list; /* this thread's sockets */
+        int err;
+};
+
+/* IPv6, SCTP and DCCP may be missing from a kernel: then there are none. */
+static bool job_optional(const struct dump_job *job)
 {
-        static const int families[] = { AF_INET, AF_INET6 };
+        return job->transport->kernel_name || job->family == AF_INET6;
+}
+
+static void *run_dumper(void *data)
+{
+        struct dumper *dp = data;
+        struct dump_queue *q = dp->queue;
         _cleanup_(mnl_socket_closep) struct mnl_socket *nl = mnl_socket_open2(NETLINK_SOCK_DIAG,
                                                                             SOCK_CLOEXEC);
-        _cleanup_(freep) char *buf = NULL;
-        struct dump d = { .list = list, .filter = f };
+        _cleanup_(freep) char *buf = malloc(DUMP_BUFFER_SIZE);
+        struct dump d = { .list = &dp->list, .filter = q->filter };
         uint32_t seq = 1;
+        size_t i;
 
-        if (!nl)
-                return -errno;
-        if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-                return -errno;
-        buf = malloc(DUMP_BUFFER_SIZE);
-        if (!buf)
-                return -ENOMEM;
+        if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+                dp->err = -errno;
+                return NULL;
+        }
+        if (!buf) {
+                dp->err = -ENOMEM;
+                return NULL;
+        }
+        while (dp->err == 0 && (i = atomic_fetch_add(&q->next, 1)) < q->n_jobs) {
+                int r = dump_one(nl, buf, seq++, q->jobs[i].family, q->jobs[i].transport, &d);
+
+                if (r < 0 && !(job_optional(&q->jobs[i]) && means_absent(r)))
+                        dp->err = r;
+        }
+        return NULL;
+}
+
+/* The dumps f asks for, the big ones (TCP, then UDP) first so that the
+ * threads finish together. */
+static void plan_dumps(struct dump_queue *q, const struct rsap_listen_filter *f)
+{
+        static const int families[] = { AF_INET, AF_INET6 };
+
+        q->filter = f;
+        q->n_jobs = 0;
+        atomic_init(&q->next, 0);
         for (size_t i = 0; i < ARRAY_SIZE(transports); i++) {
                 const struct transport *t = &transports[i];
 
@@ -296,15 +373,71 @@ static int read_netlink(const struct rsap_listen_filter *f, struct rsap_listen_l
                         continue;
                 if (t->kernel_name && !kernel_has_protocol(t->kernel_name))
                         continue;
-                for (size_t j = 0; j < ARRAY_SIZE(families); j++) {
-                        int r = dump_one(nl, buf, seq++, families[j], t, &d);
-                        bool optional = t->kernel_name || families[j] == AF_INET6;
-
-                        if (r < 0 && !(optional && means_absent(r)))
-                                return r;
-                }
+                for (size_t j = 0; j < ARRAY_SIZE(families); j++)
+                        q->jobs[q->n_jobs++] = (struct dump_job){ t, families[j] };
         }
+}
+
+static size_t dumper_count(size_t n_jobs)
+{
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        size_t n = cpus > 0 ? (size_t)cpus : 1;
+
+        if (n > MAX_DUMP_THREADS)
+                n = MAX_DUMP_THREADS;
+        return n < n_jobs ? n : n_jobs;
+}
+
+/* Moves a dumper's sockets to the end of list. */
+static int take_sockets(struct rsap_listen_list *list, struct rsap_listen_list *from)
+{
+        size_t needed = list->count + from->count;
+
+        if (from->count == 0)
+                return 0;
+        if (needed > list->capacity) {
+                struct rsap_listen_socket *grown =
+                        realloc(list->sockets, needed * sizeof(*grown));
+
+                if (!grown)
+                        return -ENOMEM;
+                list->sockets = grown;
+                list->capacity = needed;
+        }
+        memcpy(list->sockets + list->count, from->sockets, from->count * sizeof(*from->sockets));
+        list->count = needed;
         return 0;
+}
+
+static int read_netlink(const struct rsap_listen_filter *f, struct rsap_listen_list *list)
+{
+        struct dump_queue q;
+        struct dumper dumpers[MAX_DUMP_THREADS] = { 0 };
+        pthread_t threads[MAX_DUMP_THREADS];
+        bool started[MAX_DUMP_THREADS] = { false };
+        size_t n;
+        int r = 0;
+
+        plan_dumps(&q, f);
+        n = dumper_count(q.n_jobs);
+        for (size_t i = 0; i < n; i++)
+                dumpers[i].queue = &q;
+        for (size_t i = 1; i < n; i++)
+                started[i] = pthread_create(&threads[i], NULL, run_dumper, &dumpers[i]) == 0;
+        if (n > 0)
+                run_dumper(&dumpers[0]);
+        for (size_t i = 1; i < n; i++) {
+                if (started[i])
+                        pthread_join(threads[i], NULL);
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (r == 0)
+                        r = dumpers[i].err;
+                if (r == 0)
+                        r = take_sockets(list, &dumpers[i].list);
+                free(dumpers[i].list.sockets);
+        }
+        return r;
 }
 
 /* ---- /proc/net ---------------------------------------------------------- */

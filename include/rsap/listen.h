@@ -144,12 +144,12 @@ int rsap_listen_list_write_json(const struct rsap_listen_list *list,
  * rsap_listen_read_sockets appends the sockets that f's protocols, ports and
  * uid select (sockets.c).  rsap_listen_keep_pid keeps only the sockets in
  * /proc/PID/fd (procs.c).  rsap_listen_find_owners fills every socket's owners
- * by one walk over /proc/PID/fd (procs.c).  The walk stops reading unrelated
- * processes once every socket has an owner, and then reads only the owners'
- * ancestors and descendants, which may share a socket after fork(): nothing
- * in the kernel says how many processes hold a socket.  An owner that got the
- * socket over a UNIX socket, or a sibling whose parent closed its copy, can
- * be missed when it comes after that point.
+ * by one walk over /proc/PID/fd (procs.c).  For up to 256 sockets, the walk
+ * stops reading unrelated processes once every socket has an owner, and then
+ * reads only the owners' ancestors and descendants, which may share a socket
+ * after fork(): nothing in the kernel says how many processes hold a socket.
+ * An owner that got the socket over a UNIX socket, or a sibling whose parent
+ * closed its copy, can be missed when it comes after that point.
  */
 int rsap_listen_read_sockets(const struct rsap_listen_filter *f, struct rsap_listen_list *list);
 int rsap_listen_keep_pid(struct rsap_listen_list *list, pid_t pid);
