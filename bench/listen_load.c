@@ -2,7 +2,8 @@
 /*
  * The benchmark's load: N listening TCP sockets and M bound UDP sockets spread
  * over P child processes, all on 127.0.0.1 and ::1 with ports the kernel
- * picks.  Prints "ready TCPPORT" once every child has its sockets, then waits
+ * picks.  Prints "ready PORT..." once every child has its sockets (the first
+ * TCP ports of the middle child, for `rsap who PORT`), then waits
  * for SIGTERM, SIGINT or SIGHUP and takes every child down with it.
  * The children also die with the parent (PR_SET_PDEATHSIG), so a killed
  * benchmark leaves nothing listening.
@@ -21,6 +22,9 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* How many TCP ports each child reports. */
+#define SAMPLE_PORTS 8
 
 static volatile sig_atomic_t stop_requested;
 
@@ -73,10 +77,12 @@ static void raise_fd_limit(unsigned wanted)
         }
 }
 
-/* A child: open its share, report one TCP port on the pipe, sleep until killed. */
-static void run_child(unsigned n_tcp, unsigned n_udp, int report_fd, pid_t parent)
+/* A child: open its share, report its first TCP ports on the pipe, sleep
+ * until killed. */
+static void run_child(unsigned index, unsigned n_tcp, unsigned n_udp, int report_fd,
+                      pid_t parent)
 {
-        unsigned port = 0, first_tcp = 0;
+        unsigned port = 0, sample[SAMPLE_PORTS] = { 0 };
 
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
@@ -88,10 +94,13 @@ static void run_child(unsigned n_tcp, unsigned n_udp, int report_fd, pid_t paren
                         fprintf(stderr, "listen_load: socket %u: %s\n", i, strerror(-fd));
                         _exit(1);
                 }
-                if (i == 0)
-                        first_tcp = port;
+                if (i < n_tcp && i < SAMPLE_PORTS)
+                        sample[i] = port;
         }
-        dprintf(report_fd, "%u\n", first_tcp);
+        /* One line per child: its index, then its first TCP ports. */
+        dprintf(report_fd, "%u ", index);
+        for (unsigned i = 0; i < SAMPLE_PORTS; i++)
+                dprintf(report_fd, "%u%c", sample[i], i + 1 < SAMPLE_PORTS ? ' ' : '\n');
         close(report_fd);
         for (;;)
                 pause();
@@ -137,21 +146,26 @@ int main(int argc, char **argv)
                         return 1;
                 if (kids[i] == 0) {
                         close(report[0]);
-                        run_child(share(n_tcp, procs, i), share(n_udp, procs, i), report[1], parent);
+                        run_child(i, share(n_tcp, procs, i), share(n_udp, procs, i), report[1],
+                                  parent);
                 }
         }
         close(report[1]);
 
-        /* Every child writes one line; EOF before that means one failed. */
+        /* Every child writes one line; EOF before that means one failed.  The
+         * sample is the child in the middle of the pids, as a walk of /proc
+         * meets them. */
         FILE *in = fdopen(report[0], "r");
-        unsigned ready = 0, sample = 0, port;
-        while (in && ready < procs && fscanf(in, "%u", &port) == 1) {
-                if (ready++ == procs / 2)
-                        sample = port;
+        char line[256], sample[256] = "";
+        unsigned ready = 0, index;
+        int status = 0, skip;
+        while (in && ready < procs && fgets(line, sizeof(line), in)) {
+                ready++;
+                if (sscanf(line, "%u %n", &index, &skip) == 1 && index == procs / 2)
+                        snprintf(sample, sizeof(sample), "%s", line + skip);
         }
-        int status = 0;
         if (ready == procs) {
-                printf("ready %u\n", sample);
+                printf("ready %s", sample);
                 fflush(stdout);
                 sigset_t none;
                 sigemptyset(&none);

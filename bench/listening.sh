@@ -5,7 +5,9 @@
 # and lsof: 10,000 listening TCP sockets and 2,000 bound UDP sockets spread
 # over 20 processes, all on 127.0.0.1 and ::1, set up by bench/listen_load.c
 # and torn down on exit, Ctrl-C included.  Prints the wall-time ratios of one
-# hyperfine run and rsap's peak memory.
+# hyperfine run and rsap's peak memory.  Needs cc, hyperfine, ss, lsof and
+# python3; run it as root to compare like with like (ss -p and lsof then see
+# every process too).
 #
 #     bench/listening.sh [RSAP]     (default: $RSAP, else build/cli/rsap)
 #
@@ -58,7 +60,16 @@ for _ in $(seq 600); do
         kill -0 "$LOAD" 2>/dev/null || { echo "listening.sh: the load failed" >&2; exit 1; }
         sleep 0.1
 done
-PORT=$(sed -n 's/^ready //p' "$WORK/ready")
+# `rsap who PORT` asks about a port of the process in the middle of the load
+# (as a walk of /proc meets them) that no other socket shares: the kernel may
+# give the same number to sockets on 127.0.0.1 and ::1.
+PORT=
+for candidate in $(sed -n 's/^ready //p' "$WORK/ready"); do
+        if [ "$(ss -Hltun "sport = :$candidate" | wc -l)" = 1 ]; then
+                PORT=$candidate
+                break
+        fi
+done
 [ -n "$PORT" ] || { echo "listening.sh: the load did not get ready" >&2; exit 1; }
 
 LSOF_TCP="lsof -nP -iTCP -sTCP:LISTEN"

@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: MIT
 """What the Python listen tests share: the listener helper and running rsap."""
+import fcntl
 import json
 import os
+import socket
+import struct
 import subprocess
 import sys
 
@@ -59,10 +62,21 @@ def rsap_json(*args):
     return json.loads(out)
 
 
+def bring_loopback_up():
+    """Sets lo up, as `ip link set lo up` would (SIOCGIFFLAGS, SIOCSIFFLAGS)."""
+    siocgifflags, siocsifflags, iff_up = 0x8913, 0x8914, 0x1
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        request = struct.pack("16sH22x", b"lo", 0)
+        flags = struct.unpack("16sH22x", fcntl.ioctl(s, siocgifflags, request))[1]
+        fcntl.ioctl(s, siocsifflags, struct.pack("16sH22x", b"lo", flags | iff_up))
+
+
 def in_new_netns(script, env_flag):
-    """Runs script again inside a new network namespace with lo up; returns
-    its status, or SKIP when this system allows no namespace."""
+    """Runs script again inside a new network namespace; returns its status,
+    or SKIP when this system allows no namespace.  Inside (env_flag set), it
+    brings lo up and returns None."""
     if os.environ.get(env_flag):
+        bring_loopback_up()
         return None
     for unshare in (["unshare", "-n"], ["unshare", "-r", "-n"]):
         probe = subprocess.run([*unshare, "true"], capture_output=True)
@@ -71,6 +85,5 @@ def in_new_netns(script, env_flag):
     else:
         print("skipped: no network namespace allowed here", file=sys.stderr)
         return SKIP
-    inner = f"ip link set lo up && exec {sys.executable} {script} \"$@\""
-    return subprocess.run([*unshare, "sh", "-c", inner, "sh", *sys.argv[1:]],
+    return subprocess.run([*unshare, sys.executable, script, *sys.argv[1:]],
                           env=dict(os.environ, **{env_flag: "1"})).returncode
