@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The organisation's local registry: one SQLite database (WAL mode) beside
+ * the cached IANA data, or wherever --db puts it.  It holds an append-only
+ * table of events (every request, approval, lease... ever recorded: who,
+ * when, what, why) and the current state derived from them (services,
+ * requests, assignments, leases, and the holdings that make a double
+ * assignment impossible at the database level).  Every change is one
+ * BEGIN IMMEDIATE transaction, so checks and writes are serialised across
+ * processes.  See docs/registration.md.
+ *
+ * Errors are negative errno codes:
+ *   -ENOENT     the database does not exist (read mode never creates it)
+ *   -EBADMSG    corrupt, truncated, or not an SQLite database at all
+ *   -EROFS      the file or its directory cannot be written (write mode)
+ *   -EACCES     it cannot be read
+ *   -EBUSY      another process held the lock past the busy timeout
+ *   -EPROTONOSUPPORT  written by a newer rsap (schema version unknown)
+ *   -ESTALE     an older schema, opened read-only: a write command upgrades it
+ *   -EIO, -ENOSPC, -ENOMEM as their names say
+ */
+
+struct rsap_store;
+
+/* The registry file inside a data directory (see rsap_data_dir()). */
+#define RSAP_STORE_FILE "registry.db"
+/* The schema this rsap writes; PRAGMA user_version holds the database's. */
+#define RSAP_STORE_SCHEMA_VERSION 1
+/* How long a command waits for another's transaction before -EBUSY. */
+#define RSAP_STORE_DEFAULT_BUSY_TIMEOUT_MS 5000
+
+enum rsap_store_mode {
+        RSAP_STORE_READ = 0, /* lookups: never creates, never migrates, never writes */
+        RSAP_STORE_WRITE,    /* creates the file (not its directory) and migrates */
+};
+
+/* <data dir>/registry.db for the data directory override (NULL: the default). */
+int rsap_store_default_path(const char *data_dir_override, char *buf, size_t size);
+
+/*
+ * Opens path.  busy_timeout_ms <= 0 takes the default.  In write mode a
+ * missing file is created with the current schema, and an older schema is
+ * migrated in one transaction.
+ */
+int rsap_store_open(const char *path, enum rsap_store_mode mode, int busy_timeout_ms,
+                    struct rsap_store **out);
+void rsap_store_close(struct rsap_store *store);
+void rsap_store_closep(struct rsap_store **store);
+const char *rsap_store_path(const struct rsap_store *store);
+/* PRAGMA user_version: 0 for a database no rsap has initialised. */
+int rsap_store_schema_version(struct rsap_store *store);
+
+/*
+ * Tests pin the clock (microseconds since the epoch; 0 is the real clock) so
+ * that TTLs and quarantines can be checked without sleeping.
+ */
+void rsap_store_set_clock(struct rsap_store *store, int64_t now_us);
+int64_t rsap_store_now(const struct rsap_store *store);
+
+/* "2026-11-26T07:01:40.123Z": UTC, milliseconds. buf holds RSAP_TIME_SIZE. */
+#define RSAP_TIME_SIZE 32
+void rsap_time_format(int64_t us, char *buf, size_t size);
+
+/*
+ * Re-derives the state (requests, assignments, services, leases, holdings)
+ * from the event table and compares it with the state tables, after SQLite's
+ * own integrity and foreign-key checks.  Returns 0 with n_problems set (0:
+ * consistent), or a negative errno code when the check itself failed.
+ */
+#define RSAP_STORE_CHECK_MAX_PROBLEMS 16
+struct rsap_store_check_report {
+        size_t n_problems;          /* all found, possibly more than kept */
+        char problems[RSAP_STORE_CHECK_MAX_PROBLEMS][200];
+        int64_t events;             /* rows in the event table */
+};
+int rsap_store_check(struct rsap_store *store, struct rsap_store_check_report *out);

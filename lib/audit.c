@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rsap audit: what listens on this host against what the registries say.
+ * A listening process counts as a service when its command name (the
+ * kernel keeps 15 bytes, as long as the longest service name) equals a
+ * service name of the local registry.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rsap/name.h>
+
+#include "workflow_internal.h"
+
+const char *rsap_finding_kind_name(enum rsap_finding_kind kind)
+{
+        switch (kind) {
+        case RSAP_FINDING_UNREGISTERED:
+                return "unregistered";
+        case RSAP_FINDING_NOT_LISTENING:
+                return "not-listening";
+        case RSAP_FINDING_WRONG_SERVICE:
+                return "wrong-service";
+        }
+        return "?";
+}
+
+void rsap_audit_clear(struct rsap_audit *a)
+{
+        for (size_t i = 0; i < a->n_findings; i++) {
+                free(a->findings[i].service);
+                free(a->findings[i].listener);
+        }
+        free(a->findings);
+        memset(a, 0, sizeof(*a));
+}
+
+/* ---- what the local registry says ------------------------------------------------- */
+
+struct held {
+        int64_t assignment_id; /* 0: a lease */
+        char *service;
+        uint16_t port;
+        enum rsap_proto proto;
+};
+
+struct audit_state {
+        const struct rsap_workflow *wf;
+        struct held *held;
+        size_t n_held;
+        char **services; /* every local service name */
+        size_t n_services;
+        struct rsap_audit *out;
+        size_t capacity;
+};
+
+static void audit_state_clear(struct audit_state *s)
+{
+        for (size_t i = 0; i < s->n_held; i++)
+                free(s->held[i].service);
+        free(s->held);
+        for (size_t i = 0; i < s->n_services; i++)
+                free(s->services[i]);
+        free(s->services);
+}
+
+static int grow(void **array, size_t *capacity, size_t n, size_t item_size)
+{
+        void *grown;
+        size_t new_capacity;
+
+        if (n < *capacity)
+                return 0;
+        new_capacity = *capacity ? *capacity * 2 : 32;
+        grown = realloc(*array, new_capacity * item_size);
+        if (!grown)
+                return -ENOMEM;
+        *array = grown;
+        *capacity = new_capacity;
+        return 0;
+}
+
+static int load_held(struct audit_state *s)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+        struct rsap_store *store = s->wf->store;
+        int64_t now = rsap_store_now(store);
+        size_t capacity = 0;
+        int r = store_prepare(store,
+                              "SELECT h.assignment_id, sv.name, h.port, h.protocol, l.expires_us,"
+                              " l.pid, l.pid_start FROM holdings h"
+                              " LEFT JOIN assignments a ON a.id = h.assignment_id"
+                              " LEFT JOIN services sv ON sv.id = a.service_id"
+                              " LEFT JOIN leases l ON l.id = h.lease_id ORDER BY h.port, h.protocol",
+                              &stmt);
+
+        if (r < 0)
+                return r;
+        while ((r = store_step(stmt)) > 0) {
+                struct held *h;
+
+                if (sqlite3_column_type(stmt, 0) == SQLITE_NULL &&
+                    !lease_is_live(now, sqlite3_column_int64(stmt, 4),
+                                   (pid_t)sqlite3_column_int(stmt, 5),
+                                   (uint64_t)sqlite3_column_int64(stmt, 6)))
+                        continue;
+                r = grow((void **)&s->held, &capacity, s->n_held, sizeof(*s->held));
+                if (r < 0)
+                        return r;
+                h = &s->held[s->n_held];
+                h->assignment_id = sqlite3_column_int64(stmt, 0);
+                h->service = store_column_strdup(stmt, 1);
+                h->port = (uint16_t)sqlite3_column_int(stmt, 2);
+                h->proto = store_column_proto(stmt, 3);
+                if (h->assignment_id && !h->service)
+                        return -ENOMEM;
+                s->n_held++;
+        }
+        return r;
+}
+
+static int load_services(struct audit_state *s)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+        size_t capacity = 0;
+        int r = store_prepare(s->wf->store, "SELECT name FROM services", &stmt);
+
+        if (r < 0)
+                return r;
+        while ((r = store_step(stmt)) > 0) {
+                r = grow((void **)&s->services, &capacity, s->n_services, sizeof(char *));
+                if (r < 0)
+                        return r;
+                s->services[s->n_services] = store_column_strdup(stmt, 0);
+                if (!s->services[s->n_services])
+                        return -ENOMEM;
+                s->n_services++;
+        }
+        return r;
+}
+
+static const struct held *held_for(const struct audit_state *s, uint16_t port,
+                                   enum rsap_proto proto)
+{
+        for (size_t i = 0; i < s->n_held; i++)
+                if (s->held[i].port == port && s->held[i].proto == proto)
+                        return &s->held[i];
+        return NULL;
+}
+
+/* ---- what listens ------------------------------------------------------------------- */
+
+/* The first owner of the port/protocol whose command is a local service. */
+static const struct rsap_listen_owner *owner_that_is_service(const struct audit_state *s,
+                                                             uint16_t port, enum rsap_proto proto)
+{
+        const struct rsap_listen_list *list = s->wf->host->listeners;
+
+        for (size_t i = 0; i < list->count; i++) {
+                const struct rsap_listen_socket *sock = &list->sockets[i];
+
+                if (sock->port != port || sock->proto != proto)
+                        continue;
+                for (size_t o = 0; o < sock->n_owners; o++)
+                        for (size_t n = 0; n < s->n_services; n++)
+                                if (rsap_name_equal(sock->owners[o].command, s->services[n]))
+                                        return &sock->owners[o];
+        }
+        return NULL;
+}
+
+static const struct rsap_listen_owner *any_owner(const struct rsap_listen_list *list,
+                                                 uint16_t port, enum rsap_proto proto)
+{
+        for (size_t i = 0; i < list->count; i++)
+                if (list->sockets[i].port == port && list->sockets[i].proto == proto &&
+                    list->sockets[i].n_owners > 0)
+                        return &list->sockets[i].owners[0];
+        return NULL;
+}
+
+static int add_finding(struct audit_state *s, enum rsap_finding_kind kind, uint16_t port,
+                       enum rsap_proto proto, const char *service, int64_t assignment,
+                       const struct rsap_listen_owner *owner, const char *message)
+{
+        struct rsap_audit *out = s->out;
+        struct rsap_finding *f;
+        char listener[64];
+        int r = grow((void **)&out->findings, &s->capacity, out->n_findings, sizeof(*f));
+
+        if (r < 0)
+                return r;
+        f = &out->findings[out->n_findings];
+        memset(f, 0, sizeof(*f));
+        f->kind = kind;
+        f->port = port;
+        f->proto = proto;
+        f->assignment_id = assignment;
+        snprintf(f->message, sizeof(f->message), "%s", message);
+        f->service = service ? strdup(service) : NULL;
+        if (owner) {
+                snprintf(listener, sizeof(listener), "%s (pid %d)", owner->command,
+                         (int)owner->pid);
+                f->listener = strdup(listener);
+        }
+        out->n_findings++;
+        if ((service && !f->service) || (owner && !f->listener))
+                return -ENOMEM;
+        return 0;
+}
+
+static void describe_owner(const struct rsap_listen_owner *owner, char *buf, size_t size)
+{
+        if (owner)
+                format_message(buf, size, "%s (pid %d)", owner->command, (int)owner->pid);
+        else
+                format_message(buf, size, "a process this user cannot see");
+}
+
+/* A registered port with a local service listening that is not its own. */
+static int check_service_on_port(struct audit_state *s, uint16_t port, enum rsap_proto proto,
+                                 const char *holder, const char *by_whom, int64_t assignment)
+{
+        const struct rsap_listen_owner *service = owner_that_is_service(s, port, proto);
+        char message[320];
+
+        if (!service || !holder || rsap_name_equal(service->command, holder))
+                return 0;
+        format_message(message, sizeof(message),
+                       "%u/%s is assigned %s to %s, but %s (pid %d), a service registered here, "
+                       "listens on it",
+                       port, rsap_proto_name(proto), by_whom, holder, service->command,
+                       (int)service->pid);
+        return add_finding(s, RSAP_FINDING_WRONG_SERVICE, port, proto, holder, assignment,
+                           service, message);
+}
+
+static int check_listener(struct audit_state *s, uint16_t port, enum rsap_proto proto)
+{
+        const struct rsap_registry *iana = s->wf->iana;
+        const struct held *held = held_for(s, port, proto);
+        const struct rsap_listen_owner *owner;
+        char who[64], message[320];
+
+        if (held && held->assignment_id)
+                return check_service_on_port(s, port, proto, held->service, "here",
+                                             held->assignment_id);
+        if (held)
+                return 0; /* leased: a test run's */
+        if (iana && rsap_registry_port_status(iana, port, proto) == RSAP_STATUS_ASSIGNED)
+                return check_service_on_port(s, port, proto,
+                                             rsap_registry_service_name(iana, port, proto),
+                                             "by IANA", 0);
+        owner = owner_that_is_service(s, port, proto);
+        if (!owner)
+                owner = any_owner(s->wf->host->listeners, port, proto);
+        describe_owner(owner, who, sizeof(who));
+        format_message(message, sizeof(message),
+                       "%s listens on %u/%s, a port neither IANA nor the local registry assigns",
+                       who, port, rsap_proto_name(proto));
+        return add_finding(s, RSAP_FINDING_UNREGISTERED, port, proto, NULL, 0, owner, message);
+}
+
+/* UDP sockets in the ephemeral range are clients' (resolvers, NTP): not services. */
+static bool is_client_socket(const struct rsap_host *host, const struct rsap_listen_socket *sock)
+{
+        return sock->proto == RSAP_PROTO_UDP && host->have_ephemeral &&
+               sock->port >= host->ephemeral_low && sock->port <= host->ephemeral_high;
+}
+
+static int check_listeners(struct audit_state *s)
+{
+        const struct rsap_listen_list *list = s->wf->host->listeners;
+        int r = 0;
+
+        /* The list is sorted by protocol and port: one pass per distinct pair. */
+        for (size_t i = 0; r == 0 && i < list->count; i++) {
+                const struct rsap_listen_socket *sock = &list->sockets[i];
+
+                if (i > 0 && list->sockets[i - 1].port == sock->port &&
+                    list->sockets[i - 1].proto == sock->proto)
+                        continue;
+                if (is_client_socket(s->wf->host, sock))
+                        continue;
+                s->out->n_listeners++;
+                r = check_listener(s, sock->port, sock->proto);
+        }
+        return r;
+}
+
+static int check_assignments(struct audit_state *s)
+{
+        char message[320];
+        int r = 0;
+
+        for (size_t i = 0; r == 0 && i < s->n_held; i++) {
+                const struct held *h = &s->held[i];
+
+                if (!h->assignment_id)
+                        continue;
+                s->out->n_assignments++;
+                if (rsap_host_listening(s->wf->host, h->port, h->proto))
+                        continue;
+                format_message(message, sizeof(message),
+                               "%u/%s is assigned to %s (assignment %lld), but nothing listens "
+                               "on it here",
+                               h->port, rsap_proto_name(h->proto), h->service,
+                               (long long)h->assignment_id);
+                r = add_finding(s, RSAP_FINDING_NOT_LISTENING, h->port, h->proto, h->service,
+                                h->assignment_id, NULL, message);
+        }
+        return r;
+}
+
+int rsap_audit(const struct rsap_workflow *wf, struct rsap_audit *out)
+{
+        struct audit_state s = { .wf = wf, .out = out };
+        int r = 0;
+
+        memset(out, 0, sizeof(*out));
+        if (!wf->host || !wf->host->listeners)
+                return -EINVAL;
+        if (wf->store) {
+                r = load_held(&s);
+                if (r == 0)
+                        r = load_services(&s);
+        }
+        if (r == 0)
+                r = check_listeners(&s);
+        if (r == 0)
+                r = check_assignments(&s);
+        audit_state_clear(&s);
+        if (r < 0)
+                rsap_audit_clear(out);
+        return r;
+}

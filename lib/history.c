@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reading the local registry: the history of a port, a name or a record,
+ * and what the registry holds for the lookups (rsap PORT, NAME, search,
+ * list), each one indexed query.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "workflow_internal.h"
+
+/* ---- history ------------------------------------------------------------------- */
+
+static void event_clear(struct rsap_event *e)
+{
+        free(e->actor);
+        free(e->action);
+        free(e->service);
+        free(e->reason);
+        free(e->details);
+        memset(e, 0, sizeof(*e));
+}
+
+void rsap_history_clear(struct rsap_history *h)
+{
+        for (size_t i = 0; i < h->n_events; i++)
+                event_clear(&h->events[i]);
+        free(h->events);
+        memset(h, 0, sizeof(*h));
+}
+
+static int event_from_row(sqlite3_stmt *stmt, struct rsap_event *e)
+{
+        memset(e, 0, sizeof(*e));
+        e->id = sqlite3_column_int64(stmt, 0);
+        e->time_us = sqlite3_column_int64(stmt, 1);
+        e->actor = store_column_strdup(stmt, 2);
+        e->action = store_column_strdup(stmt, 3);
+        e->request_id = sqlite3_column_int64(stmt, 4);
+        e->assignment_id = sqlite3_column_int64(stmt, 5);
+        e->lease_id = sqlite3_column_int64(stmt, 6);
+        e->service = store_column_strdup(stmt, 7);
+        e->port = sqlite3_column_type(stmt, 8) == SQLITE_NULL ? -1 : sqlite3_column_int(stmt, 8);
+        e->proto = store_column_proto(stmt, 9);
+        e->reason = store_column_strdup(stmt, 10);
+        e->details = store_column_strdup(stmt, 11);
+        if (!e->actor || !e->action) {
+                event_clear(e);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static const char *history_where(enum rsap_target_kind kind)
+{
+        switch (kind) {
+        case RSAP_TARGET_PORT:
+                return "port = ?1 AND (?2 IS NULL OR protocol IS NULL OR protocol = ?2)";
+        case RSAP_TARGET_NAME:
+                return "service = ?3 COLLATE NOCASE";
+        case RSAP_TARGET_REQUEST:
+                return "request_id = ?4";
+        case RSAP_TARGET_ASSIGNMENT:
+                return "assignment_id = ?4";
+        case RSAP_TARGET_LEASE:
+                return "lease_id = ?4";
+        }
+        return NULL;
+}
+
+static int collect_events(sqlite3_stmt *stmt, struct rsap_history *out)
+{
+        size_t capacity = 0;
+        int r;
+
+        while ((r = store_step(stmt)) > 0) {
+                if (out->n_events == capacity) {
+                        size_t grown_capacity = capacity ? capacity * 2 : 16;
+                        struct rsap_event *grown =
+                                realloc(out->events, grown_capacity * sizeof(*grown));
+
+                        if (!grown)
+                                return -ENOMEM;
+                        out->events = grown;
+                        capacity = grown_capacity;
+                }
+                r = event_from_row(stmt, &out->events[out->n_events]);
+                if (r < 0)
+                        return r;
+                out->n_events++;
+        }
+        return r;
+}
+
+int rsap_history(struct rsap_store *store, const struct rsap_target *target,
+                 struct rsap_history *out)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+        const char *where = history_where(target->kind);
+        char sql[512];
+        int r;
+
+        memset(out, 0, sizeof(*out));
+        out->target = *target;
+        if (!where)
+                return -EINVAL;
+        snprintf(sql, sizeof(sql),
+                 "SELECT id, time_us, actor, action, request_id, assignment_id, lease_id, service,"
+                 " port, protocol, reason, details FROM events WHERE %s ORDER BY id",
+                 where);
+        r = store_prepare(store, sql, &stmt);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int(stmt, 1, target->port);
+        store_bind_proto(stmt, 2, target->proto);
+        store_bind_text(stmt, 3, target->name);
+        sqlite3_bind_int64(stmt, 4, target->id);
+        r = collect_events(stmt, out);
+        if (r < 0)
+                rsap_history_clear(out);
+        return r;
+}
+
+/* ---- the local registry in lookups -------------------------------------------------- */
+
+void local_entry_clear(struct rsap_local_entry *e)
+{
+        free(e->service);
+        free(e->assignee);
+        free(e->contact);
+        free(e->description);
+        free(e->over_iana);
+        memset(e, 0, sizeof(*e));
+}
+
+void rsap_local_list_clear(struct rsap_local_list *list)
+{
+        for (size_t i = 0; i < list->n_entries; i++)
+                local_entry_clear(&list->entries[i]);
+        free(list->entries);
+        memset(list, 0, sizeof(*list));
+}
+
+/*
+ * One statement for the three kinds, so a lookup costs one indexed query.
+ * The %s are each kind's condition; ?1 ?2 a port range, ?3 a name, ?4 now.
+ */
+#define LOCAL_QUERY                                                                            \
+        "SELECT 0, a.id, s.name, a.port, a.protocol, 0, s.assignee, s.contact, a.description," \
+        " a.over_iana, a.active, a.assigned_us, a.quarantine_until_us, 0, 0"                  \
+        " FROM assignments a JOIN services s ON s.id = a.service_id"                           \
+        " WHERE %s AND (a.active OR a.quarantine_until_us > ?4)"                               \
+        " UNION ALL"                                                                           \
+        " SELECT 1, r.id, r.service, r.port, NULL, r.protocols, r.assignee, r.contact,"        \
+        " r.description, NULL, 1, r.requested_us, 0, 0, 0"                                     \
+        " FROM requests r WHERE r.state = 'pending' AND %s"                                    \
+        " UNION ALL"                                                                           \
+        " SELECT 2, l.id, l.name, l.port, NULL, 6, NULL, NULL, NULL, NULL, 1, l.leased_us,"    \
+        " l.expires_us, l.pid, l.pid_start FROM leases l WHERE l.active AND %s"                \
+        " ORDER BY 4, 1, 2"
+
+static bool entry_is_live(int64_t now, sqlite3_stmt *stmt)
+{
+        if (sqlite3_column_int(stmt, 0) != RSAP_LOCAL_LEASE)
+                return true;
+        return lease_is_live(now, sqlite3_column_int64(stmt, 12),
+                             (pid_t)sqlite3_column_int(stmt, 13),
+                             (uint64_t)sqlite3_column_int64(stmt, 14));
+}
+
+static const char *entry_state(enum rsap_local_kind kind, bool active)
+{
+        switch (kind) {
+        case RSAP_LOCAL_ASSIGNMENT:
+                return active ? "active" : "quarantined";
+        case RSAP_LOCAL_REQUEST:
+                return "pending";
+        case RSAP_LOCAL_LEASE:
+                break;
+        }
+        return "live";
+}
+
+static int entry_from_row(sqlite3_stmt *stmt, struct rsap_local_entry *e)
+{
+        enum rsap_proto proto = store_column_proto(stmt, 4);
+
+        memset(e, 0, sizeof(*e));
+        e->kind = (enum rsap_local_kind)sqlite3_column_int(stmt, 0);
+        e->id = sqlite3_column_int64(stmt, 1);
+        e->service = store_column_strdup(stmt, 2);
+        e->port = sqlite3_column_type(stmt, 3) == SQLITE_NULL ? -1 : sqlite3_column_int(stmt, 3);
+        e->protocols = proto ? 1u << proto : (unsigned)sqlite3_column_int(stmt, 5);
+        e->assignee = store_column_strdup(stmt, 6);
+        e->contact = store_column_strdup(stmt, 7);
+        e->description = store_column_strdup(stmt, 8);
+        e->over_iana = store_column_strdup(stmt, 9);
+        e->state = entry_state(e->kind, sqlite3_column_int(stmt, 10) != 0);
+        e->since_us = sqlite3_column_int64(stmt, 11);
+        e->until_us = sqlite3_column_int64(stmt, 12);
+        e->pid = (pid_t)sqlite3_column_int(stmt, 13);
+        return 0;
+}
+
+typedef bool (*entry_filter)(const struct rsap_local_entry *e, const void *key);
+
+static int append_entry(struct rsap_local_list *out, size_t *capacity,
+                        const struct rsap_local_entry *e)
+{
+        if (out->n_entries == *capacity) {
+                size_t grown_capacity = *capacity ? *capacity * 2 : 8;
+                struct rsap_local_entry *grown =
+                        realloc(out->entries, grown_capacity * sizeof(*grown));
+
+                if (!grown)
+                        return -ENOMEM;
+                out->entries = grown;
+                *capacity = grown_capacity;
+        }
+        out->entries[out->n_entries++] = *e;
+        return 0;
+}
+
+static int local_query(struct rsap_store *store, const char *a_cond, const char *r_cond,
+                       const char *l_cond, const struct rsap_port_spec *range, const char *name,
+                       entry_filter filter, const void *key, struct rsap_local_list *out)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+        int64_t now = rsap_store_now(store);
+        size_t capacity = 0;
+        char sql[2048];
+        int r;
+
+        memset(out, 0, sizeof(*out));
+        snprintf(sql, sizeof(sql), LOCAL_QUERY, a_cond, r_cond, l_cond);
+        r = store_prepare(store, sql, &stmt);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int(stmt, 1, range ? range->low : 0);
+        sqlite3_bind_int(stmt, 2, range ? range->high : 0);
+        store_bind_text(stmt, 3, name);
+        sqlite3_bind_int64(stmt, 4, now);
+        while ((r = store_step(stmt)) > 0) {
+                struct rsap_local_entry e;
+
+                if (!entry_is_live(now, stmt))
+                        continue;
+                entry_from_row(stmt, &e);
+                if ((filter && !filter(&e, key)) || (r = append_entry(out, &capacity, &e)) < 0)
+                        local_entry_clear(&e);
+                if (r < 0)
+                        break;
+        }
+        if (r < 0)
+                rsap_local_list_clear(out);
+        return r;
+}
+
+static bool on_protocol(const struct rsap_local_entry *e, const void *key)
+{
+        enum rsap_proto proto = *(const enum rsap_proto *)key;
+
+        return proto == RSAP_PROTO_NONE || (e->protocols & (1u << proto));
+}
+
+int rsap_local_for_port(struct rsap_store *store, uint16_t port, enum rsap_proto proto,
+                        struct rsap_local_list *out)
+{
+        struct rsap_port_spec spec = { .low = port, .high = port };
+
+        return local_query(store, "a.port = ?1", "r.port = ?1", "l.port = ?1", &spec, NULL,
+                           on_protocol, &proto, out);
+}
+
+int rsap_local_for_range(struct rsap_store *store, uint16_t low, uint16_t high,
+                         struct rsap_local_list *out)
+{
+        struct rsap_port_spec spec = { .low = low, .high = high };
+
+        return local_query(store, "a.port BETWEEN ?1 AND ?2", "r.port BETWEEN ?1 AND ?2",
+                           "l.port BETWEEN ?1 AND ?2", &spec, NULL, NULL, NULL, out);
+}
+
+int rsap_local_for_name(struct rsap_store *store, const char *name, struct rsap_local_list *out)
+{
+        return local_query(store, "s.name = ?3", "r.service = ?3 COLLATE NOCASE",
+                           /* a lease's name is free text, not a service */ "0", NULL, name,
+                           NULL, NULL, out);
+}
+
+static bool field_has(const char *field, const char *word, size_t len)
+{
+        for (; field && *field; field++)
+                if (strncasecmp(field, word, len) == 0)
+                        return true;
+        return false;
+}
+
+/* Every word of the text appears in one of the entry's fields. */
+static bool matches_words(const struct rsap_local_entry *e, const void *key)
+{
+        const char *text = key;
+
+        while (*text) {
+                size_t skip = strspn(text, " \t\n"), len;
+
+                text += skip;
+                len = strcspn(text, " \t\n");
+                if (len == 0)
+                        break;
+                if (!field_has(e->service, text, len) && !field_has(e->description, text, len) &&
+                    !field_has(e->assignee, text, len) && !field_has(e->contact, text, len))
+                        return false;
+                text += len;
+        }
+        return true;
+}
+
+int rsap_local_search(struct rsap_store *store, const char *text, struct rsap_local_list *out)
+{
+        return local_query(store, "1", "1", "1", NULL, NULL, matches_words, text, out);
+}

@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Leases: a port held for a test run, on tcp and udp, until it is released,
+ * its TTL passes or its process dies.  A process is its pid and its start
+ * time together, so a pid the kernel reuses does not keep a lease alive.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "workflow_internal.h"
+
+/* ---- processes ------------------------------------------------------------------ */
+
+/* /proc/PID/stat: "pid (comm) state ppid ... starttime(22) ...";
+ * comm may hold spaces and parentheses, so the fields start after the last ')'. */
+static int read_stat(pid_t pid, char *state, uint64_t *start)
+{
+        char path[64], buf[1024];
+        const char *p;
+        ssize_t n;
+        int fd;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? -ESRCH : -errno;
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0)
+                return -ESRCH;
+        buf[n] = '\0';
+        p = strrchr(buf, ')');
+        if (!p || p[1] != ' ')
+                return -EBADMSG;
+        p += 2;
+        *state = *p;
+        /* Field 3 is the state; 19 more spaces lead to field 22. */
+        for (int field = 3; field < 22; field++) {
+                p = strchr(p, ' ');
+                if (!p)
+                        return -EBADMSG;
+                p++;
+        }
+        return sscanf(p, "%" SCNu64, start) == 1 ? 0 : -EBADMSG;
+}
+
+int rsap_process_start_time(pid_t pid, uint64_t *ticks_out)
+{
+        char state;
+        int r;
+
+        if (pid <= 0)
+                return -ESRCH;
+        r = read_stat(pid, &state, ticks_out);
+        if (r < 0)
+                return r;
+        /* A zombie has exited: only its parent has not looked yet. */
+        return state == 'Z' || state == 'X' ? -ESRCH : 0;
+}
+
+bool lease_is_live(int64_t now_us, int64_t expires_us, pid_t pid, uint64_t pid_start)
+{
+        uint64_t start;
+
+        if (now_us >= expires_us)
+                return false;
+        if (pid <= 0)
+                return true;
+        return rsap_process_start_time(pid, &start) == 0 && start == pid_start;
+}
+
+/* ---- rows ------------------------------------------------------------------------- */
+
+#define LEASE_COLUMNS "id, port, name, pid, pid_start, leased_us, expires_us, active, ended_us"
+
+static int lease_from_row(sqlite3_stmt *stmt, struct rsap_lease *out)
+{
+        memset(out, 0, sizeof(*out));
+        out->id = sqlite3_column_int64(stmt, 0);
+        out->port = (uint16_t)sqlite3_column_int(stmt, 1);
+        out->name = store_column_strdup(stmt, 2);
+        if (!out->name && errno == ENOMEM)
+                return -ENOMEM;
+        out->pid = (pid_t)sqlite3_column_int(stmt, 3);
+        out->pid_start = (uint64_t)sqlite3_column_int64(stmt, 4);
+        out->leased_us = sqlite3_column_int64(stmt, 5);
+        out->expires_us = sqlite3_column_int64(stmt, 6);
+        out->active = sqlite3_column_int(stmt, 7) != 0;
+        out->ended_us = sqlite3_column_int64(stmt, 8);
+        return 0;
+}
+
+static int lease_get(struct rsap_store *store, int64_t id, struct rsap_lease *out)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+        int r = store_prepare(store, "SELECT " LEASE_COLUMNS " FROM leases WHERE id = ?", &stmt);
+
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(stmt, 1, id);
+        r = store_step(stmt);
+        if (r < 0)
+                return r;
+        return r == 0 ? -ENOENT : lease_from_row(stmt, out);
+}
+
+void rsap_lease_clear(struct rsap_lease *l)
+{
+        free(l->name);
+        memset(l, 0, sizeof(*l));
+}
+
+/* ---- ending ---------------------------------------------------------------------- */
+
+static int end_lease(struct rsap_store *store, const char *actor, const struct rsap_lease *l,
+                     const char *action, const char *reason)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *update = NULL;
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *unhold = NULL;
+        _cleanup_(json_decrefp) json_t *details = NULL;
+        struct store_event ev = {
+                .actor = actor, .action = action, .lease_id = l->id, .port = l->port,
+                .reason = reason,
+        };
+        int r;
+
+        r = store_prepare(store, "UPDATE leases SET active = 0, ended_us = ? WHERE id = ?",
+                          &update);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(update, 1, rsap_store_now(store));
+        sqlite3_bind_int64(update, 2, l->id);
+        r = store_step_done(update);
+        if (r < 0)
+                return r;
+        r = store_prepare(store, "DELETE FROM holdings WHERE lease_id = ?", &unhold);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(unhold, 1, l->id);
+        r = store_step_done(unhold);
+        if (r < 0)
+                return r;
+        details = json_pack("{s:s?}", "name", l->name);
+        if (!details)
+                return -ENOMEM;
+        ev.details = details;
+        return store_append_event(store, &ev, NULL);
+}
+
+static void expiry_reason(const struct rsap_lease *l, int64_t now, char *buf, size_t size)
+{
+        char when[RSAP_TIME_SIZE];
+
+        rsap_time_format(l->expires_us, when, sizeof(when));
+        if (now >= l->expires_us)
+                format_message(buf, size, "its TTL ran out at %s", when);
+        else
+                format_message(buf, size, "its process %d ended", (int)l->pid);
+}
+
+/* The active leases, read whole before any of them is ended. */
+static int active_leases(struct rsap_store *store, struct rsap_lease **out, size_t *n_out)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+        struct rsap_lease *list = NULL;
+        size_t n = 0, capacity = 0;
+        int r = store_prepare(store, "SELECT " LEASE_COLUMNS " FROM leases WHERE active", &stmt);
+
+        if (r < 0)
+                return r;
+        while ((r = store_step(stmt)) > 0) {
+                if (n == capacity) {
+                        size_t grown_capacity = capacity ? capacity * 2 : 16;
+                        struct rsap_lease *grown = realloc(list, grown_capacity * sizeof(*grown));
+
+                        if (!grown) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        list = grown;
+                        capacity = grown_capacity;
+                }
+                r = lease_from_row(stmt, &list[n]);
+                if (r < 0)
+                        break;
+                n++;
+        }
+        *out = list;
+        *n_out = n;
+        return r;
+}
+
+int leases_reap(struct rsap_store *store, const char *actor)
+{
+        struct rsap_lease *list = NULL;
+        int64_t now = rsap_store_now(store);
+        size_t n = 0;
+        int r = active_leases(store, &list, &n);
+
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                char reason[128];
+
+                if (lease_is_live(now, list[i].expires_us, list[i].pid, list[i].pid_start))
+                        continue;
+                expiry_reason(&list[i], now, reason, sizeof(reason));
+                r = end_lease(store, actor, &list[i], "expire", reason);
+        }
+        for (size_t i = 0; i < n; i++)
+                rsap_lease_clear(&list[i]);
+        free(list);
+        return r;
+}
+
+/* ---- taking -------------------------------------------------------------------------- */
+
+static uint16_t random_start(uint16_t low, uint16_t high)
+{
+        uint32_t value;
+
+        if (getrandom(&value, sizeof(value), GRND_NONBLOCK) != sizeof(value))
+                value = (uint32_t)time(NULL) ^ (uint32_t)getpid() << 16;
+        return (uint16_t)(low + value % ((uint32_t)high - low + 1));
+}
+
+static int insert_lease(struct rsap_store *store, uint16_t port,
+                        const struct rsap_lease_options *o, uint64_t pid_start,
+                        int64_t *id_out)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+        int64_t now = rsap_store_now(store);
+        int r = store_prepare(store,
+                              "INSERT INTO leases (port, name, pid, pid_start, expires_us, leased_us)"
+                              " VALUES (?, ?, ?, ?, ?, ?)",
+                              &stmt);
+
+        if (r < 0)
+                return r;
+        sqlite3_bind_int(stmt, 1, port);
+        store_bind_text(stmt, 2, o->name);
+        store_bind_id(stmt, 3, o->pid);
+        if (o->pid > 0)
+                sqlite3_bind_int64(stmt, 4, (int64_t)pid_start);
+        sqlite3_bind_int64(stmt, 5, now + o->ttl_us);
+        sqlite3_bind_int64(stmt, 6, now);
+        r = store_step_done(stmt);
+        if (r == 0)
+                *id_out = sqlite3_last_insert_rowid(store->db);
+        return r;
+}
+
+static int hold_for_lease(struct rsap_store *store, uint16_t port, int64_t lease_id)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+        int r = store_prepare(store,
+                              "INSERT INTO holdings (port, protocol, kind, lease_id)"
+                              " VALUES (?1, 'tcp', 'lease', ?2), (?1, 'udp', 'lease', ?2)",
+                              &stmt);
+
+        if (r < 0)
+                return r;
+        sqlite3_bind_int(stmt, 1, port);
+        sqlite3_bind_int64(stmt, 2, lease_id);
+        return store_step_done(stmt);
+}
+
+static int record_lease(struct rsap_store *store, const char *actor, uint16_t port,
+                        int64_t lease_id, const struct rsap_lease_options *o, uint64_t pid_start)
+{
+        _cleanup_(json_decrefp) json_t *details = NULL;
+        char expires[RSAP_TIME_SIZE];
+        int64_t expires_us = rsap_store_now(store) + o->ttl_us;
+        struct store_event ev = {
+                .actor = actor, .action = "lease", .lease_id = lease_id, .port = port,
+        };
+
+        rsap_time_format(expires_us, expires, sizeof(expires));
+        details = json_pack("{s:s?, s:I, s:s, s:I}", "name", o->name, "ttl_s",
+                            (json_int_t)(o->ttl_us / 1000000), "expires", expires, "expires_us",
+                            (json_int_t)expires_us);
+        if (details && o->pid > 0) {
+                json_object_set_new(details, "pid", json_integer(o->pid));
+                json_object_set_new(details, "pid_start", json_integer((json_int_t)pid_start));
+        }
+        if (!details)
+                return -ENOMEM;
+        ev.details = details;
+        return store_append_event(store, &ev, NULL);
+}
+
+static int lease_defaults(const struct rsap_lease_options *in, struct rsap_lease_options *out)
+{
+        *out = *in;
+        if (out->low == 0 && out->high == 0) {
+                out->low = RSAP_DEFAULT_ANY_LOW;
+                out->high = RSAP_DEFAULT_ANY_HIGH;
+        }
+        if (out->ttl_us == 0)
+                out->ttl_us = RSAP_DEFAULT_LEASE_TTL_US;
+        if (out->low > out->high || out->ttl_us < 0 || out->pid < 0)
+                return -EINVAL;
+        return 0;
+}
+
+int rsap_lease_take(const struct rsap_workflow *wf, const struct rsap_lease_options *options,
+                    struct rsap_lease *out)
+{
+        _cleanup_(store_tx_end) struct store_tx tx = { 0 };
+        struct rsap_lease_options o;
+        uint64_t pid_start = 0;
+        int64_t id;
+        uint16_t port;
+        int r;
+
+        memset(out, 0, sizeof(*out));
+        r = lease_defaults(options, &o);
+        if (r < 0)
+                return r;
+        if (o.pid > 0) {
+                r = rsap_process_start_time(o.pid, &pid_start);
+                if (r < 0)
+                        return r;
+        }
+        r = store_tx_begin(wf->store, &tx);
+        if (r < 0)
+                return r;
+        r = leases_reap(wf->store, wf->actor);
+        if (r < 0)
+                return r;
+        r = first_free_port(wf, o.low, o.high, random_start(o.low, o.high), TCP_AND_UDP, 0, &port);
+        if (r < 0)
+                return r;
+        r = insert_lease(wf->store, port, &o, pid_start, &id);
+        if (r == 0)
+                r = hold_for_lease(wf->store, port, id);
+        if (r == 0)
+                r = record_lease(wf->store, wf->actor, port, id, &o, pid_start);
+        if (r == 0)
+                r = lease_get(wf->store, id, out);
+        if (r == 0)
+                r = store_tx_commit(&tx);
+        if (r < 0)
+                rsap_lease_clear(out);
+        return r;
+}
+
+/* ---- releasing ------------------------------------------------------------------------ */
+
+static int find_active_lease(struct rsap_store *store, const struct rsap_target *target,
+                             struct rsap_lease *out)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+        const char *sql;
+        int r;
+
+        if (target->kind == RSAP_TARGET_PORT)
+                sql = "SELECT " LEASE_COLUMNS " FROM leases WHERE port = ? AND active";
+        else if (target->kind == RSAP_TARGET_LEASE)
+                sql = "SELECT " LEASE_COLUMNS " FROM leases WHERE id = ? AND active";
+        else
+                return -EINVAL;
+        r = store_prepare(store, sql, &stmt);
+        if (r < 0)
+                return r;
+        if (target->kind == RSAP_TARGET_PORT)
+                sqlite3_bind_int(stmt, 1, target->port);
+        else
+                sqlite3_bind_int64(stmt, 1, target->id);
+        r = store_step(stmt);
+        if (r < 0)
+                return r;
+        return r == 0 ? -ENOENT : lease_from_row(stmt, out);
+}
+
+int rsap_lease_release(const struct rsap_workflow *wf, const struct rsap_target *target,
+                       struct rsap_lease *out)
+{
+        _cleanup_(store_tx_end) struct store_tx tx = { 0 };
+        struct rsap_lease found;
+        int r;
+
+        memset(out, 0, sizeof(*out));
+        r = store_tx_begin(wf->store, &tx);
+        if (r < 0)
+                return r;
+        r = find_active_lease(wf->store, target, &found);
+        if (r < 0)
+                return r;
+        r = end_lease(wf->store, wf->actor, &found, "release", NULL);
+        if (r == 0)
+                r = lease_get(wf->store, found.id, out);
+        rsap_lease_clear(&found);
+        if (r == 0)
+                r = store_tx_commit(&tx);
+        if (r < 0)
+                rsap_lease_clear(out);
+        return r;
+}

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Free ports: what this host and the registries leave free, for rsap pick,
+ * for requests that let the registry choose (--any), and for leases.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "workflow_internal.h"
+
+/* ---- this host -------------------------------------------------------------- */
+
+#define EPHEMERAL_RANGE_PATH "/proc/sys/net/ipv4/ip_local_port_range"
+
+int rsap_host_read_ephemeral(const char *path, uint16_t *low, uint16_t *high)
+{
+        _cleanup_(fclosep) FILE *f = fopen(path ? path : EPHEMERAL_RANGE_PATH, "re");
+        unsigned a, b;
+
+        if (!f)
+                return -errno;
+        if (fscanf(f, "%u %u", &a, &b) != 2 || a > b || b > UINT16_MAX)
+                return -EBADMSG;
+        *low = (uint16_t)a;
+        *high = (uint16_t)b;
+        return 0;
+}
+
+bool rsap_host_listening(const struct rsap_host *host, uint16_t port, enum rsap_proto proto)
+{
+        const struct rsap_listen_list *list = host ? host->listeners : NULL;
+
+        if (!list)
+                return false;
+        for (size_t i = 0; i < list->count; i++)
+                if (list->sockets[i].port == port && list->sockets[i].proto == proto)
+                        return true;
+        return false;
+}
+
+/*
+ * The "bad ports" of the Fetch standard (https://fetch.spec.whatwg.org/#port-blocking,
+ * the table under "A port is a bad port if it is listed in the first column"),
+ * checked against the standard's text and web-platform-tests'
+ * fetch/api/request/request-bad-port.any.js.  Port 0 joined the list in 2024.
+ */
+static const uint16_t browser_bad_ports[] = {
+        0,    1,    7,    9,    11,   13,   15,   17,   19,   20,   21,   22,   23,   25,
+        37,   42,   43,   53,   69,   77,   79,   87,   95,   101,  102,  103,  104,  109,
+        110,  111,  113,  115,  117,  119,  123,  135,  137,  139,  143,  161,  179,  389,
+        427,  465,  512,  513,  514,  515,  526,  530,  531,  532,  540,  548,  554,  556,
+        563,  587,  601,  636,  989,  990,  993,  995,  1719, 1720, 1723, 2049, 3659, 4045,
+        4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+};
+
+bool rsap_port_browser_blocked(uint16_t port)
+{
+        size_t low = 0, high = ARRAY_SIZE(browser_bad_ports);
+
+        while (low < high) {
+                size_t mid = low + (high - low) / 2;
+
+                if (browser_bad_ports[mid] == port)
+                        return true;
+                if (browser_bad_ports[mid] < port)
+                        low = mid + 1;
+                else
+                        high = mid;
+        }
+        return false;
+}
+
+/* ---- the local registry's share ------------------------------------------------ */
+
+static int add_live_holdings(struct rsap_store *store, uint16_t low, uint16_t high,
+                             unsigned mask, struct rsap_port_set *taken)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+        int64_t now = rsap_store_now(store);
+        int r = store_prepare(store,
+                              "SELECT h.port, h.protocol, l.id, l.expires_us, l.pid, l.pid_start"
+                              " FROM holdings h LEFT JOIN leases l ON l.id = h.lease_id"
+                              " WHERE h.port BETWEEN ? AND ?",
+                              &stmt);
+
+        if (r < 0)
+                return r;
+        sqlite3_bind_int(stmt, 1, low);
+        sqlite3_bind_int(stmt, 2, high);
+        while ((r = store_step(stmt)) > 0) {
+                uint16_t port = (uint16_t)sqlite3_column_int(stmt, 0);
+                enum rsap_proto proto = store_column_proto(stmt, 1);
+
+                if (!(mask & (1u << proto)))
+                        continue;
+                /* A lease past its TTL or its process frees the port; the
+                 * next write transaction records that. */
+                if (sqlite3_column_type(stmt, 2) != SQLITE_NULL &&
+                    !lease_is_live(now, sqlite3_column_int64(stmt, 3),
+                                   (pid_t)sqlite3_column_int(stmt, 4),
+                                   (uint64_t)sqlite3_column_int64(stmt, 5)))
+                        continue;
+                rsap_port_set_add(taken, port);
+        }
+        return r;
+}
+
+static int add_quarantined(struct rsap_store *store, uint16_t low, uint16_t high, unsigned mask,
+                           struct rsap_port_set *taken)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+        int r = store_prepare(store,
+                              "SELECT port, protocol FROM assignments"
+                              " WHERE port BETWEEN ? AND ? AND NOT active"
+                              " AND quarantine_until_us > ?",
+                              &stmt);
+
+        if (r < 0)
+                return r;
+        sqlite3_bind_int(stmt, 1, low);
+        sqlite3_bind_int(stmt, 2, high);
+        sqlite3_bind_int64(stmt, 3, rsap_store_now(store));
+        while ((r = store_step(stmt)) > 0)
+                if (mask & (1u << store_column_proto(stmt, 1)))
+                        rsap_port_set_add(taken, (uint16_t)sqlite3_column_int(stmt, 0));
+        return r;
+}
+
+static int add_requested(struct rsap_store *store, uint16_t low, uint16_t high, unsigned mask,
+                         int64_t except_request, struct rsap_port_set *taken)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+        int r = store_prepare(store,
+                              "SELECT port FROM requests WHERE state = 'pending'"
+                              " AND port BETWEEN ? AND ? AND (protocols & ?) != 0 AND id != ?",
+                              &stmt);
+
+        if (r < 0)
+                return r;
+        sqlite3_bind_int(stmt, 1, low);
+        sqlite3_bind_int(stmt, 2, high);
+        sqlite3_bind_int(stmt, 3, (int)mask);
+        sqlite3_bind_int64(stmt, 4, except_request);
+        while ((r = store_step(stmt)) > 0)
+                rsap_port_set_add(taken, (uint16_t)sqlite3_column_int(stmt, 0));
+        return r;
+}
+
+int local_taken_ports(struct rsap_store *store, uint16_t low, uint16_t high, unsigned mask,
+                      int64_t except_request, struct rsap_port_set *taken)
+{
+        int r;
+
+        memset(taken, 0, sizeof(*taken));
+        if (!store)
+                return 0;
+        r = add_live_holdings(store, low, high, mask, taken);
+        if (r == 0)
+                r = add_quarantined(store, low, high, mask, taken);
+        if (r == 0)
+                r = add_requested(store, low, high, mask, except_request, taken);
+        return r;
+}
+
+/* ---- the rules ------------------------------------------------------------------- */
+
+static bool iana_leaves_free(const struct rsap_registry *iana, uint16_t port, unsigned mask)
+{
+        if (!iana)
+                return true;
+        for (unsigned p = RSAP_TRANSPORTS_FIRST; p <= RSAP_TRANSPORTS_LAST; p++)
+                if ((mask & (1u << p)) &&
+                    rsap_registry_port_status(iana, port, (enum rsap_proto)p) !=
+                            RSAP_STATUS_UNASSIGNED)
+                        return false;
+        return true;
+}
+
+static bool host_leaves_free(const struct rsap_host *host, uint16_t port, unsigned mask)
+{
+        if (!host)
+                return true;
+        if (host->have_ephemeral && port >= host->ephemeral_low && port <= host->ephemeral_high)
+                return false;
+        for (unsigned p = RSAP_TRANSPORTS_FIRST; p <= RSAP_TRANSPORTS_LAST; p++)
+                if ((mask & (1u << p)) && rsap_host_listening(host, port, (enum rsap_proto)p))
+                        return false;
+        return true;
+}
+
+bool port_is_free(const struct rsap_workflow *wf, const struct rsap_port_set *taken,
+                  uint16_t port, unsigned mask, bool allow_iana)
+{
+        /* Port 0 asks the kernel for any port: it names no service. */
+        if (port == 0 || rsap_port_browser_blocked(port))
+                return false;
+        if (rsap_port_set_has(taken, port))
+                return false;
+        if (!allow_iana && !iana_leaves_free(wf->iana, port, mask))
+                return false;
+        return host_leaves_free(wf->host, port, mask);
+}
+
+int first_free_port(const struct rsap_workflow *wf, uint16_t low, uint16_t high,
+                    uint16_t start, unsigned mask, int64_t except_request, uint16_t *port_out)
+{
+        struct rsap_port_set *taken = malloc(sizeof(*taken));
+        uint32_t span = (uint32_t)high - low + 1;
+        int r;
+
+        if (!taken)
+                return -ENOMEM;
+        r = local_taken_ports(wf->store, low, high, mask, except_request, taken);
+        if (r < 0) {
+                free(taken);
+                return r;
+        }
+        if (start < low || start > high)
+                start = low;
+        r = -EADDRNOTAVAIL;
+        for (uint32_t i = 0; i < span; i++) {
+                uint16_t port = (uint16_t)(low + ((uint32_t)(start - low) + i) % span);
+
+                if (port_is_free(wf, taken, port, mask, false)) {
+                        *port_out = port;
+                        r = 0;
+                        break;
+                }
+        }
+        free(taken);
+        return r;
+}
+
+/* ---- rsap pick -------------------------------------------------------------------- */
+
+static void pick_defaults(const struct rsap_pick_options *in, struct rsap_pick_options *out)
+{
+        *out = *in;
+        if (out->low == 0 && out->high == 0) {
+                out->low = RSAP_DEFAULT_ANY_LOW;
+                out->high = RSAP_DEFAULT_ANY_HIGH;
+        }
+        if (out->protocols == 0)
+                out->protocols = TCP_AND_UDP;
+        if (out->count == 0)
+                out->count = 1;
+}
+
+int rsap_pick(const struct rsap_workflow *wf, const struct rsap_pick_options *options,
+              struct rsap_pick *out)
+{
+        _cleanup_(freep) struct rsap_port_set *taken = malloc(sizeof(*taken));
+        struct rsap_pick_options o;
+        int r;
+
+        memset(out, 0, sizeof(*out));
+        pick_defaults(options, &o);
+        out->options = o;
+        if (!taken)
+                return -ENOMEM;
+        if (o.low > o.high || o.count > 65536)
+                return -EINVAL;
+        r = local_taken_ports(wf->store, o.low, o.high, o.protocols, 0, taken);
+        if (r < 0)
+                return r;
+        out->ports = calloc(o.count, sizeof(*out->ports));
+        if (!out->ports)
+                return -ENOMEM;
+        for (uint32_t port = o.low; port <= o.high && out->n_ports < o.count; port++)
+                if (port_is_free(wf, taken, (uint16_t)port, o.protocols, o.allow_iana))
+                        out->ports[out->n_ports++] = (uint16_t)port;
+        return 0;
+}
+
+void rsap_pick_clear(struct rsap_pick *p)
+{
+        free(p->ports);
+        memset(p, 0, sizeof(*p));
+}

@@ -1,0 +1,624 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The local registry's database: opening it (never creating it for a
+ * lookup), the schema and its numbered migrations, and the SQLite helpers
+ * the workflow files share.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rsap/paths.h>
+
+#include "store_internal.h"
+
+/* ---- schema -------------------------------------------------------------- */
+
+/*
+ * Migration N brings a database from user_version N - 1 to N.  A migration
+ * is never edited once released: a change is a new migration.
+ *
+ * The state tables are kept consistent with the events inside each write
+ * transaction, and rsap_store_check() re-derives them from the events.  The
+ * constraints make the worst mistakes impossible whatever the code does:
+ * holdings' primary key lets one holder have a port/protocol, a service name
+ * exists once whatever its case, and nothing ever leaves the event table.
+ */
+static const char *const migrations[] = {
+        /* 1: the first schema */
+        "CREATE TABLE services (\n"
+        "  id INTEGER PRIMARY KEY,\n"
+        "  name TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(name) BETWEEN 1 AND 63),\n"
+        "  assignee TEXT NOT NULL,\n"
+        "  contact TEXT NOT NULL,\n"
+        "  created_us INTEGER NOT NULL\n"
+        ");\n"
+        "CREATE TABLE requests (\n"
+        "  id INTEGER PRIMARY KEY,\n"
+        "  service TEXT NOT NULL CHECK (length(service) BETWEEN 1 AND 63),\n"
+        "  port INTEGER CHECK (port BETWEEN 0 AND 65535),\n"
+        "  range_low INTEGER NOT NULL CHECK (range_low BETWEEN 0 AND 65535),\n"
+        "  range_high INTEGER NOT NULL CHECK (range_high BETWEEN range_low AND 65535),\n"
+        "  protocols INTEGER NOT NULL CHECK (protocols > 0 AND protocols < 32 AND (protocols & 1) = 0),\n"
+        "  description TEXT NOT NULL,\n"
+        "  assignee TEXT NOT NULL,\n"
+        "  contact TEXT NOT NULL,\n"
+        "  reference TEXT,\n"
+        "  note TEXT,\n"
+        "  allow_system INTEGER NOT NULL DEFAULT 0 CHECK (allow_system IN (0, 1)),\n"
+        "  over_iana INTEGER NOT NULL DEFAULT 0 CHECK (over_iana IN (0, 1)),\n"
+        "  same_service INTEGER NOT NULL DEFAULT 0 CHECK (same_service IN (0, 1)),\n"
+        "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'approved', 'rejected')),\n"
+        "  requested_by TEXT NOT NULL,\n"
+        "  requested_us INTEGER NOT NULL\n"
+        ");\n"
+        "CREATE INDEX requests_pending_port ON requests(port) WHERE state = 'pending';\n"
+        "CREATE INDEX requests_service ON requests(service COLLATE NOCASE);\n"
+        "CREATE TABLE assignments (\n"
+        "  id INTEGER PRIMARY KEY,\n"
+        "  service_id INTEGER NOT NULL REFERENCES services(id),\n"
+        "  request_id INTEGER REFERENCES requests(id),\n"
+        "  port INTEGER NOT NULL CHECK (port BETWEEN 0 AND 65535),\n"
+        "  protocol TEXT NOT NULL CHECK (protocol IN ('tcp', 'udp', 'sctp', 'dccp')),\n"
+        "  description TEXT NOT NULL,\n"
+        "  reference TEXT,\n"
+        "  note TEXT,\n"
+        "  over_iana TEXT,\n"
+        "  active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),\n"
+        "  assigned_us INTEGER NOT NULL,\n"
+        "  ended_us INTEGER,\n"
+        "  quarantine_until_us INTEGER,\n"
+        "  CHECK (active = (ended_us IS NULL))\n"
+        ");\n"
+        "CREATE UNIQUE INDEX assignments_active_port ON assignments(port, protocol) WHERE active;\n"
+        "CREATE INDEX assignments_port ON assignments(port);\n"
+        "CREATE INDEX assignments_service ON assignments(service_id);\n"
+        "CREATE TABLE leases (\n"
+        "  id INTEGER PRIMARY KEY,\n"
+        "  port INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),\n"
+        "  name TEXT,\n"
+        "  pid INTEGER CHECK (pid > 0),\n"
+        "  pid_start INTEGER,\n"
+        "  expires_us INTEGER NOT NULL,\n"
+        "  leased_us INTEGER NOT NULL,\n"
+        "  active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),\n"
+        "  ended_us INTEGER,\n"
+        "  CHECK (active = (ended_us IS NULL))\n"
+        ");\n"
+        "CREATE UNIQUE INDEX leases_active_port ON leases(port) WHERE active;\n"
+        "CREATE INDEX leases_port ON leases(port);\n"
+        /* What holds each port/protocol right now: one row, one holder. */
+        "CREATE TABLE holdings (\n"
+        "  port INTEGER NOT NULL CHECK (port BETWEEN 0 AND 65535),\n"
+        "  protocol TEXT NOT NULL CHECK (protocol IN ('tcp', 'udp', 'sctp', 'dccp')),\n"
+        "  kind TEXT NOT NULL CHECK (kind IN ('assignment', 'lease')),\n"
+        "  assignment_id INTEGER UNIQUE REFERENCES assignments(id),\n"
+        "  lease_id INTEGER REFERENCES leases(id),\n"
+        "  PRIMARY KEY (port, protocol),\n"
+        "  CHECK ((kind = 'assignment') = (assignment_id IS NOT NULL)),\n"
+        "  CHECK ((kind = 'lease') = (lease_id IS NOT NULL))\n"
+        ") WITHOUT ROWID;\n"
+        "CREATE INDEX holdings_lease ON holdings(lease_id) WHERE lease_id IS NOT NULL;\n"
+        "CREATE TABLE events (\n"
+        "  id INTEGER PRIMARY KEY,\n"
+        "  time_us INTEGER NOT NULL,\n"
+        "  actor TEXT NOT NULL,\n"
+        "  action TEXT NOT NULL CHECK (action IN ('request', 'approve', 'reject', 'deassign',\n"
+        "    'transfer', 'revoke', 'lease', 'release', 'expire', 'import')),\n"
+        "  request_id INTEGER REFERENCES requests(id),\n"
+        "  assignment_id INTEGER REFERENCES assignments(id),\n"
+        "  lease_id INTEGER REFERENCES leases(id),\n"
+        "  service TEXT,\n"
+        "  port INTEGER CHECK (port BETWEEN 0 AND 65535),\n"
+        "  protocol TEXT CHECK (protocol IN ('tcp', 'udp', 'sctp', 'dccp')),\n"
+        "  reason TEXT,\n"
+        "  details TEXT CHECK (details IS NULL OR json_valid(details))\n"
+        ");\n"
+        "CREATE INDEX events_port ON events(port) WHERE port IS NOT NULL;\n"
+        "CREATE INDEX events_service ON events(service COLLATE NOCASE) WHERE service IS NOT NULL;\n"
+        "CREATE INDEX events_request ON events(request_id) WHERE request_id IS NOT NULL;\n"
+        "CREATE INDEX events_assignment ON events(assignment_id) WHERE assignment_id IS NOT NULL;\n"
+        "CREATE INDEX events_lease ON events(lease_id) WHERE lease_id IS NOT NULL;\n"
+        "CREATE TRIGGER events_never_change BEFORE UPDATE ON events\n"
+        "  BEGIN SELECT RAISE(ABORT, 'the event table is append-only'); END;\n"
+        "CREATE TRIGGER events_never_go BEFORE DELETE ON events\n"
+        "  BEGIN SELECT RAISE(ABORT, 'the event table is append-only'); END;\n"
+        /* An assignment that ends stays: state rows are never deleted either. */
+        "CREATE TRIGGER services_stay BEFORE DELETE ON services\n"
+        "  BEGIN SELECT RAISE(ABORT, 'services are never deleted'); END;\n"
+        "CREATE TRIGGER requests_stay BEFORE DELETE ON requests\n"
+        "  BEGIN SELECT RAISE(ABORT, 'requests are never deleted'); END;\n"
+        "CREATE TRIGGER assignments_stay BEFORE DELETE ON assignments\n"
+        "  BEGIN SELECT RAISE(ABORT, 'assignments are never deleted'); END;\n"
+        "CREATE TRIGGER leases_stay BEFORE DELETE ON leases\n"
+        "  BEGIN SELECT RAISE(ABORT, 'leases are never deleted'); END;\n"
+        /* For people reading the file with sqlite3. */
+        "CREATE VIEW events_readable AS\n"
+        "  SELECT id, strftime('%Y-%m-%dT%H:%M:%fZ', time_us / 1000000.0, 'unixepoch') AS time,\n"
+        "         actor, action, request_id, assignment_id, lease_id, service, port, protocol,\n"
+        "         reason, details\n"
+        "  FROM events;\n",
+};
+
+/* ---- errors ------------------------------------------------------------- */
+
+int store_errno(int rc)
+{
+        switch (rc & 0xff) {
+        case SQLITE_OK:
+        case SQLITE_ROW:
+        case SQLITE_DONE:
+                return 0;
+        case SQLITE_CORRUPT:
+        case SQLITE_NOTADB:
+        case SQLITE_FORMAT:
+                return -EBADMSG;
+        case SQLITE_READONLY:
+                return -EROFS;
+        case SQLITE_PERM:
+        case SQLITE_AUTH:
+                return -EACCES;
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+                return -EBUSY;
+        case SQLITE_NOMEM:
+                return -ENOMEM;
+        case SQLITE_FULL:
+                return -ENOSPC;
+        case SQLITE_CANTOPEN:
+                return -EACCES;
+        case SQLITE_CONSTRAINT:
+                /* A trigger's RAISE: the append-only rule; else a key. */
+                return rc == SQLITE_CONSTRAINT_TRIGGER ? -EPERM : -EEXIST;
+        case SQLITE_TOOBIG:
+        case SQLITE_RANGE:
+        case SQLITE_MISMATCH:
+                return -EINVAL;
+        default:
+                return -EIO;
+        }
+}
+
+int store_last_errno(struct rsap_store *store)
+{
+        return store_errno(sqlite3_extended_errcode(store->db));
+}
+
+int store_prepare(struct rsap_store *store, const char *sql, sqlite3_stmt **out)
+{
+        int rc = sqlite3_prepare_v2(store->db, sql, -1, out, NULL);
+
+        return rc == SQLITE_OK ? 0 : store_errno(rc);
+}
+
+int store_step(sqlite3_stmt *stmt)
+{
+        int rc = sqlite3_step(stmt);
+
+        if (rc == SQLITE_ROW)
+                return 1;
+        if (rc == SQLITE_DONE)
+                return 0;
+        /* sqlite3_step returns the extended code with prepare_v2. */
+        return store_errno(rc);
+}
+
+int store_step_done(sqlite3_stmt *stmt)
+{
+        int r = store_step(stmt);
+
+        return r > 0 ? 0 : r;
+}
+
+int store_exec(struct rsap_store *store, const char *sql)
+{
+        int rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL);
+
+        return rc == SQLITE_OK ? 0 : store_last_errno(store);
+}
+
+/* ---- binding ------------------------------------------------------------ */
+
+static int bind_rc(int rc)
+{
+        return rc == SQLITE_OK ? 0 : store_errno(rc);
+}
+
+int store_bind_text(sqlite3_stmt *stmt, int index, const char *text)
+{
+        if (!text || !*text)
+                return bind_rc(sqlite3_bind_null(stmt, index));
+        return bind_rc(sqlite3_bind_text(stmt, index, text, -1, SQLITE_TRANSIENT));
+}
+
+int store_bind_id(sqlite3_stmt *stmt, int index, int64_t id)
+{
+        if (id <= 0)
+                return bind_rc(sqlite3_bind_null(stmt, index));
+        return bind_rc(sqlite3_bind_int64(stmt, index, id));
+}
+
+int store_bind_port(sqlite3_stmt *stmt, int index, int port)
+{
+        if (port < 0)
+                return bind_rc(sqlite3_bind_null(stmt, index));
+        return bind_rc(sqlite3_bind_int(stmt, index, port));
+}
+
+int store_bind_proto(sqlite3_stmt *stmt, int index, enum rsap_proto proto)
+{
+        return store_bind_text(stmt, index, rsap_proto_name(proto));
+}
+
+char *store_column_strdup(sqlite3_stmt *stmt, int i)
+{
+        const unsigned char *text = sqlite3_column_text(stmt, i);
+
+        errno = 0;
+        return text ? strdup((const char *)text) : NULL;
+}
+
+enum rsap_proto store_column_proto(sqlite3_stmt *stmt, int i)
+{
+        const unsigned char *text = sqlite3_column_text(stmt, i);
+        enum rsap_proto proto = RSAP_PROTO_NONE;
+
+        if (text && rsap_proto_parse((const char *)text, &proto) < 0)
+                proto = RSAP_PROTO_NONE;
+        return proto;
+}
+
+/* ---- transactions ------------------------------------------------------- */
+
+int store_tx_begin(struct rsap_store *store, struct store_tx *tx)
+{
+        int r;
+
+        tx->store = store;
+        tx->open = false;
+        if (!store->writable)
+                return -EROFS;
+        r = store_exec(store, "BEGIN IMMEDIATE");
+        if (r < 0)
+                return r;
+        tx->open = true;
+        return 0;
+}
+
+int store_tx_commit(struct store_tx *tx)
+{
+        int r = store_exec(tx->store, "COMMIT");
+
+        /* A failed COMMIT leaves the transaction open: store_tx_end rolls back. */
+        if (r == 0)
+                tx->open = false;
+        return r;
+}
+
+void store_tx_end(struct store_tx *tx)
+{
+        if (tx->open)
+                sqlite3_exec(tx->store->db, "ROLLBACK", NULL, NULL, NULL);
+        tx->open = false;
+}
+
+/* ---- events --------------------------------------------------------------- */
+
+int store_append_event(struct rsap_store *store, const struct store_event *ev, int64_t *id_out)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+        _cleanup_(freep) char *details = NULL;
+        int r;
+
+        if (ev->details) {
+                details = json_dumps(ev->details, JSON_COMPACT | JSON_SORT_KEYS);
+                if (!details)
+                        return -ENOMEM;
+        }
+        r = store_prepare(store,
+                          "INSERT INTO events (time_us, actor, action, request_id, assignment_id,"
+                          " lease_id, service, port, protocol, reason, details)"
+                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          &stmt);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(stmt, 1, rsap_store_now(store));
+        store_bind_text(stmt, 2, ev->actor);
+        store_bind_text(stmt, 3, ev->action);
+        store_bind_id(stmt, 4, ev->request_id);
+        store_bind_id(stmt, 5, ev->assignment_id);
+        store_bind_id(stmt, 6, ev->lease_id);
+        store_bind_text(stmt, 7, ev->service);
+        store_bind_port(stmt, 8, ev->port);
+        store_bind_proto(stmt, 9, ev->proto);
+        store_bind_text(stmt, 10, ev->reason);
+        store_bind_text(stmt, 11, details);
+        r = store_step_done(stmt);
+        if (r < 0)
+                return r;
+        if (id_out)
+                *id_out = sqlite3_last_insert_rowid(store->db);
+        return 0;
+}
+
+void proto_mask_format(unsigned mask, char *buf, size_t size)
+{
+        size_t used = 0;
+
+        buf[0] = '\0';
+        for (unsigned p = RSAP_TRANSPORTS_FIRST; p <= RSAP_TRANSPORTS_LAST; p++) {
+                int n;
+
+                if (!(mask & (1u << p)))
+                        continue;
+                n = snprintf(buf + used, size - used, "%s%s", used ? "," : "",
+                             rsap_proto_name((enum rsap_proto)p));
+                if (n < 0 || (size_t)n >= size - used)
+                        return;
+                used += (size_t)n;
+        }
+}
+
+/* ---- time ----------------------------------------------------------------- */
+
+void rsap_store_set_clock(struct rsap_store *store, int64_t now_us)
+{
+        store->clock_us = now_us;
+}
+
+int64_t rsap_store_now(const struct rsap_store *store)
+{
+        struct timespec ts;
+
+        if (store && store->clock_us)
+                return store->clock_us;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void rsap_time_format(int64_t us, char *buf, size_t size)
+{
+        time_t seconds = (time_t)(us / 1000000);
+        int millis = (int)((us % 1000000) / 1000);
+        struct tm tm;
+
+        if (us < 0 || !gmtime_r(&seconds, &tm)) {
+                snprintf(buf, size, "?");
+                return;
+        }
+        snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+}
+
+/* ---- opening ---------------------------------------------------------------- */
+
+int rsap_store_default_path(const char *data_dir_override, char *buf, size_t size)
+{
+        char dir[4096];
+        int r = rsap_data_dir(data_dir_override, dir, sizeof(dir));
+        int n;
+
+        if (r < 0)
+                return r;
+        n = snprintf(buf, size, "%s/%s", dir, RSAP_STORE_FILE);
+        return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+        return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * A file cut short: SQLite notices only when it reads a missing page, which
+ * a write could happen not to do.  The header's page count (valid when its
+ * change counter matches, offsets 24 and 92) says how long the file must be.
+ */
+static int check_not_truncated(const char *path)
+{
+        unsigned char header[100];
+        struct stat st;
+        uint32_t page_size, pages;
+        ssize_t n;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        n = read(fd, header, sizeof(header));
+        if (n < 0 || fstat(fd, &st) < 0) {
+                int err = -errno;
+
+                close(fd);
+                return err;
+        }
+        close(fd);
+        if (n == 0)
+                return 0; /* empty: SQLite makes a new database of it */
+        if (n < (ssize_t)sizeof(header) || memcmp(header, "SQLite format 3", 16) != 0)
+                return -EBADMSG;
+        page_size = (uint32_t)header[16] << 8 | header[17];
+        if (page_size == 1)
+                page_size = 65536;
+        pages = be32(header + 28);
+        if (pages != 0 && be32(header + 24) == be32(header + 92) &&
+            (uint64_t)st.st_size < (uint64_t)pages * page_size)
+                return -EBADMSG;
+        return 0;
+}
+
+static int read_user_version(struct rsap_store *store, int *version)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+        int r = store_prepare(store, "PRAGMA user_version", &stmt);
+
+        if (r < 0)
+                return r;
+        r = store_step(stmt);
+        if (r < 0)
+                return r;
+        *version = r > 0 ? sqlite3_column_int(stmt, 0) : 0;
+        return 0;
+}
+
+int rsap_store_schema_version(struct rsap_store *store)
+{
+        int version = 0;
+        int r = read_user_version(store, &version);
+
+        return r < 0 ? r : version;
+}
+
+static int apply_migrations(struct rsap_store *store)
+{
+        _cleanup_(store_tx_end) struct store_tx tx = { 0 };
+        char sql[64];
+        int version, r;
+
+        r = store_tx_begin(store, &tx);
+        if (r < 0)
+                return r;
+        /* Another process may have migrated while this one waited. */
+        r = read_user_version(store, &version);
+        if (r < 0)
+                return r;
+        if (version > RSAP_STORE_SCHEMA_VERSION)
+                return -EPROTONOSUPPORT;
+        for (; version < RSAP_STORE_SCHEMA_VERSION; version++) {
+                r = store_exec(store, migrations[version]);
+                if (r < 0)
+                        return r;
+        }
+        snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", RSAP_STORE_SCHEMA_VERSION);
+        r = store_exec(store, sql);
+        if (r < 0)
+                return r;
+        return store_tx_commit(&tx);
+}
+
+/* WAL lets lookups read while a command writes; it is a property of the
+ * file, set once, outside any transaction. */
+static int enable_wal(struct rsap_store *store)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+        const unsigned char *mode;
+        int r = store_prepare(store, "PRAGMA journal_mode = WAL", &stmt);
+
+        if (r < 0)
+                return r;
+        r = store_step(stmt);
+        if (r < 0)
+                return r;
+        mode = r > 0 ? sqlite3_column_text(stmt, 0) : NULL;
+        return mode && strcmp((const char *)mode, "wal") == 0 ? 0 : -EIO;
+}
+
+static int prepare_for_writing(struct rsap_store *store, int version)
+{
+        int r;
+
+        if (sqlite3_db_readonly(store->db, "main") == 1)
+                return access(store->path, W_OK) < 0 && errno == EACCES ? -EACCES : -EROFS;
+        if (version > RSAP_STORE_SCHEMA_VERSION)
+                return -EPROTONOSUPPORT;
+        /*
+         * NORMAL: in WAL mode a commit survives the death of any process;
+         * only a power cut may lose the last transactions (FULL would cost a
+         * sync per lease).
+         */
+        r = store_exec(store, "PRAGMA synchronous = NORMAL");
+        if (r < 0)
+                return r;
+        if (version == RSAP_STORE_SCHEMA_VERSION)
+                return 0;
+        r = enable_wal(store);
+        if (r < 0)
+                return r;
+        return apply_migrations(store);
+}
+
+static int check_readable_version(int version)
+{
+        if (version == 0)
+                return -ENOENT; /* an empty file: no registry yet */
+        if (version > RSAP_STORE_SCHEMA_VERSION)
+                return -EPROTONOSUPPORT;
+        if (version < RSAP_STORE_SCHEMA_VERSION)
+                return -ESTALE;
+        return 0;
+}
+
+static int open_connection(const char *path, enum rsap_store_mode mode, int busy_timeout_ms,
+                           struct rsap_store *store)
+{
+        int flags = mode == RSAP_STORE_WRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                                             : SQLITE_OPEN_READONLY;
+        int rc;
+
+        store->path = strdup(path);
+        if (!store->path)
+                return -ENOMEM;
+        rc = sqlite3_open_v2(path, &store->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+        if (rc != SQLITE_OK) {
+                int err = sqlite3_system_errno(store->db);
+
+                return err ? -err : store_errno(rc);
+        }
+        sqlite3_extended_result_codes(store->db, 1);
+        sqlite3_busy_timeout(store->db, busy_timeout_ms > 0 ? busy_timeout_ms
+                                                            : RSAP_STORE_DEFAULT_BUSY_TIMEOUT_MS);
+        store->writable = mode == RSAP_STORE_WRITE;
+        return store_exec(store, "PRAGMA foreign_keys = ON");
+}
+
+int rsap_store_open(const char *path, enum rsap_store_mode mode, int busy_timeout_ms,
+                    struct rsap_store **out)
+{
+        struct rsap_store *store;
+        int version = 0, r;
+
+        *out = NULL;
+        if (mode == RSAP_STORE_READ && access(path, F_OK) < 0)
+                return -errno;
+        r = check_not_truncated(path);
+        if (r < 0)
+                return r;
+        store = calloc(1, sizeof(*store));
+        if (!store)
+                return -ENOMEM;
+        r = open_connection(path, mode, busy_timeout_ms, store);
+        if (r == 0)
+                r = read_user_version(store, &version);
+        if (r == 0)
+                r = mode == RSAP_STORE_WRITE ? prepare_for_writing(store, version)
+                                             : check_readable_version(version);
+        if (r < 0) {
+                rsap_store_close(store);
+                return r;
+        }
+        *out = store;
+        return 0;
+}
+
+void rsap_store_close(struct rsap_store *store)
+{
+        if (!store)
+                return;
+        sqlite3_close_v2(store->db);
+        free(store->path);
+        free(store);
+}
+
+void rsap_store_closep(struct rsap_store **store)
+{
+        rsap_store_close(*store);
+        *store = NULL;
+}
+
+const char *rsap_store_path(const struct rsap_store *store)
+{
+        return store->path;
+}

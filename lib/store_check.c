@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rsap_store_check: the state tables must be what the event table says.
+ * Each rule below re-derives one table from the events, in SQL, and every
+ * row that differs is a problem.  SQLite's own integrity and foreign-key
+ * checks come first: they find what a crash or a bad disk left.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+struct rule {
+        const char *what; /* "request %s: ..." with the first column */
+        const char *sql;  /* rows that break the rule, first column describes one */
+};
+
+static const struct rule rules[] = {
+        { "request %s has no 'request' event",
+          "SELECT r.id FROM requests r WHERE NOT EXISTS (SELECT 1 FROM events e"
+          " WHERE e.request_id = r.id AND e.action = 'request')" },
+        { "request %s: its state differs from its events",
+          "SELECT r.id FROM requests r WHERE r.state != CASE"
+          " WHEN EXISTS (SELECT 1 FROM events e WHERE e.request_id = r.id AND e.action = 'reject')"
+          "  THEN 'rejected'"
+          " WHEN EXISTS (SELECT 1 FROM events e WHERE e.request_id = r.id AND e.action = 'approve')"
+          "  THEN 'approved' ELSE 'pending' END" },
+        { "assignment %s has no event that made it, or it names another port",
+          "SELECT a.id FROM assignments a WHERE NOT EXISTS (SELECT 1 FROM events e"
+          " WHERE e.assignment_id = a.id AND e.action IN ('approve', 'import')"
+          " AND e.port = a.port AND e.protocol = a.protocol)" },
+        { "assignment %s: active or not, unlike its events",
+          "SELECT a.id FROM assignments a WHERE a.active = EXISTS (SELECT 1 FROM events e"
+          " WHERE e.assignment_id = a.id AND e.action IN ('deassign', 'revoke'))" },
+        { "assignment %s: its quarantine differs from the event that ended it",
+          "SELECT a.id FROM assignments a WHERE NOT a.active AND a.quarantine_until_us IS NOT"
+          " (SELECT json_extract(e.details, '$.quarantine_until_us') FROM events e"
+          "  WHERE e.assignment_id = a.id AND e.action IN ('deassign', 'revoke')"
+          "  ORDER BY e.id LIMIT 1)" },
+        { "service %s: its assignee differs from its last approval, import or transfer",
+          "SELECT s.name FROM services s WHERE s.assignee IS NOT"
+          " (SELECT CASE e.action WHEN 'transfer' THEN json_extract(e.details, '$.to')"
+          "  ELSE json_extract(e.details, '$.assignee') END FROM events e"
+          "  WHERE e.service = s.name COLLATE NOCASE"
+          "  AND e.action IN ('approve', 'import', 'transfer') ORDER BY e.id DESC LIMIT 1)"
+          " COLLATE NOCASE" },
+        { "lease %s has no 'lease' event",
+          "SELECT l.id FROM leases l WHERE NOT EXISTS (SELECT 1 FROM events e"
+          " WHERE e.lease_id = l.id AND e.action = 'lease' AND e.port = l.port)" },
+        { "lease %s: active or not, unlike its events",
+          "SELECT l.id FROM leases l WHERE l.active = EXISTS (SELECT 1 FROM events e"
+          " WHERE e.lease_id = l.id AND e.action IN ('release', 'expire'))" },
+        { "holding %s has no active assignment or lease behind it",
+          "SELECT port || '/' || protocol FROM (SELECT port, protocol, assignment_id, lease_id"
+          " FROM holdings EXCEPT SELECT port, protocol, id, NULL FROM assignments WHERE active"
+          " EXCEPT SELECT port, 'tcp', NULL, id FROM leases WHERE active"
+          " EXCEPT SELECT port, 'udp', NULL, id FROM leases WHERE active)" },
+        { "%s is active but holds no port",
+          "SELECT 'assignment ' || id FROM (SELECT id, port, protocol FROM assignments"
+          " WHERE active EXCEPT SELECT assignment_id, port, protocol FROM holdings)"
+          " UNION ALL SELECT 'lease ' || id FROM leases l WHERE active AND"
+          " (SELECT count(*) FROM holdings h WHERE h.lease_id = l.id AND h.port = l.port) != 2" },
+};
+
+/* The template with its one "%s" replaced by what. */
+static void add_problem(struct rsap_store_check_report *out, const char *template,
+                        const char *what)
+{
+        const char *hole = strstr(template, "%s");
+        int before = hole ? (int)(hole - template) : (int)strlen(template);
+
+        if (out->n_problems < RSAP_STORE_CHECK_MAX_PROBLEMS)
+                snprintf(out->problems[out->n_problems], sizeof(out->problems[0]), "%.*s%s%s",
+                         before, template, hole ? what : "", hole ? hole + 2 : "");
+        out->n_problems++;
+}
+
+static int run_pragma(struct rsap_store *store, const char *sql, const char *fmt,
+                      struct rsap_store_check_report *out)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+        int r = store_prepare(store, sql, &stmt);
+
+        if (r < 0)
+                return r;
+        while ((r = store_step(stmt)) > 0) {
+                const char *text = (const char *)sqlite3_column_text(stmt, 0);
+
+                if (text && strcmp(text, "ok") == 0)
+                        continue;
+                add_problem(out, fmt, text ? text : "?");
+        }
+        return r;
+}
+
+static int run_rule(struct rsap_store *store, const struct rule *rule,
+                    struct rsap_store_check_report *out)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+        int r = store_prepare(store, rule->sql, &stmt);
+
+        if (r < 0)
+                return r;
+        while ((r = store_step(stmt)) > 0) {
+                const char *what = (const char *)sqlite3_column_text(stmt, 0);
+
+                add_problem(out, rule->what, what ? what : "?");
+        }
+        return r;
+}
+
+static int count_events(struct rsap_store *store, int64_t *out)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+        int r = store_prepare(store, "SELECT count(*) FROM events", &stmt);
+
+        if (r < 0)
+                return r;
+        r = store_step(stmt);
+        if (r > 0)
+                *out = sqlite3_column_int64(stmt, 0);
+        return r < 0 ? r : 0;
+}
+
+int rsap_store_check(struct rsap_store *store, struct rsap_store_check_report *out)
+{
+        int r;
+
+        memset(out, 0, sizeof(*out));
+        /* One snapshot for every rule, even while others write. */
+        r = store_exec(store, "BEGIN");
+        if (r < 0)
+                return r;
+        r = run_pragma(store, "PRAGMA integrity_check", "sqlite: %s", out);
+        if (r == 0)
+                r = run_pragma(store, "PRAGMA foreign_key_check",
+                               "a row of %s points to a row that does not exist", out);
+        for (size_t i = 0; r == 0 && i < ARRAY_SIZE(rules); i++)
+                r = run_rule(store, &rules[i], out);
+        if (r == 0)
+                r = count_events(store, &out->events);
+        sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL);
+        return r;
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * What the local registry's library files share: the store itself, SQLite
+ * helpers that turn result codes into negative errno codes, transactions
+ * that roll back unless committed, and the one way to append an event.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include <rsap/port.h>
+#include <rsap/store.h>
+
+#include "internal.h"
+
+struct rsap_store {
+        sqlite3 *db;
+        char *path;
+        bool writable;
+        int64_t clock_us; /* 0: the real clock */
+};
+
+static inline void sqlite3_finalizep(sqlite3_stmt **stmt)
+{
+        sqlite3_finalize(*stmt); /* a no-op on NULL */
+}
+
+static inline void fclosep(FILE **f)
+{
+        if (*f)
+                fclose(*f);
+}
+
+/* A SQLite result code (extended or primary) as a negative errno code. */
+int store_errno(int rc);
+/* store_errno() of the connection's last error. */
+int store_last_errno(struct rsap_store *store);
+
+int store_prepare(struct rsap_store *store, const char *sql, sqlite3_stmt **out);
+/* Runs a statement that returns no rows: 0 or a negative errno code. */
+int store_step_done(sqlite3_stmt *stmt);
+/* SQLITE_ROW: 1, SQLITE_DONE: 0, else a negative errno code. */
+int store_step(sqlite3_stmt *stmt);
+int store_exec(struct rsap_store *store, const char *sql);
+
+/* NULL for NULL and for "" (absent values are NULL, never ""). */
+int store_bind_text(sqlite3_stmt *stmt, int index, const char *text);
+/* NULL for 0: row ids start at 1. */
+int store_bind_id(sqlite3_stmt *stmt, int index, int64_t id);
+/* NULL for a negative port (none). */
+int store_bind_port(sqlite3_stmt *stmt, int index, int port);
+int store_bind_proto(sqlite3_stmt *stmt, int index, enum rsap_proto proto);
+/* A copy of column i, or NULL when it is NULL (check errno for ENOMEM). */
+char *store_column_strdup(sqlite3_stmt *stmt, int i);
+enum rsap_proto store_column_proto(sqlite3_stmt *stmt, int i);
+
+/*
+ * One write transaction, BEGIN IMMEDIATE: the write lock is taken first, so
+ * every check made inside sees the state the write will change.  Declare it
+ * with _cleanup_(store_tx_end): it rolls back unless committed.
+ */
+struct store_tx {
+        struct rsap_store *store;
+        bool open;
+};
+int store_tx_begin(struct rsap_store *store, struct store_tx *tx);
+int store_tx_commit(struct store_tx *tx);
+void store_tx_end(struct store_tx *tx);
+
+/* An event row; the id and the time are the store's. */
+struct store_event {
+        const char *actor;
+        const char *action;      /* one of the schema's actions */
+        int64_t request_id;      /* 0: none */
+        int64_t assignment_id;
+        int64_t lease_id;
+        const char *service;     /* NULL: none */
+        int port;                /* -1: none */
+        enum rsap_proto proto;   /* RSAP_PROTO_NONE: none */
+        const char *reason;      /* why, as the actor said; NULL: none */
+        json_t *details;         /* an object or NULL; borrowed */
+};
+int store_append_event(struct rsap_store *store, const struct store_event *ev, int64_t *id_out);
+
+/* The protocol names of a bit set (1u << RSAP_PROTO_*) as "tcp,udp". */
+void proto_mask_format(unsigned mask, char *buf, size_t size);

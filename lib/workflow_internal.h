@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* What the workflow files (requests, checks, pick, lease, ...) share. */
+#include <rsap/workflow.h>
+
+#include "store_internal.h"
+
+#define TCP_AND_UDP ((1u << RSAP_PROTO_TCP) | (1u << RSAP_PROTO_UDP))
+#define ALL_TRANSPORTS                                                                  \
+        ((1u << RSAP_PROTO_TCP) | (1u << RSAP_PROTO_UDP) | (1u << RSAP_PROTO_SCTP) |   \
+         (1u << RSAP_PROTO_DCCP))
+
+/* snprintf into a fixed buffer; truncation is acceptable for messages. */
+void format_message(char *buf, size_t size, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+/* ---- rows ------------------------------------------------------------------ */
+
+/* The columns request_from_row() reads, in order, for "SELECT ... FROM requests". */
+#define REQUEST_COLUMNS                                                                   \
+        "id, service, port, range_low, range_high, protocols, description, assignee,"    \
+        " contact, reference, note, allow_system, over_iana, same_service, state,"       \
+        " requested_by, requested_us"
+int request_from_row(sqlite3_stmt *stmt, struct rsap_request *out);
+
+/* "SELECT " ASSIGNMENT_COLUMNS ASSIGNMENT_FROM "WHERE ..." */
+#define ASSIGNMENT_COLUMNS                                                               \
+        "a.id, a.request_id, s.name, a.port, a.protocol, s.assignee, s.contact,"        \
+        " a.description, a.reference, a.note, a.over_iana, a.active, a.assigned_us,"   \
+        " a.ended_us, a.quarantine_until_us"
+#define ASSIGNMENT_FROM " FROM assignments a JOIN services s ON s.id = a.service_id "
+int assignment_from_row(sqlite3_stmt *stmt, struct rsap_assignment *out);
+/* Runs a prepared assignment query and collects every row. */
+int assignments_collect(sqlite3_stmt *stmt, struct rsap_assignment **out, size_t *n_out);
+int assignment_get(struct rsap_store *store, int64_t id, struct rsap_assignment *out);
+
+/* A new active assignment and its holding (not its event). */
+struct assignment_fields {
+        int64_t service_id, request_id; /* request_id 0: imported */
+        uint16_t port;
+        enum rsap_proto proto;
+        const char *description, *reference, *note, *over_iana;
+        int64_t assigned_us;            /* 0: now */
+};
+/* The service of that name (any case), made with these people when new. */
+int service_find_or_create(struct rsap_store *store, const char *name, const char *assignee,
+                           const char *contact, int64_t *id_out);
+int assignment_insert(struct rsap_store *store, const struct assignment_fields *f,
+                      int64_t *id_out);
+
+/* ---- leases ------------------------------------------------------------------ */
+
+/* Whether a lease still holds its port at now_us. */
+bool lease_is_live(int64_t now_us, int64_t expires_us, pid_t pid, uint64_t pid_start);
+/*
+ * Ends every lease whose TTL passed or whose process died, each with an
+ * "expire" event.  Inside a write transaction.
+ */
+int leases_reap(struct rsap_store *store, const char *actor);
+
+/* ---- free ports ----------------------------------------------------------------- */
+
+/*
+ * The ports in [low, high] that the local registry holds on any protocol of
+ * mask: live holdings, quarantines, and pending requests other than
+ * except_request.  store may be NULL (nothing is taken).
+ */
+int local_taken_ports(struct rsap_store *store, uint16_t low, uint16_t high, unsigned mask,
+                      int64_t except_request, struct rsap_port_set *taken);
+/* The pick rules for one port, on every protocol of mask. */
+bool port_is_free(const struct rsap_workflow *wf, const struct rsap_port_set *taken,
+                  uint16_t port, unsigned mask, bool allow_iana);
+/*
+ * The first free port of [low, high], searching from start and wrapping
+ * around: -EADDRNOTAVAIL when there is none.
+ */
+int first_free_port(const struct rsap_workflow *wf, uint16_t low, uint16_t high,
+                    uint16_t start, unsigned mask, int64_t except_request, uint16_t *port_out);
+
+/* ---- checks ------------------------------------------------------------------- */
+
+struct check_list {
+        struct rsap_check *items;
+        size_t n, capacity;
+        size_t n_refused, n_warnings;
+};
+
+int check_add(struct check_list *list, enum rsap_check_code code, enum rsap_verdict verdict,
+              int port, enum rsap_proto proto, const char *fmt, ...)
+        __attribute__((format(printf, 6, 7)));
+
+/* Every check of a request, against the store as it is now. */
+int checks_run(const struct rsap_workflow *wf, const struct rsap_request *request,
+               const struct rsap_review_options *options, struct rsap_review *out);
+
+/* ---- local lookups -------------------------------------------------------------- */
+
+void local_entry_clear(struct rsap_local_entry *e);
