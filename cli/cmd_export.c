@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* rsap export --format services|csv|json: the registry for other tools. */
+/*
+ * rsap export --format services|csv|json: the registry for other tools.
+ * With --local, the local registry's active assignments instead, which
+ * rsap import reads on another host.
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -9,9 +13,25 @@
 #include <rsap/export.h>
 
 #include "builtin.h"
+#include "registry.h"
+
+/* IANA's registry, or the local one (--local; store NULL when it has none). */
+struct export_source {
+        const struct rsap_registry *reg;
+        struct rsap_store *store;
+        bool local;
+};
+
+static int write_export(const struct export_source *src, enum rsap_export_format format,
+                        FILE *out)
+{
+        if (src->local)
+                return rsap_local_export(src->store, format, out);
+        return rsap_export(src->reg, format, out);
+}
 
 /* Writes to FILE.tmp, then renames: a failed export leaves no half file. */
-static int export_to_file(const struct rsap_registry *reg, enum rsap_export_format format,
+static int export_to_file(const struct export_source *src, enum rsap_export_format format,
                           const char *path)
 {
         char tmp[4096];
@@ -23,7 +43,7 @@ static int export_to_file(const struct rsap_registry *reg, enum rsap_export_form
         f = fopen(tmp, "w");
         if (!f)
                 return cli_error_code(-errno, "cannot write %s", path);
-        r = rsap_export(reg, format, f);
+        r = write_export(src, format, f);
         if (fclose(f) != 0 && r == 0)
                 r = -EIO;
         if (r == 0 && rename(tmp, path) < 0)
@@ -40,11 +60,16 @@ int cmd_export(struct cli *cli, int argc, char **argv)
         static const struct option options[] = {
                 { "format", required_argument, NULL, 'f' },
                 { "output", required_argument, NULL, 'o' },
+                { "local", no_argument, NULL, 'l' },
+                { "db", required_argument, NULL, 'B' },
                 CLI_COMMON_LONG_OPTIONS,
                 { 0 },
         };
         const struct cli_command *self = cli_find_command("export");
         _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
+        _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
+        struct registry_cli rc = { 0 };
+        struct export_source src = { 0 };
         enum rsap_export_format format = RSAP_EXPORT_JSON;
         const char *output = NULL;
         bool have_format = false;
@@ -62,6 +87,12 @@ int cmd_export(struct cli *cli, int argc, char **argv)
                 case 'o':
                         output = optarg;
                         continue;
+                case 'l':
+                        src.local = true;
+                        continue;
+                case 'B':
+                        registry_option(&rc, opt);
+                        continue;
                 }
                 r = cli_common_option(cli, self, opt);
                 if (r >= 0)
@@ -73,12 +104,22 @@ int cmd_export(struct cli *cli, int argc, char **argv)
                 return cli_usage_error(self, "which format? --format services, csv or json");
         if (optind != argc)
                 return cli_usage_error(self, "no arguments expected");
-        reg = cli_open_registry(cli);
-        if (!reg)
-                return EXIT_BAD_INPUT;
+        if (rc.db && !src.local)
+                return cli_usage_error(self, "--db goes with --local");
+        if (src.local) {
+                r = registry_open_read(cli, &rc, &store);
+                if (r)
+                        return r;
+                src.store = store;
+        } else {
+                reg = cli_open_registry(cli);
+                if (!reg)
+                        return EXIT_BAD_INPUT;
+                src.reg = reg;
+        }
         if (output)
-                return export_to_file(reg, format, output);
-        r = rsap_export(reg, format, stdout);
+                return export_to_file(&src, format, output);
+        r = write_export(&src, format, stdout);
         if (r < 0)
                 return cli_error_code(r, "cannot write the export");
         return EXIT_ANSWERED;

@@ -32,6 +32,56 @@ static const struct cli_command commands[] = {
           "List the sockets listening on this host, their owners and services." },
         { "who", cmd_who, "rsap who [--no-process] [--json] PORT[/PROTO]",
           "Name what is bound to a port on this host; exit status 1 when nothing is." },
+        { "request", cmd_request,
+          "rsap request NAME --port N | --any [--range A-B] --proto P[,P] --description TEXT "
+          "--assignee WHO --contact WHO [--reference TEXT] [--note TEXT] [--allow-system] "
+          "[--over-iana] [--same-service] [--db PATH] [--as NAME] [--json]",
+          "File a request for a port in the local registry; prints its id." },
+        { "review", cmd_review,
+          "rsap review [--allow-system] [--over-iana] [--db PATH] [--json] ID",
+          "Show a request and every automatic check; exit status 3 when one refuses." },
+        { "requests", cmd_requests, "rsap requests [--all] [--db PATH] [--json]",
+          "List the pending requests of the local registry." },
+        { "approve", cmd_approve,
+          "rsap approve [--allow-system] [--over-iana] [--why TEXT] [--db PATH] [--as NAME] "
+          "[--json] ID",
+          "Assign a request's port, re-running its checks in the same transaction." },
+        { "reject", cmd_reject, "rsap reject --why TEXT [--db PATH] [--as NAME] [--json] ID",
+          "Decline a pending request, and record why." },
+        { "deassign", cmd_deassign,
+          "rsap deassign [--why TEXT] [--quarantine DURATION] [--db PATH] [--as NAME] [--json] "
+          "PORT[/PROTO] | NAME | assignment:ID",
+          "Return assigned ports (RFC 6335 8.2); they stay quarantined for 30 days." },
+        { "transfer", cmd_transfer,
+          "rsap transfer --to WHO [--contact WHO] [--why TEXT] [--db PATH] [--as NAME] [--json] "
+          "PORT[/PROTO] | NAME | assignment:ID",
+          "Hand a service and its assignments to a new assignee (RFC 6335 8.5)." },
+        { "revoke", cmd_revoke,
+          "rsap revoke --why TEXT [--quarantine DURATION] [--db PATH] [--as NAME] [--json] "
+          "PORT[/PROTO] | NAME | assignment:ID",
+          "Take assignments back (RFC 6335 8.4); they stay quarantined for 30 days." },
+        { "history", cmd_history,
+          "rsap history [--db PATH] [--json] PORT[/PROTO] | NAME | request:ID | assignment:ID "
+          "| lease:ID",
+          "Every event the local registry recorded for a port, a name or a record." },
+        { "pick", cmd_pick,
+          "rsap pick [--range A-B] [--proto P[,P]] [--count N] [--allow-iana] [--db PATH] "
+          "[--json]",
+          "Propose free port numbers: unassigned, unleased, not listening, not ephemeral." },
+        { "lease", cmd_lease,
+          "rsap lease [--range A-B] [--ttl DURATION] [--name TEXT] [--pid PID] [--db PATH] "
+          "[--as NAME] [--json]",
+          "Atomically hand out a free port for a test run and print it." },
+        { "release", cmd_release, "rsap release [--db PATH] [--as NAME] [--json] PORT | lease:ID",
+          "End a lease before its TTL does." },
+        { "kernel-reserve", cmd_kernel_reserve,
+          "rsap kernel-reserve [--apply] [--file PATH] [--db PATH] [--json]",
+          "Show, and with --apply write, the assigned ports into ip_local_reserved_ports." },
+        { "audit", cmd_audit, "rsap audit [--consistency] [--db PATH] [--json]",
+          "Compare what listens here with the registries; exit status 1 on findings." },
+        { "import", cmd_import,
+          "rsap import [--skip-conflicts] [--db PATH] [--as NAME] [--json] FILE",
+          "Merge another host's local registry export; conflicts are never overwritten." },
         { "help", cmd_help, "rsap help [COMMAND]", "Show the commands, or one command's usage." },
         { "version", cmd_version, "rsap version", "Show rsap's version." },
 };

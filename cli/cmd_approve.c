@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/* rsap approve ID: the checks again, and the assignment, in one transaction. */
+#include <errno.h>
+#include <getopt.h>
+
+#include <rsap/json.h>
+
+#include "builtin.h"
+#include "registry.h"
+
+static void render_approval(const struct cli *cli, const struct rsap_approval *a)
+{
+        const struct rsap_review *rv = &a->review;
+
+        printf("approved request %lld: %s\n", (long long)rv->request.id, rv->request.service);
+        for (size_t i = 0; i < a->n_assignments; i++)
+                registry_render_assignment(cli, &a->assignments[i]);
+        for (size_t i = 0; i < rv->n_checks; i++)
+                if (rv->checks[i].verdict != RSAP_VERDICT_PASS)
+                        registry_render_check(cli, &rv->checks[i]);
+}
+
+/* One line per refusing check: each says what to change. */
+static void report_refusal(const struct rsap_approval *a)
+{
+        const struct rsap_review *rv = &a->review;
+
+        for (size_t i = 0; i < rv->n_checks; i++)
+                if (rv->checks[i].verdict == RSAP_VERDICT_REFUSED)
+                        fprintf(stderr, "rsap: request %lld refused: %s\n",
+                                (long long)rv->request.id, rv->checks[i].message);
+}
+
+static int approve(struct cli *cli, struct registry_cli *rc, int64_t id,
+                   const struct rsap_review_options *options, const char *why)
+{
+        _cleanup_(rsap_registry_freep) struct rsap_registry *iana = NULL;
+        _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
+        _cleanup_(rsap_listen_list_freep) struct rsap_listen_list *listeners = NULL;
+        struct rsap_host host;
+        struct rsap_workflow wf;
+        struct rsap_approval a;
+        int r, status = EXIT_ANSWERED;
+
+        iana = cli_open_registry(cli);
+        if (!iana)
+                return EXIT_BAD_INPUT;
+        store = registry_open_write(cli, rc);
+        if (!store)
+                return EXIT_BAD_INPUT;
+        registry_host(&host, &listeners, true);
+        wf = (struct rsap_workflow){ store, iana, registry_actor(rc), &host };
+        r = rsap_approve(&wf, id, options, why, &a);
+        if (r == -ENOENT)
+                status = registry_no_match("no request %lld", (long long)id);
+        else if (r == -EPERM || r == -EALREADY)
+                status = EXIT_REFUSED;
+        else if (r < 0)
+                status = registry_error(rc, r, "cannot approve the request");
+        if (status == EXIT_ANSWERED || status == EXIT_REFUSED) {
+                if (cli->json && cli_print_json(rsap_approval_to_json(&a)))
+                        status = EXIT_BAD_INPUT;
+                else if (!cli->json && status == EXIT_REFUSED)
+                        report_refusal(&a);
+                else if (!cli->json)
+                        render_approval(cli, &a);
+        }
+        rsap_approval_clear(&a);
+        return status;
+}
+
+int cmd_approve(struct cli *cli, int argc, char **argv)
+{
+        static const struct option options[] = {
+                { "allow-system", no_argument, NULL, 'S' },
+                { "over-iana", no_argument, NULL, 'I' },
+                { "why", required_argument, NULL, 'w' },
+                REGISTRY_LONG_OPTIONS,
+                CLI_COMMON_LONG_OPTIONS,
+                { 0 },
+        };
+        const struct cli_command *self = cli_find_command("approve");
+        struct rsap_review_options review_options = { 0 };
+        struct registry_cli rc = { 0 };
+        const char *why = NULL;
+        int64_t id;
+        int opt, r;
+
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+                if (registry_option(&rc, opt))
+                        continue;
+                if (opt == 'S' || opt == 'I') {
+                        *(opt == 'S' ? &review_options.allow_system : &review_options.over_iana) =
+                                true;
+                        continue;
+                }
+                if (opt == 'w') {
+                        why = optarg;
+                        continue;
+                }
+                r = cli_common_option(cli, self, opt);
+                if (r >= 0)
+                        return r;
+        }
+        if (optind != argc - 1)
+                return cli_usage_error(self, optind == argc ? "which request?"
+                                                            : "one request at a time");
+        if (rsap_request_id_parse(argv[optind], &id) < 0)
+                return cli_usage_error(self, "'%s' is not a request id (a number, as 'rsap "
+                                             "request' printed it)",
+                                       argv[optind]);
+        return approve(cli, &rc, id, &review_options, why);
+}

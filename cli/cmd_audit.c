@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rsap audit: what listens here against the registries.  Exit status 1 when
+ * it finds anything, for cron and CI.  --consistency checks the database
+ * itself instead: its state re-derived from its events.
+ */
+#include <errno.h>
+#include <getopt.h>
+
+#include <rsap/json.h>
+
+#include "builtin.h"
+#include "registry.h"
+
+static void render_audit(const struct cli *cli, const struct rsap_audit *a)
+{
+        for (size_t i = 0; i < a->n_findings; i++)
+                printf("%s%-14s%s %s\n", cli_yellow(cli),
+                       rsap_finding_kind_name(a->findings[i].kind), cli_reset(cli),
+                       a->findings[i].message);
+        if (a->n_findings == 0)
+                printf("clean: %zu listening port%s, %zu local assignment%s, nothing to report\n",
+                       a->n_listeners, a->n_listeners == 1 ? "" : "s", a->n_assignments,
+                       a->n_assignments == 1 ? "" : "s");
+}
+
+static int audit(struct cli *cli, struct registry_cli *rc)
+{
+        _cleanup_(rsap_registry_freep) struct rsap_registry *iana = NULL;
+        _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
+        _cleanup_(rsap_listen_list_freep) struct rsap_listen_list *listeners = NULL;
+        struct rsap_listen_filter filter;
+        struct rsap_host host;
+        struct rsap_workflow wf;
+        struct rsap_audit a;
+        int r;
+
+        iana = cli_open_registry(cli);
+        if (!iana)
+                return EXIT_BAD_INPUT;
+        r = registry_open_read(cli, rc, &store);
+        if (r)
+                return r;
+        registry_host(&host, NULL, false);
+        rsap_listen_filter_init(&filter);
+        r = rsap_listen_collect(&filter, &listeners);
+        if (r < 0)
+                return cli_error_code(r, "cannot list the sockets listening here");
+        host.listeners = listeners;
+        wf = (struct rsap_workflow){ store, iana, NULL, &host };
+        r = rsap_audit(&wf, &a);
+        if (r < 0)
+                return registry_error(rc, r, "cannot audit");
+        if (cli->json)
+                r = cli_print_json(rsap_audit_to_json(&a));
+        else
+                render_audit(cli, &a);
+        r = r ? EXIT_BAD_INPUT : a.n_findings ? EXIT_NO_MATCH : EXIT_ANSWERED;
+        rsap_audit_clear(&a);
+        return r;
+}
+
+static int consistency(struct cli *cli, struct registry_cli *rc)
+{
+        _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
+        struct rsap_store_check_report report;
+        json_t *problems;
+        int r;
+
+        r = registry_open_read(cli, rc, &store);
+        if (r)
+                return r;
+        if (!store)
+                return registry_no_match("no local registry at %s", rc->path);
+        r = rsap_store_check(store, &report);
+        if (r < 0)
+                return registry_error(rc, r, "cannot check the registry");
+        if (cli->json) {
+                problems = json_array();
+                for (size_t i = 0; problems && i < report.n_problems &&
+                                   i < RSAP_STORE_CHECK_MAX_PROBLEMS;
+                     i++)
+                        json_array_append_new(problems, json_string(report.problems[i]));
+                if (cli_print_json(json_pack("{s:s, s:b, s:I, s:I, s:o}", "kind", "consistency",
+                                             "consistent", report.n_problems == 0, "events",
+                                             (json_int_t)report.events, "problems",
+                                             (json_int_t)report.n_problems, "found", problems)))
+                        return EXIT_BAD_INPUT;
+        } else if (report.n_problems == 0) {
+                printf("consistent: %lld events, and the state they describe\n",
+                       (long long)report.events);
+        } else {
+                for (size_t i = 0; i < report.n_problems && i < RSAP_STORE_CHECK_MAX_PROBLEMS; i++)
+                        printf("inconsistent: %s\n", report.problems[i]);
+        }
+        return report.n_problems ? EXIT_NO_MATCH : EXIT_ANSWERED;
+}
+
+int cmd_audit(struct cli *cli, int argc, char **argv)
+{
+        static const struct option options[] = {
+                { "consistency", no_argument, NULL, 'c' },
+                REGISTRY_LONG_OPTIONS,
+                CLI_COMMON_LONG_OPTIONS,
+                { 0 },
+        };
+        const struct cli_command *self = cli_find_command("audit");
+        struct registry_cli rc = { 0 };
+        bool check_db = false;
+        int opt, r;
+
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+                if (registry_option(&rc, opt))
+                        continue;
+                if (opt == 'c') {
+                        check_db = true;
+                        continue;
+                }
+                r = cli_common_option(cli, self, opt);
+                if (r >= 0)
+                        return r;
+        }
+        if (optind != argc)
+                return cli_usage_error(self, "unexpected argument '%s'", argv[optind]);
+        return check_db ? consistency(cli, &rc) : audit(cli, &rc);
+}

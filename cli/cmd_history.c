@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/* rsap history PORT|NAME|ID: every event ever recorded for it, oldest first. */
+#include <getopt.h>
+#include <string.h>
+
+#include <rsap/json.h>
+
+#include "builtin.h"
+#include "registry.h"
+
+/* "request 12", "assignment 5", "lease 3": the record an event is about. */
+static void record_label(const struct rsap_event *e, char *buf, size_t size)
+{
+        if (e->assignment_id)
+                snprintf(buf, size, "assignment %lld", (long long)e->assignment_id);
+        else if (e->lease_id)
+                snprintf(buf, size, "lease %lld", (long long)e->lease_id);
+        else if (e->request_id)
+                snprintf(buf, size, "request %lld", (long long)e->request_id);
+        else
+                snprintf(buf, size, "-");
+}
+
+static void port_label(const struct rsap_event *e, char *buf, size_t size)
+{
+        if (e->port < 0)
+                snprintf(buf, size, "-");
+        else if (e->proto != RSAP_PROTO_NONE)
+                snprintf(buf, size, "%d/%s", e->port, rsap_proto_name(e->proto));
+        else
+                snprintf(buf, size, "%d", e->port);
+}
+
+/* The one detail worth a line for each action. */
+static void summary(const struct rsap_event *e, char *buf, size_t size)
+{
+        _cleanup_(cli_json_decrefp) json_t *d = e->details ? json_loads(e->details, 0, NULL) : NULL;
+        const char *to = json_string_value(json_object_get(d, "to"));
+        const char *from = json_string_value(json_object_get(d, "from"));
+        const char *until = json_string_value(json_object_get(d, "quarantine_until"));
+        const char *protocols = json_string_value(json_object_get(d, "protocols"));
+        const char *expires = json_string_value(json_object_get(d, "expires"));
+        const char *over = json_string_value(json_object_get(d, "over_iana"));
+
+        buf[0] = '\0';
+        if (to && from)
+                snprintf(buf, size, "from %s to %s", from, to);
+        else if (until)
+                snprintf(buf, size, "quarantined until %s", until);
+        else if (protocols)
+                snprintf(buf, size, "on %s", protocols);
+        else if (expires)
+                snprintf(buf, size, "until %s", expires);
+        else if (over)
+                snprintf(buf, size, "over IANA's %s", over);
+}
+
+static void render_history(const struct cli *cli, const struct rsap_history *h)
+{
+        for (size_t i = 0; i < h->n_events; i++) {
+                const struct rsap_event *e = &h->events[i];
+                char when[RSAP_TIME_SIZE], record[40], port[24], more[160];
+
+                rsap_time_format(e->time_us, when, sizeof(when));
+                record_label(e, record, sizeof(record));
+                port_label(e, port, sizeof(port));
+                summary(e, more, sizeof(more));
+                printf("%s%s%s  %-8s %-16s %-16s %-10s by %s%s%s\n", cli_dim(cli), when,
+                       cli_reset(cli), e->action, record, e->service ? e->service : "-", port,
+                       e->actor, more[0] ? ", " : "", more);
+                if (e->reason)
+                        printf("%*s why: %s\n", RSAP_TIME_SIZE - 6, "", e->reason);
+        }
+}
+
+static int history(struct cli *cli, struct registry_cli *rc, const char *text)
+{
+        _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
+        struct rsap_history h = { 0 };
+        struct rsap_target target;
+        int r;
+
+        if (rsap_target_parse(text, &target) < 0)
+                return cli_error("'%s' is not a port, a service name, or request:ID, "
+                                 "assignment:ID or lease:ID",
+                                 text);
+        r = registry_open_read(cli, rc, &store);
+        if (r)
+                return r;
+        if (store) {
+                r = rsap_history(store, &target, &h);
+                if (r < 0)
+                        return registry_error(rc, r, "cannot read the history");
+        } else {
+                h.target = target;
+        }
+        if (cli->json)
+                r = cli_print_json(rsap_history_to_json(&h));
+        else if (h.n_events > 0)
+                render_history(cli, &h);
+        else
+                fprintf(stderr, "rsap: no event recorded for %s%s\n", text,
+                        store ? "" : " (no local registry yet)");
+        r = r ? EXIT_BAD_INPUT : h.n_events > 0 ? EXIT_ANSWERED : EXIT_NO_MATCH;
+        rsap_history_clear(&h);
+        return r;
+}
+
+int cmd_history(struct cli *cli, int argc, char **argv)
+{
+        static const struct option options[] = {
+                REGISTRY_LONG_OPTIONS,
+                CLI_COMMON_LONG_OPTIONS,
+                { 0 },
+        };
+        const struct cli_command *self = cli_find_command("history");
+        struct registry_cli rc = { 0 };
+        int opt, r;
+
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+                if (registry_option(&rc, opt))
+                        continue;
+                r = cli_common_option(cli, self, opt);
+                if (r >= 0)
+                        return r;
+        }
+        if (optind != argc - 1)
+                return cli_usage_error(self, optind == argc ? "the history of what?"
+                                                            : "one port, name or id at a time");
+        return history(cli, &rc, argv[optind]);
+}

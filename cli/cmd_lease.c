@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rsap lease: atomically hands out a free port for a test run and prints
+ * it, for `port=$(rsap lease)`.  The lease holds tcp and udp, and ends with
+ * rsap release, its TTL, or the death of its process: by default the
+ * process that ran rsap lease (the caller's shell or test runner).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <rsap/json.h>
+
+#include "builtin.h"
+#include "registry.h"
+
+struct lease_args {
+        struct rsap_lease_options o;
+        bool have_pid;
+};
+
+static int lease_option(const struct cli_command *self, int opt, struct lease_args *a)
+{
+        char *end;
+        long pid;
+
+        switch (opt) {
+        case 'r':
+                if (registry_parse_range(optarg, &a->o.low, &a->o.high) < 0)
+                        return cli_usage_error(self, "'%s' is not a range (A-B, 0 <= A <= B <= "
+                                                     "65535)",
+                                               optarg);
+                return -1;
+        case 't':
+                if (rsap_duration_parse(optarg, &a->o.ttl_us) < 0 || a->o.ttl_us == 0)
+                        return cli_usage_error(self, "'%s' is not a TTL (such as 30s, 10m, 2h, "
+                                                     "1d)",
+                                               optarg);
+                return -1;
+        case 'n':
+                a->o.name = optarg;
+                return -1;
+        case 'p':
+                pid = strtol(optarg, &end, 10);
+                if (*optarg == '\0' || *end || pid < 0 || pid > 0x3fffffff)
+                        return cli_usage_error(self, "--pid takes a process id (0: no process)");
+                a->o.pid = (pid_t)pid;
+                a->have_pid = true;
+                return -1;
+        }
+        return -2;
+}
+
+static int lease(struct cli *cli, struct registry_cli *rc, struct lease_args *a)
+{
+        _cleanup_(rsap_registry_freep) struct rsap_registry *iana = NULL;
+        _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
+        _cleanup_(rsap_listen_list_freep) struct rsap_listen_list *listeners = NULL;
+        struct rsap_host host;
+        struct rsap_workflow wf;
+        struct rsap_lease l;
+        int r;
+
+        if (!a->have_pid)
+                a->o.pid = getppid();
+        iana = cli_open_registry(cli);
+        if (!iana)
+                return EXIT_BAD_INPUT;
+        store = registry_open_write(cli, rc);
+        if (!store)
+                return EXIT_BAD_INPUT;
+        registry_host(&host, &listeners, false);
+        wf = (struct rsap_workflow){ store, iana, registry_actor(rc), &host };
+        r = rsap_lease_take(&wf, &a->o, &l);
+        if (r == -EADDRNOTAVAIL)
+                return registry_refused("no free port in %u-%u: every one is assigned, leased, "
+                                        "requested, quarantined, IANA's, listening, ephemeral "
+                                        "or refused by browsers",
+                                        a->o.low ? a->o.low : RSAP_DEFAULT_ANY_LOW,
+                                        a->o.high ? a->o.high : RSAP_DEFAULT_ANY_HIGH);
+        if (r == -ESRCH)
+                return cli_error("no process %d to hold the lease", (int)a->o.pid);
+        if (r < 0)
+                return registry_error(rc, r, "cannot lease a port");
+        if (cli->json)
+                r = cli_print_json(rsap_lease_to_json("lease", &l));
+        else
+                printf("%u\n", l.port);
+        rsap_lease_clear(&l);
+        return r ? EXIT_BAD_INPUT : EXIT_ANSWERED;
+}
+
+int cmd_lease(struct cli *cli, int argc, char **argv)
+{
+        static const struct option options[] = {
+                { "range", required_argument, NULL, 'r' },
+                { "ttl", required_argument, NULL, 't' },
+                { "name", required_argument, NULL, 'n' },
+                { "pid", required_argument, NULL, 'p' },
+                REGISTRY_LONG_OPTIONS,
+                CLI_COMMON_LONG_OPTIONS,
+                { 0 },
+        };
+        const struct cli_command *self = cli_find_command("lease");
+        struct lease_args a = { 0 };
+        struct registry_cli rc = { 0 };
+        int opt, r;
+
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+                if (registry_option(&rc, opt))
+                        continue;
+                r = lease_option(self, opt, &a);
+                if (r == -1)
+                        continue;
+                if (r >= 0)
+                        return r;
+                r = cli_common_option(cli, self, opt);
+                if (r >= 0)
+                        return r;
+        }
+        if (optind != argc)
+                return cli_usage_error(self, "unexpected argument '%s'", argv[optind]);
+        return lease(cli, &rc, &a);
+}

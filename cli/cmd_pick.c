@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/* rsap pick: free port numbers, lowest first, one per line. */
+#include <getopt.h>
+#include <stdlib.h>
+
+#include <rsap/json.h>
+
+#include "builtin.h"
+#include "registry.h"
+
+static int pick_option(const struct cli_command *self, int opt, struct rsap_pick_options *o)
+{
+        char *end;
+        long count;
+
+        switch (opt) {
+        case 'r':
+                if (registry_parse_range(optarg, &o->low, &o->high) < 0)
+                        return cli_usage_error(self, "'%s' is not a range (A-B, 0 <= A <= B <= "
+                                                     "65535)",
+                                               optarg);
+                return -1;
+        case 'p':
+                if (rsap_proto_parse_list(optarg, &o->protocols) < 0)
+                        return cli_usage_error(self, "unknown protocol in '%s' (tcp, udp, sctp, "
+                                                     "dccp)",
+                                               optarg);
+                return -1;
+        case 'n':
+                count = strtol(optarg, &end, 10);
+                if (*optarg == '\0' || *end || count < 1 || count > 65536)
+                        return cli_usage_error(self, "--count takes a number from 1 to 65536");
+                o->count = (size_t)count;
+                return -1;
+        case 'I':
+                o->allow_iana = true;
+                return -1;
+        }
+        return -2;
+}
+
+static int pick(struct cli *cli, struct registry_cli *rc, const struct rsap_pick_options *o)
+{
+        _cleanup_(rsap_registry_freep) struct rsap_registry *iana = NULL;
+        _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
+        _cleanup_(rsap_listen_list_freep) struct rsap_listen_list *listeners = NULL;
+        struct rsap_host host;
+        struct rsap_workflow wf;
+        struct rsap_pick p;
+        int r;
+
+        iana = cli_open_registry(cli);
+        if (!iana)
+                return EXIT_BAD_INPUT;
+        r = registry_open_read(cli, rc, &store);
+        if (r)
+                return r;
+        registry_host(&host, &listeners, false);
+        wf = (struct rsap_workflow){ store, iana, NULL, &host };
+        r = rsap_pick(&wf, o, &p);
+        if (r < 0)
+                return registry_error(rc, r, "cannot pick a port");
+        if (cli->json)
+                r = cli_print_json(rsap_pick_to_json(&p));
+        else if (p.n_ports == 0)
+                fprintf(stderr, "rsap: no free port in %u-%u\n", p.options.low, p.options.high);
+        for (size_t i = 0; !cli->json && i < p.n_ports; i++)
+                printf("%u\n", p.ports[i]);
+        r = r ? EXIT_BAD_INPUT : p.n_ports > 0 ? EXIT_ANSWERED : EXIT_NO_MATCH;
+        rsap_pick_clear(&p);
+        return r;
+}
+
+int cmd_pick(struct cli *cli, int argc, char **argv)
+{
+        static const struct option options[] = {
+                { "range", required_argument, NULL, 'r' },
+                { "proto", required_argument, NULL, 'p' },
+                { "count", required_argument, NULL, 'n' },
+                { "allow-iana", no_argument, NULL, 'I' },
+                REGISTRY_LONG_OPTIONS,
+                CLI_COMMON_LONG_OPTIONS,
+                { 0 },
+        };
+        const struct cli_command *self = cli_find_command("pick");
+        struct rsap_pick_options o = { 0 };
+        struct registry_cli rc = { 0 };
+        int opt, r;
+
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+                if (registry_option(&rc, opt))
+                        continue;
+                r = pick_option(self, opt, &o);
+                if (r == -1)
+                        continue;
+                if (r >= 0)
+                        return r;
+                r = cli_common_option(cli, self, opt);
+                if (r >= 0)
+                        return r;
+        }
+        if (optind != argc)
+                return cli_usage_error(self, "unexpected argument '%s'", argv[optind]);
+        return pick(cli, &rc, &o);
+}

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rsap/paths.h>
+
+#include "registry.h"
+
+static void message(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+static void message(const char *fmt, va_list ap)
+{
+        fputs("rsap: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+}
+
+int registry_no_match(const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        message(fmt, ap);
+        va_end(ap);
+        return EXIT_NO_MATCH;
+}
+
+int registry_refused(const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        message(fmt, ap);
+        va_end(ap);
+        return EXIT_REFUSED;
+}
+
+bool registry_option(struct registry_cli *rc, int opt)
+{
+        if (opt == 'B')
+                rc->db = optarg;
+        else if (opt == 'A')
+                rc->as = optarg;
+        else
+                return false;
+        return true;
+}
+
+/* $RSAP_BUSY_TIMEOUT_MS, for scripts that would rather fail fast. */
+static int busy_timeout(void)
+{
+        const char *text = getenv("RSAP_BUSY_TIMEOUT_MS");
+        char *end;
+        long ms;
+
+        if (!text || !*text)
+                return RSAP_STORE_DEFAULT_BUSY_TIMEOUT_MS;
+        ms = strtol(text, &end, 10);
+        return *end || ms < 1 || ms > 3600000 ? RSAP_STORE_DEFAULT_BUSY_TIMEOUT_MS : (int)ms;
+}
+
+const char *registry_path(struct cli *cli, struct registry_cli *rc)
+{
+        int r;
+
+        if (rc->db) {
+                if (!*rc->db) {
+                        cli_error("--db needs a file name");
+                        return NULL;
+                }
+                snprintf(rc->path, sizeof(rc->path), "%s", rc->db);
+                return rc->path;
+        }
+        r = rsap_store_default_path(cli->db_dir, rc->path, sizeof(rc->path));
+        if (r < 0) {
+                cli_error_code(r, "cannot find the data directory for the registry database");
+                return NULL;
+        }
+        return rc->path;
+}
+
+int registry_error(const struct registry_cli *rc, int err, const char *what)
+{
+        const char *path = rc->path;
+
+        switch (err) {
+        case -EBADMSG:
+                return cli_error("%s: %s is not a usable registry database (corrupt, truncated "
+                                 "or not SQLite); nothing was changed",
+                                 what, path);
+        case -EROFS:
+                return cli_error("%s: %s is read-only; nothing was changed", what, path);
+        case -EACCES:
+        case -EPERM:
+                return cli_error("%s: %s: permission denied; nothing was changed", what, path);
+        case -EBUSY:
+                return cli_error("%s: %s is locked by another process past the timeout "
+                                 "($RSAP_BUSY_TIMEOUT_MS); nothing was changed",
+                                 what, path);
+        case -EPROTONOSUPPORT:
+                return cli_error("%s: %s was written by a newer rsap (schema version above %d)",
+                                 what, path, RSAP_STORE_SCHEMA_VERSION);
+        case -ESTALE:
+                return cli_error("%s: %s has an older schema; a registration command such as "
+                                 "'rsap requests' upgrades it",
+                                 what, path);
+        case -ENOENT:
+                return cli_error("%s: %s: no such file or directory", what, path);
+        case -ENOSPC:
+                return cli_error("%s: %s: the disk is full; nothing was changed", what, path);
+        default:
+                return cli_error_code(err, "%s: %s", what, path);
+        }
+}
+
+/* The default database lives in the data directory, made on first use. */
+static int make_data_dir(struct cli *cli)
+{
+        char dir[4096];
+        int r = rsap_data_dir(cli->db_dir, dir, sizeof(dir));
+
+        if (r < 0)
+                return r;
+        for (char *p = dir + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = '\0';
+                if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                *p = '/';
+        }
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+struct rsap_store *registry_open_write(struct cli *cli, struct registry_cli *rc)
+{
+        struct rsap_store *store = NULL;
+        int r;
+
+        if (!registry_path(cli, rc))
+                return NULL;
+        if (!rc->db) {
+                r = make_data_dir(cli);
+                if (r < 0) {
+                        registry_error(rc, r, "cannot create the data directory");
+                        return NULL;
+                }
+        }
+        r = rsap_store_open(rc->path, RSAP_STORE_WRITE, busy_timeout(), &store);
+        if (r < 0) {
+                registry_error(rc, r, "cannot open the registry");
+                return NULL;
+        }
+        return store;
+}
+
+int registry_open_read(struct cli *cli, struct registry_cli *rc, struct rsap_store **out)
+{
+        int r;
+
+        *out = NULL;
+        if (!registry_path(cli, rc))
+                return EXIT_BAD_INPUT;
+        r = rsap_store_open(rc->path, RSAP_STORE_READ, busy_timeout(), out);
+        if (r == -ENOENT)
+                return 0; /* no local registry yet: nothing registered here */
+        if (r < 0)
+                return registry_error(rc, r, "cannot read the registry");
+        return 0;
+}
+
+const char *registry_actor(struct registry_cli *rc)
+{
+        const char *sudo_user = getenv("SUDO_USER");
+        struct passwd *pw;
+
+        if (rc->as && *rc->as)
+                return rc->as;
+        if (geteuid() == 0 && sudo_user && *sudo_user) {
+                snprintf(rc->actor, sizeof(rc->actor), "%s", sudo_user);
+                return rc->actor;
+        }
+        pw = getpwuid(getuid());
+        if (pw && pw->pw_name)
+                snprintf(rc->actor, sizeof(rc->actor), "%s", pw->pw_name);
+        else
+                snprintf(rc->actor, sizeof(rc->actor), "uid %u", (unsigned)getuid());
+        return rc->actor;
+}
+
+void registry_host(struct rsap_host *host, struct rsap_listen_list **listeners, bool owners)
+{
+        struct rsap_listen_filter filter;
+
+        memset(host, 0, sizeof(*host));
+        host->have_ephemeral =
+                rsap_host_read_ephemeral(NULL, &host->ephemeral_low, &host->ephemeral_high) == 0;
+        if (!listeners)
+                return;
+        rsap_listen_filter_init(&filter);
+        filter.find_owners = owners;
+        if (rsap_listen_collect(&filter, listeners) < 0)
+                *listeners = NULL;
+        host->listeners = *listeners;
+}
+
+int registry_parse_range(const char *text, uint16_t *low, uint16_t *high)
+{
+        struct rsap_port_spec spec;
+
+        if (rsap_port_spec_parse(text, &spec) < 0 || spec.proto != RSAP_PROTO_NONE)
+                return -1;
+        *low = spec.low;
+        *high = spec.high;
+        return 0;
+}
+
+static const char *verdict_color(const struct cli *cli, enum rsap_verdict verdict)
+{
+        switch (verdict) {
+        case RSAP_VERDICT_PASS:
+                return cli_green(cli);
+        case RSAP_VERDICT_WARNING:
+        case RSAP_VERDICT_ALLOWED:
+                return cli_yellow(cli);
+        case RSAP_VERDICT_REFUSED:
+                break;
+        }
+        return cli_bold(cli);
+}
+
+void registry_render_check(const struct cli *cli, const struct rsap_check *c)
+{
+        printf("  %s%-8s%s %s\n", verdict_color(cli, c->verdict), rsap_verdict_name(c->verdict),
+               cli_reset(cli), c->message);
+}
+
+void registry_render_assignment(const struct cli *cli, const struct rsap_assignment *a)
+{
+        char label[16];
+
+        snprintf(label, sizeof(label), "%u/%s", a->port, rsap_proto_name(a->proto));
+        printf("  assignment %-6lld %s%-11s%s %-16s %s\n", (long long)a->id, cli_bold(cli), label,
+               cli_reset(cli), a->service, a->assignee);
+}
+
+void registry_protocols(unsigned mask, char *buf, size_t size)
+{
+        size_t used = 0;
+
+        buf[0] = '\0';
+        for (unsigned p = RSAP_TRANSPORTS_FIRST; p <= RSAP_TRANSPORTS_LAST; p++) {
+                int n;
+
+                if (!(mask & (1u << p)))
+                        continue;
+                n = snprintf(buf + used, size - used, "%s%s", used ? "," : "",
+                             rsap_proto_name((enum rsap_proto)p));
+                if (n < 0 || (size_t)n >= size - used)
+                        return;
+                used += (size_t)n;
+        }
+}
+
+void registry_request_ports(const struct rsap_request *r, char *buf, size_t size)
+{
+        char protocols[32];
+
+        registry_protocols(r->protocols, protocols, sizeof(protocols));
+        if (r->any_port)
+                snprintf(buf, size, "any port in %u-%u/%s", r->range_low, r->range_high,
+                         protocols);
+        else
+                snprintf(buf, size, "%u/%s", r->port, protocols);
+}

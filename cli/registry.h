@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * What the local registry's commands share: --db and --as, opening the
+ * database with precise messages, who the actor is, what this host looks
+ * like, and the text forms of checks, assignments and leases.
+ */
+#include <rsap/store.h>
+#include <rsap/workflow.h>
+
+#include "cli.h"
+
+/* A rule of the registry refused (documented in rsap(1) and each page). */
+#define EXIT_REFUSED 3
+
+/* getopt_long entries: every registry command takes these two. */
+#define REGISTRY_LONG_OPTIONS                                    \
+        { "db", required_argument, NULL, 'B' },                    \
+        { "as", required_argument, NULL, 'A' }
+
+struct registry_cli {
+        const char *db;    /* --db, or NULL for <data dir>/registry.db */
+        const char *as;    /* --as, or NULL for the invoking user */
+        char path[4200];
+        char actor[256];
+};
+
+/* Handles 'B' and 'A'; returns true when opt was one of them. */
+bool registry_option(struct registry_cli *rc, int opt);
+
+/* The database path (--db or the default); NULL after printing an error. */
+const char *registry_path(struct cli *cli, struct registry_cli *rc);
+/* Opens for writing (creating the default data directory); NULL after an error. */
+struct rsap_store *registry_open_write(struct cli *cli, struct registry_cli *rc);
+/*
+ * Opens for reading.  A missing database is no error: *out is NULL and the
+ * return is 0.  Otherwise 0, or EXIT_BAD_INPUT after printing why.
+ */
+int registry_open_read(struct cli *cli, struct registry_cli *rc, struct rsap_store **out);
+
+/* "rsap: <message>" on stderr, returning EXIT_NO_MATCH or EXIT_REFUSED. */
+int registry_no_match(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int registry_refused(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* "rsap: <what>: <why>", precise for the store's errors; returns the exit status. */
+int registry_error(const struct registry_cli *rc, int err, const char *what);
+
+/* --as, else the sudo user behind root, else the invoking user. */
+const char *registry_actor(struct registry_cli *rc);
+
+/*
+ * What the checks need of this host: the ephemeral range and, unless
+ * listeners is NULL, the sockets listening now (owners when asked).  A host
+ * whose sockets cannot be listed leaves host->listeners NULL.
+ */
+void registry_host(struct rsap_host *host, struct rsap_listen_list **listeners, bool owners);
+
+/* "A-B" into low and high: -1 on a malformed range. */
+int registry_parse_range(const char *text, uint16_t *low, uint16_t *high);
+
+/* rsap deassign and rsap revoke: one act, by the assignee or by the registry. */
+enum registry_end_kind {
+        REGISTRY_END_DEASSIGN,
+        REGISTRY_END_REVOKE,
+};
+int registry_end_command(struct cli *cli, int argc, char **argv, enum registry_end_kind kind);
+
+void registry_render_check(const struct cli *cli, const struct rsap_check *c);
+void registry_render_assignment(const struct cli *cli, const struct rsap_assignment *a);
+/* "tcp,udp" */
+void registry_protocols(unsigned mask, char *buf, size_t size);
+/* "8443/tcp,udp", "any port in 1024-49151" */
+void registry_request_ports(const struct rsap_request *r, char *buf, size_t size);
