@@ -19,6 +19,9 @@ static int explain_port(struct cli *cli, struct rsap_registry *reg,
         r = rsap_explain_port(reg, spec->low, spec->proto, &a);
         if (r < 0)
                 return cli_error_code(r, "cannot explain port %u", spec->low);
+        /* A system without sock_diag or /proc/net still gets its answer; the
+         * error is part of it. */
+        rsap_explain_port_listeners(&a);
         if (cli->json)
                 r = cli_print_json(rsap_port_answer_to_json(reg, &a));
         else

@@ -15,6 +15,7 @@
 #include <rsap/listen.h>
 
 #include "builtin.h"
+#include "render.h"
 
 struct listening_request {
         struct rsap_listen_filter filter;
@@ -306,8 +307,8 @@ static void text_rows(struct text *t, const struct cli *cli, const struct rsap_l
         }
 }
 
-static int print_table(const struct cli *cli, const struct rsap_listen_list *list,
-                       const struct rsap_registry *reg)
+int render_listeners(const struct cli *cli, const struct rsap_listen_list *list,
+                     const struct rsap_registry *reg)
 {
         _cleanup_(cli_freep) struct row *rows = malloc(list->count * sizeof(*rows));
         _cleanup_(cli_freep) struct text *t = malloc(sizeof(*t));
@@ -336,7 +337,7 @@ static int print_table(const struct cli *cli, const struct rsap_listen_list *lis
 }
 
 /* Once, and only when it is true: some owner was hidden by permissions. */
-static void hint_hidden_owners(const struct rsap_listen_list *list)
+void render_hidden_owners_hint(const struct rsap_listen_list *list)
 {
         if (!list->owners_looked_up || list->unreadable_processes == 0)
                 return;
@@ -383,13 +384,13 @@ static int run_listening(struct cli *cli, const struct listening_request *req)
                 if (r == 0 && putchar('\n') == EOF)
                         r = -EIO;
         } else if (list->count > 0) {
-                r = print_table(cli, list, reg);
+                r = render_listeners(cli, list, reg);
         }
         if (r == -ENOMEM)
                 return cli_error("out of memory");
         if (r != 0 || fflush(stdout) != 0)
                 return cli_error("cannot write the output");
-        hint_hidden_owners(list); /* after the listing it is about */
+        render_hidden_owners_hint(list); /* after the listing it is about */
         return list->count > 0 ? EXIT_ANSWERED : EXIT_NO_MATCH;
 }
 

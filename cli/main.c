@@ -27,7 +27,7 @@ static const struct cli_command commands[] = {
         { "export", cmd_export, "rsap export --format services|csv|json | --json [--output FILE]",
           "Write the registry in services(5), IANA CSV or JSON form." },
         { "listening", cmd_listening,
-          "rsap listening [--tcp] [--udp] [--port N|A-B] [--pid PID] [--user USER] "
+          "rsap listening [--tcp] [--udp] [--sctp] [--dccp] [--port N|A-B] [--pid PID] [--user USER] "
           "[--unregistered] [--no-process] [--json]",
           "List the sockets listening on this host, their owners and services." },
         { "who", cmd_who, "rsap who [--no-process] [--json] PORT[/PROTO]",

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <string.h>
+
+#include <rsap/listen.h>
 
 #include "render.h"
 
@@ -174,6 +177,34 @@ static bool has_record_for(const struct rsap_registry *reg, const struct rsap_po
         return false;
 }
 
+static void render_on_this_host(const struct cli *cli, const struct rsap_registry *reg,
+                               const struct rsap_port_answer *a)
+{
+        char what[32];
+
+        if (a->proto == RSAP_PROTO_NONE)
+                snprintf(what, sizeof(what), "port %u", a->port);
+        else
+                snprintf(what, sizeof(what), "%u/%s", a->port, rsap_proto_name(a->proto));
+        if (a->listeners_error) {
+                printf("\n%son this host%s  %scannot tell: %s%s\n", cli_bold(cli), cli_reset(cli),
+                       cli_dim(cli), strerror(-a->listeners_error), cli_reset(cli));
+                return;
+        }
+        if (!a->listeners)
+                return;
+        if (a->listeners->count == 0) {
+                printf("\n%son this host%s  nothing is bound to %s\n", cli_bold(cli),
+                       cli_reset(cli), what);
+                return;
+        }
+        printf("\n%son this host%s\n", cli_bold(cli), cli_reset(cli));
+        fflush(stdout);
+        if (render_listeners(cli, a->listeners, reg) < 0)
+                printf("(cannot show the sockets)\n");
+        render_hidden_owners_hint(a->listeners);
+}
+
 void render_port_answer(const struct cli *cli, const struct rsap_registry *reg,
                         const struct rsap_port_answer *a)
 {
@@ -205,6 +236,7 @@ void render_port_answer(const struct cli *cli, const struct rsap_registry *reg,
                        "-", cli_dim(cli), cli_reset(cli),
                        dynamic ? "Dynamic Ports are never assigned" : "no record in the registry");
         }
+        render_on_this_host(cli, reg, a);
         render_data_footer(cli, reg);
 }
 

@@ -14,6 +14,14 @@ void render_name_answer(const struct cli *cli, const struct rsap_registry *reg,
 void render_record_label(const struct rsap_record *r, char *buf, size_t size);
 /* The record's heading line and, unless brief, its fields. */
 void render_record(const struct cli *cli, const struct rsap_record *r, bool brief);
+struct rsap_listen_list;
+
+/* The table of `rsap listening` (cmd_listening.c): 0, -ENOMEM or -EIO. */
+int render_listeners(const struct cli *cli, const struct rsap_listen_list *list,
+                     const struct rsap_registry *reg);
+/* One line on stderr, once, when some socket's processes were hidden. */
+void render_hidden_owners_hint(const struct rsap_listen_list *list);
+
 /* Text on one line: line breaks and runs of blanks become one space. */
 void render_one_line(const char *text);
 /* The "data:" footer naming the registry copy in use. */

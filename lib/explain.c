@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <rsap/explain.h>
+#include <rsap/listen.h>
 
 #include "internal.h"
 
@@ -60,11 +61,29 @@ int rsap_explain_port(const struct rsap_registry *reg, uint16_t port, enum rsap_
         return collect(find_port, reg, &key, &out->ids, &out->n_ids);
 }
 
+int rsap_explain_port_listeners(struct rsap_port_answer *a)
+{
+        struct rsap_listen_filter f;
+        int r;
+
+        rsap_listen_filter_init(&f);
+        f.port_low = f.port_high = a->port;
+        if (a->proto != RSAP_PROTO_NONE)
+                f.protocols = 1u << a->proto;
+        rsap_listen_list_free(a->listeners);
+        a->listeners = NULL;
+        r = rsap_listen_collect(&f, &a->listeners);
+        a->listeners_error = r < 0 ? r : 0;
+        return a->listeners_error;
+}
+
 void rsap_port_answer_clear(struct rsap_port_answer *a)
 {
         free(a->ids);
         a->ids = NULL;
         a->n_ids = 0;
+        rsap_listen_list_free(a->listeners);
+        a->listeners = NULL;
 }
 
 int rsap_explain_name(const struct rsap_registry *reg, const char *name,

@@ -652,6 +652,11 @@ int rsap_listen_find_owners(struct rsap_listen_list *list)
 
         if (proc_fd < 0)
                 return proc_fd;
+        if (list->count == 0) { /* nothing to look for: no walk at all */
+                list->owners_looked_up = true;
+                list->unreadable_processes = 0;
+                return 0;
+        }
         r = walk_init(&wk, &ix, list, proc_fd);
         if (r == 0)
                 r = list_pids(proc_fd, &pids, &wk.n_pids);

@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -276,19 +277,31 @@ static bool means_absent(int err)
  * would make the kernel load the sctp module just to answer "none"; a
  * protocol missing from /proc/net/protocols cannot have sockets.
  */
-static bool kernel_has_protocol(const char *name)
-{
-        _cleanup_(freep) char *line = NULL;
-        size_t size = 0, len = strlen(name);
-        bool found = false;
-        FILE *f = fopen("/proc/net/protocols", "re");
+struct kernel_protocols {
+        char text[8192]; /* /proc/net/protocols, read once per listing */
+        bool read;
+};
 
-        if (!f)
-                return false;
-        while (!found && getline(&line, &size, f) > 0)
-                found = strncmp(line, name, len) == 0 && (line[len] == ' ' || line[len] == '\t');
-        fclose(f);
-        return found;
+static bool kernel_has_protocol(struct kernel_protocols *k, const char *name)
+{
+        size_t len = strlen(name);
+
+        if (!k->read) {
+                int fd = open("/proc/net/protocols", O_RDONLY | O_CLOEXEC);
+                ssize_t n = fd < 0 ? -1 : read(fd, k->text, sizeof(k->text) - 1);
+
+                if (fd >= 0)
+                        close(fd);
+                k->text[n > 0 ? n : 0] = '\0';
+                k->read = true;
+        }
+        for (const char *line = k->text; *line; line = strchrnul(line, '\n') + (*line != '\0')) {
+                if (strncmp(line, name, len) == 0 && (line[len] == ' ' || line[len] == '\t'))
+                        return true;
+                if (!*strchrnul(line, '\n'))
+                        break;
+        }
+        return false;
 }
 
 static void mnl_socket_closep(struct mnl_socket **nl)
@@ -362,6 +375,7 @@ static void *run_dumper(void *data)
 static void plan_dumps(struct dump_queue *q, const struct rsap_listen_filter *f)
 {
         static const int families[] = { AF_INET, AF_INET6 };
+        struct kernel_protocols k = { .read = false };
 
         q->filter = f;
         q->n_jobs = 0;
@@ -371,18 +385,43 @@ static void plan_dumps(struct dump_queue *q, const struct rsap_listen_filter *f)
 
                 if (!proto_wanted(f, t->proto))
                         continue;
-                if (t->kernel_name && !kernel_has_protocol(t->kernel_name))
+                if (t->kernel_name && !kernel_has_protocol(&k, t->kernel_name))
                         continue;
                 for (size_t j = 0; j < ARRAY_SIZE(families); j++)
                         q->jobs[q->n_jobs++] = (struct dump_job){ t, families[j] };
         }
 }
 
+/*
+ * Threads pay off only when the kernel has many sockets to walk (a dump
+ * visits every socket of its family, whatever the filter); starting one costs
+ * more than a whole dump on an ordinary host.  /proc/net/sockstat says how
+ * many sockets are in use, "sockets: used N" on its first line.
+ */
+#define SOCKETS_WORTH_A_THREAD 2000
+
+static bool many_sockets(void)
+{
+        FILE *f = fopen("/proc/net/sockstat", "re");
+        unsigned long used = 0;
+        bool many;
+
+        if (!f)
+                return true;
+        many = fscanf(f, "sockets: used %lu", &used) != 1 || used >= SOCKETS_WORTH_A_THREAD;
+        fclose(f);
+        return many;
+}
+
 static size_t dumper_count(size_t n_jobs)
 {
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        size_t n = cpus > 0 ? (size_t)cpus : 1;
+        long cpus;
+        size_t n;
 
+        if (n_jobs <= 1 || !many_sockets())
+                return n_jobs ? 1 : 0;
+        cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cpus > 0 ? (size_t)cpus : 1;
         if (n > MAX_DUMP_THREADS)
                 n = MAX_DUMP_THREADS;
         return n < n_jobs ? n : n_jobs;

@@ -2,6 +2,7 @@
 #include <errno.h>
 
 #include <rsap/json.h>
+#include <rsap/listen.h>
 
 #include "internal.h"
 
@@ -136,13 +137,15 @@ json_t *rsap_port_answer_to_json(const struct rsap_registry *reg,
                 if (a->proto == RSAP_PROTO_NONE || a->proto == (enum rsap_proto)p)
                         json_object_set_new(status, rsap_proto_name((enum rsap_proto)p),
                                             json_string(rsap_status_name(a->status[p])));
-        return json_pack("{s:s, s:i, s:o, s:o, s:o, s:o, s:o}",
+        return json_pack("{s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o}",
                          "kind", "port",
                          "port", a->port,
                          "protocol", proto_or_null(a->proto),
                          "range", range_to_json(a->range),
                          "status", status,
                          "records", records_to_json(reg, a->ids, a->n_ids),
+                         "listening", a->listeners ? rsap_listen_list_to_json(a->listeners, reg)
+                                                   : json_null(),
                          "data", rsap_registry_info_to_json(reg));
 }
 

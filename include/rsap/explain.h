@@ -16,6 +16,8 @@
  * from, which must outlive the answer.
  */
 
+struct rsap_listen_list;
+
 struct rsap_port_answer {
         uint16_t port;
         enum rsap_proto proto; /* RSAP_PROTO_NONE: every transport */
@@ -23,6 +25,10 @@ struct rsap_port_answer {
         enum rsap_status status[RSAP_PROTO_COUNT]; /* per transport; [0] unused */
         uint32_t *ids;
         size_t n_ids;
+        /* What listens on the port on this host: filled by
+         * rsap_explain_port_listeners(), else NULL with listeners_error 0. */
+        struct rsap_listen_list *listeners;
+        int listeners_error; /* why listeners is NULL after asking */
 };
 
 struct rsap_name_answer {
@@ -35,6 +41,9 @@ struct rsap_name_answer {
 
 int rsap_explain_port(const struct rsap_registry *reg, uint16_t port, enum rsap_proto proto,
                       struct rsap_port_answer *out);
+/* Adds the sockets bound to the port (on a->proto, or every transport) and
+ * their processes.  0, or the error also kept in a->listeners_error. */
+int rsap_explain_port_listeners(struct rsap_port_answer *a);
 void rsap_port_answer_clear(struct rsap_port_answer *a);
 
 /* -EINVAL for an empty or over-long name; 0 even when nothing matched (n_ids 0). */

@@ -90,6 +90,29 @@ run 0 --json 1647 && {
 run 0 1647 --json && json_check 'j["port"] == 1647'
 run 0 explain 1647 && expect_out "port 1647"
 
+# --- the live part: what is bound to the port on this host ------------------
+python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen()
+print(s.getsockname()[1], flush=True)
+time.sleep(30)
+' >"$work/listener.port" &
+listener_pid=$!
+for _ in $(seq 50); do [ -s "$work/listener.port" ] && break; sleep 0.1; done
+lport=$(cat "$work/listener.port")
+run 0 "$lport" && { expect_out "on this host"; expect_out "127.0.0.1:$lport"; expect_out "python3[$listener_pid]"; }
+run 0 --json "$lport" && {
+        json_check "[(s['protocol'], s['address'], s['port']) for s in j['listening']] == [('tcp', '127.0.0.1', $lport)]"
+        json_check "[p['pid'] for p in j['listening'][0]['processes']] == [$listener_pid]"
+}
+run 0 --json "$lport/udp" && json_check 'j["listening"] == []'
+run 0 "$lport/udp" && expect_out "nothing is bound to $lport/udp"
+kill "$listener_pid"
+wait "$listener_pid" 2>/dev/null
+run 0 --json "$lport/tcp" && json_check 'j["listening"] == []'
+
 # --- bad ports: one line, exit 2 ----------------------------------------------
 for bad in 70000 65536 -1 1647/xyz 1647/ 12a 1640-1650 99999999999999999999; do
         run 2 "$bad" && expect_one_line_error
