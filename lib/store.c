@@ -413,10 +413,23 @@ static uint32_t be32(const unsigned char *p)
         return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* A write-ahead log with frames in it: SQLite's recovery owns the file then. */
+static bool has_wal_frames(const char *path)
+{
+        char wal[4200];
+        struct stat st;
+
+        if (snprintf(wal, sizeof(wal), "%s-wal", path) >= (int)sizeof(wal))
+                return true;
+        return stat(wal, &st) == 0 && st.st_size > 0;
+}
+
 /*
  * A file cut short: SQLite notices only when it reads a missing page, which
  * a write could happen not to do.  The header's page count (valid when its
  * change counter matches, offsets 24 and 92) says how long the file must be.
+ * Not while a log holds frames: a checkpoint that was interrupted writes
+ * page 1 before the pages that grow the file, and replays from the log.
  */
 static int check_not_truncated(const char *path)
 {
@@ -424,8 +437,11 @@ static int check_not_truncated(const char *path)
         struct stat st;
         uint32_t page_size, pages;
         ssize_t n;
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        int fd;
 
+        if (has_wal_frames(path))
+                return 0;
+        fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return errno == ENOENT ? 0 : -errno;
         n = read(fd, header, sizeof(header));
@@ -551,8 +567,9 @@ static int check_readable_version(int version)
         return 0;
 }
 
-static int open_connection(const char *path, enum rsap_store_mode mode, int busy_timeout_ms,
-                           struct rsap_store *store)
+/* name is what SQLite opens: the path, or a "file:" URI (then uri is true). */
+static int open_connection(const char *path, const char *name, bool uri,
+                           enum rsap_store_mode mode, int busy_timeout_ms, struct rsap_store *store)
 {
         int flags = mode == RSAP_STORE_WRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                                              : SQLITE_OPEN_READONLY;
@@ -561,7 +578,8 @@ static int open_connection(const char *path, enum rsap_store_mode mode, int busy
         store->path = strdup(path);
         if (!store->path)
                 return -ENOMEM;
-        rc = sqlite3_open_v2(path, &store->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+        rc = sqlite3_open_v2(name, &store->db, flags | SQLITE_OPEN_NOMUTEX | (uri ? SQLITE_OPEN_URI : 0),
+                             NULL);
         if (rc != SQLITE_OK) {
                 int err = sqlite3_system_errno(store->db);
 
@@ -574,22 +592,15 @@ static int open_connection(const char *path, enum rsap_store_mode mode, int busy
         return store_exec(store, "PRAGMA foreign_keys = ON");
 }
 
-int rsap_store_open(const char *path, enum rsap_store_mode mode, int busy_timeout_ms,
-                    struct rsap_store **out)
+static int open_as(const char *path, const char *name, bool uri, enum rsap_store_mode mode,
+                   int busy_timeout_ms, struct rsap_store **out)
 {
-        struct rsap_store *store;
+        struct rsap_store *store = calloc(1, sizeof(*store));
         int version = 0, r;
 
-        *out = NULL;
-        if (mode == RSAP_STORE_READ && access(path, F_OK) < 0)
-                return -errno;
-        r = check_not_truncated(path);
-        if (r < 0)
-                return r;
-        store = calloc(1, sizeof(*store));
         if (!store)
                 return -ENOMEM;
-        r = open_connection(path, mode, busy_timeout_ms, store);
+        r = open_connection(path, name, uri, mode, busy_timeout_ms, store);
         if (r == 0)
                 r = read_user_version(store, &version);
         if (r == 0)
@@ -601,6 +612,75 @@ int rsap_store_open(const char *path, enum rsap_store_mode mode, int busy_timeou
         }
         *out = store;
         return 0;
+}
+
+/* "file:PATH?immutable=1", with what a URI path may not hold percent-encoded. */
+static int immutable_uri(const char *path, char *buf, size_t size)
+{
+        size_t used = (size_t)snprintf(buf, size, "file:");
+
+        for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+                int n = *p == '%' || *p == '?' || *p == '#' || *p <= ' ' || *p >= 0x7f
+                                ? snprintf(buf + used, size - used, "%%%02X", *p)
+                                : snprintf(buf + used, size - used, "%c", *p);
+
+                if (n < 0 || (size_t)n >= size - used)
+                        return -ENAMETOOLONG;
+                used += (size_t)n;
+        }
+        return snprintf(buf + used, size - used, "?immutable=1") >= (int)(size - used)
+                       ? -ENAMETOOLONG
+                       : 0;
+}
+
+/* 0, or why this user cannot write path or the directory that holds it. */
+static int write_access(const char *path)
+{
+        char dir[4200];
+        const char *slash = strrchr(path, '/');
+
+        if (access(path, W_OK) < 0 && errno != ENOENT)
+                return errno == EROFS ? -EROFS : -EACCES;
+        if (!slash)
+                snprintf(dir, sizeof(dir), ".");
+        else
+                snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+        if (access(dir, W_OK) < 0)
+                return errno == EROFS ? -EROFS : errno == ENOENT ? -ENOENT : -EACCES;
+        return 0;
+}
+
+int rsap_store_open(const char *path, enum rsap_store_mode mode, int busy_timeout_ms,
+                    struct rsap_store **out)
+{
+        char uri[8800];
+        int r;
+
+        *out = NULL;
+        if (mode == RSAP_STORE_READ && access(path, F_OK) < 0)
+                return -errno;
+        r = check_not_truncated(path);
+        if (r < 0)
+                return r;
+        r = open_as(path, path, false, mode, busy_timeout_ms, out);
+        if (r != -EACCES && r != -EIO && r != -EROFS)
+                return r;
+        /* SQLite could not open the file, its log or its shared memory. */
+        if (mode == RSAP_STORE_WRITE) {
+                int why = write_access(path);
+
+                return why < 0 ? why : r;
+        }
+        if (access(path, R_OK) < 0 || write_access(path) == 0)
+                return r;
+        /*
+         * A WAL database in a directory this user cannot write: the log and
+         * the shared-memory file cannot be made, so a lookup reads the file
+         * as it stands (what a writer has not checkpointed yet is missed).
+         */
+        if (immutable_uri(path, uri, sizeof(uri)) < 0)
+                return r;
+        return open_as(path, uri, true, mode, busy_timeout_ms, out);
 }
 
 void rsap_store_close(struct rsap_store *store)
