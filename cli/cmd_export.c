@@ -19,8 +19,17 @@
 struct export_source {
         const struct rsap_registry *reg;
         struct rsap_store *store;
+        struct registry_cli *rc;
         bool local;
 };
+
+/* A failure of the local registry names its file; the rest are the output's. */
+static int export_error(const struct export_source *src, int err, const char *output)
+{
+        if (src->local && err != -EIO && err != -ENOSPC)
+                return registry_error(src->rc, err, "cannot export the local registry");
+        return cli_error_code(err, "cannot write %s", output);
+}
 
 static int write_export(const struct export_source *src, enum rsap_export_format format,
                         FILE *out)
@@ -50,7 +59,7 @@ static int export_to_file(const struct export_source *src, enum rsap_export_form
                 r = -errno;
         if (r < 0) {
                 unlink(tmp);
-                return cli_error_code(r, "cannot write %s", path);
+                return export_error(src, r, path);
         }
         return EXIT_ANSWERED;
 }
@@ -69,7 +78,7 @@ int cmd_export(struct cli *cli, int argc, char **argv)
         _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
         _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
         struct registry_cli rc = { 0 };
-        struct export_source src = { 0 };
+        struct export_source src = { .rc = &rc };
         enum rsap_export_format format = RSAP_EXPORT_JSON;
         const char *output = NULL;
         bool have_format = false;
@@ -121,6 +130,6 @@ int cmd_export(struct cli *cli, int argc, char **argv)
                 return export_to_file(&src, format, output);
         r = write_export(&src, format, stdout);
         if (r < 0)
-                return cli_error_code(r, "cannot write the export");
+                return export_error(&src, r, "the export");
         return EXIT_ANSWERED;
 }

@@ -50,11 +50,14 @@ static int kernel_reserve(struct cli *cli, struct registry_cli *rc, bool apply, 
         r = registry_open_read(cli, rc, &store);
         if (r)
                 return r;
-        r = rsap_kernel_reserve_plan(store, path, &k);
-        if (r < 0 && r != -EBADMSG && r != -ENOENT && r != -EACCES)
-                return registry_error(rc, r, "cannot read the assignments");
+        /* The kernel's list first, alone: its errors are not the registry's. */
+        r = rsap_kernel_reserve_plan(NULL, path, &k);
         if (r < 0)
                 return sysctl_error(r, path, false);
+        rsap_kernel_reserve_clear(&k);
+        r = rsap_kernel_reserve_plan(store, path, &k);
+        if (r < 0)
+                return registry_error(rc, r, "cannot read the assignments");
         if (apply) {
                 r = rsap_kernel_reserve_apply(&k, path);
                 if (r < 0) {
