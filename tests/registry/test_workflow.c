@@ -1,0 +1,1094 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The local registry's rules, one test each, with the refusal messages the
+ * front ends show.  Every test gets a fresh database in a temporary
+ * directory, IANA's built-in data, a pinned clock and a made-up host (an
+ * ephemeral range of 32768-60999 and the listeners it declares), so that
+ * nothing depends on the machine.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include <rsap/name.h>
+#include <rsap/store.h>
+#include <rsap/workflow.h>
+
+#define T0 (1800000000LL * 1000000) /* 2027-01-15, pinned */
+#define DAY (86400LL * 1000000)
+#define TCP (1u << RSAP_PROTO_TCP)
+#define UDP (1u << RSAP_PROTO_UDP)
+
+struct fixture {
+        char dir[64], path[128];
+        struct rsap_store *store;
+        struct rsap_registry *iana;
+        struct rsap_host host;
+        struct rsap_workflow wf;
+        struct rsap_listen_list listeners;
+        struct rsap_listen_socket sockets[16];
+        struct rsap_listen_owner owners[16];
+};
+
+static int setup(void **state)
+{
+        struct fixture *f = calloc(1, sizeof(*f));
+
+        assert_non_null(f);
+        snprintf(f->dir, sizeof(f->dir), "/tmp/rsap-registry-XXXXXX");
+        assert_non_null(mkdtemp(f->dir));
+        snprintf(f->path, sizeof(f->path), "%s/registry.db", f->dir);
+        assert_int_equal(rsap_store_open(f->path, RSAP_STORE_WRITE, 0, &f->store), 0);
+        assert_int_equal(rsap_registry_open_builtin(&f->iana), 0);
+        rsap_store_set_clock(f->store, T0);
+        f->host = (struct rsap_host){ .have_ephemeral = true, .ephemeral_low = 32768,
+                                      .ephemeral_high = 60999 };
+        f->wf = (struct rsap_workflow){ f->store, f->iana, "tester", &f->host };
+        *state = f;
+        return 0;
+}
+
+static void remove_files(const char *dir)
+{
+        static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+        static const char *const names[] = { "registry.db", "other.db", "reserved", "bad.db" };
+        char path[256];
+
+        for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++) {
+                for (size_t s = 0; s < sizeof(suffixes) / sizeof(suffixes[0]); s++) {
+                        snprintf(path, sizeof(path), "%s/%s%s", dir, names[n], suffixes[s]);
+                        unlink(path);
+                }
+        }
+        rmdir(dir);
+}
+
+static int teardown(void **state)
+{
+        struct fixture *f = *state;
+
+        rsap_store_close(f->store);
+        rsap_registry_free(f->iana);
+        remove_files(f->dir);
+        free(f);
+        return 0;
+}
+
+/* ---- helpers ---------------------------------------------------------------------- */
+
+static void listen_on(struct fixture *f, uint16_t port, enum rsap_proto proto,
+                      const char *command, pid_t pid)
+{
+        size_t i = f->listeners.count++;
+        struct rsap_listen_socket *s = &f->sockets[i];
+
+        memset(s, 0, sizeof(*s));
+        s->proto = proto;
+        s->port = port;
+        s->family = AF_INET;
+        if (command) {
+                f->owners[i].pid = pid;
+                snprintf(f->owners[i].command, sizeof(f->owners[i].command), "%s", command);
+                s->owners = &f->owners[i];
+                s->n_owners = 1;
+        }
+        f->listeners.sockets = f->sockets;
+        f->host.listeners = &f->listeners;
+}
+
+static struct rsap_request_input input(const char *name, int port, unsigned protocols,
+                                       const char *assignee)
+{
+        return (struct rsap_request_input){
+                .service = name,
+                .any_port = port < 0,
+                .port = port < 0 ? 0 : (uint16_t)port,
+                .protocols = protocols,
+                .description = "a service of the tests",
+                .assignee = assignee,
+                .contact = "ops@example.com",
+        };
+}
+
+static int64_t file_input(struct fixture *f, const struct rsap_request_input *in)
+{
+        int64_t id = 0;
+
+        assert_int_equal(rsap_request_file(&f->wf, in, &id), 0);
+        assert_true(id > 0);
+        return id;
+}
+
+static int64_t file(struct fixture *f, const char *name, int port, unsigned protocols,
+                    const char *assignee)
+{
+        struct rsap_request_input in = input(name, port, protocols, assignee);
+
+        return file_input(f, &in);
+}
+
+static int approve_with(struct fixture *f, int64_t id, bool over_iana, bool allow_system)
+{
+        struct rsap_review_options o = { .over_iana = over_iana, .allow_system = allow_system };
+        struct rsap_approval a;
+        int r = rsap_approve(&f->wf, id, &o, "tests", &a);
+
+        rsap_approval_clear(&a);
+        return r;
+}
+
+static int approve(struct fixture *f, int64_t id)
+{
+        return approve_with(f, id, false, false);
+}
+
+/* Files and approves a tcp assignment; returns the request id. */
+static int64_t assign(struct fixture *f, const char *name, int port, const char *assignee)
+{
+        int64_t id = file(f, name, port, TCP, assignee);
+
+        assert_int_equal(approve(f, id), 0);
+        return id;
+}
+
+static const struct rsap_check *find_check(const struct rsap_review *rv,
+                                           enum rsap_check_code code, enum rsap_proto proto)
+{
+        for (size_t i = 0; i < rv->n_checks; i++)
+                if (rv->checks[i].code == code &&
+                    (proto == RSAP_PROTO_NONE || rv->checks[i].proto == proto))
+                        return &rv->checks[i];
+        return NULL;
+}
+
+/* The review of request id has a check with that verdict whose message holds text. */
+static void want_check_with(struct fixture *f, int64_t id,
+                              const struct rsap_review_options *options,
+                              enum rsap_check_code code, enum rsap_proto proto,
+                              enum rsap_verdict verdict, const char *text)
+{
+        struct rsap_review rv;
+        const struct rsap_check *c;
+
+        assert_int_equal(rsap_review(&f->wf, id, options, &rv), 0);
+        c = find_check(&rv, code, proto);
+        if (!c)
+                fail_msg("no check %s in the review of request %lld", rsap_check_code_name(code),
+                         (long long)id);
+        if (c->verdict != verdict || !strstr(c->message, text))
+                fail_msg("check %s: %s '%s', wanted %s with '%s'", rsap_check_code_name(code),
+                         rsap_verdict_name(c->verdict), c->message, rsap_verdict_name(verdict),
+                         text);
+        rsap_review_clear(&rv);
+}
+
+static void want_check(struct fixture *f, int64_t id, enum rsap_check_code code,
+                         enum rsap_proto proto, enum rsap_verdict verdict, const char *text)
+{
+        want_check_with(f, id, NULL, code, proto, verdict, text);
+}
+
+static void want_no_check(struct fixture *f, int64_t id, enum rsap_check_code code)
+{
+        struct rsap_review rv;
+
+        assert_int_equal(rsap_review(&f->wf, id, NULL, &rv), 0);
+        assert_null(find_check(&rv, code, RSAP_PROTO_NONE));
+        rsap_review_clear(&rv);
+}
+
+/* A second connection, as a person with the sqlite3 shell would have. */
+static sqlite3 *raw(struct fixture *f)
+{
+        sqlite3 *db = NULL;
+
+        assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+        sqlite3_busy_timeout(db, 5000);
+        return db;
+}
+
+static int raw_exec(struct fixture *f, const char *sql)
+{
+        sqlite3 *db = raw(f);
+        int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+
+        sqlite3_close(db);
+        return rc;
+}
+
+static long long raw_count(struct fixture *f, const char *sql)
+{
+        sqlite3 *db = raw(f);
+        sqlite3_stmt *stmt = NULL;
+        long long n = -1;
+
+        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
+        if (sqlite3_step(stmt) == SQLITE_ROW)
+                n = sqlite3_column_int64(stmt, 0);
+        sqlite3_finalize(stmt);
+        sqlite3_close(db);
+        return n;
+}
+
+static void expect_consistent(struct fixture *f)
+{
+        struct rsap_store_check_report report;
+
+        assert_int_equal(rsap_store_check(f->store, &report), 0);
+        if (report.n_problems)
+                fail_msg("inconsistent: %s", report.problems[0]);
+}
+
+/* ---- the service name --------------------------------------------------------------- */
+
+static void name_syntax_follows_rfc6335(void **state)
+{
+        struct fixture *f = *state;
+        char text[160];
+
+        snprintf(text, sizeof(text), "service name 'foo--bar' is malformed: %s (RFC 6335 section 5.1)",
+                 rsap_name_problem_text(RSAP_NAME_DOUBLE_HYPHEN));
+        want_check(f, file(f, "foo--bar", 20100, TCP, "Alice"), RSAP_CHECK_NAME_SYNTAX, 0,
+                     RSAP_VERDICT_REFUSED, text);
+        snprintf(text, sizeof(text), "is malformed: %s",
+                 rsap_name_problem_text(RSAP_NAME_TOO_LONG));
+        want_check(f, file(f, "a-much-too-long-name", 20100, TCP, "Alice"),
+                     RSAP_CHECK_NAME_SYNTAX, 0, RSAP_VERDICT_REFUSED, text);
+        want_check(f, file(f, "good-name", 20100, TCP, "Alice"), RSAP_CHECK_NAME_SYNTAX, 0,
+                     RSAP_VERDICT_PASS,
+                     "service name 'good-name' is well-formed (RFC 6335 section 5.1)");
+}
+
+static void iana_names_need_same_service(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_request_input same = input("https", 20100, TCP, "Alice");
+        int64_t id = file(f, "HTTPS", 20100, TCP, "Alice");
+
+        want_check(f, id, RSAP_CHECK_NAME_IANA, 0, RSAP_VERDICT_REFUSED,
+                     "service name 'HTTPS' is registered by IANA (443/tcp); choose another "
+                     "name, or --same-service if this is that service on another port");
+        assert_int_equal(approve(f, id), -EPERM);
+        same.same_service = true;
+        want_check(f, file_input(f, &same), RSAP_CHECK_NAME_IANA, 0, RSAP_VERDICT_ALLOWED,
+                     "accepted as that same service on another port (--same-service)");
+        want_check(f, file(f, "brand-new", 20100, TCP, "Alice"), RSAP_CHECK_NAME_IANA, 0,
+                     RSAP_VERDICT_PASS, "service name 'brand-new' is not registered by IANA");
+}
+
+static void local_names_belong_to_one_assignee(void **state)
+{
+        struct fixture *f = *state;
+        int64_t other, same;
+
+        assign(f, "orders", 20100, "Alice");
+        other = file(f, "ORDERS", 20101, TCP, "Bob");
+        want_check(f, other, RSAP_CHECK_NAME_LOCAL, 0, RSAP_VERDICT_REFUSED,
+                     "service name 'orders' is registered here to Alice since "
+                     "2027-01-15T08:00:00.000Z; a name is one service: choose another, or let "
+                     "Alice request more ports for it");
+        assert_int_equal(approve(f, other), -EPERM);
+        same = file(f, "orders", 20102, UDP, "alice");
+        want_check(f, same, RSAP_CHECK_NAME_LOCAL, 0, RSAP_VERDICT_PASS,
+                     "this request adds ports or protocols to that same service");
+        assert_int_equal(approve(f, same), 0);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM services"), 1);
+}
+
+static void competing_name_requests_warn(void **state)
+{
+        struct fixture *f = *state;
+
+        file(f, "shared", 20100, TCP, "Alice");
+        want_check(f, file(f, "Shared", 20101, TCP, "Bob"), RSAP_CHECK_NAME_PENDING, 0,
+                     RSAP_VERDICT_WARNING, "request 1 by Alice also asks for the name 'Shared'");
+}
+
+/* ---- the range ------------------------------------------------------------------------ */
+
+static void dynamic_ports_are_never_assigned(void **state)
+{
+        struct fixture *f = *state;
+        int64_t id = file(f, "dyn", 50000, TCP, "Alice");
+
+        want_check(f, id, RSAP_CHECK_RANGE, 0, RSAP_VERDICT_REFUSED,
+                     "port 50000 is a Dynamic Port (49152-65535): Dynamic Ports are never "
+                     "assigned (RFC 6335 section 6)");
+        assert_int_equal(approve_with(f, id, true, true), -EPERM);
+}
+
+static void system_ports_need_allow_system(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_review_options allow = { .allow_system = true };
+        int64_t id = file(f, "sys", 1020, TCP, "Alice");
+
+        want_check(f, id, RSAP_CHECK_RANGE, 0, RSAP_VERDICT_REFUSED,
+                     "port 1020 is a System Port (0-1023): --allow-system to assign one");
+        assert_int_equal(approve(f, id), -EPERM);
+        want_check_with(f, id, &allow, RSAP_CHECK_RANGE, 0, RSAP_VERDICT_ALLOWED,
+                          "port 1020 is a System Port (0-1023); allowed by --allow-system");
+        assert_int_equal(approve_with(f, id, false, true), 0);
+        want_check(f, file(f, "usr", 20100, TCP, "Alice"), RSAP_CHECK_RANGE, 0,
+                     RSAP_VERDICT_PASS, "port 20100 is a User Port (1024-49151)");
+}
+
+/* ---- one port ---------------------------------------------------------------------------- */
+
+static void iana_assignments_need_over_iana_and_are_remembered(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_target port = { .kind = RSAP_TARGET_PORT, .port = 8443 };
+        struct rsap_history h;
+        int64_t id = file(f, "web-admin", 8443, TCP | UDP, "Alice");
+
+        want_check(f, id, RSAP_CHECK_IANA, RSAP_PROTO_TCP, RSAP_VERDICT_REFUSED,
+                     "port 8443/tcp is assigned by IANA to pcsync-https; --over-iana to register "
+                     "over it");
+        want_check(f, id, RSAP_CHECK_IANA, RSAP_PROTO_UDP, RSAP_VERDICT_REFUSED,
+                     "port 8443/udp is assigned by IANA to pcsync-https");
+        assert_int_equal(approve(f, id), -EPERM);
+        assert_int_equal(approve_with(f, id, true, false), 0);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM assignments"
+                                      " WHERE over_iana = 'pcsync-https'"),
+                         2);
+        assert_int_equal(rsap_history(f->store, &port, &h), 0);
+        assert_int_equal(h.n_events, 3);
+        assert_string_equal(h.events[1].action, "approve");
+        assert_non_null(strstr(h.events[1].details, "\"over_iana\":\"pcsync-https\""));
+        rsap_history_clear(&h);
+}
+
+static void iana_reserved_ports_need_over_iana(void **state)
+{
+        struct fixture *f = *state;
+
+        want_check(f, file(f, "edge", 1024, TCP, "Alice"), RSAP_CHECK_IANA, RSAP_PROTO_TCP,
+                     RSAP_VERDICT_REFUSED,
+                     "port 1024/tcp is reserved by IANA; --over-iana to register over it");
+}
+
+static void local_assignments_are_refused(void **state)
+{
+        struct fixture *f = *state;
+        int64_t id;
+
+        assign(f, "first", 20100, "Alice");
+        id = file(f, "second", 20100, TCP, "Bob");
+        want_check(f, id, RSAP_CHECK_ASSIGNED, RSAP_PROTO_TCP, RSAP_VERDICT_REFUSED,
+                     "port 20100/tcp is assigned here to first (assignment 1, Alice)");
+        assert_int_equal(approve_with(f, id, true, true), -EPERM);
+        expect_consistent(f);
+}
+
+static void leases_hold_ports_until_they_end(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_lease_options o = { .low = 20100, .high = 20100, .ttl_us = 60LL * 1000000,
+                                        .name = "ci run" };
+        struct rsap_lease l;
+        int64_t id;
+
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        assert_int_equal(l.port, 20100);
+        rsap_lease_clear(&l);
+        id = file(f, "late", 20100, TCP, "Alice");
+        want_check(f, id, RSAP_CHECK_LEASED, RSAP_PROTO_TCP, RSAP_VERDICT_REFUSED,
+                     "port 20100/tcp is leased (lease 1 'ci run', until 2027-01-15T08:01:00.000Z)");
+        assert_int_equal(approve(f, id), -EPERM);
+        rsap_store_set_clock(f->store, T0 + 61LL * 1000000);
+        want_check(f, id, RSAP_CHECK_LEASED, RSAP_PROTO_TCP, RSAP_VERDICT_PASS,
+                     "port 20100/tcp: lease 1 has ended; the port is free");
+        assert_int_equal(approve(f, id), 0);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM events WHERE action = 'expire'"
+                                      " AND reason LIKE 'its TTL ran out at %'"),
+                         1);
+        expect_consistent(f);
+}
+
+static void released_ports_are_quarantined(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_target name = { .kind = RSAP_TARGET_NAME };
+        struct rsap_assignment *ended;
+        size_t n;
+        int64_t id;
+
+        assign(f, "gone", 20100, "Alice");
+        snprintf(name.name, sizeof(name.name), "gone");
+        assert_int_equal(rsap_deassign(&f->wf, &name, "retired", 30 * DAY, &ended, &n), 0);
+        assert_int_equal(n, 1);
+        assert_false(ended[0].active);
+        assert_true(ended[0].quarantine_until_us == T0 + 30 * DAY);
+        rsap_assignment_list_free(ended, n);
+        id = file(f, "gone", 20100, TCP, "Alice");
+        want_check(f, id, RSAP_CHECK_QUARANTINE, RSAP_PROTO_TCP, RSAP_VERDICT_REFUSED,
+                     "port 20100/tcp was released by gone (assignment 1) on "
+                     "2027-01-15T08:00:00.000Z and is quarantined until 2027-02-14T08:00:00.000Z");
+        assert_int_equal(approve(f, id), -EPERM);
+        rsap_store_set_clock(f->store, T0 + 31 * DAY);
+        want_check(f, id, RSAP_CHECK_QUARANTINE, RSAP_PROTO_TCP, RSAP_VERDICT_PASS,
+                     "port 20100/tcp is not quarantined");
+        assert_int_equal(approve(f, id), 0);
+        expect_consistent(f);
+}
+
+static void competing_port_requests_warn(void **state)
+{
+        struct fixture *f = *state;
+
+        file(f, "one", 20100, TCP, "Alice");
+        want_check(f, file(f, "two", 20100, TCP | UDP, "Bob"), RSAP_CHECK_REQUESTED,
+                     RSAP_PROTO_TCP, RSAP_VERDICT_WARNING, "request 1 (one) also asks for 20100/tcp");
+}
+
+static void listeners_warn_without_refusing(void **state)
+{
+        struct fixture *f = *state;
+        int64_t id;
+
+        listen_on(f, 20100, RSAP_PROTO_TCP, "nginx", 42);
+        id = file(f, "web", 20100, TCP | UDP, "Alice");
+        want_check(f, id, RSAP_CHECK_LISTENING, RSAP_PROTO_TCP, RSAP_VERDICT_WARNING,
+                     "something listens on 20100/tcp on this host now: nginx (pid 42)");
+        want_check(f, id, RSAP_CHECK_LISTENING, RSAP_PROTO_UDP, RSAP_VERDICT_PASS,
+                     "nothing listens on 20100/udp on this host");
+        assert_int_equal(approve(f, id), 0);
+}
+
+static void ephemeral_and_browser_ports_warn(void **state)
+{
+        struct fixture *f = *state;
+        int64_t low = file(f, "ephem", 40000, TCP, "Alice");
+        int64_t x11 = file(f, "xish", 6000, TCP, "Alice");
+
+        want_check(f, low, RSAP_CHECK_EPHEMERAL, 0, RSAP_VERDICT_WARNING,
+                     "port 40000 is inside this host's ephemeral range 32768-60999: outgoing "
+                     "connections may take it");
+        want_check(f, x11, RSAP_CHECK_BROWSER, 0, RSAP_VERDICT_WARNING,
+                     "browsers refuse to connect to port 6000 (a bad port of the Fetch standard)");
+        want_no_check(f, file(f, "plain", 20100, TCP, "Alice"), RSAP_CHECK_BROWSER);
+}
+
+/* ---- --any ---------------------------------------------------------------------------- */
+
+static void any_port_takes_the_first_free_one(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_request_input in = input("chosen", -1, TCP, "Alice");
+        struct rsap_lease_options o = { .low = 20101, .high = 20101, .ttl_us = DAY };
+        struct rsap_approval a;
+        struct rsap_lease l;
+        int64_t id;
+
+        assign(f, "taken", 20100, "Bob");
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        rsap_lease_clear(&l);
+        in.has_range = true;
+        in.range_low = 20100;
+        in.range_high = 20105;
+        id = file_input(f, &in);
+        want_check(f, id, RSAP_CHECK_FREE_PORT, 0, RSAP_VERDICT_PASS,
+                     "port 20102 is the first free port of 20100-20105 on tcp");
+        assert_int_equal(rsap_approve(&f->wf, id, NULL, NULL, &a), 0);
+        assert_int_equal(a.n_assignments, 1);
+        assert_int_equal(a.assignments[0].port, 20102);
+        rsap_approval_clear(&a);
+
+        in.service = "crowded";
+        in.range_low = in.range_high = 20100;
+        want_check(f, file_input(f, &in), RSAP_CHECK_FREE_PORT, 0, RSAP_VERDICT_REFUSED,
+                     "no port in 20100-20100 is free on tcp");
+        in.service = "dynamic";
+        in.range_low = 50000;
+        in.range_high = 50010;
+        want_check(f, file_input(f, &in), RSAP_CHECK_RANGE, 0, RSAP_VERDICT_REFUSED,
+                     "range 50000-50010 has no port that may be assigned");
+}
+
+/* ---- decisions ------------------------------------------------------------------------ */
+
+static void requests_are_decided_once(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_request r;
+        int64_t approved = assign(f, "once", 20100, "Alice");
+        int64_t pending = file(f, "maybe", 20101, TCP, "Bob");
+
+        assert_int_equal(approve(f, approved), -EALREADY);
+        want_check(f, approved, RSAP_CHECK_STATE, 0, RSAP_VERDICT_REFUSED,
+                     "request 1 was already approved");
+        assert_int_equal(rsap_reject(&f->wf, pending, NULL, &r), -EINVAL);
+        rsap_request_clear(&r);
+        assert_int_equal(rsap_reject(&f->wf, approved, "too late", &r), -EALREADY);
+        rsap_request_clear(&r);
+        assert_int_equal(rsap_reject(&f->wf, pending, "no such need", &r), 0);
+        assert_int_equal(r.state, RSAP_REQUEST_REJECTED);
+        rsap_request_clear(&r);
+        assert_int_equal(approve(f, pending), -EALREADY);
+        assert_int_equal(approve(f, 99), -ENOENT);
+        expect_consistent(f);
+}
+
+static void deassign_revoke_and_transfer_follow_rfc6335(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_target port = { .kind = RSAP_TARGET_PORT, .port = 20100 };
+        struct rsap_target one = { .kind = RSAP_TARGET_ASSIGNMENT, .id = 1 };
+        struct rsap_assignment *ended;
+        struct rsap_transfer t;
+        size_t n;
+
+        assign(f, "alpha", 20100, "Alice");
+        assign(f, "beta", 20101, "Bob");
+        assert_int_equal(rsap_revoke(&f->wf, &one, NULL, DAY, &ended, &n), -EINVAL);
+        assert_int_equal(rsap_transfer(&f->wf, &port, "Carol", NULL, "reorg", &t), 0);
+        assert_string_equal(t.from, "Alice");
+        assert_string_equal(t.to, "Carol");
+        assert_string_equal(t.contact_to, "ops@example.com");
+        assert_int_equal(t.n_assignments, 1);
+        assert_string_equal(t.assignments[0].assignee, "Carol");
+        rsap_transfer_clear(&t);
+        assert_int_equal(rsap_transfer(&f->wf, &port, "carol", NULL, NULL, &t), -EALREADY);
+        rsap_transfer_clear(&t);
+        assert_int_equal(rsap_revoke(&f->wf, &one, "unreachable", DAY, &ended, &n), 0);
+        assert_int_equal(n, 1);
+        assert_string_equal(ended[0].service, "alpha");
+        rsap_assignment_list_free(ended, n);
+        assert_int_equal(rsap_deassign(&f->wf, &one, NULL, DAY, &ended, &n), -ENOENT);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM events WHERE action = 'revoke'"
+                                      " AND reason = 'unreachable'"),
+                         1);
+        expect_consistent(f);
+}
+
+static void transfer_names_one_service(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_target port = { .kind = RSAP_TARGET_PORT, .port = 20100 };
+        struct rsap_transfer t;
+
+        assign(f, "tcp-side", 20100, "Alice");
+        assert_int_equal(approve(f, file(f, "udp-side", 20100, UDP, "Bob")), 0);
+        assert_int_equal(rsap_transfer(&f->wf, &port, "Carol", NULL, NULL, &t), -ENOTUNIQ);
+        rsap_transfer_clear(&t);
+        port.proto = RSAP_PROTO_UDP;
+        assert_int_equal(rsap_transfer(&f->wf, &port, "Carol", "carol@x", NULL, &t), 0);
+        assert_string_equal(t.service, "udp-side");
+        rsap_transfer_clear(&t);
+        expect_consistent(f);
+}
+
+/* ---- history and the database's own guarantees -------------------------------------- */
+
+static void history_keeps_every_event(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_target port = { .kind = RSAP_TARGET_PORT, .port = 20100 };
+        struct rsap_target name = { .kind = RSAP_TARGET_NAME, .name = "KEPT" };
+        struct rsap_target request = { .kind = RSAP_TARGET_REQUEST, .id = 1 };
+        struct rsap_target assignment = { .kind = RSAP_TARGET_ASSIGNMENT, .id = 1 };
+        struct rsap_assignment *ended;
+        struct rsap_history h;
+        size_t n;
+
+        assign(f, "kept", 20100, "Alice");
+        f->wf.actor = "someone-else";
+        assert_int_equal(rsap_deassign(&f->wf, &port, "moved", DAY, &ended, &n), 0);
+        rsap_assignment_list_free(ended, n);
+        assert_int_equal(rsap_history(f->store, &port, &h), 0);
+        assert_int_equal(h.n_events, 3);
+        assert_string_equal(h.events[0].action, "request");
+        assert_string_equal(h.events[1].action, "approve");
+        assert_string_equal(h.events[2].action, "deassign");
+        assert_string_equal(h.events[0].actor, "tester");
+        assert_string_equal(h.events[2].actor, "someone-else");
+        assert_string_equal(h.events[2].reason, "moved");
+        assert_true(h.events[2].time_us == T0);
+        rsap_history_clear(&h);
+        assert_int_equal(rsap_history(f->store, &name, &h), 0);
+        assert_int_equal(h.n_events, 3);
+        rsap_history_clear(&h);
+        assert_int_equal(rsap_history(f->store, &request, &h), 0);
+        assert_int_equal(h.n_events, 3);
+        rsap_history_clear(&h);
+        assert_int_equal(rsap_history(f->store, &assignment, &h), 0);
+        assert_int_equal(h.n_events, 2);
+        rsap_history_clear(&h);
+        /* The assignment that ended stays. */
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM assignments WHERE NOT active"), 1);
+}
+
+static void events_are_append_only(void **state)
+{
+        struct fixture *f = *state;
+
+        assign(f, "fixed", 20100, "Alice");
+        assert_int_equal(raw_exec(f, "UPDATE events SET actor = 'mallory'"), SQLITE_CONSTRAINT);
+        assert_int_equal(raw_exec(f, "DELETE FROM events"), SQLITE_CONSTRAINT);
+        assert_int_equal(raw_exec(f, "DELETE FROM assignments"), SQLITE_CONSTRAINT);
+        assert_int_equal(raw_exec(f, "DELETE FROM requests"), SQLITE_CONSTRAINT);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM events WHERE actor = 'tester'"), 2);
+}
+
+static void the_database_refuses_double_holders(void **state)
+{
+        struct fixture *f = *state;
+
+        assign(f, "holder", 20100, "Alice");
+        /* Whatever the code does, the schema holds. */
+        assert_int_equal(raw_exec(f, "INSERT INTO holdings (port, protocol, kind, lease_id)"
+                                     " VALUES (20100, 'tcp', 'lease', NULL)"),
+                         SQLITE_CONSTRAINT);
+        assert_int_equal(raw_exec(f, "INSERT INTO services (name, assignee, contact, created_us)"
+                                     " VALUES ('HOLDER', 'Bob', 'b', 1)"),
+                         SQLITE_CONSTRAINT);
+        assert_int_equal(raw_exec(f, "PRAGMA foreign_keys = ON; INSERT INTO assignments"
+                                     " (service_id, port, protocol, description, assigned_us)"
+                                     " VALUES (1, 20100, 'tcp', 'x', 1)"),
+                         SQLITE_CONSTRAINT);
+}
+
+static void consistency_check_finds_tampering(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_store_check_report report;
+
+        assign(f, "honest", 20100, "Alice");
+        expect_consistent(f);
+        assert_int_equal(raw_exec(f, "UPDATE services SET assignee = 'Mallory'"), SQLITE_OK);
+        assert_int_equal(rsap_store_check(f->store, &report), 0);
+        assert_int_equal(report.n_problems, 1);
+        assert_non_null(strstr(report.problems[0], "service honest: its assignee differs"));
+        assert_int_equal(raw_exec(f, "DELETE FROM holdings"), SQLITE_OK);
+        assert_int_equal(rsap_store_check(f->store, &report), 0);
+        assert_int_equal(report.n_problems, 2);
+}
+
+/* ---- pick --------------------------------------------------------------------------------- */
+
+static size_t pick(struct fixture *f, uint16_t low, uint16_t high, bool allow_iana,
+                   uint16_t *ports, size_t max)
+{
+        struct rsap_pick_options o = { .low = low, .high = high, .count = max,
+                                       .allow_iana = allow_iana };
+        struct rsap_pick p;
+        size_t n;
+
+        assert_int_equal(rsap_pick(&f->wf, &o, &p), 0);
+        n = p.n_ports;
+        memcpy(ports, p.ports, n * sizeof(*ports));
+        rsap_pick_clear(&p);
+        return n;
+}
+
+static void pick_follows_every_rule(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_lease_options o = { .low = 20102, .high = 20102, .ttl_us = DAY };
+        struct rsap_target gone = { .kind = RSAP_TARGET_PORT, .port = 20103 };
+        struct rsap_assignment *ended;
+        struct rsap_lease l;
+        uint16_t ports[8];
+        size_t n;
+
+        assign(f, "assigned", 20100, "Alice");
+        file(f, "requested", 20101, TCP, "Alice");
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        rsap_lease_clear(&l);
+        assign(f, "quarantined", 20103, "Alice");
+        assert_int_equal(rsap_deassign(&f->wf, &gone, NULL, DAY, &ended, &n), 0);
+        rsap_assignment_list_free(ended, n);
+        listen_on(f, 20104, RSAP_PROTO_UDP, NULL, 0);
+        assert_int_equal(pick(f, 20100, 20110, false, ports, 2), 2);
+        assert_int_equal(ports[0], 20105);
+        assert_int_equal(ports[1], 20106);
+        /* IANA's, unless allowed; bad ports and the ephemeral range, always. */
+        assert_int_equal(pick(f, 8443, 8443, false, ports, 1), 0);
+        assert_int_equal(pick(f, 8443, 8443, true, ports, 1), 1);
+        assert_int_equal(pick(f, 6566, 6566, true, ports, 1), 0);
+        assert_int_equal(pick(f, 40000, 40010, true, ports, 1), 0);
+        assert_true(rsap_port_browser_blocked(10080));
+        assert_true(rsap_port_browser_blocked(0));
+        assert_false(rsap_port_browser_blocked(8080));
+}
+
+/* ---- leases ----------------------------------------------------------------------------- */
+
+static void leases_never_overlap(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_lease_options o = { .low = 20100, .high = 20102, .ttl_us = DAY };
+        struct rsap_target port = { .kind = RSAP_TARGET_PORT };
+        struct rsap_lease l[4];
+        bool seen[3] = { false, false, false };
+
+        for (int i = 0; i < 3; i++) {
+                assert_int_equal(rsap_lease_take(&f->wf, &o, &l[i]), 0);
+                assert_in_range(l[i].port, 20100, 20102);
+                assert_false(seen[l[i].port - 20100]);
+                seen[l[i].port - 20100] = true;
+        }
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l[3]), -EADDRNOTAVAIL);
+        port.port = l[1].port;
+        assert_int_equal(rsap_lease_release(&f->wf, &port, &l[3]), 0);
+        assert_false(l[3].active);
+        rsap_lease_clear(&l[3]);
+        assert_int_equal(rsap_lease_release(&f->wf, &port, &l[3]), -ENOENT);
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l[3]), 0);
+        assert_int_equal(l[3].port, l[1].port);
+        for (int i = 0; i < 4; i++)
+                rsap_lease_clear(&l[i]);
+        expect_consistent(f);
+}
+
+static void leases_die_with_their_process(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_lease_options o = { .low = 20100, .high = 20100, .ttl_us = DAY };
+        struct rsap_lease l;
+        pid_t child = fork();
+
+        assert_true(child >= 0);
+        if (child == 0) {
+                pause();
+                _exit(0);
+        }
+        o.pid = child;
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        rsap_lease_clear(&l);
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), -EADDRNOTAVAIL);
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+        o.pid = getpid();
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        rsap_lease_clear(&l);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM events WHERE action = 'expire'"
+                                      " AND reason LIKE 'its process % ended'"),
+                         1);
+        /* A pid the kernel gave to another process: the start time differs. */
+        assert_int_equal(raw_exec(f, "UPDATE leases SET pid_start = pid_start + 1 WHERE active"),
+                         SQLITE_OK);
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        rsap_lease_clear(&l);
+        assert_int_equal(rsap_process_start_time(child, &(uint64_t){ 0 }), -ESRCH);
+        expect_consistent(f);
+}
+
+/* ---- kernel-reserve ------------------------------------------------------------------------ */
+
+static void kernel_reserve_keeps_what_is_there(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_kernel_reserve k;
+        struct rsap_port_set set;
+        char path[128], text[64];
+        FILE *file_out;
+
+        snprintf(path, sizeof(path), "%s/reserved", f->dir);
+        file_out = fopen(path, "w");
+        assert_non_null(file_out);
+        fputs("8080,9000-9002\n", file_out);
+        fclose(file_out);
+        assign(f, "reserved-one", 20100, "Alice");
+        assert_int_equal(approve_with(f, file(f, "inside", 9001, TCP, "Alice"), true, false), 0);
+        assert_int_equal(rsap_kernel_reserve_plan(f->store, path, &k), 0);
+        assert_string_equal(k.current, "8080,9000-9002");
+        assert_string_equal(k.merged, "8080,9000-9002,20100");
+        assert_int_equal(k.n_assigned, 2);
+        assert_int_equal(k.n_added, 1);
+        assert_int_equal(rsap_kernel_reserve_apply(&k, path), 0);
+        rsap_kernel_reserve_clear(&k);
+        assert_int_equal(rsap_kernel_reserve_plan(f->store, path, &k), 0);
+        assert_string_equal(k.current, "8080,9000-9002,20100");
+        assert_int_equal(k.n_added, 0);
+        rsap_kernel_reserve_clear(&k);
+        assert_int_equal(rsap_port_set_parse("1,3-5,65535", &set), 0);
+        assert_int_equal(rsap_port_set_count(&set), 5);
+        assert_int_equal(rsap_port_set_format(&set, text, sizeof(text)), 0);
+        assert_string_equal(text, "1,3-5,65535");
+        assert_int_equal(rsap_port_set_parse("5-3", &set), -EINVAL);
+        assert_int_equal(rsap_port_set_parse("70000", &set), -EINVAL);
+        assert_int_equal(rsap_port_set_parse("1;2", &set), -EINVAL);
+}
+
+/* ---- audit ------------------------------------------------------------------------------ */
+
+static const struct rsap_finding *finding(const struct rsap_audit *a, enum rsap_finding_kind kind,
+                                          uint16_t port)
+{
+        for (size_t i = 0; i < a->n_findings; i++)
+                if (a->findings[i].kind == kind && a->findings[i].port == port)
+                        return &a->findings[i];
+        return NULL;
+}
+
+static void audit_finds_three_kinds(void **state)
+{
+        struct fixture *f = *state;
+        const struct rsap_finding *x;
+        struct rsap_audit a;
+
+        assign(f, "good", 20100, "Alice");
+        assign(f, "other", 20101, "Bob");
+        assign(f, "silent", 20102, "Bob");
+        listen_on(f, 22, RSAP_PROTO_TCP, "sshd", 10);      /* IANA's ssh: registered */
+        listen_on(f, 20100, RSAP_PROTO_TCP, "good", 11);   /* its own port */
+        listen_on(f, 20101, RSAP_PROTO_TCP, "good", 11);   /* another service's */
+        listen_on(f, 20150, RSAP_PROTO_TCP, "nginx", 12);  /* nobody's */
+        listen_on(f, 40000, RSAP_PROTO_UDP, "resolver", 13); /* a client socket */
+        assert_int_equal(rsap_audit(&f->wf, &a), 0);
+        assert_int_equal(a.n_findings, 3);
+        x = finding(&a, RSAP_FINDING_WRONG_SERVICE, 20101);
+        assert_non_null(x);
+        assert_string_equal(x->message, "20101/tcp is assigned here to other, but good (pid 11), "
+                                        "a service registered here, listens on it");
+        x = finding(&a, RSAP_FINDING_UNREGISTERED, 20150);
+        assert_non_null(x);
+        assert_string_equal(x->message, "nginx (pid 12) listens on 20150/tcp, a port neither "
+                                        "IANA nor the local registry assigns");
+        x = finding(&a, RSAP_FINDING_NOT_LISTENING, 20102);
+        assert_non_null(x);
+        assert_string_equal(x->message, "20102/tcp is assigned to silent (assignment 3), but "
+                                        "nothing listens on it here");
+        assert_int_equal(a.n_listeners, 4);
+        assert_int_equal(a.n_assignments, 3);
+        rsap_audit_clear(&a);
+}
+
+/* ---- import and export ---------------------------------------------------------------- */
+
+static char *export_text(struct rsap_store *store, enum rsap_export_format format, size_t *size)
+{
+        char *text = NULL;
+        FILE *out = open_memstream(&text, size);
+
+        assert_non_null(out);
+        assert_int_equal(rsap_local_export(store, format, out), 0);
+        fclose(out);
+        return text;
+}
+
+static void import_never_overwrites(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_import_result result;
+        struct rsap_store *other;
+        char path[128];
+        size_t size;
+        char *json, *csv;
+
+        assign(f, "moved", 20100, "Alice");
+        assign(f, "clash", 20101, "Alice");
+        json = export_text(f->store, RSAP_EXPORT_JSON, &size);
+        csv = export_text(f->store, RSAP_EXPORT_CSV, &(size_t){ 0 });
+        snprintf(path, sizeof(path), "%s/other.db", f->dir);
+        assert_int_equal(rsap_store_open(path, RSAP_STORE_WRITE, 0, &other), 0);
+        rsap_store_close(f->store);
+        f->store = other;
+        f->wf.store = other;
+        memcpy(f->path, path, sizeof(path));
+        rsap_store_set_clock(other, T0);
+        assign(f, "resident", 20101, "Bob");
+
+        assert_int_equal(rsap_local_import(&f->wf, json, size, "a.json", false, &result), -EEXIST);
+        assert_int_equal(result.n_conflicts, 1);
+        assert_string_equal(result.conflicts[0].message,
+                            "20101/tcp is assigned here to resident (assignment 1); the file gives "
+                            "it to clash");
+        rsap_import_result_clear(&result);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM assignments"), 1);
+
+        assert_int_equal(rsap_local_import(&f->wf, json, size, "a.json", true, &result), 0);
+        assert_int_equal(result.imported, 1);
+        assert_int_equal(result.n_conflicts, 1);
+        rsap_import_result_clear(&result);
+        assert_int_equal(rsap_local_import(&f->wf, csv, strlen(csv), "a.csv", true, &result), 0);
+        assert_int_equal(result.imported, 0);
+        assert_int_equal(result.unchanged, 1);
+        rsap_import_result_clear(&result);
+        assert_int_equal(rsap_local_import(&f->wf, "{\"kind\": 1}", 11, "bad", false, &result),
+                         -EBADMSG);
+        assert_non_null(strstr(result.error, "not an export of a local registry"));
+        rsap_import_result_clear(&result);
+        assert_int_equal(rsap_local_import(&f->wf, "service,port\nx,1\n", 18, "bad", false,
+                                           &result),
+                         -EBADMSG);
+        assert_string_equal(result.error, "the CSV has no 'protocol' column");
+        rsap_import_result_clear(&result);
+        expect_consistent(f);
+        free(json);
+        free(csv);
+}
+
+/* ---- opening ----------------------------------------------------------------------------- */
+
+static void write_file(const char *path, const void *data, size_t size)
+{
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, data, size), (ssize_t)size);
+        close(fd);
+}
+
+static void broken_databases_are_refused(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_store *s = NULL;
+        char path[128];
+        struct stat st;
+
+        snprintf(path, sizeof(path), "%s/bad.db", f->dir);
+        assert_int_equal(rsap_store_open(path, RSAP_STORE_READ, 0, &s), -ENOENT);
+        assert_int_equal(access(path, F_OK), -1); /* reading never creates */
+        write_file(path, "this is not a database, only some text that is long enough to fill a "
+                         "header of one hundred bytes ........................",
+                   120);
+        assert_int_equal(rsap_store_open(path, RSAP_STORE_READ, 0, &s), -EBADMSG);
+        assert_int_equal(rsap_store_open(path, RSAP_STORE_WRITE, 0, &s), -EBADMSG);
+        /* A real database cut in half. */
+        for (int i = 0; i < 40; i++)
+                assign(f, i % 2 ? "odd-one" : "even-one", 20100 + i, "Alice");
+        assert_int_equal(raw_exec(f, "PRAGMA wal_checkpoint(TRUNCATE)"), SQLITE_OK);
+        assert_int_equal(stat(f->path, &st), 0);
+        assert_int_equal(truncate(f->path, st.st_size / 2), 0);
+        assert_int_equal(rsap_store_open(f->path, RSAP_STORE_READ, 0, &s), -EBADMSG);
+        assert_int_equal(rsap_store_open(f->path, RSAP_STORE_WRITE, 0, &s), -EBADMSG);
+        /* A schema from the future. */
+        unlink(path);
+        assert_int_equal(rsap_store_open(path, RSAP_STORE_WRITE, 0, &s), 0);
+        rsap_store_close(s);
+        {
+                sqlite3 *db;
+
+                assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+                assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL),
+                                 SQLITE_OK);
+                sqlite3_close(db);
+        }
+        assert_int_equal(rsap_store_open(path, RSAP_STORE_READ, 0, &s), -EPROTONOSUPPORT);
+        assert_int_equal(rsap_store_open(path, RSAP_STORE_WRITE, 0, &s), -EPROTONOSUPPORT);
+        assert_null(s);
+}
+
+static void a_held_lock_times_out_cleanly(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_store *impatient;
+        int64_t id;
+        sqlite3 *db = raw(f);
+
+        assert_int_equal(rsap_store_open(f->path, RSAP_STORE_WRITE, 50, &impatient), 0);
+        assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+        f->wf.store = impatient;
+        {
+                struct rsap_request_input in = input("blocked", 20100, TCP, "Alice");
+
+                assert_int_equal(rsap_request_file(&f->wf, &in, &id), -EBUSY);
+        }
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_close(db);
+        f->wf.store = f->store;
+        rsap_store_close(impatient);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM requests"), 0);
+}
+
+/* ---- parsing --------------------------------------------------------------------------------- */
+
+static void durations_and_targets_parse_strictly(void **state)
+{
+        struct rsap_target t;
+        int64_t us;
+
+        assert_int_equal(rsap_duration_parse("30s", &us), 0);
+        assert_true(us == 30LL * 1000000);
+        assert_int_equal(rsap_duration_parse("10m", &us), 0);
+        assert_true(us == 600LL * 1000000);
+        assert_int_equal(rsap_duration_parse("2h", &us), 0);
+        assert_int_equal(rsap_duration_parse("1d", &us), 0);
+        assert_true(us == DAY);
+        assert_int_equal(rsap_duration_parse("0s", &us), 0);
+        assert_int_equal(rsap_duration_parse("", &us), -EINVAL);
+        assert_int_equal(rsap_duration_parse("10", &us), -EINVAL);
+        assert_int_equal(rsap_duration_parse("1.5h", &us), -EINVAL);
+        assert_int_equal(rsap_duration_parse("5x", &us), -EINVAL);
+        assert_int_equal(rsap_duration_parse("-1s", &us), -EINVAL);
+        assert_int_equal(rsap_duration_parse("99999999d", &us), -ERANGE);
+
+        assert_int_equal(rsap_target_parse("8443", &t), 0);
+        assert_int_equal(t.kind, RSAP_TARGET_PORT);
+        assert_int_equal(t.port, 8443);
+        assert_int_equal(rsap_target_parse("8443/udp", &t), 0);
+        assert_int_equal(t.proto, RSAP_PROTO_UDP);
+        assert_int_equal(rsap_target_parse("request:12", &t), 0);
+        assert_int_equal(t.kind, RSAP_TARGET_REQUEST);
+        assert_true(t.id == 12);
+        assert_int_equal(rsap_target_parse("assignment:5", &t), 0);
+        assert_int_equal(t.kind, RSAP_TARGET_ASSIGNMENT);
+        assert_int_equal(rsap_target_parse("lease:3", &t), 0);
+        assert_int_equal(t.kind, RSAP_TARGET_LEASE);
+        assert_int_equal(rsap_target_parse("r12", &t), 0);
+        assert_int_equal(t.kind, RSAP_TARGET_NAME);
+        assert_int_equal(rsap_target_parse("3com-tsmux", &t), 0);
+        assert_int_equal(t.kind, RSAP_TARGET_NAME);
+        assert_int_equal(rsap_target_parse("8443/xyz", &t), -EINVAL);
+        assert_int_equal(rsap_target_parse("1-2", &t), -EINVAL);
+        assert_int_equal(rsap_target_parse("lease:x", &t), -EINVAL);
+        assert_int_equal(rsap_target_parse("70000", &t), -ERANGE);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+                T(name_syntax_follows_rfc6335),
+                T(iana_names_need_same_service),
+                T(local_names_belong_to_one_assignee),
+                T(competing_name_requests_warn),
+                T(dynamic_ports_are_never_assigned),
+                T(system_ports_need_allow_system),
+                T(iana_assignments_need_over_iana_and_are_remembered),
+                T(iana_reserved_ports_need_over_iana),
+                T(local_assignments_are_refused),
+                T(leases_hold_ports_until_they_end),
+                T(released_ports_are_quarantined),
+                T(competing_port_requests_warn),
+                T(listeners_warn_without_refusing),
+                T(ephemeral_and_browser_ports_warn),
+                T(any_port_takes_the_first_free_one),
+                T(requests_are_decided_once),
+                T(deassign_revoke_and_transfer_follow_rfc6335),
+                T(transfer_names_one_service),
+                T(history_keeps_every_event),
+                T(events_are_append_only),
+                T(the_database_refuses_double_holders),
+                T(consistency_check_finds_tampering),
+                T(pick_follows_every_rule),
+                T(leases_never_overlap),
+                T(leases_die_with_their_process),
+                T(kernel_reserve_keeps_what_is_there),
+                T(audit_finds_three_kinds),
+                T(import_never_overwrites),
+                T(broken_databases_are_refused),
+                T(a_held_lock_times_out_cleanly),
+                cmocka_unit_test(durations_and_targets_parse_strictly),
+#undef T
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
