@@ -8,10 +8,17 @@
 #include <rsap/json.h>
 
 #include "builtin.h"
+#include "registry.h"
 #include "render.h"
 
+/* The local registry, when there is one; its errors end the lookup. */
+struct local_source {
+        struct registry_cli rc;
+        struct rsap_store *store; /* NULL: there is no local registry */
+};
+
 static int explain_port(struct cli *cli, struct rsap_registry *reg,
-                        const struct rsap_port_spec *spec)
+                        const struct rsap_port_spec *spec, struct local_source *local)
 {
         struct rsap_port_answer a;
         int r;
@@ -19,6 +26,11 @@ static int explain_port(struct cli *cli, struct rsap_registry *reg,
         r = rsap_explain_port(reg, spec->low, spec->proto, &a);
         if (r < 0)
                 return cli_error_code(r, "cannot explain port %u", spec->low);
+        r = local->store ? rsap_explain_port_local(&a, local->store) : 0;
+        if (r < 0) {
+                rsap_port_answer_clear(&a);
+                return registry_error(&local->rc, r, "cannot read the local registry");
+        }
         /* A system without sock_diag or /proc/net still gets its answer; the
          * error is part of it. */
         rsap_explain_port_listeners(&a);
@@ -30,9 +42,11 @@ static int explain_port(struct cli *cli, struct rsap_registry *reg,
         return r ? EXIT_BAD_INPUT : EXIT_ANSWERED;
 }
 
-static int explain_name(struct cli *cli, struct rsap_registry *reg, const char *name)
+static int explain_name(struct cli *cli, struct rsap_registry *reg, const char *name,
+                        struct local_source *local)
 {
         struct rsap_name_answer a;
+        bool found;
         int r, status;
 
         r = rsap_explain_name(reg, name, &a);
@@ -42,10 +56,16 @@ static int explain_name(struct cli *cli, struct rsap_registry *reg, const char *
                                  name);
         if (r < 0)
                 return cli_error_code(r, "cannot look up '%s'", name);
-        status = a.n_ids ? EXIT_ANSWERED : EXIT_NO_MATCH;
+        r = local->store ? rsap_explain_name_local(&a, local->store) : 0;
+        if (r < 0) {
+                rsap_name_answer_clear(&a);
+                return registry_error(&local->rc, r, "cannot read the local registry");
+        }
+        found = a.n_ids > 0 || (a.local && a.local->n_entries > 0);
+        status = found ? EXIT_ANSWERED : EXIT_NO_MATCH;
         if (cli->json)
                 r = cli_print_json(rsap_name_answer_to_json(reg, &a));
-        else if (a.n_ids)
+        else if (found)
                 render_name_answer(cli, reg, &a);
         else
                 fprintf(stderr, "rsap: no service named '%s'%s%s\n", name,
@@ -75,14 +95,22 @@ static int port_error(const char *text, int err)
 
 int cmd_explain(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = { CLI_COMMON_LONG_OPTIONS, { 0 } };
+        static const struct option options[] = {
+                { "db", required_argument, NULL, 'B' },
+                CLI_COMMON_LONG_OPTIONS,
+                { 0 },
+        };
         const struct cli_command *self = cli_find_command("explain");
         _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
+        _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
+        struct local_source local = { 0 };
         struct rsap_port_spec spec;
         const char *what;
         int opt, r;
 
         while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+                if (registry_option(&local.rc, opt))
+                        continue;
                 r = cli_common_option(cli, self, opt);
                 if (r >= 0)
                         return r;
@@ -96,15 +124,19 @@ int cmd_explain(struct cli *cli, int argc, char **argv)
         reg = cli_open_registry(cli);
         if (!reg)
                 return EXIT_BAD_INPUT;
+        r = registry_open_read(cli, &local.rc, &store);
+        if (r)
+                return r;
+        local.store = store;
         if (!rsap_text_is_numeric(what))
-                return explain_name(cli, reg, what);
+                return explain_name(cli, reg, what, &local);
         r = rsap_port_spec_parse(what, &spec);
         if (r == 0 && spec.low != spec.high)
                 return cli_error("'%s' is a range: use 'rsap list %s'", what, what);
         if (r == 0)
-                return explain_port(cli, reg, &spec);
+                return explain_port(cli, reg, &spec, &local);
         /* A few legacy names start with a digit ("914c/g"). */
         if (rsap_registry_find_name(reg, what, NULL, 0) > 0)
-                return explain_name(cli, reg, what);
+                return explain_name(cli, reg, what, &local);
         return port_error(what, r);
 }

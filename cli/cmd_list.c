@@ -5,12 +5,30 @@
 #include <rsap/json.h>
 
 #include "builtin.h"
+#include "registry.h"
 #include "render.h"
 
 struct list_state {
         const struct cli *cli;
         size_t count;
+        const struct rsap_local_list *local; /* NULL: no local registry */
+        size_t cursor;
 };
+
+/* "local: web-admin (assignment 5, active)" after a row the local registry holds. */
+static void print_local(struct list_state *s, const struct rsap_list_row *row)
+{
+        static const char *const kinds[] = { "assignment", "request", "lease" };
+        const struct rsap_local_entry *e;
+
+        if (!s->local)
+                return;
+        e = rsap_local_list_find(s->local, row->port, row->proto, &s->cursor);
+        if (e)
+                printf("  %slocal: %s (%s %lld, %s)%s", cli_yellow(s->cli),
+                       e->service ? e->service : "-", kinds[e->kind], (long long)e->id, e->state,
+                       cli_reset(s->cli));
+}
 
 static int print_row(const struct rsap_list_row *row, void *userdata)
 {
@@ -23,6 +41,7 @@ static int print_row(const struct rsap_list_row *row, void *userdata)
         printf("%-11s %s%-10s%s %-16s ", label, render_status_color(cli, row->status),
                rsap_status_name(row->status), cli_reset(cli), row->service ? row->service : "-");
         render_one_line(row->description ? row->description : "");
+        print_local(s, row);
         putchar('\n');
         return 0;
 }
@@ -34,11 +53,15 @@ int cmd_list(struct cli *cli, int argc, char **argv)
                 { "reserved", no_argument, NULL, 'r' },
                 { "unassigned", no_argument, NULL, 'u' },
                 { "proto", required_argument, NULL, 'p' },
+                { "db", required_argument, NULL, 'B' },
                 CLI_COMMON_LONG_OPTIONS,
                 { 0 },
         };
         const struct cli_command *self = cli_find_command("list");
         _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
+        _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
+        struct rsap_local_list local = { 0 };
+        struct registry_cli rc = { 0 };
         unsigned status_mask = 0;
         unsigned proto_mask = (1u << RSAP_PROTO_TCP) | (1u << RSAP_PROTO_UDP) |
                               (1u << RSAP_PROTO_SCTP) | (1u << RSAP_PROTO_DCCP);
@@ -47,6 +70,8 @@ int cmd_list(struct cli *cli, int argc, char **argv)
         int opt, r;
 
         while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+                if (registry_option(&rc, opt))
+                        continue;
                 switch (opt) {
                 case 'a':
                         status_mask |= RSAP_LIST_ASSIGNED;
@@ -79,16 +104,26 @@ int cmd_list(struct cli *cli, int argc, char **argv)
         reg = cli_open_registry(cli);
         if (!reg)
                 return EXIT_BAD_INPUT;
+        r = registry_open_read(cli, &rc, &store);
+        if (r)
+                return r;
+        r = store ? rsap_local_for_range(store, spec.low, spec.high, &local) : 0;
+        if (r < 0)
+                return registry_error(&rc, r, "cannot read the local registry");
+        state.local = store ? &local : NULL;
         if (cli->json) {
                 /* The same value rsapd's /v1/list answers with. */
-                json_t *o = rsap_list_to_json(reg, spec.low, spec.high, proto_mask, status_mask);
+                json_t *o = rsap_list_to_json_local(reg, spec.low, spec.high, proto_mask,
+                                                    status_mask, state.local);
                 size_t count = json_array_size(json_object_get(o, "ports"));
 
+                rsap_local_list_clear(&local);
                 if (cli_print_json(o))
                         return EXIT_BAD_INPUT;
                 return count ? EXIT_ANSWERED : EXIT_NO_MATCH;
         }
         r = rsap_list_ports(reg, spec.low, spec.high, proto_mask, status_mask, print_row, &state);
+        rsap_local_list_clear(&local);
         if (r)
                 return cli_error("out of memory");
         if (!state.count && !cli->json)

@@ -7,6 +7,7 @@
 #include <rsap/json.h>
 
 #include "builtin.h"
+#include "registry.h"
 #include "render.h"
 
 #define DEFAULT_LIMIT 20
@@ -46,17 +47,23 @@ int cmd_search(struct cli *cli, int argc, char **argv)
 {
         static const struct option options[] = {
                 { "limit", required_argument, NULL, 'n' },
+                { "db", required_argument, NULL, 'B' },
                 CLI_COMMON_LONG_OPTIONS,
                 { 0 },
         };
         const struct cli_command *self = cli_find_command("search");
         _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
         _cleanup_(cli_freep) struct rsap_search_hit *hits = NULL;
+        _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
+        struct rsap_local_list local = { 0 };
+        struct registry_cli rc = { 0 };
         size_t limit = DEFAULT_LIMIT, total;
         const char *text;
         int opt, r;
 
         while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+                if (registry_option(&rc, opt))
+                        continue;
                 if (opt == 'n') {
                         if (parse_limit(optarg, &limit) < 0)
                                 return cli_usage_error(self, "--limit takes a number from 1 to %d",
@@ -80,15 +87,26 @@ int cmd_search(struct cli *cli, int argc, char **argv)
         if (!hits)
                 return cli_error("out of memory");
         total = rsap_registry_search(reg, text, hits, limit);
+        r = registry_open_read(cli, &rc, &store);
+        if (r)
+                return r;
+        r = store ? rsap_local_search(store, text, &local) : 0;
+        if (r < 0)
+                return registry_error(&rc, r, "cannot search the local registry");
         if (cli->json) {
-                r = cli_print_json(rsap_search_to_json(reg, text, hits,
-                                                       total < limit ? total : limit, total));
-                if (r)
-                        return EXIT_BAD_INPUT;
-        } else if (total == 0) {
+                r = cli_print_json(rsap_search_to_json_local(reg, text, hits,
+                                                             total < limit ? total : limit,
+                                                             total, store ? &local : NULL));
+        } else if (total == 0 && local.n_entries == 0) {
                 fprintf(stderr, "rsap: nothing matches '%s'\n", text);
         } else {
                 render_hits(cli, reg, hits, total < limit ? total : limit, total);
+                render_local(cli, &local);
         }
-        return total ? EXIT_ANSWERED : EXIT_NO_MATCH;
+        if (!r)
+                r = total || local.n_entries ? EXIT_ANSWERED : EXIT_NO_MATCH;
+        else
+                r = EXIT_BAD_INPUT;
+        rsap_local_list_clear(&local);
+        return r;
 }

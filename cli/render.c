@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <rsap/listen.h>
+#include <rsap/workflow.h>
 
 #include "render.h"
 
@@ -205,6 +206,70 @@ static void render_on_this_host(const struct cli *cli, const struct rsap_registr
         render_hidden_owners_hint(a->listeners);
 }
 
+void render_local_label(const struct rsap_local_entry *e, char *buf, size_t size)
+{
+        char protocols[32] = "";
+        size_t used = 0;
+
+        for (unsigned p = RSAP_TRANSPORTS_FIRST; p <= RSAP_TRANSPORTS_LAST; p++)
+                if (e->protocols & (1u << p) && used < sizeof(protocols))
+                        used += (size_t)snprintf(protocols + used, sizeof(protocols) - used,
+                                                 "%s%s", used ? "," : "",
+                                                 rsap_proto_name((enum rsap_proto)p));
+        if (e->port < 0)
+                snprintf(buf, size, "any/%s", protocols);
+        else
+                snprintf(buf, size, "%d/%s", e->port, protocols);
+}
+
+/* "assignment 5 since ..., Alice", "request 7, pending since ...", "lease 3 until ..." */
+static void local_entry_text(const struct rsap_local_entry *e, char *buf, size_t size)
+{
+        char since[RSAP_TIME_SIZE], until[RSAP_TIME_SIZE];
+        long long id = (long long)e->id;
+        int n;
+
+        rsap_time_format(e->since_us, since, sizeof(since));
+        rsap_time_format(e->until_us, until, sizeof(until));
+        switch (e->kind) {
+        case RSAP_LOCAL_ASSIGNMENT:
+                n = strcmp(e->state, "active") == 0
+                            ? snprintf(buf, size, "assignment %lld since %s, %s", id, since,
+                                       e->assignee)
+                            : snprintf(buf, size, "assignment %lld ended; quarantined until %s",
+                                       id, until);
+                if (e->over_iana && n > 0 && (size_t)n < size)
+                        snprintf(buf + n, size - (size_t)n, ", over IANA's %s", e->over_iana);
+                return;
+        case RSAP_LOCAL_REQUEST:
+                snprintf(buf, size, "request %lld, pending since %s, %s", id, since, e->assignee);
+                return;
+        case RSAP_LOCAL_LEASE:
+                break;
+        }
+        n = snprintf(buf, size, "lease %lld until %s", id, until);
+        if (e->pid > 0 && n > 0 && (size_t)n < size)
+                snprintf(buf + n, size - (size_t)n, ", for process %d", (int)e->pid);
+}
+
+void render_local(const struct cli *cli, const struct rsap_local_list *local)
+{
+        if (!local || local->n_entries == 0)
+                return;
+        printf("\n%slocal registry%s\n", cli_bold(cli), cli_reset(cli));
+        for (size_t i = 0; i < local->n_entries; i++) {
+                const struct rsap_local_entry *e = &local->entries[i];
+                char label[48], text[320];
+
+                render_local_label(e, label, sizeof(label));
+                local_entry_text(e, text, sizeof(text));
+                printf("%s%-*s%s %-16s %s\n", cli_bold(cli), LABEL_WIDTH, label, cli_reset(cli),
+                       e->service ? e->service : "-", text);
+                if (e->description)
+                        printf("  %-*s %s\n", FIELD_WIDTH, "description", e->description);
+        }
+}
+
 void render_port_answer(const struct cli *cli, const struct rsap_registry *reg,
                         const struct rsap_port_answer *a)
 {
@@ -236,6 +301,7 @@ void render_port_answer(const struct cli *cli, const struct rsap_registry *reg,
                        "-", cli_dim(cli), cli_reset(cli),
                        dynamic ? "Dynamic Ports are never assigned" : "no record in the registry");
         }
+        render_local(cli, a->local);
         render_on_this_host(cli, reg, a);
         render_data_footer(cli, reg);
 }
@@ -256,5 +322,6 @@ void render_name_answer(const struct cli *cli, const struct rsap_registry *reg,
                 putchar('\n');
                 render_record(cli, &r, false);
         }
+        render_local(cli, a->local);
         render_data_footer(cli, reg);
 }

@@ -27,3 +27,10 @@ void render_one_line(const char *text);
 /* The "data:" footer naming the registry copy in use. */
 void render_data_footer(const struct cli *cli, const struct rsap_registry *reg);
 const char *render_status_color(const struct cli *cli, enum rsap_status status);
+
+struct rsap_local_entry;
+struct rsap_local_list;
+/* "8443/tcp,udp", "any/tcp" for a request that lets the registry choose. */
+void render_local_label(const struct rsap_local_entry *e, char *buf, size_t size);
+/* What the local registry holds for a port or a name: a heading, one line each. */
+void render_local(const struct cli *cli, const struct rsap_local_list *local);

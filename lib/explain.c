@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <rsap/explain.h>
+#include <rsap/workflow.h>
 #include <rsap/listen.h>
 
 #include "internal.h"
@@ -84,6 +85,8 @@ void rsap_port_answer_clear(struct rsap_port_answer *a)
         a->n_ids = 0;
         rsap_listen_list_free(a->listeners);
         a->listeners = NULL;
+        rsap_local_list_free(a->local);
+        a->local = NULL;
 }
 
 int rsap_explain_name(const struct rsap_registry *reg, const char *name,
@@ -115,6 +118,8 @@ void rsap_name_answer_clear(struct rsap_name_answer *a)
         free(a->ids);
         a->ids = NULL;
         a->n_ids = 0;
+        rsap_local_list_free(a->local);
+        a->local = NULL;
 }
 
 static void fill_row(const struct rsap_registry *reg, uint16_t port, enum rsap_proto proto,
@@ -129,6 +134,7 @@ static void fill_row(const struct rsap_registry *reg, uint16_t port, enum rsap_p
         row->status = rsap_registry_port_status(reg, port, proto);
         row->service = rsap_registry_service_name(reg, port, proto);
         row->description = NULL;
+        row->local = NULL;
         if (n > ARRAY_SIZE(ids))
                 n = ARRAY_SIZE(ids);
         for (size_t i = 0; i < n && !row->description; i++) {

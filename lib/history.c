@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rsap/explain.h>
+
 #include "workflow_internal.h"
 
 /* ---- history ------------------------------------------------------------------- */
@@ -320,4 +322,60 @@ static bool matches_words(const struct rsap_local_entry *e, const void *key)
 int rsap_local_search(struct rsap_store *store, const char *text, struct rsap_local_list *out)
 {
         return local_query(store, "1", "1", "1", NULL, NULL, matches_words, text, out);
+}
+
+void rsap_local_list_free(struct rsap_local_list *list)
+{
+        if (!list)
+                return;
+        rsap_local_list_clear(list);
+        free(list);
+}
+
+const struct rsap_local_entry *rsap_local_list_find(const struct rsap_local_list *list,
+                                                    uint16_t port, enum rsap_proto proto,
+                                                    size_t *cursor)
+{
+        while (*cursor < list->n_entries && list->entries[*cursor].port < port)
+                (*cursor)++;
+        for (size_t i = *cursor; i < list->n_entries && list->entries[i].port == port; i++)
+                if (list->entries[i].protocols & (1u << proto))
+                        return &list->entries[i];
+        return NULL;
+}
+
+/* ---- the answers' local part ---------------------------------------------------------- */
+
+int rsap_explain_port_local(struct rsap_port_answer *a, struct rsap_store *store)
+{
+        struct rsap_local_list *list = calloc(1, sizeof(*list));
+        int r;
+
+        if (!list)
+                return -ENOMEM;
+        r = rsap_local_for_port(store, a->port, a->proto, list);
+        if (r < 0) {
+                free(list);
+                return r;
+        }
+        rsap_local_list_free(a->local);
+        a->local = list;
+        return 0;
+}
+
+int rsap_explain_name_local(struct rsap_name_answer *a, struct rsap_store *store)
+{
+        struct rsap_local_list *list = calloc(1, sizeof(*list));
+        int r;
+
+        if (!list)
+                return -ENOMEM;
+        r = rsap_local_for_name(store, a->name, list);
+        if (r < 0) {
+                free(list);
+                return r;
+        }
+        rsap_local_list_free(a->local);
+        a->local = list;
+        return 0;
 }

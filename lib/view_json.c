@@ -3,6 +3,7 @@
 
 #include <rsap/json.h>
 #include <rsap/listen.h>
+#include <rsap/workflow.h>
 
 #include "internal.h"
 
@@ -11,6 +12,12 @@
 static json_t *string_or_null(const char *s)
 {
         return s ? json_string(s) : json_null();
+}
+
+/* The local registry's entries: null when there is no local registry. */
+static json_t *local_to_json(const struct rsap_local_list *local)
+{
+        return local ? rsap_local_list_to_json(local) : json_null();
 }
 
 static json_t *proto_or_null(enum rsap_proto proto)
@@ -137,7 +144,7 @@ json_t *rsap_port_answer_to_json(const struct rsap_registry *reg,
                 if (a->proto == RSAP_PROTO_NONE || a->proto == (enum rsap_proto)p)
                         json_object_set_new(status, rsap_proto_name((enum rsap_proto)p),
                                             json_string(rsap_status_name(a->status[p])));
-        return json_pack("{s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o}",
+        return json_pack("{s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                          "kind", "port",
                          "port", a->port,
                          "protocol", proto_or_null(a->proto),
@@ -146,6 +153,7 @@ json_t *rsap_port_answer_to_json(const struct rsap_registry *reg,
                          "records", records_to_json(reg, a->ids, a->n_ids),
                          "listening", a->listeners ? rsap_listen_list_to_json(a->listeners, reg)
                                                    : json_null(),
+                         "local", local_to_json(a->local),
                          "data", rsap_registry_info_to_json(reg));
 }
 
@@ -154,7 +162,7 @@ json_t *rsap_name_answer_to_json(const struct rsap_registry *reg,
 {
         bool valid = a->problem == RSAP_NAME_OK;
 
-        return json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:o}",
+        return json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:o}",
                          "kind", "service",
                          "service", a->name,
                          "valid", valid,
@@ -163,11 +171,19 @@ json_t *rsap_name_answer_to_json(const struct rsap_registry *reg,
                          "replacement", a->replacement[0] ? json_string(a->replacement)
                                                           : json_null(),
                          "records", records_to_json(reg, a->ids, a->n_ids),
+                         "local", local_to_json(a->local),
                          "data", rsap_registry_info_to_json(reg));
 }
 
 json_t *rsap_search_to_json(const struct rsap_registry *reg, const char *query,
                             const struct rsap_search_hit *hits, size_t n_hits, size_t total)
+{
+        return rsap_search_to_json_local(reg, query, hits, n_hits, total, NULL);
+}
+
+json_t *rsap_search_to_json_local(const struct rsap_registry *reg, const char *query,
+                                  const struct rsap_search_hit *hits, size_t n_hits,
+                                  size_t total, const struct rsap_local_list *local)
 {
         json_t *results = json_array();
 
@@ -181,37 +197,60 @@ json_t *rsap_search_to_json(const struct rsap_registry *reg, const char *query,
                         json_object_set_new(o, "score", json_integer(hits[i].score));
                 json_array_append_new(results, o);
         }
-        return json_pack("{s:s, s:s, s:I, s:o, s:o}",
+        return json_pack("{s:s, s:s, s:I, s:o, s:o, s:o}",
                          "kind", "search",
                          "query", query,
                          "total", (json_int_t)total,
                          "results", results,
+                         "local", local_to_json(local),
                          "data", rsap_registry_info_to_json(reg));
 }
 
 json_t *rsap_list_row_to_json(const struct rsap_list_row *row)
 {
-        return json_pack("{s:i, s:s, s:s, s:o, s:o}",
+        return json_pack("{s:i, s:s, s:s, s:o, s:o, s:o}",
                          "port", row->port,
                          "protocol", rsap_proto_name(row->proto),
                          "status", rsap_status_name(row->status),
                          "service", string_or_null(row->service),
-                         "description", string_or_null(row->description));
+                         "description", string_or_null(row->description),
+                         "local", row->local ? rsap_local_entry_to_json(row->local) : json_null());
 }
+
+struct list_rows {
+        json_t *rows;
+        const struct rsap_local_list *local;
+        size_t cursor;
+};
 
 static int append_list_row(const struct rsap_list_row *row, void *userdata)
 {
-        return json_array_append_new(userdata, rsap_list_row_to_json(row)) < 0 ? -ENOMEM : 0;
+        struct list_rows *l = userdata;
+        struct rsap_list_row with_local = *row;
+
+        if (l->local)
+                with_local.local = rsap_local_list_find(l->local, row->port, row->proto,
+                                                        &l->cursor);
+        return json_array_append_new(l->rows, rsap_list_row_to_json(&with_local)) < 0 ? -ENOMEM
+                                                                                      : 0;
 }
 
 json_t *rsap_list_to_json(const struct rsap_registry *reg, uint16_t low, uint16_t high,
                           unsigned proto_mask, unsigned status_mask)
 {
+        return rsap_list_to_json_local(reg, low, high, proto_mask, status_mask, NULL);
+}
+
+json_t *rsap_list_to_json_local(const struct rsap_registry *reg, uint16_t low, uint16_t high,
+                                unsigned proto_mask, unsigned status_mask,
+                                const struct rsap_local_list *local)
+{
         json_t *rows = json_array();
+        struct list_rows l = { .rows = rows, .local = local };
 
         if (!rows)
                 return NULL;
-        if (rsap_list_ports(reg, low, high, proto_mask, status_mask, append_list_row, rows)) {
+        if (rsap_list_ports(reg, low, high, proto_mask, status_mask, append_list_row, &l)) {
                 json_decref(rows);
                 return NULL;
         }

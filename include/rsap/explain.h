@@ -17,6 +17,9 @@
  */
 
 struct rsap_listen_list;
+struct rsap_local_entry;
+struct rsap_local_list;
+struct rsap_store;
 
 struct rsap_port_answer {
         uint16_t port;
@@ -29,6 +32,10 @@ struct rsap_port_answer {
          * rsap_explain_port_listeners(), else NULL with listeners_error 0. */
         struct rsap_listen_list *listeners;
         int listeners_error; /* why listeners is NULL after asking */
+        /* The organisation's local registry on the port (assignments,
+         * pending requests, live leases): filled by rsap_explain_port_local(),
+         * else NULL, which means there is no local registry. */
+        struct rsap_local_list *local;
 };
 
 struct rsap_name_answer {
@@ -37,6 +44,8 @@ struct rsap_name_answer {
         char replacement[16];           /* a historic alias's well-formed name, or "" */
         uint32_t *ids;
         size_t n_ids;
+        /* The local registry's entries for the name, as for a port. */
+        struct rsap_local_list *local;
 };
 
 int rsap_explain_port(const struct rsap_registry *reg, uint16_t port, enum rsap_proto proto,
@@ -45,11 +54,16 @@ int rsap_explain_port(const struct rsap_registry *reg, uint16_t port, enum rsap_
  * their processes.  0, or the error also kept in a->listeners_error. */
 int rsap_explain_port_listeners(struct rsap_port_answer *a);
 void rsap_port_answer_clear(struct rsap_port_answer *a);
+/* Adds the local registry's entries for the port (on a->proto, or every
+ * transport): one indexed query.  store is opened read-only by the caller. */
+int rsap_explain_port_local(struct rsap_port_answer *a, struct rsap_store *store);
 
 /* -EINVAL for an empty or over-long name; 0 even when nothing matched (n_ids 0). */
 int rsap_explain_name(const struct rsap_registry *reg, const char *name,
                       struct rsap_name_answer *out);
 void rsap_name_answer_clear(struct rsap_name_answer *a);
+/* Adds the local registry's entries for the name, case-insensitively. */
+int rsap_explain_name_local(struct rsap_name_answer *a, struct rsap_store *store);
 
 /* One row of `rsap list`: a port on one transport. */
 struct rsap_list_row {
@@ -58,6 +72,9 @@ struct rsap_list_row {
         enum rsap_status status;
         const char *service;     /* NULL when none */
         const char *description; /* of the first record, NULL when none */
+        /* The local registry's entry for the port/protocol, when the caller
+         * gave one (see rsap_local_list_find()); NULL when none. */
+        const struct rsap_local_entry *local;
 };
 
 enum rsap_list_filter {

@@ -29,6 +29,10 @@ json_t *rsap_name_answer_to_json(const struct rsap_registry *reg,
                                  const struct rsap_name_answer *a);
 json_t *rsap_search_to_json(const struct rsap_registry *reg, const char *query,
                             const struct rsap_search_hit *hits, size_t n_hits, size_t total);
+/* The same, with the local registry's matches as "local" (null: no local registry). */
+json_t *rsap_search_to_json_local(const struct rsap_registry *reg, const char *query,
+                                  const struct rsap_search_hit *hits, size_t n_hits,
+                                  size_t total, const struct rsap_local_list *local);
 json_t *rsap_list_row_to_json(const struct rsap_list_row *row);
 /*
  * `rsap list`: {"kind": "list", "low", "high", "ports", "data"}, with the rows
@@ -36,6 +40,10 @@ json_t *rsap_list_row_to_json(const struct rsap_list_row *row);
  */
 json_t *rsap_list_to_json(const struct rsap_registry *reg, uint16_t low, uint16_t high,
                           unsigned proto_mask, unsigned status_mask);
+/* The same, each row's "local" taken from local (rsap_local_for_range()'s), or null. */
+json_t *rsap_list_to_json_local(const struct rsap_registry *reg, uint16_t low, uint16_t high,
+                                unsigned proto_mask, unsigned status_mask,
+                                const struct rsap_local_list *local);
 json_t *rsap_ranges_to_json(const struct rsap_registry *reg);
 /*
  * `rsap status`: {"kind": "status", "data_dir", "cache", "cached", "data"};

@@ -492,6 +492,16 @@ int rsap_local_for_name(struct rsap_store *store, const char *name, struct rsap_
 /* Every word of text in the service, description or people, case-insensitively. */
 int rsap_local_search(struct rsap_store *store, const char *text, struct rsap_local_list *out);
 void rsap_local_list_clear(struct rsap_local_list *list);
+/* Clears and frees a list that was allocated whole (the answers' lists). */
+void rsap_local_list_free(struct rsap_local_list *list);
+/*
+ * The first entry for port/proto in a list sorted by port (every list above
+ * is), for callers that walk ports upwards: *cursor (start at 0) skips the
+ * entries of lower ports once and for all.  NULL when none.
+ */
+const struct rsap_local_entry *rsap_local_list_find(const struct rsap_local_list *list,
+                                                    uint16_t port, enum rsap_proto proto,
+                                                    size_t *cursor);
 
 /* ---- JSON (schema in docs/json.md) -------------------------------------------------- */
 

@@ -155,7 +155,7 @@ run 0 list 1640-1660 && { expect_out "1647/tcp"; expect_out "1647/udp"; }
 run 0 list --json 1646-1648 --proto tcp && {
         json_check 'j["kind"] == "list" and [p["port"] for p in j["ports"]] == [1646, 1647, 1648]'
         json_check 'all(p["protocol"] == "tcp" for p in j["ports"])'
-        json_check 'j["ports"][1] == {"port": 1647, "protocol": "tcp", "status": "assigned", "service": "rsap", "description": "rsap"}'
+        json_check 'j["ports"][1] == {"port": 1647, "protocol": "tcp", "status": "assigned", "service": "rsap", "description": "rsap", "local": None}'
 }
 run 0 list --json --assigned 1640-1660 && json_check 'all(p["status"] == "assigned" for p in j["ports"]) and len(j["ports"]) > 10'
 run 0 list --json --unassigned --proto udp 49152-49160 && json_check 'len(j["ports"]) == 9'

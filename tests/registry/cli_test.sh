@@ -315,6 +315,36 @@ printf 'not a registry\n' >"$work/bad.csv"
 run 2 import "$work/bad.csv" --db "$work/copy.db" && { expect_err "is not an export of a local registry"; expect_one_line_error; }
 run 2 import "$work/missing.json" --db "$work/copy.db" && expect_err "cannot read $work/missing.json"
 
+# --- lookups: the local registry beside IANA's -----------------------------------------------
+run 0 8443 --db "$DB" && {
+        expect_out "local registry"
+        expect_out "8443/tcp        web-admin        assignment 1 since"
+        expect_out "over IANA's pcsync-https"
+        expect_out "8443/udp        web-admin        request 4, pending since"
+}
+run 0 8443/udp --json --db "$DB" &&
+        json_check "[(e['kind'], e['id'], e['state']) for e in j['local']] == [('assignment', 2, 'quarantined'), ('request', 4, 'pending')] and j['local'][0]['until'] is not None"
+run 0 8443/tcp --json --db "$DB" &&
+        json_check "[(e['kind'], e['service'], e['protocols']) for e in j['local']] == [('assignment', 'web-admin', ['tcp'])]"
+run 0 "$three" --json --db "$DB" &&
+        json_check "[(e['kind'], e['state']) for e in j['local']] == [('lease', 'live')] and j['local'][0]['protocols'] == ['tcp', 'udp']"
+run 0 keeper --db "$DB" && { expect_out "service keeper"; expect_out "20130/tcp       keeper           assignment 4"; }
+run 0 KEEPER --json --db "$DB" && json_check "j['records'] == [] and [e['port'] for e in j['local']] == [20130]"
+run 1 keeper --db "$work/none.db" && expect_err "no service named 'keeper'"
+run 0 search keeper --json --db "$DB" && json_check "[e['service'] for e in j['local']] == ['keeper']"
+run 0 search "the keeper service" --db "$DB" && expect_out "local registry"
+run 0 list 20129-20131 --proto tcp --db "$DB" && {
+        expect_out "20130/tcp   unassigned -                  local: keeper (assignment 4, active)"
+        expect_no_out "20129/tcp   unassigned -                  local"
+}
+run 0 list 20129-20131 --proto tcp --json --db "$DB" &&
+        json_check "[r['local'] and r['local']['service'] for r in j['ports']] == [None, 'keeper', None]"
+run 0 8443 --json --db "$work/none.db" && json_check "j['local'] is None"
+run 0 list 1-2 --json --db "$work/none.db" && json_check "all(r['local'] is None for r in j['ports'])"
+run 0 search http --json --db "$work/none.db" && json_check "j['local'] is None"
+check "a lookup never creates a database" test ! -e "$work/none.db"
+run 0 --db "$DB" history keeper && expect_out "approve"
+
 # --- the default database and the actor ---------------------------------------------------------
 run 0 request defaulted --port 20120 --proto tcp --description d --assignee a --contact c --as "Robot 7"
 check "the default database lives in the data directory" test -f "$RSAP_DB_DIR/registry.db"

@@ -78,6 +78,10 @@ read_commands=(
         "kernel-reserve --file $work/reserved"
         "audit --consistency"
         "export --local --format json"
+        "8443"
+        "keep"
+        "search keep"
+        "list 20100-20101"
 )
 printf '\n' >"$work/reserved"
 printf '{"kind": "local-registry", "assignments": []}\n' >"$work/export.json"
@@ -157,6 +161,9 @@ else
                 fail "read-only: history does not answer: $(cat "$work/err")"
         readonly_run requests --db "$work/ro/registry.db" >/dev/null 2>&1 &&
                 passed=$((passed + 1)) || fail "read-only: requests does not answer"
+        readonly_run 20100 --db "$work/ro/registry.db" >"$work/out" 2>&1 &&
+                grep -q "keep" "$work/out" && passed=$((passed + 1)) ||
+                fail "read-only: rsap 20100 does not show the local registry: $(cat "$work/out")"
         [ "$(sum "$work/ro/registry.db")" = "$before" ] && passed=$((passed + 1)) || fail "the read-only database changed"
         chmod u+w "$work/ro" "$work/ro/registry.db"
 fi
