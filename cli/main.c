@@ -123,7 +123,7 @@ int cmd_help(struct cli *cli, int argc, char **argv)
                "Explain a port or a service name, see what listens on this host,\n"
                "and keep IANA's registry at hand.\n\n");
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-                printf("  %-10s %s\n", commands[i].name, commands[i].summary);
+                printf("  %-14s %s\n", commands[i].name, commands[i].summary);
         printf("\nThe commands take --json, --db-dir DIR and --help, before or after\n"
                "the command's name. See rsap(1) and rsap-COMMAND(1).\n");
         return EXIT_ANSWERED;
