@@ -3,6 +3,7 @@
 # Races: 50 processes at once approve the same port, lease the same port, and
 # lease from a range of 20.  Exactly one winner per port, every loser told
 # why, no port handed out twice, and the database consistent afterwards.
+# Needs $RSAP, python3 and flock (util-linux).
 set -u
 
 RSAP=${RSAP:?set RSAP to the rsap binary}
@@ -26,22 +27,26 @@ ok() {
 }
 
 # race ARGS...: starts N rsap processes with ARGS (@ becomes the process's
-# number) held at one barrier, releases them together, waits for all.
+# number), held at one barrier (a lock this shell holds), releases them
+# together, waits for all.  A process that reaches the barrier late just
+# goes: nothing can hang.
 race() {
-        local fifo="$work/go" i args
-        rm -f "$work"/o.* "$work"/e.* "$work"/s.* "$fifo"
-        mkfifo "$fifo"
+        local lock="$work/barrier" i args
+        rm -f "$work"/o.* "$work"/e.* "$work"/s.*
+        exec 4>"$lock"
+        flock -x 4
         for i in $(seq 1 "$N"); do
                 args=("${@//@/$i}")
                 (
-                        read -r _ <"$fifo"
+                        exec 4>&-
+                        flock -s "$lock" true
                         "$RSAP" "${args[@]}" >"$work/o.$i" 2>"$work/e.$i"
                         echo $? >"$work/s.$i"
                 ) &
         done
-        sleep 0.5 # every reader is blocked on the fifo by now
-        exec 3>"$fifo"
-        exec 3>&-
+        sleep 0.5 # most are waiting on the lock by now
+        flock -u 4
+        exec 4>&-
         wait
 }
 
