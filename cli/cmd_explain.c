@@ -6,6 +6,7 @@
 
 #include <rsap/explain.h>
 #include <rsap/json.h>
+#include <rsap/listen.h>
 
 #include "builtin.h"
 #include "registry.h"
@@ -33,7 +34,8 @@ static int explain_port(struct cli *cli, struct rsap_registry *reg,
         }
         /* A system without sock_diag or /proc/net still gets its answer; the
          * error is part of it. */
-        rsap_explain_port_listeners(&a);
+        if (rsap_explain_port_listeners(&a) == 0 && local->store)
+                rsap_listen_list_attach_local(a.listeners, local->store);
         if (cli->json)
                 r = cli_print_json(rsap_port_answer_to_json(reg, &a));
         else

@@ -13,13 +13,16 @@
 #include <sys/socket.h>
 
 #include <rsap/listen.h>
+#include <rsap/workflow.h>
 
 #include "builtin.h"
+#include "registry.h"
 #include "render.h"
 
 struct listening_request {
         struct rsap_listen_filter filter;
         bool unregistered;
+        struct registry_cli rc; /* --db: the local registry beside IANA's */
 };
 
 /* ---- options ------------------------------------------------------------ */
@@ -107,6 +110,9 @@ static int listening_option(struct cli *cli, const struct cli_command *self, int
                 return -1;
         case 'n':
                 req->filter.find_owners = false;
+                return -1;
+        case 'B':
+                registry_option(&req->rc, opt);
                 return -1;
         default:
                 return cli_common_option(cli, self, opt);
@@ -280,15 +286,43 @@ struct row {
         size_t endpoint_len;
         const char *service;
         size_t service_len;
+        char local[48];
+        size_t local_len;
 };
 
+/* "myapp" for a local assignment, "lease:ci-run" or "lease" for a lease. */
+static size_t format_local(const struct rsap_local_entry *e, char *buf, size_t size)
+{
+        int n;
+
+        if (!e)
+                n = snprintf(buf, size, "-");
+        else if (e->kind == RSAP_LOCAL_ASSIGNMENT)
+                n = snprintf(buf, size, "%s", e->service ? e->service : "-");
+        else
+                n = snprintf(buf, size, "lease%s%s", e->service ? ":" : "",
+                             e->service ? e->service : "");
+        return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+}
+
+static bool any_local(const struct rsap_listen_list *list)
+{
+        for (size_t i = 0; i < list->count; i++)
+                if (list->sockets[i].local)
+                        return true;
+        return false;
+}
+
 static void text_rows(struct text *t, const struct cli *cli, const struct rsap_listen_list *list,
-                      const struct row *rows, size_t endpoint_width, size_t service_width)
+                      const struct row *rows, size_t endpoint_width, size_t service_width,
+                      size_t local_width)
 {
         text_str(t, cli_bold(cli));
         text_column(t, "PROTO", 5, 5);
         text_column(t, "ADDRESS:PORT", 12, endpoint_width);
         text_column(t, "SERVICE", 7, service_width);
+        if (local_width)
+                text_column(t, "LOCAL", 5, local_width);
         text_str(t, list->owners_looked_up ? "PROCESS" : "USER");
         text_str(t, cli_reset(cli));
         text_char(t, '\n');
@@ -299,6 +333,8 @@ static void text_rows(struct text *t, const struct cli *cli, const struct rsap_l
                 text_column(t, proto, strlen(proto), 5);
                 text_column(t, rows[i].endpoint, rows[i].endpoint_len, endpoint_width);
                 text_column(t, rows[i].service, rows[i].service_len, service_width);
+                if (local_width)
+                        text_column(t, rows[i].local, rows[i].local_len, local_width);
                 if (list->owners_looked_up)
                         text_owners(t, cli, s);
                 else
@@ -313,6 +349,8 @@ int render_listeners(const struct cli *cli, const struct rsap_listen_list *list,
         _cleanup_(cli_freep) struct row *rows = malloc(list->count * sizeof(*rows));
         _cleanup_(cli_freep) struct text *t = malloc(sizeof(*t));
         size_t endpoint_width = strlen("ADDRESS:PORT"), service_width = strlen("SERVICE");
+        /* The LOCAL column shows only when the local registry holds a port. */
+        size_t local_width = any_local(list) ? strlen("LOCAL") : 0;
 
         if (!rows || !t)
                 return -ENOMEM;
@@ -328,10 +366,13 @@ int render_listeners(const struct cli *cli, const struct rsap_listen_list *list,
                         endpoint_width = row->endpoint_len;
                 if (row->service_len > service_width)
                         service_width = row->service_len;
+                row->local_len = format_local(s->local, row->local, sizeof(row->local));
+                if (local_width && row->local_len > local_width)
+                        local_width = row->local_len;
         }
         t->used = 0;
         t->failed = false;
-        text_rows(t, cli, list, rows, endpoint_width, service_width);
+        text_rows(t, cli, list, rows, endpoint_width, service_width, local_width);
         text_flush(t);
         return t->failed ? -EIO : 0;
 }
@@ -363,7 +404,23 @@ static int collect_error(int err, const struct rsap_listen_filter *f)
         return cli_error_code(err, "cannot list sockets");
 }
 
-static int run_listening(struct cli *cli, const struct listening_request *req)
+/* The organisation's registry, when there is one, beside IANA's. */
+static int attach_local(struct cli *cli, struct listening_request *req,
+                        struct rsap_listen_list *list)
+{
+        struct rsap_store *store = NULL;
+        int r = registry_open_read(cli, &req->rc, &store);
+
+        if (r)
+                return r;
+        r = rsap_listen_list_attach_local(list, store);
+        rsap_store_close(store);
+        if (r < 0)
+                return registry_error(&req->rc, r, "cannot read the local registry");
+        return 0;
+}
+
+static int run_listening(struct cli *cli, struct listening_request *req)
 {
         _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
         _cleanup_(rsap_listen_list_freep) struct rsap_listen_list *list = NULL;
@@ -375,6 +432,9 @@ static int run_listening(struct cli *cli, const struct listening_request *req)
         r = rsap_listen_collect(&req->filter, &list);
         if (r < 0)
                 return collect_error(r, &req->filter);
+        r = attach_local(cli, req, list);
+        if (r)
+                return r;
         if (req->unregistered)
                 rsap_listen_list_keep_unregistered(list, reg);
         /* The JSON is written socket by socket: as one jansson value, ten
@@ -406,6 +466,7 @@ int cmd_listening(struct cli *cli, int argc, char **argv)
                 { "user", required_argument, NULL, 'U' },
                 { "unregistered", no_argument, NULL, 'r' },
                 { "no-process", no_argument, NULL, 'n' },
+                { "db", required_argument, NULL, 'B' },
                 CLI_COMMON_LONG_OPTIONS,
                 { 0 },
         };

@@ -44,6 +44,7 @@ int cmd_who(struct cli *cli, int argc, char **argv)
 {
         static const struct option options[] = {
                 { "no-process", no_argument, NULL, 'n' },
+                { "db", required_argument, NULL, 'B' },
                 CLI_COMMON_LONG_OPTIONS,
                 { 0 },
         };
@@ -57,13 +58,18 @@ int cmd_who(struct cli *cli, int argc, char **argv)
         struct rsap_port_spec spec;
         const char *what;
         bool no_process = false;
+        char *db = NULL;
         char port_text[8];
-        char *listening_argv[10];
+        char *listening_argv[12];
         int opt, r, n = 0;
 
         while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
                 if (opt == 'n') {
                         no_process = true;
+                        continue;
+                }
+                if (opt == 'B') {
+                        db = optarg;
                         continue;
                 }
                 r = cli_common_option(cli, self, opt);
@@ -86,6 +92,10 @@ int cmd_who(struct cli *cli, int argc, char **argv)
                 listening_argv[n++] = (char *)proto_options[spec.proto];
         if (no_process)
                 listening_argv[n++] = (char *)"--no-process";
+        if (db) {
+                listening_argv[n++] = (char *)"--db";
+                listening_argv[n++] = db;
+        }
         listening_argv[n] = NULL;
         optind = 0; /* a fresh getopt scan of the new arguments */
         cli_set_argv(listening_argv);

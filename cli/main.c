@@ -28,9 +28,9 @@ static const struct cli_command commands[] = {
           "Write the registry in services(5), IANA CSV or JSON form." },
         { "listening", cmd_listening,
           "rsap listening [--tcp] [--udp] [--sctp] [--dccp] [--port N|A-B] [--pid PID] [--user USER] "
-          "[--unregistered] [--no-process] [--json]",
+          "[--unregistered] [--no-process] [--db FILE] [--json]",
           "List the sockets listening on this host, their owners and services." },
-        { "who", cmd_who, "rsap who [--no-process] [--json] PORT[/PROTO]",
+        { "who", cmd_who, "rsap who [--no-process] [--db FILE] [--json] PORT[/PROTO]",
           "Name what is bound to a port on this host; exit status 1 when nothing is." },
         { "request", cmd_request,
           "rsap request NAME --port N | --any [--range A-B] --proto P[,P] --description TEXT "

@@ -13,6 +13,7 @@
 
 #include <rsap/json.h>
 #include <rsap/listen.h>
+#include <rsap/workflow.h>
 
 #include "internal.h"
 
@@ -221,6 +222,7 @@ void rsap_listen_list_free(struct rsap_listen_list *list)
         free(list->sockets);
         free(list->owner_pool);
         names_free(list->names);
+        rsap_local_list_free(list->local_source);
         free(list);
 }
 
@@ -234,15 +236,76 @@ void rsap_listen_list_freep(struct rsap_listen_list **list)
 bool rsap_listen_port_registered(const struct rsap_registry *reg, uint16_t port,
                                  enum rsap_proto proto)
 {
-        if (reg && rsap_registry_port_status(reg, port, proto) == RSAP_STATUS_ASSIGNED)
-                return true;
-        /*
-         * LOCAL REGISTRY HOOK: once the organisation's own registry of
-         * assignments exists, a port/protocol assigned there counts as
-         * registered too, and is looked up here.  Until then only IANA's
-         * assignments count.
-         */
-        return false;
+        return reg && rsap_registry_port_status(reg, port, proto) == RSAP_STATUS_ASSIGNED;
+}
+
+/* An assignment outranks a lease: it is what the port is registered for. */
+static bool better_local(const struct rsap_local_entry *candidate,
+                         const struct rsap_local_entry *current)
+{
+        return !current || (candidate->kind == RSAP_LOCAL_ASSIGNMENT &&
+                            current->kind != RSAP_LOCAL_ASSIGNMENT);
+}
+
+static bool holds(const struct rsap_local_entry *e, const struct rsap_listen_socket *s)
+{
+        if (e->port != (int)s->port || !(e->protocols & (1u << s->proto)))
+                return false;
+        if (e->kind == RSAP_LOCAL_ASSIGNMENT)
+                return strcmp(e->state, "active") == 0;
+        return e->kind == RSAP_LOCAL_LEASE;
+}
+
+/* The first entry at port or above: the entries come sorted by port. */
+static size_t first_entry_at(const struct rsap_local_list *local, uint16_t port)
+{
+        size_t lo = 0, hi = local->n_entries;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (local->entries[mid].port < (int)port)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+int rsap_listen_list_attach_local(struct rsap_listen_list *list, struct rsap_store *store)
+{
+        struct rsap_local_list *local;
+        uint16_t low = 65535, high = 0;
+        int r;
+
+        if (!store || list->count == 0)
+                return 0;
+        for (size_t i = 0; i < list->count; i++) {
+                if (list->sockets[i].port < low)
+                        low = list->sockets[i].port;
+                if (list->sockets[i].port > high)
+                        high = list->sockets[i].port;
+        }
+        local = calloc(1, sizeof(*local));
+        if (!local)
+                return -ENOMEM;
+        r = rsap_local_for_range(store, low, high, local);
+        if (r < 0) {
+                rsap_local_list_free(local);
+                return r;
+        }
+        rsap_local_list_free(list->local_source);
+        list->local_source = local;
+        for (size_t i = 0; i < list->count; i++) {
+                struct rsap_listen_socket *s = &list->sockets[i];
+
+                s->local = NULL;
+                for (size_t k = first_entry_at(local, s->port);
+                     k < local->n_entries && local->entries[k].port == (int)s->port; k++)
+                        if (holds(&local->entries[k], s) && better_local(&local->entries[k], s->local))
+                                s->local = &local->entries[k];
+        }
+        return 0;
 }
 
 void rsap_listen_list_keep_unregistered(struct rsap_listen_list *list,
@@ -253,7 +316,9 @@ void rsap_listen_list_keep_unregistered(struct rsap_listen_list *list,
         for (size_t i = 0; i < list->count; i++) {
                 const struct rsap_listen_socket *s = &list->sockets[i];
 
-                if (!rsap_listen_port_registered(reg, s->port, s->proto))
+                bool local = s->local && s->local->kind == RSAP_LOCAL_ASSIGNMENT;
+
+                if (!local && !rsap_listen_port_registered(reg, s->port, s->proto))
                         list->sockets[kept++] = *s;
         }
         list->count = kept;
@@ -293,11 +358,7 @@ json_t *rsap_listen_socket_to_json(const struct rsap_listen_list *list,
                         return NULL;
                 visible = json_boolean(!s->owners_hidden);
         }
-        /*
-         * LOCAL REGISTRY HOOK: the organisation's own assignment for the
-         * port/protocol goes next to "service" once that registry exists.
-         */
-        return json_pack("{s:s, s:s, s:s, s:s?, s:o, s:i, s:I, s:s?, s:I, s:s?, s:o, s:o}",
+        return json_pack("{s:s, s:s, s:s, s:s?, s:o, s:i, s:I, s:s?, s:I, s:s?, s:o, s:o, s:o}",
                          "protocol", rsap_proto_name(s->proto),
                          "family", s->family == AF_INET ? "ipv4" : "ipv6",
                          "address", s->address,
@@ -310,6 +371,7 @@ json_t *rsap_listen_socket_to_json(const struct rsap_listen_list *list,
                          "user", s->user,
                          "inode", (json_int_t)s->inode,
                          "service", service,
+                         "local", s->local ? rsap_local_entry_to_json(s->local) : json_null(),
                          "processes", processes,
                          "processes_visible", visible);
 }

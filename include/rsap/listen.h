@@ -74,9 +74,16 @@ struct rsap_listen_socket {
         size_t n_owners;
         /* Owners were looked for but no readable /proc/PID/fd holds it. */
         bool owners_hidden;
+        /* The organisation's own holding of the port/protocol, an active
+         * assignment or else a live lease, once rsap_listen_list_attach_local()
+         * ran; NULL when the local registry has none.  Points into the list. */
+        const struct rsap_local_entry *local;
 };
 
 struct rsap_listen_names; /* the list's user name cache */
+struct rsap_local_entry;  /* include/rsap/workflow.h */
+struct rsap_local_list;
+struct rsap_store;
 
 struct rsap_listen_list {
         struct rsap_listen_socket *sockets; /* sorted by protocol, port, address */
@@ -91,6 +98,7 @@ struct rsap_listen_list {
         size_t capacity;
         struct rsap_listen_owner *owner_pool;
         struct rsap_listen_names *names;
+        struct rsap_local_list *local_source;
 };
 
 /*
@@ -104,24 +112,33 @@ void rsap_listen_list_free(struct rsap_listen_list *list);
 void rsap_listen_list_freep(struct rsap_listen_list **list);
 
 /*
- * Whether a port/protocol has an assignment: IANA's (status Assigned in reg),
- * or, once the organisation's local registry exists, a local one.  reg may be
- * NULL: then nothing is registered.
+ * Fills each socket's `local` from the organisation's registry (store may be
+ * NULL: there is none).  0, or a negative errno from the store.
+ */
+int rsap_listen_list_attach_local(struct rsap_listen_list *list, struct rsap_store *store);
+
+/*
+ * Whether a port/protocol has an IANA assignment (status Assigned in reg; reg
+ * may be NULL: then nothing is registered).
  */
 bool rsap_listen_port_registered(const struct rsap_registry *reg, uint16_t port,
                                  enum rsap_proto proto);
-/* Drops the sockets whose port/protocol is registered (`--unregistered`). */
+/*
+ * Drops the sockets whose port/protocol is registered, by IANA or by an
+ * active local assignment (attached first) (`--unregistered`).
+ */
 void rsap_listen_list_keep_unregistered(struct rsap_listen_list *list,
                                         const struct rsap_registry *reg);
 
 /*
  * The list as JSON: an array of sockets, each
  *   {"protocol", "family", "address", "interface", "ipv6_only", "port", "uid",
- *    "user", "inode", "service", "processes", "processes_visible"}
+ *    "user", "inode", "service", "local", "processes", "processes_visible"}
  * with "processes" an array of {"pid", "command", "uid", "user"}, or null
  * (and "processes_visible" null) when owners were not looked up.  "service"
  * is IANA's name for the port/protocol in reg, null when there is none or reg
- * is NULL.  The schema is in docs/listening.md.  NULL when out of memory.
+ * is NULL; "local" the local registry's entry (rsap_local_entry_to_json), null
+ * when there is none or none was attached.  The schema is in docs/listening.md.  NULL when out of memory.
  */
 json_t *rsap_listen_socket_to_json(const struct rsap_listen_list *list,
                                    const struct rsap_listen_socket *s,

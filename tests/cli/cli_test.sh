@@ -108,6 +108,16 @@ run 0 --json "$lport" && {
         json_check "[p['pid'] for p in j['listening'][0]['processes']] == [$listener_pid]"
 }
 run 0 --json "$lport/udp" && json_check 'j["listening"] == []'
+# The listener is nobody's registration until the local registry assigns its port.
+db="$work/local.db"
+run 0 listening --json --port "$lport" --unregistered --db "$db" && json_check "len(j) == 1 and j[0]['local'] is None"
+run 0 request clitest --port "$lport" --proto tcp --description "the CLI test" --assignee qa --contact qa --db "$db"
+run 0 approve --db "$db" 1
+run 0 listening --port "$lport" --db "$db" && { expect_out "LOCAL"; expect_out "clitest"; }
+run 0 listening --json --port "$lport" --db "$db" && json_check "j[0]['local']['kind'] == 'assignment' and j[0]['local']['service'] == 'clitest'"
+run 1 listening --json --port "$lport" --unregistered --db "$db"
+run 0 who --json --db "$db" "$lport" && json_check "j[0]['local']['service'] == 'clitest'"
+run 0 --json --db "$db" "$lport" && json_check "j['listening'][0]['local']['service'] == 'clitest'"
 run 0 "$lport/udp" && expect_out "nothing is bound to $lport/udp"
 kill "$listener_pid"
 wait "$listener_pid" 2>/dev/null
