@@ -14,6 +14,7 @@
 #include <rsap/explain.h>
 #include <rsap/json.h>
 #include <rsap/listen.h>
+#include <rsap/workflow.h>
 
 #include "rsapd.h"
 
@@ -44,7 +45,6 @@ void api_port(struct rsapd *d, const struct request *req, struct reply *out)
         uint16_t port;
         int r;
 
-        (void)d;
         if (api_parse_port(req->route->params[0], &port, out) < 0)
                 return;
         if (req->route->n_params > 1 && rsap_proto_parse(req->route->params[1], &proto) < 0) {
@@ -57,6 +57,17 @@ void api_port(struct rsapd *d, const struct request *req, struct reply *out)
                 reply_error(out, 500, "cannot explain port %u: %s", port, strerror(-r));
                 return;
         }
+        /* As rsap PORT --json: the local registry's entries, and the sockets
+         * bound to the port now (an error listing them is part of the answer). */
+        pthread_mutex_lock(&d->store_lock);
+        r = rsap_explain_port_local(&a, d->store);
+        pthread_mutex_unlock(&d->store_lock);
+        if (r < 0) {
+                rsap_port_answer_clear(&a);
+                reply_store_error(out, r, "cannot read the local registry");
+                return;
+        }
+        rsap_explain_port_listeners(&a);
         reply_json(out, 200, rsap_port_answer_to_json(req->reg, &a));
         rsap_port_answer_clear(&a);
 }
@@ -65,9 +76,9 @@ void api_service(struct rsapd *d, const struct request *req, struct reply *out)
 {
         const char *name = req->route->params[0];
         struct rsap_name_answer a;
+        bool found;
         int r;
 
-        (void)d;
         r = rsap_explain_name(req->reg, name, &a);
         if (r == -EINVAL) {
                 reply_error(out, 400, "'%.40s...' is too long for a service name", name);
@@ -77,8 +88,17 @@ void api_service(struct rsapd *d, const struct request *req, struct reply *out)
                 reply_error(out, 500, "cannot look up '%s': %s", name, strerror(-r));
                 return;
         }
+        pthread_mutex_lock(&d->store_lock);
+        r = rsap_explain_name_local(&a, d->store);
+        pthread_mutex_unlock(&d->store_lock);
+        if (r < 0) {
+                rsap_name_answer_clear(&a);
+                reply_store_error(out, r, "cannot read the local registry");
+                return;
+        }
         /* No record: the answer still says whether the name is well-formed. */
-        reply_json(out, a.n_ids ? 200 : 404, rsap_name_answer_to_json(req->reg, &a));
+        found = a.n_ids > 0 || (a.local && a.local->n_entries > 0);
+        reply_json(out, found ? 200 : 404, rsap_name_answer_to_json(req->reg, &a));
         rsap_name_answer_clear(&a);
 }
 
@@ -105,9 +125,10 @@ void api_search(struct rsapd *d, const struct request *req, struct reply *out)
 {
         const char *q = req->query(req, "q");
         size_t limit = SEARCH_DEFAULT_LIMIT, total;
+        struct rsap_local_list local = { 0 };
         struct rsap_search_hit *hits;
+        int r;
 
-        (void)d;
         if (!q || blank(q)) {
                 reply_error(out, 400, "search for what? (?q=TEXT)");
                 return;
@@ -122,8 +143,16 @@ void api_search(struct rsapd *d, const struct request *req, struct reply *out)
                 return;
         }
         total = rsap_registry_search(req->reg, q, hits, limit);
-        reply_json(out, 200,
-                   rsap_search_to_json(req->reg, q, hits, total < limit ? total : limit, total));
+        pthread_mutex_lock(&d->store_lock);
+        r = rsap_local_search(d->store, q, &local);
+        pthread_mutex_unlock(&d->store_lock);
+        if (r < 0)
+                reply_store_error(out, r, "cannot search the local registry");
+        else
+                reply_json(out, 200, rsap_search_to_json_local(req->reg, q, hits,
+                                                               total < limit ? total : limit,
+                                                               total, &local));
+        rsap_local_list_clear(&local);
         free(hits);
 }
 
@@ -155,9 +184,10 @@ void api_list(struct rsapd *d, const struct request *req, struct reply *out)
         const char *status = req->query(req, "status");
         const char *protos = req->query(req, "proto");
         unsigned proto_mask = ALL_TRANSPORTS, status_mask = 0;
+        struct rsap_local_list local = { 0 };
         struct rsap_port_spec spec;
+        int r;
 
-        (void)d;
         if (!range) {
                 reply_error(out, 400, "which ports? (?range=A-B)");
                 return;
@@ -183,8 +213,15 @@ void api_list(struct rsapd *d, const struct request *req, struct reply *out)
                             status);
                 return;
         }
-        reply_json(out, 200, rsap_list_to_json(req->reg, spec.low, spec.high, proto_mask,
-                                               status_mask));
+        pthread_mutex_lock(&d->store_lock);
+        r = rsap_local_for_range(d->store, spec.low, spec.high, &local);
+        pthread_mutex_unlock(&d->store_lock);
+        if (r < 0)
+                reply_store_error(out, r, "cannot read the local registry");
+        else
+                reply_json(out, 200, rsap_list_to_json_local(req->reg, spec.low, spec.high,
+                                                             proto_mask, status_mask, &local));
+        rsap_local_list_clear(&local);
 }
 
 void api_ranges(struct rsapd *d, const struct request *req, struct reply *out)

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "http.h"
 
 #define LISTEN_BACKLOG 4096
@@ -46,6 +47,7 @@ struct http_server {
         struct MHD_Daemon *daemons[RSAPD_MAX_LISTEN];
         size_t n_daemons;
         atomic_int in_flight;
+        struct response_cache *cache;
         /* the reaper */
         pthread_mutex_t conns_lock;
         struct conn_slot *conns;
@@ -141,6 +143,18 @@ static const handler_fn handlers[ROUTE_COUNT] = {
         [ROUTE_API_STATUS] = api_status,
         [ROUTE_API_LISTENING] = api_listening,
         [ROUTE_API_RELOAD] = api_reload,
+        [ROUTE_API_REQUESTS] = api_requests,
+        [ROUTE_API_REQUEST] = api_request,
+        [ROUTE_API_REQUEST_ACTION] = api_request_action,
+        [ROUTE_API_DEASSIGN] = api_end,
+        [ROUTE_API_REVOKE] = api_end,
+        [ROUTE_API_TRANSFER] = api_transfer,
+        [ROUTE_API_HISTORY] = api_history,
+        [ROUTE_API_HISTORY_PROTO] = api_history,
+        [ROUTE_API_PICK] = api_pick,
+        [ROUTE_API_LEASES] = api_leases,
+        [ROUTE_API_LEASE] = api_lease_release,
+        [ROUTE_API_AUDIT] = api_audit,
 };
 
 static bool is_write(enum http_method m)
@@ -183,13 +197,40 @@ static void add_headers(struct MHD_Response *resp, const struct reply *r, struct
 }
 
 static void access_log(struct MHD_Connection *conn, const char *method, const char *url,
-                       const struct reply *r, double seconds)
+                       unsigned status, size_t len, double seconds)
 {
         char peer[INET6_ADDRSTRLEN];
 
         peer_text(peer_of(conn), peer, sizeof(peer));
-        rsapd_log("%s \"%s %.200s\" %u %zu %.3fms", peer, method, url, r->status, r->len,
+        rsapd_log("%s \"%s %.200s\" %u %zu %.3fms", peer, method, url, status, len,
                   seconds * 1e3);
+}
+
+/* Counts and logs an answer as it is queued. */
+static void account(struct http_server *s, struct MHD_Connection *conn, struct request_ctx *ctx,
+                    const char *method, const char *url, unsigned status, size_t len)
+{
+        double seconds = seconds_since(&ctx->start);
+
+        ctx->answered = true;
+        metrics_observe(s->d->metrics, ctx->route.id, status, seconds);
+        if (s->d->cfg.access_log)
+                access_log(conn, method, url, status, len, seconds);
+}
+
+static struct MHD_Response *make_response(struct rsapd *d, struct reply *r)
+{
+        struct MHD_Response *resp;
+
+        resp = MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_MUST_FREE);
+        if (!resp) {
+                free(r->body);
+                r->body = NULL;
+                return NULL;
+        }
+        r->body = NULL;
+        add_headers(resp, r, d);
+        return resp;
 }
 
 static enum MHD_Result send_reply(struct http_server *s, struct MHD_Connection *conn,
@@ -198,19 +239,11 @@ static enum MHD_Result send_reply(struct http_server *s, struct MHD_Connection *
 {
         struct MHD_Response *resp;
         enum MHD_Result ret;
-        double seconds = seconds_since(&ctx->start);
 
-        ctx->answered = true;
-        metrics_observe(s->d->metrics, ctx->route.id, r->status, seconds);
-        if (s->d->cfg.access_log)
-                access_log(conn, method, url, r, seconds);
-        resp = MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_MUST_FREE);
-        if (!resp) {
-                free(r->body);
+        account(s, conn, ctx, method, url, r->status, r->len);
+        resp = make_response(s->d, r);
+        if (!resp)
                 return MHD_NO;
-        }
-        r->body = NULL;
-        add_headers(resp, r, s->d);
         ret = MHD_queue_response(conn, r->status, resp);
         MHD_destroy_response(resp);
         return ret;
@@ -294,11 +327,44 @@ static bool announces_body(struct MHD_Connection *conn)
         return length && strtoull(length, NULL, 10) > 0;
 }
 
+/* Answers that depend only on the data, and so may come from the cache. */
+static bool cacheable(const struct rsapd *d, const struct request_ctx *ctx)
+{
+        switch (ctx->route.id) {
+        case ROUTE_API_PORT:
+        case ROUTE_API_PORT_PROTO:
+        case ROUTE_API_SERVICE:
+        case ROUTE_API_RANGES:
+        case ROUTE_API_STATUS:
+                /* Stopping adds "Connection: close", which a shared answer lacks. */
+                return !atomic_load(&d->stopping);
+        default:
+                return false;
+        }
+}
+
 static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *conn,
                                 struct request_ctx *ctx, const char *method, const char *url)
 {
-        struct registry_ref *ref = rsapd_registry_get(s->d);
-        struct request req = {
+        /* The generation is read before the data, so what is cached under it
+         * is never older than it (see cache.h). */
+        unsigned generation = rsapd_generation(s->d);
+        bool cache = s->cache && s->d->cfg.cache_ttl_ms && cacheable(s->d, ctx);
+        long long now = monotonic_ms();
+        struct registry_ref *ref;
+        struct request req;
+        struct reply r = { .allow = ctx->route.allowed };
+        struct MHD_Response *resp;
+        enum MHD_Result ret;
+        unsigned status;
+        size_t len;
+
+        if (cache && cache_queue(s->cache, url, generation, now, conn, &ret, &status, &len)) {
+                account(s, conn, ctx, method, url, status, len);
+                return ret;
+        }
+        ref = rsapd_registry_get(s->d);
+        req = (struct request){
                 .method = ctx->method,
                 .path = url,
                 .route = &ctx->route,
@@ -309,15 +375,21 @@ static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *co
                 .conn = conn,
                 .reg = ref ? ref->reg : NULL,
         };
-        struct reply r = { .allow = ctx->route.allowed };
-        enum MHD_Result ret;
-
         if (!req.reg)
                 reply_error_for(&r, url, 503, "no registry is loaded");
         else
                 handlers[ctx->route.id](s->d, &req, &r);
-        ret = send_reply(s, conn, ctx, method, url, &r);
         rsapd_registry_put(ref);
+        if (!cache || (r.status != 200 && r.status != 404))
+                return send_reply(s, conn, ctx, method, url, &r);
+        account(s, conn, ctx, method, url, r.status, r.len);
+        status = r.status;
+        len = r.len;
+        resp = make_response(s->d, &r);
+        if (!resp)
+                return MHD_NO;
+        ret = MHD_queue_response(conn, status, resp);
+        cache_store(s->cache, url, generation, now + s->d->cfg.cache_ttl_ms, resp, status, len);
         return ret;
 }
 
@@ -571,6 +643,11 @@ int http_start(struct rsapd *d, struct http_server **out, char *why, size_t why_
         if (!s)
                 return -ENOMEM;
         s->d = d;
+        s->cache = cache_new();
+        if (!s->cache) {
+                free(s);
+                return -ENOMEM;
+        }
         pthread_mutex_init(&s->conns_lock, NULL);
         pthread_mutex_init(&s->stop_lock, NULL);
         pthread_cond_init(&s->stop_cond, NULL);
@@ -638,6 +715,7 @@ void http_stop(struct http_server *s)
         }
         for (size_t i = 0; i < s->n_daemons; i++)
                 MHD_stop_daemon(s->daemons[i]);
+        cache_free(s->cache);
         pthread_mutex_destroy(&s->conns_lock);
         pthread_mutex_destroy(&s->stop_lock);
         pthread_cond_destroy(&s->stop_cond);

@@ -32,6 +32,18 @@ static const struct route_def routes[] = {
         { ROUTE_API_STATUS, "/v1/status", READ },
         { ROUTE_API_LISTENING, "/v1/listening", READ },
         { ROUTE_API_RELOAD, "/v1/reload", HTTP_POST },
+        { ROUTE_API_REQUESTS, "/v1/registry/requests", READ | HTTP_POST },
+        { ROUTE_API_REQUEST, "/v1/registry/requests/{id}", READ },
+        { ROUTE_API_REQUEST_ACTION, "/v1/registry/requests/{id}/{action}", HTTP_POST },
+        { ROUTE_API_DEASSIGN, "/v1/registry/deassign", HTTP_POST },
+        { ROUTE_API_REVOKE, "/v1/registry/revoke", HTTP_POST },
+        { ROUTE_API_TRANSFER, "/v1/registry/transfer", HTTP_POST },
+        { ROUTE_API_HISTORY, "/v1/history/{target}", READ },
+        { ROUTE_API_HISTORY_PROTO, "/v1/history/{port}/{protocol}", READ },
+        { ROUTE_API_PICK, "/v1/pick", READ },
+        { ROUTE_API_LEASES, "/v1/leases", HTTP_POST },
+        { ROUTE_API_LEASE, "/v1/leases/{target}", HTTP_DELETE },
+        { ROUTE_API_AUDIT, "/v1/audit", READ },
 };
 
 static const struct {

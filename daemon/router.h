@@ -44,6 +44,19 @@ enum route_id {
         ROUTE_API_STATUS,
         ROUTE_API_LISTENING,
         ROUTE_API_RELOAD,
+        /* the organisation's registration process */
+        ROUTE_API_REQUESTS,
+        ROUTE_API_REQUEST,
+        ROUTE_API_REQUEST_ACTION,
+        ROUTE_API_DEASSIGN,
+        ROUTE_API_REVOKE,
+        ROUTE_API_TRANSFER,
+        ROUTE_API_HISTORY,
+        ROUTE_API_HISTORY_PROTO,
+        ROUTE_API_PICK,
+        ROUTE_API_LEASES,
+        ROUTE_API_LEASE,
+        ROUTE_API_AUDIT,
         ROUTE_COUNT,
 };
 

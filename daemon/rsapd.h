@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -41,6 +42,8 @@ struct rsapd_config {
         struct listen_addr listen[RSAPD_MAX_LISTEN];
         size_t n_listen;
         const char *db_dir;          /* --db-dir: the registry cache and the local registry */
+        const char *db_path;         /* --db: the local registry's database */
+        unsigned cache_ttl_ms;       /* how long a cached answer may serve (0: no cache) */
         const char *token_file;      /* --token-file: writes are refused without one */
         const char *portserver_path; /* --portserver: a path, or @name for the abstract namespace */
         uint16_t pool_low, pool_high;
@@ -65,6 +68,7 @@ struct auth {
 
 struct metrics;
 struct portserver;
+struct rsap_store;
 
 struct rsapd {
         struct rsapd_config cfg;
@@ -73,11 +77,29 @@ struct rsapd {
         struct portserver *portserver;
         char data_dir[4096];
         char cache_path[4200];
+        char db_path[4200];
+        /* The organisation's local registry: one SQLite connection, used by
+         * one thread at a time (store_lock); SQLite's own locking orders us
+         * against rsap commands run beside the daemon. */
+        struct rsap_store *store;
+        pthread_mutex_t store_lock;
         /* guarded by registry_lock in main.c */
         struct registry_ref *registry;
         atomic_bool cached; /* a verified cached copy answers, not the built-in one */
         atomic_bool stopping;
+        /* Bumped after every change to the data answers come from (cache.h). */
+        atomic_uint generation;
 };
+
+static inline unsigned rsapd_generation(struct rsapd *d)
+{
+        return atomic_load(&d->generation);
+}
+
+static inline void rsapd_data_changed(struct rsapd *d)
+{
+        atomic_fetch_add(&d->generation, 1);
+}
 
 /* ---- the registry (main.c) ----------------------------------------------- */
 struct registry_ref *rsapd_registry_get(struct rsapd *d);
@@ -132,6 +154,23 @@ void api_ranges(struct rsapd *d, const struct request *req, struct reply *out);
 void api_status(struct rsapd *d, const struct request *req, struct reply *out);
 void api_listening(struct rsapd *d, const struct request *req, struct reply *out);
 void api_reload(struct rsapd *d, const struct request *req, struct reply *out);
+
+/* the local registry (registration.c) */
+void api_requests(struct rsapd *d, const struct request *req, struct reply *out);
+void api_request(struct rsapd *d, const struct request *req, struct reply *out);
+void api_request_action(struct rsapd *d, const struct request *req, struct reply *out);
+void api_end(struct rsapd *d, const struct request *req, struct reply *out);
+void api_transfer(struct rsapd *d, const struct request *req, struct reply *out);
+void api_history(struct rsapd *d, const struct request *req, struct reply *out);
+void api_pick(struct rsapd *d, const struct request *req, struct reply *out);
+void api_leases(struct rsapd *d, const struct request *req, struct reply *out);
+void api_lease_release(struct rsapd *d, const struct request *req, struct reply *out);
+void api_audit(struct rsapd *d, const struct request *req, struct reply *out);
+/* A store error as an HTTP answer: 404, 409, 503... with the store's words. */
+void reply_store_error(struct reply *out, int err, const char *what);
+/* Live leases and audit findings for /metrics; -errno when unknown. */
+long registration_live_leases(struct rsapd *d);
+long registration_audit_findings(struct rsapd *d, const struct rsap_registry *reg);
 
 void page_home(struct rsapd *d, const struct request *req, struct reply *out);
 void page_search(struct rsapd *d, const struct request *req, struct reply *out);
