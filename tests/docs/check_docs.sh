@@ -48,21 +48,25 @@ fi
 main_c=$root/cli/main.c
 mapfile -t commands < <(sed -n 's/.*{ *"\([a-z-]*\)", *cmd_.*/\1/p' "$main_c")
 ((${#commands[@]} > 0)) || fail "no commands found in $main_c"
+# The COMMANDS section of rsap(1), where each command has its ".B name".
+rsap_commands=$(sed -n '/^\.SH COMMANDS/,/^\.SH /p' "$root/docs/rsap.1")
 
 for name in "${commands[@]}"; do
     case $name in help | version) continue ;; esac
+    # A hyphen in roff source is \- (kernel-reserve: rsap\-kernel\-reserve).
+    roff=${name//-/\\-}
     page=$root/docs/rsap-$name.1
     if [[ ! -f $page ]]; then
         fail "command '$name' has no page docs/rsap-$name.1"
-    elif ! grep -q "^\.TH RSAP\\\\-${name^^} 1 " "$page"; then
-        fail "docs/rsap-$name.1: no '.TH RSAP\\-${name^^} 1' line"
+    elif ! grep -qF ".TH RSAP\\-${roff^^} 1 " "$page"; then
+        fail "docs/rsap-$name.1: no '.TH RSAP\\-${roff^^} 1' line"
     fi
     # rsap(1) lists the command (".B name" in COMMANDS) and points to its page.
-    if ! grep -Eq "^\.B $name\$" "$root/docs/rsap.1"; then
-        fail "docs/rsap.1 does not list the command '$name' (.B $name)"
+    if ! grep -qxF ".B $roff" <<<"$rsap_commands"; then
+        fail "docs/rsap.1 does not list the command '$name' (.B $roff)"
     fi
-    if ! grep -Fq "rsap\\-$name (1)" "$root/docs/rsap.1"; then
-        fail "docs/rsap.1 does not refer to rsap\\-$name (1)"
+    if ! grep -Fq "rsap\\-$roff (1)" "$root/docs/rsap.1"; then
+        fail "docs/rsap.1 does not refer to rsap\\-$roff (1)"
     fi
 done
 
@@ -118,10 +122,19 @@ else
     # Every long option in each command's getopt table, plus the common ones.
     for name in "${commands[@]}"; do
         case $name in help | version) continue ;; esac
-        src=$root/cli/cmd_$name.c
-        [[ -f $src ]] || continue
+        src=$root/cli/cmd_${name//-/_}.c
+        if [[ ! -f $src ]]; then
+            fail "command '$name': no ${src#"$root"/} to read its options from"
+            continue
+        fi
+        # revoke is deassign's code, by the registry: its table is there.
+        if grep -q 'registry_end_command' "$src" && ! grep -q 'struct option' "$src"; then
+            src=$root/cli/cmd_deassign.c
+        fi
         mapfile -t options < <(sed -n \
             's/.*{ *"\([a-z-]*\)", *\(no\|required\|optional\)_argument.*/--\1/p' "$src")
+        # REGISTRY_LONG_OPTIONS (cli/registry.h) declares --db and --as.
+        grep -q 'REGISTRY_LONG_OPTIONS' "$src" && options+=(--db --as)
         expect_offered rsap "$name" -- :: "${options[@]}" --json --db-dir --help
     done
 fi
