@@ -2,24 +2,56 @@
 # bash completion for rsap(1).  Self-contained: it reads COMP_WORDS and
 # COMP_CWORD only, so it needs nothing from the bash-completion package.
 
-_rsap_commands='explain search list ranges status update export listening who help version'
+_rsap_commands='explain search list ranges status update export listening who
+request review requests approve reject deassign transfer revoke history
+pick lease release kernel-reserve audit import help version'
+
+# The commands of the local registry: they take --db and --as
+# (REGISTRY_LONG_OPTIONS in cli/registry.h).
+_rsap_registry_commands='request review requests approve reject deassign
+transfer revoke history pick lease release kernel-reserve audit import'
+
+# True when $1 is a command of the local registry.
+_rsap_is_registry()
+{
+    [[ " ${_rsap_registry_commands//$'\n'/ } " == *" $1 "* ]]
+}
 
 # The options of each command, as cli/cmd_NAME.c parses them.
 _rsap_options()
 {
     local common='--json --db-dir --help'
+    local registry="--db --as $common"
 
     case $1 in
-    explain | ranges | status) echo "$common" ;;
-    search) echo "--limit $common" ;;
-    list) echo "--assigned --reserved --unassigned --proto $common" ;;
+    ranges | status) echo "$common" ;;
+    explain) echo "--db $common" ;;
+    search) echo "--limit --db $common" ;;
+    list) echo "--assigned --reserved --unassigned --proto --db $common" ;;
     update) echo "--from $common" ;;
-    export) echo "--format --output $common" ;;
+    export) echo "--format --output --local --db $common" ;;
     listening)
         echo "--tcp --udp --sctp --dccp --port --pid --user --unregistered" \
-            "--no-process $common"
+            "--no-process --db $common"
         ;;
-    who) echo "--no-process $common" ;;
+    who) echo "--no-process --db $common" ;;
+    request)
+        echo "--port --any --range --proto --description --assignee --contact" \
+            "--reference --note --allow-system --over-iana --same-service $registry"
+        ;;
+    review) echo "--allow-system --over-iana $registry" ;;
+    requests) echo "--all $registry" ;;
+    approve) echo "--allow-system --over-iana --why $registry" ;;
+    reject) echo "--why $registry" ;;
+    # revoke shares deassign's table (registry_end_command in cmd_deassign.c).
+    deassign | revoke) echo "--why --quarantine $registry" ;;
+    transfer) echo "--to --contact --why $registry" ;;
+    history | release) echo "$registry" ;;
+    pick) echo "--range --proto --count --allow-iana $registry" ;;
+    lease) echo "--range --ttl --name --pid $registry" ;;
+    kernel-reserve) echo "--apply --file $registry" ;;
+    audit) echo "--consistency $registry" ;;
+    import) echo "--skip-conflicts $registry" ;;
     esac
 }
 
@@ -29,12 +61,29 @@ _rsap_takes_value()
     case $2 in
     --db-dir) return 0 ;;
     esac
+    if _rsap_is_registry "$1"; then
+        case $2 in
+        --db | --as) return 0 ;;
+        esac
+    fi
     case $1:$2 in
-    search:--limit | search:-n) return 0 ;;
+    explain:--db | search:--db | list:--db | export:--db) return 0 ;;
+    listening:--db | who:--db) return 0 ;;
+    search:--limit) return 0 ;;
     list:--proto) return 0 ;;
-    update:--from | update:-f) return 0 ;;
-    export:--format | export:-f | export:--output | export:-o) return 0 ;;
+    update:--from) return 0 ;;
+    export:--format | export:--output) return 0 ;;
     listening:--port | listening:--pid | listening:--user) return 0 ;;
+    request:--port | request:--range | request:--proto) return 0 ;;
+    request:--description | request:--assignee | request:--contact) return 0 ;;
+    request:--reference | request:--note) return 0 ;;
+    approve:--why | reject:--why) return 0 ;;
+    deassign:--why | deassign:--quarantine) return 0 ;;
+    revoke:--why | revoke:--quarantine) return 0 ;;
+    transfer:--to | transfer:--contact | transfer:--why) return 0 ;;
+    pick:--range | pick:--proto | pick:--count) return 0 ;;
+    lease:--range | lease:--ttl | lease:--name | lease:--pid) return 0 ;;
+    kernel-reserve:--file) return 0 ;;
     esac
     return 1
 }
@@ -60,6 +109,7 @@ _rsap()
 
     # The command is the first word that is not an option or an option's
     # value; any other first word is a port or a name for `explain`.
+    # --db-dir and --db may come before it (cli/main.c moves them after it).
     for ((i = 1; i < COMP_CWORD; i++)); do
         word=${COMP_WORDS[i]}
         if [[ $word == -- ]]; then
@@ -69,10 +119,13 @@ _rsap()
         fi
         if [[ -z $cmd ]]; then
             case $word in
-            --db-dir) ((i++)) ;;
+            --db-dir | --db)
+                ((i++))
+                [[ ${COMP_WORDS[i]} == = ]] && ((i++))
+                ;;
             -*) ;;
             *)
-                if [[ " $_rsap_commands " == *" $word "* ]]; then
+                if [[ " ${_rsap_commands//$'\n'/ } " == *" $word "* ]]; then
                     cmd=$word
                 else
                     cmd=explain
@@ -81,48 +134,42 @@ _rsap()
             esac
         elif [[ -z $ended ]] && _rsap_takes_value "$cmd" "$word"; then
             ((i++))
+            [[ ${COMP_WORDS[i]} == = ]] && ((i++))
         fi
     done
 
-    # The value of an option.
-    if [[ -z $ended ]]; then
+    # The value of an option; free text and numbers get no completion.
+    if [[ -z $ended ]] && _rsap_takes_value "${cmd:-explain}" "$prev"; then
         case ${cmd:-explain}:$prev in
         *:--db-dir)
             compopt -o filenames 2>/dev/null
             mapfile -t COMPREPLY < <(compgen -d -- "$cur")
-            return 0
             ;;
-        list:--proto)
+        list:--proto | pick:--proto | request:--proto)
             local head= last=$cur
             if [[ $cur == *,* ]]; then
                 head=${cur%,*},
                 last=${cur##*,}
             fi
             mapfile -t COMPREPLY < <(compgen -P "$head" -W 'tcp udp sctp dccp' -- "$last")
-            return 0
             ;;
-        export:--format | export:-f)
+        export:--format)
             mapfile -t COMPREPLY < <(compgen -W 'services csv json' -- "$cur")
-            return 0
             ;;
-        update:--from | update:-f | export:--output | export:-o)
+        *:--db | update:--from | export:--output | kernel-reserve:--file)
             compopt -o filenames 2>/dev/null
             mapfile -t COMPREPLY < <(compgen -f -- "$cur")
-            return 0
             ;;
         listening:--user)
             mapfile -t COMPREPLY < <(compgen -u -- "$cur")
-            return 0
-            ;;
-        search:--limit | search:-n | listening:--port | listening:--pid)
-            return 0
             ;;
         esac
+        return 0
     fi
 
     if [[ -z $cmd ]]; then
         if [[ $cur == -* ]]; then
-            mapfile -t COMPREPLY < <(compgen -W '--help --version --json --db-dir' -- "$cur")
+            mapfile -t COMPREPLY < <(compgen -W '--help --version --json --db-dir --db' -- "$cur")
         else
             mapfile -t COMPREPLY < <(compgen -W "$_rsap_commands" -- "$cur")
         fi
@@ -142,6 +189,11 @@ _rsap()
             [[ ${COMP_WORDS[i]} != -* ]] && ((n++))
         done
         ((n == 1)) && mapfile -t COMPREPLY < <(compgen -W "$_rsap_commands" -- "$cur")
+        ;;
+    import)
+        # The operand: a file another host's `rsap export --local` wrote.
+        compopt -o filenames 2>/dev/null
+        mapfile -t COMPREPLY < <(compgen -f -- "$cur")
         ;;
     esac
     return 0
