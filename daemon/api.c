@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -271,6 +272,36 @@ static int listening_filter(const struct request *req, struct rsap_listen_filter
         return 0;
 }
 
+/* The list as `rsap listening --json` writes it: socket by socket, a newline after. */
+static void reply_listeners(struct reply *out, const struct rsap_listen_list *list,
+                            const struct rsap_registry *reg)
+{
+        char *body = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&body, &len);
+        int r;
+
+        if (!f) {
+                reply_error(out, 500, "out of memory");
+                return;
+        }
+        r = rsap_listen_list_write_json(list, reg, f);
+        if (r == 0 && fputc('\n', f) == EOF)
+                r = -EIO;
+        if (fclose(f) != 0 && r == 0)
+                r = -EIO;
+        if (r < 0) {
+                free(body);
+                reply_error(out, 500, "cannot write the list: %s", strerror(-r));
+                return;
+        }
+        free(out->body);
+        out->status = 200;
+        out->body = body;
+        out->len = len;
+        out->content_type = "application/json";
+}
+
 void api_listening(struct rsapd *d, const struct request *req, struct reply *out)
 {
         _cleanup_(rsap_listen_list_freep) struct rsap_listen_list *list = NULL;
@@ -278,7 +309,6 @@ void api_listening(struct rsapd *d, const struct request *req, struct reply *out
         bool unregistered;
         int r;
 
-        (void)d;
         if (listening_filter(req, &f, &unregistered, out) < 0)
                 return;
         r = rsap_listen_collect(&f, &list);
@@ -286,9 +316,16 @@ void api_listening(struct rsapd *d, const struct request *req, struct reply *out
                 reply_error(out, 503, "cannot list sockets: %s", strerror(-r));
                 return;
         }
+        pthread_mutex_lock(&d->store_lock);
+        r = rsap_listen_list_attach_local(list, d->store);
+        pthread_mutex_unlock(&d->store_lock);
+        if (r < 0) {
+                reply_store_error(out, r, "cannot read the local registry");
+                return;
+        }
         if (unregistered)
                 rsap_listen_list_keep_unregistered(list, req->reg);
-        reply_json(out, 200, rsap_listen_list_to_json(list, req->reg));
+        reply_listeners(out, list, req->reg);
 }
 
 /*

@@ -13,6 +13,8 @@
 
 #include <rsap/explain.h>
 #include <rsap/listen.h>
+#include <rsap/store.h>
+#include <rsap/workflow.h>
 
 #include "config.h"
 #include "rsapd.h"
@@ -415,30 +417,110 @@ static void listeners_table(struct buf *b, const struct rsap_listen_list *list)
         buf_puts(b, "</table></div>\n");
 }
 
-static void port_listeners(struct buf *b, struct rsapd *d, uint16_t port)
+static void port_listeners(struct buf *b, const struct rsap_port_answer *a)
 {
-        _cleanup_(rsap_listen_list_freep) struct rsap_listen_list *list = NULL;
-        struct rsap_listen_filter f;
-        int holder;
+        buf_puts(b, "<h2>On this host now</h2>\n");
+        if (!a->listeners) {
+                html_printf(b, "<p class=\"note\">rsapd cannot list this host's sockets (%s).</p>\n",
+                            strerror(-a->listeners_error));
+                return;
+        }
+        if (a->listeners->count == 0) {
+                html_printf(b, "<p>Nothing listens on port %u on this host.</p>\n", a->port);
+                return;
+        }
+        listeners_table(b, a->listeners);
+}
+
+static void protocols_text(unsigned mask, char *buf, size_t size)
+{
+        size_t used = 0;
+
+        buf[0] = '\0';
+        for (unsigned p = RSAP_TRANSPORTS_FIRST; p <= RSAP_TRANSPORTS_LAST; p++) {
+                if (mask & (1u << p))
+                        used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? "," : "",
+                                                 rsap_proto_name((enum rsap_proto)p));
+                if (used >= size)
+                        return;
+        }
+}
+
+static void local_entry(struct buf *b, const struct rsap_local_entry *e)
+{
+        static const char *const kinds[] = { "assignment", "request", "lease" };
+        char protocols[32], since[RSAP_TIME_SIZE], until[RSAP_TIME_SIZE];
+
+        protocols_text(e->protocols, protocols, sizeof(protocols));
+        rsap_time_format(e->since_us, since, sizeof(since));
+        html_printf(b, "<section class=\"record\">\n<h3>%s %ld &middot; ", kinds[e->kind],
+                    (long)e->id);
+        if (e->port >= 0)
+                html_printf(b, "<a href=\"/port/%d\">%d</a>/%s", e->port, e->port, protocols);
+        else
+                html_printf(b, "any port/%s", protocols);
+        buf_puts(b, " &middot; ");
+        if (e->service && e->kind != RSAP_LOCAL_LEASE)
+                service_link(b, e->service);
+        else
+                html_printf(b, "%s", e->service ? e->service : "unnamed");
+        html_printf(b, " &middot; %s</h3>\n<dl>\n", e->state);
+        optional(b, "description", e->description, NULL);
+        optional(b, "assignee", e->assignee, NULL);
+        optional(b, "contact", e->contact, NULL);
+        optional(b, "over IANA's", e->over_iana, NULL);
+        html_printf(b, "<dt>since</dt><dd>%s</dd>\n", since);
+        if (e->until_us) {
+                rsap_time_format(e->until_us, until, sizeof(until));
+                html_printf(b, "<dt>%s</dt><dd>%s</dd>\n",
+                            e->kind == RSAP_LOCAL_LEASE ? "expires" : "quarantined until", until);
+        }
+        if (e->pid)
+                html_printf(b, "<dt>held by</dt><dd>process %d</dd>\n", (int)e->pid);
+        buf_puts(b, "</dl>\n</section>\n");
+}
+
+static void local_entries(struct buf *b, const struct rsap_local_list *local, const char *what)
+{
+        if (!local) {
+                buf_puts(b, "<p class=\"note\">This host has no local registry.</p>\n");
+                return;
+        }
+        if (local->n_entries == 0)
+                html_printf(b, "<p>The organisation has no assignment, request or lease on %s.</p>\n",
+                            what);
+        for (size_t i = 0; i < local->n_entries; i++)
+                local_entry(b, &local->entries[i]);
+}
+
+static void history_table(struct buf *b, struct rsapd *d, const struct rsap_target *target)
+{
+        struct rsap_history h = { 0 };
         int r;
 
-        buf_puts(b, "<h2>On this host now</h2>\n");
-        if (d->portserver && portserver_holder(d->portserver, port, &holder))
-                html_printf(b, "<p>rsapd's port server has leased this port to process %d.</p>\n",
-                            holder);
-        rsap_listen_filter_init(&f);
-        f.port_low = f.port_high = port;
-        r = rsap_listen_collect(&f, &list);
-        if (r < 0) {
-                html_printf(b, "<p class=\"note\">rsapd cannot list this host's sockets (%s).</p>\n",
-                            strerror(-r));
+        pthread_mutex_lock(&d->store_lock);
+        r = rsap_history(d->store, target, &h);
+        pthread_mutex_unlock(&d->store_lock);
+        if (r < 0 || h.n_events == 0) {
+                if (r < 0)
+                        html_printf(b, "<p class=\"note\">The history cannot be read (%s).</p>\n",
+                                    strerror(-r));
+                rsap_history_clear(&h);
                 return;
         }
-        if (list->count == 0) {
-                html_printf(b, "<p>Nothing listens on port %u on this host.</p>\n", port);
-                return;
+        buf_puts(b, "<h3>History</h3>\n<div class=\"scroll\"><table>\n<tr><th>when</th>"
+                    "<th>what</th><th>service</th><th>by</th><th>why</th></tr>\n");
+        for (size_t i = 0; i < h.n_events; i++) {
+                const struct rsap_event *e = &h.events[i];
+                char when[RSAP_TIME_SIZE];
+
+                rsap_time_format(e->time_us, when, sizeof(when));
+                html_printf(b, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+                            when, e->action, e->service ? e->service : "", e->actor,
+                            e->reason ? e->reason : "");
         }
-        listeners_table(b, list);
+        buf_puts(b, "</table></div>\n");
+        rsap_history_clear(&h);
 }
 
 static void port_commands(struct buf *b, uint16_t port)
@@ -501,18 +583,26 @@ void page_port(struct rsapd *d, const struct request *req, struct reply *out)
                 return;
         }
         r = rsap_explain_port(req->reg, port, RSAP_PROTO_NONE, &a);
+        if (r == 0) {
+                pthread_mutex_lock(&d->store_lock);
+                r = rsap_explain_port_local(&a, d->store);
+                pthread_mutex_unlock(&d->store_lock);
+                if (r < 0)
+                        rsap_port_answer_clear(&a);
+        }
         if (r < 0) {
                 reply_error_for(out, req->path, 500, "The port could not be explained.");
                 return;
         }
+        rsap_explain_port_listeners(&a);
         port_title(&b, req->reg, port);
         search_form(&b, NULL);
         port_summary(&b, req->reg, &a);
         port_records(&b, req->reg, &a);
-        buf_puts(&b, "<h2>This organisation's registry</h2>\n<p class=\"note\">This rsapd keeps "
-                     "no local registry of its own yet: the organisation's assignments and "
-                     "their history appear here once it does.</p>\n");
-        port_listeners(&b, d, port);
+        buf_puts(&b, "<h2>This organisation's registry</h2>\n");
+        local_entries(&b, a.local, "this port");
+        history_table(&b, d, &(struct rsap_target){ .kind = RSAP_TARGET_PORT, .port = port });
+        port_listeners(&b, &a);
         port_commands(&b, port);
         port_pager(&b, port);
         html_page_end(&b, d, req->reg);
@@ -528,6 +618,7 @@ void page_service(struct rsapd *d, const struct request *req, struct reply *out)
         struct rsap_name_answer a;
         struct buf b = { 0 };
         char title[200];
+        bool found;
         int r;
 
         r = rsap_explain_name(req->reg, name, &a);
@@ -548,6 +639,10 @@ void page_service(struct rsapd *d, const struct request *req, struct reply *out)
                 service_link(&b, a.replacement);
                 buf_puts(&b, ".</p>\n");
         }
+        pthread_mutex_lock(&d->store_lock);
+        r = rsap_explain_name_local(&a, d->store);
+        pthread_mutex_unlock(&d->store_lock);
+        found = a.n_ids > 0 || (a.local && a.local->n_entries > 0);
         if (a.n_ids == 0)
                 html_printf(&b, "<p>IANA's registry has no service named &ldquo;%s&rdquo;.</p>\n",
                             name);
@@ -557,10 +652,18 @@ void page_service(struct rsapd *d, const struct request *req, struct reply *out)
                 rsap_registry_record(req->reg, a.ids[i], &rec);
                 record_section(&b, &rec);
         }
+        if (r == 0 && a.local && a.local->n_entries > 0) {
+                struct rsap_target t = { .kind = RSAP_TARGET_NAME };
+
+                snprintf(t.name, sizeof(t.name), "%s", a.name);
+                buf_puts(&b, "<h2>This organisation's registry</h2>\n");
+                local_entries(&b, a.local, "this name");
+                history_table(&b, d, &t);
+        }
         buf_puts(&b, "<p><a href=\"/v1/services/");
         url_segment(&b, name);
         buf_puts(&b, "\">JSON</a></p>\n");
         html_page_end(&b, d, req->reg);
-        finish_page(out, &b, a.n_ids ? 200 : 404);
+        finish_page(out, &b, found ? 200 : 404);
         rsap_name_answer_clear(&a);
 }

@@ -2,8 +2,9 @@
 /*
  * /map: the whole port space as one picture, 256 x 256 cells, one per port
  * (port = 256 * row + column), coloured by IANA status over every transport,
- * with the dynamic range apart, and this host's listeners and the port
- * server's leases marked.  Each cell links to its port page.  Cells are one
+ * with the dynamic range apart, and marked where something listens here
+ * now, where a lease holds the port, and where the organisation assigned it
+ * (in that order of precedence).  Each cell links to its port page.  Cells are one
  * unit wide and sized by the style sheet, which keeps 65,536 links to about
  * three megabytes.
  */
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include <rsap/listen.h>
+#include <rsap/workflow.h>
 
 #include "rsapd.h"
 
@@ -25,11 +27,12 @@ static const char *const cell_class[] = { "u", "r", "a", "d" };
 
 #define MARK_LISTEN 1u
 #define MARK_LEASE 2u
+#define MARK_LOCAL 4u
 
 static const char svg_style[] =
         "rect{width:1px;height:1px}"
         ".a{fill:#2da44e}.r{fill:#d4a72c}.u{fill:#eaeef2}.d{fill:#b6e3ff}"
-        ".l{fill:#cf222e}.p{fill:#8250df}"
+        ".l{fill:#cf222e}.p{fill:#8250df}.o{fill:#0969da}"
         "a:hover rect,a:focus rect{fill:#000}";
 
 static enum cell classify(const struct rsap_registry *reg, uint16_t port)
@@ -49,26 +52,33 @@ static enum cell classify(const struct rsap_registry *reg, uint16_t port)
         return best == RSAP_STATUS_RESERVED ? CELL_RESERVED : CELL_UNASSIGNED;
 }
 
-static void mark_lease(uint16_t port, int pid, void *ud)
-{
-        unsigned char *marks = ud;
-
-        (void)pid;
-        marks[port] |= MARK_LEASE;
-}
-
+/* Listeners from the kernel; assignments and leases from the local registry. */
 static void collect_marks(struct rsapd *d, unsigned char *marks)
 {
         _cleanup_(rsap_listen_list_freep) struct rsap_listen_list *list = NULL;
+        struct rsap_local_list local = { 0 };
         struct rsap_listen_filter f;
+        int r;
 
         rsap_listen_filter_init(&f);
         f.find_owners = false; /* the picture needs ports only: no walk over /proc */
         if (rsap_listen_collect(&f, &list) == 0)
                 for (size_t i = 0; i < list->count; i++)
                         marks[list->sockets[i].port] |= MARK_LISTEN;
-        if (d->portserver)
-                portserver_each_lease(d->portserver, mark_lease, marks);
+        pthread_mutex_lock(&d->store_lock);
+        r = rsap_local_for_range(d->store, 0, 65535, &local);
+        pthread_mutex_unlock(&d->store_lock);
+        for (size_t i = 0; r == 0 && i < local.n_entries; i++) {
+                const struct rsap_local_entry *e = &local.entries[i];
+
+                if (e->port < 0)
+                        continue;
+                if (e->kind == RSAP_LOCAL_LEASE)
+                        marks[e->port] |= MARK_LEASE;
+                else if (e->kind == RSAP_LOCAL_ASSIGNMENT)
+                        marks[e->port] |= MARK_LOCAL;
+        }
+        rsap_local_list_clear(&local);
 }
 
 void map_svg(struct rsapd *d, const struct rsap_registry *reg, struct buf *b)
@@ -96,6 +106,8 @@ void map_svg(struct rsapd *d, const struct rsap_registry *reg, struct buf *b)
                                 cls = "l";
                         else if (marks[port] & MARK_LEASE)
                                 cls = "p";
+                        else if (marks[port] & MARK_LOCAL)
+                                cls = "o";
                         buf_printf(b, "<a href=\"/port/%u\"><rect x=\"%u\" class=\"%s\"/></a>",
                                    port, col, cls);
                 }
@@ -121,7 +133,8 @@ static void legend(struct buf *b)
         } items[] = {
                 { "#2da44e", "assigned by IANA" }, { "#d4a72c", "reserved" },
                 { "#eaeef2", "unassigned" },       { "#b6e3ff", "dynamic (49152-65535)" },
-                { "#cf222e", "listening here now" }, { "#8250df", "leased by the port server" },
+                { "#cf222e", "listening here now" }, { "#8250df", "leased" },
+                { "#0969da", "assigned by this organisation" },
         };
 
         buf_puts(b, "<p class=\"legend\">");

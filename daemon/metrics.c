@@ -137,6 +137,24 @@ static void render_latency(struct metrics *m, struct buf *b)
         }
 }
 
+/* Live leases (the port server's and others') and the audit's findings, read now. */
+static void render_registry(struct rsapd *d, struct buf *b)
+{
+        struct registry_ref *ref = rsapd_registry_get(d);
+        long leases = registration_live_leases(d);
+        long findings = ref ? registration_audit_findings(d, ref->reg) : -1;
+
+        rsapd_registry_put(ref);
+        buf_puts(b, "# HELP rsapd_leases Live leases in the local registry (rsap lease, the "
+                    "port server).\n# TYPE rsapd_leases gauge\n");
+        if (leases >= 0)
+                buf_printf(b, "rsapd_leases %ld\n", leases);
+        buf_puts(b, "# HELP rsapd_audit_findings What rsap audit reports now: listeners nobody "
+                    "registered, assignments nothing serves.\n# TYPE rsapd_audit_findings gauge\n");
+        if (findings >= 0)
+                buf_printf(b, "rsapd_audit_findings %ld\n", findings);
+}
+
 void metrics_render(struct metrics *m, struct rsapd *d, struct buf *b)
 {
         render_requests(m, b);
@@ -154,11 +172,7 @@ void metrics_render(struct metrics *m, struct rsapd *d, struct buf *b)
                       "# TYPE rsapd_http_connections_timed_out_total counter\n"
                       "rsapd_http_connections_timed_out_total %lu\n",
                    load(&m->reaped));
-        buf_printf(b, "# HELP rsapd_portserver_leases Ports the port server has handed to "
-                      "running processes.\n"
-                      "# TYPE rsapd_portserver_leases gauge\n"
-                      "rsapd_portserver_leases %zu\n",
-                   d->portserver ? portserver_lease_count(d->portserver) : 0);
+        render_registry(d, b);
 }
 
 void page_metrics(struct rsapd *d, const struct request *req, struct reply *out)

@@ -4,11 +4,6 @@
 
 #include "pool.h"
 
-void pool_init(struct port_pool *p, uint16_t low, uint16_t high)
-{
-        *p = (struct port_pool){ .low = low, .high = high, .next = low };
-}
-
 void pool_clear(struct port_pool *p)
 {
         free(p->leases);
@@ -23,8 +18,10 @@ const struct pool_lease *pool_find(const struct port_pool *p, uint16_t port)
         return NULL;
 }
 
-static int add_lease(struct port_pool *p, uint16_t port, int pid, uint64_t start_time)
+int pool_add(struct port_pool *p, uint16_t port, int pid)
 {
+        if (pool_find(p, port))
+                return -EEXIST;
         if (p->count == p->capacity) {
                 size_t cap = p->capacity ? p->capacity * 2 : 16;
                 struct pool_lease *l = realloc(p->leases, cap * sizeof(*l));
@@ -34,34 +31,8 @@ static int add_lease(struct port_pool *p, uint16_t port, int pid, uint64_t start
                 p->leases = l;
                 p->capacity = cap;
         }
-        p->leases[p->count++] = (struct pool_lease){ port, pid, start_time };
+        p->leases[p->count++] = (struct pool_lease){ port, pid };
         return 0;
-}
-
-int pool_grant(struct port_pool *p, int pid, uint64_t start_time,
-               bool (*usable)(uint16_t port, void *ud), void *ud, uint16_t *out)
-{
-        uint32_t size = (uint32_t)p->high - p->low + 1;
-
-        if (p->high < p->low)
-                return -EAGAIN;
-        for (uint32_t tried = 0; tried < size; tried++) {
-                uint16_t port = p->next;
-
-                p->next = port == p->high ? p->low : (uint16_t)(port + 1);
-                if (pool_find(p, port) || (usable && !usable(port, ud)))
-                        continue;
-                if (add_lease(p, port, pid, start_time) < 0)
-                        return -ENOMEM;
-                *out = port;
-                return 0;
-        }
-        return -EAGAIN;
-}
-
-static void remove_at(struct port_pool *p, size_t i)
-{
-        p->leases[i] = p->leases[--p->count];
 }
 
 size_t pool_release_pid(struct port_pool *p, int pid, uint16_t *released, size_t max)
@@ -76,20 +47,9 @@ size_t pool_release_pid(struct port_pool *p, int pid, uint16_t *released, size_t
                 if (released && n < max)
                         released[n] = p->leases[i].port;
                 n++;
-                remove_at(p, i);
+                p->leases[i] = p->leases[--p->count];
         }
         return n;
-}
-
-int pool_release_port(struct port_pool *p, uint16_t port)
-{
-        for (size_t i = 0; i < p->count; i++) {
-                if (p->leases[i].port == port) {
-                        remove_at(p, i);
-                        return 0;
-                }
-        }
-        return -ENOENT;
 }
 
 size_t pool_count_pid(const struct port_pool *p, int pid)

@@ -4,11 +4,14 @@
  * suites that use python3-portpicker get ports from rsapd unchanged.  A client
  * connects to a Unix socket (a path, or "@name" in the abstract namespace),
  * sends its pid in decimal and a newline, and reads back a port and a
- * newline, "0" when none can be had.  The port stays the pid's until that
- * process exits: rsapd holds a pidfd for each client process in its epoll set
- * and returns the ports to the pool when the pidfd says the process is gone.
+ * newline, "0" when none can be had.  Each port handed out is a lease in the
+ * local registry (rsap_lease_take(), with the client's pid and start time), so
+ * `rsap lease`, `rsap 15001`, the pages and the map show it.  The port stays
+ * the pid's until that process exits: rsapd holds a pidfd for each client
+ * process in its epoll set and releases its leases when the pidfd says the
+ * process is gone (the registry would also reap them at its next lease).
  *
- * One thread runs it all; the HTTP side only reads the pool, under the lock.
+ * One thread runs it all.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +30,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rsap/listen.h>
+#include <rsap/workflow.h>
+
 #include "pool.h"
 #include "rsapd.h"
 
@@ -34,6 +40,10 @@
 #define CLIENT_TIMEOUT_MS 2000
 #define REQUEST_MAX 32
 #define MAX_PORTS_PER_PID 1024
+#define BIND_TRIES 8
+/* A lease lasts while its process runs; this bounds one whose death rsapd
+ * missed (rsapd was down when it exited). */
+#define LEASE_TTL_US (24LL * 3600 * 1000000)
 
 enum watch_kind { WATCH_LISTEN, WATCH_STOP, WATCH_CLIENT, WATCH_PROCESS };
 
@@ -47,7 +57,6 @@ struct watch {
         struct watch *next_client;
         /* a process */
         int pid;
-        uint64_t start_time;
         struct watch *next_process;
 };
 
@@ -58,8 +67,7 @@ struct portserver {
         bool abstract;
         pthread_t thread;
         bool running;
-        pthread_mutex_t lock; /* guards pool */
-        struct port_pool pool;
+        struct port_pool pool;   /* thread-only */
         struct watch listen_watch, stop_watch;
         struct watch *clients;   /* thread-only */
         struct watch *processes; /* thread-only */
@@ -179,20 +187,80 @@ static bool bindable(int family, int type, uint16_t port)
         return ok;
 }
 
-/*
- * What portpicker itself checks (the port binds on TCP and UDP, IPv6 and
- * IPv4), and what rsap knows besides: IANA has not assigned the port to a
- * service, so a test never squats on a port some daemon here may want.
- */
-static bool port_usable(uint16_t port, void *ud)
+/* What portpicker itself checks: the port binds on TCP and UDP, IPv6 and IPv4. */
+static bool port_bindable(uint16_t port)
 {
-        const struct rsap_registry *reg = ud;
-
-        if (reg && (rsap_registry_port_status(reg, port, RSAP_PROTO_TCP) == RSAP_STATUS_ASSIGNED ||
-                    rsap_registry_port_status(reg, port, RSAP_PROTO_UDP) == RSAP_STATUS_ASSIGNED))
-                return false;
         return bindable(AF_INET6, SOCK_STREAM, port) && bindable(AF_INET, SOCK_STREAM, port) &&
                bindable(AF_INET6, SOCK_DGRAM, port) && bindable(AF_INET, SOCK_DGRAM, port);
+}
+
+/* ---- leases in the local registry --------------------------------------------- */
+
+/*
+ * A lease from the local registry, which applies rsap pick's rules (not
+ * IANA's, not assigned, requested, leased or quarantined here, not
+ * listening), that also binds now; 0 or a negative errno.
+ */
+static int take_lease(struct portserver *ps, int pid, uint16_t *port)
+{
+        struct rsapd *d = ps->d;
+        struct rsap_listen_list *listeners = NULL;
+        struct rsap_listen_filter f;
+        struct rsap_host host = { 0 };
+        struct registry_ref *ref = rsapd_registry_get(d);
+        struct rsap_lease_options o = { .low = d->cfg.pool_low, .high = d->cfg.pool_high,
+                                        .ttl_us = LEASE_TTL_US, .name = "portserver",
+                                        .pid = pid };
+        struct rsap_workflow wf;
+        int r = -EADDRNOTAVAIL;
+
+        rsap_listen_filter_init(&f);
+        f.find_owners = false;
+        if (rsap_listen_collect(&f, &listeners) == 0)
+                host.listeners = listeners;
+        wf = (struct rsap_workflow){ d->store, ref ? ref->reg : NULL, "portserver", &host };
+        for (int tries = 0; tries < BIND_TRIES; tries++) {
+                struct rsap_lease l = { 0 };
+                struct rsap_target t = { .kind = RSAP_TARGET_PORT };
+
+                pthread_mutex_lock(&d->store_lock);
+                r = rsap_lease_take(&wf, &o, &l);
+                pthread_mutex_unlock(&d->store_lock);
+                if (r < 0)
+                        break;
+                *port = l.port;
+                rsap_lease_clear(&l);
+                if (port_bindable(*port))
+                        break;
+                /* Bound by a socket no listing shows (a connected one): give it back. */
+                t.port = *port;
+                pthread_mutex_lock(&d->store_lock);
+                rsap_lease_release(&wf, &t, &l);
+                pthread_mutex_unlock(&d->store_lock);
+                rsap_lease_clear(&l);
+                r = -EADDRNOTAVAIL;
+        }
+        rsapd_data_changed(d);
+        rsap_listen_list_free(listeners);
+        rsapd_registry_put(ref);
+        return r;
+}
+
+static void release_lease(struct portserver *ps, uint16_t port)
+{
+        struct rsap_workflow wf = { .store = ps->d->store, .actor = "portserver" };
+        struct rsap_target t = { .kind = RSAP_TARGET_PORT, .port = port };
+        struct rsap_lease l = { 0 };
+        int r;
+
+        pthread_mutex_lock(&ps->d->store_lock);
+        r = rsap_lease_release(&wf, &t, &l);
+        pthread_mutex_unlock(&ps->d->store_lock);
+        rsap_lease_clear(&l);
+        rsapd_data_changed(ps->d);
+        /* -ENOENT: the registry reaped it already, or someone released it. */
+        if (r < 0 && r != -ENOENT)
+                rsapd_log("portserver: cannot release port %u: %s", port, strerror(-r));
 }
 
 /* ---- client processes ---------------------------------------------------------- */
@@ -200,30 +268,6 @@ static bool port_usable(uint16_t port, void *ud)
 static int pidfd_open_compat(int pid)
 {
         return (int)syscall(SYS_pidfd_open, pid, 0);
-}
-
-/* Field 22 of /proc/PID/stat: tells a process from a later one with its pid. */
-static int process_start_time(int pid, uint64_t *out)
-{
-        char path[64], text[1024], *paren;
-        unsigned long long start;
-        FILE *f;
-        size_t n;
-
-        snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-        f = fopen(path, "re");
-        if (!f)
-                return -errno;
-        n = fread(text, 1, sizeof(text) - 1, f);
-        fclose(f);
-        text[n] = '\0';
-        paren = strrchr(text, ')'); /* the command name may hold spaces and ')' */
-        if (!paren || sscanf(paren + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d "
-                                        "%*d %*d %*d %*d %*d %llu",
-                             &start) != 1)
-                return -EBADMSG;
-        *out = start;
-        return 0;
 }
 
 static struct watch *find_process(struct portserver *ps, int pid)
@@ -252,9 +296,7 @@ static int watch_process(struct portserver *ps, int pid, struct watch **out)
                 return -ENOMEM;
         }
         *w = (struct watch){ .kind = WATCH_PROCESS, .fd = fd, .pid = pid };
-        r = process_start_time(pid, &w->start_time);
-        if (r == 0)
-                r = watch_add(ps, fd, w);
+        r = watch_add(ps, fd, w);
         if (r < 0) {
                 close(fd);
                 free(w);
@@ -278,15 +320,14 @@ static void unlink_process(struct portserver *ps, struct watch *w)
 
 static void process_exited(struct portserver *ps, struct watch *w)
 {
-        uint16_t ports[64];
-        size_t n;
+        uint16_t ports[MAX_PORTS_PER_PID];
+        size_t n = pool_release_pid(&ps->pool, w->pid, ports, MAX_PORTS_PER_PID);
 
-        pthread_mutex_lock(&ps->lock);
-        n = pool_release_pid(&ps->pool, w->pid, ports, 64);
-        pthread_mutex_unlock(&ps->lock);
-        for (size_t i = 0; i < n && i < 64; i++)
+        for (size_t i = 0; i < n && i < MAX_PORTS_PER_PID; i++) {
+                release_lease(ps, ports[i]);
                 rsapd_log("portserver: process %d exited: port %u returns to the pool", w->pid,
                           ports[i]);
+        }
         epoll_ctl(ps->epoll_fd, EPOLL_CTL_DEL, w->fd, NULL);
         close(w->fd);
         unlink_process(ps, w);
@@ -311,7 +352,6 @@ static int parse_pid(const char *text, int *pid)
 /* The port for one request line, 0 when there is none to give. */
 static uint16_t answer(struct portserver *ps, const char *line)
 {
-        struct registry_ref *ref;
         struct watch *proc = NULL;
         uint16_t port = 0;
         int pid, r;
@@ -325,18 +365,14 @@ static uint16_t answer(struct portserver *ps, const char *line)
                 rsapd_log("portserver: refused pid %d: %s", pid, strerror(-r));
                 return 0;
         }
-        ref = rsapd_registry_get(ps->d);
-        pthread_mutex_lock(&ps->lock);
-        if (pool_count_pid(&ps->pool, pid) >= MAX_PORTS_PER_PID)
-                r = -EDQUOT;
-        else
-                r = pool_grant(&ps->pool, pid, proc->start_time, port_usable, ref ? ref->reg : NULL,
-                               &port);
-        pthread_mutex_unlock(&ps->lock);
-        rsapd_registry_put(ref);
+        r = pool_count_pid(&ps->pool, pid) >= MAX_PORTS_PER_PID ? -EDQUOT : take_lease(ps, pid, &port);
+        if (r == 0 && pool_add(&ps->pool, port, pid) < 0) {
+                release_lease(ps, port);
+                r = -ENOMEM;
+        }
         if (r < 0) {
                 rsapd_log("portserver: no port for pid %d: %s", pid,
-                          r == -EAGAIN ? "the pool is exhausted" : strerror(-r));
+                          r == -EADDRNOTAVAIL ? "the pool is exhausted" : strerror(-r));
                 if (pool_count_pid(&ps->pool, pid) == 0)
                         process_exited(ps, proc);
                 return 0;
@@ -469,8 +505,6 @@ int portserver_start(struct rsapd *d, struct portserver **out)
                 return -ENOMEM;
         ps->d = d;
         ps->listen_fd = ps->epoll_fd = ps->stop_fd = -1;
-        pthread_mutex_init(&ps->lock, NULL);
-        pool_init(&ps->pool, d->cfg.pool_low, d->cfg.pool_high);
         ps->listen_watch.kind = WATCH_LISTEN;
         ps->stop_watch.kind = WATCH_STOP;
         r = open_listener(ps, d->cfg.portserver_path);
@@ -506,6 +540,8 @@ void portserver_stop(struct portserver *ps)
         }
         while (ps->clients)
                 drop_client(ps, ps->clients);
+        /* The clients outlive rsapd: their leases stay in the registry, which
+         * reaps them once their processes are gone. */
         while (ps->processes) {
                 struct watch *w = ps->processes;
 
@@ -523,37 +559,5 @@ void portserver_stop(struct portserver *ps)
         if (ps->stop_fd >= 0)
                 close(ps->stop_fd);
         pool_clear(&ps->pool);
-        pthread_mutex_destroy(&ps->lock);
         free(ps);
-}
-
-size_t portserver_lease_count(struct portserver *ps)
-{
-        size_t n;
-
-        pthread_mutex_lock(&ps->lock);
-        n = ps->pool.count;
-        pthread_mutex_unlock(&ps->lock);
-        return n;
-}
-
-bool portserver_holder(struct portserver *ps, uint16_t port, int *pid)
-{
-        const struct pool_lease *l;
-
-        pthread_mutex_lock(&ps->lock);
-        l = pool_find(&ps->pool, port);
-        if (l)
-                *pid = l->pid;
-        pthread_mutex_unlock(&ps->lock);
-        return l != NULL;
-}
-
-void portserver_each_lease(struct portserver *ps, void (*fn)(uint16_t port, int pid, void *ud),
-                           void *ud)
-{
-        pthread_mutex_lock(&ps->lock);
-        for (size_t i = 0; i < ps->pool.count; i++)
-                fn(ps->pool.leases[i].port, ps->pool.leases[i].pid, ud);
-        pthread_mutex_unlock(&ps->lock);
 }

@@ -225,13 +225,6 @@ void metrics_render(struct metrics *m, struct rsapd *d, struct buf *b);
 /* ---- the port server (portserver.c) ------------------------------------------------ */
 int portserver_start(struct rsapd *d, struct portserver **out);
 void portserver_stop(struct portserver *ps);
-/* Ports held now, and the holders, for pages, the map and metrics. */
-size_t portserver_lease_count(struct portserver *ps);
-/* Fills pid with the holder of port; false when nobody holds it. */
-bool portserver_holder(struct portserver *ps, uint16_t port, int *pid);
-/* Calls fn for each lease, under the server's lock: keep fn short. */
-void portserver_each_lease(struct portserver *ps, void (*fn)(uint16_t port, int pid, void *ud),
-                           void *ud);
 
 /* ---- logging (main.c) ---------------------------------------------------------------- */
 /* One line on stderr (the journal), written with one write(2). */

@@ -207,3 +207,39 @@ def write_token(directory, token="t0ken-for-the-tests-0123456789", mode=0o600):
         f.write(token + "\n")
     os.chmod(path, mode)
     return path, token
+
+
+def free_on_host(port):
+    """Whether port binds on TCP and UDP, IPv6 and IPv4, as portpicker checks."""
+    for family in (socket.AF_INET6, socket.AF_INET):
+        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+            try:
+                s = socket.socket(family, kind)
+            except OSError:
+                continue
+            try:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(("", port))
+            except OSError:
+                return False
+            finally:
+                s.close()
+    return True
+
+
+def unassigned_ports(db_dir, count, contiguous=False, start=20000, stop=32000):
+    """count ports IANA leaves unassigned on tcp and udp and nothing binds here,
+    consecutive ones when asked (below the usual ephemeral range)."""
+    found = []
+    for low in range(start, stop, 500):
+        body, _ = rsap_json(db_dir, "list", "--proto", "tcp,udp", f"{low}-{low + 499}")
+        taken = {row["port"] for row in json.loads(body)["ports"] if row["status"] != "unassigned"}
+        for port in range(low, low + 500):
+            if port in taken or not free_on_host(port):
+                if contiguous:
+                    found = []
+                continue
+            found.append(port)
+            if len(found) == count:
+                return found
+    raise RuntimeError("not enough unassigned free ports")

@@ -202,8 +202,9 @@ def metrics(d):
                       text, re.M) is not None, "errors counted by status")
     c.check('rsapd_http_request_duration_seconds_bucket{route="/v1/ports/{port}",le="+Inf"}' in text,
             "latency histogram")
-    c.check("rsapd_portserver_leases 0" in text, "active leases")
+    c.check("rsapd_leases 0" in text, "live leases")
     c.check(re.search(r"^rsapd_http_connections \d+$", text, re.M) is not None, "open connections")
+    c.check(re.search(r"^rsapd_audit_findings \d+$", text, re.M) is not None, "audit findings")
     for line in text.splitlines():
         if line and not line.startswith("#"):
             c.check(re.match(r'^[a-z_]+(\{.*\})? [0-9.e+-]+$', line) is not None,

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-from rsapd_harness import Checks, Rsapd, rsap_json
+from rsapd_harness import Checks, Rsapd, rsap_json, unassigned_ports
 
 c = Checks("portserver")
 N_CLIENTS = 20
@@ -29,39 +29,6 @@ sys.stdin.read()   # hold the port until the test closes our stdin
 def portpicker_available():
     return subprocess.run(["/usr/bin/python3", "-c", "import portpicker"],
                           capture_output=True).returncode == 0
-
-
-def free_on_host(port):
-    for family in (socket.AF_INET6, socket.AF_INET):
-        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
-            try:
-                s = socket.socket(family, kind)
-            except OSError:
-                continue
-            try:
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                s.bind(("", port))
-            except OSError:
-                return False
-            finally:
-                s.close()
-    return True
-
-
-def find_run(db_dir, length):
-    """length consecutive ports IANA leaves unassigned on tcp and udp, free here."""
-    for start in range(20000, 40000, 500):
-        body, _ = rsap_json(db_dir, "list", "--proto", "tcp,udp", f"{start}-{start + 499}")
-        assigned = {row["port"] for row in json.loads(body)["ports"] if row["status"] != "unassigned"}
-        run = []
-        for port in range(start, start + 500):
-            if port in assigned or not free_on_host(port):
-                run = []
-                continue
-            run.append(port)
-            if len(run) == length:
-                return run
-    raise RuntimeError("no run of free unassigned ports")
 
 
 def start_clients(address, n):
@@ -89,7 +56,7 @@ def ask(address, pid):
 
 def leases(d):
     _, _, body = d.get("/metrics")
-    m = re.search(rb"^rsapd_portserver_leases (\d+)$", body, re.M)
+    m = re.search(rb"^rsapd_leases (\d+)$", body, re.M)
     return int(m.group(1))
 
 
@@ -107,7 +74,7 @@ def main():
         print("python3-portpicker is not installed: skipping")
         sys.exit(77)
     probe = Rsapd()
-    run = find_run(probe.db_dir, N_CLIENTS + 1)
+    run = unassigned_ports(probe.db_dir, N_CLIENTS + 1, contiguous=True)
     probe.tmp.cleanup()
     busy_port = run[7]
     busy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -130,8 +97,12 @@ def main():
             c.check(f"port {port} leased to process {proc.pid}" in d.log_text(),
                     "the log names each lease")
         status, _, page = d.get(f"/port/{ports[0]}")
-        c.check(f"leased this port to process {procs[0].pid}".encode() in page,
+        c.check(f"held by</dt><dd>process {procs[0].pid}".encode() in page,
                 "the port's page says who holds it")
+        out, _ = rsap_json(d.db_dir, str(ports[0]))
+        c.check(any(e["kind"] == "lease" and e["pid"] == procs[0].pid and e["service"] == "portserver"
+                    for e in json.loads(out)["local"]),
+                "rsap PORT shows the port server's lease with the client's pid")
         _, _, svg = d.get("/map.svg")
         c.check(f'<rect x="{ports[0] % 256}" class="p"/>'.encode() in svg, "the map marks the lease")
 
