@@ -139,15 +139,35 @@ void cli_set_argv(char **argv)
 
 const char *cli_current_option(void)
 {
+        const char *word;
+
         if (!current_argv || optind < 1)
                 return "?";
-        if (optopt && current_argv[optind - 1][0] == '-' && current_argv[optind - 1][1] != '-') {
+        word = current_argv[optind - 1];
+        if (optopt && word[0] == '-' && word[1] != '-') {
                 static char shortopt[3] = "-?";
 
                 shortopt[1] = (char)optopt;
                 return shortopt;
         }
-        return current_argv[optind - 1];
+        /* An option taken with its value in the next word: name the option. */
+        if (word[0] != '-' && optind >= 2 && strncmp(current_argv[optind - 2], "--", 2) == 0)
+                return current_argv[optind - 2];
+        return word;
+}
+
+/* Whether the long option getopt just took was written out whole. */
+static bool given_in_full(const char *name)
+{
+        size_t len = strlen(name);
+
+        for (int back = 1; back <= 2 && optind - back >= 1; back++) {
+                const char *word = current_argv[optind - back];
+
+                if (strncmp(word, "--", 2) == 0)
+                        return strncmp(word, name, len) == 0 && (word[len] == '\0' || word[len] == '=');
+        }
+        return true;
 }
 
 int cli_common_option(struct cli *cli, const struct cli_command *cmd, int opt)
@@ -157,6 +177,11 @@ int cli_common_option(struct cli *cli, const struct cli_command *cmd, int opt)
                 cli->json = true;
                 return -1;
         case 'D':
+                /* getopt takes "--db" for "--db-dir" where a command has no
+                 * --db of its own: refuse rather than read a file as a
+                 * directory. */
+                if (!given_in_full("--db-dir"))
+                        return cli_usage_error(cmd, "unknown option '%s'", cli_current_option());
                 cli->db_dir = optarg;
                 return -1;
         case 'h':

@@ -11,12 +11,12 @@
 #include "builtin.h"
 
 static const struct cli_command commands[] = {
-        { "explain", cmd_explain, "rsap [explain] [--json] PORT[/PROTO] | NAME",
+        { "explain", cmd_explain, "rsap [explain] [--db FILE] [--json] PORT[/PROTO] | NAME",
           "Explain a port or a service name from IANA's registry (the default command)." },
-        { "search", cmd_search, "rsap search [--limit N] [--json] TEXT",
+        { "search", cmd_search, "rsap search [--limit N] [--db FILE] [--json] TEXT",
           "Find services by name, description or people, best matches first." },
         { "list", cmd_list,
-          "rsap list [--assigned] [--reserved] [--unassigned] [--proto P[,P]] [--json] A-B",
+          "rsap list [--assigned] [--reserved] [--unassigned] [--proto P[,P]] [--db FILE] [--json] A-B",
           "List every port of a range with its status and service." },
         { "ranges", cmd_ranges, "rsap ranges [--json]",
           "The three port ranges of RFC 6335 with live counts per protocol." },
@@ -24,7 +24,7 @@ static const struct cli_command commands[] = {
           "Which registry data is in use: its source, release and record count." },
         { "update", cmd_update_exec, "rsap update [--from URL|FILE] [--json]",
           "Fetch IANA's whole registry, check it, and cache it for lookups." },
-        { "export", cmd_export, "rsap export --format services|csv|json | --json [--output FILE]",
+        { "export", cmd_export, "rsap export [--local [--db FILE]] --format services|csv|json | --json [--output FILE]",
           "Write the registry in services(5), IANA CSV or JSON form." },
         { "listening", cmd_listening,
           "rsap listening [--tcp] [--udp] [--sctp] [--dccp] [--port N|A-B] [--pid PID] [--user USER] "
