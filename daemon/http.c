@@ -561,6 +561,7 @@ static void *reaper_main(void *arg)
 
 /* ---- start and stop --------------------------------------------------------- */
 
+static void mhd_logger(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
         char message[512];
