@@ -130,6 +130,7 @@ static void list_requests(struct rsapd *d, const struct request *req, struct rep
         r = rsap_request_list(d->store, !flag(req, "all"), &list, &n);
         pthread_mutex_unlock(&d->store_lock);
         if (r < 0) {
+                rsap_request_list_free(list, n);
                 reply_store_error(out, r, "cannot list the requests");
                 return;
         }
@@ -157,6 +158,7 @@ static void file_request(struct rsapd *d, const struct request *req, struct repl
         }
         host_view(&v, false, false); /* rsap request --json reads no sockets either */
         wf = workflow(d, req, &v, dr.as);
+        memset(&filed, 0, sizeof(filed));
         pthread_mutex_lock(&d->store_lock);
         r = rsap_request_file(&wf, &dr.in, &id);
         if (r == 0)
@@ -165,6 +167,7 @@ static void file_request(struct rsapd *d, const struct request *req, struct repl
         json_decref(body);
         host_view_clear(&v);
         if (r < 0) {
+                rsap_request_clear(&filed);
                 reply_store_error(out, r, "cannot file the request");
                 return;
         }
@@ -209,11 +212,13 @@ void api_request(struct rsapd *d, const struct request *req, struct reply *out)
                 return;
         host_view(&v, true, true);
         wf = workflow(d, req, &v, NULL);
+        memset(&rv, 0, sizeof(rv));
         pthread_mutex_lock(&d->store_lock);
         r = rsap_review(&wf, id, &options, &rv);
         pthread_mutex_unlock(&d->store_lock);
         host_view_clear(&v);
         if (r < 0) {
+                rsap_review_clear(&rv);
                 reply_store_error(out, r, "cannot review the request");
                 return;
         }
@@ -274,11 +279,14 @@ static void reject(struct rsapd *d, const struct request *req, int64_t id, struc
                 return;
         }
         wf = workflow(d, req, NULL, dd.as);
+        memset(&rq, 0, sizeof(rq));
         pthread_mutex_lock(&d->store_lock);
         r = rsap_reject(&wf, id, dd.why, &rq);
         pthread_mutex_unlock(&d->store_lock);
         json_decref(body);
         if (r < 0) {
+                /* The library may have read the request before refusing. */
+                rsap_request_clear(&rq);
                 reply_store_error(out, r, "cannot reject the request");
                 return;
         }
@@ -330,6 +338,8 @@ void api_end(struct rsapd *d, const struct request *req, struct reply *out)
                    : rsap_deassign(&wf, &de.target, de.why, de.quarantine_us, &list, &n);
         pthread_mutex_unlock(&d->store_lock);
         json_decref(body);
+        if (r < 0)
+                rsap_assignment_list_free(list, n);
         if (r == -ENOENT || (r == -EINVAL && de.target.kind == RSAP_TARGET_LEASE)) {
                 reply_error(out, 404, de.target.kind == RSAP_TARGET_LEASE
                                               ? "a lease is ended with DELETE /v1/leases/{port}"
@@ -368,6 +378,7 @@ void api_transfer(struct rsapd *d, const struct request *req, struct reply *out)
         pthread_mutex_unlock(&d->store_lock);
         json_decref(body);
         if (r < 0) {
+                rsap_transfer_clear(&t);
                 reply_store_error(out, r, "cannot transfer");
                 return;
         }
@@ -398,6 +409,7 @@ void api_history(struct rsapd *d, const struct request *req, struct reply *out)
         r = rsap_history(d->store, &target, &h);
         pthread_mutex_unlock(&d->store_lock);
         if (r < 0) {
+                rsap_history_clear(&h);
                 reply_store_error(out, r, "cannot read the history");
                 return;
         }
@@ -451,11 +463,13 @@ void api_pick(struct rsapd *d, const struct request *req, struct reply *out)
                 return;
         host_view(&v, true, false);
         wf = workflow(d, req, &v, NULL);
+        memset(&p, 0, sizeof(p));
         pthread_mutex_lock(&d->store_lock);
         r = rsap_pick(&wf, &o, &p);
         pthread_mutex_unlock(&d->store_lock);
         host_view_clear(&v);
         if (r < 0) {
+                rsap_pick_clear(&p);
                 reply_store_error(out, r, "cannot pick");
                 return;
         }
@@ -489,6 +503,7 @@ void api_leases(struct rsapd *d, const struct request *req, struct reply *out)
         host_view_clear(&v);
         json_decref(body);
         if (r < 0) {
+                rsap_lease_clear(&l);
                 reply_store_error(out, r, "cannot lease a port");
                 return;
         }
@@ -517,6 +532,7 @@ void api_lease_release(struct rsapd *d, const struct request *req, struct reply 
         r = rsap_lease_release(&wf, &target, &l);
         pthread_mutex_unlock(&d->store_lock);
         if (r < 0) {
+                rsap_lease_clear(&l);
                 reply_store_error(out, r, "cannot release the lease");
                 return;
         }
@@ -537,6 +553,7 @@ static int run_audit(struct rsapd *d, const struct rsap_registry *reg, struct rs
                 return -EPROTONOSUPPORT;
         }
         wf = (struct rsap_workflow){ d->store, reg, NULL, &v.host };
+        memset(a, 0, sizeof(*a));
         pthread_mutex_lock(&d->store_lock);
         r = rsap_audit(&wf, a);
         pthread_mutex_unlock(&d->store_lock);
@@ -554,6 +571,7 @@ void api_audit(struct rsapd *d, const struct request *req, struct reply *out)
                 return;
         }
         if (r < 0) {
+                rsap_audit_clear(&a);
                 reply_store_error(out, r, "cannot audit");
                 return;
         }

@@ -115,10 +115,14 @@ class Rsapd:
             return self.proc.returncode if self.proc else None
         self.proc.send_signal(signal.SIGTERM)
         try:
-            return self.proc.wait(timeout)
+            status = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.kill()
-            return None
+            status = None
+        if status != 0:
+            # Whatever rsapd said last (a sanitizer's report) is the reason.
+            print(f"rsapd exited {status}; the end of its log:\n{self.log_text()[-6000:]}")
+        return status
 
     def kill(self):
         if self.proc and self.proc.poll() is None:
