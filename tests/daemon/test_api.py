@@ -107,6 +107,11 @@ def listening(d):
     status, bare = d.get_json(f"/v1/listening?port={d.port}&processes=false")
     c.check(status == 200 and bare and all(s["processes"] is None for s in bare),
             "?processes=false leaves the owners out")
+    # rsapd's own socket is there to stay: the answer is `rsap listening`'s, byte for byte.
+    status, _, body = d.get(f"/v1/listening?port={d.port}&proto=tcp")
+    cli, _ = rsap_json(d.db_dir, "listening", "--port", str(d.port), "--tcp")
+    c.check(status == 200 and body == cli,
+            f"/v1/listening?port=P&proto=tcp is `rsap listening --port P --tcp --json`")
     status, unregistered = d.get_json("/v1/listening?unregistered=1")
     c.check(status == 200 and isinstance(unregistered, list), "?unregistered=1")
 

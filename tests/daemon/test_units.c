@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rsapd's pure parts alone: the router, %-decoding, headers, body decoding,
+ * the page escaper, the port server's bookkeeping and the token checks.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "decode.h"
+#include "pool.h"
+#include "router.h"
+#include "rsapd.h"
+
+/* auth.c logs nothing, but the daemon's logger is linked from main.c. */
+void rsapd_log(const char *fmt, ...)
+{
+        (void)fmt;
+}
+
+static void routes_match_with_params(void **state)
+{
+        struct route_match m;
+
+        router_match(HTTP_GET, "/v1/ports/1647", &m);
+        assert_int_equal(m.result, ROUTE_FOUND);
+        assert_int_equal(m.id, ROUTE_API_PORT);
+        assert_int_equal(m.n_params, 1);
+        assert_string_equal(m.params[0], "1647");
+
+        router_match(HTTP_HEAD, "/v1/ports/1647/udp", &m);
+        assert_int_equal(m.id, ROUTE_API_PORT_PROTO);
+        assert_string_equal(m.params[1], "udp");
+
+        router_match(HTTP_POST, "/v1/registry/requests/12/approve", &m);
+        assert_int_equal(m.id, ROUTE_API_REQUEST_ACTION);
+        assert_string_equal(m.params[0], "12");
+        assert_string_equal(m.params[1], "approve");
+
+        router_match(HTTP_GET, "/", &m);
+        assert_int_equal(m.id, ROUTE_HOME);
+        assert_string_equal(route_template(ROUTE_API_SERVICE), "/v1/services/{name}");
+        assert_true(route_is_api(ROUTE_API_AUDIT));
+        assert_false(route_is_api(ROUTE_PORT_PAGE));
+}
+
+static void wrong_method_says_what_is_allowed(void **state)
+{
+        struct route_match m;
+        char allow[64];
+
+        router_match(HTTP_DELETE, "/v1/ranges", &m);
+        assert_int_equal(m.result, ROUTE_METHOD_NOT_ALLOWED);
+        http_allow_text(m.allowed, allow, sizeof(allow));
+        assert_string_equal(allow, "GET, HEAD");
+        router_match(HTTP_GET, "/v1/registry/requests", &m);
+        assert_int_equal(m.result, ROUTE_FOUND);
+        http_allow_text(m.allowed, allow, sizeof(allow));
+        assert_string_equal(allow, "GET, HEAD, POST");
+        assert_int_equal(http_method_parse("BREW"), HTTP_OTHER);
+        assert_int_equal(http_method_parse("get"), HTTP_OTHER);
+}
+
+static void odd_paths_match_nothing(void **state)
+{
+        static const char *const paths[] = {
+                "/port/../etc/passwd", "/port/.", "/..", "//", "/port//1", "/v1/ports/1647/",
+                "", "v1/ports/1", "/port/1\x01", "/a/b/c/d/e/f/g/h/i",
+        };
+        char long_segment[300];
+        struct route_match m;
+
+        for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+                router_match(HTTP_GET, paths[i], &m);
+                assert_int_equal(m.result, ROUTE_NOT_FOUND);
+        }
+        memset(long_segment, 'a', sizeof(long_segment));
+        memcpy(long_segment, "/port/", 6);
+        long_segment[sizeof(long_segment) - 1] = '\0';
+        router_match(HTTP_GET, long_segment, &m);
+        assert_int_equal(m.result, ROUTE_NOT_FOUND);
+}
+
+static void unescaping_keeps_nul_out(void **state)
+{
+        char a[] = "/port/1647%00.html", b[] = "/%2e%2E/x%2Fy", c[] = "%zz%4";
+
+        assert_int_equal(url_unescape(a), strlen("/port/1647%00.html"));
+        assert_string_equal(a, "/port/1647%00.html");
+        url_unescape(b);
+        assert_string_equal(b, "/../x/y");
+        url_unescape(c);
+        assert_string_equal(c, "%zz%4");
+}
+
+static void headers_are_parsed_strictly(void **state)
+{
+        const char *token;
+        size_t len;
+
+        assert_int_equal(decode_bearer("Bearer abc.DEF-123", &token, &len), 0);
+        assert_int_equal(len, 11);
+        assert_int_equal(decode_bearer("bearer   xyz  ", &token, &len), 0);
+        assert_int_equal(len, 3);
+        assert_int_equal(decode_bearer(NULL, &token, &len), -ENOENT);
+        assert_int_equal(decode_bearer("Basic dXNlcg==", &token, &len), -EINVAL);
+        assert_int_equal(decode_bearer("Bearer ", &token, &len), -EINVAL);
+        assert_int_equal(decode_bearer("Bearer a b", &token, &len), -EINVAL);
+        assert_int_equal(decode_token68("abc=="), 0);
+        assert_int_equal(decode_token68("a b"), -EINVAL);
+        assert_true(content_type_is_json("application/json"));
+        assert_true(content_type_is_json("Application/JSON; charset=utf-8"));
+        assert_false(content_type_is_json("application/jsonp"));
+        assert_false(content_type_is_json("text/plain"));
+}
+
+static json_t *parse(const char *text)
+{
+        char err[256];
+
+        return decode_json_object(text, strlen(text), err, sizeof(err));
+}
+
+static void bodies_are_objects_and_nothing_else(void **state)
+{
+        json_t *o = parse("{\"a\": 1}");
+
+        assert_non_null(o);
+        json_decref(o);
+        assert_null(parse("[1]"));
+        assert_null(parse("{\"a\": 1, \"a\": 2}"));
+        assert_null(parse("{} {}"));
+        assert_null(parse("{\"a\": \"\\u0000\"}"));
+        assert_null(parse(""));
+}
+
+static void request_bodies_decode_into_inputs(void **state)
+{
+        char err[DECODE_ERR_SIZE];
+        struct decoded_request dr;
+        struct decoded_lease dl;
+        struct decoded_end de;
+        json_t *o;
+
+        o = parse("{\"service\": \"myapp\", \"port\": 8443, \"protocols\": [\"tcp\", \"udp\"], "
+                  "\"description\": \"d\", \"assignee\": \"a\", \"contact\": \"c\", \"as\": \"alice\"}");
+        assert_int_equal(decode_request(o, &dr, err), 0);
+        assert_string_equal(dr.in.service, "myapp");
+        assert_int_equal(dr.in.port, 8443);
+        assert_int_equal(dr.in.protocols, (1u << RSAP_PROTO_TCP) | (1u << RSAP_PROTO_UDP));
+        assert_string_equal(dr.as, "alice");
+        json_decref(o);
+
+        o = parse("{\"service\": \"x\", \"port\": 1, \"protocols\": \"tcp\", \"description\": \"d\", "
+                  "\"assignee\": \"a\", \"contact\": \"c\", \"colour\": \"red\"}");
+        assert_int_equal(decode_request(o, &dr, err), -EINVAL);
+        assert_non_null(strstr(err, "colour"));
+        json_decref(o);
+
+        o = parse("{\"target\": \"8443/tcp\", \"quarantine\": \"1d\"}");
+        assert_int_equal(decode_end(o, false, &de, err), 0);
+        assert_int_equal(de.target.kind, RSAP_TARGET_PORT);
+        assert_int_equal(de.quarantine_us, 24LL * 3600 * 1000000);
+        assert_int_equal(decode_end(o, true, &de, err), -EINVAL); /* revoke needs why */
+        json_decref(o);
+
+        assert_int_equal(decode_lease(NULL, &dl, err), 0);
+        o = parse("{\"range\": \"20000-20010\", \"ttl\": \"10m\", \"pid\": 42}");
+        assert_int_equal(decode_lease(o, &dl, err), 0);
+        assert_int_equal(dl.options.low, 20000);
+        assert_int_equal(dl.options.high, 20010);
+        assert_int_equal(dl.options.pid, 42);
+        json_decref(o);
+}
+
+static void pages_escape_every_string(void **state)
+{
+        struct buf b = { 0 };
+
+        html_printf(&b, "<p title=\"%s\">%s %S %u %zu %%</p>", "\"x\" & 'y'", "<script>",
+                    "<b>trusted</b>", 7u, (size_t)8);
+        assert_string_equal(b.data, "<p title=\"&quot;x&quot; &amp; &#39;y&#39;\">&lt;script&gt; "
+                                    "<b>trusted</b> 7 8 %</p>");
+        buf_free(&b);
+        url_segment(&b, "914c/g x");
+        assert_string_equal(b.data, "914c%2Fg%20x");
+        buf_free(&b);
+}
+
+static void the_pool_remembers_holders(void **state)
+{
+        struct port_pool p = { 0 };
+        uint16_t released[8];
+
+        assert_int_equal(pool_add(&p, 15000, 100), 0);
+        assert_int_equal(pool_add(&p, 15001, 100), 0);
+        assert_int_equal(pool_add(&p, 15002, 200), 0);
+        assert_int_equal(pool_add(&p, 15002, 300), -EEXIST);
+        assert_int_equal(pool_count_pid(&p, 100), 2);
+        assert_int_equal(pool_find(&p, 15002)->pid, 200);
+        assert_int_equal(pool_release_pid(&p, 100, released, 8), 2);
+        assert_null(pool_find(&p, 15000));
+        assert_int_equal(pool_count_pid(&p, 100), 0);
+        assert_int_equal(p.count, 1);
+        pool_clear(&p);
+}
+
+static void tokens_compare_and_verdicts(void **state)
+{
+        struct auth a = { .token = (char *)"0123456789abcdef", .token_len = 16 };
+        struct auth none = { 0 };
+
+        assert_true(auth_token_equal(&a, "0123456789abcdef", 16));
+        assert_false(auth_token_equal(&a, "0123456789abcdeF", 16));
+        assert_false(auth_token_equal(&a, "0123456789abcdef0", 17));
+        assert_false(auth_token_equal(&a, "", 0));
+        assert_int_equal(auth_check(&a, false, true, NULL), AUTH_OK);
+        assert_int_equal(auth_check(&a, false, false, NULL), AUTH_MISSING);
+        assert_int_equal(auth_check(&a, true, true, NULL), AUTH_MISSING);
+        assert_int_equal(auth_check(&a, true, true, "Bearer nope"), AUTH_INVALID);
+        assert_int_equal(auth_check(&a, false, true, "Bearer nope"), AUTH_INVALID);
+        assert_int_equal(auth_check(&a, true, false, "Bearer 0123456789abcdef"), AUTH_OK);
+        assert_int_equal(auth_check(&none, true, true, "Bearer 0123456789abcdef"), AUTH_FORBIDDEN);
+        assert_int_equal(auth_check(&none, false, false, NULL), AUTH_FORBIDDEN);
+        assert_int_equal(auth_check(&none, false, true, NULL), AUTH_OK);
+}
+
+static void token_files_must_be_private(void **state)
+{
+        char dir[] = "/tmp/rsapd-auth-XXXXXX", path[64], why[256];
+        struct auth a;
+        FILE *f;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/token", dir);
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fputs("  s3cret-token-0123456789 \n second line\n", f);
+        fclose(f);
+        chmod(path, 0644);
+        assert_int_equal(auth_load(&a, path, why, sizeof(why)), -EPERM);
+        assert_non_null(strstr(why, "0644"));
+        chmod(path, 0600);
+        assert_int_equal(auth_load(&a, path, why, sizeof(why)), 0);
+        assert_string_equal(a.token, "s3cret-token-0123456789");
+        auth_clear(&a);
+        assert_int_equal(auth_load(&a, dir, why, sizeof(why)), -EINVAL);
+        unlink(path);
+        rmdir(dir);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(routes_match_with_params),
+                cmocka_unit_test(wrong_method_says_what_is_allowed),
+                cmocka_unit_test(odd_paths_match_nothing),
+                cmocka_unit_test(unescaping_keeps_nul_out),
+                cmocka_unit_test(headers_are_parsed_strictly),
+                cmocka_unit_test(bodies_are_objects_and_nothing_else),
+                cmocka_unit_test(request_bodies_decode_into_inputs),
+                cmocka_unit_test(pages_escape_every_string),
+                cmocka_unit_test(the_pool_remembers_holders),
+                cmocka_unit_test(tokens_compare_and_verdicts),
+                cmocka_unit_test(token_files_must_be_private),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
