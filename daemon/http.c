@@ -380,6 +380,8 @@ static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *co
         else
                 handlers[ctx->route.id](s->d, &req, &r);
         rsapd_registry_put(ref);
+        if (r.status == 0) /* a handler that answered nothing: never expected */
+                reply_error_for(&r, url, 500, "the server did not answer");
         if (!cache || (r.status != 200 && r.status != 404))
                 return send_reply(s, conn, ctx, method, url, &r);
         account(s, conn, ctx, method, url, r.status, r.len);
@@ -561,7 +563,9 @@ static void *reaper_main(void *arg)
 
 /* ---- start and stop --------------------------------------------------------- */
 
-static void mhd_logger(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* libmicrohttpd's own messages: its format strings, checked by its build. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
         char message[512];
@@ -574,6 +578,7 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
                 message[--n] = '\0';
         rsapd_log("http: %s", message);
 }
+#pragma GCC diagnostic pop
 
 static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
 {
