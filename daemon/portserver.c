@@ -494,7 +494,39 @@ static void *run(void *arg)
         }
 }
 
-/* ---- start, stop, queries ------------------------------------------------------ */
+/* ---- start, stop --------------------------------------------------------------- */
+
+/*
+ * The leases this port server handed out before rsapd restarted: their
+ * processes are watched again, and those already gone are released now.
+ */
+static void adopt_leases(struct portserver *ps)
+{
+        struct rsap_local_list list = { 0 };
+        int r;
+
+        pthread_mutex_lock(&ps->d->store_lock);
+        r = rsap_local_for_range(ps->d->store, ps->d->cfg.pool_low, ps->d->cfg.pool_high, &list);
+        pthread_mutex_unlock(&ps->d->store_lock);
+        for (size_t i = 0; r == 0 && i < list.n_entries; i++) {
+                const struct rsap_local_entry *e = &list.entries[i];
+                struct watch *w;
+
+                if (e->kind != RSAP_LOCAL_LEASE || e->pid <= 0 || e->port < 0 || !e->service ||
+                    strcmp(e->service, "portserver") != 0)
+                        continue;
+                if (watch_process(ps, e->pid, &w) == 0 && pool_add(&ps->pool, (uint16_t)e->port,
+                                                                   e->pid) == 0) {
+                        rsapd_log("portserver: port %d is still process %d's", e->port, e->pid);
+                        continue;
+                }
+                release_lease(ps, (uint16_t)e->port);
+                rsapd_log("portserver: process %d is gone: port %d returns to the pool", e->pid,
+                          e->port);
+        }
+        rsap_local_list_clear(&list);
+}
+
 
 int portserver_start(struct rsapd *d, struct portserver **out)
 {
@@ -516,8 +548,10 @@ int portserver_start(struct rsapd *d, struct portserver **out)
                 r = watch_add(ps, ps->listen_fd, &ps->listen_watch);
         if (r == 0)
                 r = watch_add(ps, ps->stop_fd, &ps->stop_watch);
-        if (r == 0)
+        if (r == 0) {
+                adopt_leases(ps);
                 r = -pthread_create(&ps->thread, NULL, run, ps);
+        }
         if (r < 0) {
                 portserver_stop(ps);
                 return r;

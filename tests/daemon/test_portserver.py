@@ -143,6 +143,24 @@ def main():
     os.rmdir(sock_dir)
     busy.close()
 
+    # A restart in between: rsapd watches the clients of its earlier run again.
+    name = f"@rsapd-restart-{os.getpid()}"
+    db = __import__("tempfile").mkdtemp(prefix="rsapd-ps-db-")
+    with Rsapd("--portserver", name, db_dir=db) as d:
+        procs, ports = start_clients(name, 2)
+        c.check(None not in ports, f"two clients before the restart: {ports}")
+    with Rsapd("--portserver", name, db_dir=db) as d:
+        c.check(f"port {ports[0]} is still process {procs[0].pid}'s" in d.log_text(),
+                "after a restart, the earlier clients' leases are watched again")
+        c.equal(leases(d), 2, "and still held")
+        procs[0].kill()
+        procs[0].wait()
+        c.check(wait_for_leases(d, 1), "a client killed after the restart gives its port back")
+        procs[1].stdin.close()
+        procs[1].wait(10)
+        c.check(wait_for_leases(d, 0), "and so does one that exits")
+    __import__("shutil").rmtree(db)
+
     name = f"@rsapd-test-{os.getpid()}"
     with Rsapd("--portserver", name) as d:
         procs, ports = start_clients(name, 2)
