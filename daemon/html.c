@@ -258,6 +258,31 @@ static void ranges_table(struct buf *b, const struct rsap_registry *reg)
         buf_puts(b, "</table></div>\n");
 }
 
+/* The organisation's registry in numbers, from one indexed query. */
+static void local_summary(struct buf *b, struct rsapd *d)
+{
+        struct rsap_local_list list = { 0 };
+        size_t n[3] = { 0 };
+        int r;
+
+        pthread_mutex_lock(&d->store_lock);
+        r = rsap_local_for_range(d->store, 0, 65535, &list);
+        pthread_mutex_unlock(&d->store_lock);
+        if (r < 0)
+                return;
+        for (size_t i = 0; i < list.n_entries; i++)
+                if ((unsigned)list.entries[i].kind < 3)
+                        n[list.entries[i].kind]++;
+        rsap_local_list_clear(&list);
+        html_printf(b, "<h2>This organisation's registry</h2>\n<p>%zu assignment%s, %zu pending "
+                       "request%s for a port, %zu live lease%s: the <a href=\"/map\">map</a> "
+                       "marks them, <a href=\"/v1/registry/requests\">/v1/registry/</a> "
+                       "handles them.</p>\n",
+                    n[RSAP_LOCAL_ASSIGNMENT], n[RSAP_LOCAL_ASSIGNMENT] == 1 ? "" : "s",
+                    n[RSAP_LOCAL_REQUEST], n[RSAP_LOCAL_REQUEST] == 1 ? "" : "s",
+                    n[RSAP_LOCAL_LEASE], n[RSAP_LOCAL_LEASE] == 1 ? "" : "s");
+}
+
 void page_home(struct rsapd *d, const struct request *req, struct reply *out)
 {
         struct buf b = { 0 };
@@ -272,6 +297,7 @@ void page_home(struct rsapd *d, const struct request *req, struct reply *out)
                         "or <a href=\"/map\">the whole port space as a picture</a>.</p>\n",
                     RSAPD_DEFAULT_PORT, RSAPD_DEFAULT_PORT);
         ranges_table(&b, req->reg);
+        local_summary(&b, d);
         buf_puts(&b, "<h2>For programs</h2>\n<p>The same answers as JSON under "
                      "<a href=\"/v1/ports/1647\">/v1/</a>, and "
                      "<a href=\"/metrics\">/metrics</a> for Prometheus.</p>\n");
@@ -554,17 +580,24 @@ static void port_pager(struct buf *b, uint16_t port)
         buf_puts(b, "</nav>\n");
 }
 
-static void port_title(struct buf *b, const struct rsap_registry *reg, uint16_t port)
+static void port_title(struct buf *b, const struct rsap_registry *reg,
+                       const struct rsap_port_answer *a)
 {
-        const char *tcp = rsap_registry_service_name(reg, port, RSAP_PROTO_TCP);
-        const char *udp = rsap_registry_service_name(reg, port, RSAP_PROTO_UDP);
+        const char *tcp = rsap_registry_service_name(reg, a->port, RSAP_PROTO_TCP);
+        const char *udp = rsap_registry_service_name(reg, a->port, RSAP_PROTO_UDP);
         const char *name = tcp ? tcp : udp;
-        char title[200];
+        const char *local = NULL;
+        char title[160];
 
+        for (size_t i = 0; a->local && i < a->local->n_entries && !local; i++)
+                if (a->local->entries[i].kind == RSAP_LOCAL_ASSIGNMENT)
+                        local = a->local->entries[i].service;
         if (name)
-                snprintf(title, sizeof(title), "Port %u: %s", port, name);
+                snprintf(title, sizeof(title), "Port %u: %s", a->port, name);
+        else if (local)
+                snprintf(title, sizeof(title), "Port %u: %s (this organisation's)", a->port, local);
         else
-                snprintf(title, sizeof(title), "Port %u", port);
+                snprintf(title, sizeof(title), "Port %u", a->port);
         html_page_start(b, title);
         html_printf(b, "<h1>%s</h1>\n", title);
 }
@@ -595,7 +628,7 @@ void page_port(struct rsapd *d, const struct request *req, struct reply *out)
                 return;
         }
         rsap_explain_port_listeners(&a);
-        port_title(&b, req->reg, port);
+        port_title(&b, req->reg, &a);
         search_form(&b, NULL);
         port_summary(&b, req->reg, &a);
         port_records(&b, req->reg, &a);

@@ -82,6 +82,10 @@ def requests_and_decisions(d, token):
     status, _, page = d.get(f"/port/{P[0]}")
     c.check(b"assignment" in page and b"testsvc" in page and b"Test Team" in page and b"approve" in page,
             "the port page shows the assignment and its history")
+    c.check(f"<h1>Port {P[0]}: testsvc (this organisation&#39;s)</h1>".encode() in page,
+            "and names the organisation's service in its title")
+    status, _, home = d.get("/")
+    c.check(b"2 assignments" in home, "/ counts the organisation's assignments")
 
     status, _, j = post(d, "/v1/registry/requests", request_body("other", P[1]), token)
     rid2 = j["id"]
