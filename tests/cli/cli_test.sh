@@ -91,10 +91,17 @@ run 0 1647 --json && json_check 'j["port"] == 1647'
 run 0 explain 1647 && expect_out "port 1647"
 
 # --- the live part: what is bound to the port on this host ------------------
+# A User Port (1024-49151), which the local registry may assign: port 0
+# could give a Dynamic one.
 python3 -c '
-import socket, sys, time
+import random, socket, time
 s = socket.socket()
-s.bind(("127.0.0.1", 0))
+while True:
+    try:
+        s.bind(("127.0.0.1", random.randint(20000, 29999)))
+        break
+    except OSError:
+        pass
 s.listen()
 print(s.getsockname()[1], flush=True)
 time.sleep(30)

@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Builds the importers' libFuzzer targets with clang, ASan and UBSan in
+# Builds the libFuzzer targets (the importers, rsapd's routing and request
+# decoding) with clang, ASan and UBSan in
 # build-fuzz/ (once) and runs each for SECONDS (default 20) on a copy of its
 # seed corpus.  Exits non-zero if any target crashes, leaks, hangs or trips a
 # sanitizer; the input that did it is left in build-fuzz/fuzz-artifacts/.
@@ -21,14 +22,19 @@ if [ ! -f "$build/build.ninja" ]; then
                 -Db_sanitize=address,undefined -Db_lundef=false \
                 -Dc_args=-fsanitize=fuzzer-no-link || exit 1
 fi
-meson compile -C "$build" -j 2 fuzz-import-xml fuzz-import-csv fuzz-import-npm || exit 1
+targets="fuzz-import-xml fuzz-import-csv fuzz-import-npm fuzz-http-route"
+# shellcheck disable=SC2086 # one word per target
+meson compile -C "$build" -j 2 $targets || exit 1
 mkdir -p "$artifacts"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 
 status=0
-for target in xml csv npm; do
+for program in $targets; do
+        # fuzz-import-xml reads corpus/xml and xml.dict; fuzz-http-route corpus/http-route.
+        target=${program#fuzz-}
+        target=${target#import-}
         # New inputs go to a scratch copy: the seed corpus stays as written.
         mkdir -p "$work/$target"
         cp "$here/corpus/$target"/* "$work/$target/"
@@ -36,14 +42,14 @@ for target in xml csv npm; do
         if [ -f "$here/$target.dict" ]; then
                 dict=-dict=$here/$target.dict
         fi
-        echo "== fuzz-import-$target: ${seconds}s"
+        echo "== $program: ${seconds}s"
         if ! UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
                 ASAN_OPTIONS=detect_leaks=1 \
-                "$build/tests/fuzz/fuzz-import-$target" $dict \
+                "$build/tests/fuzz/$program" $dict \
                 -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
                 -max_len=16384 -print_final_stats=1 \
                 -artifact_prefix="$artifacts/$target-" "$work/$target"; then
-                echo "fuzz-import-$target FAILED" >&2
+                echo "$program FAILED" >&2
                 status=1
         fi
 done
