@@ -27,11 +27,7 @@ static int lease_option(const struct cli_command *self, int opt, struct lease_ar
 
         switch (opt) {
         case 'r':
-                if (registry_parse_range(optarg, &a->o.low, &a->o.high) < 0)
-                        return cli_usage_error(self, "'%s' is not a range (A-B, 0 <= A <= B <= "
-                                                     "65535)",
-                                               optarg);
-                return -1;
+                return registry_range_option(self, optarg, &a->o.low, &a->o.high);
         case 't':
                 if (rsap_duration_parse(optarg, &a->o.ttl_us) < 0 || a->o.ttl_us == 0)
                         return cli_usage_error(self, "'%s' is not a TTL (such as 30s, 10m, 2h, "

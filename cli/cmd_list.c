@@ -83,10 +83,9 @@ int cmd_list(struct cli *cli, int argc, char **argv)
                         status_mask |= RSAP_LIST_UNASSIGNED;
                         continue;
                 case 'p':
-                        if (rsap_proto_parse_list(optarg, &proto_mask) < 0)
-                                return cli_usage_error(self, "unknown protocol in '%s' "
-                                                             "(tcp, udp, sctp, dccp)",
-                                                       optarg);
+                        r = registry_proto_option(self, optarg, &proto_mask);
+                        if (r >= 0)
+                                return r;
                         continue;
                 }
                 r = cli_common_option(cli, self, opt);

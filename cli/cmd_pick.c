@@ -15,17 +15,9 @@ static int pick_option(const struct cli_command *self, int opt, struct rsap_pick
 
         switch (opt) {
         case 'r':
-                if (registry_parse_range(optarg, &o->low, &o->high) < 0)
-                        return cli_usage_error(self, "'%s' is not a range (A-B, 0 <= A <= B <= "
-                                                     "65535)",
-                                               optarg);
-                return -1;
+                return registry_range_option(self, optarg, &o->low, &o->high);
         case 'p':
-                if (rsap_proto_parse_list(optarg, &o->protocols) < 0)
-                        return cli_usage_error(self, "unknown protocol in '%s' (tcp, udp, sctp, "
-                                                     "dccp)",
-                                               optarg);
-                return -1;
+                return registry_proto_option(self, optarg, &o->protocols);
         case 'n':
                 count = strtol(optarg, &end, 10);
                 if (*optarg == '\0' || *end || count < 1 || count > 65536)

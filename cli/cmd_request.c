@@ -27,19 +27,11 @@ static int request_option(const struct cli_command *self, int opt, struct reques
                 in->any_port = true;
                 return -1;
         case 'r':
-                if (registry_parse_range(optarg, &in->range_low, &in->range_high) < 0)
-                        return cli_usage_error(self, "'%s' is not a range (A-B, 0 <= A <= B <= "
-                                                     "65535)",
-                                               optarg);
                 in->has_range = true;
-                return -1;
+                return registry_range_option(self, optarg, &in->range_low, &in->range_high);
         case 'P':
-                if (rsap_proto_parse_list(optarg, &in->protocols) < 0)
-                        return cli_usage_error(self, "unknown protocol in '%s' (tcp, udp, sctp, "
-                                                     "dccp)",
-                                               optarg);
                 a->have_proto = true;
-                return -1;
+                return registry_proto_option(self, optarg, &in->protocols);
         case 'd':
                 in->description = optarg;
                 return -1;

@@ -111,12 +111,8 @@ int cmd_review(struct cli *cli, int argc, char **argv)
                 if (r >= 0)
                         return r;
         }
-        if (optind != argc - 1)
-                return cli_usage_error(self, optind == argc ? "which request?"
-                                                            : "one request at a time");
-        if (rsap_request_id_parse(argv[optind], &id) < 0)
-                return cli_usage_error(self, "'%s' is not a request id (a number, as 'rsap "
-                                             "request' printed it)",
-                                       argv[optind]);
+        r = registry_request_id_arg(self, argc, argv, &id);
+        if (r >= 0)
+                return r;
         return review(cli, &rc, id, &review_options);
 }

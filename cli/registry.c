@@ -213,15 +213,37 @@ void registry_host(struct rsap_host *host, struct rsap_listen_list **listeners, 
         host->listeners = *listeners;
 }
 
-int registry_parse_range(const char *text, uint16_t *low, uint16_t *high)
+int registry_range_option(const struct cli_command *self, const char *text, uint16_t *low,
+                          uint16_t *high)
 {
         struct rsap_port_spec spec;
 
         if (rsap_port_spec_parse(text, &spec) < 0 || spec.proto != RSAP_PROTO_NONE)
-                return -1;
+                return cli_usage_error(self, "'%s' is not a range (A-B, 0 <= A <= B <= 65535)",
+                                       text);
         *low = spec.low;
         *high = spec.high;
-        return 0;
+        return -1;
+}
+
+int registry_proto_option(const struct cli_command *self, const char *text, unsigned *protocols)
+{
+        if (rsap_proto_parse_list(text, protocols) < 0)
+                return cli_usage_error(self, "unknown protocol in '%s' (tcp, udp, sctp, dccp)",
+                                       text);
+        return -1;
+}
+
+int registry_request_id_arg(const struct cli_command *self, int argc, char **argv, int64_t *id)
+{
+        if (optind != argc - 1)
+                return cli_usage_error(self, optind == argc ? "which request?"
+                                                            : "one request at a time");
+        if (rsap_request_id_parse(argv[optind], id) < 0)
+                return cli_usage_error(self, "'%s' is not a request id (a number, as 'rsap "
+                                             "request' printed it)",
+                                       argv[optind]);
+        return -1;
 }
 
 static const char *verdict_color(const struct cli *cli, enum rsap_verdict verdict)

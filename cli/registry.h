@@ -56,8 +56,21 @@ const char *registry_actor(struct registry_cli *rc);
  */
 void registry_host(struct rsap_host *host, struct rsap_listen_list **listeners, bool owners);
 
-/* "A-B" into low and high: -1 on a malformed range. */
-int registry_parse_range(const char *text, uint16_t *low, uint16_t *high);
+/*
+ * --range A-B and --proto tcp[,udp,...] for lease, pick, request and list,
+ * so that each says the same of a bad value: -1 once the value is stored,
+ * else the exit status after the usage error.
+ */
+int registry_range_option(const struct cli_command *self, const char *text, uint16_t *low,
+                          uint16_t *high);
+int registry_proto_option(const struct cli_command *self, const char *text, unsigned *protocols);
+
+/*
+ * The one request id that approve, reject and review take after their
+ * options (at argv[optind]): -1 with *id set, else the exit status after
+ * the usage error.
+ */
+int registry_request_id_arg(const struct cli_command *self, int argc, char **argv, int64_t *id);
 
 /* rsap deassign and rsap revoke: one act, by the assignee or by the registry. */
 enum registry_end_kind {
