@@ -13,60 +13,7 @@ export NO_COLOR=1
 unset XDG_DATA_HOME SUDO_USER
 DB="$work/reg.db"
 
-passed=0
-failed=0
-
-fail() {
-        echo "FAIL: $*"
-        failed=$((failed + 1))
-}
-
-# run EXPECTED_STATUS ARGS...: runs rsap, keeps stdout/stderr in $out/$err.
-run() {
-        local want=$1
-        shift
-        "$RSAP" "$@" >"$work/out" 2>"$work/err"
-        status=$?
-        out=$(cat "$work/out")
-        err=$(cat "$work/err")
-        if [ "$status" -ne "$want" ]; then
-                fail "rsap $* exited $status, wanted $want; stderr: $err"
-                return 1
-        fi
-        passed=$((passed + 1))
-        return 0
-}
-expect_out() {
-        case "$out" in *"$1"*) passed=$((passed + 1)) ;; *) fail "stdout lacks '$1': $out" ;; esac
-}
-expect_err() {
-        case "$err" in *"$1"*) passed=$((passed + 1)) ;; *) fail "stderr lacks '$1': $err" ;; esac
-}
-expect_no_out() {
-        case "$out" in *"$1"*) fail "stdout has '$1': $out" ;; *) passed=$((passed + 1)) ;; esac
-}
-# Bad input: one "rsap: " line on stderr, nothing on stdout.
-expect_one_line_error() {
-        local lines
-        lines=$(printf '%s\n' "$err" | wc -l)
-        if [ -n "$out" ] || [ "$lines" -ne 1 ] || [ "${err#rsap: }" = "$err" ]; then
-                fail "wanted one 'rsap: ' line on stderr, got stdout '$out' stderr '$err'"
-        else
-                passed=$((passed + 1))
-        fi
-}
-json_check() {
-        if printf '%s' "$out" | python3 -c "import json,sys; j=json.load(sys.stdin); sys.exit(0 if ($1) else 1)"; then
-                passed=$((passed + 1))
-        else
-                fail "JSON check failed: $1 on $out"
-        fi
-}
-check() { # check DESCRIPTION COMMAND...: a shell condition
-        local what=$1
-        shift
-        if "$@"; then passed=$((passed + 1)); else fail "$what"; fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../testlib.sh"
 
 req() { # req NAME PORT PROTO [ARGS...]: a well-formed request on $DB
         local name=$1 port=$2 proto=$3

@@ -16,29 +16,8 @@ trap cleanup EXIT
 export RSAP_DB_DIR="$work/data" NO_COLOR=1
 unset XDG_DATA_HOME
 
-passed=0
-failed=0
+. "$(dirname "${BASH_SOURCE[0]}")/../testlib.sh"
 skipped=0
-fail() {
-        echo "FAIL: $*"
-        failed=$((failed + 1))
-}
-run() {
-        local want=$1
-        shift
-        "$RSAP" "$@" >"$work/out" 2>"$work/err"
-        status=$?
-        out=$(cat "$work/out")
-        err=$(cat "$work/err")
-        if [ "$status" -ne "$want" ]; then
-                fail "rsap $* exited $status, wanted $want; stderr: $err"
-                return 1
-        fi
-        passed=$((passed + 1))
-}
-expect_err() {
-        case "$err" in *"$1"*) passed=$((passed + 1)) ;; *) fail "stderr lacks '$1': $err" ;; esac
-}
 one_line() {
         [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] && [ -z "$out" ] && passed=$((passed + 1)) ||
                 fail "wanted one line on stderr and nothing on stdout: '$out' '$err'"

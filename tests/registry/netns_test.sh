@@ -37,32 +37,7 @@ trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
 export RSAP_DB_DIR="$work/data" NO_COLOR=1
 unset XDG_DATA_HOME
 DB="$work/reg.db"
-passed=0
-failed=0
-fail() {
-        echo "FAIL: $*"
-        failed=$((failed + 1))
-}
-run() {
-        local want=$1
-        shift
-        "$RSAP" "$@" >"$work/out" 2>"$work/err"
-        status=$?
-        out=$(cat "$work/out")
-        err=$(cat "$work/err")
-        if [ "$status" -ne "$want" ]; then
-                fail "rsap $* exited $status, wanted $want; stderr: $err"
-                return 1
-        fi
-        passed=$((passed + 1))
-}
-expect_out() {
-        case "$out" in *"$1"*) passed=$((passed + 1)) ;; *) fail "stdout lacks '$1': $out" ;; esac
-}
-json_check() {
-        printf '%s' "$out" | python3 -c "import json,sys; j=json.load(sys.stdin); sys.exit(0 if ($1) else 1)" &&
-                passed=$((passed + 1)) || fail "JSON check failed: $1 on $out"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../testlib.sh"
 assign() { # assign NAME PORT PROTO
         "$RSAP" request "$1" --port "$2" --proto "$3" --description "$1" --assignee Ops \
                 --contact ops@example.com --db "$DB" >/dev/null &&
