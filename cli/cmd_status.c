@@ -1,40 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* rsap status: which registry data lookups use, and whether it is sound. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <rsap/json.h>
 #include <rsap/paths.h>
 
 #include "builtin.h"
 #include "render.h"
-
-/* Checks the cached file end to end (checksum included): 0, -ENOENT, -EBADMSG... */
-static int verify_file(const char *path)
-{
-        struct stat st;
-        void *map;
-        int fd, r;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
-                close(fd);
-                return S_ISDIR(st.st_mode) ? -EISDIR : -EBADMSG;
-        }
-        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        close(fd);
-        if (map == MAP_FAILED)
-                return -errno;
-        r = rsap_snapshot_validate(map, (size_t)st.st_size);
-        munmap(map, (size_t)st.st_size);
-        return r;
-}
 
 int cmd_status(struct cli *cli, int argc, char **argv)
 {
@@ -64,7 +37,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
                 r = rsap_cache_path(dir, path, sizeof(path));
         if (r < 0)
                 return cli_error_code(r, "cannot find the cached registry");
-        verified = verify_file(path);
+        verified = rsap_snapshot_validate_file(path);
         if (verified < 0 && verified != -ENOENT)
                 return verified == -EBADMSG
                                ? cli_error("%s is corrupt: run 'rsap update' again, or remove it",

@@ -83,9 +83,9 @@ int rsap_registry_open_memory(const void *data, size_t size, struct rsap_registr
         return 0;
 }
 
-int rsap_registry_open_file(const char *path, struct rsap_registry **out)
+/* The whole of a snapshot file, mapped read-only: -EBADMSG when too short for a header. */
+static int map_file(const char *path, void **map_out, size_t *size_out)
 {
-        struct rsap_registry *reg;
         struct stat st;
         void *map;
         int fd, r;
@@ -106,9 +106,24 @@ int rsap_registry_open_file(const char *path, struct rsap_registry **out)
         close(fd);
         if (map == MAP_FAILED)
                 return -errno;
-        r = rsap_registry_open_memory(map, (size_t)st.st_size, &reg);
+        *map_out = map;
+        *size_out = (size_t)st.st_size;
+        return 0;
+}
+
+int rsap_registry_open_file(const char *path, struct rsap_registry **out)
+{
+        struct rsap_registry *reg;
+        size_t size;
+        void *map;
+        int r;
+
+        r = map_file(path, &map, &size);
+        if (r < 0)
+                return r;
+        r = rsap_registry_open_memory(map, size, &reg);
         if (r < 0) {
-                munmap(map, (size_t)st.st_size);
+                munmap(map, size);
                 return r;
         }
         reg->map = map;
@@ -119,6 +134,20 @@ int rsap_registry_open_file(const char *path, struct rsap_registry **out)
         }
         *out = reg;
         return 0;
+}
+
+int rsap_snapshot_validate_file(const char *path)
+{
+        size_t size;
+        void *map;
+        int r;
+
+        r = map_file(path, &map, &size);
+        if (r < 0)
+                return r;
+        r = rsap_snapshot_validate(map, size);
+        munmap(map, size);
+        return r;
 }
 
 void rsap_registry_free(struct rsap_registry *reg)

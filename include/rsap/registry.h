@@ -127,6 +127,11 @@ int rsap_registry_open_file(const char *path, struct rsap_registry **out);
 int rsap_registry_open_memory(const void *data, size_t size, struct rsap_registry **out);
 /* Checks a snapshot's structure without opening it: 0 or -EBADMSG. */
 int rsap_snapshot_validate(const void *data, size_t size);
+/*
+ * Maps a snapshot file read-only and checks it end to end, checksum
+ * included, with rsap_snapshot_validate: 0, -ENOENT, -EISDIR, -EBADMSG...
+ */
+int rsap_snapshot_validate_file(const char *path);
 void rsap_registry_free(struct rsap_registry *reg);
 void rsap_registry_freep(struct rsap_registry **reg);
 
