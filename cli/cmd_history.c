@@ -115,15 +115,11 @@ int cmd_history(struct cli *cli, int argc, char **argv)
         };
         const struct cli_command *self = cli_find_command("history");
         struct registry_cli rc = { 0 };
-        int opt, r;
+        int r;
 
-        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-                if (registry_option(&rc, opt))
-                        continue;
-                r = cli_common_option(cli, self, opt);
-                if (r >= 0)
-                        return r;
-        }
+        r = registry_getopt(cli, self, &rc, argc, argv, options, NULL, NULL);
+        if (r >= 0)
+                return r;
         if (optind != argc - 1)
                 return cli_usage_error(self, optind == argc ? "the history of what?"
                                                             : "one port, name or id at a time");

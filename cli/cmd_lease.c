@@ -20,8 +20,9 @@ struct lease_args {
         bool have_pid;
 };
 
-static int lease_option(const struct cli_command *self, int opt, struct lease_args *a)
+static int lease_option(const struct cli_command *self, int opt, void *data)
 {
+        struct lease_args *a = data;
         char *end;
         long pid;
 
@@ -101,20 +102,11 @@ int cmd_lease(struct cli *cli, int argc, char **argv)
         const struct cli_command *self = cli_find_command("lease");
         struct lease_args a = { 0 };
         struct registry_cli rc = { 0 };
-        int opt, r;
+        int r;
 
-        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-                if (registry_option(&rc, opt))
-                        continue;
-                r = lease_option(self, opt, &a);
-                if (r == -1)
-                        continue;
-                if (r >= 0)
-                        return r;
-                r = cli_common_option(cli, self, opt);
-                if (r >= 0)
-                        return r;
-        }
+        r = registry_getopt(cli, self, &rc, argc, argv, options, lease_option, &a);
+        if (r >= 0)
+                return r;
         if (optind != argc)
                 return cli_usage_error(self, "unexpected argument '%s'", argv[optind]);
         return lease(cli, &rc, &a);

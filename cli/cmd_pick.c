@@ -8,8 +8,9 @@
 #include "builtin.h"
 #include "registry.h"
 
-static int pick_option(const struct cli_command *self, int opt, struct rsap_pick_options *o)
+static int pick_option(const struct cli_command *self, int opt, void *data)
 {
+        struct rsap_pick_options *o = data;
         char *end;
         long count;
 
@@ -77,20 +78,11 @@ int cmd_pick(struct cli *cli, int argc, char **argv)
         const struct cli_command *self = cli_find_command("pick");
         struct rsap_pick_options o = { 0 };
         struct registry_cli rc = { 0 };
-        int opt, r;
+        int r;
 
-        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-                if (registry_option(&rc, opt))
-                        continue;
-                r = pick_option(self, opt, &o);
-                if (r == -1)
-                        continue;
-                if (r >= 0)
-                        return r;
-                r = cli_common_option(cli, self, opt);
-                if (r >= 0)
-                        return r;
-        }
+        r = registry_getopt(cli, self, &rc, argc, argv, options, pick_option, &o);
+        if (r >= 0)
+                return r;
         if (optind != argc)
                 return cli_usage_error(self, "unexpected argument '%s'", argv[optind]);
         return pick(cli, &rc, &o);

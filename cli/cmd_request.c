@@ -13,8 +13,9 @@ struct request_args {
         bool have_port, have_proto;
 };
 
-static int request_option(const struct cli_command *self, int opt, struct request_args *a)
+static int request_option(const struct cli_command *self, int opt, void *data)
 {
+        struct request_args *a = data;
         struct rsap_request_input *in = &a->in;
 
         switch (opt) {
@@ -163,20 +164,11 @@ int cmd_request(struct cli *cli, int argc, char **argv)
         const struct cli_command *self = cli_find_command("request");
         struct registry_cli rc = { 0 };
         struct request_args a = { 0 };
-        int opt, r;
+        int r;
 
-        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-                if (registry_option(&rc, opt))
-                        continue;
-                r = request_option(self, opt, &a);
-                if (r == -1)
-                        continue;
-                if (r >= 0)
-                        return r;
-                r = cli_common_option(cli, self, opt);
-                if (r >= 0)
-                        return r;
-        }
+        r = registry_getopt(cli, self, &rc, argc, argv, options, request_option, &a);
+        if (r >= 0)
+                return r;
         if (optind != argc - 1)
                 return cli_usage_error(self, optind == argc ? "which service name?"
                                                             : "one service name at a time");

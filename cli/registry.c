@@ -53,6 +53,27 @@ bool registry_option(struct registry_cli *rc, int opt)
         return true;
 }
 
+int registry_getopt(struct cli *cli, const struct cli_command *self, struct registry_cli *rc,
+                    int argc, char **argv, const struct option *options,
+                    registry_own_option *own, void *data)
+{
+        int opt, r;
+
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+                if (registry_option(rc, opt))
+                        continue;
+                r = own ? own(self, opt, data) : -2;
+                if (r == -1)
+                        continue;
+                if (r >= 0)
+                        return r;
+                r = cli_common_option(cli, self, opt);
+                if (r >= 0)
+                        return r;
+        }
+        return -1;
+}
+
 /* $RSAP_BUSY_TIMEOUT_MS, for scripts that would rather fail fast. */
 static int busy_timeout(void)
 {

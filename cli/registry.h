@@ -6,6 +6,8 @@
  * database with precise messages, who the actor is, what this host looks
  * like, and the text forms of checks, assignments and leases.
  */
+#include <getopt.h>
+
 #include <rsap/store.h>
 #include <rsap/workflow.h>
 
@@ -28,6 +30,22 @@ struct registry_cli {
 
 /* Handles 'B' and 'A'; returns true when opt was one of them. */
 bool registry_option(struct registry_cli *rc, int opt);
+
+/*
+ * Takes one of a command's own options: -1 when it took opt, -2 when opt is
+ * not one of them, else the exit status after a usage error.
+ */
+typedef int registry_own_option(const struct cli_command *self, int opt, void *data);
+
+/*
+ * Reads every option of a registry command: --db and --as, the command's
+ * own through own (NULL when it has none), then the common ones.  -1 once
+ * they are read (argv[optind] is the first argument), else the exit status
+ * to return.
+ */
+int registry_getopt(struct cli *cli, const struct cli_command *self, struct registry_cli *rc,
+                    int argc, char **argv, const struct option *options,
+                    registry_own_option *own, void *data);
 
 /* The database path (--db or the default); NULL after printing an error. */
 const char *registry_path(struct cli *cli, struct registry_cli *rc);
