@@ -77,16 +77,9 @@ static int collect_events(sqlite3_stmt *stmt, struct rsap_history *out)
         int r;
 
         while ((r = store_step(stmt)) > 0) {
-                if (out->n_events == capacity) {
-                        size_t grown_capacity = capacity ? capacity * 2 : 16;
-                        struct rsap_event *grown =
-                                realloc(out->events, grown_capacity * sizeof(*grown));
-
-                        if (!grown)
-                                return -ENOMEM;
-                        out->events = grown;
-                        capacity = grown_capacity;
-                }
+                if (store_grow(&out->events, out->n_events, &capacity, 16,
+                               sizeof(*out->events)) < 0)
+                        return -ENOMEM;
                 r = event_from_row(stmt, &out->events[out->n_events]);
                 if (r < 0)
                         return r;
@@ -210,16 +203,8 @@ typedef bool (*entry_filter)(const struct rsap_local_entry *e, const void *key);
 static int append_entry(struct rsap_local_list *out, size_t *capacity,
                         const struct rsap_local_entry *e)
 {
-        if (out->n_entries == *capacity) {
-                size_t grown_capacity = *capacity ? *capacity * 2 : 8;
-                struct rsap_local_entry *grown =
-                        realloc(out->entries, grown_capacity * sizeof(*grown));
-
-                if (!grown)
-                        return -ENOMEM;
-                out->entries = grown;
-                *capacity = grown_capacity;
-        }
+        if (store_grow(&out->entries, out->n_entries, capacity, 8, sizeof(*out->entries)) < 0)
+                return -ENOMEM;
         out->entries[out->n_entries++] = *e;
         return 0;
 }

@@ -146,15 +146,9 @@ static int assigned_ports(struct rsap_store *store, struct rsap_kernel_reserve *
         if (r < 0)
                 return r;
         while ((r = store_step(stmt)) > 0) {
-                if (out->n_assigned == capacity) {
-                        size_t grown_capacity = capacity ? capacity * 2 : 64;
-                        uint16_t *grown = realloc(out->assigned, grown_capacity * sizeof(*grown));
-
-                        if (!grown)
-                                return -ENOMEM;
-                        out->assigned = grown;
-                        capacity = grown_capacity;
-                }
+                if (store_grow(&out->assigned, out->n_assigned, &capacity, 64,
+                               sizeof(*out->assigned)) < 0)
+                        return -ENOMEM;
                 out->assigned[out->n_assigned++] = (uint16_t)sqlite3_column_int(stmt, 0);
         }
         return r;

@@ -175,17 +175,9 @@ static int active_leases(struct rsap_store *store, struct rsap_lease **out, size
         if (r < 0)
                 return r;
         while ((r = store_step(stmt)) > 0) {
-                if (n == capacity) {
-                        size_t grown_capacity = capacity ? capacity * 2 : 16;
-                        struct rsap_lease *grown = realloc(list, grown_capacity * sizeof(*grown));
-
-                        if (!grown) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        list = grown;
-                        capacity = grown_capacity;
-                }
+                r = store_grow(&list, n, &capacity, 16, sizeof(*list));
+                if (r < 0)
+                        break;
                 r = lease_from_row(stmt, &list[n]);
                 if (r < 0)
                         break;

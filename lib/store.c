@@ -262,6 +262,23 @@ char *store_column_strdup(sqlite3_stmt *stmt, int i)
         return text ? strdup((const char *)text) : NULL;
 }
 
+int store_grow(void *items, size_t n, size_t *capacity, size_t first, size_t size)
+{
+        void **list = items;
+        size_t grown_capacity;
+        void *grown;
+
+        if (n < *capacity)
+                return 0;
+        grown_capacity = *capacity ? *capacity * 2 : first;
+        grown = realloc(*list, grown_capacity * size);
+        if (!grown)
+                return -ENOMEM;
+        *list = grown;
+        *capacity = grown_capacity;
+        return 0;
+}
+
 enum rsap_proto store_column_proto(sqlite3_stmt *stmt, int i)
 {
         const unsigned char *text = sqlite3_column_text(stmt, i);

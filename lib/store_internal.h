@@ -60,6 +60,14 @@ char *store_column_strdup(sqlite3_stmt *stmt, int i);
 enum rsap_proto store_column_proto(sqlite3_stmt *stmt, int i);
 
 /*
+ * Room for element n of an array read row by row: *items (the address of
+ * the array's pointer) doubles, from first elements, when n reaches
+ * *capacity.  0, or -ENOMEM with the array as it was.  The project builds
+ * with -fno-strict-aliasing, so any element pointer may go through void **.
+ */
+int store_grow(void *items, size_t n, size_t *capacity, size_t first, size_t size);
+
+/*
  * One write transaction, BEGIN IMMEDIATE: the write lock is taken first, so
  * every check made inside sees the state the write will change.  Declare it
  * with _cleanup_(store_tx_end): it rolls back unless committed.

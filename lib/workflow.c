@@ -233,18 +233,9 @@ int rsap_request_list(struct rsap_store *store, bool pending_only, struct rsap_r
         if (r < 0)
                 return r;
         while ((r = store_step(stmt)) > 0) {
-                if (n == capacity) {
-                        size_t grown_capacity = capacity ? capacity * 2 : 16;
-                        struct rsap_request *grown =
-                                realloc(list, grown_capacity * sizeof(*grown));
-
-                        if (!grown) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        list = grown;
-                        capacity = grown_capacity;
-                }
+                r = store_grow(&list, n, &capacity, 16, sizeof(*list));
+                if (r < 0)
+                        break;
                 r = request_from_row(stmt, &list[n]);
                 if (r < 0)
                         break;
@@ -422,18 +413,9 @@ int assignments_collect(sqlite3_stmt *stmt, struct rsap_assignment **out, size_t
         int r;
 
         while ((r = store_step(stmt)) > 0) {
-                if (n == capacity) {
-                        size_t grown_capacity = capacity ? capacity * 2 : 8;
-                        struct rsap_assignment *grown =
-                                realloc(list, grown_capacity * sizeof(*grown));
-
-                        if (!grown) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        list = grown;
-                        capacity = grown_capacity;
-                }
+                r = store_grow(&list, n, &capacity, 8, sizeof(*list));
+                if (r < 0)
+                        break;
                 r = assignment_from_row(stmt, &list[n]);
                 if (r < 0)
                         break;
