@@ -296,29 +296,11 @@ void registry_render_assignment(const struct cli *cli, const struct rsap_assignm
                cli_reset(cli), a->service, a->assignee);
 }
 
-void registry_protocols(unsigned mask, char *buf, size_t size)
-{
-        size_t used = 0;
-
-        buf[0] = '\0';
-        for (unsigned p = RSAP_TRANSPORTS_FIRST; p <= RSAP_TRANSPORTS_LAST; p++) {
-                int n;
-
-                if (!(mask & (1u << p)))
-                        continue;
-                n = snprintf(buf + used, size - used, "%s%s", used ? "," : "",
-                             rsap_proto_name((enum rsap_proto)p));
-                if (n < 0 || (size_t)n >= size - used)
-                        return;
-                used += (size_t)n;
-        }
-}
-
 void registry_request_ports(const struct rsap_request *r, char *buf, size_t size)
 {
         char protocols[32];
 
-        registry_protocols(r->protocols, protocols, sizeof(protocols));
+        rsap_proto_format_list(r->protocols, protocols, sizeof(protocols));
         if (r->any_port)
                 snprintf(buf, size, "any port in %u-%u/%s", r->range_low, r->range_high,
                          protocols);

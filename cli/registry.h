@@ -99,7 +99,5 @@ int registry_end_command(struct cli *cli, int argc, char **argv, enum registry_e
 
 void registry_render_check(const struct cli *cli, const struct rsap_check *c);
 void registry_render_assignment(const struct cli *cli, const struct rsap_assignment *a);
-/* "tcp,udp" */
-void registry_protocols(unsigned mask, char *buf, size_t size);
 /* "8443/tcp,udp", "any port in 1024-49151" */
 void registry_request_ports(const struct rsap_request *r, char *buf, size_t size);

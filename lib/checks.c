@@ -271,7 +271,7 @@ static int choose_port(struct check_context *c, int *port_out)
                       "the registry chooses a port in %u-%u", low, high);
         if (r < 0)
                 return r;
-        proto_mask_format(req->protocols, protocols, sizeof(protocols));
+        rsap_proto_format_list(req->protocols, protocols, sizeof(protocols));
         r = first_free_port(c->wf, low, high, low, req->protocols, req->id, &port);
         if (r == -EADDRNOTAVAIL)
                 return check_add(&c->list, RSAP_CHECK_FREE_PORT, RSAP_VERDICT_REFUSED, -1, 0,

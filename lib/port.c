@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -42,6 +43,24 @@ int rsap_proto_parse(const char *text, enum rsap_proto *out)
                 }
         }
         return -EINVAL;
+}
+
+void rsap_proto_format_list(unsigned mask, char *buf, size_t size)
+{
+        size_t used = 0;
+
+        buf[0] = '\0';
+        for (unsigned p = RSAP_TRANSPORTS_FIRST; p <= RSAP_TRANSPORTS_LAST; p++) {
+                int n;
+
+                if (!(mask & (1u << p)))
+                        continue;
+                n = snprintf(buf + used, size - used, "%s%s", used ? "," : "",
+                             rsap_proto_name((enum rsap_proto)p));
+                if (n < 0 || (size_t)n >= size - used)
+                        return;
+                used += (size_t)n;
+        }
 }
 
 int rsap_proto_parse_list(const char *text, unsigned *mask_out)

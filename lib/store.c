@@ -362,24 +362,6 @@ int store_append_event(struct rsap_store *store, const struct store_event *ev, i
         return 0;
 }
 
-void proto_mask_format(unsigned mask, char *buf, size_t size)
-{
-        size_t used = 0;
-
-        buf[0] = '\0';
-        for (unsigned p = RSAP_TRANSPORTS_FIRST; p <= RSAP_TRANSPORTS_LAST; p++) {
-                int n;
-
-                if (!(mask & (1u << p)))
-                        continue;
-                n = snprintf(buf + used, size - used, "%s%s", used ? "," : "",
-                             rsap_proto_name((enum rsap_proto)p));
-                if (n < 0 || (size_t)n >= size - used)
-                        return;
-                used += (size_t)n;
-        }
-}
-
 /* ---- time ----------------------------------------------------------------- */
 
 void rsap_store_set_clock(struct rsap_store *store, int64_t now_us)

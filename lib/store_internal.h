@@ -94,6 +94,3 @@ struct store_event {
         json_t *details;         /* an object or NULL; borrowed */
 };
 int store_append_event(struct rsap_store *store, const struct store_event *ev, int64_t *id_out);
-
-/* The protocol names of a bit set (1u << RSAP_PROTO_*) as "tcp,udp". */
-void proto_mask_format(unsigned mask, char *buf, size_t size);

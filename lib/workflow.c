@@ -274,7 +274,7 @@ static json_t *request_details(const struct rsap_request_input *in, uint16_t low
 {
         char protocols[32];
 
-        proto_mask_format(in->protocols, protocols, sizeof(protocols));
+        rsap_proto_format_list(in->protocols, protocols, sizeof(protocols));
         return json_pack("{s:s, s:i, s:i, s:s, s:s, s:s, s:s?, s:s?, s:b, s:b, s:b}",
                          "protocols", protocols,
                          "range_low", low,

@@ -49,6 +49,8 @@ const char *rsap_proto_name(enum rsap_proto proto); /* "tcp"... or NULL for NONE
 int rsap_proto_parse(const char *text, enum rsap_proto *out);
 /* A comma-separated list ("tcp,udp") as a bit set of (1u << proto). */
 int rsap_proto_parse_list(const char *text, unsigned *mask_out);
+/* The other way: "tcp,udp" for a bit set, cut short when buf is too small. */
+void rsap_proto_format_list(unsigned mask, char *buf, size_t size);
 
 enum rsap_range_class rsap_range_class_of(uint16_t port);
 const struct rsap_range_info *rsap_range_info(enum rsap_range_class id);
