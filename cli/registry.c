@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rsap/paths.h>
@@ -149,17 +148,7 @@ static int make_data_dir(struct cli *cli)
 
         if (r < 0)
                 return r;
-        for (char *p = dir + 1; *p; p++) {
-                if (*p != '/')
-                        continue;
-                *p = '\0';
-                if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                *p = '/';
-        }
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
+        return rsap_mkdir_parents(dir);
 }
 
 struct rsap_store *registry_open_write(struct cli *cli, struct registry_cli *rc)

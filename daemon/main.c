@@ -445,25 +445,6 @@ static void raise_fd_limit(void)
         }
 }
 
-/* mkdir -p, as rsap does for its default database. */
-static int make_dirs(const char *path)
-{
-        char dir[4096];
-
-        snprintf(dir, sizeof(dir), "%s", path);
-        for (char *p = dir + 1; *p; p++) {
-                if (*p != '/')
-                        continue;
-                *p = '\0';
-                if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                *p = '/';
-        }
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
-}
-
 /* The local registry, opened for writing (created and migrated if need be). */
 static int open_store(struct rsapd *d)
 {
@@ -472,7 +453,7 @@ static int open_store(struct rsapd *d)
         if (d->cfg.db_path) {
                 snprintf(d->db_path, sizeof(d->db_path), "%s", d->cfg.db_path);
         } else {
-                r = make_dirs(d->data_dir);
+                r = rsap_mkdir_parents(d->data_dir);
                 if (r == 0)
                         r = rsap_store_default_path(d->cfg.db_dir, d->db_path, sizeof(d->db_path));
                 if (r < 0) {

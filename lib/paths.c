@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rsap/paths.h>
@@ -97,4 +98,25 @@ int rsap_registry_open_default(const char *data_dir_override, struct rsap_regist
         if (r == -ENOENT)
                 return rsap_registry_open_builtin(out);
         return r;
+}
+
+int rsap_mkdir_parents(const char *dir)
+{
+        char path[4096];
+        size_t len = strlen(dir);
+
+        if (len >= sizeof(path))
+                return -ENAMETOOLONG;
+        memcpy(path, dir, len + 1);
+        for (char *p = path + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = '\0';
+                if (mkdir(path, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                *p = '/';
+        }
+        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
 }

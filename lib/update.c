@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rsap/paths.h>
@@ -228,27 +227,6 @@ static int write_all(int fd, const void *data, size_t size)
         return 0;
 }
 
-static int mkdir_parents(const char *dir)
-{
-        char path[4096];
-        size_t len = strlen(dir);
-
-        if (len >= sizeof(path))
-                return -ENAMETOOLONG;
-        memcpy(path, dir, len + 1);
-        for (char *p = path + 1; *p; p++) {
-                if (*p != '/')
-                        continue;
-                *p = '\0';
-                if (mkdir(path, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                *p = '/';
-        }
-        if (mkdir(path, 0755) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
-}
-
 /* Write beside the target, flush to disk, then rename over it: a reader sees
  * the old copy or the new one, never half of one, even after a crash. */
 static int install(const char *dir, const char *path, const void *data, size_t size,
@@ -257,7 +235,7 @@ static int install(const char *dir, const char *path, const void *data, size_t s
         char tmp[4096 + 32];
         int fd, r;
 
-        r = mkdir_parents(dir);
+        r = rsap_mkdir_parents(dir);
         if (r < 0)
                 return fail(err, r, "cannot create %s: %s", dir, strerror(-r));
         snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());

@@ -13,6 +13,9 @@
  */
 int rsap_data_dir(const char *override, char *buf, size_t size);
 
+/* mkdir -p dir, each directory made 0755: 0, or the first error (-errno). */
+int rsap_mkdir_parents(const char *dir);
+
 /* The cached IANA snapshot inside a data directory. */
 #define RSAP_CACHE_FILE "iana.snap"
 int rsap_cache_path(const char *data_dir, char *buf, size_t size);
