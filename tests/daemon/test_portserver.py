@@ -69,6 +69,16 @@ def wait_for_leases(d, want, timeout=10):
     return False
 
 
+def wait_for_log(d, text, timeout=10):
+    """The log line comes after the lease ends: under ASan, some ms later."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in d.log_text():
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def main():
     if not portpicker_available():
         print("python3-portpicker is not installed: skipping")
@@ -94,7 +104,7 @@ def main():
         c.check(busy_port not in ports, "a port a socket holds is never handed out")
         c.equal(leases(d), N_CLIENTS, "the leases show in /metrics")
         for proc, port in zip(procs[:3], ports[:3]):
-            c.check(f"port {port} leased to process {proc.pid}" in d.log_text(),
+            c.check(wait_for_log(d, f"port {port} leased to process {proc.pid}"),
                     "the log names each lease")
         status, _, page = d.get(f"/port/{ports[0]}")
         c.check(f"held by</dt><dd>process {procs[0].pid}".encode() in page,
@@ -107,13 +117,13 @@ def main():
         c.check(f'<rect x="{ports[0] % 256}" class="p"/>'.encode() in svg, "the map marks the lease")
 
         c.equal(ask(address, os.getpid()), b"0\n", "an exhausted pool answers 0")
-        c.check("the pool is exhausted" in d.log_text(), "and says so in the log")
+        c.check(wait_for_log(d, "the pool is exhausted"), "and says so in the log")
 
         victim = 5
         procs[victim].kill()
         procs[victim].wait()
         c.check(wait_for_leases(d, N_CLIENTS - 1), "a killed client's lease ends")
-        c.check(f"process {procs[victim].pid} exited: port {ports[victim]} returns" in d.log_text(),
+        c.check(wait_for_log(d, f"process {procs[victim].pid} exited: port {ports[victim]} returns"),
                 "the log says the port returned")
         helper = subprocess.Popen(["sleep", "30"])
         answer = ask(address, helper.pid)
@@ -150,7 +160,7 @@ def main():
         procs, ports = start_clients(name, 2)
         c.check(None not in ports, f"two clients before the restart: {ports}")
     with Rsapd("--portserver", name, db_dir=db) as d:
-        c.check(f"port {ports[0]} is still process {procs[0].pid}'s" in d.log_text(),
+        c.check(wait_for_log(d, f"port {ports[0]} is still process {procs[0].pid}'s"),
                 "after a restart, the earlier clients' leases are watched again")
         c.equal(leases(d), 2, "and still held")
         procs[0].kill()
