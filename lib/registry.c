@@ -90,6 +90,9 @@ static int map_file(const char *path, void **map_out, size_t *size_out)
         void *map;
         int fd, r;
 
+        /* Set on every path: gcc cannot tell that -errno is never 0 here. */
+        *map_out = NULL;
+        *size_out = 0;
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
@@ -103,9 +106,10 @@ static int map_file(const char *path, void **map_out, size_t *size_out)
                 return S_ISDIR(st.st_mode) ? -EISDIR : -EBADMSG;
         }
         map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        r = map == MAP_FAILED ? -errno : 0;
         close(fd);
-        if (map == MAP_FAILED)
-                return -errno;
+        if (r < 0)
+                return r;
         *map_out = map;
         *size_out = (size_t)st.st_size;
         return 0;
