@@ -11,7 +11,7 @@
 #include "builtin.h"
 
 static const struct cli_command commands[] = {
-        { "explain", cmd_explain, "rsap [explain] [--db FILE] [--json] PORT[/PROTO] | NAME",
+        { "explain", cmd_explain, "rsap [explain] [--full|-v] [--db FILE] [--json] PORT[/PROTO] | NAME | A-B",
           "Explain a port or a service name from IANA's registry (the default command)." },
         { "search", cmd_search, "rsap search [--limit N] [--db FILE] [--json] TEXT",
           "Find services by name, description or people, best matches first." },

@@ -25,7 +25,7 @@ _rsap_options()
 
     case $1 in
     ranges | status) echo "$common" ;;
-    explain) echo "--db $common" ;;
+    explain) echo "--full --db $common" ;;
     search) echo "--limit --db $common" ;;
     list) echo "--assigned --reserved --unassigned --proto --db $common" ;;
     update) echo "--from $common" ;;
