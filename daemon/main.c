@@ -42,6 +42,9 @@
 #define DEFAULT_POOL_HIGH 24999
 #define STOP_GRACE_MS 10000
 #define DEFAULT_CACHE_TTL_MS 1000
+#define DEFAULT_PORTSERVER_MODE 0666
+#define DEFAULT_PORTSERVER_CLIENTS_PER_UID 64
+#define DEFAULT_PORTSERVER_LEASES_PER_UID 1000
 
 /* ---- logging --------------------------------------------------------------- */
 
@@ -178,6 +181,9 @@ static void usage(FILE *out)
                 "  --token-file FILE        the bearer token for writes (mode 0600, ours)\n"
                 "  --portserver PATH|@NAME  serve portpicker's PORTSERVER_ADDRESS protocol there\n"
                 "  --portserver-range A-B   the ports it hands out (default %d-%d)\n"
+                "  --portserver-mode MODE   the socket file's mode, octal (default %04o)\n"
+                "  --portserver-clients-per-uid N  connections at once from one uid (default %d)\n"
+                "  --portserver-leases-per-uid N   ports one uid may hold (default %d)\n"
                 "  --max-connections N      per listening address (default %d)\n"
                 "  --timeout SECONDS        to finish each request (default %d)\n"
                 "  --max-body BYTES         request body limit (default %u)\n"
@@ -189,6 +195,8 @@ static void usage(FILE *out)
                 "  --help, --version\n\n"
                 "See rsapd(8).\n",
                 RSAPD_DEFAULT_PORT, RSAPD_DEFAULT_PORT, DEFAULT_POOL_LOW, DEFAULT_POOL_HIGH,
+                DEFAULT_PORTSERVER_MODE, DEFAULT_PORTSERVER_CLIENTS_PER_UID,
+                DEFAULT_PORTSERVER_LEASES_PER_UID,
                 DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT, DEFAULT_MAX_BODY,
                 DEFAULT_CONNECTION_MEMORY, DEFAULT_CACHE_TTL_MS);
 }
@@ -285,7 +293,45 @@ enum {
         OPT_THREADS,
         OPT_NO_ACCESS_LOG,
         OPT_VERSION,
+        OPT_PORTSERVER_MODE,
+        OPT_PORTSERVER_CLIENTS_PER_UID,
+        OPT_PORTSERVER_LEASES_PER_UID,
 };
+
+/* The defaults of the options that guard the port server. */
+static void hardening_defaults(struct rsapd_config *cfg)
+{
+        cfg->portserver_mode = DEFAULT_PORTSERVER_MODE;
+        cfg->portserver_clients_per_uid = DEFAULT_PORTSERVER_CLIENTS_PER_UID;
+        cfg->portserver_leases_per_uid = DEFAULT_PORTSERVER_LEASES_PER_UID;
+}
+
+static int hardening_option(int opt, const char *arg, struct rsapd_config *cfg)
+{
+        unsigned long v;
+        char *end;
+
+        switch (opt) {
+        case OPT_PORTSERVER_MODE:
+                errno = 0;
+                v = strtoul(arg, &end, 8);
+                if (errno || end == arg || *end || arg[0] == '-' || v > 0777)
+                        return option_error("--portserver-mode takes an octal mode such as 0660");
+                cfg->portserver_mode = (unsigned)v;
+                return 0;
+        case OPT_PORTSERVER_CLIENTS_PER_UID:
+                if (parse_number(arg, 1, 1024, &v) < 0)
+                        return option_error("--portserver-clients-per-uid takes a number from 1 to 1024");
+                cfg->portserver_clients_per_uid = (unsigned)v;
+                return 0;
+        case OPT_PORTSERVER_LEASES_PER_UID:
+                if (parse_number(arg, 1, 65535, &v) < 0)
+                        return option_error("--portserver-leases-per-uid takes a number from 1 to 65535");
+                cfg->portserver_leases_per_uid = (unsigned)v;
+                return 0;
+        }
+        return -EINVAL;
+}
 
 static int number_option(int opt, const char *arg, struct rsapd_config *cfg)
 {
@@ -323,7 +369,7 @@ static int number_option(int opt, const char *arg, struct rsapd_config *cfg)
                 cfg->threads = (unsigned)v;
                 return 0;
         }
-        return -EINVAL;
+        return hardening_option(opt, arg, cfg);
 }
 
 static int range_option(const char *arg, struct rsapd_config *cfg)
@@ -379,11 +425,17 @@ static int parse_options(int argc, char **argv, struct rsapd_config *cfg)
                 { "no-access-log", no_argument, NULL, OPT_NO_ACCESS_LOG },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, OPT_VERSION },
+                { "portserver-mode", required_argument, NULL, OPT_PORTSERVER_MODE },
+                { "portserver-clients-per-uid", required_argument, NULL,
+                  OPT_PORTSERVER_CLIENTS_PER_UID },
+                { "portserver-leases-per-uid", required_argument, NULL,
+                  OPT_PORTSERVER_LEASES_PER_UID },
                 { 0 },
         };
         int opt;
 
         config_defaults(cfg);
+        hardening_defaults(cfg);
         opterr = 0;
         while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
                 switch (opt) {

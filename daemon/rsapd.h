@@ -46,6 +46,9 @@ struct rsapd_config {
         unsigned cache_ttl_ms;       /* how long a cached answer may serve (0: no cache) */
         const char *token_file;      /* --token-file: writes are refused without one */
         const char *portserver_path; /* --portserver: a path, or @name for the abstract namespace */
+        unsigned portserver_mode;    /* --portserver-mode: the socket file's permissions */
+        unsigned portserver_clients_per_uid; /* connections at once from one uid */
+        unsigned portserver_leases_per_uid;  /* ports one uid's processes may hold */
         uint16_t pool_low, pool_high;
         unsigned max_connections;
         unsigned timeout_seconds;    /* to finish each request, counted from the last answer */
