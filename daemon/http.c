@@ -16,8 +16,13 @@
  *    forever.  The reaper below gives each connection --timeout seconds to
  *    finish each request, counted from its opening or its previous answer,
  *    and shuts the socket of one that overruns.
+ *
+ * And what is refused before routing (edge_refusal()): a Host header naming
+ * a host rsapd does not serve (421: a DNS-rebinding page in a local browser
+ * must not read the API).
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -56,6 +61,8 @@ struct http_server {
         pthread_mutex_t stop_lock;
         pthread_cond_t stop_cond;
         bool stop;
+        /* the ports rsapd listens on, after bind: what a Host header may add */
+        uint16_t ports[RSAPD_MAX_LISTEN];
 };
 
 struct request_ctx {
@@ -122,6 +129,106 @@ static void peer_text(const struct sockaddr *sa, char *buf, size_t size)
         else if (sa && sa->sa_family == AF_INET6)
                 inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
                           (socklen_t)size);
+}
+
+/* ---- the edge: what is refused before routing ------------------------------- */
+
+/* "[::1]" or "127.0.0.5", as a loopback address. */
+static bool loopback_literal(const char *name)
+{
+        struct in6_addr a6;
+        struct in_addr a4;
+        char inner[INET6_ADDRSTRLEN];
+        size_t n = strlen(name);
+
+        if (inet_pton(AF_INET, name, &a4) == 1)
+                return (ntohl(a4.s_addr) >> 24) == 127;
+        if (n < 3 || n - 2 >= sizeof(inner) || name[0] != '[' || name[n - 1] != ']')
+                return false;
+        memcpy(inner, name + 1, n - 2);
+        inner[n - 2] = '\0';
+        return inet_pton(AF_INET6, inner, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+/* Whether name (no port) is one rsapd answers for. */
+static bool host_name_served(const struct http_server *s, const char *name)
+{
+        const struct rsapd_config *cfg = &s->d->cfg;
+
+        if (strcasecmp(name, "localhost") == 0 || loopback_literal(name))
+                return true;
+        for (size_t i = 0; i < cfg->n_hosts; i++)
+                if (strcasecmp(name, cfg->hosts[i]) == 0)
+                        return true;
+        /* Each --listen address's text is "ADDR:PORT" or "[ADDR6]:PORT" after bind. */
+        for (size_t i = 0; i < cfg->n_listen; i++) {
+                const char *text = cfg->listen[i].text, *colon = strrchr(text, ':');
+
+                if (colon && strlen(name) == (size_t)(colon - text) &&
+                    strncasecmp(name, text, (size_t)(colon - text)) == 0)
+                        return true;
+        }
+        return false;
+}
+
+static bool port_served(const struct http_server *s, const char *text)
+{
+        char *end;
+        unsigned long port;
+
+        if (!isdigit((unsigned char)text[0]))
+                return false;
+        port = strtoul(text, &end, 10);
+        if (*end)
+                return false;
+        for (size_t i = 0; i < s->d->cfg.n_listen; i++)
+                if (s->ports[i] == port)
+                        return true;
+        return false;
+}
+
+/* Host: NAME or NAME:PORT, with NAME one rsapd serves and PORT one it listens on. */
+static bool host_served(const struct http_server *s, const char *host)
+{
+        char name[256];
+        const char *colon;
+        size_t n;
+
+        if (host[0] == '[') {
+                const char *close = strchr(host, ']');
+
+                colon = close && close[1] == ':' ? close + 1 : NULL;
+                if (!close || (close[1] && !colon))
+                        return false;
+        } else {
+                colon = strchr(host, ':');
+        }
+        n = colon ? (size_t)(colon - host) : strlen(host);
+        if (n == 0 || n >= sizeof(name))
+                return false;
+        memcpy(name, host, n);
+        name[n] = '\0';
+        if (colon && !port_served(s, colon + 1))
+                return false;
+        return host_name_served(s, name);
+}
+
+/*
+ * What the edge refuses, whatever the route: 0 to go on, or the status with
+ * message filled.  HTTP/1.1 without Host MHD refuses itself (400); HTTP/1.0
+ * without one is answered, as no browser sends such a request.
+ */
+static unsigned edge_refusal(struct http_server *s, struct MHD_Connection *conn, char *message,
+                             size_t size)
+{
+        const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+
+        if (host && !host_served(s, host)) {
+                snprintf(message, size, "rsapd does not answer for this Host header: "
+                                        "use localhost, a --listen address or a --host name");
+                return 421;
+        }
+        return 0;
 }
 
 /* ---- routes ---------------------------------------------------------------- */
@@ -328,11 +435,20 @@ static bool announces_body(struct MHD_Connection *conn)
 }
 
 /* Answers that depend only on the data, and so may come from the cache. */
-static bool cacheable(const struct rsapd *d, const struct request_ctx *ctx)
+static bool cacheable(const struct rsapd *d, struct MHD_Connection *conn,
+                      const struct request_ctx *ctx)
 {
         switch (ctx->route.id) {
         case ROUTE_API_PORT:
         case ROUTE_API_PORT_PROTO:
+                /* A port's answer names the processes on it to token holders
+                 * only (--owners token): theirs is never shared. */
+                if (d->cfg.owners == OWNERS_TOKEN &&
+                    auth_presents_token(&d->auth, MHD_lookup_connection_value(
+                                                          conn, MHD_HEADER_KIND,
+                                                          MHD_HTTP_HEADER_AUTHORIZATION)))
+                        return false;
+                /* fall through */
         case ROUTE_API_SERVICE:
         case ROUTE_API_RANGES:
         case ROUTE_API_STATUS:
@@ -349,7 +465,7 @@ static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *co
         /* The generation is read before the data, so what is cached under it
          * is never older than it (see cache.h). */
         unsigned generation = rsapd_generation(s->d);
-        bool cache = s->cache && s->d->cfg.cache_ttl_ms && cacheable(s->d, ctx);
+        bool cache = s->cache && s->d->cfg.cache_ttl_ms && cacheable(s->d, conn, ctx);
         long long now = monotonic_ms();
         struct registry_ref *ref;
         struct request req;
@@ -371,6 +487,9 @@ static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *co
                 .body = ctx->body.data,
                 .body_len = ctx->body.len,
                 .loopback = is_loopback(peer_of(conn)),
+                .authenticated = auth_presents_token(
+                        &s->d->auth, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                                 MHD_HTTP_HEADER_AUTHORIZATION)),
                 .query = lookup_query,
                 .conn = conn,
                 .reg = ref ? ref->reg : NULL,
@@ -409,11 +528,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                         return MHD_NO;
                 clock_gettime(CLOCK_MONOTONIC, &ctx->start);
                 ctx->method = http_method_parse(method);
-                router_match(ctx->method, url, &ctx->route);
                 *req_cls = ctx;
                 atomic_fetch_add(&s->in_flight, 1);
-                ctx->refusal = refuse_early(s, conn, ctx, ctx->refusal_message,
+                ctx->refusal = edge_refusal(s, conn, ctx->refusal_message,
                                             sizeof(ctx->refusal_message));
+                if (!ctx->refusal) {
+                        router_match(ctx->method, url, &ctx->route);
+                        ctx->refusal = refuse_early(s, conn, ctx, ctx->refusal_message,
+                                                    sizeof(ctx->refusal_message));
+                }
                 /* A refused request with a body is answered before the body is
                  * read (MHD then closes the connection); one without waits for
                  * the usual moment, so that its connection may be kept. */
@@ -619,6 +742,13 @@ fail:
         return -errno;
 }
 
+static uint16_t bound_port(const struct listen_addr *la)
+{
+        const char *colon = strrchr(la->text, ':');
+
+        return colon ? (uint16_t)strtoul(colon + 1, NULL, 10) : 0;
+}
+
 static struct MHD_Daemon *start_daemon(struct http_server *s, int fd)
 {
         const struct rsapd_config *cfg = &s->d->cfg;
@@ -663,6 +793,7 @@ int http_start(struct rsapd *d, struct http_server **out, char *why, size_t why_
                 r = bind_address(&d->cfg.listen[i], &fd, why, why_size);
                 if (r < 0)
                         goto fail;
+                s->ports[i] = bound_port(&d->cfg.listen[i]);
                 s->daemons[s->n_daemons] = start_daemon(s, fd);
                 if (!s->daemons[s->n_daemons]) {
                         close(fd);

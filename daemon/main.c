@@ -7,6 +7,7 @@
  * finished, then out.  SIGHUP opens the registry again (after rsap update).
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -184,6 +185,10 @@ static void usage(FILE *out)
                 "  --portserver-mode MODE   the socket file's mode, octal (default %04o)\n"
                 "  --portserver-clients-per-uid N  connections at once from one uid (default %d)\n"
                 "  --portserver-leases-per-uid N   ports one uid may hold (default %d)\n"
+                "  --host NAME              also answer Host: NAME (repeatable; loopback and\n"
+                "                           the --listen addresses are always answered)\n"
+                "  --owners all|token|none  who sees the processes behind sockets (default:\n"
+                "                           token when run as root, else all)\n"
                 "  --max-connections N      per listening address (default %d)\n"
                 "  --timeout SECONDS        to finish each request (default %d)\n"
                 "  --max-body BYTES         request body limit (default %u)\n"
@@ -296,14 +301,43 @@ enum {
         OPT_PORTSERVER_MODE,
         OPT_PORTSERVER_CLIENTS_PER_UID,
         OPT_PORTSERVER_LEASES_PER_UID,
+        OPT_HOST,
+        OPT_OWNERS,
 };
 
-/* The defaults of the options that guard the port server. */
+/* The defaults of the options that guard the HTTP edge and the port server. */
 static void hardening_defaults(struct rsapd_config *cfg)
 {
         cfg->portserver_mode = DEFAULT_PORTSERVER_MODE;
         cfg->portserver_clients_per_uid = DEFAULT_PORTSERVER_CLIENTS_PER_UID;
         cfg->portserver_leases_per_uid = DEFAULT_PORTSERVER_LEASES_PER_UID;
+        cfg->owners = geteuid() == 0 ? OWNERS_TOKEN : OWNERS_ALL;
+}
+
+/* A name for --host: what a Host header may carry, without a port. */
+static bool host_name_valid(const char *name)
+{
+        size_t n = strlen(name);
+
+        if (n == 0 || n > 253)
+                return false;
+        for (const char *p = name; *p; p++)
+                if (!isalnum((unsigned char)*p) && !strchr("-._[]:", *p))
+                        return false;
+        return true;
+}
+
+static int owners_option(const char *arg, struct rsapd_config *cfg)
+{
+        if (strcmp(arg, "all") == 0)
+                cfg->owners = OWNERS_ALL;
+        else if (strcmp(arg, "token") == 0)
+                cfg->owners = OWNERS_TOKEN;
+        else if (strcmp(arg, "none") == 0)
+                cfg->owners = OWNERS_NONE;
+        else
+                return option_error("--owners takes all, token or none, not '%s'", arg);
+        return 0;
 }
 
 static int hardening_option(int opt, const char *arg, struct rsapd_config *cfg)
@@ -329,6 +363,15 @@ static int hardening_option(int opt, const char *arg, struct rsapd_config *cfg)
                         return option_error("--portserver-leases-per-uid takes a number from 1 to 65535");
                 cfg->portserver_leases_per_uid = (unsigned)v;
                 return 0;
+        case OPT_HOST:
+                if (cfg->n_hosts == RSAPD_MAX_HOSTS)
+                        return option_error("at most %d --host names", RSAPD_MAX_HOSTS);
+                if (!host_name_valid(arg))
+                        return option_error("--host '%s' is not a host name or address", arg);
+                cfg->hosts[cfg->n_hosts++] = arg;
+                return 0;
+        case OPT_OWNERS:
+                return owners_option(arg, cfg);
         }
         return -EINVAL;
 }
@@ -430,6 +473,8 @@ static int parse_options(int argc, char **argv, struct rsapd_config *cfg)
                   OPT_PORTSERVER_CLIENTS_PER_UID },
                 { "portserver-leases-per-uid", required_argument, NULL,
                   OPT_PORTSERVER_LEASES_PER_UID },
+                { "host", required_argument, NULL, OPT_HOST },
+                { "owners", required_argument, NULL, OPT_OWNERS },
                 { 0 },
         };
         int opt;
