@@ -10,7 +10,8 @@
  *  - body size: Content-Length over --max-body is 413 before a byte of the
  *    body is read; a chunked body is counted as it comes and 413 once over;
  *  - connections: MHD_OPTION_CONNECTION_LIMIT per address; more wait in the
- *    kernel's backlog;
+ *    kernel's backlog; MHD_OPTION_PER_IP_CONNECTION_LIMIT per client address
+ *    (--max-connections-per-ip);
  *  - time: MHD's own timeout closes idle connections, but counts from the
  *    last byte, so a client sending a byte a second would hold a connection
  *    forever.  The reaper below gives each connection --timeout seconds to
@@ -19,7 +20,10 @@
  *
  * And what is refused before routing (edge_refusal()): a Host header naming
  * a host rsapd does not serve (421: a DNS-rebinding page in a local browser
- * must not read the API).
+ * must not read the API), control bytes in the raw request target (MHD cuts
+ * the URL at a NUL, which would route "/v1/ports/16\0" "47" as port 16),
+ * a path or query that is not UTF-8 (every answer is JSON or HTML in UTF-8),
+ * and repeated or conflicting Content-Length (request smuggling).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -74,6 +78,10 @@ struct request_ctx {
         bool answered;
         unsigned refusal; /* the status refuse_early() decided, 0 for none */
         char refusal_message[160];
+        /* from the URI log callback, which sees the raw target */
+        const char *raw_end; /* where the raw target's string ends */
+        bool raw_control;    /* a control byte in the raw target */
+        bool started;
 };
 
 static int64_t monotonic_ms(void)
@@ -132,6 +140,110 @@ static void peer_text(const struct sockaddr *sa, char *buf, size_t size)
 }
 
 /* ---- the edge: what is refused before routing ------------------------------- */
+
+/* Whether text is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates). */
+static bool utf8_valid(const char *text)
+{
+        const unsigned char *p = (const unsigned char *)text;
+
+        while (*p) {
+                unsigned c = *p, min;
+                int extra;
+
+                if (c < 0x80) {
+                        p++;
+                        continue;
+                }
+                if ((c & 0xe0) == 0xc0) {
+                        extra = 1, min = 0x80, c &= 0x1f;
+                } else if ((c & 0xf0) == 0xe0) {
+                        extra = 2, min = 0x800, c &= 0x0f;
+                } else if ((c & 0xf8) == 0xf0) {
+                        extra = 3, min = 0x10000, c &= 0x07;
+                } else {
+                        return false;
+                }
+                for (int i = 1; i <= extra; i++) {
+                        if ((p[i] & 0xc0) != 0x80)
+                                return false;
+                        c = (c << 6) | (p[i] & 0x3f);
+                }
+                if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+                        return false;
+                p += extra + 1;
+        }
+        return true;
+}
+
+static bool has_control(const char *text)
+{
+        for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+                if (*p < 0x20 || *p == 0x7f)
+                        return true;
+        return false;
+}
+
+/*
+ * MHD_OPTION_URI_LOG_CALLBACK: the raw request target, before unescaping
+ * and before the query is split off.  What it returns is the request's
+ * context.  MHD ends the target with a NUL where the space before the
+ * version was; a target with a NUL of its own ends earlier, which
+ * on_request() sees by comparing where the version starts.
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+        struct request_ctx *ctx = calloc(1, sizeof(*ctx));
+
+        (void)cls;
+        (void)conn;
+        if (ctx) {
+                ctx->raw_end = uri + strlen(uri);
+                ctx->raw_control = has_control(uri);
+        }
+        return ctx;
+}
+
+struct query_check {
+        bool bad;
+        char key[48];
+};
+
+static enum MHD_Result check_argument(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+        struct query_check *q = cls;
+
+        (void)kind;
+        if (utf8_valid(key) && (!value || utf8_valid(value)))
+                return MHD_YES;
+        q->bad = true;
+        /* Named only when the name itself is printable. */
+        if (utf8_valid(key) && !has_control(key) && strlen(key) < sizeof(q->key))
+                snprintf(q->key, sizeof(q->key), "%s", key);
+        return MHD_NO;
+}
+
+struct length_check {
+        unsigned lengths, encodings;
+        bool differ;
+        const char *first;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+        struct length_check *l = cls;
+
+        (void)kind;
+        if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+                l->encodings++;
+        if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0)
+                return MHD_YES;
+        if (l->lengths++ && (!value || !l->first || strcmp(value, l->first) != 0))
+                l->differ = true;
+        l->first = l->first ? l->first : value;
+        return MHD_YES;
+}
 
 /* "[::1]" or "127.0.0.5", as a loopback address. */
 static bool loopback_literal(const char *name)
@@ -218,15 +330,45 @@ static bool host_served(const struct http_server *s, const char *host)
  * message filled.  HTTP/1.1 without Host MHD refuses itself (400); HTTP/1.0
  * without one is answered, as no browser sends such a request.
  */
-static unsigned edge_refusal(struct http_server *s, struct MHD_Connection *conn, char *message,
-                             size_t size)
+static unsigned edge_refusal(struct http_server *s, struct MHD_Connection *conn,
+                             struct request_ctx *ctx, const char *url, const char *version,
+                             char *message, size_t size)
 {
         const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+        struct query_check q = { 0 };
+        struct length_check l = { 0 };
 
         if (host && !host_served(s, host)) {
                 snprintf(message, size, "rsapd does not answer for this Host header: "
                                         "use localhost, a --listen address or a --host name");
                 return 421;
+        }
+        if (ctx->raw_control || (ctx->raw_end && version && ctx->raw_end + 1 != version) ||
+            has_control(url)) {
+                snprintf(message, size, "the request target has control characters");
+                return 400;
+        }
+        if (!utf8_valid(url)) {
+                snprintf(message, size, "the path is not valid UTF-8 once percent-decoded");
+                return 400;
+        }
+        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, check_argument, &q);
+        if (q.bad) {
+                if (q.key[0])
+                        snprintf(message, size, "query parameter '%s' is not valid UTF-8 once "
+                                                "percent-decoded", q.key);
+                else
+                        snprintf(message, size, "a query parameter is not valid UTF-8 once "
+                                                "percent-decoded");
+                return 400;
+        }
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &l);
+        if (l.lengths > 1 || (l.lengths && l.encodings)) {
+                snprintf(message, size, "%s",
+                         l.encodings ? "Content-Length and Transfer-Encoding together"
+                         : l.differ  ? "conflicting Content-Length headers"
+                                     : "repeated Content-Length header");
+                return 400;
         }
         return 0;
 }
@@ -521,16 +663,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         struct http_server *s = cls;
         struct request_ctx *ctx = *req_cls;
 
-        (void)version;
-        if (!ctx) {
-                ctx = calloc(1, sizeof(*ctx));
-                if (!ctx)
+        if (!ctx || !ctx->started) {
+                if (!ctx && !(ctx = calloc(1, sizeof(*ctx))))
                         return MHD_NO;
+                ctx->started = true;
                 clock_gettime(CLOCK_MONOTONIC, &ctx->start);
                 ctx->method = http_method_parse(method);
                 *req_cls = ctx;
                 atomic_fetch_add(&s->in_flight, 1);
-                ctx->refusal = edge_refusal(s, conn, ctx->refusal_message,
+                ctx->refusal = edge_refusal(s, conn, ctx, url, version, ctx->refusal_message,
                                             sizeof(ctx->refusal_message));
                 if (!ctx->refusal) {
                         router_match(ctx->method, url, &ctx->route);
@@ -580,10 +721,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 
         (void)code;
         if (ctx) {
+                if (ctx->started)
+                        atomic_fetch_sub(&s->in_flight, 1);
                 buf_free(&ctx->body);
                 free(ctx);
                 *req_cls = NULL;
-                atomic_fetch_sub(&s->in_flight, 1);
         }
         /* The next request's time starts now. */
         info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
@@ -742,6 +884,19 @@ fail:
         return -errno;
 }
 
+/*
+ * Every local client comes from loopback, so on a loopback address a limit
+ * per client address is the connection limit by another name (and any local
+ * user may connect from 127.0.0.2 as well): there it applies only when
+ * --max-connections-per-ip is given.
+ */
+static unsigned per_ip_limit(const struct rsapd_config *cfg, const struct listen_addr *la)
+{
+        if (!cfg->max_connections_per_ip_set && is_loopback((const struct sockaddr *)&la->addr))
+                return 0;
+        return cfg->max_connections_per_ip;
+}
+
 static uint16_t bound_port(const struct listen_addr *la)
 {
         const char *colon = strrchr(la->text, ':');
@@ -749,7 +904,7 @@ static uint16_t bound_port(const struct listen_addr *la)
         return colon ? (uint16_t)strtoul(colon + 1, NULL, 10) : 0;
 }
 
-static struct MHD_Daemon *start_daemon(struct http_server *s, int fd)
+static struct MHD_Daemon *start_daemon(struct http_server *s, int fd, const struct listen_addr *la)
 {
         const struct rsapd_config *cfg = &s->d->cfg;
         unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
@@ -761,6 +916,8 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, int fd)
                 MHD_OPTION_LISTEN_SOCKET, fd,
                 MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
                 MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+                MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip_limit(cfg, la),
+                MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
                 MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_seconds,
                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->connection_memory,
                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
@@ -794,7 +951,7 @@ int http_start(struct rsapd *d, struct http_server **out, char *why, size_t why_
                 if (r < 0)
                         goto fail;
                 s->ports[i] = bound_port(&d->cfg.listen[i]);
-                s->daemons[s->n_daemons] = start_daemon(s, fd);
+                s->daemons[s->n_daemons] = start_daemon(s, fd, &d->cfg.listen[i]);
                 if (!s->daemons[s->n_daemons]) {
                         close(fd);
                         snprintf(why, why_size, "cannot start the HTTP server on %s",

@@ -46,6 +46,8 @@
 #define DEFAULT_PORTSERVER_MODE 0666
 #define DEFAULT_PORTSERVER_CLIENTS_PER_UID 64
 #define DEFAULT_PORTSERVER_LEASES_PER_UID 1000
+/* On addresses other than loopback; see hardening_defaults(). */
+#define DEFAULT_MAX_CONNECTIONS_PER_IP 256
 
 /* ---- logging --------------------------------------------------------------- */
 
@@ -189,6 +191,8 @@ static void usage(FILE *out)
                 "                           the --listen addresses are always answered)\n"
                 "  --owners all|token|none  who sees the processes behind sockets (default:\n"
                 "                           token when run as root, else all)\n"
+                "  --max-connections-per-ip N  per client address (default %d, loopback\n"
+                "                           addresses none unless given)\n"
                 "  --max-connections N      per listening address (default %d)\n"
                 "  --timeout SECONDS        to finish each request (default %d)\n"
                 "  --max-body BYTES         request body limit (default %u)\n"
@@ -201,7 +205,7 @@ static void usage(FILE *out)
                 "See rsapd(8).\n",
                 RSAPD_DEFAULT_PORT, RSAPD_DEFAULT_PORT, DEFAULT_POOL_LOW, DEFAULT_POOL_HIGH,
                 DEFAULT_PORTSERVER_MODE, DEFAULT_PORTSERVER_CLIENTS_PER_UID,
-                DEFAULT_PORTSERVER_LEASES_PER_UID,
+                DEFAULT_PORTSERVER_LEASES_PER_UID, DEFAULT_MAX_CONNECTIONS_PER_IP,
                 DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT, DEFAULT_MAX_BODY,
                 DEFAULT_CONNECTION_MEMORY, DEFAULT_CACHE_TTL_MS);
 }
@@ -303,6 +307,7 @@ enum {
         OPT_PORTSERVER_LEASES_PER_UID,
         OPT_HOST,
         OPT_OWNERS,
+        OPT_MAX_CONNECTIONS_PER_IP,
 };
 
 /* The defaults of the options that guard the HTTP edge and the port server. */
@@ -311,6 +316,10 @@ static void hardening_defaults(struct rsapd_config *cfg)
         cfg->portserver_mode = DEFAULT_PORTSERVER_MODE;
         cfg->portserver_clients_per_uid = DEFAULT_PORTSERVER_CLIENTS_PER_UID;
         cfg->portserver_leases_per_uid = DEFAULT_PORTSERVER_LEASES_PER_UID;
+        /* Every local client comes from loopback, where a per-address limit
+         * would be --max-connections by another name: there it applies only
+         * when given (see rsapd(8)). */
+        cfg->max_connections_per_ip = DEFAULT_MAX_CONNECTIONS_PER_IP;
         cfg->owners = geteuid() == 0 ? OWNERS_TOKEN : OWNERS_ALL;
 }
 
@@ -372,6 +381,13 @@ static int hardening_option(int opt, const char *arg, struct rsapd_config *cfg)
                 return 0;
         case OPT_OWNERS:
                 return owners_option(arg, cfg);
+        case OPT_MAX_CONNECTIONS_PER_IP:
+                if (parse_number(arg, 0, 1000000, &v) < 0)
+                        return option_error("--max-connections-per-ip takes a number from 0 "
+                                            "(no limit) to 1000000");
+                cfg->max_connections_per_ip = (unsigned)v;
+                cfg->max_connections_per_ip_set = true;
+                return 0;
         }
         return -EINVAL;
 }
@@ -475,6 +491,7 @@ static int parse_options(int argc, char **argv, struct rsapd_config *cfg)
                   OPT_PORTSERVER_LEASES_PER_UID },
                 { "host", required_argument, NULL, OPT_HOST },
                 { "owners", required_argument, NULL, OPT_OWNERS },
+                { "max-connections-per-ip", required_argument, NULL, OPT_MAX_CONNECTIONS_PER_IP },
                 { 0 },
         };
         int opt;

@@ -59,6 +59,8 @@ struct rsapd_config {
         unsigned portserver_leases_per_uid;  /* ports one uid's processes may hold */
         uint16_t pool_low, pool_high;
         unsigned max_connections;
+        unsigned max_connections_per_ip; /* 0: none */
+        bool max_connections_per_ip_set; /* given, so it applies to loopback addresses too */
         const char *hosts[RSAPD_MAX_HOSTS]; /* --host: more names the Host header may give */
         size_t n_hosts;
         enum owners_policy owners;
