@@ -69,6 +69,7 @@ void api_port(struct rsapd *d, const struct request *req, struct reply *out)
                 return;
         }
         rsap_explain_port_listeners(&a);
+        owners_hide_unless_visible(d, req, a.listeners);
         reply_json(out, 200, rsap_port_answer_to_json(req->reg, &a));
         rsap_port_answer_clear(&a);
 }
@@ -311,6 +312,9 @@ void api_listening(struct rsapd *d, const struct request *req, struct reply *out
 
         if (listening_filter(req, &f, &unregistered, out) < 0)
                 return;
+        /* A root rsapd sees every user's processes: --owners says who may. */
+        if (!owners_visible(d, req))
+                f.find_owners = false;
         r = rsap_listen_collect(&f, &list);
         if (r < 0) {
                 reply_error(out, 503, "cannot list sockets: %s", strerror(-r));

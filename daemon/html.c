@@ -628,6 +628,7 @@ void page_port(struct rsapd *d, const struct request *req, struct reply *out)
                 return;
         }
         rsap_explain_port_listeners(&a);
+        owners_hide_unless_visible(d, req, a.listeners);
         port_title(&b, req->reg, &a);
         search_form(&b, NULL);
         port_summary(&b, req->reg, &a);

@@ -10,14 +10,23 @@
  *  - body size: Content-Length over --max-body is 413 before a byte of the
  *    body is read; a chunked body is counted as it comes and 413 once over;
  *  - connections: MHD_OPTION_CONNECTION_LIMIT per address; more wait in the
- *    kernel's backlog;
+ *    kernel's backlog; MHD_OPTION_PER_IP_CONNECTION_LIMIT per client address
+ *    (--max-connections-per-ip);
  *  - time: MHD's own timeout closes idle connections, but counts from the
  *    last byte, so a client sending a byte a second would hold a connection
  *    forever.  The reaper below gives each connection --timeout seconds to
  *    finish each request, counted from its opening or its previous answer,
  *    and shuts the socket of one that overruns.
+ *
+ * And what is refused before routing (edge_refusal()): a Host header naming
+ * a host rsapd does not serve (421: a DNS-rebinding page in a local browser
+ * must not read the API), control bytes in the raw request target (MHD cuts
+ * the URL at a NUL, which would route "/v1/ports/16\0" "47" as port 16),
+ * a path or query that is not UTF-8 (every answer is JSON or HTML in UTF-8),
+ * and repeated or conflicting Content-Length (request smuggling).
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -56,6 +65,8 @@ struct http_server {
         pthread_mutex_t stop_lock;
         pthread_cond_t stop_cond;
         bool stop;
+        /* the ports rsapd listens on, after bind: what a Host header may add */
+        uint16_t ports[RSAPD_MAX_LISTEN];
 };
 
 struct request_ctx {
@@ -67,6 +78,10 @@ struct request_ctx {
         bool answered;
         unsigned refusal; /* the status refuse_early() decided, 0 for none */
         char refusal_message[160];
+        /* from the URI log callback, which sees the raw target */
+        const char *raw_end; /* where the raw target's string ends */
+        bool raw_control;    /* a control byte in the raw target */
+        bool started;
 };
 
 static int64_t monotonic_ms(void)
@@ -122,6 +137,240 @@ static void peer_text(const struct sockaddr *sa, char *buf, size_t size)
         else if (sa && sa->sa_family == AF_INET6)
                 inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
                           (socklen_t)size);
+}
+
+/* ---- the edge: what is refused before routing ------------------------------- */
+
+/* Whether text is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates). */
+static bool utf8_valid(const char *text)
+{
+        const unsigned char *p = (const unsigned char *)text;
+
+        while (*p) {
+                unsigned c = *p, min;
+                int extra;
+
+                if (c < 0x80) {
+                        p++;
+                        continue;
+                }
+                if ((c & 0xe0) == 0xc0) {
+                        extra = 1, min = 0x80, c &= 0x1f;
+                } else if ((c & 0xf0) == 0xe0) {
+                        extra = 2, min = 0x800, c &= 0x0f;
+                } else if ((c & 0xf8) == 0xf0) {
+                        extra = 3, min = 0x10000, c &= 0x07;
+                } else {
+                        return false;
+                }
+                for (int i = 1; i <= extra; i++) {
+                        if ((p[i] & 0xc0) != 0x80)
+                                return false;
+                        c = (c << 6) | (p[i] & 0x3f);
+                }
+                if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+                        return false;
+                p += extra + 1;
+        }
+        return true;
+}
+
+static bool has_control(const char *text)
+{
+        for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+                if (*p < 0x20 || *p == 0x7f)
+                        return true;
+        return false;
+}
+
+/*
+ * MHD_OPTION_URI_LOG_CALLBACK: the raw request target, before unescaping
+ * and before the query is split off.  What it returns is the request's
+ * context.  MHD ends the target with a NUL where the space before the
+ * version was; a target with a NUL of its own ends earlier, which
+ * on_request() sees by comparing where the version starts.
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+        struct request_ctx *ctx = calloc(1, sizeof(*ctx));
+
+        (void)cls;
+        (void)conn;
+        if (ctx) {
+                ctx->raw_end = uri + strlen(uri);
+                ctx->raw_control = has_control(uri);
+        }
+        return ctx;
+}
+
+struct query_check {
+        bool bad;
+        char key[48];
+};
+
+static enum MHD_Result check_argument(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+        struct query_check *q = cls;
+
+        (void)kind;
+        if (utf8_valid(key) && (!value || utf8_valid(value)))
+                return MHD_YES;
+        q->bad = true;
+        /* Named only when the name itself is printable. */
+        if (utf8_valid(key) && !has_control(key) && strlen(key) < sizeof(q->key))
+                snprintf(q->key, sizeof(q->key), "%s", key);
+        return MHD_NO;
+}
+
+struct length_check {
+        unsigned lengths, encodings;
+        bool differ;
+        const char *first;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+        struct length_check *l = cls;
+
+        (void)kind;
+        if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+                l->encodings++;
+        if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0)
+                return MHD_YES;
+        if (l->lengths++ && (!value || !l->first || strcmp(value, l->first) != 0))
+                l->differ = true;
+        l->first = l->first ? l->first : value;
+        return MHD_YES;
+}
+
+/* "[::1]" or "127.0.0.5", as a loopback address. */
+static bool loopback_literal(const char *name)
+{
+        struct in6_addr a6;
+        struct in_addr a4;
+        char inner[INET6_ADDRSTRLEN];
+        size_t n = strlen(name);
+
+        if (inet_pton(AF_INET, name, &a4) == 1)
+                return (ntohl(a4.s_addr) >> 24) == 127;
+        if (n < 3 || n - 2 >= sizeof(inner) || name[0] != '[' || name[n - 1] != ']')
+                return false;
+        memcpy(inner, name + 1, n - 2);
+        inner[n - 2] = '\0';
+        return inet_pton(AF_INET6, inner, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+/* Whether name (no port) is one rsapd answers for. */
+static bool host_name_served(const struct http_server *s, const char *name)
+{
+        const struct rsapd_config *cfg = &s->d->cfg;
+
+        if (strcasecmp(name, "localhost") == 0 || loopback_literal(name))
+                return true;
+        for (size_t i = 0; i < cfg->n_hosts; i++)
+                if (strcasecmp(name, cfg->hosts[i]) == 0)
+                        return true;
+        /* Each --listen address's text is "ADDR:PORT" or "[ADDR6]:PORT" after bind. */
+        for (size_t i = 0; i < cfg->n_listen; i++) {
+                const char *text = cfg->listen[i].text, *colon = strrchr(text, ':');
+
+                if (colon && strlen(name) == (size_t)(colon - text) &&
+                    strncasecmp(name, text, (size_t)(colon - text)) == 0)
+                        return true;
+        }
+        return false;
+}
+
+static bool port_served(const struct http_server *s, const char *text)
+{
+        char *end;
+        unsigned long port;
+
+        if (!isdigit((unsigned char)text[0]))
+                return false;
+        port = strtoul(text, &end, 10);
+        if (*end)
+                return false;
+        for (size_t i = 0; i < s->d->cfg.n_listen; i++)
+                if (s->ports[i] == port)
+                        return true;
+        return false;
+}
+
+/* Host: NAME or NAME:PORT, with NAME one rsapd serves and PORT one it listens on. */
+static bool host_served(const struct http_server *s, const char *host)
+{
+        char name[256];
+        const char *colon;
+        size_t n;
+
+        if (host[0] == '[') {
+                const char *close = strchr(host, ']');
+
+                colon = close && close[1] == ':' ? close + 1 : NULL;
+                if (!close || (close[1] && !colon))
+                        return false;
+        } else {
+                colon = strchr(host, ':');
+        }
+        n = colon ? (size_t)(colon - host) : strlen(host);
+        if (n == 0 || n >= sizeof(name))
+                return false;
+        memcpy(name, host, n);
+        name[n] = '\0';
+        if (colon && !port_served(s, colon + 1))
+                return false;
+        return host_name_served(s, name);
+}
+
+/*
+ * What the edge refuses, whatever the route: 0 to go on, or the status with
+ * message filled.  HTTP/1.1 without Host MHD refuses itself (400); HTTP/1.0
+ * without one is answered, as no browser sends such a request.
+ */
+static unsigned edge_refusal(struct http_server *s, struct MHD_Connection *conn,
+                             struct request_ctx *ctx, const char *url, const char *version,
+                             char *message, size_t size)
+{
+        const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+        struct query_check q = { 0 };
+        struct length_check l = { 0 };
+
+        if (host && !host_served(s, host)) {
+                snprintf(message, size, "rsapd does not answer for this Host header: "
+                                        "use localhost, a --listen address or a --host name");
+                return 421;
+        }
+        if (ctx->raw_control || (ctx->raw_end && version && ctx->raw_end + 1 != version) ||
+            has_control(url)) {
+                snprintf(message, size, "the request target has control characters");
+                return 400;
+        }
+        if (!utf8_valid(url)) {
+                snprintf(message, size, "the path is not valid UTF-8 once percent-decoded");
+                return 400;
+        }
+        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, check_argument, &q);
+        if (q.bad) {
+                if (q.key[0])
+                        snprintf(message, size, "query parameter '%s' is not valid UTF-8 once "
+                                                "percent-decoded", q.key);
+                else
+                        snprintf(message, size, "a query parameter is not valid UTF-8 once "
+                                                "percent-decoded");
+                return 400;
+        }
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &l);
+        if (l.lengths > 1 || (l.lengths && l.encodings)) {
+                snprintf(message, size, "%s",
+                         l.encodings ? "Content-Length and Transfer-Encoding together"
+                         : l.differ  ? "conflicting Content-Length headers"
+                                     : "repeated Content-Length header");
+                return 400;
+        }
+        return 0;
 }
 
 /* ---- routes ---------------------------------------------------------------- */
@@ -328,11 +577,20 @@ static bool announces_body(struct MHD_Connection *conn)
 }
 
 /* Answers that depend only on the data, and so may come from the cache. */
-static bool cacheable(const struct rsapd *d, const struct request_ctx *ctx)
+static bool cacheable(const struct rsapd *d, struct MHD_Connection *conn,
+                      const struct request_ctx *ctx)
 {
         switch (ctx->route.id) {
         case ROUTE_API_PORT:
         case ROUTE_API_PORT_PROTO:
+                /* A port's answer names the processes on it to token holders
+                 * only (--owners token): theirs is never shared. */
+                if (d->cfg.owners == OWNERS_TOKEN &&
+                    auth_presents_token(&d->auth, MHD_lookup_connection_value(
+                                                          conn, MHD_HEADER_KIND,
+                                                          MHD_HTTP_HEADER_AUTHORIZATION)))
+                        return false;
+                /* fall through */
         case ROUTE_API_SERVICE:
         case ROUTE_API_RANGES:
         case ROUTE_API_STATUS:
@@ -349,7 +607,7 @@ static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *co
         /* The generation is read before the data, so what is cached under it
          * is never older than it (see cache.h). */
         unsigned generation = rsapd_generation(s->d);
-        bool cache = s->cache && s->d->cfg.cache_ttl_ms && cacheable(s->d, ctx);
+        bool cache = s->cache && s->d->cfg.cache_ttl_ms && cacheable(s->d, conn, ctx);
         long long now = monotonic_ms();
         struct registry_ref *ref;
         struct request req;
@@ -371,6 +629,9 @@ static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *co
                 .body = ctx->body.data,
                 .body_len = ctx->body.len,
                 .loopback = is_loopback(peer_of(conn)),
+                .authenticated = auth_presents_token(
+                        &s->d->auth, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                                 MHD_HTTP_HEADER_AUTHORIZATION)),
                 .query = lookup_query,
                 .conn = conn,
                 .reg = ref ? ref->reg : NULL,
@@ -402,18 +663,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         struct http_server *s = cls;
         struct request_ctx *ctx = *req_cls;
 
-        (void)version;
-        if (!ctx) {
-                ctx = calloc(1, sizeof(*ctx));
-                if (!ctx)
+        if (!ctx || !ctx->started) {
+                if (!ctx && !(ctx = calloc(1, sizeof(*ctx))))
                         return MHD_NO;
+                ctx->started = true;
                 clock_gettime(CLOCK_MONOTONIC, &ctx->start);
                 ctx->method = http_method_parse(method);
-                router_match(ctx->method, url, &ctx->route);
                 *req_cls = ctx;
                 atomic_fetch_add(&s->in_flight, 1);
-                ctx->refusal = refuse_early(s, conn, ctx, ctx->refusal_message,
+                ctx->refusal = edge_refusal(s, conn, ctx, url, version, ctx->refusal_message,
                                             sizeof(ctx->refusal_message));
+                if (!ctx->refusal) {
+                        router_match(ctx->method, url, &ctx->route);
+                        ctx->refusal = refuse_early(s, conn, ctx, ctx->refusal_message,
+                                                    sizeof(ctx->refusal_message));
+                }
                 /* A refused request with a body is answered before the body is
                  * read (MHD then closes the connection); one without waits for
                  * the usual moment, so that its connection may be kept. */
@@ -457,10 +721,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 
         (void)code;
         if (ctx) {
+                if (ctx->started)
+                        atomic_fetch_sub(&s->in_flight, 1);
                 buf_free(&ctx->body);
                 free(ctx);
                 *req_cls = NULL;
-                atomic_fetch_sub(&s->in_flight, 1);
         }
         /* The next request's time starts now. */
         info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
@@ -619,7 +884,27 @@ fail:
         return -errno;
 }
 
-static struct MHD_Daemon *start_daemon(struct http_server *s, int fd)
+/*
+ * Every local client comes from loopback, so on a loopback address a limit
+ * per client address is the connection limit by another name (and any local
+ * user may connect from 127.0.0.2 as well): there it applies only when
+ * --max-connections-per-ip is given.
+ */
+static unsigned per_ip_limit(const struct rsapd_config *cfg, const struct listen_addr *la)
+{
+        if (!cfg->max_connections_per_ip_set && is_loopback((const struct sockaddr *)&la->addr))
+                return 0;
+        return cfg->max_connections_per_ip;
+}
+
+static uint16_t bound_port(const struct listen_addr *la)
+{
+        const char *colon = strrchr(la->text, ':');
+
+        return colon ? (uint16_t)strtoul(colon + 1, NULL, 10) : 0;
+}
+
+static struct MHD_Daemon *start_daemon(struct http_server *s, int fd, const struct listen_addr *la)
 {
         const struct rsapd_config *cfg = &s->d->cfg;
         unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
@@ -631,6 +916,8 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, int fd)
                 MHD_OPTION_LISTEN_SOCKET, fd,
                 MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
                 MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+                MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip_limit(cfg, la),
+                MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
                 MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_seconds,
                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->connection_memory,
                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
@@ -663,7 +950,8 @@ int http_start(struct rsapd *d, struct http_server **out, char *why, size_t why_
                 r = bind_address(&d->cfg.listen[i], &fd, why, why_size);
                 if (r < 0)
                         goto fail;
-                s->daemons[s->n_daemons] = start_daemon(s, fd);
+                s->ports[i] = bound_port(&d->cfg.listen[i]);
+                s->daemons[s->n_daemons] = start_daemon(s, fd, &d->cfg.listen[i]);
                 if (!s->daemons[s->n_daemons]) {
                         close(fd);
                         snprintf(why, why_size, "cannot start the HTTP server on %s",

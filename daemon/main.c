@@ -7,6 +7,7 @@
  * finished, then out.  SIGHUP opens the registry again (after rsap update).
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -42,6 +43,11 @@
 #define DEFAULT_POOL_HIGH 24999
 #define STOP_GRACE_MS 10000
 #define DEFAULT_CACHE_TTL_MS 1000
+#define DEFAULT_PORTSERVER_MODE 0666
+#define DEFAULT_PORTSERVER_CLIENTS_PER_UID 64
+#define DEFAULT_PORTSERVER_LEASES_PER_UID 1000
+/* On addresses other than loopback; see hardening_defaults(). */
+#define DEFAULT_MAX_CONNECTIONS_PER_IP 256
 
 /* ---- logging --------------------------------------------------------------- */
 
@@ -178,6 +184,15 @@ static void usage(FILE *out)
                 "  --token-file FILE        the bearer token for writes (mode 0600, ours)\n"
                 "  --portserver PATH|@NAME  serve portpicker's PORTSERVER_ADDRESS protocol there\n"
                 "  --portserver-range A-B   the ports it hands out (default %d-%d)\n"
+                "  --portserver-mode MODE   the socket file's mode, octal (default %04o)\n"
+                "  --portserver-clients-per-uid N  connections at once from one uid (default %d)\n"
+                "  --portserver-leases-per-uid N   ports one uid may hold (default %d)\n"
+                "  --host NAME              also answer Host: NAME (repeatable; loopback and\n"
+                "                           the --listen addresses are always answered)\n"
+                "  --owners all|token|none  who sees the processes behind sockets (default:\n"
+                "                           token when run as root, else all)\n"
+                "  --max-connections-per-ip N  per client address (default %d, loopback\n"
+                "                           addresses none unless given)\n"
                 "  --max-connections N      per listening address (default %d)\n"
                 "  --timeout SECONDS        to finish each request (default %d)\n"
                 "  --max-body BYTES         request body limit (default %u)\n"
@@ -189,6 +204,8 @@ static void usage(FILE *out)
                 "  --help, --version\n\n"
                 "See rsapd(8).\n",
                 RSAPD_DEFAULT_PORT, RSAPD_DEFAULT_PORT, DEFAULT_POOL_LOW, DEFAULT_POOL_HIGH,
+                DEFAULT_PORTSERVER_MODE, DEFAULT_PORTSERVER_CLIENTS_PER_UID,
+                DEFAULT_PORTSERVER_LEASES_PER_UID, DEFAULT_MAX_CONNECTIONS_PER_IP,
                 DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT, DEFAULT_MAX_BODY,
                 DEFAULT_CONNECTION_MEMORY, DEFAULT_CACHE_TTL_MS);
 }
@@ -285,7 +302,95 @@ enum {
         OPT_THREADS,
         OPT_NO_ACCESS_LOG,
         OPT_VERSION,
+        OPT_PORTSERVER_MODE,
+        OPT_PORTSERVER_CLIENTS_PER_UID,
+        OPT_PORTSERVER_LEASES_PER_UID,
+        OPT_HOST,
+        OPT_OWNERS,
+        OPT_MAX_CONNECTIONS_PER_IP,
 };
+
+/* The defaults of the options that guard the HTTP edge and the port server. */
+static void hardening_defaults(struct rsapd_config *cfg)
+{
+        cfg->portserver_mode = DEFAULT_PORTSERVER_MODE;
+        cfg->portserver_clients_per_uid = DEFAULT_PORTSERVER_CLIENTS_PER_UID;
+        cfg->portserver_leases_per_uid = DEFAULT_PORTSERVER_LEASES_PER_UID;
+        /* Every local client comes from loopback, where a per-address limit
+         * would be --max-connections by another name: there it applies only
+         * when given (see rsapd(8)). */
+        cfg->max_connections_per_ip = DEFAULT_MAX_CONNECTIONS_PER_IP;
+        cfg->owners = geteuid() == 0 ? OWNERS_TOKEN : OWNERS_ALL;
+}
+
+/* A name for --host: what a Host header may carry, without a port. */
+static bool host_name_valid(const char *name)
+{
+        size_t n = strlen(name);
+
+        if (n == 0 || n > 253)
+                return false;
+        for (const char *p = name; *p; p++)
+                if (!isalnum((unsigned char)*p) && !strchr("-._[]:", *p))
+                        return false;
+        return true;
+}
+
+static int owners_option(const char *arg, struct rsapd_config *cfg)
+{
+        if (strcmp(arg, "all") == 0)
+                cfg->owners = OWNERS_ALL;
+        else if (strcmp(arg, "token") == 0)
+                cfg->owners = OWNERS_TOKEN;
+        else if (strcmp(arg, "none") == 0)
+                cfg->owners = OWNERS_NONE;
+        else
+                return option_error("--owners takes all, token or none, not '%s'", arg);
+        return 0;
+}
+
+static int hardening_option(int opt, const char *arg, struct rsapd_config *cfg)
+{
+        unsigned long v;
+        char *end;
+
+        switch (opt) {
+        case OPT_PORTSERVER_MODE:
+                errno = 0;
+                v = strtoul(arg, &end, 8);
+                if (errno || end == arg || *end || arg[0] == '-' || v > 0777)
+                        return option_error("--portserver-mode takes an octal mode such as 0660");
+                cfg->portserver_mode = (unsigned)v;
+                return 0;
+        case OPT_PORTSERVER_CLIENTS_PER_UID:
+                if (parse_number(arg, 1, 1024, &v) < 0)
+                        return option_error("--portserver-clients-per-uid takes a number from 1 to 1024");
+                cfg->portserver_clients_per_uid = (unsigned)v;
+                return 0;
+        case OPT_PORTSERVER_LEASES_PER_UID:
+                if (parse_number(arg, 1, 65535, &v) < 0)
+                        return option_error("--portserver-leases-per-uid takes a number from 1 to 65535");
+                cfg->portserver_leases_per_uid = (unsigned)v;
+                return 0;
+        case OPT_HOST:
+                if (cfg->n_hosts == RSAPD_MAX_HOSTS)
+                        return option_error("at most %d --host names", RSAPD_MAX_HOSTS);
+                if (!host_name_valid(arg))
+                        return option_error("--host '%s' is not a host name or address", arg);
+                cfg->hosts[cfg->n_hosts++] = arg;
+                return 0;
+        case OPT_OWNERS:
+                return owners_option(arg, cfg);
+        case OPT_MAX_CONNECTIONS_PER_IP:
+                if (parse_number(arg, 0, 1000000, &v) < 0)
+                        return option_error("--max-connections-per-ip takes a number from 0 "
+                                            "(no limit) to 1000000");
+                cfg->max_connections_per_ip = (unsigned)v;
+                cfg->max_connections_per_ip_set = true;
+                return 0;
+        }
+        return -EINVAL;
+}
 
 static int number_option(int opt, const char *arg, struct rsapd_config *cfg)
 {
@@ -323,7 +428,7 @@ static int number_option(int opt, const char *arg, struct rsapd_config *cfg)
                 cfg->threads = (unsigned)v;
                 return 0;
         }
-        return -EINVAL;
+        return hardening_option(opt, arg, cfg);
 }
 
 static int range_option(const char *arg, struct rsapd_config *cfg)
@@ -379,11 +484,20 @@ static int parse_options(int argc, char **argv, struct rsapd_config *cfg)
                 { "no-access-log", no_argument, NULL, OPT_NO_ACCESS_LOG },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, OPT_VERSION },
+                { "portserver-mode", required_argument, NULL, OPT_PORTSERVER_MODE },
+                { "portserver-clients-per-uid", required_argument, NULL,
+                  OPT_PORTSERVER_CLIENTS_PER_UID },
+                { "portserver-leases-per-uid", required_argument, NULL,
+                  OPT_PORTSERVER_LEASES_PER_UID },
+                { "host", required_argument, NULL, OPT_HOST },
+                { "owners", required_argument, NULL, OPT_OWNERS },
+                { "max-connections-per-ip", required_argument, NULL, OPT_MAX_CONNECTIONS_PER_IP },
                 { 0 },
         };
         int opt;
 
         config_defaults(cfg);
+        hardening_defaults(cfg);
         opterr = 0;
         while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
                 switch (opt) {

@@ -210,7 +210,7 @@ void api_request(struct rsapd *d, const struct request *req, struct reply *out)
 
         if (parse_request_id(req->route->params[0], &id, out) < 0)
                 return;
-        host_view(&v, true, true);
+        host_view(&v, true, owners_visible(d, req));
         wf = workflow(d, req, &v, NULL);
         memset(&rv, 0, sizeof(rv));
         pthread_mutex_lock(&d->store_lock);
@@ -243,7 +243,7 @@ static void approve(struct rsapd *d, const struct request *req, int64_t id, stru
                 json_decref(body);
                 return;
         }
-        host_view(&v, true, true);
+        host_view(&v, true, owners_visible(d, req));
         wf = workflow(d, req, &v, dd.as);
         memset(&a, 0, sizeof(a));
         pthread_mutex_lock(&d->store_lock);

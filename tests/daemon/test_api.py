@@ -250,7 +250,7 @@ def writes_with_token(d, token):
                headers=dict(good, **{"Content-Type": "application/json"}))
     # A chunked body has no length to refuse early: it is counted as it comes.
     chunk = b" " * 8192
-    raw = (b"POST /v1/reload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token.encode() +
+    raw = (b"POST /v1/reload HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + token.encode() +
            b"\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
            b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(10)) + b"0\r\n\r\n")
     c.equal(status_of(d.raw(raw)), 413, "a chunked body over the limit")
@@ -293,7 +293,7 @@ def token_file_refusals():
 def stops_in_order(d, token):
     """SIGTERM while a request is under way: it finishes, then rsapd exits 0."""
     s = socket.create_connection((d.host, d.port), timeout=10)
-    s.sendall(b"POST /v1/reload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token.encode() +
+    s.sendall(b"POST /v1/reload HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + token.encode() +
               b"\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{")
     time.sleep(0.3)
     d.proc.send_signal(signal.SIGTERM)
@@ -344,7 +344,7 @@ def reload_after_update(d):
 
 
 def main():
-    with Rsapd() as d:
+    with Rsapd("--owners", "all") as d:  # as `rsap listening` run by root
         c.check(any("READY=1" in n for n in d.notifications), "READY=1 went to systemd")
         c.check(len(d.addresses) == 1 and d.addresses[0].startswith("127.0.0.1:"),
                 "listens where told, and says where")

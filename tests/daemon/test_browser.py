@@ -85,7 +85,7 @@ def main():
     if not CHROMIUM:
         print("chromium is not installed: skipping")
         sys.exit(77)
-    with Rsapd() as d:
+    with Rsapd("--owners", "all") as d:  # processes shown as to a token holder
         base = f"http://127.0.0.1:{d.port}"
 
         home = dom(base + "/")

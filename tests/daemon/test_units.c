@@ -214,6 +214,24 @@ static void the_pool_remembers_holders(void **state)
         pool_clear(&p);
 }
 
+/* The port server's per-uid limit counts leases by who asked, whatever the pid. */
+static void the_pool_counts_by_uid(void **state)
+{
+        struct port_pool p = { 0 };
+
+        (void)state;
+        assert_int_equal(pool_add_for(&p, 15000, 100, 1000), 0);
+        assert_int_equal(pool_add_for(&p, 15001, 200, 1000), 0);
+        assert_int_equal(pool_add_for(&p, 15002, 200, 0), 0);
+        assert_int_equal(pool_add_for(&p, 15002, 300, 1000), -EEXIST);
+        assert_int_equal(pool_count_uid(&p, 1000), 2);
+        assert_int_equal(pool_count_uid(&p, 0), 1);
+        assert_int_equal(pool_release_pid(&p, 200, NULL, 0), 2);
+        assert_int_equal(pool_count_uid(&p, 1000), 1);
+        assert_int_equal(pool_count_uid(&p, 0), 0);
+        pool_clear(&p);
+}
+
 static void tokens_compare_and_verdicts(void **state)
 {
         struct auth a = { .token = (char *)"0123456789abcdef", .token_len = 16 };
@@ -270,6 +288,7 @@ int main(void)
                 cmocka_unit_test(request_bodies_decode_into_inputs),
                 cmocka_unit_test(pages_escape_every_string),
                 cmocka_unit_test(the_pool_remembers_holders),
+                cmocka_unit_test(the_pool_counts_by_uid),
                 cmocka_unit_test(tokens_compare_and_verdicts),
                 cmocka_unit_test(token_files_must_be_private),
         };
