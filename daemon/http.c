@@ -264,6 +264,28 @@ static enum MHD_Result send_error(struct http_server *s, struct MHD_Connection *
         return send_reply(s, conn, ctx, method, url, &r);
 }
 
+static enum MHD_Result check_one_parameter(void *cls, enum MHD_ValueKind kind, const char *key,
+                                           const char *value)
+{
+        (void)kind;
+        (void)value;
+        return query_check_add(cls, key) ? MHD_YES : MHD_NO;
+}
+
+/* 0 when every query parameter is one the route reads, once; else 400 and why. */
+static unsigned refuse_query(struct MHD_Connection *conn, const struct request_ctx *ctx,
+                             char *message, size_t size)
+{
+        struct query_check qc;
+
+        query_check_init(&qc, ctx->route.id);
+        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, check_one_parameter, &qc);
+        if (qc.verdict == QUERY_OK)
+                return 0;
+        query_check_message(&qc, message, size);
+        return 400;
+}
+
 /*
  * What can be refused before reading a body: route, method, credentials,
  * size, type.  Returns the status (0: go on) and fills message.
@@ -274,6 +296,7 @@ static unsigned refuse_early(struct http_server *s, struct MHD_Connection *conn,
         struct rsapd *d = s->d;
         const char *length, *type;
         bool write = is_write(ctx->method);
+        unsigned status;
 
         switch (ctx->route.result) {
         case ROUTE_FOUND:
@@ -285,6 +308,9 @@ static unsigned refuse_early(struct http_server *s, struct MHD_Connection *conn,
                 http_allow_text(ctx->route.allowed, message, size);
                 return 405;
         }
+        status = refuse_query(conn, ctx, message, size);
+        if (status)
+                return status;
         switch (auth_check(&d->auth, write, is_loopback(peer_of(conn)),
                            MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                        MHD_HTTP_HEADER_AUTHORIZATION))) {

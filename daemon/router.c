@@ -9,41 +9,48 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define READ (HTTP_GET | HTTP_HEAD)
 
+#define ROUTE_MAX_QUERY 8
+
 struct route_def {
         enum route_id id;
         const char *template; /* "{...}" segments capture a parameter */
         unsigned methods;
+        /* The query parameters the route reads; any other is refused, so that
+         * a misspelt one ("limt") is an error rather than silently ignored. */
+        const char *query[ROUTE_MAX_QUERY];
 };
 
 static const struct route_def routes[] = {
-        { ROUTE_HOME, "/", READ },
-        { ROUTE_SEARCH_PAGE, "/search", READ },
-        { ROUTE_PORT_PAGE, "/port/{port}", READ },
-        { ROUTE_SERVICE_PAGE, "/service/{name}", READ },
-        { ROUTE_MAP_PAGE, "/map", READ },
-        { ROUTE_MAP_SVG, "/map.svg", READ },
-        { ROUTE_METRICS, "/metrics", READ },
-        { ROUTE_API_PORT, "/v1/ports/{port}", READ },
-        { ROUTE_API_PORT_PROTO, "/v1/ports/{port}/{protocol}", READ },
-        { ROUTE_API_SERVICE, "/v1/services/{name}", READ },
-        { ROUTE_API_SEARCH, "/v1/search", READ },
-        { ROUTE_API_LIST, "/v1/list", READ },
-        { ROUTE_API_RANGES, "/v1/ranges", READ },
-        { ROUTE_API_STATUS, "/v1/status", READ },
-        { ROUTE_API_LISTENING, "/v1/listening", READ },
-        { ROUTE_API_RELOAD, "/v1/reload", HTTP_POST },
-        { ROUTE_API_REQUESTS, "/v1/registry/requests", READ | HTTP_POST },
-        { ROUTE_API_REQUEST, "/v1/registry/requests/{id}", READ },
-        { ROUTE_API_REQUEST_ACTION, "/v1/registry/requests/{id}/{action}", HTTP_POST },
-        { ROUTE_API_DEASSIGN, "/v1/registry/deassign", HTTP_POST },
-        { ROUTE_API_REVOKE, "/v1/registry/revoke", HTTP_POST },
-        { ROUTE_API_TRANSFER, "/v1/registry/transfer", HTTP_POST },
-        { ROUTE_API_HISTORY, "/v1/history/{target}", READ },
-        { ROUTE_API_HISTORY_PROTO, "/v1/history/{port}/{protocol}", READ },
-        { ROUTE_API_PICK, "/v1/pick", READ },
-        { ROUTE_API_LEASES, "/v1/leases", HTTP_POST },
-        { ROUTE_API_LEASE, "/v1/leases/{target}", HTTP_DELETE },
-        { ROUTE_API_AUDIT, "/v1/audit", READ },
+        { ROUTE_HOME, "/", READ, { NULL } },
+        { ROUTE_SEARCH_PAGE, "/search", READ, { "q" } },
+        { ROUTE_PORT_PAGE, "/port/{port}", READ, { NULL } },
+        { ROUTE_SERVICE_PAGE, "/service/{name}", READ, { NULL } },
+        { ROUTE_MAP_PAGE, "/map", READ, { NULL } },
+        { ROUTE_MAP_SVG, "/map.svg", READ, { NULL } },
+        { ROUTE_METRICS, "/metrics", READ, { NULL } },
+        { ROUTE_API_PORT, "/v1/ports/{port}", READ, { NULL } },
+        { ROUTE_API_PORT_PROTO, "/v1/ports/{port}/{protocol}", READ, { NULL } },
+        { ROUTE_API_SERVICE, "/v1/services/{name}", READ, { NULL } },
+        { ROUTE_API_SEARCH, "/v1/search", READ, { "q", "limit" } },
+        { ROUTE_API_LIST, "/v1/list", READ, { "range", "proto", "status" } },
+        { ROUTE_API_RANGES, "/v1/ranges", READ, { NULL } },
+        { ROUTE_API_STATUS, "/v1/status", READ, { NULL } },
+        { ROUTE_API_LISTENING, "/v1/listening", READ,
+          { "port", "proto", "processes", "unregistered" } },
+        { ROUTE_API_RELOAD, "/v1/reload", HTTP_POST, { NULL } },
+        { ROUTE_API_REQUESTS, "/v1/registry/requests", READ | HTTP_POST, { "all" } },
+        { ROUTE_API_REQUEST, "/v1/registry/requests/{id}", READ,
+          { "allow_system", "over_iana" } },
+        { ROUTE_API_REQUEST_ACTION, "/v1/registry/requests/{id}/{action}", HTTP_POST, { NULL } },
+        { ROUTE_API_DEASSIGN, "/v1/registry/deassign", HTTP_POST, { NULL } },
+        { ROUTE_API_REVOKE, "/v1/registry/revoke", HTTP_POST, { NULL } },
+        { ROUTE_API_TRANSFER, "/v1/registry/transfer", HTTP_POST, { NULL } },
+        { ROUTE_API_HISTORY, "/v1/history/{target}", READ, { NULL } },
+        { ROUTE_API_HISTORY_PROTO, "/v1/history/{port}/{protocol}", READ, { NULL } },
+        { ROUTE_API_PICK, "/v1/pick", READ, { "range", "proto", "count", "allow_iana" } },
+        { ROUTE_API_LEASES, "/v1/leases", HTTP_POST, { NULL } },
+        { ROUTE_API_LEASE, "/v1/leases/{target}", HTTP_DELETE, { NULL } },
+        { ROUTE_API_AUDIT, "/v1/audit", READ, { NULL } },
 };
 
 static const struct {
@@ -190,6 +197,82 @@ bool path_is_api(const char *path)
 bool route_is_api(enum route_id id)
 {
         return path_is_api(route_template(id));
+}
+
+static const struct route_def *route_def_of(enum route_id id)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(routes); i++)
+                if (routes[i].id == id)
+                        return &routes[i];
+        return NULL;
+}
+
+void query_check_init(struct query_check *qc, enum route_id id)
+{
+        memset(qc, 0, sizeof(*qc));
+        qc->route = id;
+}
+
+/* The name as a message may show it: printable ASCII, at most 64 bytes. */
+static void keep_name(struct query_check *qc, const char *key)
+{
+        size_t n = 0;
+
+        for (; key[n] && n < 64 && n < sizeof(qc->name) - 1; n++)
+                qc->name[n] = key[n] >= 0x20 && key[n] < 0x7f ? key[n] : '?';
+        qc->name[n] = '\0';
+}
+
+bool query_check_add(struct query_check *qc, const char *key)
+{
+        const struct route_def *def = route_def_of(qc->route);
+        size_t i;
+
+        if (qc->verdict != QUERY_OK)
+                return false;
+        for (i = 0; def && i < ROUTE_MAX_QUERY && def->query[i]; i++)
+                if (strcmp(def->query[i], key ? key : "") == 0)
+                        break;
+        if (!def || i == ROUTE_MAX_QUERY || !def->query[i])
+                qc->verdict = QUERY_UNKNOWN;
+        else if (qc->seen & (1u << i))
+                qc->verdict = QUERY_REPEATED;
+        else
+                qc->seen |= 1u << i;
+        if (qc->verdict != QUERY_OK)
+                keep_name(qc, key ? key : "");
+        return qc->verdict == QUERY_OK;
+}
+
+void route_query_text(enum route_id id, char *buf, size_t size)
+{
+        const struct route_def *def = route_def_of(id);
+        size_t used = 0;
+
+        if (size == 0)
+                return;
+        snprintf(buf, size, "none");
+        for (size_t i = 0; def && i < ROUTE_MAX_QUERY && def->query[i]; i++) {
+                int n = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", def->query[i]);
+
+                if (n < 0 || (size_t)n >= size - used)
+                        return;
+                used += (size_t)n;
+        }
+}
+
+void query_check_message(const struct query_check *qc, char *buf, size_t size)
+{
+        char takes[128];
+
+        route_query_text(qc->route, takes, sizeof(takes));
+        if (qc->verdict == QUERY_REPEATED)
+                snprintf(buf, size, "query parameter '%s' is given more than once", qc->name);
+        else if (qc->verdict == QUERY_UNKNOWN)
+                snprintf(buf, size, "unknown query parameter '%s' (%s takes %s)", qc->name,
+                         route_template(qc->route), takes);
+        else if (size)
+                buf[0] = '\0';
 }
 
 static int hex_value(char c)

@@ -95,6 +95,32 @@ bool route_is_api(enum route_id id);
 bool path_is_api(const char *path);
 
 /*
+ * The query parameters of a request, checked one name at a time against what
+ * its route reads: a name the route does not take, or one given twice
+ * ("?q=a&q=b": which one would count?), refuses the request with 400.
+ */
+enum query_verdict {
+        QUERY_OK = 0,
+        QUERY_UNKNOWN,
+        QUERY_REPEATED,
+};
+
+struct query_check {
+        enum route_id route;
+        unsigned seen; /* one bit per parameter of the route */
+        enum query_verdict verdict;
+        char name[ROUTE_PARAM_SIZE]; /* the refused name, printable */
+};
+
+void query_check_init(struct query_check *qc, enum route_id id);
+/* Takes one parameter's decoded name; false once the request is refused. */
+bool query_check_add(struct query_check *qc, const char *key);
+/* "unknown query parameter 'limt' (/v1/search takes q, limit)"; "" when QUERY_OK. */
+void query_check_message(const struct query_check *qc, char *buf, size_t size);
+/* "q, limit": the query parameters a route reads; "none". */
+void route_query_text(enum route_id id, char *buf, size_t size);
+
+/*
  * Decodes %XX in place, as libmicrohttpd does for paths and query values,
  * except %00: a NUL would cut the string short ("/port/1647%00.html" would
  * read "/port/1647"), so it stays as the three characters.  Returns the new

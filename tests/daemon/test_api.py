@@ -92,6 +92,33 @@ def registry_errors(d):
     error_body(d, "PATCH", "/v1/status", 405)
 
 
+def query_parameters(d):
+    """A parameter a route does not read, or one given twice, is refused by name."""
+    _, body = error_body(d, "GET", "/v1/search?q=x&limt=3", 400)
+    c.check("unknown query parameter 'limt'" in json.loads(body)["error"]["message"],
+            f"the misspelt parameter is named: {body!r}")
+    _, body = error_body(d, "GET", "/v1/search?q=a&q=b", 400)
+    c.check("'q' is given more than once" in json.loads(body)["error"]["message"],
+            f"a repeated parameter is named: {body!r}")
+    error_body(d, "GET", "/v1/search?q=x&limit=3&limit=3", 400)
+    error_body(d, "GET", "/v1/ports/1647?proto=tcp", 400)
+    error_body(d, "GET", "/v1/ranges?x", 400)
+    error_body(d, "GET", "/v1/list?range=1-2&Range=1-2", 400)
+    error_body(d, "GET", "/v1/list?range=1-2&%73tatus=assigned&status=reserved", 400)
+    error_body(d, "GET", "/v1/listening?port=1&pid=1", 400)
+    error_body(d, "GET", "/v1/pick?count=1&limit=1", 400)
+    error_body(d, "POST", "/v1/reload?force=1", 400)
+    # The parameters a route takes still work, %-encoded names included.
+    same_as_cli(d, "/v1/search?q=kerberos&%6cimit=2", ["search", "--limit", "2", "kerberos"])
+    same_as_cli(d, "/v1/ports/1647?", ["1647"])
+    for path in ("/search?q=http&page=2", "/port/1647?x=1", "/?q=1", "/map?zoom=2", "/metrics?x"):
+        status, headers, body = d.get(path)
+        c.check(status == 400 and headers["content-type"].startswith("text/html") and
+                b"unknown query parameter" in body, f"GET {path}: a 400 page naming the parameter")
+    status, _, _ = d.get("/search?q=http")
+    c.equal(status, 200, "/search?q= still answers")
+
+
 def listening(d):
     status, headers, body = d.get("/v1/listening")
     c.equal(status, 200, "/v1/listening")
@@ -350,6 +377,7 @@ def main():
                 "listens where told, and says where")
         registry_routes(d)
         registry_errors(d)
+        query_parameters(d)
         listening(d)
         head_and_headers(d)
         pages(d)

@@ -90,6 +90,65 @@ static void odd_paths_match_nothing(void **state)
         assert_int_equal(m.result, ROUTE_NOT_FOUND);
 }
 
+static void query_parameters_are_the_routes_own(void **state)
+{
+        struct query_check qc;
+        char message[256];
+
+        query_check_init(&qc, ROUTE_API_SEARCH);
+        assert_true(query_check_add(&qc, "q"));
+        assert_true(query_check_add(&qc, "limit"));
+        assert_int_equal(qc.verdict, QUERY_OK);
+        query_check_message(&qc, message, sizeof(message));
+        assert_string_equal(message, "");
+
+        query_check_init(&qc, ROUTE_API_SEARCH);
+        assert_true(query_check_add(&qc, "q"));
+        assert_false(query_check_add(&qc, "limt"));
+        assert_int_equal(qc.verdict, QUERY_UNKNOWN);
+        /* Once refused, the first fault is the one reported. */
+        assert_false(query_check_add(&qc, "q"));
+        query_check_message(&qc, message, sizeof(message));
+        assert_string_equal(message, "unknown query parameter 'limt' (/v1/search takes q, limit)");
+
+        query_check_init(&qc, ROUTE_API_SEARCH);
+        assert_true(query_check_add(&qc, "q"));
+        assert_false(query_check_add(&qc, "q"));
+        assert_int_equal(qc.verdict, QUERY_REPEATED);
+        query_check_message(&qc, message, sizeof(message));
+        assert_string_equal(message, "query parameter 'q' is given more than once");
+
+        /* Names are exact: no case folding, no prefix. */
+        query_check_init(&qc, ROUTE_API_LIST);
+        assert_false(query_check_add(&qc, "Range"));
+        query_check_init(&qc, ROUTE_API_LIST);
+        assert_false(query_check_add(&qc, "rang"));
+        query_check_init(&qc, ROUTE_API_LIST);
+        assert_false(query_check_add(&qc, ""));
+
+        /* A route that reads none refuses any, pages included. */
+        query_check_init(&qc, ROUTE_API_RANGES);
+        assert_false(query_check_add(&qc, "x"));
+        query_check_message(&qc, message, sizeof(message));
+        assert_string_equal(message, "unknown query parameter 'x' (/v1/ranges takes none)");
+        query_check_init(&qc, ROUTE_PORT_PAGE);
+        assert_false(query_check_add(&qc, "q"));
+        query_check_init(&qc, ROUTE_SEARCH_PAGE);
+        assert_true(query_check_add(&qc, "q"));
+        query_check_init(&qc, ROUTE_NONE);
+        assert_false(query_check_add(&qc, "q"));
+
+        /* The name in the message is printable and bounded. */
+        query_check_init(&qc, ROUTE_API_PICK);
+        assert_false(query_check_add(&qc, "a\n\x1b[31mb"));
+        assert_string_equal(qc.name, "a??[31mb");
+
+        route_query_text(ROUTE_API_PICK, message, sizeof(message));
+        assert_string_equal(message, "range, proto, count, allow_iana");
+        route_query_text(ROUTE_API_LISTENING, message, 12);
+        assert_true(strlen(message) < 12);
+}
+
 static void unescaping_keeps_nul_out(void **state)
 {
         char a[] = "/port/1647%00.html", b[] = "/%2e%2E/x%2Fy", c[] = "%zz%4";
@@ -264,6 +323,7 @@ int main(void)
                 cmocka_unit_test(routes_match_with_params),
                 cmocka_unit_test(wrong_method_says_what_is_allowed),
                 cmocka_unit_test(odd_paths_match_nothing),
+                cmocka_unit_test(query_parameters_are_the_routes_own),
                 cmocka_unit_test(unescaping_keeps_nul_out),
                 cmocka_unit_test(headers_are_parsed_strictly),
                 cmocka_unit_test(bodies_are_objects_and_nothing_else),
