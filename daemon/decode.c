@@ -131,16 +131,17 @@ static int range_field(json_t *body, const char *key, bool *present, uint16_t *l
         return 0;
 }
 
-static int duration_field(json_t *body, const char *key, int64_t *out, char *err)
+/* A duration by the CLI's rule for it (rsap_quarantine_parse, rsap_ttl_parse). */
+static int duration_field(json_t *body, const char *key, int (*parse)(const char *, int64_t *),
+                          const char *what, int64_t *out, char *err)
 {
         const char *text;
         int r = string_field(body, key, false, &text, err);
 
         if (r < 0 || !text)
                 return r;
-        if (rsap_duration_parse(text, out) < 0 || *out <= 0)
-                return fail(err, "'%s': '%.40s' is not a duration (such as 30s, 10m, 2h, 1d)",
-                            key, text);
+        if (parse(text, out) < 0)
+                return fail(err, "'%s': '%.40s' is not %s", key, text, what);
         return 0;
 }
 
@@ -224,7 +225,9 @@ int decode_end(json_t *body, bool why_required, struct decoded_end *out, char *e
         out->quarantine_us = RSAP_DEFAULT_QUARANTINE_US;
         if ((r = only_keys(body, keys, err)) < 0 || (r = target_field(body, &out->target, err)) < 0 ||
             (r = string_field(body, "why", why_required, &out->why, err)) < 0 ||
-            (r = duration_field(body, "quarantine", &out->quarantine_us, err)) < 0 ||
+            (r = duration_field(body, "quarantine", rsap_quarantine_parse,
+                                    "a duration (such as 30s, 10m, 2h, 30d; 0s for none)",
+                                    &out->quarantine_us, err)) < 0 ||
             (r = string_field(body, "as", false, &out->as, err)) < 0)
                 return r;
         return 0;
@@ -258,7 +261,8 @@ int decode_lease(json_t *body, struct decoded_lease *out, char *err)
         if ((r = only_keys(body, keys, err)) < 0 ||
             (r = range_field(body, "range", &have_range, &out->options.low, &out->options.high,
                              err)) < 0 ||
-            (r = duration_field(body, "ttl", &out->options.ttl_us, err)) < 0 ||
+            (r = duration_field(body, "ttl", rsap_ttl_parse, "a TTL (such as 30s, 10m, 2h, 1d)",
+                                    &out->options.ttl_us, err)) < 0 ||
             (r = string_field(body, "name", false, &out->options.name, err)) < 0 ||
             (r = string_field(body, "as", false, &out->as, err)) < 0)
                 return r;

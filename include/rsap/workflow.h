@@ -60,6 +60,13 @@ struct rsap_workflow {
 
 /* "30s", "10m", "2h", "1d" (one number, one unit) in microseconds. */
 int rsap_duration_parse(const char *text, int64_t *us_out);
+/*
+ * The two durations the registry takes, with the same rules for rsap and
+ * rsapd: a quarantine may be 0s (the port is free again at once); a lease's
+ * TTL may not.
+ */
+int rsap_quarantine_parse(const char *text, int64_t *us_out);
+int rsap_ttl_parse(const char *text, int64_t *us_out);
 
 /*
  * What a command points at: a port ("8443", "8443/tcp"), a service name, or

@@ -128,6 +128,26 @@ def assignments(d, token):
     c.equal(status, 404, "transferring nothing")
 
 
+def agrees_with_cli(d, token):
+    """Inputs the CLI takes or refuses, the API takes or refuses alike."""
+    for i, (service, port) in enumerate((("zeroq-api", P[5]), ("zeroq-cli", P[6]))):
+        status, _, j = post(d, "/v1/registry/requests", request_body(service, port), token)
+        status, _, _ = post(d, f"/v1/registry/requests/{j['id']}/approve", {}, token)
+        c.equal(status, 200, f"{service} approved")
+    status, _, j = post(d, "/v1/registry/deassign", {"target": "zeroq-api", "quarantine": "0s"}, token)
+    c.check(status == 200 and j["kind"] == "deassign" and len(j["assignments"]) == 2 and
+            all(a["quarantine_until"] == a["ended"] for a in j["assignments"]),
+            f"the API takes quarantine 0s as rsap deassign does, free at once: {status} {j}")
+    out, code = cli(d, "deassign", "zeroq-cli", "--quarantine", "0s")
+    c.equal(code, 0, "rsap deassign --quarantine 0s")
+    status, _, j = post(d, "/v1/leases", {"ttl": "0s"}, token)
+    _, code = cli(d, "lease", "--ttl", "0s")
+    c.check(status == 400 and code == 2, f"a TTL of 0s is refused by both: {status}, exit {code}")
+    status, _, j = post(d, "/v1/registry/deassign", {"target": "zeroq-api", "quarantine": "0"}, token)
+    _, code = cli(d, "deassign", "zeroq-api", "--quarantine", "0")
+    c.check(status == 400 and code == 2, f"a duration without a unit is refused by both: {status}, exit {code}")
+
+
 def pick_and_leases(d, token):
     rng = f"{P[3]}-{P[3] + 100}"
     same_as_cli(d, f"/v1/pick?range={rng}&count=3", ["pick", "--range", rng, "--count", "3"], "pick")
@@ -222,6 +242,7 @@ def main():
             P.extend(unassigned_ports(d.db_dir, 60))
             requests_and_decisions(d, token)
             assignments(d, token)
+            agrees_with_cli(d, token)
             pick_and_leases(d, token)
             audit(d)
             bad_input(d, token)

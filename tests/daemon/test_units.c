@@ -232,6 +232,20 @@ static void request_bodies_decode_into_inputs(void **state)
         assert_int_equal(decode_end(o, true, &de, err), -EINVAL); /* revoke needs why */
         json_decref(o);
 
+        /* The CLI's rules: a quarantine may be 0s, a TTL may not. */
+        o = parse("{\"target\": \"8443\", \"quarantine\": \"0s\"}");
+        assert_int_equal(decode_end(o, false, &de, err), 0);
+        assert_int_equal(de.quarantine_us, 0);
+        json_decref(o);
+        o = parse("{\"target\": \"8443\", \"quarantine\": \"0\"}");
+        assert_int_equal(decode_end(o, false, &de, err), -EINVAL);
+        assert_non_null(strstr(err, "0s for none"));
+        json_decref(o);
+        o = parse("{\"ttl\": \"0s\"}");
+        assert_int_equal(decode_lease(o, &dl, err), -EINVAL);
+        assert_non_null(strstr(err, "not a TTL"));
+        json_decref(o);
+
         assert_int_equal(decode_lease(NULL, &dl, err), 0);
         o = parse("{\"range\": \"20000-20010\", \"ttl\": \"10m\", \"pid\": 42}");
         assert_int_equal(decode_lease(o, &dl, err), 0);
