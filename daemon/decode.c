@@ -145,11 +145,13 @@ static int duration_field(json_t *body, const char *key, int (*parse)(const char
         return 0;
 }
 
-static int target_field(json_t *body, struct rsap_target *out, char *err)
+/* "target": parsed into out, and its text kept for the messages. */
+static int target_field(json_t *body, struct rsap_target *out, const char **text_out, char *err)
 {
         const char *text;
         int r = string_field(body, "target", true, &text, err);
 
+        *text_out = text;
         if (r < 0)
                 return r;
         if (rsap_target_parse(text, out) < 0)
@@ -223,7 +225,8 @@ int decode_end(json_t *body, bool why_required, struct decoded_end *out, char *e
 
         memset(out, 0, sizeof(*out));
         out->quarantine_us = RSAP_DEFAULT_QUARANTINE_US;
-        if ((r = only_keys(body, keys, err)) < 0 || (r = target_field(body, &out->target, err)) < 0 ||
+        if ((r = only_keys(body, keys, err)) < 0 ||
+            (r = target_field(body, &out->target, &out->target_text, err)) < 0 ||
             (r = string_field(body, "why", why_required, &out->why, err)) < 0 ||
             (r = duration_field(body, "quarantine", rsap_quarantine_parse,
                                     "a duration (such as 30s, 10m, 2h, 30d; 0s for none)",
@@ -239,7 +242,8 @@ int decode_transfer(json_t *body, struct decoded_transfer *out, char *err)
         int r;
 
         memset(out, 0, sizeof(*out));
-        if ((r = only_keys(body, keys, err)) < 0 || (r = target_field(body, &out->target, err)) < 0 ||
+        if ((r = only_keys(body, keys, err)) < 0 ||
+            (r = target_field(body, &out->target, &out->target_text, err)) < 0 ||
             (r = string_field(body, "to", true, &out->to, err)) < 0 ||
             (r = string_field(body, "contact", false, &out->contact, err)) < 0 ||
             (r = string_field(body, "why", false, &out->why, err)) < 0 ||

@@ -314,6 +314,18 @@ void api_request_action(struct rsapd *d, const struct request *req, struct reply
 
 /* ---- assignments ------------------------------------------------------------ */
 
+/* rsap deassign's and revoke's words and outcome (exit 1: nothing matched). */
+static void end_error(struct reply *out, int err, const struct decoded_end *de, bool revoke)
+{
+        if (de->target.kind == RSAP_TARGET_LEASE && (err == -ENOENT || err == -EINVAL))
+                reply_error(out, 404, "'%s' is a lease: use DELETE /v1/leases/{port}",
+                            de->target_text);
+        else if (err == -ENOENT || err == -EINVAL) /* -EINVAL: a request:ID */
+                reply_error(out, 404, "no active assignment for %s", de->target_text);
+        else
+                reply_store_error(out, err, revoke ? "cannot revoke" : "cannot deassign");
+}
+
 void api_end(struct rsapd *d, const struct request *req, struct reply *out)
 {
         bool revoke = req->route->id == ROUTE_API_REVOKE;
@@ -337,22 +349,39 @@ void api_end(struct rsapd *d, const struct request *req, struct reply *out)
         r = revoke ? rsap_revoke(&wf, &de.target, de.why, de.quarantine_us, &list, &n)
                    : rsap_deassign(&wf, &de.target, de.why, de.quarantine_us, &list, &n);
         pthread_mutex_unlock(&d->store_lock);
-        json_decref(body);
-        if (r < 0)
-                rsap_assignment_list_free(list, n);
-        if (r == -ENOENT || (r == -EINVAL && de.target.kind == RSAP_TARGET_LEASE)) {
-                reply_error(out, 404, de.target.kind == RSAP_TARGET_LEASE
-                                              ? "a lease is ended with DELETE /v1/leases/{port}"
-                                              : "no active assignment matches the target");
-                return;
-        }
         if (r < 0) {
-                reply_store_error(out, r, revoke ? "cannot revoke" : "cannot deassign");
+                rsap_assignment_list_free(list, n);
+                end_error(out, r, &de, revoke);
+                json_decref(body); /* de's strings point into it */
                 return;
         }
+        json_decref(body);
         rsapd_data_changed(d);
         reply_json(out, 200, rsap_ended_to_json(revoke ? "revoke" : "deassign", list, n));
         rsap_assignment_list_free(list, n);
+}
+
+/* The words and outcome of rsap transfer: nothing matched (1), refused (3), bad input (2). */
+static void transfer_error(struct reply *out, int err, const char *text, const char *to)
+{
+        switch (err) {
+        case -ENOENT:
+                reply_error(out, 404, "no service or active assignment for %s", text);
+                return;
+        case -EALREADY:
+                reply_error(out, 409, "%s already belongs to %s", text, to);
+                return;
+        case -ENOTUNIQ:
+                reply_error(out, 400, "%s names assignments of several services: name one "
+                                      "service (PORT/PROTO or the service name)", text);
+                return;
+        case -EINVAL:
+                reply_error(out, 400, "'%s' is a lease or a request: transfer takes a port, a "
+                                      "service name or assignment:ID", text);
+                return;
+        default:
+                reply_store_error(out, err, "cannot transfer");
+        }
 }
 
 void api_transfer(struct rsapd *d, const struct request *req, struct reply *out)
@@ -376,10 +405,11 @@ void api_transfer(struct rsapd *d, const struct request *req, struct reply *out)
         pthread_mutex_lock(&d->store_lock);
         r = rsap_transfer(&wf, &dt.target, dt.to, dt.contact, dt.why, &t);
         pthread_mutex_unlock(&d->store_lock);
+        if (r < 0)
+                transfer_error(out, r, dt.target_text, dt.to);
         json_decref(body);
         if (r < 0) {
                 rsap_transfer_clear(&t);
-                reply_store_error(out, r, "cannot transfer");
                 return;
         }
         rsapd_data_changed(d);

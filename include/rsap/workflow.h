@@ -267,7 +267,8 @@ int rsap_revoke(const struct rsap_workflow *wf, const struct rsap_target *target
  * RFC 6335 section 8.5: the service the target names (all its active
  * assignments) passes to a new assignee, recorded for each assignment.
  * contact NULL keeps the contact.  -ENOTUNIQ when the target names several
- * services.
+ * services; -EALREADY when the service already belongs to `to` (compared
+ * case-insensitively), for rsap and rsapd to refuse alike.
  */
 struct rsap_transfer {
         char *service;

@@ -114,6 +114,15 @@ def assignments(d, token):
                                                        "why": "reorg"}, token)
     c.check(status == 200 and j["kind"] == "transfer" and j["to"] == "New Team",
             f"transfer: {status} {str(j)[:200]}")
+    # To the assignee it has: refused, in rsap transfer's words (exit 3, refused).
+    for to in ("New Team", "new team"):
+        status, _, j = post(d, "/v1/registry/transfer", {"target": "testsvc", "to": to}, token)
+        p = subprocess.run([os.environ["RSAP"], "--db-dir", d.db_dir, "transfer", "testsvc", "--to", to],
+                           capture_output=True, text=True)
+        c.check(status == 409 and j["error"]["message"] == f"testsvc already belongs to {to}",
+                f"a transfer to the assignee itself is refused, saying so: {status} {j}")
+        c.check(p.returncode == 3 and f"testsvc already belongs to {to}" in p.stderr,
+                f"as rsap transfer says: {p.returncode} {p.stderr!r}")
     status, _, j = post(d, "/v1/registry/deassign", {"target": f"{P[0]}/udp",
                                                        "quarantine": "1d"}, token)
     c.check(status == 200 and j["kind"] == "deassign" and len(j["assignments"]) == 1,
@@ -125,7 +134,11 @@ def assignments(d, token):
     status, _, j = post(d, "/v1/registry/deassign", {"target": "testsvc"}, token)
     c.equal(status, 404, "nothing left to deassign")
     status, _, j = post(d, "/v1/registry/transfer", {"target": "nosuch", "to": "X"}, token)
-    c.equal(status, 404, "transferring nothing")
+    c.check(status == 404 and j["error"]["message"] == "no service or active assignment for nosuch",
+            f"transferring nothing: {status} {j}")
+    status, _, j = post(d, "/v1/registry/deassign", {"target": "testsvc"}, token)
+    c.check(j["error"]["message"] == "no active assignment for testsvc",
+            f"deassigning nothing says what rsap deassign says: {j}")
 
 
 def agrees_with_cli(d, token):
