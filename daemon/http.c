@@ -650,12 +650,19 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, int fd)
         const struct rsapd_config *cfg = &s->d->cfg;
         unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
                          MHD_USE_TURBO;
+        /* One thread is MHD's internal thread, no pool: MHD warns about a pool
+         * of size 1, so the option is only given for two threads or more. */
+        struct MHD_OptionItem pool[] = {
+                { cfg->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
+                  (intptr_t)cfg->threads, NULL },
+                { MHD_OPTION_END, 0, NULL },
+        };
 
         return MHD_start_daemon(
                 flags, 0, NULL, NULL, on_request, s,
                 MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
                 MHD_OPTION_LISTEN_SOCKET, fd,
-                MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
+                MHD_OPTION_ARRAY, pool,
                 MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
                 MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_seconds,
                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->connection_memory,

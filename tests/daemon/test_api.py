@@ -348,6 +348,40 @@ def stops_in_order(d, token):
     c.check("stopped" in d.log_text(), "the log says it stopped")
 
 
+def thread_names(pid):
+    names = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/comm") as f:
+                names.append(f.read().strip())
+        except OSError:
+            pass
+    return names
+
+
+def threads():
+    """--threads N is a pool of N; 1 (the default on up to 3 CPUs) is no pool, and
+    libmicrohttpd has nothing to warn about for any count."""
+    for args, want_workers in (((), None), (("--threads", "1"), 0), (("--threads", "2"), 2),
+                               (("--threads", "3"), 3)):
+        with Rsapd(*args, listen=("127.0.0.1:0", "[::1]:0")) as d:
+            status, _, _ = d.get("/v1/ranges")
+            c.equal(status, 200, f"rsapd {' '.join(args)} answers")
+            names = thread_names(d.proc.pid)
+            log = d.log_text()
+            c.check("Warning" not in log and "thread pool" not in log.lower(),
+                    f"rsapd {' '.join(args)}: no warning from libmicrohttpd: {log!r}")
+            if want_workers is None:
+                cpus = os.cpu_count()
+                want_workers = 0 if cpus < 4 else min(cpus // 2, 16)
+            if want_workers == 0:
+                c.check(names.count("MHD-single") == 2 and "MHD-worker" not in names,
+                        f"rsapd {' '.join(args)}: one thread per address, no pool: {names}")
+            else:
+                c.equal(names.count("MHD-worker"), 2 * want_workers,
+                        f"rsapd {' '.join(args)}: a pool of {want_workers} per address")
+
+
 def reload_after_update(d):
     shared = os.environ.get("RSAP_SHARED_DATA", "")
     csv = os.path.join(shared, "service-names-port-numbers.csv")
@@ -398,6 +432,7 @@ def main():
     os.unlink(path)
     os.rmdir(tmp_token_dir)
     token_file_refusals()
+    threads()
     c.finish()
 
 
