@@ -59,6 +59,7 @@ struct http_server {
 };
 
 struct request_ctx {
+        bool started; /* on_request() has seen it: route, method, in_flight */
         struct timespec start;
         enum http_method method;
         struct route_match route;
@@ -429,14 +430,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         struct request_ctx *ctx = *req_cls;
 
         (void)version;
-        if (!ctx) {
-                ctx = calloc(1, sizeof(*ctx));
-                if (!ctx)
-                        return MHD_NO;
-                clock_gettime(CLOCK_MONOTONIC, &ctx->start);
+        if (!ctx) /* on_uri() could not allocate it */
+                return MHD_NO;
+        if (!ctx->started) {
+                ctx->started = true;
                 ctx->method = http_method_parse(method);
                 router_match(ctx->method, url, &ctx->route);
-                *req_cls = ctx;
                 atomic_fetch_add(&s->in_flight, 1);
                 ctx->refusal = refuse_early(s, conn, ctx, ctx->refusal_message,
                                             sizeof(ctx->refusal_message));
@@ -474,6 +473,38 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return dispatch(s, conn, ctx, method, url);
 }
 
+/*
+ * Each request's context is made as soon as its request line is read, so
+ * that on_completed() hears of every request, including those libmicrohttpd
+ * answers itself (431 for a header too large, 400 for a malformed one...)
+ * before or instead of on_request().
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+        struct request_ctx *ctx = calloc(1, sizeof(*ctx));
+
+        (void)cls;
+        (void)uri;
+        (void)conn;
+        if (ctx)
+                clock_gettime(CLOCK_MONOTONIC, &ctx->start);
+        return ctx;
+}
+
+/* Counts an answer libmicrohttpd queued itself, with the route when known. */
+static void count_mhd_answer(struct http_server *s, struct MHD_Connection *conn,
+                             const struct request_ctx *ctx)
+{
+        const union MHD_ConnectionInfo *info;
+
+        if (ctx->answered)
+                return;
+        info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS);
+        if (info && info->http_status)
+                metrics_observe(s->d->metrics, ctx->started ? ctx->route.id : ROUTE_NONE,
+                                info->http_status, seconds_since(&ctx->start));
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode code)
 {
@@ -483,10 +514,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 
         (void)code;
         if (ctx) {
+                count_mhd_answer(s, conn, ctx);
+                if (ctx->started)
+                        atomic_fetch_sub(&s->in_flight, 1);
                 buf_free(&ctx->body);
                 free(ctx);
                 *req_cls = NULL;
-                atomic_fetch_sub(&s->in_flight, 1);
         }
         /* The next request's time starts now. */
         info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
@@ -666,6 +699,7 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, int fd)
                 MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
                 MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_seconds,
                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->connection_memory,
+                MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                 MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
                 MHD_OPTION_STRICT_FOR_CLIENT, 1,

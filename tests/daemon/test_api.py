@@ -243,6 +243,33 @@ def metrics(d):
                     f"a well-formed sample line: {line!r}")
 
 
+def metric(d, route, status):
+    _, _, body = d.get("/metrics")
+    m = re.search(r'^rsapd_http_requests_total\{route="%s",status="%s"\} (\d+)$'
+                  % (re.escape(route), status), body.decode(), re.M)
+    return int(m.group(1)) if m else 0
+
+
+def status_classes(d):
+    """Every answer is counted under its own status, 3xx and libmicrohttpd's own included."""
+    cases = [
+        ("/search", 303, lambda: d.get("/search?q=1647")[0]),
+        ("/v1/ports/{port}", 200, lambda: d.get("/v1/ports/1647")[0]),
+        ("/v1/ports/{port}", 400, lambda: d.get("/v1/ports/x")[0]),
+        ("/v1/reload", 403, lambda: d.request("POST", "/v1/reload")[0]),
+        ("/v1/ranges", 405, lambda: d.request("DELETE", "/v1/ranges")[0]),
+        ("other", 404, lambda: d.get("/nothing/here")[0]),
+        # libmicrohttpd answers these itself, once it has read the request line.
+        ("other", 431, lambda: status_of(d.raw(b"GET /v1/ranges HTTP/1.1\r\nHost: x\r\nX-Big: " +
+                                               b"a" * 9000 + b"\r\n\r\n"))),
+        ("other", 400, lambda: status_of(d.raw(b"GET /v1/ranges HTTP/1.1\r\n\r\n"))),
+    ]
+    for route, status, ask in cases:
+        before = metric(d, route, status)
+        c.equal(ask(), status, f"a {status} from {route}")
+        c.equal(metric(d, route, status) - before, 1, f"a {status} from {route} is counted as {status}")
+
+
 def writes_without_token_file(d):
     error_body(d, "POST", "/v1/reload", 403)
     error_body(d, "POST", "/v1/reload", 403, headers={TOKEN_HEADER: "Bearer whatever-it-is-xx"})
@@ -417,6 +444,7 @@ def main():
         pages(d)
         escaping(d)
         metrics(d)
+        status_classes(d)
         writes_without_token_file(d)
         reload_after_update(d)
         c.check(d.alive(), "rsapd is still up")
