@@ -163,9 +163,16 @@ static bool is_write(enum http_method m)
         return m & (HTTP_POST | HTTP_PUT | HTTP_DELETE | HTTP_PATCH);
 }
 
+/* A parameter given without a value ("?all") reads as "", not as absent. */
 static const char *lookup_query(const struct request *req, const char *key)
 {
-        return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+        const char *value = NULL;
+        size_t value_len = 0;
+
+        if (MHD_lookup_connection_value_n(req->conn, MHD_GET_ARGUMENT_KIND, key, strlen(key),
+                                          &value, &value_len) != MHD_YES)
+                return NULL;
+        return value ? value : "";
 }
 
 /* ---- answering ------------------------------------------------------------- */

@@ -110,24 +110,19 @@ static json_t *body_object(const struct request *req, bool required, struct repl
         return body;
 }
 
-static bool flag(const struct request *req, const char *key)
-{
-        const char *v = req->query(req, key);
-
-        return v && (!*v || strcmp(v, "1") == 0 || strcmp(v, "true") == 0 ||
-                     strcmp(v, "yes") == 0);
-}
-
 /* ---- requests ------------------------------------------------------------ */
 
 static void list_requests(struct rsapd *d, const struct request *req, struct reply *out)
 {
         struct rsap_request *list = NULL;
+        bool all = false;
         size_t n = 0;
         int r;
 
+        if (api_query_flag(req, "all", &all, out) < 0)
+                return;
         pthread_mutex_lock(&d->store_lock);
-        r = rsap_request_list(d->store, !flag(req, "all"), &list, &n);
+        r = rsap_request_list(d->store, !all, &list, &n);
         pthread_mutex_unlock(&d->store_lock);
         if (r < 0) {
                 rsap_request_list_free(list, n);
@@ -198,17 +193,16 @@ static int parse_request_id(const char *text, int64_t *id, struct reply *out)
 /* GET /v1/registry/requests/{id}: the request with its review, as `rsap review --json`. */
 void api_request(struct rsapd *d, const struct request *req, struct reply *out)
 {
-        struct rsap_review_options options = {
-                .allow_system = flag(req, "allow_system"),
-                .over_iana = flag(req, "over_iana"),
-        };
+        struct rsap_review_options options = { 0 };
         struct rsap_workflow wf;
         struct rsap_review rv;
         struct host_view v;
         int64_t id;
         int r;
 
-        if (parse_request_id(req->route->params[0], &id, out) < 0)
+        if (parse_request_id(req->route->params[0], &id, out) < 0 ||
+            api_query_flag(req, "allow_system", &options.allow_system, out) < 0 ||
+            api_query_flag(req, "over_iana", &options.over_iana, out) < 0)
                 return;
         host_view(&v, true, true);
         wf = workflow(d, req, &v, NULL);
@@ -471,14 +465,14 @@ static int pick_options(const struct request *req, struct rsap_pick_options *o, 
                 char *end;
                 long n = strtol(count, &end, 10);
 
-                if (*count < '0' || *count > '9' || *end || n < 1 || n > 1000) {
-                        reply_error(out, 400, "count takes a number from 1 to 1000");
+                /* rsap pick --count's bounds: as many as a range can hold. */
+                if (*count < '0' || *count > '9' || *end || n < 1 || n > 65536) {
+                        reply_error(out, 400, "count takes a number from 1 to 65536");
                         return -EINVAL;
                 }
                 o->count = (size_t)n;
         }
-        o->allow_iana = flag(req, "allow_iana");
-        return 0;
+        return api_query_flag(req, "allow_iana", &o->allow_iana, out);
 }
 
 void api_pick(struct rsapd *d, const struct request *req, struct reply *out)

@@ -180,6 +180,8 @@ void page_map(struct rsapd *d, const struct request *req, struct reply *out);
 void page_map_svg(struct rsapd *d, const struct request *req, struct reply *out);
 void page_metrics(struct rsapd *d, const struct request *req, struct reply *out);
 
+/* A yes/no query parameter ("?all", 1, true, yes; 0, false, no): absent leaves *out; else 400. */
+int api_query_flag(const struct request *req, const char *key, bool *out, struct reply *reply);
 /* Parses a port parameter with the CLI's words for what is wrong: 0 or fills out->status. */
 int api_parse_port(const char *text, uint16_t *port, struct reply *out);
 

@@ -119,6 +119,69 @@ def query_parameters(d):
     c.equal(status, 200, "/search?q= still answers")
 
 
+def agrees_with_cli(d):
+    """The same input through the API and `rsap ... --json`: the same answer, or
+    both refuse it (exit 2 is 400; exit 1 for a name is 404 with the answer)."""
+    cases = [
+        ("/v1/ports/01647", ["01647"], 200),
+        ("/v1/ports/%31647", ["1647"], 200),
+        ("/v1/ports/1647%2Ftcp", ["1647/tcp"], 200),
+        ("/v1/ports/1647-1650", ["1647-1650"], 400),
+        ("/v1/ports/1650-1647", ["1650-1647"], 400),
+        ("/v1/ports/+1647", ["+1647"], 400),
+        ("/v1/ports/1647/", ["1647/"], 404),  # an empty segment matches no route
+        ("/v1/services/%68ttp", ["http"], 200),
+        ("/v1/services/no-such-service", ["no-such-service"], 404),
+        ("/v1/search?q=network+file&limit=1", ["search", "--limit", "1", "network file"], 200),
+        ("/v1/search?q=x&limit=0", ["search", "--limit", "0", "x"], 400),
+        ("/v1/search?q=x&limit=-1", ["search", "--limit", "-1", "x"], 400),
+        ("/v1/search?q=x&limit=100001", ["search", "--limit", "100001", "x"], 400),
+        ("/v1/search?q=x&limit=99999999999", ["search", "--limit", "99999999999", "x"], 400),
+        ("/v1/search?q=%20", ["search", " "], 400),
+        ("/v1/list?range=9-1", ["list", "9-1"], 400),
+        ("/v1/list?range=1-100000", ["list", "1-100000"], 400),
+        ("/v1/list?range=1647", ["list", "1647"], 200),
+        ("/v1/list?range=1-2&proto=ipx", ["list", "--proto", "ipx", "1-2"], 400),
+        ("/v1/pick?count=0", ["pick", "--count", "0"], 400),
+        ("/v1/pick?count=65537", ["pick", "--count", "65537"], 400),
+        ("/v1/pick?range=9-1", ["pick", "--range", "9-1"], 400),
+        ("/v1/history/1647-1650", ["history", "1647-1650"], 400),
+        ("/v1/registry/requests?all=0", ["requests"], 200),
+        ("/v1/registry/requests?all=yes", ["requests", "--all"], 200),
+        ("/v1/registry/requests?all", ["requests", "--all"], 200),
+    ]
+    for path, args, want in cases:
+        status, _, body = d.get(path)
+        cli, code = rsap_json(d.db_dir, *args)
+        c.equal(status, want, f"GET {path}")
+        if want == 200:
+            # An empty listing is an answer (200), where rsap exits 1.
+            c.check(body == cli and code in (0, 1), f"GET {path} is `rsap {' '.join(args)} --json`")
+        elif want == 400:
+            c.equal(code, 2, f"`rsap {' '.join(args)}` refuses it too")
+        elif path.startswith("/v1/services/"):
+            c.check(body == cli and code == 1, f"GET {path}: the answer of `rsap {' '.join(args)}`")
+        else:
+            c.equal(code, 2, f"`rsap {' '.join(args)}` refuses it too")
+    _, body = error_body(d, "GET", "/v1/ports/1647-1650", 400)
+    c.check("'1647-1650' is a range: use /v1/list?range=1647-1650" in body.decode(),
+            f"a range given as a port says where ranges go, as rsap 1647-1650 does: {body!r}")
+    # As many ports as rsap pick --count takes (the API took at most 1000).
+    status, j = d.get_json("/v1/pick?range=30000-31500&count=1001")
+    cli, code = rsap_json(d.db_dir, "pick", "--range", "30000-31500", "--count", "1001")
+    c.check(status == 200 and code == 0 and len(j["ports"]) == len(json.loads(cli)["ports"]),
+            f"/v1/pick?count=1001 as rsap pick --count 1001: {status}, exit {code}")
+    # Yes/no parameters take yes or no, and nothing else.
+    for path in ("/v1/listening?processes=maybe", "/v1/listening?unregistered=2",
+                 "/v1/registry/requests?all=everything", "/v1/pick?allow_iana=sure",
+                 "/v1/registry/requests/1?over_iana=ok"):
+        _, body = error_body(d, "GET", path, 400)
+        c.check("takes 1, true or yes, or 0, false or no" in body.decode(), f"{path}: says what it takes")
+    status, bare = d.get_json(f"/v1/listening?port={d.port}&processes=no")
+    c.check(status == 200 and bare and all(s["processes"] is None for s in bare),
+            "?processes=no leaves the owners out, as =false does")
+
+
 def listening(d):
     status, headers, body = d.get("/v1/listening")
     c.equal(status, 200, "/v1/listening")
@@ -439,6 +502,7 @@ def main():
         registry_routes(d)
         registry_errors(d)
         query_parameters(d)
+        agrees_with_cli(d)
         listening(d)
         head_and_headers(d)
         pages(d)
