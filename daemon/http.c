@@ -276,8 +276,7 @@ static enum MHD_Result check_one_parameter(void *cls, enum MHD_ValueKind kind, c
                                            const char *value)
 {
         (void)kind;
-        (void)value;
-        return query_check_add(cls, key) ? MHD_YES : MHD_NO;
+        return query_check_add(cls, key, value) ? MHD_YES : MHD_NO;
 }
 
 /* 0 when every query parameter is one the route reads, once; else 400 and why. */
@@ -299,7 +298,8 @@ static unsigned refuse_query(struct MHD_Connection *conn, const struct request_c
  * size, type.  Returns the status (0: go on) and fills message.
  */
 static unsigned refuse_early(struct http_server *s, struct MHD_Connection *conn,
-                             struct request_ctx *ctx, char *message, size_t size)
+                             struct request_ctx *ctx, const char *url, char *message,
+                             size_t size)
 {
         struct rsapd *d = s->d;
         const char *length, *type;
@@ -315,6 +315,10 @@ static unsigned refuse_early(struct http_server *s, struct MHD_Connection *conn,
         case ROUTE_METHOD_NOT_ALLOWED:
                 http_allow_text(ctx->route.allowed, message, size);
                 return 405;
+        }
+        if (!utf8_valid(url)) {
+                snprintf(message, size, "the path is not UTF-8 once %%-decoded");
+                return 400;
         }
         status = refuse_query(conn, ctx, message, size);
         if (status)
@@ -444,7 +448,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 ctx->method = http_method_parse(method);
                 router_match(ctx->method, url, &ctx->route);
                 atomic_fetch_add(&s->in_flight, 1);
-                ctx->refusal = refuse_early(s, conn, ctx, ctx->refusal_message,
+                ctx->refusal = refuse_early(s, conn, ctx, url, ctx->refusal_message,
                                             sizeof(ctx->refusal_message));
                 /* A refused request with a body is answered before the body is
                  * read (MHD then closes the connection); one without waits for

@@ -223,13 +223,51 @@ static void keep_name(struct query_check *qc, const char *key)
         qc->name[n] = '\0';
 }
 
-bool query_check_add(struct query_check *qc, const char *key)
+bool utf8_valid(const char *text)
+{
+        const unsigned char *p = (const unsigned char *)text;
+
+        while (*p) {
+                unsigned c = *p, len, cp;
+
+                if (c < 0x80) {
+                        p++;
+                        continue;
+                }
+                if (c >= 0xc2 && c <= 0xdf)
+                        len = 2, cp = c & 0x1f;
+                else if (c >= 0xe0 && c <= 0xef)
+                        len = 3, cp = c & 0x0f;
+                else if (c >= 0xf0 && c <= 0xf4)
+                        len = 4, cp = c & 0x07;
+                else
+                        return false;
+                for (unsigned i = 1; i < len; i++) {
+                        if ((p[i] & 0xc0) != 0x80)
+                                return false;
+                        cp = cp << 6 | (p[i] & 0x3f);
+                }
+                /* overlong forms, UTF-16 surrogates, beyond U+10FFFF */
+                if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+                    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+                        return false;
+                p += len;
+        }
+        return true;
+}
+
+bool query_check_add(struct query_check *qc, const char *key, const char *value)
 {
         const struct route_def *def = route_def_of(qc->route);
         size_t i;
 
         if (qc->verdict != QUERY_OK)
                 return false;
+        if (!utf8_valid(key ? key : "") || (value && !utf8_valid(value))) {
+                qc->verdict = QUERY_NOT_UTF8;
+                keep_name(qc, key ? key : "");
+                return false;
+        }
         for (i = 0; def && i < ROUTE_MAX_QUERY && def->query[i]; i++)
                 if (strcmp(def->query[i], key ? key : "") == 0)
                         break;
@@ -266,7 +304,9 @@ void query_check_message(const struct query_check *qc, char *buf, size_t size)
         char takes[128];
 
         route_query_text(qc->route, takes, sizeof(takes));
-        if (qc->verdict == QUERY_REPEATED)
+        if (qc->verdict == QUERY_NOT_UTF8)
+                snprintf(buf, size, "query parameter '%s' is not UTF-8", qc->name);
+        else if (qc->verdict == QUERY_REPEATED)
                 snprintf(buf, size, "query parameter '%s' is given more than once", qc->name);
         else if (qc->verdict == QUERY_UNKNOWN)
                 snprintf(buf, size, "unknown query parameter '%s' (%s takes %s)", qc->name,

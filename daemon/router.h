@@ -95,6 +95,13 @@ bool route_is_api(enum route_id id);
 bool path_is_api(const char *path);
 
 /*
+ * Whether text is well-formed UTF-8 (no overlong forms, surrogates or code
+ * points beyond U+10FFFF): what a JSON string may hold, so a decoded path or
+ * query value that is not is refused with 400 rather than failing later.
+ */
+bool utf8_valid(const char *text);
+
+/*
  * The query parameters of a request, checked one name at a time against what
  * its route reads: a name the route does not take, or one given twice
  * ("?q=a&q=b": which one would count?), refuses the request with 400.
@@ -103,6 +110,7 @@ enum query_verdict {
         QUERY_OK = 0,
         QUERY_UNKNOWN,
         QUERY_REPEATED,
+        QUERY_NOT_UTF8, /* the name or the value, once decoded */
 };
 
 struct query_check {
@@ -113,8 +121,8 @@ struct query_check {
 };
 
 void query_check_init(struct query_check *qc, enum route_id id);
-/* Takes one parameter's decoded name; false once the request is refused. */
-bool query_check_add(struct query_check *qc, const char *key);
+/* Takes one parameter's decoded name and value (NULL: none); false once refused. */
+bool query_check_add(struct query_check *qc, const char *key, const char *value);
 /* "unknown query parameter 'limt' (/v1/search takes q, limit)"; "" when QUERY_OK. */
 void query_check_message(const struct query_check *qc, char *buf, size_t size);
 /* "q, limit": the query parameters a route reads; "none". */

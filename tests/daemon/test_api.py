@@ -108,6 +108,16 @@ def query_parameters(d):
     error_body(d, "GET", "/v1/listening?port=1&pid=1", 400)
     error_body(d, "GET", "/v1/pick?count=1&limit=1", 400)
     error_body(d, "POST", "/v1/reload?force=1", 400)
+    # What is not UTF-8 once %-decoded cannot be asked about (nor put in JSON): 400, not 500.
+    for path in ("/v1/services/%ff", "/v1/ports/%c0%b1", "/v1/history/%ed%a0%80",
+                 "/v1/search?q=%ff", "/v1/list?range=1-2&proto=%ff", "/v1/pick?%ff=1"):
+        _, body = error_body(d, "GET", path, 400)
+        c.check("not UTF-8" in body.decode(), f"{path}: says it is not UTF-8: {body!r}")
+    for path in ("/service/%ff", "/search?q=%ff"):
+        status, _, _ = d.get(path)
+        c.equal(status, 400, f"GET {path}")
+    status, _, _ = d.get("/v1/services/caf%C3%A9")
+    c.equal(status, 404, "a UTF-8 name that has no record")
     # The parameters a route takes still work, %-encoded names included.
     same_as_cli(d, "/v1/search?q=kerberos&%6cimit=2", ["search", "--limit", "2", "kerberos"])
     same_as_cli(d, "/v1/ports/1647?", ["1647"])

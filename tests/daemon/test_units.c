@@ -96,52 +96,69 @@ static void query_parameters_are_the_routes_own(void **state)
         char message[256];
 
         query_check_init(&qc, ROUTE_API_SEARCH);
-        assert_true(query_check_add(&qc, "q"));
-        assert_true(query_check_add(&qc, "limit"));
+        assert_true(query_check_add(&qc, "q", "1"));
+        assert_true(query_check_add(&qc, "limit", "1"));
         assert_int_equal(qc.verdict, QUERY_OK);
         query_check_message(&qc, message, sizeof(message));
         assert_string_equal(message, "");
 
         query_check_init(&qc, ROUTE_API_SEARCH);
-        assert_true(query_check_add(&qc, "q"));
-        assert_false(query_check_add(&qc, "limt"));
+        assert_true(query_check_add(&qc, "q", "1"));
+        assert_false(query_check_add(&qc, "limt", "1"));
         assert_int_equal(qc.verdict, QUERY_UNKNOWN);
         /* Once refused, the first fault is the one reported. */
-        assert_false(query_check_add(&qc, "q"));
+        assert_false(query_check_add(&qc, "q", "1"));
         query_check_message(&qc, message, sizeof(message));
         assert_string_equal(message, "unknown query parameter 'limt' (/v1/search takes q, limit)");
 
         query_check_init(&qc, ROUTE_API_SEARCH);
-        assert_true(query_check_add(&qc, "q"));
-        assert_false(query_check_add(&qc, "q"));
+        assert_true(query_check_add(&qc, "q", "1"));
+        assert_false(query_check_add(&qc, "q", "1"));
         assert_int_equal(qc.verdict, QUERY_REPEATED);
         query_check_message(&qc, message, sizeof(message));
         assert_string_equal(message, "query parameter 'q' is given more than once");
 
         /* Names are exact: no case folding, no prefix. */
         query_check_init(&qc, ROUTE_API_LIST);
-        assert_false(query_check_add(&qc, "Range"));
+        assert_false(query_check_add(&qc, "Range", "1"));
         query_check_init(&qc, ROUTE_API_LIST);
-        assert_false(query_check_add(&qc, "rang"));
+        assert_false(query_check_add(&qc, "rang", "1"));
         query_check_init(&qc, ROUTE_API_LIST);
-        assert_false(query_check_add(&qc, ""));
+        assert_false(query_check_add(&qc, "", "1"));
 
         /* A route that reads none refuses any, pages included. */
         query_check_init(&qc, ROUTE_API_RANGES);
-        assert_false(query_check_add(&qc, "x"));
+        assert_false(query_check_add(&qc, "x", "1"));
         query_check_message(&qc, message, sizeof(message));
         assert_string_equal(message, "unknown query parameter 'x' (/v1/ranges takes none)");
         query_check_init(&qc, ROUTE_PORT_PAGE);
-        assert_false(query_check_add(&qc, "q"));
+        assert_false(query_check_add(&qc, "q", "1"));
         query_check_init(&qc, ROUTE_SEARCH_PAGE);
-        assert_true(query_check_add(&qc, "q"));
+        assert_true(query_check_add(&qc, "q", "1"));
         query_check_init(&qc, ROUTE_NONE);
-        assert_false(query_check_add(&qc, "q"));
+        assert_false(query_check_add(&qc, "q", "1"));
 
         /* The name in the message is printable and bounded. */
         query_check_init(&qc, ROUTE_API_PICK);
-        assert_false(query_check_add(&qc, "a\n\x1b[31mb"));
+        assert_false(query_check_add(&qc, "a\n\x1b[31mb", "1"));
         assert_string_equal(qc.name, "a??[31mb");
+
+        /* Names and values are UTF-8, or the request is refused. */
+        query_check_init(&qc, ROUTE_API_SEARCH);
+        assert_true(query_check_add(&qc, "q", "caf\xc3\xa9"));
+        assert_true(query_check_add(&qc, "limit", NULL));
+        query_check_init(&qc, ROUTE_API_SEARCH);
+        assert_false(query_check_add(&qc, "q", "\xff"));
+        assert_int_equal(qc.verdict, QUERY_NOT_UTF8);
+        query_check_message(&qc, message, sizeof(message));
+        assert_string_equal(message, "query parameter 'q' is not UTF-8");
+        assert_true(utf8_valid("plain, caf\xc3\xa9, \xe2\x82\xac, \xf0\x9f\x98\x80"));
+        assert_false(utf8_valid("\xc3"));           /* cut short */
+        assert_false(utf8_valid("\xc0\xaf"));       /* overlong '/' */
+        assert_false(utf8_valid("\xe0\x80\xaf"));   /* overlong '/' */
+        assert_false(utf8_valid("\xed\xa0\x80"));   /* a surrogate */
+        assert_false(utf8_valid("\xf4\x90\x80\x80")); /* beyond U+10FFFF */
+        assert_false(utf8_valid("a\x80" "b"));
 
         route_query_text(ROUTE_API_PICK, message, sizeof(message));
         assert_string_equal(message, "range, proto, count, allow_iana");

@@ -45,10 +45,12 @@ static void check_query(enum route_id id, char *query)
         for (char *pair = strtok_r(query, "&", &save); pair; pair = strtok_r(NULL, "&", &save)) {
                 char *eq = strchr(pair, '=');
 
-                if (eq)
+                if (eq) {
                         *eq = '\0';
+                        url_unescape(eq + 1);
+                }
                 url_unescape(pair);
-                if (!query_check_add(&qc, pair))
+                if (!query_check_add(&qc, pair, eq ? eq + 1 : NULL))
                         break;
         }
         query_check_message(&qc, message, sizeof(message));
@@ -74,6 +76,7 @@ static void route(char *request_line)
         if (query)
                 *query++ = '\0';
         url_unescape(copy);
+        (void)utf8_valid(copy);
         router_match(http_method_parse(request_line), copy, &m);
         if (query)
                 check_query(m.id, query);
