@@ -183,8 +183,10 @@ void api_requests(struct rsapd *d, const struct request *req, struct reply *out)
 
 static int parse_request_id(const char *text, int64_t *id, struct reply *out)
 {
+        /* As rsap review ID: a malformed id is bad input (400), a missing one 404. */
         if (rsap_request_id_parse(text, id) < 0) {
-                reply_error(out, 404, "'%s' is not a request id", text);
+                reply_error(out, 400, "'%s' is not a request id (a number, as POST "
+                                      "/v1/registry/requests answered it)", text);
                 return -EINVAL;
         }
         return 0;

@@ -213,9 +213,16 @@ def bad_input(d, token):
     for body, what in cases:
         status, _, j = post(d, "/v1/registry/requests", body, token)
         c.check(status == 400 and j["error"]["status"] == 400, f"{what}: {status} {j}")
-    for path in ("/v1/registry/requests/abc", "/v1/registry/requests/99999"):
+    # A malformed id is bad input, as `rsap review abc` exits 2; a missing one is 404.
+    for path, want, args in (("/v1/registry/requests/abc", 400, ["review", "abc"]),
+                             ("/v1/registry/requests/0", 400, ["review", "0"]),
+                             ("/v1/registry/requests/99999", 404, ["review", "99999"])):
         status, _, _ = d.get(path)
-        c.equal(status, 404, path)
+        _, code = cli(d, *args)
+        c.check(status == want and code == (2 if want == 400 else 1),
+                f"{path}: {status} and rsap {' '.join(args)}: exit {code}")
+    status, _, _ = post(d, "/v1/registry/requests/abc/approve", {}, token)
+    c.equal(status, 400, "approving a malformed id")
     status, _, _ = post(d, "/v1/registry/requests/1/frobnicate", {}, token)
     c.equal(status, 404, "an action that does not exist")
     status, _, _ = post(d, "/v1/registry/requests/99999/approve", {}, token)
