@@ -53,14 +53,23 @@ void api_port(struct rsapd *d, const struct request *req, struct reply *out)
 {
         enum rsap_proto proto = RSAP_PROTO_NONE;
         struct rsap_port_answer a;
+        char text[ROUTE_PARAM_SIZE], *slash;
+        const char *proto_text = req->route->n_params > 1 ? req->route->params[1] : NULL;
         uint16_t port;
         int r;
 
-        if (api_parse_port(req->route->params[0], &port, out) < 0)
+        /* "1647%2Ftcp" is one segment, "1647/tcp", as rsap 1647/tcp takes it. */
+        snprintf(text, sizeof(text), "%s", req->route->params[0]);
+        slash = proto_text ? NULL : strchr(text, '/');
+        if (slash) {
+                *slash = '\0';
+                proto_text = slash + 1;
+        }
+        if (api_parse_port(text, &port, out) < 0)
                 return;
-        if (req->route->n_params > 1 && rsap_proto_parse(req->route->params[1], &proto) < 0) {
+        if (proto_text && rsap_proto_parse(proto_text, &proto) < 0) {
                 reply_error(out, 400, "unknown protocol '%s' (tcp, udp, sctp or dccp)",
-                            req->route->params[1]);
+                            proto_text);
                 return;
         }
         r = rsap_explain_port(req->reg, port, proto, &a);

@@ -60,6 +60,7 @@ struct http_server {
 
 struct request_ctx {
         bool started; /* on_request() has seen it: route, method, in_flight */
+        char *raw_path; /* the request line's path, still %-encoded: what is routed */
         struct timespec start;
         enum http_method method;
         struct route_match route;
@@ -397,7 +398,9 @@ static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *co
         unsigned status;
         size_t len;
 
-        if (cache && cache_queue(s->cache, url, generation, now, conn, &ret, &status, &len)) {
+        /* Keyed by the path as routed: "1647%2Ftcp" is not "1647/tcp". */
+        if (cache && cache_queue(s->cache, ctx->raw_path, generation, now, conn, &ret, &status,
+                                 &len)) {
                 account(s, conn, ctx, method, url, status, len);
                 return ret;
         }
@@ -429,7 +432,7 @@ static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *co
         if (!resp)
                 return MHD_NO;
         ret = MHD_queue_response(conn, status, resp);
-        cache_store(s->cache, url, generation, now + s->d->cfg.cache_ttl_ms, resp, status, len);
+        cache_store(s->cache, ctx->raw_path, generation, now + s->d->cfg.cache_ttl_ms, resp, status, len);
         return ret;
 }
 
@@ -446,7 +449,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!ctx->started) {
                 ctx->started = true;
                 ctx->method = http_method_parse(method);
-                router_match(ctx->method, url, &ctx->route);
+                router_match(ctx->method, ctx->raw_path, &ctx->route);
                 atomic_fetch_add(&s->in_flight, 1);
                 ctx->refusal = refuse_early(s, conn, ctx, url, ctx->refusal_message,
                                             sizeof(ctx->refusal_message));
@@ -495,10 +498,15 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
         struct request_ctx *ctx = calloc(1, sizeof(*ctx));
 
         (void)cls;
-        (void)uri;
         (void)conn;
-        if (ctx)
-                clock_gettime(CLOCK_MONOTONIC, &ctx->start);
+        if (!ctx)
+                return NULL;
+        clock_gettime(CLOCK_MONOTONIC, &ctx->start);
+        ctx->raw_path = strndup(uri, strcspn(uri, "?"));
+        if (!ctx->raw_path) {
+                free(ctx);
+                return NULL;
+        }
         return ctx;
 }
 
@@ -529,6 +537,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                 if (ctx->started)
                         atomic_fetch_sub(&s->in_flight, 1);
                 buf_free(&ctx->body);
+                free(ctx->raw_path);
                 free(ctx);
                 *req_cls = NULL;
         }

@@ -89,7 +89,7 @@ void http_allow_text(unsigned set, char *buf, size_t size)
         }
 }
 
-/* One segment of a path: [start, start + len). */
+/* One segment of a path, %-decoded: [start, start + len). */
 struct segment {
         const char *start;
         size_t len;
@@ -97,17 +97,34 @@ struct segment {
 
 #define MAX_SEGMENTS 8
 
-/* Splits "/a/b" into segments; -EINVAL for anything a route could not match. */
-static int split_path(const char *path, struct segment *segs, size_t *n_out)
+/* Where split_path() decodes the segments. */
+struct segment_text {
+        char text[MAX_SEGMENTS][ROUTE_PARAM_SIZE];
+};
+
+static bool has_control(const char *p, size_t len)
+{
+        for (size_t i = 0; i < len; i++)
+                if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+                        return true;
+        return false;
+}
+
+/*
+ * Splits the raw "/a/b" at its slashes and then %-decodes each segment, so
+ * that "%2F" is a slash inside a segment ("/v1/services/914c%2Fg" names the
+ * service 914c/g) rather than a separator.  -EINVAL for anything a route
+ * could not match: an empty, "." or ".." segment (decoded or not), control
+ * bytes, a segment longer than ROUTE_PARAM_SIZE - 1 once decoded.
+ */
+static int split_path(const char *path, struct segment *segs, struct segment_text *store,
+                      size_t *n_out)
 {
         size_t n = 0;
         const char *p;
 
-        if (!path || path[0] != '/')
+        if (!path || path[0] != '/' || has_control(path, strlen(path)))
                 return -EINVAL;
-        for (p = path; *p; p++)
-                if ((unsigned char)*p < 0x20 || *p == 0x7f)
-                        return -EINVAL;
         if (strcmp(path, "/") == 0) {
                 *n_out = 0;
                 return 0;
@@ -116,12 +133,19 @@ static int split_path(const char *path, struct segment *segs, size_t *n_out)
         for (;;) {
                 const char *slash = strchr(p, '/');
                 size_t len = slash ? (size_t)(slash - p) : strlen(p);
+                char raw[3 * ROUTE_PARAM_SIZE];
 
-                if (n == MAX_SEGMENTS || len == 0 || len >= ROUTE_PARAM_SIZE)
+                if (n == MAX_SEGMENTS || len == 0 || len >= sizeof(raw))
                         return -EINVAL;
-                if ((len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
+                memcpy(raw, p, len);
+                raw[len] = '\0';
+                len = url_unescape(raw);
+                if (len == 0 || len >= ROUTE_PARAM_SIZE || has_control(raw, len) ||
+                    strcmp(raw, ".") == 0 || strcmp(raw, "..") == 0)
                         return -EINVAL;
-                segs[n++] = (struct segment){ p, len };
+                memcpy(store->text[n], raw, len + 1);
+                segs[n] = (struct segment){ store->text[n], len };
+                n++;
                 if (!slash)
                         break;
                 p = slash + 1;
@@ -135,9 +159,10 @@ static bool match_template(const char *template, const struct segment *segs, siz
                            struct route_match *out)
 {
         struct segment tsegs[MAX_SEGMENTS];
+        struct segment_text store;
         size_t tn, n_params = 0, wanted = 0;
 
-        if (split_path(template, tsegs, &tn) < 0 || tn != n)
+        if (split_path(template, tsegs, &store, &tn) < 0 || tn != n)
                 return false;
         for (size_t i = 0; i < n; i++) {
                 if (tsegs[i].start[0] == '{') {
@@ -163,11 +188,12 @@ static bool match_template(const char *template, const struct segment *segs, siz
 void router_match(enum http_method method, const char *path, struct route_match *out)
 {
         struct segment segs[MAX_SEGMENTS];
+        struct segment_text store;
         size_t n;
 
         memset(out, 0, sizeof(*out));
         out->result = ROUTE_NOT_FOUND;
-        if (split_path(path, segs, &n) < 0)
+        if (split_path(path, segs, &store, &n) < 0)
                 return;
         for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
                 if (!match_template(routes[i].template, segs, n, out))

@@ -83,9 +83,11 @@ enum http_method http_method_parse(const char *method);
 void http_allow_text(unsigned methods, char *buf, size_t size);
 
 /*
- * Matches an already percent-decoded path (libmicrohttpd decodes it) against
- * the table.  Paths with empty, "." or ".." segments, control bytes, or a
- * segment longer than ROUTE_PARAM_SIZE - 1 match nothing.
+ * Matches a path as the request line has it, %-encoded, against the table:
+ * the path is split at its slashes first and each segment decoded after, so
+ * that an encoded slash ("914c%2Fg") stays inside its segment.  Paths with
+ * empty, "." or ".." segments (also as "%2e"), control bytes, or a segment
+ * longer than ROUTE_PARAM_SIZE - 1 once decoded match nothing.
  */
 void router_match(enum http_method method, const char *path, struct route_match *out);
 /* The route's path template, "/v1/ports/{port}": the metrics label. */

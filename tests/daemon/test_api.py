@@ -136,6 +136,11 @@ def agrees_with_cli(d):
         ("/v1/ports/01647", ["01647"], 200),
         ("/v1/ports/%31647", ["1647"], 200),
         ("/v1/ports/1647%2Ftcp", ["1647/tcp"], 200),
+        ("/v1/ports/1647%2Fquic", ["1647/quic"], 400),
+        # An encoded slash belongs to its segment: IANA has names with slashes.
+        ("/v1/services/914c%2Fg", ["914c/g"], 200),
+        ("/v1/services/cl%2F1", ["cl/1"], 200),
+        ("/v1/history/914c%2Fg", ["history", "914c/g"], 400),  # rsap_target_parse refuses it
         ("/v1/ports/1647-1650", ["1647-1650"], 400),
         ("/v1/ports/1650-1647", ["1650-1647"], 400),
         ("/v1/ports/+1647", ["+1647"], 400),
@@ -176,6 +181,14 @@ def agrees_with_cli(d):
     _, body = error_body(d, "GET", "/v1/ports/1647-1650", 400)
     c.check("'1647-1650' is a range: use /v1/list?range=1647-1650" in body.decode(),
             f"a range given as a port says where ranges go, as rsap 1647-1650 does: {body!r}")
+    status, _, page = d.get("/port/211")
+    c.check(status == 200 and b'href="/service/914c%2Fg"' in page, "/port/211 links to 914c/g's page")
+    status, _, page = d.get("/service/914c%2Fg")
+    c.check(status == 200 and b"914c/g" in page, f"/service/914c%2Fg is its page: {status}")
+    # An encoded slash with nothing after it is still a segment; a bare one is not.
+    for _ in range(2):
+        c.equal(d.get("/v1/ports/1647%2F")[0], 400, "/v1/ports/1647%2F: no protocol")
+        c.equal(d.get("/v1/ports/1647/")[0], 404, "/v1/ports/1647/: no route")
     # As many ports as rsap pick --count takes (the API took at most 1000).
     status, j = d.get_json("/v1/pick?range=30000-31500&count=1001")
     cli, code = rsap_json(d.db_dir, "pick", "--range", "30000-31500", "--count", "1001")

@@ -53,6 +53,30 @@ static void routes_match_with_params(void **state)
         assert_false(route_is_api(ROUTE_PORT_PAGE));
 }
 
+static void segments_are_decoded_after_the_split(void **state)
+{
+        struct route_match m;
+
+        /* An encoded slash stays in its segment: the service 914c/g. */
+        router_match(HTTP_GET, "/v1/services/914c%2Fg", &m);
+        assert_int_equal(m.result, ROUTE_FOUND);
+        assert_int_equal(m.id, ROUTE_API_SERVICE);
+        assert_string_equal(m.params[0], "914c/g");
+        router_match(HTTP_GET, "/service/cl%2f1", &m);
+        assert_int_equal(m.id, ROUTE_SERVICE_PAGE);
+        assert_string_equal(m.params[0], "cl/1");
+        /* ...and is no separator: one parameter, not port and protocol. */
+        router_match(HTTP_GET, "/v1/ports/1647%2Ftcp", &m);
+        assert_int_equal(m.id, ROUTE_API_PORT);
+        assert_string_equal(m.params[0], "1647/tcp");
+        /* Other escapes decode as before, in literal segments too. */
+        router_match(HTTP_GET, "/v1/%70orts/%31647", &m);
+        assert_int_equal(m.id, ROUTE_API_PORT);
+        assert_string_equal(m.params[0], "1647");
+        router_match(HTTP_GET, "/v1/services/a%00b", &m);
+        assert_string_equal(m.params[0], "a%00b");
+}
+
 static void wrong_method_says_what_is_allowed(void **state)
 {
         struct route_match m;
@@ -75,6 +99,8 @@ static void odd_paths_match_nothing(void **state)
         static const char *const paths[] = {
                 "/port/../etc/passwd", "/port/.", "/..", "//", "/port//1", "/v1/ports/1647/",
                 "", "v1/ports/1", "/port/1\x01", "/a/b/c/d/e/f/g/h/i",
+                /* the same, %-encoded: each segment is checked once decoded */
+                "/port/%2e%2e", "/port/%2E", "/port/%01", "/port/%7f", "/%2e%2e/etc",
         };
         char long_segment[300];
         struct route_match m;
@@ -354,6 +380,7 @@ int main(void)
                 cmocka_unit_test(routes_match_with_params),
                 cmocka_unit_test(wrong_method_says_what_is_allowed),
                 cmocka_unit_test(odd_paths_match_nothing),
+                cmocka_unit_test(segments_are_decoded_after_the_split),
                 cmocka_unit_test(query_parameters_are_the_routes_own),
                 cmocka_unit_test(unescaping_keeps_nul_out),
                 cmocka_unit_test(headers_are_parsed_strictly),

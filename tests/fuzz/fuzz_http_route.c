@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * rsapd's routing and request decoding with anything: the input is
- * "METHOD PATH[?QUERY]\nHEADER\nBODY".  The path goes through the daemon's
- * own %-decoding and the router, the query's names (split at '&' and '=', as
+ * "METHOD PATH[?QUERY]\nHEADER\nBODY".  The raw path goes through the router
+ * (which %-decodes each segment) and the daemon's own %-decoding, the query's names (split at '&' and '=', as
  * libmicrohttpd splits them) through the same decoding and the route's
  * parameter check; a route's parameters through the page escaper;
  * the header through the bearer and Content-Type parsers; the body through
@@ -75,9 +75,9 @@ static void route(char *request_line)
         query = strchr(copy, '?');
         if (query)
                 *query++ = '\0';
+        router_match(http_method_parse(request_line), copy, &m);
         url_unescape(copy);
         (void)utf8_valid(copy);
-        router_match(http_method_parse(request_line), copy, &m);
         if (query)
                 check_query(m.id, query);
         route_query_text(m.id, takes, sizeof(takes));
