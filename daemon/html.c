@@ -305,15 +305,6 @@ void page_home(struct rsapd *d, const struct request *req, struct reply *out)
         finish_page(out, &b, 200);
 }
 
-static void redirect(struct reply *out, const char *location)
-{
-        struct buf b = { 0 };
-
-        html_printf(&b, "See %s\n", location);
-        reply_take_buf(out, 303, "text/plain; charset=utf-8", &b);
-        snprintf(out->location, sizeof(out->location), "%s", location);
-}
-
 static void search_results(struct buf *b, const struct rsap_registry *reg, const char *q)
 {
         struct rsap_search_hit hits[SEARCH_PAGE_LIMIT];
@@ -355,7 +346,7 @@ void page_search(struct rsapd *d, const struct request *req, struct reply *out)
         struct buf b = { 0 };
 
         if (!q || strspn(q, " \t\r\n") == strlen(q)) {
-                redirect(out, "/");
+                reply_redirect(out, "/");
                 return;
         }
         /* A port goes straight to its page, as `rsap 1647` answers at once. */
@@ -364,7 +355,7 @@ void page_search(struct rsapd *d, const struct request *req, struct reply *out)
                 char location[32];
 
                 snprintf(location, sizeof(location), "/port/%u", spec.low);
-                redirect(out, location);
+                reply_redirect(out, location);
                 return;
         }
         html_page_start(&b, "Search");

@@ -70,6 +70,8 @@ struct http_server {
 };
 
 struct request_ctx {
+        bool started; /* on_request() has seen it: route, method, in_flight */
+        char *raw_path; /* the request line's path, still %-encoded: what is routed */
         struct timespec start;
         enum http_method method;
         struct route_match route;
@@ -81,7 +83,6 @@ struct request_ctx {
         /* from the URI log callback, which sees the raw target */
         const char *raw_end; /* where the raw target's string ends */
         bool raw_control;    /* a control byte in the raw target */
-        bool started;
 };
 
 static int64_t monotonic_ms(void)
@@ -141,40 +142,6 @@ static void peer_text(const struct sockaddr *sa, char *buf, size_t size)
 
 /* ---- the edge: what is refused before routing ------------------------------- */
 
-/* Whether text is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates). */
-static bool utf8_valid(const char *text)
-{
-        const unsigned char *p = (const unsigned char *)text;
-
-        while (*p) {
-                unsigned c = *p, min;
-                int extra;
-
-                if (c < 0x80) {
-                        p++;
-                        continue;
-                }
-                if ((c & 0xe0) == 0xc0) {
-                        extra = 1, min = 0x80, c &= 0x1f;
-                } else if ((c & 0xf0) == 0xe0) {
-                        extra = 2, min = 0x800, c &= 0x0f;
-                } else if ((c & 0xf8) == 0xf0) {
-                        extra = 3, min = 0x10000, c &= 0x07;
-                } else {
-                        return false;
-                }
-                for (int i = 1; i <= extra; i++) {
-                        if ((p[i] & 0xc0) != 0x80)
-                                return false;
-                        c = (c << 6) | (p[i] & 0x3f);
-                }
-                if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-                        return false;
-                p += extra + 1;
-        }
-        return true;
-}
-
 static bool has_control(const char *text)
 {
         for (const unsigned char *p = (const unsigned char *)text; *p; p++)
@@ -183,43 +150,16 @@ static bool has_control(const char *text)
         return false;
 }
 
-/*
- * MHD_OPTION_URI_LOG_CALLBACK: the raw request target, before unescaping
- * and before the query is split off.  What it returns is the request's
- * context.  MHD ends the target with a NUL where the space before the
- * version was; a target with a NUL of its own ends earlier, which
- * on_request() sees by comparing where the version starts.
- */
-static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+/* Query names and values must be UTF-8 on every route, known or not. */
+static enum MHD_Result find_non_utf8(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
 {
-        struct request_ctx *ctx = calloc(1, sizeof(*ctx));
-
-        (void)cls;
-        (void)conn;
-        if (ctx) {
-                ctx->raw_end = uri + strlen(uri);
-                ctx->raw_control = has_control(uri);
-        }
-        return ctx;
-}
-
-struct query_check {
-        bool bad;
-        char key[48];
-};
-
-static enum MHD_Result check_argument(void *cls, enum MHD_ValueKind kind, const char *key,
-                                      const char *value)
-{
-        struct query_check *q = cls;
+        bool *bad = cls;
 
         (void)kind;
         if (utf8_valid(key) && (!value || utf8_valid(value)))
                 return MHD_YES;
-        q->bad = true;
-        /* Named only when the name itself is printable. */
-        if (utf8_valid(key) && !has_control(key) && strlen(key) < sizeof(q->key))
-                snprintf(q->key, sizeof(q->key), "%s", key);
+        *bad = true;
         return MHD_NO;
 }
 
@@ -335,8 +275,8 @@ static unsigned edge_refusal(struct http_server *s, struct MHD_Connection *conn,
                              char *message, size_t size)
 {
         const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-        struct query_check q = { 0 };
         struct length_check l = { 0 };
+        bool query_not_utf8 = false;
 
         if (host && !host_served(s, host)) {
                 snprintf(message, size, "rsapd does not answer for this Host header: "
@@ -349,17 +289,12 @@ static unsigned edge_refusal(struct http_server *s, struct MHD_Connection *conn,
                 return 400;
         }
         if (!utf8_valid(url)) {
-                snprintf(message, size, "the path is not valid UTF-8 once percent-decoded");
+                snprintf(message, size, "the path is not UTF-8 once %%-decoded");
                 return 400;
         }
-        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, check_argument, &q);
-        if (q.bad) {
-                if (q.key[0])
-                        snprintf(message, size, "query parameter '%s' is not valid UTF-8 once "
-                                                "percent-decoded", q.key);
-                else
-                        snprintf(message, size, "a query parameter is not valid UTF-8 once "
-                                                "percent-decoded");
+        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, find_non_utf8, &query_not_utf8);
+        if (query_not_utf8) {
+                snprintf(message, size, "a query parameter is not UTF-8 once %%-decoded");
                 return 400;
         }
         MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &l);
@@ -411,9 +346,16 @@ static bool is_write(enum http_method m)
         return m & (HTTP_POST | HTTP_PUT | HTTP_DELETE | HTTP_PATCH);
 }
 
+/* A parameter given without a value ("?all") reads as "", not as absent. */
 static const char *lookup_query(const struct request *req, const char *key)
 {
-        return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+        const char *value = NULL;
+        size_t value_len = 0;
+
+        if (MHD_lookup_connection_value_n(req->conn, MHD_GET_ARGUMENT_KIND, key, strlen(key),
+                                          &value, &value_len) != MHD_YES)
+                return NULL;
+        return value ? value : "";
 }
 
 /* ---- answering ------------------------------------------------------------- */
@@ -513,6 +455,27 @@ static enum MHD_Result send_error(struct http_server *s, struct MHD_Connection *
         return send_reply(s, conn, ctx, method, url, &r);
 }
 
+static enum MHD_Result check_one_parameter(void *cls, enum MHD_ValueKind kind, const char *key,
+                                           const char *value)
+{
+        (void)kind;
+        return query_check_add(cls, key, value) ? MHD_YES : MHD_NO;
+}
+
+/* 0 when every query parameter is one the route reads, once; else 400 and why. */
+static unsigned refuse_query(struct MHD_Connection *conn, const struct request_ctx *ctx,
+                             char *message, size_t size)
+{
+        struct query_check qc;
+
+        query_check_init(&qc, ctx->route.id);
+        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, check_one_parameter, &qc);
+        if (qc.verdict == QUERY_OK)
+                return 0;
+        query_check_message(&qc, message, size);
+        return 400;
+}
+
 /*
  * What can be refused before reading a body: route, method, credentials,
  * size, type.  Returns the status (0: go on) and fills message.
@@ -523,6 +486,7 @@ static unsigned refuse_early(struct http_server *s, struct MHD_Connection *conn,
         struct rsapd *d = s->d;
         const char *length, *type;
         bool write = is_write(ctx->method);
+        unsigned status;
 
         switch (ctx->route.result) {
         case ROUTE_FOUND:
@@ -534,6 +498,9 @@ static unsigned refuse_early(struct http_server *s, struct MHD_Connection *conn,
                 http_allow_text(ctx->route.allowed, message, size);
                 return 405;
         }
+        status = refuse_query(conn, ctx, message, size);
+        if (status)
+                return status;
         switch (auth_check(&d->auth, write, is_loopback(peer_of(conn)),
                            MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                        MHD_HTTP_HEADER_AUTHORIZATION))) {
@@ -617,7 +584,9 @@ static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *co
         unsigned status;
         size_t len;
 
-        if (cache && cache_queue(s->cache, url, generation, now, conn, &ret, &status, &len)) {
+        /* Keyed by the path as routed: "1647%2Ftcp" is not "1647/tcp". */
+        if (cache && cache_queue(s->cache, ctx->raw_path, generation, now, conn, &ret, &status,
+                                 &len)) {
                 account(s, conn, ctx, method, url, status, len);
                 return ret;
         }
@@ -652,7 +621,7 @@ static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *co
         if (!resp)
                 return MHD_NO;
         ret = MHD_queue_response(conn, status, resp);
-        cache_store(s->cache, url, generation, now + s->d->cfg.cache_ttl_ms, resp, status, len);
+        cache_store(s->cache, ctx->raw_path, generation, now + s->d->cfg.cache_ttl_ms, resp, status, len);
         return ret;
 }
 
@@ -663,18 +632,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         struct http_server *s = cls;
         struct request_ctx *ctx = *req_cls;
 
-        if (!ctx || !ctx->started) {
-                if (!ctx && !(ctx = calloc(1, sizeof(*ctx))))
-                        return MHD_NO;
+        if (!ctx) /* on_uri() could not allocate it */
+                return MHD_NO;
+        if (!ctx->started) {
                 ctx->started = true;
-                clock_gettime(CLOCK_MONOTONIC, &ctx->start);
                 ctx->method = http_method_parse(method);
-                *req_cls = ctx;
                 atomic_fetch_add(&s->in_flight, 1);
                 ctx->refusal = edge_refusal(s, conn, ctx, url, version, ctx->refusal_message,
                                             sizeof(ctx->refusal_message));
                 if (!ctx->refusal) {
-                        router_match(ctx->method, url, &ctx->route);
+                        router_match(ctx->method, ctx->raw_path, &ctx->route);
                         ctx->refusal = refuse_early(s, conn, ctx, ctx->refusal_message,
                                                     sizeof(ctx->refusal_message));
                 }
@@ -712,6 +679,49 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return dispatch(s, conn, ctx, method, url);
 }
 
+/*
+ * MHD_OPTION_URI_LOG_CALLBACK: the raw request target, before unescaping
+ * and before the query is split off.  What it returns is the request's
+ * context, made as soon as the request line is read, so that on_completed()
+ * hears of every request, including those libmicrohttpd answers itself (431
+ * for a header too large, 400 for a malformed one...) before or instead of
+ * on_request().  MHD ends the target with a NUL where the space before the
+ * version was; a target with a NUL of its own ends earlier, which
+ * edge_refusal() sees by comparing where the version starts.
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+        struct request_ctx *ctx = calloc(1, sizeof(*ctx));
+
+        (void)cls;
+        (void)conn;
+        if (!ctx)
+                return NULL;
+        clock_gettime(CLOCK_MONOTONIC, &ctx->start);
+        ctx->raw_end = uri + strlen(uri);
+        ctx->raw_control = has_control(uri);
+        ctx->raw_path = strndup(uri, strcspn(uri, "?"));
+        if (!ctx->raw_path) {
+                free(ctx);
+                return NULL;
+        }
+        return ctx;
+}
+
+/* Counts an answer libmicrohttpd queued itself, with the route when known. */
+static void count_mhd_answer(struct http_server *s, struct MHD_Connection *conn,
+                             const struct request_ctx *ctx)
+{
+        const union MHD_ConnectionInfo *info;
+
+        if (ctx->answered)
+                return;
+        info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS);
+        if (info && info->http_status)
+                metrics_observe(s->d->metrics, ctx->started ? ctx->route.id : ROUTE_NONE,
+                                info->http_status, seconds_since(&ctx->start));
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode code)
 {
@@ -721,9 +731,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 
         (void)code;
         if (ctx) {
+                count_mhd_answer(s, conn, ctx);
                 if (ctx->started)
                         atomic_fetch_sub(&s->in_flight, 1);
                 buf_free(&ctx->body);
+                free(ctx->raw_path);
                 free(ctx);
                 *req_cls = NULL;
         }
@@ -909,17 +921,24 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, int fd, const stru
         const struct rsapd_config *cfg = &s->d->cfg;
         unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
                          MHD_USE_TURBO;
+        /* One thread is MHD's internal thread, no pool: MHD warns about a pool
+         * of size 1, so the option is only given for two threads or more. */
+        struct MHD_OptionItem pool[] = {
+                { cfg->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
+                  (intptr_t)cfg->threads, NULL },
+                { MHD_OPTION_END, 0, NULL },
+        };
 
         return MHD_start_daemon(
                 flags, 0, NULL, NULL, on_request, s,
                 MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
                 MHD_OPTION_LISTEN_SOCKET, fd,
-                MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
+                MHD_OPTION_ARRAY, pool,
                 MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip_limit(cfg, la),
-                MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
                 MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_seconds,
                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->connection_memory,
+                MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                 MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
                 MHD_OPTION_STRICT_FOR_CLIENT, 1,

@@ -150,6 +150,8 @@ struct reply {
 };
 
 void reply_take_buf(struct reply *r, unsigned status, const char *content_type, struct buf *b);
+/* 303 See Other to location (a path of rsapd's own). */
+void reply_redirect(struct reply *r, const char *location);
 /* The value dumped with RSAP_JSON_DUMP_FLAGS plus a newline: the CLI's bytes. Steals value. */
 void reply_json(struct reply *r, unsigned status, json_t *value);
 /* {"error": {"status": N, "message": "..."}} */
@@ -197,6 +199,8 @@ void page_map(struct rsapd *d, const struct request *req, struct reply *out);
 void page_map_svg(struct rsapd *d, const struct request *req, struct reply *out);
 void page_metrics(struct rsapd *d, const struct request *req, struct reply *out);
 
+/* A yes/no query parameter ("?all", 1, true, yes; 0, false, no): absent leaves *out; else 400. */
+int api_query_flag(const struct request *req, const char *key, bool *out, struct reply *reply);
 /* Parses a port parameter with the CLI's words for what is wrong: 0 or fills out->status. */
 int api_parse_port(const char *text, uint16_t *port, struct reply *out);
 

@@ -186,7 +186,7 @@ def bad_bytes(tmp):
             answer = d.raw(b"GET " + target + b" HTTP/1.1\r\n" + host + b"\r\n")
             c.check(status_of(answer) == 400 and b'"port": 16' not in answer,
                     f"{target!r} is 400, not port 16: {answer[:40]!r}")
-        answer = d.raw(b"GET /v1/ports/1647?a=b HTTP/1.1\r\n" + host + b"\r\n")
+        answer = d.raw(b"GET /v1/search?q=rsap HTTP/1.1\r\n" + host + b"\r\n")
         c.equal(status_of(answer), 200, "a clean target with a query is served")
 
         post = b"POST /v1/reload HTTP/1.1\r\n" + host + auth + b"Content-Type: application/json\r\n"
