@@ -22,6 +22,7 @@ static const struct route_def routes[] = {
         { ROUTE_SERVICE_PAGE, "/service/{name}", READ },
         { ROUTE_MAP_PAGE, "/map", READ },
         { ROUTE_MAP_SVG, "/map.svg", READ },
+        { ROUTE_MAP_SCRIPT, "/map.js", READ },
         { ROUTE_METRICS, "/metrics", READ },
         { ROUTE_API_PORT, "/v1/ports/{port}", READ },
         { ROUTE_API_PORT_PROTO, "/v1/ports/{port}/{protocol}", READ },

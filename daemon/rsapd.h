@@ -178,6 +178,7 @@ void page_port(struct rsapd *d, const struct request *req, struct reply *out);
 void page_service(struct rsapd *d, const struct request *req, struct reply *out);
 void page_map(struct rsapd *d, const struct request *req, struct reply *out);
 void page_map_svg(struct rsapd *d, const struct request *req, struct reply *out);
+void page_map_script(struct rsapd *d, const struct request *req, struct reply *out);
 void page_metrics(struct rsapd *d, const struct request *req, struct reply *out);
 
 /* Parses a port parameter with the CLI's words for what is wrong: 0 or fills out->status. */
