@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The pages: server-rendered HTML with its style inline, no script and no
- * outside asset, readable on a phone.  Every string that is not literal
- * markup goes through html_escape(), which html_printf() calls for each %s,
- * so interpolating outside data unescaped takes a deliberate %S.
+ * The pages: server-rendered HTML with its style inline, no outside asset
+ * and no script but the map's own /map.js, brief and readable on a phone.
+ * Every string that is not literal markup goes through html_escape(), which
+ * html_printf() calls for each %s, so interpolating outside data unescaped
+ * takes a deliberate %S.
  */
 #include <errno.h>
 #include <stdarg.h>
