@@ -36,7 +36,7 @@ static const char style[] =
         "header{border-bottom:1px solid #d0d7de}header a{text-decoration:none;font-weight:600}"
         "footer{color:#57606a;font-size:.875rem;border-top:1px solid #d0d7de;margin-top:2rem}"
         "h1{font-size:1.75rem;margin:.5rem 0}h2{font-size:1.25rem;margin:1.5rem 0 .5rem}"
-        "h1,h2,h3,p,td,footer,code{overflow-wrap:anywhere}"
+        "h1,h2,h3,p,footer,code{overflow-wrap:anywhere}td{overflow-wrap:break-word}"
         "a{color:#0550ae}"
         "form.search{display:flex;gap:.5rem;flex-wrap:wrap;margin:1rem 0}"
         "form.search input[type=search]{flex:1 1 12rem;min-width:0;font-size:1.1rem;padding:.5rem;"
@@ -74,6 +74,7 @@ static const char style[] =
         "margin:.5rem 0}"
         "table.cards td{display:grid;grid-template-columns:6.5rem minmax(0,1fr);gap:.5rem;"
         "border:0;padding:.1rem 0}"
+        "table.cards td{overflow-wrap:anywhere}"
         "table.cards td::before{content:attr(data-label);color:#57606a}"
         "}";
 

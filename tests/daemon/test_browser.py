@@ -49,6 +49,12 @@ OVERFLOWING = """Array.from(document.querySelectorAll(
   .map(function (e) { return e.tagName + ": " + e.textContent.slice(0, 40); })"""
 
 
+BROKEN_WORDS = """Array.from(document.querySelectorAll(
+    "td .assigned, td .reserved, td .unassigned, td a[href^='/port/'], td a[href^='/service/']"))
+  .filter(function (e) { return !/[-,]/.test(e.textContent) && e.getClientRects().length > 1; })
+  .map(function (e) { return e.textContent; })"""
+
+
 def page_in_view(tab, base, name, view):
     width, height, _ = VIEWS[view]
     status = tab.load(base + PAGES[name])
@@ -68,6 +74,8 @@ def page_in_view(tab, base, name, view):
     if displays:
         c.equal(displays, ["grid"] if view == "phone" else ["table-cell"],
                 f"{name} on a {view}: how the cells of its tables are laid out")
+    # A word is never broken across lines to squeeze a column.
+    c.equal(tab.evaluate(BROKEN_WORDS), [], f"{name} on a {view}: words broken across lines")
     path = os.path.join(OUT, f"browser-{name}-{view}.png")
     w, h, drawn = png_size_and_content(tab.screenshot(path))
     c.check((w, h) == (width, height) and drawn,

@@ -117,6 +117,11 @@ def brief_pages(d, full):
     duplicate = 'This is a duplicate of the "http" service and should not be used for ' \
                 'discovery purposes.</dd>'
     c.equal(text.count(duplicate), 1, "/port/80: www's note once, not per transport")
+    # http's sctp record differs from its tcp and udp ones but shares their note.
+    c.equal(text.count("Defined TXT keys: u="), 1, "/port/80: http's note once")
+    c.check("80/sctp · http · assigned" in heads and
+            '<dt>notes</dt><dd class="note">as for 80/tcp,udp above</dd>' in text,
+            "/port/80: http on sctp names the section with its note")
 
 
 def cards(d):
