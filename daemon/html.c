@@ -255,10 +255,17 @@ static bool same_references(const struct rsap_record *a, const struct rsap_recor
         return true;
 }
 
+/* Whether both name a transport, or neither does (a record for every transport). */
+static bool same_transport_kind(const struct rsap_record *a, const struct rsap_record *b)
+{
+        return (a->proto == RSAP_PROTO_NONE) == (b->proto == RSAP_PROTO_NONE);
+}
+
 /* Two records that differ in their transport only are shown as one. */
 static bool same_but_transport(const struct rsap_record *a, const struct rsap_record *b)
 {
-        return same_text(a->service, b->service) && a->has_port == b->has_port &&
+        return same_transport_kind(a, b) && same_text(a->service, b->service) &&
+               a->has_port == b->has_port &&
                a->port_low == b->port_low && a->port_high == b->port_high &&
                a->status == b->status && a->source == b->source &&
                same_text(a->description, b->description) &&
@@ -472,9 +479,10 @@ static void redirect(struct reply *out, const char *location)
 /* A search hit that says what an earlier one said, on another transport. */
 static bool same_hit_row(const struct rsap_record *a, const struct rsap_record *b)
 {
-        return same_text(a->service, b->service) && a->has_port == b->has_port &&
-               a->port_low == b->port_low && a->port_high == b->port_high &&
-               a->status == b->status && same_text(a->description, b->description);
+        return same_transport_kind(a, b) && same_text(a->service, b->service) &&
+               a->has_port == b->has_port && a->port_low == b->port_low &&
+               a->port_high == b->port_high && a->status == b->status &&
+               same_text(a->description, b->description);
 }
 
 static void search_row(struct buf *b, const struct rsap_record *r, unsigned protocols)
