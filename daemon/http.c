@@ -317,6 +317,7 @@ static const handler_fn handlers[ROUTE_COUNT] = {
         [ROUTE_SERVICE_PAGE] = page_service,
         [ROUTE_MAP_PAGE] = page_map,
         [ROUTE_MAP_SVG] = page_map_svg,
+        [ROUTE_MAP_SCRIPT] = page_map_script,
         [ROUTE_METRICS] = page_metrics,
         [ROUTE_API_PORT] = api_port,
         [ROUTE_API_PORT_PROTO] = api_port,
@@ -369,7 +370,7 @@ static void add_headers(struct MHD_Response *resp, const struct reply *r, struct
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
         if (r->page) {
                 MHD_add_response_header(resp, "Content-Security-Policy",
-                                        "default-src 'none'; style-src 'unsafe-inline'; "
+                                        "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
                                         "img-src 'self'; form-action 'self'; "
                                         "frame-ancestors 'none'; base-uri 'none'");
                 MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");

@@ -27,6 +27,7 @@ static const struct route_def routes[] = {
         { ROUTE_SERVICE_PAGE, "/service/{name}", READ, { NULL } },
         { ROUTE_MAP_PAGE, "/map", READ, { NULL } },
         { ROUTE_MAP_SVG, "/map.svg", READ, { NULL } },
+        { ROUTE_MAP_SCRIPT, "/map.js", READ, { NULL } },
         { ROUTE_METRICS, "/metrics", READ, { NULL } },
         { ROUTE_API_PORT, "/v1/ports/{port}", READ, { NULL } },
         { ROUTE_API_PORT_PROTO, "/v1/ports/{port}/{protocol}", READ, { NULL } },

@@ -33,6 +33,7 @@ enum route_id {
         ROUTE_SERVICE_PAGE,
         ROUTE_MAP_PAGE,
         ROUTE_MAP_SVG,
+        ROUTE_MAP_SCRIPT,
         ROUTE_METRICS,
         /* the JSON API: what `rsap ... --json` answers */
         ROUTE_API_PORT,

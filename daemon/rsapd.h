@@ -197,6 +197,7 @@ void page_port(struct rsapd *d, const struct request *req, struct reply *out);
 void page_service(struct rsapd *d, const struct request *req, struct reply *out);
 void page_map(struct rsapd *d, const struct request *req, struct reply *out);
 void page_map_svg(struct rsapd *d, const struct request *req, struct reply *out);
+void page_map_script(struct rsapd *d, const struct request *req, struct reply *out);
 void page_metrics(struct rsapd *d, const struct request *req, struct reply *out);
 
 /* A yes/no query parameter ("?all", 1, true, yes; 0, false, no): absent leaves *out; else 400. */

@@ -207,6 +207,7 @@ def exercise(d, token, ports):
     call(d, "GET", "/service/http", 200)
     call(d, "GET", "/map", 200)
     call(d, "GET", "/map.svg", 200)
+    call(d, "GET", "/map.js", 200)
     call(d, "GET", "/metrics", 200)
 
     # Every operation refuses a query parameter it does not take, and one given twice.
