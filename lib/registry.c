@@ -2,10 +2,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <rsap/fileio.h>
 #include <rsap/name.h>
 
 #include "registry_internal.h"
@@ -83,54 +83,45 @@ int rsap_registry_open_memory(const void *data, size_t size, struct rsap_registr
         return 0;
 }
 
-/* The whole of a snapshot file, mapped read-only: -EBADMSG when too short for a header. */
-static int map_file(const char *path, void **map_out, size_t *size_out)
+/*
+ * The whole of a snapshot file, read into memory that the registry owns.  Not
+ * mapped: `cp` or `truncate` on a mapped file while it is in use turns the
+ * next lookup into SIGBUS, and a long-running rsapd or a long `rsap search`
+ * must survive whatever happens to the file.  The cost is one read of ~3 MB
+ * (bench/snapfile.sh).  -EBADMSG when too short for a header.
+ */
+static int read_snapshot(const char *path, void **data_out, size_t *size_out)
 {
-        struct stat st;
-        void *map;
-        int fd, r;
+        int r = rsap_read_regular_file(path, RSAP_SNAPSHOT_MAX_BYTES, data_out, size_out);
 
-        /* Set on every path: gcc cannot tell that -errno is never 0 here. */
-        *map_out = NULL;
-        *size_out = 0;
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0) {
-                r = -errno;
-                close(fd);
-                return r;
+        if (r == -EINVAL || r == -EFBIG)
+                return -EBADMSG;
+        if (r == 0 && *size_out < sizeof(struct snap_header)) {
+                free(*data_out);
+                *data_out = NULL;
+                return -EBADMSG;
         }
-        if (!S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(struct snap_header)) {
-                close(fd);
-                return S_ISDIR(st.st_mode) ? -EISDIR : -EBADMSG;
-        }
-        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        r = map == MAP_FAILED ? -errno : 0;
-        close(fd);
-        if (r < 0)
-                return r;
-        *map_out = map;
-        *size_out = (size_t)st.st_size;
-        return 0;
+        return r;
 }
 
-int rsap_registry_open_file(const char *path, struct rsap_registry **out)
+static int open_file(const char *path, bool verify, struct rsap_registry **out)
 {
         struct rsap_registry *reg;
         size_t size;
-        void *map;
+        void *data;
         int r;
 
-        r = map_file(path, &map, &size);
+        r = read_snapshot(path, &data, &size);
         if (r < 0)
                 return r;
-        r = rsap_registry_open_memory(map, size, &reg);
+        r = verify ? rsap_snapshot_validate(data, size) : 0;
+        if (r == 0)
+                r = rsap_registry_open_memory(data, size, &reg);
         if (r < 0) {
-                munmap(map, size);
+                free(data);
                 return r;
         }
-        reg->map = map;
+        reg->owned = data;
         reg->origin = strdup(path);
         if (!reg->origin) {
                 rsap_registry_free(reg);
@@ -140,17 +131,32 @@ int rsap_registry_open_file(const char *path, struct rsap_registry **out)
         return 0;
 }
 
+int rsap_registry_open_file(const char *path, struct rsap_registry **out)
+{
+        return open_file(path, false, out);
+}
+
+int rsap_registry_open_file_verified(const char *path, struct rsap_registry **out)
+{
+        return open_file(path, true, out);
+}
+
+int rsap_registry_verify(const struct rsap_registry *reg)
+{
+        return rsap_snapshot_validate(reg->h, reg->size);
+}
+
 int rsap_snapshot_validate_file(const char *path)
 {
         size_t size;
-        void *map;
+        void *data;
         int r;
 
-        r = map_file(path, &map, &size);
+        r = read_snapshot(path, &data, &size);
         if (r < 0)
                 return r;
-        r = rsap_snapshot_validate(map, size);
-        munmap(map, size);
+        r = rsap_snapshot_validate(data, size);
+        free(data);
         return r;
 }
 
@@ -158,8 +164,7 @@ void rsap_registry_free(struct rsap_registry *reg)
 {
         if (!reg)
                 return;
-        if (reg->map)
-                munmap(reg->map, reg->size);
+        free(reg->owned);
         free(reg->origin);
         free(reg);
 }

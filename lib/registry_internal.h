@@ -14,7 +14,7 @@ struct rsap_registry {
         const uint32_t *port_entries;
         const uint32_t *name_slots;
         const char *strings;
-        void *map;    /* the file mapping to release, if any */
+        void *owned;  /* the file's bytes, read into memory, to free */
         char *origin; /* the file's path, NULL for built-in or memory */
 };
 
