@@ -161,9 +161,11 @@ int rsap_dir_check_safe(const char *dir, char *why, size_t why_size)
         return 0;
 }
 
-static int read_fd(int fd, size_t max, char **data, size_t *size)
+/* expected: the size fstat gave, so that one allocation and one read of it
+ * usually do (a copy per doubling would cost as much as the read itself). */
+static int read_fd(int fd, size_t expected, size_t max, char **data, size_t *size)
 {
-        size_t cap = 1 << 16, used = 0;
+        size_t cap = expected + 1 > 1 << 16 ? expected + 1 : 1 << 16, used = 0;
         char *buf = malloc(cap + 1);
         ssize_t n;
 
@@ -231,7 +233,7 @@ int rsap_read_regular_file(const char *path, size_t max, void **data, size_t *si
         } else {
                 r = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0 ? -errno : 0;
                 if (r == 0)
-                        r = read_fd(fd, max, &buf, size);
+                        r = read_fd(fd, (size_t)st.st_size, max, &buf, size);
         }
         close(fd);
         if (r < 0)
