@@ -119,13 +119,13 @@ static bool same_identity(const struct file_identity *a, const struct file_ident
 }
 
 /* Puts reg in place of the registry in use; the old one is freed by its last user. */
-static void swap_registry(struct rsapd *d, struct rsap_registry *reg, bool verified)
+static int swap_registry(struct rsapd *d, struct rsap_registry *reg, bool verified)
 {
         struct registry_ref *ref = calloc(1, sizeof(*ref)), *old;
 
         if (!ref) {
                 rsap_registry_free(reg);
-                return;
+                return -ENOMEM;
         }
         ref->reg = reg;
         atomic_store(&ref->refs, 1);
@@ -136,6 +136,7 @@ static void swap_registry(struct rsapd *d, struct rsap_registry *reg, bool verif
         pthread_mutex_unlock(&registry_lock);
         rsapd_data_changed(d);
         rsapd_registry_put(old);
+        return 0;
 }
 
 /* Under watch_lock: the cache file changed; take it only when it checks out. */
@@ -149,9 +150,11 @@ static void pick_up_cache(struct rsapd *d, const struct file_identity *now)
                 r = rsap_registry_open_default(d->cfg.db_dir, &reg);
                 if (r < 0)
                         return;
-                loaded_identity = *now;
-                swap_registry(d, reg, false);
-                rsapd_log("the cached registry %s is gone: now the built-in copy", d->cache_path);
+                rsap_registry_info(reg, &info);
+                rsapd_log("the cached registry %s is gone: now answering from %s", d->cache_path,
+                          info.origin);
+                if (swap_registry(d, reg, false) == 0)
+                        loaded_identity = *now;
                 return;
         }
         r = rsap_registry_open_file_verified(d->cache_path, &reg);
@@ -162,11 +165,11 @@ static void pick_up_cache(struct rsapd *d, const struct file_identity *now)
                 refused_identity = *now;
                 return;
         }
-        loaded_identity = *now;
         rsap_registry_info(reg, &info);
         rsapd_log("the cached registry %s changed: now %s, %zu records", d->cache_path,
                   info.release ? info.release : "(no release date)", info.records);
-        swap_registry(d, reg, true);
+        if (swap_registry(d, reg, true) == 0)
+                loaded_identity = *now;
 }
 
 static void check_cache_file(struct rsapd *d)
@@ -226,10 +229,11 @@ int rsapd_registry_reload(struct rsapd *d)
         rsap_registry_info(reg, &info);
         verified = id.exists && strcmp(info.origin, d->cache_path) == 0 &&
                    rsap_registry_verify(reg) == 0;
-        loaded_identity = id;
-        swap_registry(d, reg, verified);
+        r = swap_registry(d, reg, verified);
+        if (r == 0)
+                loaded_identity = id;
         pthread_mutex_unlock(&watch_lock);
-        return 0;
+        return r;
 }
 
 /* ---- systemd ----------------------------------------------------------------- */
