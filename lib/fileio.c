@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -210,6 +211,101 @@ static int read_fd(int fd, size_t expected, size_t max, char **data, size_t *siz
         return 0;
 }
 
+/* The file, opened without blocking and checked to be regular: fd or -errno. */
+static int open_regular(const char *path, size_t max, struct stat *st)
+{
+        int fd, r;
+
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, st) < 0)
+                r = -errno;
+        else if (S_ISDIR(st->st_mode))
+                r = -EISDIR;
+        else if (!S_ISREG(st->st_mode))
+                r = -EINVAL;
+        else if ((uint64_t)st->st_size > max)
+                r = -EFBIG;
+        else
+                r = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0 ? -errno : 0;
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+#define HUGE_PAGE (2u << 20)
+
+/* Anonymous memory of at least size bytes, 2 MiB aligned when that large. */
+static void *map_anonymous(size_t size, size_t *mapped)
+{
+        size_t len = (size + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+        char *raw, *aligned;
+
+        raw = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+        if (raw == MAP_FAILED)
+                return NULL;
+        aligned = (char *)(((uintptr_t)raw + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+        if (aligned > raw)
+                munmap(raw, (size_t)(aligned - raw));
+        if (raw + len + HUGE_PAGE > aligned + len)
+                munmap(aligned + len, (size_t)(raw + len + HUGE_PAGE - (aligned + len)));
+        madvise(aligned, len, MADV_HUGEPAGE); /* a hint: without THP, small pages */
+        *mapped = len;
+        return aligned;
+}
+
+int rsap_file_copy_read(const char *path, size_t max, struct rsap_file_copy *out)
+{
+        struct stat st;
+        size_t used = 0;
+        char *buf;
+        ssize_t n;
+        int fd, r = 0;
+
+        memset(out, 0, sizeof(*out));
+        fd = open_regular(path, max, &st);
+        if (fd < 0)
+                return fd;
+        buf = map_anonymous((size_t)st.st_size + 1, &out->mapped);
+        if (!buf) {
+                close(fd);
+                return -ENOMEM;
+        }
+        /* One byte more than fstat said: reading it means the file grew. */
+        while (used <= (size_t)st.st_size) {
+                n = read(fd, buf + used, (size_t)st.st_size + 1 - used);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        r = n < 0 ? -errno : 0;
+                        break;
+                }
+                used += (size_t)n;
+        }
+        close(fd);
+        if (r == 0 && used > (size_t)st.st_size)
+                r = -EAGAIN;
+        if (r < 0) {
+                munmap(buf, out->mapped);
+                out->mapped = 0;
+                return r;
+        }
+        out->data = buf;
+        out->size = used;
+        return 0;
+}
+
+void rsap_file_copy_free(struct rsap_file_copy *copy)
+{
+        if (copy->data)
+                munmap(copy->data, copy->mapped);
+        memset(copy, 0, sizeof(*copy));
+}
+
 int rsap_read_regular_file(const char *path, size_t max, void **data, size_t *size)
 {
         struct stat st;
@@ -218,23 +314,11 @@ int rsap_read_regular_file(const char *path, size_t max, void **data, size_t *si
 
         *data = NULL;
         *size = 0;
-        /* O_NONBLOCK: opening a FIFO with no writer must not wait for one. */
-        fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        /* Not blocking: opening a FIFO with no writer must not wait for one. */
+        fd = open_regular(path, max, &st);
         if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0) {
-                r = -errno;
-        } else if (S_ISDIR(st.st_mode)) {
-                r = -EISDIR;
-        } else if (!S_ISREG(st.st_mode)) {
-                r = -EINVAL;
-        } else if ((uint64_t)st.st_size > max) {
-                r = -EFBIG;
-        } else {
-                r = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0 ? -errno : 0;
-                if (r == 0)
-                        r = read_fd(fd, (size_t)st.st_size, max, &buf, size);
-        }
+                return fd;
+        r = read_fd(fd, (size_t)st.st_size, max, &buf, size);
         close(fd);
         if (r < 0)
                 return r;

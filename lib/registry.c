@@ -88,17 +88,17 @@ int rsap_registry_open_memory(const void *data, size_t size, struct rsap_registr
  * mapped: `cp` or `truncate` on a mapped file while it is in use turns the
  * next lookup into SIGBUS, and a long-running rsapd or a long `rsap search`
  * must survive whatever happens to the file.  The cost is one read of ~3 MB
- * (bench/snapfile.sh).  -EBADMSG when too short for a header.
+ * (bench/snapfile.c).  -EBADMSG when too short for a header, or
+ * when the file grew while it was read.
  */
-static int read_snapshot(const char *path, void **data_out, size_t *size_out)
+static int read_snapshot(const char *path, struct rsap_file_copy *copy)
 {
-        int r = rsap_read_regular_file(path, RSAP_SNAPSHOT_MAX_BYTES, data_out, size_out);
+        int r = rsap_file_copy_read(path, RSAP_SNAPSHOT_MAX_BYTES, copy);
 
-        if (r == -EINVAL || r == -EFBIG)
+        if (r == -EINVAL || r == -EFBIG || r == -EAGAIN)
                 return -EBADMSG;
-        if (r == 0 && *size_out < sizeof(struct snap_header)) {
-                free(*data_out);
-                *data_out = NULL;
+        if (r == 0 && copy->size < sizeof(struct snap_header)) {
+                rsap_file_copy_free(copy);
                 return -EBADMSG;
         }
         return r;
@@ -106,22 +106,21 @@ static int read_snapshot(const char *path, void **data_out, size_t *size_out)
 
 static int open_file(const char *path, bool verify, struct rsap_registry **out)
 {
+        struct rsap_file_copy copy;
         struct rsap_registry *reg;
-        size_t size;
-        void *data;
         int r;
 
-        r = read_snapshot(path, &data, &size);
+        r = read_snapshot(path, &copy);
         if (r < 0)
                 return r;
-        r = verify ? rsap_snapshot_validate(data, size) : 0;
+        r = verify ? rsap_snapshot_validate(copy.data, copy.size) : 0;
         if (r == 0)
-                r = rsap_registry_open_memory(data, size, &reg);
+                r = rsap_registry_open_memory(copy.data, copy.size, &reg);
         if (r < 0) {
-                free(data);
+                rsap_file_copy_free(&copy);
                 return r;
         }
-        reg->owned = data;
+        reg->owned = copy;
         reg->origin = strdup(path);
         if (!reg->origin) {
                 rsap_registry_free(reg);
@@ -148,15 +147,14 @@ int rsap_registry_verify(const struct rsap_registry *reg)
 
 int rsap_snapshot_validate_file(const char *path)
 {
-        size_t size;
-        void *data;
+        struct rsap_file_copy copy;
         int r;
 
-        r = read_snapshot(path, &data, &size);
+        r = read_snapshot(path, &copy);
         if (r < 0)
                 return r;
-        r = rsap_snapshot_validate(data, size);
-        free(data);
+        r = rsap_snapshot_validate(copy.data, copy.size);
+        rsap_file_copy_free(&copy);
         return r;
 }
 
@@ -164,7 +162,7 @@ void rsap_registry_free(struct rsap_registry *reg)
 {
         if (!reg)
                 return;
-        free(reg->owned);
+        rsap_file_copy_free(&reg->owned);
         free(reg->origin);
         free(reg);
 }
