@@ -117,6 +117,12 @@ def main():
             c.equal(service_on_20000(d), "mark-new", "a truncated cache is not swapped in")
             c.check(d.log_text().count("does not check out") >= 1,
                     "rsapd logs the refused file")
+            # Whole and well-formed but one byte off: only the checksum tells.
+            corrupt = bytearray(old)
+            corrupt[len(corrupt) - 100] ^= 0x01
+            replace(cache, bytes(corrupt))
+            time.sleep(2.5)
+            c.equal(service_on_20000(d), "mark-new", "a snapshot failing its checksum is not taken")
             c.equal(d.stop(), 0, "rsapd stops cleanly")
     c.finish()
 
