@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+#include <time.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -75,10 +75,130 @@ void rsapd_log(const char *fmt, ...)
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/*
+ * rsapd picks up a cache file that `rsap update` (or anyone) replaced without
+ * a SIGHUP: at most once a second a request stats the file, and when its
+ * identity changed, reads it, checks its checksum and swaps it in.  A file
+ * being rewritten in place fails the checksum and the old copy stays; the
+ * next second tries again.  The registry is a private copy in memory
+ * (rsap_registry_open_file), so nothing done to the file reaches a request.
+ */
+#define CACHE_CHECK_INTERVAL_MS 1000
+
+struct file_identity {
+        bool exists;
+        dev_t dev;
+        ino_t ino;
+        off_t size;
+        struct timespec mtime;
+};
+
+static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct file_identity loaded_identity, refused_identity; /* under watch_lock */
+static _Atomic int64_t next_cache_check_ms;
+
+static int64_t monotonic_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct file_identity identify(const char *path)
+{
+        struct file_identity id = { 0 };
+        struct stat st;
+
+        if (stat(path, &st) == 0) {
+                id = (struct file_identity){ true, st.st_dev, st.st_ino, st.st_size, st.st_mtim };
+        }
+        return id;
+}
+
+static bool same_identity(const struct file_identity *a, const struct file_identity *b)
+{
+        if (!a->exists || !b->exists)
+                return a->exists == b->exists;
+        return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+               a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+/* Puts reg in place of the registry in use; the old one is freed by its last user. */
+static int swap_registry(struct rsapd *d, struct rsap_registry *reg, bool verified)
+{
+        struct registry_ref *ref = calloc(1, sizeof(*ref)), *old;
+
+        if (!ref) {
+                rsap_registry_free(reg);
+                return -ENOMEM;
+        }
+        ref->reg = reg;
+        atomic_store(&ref->refs, 1);
+        pthread_mutex_lock(&registry_lock);
+        old = d->registry;
+        d->registry = ref;
+        atomic_store(&d->cached, verified);
+        pthread_mutex_unlock(&registry_lock);
+        rsapd_data_changed(d);
+        rsapd_registry_put(old);
+        return 0;
+}
+
+/* Under watch_lock: the cache file changed; take it only when it checks out. */
+static void pick_up_cache(struct rsapd *d, const struct file_identity *now)
+{
+        struct rsap_registry *reg = NULL;
+        struct rsap_registry_info info;
+        int r;
+
+        if (!now->exists) {
+                r = rsap_registry_open_default(d->cfg.db_dir, &reg);
+                if (r < 0)
+                        return;
+                rsap_registry_info(reg, &info);
+                rsapd_log("the cached registry %s is gone: now answering from %s", d->cache_path,
+                          info.origin);
+                if (swap_registry(d, reg, false) == 0)
+                        loaded_identity = *now;
+                return;
+        }
+        r = rsap_registry_open_file_verified(d->cache_path, &reg);
+        if (r < 0) {
+                if (!same_identity(now, &refused_identity))
+                        rsapd_log("the cached registry %s changed but does not check out (%s): "
+                                  "keeping the copy in use", d->cache_path, strerror(-r));
+                refused_identity = *now;
+                return;
+        }
+        rsap_registry_info(reg, &info);
+        rsapd_log("the cached registry %s changed: now %s, %zu records", d->cache_path,
+                  info.release ? info.release : "(no release date)", info.records);
+        if (swap_registry(d, reg, true) == 0)
+                loaded_identity = *now;
+}
+
+static void check_cache_file(struct rsapd *d)
+{
+        int64_t now = monotonic_ms();
+        struct file_identity id;
+
+        if (!d->cache_path[0] || now < atomic_load(&next_cache_check_ms))
+                return;
+        if (pthread_mutex_trylock(&watch_lock) != 0)
+                return; /* another request is checking */
+        atomic_store(&next_cache_check_ms, now + CACHE_CHECK_INTERVAL_MS);
+        id = identify(d->cache_path);
+        if (!same_identity(&id, &loaded_identity))
+                pick_up_cache(d, &id);
+        pthread_mutex_unlock(&watch_lock);
+}
+
 struct registry_ref *rsapd_registry_get(struct rsapd *d)
 {
         struct registry_ref *ref;
 
+        check_cache_file(d);
         pthread_mutex_lock(&registry_lock);
         ref = d->registry;
         if (ref)
@@ -95,48 +215,31 @@ void rsapd_registry_put(struct registry_ref *ref)
         }
 }
 
-/* Whether the cached copy exists and passes its checksum, as `rsap status` checks. */
-static bool cache_verified(const char *path)
-{
-        struct stat st;
-        bool ok = false;
-        void *map;
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-        if (fd < 0)
-                return false;
-        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-                map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-                if (map != MAP_FAILED) {
-                        ok = rsap_snapshot_validate(map, (size_t)st.st_size) == 0;
-                        munmap(map, (size_t)st.st_size);
-                }
-        }
-        close(fd);
-        return ok;
-}
-
+/* Startup, SIGHUP and POST /v1/reload: open what is there, as rsap does; the
+ * cached flag says whether it is the cache file and passes its checksum. */
 int rsapd_registry_reload(struct rsapd *d)
 {
-        struct registry_ref *ref = calloc(1, sizeof(*ref)), *old;
+        struct rsap_registry *reg = NULL;
+        struct rsap_registry_info info;
+        struct file_identity id;
+        bool verified;
         int r;
 
-        if (!ref)
-                return -ENOMEM;
-        r = rsap_registry_open_default(d->cfg.db_dir, &ref->reg);
+        pthread_mutex_lock(&watch_lock);
+        id = identify(d->cache_path);
+        r = rsap_registry_open_default(d->cfg.db_dir, &reg);
         if (r < 0) {
-                free(ref);
+                pthread_mutex_unlock(&watch_lock);
                 return r;
         }
-        atomic_store(&ref->refs, 1);
-        pthread_mutex_lock(&registry_lock);
-        old = d->registry;
-        d->registry = ref;
-        atomic_store(&d->cached, cache_verified(d->cache_path));
-        pthread_mutex_unlock(&registry_lock);
-        rsapd_data_changed(d);
-        rsapd_registry_put(old);
-        return 0;
+        rsap_registry_info(reg, &info);
+        verified = id.exists && strcmp(info.origin, d->cache_path) == 0 &&
+                   rsap_registry_verify(reg) == 0;
+        r = swap_registry(d, reg, verified);
+        if (r == 0)
+                loaded_identity = id;
+        pthread_mutex_unlock(&watch_lock);
+        return r;
 }
 
 /* ---- systemd ----------------------------------------------------------------- */

@@ -165,7 +165,7 @@ printf '<?xml version="1.0"?>\n<registry xmlns="http://www.iana.org/assignments"
 run 2 update --from "$work/truncated.xml" && expect_one_line_error
 printf 'Service Name,Port Number\n"unbalanced,1\n' >"$work/bad.csv"
 run 2 update --from "$work/bad.csv" && expect_one_line_error
-run 2 update --from "file://$work/missing.xml" && expect_err "cannot fetch"
+run 2 update --from "file://$work/missing.xml" && expect_err "cannot read"
 run 2 update --from "http://127.0.0.1:9/none.xml" && expect_err "cannot fetch"
 run 2 update --from "" && expect_one_line_error
 [ -e "$RSAP_DB_DIR/iana.snap" ] && fail "a failed update left a cached copy"
