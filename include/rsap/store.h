@@ -32,8 +32,12 @@ struct rsap_store;
 #define RSAP_STORE_FILE "registry.db"
 /* The schema this rsap writes; PRAGMA user_version holds the database's. */
 #define RSAP_STORE_SCHEMA_VERSION 1
-/* How long a command waits for another's transaction before -EBUSY. */
-#define RSAP_STORE_DEFAULT_BUSY_TIMEOUT_MS 5000
+/*
+ * How long a command waits in all for another's transaction before -EBUSY:
+ * growing sleeps (1 ms doubling to 100 ms, randomised), so that fifty
+ * writers on a loaded machine queue without one timing out.
+ */
+#define RSAP_STORE_DEFAULT_BUSY_TIMEOUT_MS 30000
 
 enum rsap_store_mode {
         RSAP_STORE_READ = 0, /* lookups: never creates, never migrates, never writes */
