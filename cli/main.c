@@ -79,6 +79,8 @@ static const struct cli_command commands[] = {
           "Show, and with --apply write, the assigned ports into ip_local_reserved_ports." },
         { "audit", cmd_audit, "rsap audit [--consistency] [--db PATH] [--json]",
           "Compare what listens here with the registries; exit status 1 on findings." },
+        { "db", cmd_db, "rsap db check [--full] [--db PATH] [--json]",
+          "Check the registry database: sound pages, and a state its events explain." },
         { "import", cmd_import,
           "rsap import [--skip-conflicts] [--db PATH] [--as NAME] [--json] FILE",
           "Merge another host's local registry export; conflicts are never overwritten." },

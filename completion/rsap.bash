@@ -4,7 +4,7 @@
 
 _rsap_commands='explain search list ranges status update export listening who
 request review requests approve reject deassign transfer revoke history
-pick lease release kernel-reserve audit import help version'
+pick lease release kernel-reserve audit db import help version'
 
 # The commands of the local registry: they take --db and --as
 # (REGISTRY_LONG_OPTIONS in cli/registry.h).
@@ -51,6 +51,7 @@ _rsap_options()
     lease) echo "--range --ttl --name --pid $registry" ;;
     kernel-reserve) echo "--apply --file $registry" ;;
     audit) echo "--consistency $registry" ;;
+    db) echo "check --full --db $common" ;;
     import) echo "--skip-conflicts $registry" ;;
     esac
 }
@@ -67,7 +68,7 @@ _rsap_takes_value()
         esac
     fi
     case $1:$2 in
-    explain:--db | search:--db | list:--db | export:--db) return 0 ;;
+    explain:--db | search:--db | list:--db | export:--db | db:--db) return 0 ;;
     listening:--db | who:--db) return 0 ;;
     search:--limit) return 0 ;;
     list:--proto) return 0 ;;

@@ -186,16 +186,30 @@ int store_errno(int rc)
         }
 }
 
+/*
+ * store_errno(), but an I/O error that the system called a full disk (the
+ * log or the shared-memory file could not grow) is -ENOSPC, as SQLITE_FULL
+ * is: "Input/output error" would send the user looking for a bad disk.
+ */
+static int connection_errno(sqlite3 *db, int rc)
+{
+        int os = sqlite3_system_errno(db);
+
+        if ((rc & 0xff) == SQLITE_IOERR && (os == ENOSPC || os == EDQUOT))
+                return -ENOSPC;
+        return store_errno(rc);
+}
+
 int store_last_errno(struct rsap_store *store)
 {
-        return store_errno(sqlite3_extended_errcode(store->db));
+        return connection_errno(store->db, sqlite3_extended_errcode(store->db));
 }
 
 int store_prepare(struct rsap_store *store, const char *sql, sqlite3_stmt **out)
 {
         int rc = sqlite3_prepare_v2(store->db, sql, -1, out, NULL);
 
-        return rc == SQLITE_OK ? 0 : store_errno(rc);
+        return rc == SQLITE_OK ? 0 : connection_errno(store->db, rc);
 }
 
 int store_step(sqlite3_stmt *stmt)
@@ -207,7 +221,7 @@ int store_step(sqlite3_stmt *stmt)
         if (rc == SQLITE_DONE)
                 return 0;
         /* sqlite3_step returns the extended code with prepare_v2. */
-        return store_errno(rc);
+        return connection_errno(sqlite3_db_handle(stmt), rc);
 }
 
 int store_step_done(sqlite3_stmt *stmt)
@@ -527,6 +541,35 @@ int rsap_store_schema_version(struct rsap_store *store)
         return r < 0 ? r : version;
 }
 
+int rsap_store_file_schema_version(const char *path)
+{
+        struct rsap_store store = { 0 };
+        int version = 0, r;
+
+        if (sqlite3_open_v2(path, &store.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW,
+                            NULL) != SQLITE_OK) {
+                sqlite3_close_v2(store.db);
+                return -EIO;
+        }
+        r = read_user_version(&store, &version);
+        sqlite3_close_v2(store.db);
+        return r < 0 ? r : version;
+}
+
+/* Version 0 is a new, empty file, unless something already made tables in it. */
+static int check_unversioned(struct rsap_store *store)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+        int r = store_prepare(store, "SELECT count(*) FROM sqlite_master", &stmt);
+
+        if (r < 0)
+                return r;
+        r = store_step(stmt);
+        if (r < 0)
+                return r;
+        return r > 0 && sqlite3_column_int64(stmt, 0) > 0 ? -EMEDIUMTYPE : 0;
+}
+
 static int apply_migrations(struct rsap_store *store)
 {
         _cleanup_(store_tx_end) struct store_tx tx = { 0 };
@@ -687,6 +730,8 @@ static int open_as(const char *path, const char *name, bool uri, enum rsap_store
         r = open_connection(path, name, uri, mode, busy_timeout_ms, store);
         if (r == 0)
                 r = read_user_version(store, &version);
+        if (r == 0 && version == 0)
+                r = check_unversioned(store);
         if (r == 0)
                 r = mode == RSAP_STORE_WRITE ? prepare_for_writing(store, version)
                                              : check_readable_version(version);
