@@ -17,6 +17,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 
 from listen_common import SKIP, rsap_path
 
@@ -36,13 +37,30 @@ def make_process(pid, inode, comm=None, uid=None):
 
 
 def inside(port, inode):
+    real = tempfile.mkdtemp()
+    try:
+        return check(port, inode, real)
+    finally:
+        subprocess.run(["umount", "-l", real], capture_output=True)
+        os.rmdir(real)
+
+
+def check(port, inode, real):
     subprocess.run(["mount", "--make-rprivate", "/"], check=True)
+    # The real /proc stays reachable for rsap itself (its own pid, self):
+    # sanitizer builds read their options and threads there.
+    subprocess.run(["mount", "--rbind", "/proc", real], check=True)
     subprocess.run(["mount", "-t", "tmpfs", "fakeproc", "/proc"], check=True)
+    for name in ("self", "thread-self"):
+        os.symlink(f"{real}/{name}", f"/proc/{name}")
     make_process(VANISHED, inode)
     make_process(HALF, inode, comm="half")
     make_process(WHOLE, inode, comm="whole", uid=4321)
+    def own_proc_entry():  # in rsap's process, before it starts
+        os.symlink(f"{real}/{os.getpid()}", f"/proc/{os.getpid()}")
+
     done = subprocess.run([rsap_path(), "listening", "--tcp", "--port", str(port), "--json"],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, preexec_fn=own_proc_entry)
     if done.returncode != 0:
         print(f"rsap listening exited {done.returncode}: {done.stderr}", file=sys.stderr)
         return SKIP if "sock_diag" in done.stderr or "/proc/net" in done.stderr else 1
