@@ -459,9 +459,64 @@ static void *run_dumper(void *data)
         return NULL;
 }
 
+/*
+ * What /proc/net/sockstat and sockstat6 say: "sockets: used N", and per
+ * transport and family "TCP: inuse N", "UDP6: inuse N" and so on, -1 when
+ * not said.  A transport's "inuse" counts its sockets in the kernel's
+ * lookup tables, listening and bound ones included, in this network
+ * namespace; a dump walks those tables whole, whatever the filter, so a
+ * family with none is not worth a dump.  Both files cost less than one.
+ */
+struct sockstat {
+        long used;
+        long inuse[RSAP_PROTO_COUNT][2]; /* [proto][0 IPv4, 1 IPv6] */
+};
+
+static void read_sockstat_file(const char *path, struct sockstat *st, int family_index)
+{
+        static const char *const names[RSAP_PROTO_COUNT] = {
+                [RSAP_PROTO_TCP] = "TCP", [RSAP_PROTO_UDP] = "UDP",
+                [RSAP_PROTO_SCTP] = "SCTP", [RSAP_PROTO_DCCP] = "DCCP",
+        };
+        char text[1024], *line, *save = NULL;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof(text) - 1);
+
+        if (fd >= 0)
+                close(fd);
+        text[n > 0 ? n : 0] = '\0';
+        for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char name[16];
+                long count;
+
+                if (sscanf(line, "sockets: used %ld", &count) == 1) {
+                        st->used = count;
+                        continue;
+                }
+                if (sscanf(line, "%15[^:]: inuse %ld", name, &count) != 2)
+                        continue;
+                if (family_index == 1 && strlen(name) > 1 && name[strlen(name) - 1] == '6')
+                        name[strlen(name) - 1] = '\0';
+                for (size_t p = 0; p < RSAP_PROTO_COUNT; p++)
+                        if (names[p] && strcmp(name, names[p]) == 0)
+                                st->inuse[p][family_index] = count;
+        }
+}
+
+static void read_sockstat(struct sockstat *st)
+{
+        st->used = -1;
+        for (size_t p = 0; p < RSAP_PROTO_COUNT; p++)
+                st->inuse[p][0] = st->inuse[p][1] = -1;
+        read_sockstat_file("/proc/net/sockstat", st, 0);
+        read_sockstat_file("/proc/net/sockstat6", st, 1);
+}
+
 /* The dumps f asks for, the big ones (TCP, then UDP) first so that the
- * threads finish together. */
-static void plan_dumps(struct dump_queue *q, const struct rsap_listen_filter *f)
+ * threads finish together; none for a family the kernel says has no socket
+ * of that transport. */
+static void plan_dumps(struct dump_queue *q, const struct rsap_listen_filter *f,
+                       const struct sockstat *st)
 {
         static const int families[] = { AF_INET, AF_INET6 };
         struct kernel_protocols k = { .read = false };
@@ -477,7 +532,8 @@ static void plan_dumps(struct dump_queue *q, const struct rsap_listen_filter *f)
                 if (t->kernel_name && !kernel_has_protocol(&k, t))
                         continue;
                 for (size_t j = 0; j < ARRAY_SIZE(families); j++)
-                        q->jobs[q->n_jobs++] = (struct dump_job){ t, families[j] };
+                        if (st->inuse[t->proto][j] != 0)
+                                q->jobs[q->n_jobs++] = (struct dump_job){ t, families[j] };
         }
 }
 
@@ -485,29 +541,16 @@ static void plan_dumps(struct dump_queue *q, const struct rsap_listen_filter *f)
  * Threads pay off only when the kernel has many sockets to walk (a dump
  * visits every socket of its family, whatever the filter); starting one costs
  * more than a whole dump on an ordinary host.  /proc/net/sockstat says how
- * many sockets are in use, "sockets: used N" on its first line.
+ * many sockets are in use (unknown counts as many).
  */
 #define SOCKETS_WORTH_A_THREAD 2000
 
-static bool many_sockets(void)
-{
-        FILE *f = fopen("/proc/net/sockstat", "re");
-        unsigned long used = 0;
-        bool many;
-
-        if (!f)
-                return true;
-        many = fscanf(f, "sockets: used %lu", &used) != 1 || used >= SOCKETS_WORTH_A_THREAD;
-        fclose(f);
-        return many;
-}
-
-static size_t dumper_count(size_t n_jobs)
+static size_t dumper_count(size_t n_jobs, const struct sockstat *st)
 {
         long cpus;
         size_t n;
 
-        if (n_jobs <= 1 || !many_sockets())
+        if (n_jobs <= 1 || (st->used >= 0 && st->used < SOCKETS_WORTH_A_THREAD))
                 return n_jobs ? 1 : 0;
         cpus = sysconf(_SC_NPROCESSORS_ONLN);
         n = cpus > 0 ? (size_t)cpus : 1;
@@ -543,11 +586,13 @@ static int read_netlink(const struct rsap_listen_filter *f, struct rsap_listen_l
         struct dumper dumpers[MAX_DUMP_THREADS] = { 0 };
         pthread_t threads[MAX_DUMP_THREADS];
         bool started[MAX_DUMP_THREADS] = { false };
+        struct sockstat st;
         size_t n;
         int r = 0;
 
-        plan_dumps(&q, f);
-        n = dumper_count(q.n_jobs);
+        read_sockstat(&st);
+        plan_dumps(&q, f, &st);
+        n = dumper_count(q.n_jobs, &st);
         for (size_t i = 0; i < n; i++)
                 dumpers[i].queue = &q;
         for (size_t i = 1; i < n; i++)
