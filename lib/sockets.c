@@ -472,6 +472,22 @@ struct sockstat {
         long inuse[RSAP_PROTO_COUNT][2]; /* [proto][0 IPv4, 1 IPv6] */
 };
 
+/* The number after "WORD " in "NAME: WORD N ...", or -1. */
+static long count_after(const char *line, const char *word)
+{
+        const char *p = strstr(line, word);
+        char *end;
+        long n;
+
+        if (!p || p[strlen(word)] != ' ')
+                return -1;
+        n = strtol(p + strlen(word) + 1, &end, 10);
+        return end == p + strlen(word) + 1 || n < 0 ? -1 : n;
+}
+
+/* Reads one of the files; family_index 1 for sockstat6, whose names end in
+ * 6 ("TCP6").  By hand rather than with sscanf(), which costs more than
+ * reading the file. */
 static void read_sockstat_file(const char *path, struct sockstat *st, int family_index)
 {
         static const char *const names[RSAP_PROTO_COUNT] = {
@@ -486,20 +502,22 @@ static void read_sockstat_file(const char *path, struct sockstat *st, int family
                 close(fd);
         text[n > 0 ? n : 0] = '\0';
         for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char name[16];
-                long count;
+                size_t len = strcspn(line, ":");
 
-                if (sscanf(line, "sockets: used %ld", &count) == 1) {
-                        st->used = count;
+                if (line[len] != ':')
+                        continue;
+                if (family_index == 0 && len == 7 && memcmp(line, "sockets", 7) == 0) {
+                        st->used = count_after(line, "used");
                         continue;
                 }
-                if (sscanf(line, "%15[^:]: inuse %ld", name, &count) != 2)
-                        continue;
-                if (family_index == 1 && strlen(name) > 1 && name[strlen(name) - 1] == '6')
-                        name[strlen(name) - 1] = '\0';
+                if (family_index == 1) {
+                        if (len < 2 || line[len - 1] != '6')
+                                continue;
+                        len--;
+                }
                 for (size_t p = 0; p < RSAP_PROTO_COUNT; p++)
-                        if (names[p] && strcmp(name, names[p]) == 0)
-                                st->inuse[p][family_index] = count;
+                        if (names[p] && strlen(names[p]) == len && memcmp(line, names[p], len) == 0)
+                                st->inuse[p][family_index] = count_after(line + len, " inuse");
         }
 }
 
