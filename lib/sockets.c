@@ -199,31 +199,43 @@ static int on_diag_message(const struct nlmsghdr *nlh, struct dump *d)
         return 0;
 }
 
-/* The messages of one datagram of the dump of seq: 1 at its end (NLMSG_DONE),
- * 0 when more are to come, or the error the kernel or the list ran into. */
-static int on_datagram(const char *buf, size_t len, uint32_t seq, uint32_t portid,
+/* One message of the dump of seq: 1 at its end (NLMSG_DONE), 0 to go on,
+ * or the error the kernel or the list ran into. */
+static int on_message(const struct nlmsghdr *nlh, uint32_t seq, uint32_t portid, struct dump *d)
+{
+        if (nlh->nlmsg_seq != seq || (nlh->nlmsg_pid && nlh->nlmsg_pid != portid))
+                return -EPROTO;
+        if (nlh->nlmsg_type == NLMSG_DONE)
+                return 1;
+        if (nlh->nlmsg_type == NLMSG_ERROR) {
+                const struct nlmsgerr *e = NLMSG_DATA(nlh);
+
+                if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+                        return -EBADMSG;
+                return e->error < 0 ? e->error : 1;
+        }
+        if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
+                return 0; /* NOOP, OVERRUN: nothing to read */
+        return on_diag_message(nlh, d);
+}
+
+/* The messages of one datagram, each checked to lie inside it. */
+static int on_datagram(const char *buf, size_t size, uint32_t seq, uint32_t portid,
                        struct dump *d)
 {
-        for (const struct nlmsghdr *nlh = (const void *)buf; NLMSG_OK(nlh, len);
-             nlh = NLMSG_NEXT(nlh, len)) {
+        size_t off = 0;
+
+        while (size - off >= NLMSG_HDRLEN) {
+                const struct nlmsghdr *nlh = (const void *)(buf + off);
+                size_t step = NLMSG_ALIGN(nlh->nlmsg_len);
                 int r;
 
-                if (nlh->nlmsg_seq != seq || (nlh->nlmsg_pid && nlh->nlmsg_pid != portid))
-                        return -EPROTO;
-                if (nlh->nlmsg_type == NLMSG_DONE)
-                        return 1;
-                if (nlh->nlmsg_type == NLMSG_ERROR) {
-                        const struct nlmsgerr *e = NLMSG_DATA(nlh);
-
-                        if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
-                                return -EBADMSG;
-                        return e->error < 0 ? e->error : 1;
-                }
-                if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
-                        continue; /* NOOP, OVERRUN: nothing to read */
-                r = on_diag_message(nlh, d);
-                if (r < 0)
+                if (nlh->nlmsg_len < NLMSG_HDRLEN || nlh->nlmsg_len > size - off)
+                        return -EBADMSG;
+                r = on_message(nlh, seq, portid, d);
+                if (r != 0)
                         return r;
+                off = step < size - off ? off + step : size;
         }
         return 0;
 }
@@ -339,6 +351,8 @@ static int dump_one(const struct diag_socket *nl, char *buf, uint32_t seq, int f
                         continue;
                 if (n < 0)
                         return -errno;
+                if (n == 0)
+                        return -EPROTO; /* the kernel never sends an empty datagram */
                 if (mh.msg_flags & MSG_TRUNC)
                         return -ENOSPC;
                 if (from.nl_pid != 0)
