@@ -11,7 +11,7 @@
 #include "builtin.h"
 
 static const struct cli_command commands[] = {
-        { "explain", cmd_explain, "rsap [explain] [--db FILE] [--json] PORT[/PROTO] | NAME",
+        { "explain", cmd_explain, "rsap [explain] [--full|-v] [--db FILE] [--json] PORT[/PROTO] | NAME | A-B",
           "Explain a port or a service name from IANA's registry (the default command)." },
         { "search", cmd_search, "rsap search [--limit N] [--db FILE] [--json] TEXT",
           "Find services by name, description or people, best matches first." },
@@ -22,7 +22,7 @@ static const struct cli_command commands[] = {
           "The three port ranges of RFC 6335 with live counts per protocol." },
         { "status", cmd_status, "rsap status [--json]",
           "Which registry data is in use: its source, release and record count." },
-        { "update", cmd_update_exec, "rsap update [--from URL|FILE] [--json]",
+        { "update", cmd_update_exec, "rsap update [--from URL|FILE] [--timeout SECONDS] [--allow-any-date] [--json]",
           "Fetch IANA's whole registry, check it, and cache it for lookups." },
         { "export", cmd_export, "rsap export [--local [--db FILE]] --format services|csv|json | --json [--output FILE]",
           "Write the registry in services(5), IANA CSV or JSON form." },

@@ -25,10 +25,10 @@ _rsap_options()
 
     case $1 in
     ranges | status) echo "$common" ;;
-    explain) echo "--db $common" ;;
+    explain) echo "--full --db $common" ;;
     search) echo "--limit --db $common" ;;
     list) echo "--assigned --reserved --unassigned --proto --db $common" ;;
-    update) echo "--from $common" ;;
+    update) echo "--from --timeout --allow-any-date $common" ;;
     export) echo "--format --output --local --db $common" ;;
     listening)
         echo "--tcp --udp --sctp --dccp --port --pid --user --unregistered" \
@@ -71,7 +71,7 @@ _rsap_takes_value()
     listening:--db | who:--db) return 0 ;;
     search:--limit) return 0 ;;
     list:--proto) return 0 ;;
-    update:--from) return 0 ;;
+    update:--from | update:--timeout) return 0 ;;
     export:--format | export:--output) return 0 ;;
     listening:--port | listening:--pid | listening:--user) return 0 ;;
     request:--port | request:--range | request:--proto) return 0 ;;
