@@ -5,7 +5,9 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "workflow_internal.h"
 
@@ -230,6 +232,52 @@ int first_free_port(const struct rsap_workflow *wf, uint16_t low, uint16_t high,
         }
         free(taken);
         return r;
+}
+
+/* A number in [0, bound) with every value equally likely (rejection
+ * sampling: a plain modulo would favour the low values). */
+static uint32_t uniform_below(uint32_t bound)
+{
+        uint32_t limit = UINT32_MAX - UINT32_MAX % bound, value;
+
+        do {
+                if (getrandom(&value, sizeof(value), 0) != sizeof(value))
+                        value = (uint32_t)random();
+        } while (value >= limit);
+        return value % bound;
+}
+
+int random_free_port(const struct rsap_workflow *wf, uint16_t low, uint16_t high,
+                     unsigned mask, uint16_t *port_out)
+{
+        _cleanup_(freep) struct rsap_port_set *taken = malloc(sizeof(*taken));
+        _cleanup_(freep) struct rsap_port_set *free_ports = calloc(1, sizeof(*free_ports));
+        uint32_t n_free = 0, wanted;
+        int r;
+
+        if (!taken || !free_ports)
+                return -ENOMEM;
+        r = local_taken_ports(wf->store, low, high, mask, 0, taken);
+        if (r < 0)
+                return r;
+        for (uint32_t port = low; port <= high; port++) {
+                if (port_is_free(wf, taken, (uint16_t)port, mask, false)) {
+                        rsap_port_set_add(free_ports, (uint16_t)port);
+                        n_free++;
+                }
+        }
+        if (n_free == 0)
+                return -EADDRNOTAVAIL;
+        /* Every free port equally likely: a random start followed by a scan
+         * would favour the port after a long taken run. */
+        wanted = uniform_below(n_free);
+        for (uint32_t port = low; port <= high; port++) {
+                if (rsap_port_set_has(free_ports, (uint16_t)port) && wanted-- == 0) {
+                        *port_out = (uint16_t)port;
+                        return 0;
+                }
+        }
+        return -EADDRNOTAVAIL; /* not reached */
 }
 
 /* ---- rsap pick -------------------------------------------------------------------- */

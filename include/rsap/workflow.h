@@ -349,8 +349,9 @@ struct rsap_lease {
 /*
  * Atomically hands out a free port (the pick rules) for tcp and udp, after
  * reaping the leases whose TTL passed or whose process died (event
- * "expire").  The search starts at a random port of the range so that
- * back-to-back test runs do not reuse the port just released.
+ * "expire").  The port is drawn uniformly from the free ports of the range,
+ * so that leases spread evenly and back-to-back test runs rarely reuse the
+ * port just released.
  * -EADDRNOTAVAIL when no port of the range is free; -ESRCH when pid does
  * not exist.
  */

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The habits every rsap command shares: --proto, --db, did-you-mean,
+# --command, --json error objects, pick's reasons, and leases spread evenly
+# over the free ports.  Needs $RSAP (the built rsap) and python3.
+set -u
+
+RSAP=${RSAP:?set RSAP to the rsap binary}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export RSAP_DB_DIR="$work/db"   # never the user's or root's real data directory
+export NO_COLOR=1
+unset XDG_DATA_HOME
+
+. "$(dirname "${BASH_SOURCE[0]}")/../testlib.sh"
+
+# --- leases spread evenly over the free ports --------------------------------
+# A range whose free ports sit between long taken runs (IANA's assignments).
+# Each lease is the first in a fresh database, so each is one draw from the
+# free ports.  With F free ports and 40F draws, a port's count is
+# Binomial(40F, 1/F), mean 40; all F counts fall in 10..80 except with
+# probability below 1e-8 (F <= 8, computed exactly from the binomial).  The
+# old "random start, then scan" gave the port after the longest run some 70%
+# of the draws and its neighbours almost none.
+spread_range=1024-1300
+mapfile -t free < <("$RSAP" pick --range "$spread_range" --count 1000 --db "$work/empty.db")
+if [ "${#free[@]}" -lt 2 ] || [ "${#free[@]}" -gt 8 ]; then
+        fail "pick --range $spread_range found ${#free[@]} free ports; the spread test wants 2 to 8"
+else
+        draws=$((40 * ${#free[@]}))
+        : >"$work/leased"
+        for i in $(seq "$draws"); do
+                "$RSAP" lease --range "$spread_range" --pid 0 --db "$work/spread-$i.db" \
+                        >>"$work/leased" 2>>"$work/spread-err"
+                rm -f "$work/spread-$i.db"
+        done
+        for port in "${free[@]}"; do
+                n=$(grep -cx "$port" "$work/leased")
+                check "port $port got $n of $draws leases, wanted 10 to 80 (uniform: 40)" \
+                        test "$n" -ge 10 -a "$n" -le 80
+        done
+        total=$(wc -l <"$work/leased")
+        check "every lease was one of pick's free ports ($total of $draws)" test "$total" -eq "$draws"
+        check "every lease was one of pick's free ports" \
+                test -z "$(grep -vxF -f <(printf '%s\n' "${free[@]}") "$work/leased")"
+fi
+
+echo "habits: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
