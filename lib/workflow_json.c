@@ -231,20 +231,34 @@ json_t *rsap_history_to_json(const struct rsap_history *h)
 
 /* ---- pick and lease ---------------------------------------------------------------------- */
 
+static json_t *pick_exclusions_to_json(const struct rsap_pick_exclusions *x)
+{
+        return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+                         "iana", (json_int_t)x->iana,
+                         "local_assignment", (json_int_t)x->local_assignment,
+                         "lease", (json_int_t)x->lease,
+                         "request", (json_int_t)x->request,
+                         "quarantine", (json_int_t)x->quarantine,
+                         "listening", (json_int_t)x->listening,
+                         "ephemeral", (json_int_t)x->ephemeral,
+                         "browser", (json_int_t)x->browser);
+}
+
 json_t *rsap_pick_to_json(const struct rsap_pick *p)
 {
         json_t *ports = json_array();
 
         for (size_t i = 0; ports && i < p->n_ports; i++)
                 json_array_append_new(ports, json_integer(p->ports[i]));
-        return json_pack("{s:s, s:i, s:i, s:o, s:I, s:b, s:o}",
+        return json_pack("{s:s, s:i, s:i, s:o, s:I, s:b, s:o, s:o}",
                          "kind", "pick",
                          "low", p->options.low,
                          "high", p->options.high,
                          "protocols", protocols_to_json(p->options.protocols),
                          "count", (json_int_t)p->options.count,
                          "allow_iana", p->options.allow_iana,
-                         "ports", ports);
+                         "ports", ports,
+                         "excluded", pick_exclusions_to_json(&p->excluded));
 }
 
 json_t *rsap_lease_to_json(const char *kind, const struct rsap_lease *l)

@@ -309,10 +309,24 @@ struct rsap_pick_options {
         bool allow_iana;        /* may propose ports IANA assigned or reserved */
 };
 
+/* How many ports of the range each rule kept from the pick (the first rule
+ * that applies, in this order, counts a port once). */
+struct rsap_pick_exclusions {
+        size_t browser;          /* port 0, or a port browsers refuse */
+        size_t local_assignment; /* assigned in the local registry */
+        size_t lease;            /* leased now */
+        size_t request;          /* asked for by a pending request */
+        size_t quarantine;       /* returned or revoked, still quarantined */
+        size_t iana;             /* assigned or reserved by IANA */
+        size_t ephemeral;        /* in this host's ephemeral range */
+        size_t listening;        /* something listens on it here */
+};
+
 struct rsap_pick {
         struct rsap_pick_options options;
         uint16_t *ports;
         size_t n_ports;
+        struct rsap_pick_exclusions excluded; /* the whole range's, not only up to count */
 };
 
 /*

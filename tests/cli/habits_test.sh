@@ -45,5 +45,35 @@ else
                 test -z "$(grep -vxF -f <(printf '%s\n' "${free[@]}") "$work/leased")"
 fi
 
+# --- rsap pick says why nothing is free ---------------------------------------
+pickdb="$work/pick.db"
+run 1 pick --range 1024-1027 --db "$pickdb" &&
+        { expect_err "no free port in 1024-1027: 4 assigned or reserved by IANA"; expect_one_line_error; }
+run 1 pick --range 6665-6669 --allow-iana --db "$pickdb" &&
+        expect_err "no free port in 6665-6669: 5 refused by browsers"
+read -r eph_low _ </proc/sys/net/ipv4/ip_local_port_range
+run 1 pick --range "$eph_low-$eph_low" --allow-iana --db "$pickdb" &&
+        expect_err ": 1 in the ephemeral range"
+run 0 pick --range 1024-1300 --db "$pickdb" && lease_port=$out
+"$RSAP" lease --range "$lease_port-$lease_port" --pid 0 --db "$pickdb" >/dev/null
+run 1 pick --range "$lease_port-$lease_port" --db "$pickdb" && expect_err ": 1 leased"
+run 1 pick --range "1024-$lease_port" --json --db "$pickdb" &&
+        json_check "j['ports'] == [] and j['excluded']['lease'] == 1 and j['excluded']['iana'] == $lease_port - 1024"
+# A port this test listens on, if pick's first proposal can be bound.
+listen_port=$("$RSAP" pick --range 20000-20999 --db "$pickdb")
+coproc LISTENER { exec python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen()
+except OSError:
+    print("busy", flush=True); sys.exit(0)
+print("ok", flush=True); sys.stdin.read()' "$listen_port"; }
+read -r bound <&"${LISTENER[0]}"
+if [ "$bound" = ok ]; then
+        run 1 pick --range "$listen_port-$listen_port" --db "$pickdb" && expect_err ": 1 listening here"
+fi
+kill "$LISTENER_PID" 2>/dev/null; wait "$LISTENER_PID" 2>/dev/null
+
 echo "habits: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
