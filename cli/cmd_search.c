@@ -43,6 +43,26 @@ static int parse_limit(const char *text, size_t *out)
         return 0;
 }
 
+/* The words, one space between each. */
+static char *join_words(int n, char **words)
+{
+        size_t len = 1;
+        char *text;
+
+        for (int i = 0; i < n; i++)
+                len += strlen(words[i]) + 1;
+        text = malloc(len);
+        if (!text)
+                return NULL;
+        text[0] = '\0';
+        for (int i = 0; i < n; i++) {
+                if (i)
+                        strcat(text, " ");
+                strcat(text, words[i]);
+        }
+        return text;
+}
+
 int cmd_search(struct cli *cli, int argc, char **argv)
 {
         static const struct option options[] = {
@@ -58,6 +78,7 @@ int cmd_search(struct cli *cli, int argc, char **argv)
         struct rsap_local_list local = { 0 };
         struct registry_cli rc = { 0 };
         size_t limit = DEFAULT_LIMIT, total;
+        _cleanup_(cli_freep) char *joined = NULL;
         const char *text;
         int opt, r;
 
@@ -74,10 +95,13 @@ int cmd_search(struct cli *cli, int argc, char **argv)
                 if (r >= 0)
                         return r;
         }
-        if (optind != argc - 1)
-                return cli_usage_error(self, optind == argc ? "search for what?"
-                                                            : "put the search text in quotes");
-        text = argv[optind];
+        if (optind == argc)
+                return cli_usage_error(self, "search for what?");
+        /* `rsap search remote desktop`: every remaining word is the text. */
+        joined = join_words(argc - optind, argv + optind);
+        if (!joined)
+                return cli_error("out of memory");
+        text = joined;
         if (strspn(text, " \t\n") == strlen(text))
                 return cli_error("the search text is empty");
         reg = cli_open_registry(cli);

@@ -13,7 +13,7 @@
 static const struct cli_command commands[] = {
         { "explain", cmd_explain, "rsap [explain] [--db FILE] [--json] PORT[/PROTO] | NAME",
           "Explain a port or a service name from IANA's registry (the default command)." },
-        { "search", cmd_search, "rsap search [--limit N] [--db FILE] [--json] TEXT",
+        { "search", cmd_search, "rsap search [--limit N] [--db FILE] [--json] TEXT...",
           "Find services by name, description or people, best matches first." },
         { "list", cmd_list,
           "rsap list [--assigned] [--reserved] [--unassigned] [--proto P[,P]] [--db FILE] [--json] A-B",
@@ -27,10 +27,12 @@ static const struct cli_command commands[] = {
         { "export", cmd_export, "rsap export [--local [--db FILE]] --format services|csv|json | --json [--output FILE]",
           "Write the registry in services(5), IANA CSV or JSON form." },
         { "listening", cmd_listening,
-          "rsap listening [--tcp] [--udp] [--sctp] [--dccp] [--port N|A-B] [--pid PID] [--user USER] "
-          "[--unregistered] [--no-process] [--db FILE] [--json]",
+          "rsap listening [--proto P[,P]] [--tcp] [--udp] [--sctp] [--dccp] [--port N|A-B] "
+          "[--pid PID] [--user USER] [--command NAME] [--unregistered] [--no-process] "
+          "[--db FILE] [--json]",
           "List the sockets listening on this host, their owners and services." },
-        { "who", cmd_who, "rsap who [--no-process] [--db FILE] [--json] PORT[/PROTO]",
+        { "who", cmd_who, "rsap who [--proto P[,P]] [--tcp] [--udp] [--sctp] [--dccp] [--no-process] [--db FILE] "
+          "[--json] PORT[/PROTO]",
           "Name what is bound to a port on this host; exit status 1 when nothing is." },
         { "request", cmd_request,
           "rsap request NAME --port N | --any [--range A-B] --proto P[,P] --description TEXT "
@@ -82,8 +84,9 @@ static const struct cli_command commands[] = {
         { "import", cmd_import,
           "rsap import [--skip-conflicts] [--db PATH] [--as NAME] [--json] FILE",
           "Merge another host's local registry export; conflicts are never overwritten." },
-        { "help", cmd_help, "rsap help [COMMAND]", "Show the commands, or one command's usage." },
-        { "version", cmd_version, "rsap version", "Show rsap's version." },
+        { "help", cmd_help, "rsap help [--json] [COMMAND]",
+          "Show the commands, or one command's usage." },
+        { "version", cmd_version, "rsap version [--json]", "Show rsap's version." },
 };
 
 const struct cli_command *cli_find_command(const char *name)
@@ -92,6 +95,20 @@ const struct cli_command *cli_find_command(const char *name)
                 if (strcmp(commands[i].name, name) == 0)
                         return &commands[i];
         return NULL;
+}
+
+/* {"kind": "help", "commands": [{"name", "usage", "summary"}, ...]} */
+static int print_help_json(const struct cli_command *list, size_t n)
+{
+        json_t *array = json_array();
+
+        for (size_t i = 0; array && i < n; i++)
+                json_array_append_new(array, json_pack("{s:s, s:s, s:s}", "name", list[i].name,
+                                                       "usage", list[i].usage, "summary",
+                                                       list[i].summary));
+        return cli_print_json(json_pack("{s:s, s:o}", "kind", "help", "commands", array))
+                       ? EXIT_BAD_INPUT
+                       : EXIT_ANSWERED;
 }
 
 int cmd_help(struct cli *cli, int argc, char **argv)
@@ -116,9 +133,13 @@ int cmd_help(struct cli *cli, int argc, char **argv)
                 cmd = cli_find_command(argv[1]);
                 if (!cmd)
                         return cli_error("no command '%s' (see 'rsap help')", argv[1]);
+                if (cli->json)
+                        return print_help_json(cmd, 1);
                 cli_print_help(cmd);
                 return EXIT_ANSWERED;
         }
+        if (cli->json)
+                return print_help_json(commands, sizeof(commands) / sizeof(commands[0]));
         printf("usage: rsap [COMMAND] [OPTIONS] [ARGS]\n\n"
                "Explain a port or a service name, see what listens on this host,\n"
                "and keep IANA's registry at hand.\n\n");

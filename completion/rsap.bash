@@ -24,17 +24,17 @@ _rsap_options()
     local registry="--db --as $common"
 
     case $1 in
-    ranges | status) echo "$common" ;;
+    ranges | status | help | version) echo "$common" ;;
     explain) echo "--db $common" ;;
     search) echo "--limit --db $common" ;;
     list) echo "--assigned --reserved --unassigned --proto --db $common" ;;
     update) echo "--from $common" ;;
     export) echo "--format --output --local --db $common" ;;
     listening)
-        echo "--tcp --udp --sctp --dccp --port --pid --user --unregistered" \
-            "--no-process --db $common"
+        echo "--proto --tcp --udp --sctp --dccp --port --pid --user --command" \
+            "--unregistered --no-process --db $common"
         ;;
-    who) echo "--no-process --db $common" ;;
+    who) echo "--proto --tcp --udp --sctp --dccp --no-process --db $common" ;;
     request)
         echo "--port --any --range --proto --description --assignee --contact" \
             "--reference --note --allow-system --over-iana --same-service $registry"
@@ -74,6 +74,7 @@ _rsap_takes_value()
     update:--from) return 0 ;;
     export:--format | export:--output) return 0 ;;
     listening:--port | listening:--pid | listening:--user) return 0 ;;
+    listening:--proto | listening:--command | who:--proto) return 0 ;;
     request:--port | request:--range | request:--proto) return 0 ;;
     request:--description | request:--assignee | request:--contact) return 0 ;;
     request:--reference | request:--note) return 0 ;;
@@ -145,7 +146,7 @@ _rsap()
             compopt -o filenames 2>/dev/null
             mapfile -t COMPREPLY < <(compgen -d -- "$cur")
             ;;
-        list:--proto | pick:--proto | request:--proto)
+        list:--proto | pick:--proto | request:--proto | listening:--proto | who:--proto)
             local head= last=$cur
             if [[ $cur == *,* ]]; then
                 head=${cur%,*},

@@ -75,5 +75,48 @@ if [ "$bound" = ok ]; then
 fi
 kill "$LISTENER_PID" 2>/dev/null; wait "$LISTENER_PID" 2>/dev/null
 
+# --- --proto and --command on listening and who ------------------------------
+# A TCP listener on a port the kernel gives, held by python3.
+coproc KLISTENER { exec python3 -c '
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+print(s.getsockname()[1], flush=True); sys.stdin.read()'; }
+read -r kport <&"${KLISTENER[0]}"
+run 0 listening --port "$kport" --proto tcp && expect_out "127.0.0.1:$kport"
+run 0 listening --port "$kport" --proto udp,tcp && expect_out "127.0.0.1:$kport"
+run 1 listening --port "$kport" --proto udp
+run 1 listening --port "$kport" --proto sctp,udp
+run 0 listening --port "$kport" --tcp && expect_out "127.0.0.1:$kport"
+run 2 listening --proto quic && { expect_err "unknown protocol in 'quic'"; expect_one_line_error; }
+run 0 listening --port "$kport" --command python && expect_out "python3["
+run 0 listening --port "$kport" --command pyth --command nosuch && expect_out "python3["
+run 1 listening --port "$kport" --command ython
+run 1 listening --port "$kport" --command python3x
+run 0 listening --port "$kport" --command python --json &&
+        json_check "len(j) == 1 and j[0]['processes'][0]['command'].startswith('python')"
+run 2 listening --command python --no-process && expect_err "--command needs the processes"
+run 2 listening --command "" && expect_err "--command needs a command name"
+run 0 who "$kport" --proto tcp && expect_out "127.0.0.1:$kport"
+run 0 who "$kport/tcp" --proto tcp && expect_out "127.0.0.1:$kport"
+run 0 who --tcp "$kport" && expect_out "127.0.0.1:$kport"
+run 1 who "$kport" --proto udp && expect_err "nothing is bound to $kport"
+run 1 who "$kport" --udp
+run 0 who "$kport" --proto udp,tcp
+run 2 who "$kport/tcp" --proto udp && { expect_err "names the protocol and --proto another"; expect_one_line_error; }
+run 2 who "$kport" --proto ipx && expect_err "unknown protocol in 'ipx'"
+kill "$KLISTENER_PID" 2>/dev/null; wait "$KLISTENER_PID" 2>/dev/null
+
+# --- search takes every remaining word as its text ----------------------------
+run 0 search remote desktop && words_out=$out
+run 0 search "remote desktop" && check "search remote desktop == search 'remote desktop'" test "$out" = "$words_out"
+run 0 search --json remote desktop && json_check "j['query'] == 'remote desktop'"
+
+# --- version and help with --json ----------------------------------------------
+run 0 version --json && json_check "j['kind'] == 'version' and j['version']"
+run 0 version && expect_out "rsap "
+run 2 version extra && expect_err "unexpected argument 'extra'"
+run 0 help --json && json_check "j['kind'] == 'help' and 'listening' in [c['name'] for c in j['commands']]"
+run 0 help --json who && json_check "[c['name'] for c in j['commands']] == ['who'] and '--proto' in j['commands'][0]['usage']"
+
 echo "habits: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
