@@ -25,6 +25,7 @@ struct cli {
         const char *db_dir;     /* --db-dir, or NULL for the default */
         bool json;              /* --json */
         bool color;             /* stdout is a terminal and NO_COLOR is unset */
+        bool bare_word;         /* `rsap WORD`: explain was not named, WORD may be a mistyped command */
 };
 
 /* A subcommand: argc/argv start at the subcommand's own name. */
@@ -85,6 +86,12 @@ const char *cli_current_option(void);
 void cli_print_help(const struct cli_command *cmd);
 
 const struct cli_command *cli_find_command(const char *name);
+/*
+ * For a word that is neither a command nor a service: "no command or
+ * service named 'listnig': did you mean 'listening'?" on stderr (and the
+ * error object with --json), returning 2; -1 when no command is close.
+ */
+int cli_command_hint(struct cli *cli, const char *word);
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 void cli_freep(void *p);          /* free(*(void **)p) */

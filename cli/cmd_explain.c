@@ -64,6 +64,10 @@ static int explain_name(struct cli *cli, struct rsap_registry *reg, const char *
                 return registry_error(&local->rc, r, "cannot read the local registry");
         }
         found = a.n_ids > 0 || (a.local && a.local->n_entries > 0);
+        if (!found && (status = cli_command_hint(cli, name)) >= 0) {
+                rsap_name_answer_clear(&a); /* `rsap listnig`: a command, mistyped */
+                return status;
+        }
         status = found ? EXIT_ANSWERED : EXIT_NO_MATCH;
         if (cli->json)
                 r = cli_print_json(rsap_name_answer_to_json(reg, &a));

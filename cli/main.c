@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "builtin.h"
+#include "suggest.h"
 
 static const struct cli_command commands[] = {
         { "explain", cmd_explain, "rsap [explain] [--db FILE] [--json] PORT[/PROTO] | NAME",
@@ -89,6 +90,24 @@ static const struct cli_command commands[] = {
         { "version", cmd_version, "rsap version [--json]", "Show rsap's version." },
 };
 
+const char *cli_suggest_command(const char *word)
+{
+        const char *names[sizeof(commands) / sizeof(commands[0])];
+
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+                names[i] = commands[i].name;
+        return suggest_nearest(word, names, sizeof(names) / sizeof(names[0]));
+}
+
+int cli_command_hint(struct cli *cli, const char *word)
+{
+        const char *near = cli->bare_word ? cli_suggest_command(word) : NULL;
+
+        if (!near)
+                return -1;
+        return cli_error("no command or service named '%s': did you mean '%s'?", word, near);
+}
+
 const struct cli_command *cli_find_command(const char *name)
 {
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -131,6 +150,9 @@ int cmd_help(struct cli *cli, int argc, char **argv)
                 return cli_usage_error(self, "too many arguments");
         if (argc == 2) {
                 cmd = cli_find_command(argv[1]);
+                if (!cmd && cli_suggest_command(argv[1]))
+                        return cli_error("no command '%s': did you mean '%s'?", argv[1],
+                                         cli_suggest_command(argv[1]));
                 if (!cmd)
                         return cli_error("no command '%s' (see 'rsap help')", argv[1]);
                 if (cli->json)
@@ -220,5 +242,6 @@ int main(int argc, char **argv)
                 return run(&cli, cmd, argc - 1, argv + 1);
         /* Anything else is a port or a name to explain: `rsap 1647`. */
         argv[0] = explain_name;
+        cli.bare_word = true;
         return run(&cli, cli_find_command("explain"), argc, argv);
 }

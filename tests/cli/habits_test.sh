@@ -118,5 +118,16 @@ run 2 version extra && expect_err "unexpected argument 'extra'"
 run 0 help --json && json_check "j['kind'] == 'help' and 'listening' in [c['name'] for c in j['commands']]"
 run 0 help --json who && json_check "[c['name'] for c in j['commands']] == ['who'] and '--proto' in j['commands'][0]['usage']"
 
+# --- did you mean ------------------------------------------------------------
+run 2 listnig && { expect_err "no command or service named 'listnig': did you mean 'listening'?"; expect_one_line_error; }
+run 2 lsit && expect_err "did you mean 'list'?"          # a swap of neighbours is one edit
+run 2 reqeusts && expect_err "did you mean 'requests'?"  # the nearest, not the first near one
+run 1 xyzzy && { expect_err "no service named 'xyzzy'"; expect_one_line_error; }
+run 1 lstnng && expect_no_out "did you mean"              # three edits: too far
+run 1 explain listnig && { expect_err "no service named 'listnig'"; case "$err" in *"did you mean"*) fail "rsap explain listnig hints a command" ;; esac; }
+run 0 ssh && expect_out "22/tcp"                          # a service keeps its answer
+run 2 help listnig && { expect_err "no command 'listnig': did you mean 'listening'?"; expect_one_line_error; }
+run 2 help xyzzy && expect_err "no command 'xyzzy' (see 'rsap help')"
+
 echo "habits: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
