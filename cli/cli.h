@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -38,6 +39,16 @@ struct cli_command {
         const char *summary; /* one line for `rsap help` */
 };
 
+/*
+ * The errors below print "rsap: <message>" on stderr and, once --json was
+ * seen (cli_set_json_errors(), cli_common_option()), the error object
+ * rsapd's API sends for the same failure on stdout: {"error": {"status":
+ * 400 for exit status 2, 404 for 1, 409 for 3, "message": "<message>"}};
+ * not when an answer was printed already.
+ */
+void cli_set_json_errors(bool on);
+/* "rsap: <message>" as above, returning exit_status. */
+int cli_vfail(int exit_status, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* "rsap: <message>" on stderr; returns EXIT_BAD_INPUT for `return cli_error(...)`. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "rsap: <what>: <strerror(-err)>" for a library error code. */

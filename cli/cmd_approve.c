@@ -60,8 +60,8 @@ static int approve(struct cli *cli, struct registry_cli *rc, int64_t id,
         if (status == EXIT_ANSWERED || status == EXIT_REFUSED) {
                 if (cli->json && cli_print_json(rsap_approval_to_json(&a)))
                         status = EXIT_BAD_INPUT;
-                else if (!cli->json && status == EXIT_REFUSED)
-                        report_refusal(&a);
+                else if (status == EXIT_REFUSED)
+                        report_refusal(&a); /* with --json too: the answer's error says it */
                 else if (!cli->json)
                         render_approval(cli, &a);
         }

@@ -121,12 +121,12 @@ int cmd_search(struct cli *cli, int argc, char **argv)
                 r = cli_print_json(rsap_search_to_json_local(reg, text, hits,
                                                              total < limit ? total : limit,
                                                              total, store ? &local : NULL));
-        } else if (total == 0 && local.n_entries == 0) {
-                fprintf(stderr, "rsap: nothing matches '%s'\n", text);
-        } else {
+        } else if (total > 0 || local.n_entries > 0) {
                 render_hits(cli, reg, hits, total < limit ? total : limit, total);
                 render_local(cli, &local);
         }
+        if (total == 0 && local.n_entries == 0) /* with --json too: the answer says it */
+                fprintf(stderr, "rsap: nothing matches '%s'\n", text);
         if (!r)
                 r = total || local.n_entries ? EXIT_ANSWERED : EXIT_NO_MATCH;
         else

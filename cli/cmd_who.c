@@ -146,7 +146,7 @@ int cmd_who(struct cli *cli, int argc, char **argv)
         optind = 0; /* a fresh getopt scan of the new arguments */
         cli_set_argv(listening_argv);
         r = cmd_listening(cli, n, listening_argv);
-        if (r == EXIT_NO_MATCH && !cli->json)
+        if (r == EXIT_NO_MATCH)
                 fprintf(stderr, "rsap: nothing is bound to %s on this host\n", what);
         return r;
 }

@@ -5,24 +5,56 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rsap/error.h>
 #include <rsap/json.h>
 #include <rsap/paths.h>
 
 #include "cli.h"
 
-/* "rsap: MESSAGE[: REASON][TAIL]" on one line. */
-static void vmessage(const char *fmt, va_list ap, const char *reason, const char *tail)
-        __attribute__((format(printf, 1, 0)));
+/* --json was given: a failure prints its error object on stdout too, unless
+ * an answer is already there (which then says what failed itself). */
+static bool json_errors;
+static bool json_answered;
 
-static void vmessage(const char *fmt, va_list ap, const char *reason, const char *tail)
+void cli_set_json_errors(bool on)
 {
-        fputs("rsap: ", stderr);
-        vfprintf(stderr, fmt, ap);
+        json_errors = on;
+}
+
+/* The error object on stdout, with the status the API sends for the same failure. */
+static void print_error_object(int exit_status, const char *message)
+{
+        json_t *error;
+
+        if (!json_errors || json_answered)
+                return;
+        error = rsap_error_to_json(rsap_error_status_for_exit(exit_status), message);
+        if (error)
+                cli_print_json(error);
+}
+
+/* "rsap: MESSAGE[: REASON][TAIL]" on one line; MESSAGE[: REASON] as JSON with --json. */
+static int vmessage(int exit_status, const char *fmt, va_list ap, const char *reason,
+                    const char *tail) __attribute__((format(printf, 2, 0)));
+
+static int vmessage(int exit_status, const char *fmt, va_list ap, const char *reason,
+                    const char *tail)
+{
+        char message[1024];
+        size_t len;
+
+        vsnprintf(message, sizeof(message), fmt, ap);
+        len = strlen(message);
         if (reason)
-                fprintf(stderr, ": %s", reason);
-        if (tail)
-                fputs(tail, stderr);
-        fputc('\n', stderr);
+                snprintf(message + len, sizeof(message) - len, ": %s", reason);
+        fprintf(stderr, "rsap: %s%s\n", message, tail ? tail : "");
+        print_error_object(exit_status, message);
+        return exit_status;
+}
+
+int cli_vfail(int exit_status, const char *fmt, va_list ap)
+{
+        return vmessage(exit_status, fmt, ap, NULL, NULL);
 }
 
 int cli_error(const char *fmt, ...)
@@ -30,7 +62,7 @@ int cli_error(const char *fmt, ...)
         va_list ap;
 
         va_start(ap, fmt);
-        vmessage(fmt, ap, NULL, NULL);
+        vmessage(EXIT_BAD_INPUT, fmt, ap, NULL, NULL);
         va_end(ap);
         return EXIT_BAD_INPUT;
 }
@@ -40,7 +72,7 @@ int cli_error_code(int err, const char *fmt, ...)
         va_list ap;
 
         va_start(ap, fmt);
-        vmessage(fmt, ap, strerror(err < 0 ? -err : err), NULL);
+        vmessage(EXIT_BAD_INPUT, fmt, ap, strerror(err < 0 ? -err : err), NULL);
         va_end(ap);
         return EXIT_BAD_INPUT;
 }
@@ -52,7 +84,7 @@ int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
 
         snprintf(hint, sizeof(hint), " (see 'rsap help %s')", cmd->name);
         va_start(ap, fmt);
-        vmessage(fmt, ap, NULL, hint);
+        vmessage(EXIT_BAD_INPUT, fmt, ap, NULL, hint);
         va_end(ap);
         return EXIT_BAD_INPUT;
 }
@@ -63,6 +95,7 @@ int cli_print_json(json_t *value)
 
         if (!value)
                 return cli_error("out of memory");
+        json_answered = true;
         r = json_dumpf(value, stdout, RSAP_JSON_DUMP_FLAGS);
         json_decref(value);
         fputc('\n', stdout);
@@ -175,6 +208,7 @@ int cli_common_option(struct cli *cli, const struct cli_command *cmd, int opt)
         switch (opt) {
         case 'J':
                 cli->json = true;
+                json_errors = true;
                 return -1;
         case 'D':
                 /* getopt takes "--db" for "--db-dir" where a command has no

@@ -231,6 +231,10 @@ int main(int argc, char **argv)
         static char explain_name[] = "explain";
 
         move_global_options(argc, argv);
+        /* An error found before getopt reaches --json is still told in JSON. */
+        for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+                if (strcmp(argv[i], "--json") == 0)
+                        cli_set_json_errors(true);
         if (argc < 2)
                 return cmd_help(&cli, 1, argv);
         if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)

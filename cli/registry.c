@@ -12,21 +12,12 @@
 
 #include "registry.h"
 
-static void message(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
-
-static void message(const char *fmt, va_list ap)
-{
-        fputs("rsap: ", stderr);
-        vfprintf(stderr, fmt, ap);
-        fputc('\n', stderr);
-}
-
 int registry_no_match(const char *fmt, ...)
 {
         va_list ap;
 
         va_start(ap, fmt);
-        message(fmt, ap);
+        cli_vfail(EXIT_NO_MATCH, fmt, ap);
         va_end(ap);
         return EXIT_NO_MATCH;
 }
@@ -36,7 +27,7 @@ int registry_refused(const char *fmt, ...)
         va_list ap;
 
         va_start(ap, fmt);
-        message(fmt, ap);
+        cli_vfail(EXIT_REFUSED, fmt, ap);
         va_end(ap);
         return EXIT_REFUSED;
 }

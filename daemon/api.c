@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rsap/error.h>
 #include <rsap/explain.h>
 #include <rsap/json.h>
 #include <rsap/listen.h>
@@ -39,6 +40,28 @@ int api_parse_port(const char *text, uint16_t *port, struct reply *out)
         return r;
 }
 
+/* /v1/ports/PORT[/PROTO] says what rsap PORT[/PROTO] says of a bad one (rsap/error.h). */
+static bool port_and_proto(const struct request *req, uint16_t *port, enum rsap_proto *proto,
+                           struct reply *out)
+{
+        const char *number = req->route->params[0];
+        const char *protocol = req->route->n_params > 1 ? req->route->params[1] : NULL;
+        char text[2 * ROUTE_PARAM_SIZE + 2], message[2 * ROUTE_PARAM_SIZE + 128];
+        int r;
+
+        snprintf(text, sizeof(text), "%s%s%s", number, protocol ? "/" : "",
+                 protocol ? protocol : "");
+        r = rsap_port_parse(number, port);
+        if (r == 0 && protocol && rsap_proto_parse(protocol, proto) < 0)
+                r = -EINVAL;
+        if (r < 0) {
+                rsap_port_error_message(text, r, message, sizeof(message));
+                reply_error(out, 400, "%s", message);
+                return false;
+        }
+        return true;
+}
+
 void api_port(struct rsapd *d, const struct request *req, struct reply *out)
 {
         enum rsap_proto proto = RSAP_PROTO_NONE;
@@ -46,13 +69,8 @@ void api_port(struct rsapd *d, const struct request *req, struct reply *out)
         uint16_t port;
         int r;
 
-        if (api_parse_port(req->route->params[0], &port, out) < 0)
+        if (!port_and_proto(req, &port, &proto, out))
                 return;
-        if (req->route->n_params > 1 && rsap_proto_parse(req->route->params[1], &proto) < 0) {
-                reply_error(out, 400, "unknown protocol '%s' (tcp, udp, sctp or dccp)",
-                            req->route->params[1]);
-                return;
-        }
         r = rsap_explain_port(req->reg, port, proto, &a);
         if (r < 0) {
                 reply_error(out, 500, "cannot explain port %u: %s", port, strerror(-r));

@@ -5,6 +5,7 @@
  * values are null; ids are integers; times are UTC ISO 8601 with
  * milliseconds.
  */
+#include <rsap/error.h>
 #include <rsap/workflow.h>
 
 #include "internal.h"
@@ -152,15 +153,37 @@ static json_t *assignments_to_json(const struct rsap_assignment *list, size_t n)
         return array;
 }
 
+/* A refused approval carries its failure as rsapd's 409 states it (rsap/error.h):
+ * the first refusing check, in the words rsap approve prints. */
+static json_t *approval_error(const struct rsap_approval *a)
+{
+        const struct rsap_review *rv = &a->review;
+        char message[1024];
+
+        if (a->n_assignments > 0)
+                return NULL;
+        snprintf(message, sizeof(message), "request %lld was already decided",
+                 (long long)rv->request.id);
+        for (size_t i = 0; i < rv->n_checks; i++) {
+                if (rv->checks[i].verdict == RSAP_VERDICT_REFUSED) {
+                        snprintf(message, sizeof(message), "request %lld refused: %s",
+                                 (long long)rv->request.id, rv->checks[i].message);
+                        break;
+                }
+        }
+        return rsap_error_body_to_json(409, message);
+}
+
 json_t *rsap_approval_to_json(const struct rsap_approval *a)
 {
-        return json_pack("{s:s, s:b, s:I, s:o, s:o, s:o}",
+        return json_pack("{s:s, s:b, s:I, s:o, s:o, s:o, s:o*}",
                          "kind", "approval",
                          "approved", a->n_assignments > 0,
                          "request", (json_int_t)a->review.request.id,
                          "port", port_or_null(a->review.port),
                          "assignments", assignments_to_json(a->assignments, a->n_assignments),
-                         "checks", checks_to_json(&a->review));
+                         "checks", checks_to_json(&a->review),
+                         "error", approval_error(a));
 }
 
 json_t *rsap_ended_to_json(const char *kind, const struct rsap_assignment *list, size_t n)
