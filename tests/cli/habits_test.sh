@@ -129,5 +129,22 @@ run 0 ssh && expect_out "22/tcp"                          # a service keeps its 
 run 2 help listnig && { expect_err "no command 'listnig': did you mean 'listening'?"; expect_one_line_error; }
 run 2 help xyzzy && expect_err "no command 'xyzzy' (see 'rsap help')"
 
+# --- --json failures print the error object ----------------------------------
+# (tests/cli/test_json_errors.py compares them with rsapd's.)
+error_object() { # error_object STATUS: stdout is {"error": {"status": STATUS, "message": stderr's}}
+        local message=${err#rsap: }
+        message=${message% (see \'rsap help *}
+        MESSAGE=$message json_check "list(j) == ['error'] and j['error']['status'] == $1 and j['error']['message'] == __import__('os').environ['MESSAGE']"
+}
+run 2 list 9-1 --json && error_object 400
+run 2 search --bogus x --json && { expect_err "unknown option '--bogus'"; error_object 400; }
+run 2 --json who && error_object 400
+run 1 release 4711 --json --db "$work/json.db" && { expect_err "no live lease on 4711"; error_object 404; }
+run 0 lease --range 1028-1028 --pid 0 --db "$work/json.db"
+run 3 lease --range 1028-1028 --json --db "$work/json.db" && { expect_err "no free port in 1028-1028"; error_object 409; }
+run 1 nosuchname --json && json_check "j['kind'] == 'service' and j['error'] == {'status': 404, 'message': \"no service named 'nosuchname'\"}"
+run 0 http --json && json_check "'error' not in j"
+run 1 search zzzqqqxxx --json && { json_check "j['total'] == 0 and 'error' not in j"; expect_err "nothing matches 'zzzqqqxxx'"; }
+
 echo "habits: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
