@@ -214,6 +214,11 @@ int cli_common_option(struct cli *cli, const struct cli_command *cmd, int opt)
                 /* getopt takes "--db" for "--db-dir" where a command has no
                  * --db of its own: refuse rather than read a file as a
                  * directory. */
+                if (!given_in_full("--db-dir") && strncmp(cli_current_option(), "--db", 4) == 0 &&
+                    strcspn(cli_current_option(), "=") == 4)
+                        return cli_usage_error(cmd, "--db names the local registry's database, "
+                                                    "which 'rsap %s' does not read",
+                                               cmd->name);
                 if (!given_in_full("--db-dir"))
                         return cli_usage_error(cmd, "unknown option '%s'", cli_current_option());
                 cli->db_dir = optarg;

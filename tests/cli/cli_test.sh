@@ -231,8 +231,8 @@ run 0 --db-dir "$work/other" --json status && json_check 'j["data_dir"].endswith
 run 0 --db-dir="$work/other" status --json && json_check 'j["data_dir"].endswith("/other")'
 run 2 --db-dir "$work/other" update --from "$work/missing.xml" && expect_err "cannot read"
 # getopt would take --db for --db-dir where a command has no --db: refused.
-run 2 status --db "$work/x.db" && { expect_err "unknown option '--db'"; expect_one_line_error; }
-run 2 ranges --db="$work/x.db" && expect_err "unknown option '--db="
+run 2 status --db "$work/x.db" && { expect_err "--db names the local registry's database, which 'rsap status' does not read"; expect_one_line_error; }
+run 2 ranges --db="$work/x.db" && expect_err "which 'rsap ranges' does not read"
 run 0 status --db-dir="$work/other" --json && json_check 'j["data_dir"].endswith("/other")'
 
 # --- help and version ----------------------------------------------------------

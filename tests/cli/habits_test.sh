@@ -146,5 +146,48 @@ run 1 nosuchname --json && json_check "j['kind'] == 'service' and j['error'] == 
 run 0 http --json && json_check "'error' not in j"
 run 1 search zzzqqqxxx --json && { json_check "j['total'] == 0 and 'error' not in j"; expect_err "nothing matches 'zzzqqqxxx'"; }
 
+# --- --db on every command that reads the local registry ----------------------
+# Each must read the file it is given: a file that is not SQLite is refused
+# by name.  (A command that ignored --db would read the empty default.)
+printf 'not a database, not at all\n' >"$work/notadb"
+printf '{}\n' >"$work/import.json"
+while read -r -a words; do
+        run 2 "${words[@]}" --db "$work/notadb" &&
+                { expect_err "$work/notadb is not a usable registry database"; expect_one_line_error; }
+done <<EOF_COMMANDS
+1647
+http
+explain 1647
+search remote desktop
+list 1-2
+listening
+who 1
+export --local --format json
+requests
+pick
+lease
+history 1647
+audit
+kernel-reserve
+review 1
+approve 1
+reject --why x 1
+release 1
+deassign 1647
+revoke --why x 1647
+transfer --to x 1647
+import $work/import.json
+request svc --port 20001 --proto tcp --description d --assignee a --contact c
+EOF_COMMANDS
+# The commands that read no local registry say so, in both spellings.
+for command in ranges status version help update; do
+        run 2 "$command" --db "$work/x.db" &&
+                { expect_err "--db names the local registry's database, which 'rsap $command' does not read"; expect_one_line_error; }
+        run 2 "$command" --db="$work/x.db" && expect_err "which 'rsap $command' does not read"
+done
+run 2 --db "$work/x.db" ranges && expect_err "which 'rsap ranges' does not read"
+run 2 ranges --db-d "$work" && expect_err "unknown option '--db-d'"
+run 2 export --format csv --db "$work/x.db" && expect_err "--db goes with --local"
+
 echo "habits: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
