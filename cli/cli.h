@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,18 +27,37 @@ struct cli {
         const char *db_dir;     /* --db-dir, or NULL for the default */
         bool json;              /* --json */
         bool color;             /* stdout is a terminal and NO_COLOR is unset */
-        bool bare_word;         /* `rsap WORD`: explain was not named, WORD may be a mistyped command */
+        bool bare_word;         /* `rsap WORD`: explain not named; WORD may be a mistyped command */
 };
 
 /* A subcommand: argc/argv start at the subcommand's own name. */
 typedef int (*cli_command_fn)(struct cli *cli, int argc, char **argv);
+
+/* One option of a command: getopt_long and --help read the same entry. */
+struct cli_option {
+        const char *name; /* the long option without "--": "proto" */
+        int has_arg;      /* no_argument or required_argument */
+        int val;          /* what getopt_long returns for it, the command's switch case */
+        const char *arg;  /* its value's name for --help ("P[,P]"), NULL when it takes none */
+        const char *help; /* one line for --help */
+};
 
 struct cli_command {
         const char *name;
         cli_command_fn run;
         const char *usage;   /* "rsap search [--limit N] [--json] TEXT" */
         const char *summary; /* one line for `rsap help` */
+        const struct cli_option *options; /* its own, ending with { 0 }; the common ones follow */
 };
+
+/* rsap update's options: rsap-update, which runs it, links common.c but not main.c. */
+extern const struct cli_option cli_update_options[];
+
+/*
+ * getopt_long's table for cmd: cmd->options, then CLI_COMMON_LONG_OPTIONS.
+ * Valid until the next call.
+ */
+const struct option *cli_getopt_options(const struct cli_command *cmd);
 
 /*
  * The errors below print "rsap: <message>" on stderr and, once --json was
@@ -93,8 +113,10 @@ int cli_common_option(struct cli *cli, const struct cli_command *cmd, int opt);
 void cli_set_argv(char **argv);
 /* The option getopt just refused, for messages. */
 const char *cli_current_option(void);
-/* Prints "usage: ..." and the summary on stdout. */
+/* Prints "usage: ...", the summary and every option, one line each, on stdout. */
 void cli_print_help(const struct cli_command *cmd);
+/* The same options as [{"name": "--proto", "arg": "P[,P]" or null, "help"}, ...]. */
+json_t *cli_options_to_json(const struct cli_command *cmd);
 
 const struct cli_command *cli_find_command(const char *name);
 /*

@@ -90,16 +90,8 @@ static int lease(struct cli *cli, struct registry_cli *rc, struct lease_args *a)
 
 int cmd_lease(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "range", required_argument, NULL, 'r' },
-                { "ttl", required_argument, NULL, 't' },
-                { "name", required_argument, NULL, 'n' },
-                { "pid", required_argument, NULL, 'p' },
-                REGISTRY_LONG_OPTIONS,
-                CLI_COMMON_LONG_OPTIONS,
-                { 0 },
-        };
         const struct cli_command *self = cli_find_command("lease");
+        const struct option *options = cli_getopt_options(self);
         struct lease_args a = { 0 };
         struct registry_cli rc = { 0 };
         int r;

@@ -510,23 +510,8 @@ static int run_listening(struct cli *cli, struct listening_request *req)
 
 int cmd_listening(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "tcp", no_argument, NULL, 't' },
-                { "udp", no_argument, NULL, 'u' },
-                { "sctp", no_argument, NULL, 's' },
-                { "dccp", no_argument, NULL, 'd' },
-                { "proto", required_argument, NULL, 'R' },
-                { "port", required_argument, NULL, 'p' },
-                { "pid", required_argument, NULL, 'P' },
-                { "command", required_argument, NULL, 'c' },
-                { "user", required_argument, NULL, 'U' },
-                { "unregistered", no_argument, NULL, 'r' },
-                { "no-process", no_argument, NULL, 'n' },
-                { "db", required_argument, NULL, 'B' },
-                CLI_COMMON_LONG_OPTIONS,
-                { 0 },
-        };
         const struct cli_command *self = cli_find_command("listening");
+        const struct option *options = cli_getopt_options(self);
         struct listening_request req = { .unregistered = false };
         int opt, r;
 

@@ -32,7 +32,8 @@ static int pick_option(const struct cli_command *self, int opt, void *data)
         return -2;
 }
 
-/* "3 assigned by IANA, 1 leased": the rules that left nothing free, and how many ports each took. */
+/* "3 assigned by IANA, 1 leased": the rules that left nothing free, and how many ports each
+ * took. */
 static void format_exclusions(const struct rsap_pick_exclusions *x, char *buf, size_t size)
 {
         const struct {
@@ -98,16 +99,8 @@ static int pick(struct cli *cli, struct registry_cli *rc, const struct rsap_pick
 
 int cmd_pick(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "range", required_argument, NULL, 'r' },
-                { "proto", required_argument, NULL, 'p' },
-                { "count", required_argument, NULL, 'n' },
-                { "allow-iana", no_argument, NULL, 'I' },
-                REGISTRY_LONG_OPTIONS,
-                CLI_COMMON_LONG_OPTIONS,
-                { 0 },
-        };
         const struct cli_command *self = cli_find_command("pick");
+        const struct option *options = cli_getopt_options(self);
         struct rsap_pick_options o = { 0 };
         struct registry_cli rc = { 0 };
         int r;

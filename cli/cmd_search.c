@@ -65,13 +65,8 @@ static char *join_words(int n, char **words)
 
 int cmd_search(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "limit", required_argument, NULL, 'n' },
-                { "db", required_argument, NULL, 'B' },
-                CLI_COMMON_LONG_OPTIONS,
-                { 0 },
-        };
         const struct cli_command *self = cli_find_command("search");
+        const struct option *options = cli_getopt_options(self);
         _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
         _cleanup_(cli_freep) struct rsap_search_hit *hits = NULL;
         _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;

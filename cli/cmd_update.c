@@ -40,12 +40,8 @@ static int report(const struct cli *cli, const struct rsap_update_result *res)
 
 int cmd_update(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "from", required_argument, NULL, 'f' },
-                CLI_COMMON_LONG_OPTIONS,
-                { 0 },
-        };
         const struct cli_command *self = cli_find_command("update");
+        const struct option *options = cli_getopt_options(self);
         struct rsap_update_options opts = { 0 };
         struct rsap_update_result res;
         struct rsap_import_error err;

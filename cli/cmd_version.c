@@ -8,8 +8,8 @@
 
 int cmd_version(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = { CLI_COMMON_LONG_OPTIONS, { 0 } };
         const struct cli_command *self = cli_find_command("version");
+        const struct option *options = cli_getopt_options(self);
         int opt, r;
 
         /* `rsap --version` comes here with argc 1: nothing to read. */

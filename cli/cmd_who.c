@@ -73,18 +73,8 @@ static int who_proto_option(const struct cli_command *self, int opt, unsigned *p
 
 int cmd_who(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "proto", required_argument, NULL, 'R' },
-                { "tcp", no_argument, NULL, 't' },
-                { "udp", no_argument, NULL, 'u' },
-                { "sctp", no_argument, NULL, 's' },
-                { "dccp", no_argument, NULL, 'd' },
-                { "no-process", no_argument, NULL, 'n' },
-                { "db", required_argument, NULL, 'B' },
-                CLI_COMMON_LONG_OPTIONS,
-                { 0 },
-        };
         const struct cli_command *self = cli_find_command("who");
+        const struct option *options = cli_getopt_options(self);
         struct rsap_port_spec spec;
         const char *what;
         bool no_process = false;

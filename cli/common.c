@@ -154,10 +154,62 @@ struct rsap_registry *cli_open_registry(struct cli *cli)
         return NULL;
 }
 
+const struct cli_option cli_update_options[] = {
+        { "from", required_argument, 'f', "URL|FILE", "IANA's XML or CSV from a mirror or a file" },
+        { 0 },
+};
+
+/* Every command's common options, for --help (CLI_COMMON_LONG_OPTIONS for getopt). */
+static const struct cli_option common_options[] = {
+        { "json", no_argument, 'J', NULL, "print the answer, or the error, as JSON" },
+        { "db-dir", required_argument, 'D', "DIR", "the data directory" },
+        { "help", no_argument, 'h', NULL, "print this help" },
+        { 0 },
+};
+
+const struct option *cli_getopt_options(const struct cli_command *cmd)
+{
+        static const struct option common[] = { CLI_COMMON_LONG_OPTIONS, { 0 } };
+        static struct option table[64];
+        size_t n = 0;
+
+        for (const struct cli_option *o = cmd->options; o && o->name && n < 48; o++)
+                table[n++] = (struct option){ o->name, o->has_arg, NULL, o->val };
+        for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
+                table[n++] = common[i];
+        return table;
+}
+
+static void print_options(const struct cli_option *options)
+{
+        for (const struct cli_option *o = options; o && o->name; o++) {
+                char spelling[64];
+
+                snprintf(spelling, sizeof(spelling), "--%s%s%s", o->name, o->arg ? " " : "",
+                         o->arg ? o->arg : "");
+                printf("  %-22s %s\n", spelling, o->help);
+        }
+}
+
 void cli_print_help(const struct cli_command *cmd)
 {
-        printf("usage: %s\n\n%s\n\nSee rsap-%s(1) for the details.\n", cmd->usage, cmd->summary,
-               cmd->name);
+        printf("usage: %s\n\n%s\n\noptions:\n", cmd->usage, cmd->summary);
+        print_options(cmd->options);
+        print_options(common_options);
+        printf("\nSee rsap-%s(1) for the details.\n", cmd->name);
+}
+
+json_t *cli_options_to_json(const struct cli_command *cmd)
+{
+        const struct cli_option *lists[] = { cmd->options, common_options };
+        json_t *array = json_array();
+
+        for (size_t i = 0; array && i < 2; i++)
+                for (const struct cli_option *o = lists[i]; o && o->name; o++)
+                        json_array_append_new(array, json_pack("{s:s+, s:s?, s:s}", "name", "--",
+                                                               o->name, "arg", o->arg, "help",
+                                                               o->help));
+        return array;
 }
 
 /* getopt runs with opterr = 0 and a leading ':' so that the messages are ours;

@@ -6,7 +6,7 @@
 
 static const struct cli_command update_command = {
         "update", cmd_update, "rsap update [--from URL|FILE] [--json]",
-        "Fetch IANA's whole registry, check it, and cache it for lookups.",
+        "Fetch IANA's whole registry, check it, and cache it for lookups.", cli_update_options,
 };
 
 const struct cli_command *cli_find_command(const char *name)

@@ -16,11 +16,6 @@
 /* A rule of the registry refused (documented in rsap(1) and each page). */
 #define EXIT_REFUSED 3
 
-/* getopt_long entries: every registry command takes these two. */
-#define REGISTRY_LONG_OPTIONS                                    \
-        { "db", required_argument, NULL, 'B' },                    \
-        { "as", required_argument, NULL, 'A' }
-
 struct registry_cli {
         const char *db;    /* --db, or NULL for <data dir>/registry.db */
         const char *as;    /* --as, or NULL for the invoking user */

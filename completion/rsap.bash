@@ -6,8 +6,8 @@ _rsap_commands='explain search list ranges status update export listening who
 request review requests approve reject deassign transfer revoke history
 pick lease release kernel-reserve audit import help version'
 
-# The commands of the local registry: they take --db and --as
-# (REGISTRY_LONG_OPTIONS in cli/registry.h).
+# The commands of the local registry: they take --db, and those that
+# change it --as (the option tables in cli/main.c).
 _rsap_registry_commands='request review requests approve reject deassign
 transfer revoke history pick lease release kernel-reserve audit import'
 
@@ -22,6 +22,7 @@ _rsap_options()
 {
     local common='--json --db-dir --help'
     local registry="--db --as $common"
+    local reader="--db $common"
 
     case $1 in
     ranges | status | help | version) echo "$common" ;;
@@ -39,18 +40,19 @@ _rsap_options()
         echo "--port --any --range --proto --description --assignee --contact" \
             "--reference --note --allow-system --over-iana --same-service $registry"
         ;;
-    review) echo "--allow-system --over-iana $registry" ;;
-    requests) echo "--all $registry" ;;
+    review) echo "--allow-system --over-iana $reader" ;;
+    requests) echo "--all $reader" ;;
     approve) echo "--allow-system --over-iana --why $registry" ;;
     reject) echo "--why $registry" ;;
     # revoke shares deassign's table (registry_end_command in cmd_deassign.c).
     deassign | revoke) echo "--why --quarantine $registry" ;;
     transfer) echo "--to --contact --why $registry" ;;
-    history | release) echo "$registry" ;;
-    pick) echo "--range --proto --count --allow-iana $registry" ;;
+    history) echo "$reader" ;;
+    release) echo "$registry" ;;
+    pick) echo "--range --proto --count --allow-iana $reader" ;;
     lease) echo "--range --ttl --name --pid $registry" ;;
-    kernel-reserve) echo "--apply --file $registry" ;;
-    audit) echo "--consistency $registry" ;;
+    kernel-reserve) echo "--apply --file $reader" ;;
+    audit) echo "--consistency $reader" ;;
     import) echo "--skip-conflicts $registry" ;;
     esac
 }

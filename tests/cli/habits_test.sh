@@ -189,5 +189,18 @@ run 2 --db "$work/x.db" ranges && expect_err "which 'rsap ranges' does not read"
 run 2 ranges --db-d "$work" && expect_err "unknown option '--db-d'"
 run 2 export --format csv --db "$work/x.db" && expect_err "--db goes with --local"
 
+# --- --help lists every option, one line each, as rsap help COMMAND does -------
+for command in listening who search pick lease review; do
+        run 0 "$command" --help && help_out=$out
+        run 0 help "$command" && check "rsap help $command is rsap $command --help" test "$out" = "$help_out"
+done
+run 0 listening --help && {
+        expect_out "  --command NAME         the sockets of processes whose command name begins with NAME"
+        expect_out "  --proto P[,P]  "
+        expect_out "  --json  "
+}
+run 0 help --json && json_check "all(o['help'] for c in j['commands'] for o in c['options'])"
+run 2 review --as someone 1 && expect_err "unknown option '--as'"   # review changes nothing
+
 echo "habits: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
