@@ -202,5 +202,47 @@ run 0 listening --help && {
 run 0 help --json && json_check "all(o['help'] for c in j['commands'] for o in c['options'])"
 run 2 review --as someone 1 && expect_err "unknown option '--as'"   # review changes nothing
 
+# --- every command answers --json with JSON, on success and on failure ------------
+jsondb="$work/every.db"
+while read -r -a words; do
+        "$RSAP" "${words[@]}" --json --db-dir "$work/every" >"$work/out" 2>/dev/null
+        if python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$work/out" 2>/dev/null; then
+                passed=$((passed + 1))
+        else
+                fail "rsap ${words[*]} --json printed no JSON: $(head -c 200 "$work/out")"
+        fi
+done <<EOF_COMMANDS
+1647
+http
+ranges
+status
+update --from $work/nonexistent.xml
+export --format csv
+export
+export --local --format json --db $jsondb
+listening --port 1
+who 1
+request a --port 20001 --proto tcp --description d --assignee a --contact c --db $jsondb
+requests --db $jsondb
+review 1 --db $jsondb
+approve 1 --db $jsondb
+reject --why x 1 --db $jsondb
+deassign 1647 --db $jsondb
+revoke --why x 1647 --db $jsondb
+transfer --to x 1647 --db $jsondb
+history 1647 --db $jsondb
+pick --range 1028-1028 --db $jsondb
+lease --range 1028-1028 --db $jsondb
+release 1028 --db $jsondb
+kernel-reserve --file $work/nonexistent --db $jsondb
+audit --db $jsondb
+import $work/nonexistent.json --db $jsondb
+help
+help who
+version
+search remote desktop
+list 1-2
+EOF_COMMANDS
+
 echo "habits: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
