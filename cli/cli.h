@@ -67,6 +67,8 @@ const struct option *cli_getopt_options(const struct cli_command *cmd);
  * not when an answer was printed already.
  */
 void cli_set_json_errors(bool on);
+/* Sets it when --json is among the options, so that an error getopt meets first is told in JSON. */
+void cli_scan_json(int argc, char **argv);
 /* "rsap: <message>" as above, returning exit_status. */
 int cli_vfail(int exit_status, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* "rsap: <message>" on stderr; returns EXIT_BAD_INPUT for `return cli_error(...)`. */

@@ -21,6 +21,13 @@ void cli_set_json_errors(bool on)
         json_errors = on;
 }
 
+void cli_scan_json(int argc, char **argv)
+{
+        for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+                if (strcmp(argv[i], "--json") == 0)
+                        json_errors = true;
+}
+
 /* The error object on stdout, with the status the API sends for the same failure. */
 static void print_error_object(int exit_status, const char *message)
 {

@@ -414,6 +414,20 @@ static void move_global_options(int argc, char **argv)
         argv[1] = command;
 }
 
+/* How many words are neither options nor the value of --db or --db-dir. */
+static int operands(int argc, char **argv)
+{
+        int n = 0;
+
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--db") == 0 || strcmp(argv[i], "--db-dir") == 0)
+                        i++;
+                else if (argv[i][0] != '-')
+                        n++;
+        }
+        return n;
+}
+
 int main(int argc, char **argv)
 {
         struct cli cli = { .argv0 = "rsap", .color = want_color() };
@@ -421,10 +435,7 @@ int main(int argc, char **argv)
         static char explain_name[] = "explain";
 
         move_global_options(argc, argv);
-        /* An error found before getopt reaches --json is still told in JSON. */
-        for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-                if (strcmp(argv[i], "--json") == 0)
-                        cli_set_json_errors(true);
+        cli_scan_json(argc, argv);
         if (argc < 2)
                 return cmd_help(&cli, 1, argv);
         if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
@@ -434,6 +445,11 @@ int main(int argc, char **argv)
         cmd = cli_find_command(argv[1]);
         if (cmd)
                 return run(&cli, cmd, argc - 1, argv + 1);
+        /* `rsap serach remote desktop`: explain takes one operand, so a near
+         * miss of a command followed by more is a command mistyped. */
+        if (operands(argc, argv) > 1 && cli_suggest_command(argv[1]))
+                return cli_error("no command '%s': did you mean '%s'?", argv[1],
+                                 cli_suggest_command(argv[1]));
         /* Anything else is a port or a name to explain: `rsap 1647`. */
         argv[0] = explain_name;
         cli.bare_word = true;

@@ -19,5 +19,6 @@ int main(int argc, char **argv)
         struct cli cli = { .argv0 = "rsap" };
 
         cli_set_argv(argv);
+        cli_scan_json(argc, argv);
         return cmd_update(&cli, argc, argv);
 }

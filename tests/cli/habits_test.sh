@@ -122,6 +122,9 @@ run 0 help --json who && json_check "[c['name'] for c in j['commands']] == ['who
 run 2 listnig && { expect_err "no command or service named 'listnig': did you mean 'listening'?"; expect_one_line_error; }
 run 2 lsit && expect_err "did you mean 'list'?"          # a swap of neighbours is one edit
 run 2 reqeusts && expect_err "did you mean 'requests'?"  # the nearest, not the first near one
+run 2 serach remote desktop && { expect_err "no command 'serach': did you mean 'search'?"; expect_one_line_error; }
+run 2 explain http ftp && expect_err "one port or name at a time"
+run 2 update --bogus --json && { expect_err "unknown option '--bogus'"; json_check "j['error']['status'] == 400"; }
 run 1 xyzzy && { expect_err "no service named 'xyzzy'"; expect_one_line_error; }
 run 1 lstnng && expect_no_out "did you mean"              # three edits: too far
 run 1 explain listnig && { expect_err "no service named 'listnig'"; case "$err" in *"did you mean"*) fail "rsap explain listnig hints a command" ;; esac; }
