@@ -32,34 +32,6 @@ static int pick_option(const struct cli_command *self, int opt, void *data)
         return -2;
 }
 
-/* "3 assigned by IANA, 1 leased": the rules that left nothing free, and how many ports each
- * took. */
-static void format_exclusions(const struct rsap_pick_exclusions *x, char *buf, size_t size)
-{
-        const struct {
-                size_t n;
-                const char *what;
-        } parts[] = {
-                { x->iana, "assigned or reserved by IANA" },
-                { x->local_assignment, "assigned locally" },
-                { x->lease, "leased" },
-                { x->request, "requested" },
-                { x->quarantine, "quarantined" },
-                { x->listening, "listening here" },
-                { x->ephemeral, "in the ephemeral range" },
-                { x->browser, "refused by browsers" },
-        };
-        size_t len = 0;
-
-        buf[0] = '\0';
-        for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]) && len < size; i++) {
-                if (parts[i].n == 0)
-                        continue;
-                len += (size_t)snprintf(buf + len, size - len, "%s%zu %s", len ? ", " : "",
-                                        parts[i].n, parts[i].what);
-        }
-}
-
 static int pick(struct cli *cli, struct registry_cli *rc, const struct rsap_pick_options *o)
 {
         _cleanup_(rsap_registry_freep) struct rsap_registry *iana = NULL;
@@ -86,7 +58,7 @@ static int pick(struct cli *cli, struct registry_cli *rc, const struct rsap_pick
         if (p.n_ports == 0) {
                 char why[512];
 
-                format_exclusions(&p.excluded, why, sizeof(why));
+                registry_format_exclusions(&p.excluded, why, sizeof(why));
                 fprintf(stderr, "rsap: no free port in %u-%u: %s\n", p.options.low,
                         p.options.high, why);
         }

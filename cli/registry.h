@@ -92,6 +92,9 @@ enum registry_end_kind {
 };
 int registry_end_command(struct cli *cli, int argc, char **argv, enum registry_end_kind kind);
 
+/* "3 assigned or reserved by IANA, 1 leased": why the ports of a range are not free. */
+void registry_format_exclusions(const struct rsap_pick_exclusions *x, char *buf, size_t size);
+
 void registry_render_check(const struct cli *cli, const struct rsap_check *c);
 void registry_render_assignment(const struct cli *cli, const struct rsap_assignment *a);
 /* "8443/tcp,udp", "any port in 1024-49151" */

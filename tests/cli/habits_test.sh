@@ -144,7 +144,8 @@ run 2 search --bogus x --json && { expect_err "unknown option '--bogus'"; error_
 run 2 --json who && error_object 400
 run 1 release 4711 --json --db "$work/json.db" && { expect_err "no live lease on 4711"; error_object 404; }
 run 0 lease --range 1028-1028 --pid 0 --db "$work/json.db"
-run 3 lease --range 1028-1028 --json --db "$work/json.db" && { expect_err "no free port in 1028-1028"; error_object 409; }
+run 3 lease --range 1028-1028 --json --db "$work/json.db" && { expect_err "no free port in 1028-1028: 1 leased"; error_object 409; }
+run 3 lease --range 1024-1028 --db "$work/json.db" && expect_err "no free port in 1024-1028: 4 assigned or reserved by IANA, 1 leased"
 run 1 nosuchname --json && json_check "j['kind'] == 'service' and j['error'] == {'status': 404, 'message': \"no service named 'nosuchname'\"}"
 run 0 http --json && json_check "'error' not in j"
 run 1 search zzzqqqxxx --json && { json_check "j['total'] == 0 and 'error' not in j"; expect_err "nothing matches 'zzzqqqxxx'"; }
