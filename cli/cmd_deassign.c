@@ -88,7 +88,7 @@ int registry_end_command(struct cli *cli, int argc, char **argv, enum registry_e
                         continue;
                 }
                 if (opt == 'q') {
-                        if (rsap_duration_parse(optarg, &quarantine_us) < 0)
+                        if (rsap_quarantine_parse(optarg, &quarantine_us) < 0)
                                 return cli_usage_error(self, "'%s' is not a duration (such as "
                                                              "30s, 10m, 2h, 30d; 0s for none)",
                                                        optarg);

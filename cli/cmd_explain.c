@@ -2,6 +2,7 @@
 /* rsap [explain] PORT[/PROTO] | NAME: the answer a person searching a port wants. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <rsap/error.h>
@@ -18,6 +19,9 @@ struct local_source {
         struct registry_cli rc;
         struct rsap_store *store; /* NULL: there is no local registry */
 };
+
+/* What to show: --full (-v) gives every field of every record. */
+static bool full;
 
 static int explain_port(struct cli *cli, struct rsap_registry *reg,
                         const struct rsap_port_spec *spec, struct local_source *local)
@@ -39,8 +43,8 @@ static int explain_port(struct cli *cli, struct rsap_registry *reg,
                 rsap_listen_list_attach_local(a.listeners, local->store);
         if (cli->json)
                 r = cli_print_json(rsap_port_answer_to_json(reg, &a));
-        else
-                render_port_answer(cli, reg, &a);
+        else if (render_port_answer(cli, reg, &a, full) < 0)
+                r = cli_error("out of memory");
         rsap_port_answer_clear(&a);
         return r ? EXIT_BAD_INPUT : EXIT_ANSWERED;
 }
@@ -58,6 +62,7 @@ static int explain_name(struct cli *cli, struct rsap_registry *reg, const char *
                         struct local_source *local)
 {
         struct rsap_name_answer a;
+        enum rsap_name_problem problem;
         bool found;
         int r, status;
 
@@ -78,15 +83,43 @@ static int explain_name(struct cli *cli, struct rsap_registry *reg, const char *
                 rsap_name_answer_clear(&a); /* `rsap listnig`: a command, mistyped */
                 return status;
         }
+        problem = a.problem;
+        if (!found && problem != RSAP_NAME_OK) {
+                /* No record has it, and no service could: a usage error, in
+                 * the words rsapd says it (rsap/error.h). */
+                char message[512];
+
+                rsap_bad_name_message(name, problem, message, sizeof(message));
+                rsap_name_answer_clear(&a);
+                return cli_error("%s", message);
+        }
         status = found ? EXIT_ANSWERED : EXIT_NO_MATCH;
         if (cli->json)
                 r = cli_print_json(rsap_name_answer_to_json(reg, &a));
-        else if (found)
-                render_name_answer(cli, reg, &a);
+        else if (found && render_name_answer(cli, reg, &a, full) < 0)
+                r = cli_error("out of memory");
         if (!found)
                 report_no_service(name, a.problem);
         rsap_name_answer_clear(&a);
         return r ? EXIT_BAD_INPUT : status;
+}
+
+/* `rsap 6000-6010` is `rsap list 6000-6010`: the same command answers. */
+static int explain_range(struct cli *cli, const struct registry_cli *rc, char *range)
+{
+        static char list_name[] = "list", db_option[] = "--db";
+        char *argv[5] = { list_name, range };
+        int argc = 2;
+
+        if (rc->db) {
+                argv[1] = db_option;
+                argv[2] = (char *)(uintptr_t)rc->db; /* one of our own arguments */
+                argv[3] = range;
+                argc = 4;
+        }
+        optind = 0; /* glibc's getopt starts afresh on the new argv */
+        cli_set_argv(argv);
+        return cmd_list(cli, argc, argv);
 }
 
 /* Says precisely what is wrong with text that looked like a port. */
@@ -101,6 +134,7 @@ static int port_error(const char *text, int err)
 int cmd_explain(struct cli *cli, int argc, char **argv)
 {
         static const struct option options[] = {
+                { "full", no_argument, NULL, 'v' },
                 { "db", required_argument, NULL, 'B' },
                 CLI_COMMON_LONG_OPTIONS,
                 { 0 },
@@ -110,12 +144,17 @@ int cmd_explain(struct cli *cli, int argc, char **argv)
         _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
         struct local_source local = { 0 };
         struct rsap_port_spec spec;
-        const char *what;
-        int opt, r;
+        char *what;
+        int opt, r, parsed;
 
-        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+        full = false;
+        while ((opt = getopt_long(argc, argv, ":hv", options, NULL)) != -1) {
                 if (registry_option(&local.rc, opt))
                         continue;
+                if (opt == 'v') {
+                        full = true;
+                        continue;
+                }
                 r = cli_common_option(cli, self, opt);
                 if (r >= 0)
                         return r;
@@ -126,6 +165,9 @@ int cmd_explain(struct cli *cli, int argc, char **argv)
         what = argv[optind];
         if (!*what)
                 return cli_error("a service name cannot be empty");
+        parsed = rsap_text_is_numeric(what) ? rsap_port_spec_parse(what, &spec) : -EINVAL;
+        if (parsed == 0 && spec.low != spec.high)
+                return explain_range(cli, &local.rc, what);
         reg = cli_open_registry(cli);
         if (!reg)
                 return EXIT_BAD_INPUT;
@@ -135,13 +177,10 @@ int cmd_explain(struct cli *cli, int argc, char **argv)
         local.store = store;
         if (!rsap_text_is_numeric(what))
                 return explain_name(cli, reg, what, &local);
-        r = rsap_port_spec_parse(what, &spec);
-        if (r == 0 && spec.low != spec.high)
-                return cli_error("'%s' is a range: use 'rsap list %s'", what, what);
-        if (r == 0)
+        if (parsed == 0)
                 return explain_port(cli, reg, &spec, &local);
         /* A few legacy names start with a digit ("914c/g"). */
         if (rsap_registry_find_name(reg, what, NULL, 0) > 0)
                 return explain_name(cli, reg, what, &local);
-        return port_error(what, r);
+        return port_error(what, parsed);
 }

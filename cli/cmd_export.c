@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rsap/fileio.h>
 #include <rsap/export.h>
 
 #include "builtin.h"
@@ -39,26 +40,37 @@ static int write_export(const struct export_source *src, enum rsap_export_format
         return rsap_export(src->reg, format, out);
 }
 
-/* Writes to FILE.tmp, then renames: a failed export leaves no half file. */
+/*
+ * Writes beside FILE under an unguessable name (O_EXCL|O_NOFOLLOW: a planted
+ * symlink is never written through), then renames: a failed export leaves no
+ * half file and the old FILE stands.
+ */
 static int export_to_file(const struct export_source *src, enum rsap_export_format format,
                           const char *path)
 {
-        char tmp[4096];
+        struct rsap_newfile nf;
+        int fd, r;
         FILE *f;
-        int r;
 
-        if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-                return cli_error("'%s': path too long", path);
-        f = fopen(tmp, "w");
-        if (!f)
-                return cli_error_code(-errno, "cannot write %s", path);
+        r = rsap_newfile_open(&nf, path, 0644);
+        if (r < 0)
+                return cli_error_code(r, "cannot write %s", path);
+        fd = dup(nf.fd);
+        f = fd < 0 ? NULL : fdopen(fd, "w");
+        if (!f) {
+                r = -errno;
+                if (fd >= 0)
+                        close(fd);
+                rsap_newfile_abort(&nf);
+                return cli_error_code(r, "cannot write %s", path);
+        }
         r = write_export(src, format, f);
         if (fclose(f) != 0 && r == 0)
                 r = -EIO;
-        if (r == 0 && rename(tmp, path) < 0)
-                r = -errno;
+        if (r == 0)
+                r = rsap_newfile_commit(&nf);
         if (r < 0) {
-                unlink(tmp);
+                rsap_newfile_abort(&nf);
                 return export_error(src, r, path);
         }
         return EXIT_ANSWERED;

@@ -30,7 +30,7 @@ static int lease_option(const struct cli_command *self, int opt, void *data)
         case 'r':
                 return registry_range_option(self, optarg, &a->o.low, &a->o.high);
         case 't':
-                if (rsap_duration_parse(optarg, &a->o.ttl_us) < 0 || a->o.ttl_us == 0)
+                if (rsap_ttl_parse(optarg, &a->o.ttl_us) < 0)
                         return cli_usage_error(self, "'%s' is not a TTL (such as 30s, 10m, 2h, "
                                                      "1d)",
                                                optarg);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* rsap update [--from URL|FILE]: fetch, check, then replace the cached registry. */
+/* rsap update [--from URL|FILE] [--timeout S] [--allow-any-date]: fetch, check, then replace the cached registry. */
+#include <errno.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -38,6 +40,19 @@ static int report(const struct cli *cli, const struct rsap_update_result *res)
         return EXIT_ANSWERED;
 }
 
+static int parse_timeout(const char *text, unsigned *out)
+{
+        char *end;
+        unsigned long v;
+
+        errno = 0;
+        v = strtoul(text, &end, 10);
+        if (errno || end == text || *end || text[0] == '-' || v < 1 || v > 86400)
+                return -EINVAL;
+        *out = (unsigned)v;
+        return 0;
+}
+
 int cmd_update(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("update");
@@ -53,6 +68,16 @@ int cmd_update(struct cli *cli, int argc, char **argv)
                         if (!*optarg)
                                 return cli_usage_error(self, "--from needs a URL or a file");
                         opts.from = optarg;
+                        continue;
+                }
+                if (opt == 't') {
+                        if (parse_timeout(optarg, &opts.timeout_s) < 0)
+                                return cli_usage_error(self, "--timeout takes whole seconds, "
+                                                             "1 to 86400");
+                        continue;
+                }
+                if (opt == 'A') {
+                        opts.allow_any_date = true;
                         continue;
                 }
                 r = cli_common_option(cli, self, opt);

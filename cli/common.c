@@ -163,6 +163,8 @@ struct rsap_registry *cli_open_registry(struct cli *cli)
 
 const struct cli_option cli_update_options[] = {
         { "from", required_argument, 'f', "URL|FILE", "IANA's XML or CSV from a mirror or a file" },
+        { "timeout", required_argument, 't', "SECONDS", "give up a download after this long" },
+        { "allow-any-date", no_argument, 'A', NULL, "take a registry older than the cached one" },
         { 0 },
 };
 

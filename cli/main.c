@@ -36,6 +36,7 @@
 #define WHY_OPTION(what) { "why", required_argument, 'w', "TEXT", what }
 
 static const struct cli_option explain_options[] = {
+        { "full", no_argument, 'v', NULL, "every field of every record (-v for short)" },
         DB_OPTION("to show beside IANA's"),
         { 0 },
 };
@@ -187,7 +188,8 @@ static const struct cli_option import_options[] = {
 };
 
 static const struct cli_command commands[] = {
-        { "explain", cmd_explain, "rsap [explain] [--db FILE] [--json] PORT[/PROTO] | NAME",
+        { "explain", cmd_explain,
+          "rsap [explain] [--full|-v] [--db FILE] [--json] PORT[/PROTO] | NAME | A-B",
           "Explain a port or a service name from IANA's registry (the default command).",
           explain_options },
         { "search", cmd_search, "rsap search [--limit N] [--db FILE] [--json] TEXT...",
@@ -199,7 +201,8 @@ static const struct cli_command commands[] = {
           "The three port ranges of RFC 6335 with live counts per protocol.", no_options },
         { "status", cmd_status, "rsap status [--json]",
           "Which registry data is in use: its source, release and record count.", no_options },
-        { "update", cmd_update_exec, "rsap update [--from URL|FILE] [--json]",
+        { "update", cmd_update_exec,
+          "rsap update [--from URL|FILE] [--timeout SECONDS] [--allow-any-date] [--json]",
           "Fetch IANA's whole registry, check it, and cache it for lookups.", cli_update_options },
         { "export", cmd_export, "rsap export [--local [--db FILE]] --format services|csv|json | --json [--output FILE]",
           "Write the registry in services(5), IANA CSV or JSON form.", export_options },

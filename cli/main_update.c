@@ -5,7 +5,8 @@
 #include "builtin.h"
 
 static const struct cli_command update_command = {
-        "update", cmd_update, "rsap update [--from URL|FILE] [--json]",
+        "update", cmd_update,
+        "rsap update [--from URL|FILE] [--timeout SECONDS] [--allow-any-date] [--json]",
         "Fetch IANA's whole registry, check it, and cache it for lookups.", cli_update_options,
 };
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rsap/fileio.h>
 #include <rsap/paths.h>
 
 #include "registry.h"
@@ -124,6 +125,9 @@ int registry_error(const struct registry_cli *rc, int err, const char *what)
                                  what, path);
         case -ENOENT:
                 return cli_error("%s: %s: no such file or directory", what, path);
+        case -ELOOP:
+                return cli_error("%s: %s is a symbolic link: refusing to open it; nothing was "
+                                 "changed", what, path);
         case -ENOSPC:
                 return cli_error("%s: %s: the disk is full; nothing was changed", what, path);
         default:
@@ -142,6 +146,22 @@ static int make_data_dir(struct cli *cli)
         return rsap_mkdir_parents(dir);
 }
 
+/* Root writing where another user could swap files: one line that says why. */
+static bool unsafe_dir(const char *path)
+{
+        char dir[4200], why[4300];
+        const char *slash = strrchr(path, '/');
+
+        if (!slash)
+                snprintf(dir, sizeof(dir), ".");
+        else
+                snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+        if (rsap_dir_check_safe(dir, why, sizeof(why)) == 0)
+                return false;
+        cli_error("refusing to write as root into %s: %s; nothing was changed", dir, why);
+        return true;
+}
+
 struct rsap_store *registry_open_write(struct cli *cli, struct registry_cli *rc)
 {
         struct rsap_store *store = NULL;
@@ -156,6 +176,8 @@ struct rsap_store *registry_open_write(struct cli *cli, struct registry_cli *rc)
                         return NULL;
                 }
         }
+        if (unsafe_dir(rc->path))
+                return NULL;
         r = rsap_store_open(rc->path, RSAP_STORE_WRITE, busy_timeout(), &store);
         if (r < 0) {
                 registry_error(rc, r, "cannot open the registry");

@@ -5,15 +5,19 @@
 
 #include "cli.h"
 
-/* Text renderings of the library's answers, shared by the subcommands. */
-void render_port_answer(const struct cli *cli, const struct rsap_registry *reg,
-                        const struct rsap_port_answer *a);
-void render_name_answer(const struct cli *cli, const struct rsap_registry *reg,
-                        const struct rsap_name_answer *a);
+/*
+ * Text renderings of the library's answers, shared by the subcommands.  The
+ * brief form gives one row per record (records that read the same but for
+ * protocol share one, second names such as www fold into their service's
+ * row); full gives every non-empty field.
+ */
+int render_port_answer(const struct cli *cli, const struct rsap_registry *reg,
+                       const struct rsap_port_answer *a, bool full);
+/* Both: 0, or -ENOMEM before anything is printed. */
+int render_name_answer(const struct cli *cli, const struct rsap_registry *reg,
+                       const struct rsap_name_answer *a, bool full);
 /* "1647/tcp", "225-241/tcp", "3322-3325/any", "name-only/tcp". */
 void render_record_label(const struct rsap_record *r, char *buf, size_t size);
-/* The record's heading line and, unless brief, its fields. */
-void render_record(const struct cli *cli, const struct rsap_record *r, bool brief);
 struct rsap_listen_list;
 
 /* The table of `rsap listening` (cmd_listening.c): 0, -ENOMEM or -EIO. */

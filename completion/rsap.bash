@@ -26,10 +26,10 @@ _rsap_options()
 
     case $1 in
     ranges | status | help | version) echo "$common" ;;
-    explain) echo "--db $common" ;;
+    explain) echo "--full --db $common" ;;
     search) echo "--limit --db $common" ;;
     list) echo "--assigned --reserved --unassigned --proto --db $common" ;;
-    update) echo "--from $common" ;;
+    update) echo "--from --timeout --allow-any-date $common" ;;
     export) echo "--format --output --local --db $common" ;;
     listening)
         echo "--proto --tcp --udp --sctp --dccp --port --pid --user --command" \
@@ -73,7 +73,7 @@ _rsap_takes_value()
     listening:--db | who:--db) return 0 ;;
     search:--limit) return 0 ;;
     list:--proto) return 0 ;;
-    update:--from) return 0 ;;
+    update:--from | update:--timeout) return 0 ;;
     export:--format | export:--output) return 0 ;;
     listening:--port | listening:--pid | listening:--user) return 0 ;;
     listening:--proto | listening:--command | who:--proto) return 0 ;;

@@ -29,48 +29,73 @@
 #define ALL_TRANSPORTS ((1u << RSAP_PROTO_TCP) | (1u << RSAP_PROTO_UDP) | \
                         (1u << RSAP_PROTO_SCTP) | (1u << RSAP_PROTO_DCCP))
 
+/* "A-B" (rsap PORT says "is a range: use 'rsap list A-B'"). */
+static bool is_range(const char *text)
+{
+        struct rsap_port_spec spec;
+
+        return strchr(text, '-') && rsap_port_spec_parse(text, &spec) == 0;
+}
+
 int api_parse_port(const char *text, uint16_t *port, struct reply *out)
 {
         int r = rsap_port_parse(text, port);
 
         if (r == -ERANGE)
                 reply_error(out, 400, "'%s': a port is a number from 0 to 65535", text);
+        else if (r < 0 && is_range(text))
+                reply_error(out, 400, "'%s' is a range: use /v1/list?range=%s", text, text);
         else if (r < 0)
                 reply_error(out, 400, "'%s' is not a port (0-65535)", text);
         return r;
 }
 
-/* /v1/ports/PORT[/PROTO] says what rsap PORT[/PROTO] says of a bad one (rsap/error.h). */
-static bool port_and_proto(const struct request *req, uint16_t *port, enum rsap_proto *proto,
-                           struct reply *out)
+/* What rsap PORT[/PROTO] says of a bad one, in the words of rsap/error.h. */
+static void reply_port_error(struct reply *out, const char *number, const char *proto_text,
+                             int err)
 {
-        const char *number = req->route->params[0];
-        const char *protocol = req->route->n_params > 1 ? req->route->params[1] : NULL;
         char text[2 * ROUTE_PARAM_SIZE + 2], message[2 * ROUTE_PARAM_SIZE + 128];
-        int r;
 
-        snprintf(text, sizeof(text), "%s%s%s", number, protocol ? "/" : "",
-                 protocol ? protocol : "");
-        r = rsap_port_parse(number, port);
-        if (r == 0 && protocol && rsap_proto_parse(protocol, proto) < 0)
-                r = -EINVAL;
-        if (r < 0) {
-                rsap_port_error_message(text, r, message, sizeof(message));
-                reply_error(out, 400, "%s", message);
-                return false;
-        }
-        return true;
+        snprintf(text, sizeof(text), "%s%s%s", number, proto_text ? "/" : "",
+                 proto_text ? proto_text : "");
+        rsap_port_error_message(text, err, message, sizeof(message));
+        reply_error(out, 400, "%s", message);
 }
 
 void api_port(struct rsapd *d, const struct request *req, struct reply *out)
 {
         enum rsap_proto proto = RSAP_PROTO_NONE;
         struct rsap_port_answer a;
+        char text[ROUTE_PARAM_SIZE], *slash;
+        const char *proto_text = req->route->n_params > 1 ? req->route->params[1] : NULL;
         uint16_t port;
         int r;
 
-        if (!port_and_proto(req, &port, &proto, out))
+        /* "1647%2Ftcp" is one segment, "1647/tcp", as rsap 1647/tcp takes it. */
+        snprintf(text, sizeof(text), "%s", req->route->params[0]);
+        slash = proto_text ? NULL : strchr(text, '/');
+        if (slash) {
+                *slash = '\0';
+                proto_text = slash + 1;
+        }
+        if (proto_text && rsap_proto_parse(proto_text, &proto) < 0) {
+                reply_port_error(out, text, proto_text, -EINVAL);
                 return;
+        }
+        /* A range is listed, as rsap A-B[/PROTO] lists it. */
+        if (is_range(text)) {
+                char location[sizeof(out->location)];
+
+                snprintf(location, sizeof(location), "/v1/list?range=%s%s%s", text,
+                         proto_text ? "&proto=" : "", proto_text ? rsap_proto_name(proto) : "");
+                reply_redirect(out, location);
+                return;
+        }
+        r = rsap_port_parse(text, &port);
+        if (r < 0) {
+                reply_port_error(out, text, proto_text, r);
+                return;
+        }
         r = rsap_explain_port(req->reg, port, proto, &a);
         if (r < 0) {
                 reply_error(out, 500, "cannot explain port %u: %s", port, strerror(-r));
@@ -87,6 +112,7 @@ void api_port(struct rsapd *d, const struct request *req, struct reply *out)
                 return;
         }
         rsap_explain_port_listeners(&a);
+        owners_hide_unless_visible(d, req, a.listeners);
         reply_json(out, 200, rsap_port_answer_to_json(req->reg, &a));
         rsap_port_answer_clear(&a);
 }
@@ -117,6 +143,15 @@ void api_service(struct rsapd *d, const struct request *req, struct reply *out)
         }
         /* No record: the answer still says whether the name is well-formed. */
         found = a.n_ids > 0 || (a.local && a.local->n_entries > 0);
+        if (!found && a.problem != RSAP_NAME_OK) {
+                /* As rsap NAME: a malformed name no record has is a bad request. */
+                char message[512];
+
+                rsap_bad_name_message(name, a.problem, message, sizeof(message));
+                rsap_name_answer_clear(&a);
+                reply_error(out, 400, "%s", message);
+                return;
+        }
         reply_json(out, found ? 200 : 404, rsap_name_answer_to_json(req->reg, &a));
         rsap_name_answer_clear(&a);
 }
@@ -254,10 +289,22 @@ void api_status(struct rsapd *d, const struct request *req, struct reply *out)
         reply_json(out, 200, rsap_status_to_json(req->reg, d->data_dir, d->cache_path, atomic_load(&d->cached)));
 }
 
-static bool flag_set(const char *value)
+int api_query_flag(const struct request *req, const char *key, bool *out, struct reply *reply)
 {
-        return value && (strcmp(value, "") == 0 || strcmp(value, "1") == 0 ||
-                         strcmp(value, "true") == 0 || strcmp(value, "yes") == 0);
+        static const char *const words[] = { "", "1", "true", "yes", "0", "false", "no" };
+        const char *value = req->query(req, key);
+
+        if (!value)
+                return 0;
+        for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+                if (strcmp(value, words[i]) == 0) {
+                        *out = i < 4; /* "?all" alone says yes */
+                        return 0;
+                }
+        }
+        reply_error(reply, 400, "%s takes 1, true or yes, or 0, false or no, not '%.40s'", key,
+                    value);
+        return -EINVAL;
 }
 
 static int listening_filter(const struct request *req, struct rsap_listen_filter *f,
@@ -265,7 +312,6 @@ static int listening_filter(const struct request *req, struct rsap_listen_filter
 {
         const char *port = req->query(req, "port");
         const char *protos = req->query(req, "proto");
-        const char *processes = req->query(req, "processes");
 
         rsap_listen_filter_init(f);
         if (port) {
@@ -284,9 +330,10 @@ static int listening_filter(const struct request *req, struct rsap_listen_filter
                 reply_error(out, 400, "unknown protocol in '%s' (tcp, udp, sctp, dccp)", protos);
                 return -EINVAL;
         }
-        if (processes && strcmp(processes, "false") == 0)
-                f->find_owners = false;
-        *unregistered = flag_set(req->query(req, "unregistered"));
+        *unregistered = false;
+        if (api_query_flag(req, "processes", &f->find_owners, out) < 0 ||
+            api_query_flag(req, "unregistered", unregistered, out) < 0)
+                return -EINVAL;
         return 0;
 }
 
@@ -329,6 +376,9 @@ void api_listening(struct rsapd *d, const struct request *req, struct reply *out
 
         if (listening_filter(req, &f, &unregistered, out) < 0)
                 return;
+        /* A root rsapd sees every user's processes: --owners says who may. */
+        if (!owners_visible(d, req))
+                f.find_owners = false;
         r = rsap_listen_collect(&f, &list);
         if (r < 0) {
                 reply_error(out, 503, "cannot list sockets: %s", strerror(-r));

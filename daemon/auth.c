@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <rsap/listen.h>
+
 #include "rsapd.h"
 
 #define TOKEN_MIN 16
@@ -157,4 +159,43 @@ enum auth_verdict auth_check(const struct auth *a, bool write, bool loopback,
         if (r < 0 || !auth_token_equal(a, token, len))
                 return AUTH_INVALID;
         return AUTH_OK;
+}
+
+bool auth_presents_token(const struct auth *a, const char *authorization)
+{
+        const char *token;
+        size_t len;
+
+        return decode_bearer(authorization, &token, &len) == 0 && auth_token_equal(a, token, len);
+}
+
+/*
+ * A root rsapd reads every process's descriptors, so it could tell any
+ * local user what `rsap listening` run by that user hides (other users'
+ * processes).  --owners says to whom it does.
+ */
+bool owners_visible(const struct rsapd *d, const struct request *req)
+{
+        switch (d->cfg.owners) {
+        case OWNERS_ALL:
+                return true;
+        case OWNERS_TOKEN:
+                return req->authenticated;
+        case OWNERS_NONE:
+                break;
+        }
+        return false;
+}
+
+void owners_hide_unless_visible(const struct rsapd *d, const struct request *req,
+                                struct rsap_listen_list *list)
+{
+        if (!list || owners_visible(d, req))
+                return;
+        /* As if never looked up: the JSON says null, the page names nobody. */
+        list->owners_looked_up = false;
+        for (size_t i = 0; i < list->count; i++) {
+                list->sockets[i].n_owners = 0;
+                list->sockets[i].owners_hidden = false;
+        }
 }

@@ -131,24 +131,27 @@ static int range_field(json_t *body, const char *key, bool *present, uint16_t *l
         return 0;
 }
 
-static int duration_field(json_t *body, const char *key, int64_t *out, char *err)
+/* A duration by the CLI's rule for it (rsap_quarantine_parse, rsap_ttl_parse). */
+static int duration_field(json_t *body, const char *key, int (*parse)(const char *, int64_t *),
+                          const char *what, int64_t *out, char *err)
 {
         const char *text;
         int r = string_field(body, key, false, &text, err);
 
         if (r < 0 || !text)
                 return r;
-        if (rsap_duration_parse(text, out) < 0 || *out <= 0)
-                return fail(err, "'%s': '%.40s' is not a duration (such as 30s, 10m, 2h, 1d)",
-                            key, text);
+        if (parse(text, out) < 0)
+                return fail(err, "'%s': '%.40s' is not %s", key, text, what);
         return 0;
 }
 
-static int target_field(json_t *body, struct rsap_target *out, char *err)
+/* "target": parsed into out, and its text kept for the messages. */
+static int target_field(json_t *body, struct rsap_target *out, const char **text_out, char *err)
 {
         const char *text;
         int r = string_field(body, "target", true, &text, err);
 
+        *text_out = text;
         if (r < 0)
                 return r;
         if (rsap_target_parse(text, out) < 0)
@@ -222,9 +225,12 @@ int decode_end(json_t *body, bool why_required, struct decoded_end *out, char *e
 
         memset(out, 0, sizeof(*out));
         out->quarantine_us = RSAP_DEFAULT_QUARANTINE_US;
-        if ((r = only_keys(body, keys, err)) < 0 || (r = target_field(body, &out->target, err)) < 0 ||
+        if ((r = only_keys(body, keys, err)) < 0 ||
+            (r = target_field(body, &out->target, &out->target_text, err)) < 0 ||
             (r = string_field(body, "why", why_required, &out->why, err)) < 0 ||
-            (r = duration_field(body, "quarantine", &out->quarantine_us, err)) < 0 ||
+            (r = duration_field(body, "quarantine", rsap_quarantine_parse,
+                                    "a duration (such as 30s, 10m, 2h, 30d; 0s for none)",
+                                    &out->quarantine_us, err)) < 0 ||
             (r = string_field(body, "as", false, &out->as, err)) < 0)
                 return r;
         return 0;
@@ -236,7 +242,8 @@ int decode_transfer(json_t *body, struct decoded_transfer *out, char *err)
         int r;
 
         memset(out, 0, sizeof(*out));
-        if ((r = only_keys(body, keys, err)) < 0 || (r = target_field(body, &out->target, err)) < 0 ||
+        if ((r = only_keys(body, keys, err)) < 0 ||
+            (r = target_field(body, &out->target, &out->target_text, err)) < 0 ||
             (r = string_field(body, "to", true, &out->to, err)) < 0 ||
             (r = string_field(body, "contact", false, &out->contact, err)) < 0 ||
             (r = string_field(body, "why", false, &out->why, err)) < 0 ||
@@ -258,7 +265,8 @@ int decode_lease(json_t *body, struct decoded_lease *out, char *err)
         if ((r = only_keys(body, keys, err)) < 0 ||
             (r = range_field(body, "range", &have_range, &out->options.low, &out->options.high,
                              err)) < 0 ||
-            (r = duration_field(body, "ttl", &out->options.ttl_us, err)) < 0 ||
+            (r = duration_field(body, "ttl", rsap_ttl_parse, "a TTL (such as 30s, 10m, 2h, 1d)",
+                                    &out->options.ttl_us, err)) < 0 ||
             (r = string_field(body, "name", false, &out->options.name, err)) < 0 ||
             (r = string_field(body, "as", false, &out->as, err)) < 0)
                 return r;

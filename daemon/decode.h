@@ -32,6 +32,7 @@ struct decoded_decision {
 
 struct decoded_end {
         struct rsap_target target;
+        const char *target_text; /* as given, for the messages */
         const char *why;
         int64_t quarantine_us;
         const char *as;
@@ -39,6 +40,7 @@ struct decoded_end {
 
 struct decoded_transfer {
         struct rsap_target target;
+        const char *target_text; /* as given, for the messages */
         const char *to, *contact, *why;
         const char *as;
 };

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The pages: server-rendered HTML with its style inline, no script and no
- * outside asset, readable on a phone.  Every string that is not literal
- * markup goes through html_escape(), which html_printf() calls for each %s,
- * so interpolating outside data unescaped takes a deliberate %S.
+ * The pages: server-rendered HTML with its style inline, no outside asset
+ * and no script but the map's own /map.js, brief and readable on a phone.
+ * Every string that is not literal markup goes through html_escape(), which
+ * html_printf() calls for each %s, so interpolating outside data unescaped
+ * takes a deliberate %S.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -21,6 +22,12 @@
 
 #define SEARCH_PAGE_LIMIT 50
 
+/*
+ * One style sheet for every page.  Below 40rem (a phone) tables become
+ * stacked cards, each cell labelled by its column, and long tokens (URLs,
+ * mail addresses, commands) wrap or scroll inside their own box, so that
+ * nothing but the page scrolls, and only downwards.
+ */
 static const char style[] =
         "*{box-sizing:border-box}"
         "body{font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;"
@@ -29,9 +36,10 @@ static const char style[] =
         "header{border-bottom:1px solid #d0d7de}header a{text-decoration:none;font-weight:600}"
         "footer{color:#57606a;font-size:.875rem;border-top:1px solid #d0d7de;margin-top:2rem}"
         "h1{font-size:1.75rem;margin:.5rem 0}h2{font-size:1.25rem;margin:1.5rem 0 .5rem}"
+        "h1,h2,h3,p,footer,code{overflow-wrap:anywhere}td{overflow-wrap:break-word}"
         "a{color:#0550ae}"
         "form.search{display:flex;gap:.5rem;flex-wrap:wrap;margin:1rem 0}"
-        "form.search input[type=search]{flex:1 1 14rem;font-size:1.1rem;padding:.5rem;"
+        "form.search input[type=search]{flex:1 1 12rem;min-width:0;font-size:1.1rem;padding:.5rem;"
         "border:1px solid #8c959f;border-radius:6px}"
         "form.search button{font-size:1.1rem;padding:.5rem 1rem;border-radius:6px;"
         "border:1px solid #1f6feb;background:#1f6feb;color:#fff}"
@@ -39,20 +47,36 @@ static const char style[] =
         "th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #d8dee4;"
         "vertical-align:top}"
         ".scroll{overflow-x:auto}"
-        "dl{display:grid;grid-template-columns:minmax(6rem,max-content) 1fr;gap:.2rem 1rem;margin:.5rem 0}"
+        "dl{display:grid;grid-template-columns:minmax(6rem,max-content) minmax(0,1fr);"
+        "gap:.2rem 1rem;margin:.5rem 0}"
         "dt{color:#57606a}dd{margin:0;overflow-wrap:anywhere}"
+        ".long{white-space:pre-line}"
         ".record{border:1px solid #d0d7de;border-radius:8px;padding:.5rem 1rem;margin:.75rem 0}"
         ".record h3{margin:.25rem 0;font-size:1.1rem}"
         ".assigned{color:#116329;font-weight:600}.reserved{color:#9a6700;font-weight:600}"
         ".unassigned{color:#57606a;font-weight:600}"
         ".note{color:#57606a}"
         "pre{background:#f6f8fa;padding:.5rem .75rem;border-radius:6px;overflow-x:auto;"
-        "font-size:.9rem}"
-        "nav.pager{display:flex;justify-content:space-between;margin:1.5rem 0}"
-        ".legend span{display:inline-block;width:1em;height:1em;vertical-align:middle;"
-        "margin:0 .25rem 0 .75rem;border:1px solid #8c959f}"
-        "svg.map{width:100%;max-width:768px;height:auto;image-rendering:pixelated;"
-        "border:1px solid #d0d7de}";
+        "max-width:100%;font-size:.9rem}pre code{overflow-wrap:normal}"
+        "nav.pager{display:flex;justify-content:space-between;gap:1rem;margin:1.5rem 0}"
+        "ul.legend{display:flex;flex-wrap:wrap;gap:.25rem 1.25rem;list-style:none;padding:0;"
+        "margin:.75rem 0}"
+        "ul.legend li{display:flex;align-items:center;gap:.4rem}"
+        "ul.legend span{flex:none;width:1em;height:1em;border:1px solid #8c959f}"
+        "svg.map{display:block;width:100%;max-width:768px;height:auto;"
+        "border:1px solid #d0d7de}"
+        "@media (max-width:40rem){"
+        "header,main,footer{padding:.5rem .75rem}"
+        "table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:100%}"
+        "table.cards thead{position:absolute;width:1px;height:1px;overflow:hidden;"
+        "clip-path:inset(50%)}"
+        "table.cards tr{border:1px solid #d0d7de;border-radius:8px;padding:.35rem .75rem;"
+        "margin:.5rem 0}"
+        "table.cards td{display:grid;grid-template-columns:6.5rem minmax(0,1fr);gap:.5rem;"
+        "border:0;padding:.1rem 0}"
+        "table.cards td{overflow-wrap:anywhere}"
+        "table.cards td::before{content:attr(data-label);color:#57606a}"
+        "}";
 
 void html_page_start(struct buf *b, const char *title)
 {
@@ -87,7 +111,7 @@ static void search_form(struct buf *b, const char *value)
         html_printf(b,
                     "<form class=\"search\" action=\"/search\" method=\"get\" role=\"search\">\n"
                     "<input type=\"search\" name=\"q\" value=\"%s\" "
-                    "placeholder=\"port, service or words (1647, http, kerberos)\" "
+                    "placeholder=\"port, service or words\" "
                     "aria-label=\"Port, service name or words\" required>\n"
                     "<button type=\"submit\">Search</button>\n</form>\n",
                     value ? value : "");
@@ -106,15 +130,6 @@ static void status_word(struct buf *b, enum rsap_status status)
         const char *name = rsap_status_name(status);
 
         html_printf(b, "<span class=\"%s\">%s</span>", name, name);
-}
-
-static void port_link(struct buf *b, unsigned port, enum rsap_proto proto)
-{
-        if (proto == RSAP_PROTO_NONE)
-                html_printf(b, "<a href=\"/port/%u\">%u</a>", port, port);
-        else
-                html_printf(b, "<a href=\"/port/%u\">%u/%s</a>", port, port,
-                            rsap_proto_name(proto));
 }
 
 static void service_link(struct buf *b, const char *name)
@@ -140,15 +155,12 @@ static void person(struct buf *b, const struct rsap_person *p)
         }
 }
 
-static void people(struct buf *b, const char *label, const struct rsap_person *list, size_t n,
-                   const struct rsap_record *r)
+/* A row only for what the record has: an absent field is not news. */
+static void people(struct buf *b, const char *label, const struct rsap_person *list, size_t n)
 {
-        html_printf(b, "<dt>%s</dt><dd>", label);
         if (n == 0)
-                buf_puts(b, r->source == RSAP_SOURCE_BUILTIN
-                                    ? "<span class=\"note\">not in the built-in data "
-                                      "(<code>rsap update</code> fetches it)</span>"
-                                    : "<span class=\"note\">nobody named</span>");
+                return;
+        html_printf(b, "<dt>%s</dt><dd>", label);
         for (size_t i = 0; i < n; i++) {
                 if (i)
                         buf_puts(b, "<br>");
@@ -164,16 +176,9 @@ static bool safe_url(const char *url)
 
 static void references(struct buf *b, const struct rsap_record *r)
 {
+        if (r->n_references == 0)
+                return;
         buf_puts(b, "<dt>references</dt><dd>");
-        if (r->source == RSAP_SOURCE_BUILTIN) {
-                buf_puts(b, "<span class=\"note\">not in the built-in data "
-                            "(<code>rsap update</code> fetches them)</span></dd>\n");
-                return;
-        }
-        if (r->n_references == 0) {
-                buf_puts(b, "<span class=\"note\">no RFC or other reference</span></dd>\n");
-                return;
-        }
         for (size_t i = 0; i < r->n_references; i++) {
                 const struct rsap_reference *ref = &r->references[i];
 
@@ -188,35 +193,119 @@ static void references(struct buf *b, const struct rsap_record *r)
         buf_puts(b, "</dd>\n");
 }
 
-static void optional(struct buf *b, const char *label, const char *value, const char *absent)
+static void optional(struct buf *b, const char *label, const char *value)
 {
-        if (!value && !absent)
-                return;
-        html_printf(b, "<dt>%s</dt><dd>", label);
-        if (value)
-                html_printf(b, "%s", value);
-        else
-                html_printf(b, "<span class=\"note\">%s</span>", absent);
-        buf_puts(b, "</dd>\n");
+        if (value && *value)
+                html_printf(b, "<dt>%s</dt><dd>%s</dd>\n", label, value);
 }
 
-static void record_ports(struct buf *b, const struct rsap_record *r)
+/* "80/tcp,udp", "6000-6063/tcp", "no port": a section's ports in words. */
+static void record_ports_text(const struct rsap_record *r, unsigned protocols, char *out,
+                              size_t size)
 {
+        char names[32] = "";
+
+        if (protocols)
+                rsap_proto_format_list(protocols, names, sizeof(names));
         if (!r->has_port)
-                buf_puts(b, "no port");
+                snprintf(out, size, "no port");
         else if (r->port_low == r->port_high)
-                port_link(b, r->port_low, r->proto);
+                snprintf(out, size, "%u%s%s", r->port_low, names[0] ? "/" : "", names);
         else
-                html_printf(b, "%u-%u%S%s", r->port_low, r->port_high,
-                            r->proto ? "/" : "", r->proto ? rsap_proto_name(r->proto) : "");
+                snprintf(out, size, "%u-%u%s%s", r->port_low, r->port_high, names[0] ? "/" : "",
+                         names);
 }
 
-static void record_section(struct buf *b, const struct rsap_record *r)
+static void record_ports(struct buf *b, const struct rsap_record *r, unsigned protocols)
 {
-        bool builtin = r->source == RSAP_SOURCE_BUILTIN;
+        char text[48];
+
+        record_ports_text(r, protocols, text, sizeof(text));
+        if (r->has_port && r->port_low == r->port_high)
+                html_printf(b, "<a href=\"/port/%u\">%s</a>", r->port_low, text);
+        else
+                html_printf(b, "%s", text);
+}
+
+static bool same_text(const char *a, const char *b)
+{
+        return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_people(const struct rsap_person *a, size_t na, const struct rsap_person *b,
+                        size_t nb)
+{
+        if (na != nb)
+                return false;
+        for (size_t i = 0; i < na; i++)
+                if (!same_text(a[i].id, b[i].id) || !same_text(a[i].name, b[i].name) ||
+                    !same_text(a[i].org, b[i].org) || !same_text(a[i].email, b[i].email))
+                        return false;
+        return true;
+}
+
+static bool same_references(const struct rsap_record *a, const struct rsap_record *b)
+{
+        if (a->n_references != b->n_references)
+                return false;
+        for (size_t i = 0; i < a->n_references; i++)
+                if (!same_text(a->references[i].text, b->references[i].text) ||
+                    !same_text(a->references[i].url, b->references[i].url))
+                        return false;
+        return true;
+}
+
+/* Whether both name a transport, or neither does (a record for every transport). */
+static bool same_transport_kind(const struct rsap_record *a, const struct rsap_record *b)
+{
+        return (a->proto == RSAP_PROTO_NONE) == (b->proto == RSAP_PROTO_NONE);
+}
+
+/* Two records that differ in their transport only are shown as one. */
+static bool same_but_transport(const struct rsap_record *a, const struct rsap_record *b)
+{
+        return same_transport_kind(a, b) && same_text(a->service, b->service) &&
+               a->has_port == b->has_port &&
+               a->port_low == b->port_low && a->port_high == b->port_high &&
+               a->status == b->status && a->source == b->source &&
+               same_text(a->description, b->description) &&
+               same_people(a->assignee, a->n_assignee, b->assignee, b->n_assignee) &&
+               same_people(a->contact, a->n_contact, b->contact, b->n_contact) &&
+               same_references(a, b) && same_text(a->registered, b->registered) &&
+               same_text(a->modified, b->modified) &&
+               same_text(a->service_code, b->service_code) &&
+               same_text(a->unauthorized_use, b->unauthorized_use) &&
+               same_text(a->notes, b->notes);
+}
+
+/*
+ * A long text (a note, an unauthorized use) that an earlier section of the
+ * page showed already is named by that section instead of repeated.
+ */
+static void long_text(struct buf *b, const char *label, const char *value, const char *earlier)
+{
+        if (!value || !*value)
+                return;
+        if (earlier)
+                html_printf(b, "<dt>%s</dt><dd class=\"note\">as for %s above</dd>\n", label,
+                            earlier);
+        else
+                html_printf(b, "<dt>%s</dt><dd class=\"long\">%s</dd>\n", label, value);
+}
+
+struct record_group {
+        struct rsap_record r;
+        unsigned protocols; /* every transport the group's records name, as 1u << proto */
+        char where[48];     /* "80/tcp,udp": how later sections refer to this one */
+};
+
+static void record_section(struct buf *b, const struct record_group *g, const char *notes_earlier,
+                           const char *unauthorized_earlier)
+{
+        const struct rsap_record *r = &g->r;
 
         buf_puts(b, "<section class=\"record\">\n<h3>");
-        record_ports(b, r);
+        record_ports(b, r, g->protocols);
         buf_puts(b, " &middot; ");
         if (r->service)
                 service_link(b, r->service);
@@ -225,37 +314,110 @@ static void record_section(struct buf *b, const struct rsap_record *r)
         buf_puts(b, " &middot; ");
         status_word(b, r->status);
         buf_puts(b, "</h3>\n<dl>\n");
-        html_printf(b, "<dt>transport</dt><dd>%s</dd>\n",
-                    r->proto ? rsap_proto_name(r->proto) : "every transport");
-        optional(b, "description", r->description, "none");
-        people(b, "assignee", r->assignee, r->n_assignee, r);
-        people(b, "contact", r->contact, r->n_contact, r);
-        optional(b, "registered", r->registered, builtin ? "not in the built-in data" : "no registration date");
-        optional(b, "modified", r->modified, builtin ? "not in the built-in data" : "never modified");
+        if (!g->protocols)
+                buf_puts(b, "<dt>transport</dt><dd>every transport</dd>\n");
+        optional(b, "description", r->description);
+        people(b, "assignee", r->assignee, r->n_assignee);
+        if (!same_people(r->assignee, r->n_assignee, r->contact, r->n_contact))
+                people(b, "contact", r->contact, r->n_contact);
+        else if (r->n_contact)
+                buf_puts(b, "<dt>contact</dt><dd class=\"note\">the assignee</dd>\n");
+        optional(b, "registered", r->registered);
+        optional(b, "modified", r->modified);
         references(b, r);
-        optional(b, "service code", r->service_code, NULL);
-        optional(b, "unauthorized use", r->unauthorized_use, NULL);
-        optional(b, "notes", r->notes, NULL);
-        html_printf(b, "<dt>source</dt><dd>%s</dd>\n</dl>\n</section>\n",
-                    rsap_source_name(r->source));
+        optional(b, "service code", r->service_code);
+        long_text(b, "unauthorized use", r->unauthorized_use, unauthorized_earlier);
+        long_text(b, "notes", r->notes, notes_earlier);
+        buf_puts(b, "</dl>\n</section>\n");
+}
+
+/*
+ * IANA's records for a port or a name, briefly: records that agree in all
+ * but their transport in one section, each long text once.
+ */
+static void record_sections(struct buf *b, const struct rsap_registry *reg, const uint32_t *ids,
+                            size_t n_ids)
+{
+        struct record_group *groups = calloc(n_ids ? n_ids : 1, sizeof(*groups));
+        size_t n_groups = 0;
+
+        if (!groups) {
+                b->failed = true;
+                return;
+        }
+        for (size_t i = 0; i < n_ids; i++) {
+                struct rsap_record r;
+                size_t g;
+
+                rsap_registry_record(reg, ids[i], &r);
+                for (g = 0; g < n_groups; g++)
+                        if (same_but_transport(&groups[g].r, &r))
+                                break;
+                if (g == n_groups)
+                        groups[n_groups++].r = r;
+                if (r.proto)
+                        groups[g].protocols |= 1u << r.proto;
+        }
+        for (size_t g = 0; g < n_groups; g++) {
+                const char *notes = NULL, *unauthorized = NULL;
+
+                record_ports_text(&groups[g].r, groups[g].protocols, groups[g].where,
+                                  sizeof(groups[g].where));
+                for (size_t e = 0; e < g; e++) {
+                        if (!notes && same_text(groups[e].r.notes, groups[g].r.notes))
+                                notes = groups[e].where;
+                        if (!unauthorized &&
+                            same_text(groups[e].r.unauthorized_use, groups[g].r.unauthorized_use))
+                                unauthorized = groups[e].where;
+                }
+                record_section(b, &groups[g], notes, unauthorized);
+        }
+        free(groups);
+}
+
+/*
+ * Tables turn into stacked cards on a narrow screen (the style sheet's
+ * media query): each cell carries its column's name for the card's label.
+ */
+static void table_start(struct buf *b, const char *const *columns, size_t n)
+{
+        buf_puts(b, "<div class=\"scroll\"><table class=\"cards\">\n<thead><tr>");
+        for (size_t i = 0; i < n; i++)
+                html_printf(b, "<th>%s</th>", columns[i]);
+        buf_puts(b, "</tr></thead>\n<tbody>\n");
+}
+
+static void table_end(struct buf *b)
+{
+        buf_puts(b, "</tbody></table></div>\n");
+}
+
+static void cell(struct buf *b, const char *column)
+{
+        html_printf(b, "<td data-label=\"%s\">", column);
 }
 
 /* ---- / and /search -------------------------------------------------------- */
 
 static void ranges_table(struct buf *b, const struct rsap_registry *reg)
 {
-        buf_puts(b, "<h2>The three ranges (RFC 6335)</h2>\n<div class=\"scroll\"><table>\n"
-                    "<tr><th>range</th><th>ports</th><th>assigned (tcp)</th>"
-                    "<th>what it means</th></tr>\n");
+        static const char *const columns[] = { "range", "ports", "assigned (tcp)",
+                                               "what it means" };
+
+        buf_puts(b, "<h2>The three ranges (RFC 6335)</h2>\n");
+        table_start(b, columns, 4);
         for (unsigned i = 0; i < RSAP_RANGE_COUNT; i++) {
                 const struct rsap_range_info *range = rsap_range_info((enum rsap_range_class)i);
                 struct rsap_range_counts c;
 
                 rsap_registry_range_counts(reg, range->id, RSAP_PROTO_TCP, &c);
-                html_printf(b, "<tr><td>%s</td><td>%u&ndash;%u</td><td>%u</td><td>%s</td></tr>\n",
+                html_printf(b, "<tr><td data-label=\"range\">%s</td>"
+                               "<td data-label=\"ports\">%u&ndash;%u</td>"
+                               "<td data-label=\"assigned (tcp)\">%u</td>"
+                               "<td data-label=\"what it means\">%s</td></tr>\n",
                             range->title, range->low, range->high, c.assigned, range->meaning);
         }
-        buf_puts(b, "</table></div>\n");
+        table_end(b);
 }
 
 /* The organisation's registry in numbers, from one indexed query. */
@@ -305,13 +467,66 @@ void page_home(struct rsapd *d, const struct request *req, struct reply *out)
         finish_page(out, &b, 200);
 }
 
-static void redirect(struct reply *out, const char *location)
+/* A search hit that says what an earlier one said, on another transport. */
+static bool same_hit_row(const struct rsap_record *a, const struct rsap_record *b)
 {
-        struct buf b = { 0 };
+        return same_transport_kind(a, b) && same_text(a->service, b->service) &&
+               a->has_port == b->has_port && a->port_low == b->port_low &&
+               a->port_high == b->port_high && a->status == b->status &&
+               same_text(a->description, b->description);
+}
 
-        html_printf(&b, "See %s\n", location);
-        reply_take_buf(out, 303, "text/plain; charset=utf-8", &b);
-        snprintf(out->location, sizeof(out->location), "%s", location);
+static void search_row(struct buf *b, const struct rsap_record *r, unsigned protocols)
+{
+        buf_puts(b, "<tr>");
+        cell(b, "port");
+        record_ports(b, r, protocols);
+        buf_puts(b, "</td>");
+        cell(b, "service");
+        service_link(b, r->service);
+        buf_puts(b, "</td>");
+        cell(b, "status");
+        status_word(b, r->status);
+        buf_puts(b, "</td>");
+        if (r->description && *r->description) {
+                cell(b, "description");
+                html_printf(b, "%s</td>", r->description);
+        }
+        buf_puts(b, "</tr>\n");
+}
+
+static void search_table(struct buf *b, const struct rsap_registry *reg,
+                         const struct rsap_search_hit *hits, size_t n)
+{
+        static const char *const columns[] = { "port", "service", "status", "description" };
+        struct rsap_record *rows = calloc(n ? n : 1, sizeof(*rows));
+        unsigned *protocols = calloc(n ? n : 1, sizeof(*protocols));
+        size_t n_rows = 0;
+
+        if (!rows || !protocols) {
+                b->failed = true;
+                goto out;
+        }
+        for (size_t i = 0; i < n; i++) {
+                struct rsap_record r;
+                size_t row;
+
+                rsap_registry_record(reg, hits[i].id, &r);
+                for (row = 0; row < n_rows; row++)
+                        if (same_hit_row(&rows[row], &r))
+                                break;
+                if (row == n_rows)
+                        rows[n_rows++] = r;
+                if (r.proto)
+                        protocols[row] |= 1u << r.proto;
+        }
+        table_start(b, columns, 4);
+        for (size_t row = 0; row < n_rows; row++)
+                search_row(b, &rows[row], protocols[row]);
+        table_end(b);
+out:
+        free(rows);
+        free(protocols);
 }
 
 static void search_results(struct buf *b, const struct rsap_registry *reg, const char *q)
@@ -326,21 +541,7 @@ static void search_results(struct buf *b, const struct rsap_registry *reg, const
         }
         html_printf(b, "<p>%zu record%s match &ldquo;%s&rdquo;%s.</p>\n", total,
                     total == 1 ? "" : "s", q, total > n ? ", the best first" : "");
-        buf_puts(b, "<div class=\"scroll\"><table>\n<tr><th>port</th><th>service</th>"
-                    "<th>status</th><th>description</th></tr>\n");
-        for (size_t i = 0; i < n; i++) {
-                struct rsap_record r;
-
-                rsap_registry_record(reg, hits[i].id, &r);
-                buf_puts(b, "<tr><td>");
-                record_ports(b, &r);
-                buf_puts(b, "</td><td>");
-                service_link(b, r.service);
-                buf_puts(b, "</td><td>");
-                status_word(b, r.status);
-                html_printf(b, "</td><td>%s</td></tr>\n", r.description ? r.description : "");
-        }
-        buf_puts(b, "</table></div>\n");
+        search_table(b, reg, hits, n);
         if (total > n) {
                 html_printf(b, "<p class=\"note\">%zu more: <a href=\"/v1/search?q=", total - n);
                 url_segment(b, q); /* percent-encoded: nothing left to escape */
@@ -355,7 +556,7 @@ void page_search(struct rsapd *d, const struct request *req, struct reply *out)
         struct buf b = { 0 };
 
         if (!q || strspn(q, " \t\r\n") == strlen(q)) {
-                redirect(out, "/");
+                reply_redirect(out, "/");
                 return;
         }
         /* A port goes straight to its page, as `rsap 1647` answers at once. */
@@ -364,7 +565,7 @@ void page_search(struct rsapd *d, const struct request *req, struct reply *out)
                 char location[32];
 
                 snprintf(location, sizeof(location), "/port/%u", spec.low);
-                redirect(out, location);
+                reply_redirect(out, location);
                 return;
         }
         html_page_start(&b, "Search");
@@ -382,25 +583,41 @@ void page_search(struct rsapd *d, const struct request *req, struct reply *out)
 
 /* ---- /port/N -------------------------------------------------------------- */
 
+/*
+ * The port's status on each transport, one row for the transports that
+ * agree ("tcp,udp  assigned  x11").  The table is narrow enough for a phone.
+ */
 static void port_summary(struct buf *b, const struct rsap_registry *reg,
                          const struct rsap_port_answer *a)
 {
         const struct rsap_range_info *range = a->range;
+        unsigned shown = 0;
 
         html_printf(b, "<h2>Range</h2>\n<p><strong>%s</strong> (%u&ndash;%u): %s</p>\n",
                     range->title, range->low, range->high, range->meaning);
-        buf_puts(b, "<h2>Status</h2>\n<div class=\"scroll\"><table>\n<tr><th>transport</th>"
-                    "<th>status</th><th>service</th></tr>\n");
+        buf_puts(b, "<h2>Status</h2>\n<table>\n<thead><tr><th>transport</th>"
+                    "<th>status</th><th>service</th></tr></thead>\n<tbody>\n");
         for (unsigned p = RSAP_TRANSPORTS_FIRST; p <= RSAP_TRANSPORTS_LAST; p++) {
                 const char *service = rsap_registry_service_name(reg, a->port, (enum rsap_proto)p);
+                unsigned same = 0;
+                char names[32];
 
-                html_printf(b, "<tr><td>%s</td><td>", rsap_proto_name((enum rsap_proto)p));
+                if (shown & (1u << p))
+                        continue;
+                for (unsigned q = p; q <= RSAP_TRANSPORTS_LAST; q++)
+                        if (a->status[q] == a->status[p] &&
+                            same_text(rsap_registry_service_name(reg, a->port, (enum rsap_proto)q),
+                                      service))
+                                same |= 1u << q;
+                shown |= same;
+                rsap_proto_format_list(same, names, sizeof(names));
+                html_printf(b, "<tr><td>%s</td><td>", names);
                 status_word(b, a->status[p]);
                 buf_puts(b, "</td><td>");
                 service_link(b, service);
                 buf_puts(b, "</td></tr>\n");
         }
-        buf_puts(b, "</table></div>\n");
+        buf_puts(b, "</tbody></table>\n");
 }
 
 static void port_records(struct buf *b, const struct rsap_registry *reg,
@@ -413,34 +630,33 @@ static void port_records(struct buf *b, const struct rsap_registry *reg,
                             a->port);
                 return;
         }
-        for (size_t i = 0; i < a->n_ids; i++) {
-                struct rsap_record r;
-
-                rsap_registry_record(reg, a->ids[i], &r);
-                record_section(b, &r);
-        }
+        record_sections(b, reg, a->ids, a->n_ids);
 }
 
 static void listeners_table(struct buf *b, const struct rsap_listen_list *list)
 {
-        buf_puts(b, "<div class=\"scroll\"><table>\n<tr><th>transport</th><th>address</th>"
-                    "<th>process</th><th>user</th></tr>\n");
+        static const char *const columns[] = { "transport", "address", "process", "user" };
+
+        table_start(b, columns, 4);
         for (size_t i = 0; i < list->count; i++) {
                 const struct rsap_listen_socket *s = &list->sockets[i];
 
-                html_printf(b, "<tr><td>%s</td><td>%s%s%s</td><td>", rsap_proto_name(s->proto),
-                            s->address, s->interface[0] ? "%" : "", s->interface);
+                html_printf(b, "<tr><td data-label=\"transport\">%s</td>"
+                               "<td data-label=\"address\">%s%s%s</td><td data-label=\"process\">",
+                            rsap_proto_name(s->proto), s->address, s->interface[0] ? "%" : "",
+                            s->interface);
                 if (s->owners_hidden)
                         buf_puts(b, "<span class=\"note\">not visible to rsapd</span>");
                 for (size_t j = 0; j < s->n_owners; j++)
                         html_printf(b, "%s%s[%d]", j ? ", " : "", s->owners[j].command,
                                     (int)s->owners[j].pid);
                 if (s->user)
-                        html_printf(b, "</td><td>%s</td></tr>\n", s->user);
+                        html_printf(b, "</td><td data-label=\"user\">%s</td></tr>\n", s->user);
                 else
-                        html_printf(b, "</td><td>%lu</td></tr>\n", (unsigned long)s->uid);
+                        html_printf(b, "</td><td data-label=\"user\">%lu</td></tr>\n",
+                                    (unsigned long)s->uid);
         }
-        buf_puts(b, "</table></div>\n");
+        table_end(b);
 }
 
 static void port_listeners(struct buf *b, const struct rsap_port_answer *a)
@@ -491,10 +707,10 @@ static void local_entry(struct buf *b, const struct rsap_local_entry *e)
         else
                 html_printf(b, "%s", e->service ? e->service : "unnamed");
         html_printf(b, " &middot; %s</h3>\n<dl>\n", e->state);
-        optional(b, "description", e->description, NULL);
-        optional(b, "assignee", e->assignee, NULL);
-        optional(b, "contact", e->contact, NULL);
-        optional(b, "over IANA's", e->over_iana, NULL);
+        optional(b, "description", e->description);
+        optional(b, "assignee", e->assignee);
+        optional(b, "contact", e->contact);
+        optional(b, "over IANA's", e->over_iana);
         html_printf(b, "<dt>since</dt><dd>%s</dd>\n", since);
         if (e->until_us) {
                 rsap_time_format(e->until_us, until, sizeof(until));
@@ -521,6 +737,7 @@ static void local_entries(struct buf *b, const struct rsap_local_list *local, co
 
 static void history_table(struct buf *b, struct rsapd *d, const struct rsap_target *target)
 {
+        static const char *const history_columns[] = { "when", "what", "service", "by", "why" };
         struct rsap_history h = { 0 };
         int r;
 
@@ -534,18 +751,20 @@ static void history_table(struct buf *b, struct rsapd *d, const struct rsap_targ
                 rsap_history_clear(&h);
                 return;
         }
-        buf_puts(b, "<h3>History</h3>\n<div class=\"scroll\"><table>\n<tr><th>when</th>"
-                    "<th>what</th><th>service</th><th>by</th><th>why</th></tr>\n");
+        buf_puts(b, "<h3>History</h3>\n");
+        table_start(b, history_columns, 5);
         for (size_t i = 0; i < h.n_events; i++) {
                 const struct rsap_event *e = &h.events[i];
                 char when[RSAP_TIME_SIZE];
 
                 rsap_time_format(e->time_us, when, sizeof(when));
-                html_printf(b, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+                html_printf(b, "<tr><td data-label=\"when\">%s</td><td data-label=\"what\">%s</td>"
+                               "<td data-label=\"service\">%s</td><td data-label=\"by\">%s</td>"
+                               "<td data-label=\"why\">%s</td></tr>\n",
                             when, e->action, e->service ? e->service : "", e->actor,
                             e->reason ? e->reason : "");
         }
-        buf_puts(b, "</table></div>\n");
+        table_end(b);
         rsap_history_clear(&h);
 }
 
@@ -628,6 +847,7 @@ void page_port(struct rsapd *d, const struct request *req, struct reply *out)
                 return;
         }
         rsap_explain_port_listeners(&a);
+        owners_hide_unless_visible(d, req, a.listeners);
         port_title(&b, req->reg, &a);
         search_form(&b, NULL);
         port_summary(&b, req->reg, &a);
@@ -679,12 +899,7 @@ void page_service(struct rsapd *d, const struct request *req, struct reply *out)
         if (a.n_ids == 0)
                 html_printf(&b, "<p>IANA's registry has no service named &ldquo;%s&rdquo;.</p>\n",
                             name);
-        for (size_t i = 0; i < a.n_ids; i++) {
-                struct rsap_record rec;
-
-                rsap_registry_record(req->reg, a.ids[i], &rec);
-                record_section(&b, &rec);
-        }
+        record_sections(&b, req->reg, a.ids, a.n_ids);
         if (r == 0 && a.local && a.local->n_entries > 0) {
                 struct rsap_target t = { .kind = RSAP_TARGET_NAME };
 

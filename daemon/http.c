@@ -10,14 +10,23 @@
  *  - body size: Content-Length over --max-body is 413 before a byte of the
  *    body is read; a chunked body is counted as it comes and 413 once over;
  *  - connections: MHD_OPTION_CONNECTION_LIMIT per address; more wait in the
- *    kernel's backlog;
+ *    kernel's backlog; MHD_OPTION_PER_IP_CONNECTION_LIMIT per client address
+ *    (--max-connections-per-ip);
  *  - time: MHD's own timeout closes idle connections, but counts from the
  *    last byte, so a client sending a byte a second would hold a connection
  *    forever.  The reaper below gives each connection --timeout seconds to
  *    finish each request, counted from its opening or its previous answer,
  *    and shuts the socket of one that overruns.
+ *
+ * And what is refused before routing (edge_refusal()): a Host header naming
+ * a host rsapd does not serve (421: a DNS-rebinding page in a local browser
+ * must not read the API), control bytes in the raw request target (MHD cuts
+ * the URL at a NUL, which would route "/v1/ports/16\0" "47" as port 16),
+ * a path or query that is not UTF-8 (every answer is JSON or HTML in UTF-8),
+ * and repeated or conflicting Content-Length (request smuggling).
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -56,9 +65,13 @@ struct http_server {
         pthread_mutex_t stop_lock;
         pthread_cond_t stop_cond;
         bool stop;
+        /* the ports rsapd listens on, after bind: what a Host header may add */
+        uint16_t ports[RSAPD_MAX_LISTEN];
 };
 
 struct request_ctx {
+        bool started; /* on_request() has seen it: route, method, in_flight */
+        char *raw_path; /* the request line's path, still %-encoded: what is routed */
         struct timespec start;
         enum http_method method;
         struct route_match route;
@@ -67,6 +80,9 @@ struct request_ctx {
         bool answered;
         unsigned refusal; /* the status refuse_early() decided, 0 for none */
         char refusal_message[160];
+        /* from the URI log callback, which sees the raw target */
+        const char *raw_end; /* where the raw target's string ends */
+        bool raw_control;    /* a control byte in the raw target */
 };
 
 static int64_t monotonic_ms(void)
@@ -124,6 +140,174 @@ static void peer_text(const struct sockaddr *sa, char *buf, size_t size)
                           (socklen_t)size);
 }
 
+/* ---- the edge: what is refused before routing ------------------------------- */
+
+static bool has_control(const char *text)
+{
+        for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+                if (*p < 0x20 || *p == 0x7f)
+                        return true;
+        return false;
+}
+
+/* Query names and values must be UTF-8 on every route, known or not. */
+static enum MHD_Result find_non_utf8(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+        bool *bad = cls;
+
+        (void)kind;
+        if (utf8_valid(key) && (!value || utf8_valid(value)))
+                return MHD_YES;
+        *bad = true;
+        return MHD_NO;
+}
+
+struct length_check {
+        unsigned lengths, encodings;
+        bool differ;
+        const char *first;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+        struct length_check *l = cls;
+
+        (void)kind;
+        if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+                l->encodings++;
+        if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0)
+                return MHD_YES;
+        if (l->lengths++ && (!value || !l->first || strcmp(value, l->first) != 0))
+                l->differ = true;
+        l->first = l->first ? l->first : value;
+        return MHD_YES;
+}
+
+/* "[::1]" or "127.0.0.5", as a loopback address. */
+static bool loopback_literal(const char *name)
+{
+        struct in6_addr a6;
+        struct in_addr a4;
+        char inner[INET6_ADDRSTRLEN];
+        size_t n = strlen(name);
+
+        if (inet_pton(AF_INET, name, &a4) == 1)
+                return (ntohl(a4.s_addr) >> 24) == 127;
+        if (n < 3 || n - 2 >= sizeof(inner) || name[0] != '[' || name[n - 1] != ']')
+                return false;
+        memcpy(inner, name + 1, n - 2);
+        inner[n - 2] = '\0';
+        return inet_pton(AF_INET6, inner, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+/* Whether name (no port) is one rsapd answers for. */
+static bool host_name_served(const struct http_server *s, const char *name)
+{
+        const struct rsapd_config *cfg = &s->d->cfg;
+
+        if (strcasecmp(name, "localhost") == 0 || loopback_literal(name))
+                return true;
+        for (size_t i = 0; i < cfg->n_hosts; i++)
+                if (strcasecmp(name, cfg->hosts[i]) == 0)
+                        return true;
+        /* Each --listen address's text is "ADDR:PORT" or "[ADDR6]:PORT" after bind. */
+        for (size_t i = 0; i < cfg->n_listen; i++) {
+                const char *text = cfg->listen[i].text, *colon = strrchr(text, ':');
+
+                if (colon && strlen(name) == (size_t)(colon - text) &&
+                    strncasecmp(name, text, (size_t)(colon - text)) == 0)
+                        return true;
+        }
+        return false;
+}
+
+static bool port_served(const struct http_server *s, const char *text)
+{
+        char *end;
+        unsigned long port;
+
+        if (!isdigit((unsigned char)text[0]))
+                return false;
+        port = strtoul(text, &end, 10);
+        if (*end)
+                return false;
+        for (size_t i = 0; i < s->d->cfg.n_listen; i++)
+                if (s->ports[i] == port)
+                        return true;
+        return false;
+}
+
+/* Host: NAME or NAME:PORT, with NAME one rsapd serves and PORT one it listens on. */
+static bool host_served(const struct http_server *s, const char *host)
+{
+        char name[256];
+        const char *colon;
+        size_t n;
+
+        if (host[0] == '[') {
+                const char *close = strchr(host, ']');
+
+                colon = close && close[1] == ':' ? close + 1 : NULL;
+                if (!close || (close[1] && !colon))
+                        return false;
+        } else {
+                colon = strchr(host, ':');
+        }
+        n = colon ? (size_t)(colon - host) : strlen(host);
+        if (n == 0 || n >= sizeof(name))
+                return false;
+        memcpy(name, host, n);
+        name[n] = '\0';
+        if (colon && !port_served(s, colon + 1))
+                return false;
+        return host_name_served(s, name);
+}
+
+/*
+ * What the edge refuses, whatever the route: 0 to go on, or the status with
+ * message filled.  HTTP/1.1 without Host MHD refuses itself (400); HTTP/1.0
+ * without one is answered, as no browser sends such a request.
+ */
+static unsigned edge_refusal(struct http_server *s, struct MHD_Connection *conn,
+                             struct request_ctx *ctx, const char *url, const char *version,
+                             char *message, size_t size)
+{
+        const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+        struct length_check l = { 0 };
+        bool query_not_utf8 = false;
+
+        if (host && !host_served(s, host)) {
+                snprintf(message, size, "rsapd does not answer for this Host header: "
+                                        "use localhost, a --listen address or a --host name");
+                return 421;
+        }
+        if (ctx->raw_control || (ctx->raw_end && version && ctx->raw_end + 1 != version) ||
+            has_control(url)) {
+                snprintf(message, size, "the request target has control characters");
+                return 400;
+        }
+        if (!utf8_valid(url)) {
+                snprintf(message, size, "the path is not UTF-8 once %%-decoded");
+                return 400;
+        }
+        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, find_non_utf8, &query_not_utf8);
+        if (query_not_utf8) {
+                snprintf(message, size, "a query parameter is not UTF-8 once %%-decoded");
+                return 400;
+        }
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &l);
+        if (l.lengths > 1 || (l.lengths && l.encodings)) {
+                snprintf(message, size, "%s",
+                         l.encodings ? "Content-Length and Transfer-Encoding together"
+                         : l.differ  ? "conflicting Content-Length headers"
+                                     : "repeated Content-Length header");
+                return 400;
+        }
+        return 0;
+}
+
 /* ---- routes ---------------------------------------------------------------- */
 
 static const handler_fn handlers[ROUTE_COUNT] = {
@@ -133,6 +317,7 @@ static const handler_fn handlers[ROUTE_COUNT] = {
         [ROUTE_SERVICE_PAGE] = page_service,
         [ROUTE_MAP_PAGE] = page_map,
         [ROUTE_MAP_SVG] = page_map_svg,
+        [ROUTE_MAP_SCRIPT] = page_map_script,
         [ROUTE_METRICS] = page_metrics,
         [ROUTE_API_PORT] = api_port,
         [ROUTE_API_PORT_PROTO] = api_port,
@@ -162,9 +347,16 @@ static bool is_write(enum http_method m)
         return m & (HTTP_POST | HTTP_PUT | HTTP_DELETE | HTTP_PATCH);
 }
 
+/* A parameter given without a value ("?all") reads as "", not as absent. */
 static const char *lookup_query(const struct request *req, const char *key)
 {
-        return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+        const char *value = NULL;
+        size_t value_len = 0;
+
+        if (MHD_lookup_connection_value_n(req->conn, MHD_GET_ARGUMENT_KIND, key, strlen(key),
+                                          &value, &value_len) != MHD_YES)
+                return NULL;
+        return value ? value : "";
 }
 
 /* ---- answering ------------------------------------------------------------- */
@@ -178,7 +370,7 @@ static void add_headers(struct MHD_Response *resp, const struct reply *r, struct
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
         if (r->page) {
                 MHD_add_response_header(resp, "Content-Security-Policy",
-                                        "default-src 'none'; style-src 'unsafe-inline'; "
+                                        "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
                                         "img-src 'self'; form-action 'self'; "
                                         "frame-ancestors 'none'; base-uri 'none'");
                 MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
@@ -264,6 +456,27 @@ static enum MHD_Result send_error(struct http_server *s, struct MHD_Connection *
         return send_reply(s, conn, ctx, method, url, &r);
 }
 
+static enum MHD_Result check_one_parameter(void *cls, enum MHD_ValueKind kind, const char *key,
+                                           const char *value)
+{
+        (void)kind;
+        return query_check_add(cls, key, value) ? MHD_YES : MHD_NO;
+}
+
+/* 0 when every query parameter is one the route reads, once; else 400 and why. */
+static unsigned refuse_query(struct MHD_Connection *conn, const struct request_ctx *ctx,
+                             char *message, size_t size)
+{
+        struct query_check qc;
+
+        query_check_init(&qc, ctx->route.id);
+        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, check_one_parameter, &qc);
+        if (qc.verdict == QUERY_OK)
+                return 0;
+        query_check_message(&qc, message, size);
+        return 400;
+}
+
 /*
  * What can be refused before reading a body: route, method, credentials,
  * size, type.  Returns the status (0: go on) and fills message.
@@ -274,6 +487,7 @@ static unsigned refuse_early(struct http_server *s, struct MHD_Connection *conn,
         struct rsapd *d = s->d;
         const char *length, *type;
         bool write = is_write(ctx->method);
+        unsigned status;
 
         switch (ctx->route.result) {
         case ROUTE_FOUND:
@@ -285,6 +499,9 @@ static unsigned refuse_early(struct http_server *s, struct MHD_Connection *conn,
                 http_allow_text(ctx->route.allowed, message, size);
                 return 405;
         }
+        status = refuse_query(conn, ctx, message, size);
+        if (status)
+                return status;
         switch (auth_check(&d->auth, write, is_loopback(peer_of(conn)),
                            MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                        MHD_HTTP_HEADER_AUTHORIZATION))) {
@@ -328,11 +545,20 @@ static bool announces_body(struct MHD_Connection *conn)
 }
 
 /* Answers that depend only on the data, and so may come from the cache. */
-static bool cacheable(const struct rsapd *d, const struct request_ctx *ctx)
+static bool cacheable(const struct rsapd *d, struct MHD_Connection *conn,
+                      const struct request_ctx *ctx)
 {
         switch (ctx->route.id) {
         case ROUTE_API_PORT:
         case ROUTE_API_PORT_PROTO:
+                /* A port's answer names the processes on it to token holders
+                 * only (--owners token): theirs is never shared. */
+                if (d->cfg.owners == OWNERS_TOKEN &&
+                    auth_presents_token(&d->auth, MHD_lookup_connection_value(
+                                                          conn, MHD_HEADER_KIND,
+                                                          MHD_HTTP_HEADER_AUTHORIZATION)))
+                        return false;
+                /* fall through */
         case ROUTE_API_SERVICE:
         case ROUTE_API_RANGES:
         case ROUTE_API_STATUS:
@@ -349,7 +575,7 @@ static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *co
         /* The generation is read before the data, so what is cached under it
          * is never older than it (see cache.h). */
         unsigned generation = rsapd_generation(s->d);
-        bool cache = s->cache && s->d->cfg.cache_ttl_ms && cacheable(s->d, ctx);
+        bool cache = s->cache && s->d->cfg.cache_ttl_ms && cacheable(s->d, conn, ctx);
         long long now = monotonic_ms();
         struct registry_ref *ref;
         struct request req;
@@ -359,7 +585,9 @@ static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *co
         unsigned status;
         size_t len;
 
-        if (cache && cache_queue(s->cache, url, generation, now, conn, &ret, &status, &len)) {
+        /* Keyed by the path as routed: "1647%2Ftcp" is not "1647/tcp". */
+        if (cache && cache_queue(s->cache, ctx->raw_path, generation, now, conn, &ret, &status,
+                                 &len)) {
                 account(s, conn, ctx, method, url, status, len);
                 return ret;
         }
@@ -371,6 +599,9 @@ static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *co
                 .body = ctx->body.data,
                 .body_len = ctx->body.len,
                 .loopback = is_loopback(peer_of(conn)),
+                .authenticated = auth_presents_token(
+                        &s->d->auth, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                                 MHD_HTTP_HEADER_AUTHORIZATION)),
                 .query = lookup_query,
                 .conn = conn,
                 .reg = ref ? ref->reg : NULL,
@@ -391,7 +622,7 @@ static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *co
         if (!resp)
                 return MHD_NO;
         ret = MHD_queue_response(conn, status, resp);
-        cache_store(s->cache, url, generation, now + s->d->cfg.cache_ttl_ms, resp, status, len);
+        cache_store(s->cache, ctx->raw_path, generation, now + s->d->cfg.cache_ttl_ms, resp, status, len);
         return ret;
 }
 
@@ -402,18 +633,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         struct http_server *s = cls;
         struct request_ctx *ctx = *req_cls;
 
-        (void)version;
-        if (!ctx) {
-                ctx = calloc(1, sizeof(*ctx));
-                if (!ctx)
-                        return MHD_NO;
-                clock_gettime(CLOCK_MONOTONIC, &ctx->start);
+        if (!ctx) /* on_uri() could not allocate it */
+                return MHD_NO;
+        if (!ctx->started) {
+                ctx->started = true;
                 ctx->method = http_method_parse(method);
-                router_match(ctx->method, url, &ctx->route);
-                *req_cls = ctx;
                 atomic_fetch_add(&s->in_flight, 1);
-                ctx->refusal = refuse_early(s, conn, ctx, ctx->refusal_message,
+                ctx->refusal = edge_refusal(s, conn, ctx, url, version, ctx->refusal_message,
                                             sizeof(ctx->refusal_message));
+                if (!ctx->refusal) {
+                        router_match(ctx->method, ctx->raw_path, &ctx->route);
+                        ctx->refusal = refuse_early(s, conn, ctx, ctx->refusal_message,
+                                                    sizeof(ctx->refusal_message));
+                }
                 /* A refused request with a body is answered before the body is
                  * read (MHD then closes the connection); one without waits for
                  * the usual moment, so that its connection may be kept. */
@@ -448,6 +680,49 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return dispatch(s, conn, ctx, method, url);
 }
 
+/*
+ * MHD_OPTION_URI_LOG_CALLBACK: the raw request target, before unescaping
+ * and before the query is split off.  What it returns is the request's
+ * context, made as soon as the request line is read, so that on_completed()
+ * hears of every request, including those libmicrohttpd answers itself (431
+ * for a header too large, 400 for a malformed one...) before or instead of
+ * on_request().  MHD ends the target with a NUL where the space before the
+ * version was; a target with a NUL of its own ends earlier, which
+ * edge_refusal() sees by comparing where the version starts.
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+        struct request_ctx *ctx = calloc(1, sizeof(*ctx));
+
+        (void)cls;
+        (void)conn;
+        if (!ctx)
+                return NULL;
+        clock_gettime(CLOCK_MONOTONIC, &ctx->start);
+        ctx->raw_end = uri + strlen(uri);
+        ctx->raw_control = has_control(uri);
+        ctx->raw_path = strndup(uri, strcspn(uri, "?"));
+        if (!ctx->raw_path) {
+                free(ctx);
+                return NULL;
+        }
+        return ctx;
+}
+
+/* Counts an answer libmicrohttpd queued itself, with the route when known. */
+static void count_mhd_answer(struct http_server *s, struct MHD_Connection *conn,
+                             const struct request_ctx *ctx)
+{
+        const union MHD_ConnectionInfo *info;
+
+        if (ctx->answered)
+                return;
+        info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS);
+        if (info && info->http_status)
+                metrics_observe(s->d->metrics, ctx->started ? ctx->route.id : ROUTE_NONE,
+                                info->http_status, seconds_since(&ctx->start));
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode code)
 {
@@ -457,10 +732,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 
         (void)code;
         if (ctx) {
+                count_mhd_answer(s, conn, ctx);
+                if (ctx->started)
+                        atomic_fetch_sub(&s->in_flight, 1);
                 buf_free(&ctx->body);
+                free(ctx->raw_path);
                 free(ctx);
                 *req_cls = NULL;
-                atomic_fetch_sub(&s->in_flight, 1);
         }
         /* The next request's time starts now. */
         info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
@@ -619,20 +897,49 @@ fail:
         return -errno;
 }
 
-static struct MHD_Daemon *start_daemon(struct http_server *s, int fd)
+/*
+ * Every local client comes from loopback, so on a loopback address a limit
+ * per client address is the connection limit by another name (and any local
+ * user may connect from 127.0.0.2 as well): there it applies only when
+ * --max-connections-per-ip is given.
+ */
+static unsigned per_ip_limit(const struct rsapd_config *cfg, const struct listen_addr *la)
+{
+        if (!cfg->max_connections_per_ip_set && is_loopback((const struct sockaddr *)&la->addr))
+                return 0;
+        return cfg->max_connections_per_ip;
+}
+
+static uint16_t bound_port(const struct listen_addr *la)
+{
+        const char *colon = strrchr(la->text, ':');
+
+        return colon ? (uint16_t)strtoul(colon + 1, NULL, 10) : 0;
+}
+
+static struct MHD_Daemon *start_daemon(struct http_server *s, int fd, const struct listen_addr *la)
 {
         const struct rsapd_config *cfg = &s->d->cfg;
         unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
                          MHD_USE_TURBO;
+        /* One thread is MHD's internal thread, no pool: MHD warns about a pool
+         * of size 1, so the option is only given for two threads or more. */
+        struct MHD_OptionItem pool[] = {
+                { cfg->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
+                  (intptr_t)cfg->threads, NULL },
+                { MHD_OPTION_END, 0, NULL },
+        };
 
         return MHD_start_daemon(
                 flags, 0, NULL, NULL, on_request, s,
                 MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
                 MHD_OPTION_LISTEN_SOCKET, fd,
-                MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
+                MHD_OPTION_ARRAY, pool,
                 MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+                MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip_limit(cfg, la),
                 MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_seconds,
                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->connection_memory,
+                MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                 MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
                 MHD_OPTION_STRICT_FOR_CLIENT, 1,
@@ -663,7 +970,8 @@ int http_start(struct rsapd *d, struct http_server **out, char *why, size_t why_
                 r = bind_address(&d->cfg.listen[i], &fd, why, why_size);
                 if (r < 0)
                         goto fail;
-                s->daemons[s->n_daemons] = start_daemon(s, fd);
+                s->ports[i] = bound_port(&d->cfg.listen[i]);
+                s->daemons[s->n_daemons] = start_daemon(s, fd, &d->cfg.listen[i]);
                 if (!s->daemons[s->n_daemons]) {
                         close(fd);
                         snprintf(why, why_size, "cannot start the HTTP server on %s",

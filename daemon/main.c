@@ -7,6 +7,7 @@
  * finished, then out.  SIGHUP opens the registry again (after rsap update).
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -17,7 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+#include <time.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -42,6 +43,11 @@
 #define DEFAULT_POOL_HIGH 24999
 #define STOP_GRACE_MS 10000
 #define DEFAULT_CACHE_TTL_MS 1000
+#define DEFAULT_PORTSERVER_MODE 0666
+#define DEFAULT_PORTSERVER_CLIENTS_PER_UID 64
+#define DEFAULT_PORTSERVER_LEASES_PER_UID 1000
+/* On addresses other than loopback; see hardening_defaults(). */
+#define DEFAULT_MAX_CONNECTIONS_PER_IP 256
 
 /* ---- logging --------------------------------------------------------------- */
 
@@ -69,10 +75,130 @@ void rsapd_log(const char *fmt, ...)
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/*
+ * rsapd picks up a cache file that `rsap update` (or anyone) replaced without
+ * a SIGHUP: at most once a second a request stats the file, and when its
+ * identity changed, reads it, checks its checksum and swaps it in.  A file
+ * being rewritten in place fails the checksum and the old copy stays; the
+ * next second tries again.  The registry is a private copy in memory
+ * (rsap_registry_open_file), so nothing done to the file reaches a request.
+ */
+#define CACHE_CHECK_INTERVAL_MS 1000
+
+struct file_identity {
+        bool exists;
+        dev_t dev;
+        ino_t ino;
+        off_t size;
+        struct timespec mtime;
+};
+
+static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct file_identity loaded_identity, refused_identity; /* under watch_lock */
+static _Atomic int64_t next_cache_check_ms;
+
+static int64_t monotonic_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct file_identity identify(const char *path)
+{
+        struct file_identity id = { 0 };
+        struct stat st;
+
+        if (stat(path, &st) == 0) {
+                id = (struct file_identity){ true, st.st_dev, st.st_ino, st.st_size, st.st_mtim };
+        }
+        return id;
+}
+
+static bool same_identity(const struct file_identity *a, const struct file_identity *b)
+{
+        if (!a->exists || !b->exists)
+                return a->exists == b->exists;
+        return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+               a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+/* Puts reg in place of the registry in use; the old one is freed by its last user. */
+static int swap_registry(struct rsapd *d, struct rsap_registry *reg, bool verified)
+{
+        struct registry_ref *ref = calloc(1, sizeof(*ref)), *old;
+
+        if (!ref) {
+                rsap_registry_free(reg);
+                return -ENOMEM;
+        }
+        ref->reg = reg;
+        atomic_store(&ref->refs, 1);
+        pthread_mutex_lock(&registry_lock);
+        old = d->registry;
+        d->registry = ref;
+        atomic_store(&d->cached, verified);
+        pthread_mutex_unlock(&registry_lock);
+        rsapd_data_changed(d);
+        rsapd_registry_put(old);
+        return 0;
+}
+
+/* Under watch_lock: the cache file changed; take it only when it checks out. */
+static void pick_up_cache(struct rsapd *d, const struct file_identity *now)
+{
+        struct rsap_registry *reg = NULL;
+        struct rsap_registry_info info;
+        int r;
+
+        if (!now->exists) {
+                r = rsap_registry_open_default(d->cfg.db_dir, &reg);
+                if (r < 0)
+                        return;
+                rsap_registry_info(reg, &info);
+                rsapd_log("the cached registry %s is gone: now answering from %s", d->cache_path,
+                          info.origin);
+                if (swap_registry(d, reg, false) == 0)
+                        loaded_identity = *now;
+                return;
+        }
+        r = rsap_registry_open_file_verified(d->cache_path, &reg);
+        if (r < 0) {
+                if (!same_identity(now, &refused_identity))
+                        rsapd_log("the cached registry %s changed but does not check out (%s): "
+                                  "keeping the copy in use", d->cache_path, strerror(-r));
+                refused_identity = *now;
+                return;
+        }
+        rsap_registry_info(reg, &info);
+        rsapd_log("the cached registry %s changed: now %s, %zu records", d->cache_path,
+                  info.release ? info.release : "(no release date)", info.records);
+        if (swap_registry(d, reg, true) == 0)
+                loaded_identity = *now;
+}
+
+static void check_cache_file(struct rsapd *d)
+{
+        int64_t now = monotonic_ms();
+        struct file_identity id;
+
+        if (!d->cache_path[0] || now < atomic_load(&next_cache_check_ms))
+                return;
+        if (pthread_mutex_trylock(&watch_lock) != 0)
+                return; /* another request is checking */
+        atomic_store(&next_cache_check_ms, now + CACHE_CHECK_INTERVAL_MS);
+        id = identify(d->cache_path);
+        if (!same_identity(&id, &loaded_identity))
+                pick_up_cache(d, &id);
+        pthread_mutex_unlock(&watch_lock);
+}
+
 struct registry_ref *rsapd_registry_get(struct rsapd *d)
 {
         struct registry_ref *ref;
 
+        check_cache_file(d);
         pthread_mutex_lock(&registry_lock);
         ref = d->registry;
         if (ref)
@@ -89,48 +215,31 @@ void rsapd_registry_put(struct registry_ref *ref)
         }
 }
 
-/* Whether the cached copy exists and passes its checksum, as `rsap status` checks. */
-static bool cache_verified(const char *path)
-{
-        struct stat st;
-        bool ok = false;
-        void *map;
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-        if (fd < 0)
-                return false;
-        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-                map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-                if (map != MAP_FAILED) {
-                        ok = rsap_snapshot_validate(map, (size_t)st.st_size) == 0;
-                        munmap(map, (size_t)st.st_size);
-                }
-        }
-        close(fd);
-        return ok;
-}
-
+/* Startup, SIGHUP and POST /v1/reload: open what is there, as rsap does; the
+ * cached flag says whether it is the cache file and passes its checksum. */
 int rsapd_registry_reload(struct rsapd *d)
 {
-        struct registry_ref *ref = calloc(1, sizeof(*ref)), *old;
+        struct rsap_registry *reg = NULL;
+        struct rsap_registry_info info;
+        struct file_identity id;
+        bool verified;
         int r;
 
-        if (!ref)
-                return -ENOMEM;
-        r = rsap_registry_open_default(d->cfg.db_dir, &ref->reg);
+        pthread_mutex_lock(&watch_lock);
+        id = identify(d->cache_path);
+        r = rsap_registry_open_default(d->cfg.db_dir, &reg);
         if (r < 0) {
-                free(ref);
+                pthread_mutex_unlock(&watch_lock);
                 return r;
         }
-        atomic_store(&ref->refs, 1);
-        pthread_mutex_lock(&registry_lock);
-        old = d->registry;
-        d->registry = ref;
-        atomic_store(&d->cached, cache_verified(d->cache_path));
-        pthread_mutex_unlock(&registry_lock);
-        rsapd_data_changed(d);
-        rsapd_registry_put(old);
-        return 0;
+        rsap_registry_info(reg, &info);
+        verified = id.exists && strcmp(info.origin, d->cache_path) == 0 &&
+                   rsap_registry_verify(reg) == 0;
+        r = swap_registry(d, reg, verified);
+        if (r == 0)
+                loaded_identity = id;
+        pthread_mutex_unlock(&watch_lock);
+        return r;
 }
 
 /* ---- systemd ----------------------------------------------------------------- */
@@ -178,6 +287,15 @@ static void usage(FILE *out)
                 "  --token-file FILE        the bearer token for writes (mode 0600, ours)\n"
                 "  --portserver PATH|@NAME  serve portpicker's PORTSERVER_ADDRESS protocol there\n"
                 "  --portserver-range A-B   the ports it hands out (default %d-%d)\n"
+                "  --portserver-mode MODE   the socket file's mode, octal (default %04o)\n"
+                "  --portserver-clients-per-uid N  connections at once from one uid (default %d)\n"
+                "  --portserver-leases-per-uid N   ports one uid may hold (default %d)\n"
+                "  --host NAME              also answer Host: NAME (repeatable; loopback and\n"
+                "                           the --listen addresses are always answered)\n"
+                "  --owners all|token|none  who sees the processes behind sockets (default:\n"
+                "                           token when run as root, else all)\n"
+                "  --max-connections-per-ip N  per client address (default %d, loopback\n"
+                "                           addresses none unless given)\n"
                 "  --max-connections N      per listening address (default %d)\n"
                 "  --timeout SECONDS        to finish each request (default %d)\n"
                 "  --max-body BYTES         request body limit (default %u)\n"
@@ -189,6 +307,8 @@ static void usage(FILE *out)
                 "  --help, --version\n\n"
                 "See rsapd(8).\n",
                 RSAPD_DEFAULT_PORT, RSAPD_DEFAULT_PORT, DEFAULT_POOL_LOW, DEFAULT_POOL_HIGH,
+                DEFAULT_PORTSERVER_MODE, DEFAULT_PORTSERVER_CLIENTS_PER_UID,
+                DEFAULT_PORTSERVER_LEASES_PER_UID, DEFAULT_MAX_CONNECTIONS_PER_IP,
                 DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT, DEFAULT_MAX_BODY,
                 DEFAULT_CONNECTION_MEMORY, DEFAULT_CACHE_TTL_MS);
 }
@@ -285,7 +405,95 @@ enum {
         OPT_THREADS,
         OPT_NO_ACCESS_LOG,
         OPT_VERSION,
+        OPT_PORTSERVER_MODE,
+        OPT_PORTSERVER_CLIENTS_PER_UID,
+        OPT_PORTSERVER_LEASES_PER_UID,
+        OPT_HOST,
+        OPT_OWNERS,
+        OPT_MAX_CONNECTIONS_PER_IP,
 };
+
+/* The defaults of the options that guard the HTTP edge and the port server. */
+static void hardening_defaults(struct rsapd_config *cfg)
+{
+        cfg->portserver_mode = DEFAULT_PORTSERVER_MODE;
+        cfg->portserver_clients_per_uid = DEFAULT_PORTSERVER_CLIENTS_PER_UID;
+        cfg->portserver_leases_per_uid = DEFAULT_PORTSERVER_LEASES_PER_UID;
+        /* Every local client comes from loopback, where a per-address limit
+         * would be --max-connections by another name: there it applies only
+         * when given (see rsapd(8)). */
+        cfg->max_connections_per_ip = DEFAULT_MAX_CONNECTIONS_PER_IP;
+        cfg->owners = geteuid() == 0 ? OWNERS_TOKEN : OWNERS_ALL;
+}
+
+/* A name for --host: what a Host header may carry, without a port. */
+static bool host_name_valid(const char *name)
+{
+        size_t n = strlen(name);
+
+        if (n == 0 || n > 253)
+                return false;
+        for (const char *p = name; *p; p++)
+                if (!isalnum((unsigned char)*p) && !strchr("-._[]:", *p))
+                        return false;
+        return true;
+}
+
+static int owners_option(const char *arg, struct rsapd_config *cfg)
+{
+        if (strcmp(arg, "all") == 0)
+                cfg->owners = OWNERS_ALL;
+        else if (strcmp(arg, "token") == 0)
+                cfg->owners = OWNERS_TOKEN;
+        else if (strcmp(arg, "none") == 0)
+                cfg->owners = OWNERS_NONE;
+        else
+                return option_error("--owners takes all, token or none, not '%s'", arg);
+        return 0;
+}
+
+static int hardening_option(int opt, const char *arg, struct rsapd_config *cfg)
+{
+        unsigned long v;
+        char *end;
+
+        switch (opt) {
+        case OPT_PORTSERVER_MODE:
+                errno = 0;
+                v = strtoul(arg, &end, 8);
+                if (errno || end == arg || *end || arg[0] == '-' || v > 0777)
+                        return option_error("--portserver-mode takes an octal mode such as 0660");
+                cfg->portserver_mode = (unsigned)v;
+                return 0;
+        case OPT_PORTSERVER_CLIENTS_PER_UID:
+                if (parse_number(arg, 1, 1024, &v) < 0)
+                        return option_error("--portserver-clients-per-uid takes a number from 1 to 1024");
+                cfg->portserver_clients_per_uid = (unsigned)v;
+                return 0;
+        case OPT_PORTSERVER_LEASES_PER_UID:
+                if (parse_number(arg, 1, 65535, &v) < 0)
+                        return option_error("--portserver-leases-per-uid takes a number from 1 to 65535");
+                cfg->portserver_leases_per_uid = (unsigned)v;
+                return 0;
+        case OPT_HOST:
+                if (cfg->n_hosts == RSAPD_MAX_HOSTS)
+                        return option_error("at most %d --host names", RSAPD_MAX_HOSTS);
+                if (!host_name_valid(arg))
+                        return option_error("--host '%s' is not a host name or address", arg);
+                cfg->hosts[cfg->n_hosts++] = arg;
+                return 0;
+        case OPT_OWNERS:
+                return owners_option(arg, cfg);
+        case OPT_MAX_CONNECTIONS_PER_IP:
+                if (parse_number(arg, 0, 1000000, &v) < 0)
+                        return option_error("--max-connections-per-ip takes a number from 0 "
+                                            "(no limit) to 1000000");
+                cfg->max_connections_per_ip = (unsigned)v;
+                cfg->max_connections_per_ip_set = true;
+                return 0;
+        }
+        return -EINVAL;
+}
 
 static int number_option(int opt, const char *arg, struct rsapd_config *cfg)
 {
@@ -323,7 +531,7 @@ static int number_option(int opt, const char *arg, struct rsapd_config *cfg)
                 cfg->threads = (unsigned)v;
                 return 0;
         }
-        return -EINVAL;
+        return hardening_option(opt, arg, cfg);
 }
 
 static int range_option(const char *arg, struct rsapd_config *cfg)
@@ -379,11 +587,20 @@ static int parse_options(int argc, char **argv, struct rsapd_config *cfg)
                 { "no-access-log", no_argument, NULL, OPT_NO_ACCESS_LOG },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, OPT_VERSION },
+                { "portserver-mode", required_argument, NULL, OPT_PORTSERVER_MODE },
+                { "portserver-clients-per-uid", required_argument, NULL,
+                  OPT_PORTSERVER_CLIENTS_PER_UID },
+                { "portserver-leases-per-uid", required_argument, NULL,
+                  OPT_PORTSERVER_LEASES_PER_UID },
+                { "host", required_argument, NULL, OPT_HOST },
+                { "owners", required_argument, NULL, OPT_OWNERS },
+                { "max-connections-per-ip", required_argument, NULL, OPT_MAX_CONNECTIONS_PER_IP },
                 { 0 },
         };
         int opt;
 
         config_defaults(cfg);
+        hardening_defaults(cfg);
         opterr = 0;
         while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
                 switch (opt) {

@@ -20,6 +20,11 @@ const struct pool_lease *pool_find(const struct port_pool *p, uint16_t port)
 
 int pool_add(struct port_pool *p, uint16_t port, int pid)
 {
+        return pool_add_for(p, port, pid, (unsigned)-1);
+}
+
+int pool_add_for(struct port_pool *p, uint16_t port, int pid, unsigned uid)
+{
         if (pool_find(p, port))
                 return -EEXIST;
         if (p->count == p->capacity) {
@@ -31,7 +36,7 @@ int pool_add(struct port_pool *p, uint16_t port, int pid)
                 p->leases = l;
                 p->capacity = cap;
         }
-        p->leases[p->count++] = (struct pool_lease){ port, pid };
+        p->leases[p->count++] = (struct pool_lease){ port, pid, uid };
         return 0;
 }
 
@@ -58,5 +63,14 @@ size_t pool_count_pid(const struct port_pool *p, int pid)
 
         for (size_t i = 0; i < p->count; i++)
                 n += p->leases[i].pid == pid;
+        return n;
+}
+
+size_t pool_count_uid(const struct port_pool *p, unsigned uid)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < p->count; i++)
+                n += p->leases[i].uid == uid;
         return n;
 }

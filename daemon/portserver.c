@@ -11,11 +11,19 @@
  * process in its epoll set and releases its leases when the pidfd says the
  * process is gone (the registry would also reap them at its next lease).
  *
+ * The pid is the client's word, so it is checked against the connecting
+ * peer's credentials (SO_PEERCRED): a client may name itself or a process of
+ * its own uid (the rule of kill(2)), root any process.  One uid holds at most
+ * --portserver-leases-per-uid ports and --portserver-clients-per-uid
+ * connections at once, and a connection that has not sent its line within a
+ * second is dropped, so a silent crowd from one uid leaves the others served.
+ *
  * One thread runs it all.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -36,8 +44,13 @@
 #include "pool.h"
 #include "rsapd.h"
 
-#define MAX_CLIENTS 256
-#define CLIENT_TIMEOUT_MS 2000
+/* All uids together; each uid has its own, smaller limit. */
+#define MAX_CLIENTS 1024
+/* portpicker sends its line right after connecting. */
+#define CLIENT_TIMEOUT_MS 1000
+#define TICK_MS 100
+/* A burst of clients waits in the kernel rather than being refused. */
+#define LISTEN_BACKLOG 1024
 #define REQUEST_MAX 32
 #define MAX_PORTS_PER_PID 1024
 #define BIND_TRIES 8
@@ -54,6 +67,7 @@ struct watch {
         char request[REQUEST_MAX];
         size_t len;
         int64_t deadline_ms;
+        struct ucred peer; /* who connected */
         struct watch *next_client;
         /* a process */
         int pid;
@@ -116,6 +130,21 @@ static int remove_stale_socket(const char *path)
         return unlink(path) < 0 ? -errno : 0;
 }
 
+/*
+ * The socket file gets its mode as bind() creates it, from the umask: a
+ * chmod() by name afterwards would follow a symlink planted in between.
+ * bind() itself never follows one (it fails with EADDRINUSE).  The umask is
+ * the process's, but rsapd starts the port server before any other thread.
+ */
+static int bind_with_mode(int fd, const struct sockaddr_un *sun, socklen_t len, unsigned mode)
+{
+        mode_t old = umask((mode_t)(~mode & 0777));
+        int r = bind(fd, (const struct sockaddr *)sun, len) < 0 ? -errno : 0;
+
+        umask(old);
+        return r;
+}
+
 static int open_listener(struct portserver *ps, const char *spec)
 {
         struct sockaddr_un sun;
@@ -133,14 +162,13 @@ static int open_listener(struct portserver *ps, const char *spec)
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return -errno;
-        if (bind(fd, (struct sockaddr *)&sun, len) < 0 || listen(fd, 128) < 0) {
+        r = bind_with_mode(fd, &sun, len, ps->d->cfg.portserver_mode);
+        if (r == 0 && listen(fd, LISTEN_BACKLOG) < 0)
                 r = -errno;
+        if (r < 0) {
                 close(fd);
                 return r;
         }
-        /* Any local user's test suite may ask, as with portpicker's own server. */
-        if (!ps->abstract)
-                chmod(spec, 0666);
         snprintf(ps->path, sizeof(ps->path), "%s", spec);
         ps->listen_fd = fd;
         return 0;
@@ -334,6 +362,60 @@ static void process_exited(struct portserver *ps, struct watch *w)
         free(w);
 }
 
+/* ---- who may name which pid ------------------------------------------------------ */
+
+/* The real and saved uids of pid, from /proc/PID/status. */
+static int process_uids(int pid, unsigned *real, unsigned *saved)
+{
+        char path[32], line[256];
+        unsigned effective;
+        int r = -EIO;
+        FILE *f;
+
+        snprintf(path, sizeof(path), "/proc/%d/status", pid);
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        while (fgets(line, sizeof(line), f)) {
+                if (sscanf(line, "Uid: %u %u %u", real, &effective, saved) == 3) {
+                        r = 0;
+                        break;
+                }
+        }
+        fclose(f);
+        return r;
+}
+
+/* Whether the process behind a pidfd is still there (a pid is not reused before). */
+static bool process_alive(int pidfd)
+{
+        struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+        return poll(&p, 1, 0) == 0;
+}
+
+/*
+ * Whether the client may have a port leased to pid: its own, or one of a
+ * process it could signal (its uid is the process's real or saved uid, as
+ * kill(2) has it); root may name any.  -EPERM or -ESRCH otherwise.
+ */
+static int may_lease_to(const struct ucred *peer, int pid, const struct watch *proc)
+{
+        unsigned real, saved;
+        int r;
+
+        if (peer->uid == 0 || peer->pid == pid)
+                return 0;
+        r = process_uids(pid, &real, &saved);
+        if (r < 0)
+                return r == -ENOENT ? -ESRCH : r;
+        /* Read after the pidfd was opened: if that process still lives, the
+         * pid is still its, and the uids read were its uids. */
+        if (!process_alive(proc->fd))
+                return -ESRCH;
+        return real == peer->uid || saved == peer->uid ? 0 : -EPERM;
+}
+
 /* ---- requests ----------------------------------------------------------------- */
 
 static int parse_pid(const char *text, int *pid)
@@ -349,8 +431,21 @@ static int parse_pid(const char *text, int *pid)
         return 0;
 }
 
+static int check_quota(struct portserver *ps, const struct ucred *peer, int pid)
+{
+        if (pool_count_pid(&ps->pool, pid) >= MAX_PORTS_PER_PID)
+                return -EDQUOT;
+        if (pool_count_uid(&ps->pool, peer->uid) >= ps->d->cfg.portserver_leases_per_uid) {
+                rsapd_log("portserver: uid %u holds %u ports, as many as one uid may "
+                          "(--portserver-leases-per-uid)",
+                          peer->uid, ps->d->cfg.portserver_leases_per_uid);
+                return -EDQUOT;
+        }
+        return 0;
+}
+
 /* The port for one request line, 0 when there is none to give. */
-static uint16_t answer(struct portserver *ps, const char *line)
+static uint16_t answer(struct portserver *ps, const struct ucred *peer, const char *line)
 {
         struct watch *proc = NULL;
         uint16_t port = 0;
@@ -365,14 +460,23 @@ static uint16_t answer(struct portserver *ps, const char *line)
                 rsapd_log("portserver: refused pid %d: %s", pid, strerror(-r));
                 return 0;
         }
-        r = pool_count_pid(&ps->pool, pid) >= MAX_PORTS_PER_PID ? -EDQUOT : take_lease(ps, pid, &port);
-        if (r == 0 && pool_add(&ps->pool, port, pid) < 0) {
+        r = may_lease_to(peer, pid, proc);
+        if (r < 0)
+                rsapd_log("portserver: refused pid %d to process %d of uid %u: %s", pid,
+                          (int)peer->pid, peer->uid,
+                          r == -EPERM ? "not the client's own process" : strerror(-r));
+        if (r == 0)
+                r = check_quota(ps, peer, pid);
+        if (r == 0)
+                r = take_lease(ps, pid, &port);
+        if (r == 0 && pool_add_for(&ps->pool, port, pid, peer->uid) < 0) {
                 release_lease(ps, port);
                 r = -ENOMEM;
         }
         if (r < 0) {
-                rsapd_log("portserver: no port for pid %d: %s", pid,
-                          r == -EADDRNOTAVAIL ? "the pool is exhausted" : strerror(-r));
+                if (r != -EPERM && r != -ESRCH)
+                        rsapd_log("portserver: no port for pid %d: %s", pid,
+                                  r == -EADDRNOTAVAIL ? "the pool is exhausted" : strerror(-r));
                 if (pool_count_pid(&ps->pool, pid) == 0)
                         process_exited(ps, proc);
                 return 0;
@@ -423,24 +527,43 @@ static void client_readable(struct portserver *ps, struct watch *w)
                 return;
         if (newline)
                 *newline = '\0';
-        reply_port(w->fd, newline ? answer(ps, w->request) : 0);
+        reply_port(w->fd, newline ? answer(ps, &w->peer, w->request) : 0);
         drop_client(ps, w);
+}
+
+static size_t clients_of(const struct portserver *ps, unsigned uid)
+{
+        size_t n = 0;
+
+        for (const struct watch *w = ps->clients; w; w = w->next_client)
+                n += w->peer.uid == uid;
+        return n;
+}
+
+/* Whether one more connection from peer fits, overall and for its uid. */
+static bool room_for(const struct portserver *ps, const struct ucred *peer)
+{
+        return ps->n_clients < MAX_CLIENTS &&
+               clients_of(ps, peer->uid) < ps->d->cfg.portserver_clients_per_uid;
 }
 
 static void accept_clients(struct portserver *ps)
 {
         for (;;) {
                 int fd = accept4(ps->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                struct ucred peer;
+                socklen_t len = sizeof(peer);
                 struct watch *w;
 
                 if (fd < 0)
                         return;
-                if (ps->n_clients >= MAX_CLIENTS || !(w = calloc(1, sizeof(*w)))) {
+                if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0 ||
+                    !room_for(ps, &peer) || !(w = calloc(1, sizeof(*w)))) {
                         reply_port(fd, 0);
                         close(fd);
                         continue;
                 }
-                *w = (struct watch){ .kind = WATCH_CLIENT, .fd = fd,
+                *w = (struct watch){ .kind = WATCH_CLIENT, .fd = fd, .peer = peer,
                                      .deadline_ms = now_ms() + CLIENT_TIMEOUT_MS };
                 if (watch_add(ps, fd, w) < 0) {
                         close(fd);
@@ -453,7 +576,7 @@ static void accept_clients(struct portserver *ps)
         }
 }
 
-/* A client that connects and says nothing is dropped after two seconds. */
+/* A client that connects and says nothing is dropped after a second. */
 static void expire_clients(struct portserver *ps)
 {
         int64_t now = now_ms();
@@ -471,7 +594,7 @@ static void *run(void *arg)
         struct epoll_event events[32];
 
         for (;;) {
-                int n = epoll_wait(ps->epoll_fd, events, 32, 500);
+                int n = epoll_wait(ps->epoll_fd, events, 32, TICK_MS);
 
                 for (int i = 0; i < n; i++) {
                         struct watch *w = events[i].data.ptr;
@@ -500,6 +623,13 @@ static void *run(void *arg)
  * The leases this port server handed out before rsapd restarted: their
  * processes are watched again, and those already gone are released now.
  */
+static unsigned owner_of(int pid)
+{
+        unsigned real, saved;
+
+        return process_uids(pid, &real, &saved) == 0 ? real : (unsigned)-1;
+}
+
 static void adopt_leases(struct portserver *ps)
 {
         struct rsap_local_list list = { 0 };
@@ -515,8 +645,8 @@ static void adopt_leases(struct portserver *ps)
                 if (e->kind != RSAP_LOCAL_LEASE || e->pid <= 0 || e->port < 0 || !e->service ||
                     strcmp(e->service, "portserver") != 0)
                         continue;
-                if (watch_process(ps, e->pid, &w) == 0 && pool_add(&ps->pool, (uint16_t)e->port,
-                                                                   e->pid) == 0) {
+                if (watch_process(ps, e->pid, &w) == 0 &&
+                    pool_add_for(&ps->pool, (uint16_t)e->port, e->pid, owner_of(e->pid)) == 0) {
                         rsapd_log("portserver: port %d is still process %d's", e->port, e->pid);
                         continue;
                 }

@@ -110,24 +110,19 @@ static json_t *body_object(const struct request *req, bool required, struct repl
         return body;
 }
 
-static bool flag(const struct request *req, const char *key)
-{
-        const char *v = req->query(req, key);
-
-        return v && (!*v || strcmp(v, "1") == 0 || strcmp(v, "true") == 0 ||
-                     strcmp(v, "yes") == 0);
-}
-
 /* ---- requests ------------------------------------------------------------ */
 
 static void list_requests(struct rsapd *d, const struct request *req, struct reply *out)
 {
         struct rsap_request *list = NULL;
+        bool all = false;
         size_t n = 0;
         int r;
 
+        if (api_query_flag(req, "all", &all, out) < 0)
+                return;
         pthread_mutex_lock(&d->store_lock);
-        r = rsap_request_list(d->store, !flag(req, "all"), &list, &n);
+        r = rsap_request_list(d->store, !all, &list, &n);
         pthread_mutex_unlock(&d->store_lock);
         if (r < 0) {
                 rsap_request_list_free(list, n);
@@ -188,8 +183,10 @@ void api_requests(struct rsapd *d, const struct request *req, struct reply *out)
 
 static int parse_request_id(const char *text, int64_t *id, struct reply *out)
 {
+        /* As rsap review ID: a malformed id is bad input (400), a missing one 404. */
         if (rsap_request_id_parse(text, id) < 0) {
-                reply_error(out, 404, "'%s' is not a request id", text);
+                reply_error(out, 400, "'%s' is not a request id (a number, as POST "
+                                      "/v1/registry/requests answered it)", text);
                 return -EINVAL;
         }
         return 0;
@@ -198,19 +195,18 @@ static int parse_request_id(const char *text, int64_t *id, struct reply *out)
 /* GET /v1/registry/requests/{id}: the request with its review, as `rsap review --json`. */
 void api_request(struct rsapd *d, const struct request *req, struct reply *out)
 {
-        struct rsap_review_options options = {
-                .allow_system = flag(req, "allow_system"),
-                .over_iana = flag(req, "over_iana"),
-        };
+        struct rsap_review_options options = { 0 };
         struct rsap_workflow wf;
         struct rsap_review rv;
         struct host_view v;
         int64_t id;
         int r;
 
-        if (parse_request_id(req->route->params[0], &id, out) < 0)
+        if (parse_request_id(req->route->params[0], &id, out) < 0 ||
+            api_query_flag(req, "allow_system", &options.allow_system, out) < 0 ||
+            api_query_flag(req, "over_iana", &options.over_iana, out) < 0)
                 return;
-        host_view(&v, true, true);
+        host_view(&v, true, owners_visible(d, req));
         wf = workflow(d, req, &v, NULL);
         memset(&rv, 0, sizeof(rv));
         pthread_mutex_lock(&d->store_lock);
@@ -243,7 +239,7 @@ static void approve(struct rsapd *d, const struct request *req, int64_t id, stru
                 json_decref(body);
                 return;
         }
-        host_view(&v, true, true);
+        host_view(&v, true, owners_visible(d, req));
         wf = workflow(d, req, &v, dd.as);
         memset(&a, 0, sizeof(a));
         pthread_mutex_lock(&d->store_lock);
@@ -314,6 +310,18 @@ void api_request_action(struct rsapd *d, const struct request *req, struct reply
 
 /* ---- assignments ------------------------------------------------------------ */
 
+/* rsap deassign's and revoke's words and outcome (exit 1: nothing matched). */
+static void end_error(struct reply *out, int err, const struct decoded_end *de, bool revoke)
+{
+        if (de->target.kind == RSAP_TARGET_LEASE && (err == -ENOENT || err == -EINVAL))
+                reply_error(out, 404, "'%s' is a lease: use DELETE /v1/leases/{port}",
+                            de->target_text);
+        else if (err == -ENOENT || err == -EINVAL) /* -EINVAL: a request:ID */
+                reply_error(out, 404, "no active assignment for %s", de->target_text);
+        else
+                reply_store_error(out, err, revoke ? "cannot revoke" : "cannot deassign");
+}
+
 void api_end(struct rsapd *d, const struct request *req, struct reply *out)
 {
         bool revoke = req->route->id == ROUTE_API_REVOKE;
@@ -337,22 +345,39 @@ void api_end(struct rsapd *d, const struct request *req, struct reply *out)
         r = revoke ? rsap_revoke(&wf, &de.target, de.why, de.quarantine_us, &list, &n)
                    : rsap_deassign(&wf, &de.target, de.why, de.quarantine_us, &list, &n);
         pthread_mutex_unlock(&d->store_lock);
-        json_decref(body);
-        if (r < 0)
-                rsap_assignment_list_free(list, n);
-        if (r == -ENOENT || (r == -EINVAL && de.target.kind == RSAP_TARGET_LEASE)) {
-                reply_error(out, 404, de.target.kind == RSAP_TARGET_LEASE
-                                              ? "a lease is ended with DELETE /v1/leases/{port}"
-                                              : "no active assignment matches the target");
-                return;
-        }
         if (r < 0) {
-                reply_store_error(out, r, revoke ? "cannot revoke" : "cannot deassign");
+                rsap_assignment_list_free(list, n);
+                end_error(out, r, &de, revoke);
+                json_decref(body); /* de's strings point into it */
                 return;
         }
+        json_decref(body);
         rsapd_data_changed(d);
         reply_json(out, 200, rsap_ended_to_json(revoke ? "revoke" : "deassign", list, n));
         rsap_assignment_list_free(list, n);
+}
+
+/* The words and outcome of rsap transfer: nothing matched (1), refused (3), bad input (2). */
+static void transfer_error(struct reply *out, int err, const char *text, const char *to)
+{
+        switch (err) {
+        case -ENOENT:
+                reply_error(out, 404, "no service or active assignment for %s", text);
+                return;
+        case -EALREADY:
+                reply_error(out, 409, "%s already belongs to %s", text, to);
+                return;
+        case -ENOTUNIQ:
+                reply_error(out, 400, "%s names assignments of several services: name one "
+                                      "service (PORT/PROTO or the service name)", text);
+                return;
+        case -EINVAL:
+                reply_error(out, 400, "'%s' is a lease or a request: transfer takes a port, a "
+                                      "service name or assignment:ID", text);
+                return;
+        default:
+                reply_store_error(out, err, "cannot transfer");
+        }
 }
 
 void api_transfer(struct rsapd *d, const struct request *req, struct reply *out)
@@ -376,10 +401,11 @@ void api_transfer(struct rsapd *d, const struct request *req, struct reply *out)
         pthread_mutex_lock(&d->store_lock);
         r = rsap_transfer(&wf, &dt.target, dt.to, dt.contact, dt.why, &t);
         pthread_mutex_unlock(&d->store_lock);
+        if (r < 0)
+                transfer_error(out, r, dt.target_text, dt.to);
         json_decref(body);
         if (r < 0) {
                 rsap_transfer_clear(&t);
-                reply_store_error(out, r, "cannot transfer");
                 return;
         }
         rsapd_data_changed(d);
@@ -441,14 +467,14 @@ static int pick_options(const struct request *req, struct rsap_pick_options *o, 
                 char *end;
                 long n = strtol(count, &end, 10);
 
-                if (*count < '0' || *count > '9' || *end || n < 1 || n > 1000) {
-                        reply_error(out, 400, "count takes a number from 1 to 1000");
+                /* rsap pick --count's bounds: as many as a range can hold. */
+                if (*count < '0' || *count > '9' || *end || n < 1 || n > 65536) {
+                        reply_error(out, 400, "count takes a number from 1 to 65536");
                         return -EINVAL;
                 }
                 o->count = (size_t)n;
         }
-        o->allow_iana = flag(req, "allow_iana");
-        return 0;
+        return api_query_flag(req, "allow_iana", &o->allow_iana, out);
 }
 
 void api_pick(struct rsapd *d, const struct request *req, struct reply *out)

@@ -51,6 +51,15 @@ void reply_take_buf(struct reply *r, unsigned status, const char *content_type, 
         r->content_type = content_type;
 }
 
+void reply_redirect(struct reply *r, const char *location)
+{
+        struct buf b = { 0 };
+
+        buf_printf(&b, "See %s\n", location);
+        reply_take_buf(r, 303, "text/plain; charset=utf-8", &b);
+        snprintf(r->location, sizeof(r->location), "%s", location);
+}
+
 void reply_json(struct reply *r, unsigned status, json_t *value)
 {
         size_t len;

@@ -9,41 +9,49 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define READ (HTTP_GET | HTTP_HEAD)
 
+#define ROUTE_MAX_QUERY 8
+
 struct route_def {
         enum route_id id;
         const char *template; /* "{...}" segments capture a parameter */
         unsigned methods;
+        /* The query parameters the route reads; any other is refused, so that
+         * a misspelt one ("limt") is an error rather than silently ignored. */
+        const char *query[ROUTE_MAX_QUERY];
 };
 
 static const struct route_def routes[] = {
-        { ROUTE_HOME, "/", READ },
-        { ROUTE_SEARCH_PAGE, "/search", READ },
-        { ROUTE_PORT_PAGE, "/port/{port}", READ },
-        { ROUTE_SERVICE_PAGE, "/service/{name}", READ },
-        { ROUTE_MAP_PAGE, "/map", READ },
-        { ROUTE_MAP_SVG, "/map.svg", READ },
-        { ROUTE_METRICS, "/metrics", READ },
-        { ROUTE_API_PORT, "/v1/ports/{port}", READ },
-        { ROUTE_API_PORT_PROTO, "/v1/ports/{port}/{protocol}", READ },
-        { ROUTE_API_SERVICE, "/v1/services/{name}", READ },
-        { ROUTE_API_SEARCH, "/v1/search", READ },
-        { ROUTE_API_LIST, "/v1/list", READ },
-        { ROUTE_API_RANGES, "/v1/ranges", READ },
-        { ROUTE_API_STATUS, "/v1/status", READ },
-        { ROUTE_API_LISTENING, "/v1/listening", READ },
-        { ROUTE_API_RELOAD, "/v1/reload", HTTP_POST },
-        { ROUTE_API_REQUESTS, "/v1/registry/requests", READ | HTTP_POST },
-        { ROUTE_API_REQUEST, "/v1/registry/requests/{id}", READ },
-        { ROUTE_API_REQUEST_ACTION, "/v1/registry/requests/{id}/{action}", HTTP_POST },
-        { ROUTE_API_DEASSIGN, "/v1/registry/deassign", HTTP_POST },
-        { ROUTE_API_REVOKE, "/v1/registry/revoke", HTTP_POST },
-        { ROUTE_API_TRANSFER, "/v1/registry/transfer", HTTP_POST },
-        { ROUTE_API_HISTORY, "/v1/history/{target}", READ },
-        { ROUTE_API_HISTORY_PROTO, "/v1/history/{port}/{protocol}", READ },
-        { ROUTE_API_PICK, "/v1/pick", READ },
-        { ROUTE_API_LEASES, "/v1/leases", HTTP_POST },
-        { ROUTE_API_LEASE, "/v1/leases/{target}", HTTP_DELETE },
-        { ROUTE_API_AUDIT, "/v1/audit", READ },
+        { ROUTE_HOME, "/", READ, { NULL } },
+        { ROUTE_SEARCH_PAGE, "/search", READ, { "q" } },
+        { ROUTE_PORT_PAGE, "/port/{port}", READ, { NULL } },
+        { ROUTE_SERVICE_PAGE, "/service/{name}", READ, { NULL } },
+        { ROUTE_MAP_PAGE, "/map", READ, { NULL } },
+        { ROUTE_MAP_SVG, "/map.svg", READ, { NULL } },
+        { ROUTE_MAP_SCRIPT, "/map.js", READ, { NULL } },
+        { ROUTE_METRICS, "/metrics", READ, { NULL } },
+        { ROUTE_API_PORT, "/v1/ports/{port}", READ, { NULL } },
+        { ROUTE_API_PORT_PROTO, "/v1/ports/{port}/{protocol}", READ, { NULL } },
+        { ROUTE_API_SERVICE, "/v1/services/{name}", READ, { NULL } },
+        { ROUTE_API_SEARCH, "/v1/search", READ, { "q", "limit" } },
+        { ROUTE_API_LIST, "/v1/list", READ, { "range", "proto", "status" } },
+        { ROUTE_API_RANGES, "/v1/ranges", READ, { NULL } },
+        { ROUTE_API_STATUS, "/v1/status", READ, { NULL } },
+        { ROUTE_API_LISTENING, "/v1/listening", READ,
+          { "port", "proto", "processes", "unregistered" } },
+        { ROUTE_API_RELOAD, "/v1/reload", HTTP_POST, { NULL } },
+        { ROUTE_API_REQUESTS, "/v1/registry/requests", READ | HTTP_POST, { "all" } },
+        { ROUTE_API_REQUEST, "/v1/registry/requests/{id}", READ,
+          { "allow_system", "over_iana" } },
+        { ROUTE_API_REQUEST_ACTION, "/v1/registry/requests/{id}/{action}", HTTP_POST, { NULL } },
+        { ROUTE_API_DEASSIGN, "/v1/registry/deassign", HTTP_POST, { NULL } },
+        { ROUTE_API_REVOKE, "/v1/registry/revoke", HTTP_POST, { NULL } },
+        { ROUTE_API_TRANSFER, "/v1/registry/transfer", HTTP_POST, { NULL } },
+        { ROUTE_API_HISTORY, "/v1/history/{target}", READ, { NULL } },
+        { ROUTE_API_HISTORY_PROTO, "/v1/history/{port}/{protocol}", READ, { NULL } },
+        { ROUTE_API_PICK, "/v1/pick", READ, { "range", "proto", "count", "allow_iana" } },
+        { ROUTE_API_LEASES, "/v1/leases", HTTP_POST, { NULL } },
+        { ROUTE_API_LEASE, "/v1/leases/{target}", HTTP_DELETE, { NULL } },
+        { ROUTE_API_AUDIT, "/v1/audit", READ, { NULL } },
 };
 
 static const struct {
@@ -82,7 +90,7 @@ void http_allow_text(unsigned set, char *buf, size_t size)
         }
 }
 
-/* One segment of a path: [start, start + len). */
+/* One segment of a path, %-decoded: [start, start + len). */
 struct segment {
         const char *start;
         size_t len;
@@ -90,17 +98,34 @@ struct segment {
 
 #define MAX_SEGMENTS 8
 
-/* Splits "/a/b" into segments; -EINVAL for anything a route could not match. */
-static int split_path(const char *path, struct segment *segs, size_t *n_out)
+/* Where split_path() decodes the segments. */
+struct segment_text {
+        char text[MAX_SEGMENTS][ROUTE_PARAM_SIZE];
+};
+
+static bool has_control(const char *p, size_t len)
+{
+        for (size_t i = 0; i < len; i++)
+                if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+                        return true;
+        return false;
+}
+
+/*
+ * Splits the raw "/a/b" at its slashes and then %-decodes each segment, so
+ * that "%2F" is a slash inside a segment ("/v1/services/914c%2Fg" names the
+ * service 914c/g) rather than a separator.  -EINVAL for anything a route
+ * could not match: an empty, "." or ".." segment (decoded or not), control
+ * bytes, a segment longer than ROUTE_PARAM_SIZE - 1 once decoded.
+ */
+static int split_path(const char *path, struct segment *segs, struct segment_text *store,
+                      size_t *n_out)
 {
         size_t n = 0;
         const char *p;
 
-        if (!path || path[0] != '/')
+        if (!path || path[0] != '/' || has_control(path, strlen(path)))
                 return -EINVAL;
-        for (p = path; *p; p++)
-                if ((unsigned char)*p < 0x20 || *p == 0x7f)
-                        return -EINVAL;
         if (strcmp(path, "/") == 0) {
                 *n_out = 0;
                 return 0;
@@ -109,12 +134,19 @@ static int split_path(const char *path, struct segment *segs, size_t *n_out)
         for (;;) {
                 const char *slash = strchr(p, '/');
                 size_t len = slash ? (size_t)(slash - p) : strlen(p);
+                char raw[3 * ROUTE_PARAM_SIZE];
 
-                if (n == MAX_SEGMENTS || len == 0 || len >= ROUTE_PARAM_SIZE)
+                if (n == MAX_SEGMENTS || len == 0 || len >= sizeof(raw))
                         return -EINVAL;
-                if ((len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
+                memcpy(raw, p, len);
+                raw[len] = '\0';
+                len = url_unescape(raw);
+                if (len == 0 || len >= ROUTE_PARAM_SIZE || has_control(raw, len) ||
+                    strcmp(raw, ".") == 0 || strcmp(raw, "..") == 0)
                         return -EINVAL;
-                segs[n++] = (struct segment){ p, len };
+                memcpy(store->text[n], raw, len + 1);
+                segs[n] = (struct segment){ store->text[n], len };
+                n++;
                 if (!slash)
                         break;
                 p = slash + 1;
@@ -128,9 +160,10 @@ static bool match_template(const char *template, const struct segment *segs, siz
                            struct route_match *out)
 {
         struct segment tsegs[MAX_SEGMENTS];
+        struct segment_text store;
         size_t tn, n_params = 0, wanted = 0;
 
-        if (split_path(template, tsegs, &tn) < 0 || tn != n)
+        if (split_path(template, tsegs, &store, &tn) < 0 || tn != n)
                 return false;
         for (size_t i = 0; i < n; i++) {
                 if (tsegs[i].start[0] == '{') {
@@ -156,11 +189,12 @@ static bool match_template(const char *template, const struct segment *segs, siz
 void router_match(enum http_method method, const char *path, struct route_match *out)
 {
         struct segment segs[MAX_SEGMENTS];
+        struct segment_text store;
         size_t n;
 
         memset(out, 0, sizeof(*out));
         out->result = ROUTE_NOT_FOUND;
-        if (split_path(path, segs, &n) < 0)
+        if (split_path(path, segs, &store, &n) < 0)
                 return;
         for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
                 if (!match_template(routes[i].template, segs, n, out))
@@ -190,6 +224,122 @@ bool path_is_api(const char *path)
 bool route_is_api(enum route_id id)
 {
         return path_is_api(route_template(id));
+}
+
+static const struct route_def *route_def_of(enum route_id id)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(routes); i++)
+                if (routes[i].id == id)
+                        return &routes[i];
+        return NULL;
+}
+
+void query_check_init(struct query_check *qc, enum route_id id)
+{
+        memset(qc, 0, sizeof(*qc));
+        qc->route = id;
+}
+
+/* The name as a message may show it: printable ASCII, at most 64 bytes. */
+static void keep_name(struct query_check *qc, const char *key)
+{
+        size_t n = 0;
+
+        for (; key[n] && n < 64 && n < sizeof(qc->name) - 1; n++)
+                qc->name[n] = key[n] >= 0x20 && key[n] < 0x7f ? key[n] : '?';
+        qc->name[n] = '\0';
+}
+
+bool utf8_valid(const char *text)
+{
+        const unsigned char *p = (const unsigned char *)text;
+
+        while (*p) {
+                unsigned c = *p, len, cp;
+
+                if (c < 0x80) {
+                        p++;
+                        continue;
+                }
+                if (c >= 0xc2 && c <= 0xdf)
+                        len = 2, cp = c & 0x1f;
+                else if (c >= 0xe0 && c <= 0xef)
+                        len = 3, cp = c & 0x0f;
+                else if (c >= 0xf0 && c <= 0xf4)
+                        len = 4, cp = c & 0x07;
+                else
+                        return false;
+                for (unsigned i = 1; i < len; i++) {
+                        if ((p[i] & 0xc0) != 0x80)
+                                return false;
+                        cp = cp << 6 | (p[i] & 0x3f);
+                }
+                /* overlong forms, UTF-16 surrogates, beyond U+10FFFF */
+                if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+                    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+                        return false;
+                p += len;
+        }
+        return true;
+}
+
+bool query_check_add(struct query_check *qc, const char *key, const char *value)
+{
+        const struct route_def *def = route_def_of(qc->route);
+        size_t i;
+
+        if (qc->verdict != QUERY_OK)
+                return false;
+        if (!utf8_valid(key ? key : "") || (value && !utf8_valid(value))) {
+                qc->verdict = QUERY_NOT_UTF8;
+                keep_name(qc, key ? key : "");
+                return false;
+        }
+        for (i = 0; def && i < ROUTE_MAX_QUERY && def->query[i]; i++)
+                if (strcmp(def->query[i], key ? key : "") == 0)
+                        break;
+        if (!def || i == ROUTE_MAX_QUERY || !def->query[i])
+                qc->verdict = QUERY_UNKNOWN;
+        else if (qc->seen & (1u << i))
+                qc->verdict = QUERY_REPEATED;
+        else
+                qc->seen |= 1u << i;
+        if (qc->verdict != QUERY_OK)
+                keep_name(qc, key ? key : "");
+        return qc->verdict == QUERY_OK;
+}
+
+void route_query_text(enum route_id id, char *buf, size_t size)
+{
+        const struct route_def *def = route_def_of(id);
+        size_t used = 0;
+
+        if (size == 0)
+                return;
+        snprintf(buf, size, "none");
+        for (size_t i = 0; def && i < ROUTE_MAX_QUERY && def->query[i]; i++) {
+                int n = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", def->query[i]);
+
+                if (n < 0 || (size_t)n >= size - used)
+                        return;
+                used += (size_t)n;
+        }
+}
+
+void query_check_message(const struct query_check *qc, char *buf, size_t size)
+{
+        char takes[128];
+
+        route_query_text(qc->route, takes, sizeof(takes));
+        if (qc->verdict == QUERY_NOT_UTF8)
+                snprintf(buf, size, "query parameter '%s' is not UTF-8", qc->name);
+        else if (qc->verdict == QUERY_REPEATED)
+                snprintf(buf, size, "query parameter '%s' is given more than once", qc->name);
+        else if (qc->verdict == QUERY_UNKNOWN)
+                snprintf(buf, size, "unknown query parameter '%s' (%s takes %s)", qc->name,
+                         route_template(qc->route), takes);
+        else if (size)
+                buf[0] = '\0';
 }
 
 static int hex_value(char c)

@@ -33,6 +33,7 @@ enum route_id {
         ROUTE_SERVICE_PAGE,
         ROUTE_MAP_PAGE,
         ROUTE_MAP_SVG,
+        ROUTE_MAP_SCRIPT,
         ROUTE_METRICS,
         /* the JSON API: what `rsap ... --json` answers */
         ROUTE_API_PORT,
@@ -83,9 +84,11 @@ enum http_method http_method_parse(const char *method);
 void http_allow_text(unsigned methods, char *buf, size_t size);
 
 /*
- * Matches an already percent-decoded path (libmicrohttpd decodes it) against
- * the table.  Paths with empty, "." or ".." segments, control bytes, or a
- * segment longer than ROUTE_PARAM_SIZE - 1 match nothing.
+ * Matches a path as the request line has it, %-encoded, against the table:
+ * the path is split at its slashes first and each segment decoded after, so
+ * that an encoded slash ("914c%2Fg") stays inside its segment.  Paths with
+ * empty, "." or ".." segments (also as "%2e"), control bytes, or a segment
+ * longer than ROUTE_PARAM_SIZE - 1 once decoded match nothing.
  */
 void router_match(enum http_method method, const char *path, struct route_match *out);
 /* The route's path template, "/v1/ports/{port}": the metrics label. */
@@ -93,6 +96,40 @@ const char *route_template(enum route_id id);
 /* Whether the route answers JSON (everything under /v1/). */
 bool route_is_api(enum route_id id);
 bool path_is_api(const char *path);
+
+/*
+ * Whether text is well-formed UTF-8 (no overlong forms, surrogates or code
+ * points beyond U+10FFFF): what a JSON string may hold, so a decoded path or
+ * query value that is not is refused with 400 rather than failing later.
+ */
+bool utf8_valid(const char *text);
+
+/*
+ * The query parameters of a request, checked one name at a time against what
+ * its route reads: a name the route does not take, or one given twice
+ * ("?q=a&q=b": which one would count?), refuses the request with 400.
+ */
+enum query_verdict {
+        QUERY_OK = 0,
+        QUERY_UNKNOWN,
+        QUERY_REPEATED,
+        QUERY_NOT_UTF8, /* the name or the value, once decoded */
+};
+
+struct query_check {
+        enum route_id route;
+        unsigned seen; /* one bit per parameter of the route */
+        enum query_verdict verdict;
+        char name[ROUTE_PARAM_SIZE]; /* the refused name, printable */
+};
+
+void query_check_init(struct query_check *qc, enum route_id id);
+/* Takes one parameter's decoded name and value (NULL: none); false once refused. */
+bool query_check_add(struct query_check *qc, const char *key, const char *value);
+/* "unknown query parameter 'limt' (/v1/search takes q, limit)"; "" when QUERY_OK. */
+void query_check_message(const struct query_check *qc, char *buf, size_t size);
+/* "q, limit": the query parameters a route reads; "none". */
+void route_query_text(enum route_id id, char *buf, size_t size);
 
 /*
  * Decodes %XX in place, as libmicrohttpd does for paths and query values,

@@ -31,6 +31,14 @@
 
 #define RSAPD_DEFAULT_PORT 1647
 #define RSAPD_MAX_LISTEN 16
+#define RSAPD_MAX_HOSTS 16
+
+/* Whom /v1/listening names the processes of sockets to (--owners). */
+enum owners_policy {
+        OWNERS_ALL,   /* everyone rsapd answers */
+        OWNERS_TOKEN, /* clients presenting the token only */
+        OWNERS_NONE,  /* nobody */
+};
 
 struct listen_addr {
         struct sockaddr_storage addr;
@@ -46,8 +54,16 @@ struct rsapd_config {
         unsigned cache_ttl_ms;       /* how long a cached answer may serve (0: no cache) */
         const char *token_file;      /* --token-file: writes are refused without one */
         const char *portserver_path; /* --portserver: a path, or @name for the abstract namespace */
+        unsigned portserver_mode;    /* --portserver-mode: the socket file's permissions */
+        unsigned portserver_clients_per_uid; /* connections at once from one uid */
+        unsigned portserver_leases_per_uid;  /* ports one uid's processes may hold */
         uint16_t pool_low, pool_high;
         unsigned max_connections;
+        unsigned max_connections_per_ip; /* 0: none */
+        bool max_connections_per_ip_set; /* given, so it applies to loopback addresses too */
+        const char *hosts[RSAPD_MAX_HOSTS]; /* --host: more names the Host header may give */
+        size_t n_hosts;
+        enum owners_policy owners;
         unsigned timeout_seconds;    /* to finish each request, counted from the last answer */
         size_t max_body;             /* request bodies beyond this are 413 */
         size_t connection_memory;    /* per connection: bounds the request header */
@@ -115,6 +131,7 @@ struct request {
         const char *body;
         size_t body_len;
         bool loopback;
+        bool authenticated; /* the client presented the valid token */
         /* A decoded query parameter, or NULL. */
         const char *(*query)(const struct request *req, const char *key);
         void *conn; /* for query() */
@@ -133,6 +150,8 @@ struct reply {
 };
 
 void reply_take_buf(struct reply *r, unsigned status, const char *content_type, struct buf *b);
+/* 303 See Other to location (a path of rsapd's own). */
+void reply_redirect(struct reply *r, const char *location);
 /* The value dumped with RSAP_JSON_DUMP_FLAGS plus a newline: the CLI's bytes. Steals value. */
 void reply_json(struct reply *r, unsigned status, json_t *value);
 /* {"error": {"status": N, "message": "..."}} */
@@ -178,8 +197,11 @@ void page_port(struct rsapd *d, const struct request *req, struct reply *out);
 void page_service(struct rsapd *d, const struct request *req, struct reply *out);
 void page_map(struct rsapd *d, const struct request *req, struct reply *out);
 void page_map_svg(struct rsapd *d, const struct request *req, struct reply *out);
+void page_map_script(struct rsapd *d, const struct request *req, struct reply *out);
 void page_metrics(struct rsapd *d, const struct request *req, struct reply *out);
 
+/* A yes/no query parameter ("?all", 1, true, yes; 0, false, no): absent leaves *out; else 400. */
+int api_query_flag(const struct request *req, const char *key, bool *out, struct reply *reply);
 /* Parses a port parameter with the CLI's words for what is wrong: 0 or fills out->status. */
 int api_parse_port(const char *text, uint16_t *port, struct reply *out);
 
@@ -213,6 +235,14 @@ enum auth_verdict {
 enum auth_verdict auth_check(const struct auth *a, bool write, bool loopback,
                              const char *authorization);
 bool auth_token_equal(const struct auth *a, const char *token, size_t len);
+/* Whether the Authorization header carries rsapd's token. */
+bool auth_presents_token(const struct auth *a, const char *authorization);
+/* Whether answers to req may name the processes behind sockets (--owners). */
+bool owners_visible(const struct rsapd *d, const struct request *req);
+struct rsap_listen_list;
+/* Forgets the processes of list's sockets unless req may see them. */
+void owners_hide_unless_visible(const struct rsapd *d, const struct request *req,
+                                struct rsap_listen_list *list);
 
 /* ---- metrics (metrics.c) ------------------------------------------------------------ */
 struct metrics *metrics_new(void);

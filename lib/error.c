@@ -45,6 +45,13 @@ void rsap_port_error_message(const char *text, int err, char *buf, size_t size)
                          text);
 }
 
+void rsap_bad_name_message(const char *name, enum rsap_name_problem problem, char *buf,
+                           size_t size)
+{
+        snprintf(buf, size, "'%s' is neither a port nor a service name: %s", name,
+                 rsap_name_problem_text(problem));
+}
+
 void rsap_no_service_message(const char *name, enum rsap_name_problem problem, char *buf,
                              size_t size)
 {

@@ -113,6 +113,32 @@ int rsap_explain_name(const struct rsap_registry *reg, const char *name,
         return 0;
 }
 
+/* The text between the quotes after marker in the notes. */
+static int quoted_after(const char *notes, const char *marker, char *buf, size_t size)
+{
+        const char *start = notes ? strcasestr(notes, marker) : NULL;
+        const char *end;
+        size_t len;
+
+        if (!start)
+                return -ENOENT;
+        start += strlen(marker);
+        end = strchr(start, '"');
+        len = end ? (size_t)(end - start) : 0;
+        if (len == 0 || len >= size)
+                return -ENOENT;
+        memcpy(buf, start, len);
+        buf[len] = '\0';
+        return 0;
+}
+
+int rsap_record_alias_of(const struct rsap_record *r, char *buf, size_t size)
+{
+        if (rsap_record_replacement(r, buf, size) == 0)
+                return 0;
+        return quoted_after(r->notes, "duplicate of the \"", buf, size);
+}
+
 void rsap_name_answer_clear(struct rsap_name_answer *a)
 {
         free(a->ids);

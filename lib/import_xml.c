@@ -741,18 +741,41 @@ static int walk_registry(struct xml *x, int (*on_child)(struct xml *x, const cha
         return 0;
 }
 
+/* libxml2's messages that bypass the reader's handler ("encoding error :
+ * input conversion failed...") go nowhere: the library never prints, and the
+ * structured handler has already recorded the error that counts. */
+static void drop_generic_error(void *ctx, const char *msg, ...)
+{
+        struct xml *x = ctx;
+
+        (void)msg;
+        if (!x->xml_error[0])
+                snprintf(x->xml_error, sizeof(x->xml_error), "malformed XML or encoding");
+}
+
 static int run_pass(struct xml *x, const void *data, size_t size,
                     int (*on_child)(struct xml *x, const char *name))
 {
+        /* libxml2 keeps these per thread: saved and put back around the pass. */
+        xmlGenericErrorFunc old_generic = xmlGenericError;
+        void *old_generic_ctx = xmlGenericErrorContext;
+        xmlStructuredErrorFunc old_structured = xmlStructuredError;
+        void *old_structured_ctx = xmlStructuredErrorContext;
         int ret;
 
+        xmlSetGenericErrorFunc(x, drop_generic_error);
+        xmlSetStructuredErrorFunc(x, on_xml_error);
         x->reader = xmlReaderForMemory(data, (int)size, NULL, NULL, READER_OPTIONS);
-        if (!x->reader)
-                return -ENOMEM;
-        xmlTextReaderSetStructuredErrorHandler(x->reader, on_xml_error, x);
-        ret = walk_registry(x, on_child);
-        xmlFreeTextReader(x->reader);
-        x->reader = NULL;
+        if (x->reader) {
+                xmlTextReaderSetStructuredErrorHandler(x->reader, on_xml_error, x);
+                ret = walk_registry(x, on_child);
+                xmlFreeTextReader(x->reader);
+                x->reader = NULL;
+        } else {
+                ret = -ENOMEM;
+        }
+        xmlSetGenericErrorFunc(old_generic_ctx, old_generic);
+        xmlSetStructuredErrorFunc(old_structured_ctx, old_structured);
         return ret;
 }
 

@@ -2,10 +2,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <rsap/fileio.h>
 #include <rsap/name.h>
 
 #include "registry_internal.h"
@@ -83,54 +83,44 @@ int rsap_registry_open_memory(const void *data, size_t size, struct rsap_registr
         return 0;
 }
 
-/* The whole of a snapshot file, mapped read-only: -EBADMSG when too short for a header. */
-static int map_file(const char *path, void **map_out, size_t *size_out)
+/*
+ * The whole of a snapshot file, read into memory that the registry owns.  Not
+ * mapped: `cp` or `truncate` on a mapped file while it is in use turns the
+ * next lookup into SIGBUS, and a long-running rsapd or a long `rsap search`
+ * must survive whatever happens to the file.  The cost is one read of ~3 MB
+ * (bench/snapfile.c).  -EBADMSG when too short for a header, or
+ * when the file grew while it was read.
+ */
+static int read_snapshot(const char *path, struct rsap_file_copy *copy)
 {
-        struct stat st;
-        void *map;
-        int fd, r;
+        int r = rsap_file_copy_read(path, RSAP_SNAPSHOT_MAX_BYTES, copy);
 
-        /* Set on every path: gcc cannot tell that -errno is never 0 here. */
-        *map_out = NULL;
-        *size_out = 0;
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0) {
-                r = -errno;
-                close(fd);
-                return r;
+        if (r == -EINVAL || r == -EFBIG || r == -EAGAIN)
+                return -EBADMSG;
+        if (r == 0 && copy->size < sizeof(struct snap_header)) {
+                rsap_file_copy_free(copy);
+                return -EBADMSG;
         }
-        if (!S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(struct snap_header)) {
-                close(fd);
-                return S_ISDIR(st.st_mode) ? -EISDIR : -EBADMSG;
-        }
-        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        r = map == MAP_FAILED ? -errno : 0;
-        close(fd);
-        if (r < 0)
-                return r;
-        *map_out = map;
-        *size_out = (size_t)st.st_size;
-        return 0;
+        return r;
 }
 
-int rsap_registry_open_file(const char *path, struct rsap_registry **out)
+static int open_file(const char *path, bool verify, struct rsap_registry **out)
 {
+        struct rsap_file_copy copy;
         struct rsap_registry *reg;
-        size_t size;
-        void *map;
         int r;
 
-        r = map_file(path, &map, &size);
+        r = read_snapshot(path, &copy);
         if (r < 0)
                 return r;
-        r = rsap_registry_open_memory(map, size, &reg);
+        r = verify ? rsap_snapshot_validate(copy.data, copy.size) : 0;
+        if (r == 0)
+                r = rsap_registry_open_memory(copy.data, copy.size, &reg);
         if (r < 0) {
-                munmap(map, size);
+                rsap_file_copy_free(&copy);
                 return r;
         }
-        reg->map = map;
+        reg->owned = copy;
         reg->origin = strdup(path);
         if (!reg->origin) {
                 rsap_registry_free(reg);
@@ -140,17 +130,31 @@ int rsap_registry_open_file(const char *path, struct rsap_registry **out)
         return 0;
 }
 
+int rsap_registry_open_file(const char *path, struct rsap_registry **out)
+{
+        return open_file(path, false, out);
+}
+
+int rsap_registry_open_file_verified(const char *path, struct rsap_registry **out)
+{
+        return open_file(path, true, out);
+}
+
+int rsap_registry_verify(const struct rsap_registry *reg)
+{
+        return rsap_snapshot_validate(reg->h, reg->size);
+}
+
 int rsap_snapshot_validate_file(const char *path)
 {
-        size_t size;
-        void *map;
+        struct rsap_file_copy copy;
         int r;
 
-        r = map_file(path, &map, &size);
+        r = read_snapshot(path, &copy);
         if (r < 0)
                 return r;
-        r = rsap_snapshot_validate(map, size);
-        munmap(map, size);
+        r = rsap_snapshot_validate(copy.data, copy.size);
+        rsap_file_copy_free(&copy);
         return r;
 }
 
@@ -158,8 +162,7 @@ void rsap_registry_free(struct rsap_registry *reg)
 {
         if (!reg)
                 return;
-        if (reg->map)
-                munmap(reg->map, reg->size);
+        rsap_file_copy_free(&reg->owned);
         free(reg->origin);
         free(reg);
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <rsap/fileio.h>
+
 #include "internal.h"
 
 /* A snapshot opened for reading: pointers into the block, never copies. */
@@ -14,7 +16,7 @@ struct rsap_registry {
         const uint32_t *port_entries;
         const uint32_t *name_slots;
         const char *strings;
-        void *map;    /* the file mapping to release, if any */
+        struct rsap_file_copy owned; /* the file's bytes, read into memory */
         char *origin; /* the file's path, NULL for built-in or memory */
 };
 

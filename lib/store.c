@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rsap/fileio.h>
 #include <rsap/paths.h>
 
 #include "store_internal.h"
@@ -577,7 +578,10 @@ static int open_connection(const char *path, const char *name, bool uri,
         store->path = strdup(path);
         if (!store->path)
                 return -ENOMEM;
-        rc = sqlite3_open_v2(name, &store->db, flags | SQLITE_OPEN_NOMUTEX | (uri ? SQLITE_OPEN_URI : 0),
+        /* NOFOLLOW: a registry.db planted as a symlink is refused, not written through. */
+        rc = sqlite3_open_v2(name, &store->db,
+                             flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW |
+                                     (uri ? SQLITE_OPEN_URI : 0),
                              NULL);
         if (rc != SQLITE_OK) {
                 int err = sqlite3_system_errno(store->db);
@@ -649,6 +653,28 @@ static int write_access(const char *path)
         return 0;
 }
 
+/*
+ * Refused before SQLite sees them: a symlink as the database (-ELOOP), and
+ * for root's writes, a directory another user controls (-EPERM, see
+ * rsap_dir_check_safe), where they could swap the database or its log.
+ */
+static int check_planted(const char *path, enum rsap_store_mode mode)
+{
+        char dir[4200], why[8];
+        const char *slash = strrchr(path, '/');
+        struct stat st;
+
+        if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+                return -ELOOP;
+        if (mode != RSAP_STORE_WRITE)
+                return 0;
+        if (!slash)
+                snprintf(dir, sizeof(dir), ".");
+        else
+                snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+        return rsap_dir_check_safe(dir, why, sizeof(why));
+}
+
 int rsap_store_open(const char *path, enum rsap_store_mode mode, int busy_timeout_ms,
                     struct rsap_store **out)
 {
@@ -656,6 +682,9 @@ int rsap_store_open(const char *path, enum rsap_store_mode mode, int busy_timeou
         int r;
 
         *out = NULL;
+        r = check_planted(path, mode);
+        if (r < 0)
+                return r;
         if (mode == RSAP_STORE_READ && access(path, F_OK) < 0)
                 return -errno;
         r = check_not_truncated(path);

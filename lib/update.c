@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <rsap/fileio.h>
 #include <rsap/paths.h>
 #include <rsap/update.h>
 
@@ -63,24 +65,20 @@ static int buffer_append(struct buffer *b, const void *data, size_t len)
 
 static int read_file(const char *path, struct buffer *b, struct rsap_import_error *err)
 {
-        char chunk[65536];
-        ssize_t n;
-        int fd, r = 0;
+        void *data;
+        size_t size;
+        int r = rsap_read_regular_file(path, RSAP_UPDATE_MAX_BYTES, &data, &size);
 
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return fail(err, -errno, "cannot read %s: %s", path, strerror(errno));
-        while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
-                r = buffer_append(b, chunk, (size_t)n);
-                if (r < 0)
-                        break;
-        }
-        if (n < 0)
-                r = fail(err, -errno, "cannot read %s: %s", path, strerror(errno));
-        close(fd);
+        if (r == -EINVAL)
+                return fail(err, r, "%s is not a regular file: --from takes a file or an "
+                            "http:// or https:// URL", path);
         if (r == -EFBIG)
                 return fail(err, r, "%s is larger than %u MiB", path, RSAP_UPDATE_MAX_BYTES >> 20);
-        return r;
+        if (r < 0)
+                return fail(err, r, "cannot read %s: %s", path, strerror(-r));
+        b->data = data;
+        b->size = b->cap = size;
+        return 0;
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
@@ -116,7 +114,7 @@ static int download(const struct rsap_update_options *opts, const char *url, str
         if (!c)
                 return fail(err, -ENOMEM, "cannot initialise libcurl");
         curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
         curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
@@ -125,6 +123,9 @@ static int download(const struct rsap_update_options *opts, const char *url, str
         /* A stalled transfer fails instead of hanging: under 1 KB/s for 30 s. */
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 30L);
+        /* A trickle above that speed still ends: the whole transfer has a limit. */
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, opts->timeout_s ? (long)opts->timeout_s
+                                                             : (long)RSAP_UPDATE_DEFAULT_TIMEOUT);
         curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)RSAP_UPDATE_MAX_BYTES);
         curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
         curl_easy_setopt(c, CURLOPT_USERAGENT, "rsap/" RSAP_VERSION);
@@ -141,6 +142,10 @@ static int download(const struct rsap_update_options *opts, const char *url, str
         if (b->too_big || rc == CURLE_FILESIZE_EXCEEDED)
                 return fail(err, -EFBIG, "%s is larger than %u MiB", url,
                             RSAP_UPDATE_MAX_BYTES >> 20);
+        if (rc == CURLE_OPERATION_TIMEDOUT)
+                return fail(err, -ETIMEDOUT, "cannot fetch %s: not done within %u s (--timeout): %s",
+                            url, opts->timeout_s ? opts->timeout_s : RSAP_UPDATE_DEFAULT_TIMEOUT,
+                            curl_err[0] ? curl_err : curl_easy_strerror(rc));
         if (rc != CURLE_OK)
                 return fail(err, rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST
                                          ? -EHOSTUNREACH
@@ -210,54 +215,72 @@ int rsap_update_check(const struct rsap_registry *reg, struct rsap_import_error 
         return 0;
 }
 
-static int write_all(int fd, const void *data, size_t size)
-{
-        const char *p = data;
-
-        while (size > 0) {
-                ssize_t n = write(fd, p, size);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                p += n;
-                size -= (size_t)n;
-        }
-        return 0;
-}
-
-/* Write beside the target, flush to disk, then rename over it: a reader sees
- * the old copy or the new one, never half of one, even after a crash. */
+/*
+ * Written beside the target under a name nobody can plant in advance, flushed
+ * and renamed over it (rsap_file_replace): a reader sees the old copy or the
+ * new one, and a symlink planted in the directory is never written through.
+ * Root writes only into a directory no other user controls.
+ */
 static int install(const char *dir, const char *path, const void *data, size_t size,
                    struct rsap_import_error *err)
 {
-        char tmp[4096 + 32];
-        int fd, r;
+        char why[4200];
+        int r;
 
+        r = rsap_dir_check_safe(dir, why, sizeof(why));
+        if (r < 0)
+                return fail(err, r, "refusing to write as root into %s: %s", dir,
+                            why[0] ? why : strerror(-r));
         r = rsap_mkdir_parents(dir);
         if (r < 0)
                 return fail(err, r, "cannot create %s: %s", dir, strerror(-r));
-        snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return fail(err, -errno, "cannot write %s: %s", tmp, strerror(errno));
-        r = write_all(fd, data, size);
-        if (r == 0 && fsync(fd) < 0)
-                r = -errno;
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
-        if (r == 0 && rename(tmp, path) < 0)
-                r = -errno;
-        if (r < 0) {
-                unlink(tmp);
+        r = rsap_file_replace(path, data, size, 0644);
+        if (r < 0)
                 return fail(err, r, "cannot write %s: %s", path, strerror(-r));
-        }
-        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd >= 0) {
-                fsync(fd);
-                close(fd);
-        }
+        return 0;
+}
+
+/* Tomorrow's date in UTC, "YYYY-MM-DD": a release past it is from the future,
+ * a day of clock skew allowed. */
+static void latest_plausible_date(char *buf, size_t size)
+{
+        time_t t = time(NULL) + 24 * 60 * 60;
+        struct tm tm;
+
+        gmtime_r(&t, &tm);
+        strftime(buf, size, "%Y-%m-%d", &tm);
+}
+
+/*
+ * A mirror that serves an old release (or a forged one dated in the future,
+ * which would then shadow every real one) must not replace a newer cached
+ * copy.  Release dates are ISO 8601 ("2025-12-15", or "2025-03" from a CSV),
+ * which compare as strings.
+ */
+static int check_release(const struct rsap_update_options *opts, const char *path,
+                         const char *release, struct rsap_import_error *err)
+{
+        _cleanup_(rsap_registry_freep) struct rsap_registry *cached = NULL;
+        struct rsap_registry_info info;
+        char latest[16];
+
+        if (opts->allow_any_date)
+                return 0;
+        latest_plausible_date(latest, sizeof(latest));
+        if (release[0] && strcmp(release, latest) > 0)
+                return fail(err, -ESTALE, "its release date %s is in the future "
+                            "(--allow-any-date to take it anyway)", release);
+        if (rsap_registry_open_file(path, &cached) < 0)
+                return 0; /* nothing (usable) cached: anything dated is newer */
+        rsap_registry_info(cached, &info);
+        if (!info.release || !*info.release)
+                return 0;
+        if (!release[0])
+                return fail(err, -ESTALE, "it has no release date, the cached copy is of %s "
+                            "(--allow-any-date to take it anyway)", info.release);
+        if (strcmp(release, info.release) < 0)
+                return fail(err, -ESTALE, "its release %s is older than the cached %s "
+                            "(--allow-any-date to take it anyway)", release, info.release);
         return 0;
 }
 
@@ -297,6 +320,28 @@ static int parse_and_check(const struct buffer *input, void **snap, size_t *snap
         return 0;
 }
 
+/*
+ * http:// and https:// go to libcurl; file:///PATH and a plain path are read
+ * as a regular file (so a FIFO or a device is refused rather than waited on);
+ * any other scheme is refused.
+ */
+static int fetch(const struct rsap_update_options *opts, const char *from, struct buffer *b,
+                 struct rsap_import_error *err)
+{
+        if (strncasecmp(from, "http://", 7) == 0 || strncasecmp(from, "https://", 8) == 0)
+                return download(opts, from, b, err);
+        if (strncasecmp(from, "file://", 7) == 0) {
+                if (from[7] != '/')
+                        return fail(err, -EINVAL, "%s: a file:// URL names a local file, "
+                                    "file:///PATH", from);
+                return read_file(from + 7, b, err);
+        }
+        if (strstr(from, "://"))
+                return fail(err, -EINVAL, "%s: only http://, https:// and file:// URLs, or a file",
+                            from);
+        return read_file(from, b, err);
+}
+
 int rsap_update(const struct rsap_update_options *opts, struct rsap_update_result *result,
                 struct rsap_import_error *err)
 {
@@ -315,11 +360,14 @@ int rsap_update(const struct rsap_update_options *opts, struct rsap_update_resul
         r = rsap_cache_path(dir, result->path, sizeof(result->path));
         if (r < 0)
                 return fail(err, r, "data directory path too long");
-        r = strstr(from, "://") ? download(opts, from, &input, err) : read_file(from, &input, err);
+        r = fetch(opts, from, &input, err);
         if (r < 0)
                 return r;
         result->bytes = input.size;
         r = parse_and_check(&input, &snap, &snap_size, result, err);
+        if (r < 0)
+                return r;
+        r = check_release(opts, result->path, result->release, err);
         if (r < 0)
                 return r;
         return install(dir, result->path, snap, snap_size, err);

@@ -57,6 +57,23 @@ int rsap_duration_parse(const char *text, int64_t *us_out)
         return -EINVAL;
 }
 
+int rsap_quarantine_parse(const char *text, int64_t *us_out)
+{
+        return rsap_duration_parse(text, us_out);
+}
+
+int rsap_ttl_parse(const char *text, int64_t *us_out)
+{
+        int64_t us;
+        int r = rsap_duration_parse(text, &us);
+
+        if (r == 0 && us == 0)
+                return -EINVAL;
+        if (r == 0)
+                *us_out = us;
+        return r;
+}
+
 static int parse_id(const char *text, int64_t *id_out)
 {
         char *end;

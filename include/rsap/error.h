@@ -30,6 +30,10 @@ unsigned rsap_error_status_for_exit(int exit_status);
  */
 void rsap_port_error_message(const char *text, int err, char *buf, size_t size);
 
+/* "'x y' is neither a port nor a service name: <problem>": a malformed name no record has. */
+void rsap_bad_name_message(const char *name, enum rsap_name_problem problem, char *buf,
+                           size_t size);
+
 /* "no service named 'x'", with the name's problem after a colon when it has one. */
 void rsap_no_service_message(const char *name, enum rsap_name_problem problem, char *buf,
                              size_t size);

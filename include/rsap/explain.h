@@ -62,6 +62,12 @@ int rsap_explain_port_local(struct rsap_port_answer *a, struct rsap_store *store
 int rsap_explain_name(const struct rsap_registry *reg, const char *name,
                       struct rsap_name_answer *out);
 void rsap_name_answer_clear(struct rsap_name_answer *a);
+/*
+ * The service a record is a second name of, as IANA's notes say: 'This is a
+ * duplicate of the "http" service' (www, www-http) or 'This entry is an alias
+ * to "sql-net".' (historic names).  0 with the name in buf, else -ENOENT.
+ */
+int rsap_record_alias_of(const struct rsap_record *r, char *buf, size_t size);
 /* Adds the local registry's entries for the name, case-insensitively. */
 int rsap_explain_name_local(struct rsap_name_answer *a, struct rsap_store *store);
 

@@ -121,17 +121,27 @@ struct rsap_registry_info {
 
 /* The copy compiled into the library. */
 int rsap_registry_open_builtin(struct rsap_registry **out);
-/* A snapshot file (mapped, not read): -ENOENT, -EBADMSG when corrupt. */
+/*
+ * A snapshot file, read into memory the registry owns (never mapped, so
+ * nothing done to the file afterwards reaches the registry): -ENOENT,
+ * -EBADMSG when corrupt or not a regular file.
+ */
 int rsap_registry_open_file(const char *path, struct rsap_registry **out);
+/* The same, with the whole checksum checked too (what rsapd swaps in). */
+int rsap_registry_open_file_verified(const char *path, struct rsap_registry **out);
+/* Files past this size are not snapshots (IANA's whole registry is ~3.3 MB). */
+#define RSAP_SNAPSHOT_MAX_BYTES (256u << 20)
 /* A snapshot in memory; the registry copies nothing, the caller keeps data alive. */
 int rsap_registry_open_memory(const void *data, size_t size, struct rsap_registry **out);
 /* Checks a snapshot's structure without opening it: 0 or -EBADMSG. */
 int rsap_snapshot_validate(const void *data, size_t size);
 /*
- * Maps a snapshot file read-only and checks it end to end, checksum
+ * Reads a snapshot file and checks it end to end, checksum
  * included, with rsap_snapshot_validate: 0, -ENOENT, -EISDIR, -EBADMSG...
  */
 int rsap_snapshot_validate_file(const char *path);
+/* An open registry's bytes against their checksum: 0 or -EBADMSG. */
+int rsap_registry_verify(const struct rsap_registry *reg);
 void rsap_registry_free(struct rsap_registry *reg);
 void rsap_registry_freep(struct rsap_registry **reg);
 

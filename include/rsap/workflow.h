@@ -60,6 +60,13 @@ struct rsap_workflow {
 
 /* "30s", "10m", "2h", "1d" (one number, one unit) in microseconds. */
 int rsap_duration_parse(const char *text, int64_t *us_out);
+/*
+ * The two durations the registry takes, with the same rules for rsap and
+ * rsapd: a quarantine may be 0s (the port is free again at once); a lease's
+ * TTL may not.
+ */
+int rsap_quarantine_parse(const char *text, int64_t *us_out);
+int rsap_ttl_parse(const char *text, int64_t *us_out);
 
 /*
  * What a command points at: a port ("8443", "8443/tcp"), a service name, or
@@ -260,7 +267,8 @@ int rsap_revoke(const struct rsap_workflow *wf, const struct rsap_target *target
  * RFC 6335 section 8.5: the service the target names (all its active
  * assignments) passes to a new assignee, recorded for each assignment.
  * contact NULL keeps the contact.  -ENOTUNIQ when the target names several
- * services.
+ * services; -EALREADY when the service already belongs to `to` (compared
+ * case-insensitively), for rsap and rsapd to refuse alike.
  */
 struct rsap_transfer {
         char *service;

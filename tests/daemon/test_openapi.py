@@ -207,7 +207,37 @@ def exercise(d, token, ports):
     call(d, "GET", "/service/http", 200)
     call(d, "GET", "/map", 200)
     call(d, "GET", "/map.svg", 200)
+    call(d, "GET", "/map.js", 200)
     call(d, "GET", "/metrics", 200)
+
+    # Every operation refuses a query parameter it does not take, and one given twice.
+    for template, ops in SPEC["paths"].items():
+        path = example_path(template, ports)
+        for method in ops:
+            call(d, method.upper(), path + "?zz=1", 400, token=token)
+            for name in documented_query(template, method):
+                call(d, method.upper(), f"{path}?{name}=1&{name}=1", 400, token=token)
+
+
+def example_path(template, ports):
+    """A path of the template the router matches."""
+    values = {"port": str(ports[3]), "protocol": "tcp", "name": "rsap", "id": "1",
+              "action": "approve", "target": str(ports[3])}
+    return re.sub(r"\{([^}]+)\}", lambda m: values[m.group(1)], template)
+
+
+def documented_query(template, method):
+    op = SPEC["paths"][template][method]
+    return [p["name"] for p in op.get("parameters", []) if p["in"] == "query"]
+
+
+def router_query_table():
+    """{template: [query names]} as daemon/router.c's table has them."""
+    text = open(os.path.join(ROOT, "daemon", "router.c")).read()
+    table = {}
+    for template, names in re.findall(r'\{ ROUTE_\w+, "([^"]+)", [^{]*\{([^}]*)\} \}', text):
+        table[template] = re.findall(r'"([^"]+)"', names)
+    return table
 
 
 def router_templates():
@@ -220,6 +250,11 @@ def main():
     routed = router_templates()
     c.equal(sorted(routed - documented), [], "every route of the router is documented")
     c.equal(sorted(documented - routed), [], "every documented path is a route")
+    table = router_query_table()
+    c.equal(len(table), len(routed), "the router's query table has a row per route")
+    for template in documented & set(table):
+        names = sorted({n for m in SPEC["paths"][template] for n in documented_query(template, m)})
+        c.equal(sorted(table[template]), names, f"{template}: the query parameters documented are the router's")
     with tempfile.TemporaryDirectory() as tmp:
         path, token = write_token(tmp)
         with Rsapd("--token-file", path) as d:

@@ -114,6 +114,15 @@ def assignments(d, token):
                                                        "why": "reorg"}, token)
     c.check(status == 200 and j["kind"] == "transfer" and j["to"] == "New Team",
             f"transfer: {status} {str(j)[:200]}")
+    # To the assignee it has: refused, in rsap transfer's words (exit 3, refused).
+    for to in ("New Team", "new team"):
+        status, _, j = post(d, "/v1/registry/transfer", {"target": "testsvc", "to": to}, token)
+        p = subprocess.run([os.environ["RSAP"], "--db-dir", d.db_dir, "transfer", "testsvc", "--to", to],
+                           capture_output=True, text=True)
+        c.check(status == 409 and j["error"]["message"] == f"testsvc already belongs to {to}",
+                f"a transfer to the assignee itself is refused, saying so: {status} {j}")
+        c.check(p.returncode == 3 and f"testsvc already belongs to {to}" in p.stderr,
+                f"as rsap transfer says: {p.returncode} {p.stderr!r}")
     status, _, j = post(d, "/v1/registry/deassign", {"target": f"{P[0]}/udp",
                                                        "quarantine": "1d"}, token)
     c.check(status == 200 and j["kind"] == "deassign" and len(j["assignments"]) == 1,
@@ -125,7 +134,31 @@ def assignments(d, token):
     status, _, j = post(d, "/v1/registry/deassign", {"target": "testsvc"}, token)
     c.equal(status, 404, "nothing left to deassign")
     status, _, j = post(d, "/v1/registry/transfer", {"target": "nosuch", "to": "X"}, token)
-    c.equal(status, 404, "transferring nothing")
+    c.check(status == 404 and j["error"]["message"] == "no service or active assignment for nosuch",
+            f"transferring nothing: {status} {j}")
+    status, _, j = post(d, "/v1/registry/deassign", {"target": "testsvc"}, token)
+    c.check(j["error"]["message"] == "no active assignment for testsvc",
+            f"deassigning nothing says what rsap deassign says: {j}")
+
+
+def agrees_with_cli(d, token):
+    """Inputs the CLI takes or refuses, the API takes or refuses alike."""
+    for i, (service, port) in enumerate((("zeroq-api", P[5]), ("zeroq-cli", P[6]))):
+        status, _, j = post(d, "/v1/registry/requests", request_body(service, port), token)
+        status, _, _ = post(d, f"/v1/registry/requests/{j['id']}/approve", {}, token)
+        c.equal(status, 200, f"{service} approved")
+    status, _, j = post(d, "/v1/registry/deassign", {"target": "zeroq-api", "quarantine": "0s"}, token)
+    c.check(status == 200 and j["kind"] == "deassign" and len(j["assignments"]) == 2 and
+            all(a["quarantine_until"] == a["ended"] for a in j["assignments"]),
+            f"the API takes quarantine 0s as rsap deassign does, free at once: {status} {j}")
+    out, code = cli(d, "deassign", "zeroq-cli", "--quarantine", "0s")
+    c.equal(code, 0, "rsap deassign --quarantine 0s")
+    status, _, j = post(d, "/v1/leases", {"ttl": "0s"}, token)
+    _, code = cli(d, "lease", "--ttl", "0s")
+    c.check(status == 400 and code == 2, f"a TTL of 0s is refused by both: {status}, exit {code}")
+    status, _, j = post(d, "/v1/registry/deassign", {"target": "zeroq-api", "quarantine": "0"}, token)
+    _, code = cli(d, "deassign", "zeroq-api", "--quarantine", "0")
+    c.check(status == 400 and code == 2, f"a duration without a unit is refused by both: {status}, exit {code}")
 
 
 def pick_and_leases(d, token):
@@ -180,9 +213,16 @@ def bad_input(d, token):
     for body, what in cases:
         status, _, j = post(d, "/v1/registry/requests", body, token)
         c.check(status == 400 and j["error"]["status"] == 400, f"{what}: {status} {j}")
-    for path in ("/v1/registry/requests/abc", "/v1/registry/requests/99999"):
+    # A malformed id is bad input, as `rsap review abc` exits 2; a missing one is 404.
+    for path, want, args in (("/v1/registry/requests/abc", 400, ["review", "abc"]),
+                             ("/v1/registry/requests/0", 400, ["review", "0"]),
+                             ("/v1/registry/requests/99999", 404, ["review", "99999"])):
         status, _, _ = d.get(path)
-        c.equal(status, 404, path)
+        _, code = cli(d, *args)
+        c.check(status == want and code == (2 if want == 400 else 1),
+                f"{path}: {status} and rsap {' '.join(args)}: exit {code}")
+    status, _, _ = post(d, "/v1/registry/requests/abc/approve", {}, token)
+    c.equal(status, 400, "approving a malformed id")
     status, _, _ = post(d, "/v1/registry/requests/1/frobnicate", {}, token)
     c.equal(status, 404, "an action that does not exist")
     status, _, _ = post(d, "/v1/registry/requests/99999/approve", {}, token)
@@ -222,6 +262,7 @@ def main():
             P.extend(unassigned_ports(d.db_dir, 60))
             requests_and_decisions(d, token)
             assignments(d, token)
+            agrees_with_cli(d, token)
             pick_and_leases(d, token)
             audit(d)
             bad_input(d, token)

@@ -53,6 +53,30 @@ static void routes_match_with_params(void **state)
         assert_false(route_is_api(ROUTE_PORT_PAGE));
 }
 
+static void segments_are_decoded_after_the_split(void **state)
+{
+        struct route_match m;
+
+        /* An encoded slash stays in its segment: the service 914c/g. */
+        router_match(HTTP_GET, "/v1/services/914c%2Fg", &m);
+        assert_int_equal(m.result, ROUTE_FOUND);
+        assert_int_equal(m.id, ROUTE_API_SERVICE);
+        assert_string_equal(m.params[0], "914c/g");
+        router_match(HTTP_GET, "/service/cl%2f1", &m);
+        assert_int_equal(m.id, ROUTE_SERVICE_PAGE);
+        assert_string_equal(m.params[0], "cl/1");
+        /* ...and is no separator: one parameter, not port and protocol. */
+        router_match(HTTP_GET, "/v1/ports/1647%2Ftcp", &m);
+        assert_int_equal(m.id, ROUTE_API_PORT);
+        assert_string_equal(m.params[0], "1647/tcp");
+        /* Other escapes decode as before, in literal segments too. */
+        router_match(HTTP_GET, "/v1/%70orts/%31647", &m);
+        assert_int_equal(m.id, ROUTE_API_PORT);
+        assert_string_equal(m.params[0], "1647");
+        router_match(HTTP_GET, "/v1/services/a%00b", &m);
+        assert_string_equal(m.params[0], "a%00b");
+}
+
 static void wrong_method_says_what_is_allowed(void **state)
 {
         struct route_match m;
@@ -75,6 +99,8 @@ static void odd_paths_match_nothing(void **state)
         static const char *const paths[] = {
                 "/port/../etc/passwd", "/port/.", "/..", "//", "/port//1", "/v1/ports/1647/",
                 "", "v1/ports/1", "/port/1\x01", "/a/b/c/d/e/f/g/h/i",
+                /* the same, %-encoded: each segment is checked once decoded */
+                "/port/%2e%2e", "/port/%2E", "/port/%01", "/port/%7f", "/%2e%2e/etc",
         };
         char long_segment[300];
         struct route_match m;
@@ -88,6 +114,82 @@ static void odd_paths_match_nothing(void **state)
         long_segment[sizeof(long_segment) - 1] = '\0';
         router_match(HTTP_GET, long_segment, &m);
         assert_int_equal(m.result, ROUTE_NOT_FOUND);
+}
+
+static void query_parameters_are_the_routes_own(void **state)
+{
+        struct query_check qc;
+        char message[256];
+
+        query_check_init(&qc, ROUTE_API_SEARCH);
+        assert_true(query_check_add(&qc, "q", "1"));
+        assert_true(query_check_add(&qc, "limit", "1"));
+        assert_int_equal(qc.verdict, QUERY_OK);
+        query_check_message(&qc, message, sizeof(message));
+        assert_string_equal(message, "");
+
+        query_check_init(&qc, ROUTE_API_SEARCH);
+        assert_true(query_check_add(&qc, "q", "1"));
+        assert_false(query_check_add(&qc, "limt", "1"));
+        assert_int_equal(qc.verdict, QUERY_UNKNOWN);
+        /* Once refused, the first fault is the one reported. */
+        assert_false(query_check_add(&qc, "q", "1"));
+        query_check_message(&qc, message, sizeof(message));
+        assert_string_equal(message, "unknown query parameter 'limt' (/v1/search takes q, limit)");
+
+        query_check_init(&qc, ROUTE_API_SEARCH);
+        assert_true(query_check_add(&qc, "q", "1"));
+        assert_false(query_check_add(&qc, "q", "1"));
+        assert_int_equal(qc.verdict, QUERY_REPEATED);
+        query_check_message(&qc, message, sizeof(message));
+        assert_string_equal(message, "query parameter 'q' is given more than once");
+
+        /* Names are exact: no case folding, no prefix. */
+        query_check_init(&qc, ROUTE_API_LIST);
+        assert_false(query_check_add(&qc, "Range", "1"));
+        query_check_init(&qc, ROUTE_API_LIST);
+        assert_false(query_check_add(&qc, "rang", "1"));
+        query_check_init(&qc, ROUTE_API_LIST);
+        assert_false(query_check_add(&qc, "", "1"));
+
+        /* A route that reads none refuses any, pages included. */
+        query_check_init(&qc, ROUTE_API_RANGES);
+        assert_false(query_check_add(&qc, "x", "1"));
+        query_check_message(&qc, message, sizeof(message));
+        assert_string_equal(message, "unknown query parameter 'x' (/v1/ranges takes none)");
+        query_check_init(&qc, ROUTE_PORT_PAGE);
+        assert_false(query_check_add(&qc, "q", "1"));
+        query_check_init(&qc, ROUTE_SEARCH_PAGE);
+        assert_true(query_check_add(&qc, "q", "1"));
+        query_check_init(&qc, ROUTE_NONE);
+        assert_false(query_check_add(&qc, "q", "1"));
+
+        /* The name in the message is printable and bounded. */
+        query_check_init(&qc, ROUTE_API_PICK);
+        assert_false(query_check_add(&qc, "a\n\x1b[31mb", "1"));
+        assert_string_equal(qc.name, "a??[31mb");
+
+        /* Names and values are UTF-8, or the request is refused. */
+        query_check_init(&qc, ROUTE_API_SEARCH);
+        assert_true(query_check_add(&qc, "q", "caf\xc3\xa9"));
+        assert_true(query_check_add(&qc, "limit", NULL));
+        query_check_init(&qc, ROUTE_API_SEARCH);
+        assert_false(query_check_add(&qc, "q", "\xff"));
+        assert_int_equal(qc.verdict, QUERY_NOT_UTF8);
+        query_check_message(&qc, message, sizeof(message));
+        assert_string_equal(message, "query parameter 'q' is not UTF-8");
+        assert_true(utf8_valid("plain, caf\xc3\xa9, \xe2\x82\xac, \xf0\x9f\x98\x80"));
+        assert_false(utf8_valid("\xc3"));           /* cut short */
+        assert_false(utf8_valid("\xc0\xaf"));       /* overlong '/' */
+        assert_false(utf8_valid("\xe0\x80\xaf"));   /* overlong '/' */
+        assert_false(utf8_valid("\xed\xa0\x80"));   /* a surrogate */
+        assert_false(utf8_valid("\xf4\x90\x80\x80")); /* beyond U+10FFFF */
+        assert_false(utf8_valid("a\x80" "b"));
+
+        route_query_text(ROUTE_API_PICK, message, sizeof(message));
+        assert_string_equal(message, "range, proto, count, allow_iana");
+        route_query_text(ROUTE_API_LISTENING, message, 12);
+        assert_true(strlen(message) < 12);
 }
 
 static void unescaping_keeps_nul_out(void **state)
@@ -173,6 +275,20 @@ static void request_bodies_decode_into_inputs(void **state)
         assert_int_equal(decode_end(o, true, &de, err), -EINVAL); /* revoke needs why */
         json_decref(o);
 
+        /* The CLI's rules: a quarantine may be 0s, a TTL may not. */
+        o = parse("{\"target\": \"8443\", \"quarantine\": \"0s\"}");
+        assert_int_equal(decode_end(o, false, &de, err), 0);
+        assert_int_equal(de.quarantine_us, 0);
+        json_decref(o);
+        o = parse("{\"target\": \"8443\", \"quarantine\": \"0\"}");
+        assert_int_equal(decode_end(o, false, &de, err), -EINVAL);
+        assert_non_null(strstr(err, "0s for none"));
+        json_decref(o);
+        o = parse("{\"ttl\": \"0s\"}");
+        assert_int_equal(decode_lease(o, &dl, err), -EINVAL);
+        assert_non_null(strstr(err, "not a TTL"));
+        json_decref(o);
+
         assert_int_equal(decode_lease(NULL, &dl, err), 0);
         o = parse("{\"range\": \"20000-20010\", \"ttl\": \"10m\", \"pid\": 42}");
         assert_int_equal(decode_lease(o, &dl, err), 0);
@@ -211,6 +327,24 @@ static void the_pool_remembers_holders(void **state)
         assert_null(pool_find(&p, 15000));
         assert_int_equal(pool_count_pid(&p, 100), 0);
         assert_int_equal(p.count, 1);
+        pool_clear(&p);
+}
+
+/* The port server's per-uid limit counts leases by who asked, whatever the pid. */
+static void the_pool_counts_by_uid(void **state)
+{
+        struct port_pool p = { 0 };
+
+        (void)state;
+        assert_int_equal(pool_add_for(&p, 15000, 100, 1000), 0);
+        assert_int_equal(pool_add_for(&p, 15001, 200, 1000), 0);
+        assert_int_equal(pool_add_for(&p, 15002, 200, 0), 0);
+        assert_int_equal(pool_add_for(&p, 15002, 300, 1000), -EEXIST);
+        assert_int_equal(pool_count_uid(&p, 1000), 2);
+        assert_int_equal(pool_count_uid(&p, 0), 1);
+        assert_int_equal(pool_release_pid(&p, 200, NULL, 0), 2);
+        assert_int_equal(pool_count_uid(&p, 1000), 1);
+        assert_int_equal(pool_count_uid(&p, 0), 0);
         pool_clear(&p);
 }
 
@@ -264,12 +398,15 @@ int main(void)
                 cmocka_unit_test(routes_match_with_params),
                 cmocka_unit_test(wrong_method_says_what_is_allowed),
                 cmocka_unit_test(odd_paths_match_nothing),
+                cmocka_unit_test(segments_are_decoded_after_the_split),
+                cmocka_unit_test(query_parameters_are_the_routes_own),
                 cmocka_unit_test(unescaping_keeps_nul_out),
                 cmocka_unit_test(headers_are_parsed_strictly),
                 cmocka_unit_test(bodies_are_objects_and_nothing_else),
                 cmocka_unit_test(request_bodies_decode_into_inputs),
                 cmocka_unit_test(pages_escape_every_string),
                 cmocka_unit_test(the_pool_remembers_holders),
+                cmocka_unit_test(the_pool_counts_by_uid),
                 cmocka_unit_test(tokens_compare_and_verdicts),
                 cmocka_unit_test(token_files_must_be_private),
         };

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * rsapd's routing and request decoding with anything: the input is
- * "METHOD PATH\nHEADER\nBODY".  The path goes through the daemon's own
- * %-decoding and the router; a route's parameters through the page escaper;
+ * "METHOD PATH[?QUERY]\nHEADER\nBODY".  The raw path goes through the router
+ * (which %-decodes each segment) and the daemon's own %-decoding, the query's names (split at '&' and '=', as
+ * libmicrohttpd splits them) through the same decoding and the route's
+ * parameter check; a route's parameters through the page escaper;
  * the header through the bearer and Content-Type parsers; the body through
  * the JSON decoder and, when it is an object, every registration decoder.
  */
@@ -33,22 +35,52 @@ static char *take_line(const uint8_t **p, const uint8_t *end)
         return line;
 }
 
+/* Each name of "a=1&b&c=3", decoded, through the route's parameter check. */
+static void check_query(enum route_id id, char *query)
+{
+        struct query_check qc;
+        char message[512], *save = NULL;
+
+        query_check_init(&qc, id);
+        for (char *pair = strtok_r(query, "&", &save); pair; pair = strtok_r(NULL, "&", &save)) {
+                char *eq = strchr(pair, '=');
+
+                if (eq) {
+                        *eq = '\0';
+                        url_unescape(eq + 1);
+                }
+                url_unescape(pair);
+                if (!query_check_add(&qc, pair, eq ? eq + 1 : NULL))
+                        break;
+        }
+        query_check_message(&qc, message, sizeof(message));
+        if (qc.verdict != QUERY_OK && strlen(message) == 0)
+                abort();
+}
+
 static void route(char *request_line)
 {
         char *space = strchr(request_line, ' ');
         const char *path = space ? space + 1 : "/";
         struct route_match m;
         struct buf b = { 0 };
-        char allow[64];
-        char *copy;
+        char allow[64], takes[128];
+        char *copy, *query;
 
         if (space)
                 *space = '\0';
         copy = strdup(path);
         if (!copy)
                 abort();
-        url_unescape(copy);
+        query = strchr(copy, '?');
+        if (query)
+                *query++ = '\0';
         router_match(http_method_parse(request_line), copy, &m);
+        url_unescape(copy);
+        (void)utf8_valid(copy);
+        if (query)
+                check_query(m.id, query);
+        route_query_text(m.id, takes, sizeof(takes));
         http_allow_text(m.allowed, allow, sizeof(allow));
         (void)route_template(m.id);
         (void)route_is_api(m.id);
