@@ -11,8 +11,8 @@
 
 int cmd_status(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = { CLI_COMMON_LONG_OPTIONS, { 0 } };
         const struct cli_command *self = cli_find_command("status");
+        const struct option *options = cli_getopt_options(self);
         _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
         struct rsap_registry_info info;
         char dir[4096], path[4200];
