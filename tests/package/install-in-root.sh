@@ -45,7 +45,7 @@ for page in docs/*.1 docs/*.8; do
 done
 check "man finds every page of docs/${missing:+ (missing:$missing)}" [ -z "$missing" ]
 check "the bash completion completes rsap" \
-	bash -c '. /usr/share/bash-completion/bash_completion; _completion_loader rsap; complete -p rsap' >/dev/null
+	bash -c '. /usr/share/bash-completion/bash_completion; _completion_loader rsap; complete -p rsap >/dev/null'
 
 # The system user, made by rsapd's postinst.
 entry=$(getent passwd rsapd)
@@ -69,6 +69,7 @@ check "the unit runs rsapd as the rsapd user" grep -qx 'User=rsapd' "$unit"
 exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
 creds=$(mktemp -d)
 install -o rsapd -g rsapd -m 0400 /etc/rsap/token "$creds/token"
+chown rsapd:rsapd "$creds" && chmod 0500 "$creds"
 install -d -o rsapd -g rsapd -m 0755 /var/lib/rsap /run/rsap
 exec_start=${exec_start//'${CREDENTIALS_DIRECTORY}'/$creds}
 read -r -a argv <<<"$exec_start"
