@@ -34,9 +34,9 @@ fi
 grep -E '^[^ ]+: (warning|WARNING)' "$log" | sed 's/^/package: build: /'
 
 # Every tag lintian would show by default, errors failing the test.
-lintian --fail-on error --info /root/pkg/rsap_*.changes >/tmp/lintian.log 2>&1
+lintian --fail-on error /root/pkg/rsap_*.changes >/tmp/lintian.log 2>&1
 code=$?
-sed 's/^/package: lintian: /' /tmp/lintian.log
+grep -v 'running with root privileges' /tmp/lintian.log | sed 's/^/package: lintian: /'
 if [ "$code" -eq 0 ] && ! grep -q '^E:' /tmp/lintian.log; then
 	ok "lintian reports no error"
 else
