@@ -185,7 +185,8 @@ run 0 --json 1647 && json_check 'j["data"]["source"] == "iana-csv"'
 mkdir -p "$work/www"
 cp "$work/export.csv" "$work/www/registry.csv"
 head -c 20000 "$work/export.csv" >"$work/www/cut.csv"
-python3 -m http.server --bind 127.0.0.1 --directory "$work/www" 0 >"$work/http.log" 2>&1 &
+# Unbuffered: its stdout is a file, and the line with the port must reach it now.
+PYTHONUNBUFFERED=1 python3 -m http.server --bind 127.0.0.1 --directory "$work/www" 0 >"$work/http.log" 2>&1 &
 http_pid=$!
 http_port=""
 for _ in $(seq 50); do
