@@ -83,13 +83,8 @@ static int print_report(const struct cli *cli, const struct registry_cli *rc,
 
 static int db_check(struct cli *cli, const struct cli_command *self, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "full", no_argument, NULL, 'f' },
-                /* --db, without --as: a check records no actor. */
-                { "db", required_argument, NULL, 'B' },
-                CLI_COMMON_LONG_OPTIONS,
-                { 0 },
-        };
+        /* db_options in main.c: --full and --db, without --as (a check records no actor). */
+        const struct option *options = cli_getopt_options(self);
         _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
         struct rsap_store_check_report report;
         struct db_check_args a = { 0 };
