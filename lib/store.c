@@ -556,18 +556,27 @@ int rsap_store_file_schema_version(const char *path)
         return r < 0 ? r : version;
 }
 
-/* Version 0 is a new, empty file, unless something already made tables in it. */
-static int check_unversioned(struct rsap_store *store)
+/*
+ * Version 0 is a new, empty file, unless something already made tables in
+ * it.  The version and the tables are read again in one statement, so one
+ * snapshot: another rsap may have just made the schema and its version in
+ * one transaction (then *version is what it wrote).
+ */
+static int check_unversioned(struct rsap_store *store, int *version)
 {
         _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        int r = store_prepare(store, "SELECT count(*) FROM sqlite_master", &stmt);
+        int r = store_prepare(store,
+                              "SELECT (SELECT user_version FROM pragma_user_version),"
+                              " (SELECT count(*) FROM sqlite_master)",
+                              &stmt);
 
         if (r < 0)
                 return r;
         r = store_step(stmt);
-        if (r < 0)
+        if (r <= 0)
                 return r;
-        return r > 0 && sqlite3_column_int64(stmt, 0) > 0 ? -EMEDIUMTYPE : 0;
+        *version = sqlite3_column_int(stmt, 0);
+        return *version == 0 && sqlite3_column_int64(stmt, 1) > 0 ? -EMEDIUMTYPE : 0;
 }
 
 static int apply_migrations(struct rsap_store *store)
@@ -731,7 +740,7 @@ static int open_as(const char *path, const char *name, bool uri, enum rsap_store
         if (r == 0)
                 r = read_user_version(store, &version);
         if (r == 0 && version == 0)
-                r = check_unversioned(store);
+                r = check_unversioned(store, &version);
         if (r == 0)
                 r = mode == RSAP_STORE_WRITE ? prepare_for_writing(store, version)
                                              : check_readable_version(version);
