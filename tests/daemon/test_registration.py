@@ -255,6 +255,34 @@ def concurrent_filing(d, token):
             f"the database is consistent afterwards: {consistency}")
 
 
+def answers_cached_then_changed(token):
+    """With answers cached for 5 s, a change made through the API is seen at
+    once: each write drops what was cached before it.  The built-in copy
+    suffices (no ../shared)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path, _ = write_token(tmp, token)
+        with Rsapd("--token-file", path, "--cache-ttl", "5000") as d:
+            port = P[55]  # past the ones concurrent_filing takes
+            status, before = d.get_json(f"/v1/ports/{port}")
+            c.check(status == 200 and before["local"] == [], f"{port}: nothing local yet: {before['local']}")
+            status, _, j = post(d, "/v1/registry/requests", request_body("cachesvc", port), token)
+            status, _, j = post(d, f"/v1/registry/requests/{j['id']}/approve", {}, token)
+            c.equal(status, 200, "approved through the API")
+            status, after = d.get_json(f"/v1/ports/{port}")
+            c.check(sorted((e["kind"], e["service"], e["protocols"], e["state"]) for e in after["local"]) ==
+                    [("assignment", "cachesvc", ["tcp"], "active"),
+                     ("assignment", "cachesvc", ["udp"], "active")],
+                    f"GET /v1/ports/{port} right after the approval shows it, cache or not: "
+                    f"{after['local']}")
+            _, _, raw = d.get(f"/v1/ports/{port}")
+            out, _ = rsap_json(d.db_dir, str(port))
+            c.check(raw == out, "and is byte for byte rsap PORT --json")
+            status, _, j = post(d, "/v1/registry/deassign", {"target": "cachesvc", "quarantine": "0s"}, token)
+            c.equal(status, 200, "deassigned through the API")
+            status, gone = d.get_json(f"/v1/ports/{port}")
+            c.check(gone["local"] == [], f"and the deassignment shows at once too: {gone['local']}")
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         path, token = write_token(tmp)
@@ -267,6 +295,7 @@ def main():
             audit(d)
             bad_input(d, token)
             concurrent_filing(d, token)
+            answers_cached_then_changed(token)
             c.check(d.alive(), "rsapd is up")
             c.equal(d.stop(), 0, "rsapd stops cleanly")
     c.finish()
