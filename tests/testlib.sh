@@ -63,3 +63,19 @@ check() { # check DESCRIPTION COMMAND...: a shell condition
         shift
         if "$@"; then passed=$((passed + 1)); else fail "$what"; fi
 }
+
+# start_reporting COMMAND...: starts a server in the background that binds
+# loopback (port 0, or one it chose) and writes its port as one flushed line
+# on stdout; sets $server_pid and $server_port (empty if it died first).
+# The port comes through a pipe, never from a log that may sit in a buffer.
+start_reporting() {
+        local fifo
+        fifo=$(mktemp -u "$work/port.XXXXXX")
+        mkfifo "$fifo" || return 1
+        "$@" >"$fifo" &
+        server_pid=$!
+        server_port=""
+        read -r server_port <"$fifo"
+        rm -f "$fifo"
+        [ -n "$server_port" ]
+}
