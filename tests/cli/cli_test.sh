@@ -12,6 +12,7 @@ export NO_COLOR=1
 unset XDG_DATA_HOME
 
 . "$(dirname "${BASH_SOURCE[0]}")/../testlib.sh"
+own_network_namespace "$@"
 
 # --- rsap PORT -------------------------------------------------------------
 run 0 1647 && {

@@ -17,6 +17,7 @@ export RSAP_DB_DIR="$work/data" NO_COLOR=1
 unset XDG_DATA_HOME
 
 . "$(dirname "${BASH_SOURCE[0]}")/../testlib.sh"
+own_network_namespace "$@"
 skipped=0
 one_line() {
         [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] && [ -z "$out" ] && passed=$((passed + 1)) ||
