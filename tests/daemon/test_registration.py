@@ -10,7 +10,8 @@ import subprocess
 import tempfile
 import threading
 
-from rsapd_harness import Checks, Rsapd, rsap_json, unassigned_ports, write_token
+from rsapd_harness import (Checks, Rsapd, own_network_namespace, rsap_json, unassigned_ports,
+                           write_token)
 
 c = Checks("registration")
 P = []  # IANA-unassigned ports free here, found at the start
@@ -284,6 +285,7 @@ def answers_cached_then_changed(token):
 
 
 def main():
+    own_network_namespace()  # the ports it files and picks are free in there
     with tempfile.TemporaryDirectory() as tmp:
         path, token = write_token(tmp)
         with Rsapd("--token-file", path) as d:
