@@ -3,8 +3,9 @@
 """Cached snapshots that are wrong inside: one body byte flipped (the
 checksum no longer matches) and a snapshot whose header is sound but whose
 records point far past the strings, its checksum made right again.  The
-first is refused by `rsap status` and rsapd; the second must never crash a
-lookup.  Needs no ../shared: the cache is made from the built-in copy."""
+first is refused by `rsap status`; the second must crash no lookup, neither
+rsap's nor rsapd's.  Needs no ../shared: the cache is made from the
+built-in copy."""
 import json
 import os
 import struct
@@ -14,7 +15,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "daemon"))
-from rsapd_harness import RSAP, Checks  # noqa: E402
+from rsapd_harness import RSAP, Checks, Rsapd  # noqa: E402
 
 c = Checks("snapshot")
 
@@ -128,6 +129,16 @@ def offsets_past_the_strings(db, good):
     p = rsap(db, "1647")
     c.check(p.returncode == 0 and "1647  tcp,udp" in p.stdout and "rsap  1647" not in p.stdout,
             f"the port still answers, without the name it no longer points to: {p.stdout[:200]!r}")
+    with Rsapd("--cache-ttl", "0", db_dir=db) as d:
+        for path in ("/v1/ports/1647", "/v1/services/rsap", "/v1/search?q=rsap",
+                     "/v1/list?range=1640-1650", "/port/1647", "/map.svg", "/v1/status"):
+            try:
+                status, _, _ = d.get(path)
+            except OSError as e:
+                status = str(e)
+            c.check(status in (200, 400, 404) and d.alive(),
+                    f"rsapd on the same snapshot: GET {path} is {status}, and rsapd is up")
+        c.equal(d.stop(), 0, "rsapd stops cleanly after answering from it")
 
 
 def main():
