@@ -239,8 +239,19 @@ def listening(d):
     cli, _ = rsap_json(d.db_dir, "listening", "--port", str(d.port), "--tcp")
     c.check(status == 200 and body == cli,
             f"/v1/listening?port=P&proto=tcp is `rsap listening --port P --tcp --json`")
-    status, unregistered = d.get_json("/v1/listening?unregistered=1")
-    c.check(status == 200 and isinstance(unregistered, list), "?unregistered=1")
+    # A listener of the test's own, on a port IANA leaves unassigned, is nobody's registration.
+    port = json.loads(rsap_json(d.db_dir, "pick", "--range", "20000-29999", "--proto", "tcp")[0])["ports"][0]
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", port))
+        listener.listen()
+        status, unregistered = d.get_json("/v1/listening?unregistered=1")
+    ours = [s for s in unregistered if s["port"] == port] if status == 200 else []
+    c.check(len(ours) == 1 and ours[0]["local"] is None and
+            [p["pid"] for p in ours[0]["processes"]] == [os.getpid()],
+            f"?unregistered=1 lists the test's own listener on {port}, and only once: {ours}")
+    c.check(status == 200 and all(s["local"] is None or s["local"]["kind"] != "assignment"
+                                  for s in unregistered),
+            "?unregistered=1 lists no socket on a port the local registry assigns")
 
 
 def head_and_headers(d):
