@@ -181,6 +181,12 @@ static const struct cli_option audit_options[] = {
         REGISTRY_READ_OPTIONS,
         { 0 },
 };
+/* rsap db check's: --db, not --as (a check records no actor). */
+static const struct cli_option db_options[] = {
+        { "full", no_argument, 'f', NULL, "SQLite's integrity_check instead of quick_check" },
+        REGISTRY_READ_OPTIONS,
+        { 0 },
+};
 static const struct cli_option import_options[] = {
         { "skip-conflicts", no_argument, 's', NULL, "import the rest when some conflict" },
         REGISTRY_OPTIONS,
@@ -273,6 +279,9 @@ static const struct cli_command commands[] = {
         { "audit", cmd_audit, "rsap audit [--consistency] [--db PATH] [--json]",
           "Compare what listens here with the registries; exit status 1 on findings.",
           audit_options },
+        { "db", cmd_db, "rsap db check [--full] [--db PATH] [--json]",
+          "Check the registry database: sound pages, and a state its events explain.",
+          db_options },
         { "import", cmd_import,
           "rsap import [--skip-conflicts] [--db PATH] [--as NAME] [--json] FILE",
           "Merge another host's local registry export; conflicts are never overwritten.",

@@ -116,9 +116,19 @@ int registry_error(const struct registry_cli *rc, int err, const char *what)
                 return cli_error("%s: %s is locked by another process past the timeout "
                                  "($RSAP_BUSY_TIMEOUT_MS); nothing was changed",
                                  what, path);
-        case -EPROTONOSUPPORT:
-                return cli_error("%s: %s was written by a newer rsap (schema version above %d)",
-                                 what, path, RSAP_STORE_SCHEMA_VERSION);
+        case -EPROTONOSUPPORT: {
+                int version = rsap_store_file_schema_version(path);
+
+                if (version > RSAP_STORE_SCHEMA_VERSION)
+                        return cli_error("%s: %s was written by a newer rsap (schema %d, this "
+                                         "rsap knows %d): upgrade rsap", what, path, version,
+                                         RSAP_STORE_SCHEMA_VERSION);
+                return cli_error("%s: %s was written by a newer rsap (schema above %d): "
+                                 "upgrade rsap", what, path, RSAP_STORE_SCHEMA_VERSION);
+        }
+        case -EMEDIUMTYPE:
+                return cli_error("%s: %s has tables but no schema version: not a registry rsap "
+                                 "made, or damaged; nothing was changed", what, path);
         case -ESTALE:
                 return cli_error("%s: %s has an older schema; a registration command such as "
                                  "'rsap requests' upgrades it",
@@ -129,7 +139,8 @@ int registry_error(const struct registry_cli *rc, int err, const char *what)
                 return cli_error("%s: %s is a symbolic link: refusing to open it; nothing was "
                                  "changed", what, path);
         case -ENOSPC:
-                return cli_error("%s: %s: the disk is full; nothing was changed", what, path);
+                return cli_error("%s: the disk is full: %s unchanged; free some space and try "
+                                 "again", what, path);
         default:
                 return cli_error_code(err, "%s: %s", what, path);
         }

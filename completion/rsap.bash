@@ -4,7 +4,7 @@
 
 _rsap_commands='explain search list ranges status update export listening who
 request review requests approve reject deassign transfer revoke history
-pick lease release kernel-reserve audit import help version'
+pick lease release kernel-reserve audit db import help version'
 
 # The commands of the local registry: they take --db, and those that
 # change it --as (the option tables in cli/main.c).
@@ -53,6 +53,7 @@ _rsap_options()
     lease) echo "--range --ttl --name --pid $registry" ;;
     kernel-reserve) echo "--apply --file $reader" ;;
     audit) echo "--consistency $reader" ;;
+    db) echo "--full $reader" ;;
     import) echo "--skip-conflicts $registry" ;;
     esac
 }
@@ -69,7 +70,7 @@ _rsap_takes_value()
         esac
     fi
     case $1:$2 in
-    explain:--db | search:--db | list:--db | export:--db) return 0 ;;
+    explain:--db | search:--db | list:--db | export:--db | db:--db) return 0 ;;
     listening:--db | who:--db) return 0 ;;
     search:--limit) return 0 ;;
     list:--proto) return 0 ;;

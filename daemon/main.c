@@ -662,6 +662,53 @@ static void raise_fd_limit(void)
         }
 }
 
+/* Why the local registry cannot be opened, in words an operator can act on. */
+static void log_store_problem(const char *path, int err)
+{
+        int version;
+
+        switch (err) {
+        case -EBADMSG:
+                rsapd_log("refusing to start: the local registry %s is not a usable database "
+                          "(corrupt, truncated or not SQLite); see 'rsap db check --db %s'",
+                          path, path);
+                return;
+        case -EPROTONOSUPPORT:
+                version = rsap_store_file_schema_version(path);
+                rsapd_log("refusing to start: %s was written by a newer rsap (schema %d, this "
+                          "rsap knows %d): upgrade rsap", path, version,
+                          RSAP_STORE_SCHEMA_VERSION);
+                return;
+        case -EMEDIUMTYPE:
+                rsapd_log("refusing to start: %s has tables but no schema version: not a "
+                          "registry rsap made, or damaged", path);
+                return;
+        case -ENOSPC:
+                rsapd_log("refusing to start: the disk is full: %s unchanged; free some space",
+                          path);
+                return;
+        default:
+                rsapd_log("cannot open the local registry %s: %s", path, strerror(-err));
+        }
+}
+
+/* SQLite's quick_check before serving anything: a corrupt registry is refused. */
+static int check_store(struct rsapd *d)
+{
+        struct rsap_store_check_report report;
+        int r = rsap_store_check_level(d->store, RSAP_STORE_CHECK_QUICK, &report);
+
+        if (r < 0) {
+                log_store_problem(d->db_path, r);
+                return r;
+        }
+        if (report.n_problems == 0)
+                return 0;
+        rsapd_log("refusing to start: the local registry %s is corrupt (%s); see 'rsap db check "
+                  "--full --db %s'", d->db_path, report.problems[0], d->db_path);
+        return -EBADMSG;
+}
+
 /* The local registry, opened for writing (created and migrated if need be). */
 static int open_store(struct rsapd *d)
 {
@@ -681,13 +728,10 @@ static int open_store(struct rsapd *d)
         }
         r = rsap_store_open(d->db_path, RSAP_STORE_WRITE, 0, &d->store);
         if (r < 0) {
-                rsapd_log("cannot open the local registry %s: %s", d->db_path,
-                          r == -EBADMSG ? "not a usable registry database (corrupt, truncated "
-                                          "or not SQLite)"
-                                        : strerror(-r));
+                log_store_problem(d->db_path, r);
                 return r;
         }
-        return 0;
+        return check_store(d);
 }
 
 static int open_everything(struct rsapd *d)

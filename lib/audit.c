@@ -85,7 +85,6 @@ static int load_held(struct audit_state *s)
 {
         _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
         struct rsap_store *store = s->wf->store;
-        int64_t now = rsap_store_now(store);
         size_t capacity = 0;
         int r = store_prepare(store,
                               "SELECT h.assignment_id, sv.name, h.port, h.protocol, l.expires_us,"
@@ -101,7 +100,7 @@ static int load_held(struct audit_state *s)
                 struct held *h;
 
                 if (sqlite3_column_type(stmt, 0) == SQLITE_NULL &&
-                    !lease_is_live(now, sqlite3_column_int64(stmt, 4),
+                    !lease_is_live(store, sqlite3_column_int64(stmt, 4),
                                    (pid_t)sqlite3_column_int(stmt, 5),
                                    (uint64_t)sqlite3_column_int64(stmt, 6)))
                         continue;

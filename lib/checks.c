@@ -323,7 +323,7 @@ static int check_lease_holding(struct check_context *c, sqlite3_stmt *row, uint1
         pid_t pid = (pid_t)sqlite3_column_int(row, 7);
         char until[RSAP_TIME_SIZE], holder[48] = "";
 
-        if (!lease_is_live(rsap_store_now(c->wf->store), expires, pid,
+        if (!lease_is_live(c->wf->store, expires, pid,
                            (uint64_t)sqlite3_column_int64(row, 8)))
                 return check_add(&c->list, RSAP_CHECK_LEASED, RSAP_VERDICT_PASS, port, proto,
                                  "port %u/%s: lease %lld has ended; the port is free", port,

@@ -155,11 +155,11 @@ void rsap_local_list_clear(struct rsap_local_list *list)
         " l.expires_us, l.pid, l.pid_start FROM leases l WHERE l.active AND %s"                \
         " ORDER BY 4, 1, 2"
 
-static bool entry_is_live(int64_t now, sqlite3_stmt *stmt)
+static bool entry_is_live(struct rsap_store *store, sqlite3_stmt *stmt)
 {
         if (sqlite3_column_int(stmt, 0) != RSAP_LOCAL_LEASE)
                 return true;
-        return lease_is_live(now, sqlite3_column_int64(stmt, 12),
+        return lease_is_live(store, sqlite3_column_int64(stmt, 12),
                              (pid_t)sqlite3_column_int(stmt, 13),
                              (uint64_t)sqlite3_column_int64(stmt, 14));
 }
@@ -231,7 +231,7 @@ static int local_query(struct rsap_store *store, const char *a_cond, const char 
         while ((r = store_step(stmt)) > 0) {
                 struct rsap_local_entry e;
 
-                if (!entry_is_live(now, stmt))
+                if (!entry_is_live(store, stmt))
                         continue;
                 entry_from_row(stmt, &e);
                 if ((filter && !filter(&e, key)) || (r = append_entry(out, &capacity, &e)) < 0)

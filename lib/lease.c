@@ -62,15 +62,13 @@ int rsap_process_start_time(pid_t pid, uint64_t *ticks_out)
         return state == 'Z' || state == 'X' ? -ESRCH : 0;
 }
 
-bool lease_is_live(int64_t now_us, int64_t expires_us, pid_t pid, uint64_t pid_start)
+bool lease_is_live(struct rsap_store *store, int64_t expires_us, pid_t pid, uint64_t pid_start)
 {
-        uint64_t start;
-
-        if (now_us >= expires_us)
+        if (rsap_store_now(store) >= expires_us)
                 return false;
         if (pid <= 0)
                 return true;
-        return rsap_process_start_time(pid, &start) == 0 && start == pid_start;
+        return store_process_alive(store, pid, pid_start);
 }
 
 /* ---- rows ------------------------------------------------------------------------- */
@@ -196,7 +194,7 @@ int leases_reap(struct rsap_store *store, const char *actor)
         for (size_t i = 0; r == 0 && i < n; i++) {
                 char reason[128];
 
-                if (lease_is_live(now, list[i].expires_us, list[i].pid, list[i].pid_start))
+                if (lease_is_live(store, list[i].expires_us, list[i].pid, list[i].pid_start))
                         continue;
                 expiry_reason(&list[i], now, reason, sizeof(reason));
                 r = end_lease(store, actor, &list[i], "expire", reason);

@@ -81,7 +81,6 @@ static int add_live_holdings(struct rsap_store *store, uint16_t low, uint16_t hi
                              struct rsap_port_set *leased)
 {
         _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        int64_t now = rsap_store_now(store);
         int r = store_prepare(store,
                               "SELECT h.port, h.protocol, l.id, l.expires_us, l.pid, l.pid_start"
                               " FROM holdings h LEFT JOIN leases l ON l.id = h.lease_id"
@@ -102,7 +101,7 @@ static int add_live_holdings(struct rsap_store *store, uint16_t low, uint16_t hi
                  * next write transaction records that. */
                 bool is_lease = sqlite3_column_type(stmt, 2) != SQLITE_NULL;
 
-                if (is_lease && !lease_is_live(now, sqlite3_column_int64(stmt, 3),
+                if (is_lease && !lease_is_live(store, sqlite3_column_int64(stmt, 3),
                                                (pid_t)sqlite3_column_int(stmt, 4),
                                                (uint64_t)sqlite3_column_int64(stmt, 5)))
                         continue;

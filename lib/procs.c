@@ -14,6 +14,8 @@
  *
  * Processes and descriptors come and go during the walk: a process that
  * exits, or a descriptor closed between listing and reading, is skipped.
+ * A process is an owner only once it was read whole (descriptor link, comm,
+ * status uid) after its descriptors were: one that exits midway is dropped.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -166,22 +168,28 @@ static ssize_t read_proc_file(int proc_fd, pid_t pid, const char *name, char *bu
 
 /* The effective uid from /proc/PID/status: the directory's owner would say
  * root for any process that is not dumpable, such as a daemon that dropped
- * its privileges. */
-static uid_t process_uid(int proc_fd, pid_t pid, uid_t fallback)
+ * its privileges.  -ESRCH when the process is gone. */
+static int process_uid(int proc_fd, pid_t pid, uid_t *uid)
 {
         char status[4096];
         unsigned long real, effective;
         const char *line;
 
-        if (read_proc_file(proc_fd, pid, "status", status, sizeof(status)) < 0)
-                return fallback;
+        if (read_proc_file(proc_fd, pid, "status", status, sizeof(status)) <= 0)
+                return -ESRCH;
         line = strstr(status, "\nUid:");
         if (!line || sscanf(line, "\nUid: %lu %lu", &real, &effective) != 2)
-                return fallback;
-        return (uid_t)effective;
+                return -ESRCH;
+        *uid = (uid_t)effective;
+        return 0;
 }
 
-static int add_process(struct walker *w, pid_t pid, uint32_t *position)
+/*
+ * Records the process that holds the findings just made, read whole: its
+ * command and its uid.  -ESRCH when it exited meanwhile, and then it is not
+ * recorded at all: an owner is never half-reported.
+ */
+static int add_process(struct walker *w, pid_t pid)
 {
         struct rsap_listen_owner *p;
         ssize_t n;
@@ -193,22 +201,34 @@ static int add_process(struct walker *w, pid_t pid, uint32_t *position)
         memset(p, 0, sizeof(*p));
         p->pid = pid;
         n = read_proc_file(w->walk->proc_fd, pid, "comm", p->command, sizeof(p->command));
-        if (n > 0 && p->command[n - 1] == '\n')
+        if (n <= 0)
+                return -ESRCH;
+        if (p->command[n - 1] == '\n')
                 p->command[n - 1] = '\0';
-        p->uid = process_uid(w->walk->proc_fd, pid, (uid_t)-1);
-        *position = (uint32_t)w->n_processes++;
+        if (process_uid(w->walk->proc_fd, pid, &p->uid) < 0)
+                return -ESRCH;
+        w->n_processes++;
         return 0;
 }
 
-static int add_finding(struct walker *w, uint32_t socket, uint32_t process)
+/* A socket the next process to be recorded holds (w->n_processes). */
+static int add_finding(struct walker *w, uint32_t socket)
 {
         if (grow((void **)&w->findings, &w->findings_capacity, w->n_findings + 1,
                  sizeof(*w->findings)) < 0)
                 return -ENOMEM;
-        w->findings[w->n_findings++] = (struct finding){ socket, process };
-        if (w->walk->track_found && !atomic_exchange(&w->walk->found[socket], 1))
-                atomic_fetch_sub(&w->walk->remaining, 1);
+        w->findings[w->n_findings++] = (struct finding){ socket, (uint32_t)w->n_processes };
         return 0;
+}
+
+/* The findings from first on are the process's: counted once it is recorded. */
+static void count_found(struct walker *w, size_t first)
+{
+        if (!w->walk->track_found)
+                return;
+        for (size_t i = first; i < w->n_findings; i++)
+                if (!atomic_exchange(&w->walk->found[w->findings[i].socket], 1))
+                        atomic_fetch_sub(&w->walk->remaining, 1);
 }
 
 /* "socket:[12345]" → 12345; false for any other kind of file. */
@@ -226,36 +246,33 @@ static bool socket_link_inode(const char *link, ssize_t len, uint64_t *inode)
         return i < len && link[i] == ']';
 }
 
-/* Matches one descriptor; the process is recorded on its first match. */
-static int check_descriptor(struct walker *w, int fd_dir, const char *name, pid_t pid,
-                            int64_t *process)
+/* Matches one descriptor against the wanted sockets. */
+static int check_descriptor(struct walker *w, int fd_dir, const char *name)
 {
         char link[64];
         ssize_t len = readlinkat(fd_dir, name, link, sizeof(link));
         uint64_t inode;
-        uint32_t socket, position;
-        int r;
+        uint32_t socket;
 
         if (len < 0 || !socket_link_inode(link, len, &inode))
                 return 0; /* closed meanwhile, or not a socket */
         if (!index_find(w->walk->index, inode, &socket))
                 return 0;
-        if (*process < 0) {
-                r = add_process(w, pid, &position);
-                if (r < 0)
-                        return r;
-                *process = position;
-        }
-        return add_finding(w, socket, (uint32_t)*process);
+        return add_finding(w, socket);
 }
 
-/* Reads one process's descriptors; *held tells whether it holds a wanted socket. */
+/*
+ * Reads one process's descriptors; *held tells whether it holds a wanted
+ * socket.  Its findings stand only once the process itself was read whole
+ * after them: one that exits mid-read leaves nothing behind.
+ */
 static int scan_process(struct walker *w, pid_t pid, bool *held)
 {
         char path[32];
         _cleanup_(closep) int fd_dir = -1;
-        int64_t process = -1;
+        size_t first = w->n_findings;
         long n;
+        int r;
 
         *held = false;
         snprintf(path, sizeof(path), "%d/fd", (int)pid);
@@ -268,17 +285,28 @@ static int scan_process(struct walker *w, pid_t pid, bool *held)
         while ((n = getdents64(fd_dir, w->dents, DENTS_BUFFER_SIZE)) > 0) {
                 for (long off = 0; off < n;) {
                         const struct dirent64 *e = (const void *)(w->dents + off);
-                        int r;
 
                         off += e->d_reclen;
                         if (e->d_name[0] == '.')
                                 continue;
-                        r = check_descriptor(w, fd_dir, e->d_name, pid, &process);
+                        r = check_descriptor(w, fd_dir, e->d_name);
                         if (r < 0)
                                 return r;
                 }
         }
-        *held = process >= 0;
+        if (n < 0 || w->n_findings == first) {
+                w->n_findings = first; /* it went while its descriptors were read */
+                return 0;
+        }
+        r = add_process(w, pid);
+        if (r == -ESRCH) {
+                w->n_findings = first;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        count_found(w, first);
+        *held = true;
         return 0;
 }
 

@@ -8,12 +8,14 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <rsap/fileio.h>
 #include <rsap/paths.h>
+#include <rsap/workflow.h>
 
 #include "store_internal.h"
 
@@ -184,16 +186,30 @@ int store_errno(int rc)
         }
 }
 
+/*
+ * store_errno(), but an I/O error that the system called a full disk (the
+ * log or the shared-memory file could not grow) is -ENOSPC, as SQLITE_FULL
+ * is: "Input/output error" would send the user looking for a bad disk.
+ */
+static int connection_errno(sqlite3 *db, int rc)
+{
+        int os = sqlite3_system_errno(db);
+
+        if ((rc & 0xff) == SQLITE_IOERR && (os == ENOSPC || os == EDQUOT))
+                return -ENOSPC;
+        return store_errno(rc);
+}
+
 int store_last_errno(struct rsap_store *store)
 {
-        return store_errno(sqlite3_extended_errcode(store->db));
+        return connection_errno(store->db, sqlite3_extended_errcode(store->db));
 }
 
 int store_prepare(struct rsap_store *store, const char *sql, sqlite3_stmt **out)
 {
         int rc = sqlite3_prepare_v2(store->db, sql, -1, out, NULL);
 
-        return rc == SQLITE_OK ? 0 : store_errno(rc);
+        return rc == SQLITE_OK ? 0 : connection_errno(store->db, rc);
 }
 
 int store_step(sqlite3_stmt *stmt)
@@ -205,7 +221,7 @@ int store_step(sqlite3_stmt *stmt)
         if (rc == SQLITE_DONE)
                 return 0;
         /* sqlite3_step returns the extended code with prepare_v2. */
-        return store_errno(rc);
+        return connection_errno(sqlite3_db_handle(stmt), rc);
 }
 
 int store_step_done(sqlite3_stmt *stmt)
@@ -304,7 +320,16 @@ int store_tx_begin(struct rsap_store *store, struct store_tx *tx)
         if (r < 0)
                 return r;
         tx->open = true;
+        store->n_liveness = 0;
+        store->tx_now_us = rsap_store_now(store);
         return 0;
+}
+
+/* The snapshot lasts as long as the transaction. */
+static void snapshot_end(struct rsap_store *store)
+{
+        store->tx_now_us = 0;
+        store->n_liveness = 0;
 }
 
 int store_tx_commit(struct store_tx *tx)
@@ -312,8 +337,10 @@ int store_tx_commit(struct store_tx *tx)
         int r = store_exec(tx->store, "COMMIT");
 
         /* A failed COMMIT leaves the transaction open: store_tx_end rolls back. */
-        if (r == 0)
+        if (r == 0) {
                 tx->open = false;
+                snapshot_end(tx->store);
+        }
         return r;
 }
 
@@ -321,7 +348,31 @@ void store_tx_end(struct store_tx *tx)
 {
         if (tx->open)
                 sqlite3_exec(tx->store->db, "ROLLBACK", NULL, NULL, NULL);
+        if (tx->store)
+                snapshot_end(tx->store);
         tx->open = false;
+}
+
+/* ---- liveness ------------------------------------------------------------ */
+
+bool store_process_alive(struct rsap_store *store, pid_t pid, uint64_t start)
+{
+        struct store_liveness *seen;
+        uint64_t now_start;
+        bool live;
+
+        for (size_t i = 0; store->tx_now_us && i < store->n_liveness; i++)
+                if (store->liveness[i].pid == pid && store->liveness[i].start == start)
+                        return store->liveness[i].live;
+        live = rsap_process_start_time(pid, &now_start) == 0 && now_start == start;
+        /* Out of memory: judged again next time, as outside a transaction. */
+        if (store->tx_now_us && store_grow(&store->liveness, store->n_liveness,
+                                           &store->liveness_capacity, 16,
+                                           sizeof(*store->liveness)) == 0) {
+                seen = &store->liveness[store->n_liveness++];
+                *seen = (struct store_liveness){ pid, start, live };
+        }
+        return live;
 }
 
 /* ---- events --------------------------------------------------------------- */
@@ -376,6 +427,8 @@ int64_t rsap_store_now(const struct rsap_store *store)
 
         if (store && store->clock_us)
                 return store->clock_us;
+        if (store && store->tx_now_us)
+                return store->tx_now_us; /* one transaction, one moment */
         clock_gettime(CLOCK_REALTIME, &ts);
         return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
@@ -488,6 +541,44 @@ int rsap_store_schema_version(struct rsap_store *store)
         return r < 0 ? r : version;
 }
 
+int rsap_store_file_schema_version(const char *path)
+{
+        struct rsap_store store = { 0 };
+        int version = 0, r;
+
+        if (sqlite3_open_v2(path, &store.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW,
+                            NULL) != SQLITE_OK) {
+                sqlite3_close_v2(store.db);
+                return -EIO;
+        }
+        r = read_user_version(&store, &version);
+        sqlite3_close_v2(store.db);
+        return r < 0 ? r : version;
+}
+
+/*
+ * Version 0 is a new, empty file, unless something already made tables in
+ * it.  The version and the tables are read again in one statement, so one
+ * snapshot: another rsap may have just made the schema and its version in
+ * one transaction (then *version is what it wrote).
+ */
+static int check_unversioned(struct rsap_store *store, int *version)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+        int r = store_prepare(store,
+                              "SELECT (SELECT user_version FROM pragma_user_version),"
+                              " (SELECT count(*) FROM sqlite_master)",
+                              &stmt);
+
+        if (r < 0)
+                return r;
+        r = store_step(stmt);
+        if (r <= 0)
+                return r;
+        *version = sqlite3_column_int(stmt, 0);
+        return *version == 0 && sqlite3_column_int64(stmt, 1) > 0 ? -EMEDIUMTYPE : 0;
+}
+
 static int apply_migrations(struct rsap_store *store)
 {
         _cleanup_(store_tx_end) struct store_tx tx = { 0 };
@@ -567,6 +658,47 @@ static int check_readable_version(int version)
         return 0;
 }
 
+/* ---- waiting for the lock -------------------------------------------------- */
+
+static int64_t monotonic_us(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * SQLite's busy handler: called while another connection holds the lock,
+ * with the number of times it was called for this wait.  The sleeps grow
+ * (1 ms, 2 ms, 4 ms ... up to 100 ms, each with a random part, so that
+ * fifty waiters do not wake together), until the budget has passed in all;
+ * then 0 gives up and the statement fails with SQLITE_BUSY.
+ */
+static int wait_for_lock(void *data, int attempt)
+{
+        struct rsap_store *store = data;
+        int64_t now = monotonic_us(), waited, step_us, left_us;
+        uint32_t noise = 0;
+        struct timespec pause;
+
+        if (attempt == 0)
+                store->busy_since_us = now;
+        waited = now - store->busy_since_us;
+        left_us = (int64_t)store->busy_budget_ms * 1000 - waited;
+        if (left_us <= 0)
+                return 0;
+        step_us = attempt < 7 ? 1000LL << attempt : 100000;
+        if (getrandom(&noise, sizeof(noise), GRND_NONBLOCK) == sizeof(noise))
+                step_us = step_us / 2 + (int64_t)(noise % (uint32_t)(step_us / 2 + 1));
+        if (step_us > left_us)
+                step_us = left_us;
+        pause.tv_sec = (time_t)(step_us / 1000000);
+        pause.tv_nsec = (long)(step_us % 1000000) * 1000;
+        nanosleep(&pause, NULL);
+        return 1;
+}
+
 /* name is what SQLite opens: the path, or a "file:" URI (then uri is true). */
 static int open_connection(const char *path, const char *name, bool uri,
                            enum rsap_store_mode mode, int busy_timeout_ms, struct rsap_store *store)
@@ -589,8 +721,9 @@ static int open_connection(const char *path, const char *name, bool uri,
                 return err ? -err : store_errno(rc);
         }
         sqlite3_extended_result_codes(store->db, 1);
-        sqlite3_busy_timeout(store->db, busy_timeout_ms > 0 ? busy_timeout_ms
-                                                            : RSAP_STORE_DEFAULT_BUSY_TIMEOUT_MS);
+        store->busy_budget_ms =
+                busy_timeout_ms > 0 ? busy_timeout_ms : RSAP_STORE_DEFAULT_BUSY_TIMEOUT_MS;
+        sqlite3_busy_handler(store->db, wait_for_lock, store);
         store->writable = mode == RSAP_STORE_WRITE;
         return store_exec(store, "PRAGMA foreign_keys = ON");
 }
@@ -606,6 +739,8 @@ static int open_as(const char *path, const char *name, bool uri, enum rsap_store
         r = open_connection(path, name, uri, mode, busy_timeout_ms, store);
         if (r == 0)
                 r = read_user_version(store, &version);
+        if (r == 0 && version == 0)
+                r = check_unversioned(store, &version);
         if (r == 0)
                 r = mode == RSAP_STORE_WRITE ? prepare_for_writing(store, version)
                                              : check_readable_version(version);
@@ -716,6 +851,7 @@ void rsap_store_close(struct rsap_store *store)
         if (!store)
                 return;
         sqlite3_close_v2(store->db);
+        free(store->liveness);
         free(store->path);
         free(store);
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -18,12 +19,37 @@
 
 #include "internal.h"
 
+/* One process's liveness, as judged once in a write transaction. */
+struct store_liveness {
+        pid_t pid;
+        uint64_t start;
+        bool live;
+};
+
 struct rsap_store {
         sqlite3 *db;
         char *path;
         bool writable;
         int64_t clock_us; /* 0: the real clock */
+        int busy_budget_ms;      /* how long a lock is waited for in all */
+        int64_t busy_since_us;   /* monotonic: when the current wait began */
+        /*
+         * A write transaction's snapshot: its moment (0 outside one) and the
+         * liveness of each lease owner it asked about.  Every step of the
+         * transaction (reaping, choosing a port, checking a request) sees the
+         * same leases alive, though processes die meanwhile.
+         */
+        int64_t tx_now_us;
+        struct store_liveness *liveness;
+        size_t n_liveness, liveness_capacity;
 };
+
+/*
+ * Whether process pid, started at start (clock ticks since boot), is alive:
+ * inside a write transaction the first answer for a process is kept for the
+ * rest of it.
+ */
+bool store_process_alive(struct rsap_store *store, pid_t pid, uint64_t start);
 
 static inline void sqlite3_finalizep(sqlite3_stmt **stmt)
 {

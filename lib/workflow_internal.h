@@ -51,8 +51,12 @@ int assignment_insert(struct rsap_store *store, const struct assignment_fields *
 
 /* ---- leases ------------------------------------------------------------------ */
 
-/* Whether a lease still holds its port at now_us. */
-bool lease_is_live(int64_t now_us, int64_t expires_us, pid_t pid, uint64_t pid_start);
+/*
+ * Whether a lease still holds its port now (rsap_store_now()).  Inside a
+ * write transaction the moment and each owner's liveness are judged once,
+ * so reaping and choosing a port agree on which leases are alive.
+ */
+bool lease_is_live(struct rsap_store *store, int64_t expires_us, pid_t pid, uint64_t pid_start);
 /*
  * Ends every lease whose TTL passed or whose process died, each with an
  * "expire" event.  Inside a write transaction.

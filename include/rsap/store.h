@@ -21,9 +21,12 @@
  *   -EROFS      the file or its directory cannot be written (write mode)
  *   -EACCES     it cannot be read
  *   -EBUSY      another process held the lock past the busy timeout
- *   -EPROTONOSUPPORT  written by a newer rsap (schema version unknown)
+ *   -EPROTONOSUPPORT  written by a newer rsap (schema version unknown);
+ *               only this (rsap_store_file_schema_version() says which)
+ *   -EMEDIUMTYPE  tables but no schema version: not a registry rsap made
  *   -ESTALE     an older schema, opened read-only: a write command upgrades it
- *   -EIO, -ENOSPC, -ENOMEM as their names say
+ *   -ENOSPC     the disk is full (SQLITE_FULL, or a log that could not grow)
+ *   -EIO, -ENOMEM as their names say
  */
 
 struct rsap_store;
@@ -32,8 +35,12 @@ struct rsap_store;
 #define RSAP_STORE_FILE "registry.db"
 /* The schema this rsap writes; PRAGMA user_version holds the database's. */
 #define RSAP_STORE_SCHEMA_VERSION 1
-/* How long a command waits for another's transaction before -EBUSY. */
-#define RSAP_STORE_DEFAULT_BUSY_TIMEOUT_MS 5000
+/*
+ * How long a command waits in all for another's transaction before -EBUSY:
+ * growing sleeps (1 ms doubling to 100 ms, randomised), so that fifty
+ * writers on a loaded machine queue without one timing out.
+ */
+#define RSAP_STORE_DEFAULT_BUSY_TIMEOUT_MS 30000
 
 enum rsap_store_mode {
         RSAP_STORE_READ = 0, /* lookups: never creates, never migrates, never writes */
@@ -55,6 +62,11 @@ void rsap_store_closep(struct rsap_store **store);
 const char *rsap_store_path(const struct rsap_store *store);
 /* PRAGMA user_version: 0 for a database no rsap has initialised. */
 int rsap_store_schema_version(struct rsap_store *store);
+/*
+ * The user_version of the database at path, opened read-only for just that,
+ * for a message after -EPROTONOSUPPORT; a negative errno code if unreadable.
+ */
+int rsap_store_file_schema_version(const char *path);
 
 /*
  * Tests pin the clock (microseconds since the epoch; 0 is the real clock) so
@@ -80,3 +92,20 @@ struct rsap_store_check_report {
         int64_t events;             /* rows in the event table */
 };
 int rsap_store_check(struct rsap_store *store, struct rsap_store_check_report *out);
+
+/*
+ * How deep rsap_store_check_level() looks.  QUICK: SQLite's quick_check
+ * alone (each page and record well formed; what rsapd runs at start).
+ * CONSISTENCY: that, then the foreign keys and the state re-derived from the
+ * events (rsap db check).  FULL: integrity_check instead of quick_check,
+ * which also compares every index with its table (rsap db check --full,
+ * rsap audit --consistency).  A page SQLite cannot read is a problem found,
+ * not an error.
+ */
+enum rsap_store_check_level {
+        RSAP_STORE_CHECK_QUICK,
+        RSAP_STORE_CHECK_CONSISTENCY,
+        RSAP_STORE_CHECK_FULL,
+};
+int rsap_store_check_level(struct rsap_store *store, enum rsap_store_check_level level,
+                           struct rsap_store_check_report *out);

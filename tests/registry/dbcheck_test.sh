@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# rsap db check, and rsapd's check at start.
+#
+# Reproducer (before the fix): random bytes written into the middle of
+# registry.db went unnoticed by every command but `rsap audit
+# --consistency`, and rsapd served the damaged file.  Here the middle page
+# of a registry is overwritten with random bytes: `rsap db check` (quick
+# and --full) must report it and exit 1, and rsapd must refuse to start
+# with one line that names the file.  A state that its events do not
+# explain (a lease's holdings deleted behind rsap's back) is a finding too;
+# a clean registry is clean; a missing one or a bad action cannot be
+# checked (2).  Needs $RSAP, $RSAPD (or the second argument) and python3.
+set -u
+
+RSAP=${RSAP:?set RSAP to the rsap binary}
+RSAPD=${RSAPD:-${1:?set RSAPD or pass rsapd}}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export NO_COLOR=1 RSAP_DB_DIR="$work/data"
+unset XDG_DATA_HOME
+passed=0
+failed=0
+fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+ok() { passed=$((passed + 1)); }
+
+# status_is WANT CMD...: CMD's exit status is WANT (stdout in $work/out, stderr in $work/err).
+status_is() {
+        local want=$1 status
+        shift
+        "$@" >"$work/out" 2>"$work/err"
+        status=$?
+        [ "$status" -eq "$want" ] && ok ||
+                fail "$* exited $status, wanted $want: $(cat "$work/out" "$work/err")"
+}
+json() { # json EXPR: evaluates EXPR on the JSON in $work/out (as j)
+        python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' \
+                "$work/out" "$1"
+}
+
+DB="$work/r.db"
+for i in $(seq 1 30); do
+        "$RSAP" request "svc-$i" --port $((41000 + i)) --proto tcp --description "service $i" \
+                --assignee "Team $i" --contact "t$i@example.com" --db "$DB" >/dev/null ||
+                fail "request $i"
+done
+"$RSAP" lease --db "$DB" --pid $$ >/dev/null || fail "lease"
+
+# --- clean -----------------------------------------------------------------------------------------
+status_is 0 "$RSAP" db check --db "$DB"
+grep -q "^clean: " "$work/out" && ok || fail "no 'clean:' line: $(cat "$work/out")"
+status_is 0 "$RSAP" db check --full --db "$DB" --json
+[ "$(json 'j["clean"], j["level"], j["problems"], j["found"], j["events"] > 30')" = \
+        "(True, 'full', 0, [], True)" ] && ok || fail "clean JSON: $(cat "$work/out")"
+status_is 0 "$RSAP" --json db check --db "$DB"
+[ "$(json 'j["kind"], j["level"]')" = "('db-check', 'consistency')" ] && ok ||
+        fail "global --json before db: $(cat "$work/out")"
+
+# --- cannot run ------------------------------------------------------------------------------------
+status_is 2 "$RSAP" db check --db "$work/missing.db"
+grep -q "no registry at .*missing.db" "$work/err" && ok || fail "missing: $(cat "$work/err")"
+status_is 2 "$RSAP" db
+status_is 2 "$RSAP" db frob --db "$DB"
+status_is 2 "$RSAP" db check --bogus --db "$DB"
+
+# --- a state its events do not explain ------------------------------------------------------------
+cp "$DB" "$work/unexplained.db"
+python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("DELETE FROM holdings WHERE kind = '"'lease'"'"); c.commit()' \
+        "$work/unexplained.db"
+status_is 1 "$RSAP" db check --db "$work/unexplained.db" --json
+[ "$(json 'j["clean"], j["problems"] > 0, any("holds no port" in f for f in j["found"])')" = \
+        "(False, True, True)" ] && ok || fail "unexplained state: $(cat "$work/out")"
+
+# --- random bytes in the middle page ---------------------------------------------------------------
+cp "$DB" "$work/corrupt.db"
+python3 - "$work/corrupt.db" <<'EOF'
+import os, sys
+path = sys.argv[1]
+size = os.path.getsize(path)
+with open(path, "r+b") as f:
+    page = int.from_bytes(f.read(18)[16:18], "big") or 65536
+    f.seek((size // page // 2) * page)
+    f.write(os.urandom(page))
+EOF
+for level in "" --full; do
+        # shellcheck disable=SC2086
+        status_is 1 "$RSAP" db check $level --db "$work/corrupt.db"
+        grep -q "^problem  sqlite: " "$work/out" && ok || fail "corrupt ($level): $(cat "$work/out")"
+done
+status_is 1 "$RSAP" db check --db "$work/corrupt.db" --json
+[ "$(json 'j["clean"], j["problems"] > 0')" = "(False, True)" ] && ok || fail "corrupt JSON: $(cat "$work/out")"
+
+# A header that is not SQLite's: the file cannot even be opened, still a finding.
+cp "$DB" "$work/noheader.db"
+printf 'not a database at all..' | dd of="$work/noheader.db" conv=notrunc status=none
+status_is 1 "$RSAP" db check --db "$work/noheader.db"
+
+# --- rsapd at start ----------------------------------------------------------------------------------
+start_rsapd() { # start_rsapd DB: rsapd's exit status and its log in $work/log (killed after 15 s)
+        timeout 15 "$RSAPD" --listen 127.0.0.1:0 --db "$1" >"$work/log" 2>&1
+}
+start_rsapd "$work/corrupt.db"
+status=$?
+[ "$status" -eq 1 ] && ok || fail "rsapd on a corrupt registry exited $status: $(cat "$work/log")"
+[ "$(wc -l <"$work/log")" -eq 1 ] && grep -q "refusing to start: the local registry .*corrupt.db is corrupt" "$work/log" &&
+        ok || fail "rsapd said: $(cat "$work/log")"
+cp "$DB" "$work/future.db"
+python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("PRAGMA user_version = 9"); c.commit()' "$work/future.db"
+start_rsapd "$work/future.db"
+status=$?
+[ "$status" -eq 1 ] && grep -q "future.db was written by a newer rsap (schema 9, this rsap knows" "$work/log" &&
+        ok || fail "rsapd on a future schema exited $status: $(cat "$work/log")"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
