@@ -131,6 +131,10 @@ int registry_error(const struct registry_cli *rc, int err, const char *what)
                                  "changed", what, path);
         case -ENOSPC:
                 return cli_error("%s: %s: the disk is full; nothing was changed", what, path);
+        case -EILSEQ:
+                return cli_error("%s: a field holds a control character or a byte that is not "
+                                 "UTF-8 (only a note may hold line breaks); nothing was changed",
+                                 what);
         default:
                 return cli_error_code(err, "%s: %s", what, path);
         }
