@@ -18,6 +18,7 @@ import ctypes
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -154,6 +155,18 @@ def registry_edges(tmp, db):
         status, out, err = rsap(os.path.join(tmp, "db-import"), "import", bad)
         c.equal(status, 2, f"rsap import of an export with ESC in an assignee: {err!r}")
         c.check(err.count(b"\n") == 1 and b"control character" in err, f"one line: {err!r}")
+        # A database written before the registry refused them (or by hand) may
+        # still hold control characters: the registration commands escape them.
+        with sqlite3.connect(os.path.join(d.db_dir, "registry.db")) as db_conn:
+            db_conn.execute("UPDATE requests SET description = ?, assignee = ?, requested_by = ?"
+                            " WHERE id = 1", ("d\x1b[2J", "a\rb", "u\x1b]0;X\x07"))
+            db_conn.execute("UPDATE services SET assignee = ?", ("a\rb",))
+        for args, want in ((["review", "1"], [b"d\\e[2J", b"a\\rb", b"u\\e]0;X\\a"]),
+                           (["requests", "--all"], [b"a\\rb", b"u\\e]0;X\\a"]),
+                           (["20000"], []), ([str(port[0])], [b"a\\rb"])):
+            status, out, err = rsap(d.db_dir, *args)
+            no_raw(out, f"rsap {' '.join(args)} of a database holding control characters")
+            c.check(all(w in out for w in want), f"rsap {' '.join(args)} shows {want!r}: {out!r}")
 
         auth = {"Authorization": "Bearer " + token}
         body = {"service": "esc2", "port": port[1], "protocols": "tcp", "description": "d",
