@@ -143,6 +143,8 @@ def registry_edges(tmp, db):
         status, out, err = rsap(d.db_dir, "reject", "1", "--why", "no\x1b[2J")
         c.equal(status, 2, f"rsap reject --why with ESC: {err!r}")
         c.check(err.count(b"\n") == 1 and b"control character" in err, f"one line: {err!r}")
+        status, out, err = rsap(d.db_dir, "transfer", "esc", "--to", "b\x1b[2J")
+        c.equal(status, 2, f"rsap transfer --to with ESC: {err!r}")
         # Another host's export is an edge too: `rsap import`.
         status, out, err = rsap(d.db_dir, "approve", "1", "--why", "fine")
         c.equal(status, 0, f"rsap approve 1: {err!r}")
