@@ -63,3 +63,38 @@ check() { # check DESCRIPTION COMMAND...: a shell condition
         shift
         if "$@"; then passed=$((passed + 1)); else fail "$what"; fi
 }
+
+# start_reporting COMMAND...: starts a server in the background that binds
+# loopback (port 0, or one it chose) and writes its port as one flushed line
+# on stdout; sets $server_pid and $server_port (empty if it died first).
+# The port comes through a pipe, never from a log that may sit in a buffer.
+start_reporting() {
+        local fifo
+        fifo=$(mktemp -u "$work/port.XXXXXX")
+        mkfifo "$fifo" || return 1
+        "$@" >"$fifo" &
+        server_pid=$!
+        server_port=""
+        read -r server_port <"$fifo"
+        rm -f "$fifo"
+        [ -n "$server_port" ]
+}
+
+# own_network_namespace ARGS...: runs this script again (with ARGS) in a
+# network namespace of its own, loopback up and nothing else, so that what
+# listens on the host's ports (an rsapd.service on 1647, a web server on
+# 8443) changes neither what the test sees nor what rsap picks; where no
+# namespace may be made it says so and the script goes on on the host.  Call
+# it right after sourcing this file: it removes $work before starting again.
+own_network_namespace() {
+        local how
+        [ -n "${RSAP_TEST_OWN_NETNS:-}" ] && return 0
+        for how in "unshare --net" "unshare --map-current-user --net"; do
+                if $how ip link set lo up 2>/dev/null; then
+                        rm -rf "$work"
+                        RSAP_TEST_OWN_NETNS=1 exec $how sh -c 'ip link set lo up && exec "$@"' \
+                                sh bash "$0" "$@"
+                fi
+        done
+        echo "note: no network namespace may be made here: the test sees the host's ports"
+}

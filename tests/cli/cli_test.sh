@@ -12,6 +12,7 @@ export NO_COLOR=1
 unset XDG_DATA_HOME
 
 . "$(dirname "${BASH_SOURCE[0]}")/../testlib.sh"
+own_network_namespace "$@"
 
 # --- rsap PORT -------------------------------------------------------------
 run 0 1647 && {
@@ -28,7 +29,7 @@ run 0 1647/udp && { expect_out "1647/udp"; case "$out" in *1647/tcp*) fail "1647
 run 0 1647/UDP && expect_out "1647/udp"
 run 0 --json 1647 && {
         json_check 'j["kind"] == "port" and j["port"] == 1647 and j["protocol"] is None'
-        json_check 'j["range"] == {"name": "user", "title": "User Ports", "low": 1024, "high": 49151, "meaning": j["range"]["meaning"]}'
+        json_check 'j["range"] == {"name": "user", "title": "User Ports", "low": 1024, "high": 49151, "meaning": "assigned by IANA on request (Expert Review, or IETF Review for IETF work); use one only once it is assigned"}'
         json_check 'sorted(r["protocol"] for r in j["records"]) == ["tcp", "udp"]'
         json_check 'all(r["service"] == "rsap" and r["port"] == 1647 for r in j["records"])'
         json_check 'j["status"] == {"tcp": "assigned", "udp": "assigned", "sctp": "unassigned", "dccp": "unassigned"}'
@@ -41,23 +42,29 @@ run 0 explain 1647 && expect_out "port 1647"
 
 # --- the live part: what is bound to the port on this host ------------------
 # A User Port (1024-49151), which the local registry may assign: port 0
-# could give a Dynamic one.
-python3 -c '
-import random, socket, time
+# could give a Dynamic one.  The candidates are ones IANA leaves unassigned
+# (rsap pick), so that the local registry may assign it below; the first
+# that binds on loopback is taken.
+db="$work/local.db"
+candidates=$("$RSAP" pick --json --range 20000-29999 --proto tcp --count 50 --db "$db" |
+        python3 -c 'import json,sys; print(" ".join(map(str, json.load(sys.stdin)["ports"])))')
+start_reporting python3 -c '
+import socket, sys, time
 s = socket.socket()
-while True:
+for port in map(int, sys.argv[1:]):
     try:
-        s.bind(("127.0.0.1", random.randint(20000, 29999)))
+        s.bind(("127.0.0.1", port))
         break
     except OSError:
         pass
+else:
+    sys.exit("none of the candidate ports binds")
 s.listen()
 print(s.getsockname()[1], flush=True)
 time.sleep(30)
-' >"$work/listener.port" &
-listener_pid=$!
-for _ in $(seq 50); do [ -s "$work/listener.port" ] && break; sleep 0.1; done
-lport=$(cat "$work/listener.port")
+' $candidates || fail "the test's listener did not start (candidates: $candidates)"
+listener_pid=$server_pid
+lport=$server_port
 run 0 "$lport" && { expect_out "on this host"; expect_out "127.0.0.1:$lport"; expect_out "python3[$listener_pid]"; }
 run 0 --json "$lport" && {
         json_check "[(s['protocol'], s['address'], s['port']) for s in j['listening']] == [('tcp', '127.0.0.1', $lport)]"
@@ -65,7 +72,6 @@ run 0 --json "$lport" && {
 }
 run 0 --json "$lport/udp" && json_check 'j["listening"] == []'
 # The listener is nobody's registration until the local registry assigns its port.
-db="$work/local.db"
 run 0 listening --json --port "$lport" --unregistered --db "$db" && json_check "len(j) == 1 and j[0]['local'] is None"
 run 0 request clitest --port "$lport" --proto tcp --description "the CLI test" --assignee qa --contact qa --db "$db"
 run 0 approve --db "$db" 1
@@ -152,7 +158,11 @@ run 0 export --format services && {
 }
 run 0 export --format csv && expect_out "Service Name,Port Number,Transport Protocol"
 run 0 export --format json && json_check 'j["kind"] == "registry" and len(j["records"]) == j["data"]["records"]'
-run 0 export --format csv --output "$work/export.csv" && [ -s "$work/export.csv" ] && passed=$((passed + 1))
+run 0 export --format csv --output "$work/export.csv" && {
+        [ -z "$out" ] && passed=$((passed + 1)) || fail "export --output also printed: $out"
+        "$RSAP" export --format csv | cmp -s - "$work/export.csv" && passed=$((passed + 1)) ||
+                fail "export --output wrote other than export prints"
+}
 run 2 export && expect_err "which format"
 run 2 export --format xml && expect_err "unknown format 'xml'"
 run 2 export --format csv --output /nonexistent-dir/x.csv && expect_one_line_error
@@ -185,15 +195,15 @@ run 0 --json 1647 && json_check 'j["data"]["source"] == "iana-csv"'
 mkdir -p "$work/www"
 cp "$work/export.csv" "$work/www/registry.csv"
 head -c 20000 "$work/export.csv" >"$work/www/cut.csv"
-# Unbuffered: its stdout is a file, and the line with the port must reach it now.
-PYTHONUNBUFFERED=1 python3 -m http.server --bind 127.0.0.1 --directory "$work/www" 0 >"$work/http.log" 2>&1 &
-http_pid=$!
-http_port=""
-for _ in $(seq 50); do
-        http_port=$(sed -n 's/.*port \([0-9][0-9]*\).*/\1/p' "$work/http.log" | head -n 1)
-        [ -n "$http_port" ] && break
-        sleep 0.1
-done
+start_reporting python3 -c '
+import functools, http.server, sys
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+' "$work/www" 2>"$work/http.log"
+http_pid=$server_pid
+http_port=$server_port
 if [ -n "$http_port" ]; then
         rm -rf "$RSAP_DB_DIR"
         run 0 update --json --from "http://127.0.0.1:$http_port/registry.csv" &&
@@ -239,7 +249,9 @@ run 0 help && { expect_out "explain"; expect_out "search"; expect_out "update"; 
 run 0 help list && expect_out "usage: rsap list"
 run 0 list --help && expect_out "usage: rsap list"
 run 2 help nosuchcommand && expect_one_line_error
-run 0 version && expect_out "rsap "
+version=$(sed -n "s/^  version: '\(.*\)',\$/\1/p" "${RSAP_SOURCE_ROOT:-$(dirname "${BASH_SOURCE[0]}")/../..}/meson.build")
+run 0 version && { [ -n "$version" ] && [ "$out" = "rsap $version" ] && passed=$((passed + 1)) ||
+        fail "rsap version said '$out', meson.build says '$version'"; }
 run 0 && expect_out "usage: rsap"
 
 echo "$passed passed, $failed failed"

@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: MIT
 """Runs rsapd for the tests: a fresh data directory, a port the kernel
 chooses (--listen 127.0.0.1:0, read back from the log), readiness through
-a $NOTIFY_SOCKET of our own, and an orderly stop that checks the exit."""
+a $NOTIFY_SOCKET of our own, and an orderly stop that checks the exit.
+Tests that depend on which host ports are free call own_network_namespace()
+first; probes for free ports bind loopback only."""
+import errno
 import http.client
 import json
 import os
@@ -214,8 +217,10 @@ def write_token(directory, token="t0ken-for-the-tests-0123456789", mode=0o600):
 
 
 def free_on_host(port):
-    """Whether port binds on TCP and UDP, IPv6 and IPv4, as portpicker checks."""
-    for family in (socket.AF_INET6, socket.AF_INET):
+    """Whether port binds on TCP and UDP, on ::1 and 127.0.0.1: the tests
+    bind loopback only, even to look (a wildcard bind on 0.0.0.0 would see
+    more, but the suite promises to touch nothing but loopback)."""
+    for family, address in ((socket.AF_INET6, "::1"), (socket.AF_INET, "127.0.0.1")):
         for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
             try:
                 s = socket.socket(family, kind)
@@ -223,12 +228,40 @@ def free_on_host(port):
                 continue
             try:
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                s.bind(("", port))
-            except OSError:
+                s.bind((address, port))
+            except OSError as e:
+                if e.errno == errno.EADDRNOTAVAIL:
+                    continue  # no ::1 here
                 return False
             finally:
                 s.close()
     return True
+
+
+NETNS_FLAG = "RSAP_TEST_OWN_NETNS"
+
+
+def own_network_namespace():
+    """Runs this script again in a network namespace of its own, loopback up
+    and nothing else, so that neither the host's listeners (an rsapd.service
+    on 1647) nor anything the test or rsapd binds or probes (the port server
+    checks the wildcard address) meets the host's network.  Where no
+    namespace may be made, says so and returns: the test runs on the host."""
+    if os.environ.get(NETNS_FLAG):
+        return
+    for unshare in (["unshare", "--net"], ["unshare", "--map-current-user", "--net"]):
+        try:
+            ok = subprocess.run([*unshare, "ip", "link", "set", "lo", "up"],
+                                capture_output=True).returncode == 0
+        except OSError:
+            ok = False
+        if ok:
+            sys.stdout.flush()
+            argv = [*unshare, "sh", "-c", 'ip link set lo up && exec "$@"', "sh",
+                    sys.executable, *sys.argv]
+            sys.exit(subprocess.run(argv, env=dict(os.environ, **{NETNS_FLAG: "1"})).returncode)
+    print("note: no network namespace may be made here: the test sees the host's ports",
+          flush=True)
 
 
 def unassigned_ports(db_dir, count, contiguous=False, start=20000, stop=32000):

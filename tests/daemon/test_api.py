@@ -113,9 +113,12 @@ def query_parameters(d):
                  "/v1/search?q=%ff", "/v1/list?range=1-2&proto=%ff", "/v1/pick?%ff=1"):
         _, body = error_body(d, "GET", path, 400)
         c.check("not UTF-8" in body.decode(), f"{path}: says it is not UTF-8: {body!r}")
-    for path in ("/service/%ff", "/search?q=%ff"):
-        status, _, _ = d.get(path)
-        c.equal(status, 400, f"GET {path}")
+    for path, why in (("/service/%ff", b"the path is not UTF-8"),
+                      ("/search?q=%ff", b"a query parameter is not UTF-8")):
+        status, headers, body = d.get(path)
+        c.check(status == 400 and headers["content-type"].startswith("text/html") and
+                b"<h1>Bad request</h1>" in body and why in body,
+                f"GET {path}: a 400 page saying {why!r}: {status} {body[-300:]!r}")
     # UTF-8 is read; "café" is no well-formed service name, which rsap café calls a bad input too.
     status, _, body = d.get("/v1/services/caf%C3%A9")
     c.equal(status, 400, "a UTF-8 name that is no service name")
@@ -127,8 +130,9 @@ def query_parameters(d):
         status, headers, body = d.get(path)
         c.check(status == 400 and headers["content-type"].startswith("text/html") and
                 b"unknown query parameter" in body, f"GET {path}: a 400 page naming the parameter")
-    status, _, _ = d.get("/search?q=http")
-    c.equal(status, 200, "/search?q= still answers")
+    status, _, body = d.get("/search?q=http")
+    c.check(status == 200 and b"<h1>Search: http</h1>" in body and b'href="/port/80"' in body,
+            f"/search?q= still answers, with the results: {status}")
 
 
 def agrees_with_cli(d):
@@ -235,8 +239,19 @@ def listening(d):
     cli, _ = rsap_json(d.db_dir, "listening", "--port", str(d.port), "--tcp")
     c.check(status == 200 and body == cli,
             f"/v1/listening?port=P&proto=tcp is `rsap listening --port P --tcp --json`")
-    status, unregistered = d.get_json("/v1/listening?unregistered=1")
-    c.check(status == 200 and isinstance(unregistered, list), "?unregistered=1")
+    # A listener of the test's own, on a port IANA leaves unassigned, is nobody's registration.
+    port = json.loads(rsap_json(d.db_dir, "pick", "--range", "20000-29999", "--proto", "tcp")[0])["ports"][0]
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", port))
+        listener.listen()
+        status, unregistered = d.get_json("/v1/listening?unregistered=1")
+    ours = [s for s in unregistered if s["port"] == port] if status == 200 else []
+    c.check(len(ours) == 1 and ours[0]["local"] is None and
+            [p["pid"] for p in ours[0]["processes"]] == [os.getpid()],
+            f"?unregistered=1 lists the test's own listener on {port}, and only once: {ours}")
+    c.check(status == 200 and all(s["local"] is None or s["local"]["kind"] != "assignment"
+                                  for s in unregistered),
+            "?unregistered=1 lists no socket on a port the local registry assigns")
 
 
 def head_and_headers(d):
@@ -372,6 +387,11 @@ def writes_with_token(d, token):
     c.check('error="invalid_token"' in headers.get("www-authenticate", ""), "401 says invalid_token")
     error_body(d, "POST", "/v1/reload", 401, headers={TOKEN_HEADER: "Bearer " + token + "x"})
     error_body(d, "POST", "/v1/reload", 401, headers={TOKEN_HEADER: "Bearer " + token[:-1]})
+    # Forgeries of the right length that share the token's last byte: only a
+    # comparison of every byte refuses them.
+    for at in (0, len(token) // 2, len(token) - 2):
+        forged = token[:at] + ("A" if token[at] != "A" else "B") + token[at + 1:]
+        error_body(d, "POST", "/v1/reload", 401, headers={TOKEN_HEADER: "Bearer " + forged})
     error_body(d, "POST", "/v1/reload", 401, headers={TOKEN_HEADER: "Basic dXNlcjpwYXNz"})
     error_body(d, "POST", "/v1/reload", 401, headers={TOKEN_HEADER: "Bearer"})
     # A wrong token is refused even on a read that needs none.

@@ -20,7 +20,7 @@ import urllib.parse
 import zlib
 
 from chromium_cdp import Chromium, find_chromium
-from rsapd_harness import Checks, Rsapd, iana_data_dir
+from rsapd_harness import Checks, Rsapd, iana_data_dir, own_network_namespace
 
 c = Checks("browser")
 OUT = os.environ.get("RSAPD_TEST_OUTPUT") or tempfile.mkdtemp(prefix="rsapd-browser-")
@@ -177,6 +177,7 @@ def the_map(browser, base, full, port):
 
 
 def main():
+    own_network_namespace()  # "Nothing listens on port 1647", whatever the host runs
     chromium = find_chromium()
     if not chromium:
         print("chromium is not installed: skipping")

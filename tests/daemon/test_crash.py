@@ -11,7 +11,8 @@ import tempfile
 import threading
 import time
 
-from rsapd_harness import Checks, Rsapd, rsap_json, unassigned_ports, write_token
+from rsapd_harness import (Checks, Rsapd, own_network_namespace, rsap_json,
+                           unassigned_ports, write_token)
 
 c = Checks("crash")
 WRITERS = 6
@@ -42,6 +43,7 @@ def stream_of_writes(d, token, ports, acknowledged, stop):
 
 
 def main():
+    own_network_namespace()  # its ports are free in there, whatever the host runs
     with tempfile.TemporaryDirectory() as tmp:
         path, token = write_token(tmp)
         db_dir = os.path.join(tmp, "db")

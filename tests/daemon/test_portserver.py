@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-from rsapd_harness import Checks, Rsapd, rsap_json, unassigned_ports
+from rsapd_harness import Checks, Rsapd, own_network_namespace, rsap_json, unassigned_ports
 
 c = Checks("portserver")
 N_CLIENTS = 20
@@ -80,6 +80,7 @@ def wait_for_log(d, text, timeout=10):
 
 
 def main():
+    own_network_namespace()  # the pools below, 15000-24999 too, are the namespace's
     if not portpicker_available():
         print("python3-portpicker is not installed: skipping")
         sys.exit(77)
@@ -89,7 +90,7 @@ def main():
     busy_port = run[7]
     busy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    busy.bind(("0.0.0.0", busy_port))
+    busy.bind(("127.0.0.1", busy_port))
     busy.listen(1)
 
     sock_dir = __import__("tempfile").mkdtemp(prefix="rsapd-ps-")

@@ -355,6 +355,9 @@ static void tokens_compare_and_verdicts(void **state)
 
         assert_true(auth_token_equal(&a, "0123456789abcdef", 16));
         assert_false(auth_token_equal(&a, "0123456789abcdeF", 16));
+        /* Same length and same last byte: every byte must count, not the last one. */
+        assert_false(auth_token_equal(&a, "X123456789abcdef", 16));
+        assert_false(auth_token_equal(&a, "01234567X9abcdef", 16));
         assert_false(auth_token_equal(&a, "0123456789abcdef0", 17));
         assert_false(auth_token_equal(&a, "", 0));
         assert_int_equal(auth_check(&a, false, true, NULL), AUTH_OK);

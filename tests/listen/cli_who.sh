@@ -2,14 +2,19 @@
 # SPDX-License-Identifier: MIT
 # `rsap who`: exit status 0 when something is bound to the port, 1 when
 # nothing is, 2 for a malformed port, with a message on stderr for 1 and 2.
-# Also `rsap listening` on the same socket.  Runs on the host with a loopback
-# socket of its own, on a port that no socket of any protocol uses, and takes
-# another such port as the unbound one.
+# Also `rsap listening` on the same socket.  Runs with a loopback socket of
+# its own, on a port that no socket of any protocol uses, and takes another
+# such port as the unbound one; in a network namespace of its own where one
+# may be made, so that no other test's socket takes either port meanwhile.
 #
 #     cli_who.sh [RSAP]     (or RSAP in the environment)
 set -u
 
 RSAP=${RSAP:-${1:?set RSAP to the rsap program}}
+if [ -z "${RSAP_TEST_OWN_NETNS:-}" ] && unshare --net ip link set lo up 2>/dev/null; then
+        export RSAP_TEST_OWN_NETNS=1
+        exec unshare --net sh -c 'ip link set lo up && exec "$@"' sh sh "$0" "$@"
+fi
 HERE=$(cd "$(dirname "$0")" && pwd)
 TMP=$(mktemp -d)
 LISTENER=

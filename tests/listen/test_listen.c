@@ -402,6 +402,46 @@ static void test_shared_after_fork(void **state)
         stop_kid(&k);
 }
 
+/* A process holding one socket in three descriptors is one owner, and so is
+ * its child that inherited all three: the owner lists are exact. */
+static void test_one_owner_per_process(void **state)
+{
+        struct opened o = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
+        int copies[2] = { fcntl(o.fd, F_DUPFD_CLOEXEC, 0), fcntl(o.fd, F_DUPFD_CLOEXEC, 0) };
+        struct rsap_listen_list *list;
+        const struct rsap_listen_socket *s;
+        struct kid k;
+
+        (void)state;
+        assert_true(copies[0] >= 0 && copies[1] >= 0);
+        list = collect_port(o.port, true);
+        s = find_inode(list, o.inode);
+        assert_non_null(s);
+        assert_int_equal(s->n_owners, 1);
+        assert_int_equal(s->owners[0].pid, getpid());
+        rsap_listen_list_free(list);
+
+        k = start_kid();
+        list = collect_port(o.port, true);
+        s = find_inode(list, o.inode);
+        assert_non_null(s);
+        assert_int_equal(s->n_owners, 2);
+        assert_int_equal(s->owners[0].pid, getpid() < k.pid ? getpid() : k.pid);
+        assert_int_equal(s->owners[1].pid, getpid() < k.pid ? k.pid : getpid());
+        rsap_listen_list_free(list);
+
+        close(o.fd);
+        close(copies[0]);
+        close(copies[1]);
+        list = collect_port(o.port, true);
+        s = find_inode(list, o.inode);
+        assert_non_null(s);
+        assert_int_equal(s->n_owners, 1);
+        assert_int_equal(s->owners[0].pid, k.pid);
+        rsap_listen_list_free(list);
+        stop_kid(&k);
+}
+
 static void test_closed_is_gone(void **state)
 {
         struct opened tcp = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
@@ -872,6 +912,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_wildcards),
                 cmocka_unit_test(test_reuseport_group),
                 cmocka_unit_test(test_shared_after_fork),
+                cmocka_unit_test(test_one_owner_per_process),
                 cmocka_unit_test(test_closed_is_gone),
                 cmocka_unit_test(test_protocol_filter),
                 cmocka_unit_test(test_port_range_filter),

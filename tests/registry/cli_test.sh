@@ -14,6 +14,7 @@ unset XDG_DATA_HOME SUDO_USER
 DB="$work/reg.db"
 
 . "$(dirname "${BASH_SOURCE[0]}")/../testlib.sh"
+own_network_namespace "$@"
 
 req() { # req NAME PORT PROTO [ARGS...]: a well-formed request on $DB
         local name=$1 port=$2 proto=$3

@@ -2,7 +2,9 @@
 /*
  * Crashes: a child files and approves requests in a loop, reporting each one
  * on a pipe only after its transaction committed; the parent kills it with
- * SIGKILL at a random moment, 100 times.  After every kill the database
+ * SIGKILL at a random moment, 100 times (every other time after a random
+ * number of reported commits, so that there always are some).  The child
+ * must die of that SIGKILL, not give up on its own.  After every kill the database
  * must open, hold every reported request and approval, and be consistent:
  * nothing half-written (rsap_store_check re-derives the state from the
  * events and runs SQLite's integrity check).
@@ -111,6 +113,10 @@ static void verify_reports(const char *path, const struct report *reports, size_
 
         if (n == 0)
                 return; /* killed before it committed anything, perhaps before the file existed */
+        if (access(path, F_OK) < 0) {
+                failure("%zu commits were reported but %s does not exist", n, path);
+                return;
+        }
         if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
                 failure("%s cannot be opened", path);
                 sqlite3_close(db);
@@ -132,18 +138,19 @@ static void verify_reports(const char *path, const struct report *reports, size_
         sqlite3_close(db);
 }
 
-static void verify_store(const char *path, int kill_number)
+/* 1 when the store was there and checked, 0 when the child died before it made it. */
+static int verify_store(const char *path, int kill_number)
 {
         struct rsap_store_check_report report;
         struct rsap_store *store;
         int r;
 
         if (access(path, F_OK) < 0)
-                return; /* killed before it made the file */
+                return 0; /* killed before it made the file */
         r = rsap_store_open(path, RSAP_STORE_WRITE, 60000, &store);
         if (r < 0) {
                 failure("the database does not open after kill %d: %s", kill_number, strerror(-r));
-                return;
+                return 1;
         }
         r = rsap_store_check(store, &report);
         if (r < 0)
@@ -152,16 +159,26 @@ static void verify_store(const char *path, int kill_number)
              i++)
                 failure("inconsistent after kill %d: %s", kill_number, report.problems[i]);
         rsap_store_close(store);
+        return 1;
 }
 
-static size_t read_reports(int fd, struct report *reports, size_t max)
+/* Reads reports until there are want of them (or max), or the pipe ends. */
+static size_t read_reports(int fd, struct report *reports, size_t n, size_t want, size_t max)
 {
-        size_t n = 0;
-        ssize_t got;
-
-        while (n < max && (got = read(fd, &reports[n], sizeof(reports[n]))) == sizeof(reports[n]))
+        while (n < want && n < max &&
+               read(fd, &reports[n], sizeof(reports[n])) == (ssize_t)sizeof(reports[n]))
                 n++;
         return n;
+}
+
+/* The child must die of our SIGKILL: one that gave up on its own (it could not
+ * open the database, a write failed) would leave nothing to verify. */
+static void expect_killed(int status, int kill_number)
+{
+        if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+                failure("the child was not killed at kill %d but %s %d", kill_number,
+                        WIFEXITED(status) ? "exited" : "died of signal",
+                        WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 }
 
 int main(void)
@@ -170,15 +187,16 @@ int main(void)
         char dir[] = "/tmp/rsap-crash-XXXXXX", path[64], cleanup[128];
         struct rsap_registry *iana;
         size_t total_filed = 0, total_approved = 0;
+        int stores_checked = 0;
 
         if (!mkdtemp(dir) || rsap_registry_open_builtin(&iana) < 0)
                 return 99;
         snprintf(path, sizeof(path), "%s/registry.db", dir);
         srand((unsigned)time(NULL) ^ (unsigned)getpid());
         for (int k = 0; k < KILLS; k++) {
-                int fds[2];
+                int fds[2], status;
                 pid_t child;
-                size_t n;
+                size_t n = 0;
 
                 if (pipe(fds) < 0)
                         return 99;
@@ -188,17 +206,30 @@ int main(void)
                         approve_forever(path, fds[1], iana);
                 }
                 close(fds[1]);
-                /* Anywhere from opening the database to some dozens of commits. */
-                usleep((useconds_t)(rand() % 30000));
+                /* Every other kill comes after 1 to 40 reported commits, whatever the
+                 * machine's speed; the rest anywhere from opening the database on. */
+                if (k % 2 == 0)
+                        n = read_reports(fds[0], reports, 0, 1 + (size_t)(rand() % 40), MAX_REPORTS);
+                else
+                        usleep((useconds_t)(rand() % 30000));
                 kill(child, SIGKILL);
-                waitpid(child, NULL, 0);
-                n = read_reports(fds[0], reports, MAX_REPORTS);
+                if (waitpid(child, &status, 0) != child)
+                        return 99;
+                expect_killed(status, k);
+                n = read_reports(fds[0], reports, n, MAX_REPORTS, MAX_REPORTS);
                 close(fds[0]);
+                if (k % 2 == 0 && n == 0)
+                        failure("kill %d was to come after a commit, but none was reported", k);
                 for (size_t i = 0; i < n; i++)
                         reports[i].kind == FILED ? total_filed++ : total_approved++;
                 verify_reports(path, reports, n);
-                verify_store(path, k);
+                stores_checked += verify_store(path, k);
         }
+        /* Half the kills follow at least one commit each: fewer means the child
+         * never got going, and nothing above was tested. */
+        if (total_filed < KILLS / 2 || total_approved < KILLS / 4 || stores_checked < KILLS / 2)
+                failure("only %zu requests, %zu approvals and %d checked stores in %d kills",
+                        total_filed, total_approved, stores_checked, KILLS);
         printf("%d kills: %zu requests and %zu approvals reported, all there; %s\n", KILLS,
                total_filed, total_approved, failures ? "FAILED" : "consistent after each");
         rsap_registry_free(iana);

@@ -17,6 +17,7 @@ export RSAP_DB_DIR="$work/data" NO_COLOR=1
 unset XDG_DATA_HOME
 
 . "$(dirname "${BASH_SOURCE[0]}")/../testlib.sh"
+own_network_namespace "$@"
 skipped=0
 one_line() {
         [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] && [ -z "$out" ] && passed=$((passed + 1)) ||
@@ -138,8 +139,10 @@ else
         readonly_run history keep --db "$work/ro/registry.db" >"$work/out" 2>"$work/err" &&
                 grep -q approve "$work/out" && passed=$((passed + 1)) ||
                 fail "read-only: history does not answer: $(cat "$work/err")"
-        readonly_run requests --db "$work/ro/registry.db" >/dev/null 2>&1 &&
-                passed=$((passed + 1)) || fail "read-only: requests does not answer"
+        readonly_run requests --db "$work/ro/registry.db" >"$work/out" 2>"$work/err" &&
+                grep -Eq '^2 +pending +wait +20101/tcp +Alice ' "$work/out" &&
+                ! grep -q keep "$work/out" && passed=$((passed + 1)) ||
+                fail "read-only: requests does not list the pending request: $(cat "$work/out" "$work/err")"
         readonly_run 20100 --db "$work/ro/registry.db" >"$work/out" 2>&1 &&
                 grep -q "keep" "$work/out" && passed=$((passed + 1)) ||
                 fail "read-only: rsap 20100 does not show the local registry: $(cat "$work/out")"
@@ -167,8 +170,11 @@ for cmd in "${write_commands[@]}"; do
         }
 done
 # Readers do not wait for writers (WAL).
-run 0 history keep --db "$work/locked.db"
-run 0 requests --db "$work/locked.db"
+run 0 history keep --db "$work/locked.db" && { expect_out " request  request 1 "; expect_out " approve  assignment 1 "; }
+run 0 requests --db "$work/locked.db" && {
+        printf '%s\n' "$out" | grep -Eq '^2 +pending +wait +20101/tcp +Alice ' && passed=$((passed + 1)) ||
+                fail "a locked database's pending request is not listed: $out"
+}
 kill "$locker"
 wait "$locker" 2>/dev/null
 locker=

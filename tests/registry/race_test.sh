@@ -16,6 +16,8 @@ unset XDG_DATA_HOME
 DB="$work/race.db"
 N=50
 
+. "$(dirname "${BASH_SOURCE[0]}")/../testlib.sh"
+own_network_namespace "$@"
 passed=0
 failed=0
 fail() {
