@@ -25,7 +25,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "daemon"))
-from rsapd_harness import RSAP, Checks, Rsapd, unassigned_ports, write_token  # noqa: E402
+from rsapd_harness import (RSAP, Checks, Rsapd, own_network_namespace,  # noqa: E402
+                           unassigned_ports, write_token)
 
 c = Checks("hardening-escape")
 RAW = (b"\x1b", b"\r", b"\x07", b"\x7f", b"\xc2\x9b")
@@ -211,6 +212,7 @@ def registry_edges(tmp, db):
 
 
 def main():
+    own_network_namespace()  # the listener, rsapd and the port server meet no host port
     with tempfile.TemporaryDirectory(prefix="rsap-escape-") as tmp:
         db = os.path.join(tmp, "db")
         os.makedirs(db)
