@@ -11,13 +11,14 @@
 
 #include "builtin.h"
 #include "registry.h"
+#include "render.h"
 
 static void render_audit(const struct cli *cli, const struct rsap_audit *a)
 {
         for (size_t i = 0; i < a->n_findings; i++)
                 printf("%s%-14s%s %s\n", cli_yellow(cli),
                        rsap_finding_kind_name(a->findings[i].kind), cli_reset(cli),
-                       a->findings[i].message);
+                       render_safe(a->findings[i].message));
         if (a->n_findings == 0)
                 printf("clean: %zu listening port%s, %zu local assignment%s, nothing to report\n",
                        a->n_listeners, a->n_listeners == 1 ? "" : "s", a->n_assignments,
@@ -91,7 +92,7 @@ static int consistency(struct cli *cli, struct registry_cli *rc)
                        (long long)report.events);
         } else {
                 for (size_t i = 0; i < report.n_problems && i < RSAP_STORE_CHECK_MAX_PROBLEMS; i++)
-                        printf("inconsistent: %s\n", report.problems[i]);
+                        printf("inconsistent: %s\n", render_safe(report.problems[i]));
         }
         return report.n_problems ? EXIT_NO_MATCH : EXIT_ANSWERED;
 }

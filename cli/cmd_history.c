@@ -7,6 +7,7 @@
 
 #include "builtin.h"
 #include "registry.h"
+#include "render.h"
 
 /* "request 12", "assignment 5", "lease 3": the record an event is about. */
 static void record_label(const struct rsap_event *e, char *buf, size_t size)
@@ -66,10 +67,11 @@ static void render_history(const struct cli *cli, const struct rsap_history *h)
                 port_label(e, port, sizeof(port));
                 summary(e, more, sizeof(more));
                 printf("%s%s%s  %-8s %-16s %-16s %-10s by %s%s%s\n", cli_dim(cli), when,
-                       cli_reset(cli), e->action, record, e->service ? e->service : "-", port,
-                       e->actor, more[0] ? ", " : "", more);
+                       cli_reset(cli), render_safe(e->action), record,
+                       e->service ? render_safe(e->service) : "-", port, render_safe(e->actor),
+                       more[0] ? ", " : "", render_safe(more));
                 if (e->reason)
-                        printf("%*s why: %s\n", RSAP_TIME_SIZE - 6, "", e->reason);
+                        printf("%*s why: %s\n", RSAP_TIME_SIZE - 6, "", render_safe(e->reason));
         }
 }
 

@@ -26,7 +26,8 @@ static void print_local(struct list_state *s, const struct rsap_list_row *row)
         e = rsap_local_list_find(s->local, row->port, row->proto, &s->cursor);
         if (e)
                 printf("  %slocal: %s (%s %lld, %s)%s", cli_yellow(s->cli),
-                       e->service ? e->service : "-", kinds[e->kind], (long long)e->id, e->state,
+                       e->service ? render_safe(e->service) : "-", kinds[e->kind],
+                       (long long)e->id, render_safe(e->state),
                        cli_reset(s->cli));
 }
 
@@ -39,7 +40,8 @@ static int print_row(const struct rsap_list_row *row, void *userdata)
         s->count++;
         snprintf(label, sizeof(label), "%u/%s", row->port, rsap_proto_name(row->proto));
         printf("%-11s %s%-10s%s %-16s ", label, render_status_color(cli, row->status),
-               rsap_status_name(row->status), cli_reset(cli), row->service ? row->service : "-");
+               rsap_status_name(row->status), cli_reset(cli),
+               row->service ? render_safe(row->service) : "-");
         render_one_line(row->description ? row->description : "");
         print_local(s, row);
         putchar('\n');

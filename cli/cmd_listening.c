@@ -186,6 +186,12 @@ static void text_str(struct text *t, const char *s)
         text_put(t, s, strlen(s));
 }
 
+/* Text from outside (a process's or a user's name), escaped. */
+static void text_safe(struct text *t, const char *s)
+{
+        text_str(t, render_safe(s));
+}
+
 static void text_char(struct text *t, char c)
 {
         text_put(t, &c, 1);
@@ -225,7 +231,7 @@ static void text_column(struct text *t, const char *s, size_t len, size_t width)
 static void text_user(struct text *t, const char *name, uid_t uid)
 {
         if (name)
-                text_str(t, name);
+                text_safe(t, name);
         else
                 text_uint(t, uid);
 }
@@ -249,7 +255,7 @@ static size_t format_endpoint(const struct rsap_listen_socket *s, char *buf, siz
         len = append(buf, size, len, s->address);
         if (s->interface[0]) {
                 len = append(buf, size, len, "%");
-                len = append(buf, size, len, s->interface);
+                len = append(buf, size, len, render_safe(s->interface));
         }
         len = append(buf, size, len, v6 ? "]:" : ":");
         *p = '\0';
@@ -290,7 +296,7 @@ static void text_owners(struct text *t, const struct cli *cli, const struct rsap
                         continue; /* told with the first of its kind */
                 if (groups++)
                         text_str(t, ", ");
-                text_str(t, o->command);
+                text_safe(t, o->command);
                 text_char(t, '[');
                 text_uint(t, (unsigned long)o->pid);
                 for (j = i + 1; j < s->n_owners; j++) {
@@ -322,10 +328,10 @@ static size_t format_local(const struct rsap_local_entry *e, char *buf, size_t s
         if (!e)
                 n = snprintf(buf, size, "-");
         else if (e->kind == RSAP_LOCAL_ASSIGNMENT)
-                n = snprintf(buf, size, "%s", e->service ? e->service : "-");
+                n = snprintf(buf, size, "%s", e->service ? render_safe(e->service) : "-");
         else
                 n = snprintf(buf, size, "lease%s%s", e->service ? ":" : "",
-                             e->service ? e->service : "");
+                             e->service ? render_safe(e->service) : "");
         return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
 }
 
@@ -356,7 +362,7 @@ static void text_rows(struct text *t, const struct cli *cli, const struct rsap_l
 
                 text_column(t, proto, strlen(proto), 5);
                 text_column(t, rows[i].endpoint, rows[i].endpoint_len, endpoint_width);
-                text_column(t, rows[i].service, rows[i].service_len, service_width);
+                text_column(t, render_safe(rows[i].service), rows[i].service_len, service_width);
                 if (local_width)
                         text_column(t, rows[i].local, rows[i].local_len, local_width);
                 if (list->owners_looked_up)
@@ -384,8 +390,9 @@ int render_listeners(const struct cli *cli, const struct rsap_listen_list *list,
                 struct row *row = &rows[i];
 
                 row->endpoint_len = format_endpoint(s, row->endpoint, sizeof(row->endpoint));
+                /* Escaped here and again when printed: one buffer per row would cost more. */
                 row->service = service ? service : "-";
-                row->service_len = strlen(row->service);
+                row->service_len = strlen(render_safe(row->service));
                 if (row->endpoint_len > endpoint_width)
                         endpoint_width = row->endpoint_len;
                 if (row->service_len > service_width)

@@ -30,8 +30,10 @@ static int reject(struct cli *cli, struct registry_cli *rc, int64_t id, const ch
                 rsap_request_clear(&req);
                 return r;
         }
-        if (r < 0)
+        if (r < 0) {
+                rsap_request_clear(&req); /* filled before a later step failed */
                 return registry_error(rc, r, "cannot reject the request");
+        }
         if (cli->json)
                 r = cli_print_json(rsap_request_to_json(&req));
         else

@@ -6,6 +6,7 @@
 
 #include "builtin.h"
 #include "registry.h"
+#include "render.h"
 
 static void render_requests(const struct cli *cli, const struct rsap_request *list, size_t n)
 {
@@ -17,8 +18,9 @@ static void render_requests(const struct cli *cli, const struct rsap_request *li
                 registry_request_ports(&list[i], ports, sizeof(ports));
                 rsap_time_format(list[i].requested_us, when, sizeof(when));
                 printf("%-6lld %-10s %-16s %-24s %-20s %s by %s\n", (long long)list[i].id,
-                       rsap_request_state_name(list[i].state), list[i].service, ports,
-                       list[i].assignee, when, list[i].requested_by);
+                       rsap_request_state_name(list[i].state), render_safe(list[i].service),
+                       ports, render_safe(list[i].assignee), when,
+                       render_safe(list[i].requested_by));
         }
 }
 

@@ -2,16 +2,34 @@
 /* rsap review ID: a request and every automatic check, changing nothing. */
 #include <errno.h>
 #include <getopt.h>
+#include <string.h>
 
 #include <rsap/json.h>
 
 #include "builtin.h"
 #include "registry.h"
+#include "render.h"
 
 static void field(const char *key, const char *value)
 {
         if (value)
-                printf("  %-12s %s\n", key, value);
+                printf("  %-12s %s\n", key, render_safe(value));
+}
+
+/* A multi-line field: each of its lines under the first, at the value's column. */
+static void lines_field(const char *key, const char *value)
+{
+        if (!value)
+                return;
+        for (;;) {
+                size_t len = strcspn(value, "\n");
+
+                printf("  %-12s %s\n", key, render_safe_n(value, len));
+                if (!value[len])
+                        return;
+                value += len + 1;
+                key = "";
+        }
 }
 
 static void render_request(const struct cli *cli, const struct rsap_request *r)
@@ -22,12 +40,12 @@ static void render_request(const struct cli *cli, const struct rsap_request *r)
         rsap_time_format(r->requested_us, when, sizeof(when));
         snprintf(requested, sizeof(requested), "%s by %s", when, r->requested_by);
         printf("%srequest %lld%s: %s on %s, %s\n", cli_bold(cli), (long long)r->id, cli_reset(cli),
-               r->service, ports, rsap_request_state_name(r->state));
+               render_safe(r->service), ports, rsap_request_state_name(r->state));
         field("description", r->description);
         field("assignee", r->assignee);
         field("contact", r->contact);
         field("reference", r->reference);
-        field("note", r->note);
+        lines_field("note", r->note);
         field("requested", requested);
 }
 

@@ -23,7 +23,7 @@ static void render_hits(const struct cli *cli, const struct rsap_registry *reg,
                 rsap_registry_record(reg, hits[i].id, &r);
                 render_record_label(&r, label, sizeof(label));
                 printf("%s%-16s%s %-16s ", cli_bold(cli), label, cli_reset(cli),
-                       r.service ? r.service : "-");
+                       r.service ? render_safe(r.service) : "-");
                 render_one_line(r.description ? r.description : "");
                 putchar('\n');
         }

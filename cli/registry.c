@@ -12,6 +12,7 @@
 #include <rsap/paths.h>
 
 #include "registry.h"
+#include "render.h"
 
 int registry_no_match(const char *fmt, ...)
 {
@@ -141,6 +142,10 @@ int registry_error(const struct registry_cli *rc, int err, const char *what)
         case -ENOSPC:
                 return cli_error("%s: the disk is full: %s unchanged; free some space and try "
                                  "again", what, path);
+        case -EILSEQ:
+                return cli_error("%s: a field holds a control character or a byte that is not "
+                                 "UTF-8 (only a note may hold line breaks); nothing was changed",
+                                 what);
         default:
                 return cli_error_code(err, "%s: %s", what, path);
         }
@@ -297,7 +302,7 @@ static const char *verdict_color(const struct cli *cli, enum rsap_verdict verdic
 void registry_render_check(const struct cli *cli, const struct rsap_check *c)
 {
         printf("  %s%-8s%s %s\n", verdict_color(cli, c->verdict), rsap_verdict_name(c->verdict),
-               cli_reset(cli), c->message);
+               cli_reset(cli), render_safe(c->message));
 }
 
 void registry_render_assignment(const struct cli *cli, const struct rsap_assignment *a)
@@ -306,7 +311,7 @@ void registry_render_assignment(const struct cli *cli, const struct rsap_assignm
 
         snprintf(label, sizeof(label), "%u/%s", a->port, rsap_proto_name(a->proto));
         printf("  assignment %-6lld %s%-11s%s %-16s %s\n", (long long)a->id, cli_bold(cli), label,
-               cli_reset(cli), a->service, a->assignee);
+               cli_reset(cli), render_safe(a->service), render_safe(a->assignee));
 }
 
 void registry_request_ports(const struct rsap_request *r, char *buf, size_t size)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <rsap/listen.h>
+#include <rsap/textsafe.h>
 #include <rsap/workflow.h>
 
 #include "render.h"
@@ -41,6 +42,45 @@ void render_record_label(const struct rsap_record *r, char *buf, size_t size)
                 snprintf(buf, size, "%u/%s", r->port_low, proto);
         else
                 snprintf(buf, size, "%u-%u/%s", r->port_low, r->port_high, proto);
+}
+
+/*
+ * A few buffers that escaped text lives in until as many later calls have
+ * reused them: enough for every argument of one printf.  They grow as
+ * needed and are kept for the life of the program.
+ */
+#define SAFE_SLOTS 8
+
+const char *render_safe_n(const char *text, size_t len)
+{
+        static struct {
+                char *buf;
+                size_t size;
+        } slots[SAFE_SLOTS];
+        static unsigned next;
+        size_t need;
+
+        if (!text)
+                return NULL;
+        if (!rsap_text_needs_escape(text, len) && text[len] == '\0')
+                return text;
+        need = rsap_text_escape(NULL, 0, text, len) + 1;
+        next = (next + 1) % SAFE_SLOTS;
+        if (slots[next].size < need) {
+                char *grown = realloc(slots[next].buf, need);
+
+                if (!grown)
+                        return "(?)"; /* never the raw text */
+                slots[next].buf = grown;
+                slots[next].size = need;
+        }
+        rsap_text_escape(slots[next].buf, slots[next].size, text, len);
+        return slots[next].buf;
+}
+
+const char *render_safe(const char *text)
+{
+        return text ? render_safe_n(text, strlen(text)) : NULL;
 }
 
 /* Where the value of a field starts: two spaces, the key, one space. */
@@ -84,9 +124,11 @@ static void print_folded(const char *text, int indent)
         char last = '\0';
 
         while (*text) {
+                const char *word;
                 size_t len;
+                int width;
 
-                if (*text == ' ' || *text == '\t' || *text == '\r') {
+                if (*text == ' ' || *text == '\t' || (text[0] == '\r' && text[1] == '\n')) {
                         text++;
                         continue;
                 }
@@ -98,16 +140,21 @@ static void print_folded(const char *text, int indent)
                         }
                         continue;
                 }
-                len = strcspn(text, " \t\r\n");
-                if (col > 0 && col + 1 + (int)len > room) {
+                /* A lone CR or any other control character stays in its word, escaped. */
+                len = strcspn(text, " \t\n");
+                if (len > 1 && text[len - 1] == '\r' && text[len] == '\n')
+                        len--;
+                word = render_safe_n(text, len);
+                width = (int)rsap_text_columns(word, strlen(word));
+                if (col > 0 && col + 1 + width > room) {
                         printf("\n%*s", indent, "");
                         col = 0;
                 } else if (col > 0) {
                         putchar(' ');
                         col++;
                 }
-                fwrite(text, 1, len, stdout);
-                col += (int)len;
+                fputs(word, stdout);
+                col += width;
                 last = text[len - 1];
                 text += len;
         }
@@ -404,12 +451,13 @@ static void row_of_group(const struct record_group *g, struct row *row)
 static void print_names(const struct cli *cli, const struct record_group *g)
 {
         if (g->alias_of[0])
-                printf(" %s(a second name of %s)%s", cli_dim(cli), g->alias_of, cli_reset(cli));
+                printf(" %s(a second name of %s)%s", cli_dim(cli), render_safe(g->alias_of),
+                       cli_reset(cli));
         if (g->n_aliases == 0)
                 return;
-        printf(" %s(also %s", cli_dim(cli), g->aliases[0]);
+        printf(" %s(also %s", cli_dim(cli), render_safe(g->aliases[0]));
         for (size_t i = 1; i < g->n_aliases; i++)
-                printf(", %s", g->aliases[i]);
+                printf(", %s", render_safe(g->aliases[i]));
         printf(")%s", cli_reset(cli));
 }
 
@@ -418,12 +466,12 @@ static void print_row(const struct cli *cli, const struct row *row, const struct
         const struct record_group *g = row->group;
         bool last = !*row->text && (!g || (!g->alias_of[0] && !g->n_aliases));
 
-        printf("%s%-*s%s  %-*s  %-*s  %s%-*s%s%s", cli_bold(cli), w->service, row->service,
+        printf("%s%-*s%s  %-*s  %-*s  %s%-*s%s%s", cli_bold(cli), w->service, render_safe(row->service),
                cli_reset(cli), w->ports, row->ports, w->protocols, row->protocols,
                render_status_color(cli, row->status), last ? 0 : w->status,
                rsap_status_name(row->status), cli_reset(cli), last ? "" : "  ");
         if (!g) {
-                printf("%s%s%s\n", cli_dim(cli), row->text, cli_reset(cli));
+                printf("%s%s%s\n", cli_dim(cli), render_safe(row->text), cli_reset(cli));
                 return;
         }
         render_one_line(row->text);
@@ -436,7 +484,7 @@ static void print_rows(const struct cli *cli, const struct row *rows, size_t n)
         struct widths w = { 0 };
 
         for (size_t i = 0; i < n; i++) {
-                widen(&w.service, rows[i].service);
+                widen(&w.service, render_safe(rows[i].service));
                 widen(&w.ports, rows[i].ports);
                 widen(&w.protocols, rows[i].protocols);
                 widen(&w.status, rsap_status_name(rows[i].status));
@@ -491,7 +539,7 @@ static void render_group_full(const struct cli *cli, const struct record_group *
 
         group_label(g, label, sizeof(label));
         printf("%s%-*s%s %-16s %s%s%s\n", cli_bold(cli), width, label, cli_reset(cli),
-               r->service ? r->service : "-", render_status_color(cli, r->status),
+               r->service ? render_safe(r->service) : "-", render_status_color(cli, r->status),
                rsap_status_name(r->status), cli_reset(cli));
         field("description", r->description);
         people_field("assignee", r->assignee, r->n_assignee);
@@ -504,18 +552,33 @@ static void render_group_full(const struct cli *cli, const struct record_group *
         field("notes", r->notes);
 }
 
+/* A blank that joins words on one line: a lone CR is no blank but text, escaped. */
+static size_t blank_length(const char *text)
+{
+        if (*text == ' ' || *text == '\t' || *text == '\n')
+                return 1;
+        return text[0] == '\r' && text[1] == '\n' ? 2 : 0;
+}
+
 void render_one_line(const char *text)
 {
         bool blank = false;
 
-        for (; *text; text++) {
-                bool is_blank = *text == ' ' || *text == '\t' || *text == '\n' || *text == '\r';
+        while (*text) {
+                size_t n = blank_length(text), len = 0;
 
-                if (is_blank && !blank)
-                        putchar(' ');
-                else if (!is_blank)
-                        putchar(*text);
-                blank = is_blank;
+                if (n) {
+                        if (!blank)
+                                putchar(' ');
+                        blank = true;
+                        text += n;
+                        continue;
+                }
+                while (text[len] && !blank_length(text + len))
+                        len++;
+                fputs(render_safe_n(text, len), stdout);
+                blank = false;
+                text += len;
         }
 }
 
@@ -529,7 +592,7 @@ void render_data_footer(const struct cli *cli, const struct rsap_registry *reg)
         printf("\n%sdata: %s copy of IANA's registry, release %s", cli_dim(cli),
                builtin ? "built-in" : "cached", info.release ? info.release : "unknown");
         if (!builtin)
-                printf(" (%s)", info.origin);
+                printf(" (%s)", render_safe(info.origin));
         printf("%s\n", cli_reset(cli));
 }
 
@@ -645,7 +708,7 @@ static void local_row(const struct cli *cli, const struct rsap_local_entry *e)
         render_local_label(e, label, sizeof(label));
         local_entry_text(e, text, sizeof(text));
         printf("%s%-*s%s %-16s %s\n", cli_bold(cli), LABEL_WIDTH, label, cli_reset(cli),
-               e->service ? e->service : "-", text);
+               e->service ? render_safe(e->service) : "-", render_safe(text));
 }
 
 void render_local(const struct cli *cli, const struct rsap_local_list *local)
@@ -657,7 +720,7 @@ void render_local(const struct cli *cli, const struct rsap_local_list *local)
                 local_row(cli, &local->entries[i]);
                 if (local->entries[i].description)
                         printf("  %-*s %s\n", FIELD_WIDTH, "description",
-                               local->entries[i].description);
+                               render_safe(local->entries[i].description));
         }
 }
 
@@ -761,9 +824,10 @@ int render_name_answer(const struct cli *cli, const struct rsap_registry *reg,
 
         if (r < 0)
                 return r;
-        printf("%sservice %s%s", cli_bold(cli), a->name, cli_reset(cli));
+        printf("%sservice %s%s", cli_bold(cli), render_safe(a->name), cli_reset(cli));
         if (a->replacement[0])
-                printf(": a historic name; its well-formed replacement is %s", a->replacement);
+                printf(": a historic name; its well-formed replacement is %s",
+                       render_safe(a->replacement));
         else if (a->problem != RSAP_NAME_OK)
                 printf(": a legacy name (%s)", rsap_name_problem_text(a->problem));
         putchar('\n');

@@ -26,6 +26,14 @@ int render_listeners(const struct cli *cli, const struct rsap_listen_list *list,
 /* One line on stderr, once, when some socket's processes were hidden. */
 void render_hidden_owners_hint(const struct rsap_listen_list *list);
 
+/*
+ * Text from outside made safe for a terminal (rsap/textsafe.h): the text
+ * itself when it needs nothing, else its escaped form in a buffer that the
+ * eighth call after this one reuses.  NULL for NULL.
+ */
+const char *render_safe(const char *text);
+const char *render_safe_n(const char *text, size_t len);
+
 /* Text on one line: line breaks and runs of blanks become one space. */
 void render_one_line(const char *text);
 /* The "data:" footer naming the registry copy in use. */

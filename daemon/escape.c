@@ -8,16 +8,43 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rsap/textsafe.h>
+
 #include "rsapd.h"
+
+/*
+ * The length of the character at p, and in esc its visible escape, as rsap
+ * prints it (rsap/textsafe.h), when it is a control character (but TAB and
+ * LF, which HTML reads as blanks) or a byte that is not UTF-8; else esc is "".
+ */
+static size_t character_at(const char *p, size_t rest, char esc[16])
+{
+        unsigned char c = (unsigned char)*p;
+        size_t n;
+
+        esc[0] = '\0';
+        if ((c >= 0x20 && c < 0x7f) || c == '\t' || c == '\n')
+                return 1;
+        n = rsap_text_plain_length(p, rest);
+        if (n)
+                return n;
+        /* C1 is two bytes of UTF-8, escaped as one character. */
+        n = c == 0xc2 && rest > 1 && (unsigned char)p[1] >= 0x80 && (unsigned char)p[1] < 0xa0 ? 2 : 1;
+        rsap_text_escape(esc, 16, p, n);
+        return n;
+}
 
 void html_escape(struct buf *b, const char *text)
 {
-        const char *run = text;
+        const char *run = text, *end;
 
         if (!text)
                 return;
+        end = text + strlen(text);
         for (const char *p = text; *p; p++) {
                 const char *entity;
+                char esc[16];
+                size_t n;
 
                 switch (*p) {
                 case '&': entity = "&amp;"; break;
@@ -25,7 +52,15 @@ void html_escape(struct buf *b, const char *text)
                 case '>': entity = "&gt;"; break;
                 case '"': entity = "&quot;"; break;
                 case '\'': entity = "&#39;"; break;
-                default: continue;
+                default:
+                        n = character_at(p, (size_t)(end - p), esc);
+                        if (esc[0]) {
+                                buf_append(b, run, (size_t)(p - run));
+                                buf_puts(b, esc);
+                                run = p + n;
+                        }
+                        p += n - 1;
+                        continue;
                 }
                 buf_append(b, run, (size_t)(p - run));
                 buf_puts(b, entity);

@@ -38,6 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rsap/textsafe.h>
+
 #include "cache.h"
 #include "http.h"
 
@@ -388,14 +390,22 @@ static void add_headers(struct MHD_Response *resp, const struct reply *r, struct
                 MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 }
 
+/*
+ * One line per request, whatever the request held: the URL arrives decoded,
+ * so %0a or %1b in it would otherwise forge lines or drive a terminal.  A
+ * long URL is cut, escapes whole, and marked "...".
+ */
 static void access_log(struct MHD_Connection *conn, const char *method, const char *url,
                        unsigned status, size_t len, double seconds)
 {
-        char peer[INET6_ADDRSTRLEN];
+        char peer[INET6_ADDRSTRLEN], safe_method[40], safe_url[256];
+        bool cut;
 
         peer_text(peer_of(conn), peer, sizeof(peer));
-        rsapd_log("%s \"%s %.200s\" %u %zu %.3fms", peer, method, url, status, len,
-                  seconds * 1e3);
+        rsap_text_escape(safe_method, sizeof(safe_method), method, strlen(method));
+        cut = rsap_text_escape(safe_url, sizeof(safe_url), url, strlen(url)) >= sizeof(safe_url);
+        rsapd_log("%s \"%s %s%s\" %u %zu %.3fms", peer, safe_method, safe_url, cut ? "..." : "",
+                  status, len, seconds * 1e3);
 }
 
 /* Counts and logs an answer as it is queued. */

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include <rsap/listen.h>
+#include <rsap/textsafe.h>
 #include <rsap/workflow.h>
 
 #include "pool.h"
@@ -452,7 +453,10 @@ static uint16_t answer(struct portserver *ps, const struct ucred *peer, const ch
         int pid, r;
 
         if (parse_pid(line, &pid) < 0) {
-                rsapd_log("portserver: refused a request that is not a pid");
+                char safe[64]; /* what the client sent, escaped and cut: never a forged line */
+
+                rsap_text_escape(safe, sizeof(safe), line, strnlen(line, 32));
+                rsapd_log("portserver: refused a request that is not a pid: \"%s\"", safe);
                 return 0;
         }
         r = watch_process(ps, pid, &proc);

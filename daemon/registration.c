@@ -43,6 +43,12 @@ void reply_store_error(struct reply *out, int err, const char *what)
         case -EINVAL:
                 reply_error(out, 400, "%s: the input is not valid", what);
                 return;
+        case -EILSEQ:
+                reply_error(out, 400,
+                            "%s: a field holds a control character or a byte that is not UTF-8 "
+                            "(only a note may hold line breaks)",
+                            what);
+                return;
         case -ESRCH:
                 reply_error(out, 400, "%s: no such process", what);
                 return;

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <rsap/textsafe.h>
+
 #include "workflow_internal.h"
 
 /* ---- approval ------------------------------------------------------------------- */
@@ -573,6 +575,10 @@ int rsap_transfer(const struct rsap_workflow *wf, const struct rsap_target *targ
         memset(out, 0, sizeof(*out));
         if (!to || !*to)
                 return -EINVAL;
+        /* The new assignee and contact are fields as a request's are: one line each. */
+        if (rsap_text_first_control(to, false) >= 0 ||
+            (contact && rsap_text_first_control(contact, false) >= 0))
+                return -EILSEQ;
         r = store_tx_begin(wf->store, &tx);
         if (r < 0)
                 return r;

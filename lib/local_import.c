@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include <rsap/name.h>
+#include <rsap/textsafe.h>
 
 #include "workflow_internal.h"
 
@@ -76,14 +77,28 @@ static struct import_entry *new_entry(struct import_set *set)
 }
 
 /* What every entry needs, whatever the file's form; where says which one. */
+/* Whether text, absent or present, holds nothing a terminal or a log line would obey. */
+static bool clean(const char *text, bool multi_line)
+{
+        return !text || rsap_text_first_control(text, multi_line) < 0;
+}
+
 static int validate_entry(struct import_set *set, const struct import_entry *e, const char *where)
 {
+        if (e->service && !clean(e->service, false))
+                return bad_input(set, "%s: the service name holds a control character", where);
         if (!e->service || rsap_name_check(e->service) != RSAP_NAME_OK)
                 return bad_input(set, "%s: '%s' is not a well-formed service name", where,
                                  e->service ? e->service : "");
         if (!e->assignee || !e->contact || !e->description)
                 return bad_input(set, "%s: service, port, protocol, assignee, contact and "
                                       "description are required",
+                                 where);
+        if (!clean(e->assignee, false) || !clean(e->contact, false) ||
+            !clean(e->description, false) || !clean(e->reference, false) ||
+            !clean(e->over_iana, false) || !clean(e->assigned, false) || !clean(e->note, true))
+                return bad_input(set, "%s: a field holds a control character or a byte that is "
+                                      "not UTF-8 (only a note may hold line breaks)",
                                  where);
         if (e->proto == RSAP_PROTO_NONE)
                 return bad_input(set, "%s: the protocol is tcp, udp, sctp or dccp", where);

@@ -15,6 +15,7 @@
 
 #include <rsap/fileio.h>
 #include <rsap/paths.h>
+#include <rsap/textsafe.h>
 #include <rsap/workflow.h>
 
 #include "store_internal.h"
@@ -383,6 +384,9 @@ int store_append_event(struct rsap_store *store, const struct store_event *ev, i
         _cleanup_(freep) char *details = NULL;
         int r;
 
+        /* Every decision's why passes here: a reason is one line of text, nothing a terminal obeys. */
+        if (ev->reason && rsap_text_first_control(ev->reason, false) >= 0)
+                return -EILSEQ;
         if (ev->details) {
                 details = json_dumps(ev->details, JSON_COMPACT | JSON_SORT_KEYS);
                 if (!details)

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include <rsap/name.h>
+#include <rsap/textsafe.h>
 
 #include "workflow_internal.h"
 
@@ -272,6 +273,12 @@ static bool present(const char *text)
         return text && *text;
 }
 
+/* Whether text, absent or present, holds nothing a terminal or a log line would obey. */
+static bool clean(const char *text, bool multi_line)
+{
+        return !text || rsap_text_first_control(text, multi_line) < 0;
+}
+
 static int validate_request(const struct rsap_request_input *in)
 {
         size_t len = in->service ? strlen(in->service) : 0;
@@ -280,6 +287,11 @@ static int validate_request(const struct rsap_request_input *in)
                 return -EINVAL;
         if (!present(in->description) || !present(in->assignee) || !present(in->contact))
                 return -EINVAL;
+        /* Every field is printed and logged later: refuse control characters at the door. */
+        if (!clean(in->service, false) || !clean(in->description, false) ||
+            !clean(in->assignee, false) || !clean(in->contact, false) ||
+            !clean(in->reference, false) || !clean(in->note, true))
+                return -EILSEQ;
         if (in->protocols == 0 || (in->protocols & ~ALL_TRANSPORTS))
                 return -EINVAL;
         if (in->has_range && (!in->any_port || in->range_low > in->range_high))

@@ -31,6 +31,8 @@
  *   -EADDRNOTAVAIL no free port where one was asked for
  *   -ENOTUNIQ      a target that names more than one service
  *   -EINVAL        malformed input (the front end says which field)
+ *   -EILSEQ        a control character or a byte that is not UTF-8 in a
+ *                  field (a request's note, and only it, may hold LF)
  */
 
 /* ---- context --------------------------------------------------------------- */
