@@ -61,6 +61,9 @@ static const char base_csv[] =
 
 static void *base;
 static size_t base_size;
+/* The patched copy: allocated once (a fresh 1.3 MB buffer per input made the
+ * target crawl under ASan), exactly base_size long, so overreads still trip. */
+static unsigned char *patched;
 
 static void build_base(void)
 {
@@ -71,6 +74,9 @@ static void build_base(void)
             rsap_builder_finish(b, &base, &base_size) != 0)
                 abort(); /* the base registry is the target's own: it must build */
         rsap_builder_free(b);
+        patched = malloc(base_size); /* malloc's alignment is the 8 a snapshot needs */
+        if (!patched)
+                abort();
 }
 
 static uint32_t word(const unsigned char *snap, size_t off)
@@ -130,7 +136,6 @@ static void read_all(const struct rsap_registry *reg)
 {
         struct rsap_registry_info info;
         struct rsap_search_hit hits[8];
-        struct rsap_range_counts counts;
         uint32_t ids[64];
         size_t n = 0;
 
@@ -151,8 +156,6 @@ static void read_all(const struct rsap_registry *reg)
                         n += rsap_registry_search(reg, r.service, hits, 8);
                 }
         }
-        rsap_registry_range_counts(reg, RSAP_RANGE_USER, RSAP_PROTO_TCP, &counts);
-        n += counts.assigned + counts.reserved + counts.unassigned;
         if (n == SIZE_MAX)
                 abort(); /* never; keeps the reads */
 }
@@ -169,23 +172,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 build_base();
         if (size >= 8 && memcmp(data, base, 8) == 0) {
                 snap_size = size;
-                snap = aligned_alloc(8, (size + 7) & ~(size_t)7);
+                snap = malloc(size);
                 if (!snap)
                         return 0;
                 memcpy(snap, data, size);
         } else {
                 snap_size = base_size;
-                snap = aligned_alloc(8, (base_size + 7) & ~(size_t)7);
-                if (!snap)
-                        return 0;
+                snap = patched;
                 memcpy(snap, base, base_size);
                 apply_patches(snap, snap_size, data, size);
         }
-        (void)rsap_snapshot_validate(snap, snap_size);
+        /* The checksum over 1.3 MB would cost more than all the rest, and a
+         * patch almost never keeps it right: whole snapshots only. */
+        if (snap != patched)
+                (void)rsap_snapshot_validate(snap, snap_size);
         if (rsap_registry_open_memory(snap, snap_size, &reg) == 0) {
                 read_all(reg);
                 rsap_registry_free(reg);
         }
-        free(snap);
+        if (snap != patched)
+                free(snap);
         return 0;
 }
