@@ -1,25 +1,36 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# Whole-process lookups: `rsap 1647` (the built-in registry, and IANA's full
-# XML registry cached by `rsap update` when the shared data is at hand) against
-# glibc's `getent services 1647/tcp`, measured in the same hyperfine run.  With
-# the XML at hand, also the wall time and peak RSS of `rsap update --from XML`.
-# Prints each figure's ratio to its goal; asserts nothing.
+# Whole-process lookups: `rsap 1647` against glibc's `getent services
+# 1647/tcp`, run interleaved by bench-pairtime: every round runs each command
+# once, in an order shuffled anew, and the ratio to getent is taken within the
+# round.  Prints each command's median wall time and the median of its
+# per-round ratios, for
 #
-#     bench/lookup.sh [BUILD_DIR]        (default: build; needs hyperfine)
+#   rsap-builtin  an empty data directory: the built-in copy, no registry.db;
+#   rsap-localdb  the built-in copy with a local registry (registry.db, one
+#                 approved assignment) in the data directory;
+#   rsap-cached   IANA's XML cached by `rsap update` (when the shared data is
+#                 at hand).
+#
+# With the XML at hand, also the wall time and peak RSS of `rsap update
+# --from XML`.  Prints each figure beside its goal; asserts nothing.
+#
+#     bench/lookup.sh [BUILD_DIR] [ROUNDS]     (defaults: build, 1000)
 #
 # RSAP_SHARED_DATA points at IANA's files (default: ../shared/data/iana beside
 # the source tree).
 set -euo pipefail
 
-LOOKUP_GOAL=1.0          # rsap's mean time at most getent's
+LOOKUP_GOAL=0.8          # rsap's median per-round ratio to getent, at most
 UPDATE_GOAL_SECONDS=0.5
 UPDATE_GOAL_KIB=$((30 * 1024))
 
 src_root=$(cd "$(dirname "$0")/.." && pwd)
-build_dir=${1:-build}
-rsap=$(cd "$build_dir" 2>/dev/null && pwd)/cli/rsap
+build_dir=$(cd "${1:-build}" 2>/dev/null && pwd) || build_dir=${1:-build}
+rounds=${2:-1000}
+rsap=$build_dir/cli/rsap
+pairtime=$build_dir/bench/bench-pairtime
 shared=${RSAP_SHARED_DATA:-$src_root/../shared/data/iana}
 xml=$shared/service-names-port-numbers.xml
 
@@ -29,80 +40,58 @@ die() {
 }
 
 [ -x "$rsap" ] || die "no rsap in $build_dir/cli: build first (ninja -C $build_dir)"
-command -v hyperfine >/dev/null || die "hyperfine is not installed"
+[ -x "$pairtime" ] || die "no bench-pairtime in $build_dir/bench: ninja -C $build_dir bench/bench-pairtime"
 # getent reads services(5) from /etc/services, which Debian ships in netbase.
 [ -f /etc/services ] || die "no /etc/services: install the package netbase"
+getent_path=$(command -v getent) || die "no getent"
 # netbase lists no 1647: getent then reads the whole file and exits 2, its
-# slowest answer.  hyperfine must not stop at that exit status.
-ignore=()
+# slowest answer; bench-pairtime ignores exit statuses.
 if ! getent services 1647/tcp >/dev/null; then
         echo "lookup.sh: /etc/services has no 1647/tcp: getent's time is a full scan (a miss)"
-        ignore=(--ignore-failure)
 fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir "$work/empty" "$work/full" "$work/update"
+mkdir "$work/empty" "$work/localdb" "$work/cached" "$work/update"
 export NO_COLOR=1
 "$rsap" --db-dir "$work/empty" 1647 >/dev/null || die "rsap 1647 fails"
 
-# A statistic (mean, median) in seconds of a named command in hyperfine's JSON.
-stat() {
-        python3 -c 'import json, sys
-print(next(r[sys.argv[3]] for r in json.load(open(sys.argv[1]))["results"]
-           if r["command"] == sys.argv[2]))' "$1" "$2" "$3"
-}
+# A local registry with one approved assignment: rsap 1647 then opens it.
+"$rsap" --db-dir "$work/localdb" request bench-svc --port 20123 --proto tcp \
+        --description 'benchmark service' --assignee 'Ops <ops@example.com>' \
+        --contact ops@example.com >/dev/null
+"$rsap" --db-dir "$work/localdb" approve 1 >/dev/null
+[ -f "$work/localdb/registry.db" ] || die "no registry.db after rsap request and approve"
 
-ratio() {
-        python3 -c 'import sys; print(f"{float(sys.argv[1]) / float(sys.argv[2]):.2f}")' "$1" "$2"
-}
-
-ms() {
-        python3 -c 'import sys; print(f"{float(sys.argv[1]) * 1e3:.3f} ms")' "$1"
-}
-
-# An empty data directory has no cached copy, so rsap uses the built-in one.
-commands=(-n rsap-builtin "$rsap --db-dir $work/empty 1647")
+commands=("rsap-builtin=$rsap --db-dir $work/empty 1647"
+          "rsap-localdb=$rsap --db-dir $work/localdb 1647")
 if [ -f "$xml" ]; then
-        "$rsap" update --db-dir "$work/full" --from "$xml" >/dev/null
-        commands+=(-n rsap-xml "$rsap --db-dir $work/full 1647")
+        "$rsap" update --db-dir "$work/cached" --from "$xml" >/dev/null
+        commands+=("rsap-cached=$rsap --db-dir $work/cached 1647")
 else
-        echo "lookup.sh: no $xml: the full-registry figures are left out"
+        echo "lookup.sh: no $xml: the cached-copy figures are left out"
 fi
-commands+=(-n getent "getent services 1647/tcp")
 
-hyperfine -N --warmup 20 --runs 300 --style basic --export-json "$work/lookup.json" \
-        ${ignore[@]+"${ignore[@]}"} "${commands[@]}"
-
-echo
-echo "== whole-process lookup of 1647 (goal: rsap/getent at most ${LOOKUP_GOAL}x, on the mean)"
-getent_mean=$(stat "$work/lookup.json" getent mean)
-getent_median=$(stat "$work/lookup.json" getent median)
-printf '%-13s mean %10s  median %10s\n' getent "$(ms "$getent_mean")" "$(ms "$getent_median")"
-for name in rsap-builtin rsap-xml; do
-        [ "$name" = rsap-xml ] && [ ! -f "$xml" ] && continue
-        m=$(stat "$work/lookup.json" "$name" mean)
-        med=$(stat "$work/lookup.json" "$name" median)
-        printf '%-13s mean %10s  median %10s  rsap/getent %sx (median %sx)\n' \
-                "$name" "$(ms "$m")" "$(ms "$med")" "$(ratio "$m" "$getent_mean")" \
-                "$(ratio "$med" "$getent_median")"
-done
+echo "== whole-process lookup of 1647 (goal: rsap-builtin/getent at most ${LOOKUP_GOAL}x," \
+     "median of per-round ratios)"
+"$pairtime" "$rounds" 20 "${commands[@]}" "getent=$getent_path services 1647/tcp"
 
 [ -f "$xml" ] || exit 0
 
 echo
-echo "== rsap update --from $(basename "$xml")"
-hyperfine -N --warmup 2 --runs 20 --style basic --export-json "$work/update.json" \
-        -n update "$rsap update --db-dir $work/update --from $xml"
-update_mean=$(stat "$work/update.json" update mean)
-# rsap execs rsap-update in its own process, so time(1) sees the importer's peak.
-peak=0
-for _ in 1 2 3; do
-        kib=$(/usr/bin/time -f %M "$rsap" update --db-dir "$work/update" --from "$xml" \
-                2>&1 >/dev/null | tail -n 1)
-        [ "$kib" -gt "$peak" ] && peak=$kib
-done
-printf 'wall time %12s   goal %.1f s      ratio to goal %s\n' "$(ms "$update_mean")" \
-        "$UPDATE_GOAL_SECONDS" "$(ratio "$update_mean" "$UPDATE_GOAL_SECONDS")"
-printf 'peak RSS  %9s KiB   goal %d KiB  ratio to goal %s\n' "$peak" "$UPDATE_GOAL_KIB" \
-        "$(ratio "$peak" "$UPDATE_GOAL_KIB")"
+echo "== rsap update --from $(basename "$xml") (goal: under ${UPDATE_GOAL_SECONDS} s and" \
+     "$((UPDATE_GOAL_KIB / 1024)) MiB)"
+# rsap execs rsap-update in its own process, so time(1) sees the importer's
+# peak; five runs, the median wall time and the largest peak.
+for _ in 1 2 3 4 5; do
+        /usr/bin/time -f '%e %M' "$rsap" update --db-dir "$work/update" --from "$xml" \
+                2>&1 >/dev/null | tail -n 1
+done | python3 -c '
+import statistics, sys
+runs = [line.split() for line in sys.stdin]
+wall = statistics.median(float(r[0]) for r in runs)
+peak = max(int(r[1]) for r in runs)
+goal_s, goal_kib = float(sys.argv[1]), int(sys.argv[2])
+print(f"wall time {wall * 1e3:9.0f} ms   goal {goal_s * 1e3:.0f} ms    ratio to goal {wall / goal_s:.2f}")
+print(f"peak RSS  {peak:9d} KiB  goal {goal_kib} KiB ratio to goal {peak / goal_kib:.2f}")
+' "$UPDATE_GOAL_SECONDS" "$UPDATE_GOAL_KIB"

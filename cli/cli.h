@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -25,18 +27,50 @@ struct cli {
         const char *db_dir;     /* --db-dir, or NULL for the default */
         bool json;              /* --json */
         bool color;             /* stdout is a terminal and NO_COLOR is unset */
+        bool bare_word;         /* `rsap WORD`: explain not named; WORD may be a mistyped command */
 };
 
 /* A subcommand: argc/argv start at the subcommand's own name. */
 typedef int (*cli_command_fn)(struct cli *cli, int argc, char **argv);
+
+/* One option of a command: getopt_long and --help read the same entry. */
+struct cli_option {
+        const char *name; /* the long option without "--": "proto" */
+        int has_arg;      /* no_argument or required_argument */
+        int val;          /* what getopt_long returns for it, the command's switch case */
+        const char *arg;  /* its value's name for --help ("P[,P]"), NULL when it takes none */
+        const char *help; /* one line for --help */
+};
 
 struct cli_command {
         const char *name;
         cli_command_fn run;
         const char *usage;   /* "rsap search [--limit N] [--json] TEXT" */
         const char *summary; /* one line for `rsap help` */
+        const struct cli_option *options; /* its own, ending with { 0 }; the common ones follow */
 };
 
+/* rsap update's options: rsap-update, which runs it, links common.c but not main.c. */
+extern const struct cli_option cli_update_options[];
+
+/*
+ * getopt_long's table for cmd: cmd->options, then CLI_COMMON_LONG_OPTIONS.
+ * Valid until the next call.
+ */
+const struct option *cli_getopt_options(const struct cli_command *cmd);
+
+/*
+ * The errors below print "rsap: <message>" on stderr and, once --json was
+ * seen (cli_set_json_errors(), cli_common_option()), the error object
+ * rsapd's API sends for the same failure on stdout: {"error": {"status":
+ * 400 for exit status 2, 404 for 1, 409 for 3, "message": "<message>"}};
+ * not when an answer was printed already.
+ */
+void cli_set_json_errors(bool on);
+/* Sets it when --json is among the options, so that an error getopt meets first is told in JSON. */
+void cli_scan_json(int argc, char **argv);
+/* "rsap: <message>" as above, returning exit_status. */
+int cli_vfail(int exit_status, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* "rsap: <message>" on stderr; returns EXIT_BAD_INPUT for `return cli_error(...)`. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "rsap: <what>: <strerror(-err)>" for a library error code. */
@@ -81,10 +115,18 @@ int cli_common_option(struct cli *cli, const struct cli_command *cmd, int opt);
 void cli_set_argv(char **argv);
 /* The option getopt just refused, for messages. */
 const char *cli_current_option(void);
-/* Prints "usage: ..." and the summary on stdout. */
+/* Prints "usage: ...", the summary and every option, one line each, on stdout. */
 void cli_print_help(const struct cli_command *cmd);
+/* The same options as [{"name": "--proto", "arg": "P[,P]" or null, "help"}, ...]. */
+json_t *cli_options_to_json(const struct cli_command *cmd);
 
 const struct cli_command *cli_find_command(const char *name);
+/*
+ * For a word that is neither a command nor a service: "no command or
+ * service named 'listnig': did you mean 'listening'?" on stderr (and the
+ * error object with --json), returning 2; -1 when no command is close.
+ */
+int cli_command_hint(struct cli *cli, const char *word);
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 void cli_freep(void *p);          /* free(*(void **)p) */

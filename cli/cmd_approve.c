@@ -60,8 +60,8 @@ static int approve(struct cli *cli, struct registry_cli *rc, int64_t id,
         if (status == EXIT_ANSWERED || status == EXIT_REFUSED) {
                 if (cli->json && cli_print_json(rsap_approval_to_json(&a)))
                         status = EXIT_BAD_INPUT;
-                else if (!cli->json && status == EXIT_REFUSED)
-                        report_refusal(&a);
+                else if (status == EXIT_REFUSED)
+                        report_refusal(&a); /* with --json too: the answer's error says it */
                 else if (!cli->json)
                         render_approval(cli, &a);
         }
@@ -71,15 +71,8 @@ static int approve(struct cli *cli, struct registry_cli *rc, int64_t id,
 
 int cmd_approve(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "allow-system", no_argument, NULL, 'S' },
-                { "over-iana", no_argument, NULL, 'I' },
-                { "why", required_argument, NULL, 'w' },
-                REGISTRY_LONG_OPTIONS,
-                CLI_COMMON_LONG_OPTIONS,
-                { 0 },
-        };
         const struct cli_command *self = cli_find_command("approve");
+        const struct option *options = cli_getopt_options(self);
         struct rsap_review_options review_options = { 0 };
         struct registry_cli rc = { 0 };
         const char *why = NULL;

@@ -98,13 +98,8 @@ static int consistency(struct cli *cli, struct registry_cli *rc)
 
 int cmd_audit(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "consistency", no_argument, NULL, 'c' },
-                REGISTRY_LONG_OPTIONS,
-                CLI_COMMON_LONG_OPTIONS,
-                { 0 },
-        };
         const struct cli_command *self = cli_find_command("audit");
+        const struct option *options = cli_getopt_options(self);
         struct registry_cli rc = { 0 };
         bool check_db = false;
         int opt, r;

@@ -72,15 +72,9 @@ static int end(struct cli *cli, struct registry_cli *rc, const char *text,
 
 int registry_end_command(struct cli *cli, int argc, char **argv, enum registry_end_kind kind)
 {
-        static const struct option options[] = {
-                { "why", required_argument, NULL, 'w' },
-                { "quarantine", required_argument, NULL, 'q' },
-                REGISTRY_LONG_OPTIONS,
-                CLI_COMMON_LONG_OPTIONS,
-                { 0 },
-        };
         const struct cli_command *self =
                 cli_find_command(kind == REGISTRY_END_REVOKE ? "revoke" : "deassign");
+        const struct option *options = cli_getopt_options(self);
         struct registry_cli rc = { 0 };
         int64_t quarantine_us = RSAP_DEFAULT_QUARANTINE_US;
         const char *why = NULL;

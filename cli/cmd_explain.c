@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <rsap/error.h>
 #include <rsap/explain.h>
 #include <rsap/json.h>
 #include <rsap/listen.h>
@@ -48,6 +49,15 @@ static int explain_port(struct cli *cli, struct rsap_registry *reg,
         return r ? EXIT_BAD_INPUT : EXIT_ANSWERED;
 }
 
+/* The words of the JSON answer's error (rsap/error.h), on stderr. */
+static void report_no_service(const char *name, enum rsap_name_problem problem)
+{
+        char message[512];
+
+        rsap_no_service_message(name, problem, message, sizeof(message));
+        fprintf(stderr, "rsap: %s\n", message);
+}
+
 static int explain_name(struct cli *cli, struct rsap_registry *reg, const char *name,
                         struct local_source *local)
 {
@@ -69,20 +79,27 @@ static int explain_name(struct cli *cli, struct rsap_registry *reg, const char *
                 return registry_error(&local->rc, r, "cannot read the local registry");
         }
         found = a.n_ids > 0 || (a.local && a.local->n_entries > 0);
+        if (!found && (status = cli_command_hint(cli, name)) >= 0) {
+                rsap_name_answer_clear(&a); /* `rsap listnig`: a command, mistyped */
+                return status;
+        }
         problem = a.problem;
         if (!found && problem != RSAP_NAME_OK) {
-                /* No record has it, and no service could: a usage error. */
+                /* No record has it, and no service could: a usage error, in
+                 * the words rsapd says it (rsap/error.h). */
+                char message[512];
+
+                rsap_bad_name_message(name, problem, message, sizeof(message));
                 rsap_name_answer_clear(&a);
-                return cli_error("'%s' is neither a port nor a service name: %s", name,
-                                 rsap_name_problem_text(problem));
+                return cli_error("%s", message);
         }
         status = found ? EXIT_ANSWERED : EXIT_NO_MATCH;
         if (cli->json)
                 r = cli_print_json(rsap_name_answer_to_json(reg, &a));
-        else if (!found)
-                fprintf(stderr, "rsap: no service named '%s'\n", name);
-        else if (render_name_answer(cli, reg, &a, full) < 0)
+        else if (found && render_name_answer(cli, reg, &a, full) < 0)
                 r = cli_error("out of memory");
+        if (!found)
+                report_no_service(name, a.problem);
         rsap_name_answer_clear(&a);
         return r ? EXIT_BAD_INPUT : status;
 }
@@ -108,19 +125,10 @@ static int explain_range(struct cli *cli, const struct registry_cli *rc, char *r
 /* Says precisely what is wrong with text that looked like a port. */
 static int port_error(const char *text, int err)
 {
-        const char *slash = strchr(text, '/');
+        char message[512]; /* the words rsapd's API says too (rsap/error.h) */
 
-        if (err == -ERANGE)
-                return cli_error("'%s': a port is a number from 0 to 65535", text);
-        if (slash && rsap_text_is_numeric(text)) {
-                enum rsap_proto proto;
-
-                if (rsap_proto_parse(slash + 1, &proto) < 0)
-                        return cli_error("'%s': unknown protocol '%s' (tcp, udp, sctp or dccp)",
-                                         text, slash + 1);
-        }
-        return cli_error("'%s' is not a port (0-65535, optionally /tcp, /udp, /sctp or /dccp)",
-                         text);
+        rsap_port_error_message(text, err, message, sizeof(message));
+        return cli_error("%s", message);
 }
 
 int cmd_explain(struct cli *cli, int argc, char **argv)

@@ -78,15 +78,8 @@ static int export_to_file(const struct export_source *src, enum rsap_export_form
 
 int cmd_export(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "format", required_argument, NULL, 'f' },
-                { "output", required_argument, NULL, 'o' },
-                { "local", no_argument, NULL, 'l' },
-                { "db", required_argument, NULL, 'B' },
-                CLI_COMMON_LONG_OPTIONS,
-                { 0 },
-        };
         const struct cli_command *self = cli_find_command("export");
+        const struct option *options = cli_getopt_options(self);
         _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
         _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
         struct registry_cli rc = { 0 };

@@ -108,12 +108,8 @@ static int history(struct cli *cli, struct registry_cli *rc, const char *text)
 
 int cmd_history(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                REGISTRY_LONG_OPTIONS,
-                CLI_COMMON_LONG_OPTIONS,
-                { 0 },
-        };
         const struct cli_command *self = cli_find_command("history");
+        const struct option *options = cli_getopt_options(self);
         struct registry_cli rc = { 0 };
         int r;
 

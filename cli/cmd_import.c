@@ -112,13 +112,8 @@ static int import(struct cli *cli, struct registry_cli *rc, const char *path, bo
 
 int cmd_import(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "skip-conflicts", no_argument, NULL, 's' },
-                REGISTRY_LONG_OPTIONS,
-                CLI_COMMON_LONG_OPTIONS,
-                { 0 },
-        };
         const struct cli_command *self = cli_find_command("import");
+        const struct option *options = cli_getopt_options(self);
         struct registry_cli rc = { 0 };
         bool skip = false;
         int opt, r;

@@ -75,14 +75,8 @@ static int kernel_reserve(struct cli *cli, struct registry_cli *rc, bool apply, 
 
 int cmd_kernel_reserve(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "apply", no_argument, NULL, 'a' },
-                { "file", required_argument, NULL, 'f' },
-                REGISTRY_LONG_OPTIONS,
-                CLI_COMMON_LONG_OPTIONS,
-                { 0 },
-        };
         const struct cli_command *self = cli_find_command("kernel-reserve");
+        const struct option *options = cli_getopt_options(self);
         struct registry_cli rc = { 0 };
         const char *path = RSAP_RESERVED_PORTS_PATH;
         bool apply = false;

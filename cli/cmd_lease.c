@@ -49,6 +49,23 @@ static int lease_option(const struct cli_command *self, int opt, void *data)
         return -2;
 }
 
+/* Says, as rsap pick does, how many ports of the range each rule kept out. */
+static int no_free_port(const struct rsap_workflow *wf, const struct rsap_lease_options *o)
+{
+        struct rsap_pick_options po = {
+                .low = o->low ? o->low : RSAP_DEFAULT_ANY_LOW,
+                .high = o->high ? o->high : RSAP_DEFAULT_ANY_HIGH,
+                .protocols = (1u << RSAP_PROTO_TCP) | (1u << RSAP_PROTO_UDP),
+        };
+        struct rsap_pick p;
+        char why[512] = "every one is taken";
+
+        if (rsap_pick(wf, &po, &p) == 0)
+                registry_format_exclusions(&p.excluded, why, sizeof(why));
+        rsap_pick_clear(&p);
+        return registry_refused("no free port in %u-%u: %s", po.low, po.high, why);
+}
+
 static int lease(struct cli *cli, struct registry_cli *rc, struct lease_args *a)
 {
         _cleanup_(rsap_registry_freep) struct rsap_registry *iana = NULL;
@@ -71,11 +88,7 @@ static int lease(struct cli *cli, struct registry_cli *rc, struct lease_args *a)
         wf = (struct rsap_workflow){ store, iana, registry_actor(rc), &host };
         r = rsap_lease_take(&wf, &a->o, &l);
         if (r == -EADDRNOTAVAIL)
-                return registry_refused("no free port in %u-%u: every one is assigned, leased, "
-                                        "requested, quarantined, IANA's, listening, ephemeral "
-                                        "or refused by browsers",
-                                        a->o.low ? a->o.low : RSAP_DEFAULT_ANY_LOW,
-                                        a->o.high ? a->o.high : RSAP_DEFAULT_ANY_HIGH);
+                return no_free_port(&wf, &a->o);
         if (r == -ESRCH)
                 return cli_error("no process %d to hold the lease", (int)a->o.pid);
         if (r < 0)
@@ -90,16 +103,8 @@ static int lease(struct cli *cli, struct registry_cli *rc, struct lease_args *a)
 
 int cmd_lease(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "range", required_argument, NULL, 'r' },
-                { "ttl", required_argument, NULL, 't' },
-                { "name", required_argument, NULL, 'n' },
-                { "pid", required_argument, NULL, 'p' },
-                REGISTRY_LONG_OPTIONS,
-                CLI_COMMON_LONG_OPTIONS,
-                { 0 },
-        };
         const struct cli_command *self = cli_find_command("lease");
+        const struct option *options = cli_getopt_options(self);
         struct lease_args a = { 0 };
         struct registry_cli rc = { 0 };
         int r;

@@ -48,16 +48,8 @@ static int print_row(const struct rsap_list_row *row, void *userdata)
 
 int cmd_list(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "assigned", no_argument, NULL, 'a' },
-                { "reserved", no_argument, NULL, 'r' },
-                { "unassigned", no_argument, NULL, 'u' },
-                { "proto", required_argument, NULL, 'p' },
-                { "db", required_argument, NULL, 'B' },
-                CLI_COMMON_LONG_OPTIONS,
-                { 0 },
-        };
         const struct cli_command *self = cli_find_command("list");
+        const struct option *options = cli_getopt_options(self);
         _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
         _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
         struct rsap_local_list local = { 0 };

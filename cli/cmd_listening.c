@@ -19,9 +19,13 @@
 #include "registry.h"
 #include "render.h"
 
+#define MAX_COMMANDS 16
+
 struct listening_request {
         struct rsap_listen_filter filter;
         bool unregistered;
+        const char *commands[MAX_COMMANDS]; /* --command: prefixes of command names, any */
+        size_t n_commands;
         struct registry_cli rc; /* --db: the local registry beside IANA's */
 };
 
@@ -82,6 +86,17 @@ static int parse_user_option(const struct cli_command *self, const char *text,
         return -1;
 }
 
+static int add_command_option(const struct cli_command *self, const char *text,
+                              struct listening_request *req)
+{
+        if (!*text)
+                return cli_usage_error(self, "--command needs a command name");
+        if (req->n_commands == MAX_COMMANDS)
+                return cli_usage_error(self, "at most %d --command options", MAX_COMMANDS);
+        req->commands[req->n_commands++] = text;
+        return -1;
+}
+
 /* Returns -1 when opt was an option of this command, else an exit status. */
 static int listening_option(struct cli *cli, const struct cli_command *self, int opt,
                             struct listening_request *req)
@@ -101,6 +116,15 @@ static int listening_option(struct cli *cli, const struct cli_command *self, int
                 return -1;
         case 'p':
                 return parse_port_option(self, optarg, req);
+        case 'R': {
+                unsigned protocols = 0;
+                int r = registry_proto_option(self, optarg, &protocols);
+
+                req->filter.protocols |= protocols;
+                return r;
+        }
+        case 'c':
+                return add_command_option(self, optarg, req);
         case 'P':
                 return parse_pid_option(self, optarg, req);
         case 'U':
@@ -391,6 +415,34 @@ void render_hidden_owners_hint(const struct rsap_listen_list *list)
         }
 }
 
+/* ---- --command ----------------------------------------------------------- */
+
+/* As lsof -c: the command name (/proc/PID/comm) begins with one of the prefixes. */
+static bool owner_matches(const struct rsap_listen_owner *o, const struct listening_request *req)
+{
+        for (size_t i = 0; i < req->n_commands; i++)
+                if (strncmp(o->command, req->commands[i], strlen(req->commands[i])) == 0)
+                        return true;
+        return false;
+}
+
+/* Keeps the sockets of which any owner matches; hidden owners match nothing. */
+static void keep_commands(struct rsap_listen_list *list, const struct listening_request *req)
+{
+        size_t kept = 0;
+
+        for (size_t i = 0; i < list->count; i++) {
+                const struct rsap_listen_socket *s = &list->sockets[i];
+                bool match = false;
+
+                for (size_t j = 0; j < s->n_owners && !match; j++)
+                        match = owner_matches(&s->owners[j], req);
+                if (match)
+                        list->sockets[kept++] = *s;
+        }
+        list->count = kept;
+}
+
 /* ---- the command -------------------------------------------------------- */
 
 static int collect_error(int err, const struct rsap_listen_filter *f)
@@ -437,6 +489,8 @@ static int run_listening(struct cli *cli, struct listening_request *req)
                 return r;
         if (req->unregistered)
                 rsap_listen_list_keep_unregistered(list, reg);
+        if (req->n_commands > 0)
+                keep_commands(list, req);
         /* The JSON is written socket by socket: as one jansson value, ten
          * thousand sockets would take some 30 MiB. */
         if (cli->json) {
@@ -456,21 +510,8 @@ static int run_listening(struct cli *cli, struct listening_request *req)
 
 int cmd_listening(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "tcp", no_argument, NULL, 't' },
-                { "udp", no_argument, NULL, 'u' },
-                { "sctp", no_argument, NULL, 's' },
-                { "dccp", no_argument, NULL, 'd' },
-                { "port", required_argument, NULL, 'p' },
-                { "pid", required_argument, NULL, 'P' },
-                { "user", required_argument, NULL, 'U' },
-                { "unregistered", no_argument, NULL, 'r' },
-                { "no-process", no_argument, NULL, 'n' },
-                { "db", required_argument, NULL, 'B' },
-                CLI_COMMON_LONG_OPTIONS,
-                { 0 },
-        };
         const struct cli_command *self = cli_find_command("listening");
+        const struct option *options = cli_getopt_options(self);
         struct listening_request req = { .unregistered = false };
         int opt, r;
 
@@ -482,5 +523,7 @@ int cmd_listening(struct cli *cli, int argc, char **argv)
         }
         if (optind < argc)
                 return cli_usage_error(self, "unexpected argument '%s'", argv[optind]);
+        if (req.n_commands > 0 && !req.filter.find_owners)
+                return cli_usage_error(self, "--command needs the processes: drop --no-process");
         return run_listening(cli, &req);
 }

@@ -55,8 +55,13 @@ static int pick(struct cli *cli, struct registry_cli *rc, const struct rsap_pick
                 return registry_error(rc, r, "cannot pick a port");
         if (cli->json)
                 r = cli_print_json(rsap_pick_to_json(&p));
-        else if (p.n_ports == 0)
-                fprintf(stderr, "rsap: no free port in %u-%u\n", p.options.low, p.options.high);
+        if (p.n_ports == 0) {
+                char why[512];
+
+                registry_format_exclusions(&p.excluded, why, sizeof(why));
+                fprintf(stderr, "rsap: no free port in %u-%u: %s\n", p.options.low,
+                        p.options.high, why);
+        }
         for (size_t i = 0; !cli->json && i < p.n_ports; i++)
                 printf("%u\n", p.ports[i]);
         r = r ? EXIT_BAD_INPUT : p.n_ports > 0 ? EXIT_ANSWERED : EXIT_NO_MATCH;
@@ -66,16 +71,8 @@ static int pick(struct cli *cli, struct registry_cli *rc, const struct rsap_pick
 
 int cmd_pick(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "range", required_argument, NULL, 'r' },
-                { "proto", required_argument, NULL, 'p' },
-                { "count", required_argument, NULL, 'n' },
-                { "allow-iana", no_argument, NULL, 'I' },
-                REGISTRY_LONG_OPTIONS,
-                CLI_COMMON_LONG_OPTIONS,
-                { 0 },
-        };
         const struct cli_command *self = cli_find_command("pick");
+        const struct option *options = cli_getopt_options(self);
         struct rsap_pick_options o = { 0 };
         struct registry_cli rc = { 0 };
         int r;

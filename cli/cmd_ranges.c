@@ -24,8 +24,8 @@ static void render_range(const struct cli *cli, const struct rsap_registry *reg,
 
 int cmd_ranges(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = { CLI_COMMON_LONG_OPTIONS, { 0 } };
         const struct cli_command *self = cli_find_command("ranges");
+        const struct option *options = cli_getopt_options(self);
         _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
         int opt, r;
 

@@ -42,13 +42,8 @@ static int reject(struct cli *cli, struct registry_cli *rc, int64_t id, const ch
 
 int cmd_reject(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "why", required_argument, NULL, 'w' },
-                REGISTRY_LONG_OPTIONS,
-                CLI_COMMON_LONG_OPTIONS,
-                { 0 },
-        };
         const struct cli_command *self = cli_find_command("reject");
+        const struct option *options = cli_getopt_options(self);
         struct registry_cli rc = { 0 };
         const char *why = NULL;
         int64_t id;

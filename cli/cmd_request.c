@@ -144,24 +144,8 @@ static int file_request(struct cli *cli, struct registry_cli *rc, struct request
 
 int cmd_request(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "port", required_argument, NULL, 'p' },
-                { "any", no_argument, NULL, 'y' },
-                { "range", required_argument, NULL, 'r' },
-                { "proto", required_argument, NULL, 'P' },
-                { "description", required_argument, NULL, 'd' },
-                { "assignee", required_argument, NULL, 'a' },
-                { "contact", required_argument, NULL, 'c' },
-                { "reference", required_argument, NULL, 'R' },
-                { "note", required_argument, NULL, 'n' },
-                { "allow-system", no_argument, NULL, 'S' },
-                { "over-iana", no_argument, NULL, 'I' },
-                { "same-service", no_argument, NULL, 's' },
-                REGISTRY_LONG_OPTIONS,
-                CLI_COMMON_LONG_OPTIONS,
-                { 0 },
-        };
         const struct cli_command *self = cli_find_command("request");
+        const struct option *options = cli_getopt_options(self);
         struct registry_cli rc = { 0 };
         struct request_args a = { 0 };
         int r;

@@ -51,13 +51,8 @@ static int list_requests(struct cli *cli, struct registry_cli *rc, bool all)
 
 int cmd_requests(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "all", no_argument, NULL, 'a' },
-                REGISTRY_LONG_OPTIONS,
-                CLI_COMMON_LONG_OPTIONS,
-                { 0 },
-        };
         const struct cli_command *self = cli_find_command("requests");
+        const struct option *options = cli_getopt_options(self);
         struct registry_cli rc = { 0 };
         bool all = false;
         int opt, r;

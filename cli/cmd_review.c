@@ -86,14 +86,8 @@ static int review(struct cli *cli, struct registry_cli *rc, int64_t id,
 
 int cmd_review(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "allow-system", no_argument, NULL, 'S' },
-                { "over-iana", no_argument, NULL, 'I' },
-                REGISTRY_LONG_OPTIONS,
-                CLI_COMMON_LONG_OPTIONS,
-                { 0 },
-        };
         const struct cli_command *self = cli_find_command("review");
+        const struct option *options = cli_getopt_options(self);
         struct rsap_review_options review_options = { 0 };
         struct registry_cli rc = { 0 };
         int64_t id;

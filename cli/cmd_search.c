@@ -43,21 +43,37 @@ static int parse_limit(const char *text, size_t *out)
         return 0;
 }
 
+/* The words, one space between each. */
+static char *join_words(int n, char **words)
+{
+        size_t len = 1;
+        char *text;
+
+        for (int i = 0; i < n; i++)
+                len += strlen(words[i]) + 1;
+        text = malloc(len);
+        if (!text)
+                return NULL;
+        text[0] = '\0';
+        for (int i = 0; i < n; i++) {
+                if (i)
+                        strcat(text, " ");
+                strcat(text, words[i]);
+        }
+        return text;
+}
+
 int cmd_search(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "limit", required_argument, NULL, 'n' },
-                { "db", required_argument, NULL, 'B' },
-                CLI_COMMON_LONG_OPTIONS,
-                { 0 },
-        };
         const struct cli_command *self = cli_find_command("search");
+        const struct option *options = cli_getopt_options(self);
         _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
         _cleanup_(cli_freep) struct rsap_search_hit *hits = NULL;
         _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
         struct rsap_local_list local = { 0 };
         struct registry_cli rc = { 0 };
         size_t limit = DEFAULT_LIMIT, total;
+        _cleanup_(cli_freep) char *joined = NULL;
         const char *text;
         int opt, r;
 
@@ -74,10 +90,13 @@ int cmd_search(struct cli *cli, int argc, char **argv)
                 if (r >= 0)
                         return r;
         }
-        if (optind != argc - 1)
-                return cli_usage_error(self, optind == argc ? "search for what?"
-                                                            : "put the search text in quotes");
-        text = argv[optind];
+        if (optind == argc)
+                return cli_usage_error(self, "search for what?");
+        /* `rsap search remote desktop`: every remaining word is the text. */
+        joined = join_words(argc - optind, argv + optind);
+        if (!joined)
+                return cli_error("out of memory");
+        text = joined;
         if (strspn(text, " \t\n") == strlen(text))
                 return cli_error("the search text is empty");
         reg = cli_open_registry(cli);
@@ -97,12 +116,12 @@ int cmd_search(struct cli *cli, int argc, char **argv)
                 r = cli_print_json(rsap_search_to_json_local(reg, text, hits,
                                                              total < limit ? total : limit,
                                                              total, store ? &local : NULL));
-        } else if (total == 0 && local.n_entries == 0) {
-                fprintf(stderr, "rsap: nothing matches '%s'\n", text);
-        } else {
+        } else if (total > 0 || local.n_entries > 0) {
                 render_hits(cli, reg, hits, total < limit ? total : limit, total);
                 render_local(cli, &local);
         }
+        if (total == 0 && local.n_entries == 0) /* with --json too: the answer says it */
+                fprintf(stderr, "rsap: nothing matches '%s'\n", text);
         if (!r)
                 r = total || local.n_entries ? EXIT_ANSWERED : EXIT_NO_MATCH;
         else

@@ -11,8 +11,8 @@
 
 int cmd_status(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = { CLI_COMMON_LONG_OPTIONS, { 0 } };
         const struct cli_command *self = cli_find_command("status");
+        const struct option *options = cli_getopt_options(self);
         _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
         struct rsap_registry_info info;
         char dir[4096], path[4200];
@@ -60,8 +60,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
         printf("%-10s %zu\n", "people", info.people);
         printf("%-10s %s%s\n", "cache", path, verified == 0 ? " (verified)" : " (absent)");
         if (verified != 0)
-                printf("\n%s'rsap update' fetches the whole registry with assignees, dates and "
-                       "references%s\n",
+                printf("\n%s'rsap update' fetches IANA's newest release%s\n",
                        cli_dim(cli), cli_reset(cli));
         return EXIT_ANSWERED;
 }

@@ -67,15 +67,8 @@ static int transfer(struct cli *cli, struct registry_cli *rc, const char *text, 
 
 int cmd_transfer(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "to", required_argument, NULL, 't' },
-                { "contact", required_argument, NULL, 'c' },
-                { "why", required_argument, NULL, 'w' },
-                REGISTRY_LONG_OPTIONS,
-                CLI_COMMON_LONG_OPTIONS,
-                { 0 },
-        };
         const struct cli_command *self = cli_find_command("transfer");
+        const struct option *options = cli_getopt_options(self);
         struct registry_cli rc = { 0 };
         const char *to = NULL, *contact = NULL, *why = NULL;
         int opt, r;

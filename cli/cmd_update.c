@@ -55,14 +55,8 @@ static int parse_timeout(const char *text, unsigned *out)
 
 int cmd_update(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "from", required_argument, NULL, 'f' },
-                { "timeout", required_argument, NULL, 't' },
-                { "allow-any-date", no_argument, NULL, 'A' },
-                CLI_COMMON_LONG_OPTIONS,
-                { 0 },
-        };
         const struct cli_command *self = cli_find_command("update");
+        const struct option *options = cli_getopt_options(self);
         struct rsap_update_options opts = { 0 };
         struct rsap_update_result res;
         struct rsap_import_error err;

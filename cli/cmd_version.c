@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include <getopt.h>
+
 #include <rsap/registry.h>
 
 #include "builtin.h"
@@ -6,6 +8,24 @@
 
 int cmd_version(struct cli *cli, int argc, char **argv)
 {
+        const struct cli_command *self = cli_find_command("version");
+        const struct option *options = cli_getopt_options(self);
+        int opt, r;
+
+        /* `rsap --version` comes here with argc 1: nothing to read. */
+        optind = 1;
+        while (argc > 1 && (opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+                r = cli_common_option(cli, self, opt);
+                if (r >= 0)
+                        return r;
+        }
+        if (argc > 1 && optind < argc)
+                return cli_usage_error(self, "unexpected argument '%s'", argv[optind]);
+        if (cli->json)
+                return cli_print_json(json_pack("{s:s, s:s}", "kind", "version", "version",
+                                                RSAP_VERSION))
+                               ? EXIT_BAD_INPUT
+                               : EXIT_ANSWERED;
         printf("rsap %s\n", RSAP_VERSION);
         return EXIT_ANSWERED;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "builtin.h"
+#include "registry.h"
 
 /* Says precisely what is wrong with PORT[/PROTO]. */
 static int port_error(const struct cli_command *self, const char *text, int err)
@@ -40,30 +41,55 @@ static int parse_who_port(const struct cli_command *self, const char *text,
         return -1;
 }
 
+/* --proto P[,P] and its short forms --tcp, --udp, --sctp, --dccp: -1 when
+ * taken, -2 when opt is another option, else the exit status. */
+static int who_proto_option(const struct cli_command *self, int opt, unsigned *protocols)
+{
+        unsigned more = 0;
+        int r = -1;
+
+        switch (opt) {
+        case 'R':
+                r = registry_proto_option(self, optarg, &more);
+                break;
+        case 't':
+                more = 1u << RSAP_PROTO_TCP;
+                break;
+        case 'u':
+                more = 1u << RSAP_PROTO_UDP;
+                break;
+        case 's':
+                more = 1u << RSAP_PROTO_SCTP;
+                break;
+        case 'd':
+                more = 1u << RSAP_PROTO_DCCP;
+                break;
+        default:
+                return -2;
+        }
+        *protocols |= more;
+        return r;
+}
+
 int cmd_who(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "no-process", no_argument, NULL, 'n' },
-                { "db", required_argument, NULL, 'B' },
-                CLI_COMMON_LONG_OPTIONS,
-                { 0 },
-        };
-        static const char *const proto_options[RSAP_PROTO_COUNT] = {
-                [RSAP_PROTO_TCP] = "--tcp",
-                [RSAP_PROTO_UDP] = "--udp",
-                [RSAP_PROTO_SCTP] = "--sctp",
-                [RSAP_PROTO_DCCP] = "--dccp",
-        };
         const struct cli_command *self = cli_find_command("who");
+        const struct option *options = cli_getopt_options(self);
         struct rsap_port_spec spec;
         const char *what;
         bool no_process = false;
         char *db = NULL;
-        char port_text[8];
+        char port_text[8], proto_text[32];
         char *listening_argv[12];
+        unsigned protocols = 0;
         int opt, r, n = 0;
 
         while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+                r = who_proto_option(self, opt, &protocols);
+                if (r >= 0)
+                        return r;
+                if (r == -1)
+                        continue;
                 if (opt == 'n') {
                         no_process = true;
                         continue;
@@ -82,14 +108,24 @@ int cmd_who(struct cli *cli, int argc, char **argv)
         r = parse_who_port(self, what, &spec);
         if (r >= 0)
                 return r;
+        if (spec.proto != RSAP_PROTO_NONE) {
+                if (protocols && protocols != 1u << spec.proto)
+                        return cli_usage_error(self, "'%s' names the protocol and --proto "
+                                                     "another: give one of them",
+                                               what);
+                protocols = 1u << spec.proto;
+        }
 
         /* --json and --db-dir are already in cli; the listing reads them there. */
         snprintf(port_text, sizeof(port_text), "%u", spec.low);
         listening_argv[n++] = (char *)"listening";
         listening_argv[n++] = (char *)"--port";
         listening_argv[n++] = port_text;
-        if (spec.proto != RSAP_PROTO_NONE)
-                listening_argv[n++] = (char *)proto_options[spec.proto];
+        if (protocols) {
+                rsap_proto_format_list(protocols, proto_text, sizeof(proto_text));
+                listening_argv[n++] = (char *)"--proto";
+                listening_argv[n++] = proto_text;
+        }
         if (no_process)
                 listening_argv[n++] = (char *)"--no-process";
         if (db) {
@@ -100,7 +136,7 @@ int cmd_who(struct cli *cli, int argc, char **argv)
         optind = 0; /* a fresh getopt scan of the new arguments */
         cli_set_argv(listening_argv);
         r = cmd_listening(cli, n, listening_argv);
-        if (r == EXIT_NO_MATCH && !cli->json)
+        if (r == EXIT_NO_MATCH)
                 fprintf(stderr, "rsap: nothing is bound to %s on this host\n", what);
         return r;
 }

@@ -5,24 +5,63 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rsap/error.h>
 #include <rsap/json.h>
 #include <rsap/paths.h>
 
 #include "cli.h"
 
-/* "rsap: MESSAGE[: REASON][TAIL]" on one line. */
-static void vmessage(const char *fmt, va_list ap, const char *reason, const char *tail)
-        __attribute__((format(printf, 1, 0)));
+/* --json was given: a failure prints its error object on stdout too, unless
+ * an answer is already there (which then says what failed itself). */
+static bool json_errors;
+static bool json_answered;
 
-static void vmessage(const char *fmt, va_list ap, const char *reason, const char *tail)
+void cli_set_json_errors(bool on)
 {
-        fputs("rsap: ", stderr);
-        vfprintf(stderr, fmt, ap);
+        json_errors = on;
+}
+
+void cli_scan_json(int argc, char **argv)
+{
+        for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+                if (strcmp(argv[i], "--json") == 0)
+                        json_errors = true;
+}
+
+/* The error object on stdout, with the status the API sends for the same failure. */
+static void print_error_object(int exit_status, const char *message)
+{
+        json_t *error;
+
+        if (!json_errors || json_answered)
+                return;
+        error = rsap_error_to_json(rsap_error_status_for_exit(exit_status), message);
+        if (error)
+                cli_print_json(error);
+}
+
+/* "rsap: MESSAGE[: REASON][TAIL]" on one line; MESSAGE[: REASON] as JSON with --json. */
+static int vmessage(int exit_status, const char *fmt, va_list ap, const char *reason,
+                    const char *tail) __attribute__((format(printf, 2, 0)));
+
+static int vmessage(int exit_status, const char *fmt, va_list ap, const char *reason,
+                    const char *tail)
+{
+        char message[1024];
+        size_t len;
+
+        vsnprintf(message, sizeof(message), fmt, ap);
+        len = strlen(message);
         if (reason)
-                fprintf(stderr, ": %s", reason);
-        if (tail)
-                fputs(tail, stderr);
-        fputc('\n', stderr);
+                snprintf(message + len, sizeof(message) - len, ": %s", reason);
+        fprintf(stderr, "rsap: %s%s\n", message, tail ? tail : "");
+        print_error_object(exit_status, message);
+        return exit_status;
+}
+
+int cli_vfail(int exit_status, const char *fmt, va_list ap)
+{
+        return vmessage(exit_status, fmt, ap, NULL, NULL);
 }
 
 int cli_error(const char *fmt, ...)
@@ -30,7 +69,7 @@ int cli_error(const char *fmt, ...)
         va_list ap;
 
         va_start(ap, fmt);
-        vmessage(fmt, ap, NULL, NULL);
+        vmessage(EXIT_BAD_INPUT, fmt, ap, NULL, NULL);
         va_end(ap);
         return EXIT_BAD_INPUT;
 }
@@ -40,7 +79,7 @@ int cli_error_code(int err, const char *fmt, ...)
         va_list ap;
 
         va_start(ap, fmt);
-        vmessage(fmt, ap, strerror(err < 0 ? -err : err), NULL);
+        vmessage(EXIT_BAD_INPUT, fmt, ap, strerror(err < 0 ? -err : err), NULL);
         va_end(ap);
         return EXIT_BAD_INPUT;
 }
@@ -52,7 +91,7 @@ int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
 
         snprintf(hint, sizeof(hint), " (see 'rsap help %s')", cmd->name);
         va_start(ap, fmt);
-        vmessage(fmt, ap, NULL, hint);
+        vmessage(EXIT_BAD_INPUT, fmt, ap, NULL, hint);
         va_end(ap);
         return EXIT_BAD_INPUT;
 }
@@ -63,6 +102,7 @@ int cli_print_json(json_t *value)
 
         if (!value)
                 return cli_error("out of memory");
+        json_answered = true;
         r = json_dumpf(value, stdout, RSAP_JSON_DUMP_FLAGS);
         json_decref(value);
         fputc('\n', stdout);
@@ -121,10 +161,64 @@ struct rsap_registry *cli_open_registry(struct cli *cli)
         return NULL;
 }
 
+const struct cli_option cli_update_options[] = {
+        { "from", required_argument, 'f', "URL|FILE", "IANA's XML or CSV from a mirror or a file" },
+        { "timeout", required_argument, 't', "SECONDS", "give up a download after this long" },
+        { "allow-any-date", no_argument, 'A', NULL, "take a registry older than the cached one" },
+        { 0 },
+};
+
+/* Every command's common options, for --help (CLI_COMMON_LONG_OPTIONS for getopt). */
+static const struct cli_option common_options[] = {
+        { "json", no_argument, 'J', NULL, "print the answer, or the error, as JSON" },
+        { "db-dir", required_argument, 'D', "DIR", "the data directory" },
+        { "help", no_argument, 'h', NULL, "print this help" },
+        { 0 },
+};
+
+const struct option *cli_getopt_options(const struct cli_command *cmd)
+{
+        static const struct option common[] = { CLI_COMMON_LONG_OPTIONS, { 0 } };
+        static struct option table[64];
+        size_t n = 0;
+
+        for (const struct cli_option *o = cmd->options; o && o->name && n < 48; o++)
+                table[n++] = (struct option){ o->name, o->has_arg, NULL, o->val };
+        for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
+                table[n++] = common[i];
+        return table;
+}
+
+static void print_options(const struct cli_option *options)
+{
+        for (const struct cli_option *o = options; o && o->name; o++) {
+                char spelling[64];
+
+                snprintf(spelling, sizeof(spelling), "--%s%s%s", o->name, o->arg ? " " : "",
+                         o->arg ? o->arg : "");
+                printf("  %-22s %s\n", spelling, o->help);
+        }
+}
+
 void cli_print_help(const struct cli_command *cmd)
 {
-        printf("usage: %s\n\n%s\n\nSee rsap-%s(1) for the details.\n", cmd->usage, cmd->summary,
-               cmd->name);
+        printf("usage: %s\n\n%s\n\noptions:\n", cmd->usage, cmd->summary);
+        print_options(cmd->options);
+        print_options(common_options);
+        printf("\nSee rsap-%s(1) for the details.\n", cmd->name);
+}
+
+json_t *cli_options_to_json(const struct cli_command *cmd)
+{
+        const struct cli_option *lists[] = { cmd->options, common_options };
+        json_t *array = json_array();
+
+        for (size_t i = 0; array && i < 2; i++)
+                for (const struct cli_option *o = lists[i]; o && o->name; o++)
+                        json_array_append_new(array, json_pack("{s:s+, s:s?, s:s}", "name", "--",
+                                                               o->name, "arg", o->arg, "help",
+                                                               o->help));
+        return array;
 }
 
 /* getopt runs with opterr = 0 and a leading ':' so that the messages are ours;
@@ -175,11 +269,17 @@ int cli_common_option(struct cli *cli, const struct cli_command *cmd, int opt)
         switch (opt) {
         case 'J':
                 cli->json = true;
+                json_errors = true;
                 return -1;
         case 'D':
                 /* getopt takes "--db" for "--db-dir" where a command has no
                  * --db of its own: refuse rather than read a file as a
                  * directory. */
+                if (!given_in_full("--db-dir") && strncmp(cli_current_option(), "--db", 4) == 0 &&
+                    strcspn(cli_current_option(), "=") == 4)
+                        return cli_usage_error(cmd, "--db names the local registry's database, "
+                                                    "which 'rsap %s' does not read",
+                                               cmd->name);
                 if (!given_in_full("--db-dir"))
                         return cli_usage_error(cmd, "unknown option '%s'", cli_current_option());
                 cli->db_dir = optarg;

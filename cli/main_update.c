@@ -5,8 +5,9 @@
 #include "builtin.h"
 
 static const struct cli_command update_command = {
-        "update", cmd_update, "rsap update [--from URL|FILE] [--timeout SECONDS] [--allow-any-date] [--json]",
-        "Fetch IANA's whole registry, check it, and cache it for lookups.",
+        "update", cmd_update,
+        "rsap update [--from URL|FILE] [--timeout SECONDS] [--allow-any-date] [--json]",
+        "Fetch IANA's whole registry, check it, and cache it for lookups.", cli_update_options,
 };
 
 const struct cli_command *cli_find_command(const char *name)
@@ -19,5 +20,6 @@ int main(int argc, char **argv)
         struct cli cli = { .argv0 = "rsap" };
 
         cli_set_argv(argv);
+        cli_scan_json(argc, argv);
         return cmd_update(&cli, argc, argv);
 }

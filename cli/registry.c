@@ -13,21 +13,12 @@
 
 #include "registry.h"
 
-static void message(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
-
-static void message(const char *fmt, va_list ap)
-{
-        fputs("rsap: ", stderr);
-        vfprintf(stderr, fmt, ap);
-        fputc('\n', stderr);
-}
-
 int registry_no_match(const char *fmt, ...)
 {
         va_list ap;
 
         va_start(ap, fmt);
-        message(fmt, ap);
+        cli_vfail(EXIT_NO_MATCH, fmt, ap);
         va_end(ap);
         return EXIT_NO_MATCH;
 }
@@ -37,7 +28,7 @@ int registry_refused(const char *fmt, ...)
         va_list ap;
 
         va_start(ap, fmt);
-        message(fmt, ap);
+        cli_vfail(EXIT_REFUSED, fmt, ap);
         va_end(ap);
         return EXIT_REFUSED;
 }
@@ -317,4 +308,32 @@ void registry_request_ports(const struct rsap_request *r, char *buf, size_t size
                          protocols);
         else
                 snprintf(buf, size, "%u/%s", r->port, protocols);
+}
+
+/* "3 assigned by IANA, 1 leased": the rules that left nothing free, and how many ports each
+ * took. */
+void registry_format_exclusions(const struct rsap_pick_exclusions *x, char *buf, size_t size)
+{
+        const struct {
+                size_t n;
+                const char *what;
+        } parts[] = {
+                { x->iana, "assigned or reserved by IANA" },
+                { x->local_assignment, "assigned locally" },
+                { x->lease, "leased" },
+                { x->request, "requested" },
+                { x->quarantine, "quarantined" },
+                { x->listening, "listening here" },
+                { x->ephemeral, "in the ephemeral range" },
+                { x->browser, "refused by browsers" },
+        };
+        size_t len = 0;
+
+        buf[0] = '\0';
+        for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]) && len < size; i++) {
+                if (parts[i].n == 0)
+                        continue;
+                len += (size_t)snprintf(buf + len, size - len, "%s%zu %s", len ? ", " : "",
+                                        parts[i].n, parts[i].what);
+        }
 }

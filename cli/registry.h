@@ -16,11 +16,6 @@
 /* A rule of the registry refused (documented in rsap(1) and each page). */
 #define EXIT_REFUSED 3
 
-/* getopt_long entries: every registry command takes these two. */
-#define REGISTRY_LONG_OPTIONS                                    \
-        { "db", required_argument, NULL, 'B' },                    \
-        { "as", required_argument, NULL, 'A' }
-
 struct registry_cli {
         const char *db;    /* --db, or NULL for <data dir>/registry.db */
         const char *as;    /* --as, or NULL for the invoking user */
@@ -96,6 +91,9 @@ enum registry_end_kind {
         REGISTRY_END_REVOKE,
 };
 int registry_end_command(struct cli *cli, int argc, char **argv, enum registry_end_kind kind);
+
+/* "3 assigned or reserved by IANA, 1 leased": why the ports of a range are not free. */
+void registry_format_exclusions(const struct rsap_pick_exclusions *x, char *buf, size_t size);
 
 void registry_render_check(const struct cli *cli, const struct rsap_check *c);
 void registry_render_assignment(const struct cli *cli, const struct rsap_assignment *a);

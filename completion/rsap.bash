@@ -6,8 +6,8 @@ _rsap_commands='explain search list ranges status update export listening who
 request review requests approve reject deassign transfer revoke history
 pick lease release kernel-reserve audit import help version'
 
-# The commands of the local registry: they take --db and --as
-# (REGISTRY_LONG_OPTIONS in cli/registry.h).
+# The commands of the local registry: they take --db, and those that
+# change it --as (the option tables in cli/main.c).
 _rsap_registry_commands='request review requests approve reject deassign
 transfer revoke history pick lease release kernel-reserve audit import'
 
@@ -22,35 +22,37 @@ _rsap_options()
 {
     local common='--json --db-dir --help'
     local registry="--db --as $common"
+    local reader="--db $common"
 
     case $1 in
-    ranges | status) echo "$common" ;;
+    ranges | status | help | version) echo "$common" ;;
     explain) echo "--full --db $common" ;;
     search) echo "--limit --db $common" ;;
     list) echo "--assigned --reserved --unassigned --proto --db $common" ;;
     update) echo "--from --timeout --allow-any-date $common" ;;
     export) echo "--format --output --local --db $common" ;;
     listening)
-        echo "--tcp --udp --sctp --dccp --port --pid --user --unregistered" \
-            "--no-process --db $common"
+        echo "--proto --tcp --udp --sctp --dccp --port --pid --user --command" \
+            "--unregistered --no-process --db $common"
         ;;
-    who) echo "--no-process --db $common" ;;
+    who) echo "--proto --tcp --udp --sctp --dccp --no-process --db $common" ;;
     request)
         echo "--port --any --range --proto --description --assignee --contact" \
             "--reference --note --allow-system --over-iana --same-service $registry"
         ;;
-    review) echo "--allow-system --over-iana $registry" ;;
-    requests) echo "--all $registry" ;;
+    review) echo "--allow-system --over-iana $reader" ;;
+    requests) echo "--all $reader" ;;
     approve) echo "--allow-system --over-iana --why $registry" ;;
     reject) echo "--why $registry" ;;
     # revoke shares deassign's table (registry_end_command in cmd_deassign.c).
     deassign | revoke) echo "--why --quarantine $registry" ;;
     transfer) echo "--to --contact --why $registry" ;;
-    history | release) echo "$registry" ;;
-    pick) echo "--range --proto --count --allow-iana $registry" ;;
+    history) echo "$reader" ;;
+    release) echo "$registry" ;;
+    pick) echo "--range --proto --count --allow-iana $reader" ;;
     lease) echo "--range --ttl --name --pid $registry" ;;
-    kernel-reserve) echo "--apply --file $registry" ;;
-    audit) echo "--consistency $registry" ;;
+    kernel-reserve) echo "--apply --file $reader" ;;
+    audit) echo "--consistency $reader" ;;
     import) echo "--skip-conflicts $registry" ;;
     esac
 }
@@ -74,6 +76,7 @@ _rsap_takes_value()
     update:--from | update:--timeout) return 0 ;;
     export:--format | export:--output) return 0 ;;
     listening:--port | listening:--pid | listening:--user) return 0 ;;
+    listening:--proto | listening:--command | who:--proto) return 0 ;;
     request:--port | request:--range | request:--proto) return 0 ;;
     request:--description | request:--assignee | request:--contact) return 0 ;;
     request:--reference | request:--note) return 0 ;;
@@ -145,7 +148,7 @@ _rsap()
             compopt -o filenames 2>/dev/null
             mapfile -t COMPREPLY < <(compgen -d -- "$cur")
             ;;
-        list:--proto | pick:--proto | request:--proto)
+        list:--proto | pick:--proto | request:--proto | listening:--proto | who:--proto)
             local head= last=$cur
             if [[ $cur == *,* ]]; then
                 head=${cur%,*},

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rsap/error.h>
 #include <rsap/explain.h>
 #include <rsap/json.h>
 #include <rsap/listen.h>
@@ -49,6 +50,18 @@ int api_parse_port(const char *text, uint16_t *port, struct reply *out)
         return r;
 }
 
+/* What rsap PORT[/PROTO] says of a bad one, in the words of rsap/error.h. */
+static void reply_port_error(struct reply *out, const char *number, const char *proto_text,
+                             int err)
+{
+        char text[2 * ROUTE_PARAM_SIZE + 2], message[2 * ROUTE_PARAM_SIZE + 128];
+
+        snprintf(text, sizeof(text), "%s%s%s", number, proto_text ? "/" : "",
+                 proto_text ? proto_text : "");
+        rsap_port_error_message(text, err, message, sizeof(message));
+        reply_error(out, 400, "%s", message);
+}
+
 void api_port(struct rsapd *d, const struct request *req, struct reply *out)
 {
         enum rsap_proto proto = RSAP_PROTO_NONE;
@@ -66,8 +79,7 @@ void api_port(struct rsapd *d, const struct request *req, struct reply *out)
                 proto_text = slash + 1;
         }
         if (proto_text && rsap_proto_parse(proto_text, &proto) < 0) {
-                reply_error(out, 400, "unknown protocol '%s' (tcp, udp, sctp or dccp)",
-                            proto_text);
+                reply_port_error(out, text, proto_text, -EINVAL);
                 return;
         }
         /* A range is listed, as rsap A-B[/PROTO] lists it. */
@@ -79,8 +91,11 @@ void api_port(struct rsapd *d, const struct request *req, struct reply *out)
                 reply_redirect(out, location);
                 return;
         }
-        if (api_parse_port(text, &port, out) < 0)
+        r = rsap_port_parse(text, &port);
+        if (r < 0) {
+                reply_port_error(out, text, proto_text, r);
                 return;
+        }
         r = rsap_explain_port(req->reg, port, proto, &a);
         if (r < 0) {
                 reply_error(out, 500, "cannot explain port %u: %s", port, strerror(-r));
@@ -128,6 +143,15 @@ void api_service(struct rsapd *d, const struct request *req, struct reply *out)
         }
         /* No record: the answer still says whether the name is well-formed. */
         found = a.n_ids > 0 || (a.local && a.local->n_entries > 0);
+        if (!found && a.problem != RSAP_NAME_OK) {
+                /* As rsap NAME: a malformed name no record has is a bad request. */
+                char message[512];
+
+                rsap_bad_name_message(name, a.problem, message, sizeof(message));
+                rsap_name_answer_clear(&a);
+                reply_error(out, 400, "%s", message);
+                return;
+        }
         reply_json(out, found ? 200 : 404, rsap_name_answer_to_json(req->reg, &a));
         rsap_name_answer_clear(&a);
 }

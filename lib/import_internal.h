@@ -11,7 +11,7 @@
 #include "internal.h"
 
 /*
- * What the three importers share: the input checks every one of them makes
+ * What the two importers share: the input checks each of them makes
  * first, the text clean-up that makes IANA's fields readable, the reference
  * forms the XML and the CSV have in common, and two small containers.
  */

@@ -9,8 +9,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "workflow_internal.h"
@@ -211,15 +209,6 @@ int leases_reap(struct rsap_store *store, const char *actor)
 
 /* ---- taking -------------------------------------------------------------------------- */
 
-static uint16_t random_start(uint16_t low, uint16_t high)
-{
-        uint32_t value;
-
-        if (getrandom(&value, sizeof(value), GRND_NONBLOCK) != sizeof(value))
-                value = (uint32_t)time(NULL) ^ (uint32_t)getpid() << 16;
-        return (uint16_t)(low + value % ((uint32_t)high - low + 1));
-}
-
 static int insert_lease(struct rsap_store *store, uint16_t port,
                         const struct rsap_lease_options *o, uint64_t pid_start,
                         int64_t *id_out)
@@ -324,7 +313,7 @@ int rsap_lease_take(const struct rsap_workflow *wf, const struct rsap_lease_opti
         r = leases_reap(wf->store, wf->actor);
         if (r < 0)
                 return r;
-        r = first_free_port(wf, o.low, o.high, random_start(o.low, o.high), TCP_AND_UDP, 0, &port);
+        r = random_free_port(wf, o.low, o.high, TCP_AND_UDP, &port);
         if (r < 0)
                 return r;
         r = insert_lease(wf->store, port, &o, pid_start, &id);

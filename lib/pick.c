@@ -5,7 +5,9 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "workflow_internal.h"
 
@@ -73,8 +75,10 @@ bool rsap_port_browser_blocked(uint16_t port)
 
 /* ---- the local registry's share ------------------------------------------------ */
 
+/* Assignments' holdings go to held, leases' to leased (which may be the same set). */
 static int add_live_holdings(struct rsap_store *store, uint16_t low, uint16_t high,
-                             unsigned mask, struct rsap_port_set *taken)
+                             unsigned mask, struct rsap_port_set *held,
+                             struct rsap_port_set *leased)
 {
         _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
         int64_t now = rsap_store_now(store);
@@ -96,12 +100,13 @@ static int add_live_holdings(struct rsap_store *store, uint16_t low, uint16_t hi
                         continue;
                 /* A lease past its TTL or its process frees the port; the
                  * next write transaction records that. */
-                if (sqlite3_column_type(stmt, 2) != SQLITE_NULL &&
-                    !lease_is_live(now, sqlite3_column_int64(stmt, 3),
-                                   (pid_t)sqlite3_column_int(stmt, 4),
-                                   (uint64_t)sqlite3_column_int64(stmt, 5)))
+                bool is_lease = sqlite3_column_type(stmt, 2) != SQLITE_NULL;
+
+                if (is_lease && !lease_is_live(now, sqlite3_column_int64(stmt, 3),
+                                               (pid_t)sqlite3_column_int(stmt, 4),
+                                               (uint64_t)sqlite3_column_int64(stmt, 5)))
                         continue;
-                rsap_port_set_add(taken, port);
+                rsap_port_set_add(is_lease ? leased : held, port);
         }
         return r;
 }
@@ -155,7 +160,7 @@ int local_taken_ports(struct rsap_store *store, uint16_t low, uint16_t high, uns
         memset(taken, 0, sizeof(*taken));
         if (!store)
                 return 0;
-        r = add_live_holdings(store, low, high, mask, taken);
+        r = add_live_holdings(store, low, high, mask, taken, taken);
         if (r == 0)
                 r = add_quarantined(store, low, high, mask, taken);
         if (r == 0)
@@ -232,7 +237,126 @@ int first_free_port(const struct rsap_workflow *wf, uint16_t low, uint16_t high,
         return r;
 }
 
+/* A number in [0, bound) with every value equally likely (rejection
+ * sampling: a plain modulo would favour the low values). */
+static uint32_t uniform_below(uint32_t bound)
+{
+        uint32_t limit = UINT32_MAX - UINT32_MAX % bound, value;
+
+        do {
+                if (getrandom(&value, sizeof(value), 0) != sizeof(value))
+                        value = (uint32_t)random();
+        } while (value >= limit);
+        return value % bound;
+}
+
+int random_free_port(const struct rsap_workflow *wf, uint16_t low, uint16_t high,
+                     unsigned mask, uint16_t *port_out)
+{
+        _cleanup_(freep) struct rsap_port_set *taken = malloc(sizeof(*taken));
+        _cleanup_(freep) struct rsap_port_set *free_ports = calloc(1, sizeof(*free_ports));
+        uint32_t n_free = 0, wanted;
+        int r;
+
+        if (!taken || !free_ports)
+                return -ENOMEM;
+        r = local_taken_ports(wf->store, low, high, mask, 0, taken);
+        if (r < 0)
+                return r;
+        for (uint32_t port = low; port <= high; port++) {
+                if (port_is_free(wf, taken, (uint16_t)port, mask, false)) {
+                        rsap_port_set_add(free_ports, (uint16_t)port);
+                        n_free++;
+                }
+        }
+        if (n_free == 0)
+                return -EADDRNOTAVAIL;
+        /* Every free port equally likely: a random start followed by a scan
+         * would favour the port after a long taken run. */
+        wanted = uniform_below(n_free);
+        for (uint32_t port = low; port <= high; port++) {
+                if (rsap_port_set_has(free_ports, (uint16_t)port) && wanted-- == 0) {
+                        *port_out = (uint16_t)port;
+                        return 0;
+                }
+        }
+        return -EADDRNOTAVAIL; /* not reached */
+}
+
 /* ---- rsap pick -------------------------------------------------------------------- */
+
+/* The local registry's share, by kind, for telling why a port is not free. */
+struct local_taken {
+        struct rsap_port_set assigned, leased, quarantined, requested;
+};
+
+static int local_taken_by_kind(struct rsap_store *store, uint16_t low, uint16_t high,
+                               unsigned mask, struct local_taken *t)
+{
+        int r;
+
+        memset(t, 0, sizeof(*t));
+        if (!store)
+                return 0;
+        r = add_live_holdings(store, low, high, mask, &t->assigned, &t->leased);
+        if (r == 0)
+                r = add_quarantined(store, low, high, mask, &t->quarantined);
+        if (r == 0)
+                r = add_requested(store, low, high, mask, 0, &t->requested);
+        return r;
+}
+
+static bool host_ephemeral(const struct rsap_host *host, uint16_t port)
+{
+        return host && host->have_ephemeral && port >= host->ephemeral_low &&
+               port <= host->ephemeral_high;
+}
+
+/* The first rule, in port_is_free()'s order, that keeps a port from being picked. */
+static size_t *exclusion_counter(const struct rsap_workflow *wf, const struct local_taken *t,
+                                 uint16_t port, const struct rsap_pick_options *o,
+                                 struct rsap_pick_exclusions *x)
+{
+        if (port == 0 || rsap_port_browser_blocked(port))
+                return &x->browser;
+        if (rsap_port_set_has(&t->assigned, port))
+                return &x->local_assignment;
+        if (rsap_port_set_has(&t->leased, port))
+                return &x->lease;
+        if (rsap_port_set_has(&t->requested, port))
+                return &x->request;
+        if (rsap_port_set_has(&t->quarantined, port))
+                return &x->quarantine;
+        if (!o->allow_iana && !iana_leaves_free(wf->iana, port, o->protocols))
+                return &x->iana;
+        if (host_ephemeral(wf->host, port))
+                return &x->ephemeral;
+        if (!host_leaves_free(wf->host, port, o->protocols))
+                return &x->listening;
+        return NULL;
+}
+
+/* Counts, for each rule, the ports of the range it alone keeps from the pick. */
+static int count_exclusions(const struct rsap_workflow *wf, const struct rsap_pick_options *o,
+                            struct rsap_pick_exclusions *x)
+{
+        _cleanup_(freep) struct local_taken *t = malloc(sizeof(*t));
+        int r;
+
+        memset(x, 0, sizeof(*x));
+        if (!t)
+                return -ENOMEM;
+        r = local_taken_by_kind(wf->store, o->low, o->high, o->protocols, t);
+        if (r < 0)
+                return r;
+        for (uint32_t port = o->low; port <= o->high; port++) {
+                size_t *counter = exclusion_counter(wf, t, (uint16_t)port, o, x);
+
+                if (counter)
+                        (*counter)++;
+        }
+        return 0;
+}
 
 static void pick_defaults(const struct rsap_pick_options *in, struct rsap_pick_options *out)
 {
@@ -270,7 +394,7 @@ int rsap_pick(const struct rsap_workflow *wf, const struct rsap_pick_options *op
         for (uint32_t port = o.low; port <= o.high && out->n_ports < o.count; port++)
                 if (port_is_free(wf, taken, (uint16_t)port, o.protocols, o.allow_iana))
                         out->ports[out->n_ports++] = (uint16_t)port;
-        return 0;
+        return count_exclusions(wf, &o, &out->excluded);
 }
 
 void rsap_pick_clear(struct rsap_pick *p)

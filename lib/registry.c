@@ -194,6 +194,17 @@ uint32_t registry_list(const struct rsap_registry *reg, uint32_t off, uint32_t w
         return n;
 }
 
+/* The format a record was read from.  The built-in copy is made from IANA's
+ * XML at build time (data/), so its records carry every field a cached XML
+ * record does and say so; only the copy itself (rsap_registry_info) is
+ * "built-in". */
+static enum rsap_source record_source(const struct rsap_registry *reg)
+{
+        enum rsap_source copy = (enum rsap_source)reg->h->source;
+
+        return copy == RSAP_SOURCE_BUILTIN ? RSAP_SOURCE_IANA_XML : copy;
+}
+
 void rsap_registry_info(const struct rsap_registry *reg, struct rsap_registry_info *out)
 {
         out->source = (enum rsap_source)reg->h->source;
@@ -281,7 +292,7 @@ void rsap_registry_record(const struct rsap_registry *reg, uint32_t i, struct rs
         out->service_code = registry_string(reg, r->service_code);
         out->unauthorized_use = registry_string(reg, r->unauthorized);
         out->notes = registry_string(reg, r->notes);
-        out->source = (enum rsap_source)reg->h->source;
+        out->source = record_source(reg);
 }
 
 /* The records of one protocol's table for a port, bounds-checked. */

@@ -5,6 +5,10 @@
  * for, the dumps shared out between a few threads.  /proc/net/{tcp,tcp6,udp,
  * udp6} stand in when the kernel refuses the netlink socket (some sandboxes
  * and LSM policies do).
+ *
+ * The netlink messages are built and read here, in a few lines, rather than
+ * with libmnl: loading one more shared library costs every `rsap PORT` about
+ * 70 microseconds, a twentieth of getent's whole answer (bench/README.md).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,7 +23,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <libmnl/libmnl.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -40,14 +43,18 @@ struct transport {
         enum rsap_proto proto;
         int ipproto;
         uint32_t states;      /* bit set of kernel states to dump */
-        const char *kernel_name; /* its line in /proc/net/protocols */
+        const char *kernel_name;  /* its line in /proc/net/protocols */
+        const char *kernel_trace; /* a path that exists when the kernel has it */
+        const char *kernel_trace_dir; /* where that path would be */
 };
 
 static const struct transport transports[] = {
-        { RSAP_PROTO_TCP, IPPROTO_TCP, 1u << KERNEL_TCP_LISTEN, NULL },
-        { RSAP_PROTO_UDP, IPPROTO_UDP, 1u << KERNEL_TCP_CLOSE, NULL },
-        { RSAP_PROTO_SCTP, IPPROTO_SCTP, 1u << KERNEL_TCP_LISTEN, "SCTP" },
-        { RSAP_PROTO_DCCP, IPPROTO_DCCP, 1u << KERNEL_TCP_LISTEN, "DCCP" },
+        { RSAP_PROTO_TCP, IPPROTO_TCP, 1u << KERNEL_TCP_LISTEN, NULL, NULL, NULL },
+        { RSAP_PROTO_UDP, IPPROTO_UDP, 1u << KERNEL_TCP_CLOSE, NULL, NULL, NULL },
+        { RSAP_PROTO_SCTP, IPPROTO_SCTP, 1u << KERNEL_TCP_LISTEN, "SCTP", "/proc/net/sctp",
+          "/proc/net" },
+        { RSAP_PROTO_DCCP, IPPROTO_DCCP, 1u << KERNEL_TCP_LISTEN, "DCCP", "/sys/module/dccp",
+          "/sys/module" },
 };
 
 static bool proto_wanted(const struct rsap_listen_filter *f, enum rsap_proto proto)
@@ -150,43 +157,87 @@ struct dump {
         const struct rsap_listen_filter *filter;
         enum rsap_proto proto;
         struct ifname_cache ifc;
-        int err;
 };
 
-static int on_diag_attribute(const struct nlattr *attr, void *data)
+/* The IPv6 socket's INET_DIAG_SKV6ONLY attribute, if the message has one. */
+static void read_v6only(const struct nlmsghdr *nlh, size_t header, struct rsap_listen_socket *s)
 {
-        struct rsap_listen_socket *s = data;
+        size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(header);
 
-        if (mnl_attr_get_type(attr) == INET_DIAG_SKV6ONLY &&
-            mnl_attr_get_payload_len(attr) >= 1)
-                s->v6only = mnl_attr_get_u8(attr) != 0;
-        return MNL_CB_OK;
+        while (off + NLA_HDRLEN <= nlh->nlmsg_len) {
+                const struct nlattr *attr = (const struct nlattr *)((const char *)nlh + off);
+
+                if (attr->nla_len < NLA_HDRLEN || attr->nla_len > nlh->nlmsg_len - off)
+                        return;
+                if ((attr->nla_type & NLA_TYPE_MASK) == INET_DIAG_SKV6ONLY &&
+                    attr->nla_len > NLA_HDRLEN)
+                        s->v6only = *((const uint8_t *)attr + NLA_HDRLEN) != 0;
+                off += NLA_ALIGN(attr->nla_len);
+        }
 }
 
-static int on_diag_message(const struct nlmsghdr *nlh, void *data)
+/* One socket of a dump: 0, or -ENOMEM. */
+static int on_diag_message(const struct nlmsghdr *nlh, struct dump *d)
 {
-        struct dump *d = data;
-        const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
+        const struct inet_diag_msg *m = NLMSG_DATA(nlh);
         struct rsap_listen_socket *s;
         uint16_t port;
 
-        if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-            mnl_nlmsg_get_payload_len(nlh) < sizeof(*m))
-                return MNL_CB_OK;
+        if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY || nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+                return 0;
         if (m->idiag_family != AF_INET && m->idiag_family != AF_INET6)
-                return MNL_CB_OK;
+                return 0;
         port = ntohs(m->id.idiag_sport);
         if (!port_and_uid_wanted(d->filter, port, m->idiag_uid))
-                return MNL_CB_OK;
+                return 0;
         s = add_socket(d->list, &d->ifc, d->proto, m->idiag_family, m->id.idiag_src, port,
                        m->id.idiag_if, m->idiag_uid, m->idiag_inode);
-        if (!s) {
-                d->err = -ENOMEM;
-                return MNL_CB_ERROR;
-        }
+        if (!s)
+                return -ENOMEM;
         if (m->idiag_family == AF_INET6)
-                mnl_attr_parse(nlh, sizeof(*m), on_diag_attribute, s);
-        return MNL_CB_OK;
+                read_v6only(nlh, sizeof(*m), s);
+        return 0;
+}
+
+/* One message of the dump of seq: 1 at its end (NLMSG_DONE), 0 to go on,
+ * or the error the kernel or the list ran into. */
+static int on_message(const struct nlmsghdr *nlh, uint32_t seq, uint32_t portid, struct dump *d)
+{
+        if (nlh->nlmsg_seq != seq || (nlh->nlmsg_pid && nlh->nlmsg_pid != portid))
+                return -EPROTO;
+        if (nlh->nlmsg_type == NLMSG_DONE)
+                return 1;
+        if (nlh->nlmsg_type == NLMSG_ERROR) {
+                const struct nlmsgerr *e = NLMSG_DATA(nlh);
+
+                if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+                        return -EBADMSG;
+                return e->error < 0 ? e->error : 1;
+        }
+        if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
+                return 0; /* NOOP, OVERRUN: nothing to read */
+        return on_diag_message(nlh, d);
+}
+
+/* The messages of one datagram, each checked to lie inside it. */
+static int on_datagram(const char *buf, size_t size, uint32_t seq, uint32_t portid,
+                       struct dump *d)
+{
+        size_t off = 0;
+
+        while (size - off >= NLMSG_HDRLEN) {
+                const struct nlmsghdr *nlh = (const void *)(buf + off);
+                size_t step = NLMSG_ALIGN(nlh->nlmsg_len);
+                int r;
+
+                if (nlh->nlmsg_len < NLMSG_HDRLEN || nlh->nlmsg_len > size - off)
+                        return -EBADMSG;
+                r = on_message(nlh, seq, portid, d);
+                if (r != 0)
+                        return r;
+                off = step < size - off ? off + step : size;
+        }
+        return 0;
 }
 
 /*
@@ -214,53 +265,101 @@ static size_t port_bytecode(const struct rsap_listen_filter *f, struct inet_diag
         return n * sizeof(*ops);
 }
 
-static int send_dump_request(struct mnl_socket *nl, uint32_t seq, int family,
+/* A netlink socket for sock_diag, and the port id the kernel gave it. */
+struct diag_socket {
+        int fd;
+        uint32_t portid;
+};
+
+static int diag_socket_open(struct diag_socket *nl)
+{
+        struct sockaddr_nl addr = { .nl_family = AF_NETLINK };
+        socklen_t len = sizeof(addr);
+        int r;
+
+        nl->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+        if (nl->fd < 0)
+                return -errno;
+        if (bind(nl->fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 &&
+            getsockname(nl->fd, (struct sockaddr *)&addr, &len) == 0) {
+                nl->portid = addr.nl_pid;
+                return 0;
+        }
+        r = -errno;
+        close(nl->fd);
+        nl->fd = -1;
+        return r;
+}
+
+static void diag_socket_closep(struct diag_socket *nl)
+{
+        if (nl->fd >= 0)
+                close(nl->fd);
+}
+
+static int send_dump_request(const struct diag_socket *nl, uint32_t seq, int family,
                              const struct transport *t, const struct rsap_listen_filter *f)
 {
-        char buf[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct inet_diag_req_v2)) + 64]
-                __attribute__((aligned(8)));
-        struct inet_diag_bc_op ops[4];
-        struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-        struct inet_diag_req_v2 *req;
-        size_t bc_len = port_bytecode(f, ops);
+        /* Every part a multiple of 4 bytes: no padding between them. */
+        struct {
+                struct nlmsghdr nlh;
+                struct inet_diag_req_v2 req;
+                struct nlattr bytecode;
+                struct inet_diag_bc_op ops[4];
+        } msg = { 0 };
+        struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+        size_t bc_len = port_bytecode(f, msg.ops);
 
-        nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
-        nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-        nlh->nlmsg_seq = seq;
-        req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
-        req->sdiag_family = (uint8_t)family;
-        req->sdiag_protocol = (uint8_t)t->ipproto;
-        req->idiag_states = t->states;
-        if (bc_len)
-                mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, bc_len, ops);
-        if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+        _Static_assert(offsetof(__typeof__(msg), bytecode) ==
+                               NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct inet_diag_req_v2)),
+                       "the bytecode attribute follows the request unpadded");
+        msg.nlh.nlmsg_len = NLMSG_LENGTH(sizeof(msg.req));
+        msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+        msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+        msg.nlh.nlmsg_seq = seq;
+        msg.req.sdiag_family = (uint8_t)family;
+        msg.req.sdiag_protocol = (uint8_t)t->ipproto;
+        msg.req.idiag_states = t->states;
+        if (bc_len) {
+                msg.bytecode.nla_type = INET_DIAG_REQ_BYTECODE;
+                msg.bytecode.nla_len = (uint16_t)(NLA_HDRLEN + bc_len);
+                msg.nlh.nlmsg_len += NLA_HDRLEN + (uint32_t)bc_len;
+        }
+        if (sendto(nl->fd, &msg, msg.nlh.nlmsg_len, 0, (struct sockaddr *)&kernel,
+                   sizeof(kernel)) < 0)
                 return -errno;
         return 0;
 }
 
 /* One dump: every socket of one family and transport. */
-static int dump_one(struct mnl_socket *nl, char *buf, uint32_t seq, int family,
+static int dump_one(const struct diag_socket *nl, char *buf, uint32_t seq, int family,
                     const struct transport *t, struct dump *d)
 {
-        uint32_t portid = mnl_socket_get_portid(nl);
         int r = send_dump_request(nl, seq, family, t, d->filter);
 
         if (r < 0)
                 return r;
         d->proto = t->proto;
-        d->err = 0;
         for (;;) {
-                ssize_t n = mnl_socket_recvfrom(nl, buf, DUMP_BUFFER_SIZE);
+                struct sockaddr_nl from;
+                struct iovec iov = { .iov_base = buf, .iov_len = DUMP_BUFFER_SIZE };
+                struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof(from),
+                                     .msg_iov = &iov, .msg_iovlen = 1 };
+                ssize_t n = recvmsg(nl->fd, &mh, 0);
 
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
                         return -errno;
-                r = mnl_cb_run(buf, (size_t)n, seq, portid, on_diag_message, d);
-                if (r == MNL_CB_ERROR)
-                        return d->err < 0 ? d->err : -errno;
-                if (r == MNL_CB_STOP)
-                        return 0;
+                if (n == 0)
+                        return -EPROTO; /* the kernel never sends an empty datagram */
+                if (mh.msg_flags & MSG_TRUNC)
+                        return -ENOSPC;
+                if (from.nl_pid != 0)
+                        continue; /* not from the kernel */
+                r = on_datagram(buf, (size_t)n, seq, nl->portid, d);
+                if (r != 0)
+                        return r < 0 ? r : 0;
         }
 }
 
@@ -274,15 +373,18 @@ static bool means_absent(int err)
 
 /*
  * Whether the kernel has a protocol at all.  Asking sock_diag about SCTP
- * would make the kernel load the sctp module just to answer "none"; a
- * protocol missing from /proc/net/protocols cannot have sockets.
+ * would make the kernel load the sctp module just to answer "none".  Each
+ * module leaves a trace that costs one access(2): /proc/net/sctp (made in
+ * every network namespace SCTP serves) and /sys/module/dccp.  Only without
+ * /sys is /proc/net/protocols read, whose every line the kernel formats anew,
+ * which costs as much as a whole dump.
  */
 struct kernel_protocols {
         char text[8192]; /* /proc/net/protocols, read once per listing */
         bool read;
 };
 
-static bool kernel_has_protocol(struct kernel_protocols *k, const char *name)
+static bool listed_in_proc_net_protocols(struct kernel_protocols *k, const char *name)
 {
         size_t len = strlen(name);
 
@@ -304,10 +406,13 @@ static bool kernel_has_protocol(struct kernel_protocols *k, const char *name)
         return false;
 }
 
-static void mnl_socket_closep(struct mnl_socket **nl)
+static bool kernel_has_protocol(struct kernel_protocols *k, const struct transport *t)
 {
-        if (*nl)
-                mnl_socket_close(*nl);
+        if (access(t->kernel_trace, F_OK) == 0)
+                return true;
+        if (errno == ENOENT && access(t->kernel_trace_dir, F_OK) == 0)
+                return false;
+        return listed_in_proc_net_protocols(k, t->kernel_name);
 }
 
 /*
@@ -346,23 +451,21 @@ static void *run_dumper(void *data)
 {
         struct dumper *dp = data;
         struct dump_queue *q = dp->queue;
-        _cleanup_(mnl_socket_closep) struct mnl_socket *nl = mnl_socket_open2(NETLINK_SOCK_DIAG,
-                                                                            SOCK_CLOEXEC);
+        _cleanup_(diag_socket_closep) struct diag_socket nl = { .fd = -1 };
         _cleanup_(freep) char *buf = malloc(DUMP_BUFFER_SIZE);
         struct dump d = { .list = &dp->list, .filter = q->filter };
         uint32_t seq = 1;
         size_t i;
 
-        if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-                dp->err = -errno;
+        dp->err = diag_socket_open(&nl);
+        if (dp->err < 0)
                 return NULL;
-        }
         if (!buf) {
                 dp->err = -ENOMEM;
                 return NULL;
         }
         while (dp->err == 0 && (i = atomic_fetch_add(&q->next, 1)) < q->n_jobs) {
-                int r = dump_one(nl, buf, seq++, q->jobs[i].family, q->jobs[i].transport, &d);
+                int r = dump_one(&nl, buf, seq++, q->jobs[i].family, q->jobs[i].transport, &d);
 
                 if (r < 0 && !(job_optional(&q->jobs[i]) && means_absent(r)))
                         dp->err = r;
@@ -370,9 +473,82 @@ static void *run_dumper(void *data)
         return NULL;
 }
 
+/*
+ * What /proc/net/sockstat and sockstat6 say: "sockets: used N", and per
+ * transport and family "TCP: inuse N", "UDP6: inuse N" and so on, -1 when
+ * not said.  A transport's "inuse" counts its sockets in the kernel's
+ * lookup tables, listening and bound ones included, in this network
+ * namespace; a dump walks those tables whole, whatever the filter, so a
+ * family with none is not worth a dump.  Both files cost less than one.
+ */
+struct sockstat {
+        long used;
+        long inuse[RSAP_PROTO_COUNT][2]; /* [proto][0 IPv4, 1 IPv6] */
+};
+
+/* The number after "WORD " in "NAME: WORD N ...", or -1. */
+static long count_after(const char *line, const char *word)
+{
+        const char *p = strstr(line, word);
+        char *end;
+        long n;
+
+        if (!p || p[strlen(word)] != ' ')
+                return -1;
+        n = strtol(p + strlen(word) + 1, &end, 10);
+        return end == p + strlen(word) + 1 || n < 0 ? -1 : n;
+}
+
+/* Reads one of the files; family_index 1 for sockstat6, whose names end in
+ * 6 ("TCP6").  By hand rather than with sscanf(), which costs more than
+ * reading the file. */
+static void read_sockstat_file(const char *path, struct sockstat *st, int family_index)
+{
+        static const char *const names[RSAP_PROTO_COUNT] = {
+                [RSAP_PROTO_TCP] = "TCP", [RSAP_PROTO_UDP] = "UDP",
+                [RSAP_PROTO_SCTP] = "SCTP", [RSAP_PROTO_DCCP] = "DCCP",
+        };
+        char text[1024], *line, *save = NULL;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof(text) - 1);
+
+        if (fd >= 0)
+                close(fd);
+        text[n > 0 ? n : 0] = '\0';
+        for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                size_t len = strcspn(line, ":");
+
+                if (line[len] != ':')
+                        continue;
+                if (family_index == 0 && len == 7 && memcmp(line, "sockets", 7) == 0) {
+                        st->used = count_after(line, "used");
+                        continue;
+                }
+                if (family_index == 1) {
+                        if (len < 2 || line[len - 1] != '6')
+                                continue;
+                        len--;
+                }
+                for (size_t p = 0; p < RSAP_PROTO_COUNT; p++)
+                        if (names[p] && strlen(names[p]) == len && memcmp(line, names[p], len) == 0)
+                                st->inuse[p][family_index] = count_after(line + len, " inuse");
+        }
+}
+
+static void read_sockstat(struct sockstat *st)
+{
+        st->used = -1;
+        for (size_t p = 0; p < RSAP_PROTO_COUNT; p++)
+                st->inuse[p][0] = st->inuse[p][1] = -1;
+        read_sockstat_file("/proc/net/sockstat", st, 0);
+        read_sockstat_file("/proc/net/sockstat6", st, 1);
+}
+
 /* The dumps f asks for, the big ones (TCP, then UDP) first so that the
- * threads finish together. */
-static void plan_dumps(struct dump_queue *q, const struct rsap_listen_filter *f)
+ * threads finish together; none for a family the kernel says has no socket
+ * of that transport. */
+static void plan_dumps(struct dump_queue *q, const struct rsap_listen_filter *f,
+                       const struct sockstat *st)
 {
         static const int families[] = { AF_INET, AF_INET6 };
         struct kernel_protocols k = { .read = false };
@@ -385,10 +561,11 @@ static void plan_dumps(struct dump_queue *q, const struct rsap_listen_filter *f)
 
                 if (!proto_wanted(f, t->proto))
                         continue;
-                if (t->kernel_name && !kernel_has_protocol(&k, t->kernel_name))
+                if (t->kernel_name && !kernel_has_protocol(&k, t))
                         continue;
                 for (size_t j = 0; j < ARRAY_SIZE(families); j++)
-                        q->jobs[q->n_jobs++] = (struct dump_job){ t, families[j] };
+                        if (st->inuse[t->proto][j] != 0)
+                                q->jobs[q->n_jobs++] = (struct dump_job){ t, families[j] };
         }
 }
 
@@ -396,29 +573,16 @@ static void plan_dumps(struct dump_queue *q, const struct rsap_listen_filter *f)
  * Threads pay off only when the kernel has many sockets to walk (a dump
  * visits every socket of its family, whatever the filter); starting one costs
  * more than a whole dump on an ordinary host.  /proc/net/sockstat says how
- * many sockets are in use, "sockets: used N" on its first line.
+ * many sockets are in use (unknown counts as many).
  */
 #define SOCKETS_WORTH_A_THREAD 2000
 
-static bool many_sockets(void)
-{
-        FILE *f = fopen("/proc/net/sockstat", "re");
-        unsigned long used = 0;
-        bool many;
-
-        if (!f)
-                return true;
-        many = fscanf(f, "sockets: used %lu", &used) != 1 || used >= SOCKETS_WORTH_A_THREAD;
-        fclose(f);
-        return many;
-}
-
-static size_t dumper_count(size_t n_jobs)
+static size_t dumper_count(size_t n_jobs, const struct sockstat *st)
 {
         long cpus;
         size_t n;
 
-        if (n_jobs <= 1 || !many_sockets())
+        if (n_jobs <= 1 || (st->used >= 0 && st->used < SOCKETS_WORTH_A_THREAD))
                 return n_jobs ? 1 : 0;
         cpus = sysconf(_SC_NPROCESSORS_ONLN);
         n = cpus > 0 ? (size_t)cpus : 1;
@@ -454,11 +618,13 @@ static int read_netlink(const struct rsap_listen_filter *f, struct rsap_listen_l
         struct dumper dumpers[MAX_DUMP_THREADS] = { 0 };
         pthread_t threads[MAX_DUMP_THREADS];
         bool started[MAX_DUMP_THREADS] = { false };
+        struct sockstat st;
         size_t n;
         int r = 0;
 
-        plan_dumps(&q, f);
-        n = dumper_count(q.n_jobs);
+        read_sockstat(&st);
+        plan_dumps(&q, f, &st);
+        n = dumper_count(q.n_jobs, &st);
         for (size_t i = 0; i < n; i++)
                 dumpers[i].queue = &q;
         for (size_t i = 1; i < n; i++)

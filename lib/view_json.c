@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 
+#include <rsap/error.h>
 #include <rsap/json.h>
 #include <rsap/listen.h>
 #include <rsap/workflow.h>
@@ -157,12 +158,23 @@ json_t *rsap_port_answer_to_json(const struct rsap_registry *reg,
                          "data", rsap_registry_info_to_json(reg));
 }
 
+/* A name nothing answers for: the error object rsap/error.h describes, 404. */
+static json_t *no_service_error(const struct rsap_name_answer *a)
+{
+        char message[512];
+
+        if (a->n_ids > 0 || (a->local && a->local->n_entries > 0))
+                return NULL;
+        rsap_no_service_message(a->name, a->problem, message, sizeof(message));
+        return rsap_error_body_to_json(404, message);
+}
+
 json_t *rsap_name_answer_to_json(const struct rsap_registry *reg,
                                  const struct rsap_name_answer *a)
 {
         bool valid = a->problem == RSAP_NAME_OK;
 
-        return json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:o}",
+        return json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o*}",
                          "kind", "service",
                          "service", a->name,
                          "valid", valid,
@@ -172,7 +184,8 @@ json_t *rsap_name_answer_to_json(const struct rsap_registry *reg,
                                                           : json_null(),
                          "records", records_to_json(reg, a->ids, a->n_ids),
                          "local", local_to_json(a->local),
-                         "data", rsap_registry_info_to_json(reg));
+                         "data", rsap_registry_info_to_json(reg),
+                         "error", no_service_error(a));
 }
 
 json_t *rsap_search_to_json(const struct rsap_registry *reg, const char *query,

@@ -77,6 +77,12 @@ bool port_is_free(const struct rsap_workflow *wf, const struct rsap_port_set *ta
  */
 int first_free_port(const struct rsap_workflow *wf, uint16_t low, uint16_t high,
                     uint16_t start, unsigned mask, int64_t except_request, uint16_t *port_out);
+/*
+ * One of the free ports of [low, high], each equally likely (for leases):
+ * -EADDRNOTAVAIL when there is none.
+ */
+int random_free_port(const struct rsap_workflow *wf, uint16_t low, uint16_t high,
+                     unsigned mask, uint16_t *port_out);
 
 /* ---- checks ------------------------------------------------------------------- */
 

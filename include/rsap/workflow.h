@@ -317,10 +317,24 @@ struct rsap_pick_options {
         bool allow_iana;        /* may propose ports IANA assigned or reserved */
 };
 
+/* How many ports of the range each rule kept from the pick (the first rule
+ * that applies, in this order, counts a port once). */
+struct rsap_pick_exclusions {
+        size_t browser;          /* port 0, or a port browsers refuse */
+        size_t local_assignment; /* assigned in the local registry */
+        size_t lease;            /* leased now */
+        size_t request;          /* asked for by a pending request */
+        size_t quarantine;       /* returned or revoked, still quarantined */
+        size_t iana;             /* assigned or reserved by IANA */
+        size_t ephemeral;        /* in this host's ephemeral range */
+        size_t listening;        /* something listens on it here */
+};
+
 struct rsap_pick {
         struct rsap_pick_options options;
         uint16_t *ports;
         size_t n_ports;
+        struct rsap_pick_exclusions excluded; /* the whole range's, not only up to count */
 };
 
 /*
@@ -357,8 +371,9 @@ struct rsap_lease {
 /*
  * Atomically hands out a free port (the pick rules) for tcp and udp, after
  * reaping the leases whose TTL passed or whose process died (event
- * "expire").  The search starts at a random port of the range so that
- * back-to-back test runs do not reuse the port just released.
+ * "expire").  The port is drawn uniformly from the free ports of the range,
+ * so that leases spread evenly and back-to-back test runs rarely reuse the
+ * port just released.
  * -EADDRNOTAVAIL when no port of the range is free; -ESRCH when pid does
  * not exist.
  */

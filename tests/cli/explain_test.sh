@@ -196,7 +196,7 @@ for bad in /tcp ' 80' '' 'a b' 'bad_name' 'foo--bar' 'http-' 'sixteen-letters-' 
 done
 run 2 -- -http && expect_one_line_error
 run 2 /tcp && expect_err "'/tcp' is neither a port nor a service name"
-run 2 --json 'a b' && expect_one_line_error
+run 2 --json 'a b' && { expect_err "'a b' is neither a port nor a service name"; json_check "j['error']['status'] == 400"; }
 # Well-formed but unknown is no usage error.
 run 1 no-such-name && expect_err "no service named 'no-such-name'"
 # A legacy name the registry has is no usage error either.

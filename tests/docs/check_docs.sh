@@ -5,8 +5,10 @@
 #  1. every docs/*.1 renders with groff without a single warning;
 #  2. every command of cli/main.c's table has its page, docs/rsap-NAME.1,
 #     and a mention in docs/rsap.1 (help and version excepted);
-#  3. completion/rsap.bash offers every command, and every long option
-#     each command's getopt table in cli/cmd_NAME.c declares.
+#  3. completion/rsap.bash offers every command, and for each command
+#     exactly the options of its table in cli/main.c, which getopt and
+#     --help both read; the usage line and the man page name the same
+#     (check_options.py, which runs $RSAP help --json).
 #
 # Usage: check_docs.sh SOURCE_ROOT.  Exit status 0 passed, 1 failed, 77
 # skipped (groff missing: checks 2 and 3 still ran and passed).
@@ -119,24 +121,13 @@ else
     expect_offered rsap list -- :: --assigned
     expect_offered rsap export --format "" :: services csv json
 
-    # Every long option in each command's getopt table, plus the common ones.
-    for name in "${commands[@]}"; do
-        case $name in help | version) continue ;; esac
-        src=$root/cli/cmd_${name//-/_}.c
-        if [[ ! -f $src ]]; then
-            fail "command '$name': no ${src#"$root"/} to read its options from"
-            continue
-        fi
-        # revoke is deassign's code, by the registry: its table is there.
-        if grep -q 'registry_end_command' "$src" && ! grep -q 'struct option' "$src"; then
-            src=$root/cli/cmd_deassign.c
-        fi
-        mapfile -t options < <(sed -n \
-            's/.*{ *"\([a-z-]*\)", *\(no\|required\|optional\)_argument.*/--\1/p' "$src")
-        # REGISTRY_LONG_OPTIONS (cli/registry.h) declares --db and --as.
-        grep -q 'REGISTRY_LONG_OPTIONS' "$src" && options+=(--db --as)
-        expect_offered rsap "$name" -- :: "${options[@]}" --json --db-dir --help
-    done
+    # One set of options per command: the table getopt and --help read,
+    # the usage line, the completion and the man page (check_options.py).
+    if [[ -z ${RSAP:-} ]]; then
+        fail "RSAP is not set: the option tables cannot be read"
+    elif ! python3 "$(dirname "${BASH_SOURCE[0]}")/check_options.py" "$root"; then
+        fail "the options of the commands differ between table, usage, completion and man pages"
+    fi
 fi
 
 if ((failures > 0)); then

@@ -335,13 +335,14 @@ static void system_ports_need_allow_system(void **state)
 {
         struct fixture *f = *state;
         struct rsap_review_options allow = { .allow_system = true };
-        int64_t id = file(f, "sys", 1020, TCP, "Alice");
+        /* 4/tcp: a System Port that IANA has never assigned or reserved. */
+        int64_t id = file(f, "sys", 4, TCP, "Alice");
 
         want_check(f, id, RSAP_CHECK_RANGE, 0, RSAP_VERDICT_REFUSED,
-                     "port 1020 is a System Port (0-1023): --allow-system to assign one");
+                     "port 4 is a System Port (0-1023): --allow-system to assign one");
         assert_int_equal(approve(f, id), -EPERM);
         want_check_with(f, id, &allow, RSAP_CHECK_RANGE, 0, RSAP_VERDICT_ALLOWED,
-                          "port 1020 is a System Port (0-1023); allowed by --allow-system");
+                          "port 4 is a System Port (0-1023); allowed by --allow-system");
         assert_int_equal(approve_with(f, id, false, true), 0);
         want_check(f, file(f, "usr", 20100, TCP, "Alice"), RSAP_CHECK_RANGE, 0,
                      RSAP_VERDICT_PASS, "port 20100 is a User Port (1024-49151)");

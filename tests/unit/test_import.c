@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The three importers: each reads its fixture (tests/fixtures/import-*,
+ * The two importers: each reads its fixture (tests/fixtures/import-*,
  * written by hand in IANA's shapes) into a snapshot whose records are
  * checked field by field, and refuses malformed input with -EBADMSG (or the
  * documented code) and a message.  Runs with tests/fixtures as its directory.
@@ -618,84 +618,12 @@ static void test_csv_port_slots(void **state)
         free(text);
 }
 
-/* ---- npm JSON ----------------------------------------------------------- */
-
-static void test_npm_registry(void **state)
-{
-        struct imported im;
-        struct rsap_registry_info info;
-        struct rsap_record r;
-
-        import_fixture(rsap_import_npm_json, "import-valid.json", &im);
-        rsap_registry_info(im.reg, &info);
-        assert_int_equal(info.source, RSAP_SOURCE_BUILTIN);
-        assert_null(info.release);
-        assert_int_equal(info.records, 7);
-        assert_int_equal(info.people, 0);
-
-        /* Records keep the file's order. */
-        rsap_registry_record(im.reg, 0, &r);
-        assert_null(r.service);
-        check_port(&r, 0, 0, RSAP_PROTO_TCP);
-        assert_string_equal(r.description, "Reserved");
-        assert_int_equal(r.status, RSAP_STATUS_RESERVED);
-
-        rsap_registry_record(im.reg, 1, &r);
-        assert_string_equal(r.service, "discard");
-        check_port(&r, 9, 9, RSAP_PROTO_DCCP);
-        assert_null(r.service_code);
-        assert_int_equal(r.n_assignee + r.n_contact + r.n_references, 0);
-
-        rsap_registry_record(im.reg, 4, &r);
-        assert_string_equal(r.service, "rsap");
-        check_port(&r, 1647, 1647, RSAP_PROTO_UDP);
-        assert_string_equal(r.description, "rsap");
-
-        /* Non-ASCII name, "" description: absent. */
-        rsap_registry_record(im.reg, 5, &r);
-        assert_string_equal(r.service, "swÿp");
-        assert_null(r.description);
-
-        rsap_registry_record(im.reg, 6, &r);
-        check_port(&r, 65535, 65535, RSAP_PROTO_TCP);
-        imported_free(&im);
-}
-
-static void test_npm_malformed(void **state)
-{
-        static const char *const bad[] = {
-                "{\"1/tcp\": [\"a\", \"b\"]",
-                "{\"1/tcp\": [\"a\", \"b\"],}",
-                "{\"70000/tcp\": [\"a\", \"b\"]}",
-                "{\"12/xyz\": [\"a\", \"b\"]}",
-                "{\"12\": [\"a\", \"b\"]}",
-                "{\"/tcp\": [\"a\", \"b\"]}",
-                "{\"1-5/tcp\": [\"a\", \"b\"]}",
-                "{\"1/tcp\": \"a\"}",
-                "{\"1/tcp\": [\"a\"]}",
-                "{\"1/tcp\": [\"a\", \"b\", \"c\"]}",
-                "{\"1/tcp\": [\"a\", 2]}",
-                "{\"1/tcp\": [\"a\", \"b\"], \"1/tcp\": [\"a\", \"b\"]}",
-                "{\"1/tcp\": [\"a\xff\", \"b\"]}",
-                "{\"1/tcp\": [\"a\\u0000\", \"b\"]}",
-                "[[\"a\", \"b\"]]",
-                "{}",
-        };
-
-        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-                int r = import_text(rsap_import_npm_json, bad[i]);
-
-                if (r != -EBADMSG)
-                        fail_msg("case %zu: %d instead of -EBADMSG", i, r);
-        }
-}
-
-/* ---- what all three share ------------------------------------------------ */
+/* ---- what both share ------------------------------------------------ */
 
 static void test_empty_input(void **state)
 {
         static const import_fn fns[] = { rsap_import_iana_xml, rsap_import_iana_csv,
-                                         rsap_import_npm_json, rsap_import_any };
+                                         rsap_import_any };
 
         for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
                 assert_int_equal(import_code(fns[i], "", 0, NULL), -EBADMSG);
@@ -711,7 +639,6 @@ static void test_too_big(void **state)
         assert_non_null(data);
         assert_int_equal(import_code(rsap_import_iana_xml, data, size, NULL), -EFBIG);
         assert_int_equal(import_code(rsap_import_iana_csv, data, size, NULL), -EFBIG);
-        assert_int_equal(import_code(rsap_import_npm_json, data, size, NULL), -EFBIG);
         assert_int_equal(import_code(rsap_import_any, data, size, NULL), -EFBIG);
         free(data);
 }
@@ -729,7 +656,6 @@ static void test_sniff(void **state)
         } fixtures[] = {
                 { "import-valid.xml", RSAP_FORMAT_IANA_XML },
                 { "import-valid.csv", RSAP_FORMAT_IANA_CSV },
-                { "import-valid.json", RSAP_FORMAT_NPM_JSON },
         };
 
         for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
@@ -741,7 +667,8 @@ static void test_sniff(void **state)
         }
         assert_int_equal(sniff("\n  <registry xmlns=\"x\">"), RSAP_FORMAT_IANA_XML);
         assert_int_equal(sniff("\r\n<?xml version='1.0'?>"), RSAP_FORMAT_IANA_XML);
-        assert_int_equal(sniff("\xef\xbb\xbf{}"), RSAP_FORMAT_NPM_JSON);
+        assert_int_equal(sniff("\xef\xbb\xbf<?xml version='1.0'?>"), RSAP_FORMAT_IANA_XML);
+        assert_int_equal(sniff("{\"1647/tcp\": [\"rsap\", \"rsap\"]}"), RSAP_FORMAT_UNKNOWN);
         assert_int_equal(sniff("Service Name,Port"), RSAP_FORMAT_IANA_CSV);
         assert_int_equal(sniff("Service Name;Port"), RSAP_FORMAT_UNKNOWN);
         assert_int_equal(sniff("<html>"), RSAP_FORMAT_UNKNOWN);
@@ -751,7 +678,6 @@ static void test_sniff(void **state)
         assert_int_equal(rsap_format_sniff(NULL, 0), RSAP_FORMAT_UNKNOWN);
         assert_string_equal(rsap_format_name(RSAP_FORMAT_IANA_XML), "iana-xml");
         assert_string_equal(rsap_format_name(RSAP_FORMAT_IANA_CSV), "iana-csv");
-        assert_string_equal(rsap_format_name(RSAP_FORMAT_NPM_JSON), "npm-json");
         assert_string_equal(rsap_format_name(RSAP_FORMAT_UNKNOWN), "unknown");
 }
 
@@ -764,7 +690,6 @@ static void test_import_any(void **state)
         } fixtures[] = {
                 { "import-valid.xml", RSAP_SOURCE_IANA_XML, 9 },
                 { "import-valid.csv", RSAP_SOURCE_IANA_CSV, 10 },
-                { "import-valid.json", RSAP_SOURCE_BUILTIN, 7 },
         };
 
         for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
@@ -778,6 +703,8 @@ static void test_import_any(void **state)
                 imported_free(&im);
         }
         assert_int_equal(import_text(rsap_import_any, "port,name\n1,a\n"), -EBADMSG);
+        assert_int_equal(import_text(rsap_import_any, "{\"1647/tcp\": [\"rsap\", \"rsap\"]}"),
+                         -EBADMSG);
 }
 
 int main(void)
@@ -799,8 +726,6 @@ int main(void)
                 cmocka_unit_test(test_csv_error_lines),
                 cmocka_unit_test(test_csv_limits),
                 cmocka_unit_test(test_csv_port_slots),
-                cmocka_unit_test(test_npm_registry),
-                cmocka_unit_test(test_npm_malformed),
                 cmocka_unit_test(test_empty_input),
                 cmocka_unit_test(test_too_big),
                 cmocka_unit_test(test_sniff),

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/* The error answers that rsap --json and rsapd's API share (rsap/error.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rsap/error.h>
+#include <rsap/port.h>
+
+json_t *rsap_error_body_to_json(unsigned status, const char *message)
+{
+        return json_pack("{s:i, s:s}", "status", (int)status, "message", message);
+}
+
+json_t *rsap_error_to_json(unsigned status, const char *message)
+{
+        return json_pack("{s:o}", "error", rsap_error_body_to_json(status, message));
+}
+
+unsigned rsap_error_status_for_exit(int exit_status)
+{
+        switch (exit_status) {
+        case 1:
+                return 404;
+        case 3:
+                return 409;
+        default:
+                return 400;
+        }
+}
+
+void rsap_port_error_message(const char *text, int err, char *buf, size_t size)
+{
+        const char *slash = strchr(text, '/');
+        enum rsap_proto proto;
+
+        if (err == -ERANGE)
+                snprintf(buf, size, "'%s': a port is a number from 0 to 65535", text);
+        else if (slash && rsap_text_is_numeric(text) && rsap_proto_parse(slash + 1, &proto) < 0)
+                snprintf(buf, size, "'%s': unknown protocol '%s' (tcp, udp, sctp or dccp)", text,
+                         slash + 1);
+        else
+                snprintf(buf, size,
+                         "'%s' is not a port (0-65535, optionally /tcp, /udp, /sctp or /dccp)",
+                         text);
+}
+
+void rsap_bad_name_message(const char *name, enum rsap_name_problem problem, char *buf,
+                           size_t size)
+{
+        snprintf(buf, size, "'%s' is neither a port nor a service name: %s", name,
+                 rsap_name_problem_text(problem));
+}
+
+void rsap_no_service_message(const char *name, enum rsap_name_problem problem, char *buf,
+                             size_t size)
+{
+        if (problem == RSAP_NAME_OK)
+                snprintf(buf, size, "no service named '%s'", name);
+        else
+                snprintf(buf, size, "no service named '%s': %s", name,
+                         rsap_name_problem_text(problem));
+}
