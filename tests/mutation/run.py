@@ -52,7 +52,16 @@ def refresh_copy(src):
                           check=True, stdout=subprocess.PIPE).stdout
     changed = 0
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        for member in tar.getmembers():
+        members = tar.getmembers()
+        wanted = {os.path.normpath(m.name) for m in members}
+        # Files that HEAD no longer has go too (a stale source could still build).
+        for parent, _, files in os.walk(src):
+            for name in files:
+                path = os.path.join(parent, name)
+                if os.path.relpath(path, src) not in wanted:
+                    os.unlink(path)
+                    changed += 1
+        for member in members:
             target = os.path.join(src, member.name)
             if member.isdir():
                 os.makedirs(target, exist_ok=True)
