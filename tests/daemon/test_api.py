@@ -522,7 +522,7 @@ def reload_after_update(d):
     shared = os.environ.get("RSAP_SHARED_DATA", "")
     csv = os.path.join(shared, "service-names-port-numbers.csv")
     if not os.path.exists(csv):
-        print("skipping the reload-after-update check: no IANA CSV in RSAP_SHARED_DATA")
+        c.skip("the reload-after-update check: no IANA CSV in RSAP_SHARED_DATA")
         return
     env = dict(os.environ, RSAP_DB_DIR=d.db_dir)
     p = subprocess.run([os.environ["RSAP"], "--db-dir", d.db_dir, "update", "--from", csv],

@@ -279,7 +279,7 @@ def main():
         if in_namespace:
             per_address(tmp)
         else:
-            print("no network namespace: the per-address part is skipped")
+            c.skip("the per-address part: no network namespace")
     c.finish()
 
 

@@ -214,7 +214,7 @@ def silent_crowd(d, address, uid, pool):
 
 def portpicker_as_user(address, uid, pool):
     if subprocess.run(["/usr/bin/python3", "-c", "import portpicker"]).returncode != 0:
-        print("python3-portpicker is not installed: that part is skipped")
+        c.skip("portpicker as another uid: python3-portpicker is not installed")
         return
     p = as_user(uid, PORTPICKER, env=dict(os.environ, PORTSERVER_ADDRESS=address))
     out, _ = p.communicate(timeout=30)

@@ -101,7 +101,7 @@ if [ "$(id -u)" -eq 0 ]; then
         run 0 20000 && expect_out "mark-new"
         chmod 0755 "$RSAP_DB_DIR"
 else
-        echo "# not root: the data-directory checks for root are skipped"
+        echo "SKIP: the data-directory checks for root: not root"
 fi
 
 # --- 3. releases: older, undated against dated, from the future ------------------
@@ -130,7 +130,7 @@ if [ -n "$shared" ] && [ -f "$shared/service-names-port-numbers.xml" ]; then
         run 2 --db-dir "$work/iana" update --from "$shared/service-names-port-numbers.csv" &&
                 expect_err "is older than the cached"
 else
-        echo "# no ../shared data: IANA's own files skipped"
+        echo "SKIP: IANA's own files: no ../shared data"
 fi
 
 # --- 3. what --from may name ---------------------------------------------------------
