@@ -417,6 +417,11 @@ void api_reload(struct rsapd *d, const struct request *req, struct reply *out)
                 json_decref(body);
         }
         r = rsapd_registry_reload(d);
+        if (r == -EBADMSG) {
+                reply_error(out, 409, "the cached registry fails its checksum: the copy in use "
+                                      "still answers");
+                return;
+        }
         if (r < 0) {
                 reply_error(out, 500, "cannot open the registry again: %s", strerror(-r));
                 return;

@@ -222,7 +222,7 @@ int rsapd_registry_reload(struct rsapd *d)
         struct rsap_registry *reg = NULL;
         struct rsap_registry_info info;
         struct file_identity id;
-        bool verified;
+        bool from_cache, verified;
         int r;
 
         pthread_mutex_lock(&watch_lock);
@@ -233,8 +233,26 @@ int rsapd_registry_reload(struct rsapd *d)
                 return r;
         }
         rsap_registry_info(reg, &info);
-        verified = id.exists && strcmp(info.origin, d->cache_path) == 0 &&
-                   rsap_registry_verify(reg) == 0;
+        from_cache = id.exists && strcmp(info.origin, d->cache_path) == 0;
+        verified = from_cache && rsap_registry_verify(reg) == 0;
+        /* A cache that fails its checksum never answers, as rsap refuses it:
+         * a reload keeps the copy in use, a start takes the built-in one. */
+        if (from_cache && !verified) {
+                rsap_registry_free(reg);
+                reg = NULL;
+                refused_identity = id;
+                if (d->registry) {
+                        pthread_mutex_unlock(&watch_lock);
+                        return -EBADMSG;
+                }
+                rsapd_log("the cached registry %s fails its checksum: answering from the "
+                          "built-in copy until it is replaced", d->cache_path);
+                r = rsap_registry_open_builtin(&reg);
+                if (r < 0) {
+                        pthread_mutex_unlock(&watch_lock);
+                        return r;
+                }
+        }
         r = swap_registry(d, reg, verified);
         if (r == 0)
                 loaded_identity = id;

@@ -8,10 +8,12 @@ rsap's nor rsapd's.  Needs no ../shared: the cache is made from the
 built-in copy."""
 import json
 import os
+import signal
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "daemon"))
@@ -141,6 +143,41 @@ def offsets_past_the_strings(db, good):
         c.equal(d.stop(), 0, "rsapd stops cleanly after answering from it")
 
 
+def rsapd_takes_no_bad_checksum(db, good):
+    """rsapd started on a cache with one bit flipped answered from it, with
+    "cached": false, where rsap refuses the file.  Now it answers from the
+    built-in copy, takes the sound file once it is written, and keeps it when
+    a SIGHUP finds the file corrupt again."""
+    cache = os.path.join(db, "iana.snap")
+    bad = bytearray(good)
+    bad[header(good)["strings_off"] + header(good)["strings_size"] // 2] ^= 0x01
+    write_cache(db, bad)
+    with Rsapd(db_dir=db) as d:
+        status, answer = d.get_json("/v1/status")
+        c.check(status == 200 and answer["data"]["origin"] == "built-in" and not answer["cached"],
+                f"rsapd started on a corrupt cache answers from the built-in copy: {answer}")
+        c.check("fails its checksum" in d.log_text(), "and says why in its log")
+        write_cache(db, good)
+        for _ in range(50):
+            status, answer = d.get_json("/v1/status")
+            if answer["data"]["origin"] == cache:
+                break
+            time.sleep(0.1)
+        c.check(answer["data"]["origin"] == cache and answer["cached"],
+                f"the sound cache, once written, is taken: {answer}")
+        write_cache(db, bad)
+        d.proc.send_signal(signal.SIGHUP)
+        for _ in range(50):
+            if "SIGHUP: cannot open the registry again" in d.log_text():
+                break
+            time.sleep(0.1)
+        status, answer = d.get_json("/v1/status")
+        c.check(answer["data"]["origin"] == cache and answer["cached"],
+                f"a SIGHUP on a corrupt cache keeps the sound copy: {answer}")
+        c.check("SIGHUP: cannot open the registry again" in d.log_text(),
+                "and the log says the reload was refused")
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="rsap-snapshot-") as tmp:
         db, good = make_cache(tmp)
@@ -149,6 +186,7 @@ def main():
                 "and its checksum is FNV-1a of the body, as this test computes it")
         flipped_bytes(db, good)
         offsets_past_the_strings(db, good)
+        rsapd_takes_no_bad_checksum(db, good)
     c.finish()
 
 
