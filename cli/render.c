@@ -235,31 +235,6 @@ static bool same_port(const struct rsap_record *a, const struct rsap_record *b)
                (!a->has_port || (a->port_low == b->port_low && a->port_high == b->port_high));
 }
 
-static bool same_people(const struct rsap_person *a, size_t na, const struct rsap_person *b,
-                        size_t nb)
-{
-        if (na != nb)
-                return false;
-        for (size_t i = 0; i < na; i++)
-                if (!same_text(a[i].id, b[i].id) || !same_text(a[i].name, b[i].name) ||
-                    !same_text(a[i].org, b[i].org) || !same_text(a[i].email, b[i].email) ||
-                    !same_text(a[i].uri, b[i].uri))
-                        return false;
-        return true;
-}
-
-static bool same_references(const struct rsap_record *a, const struct rsap_record *b)
-{
-        if (a->n_references != b->n_references)
-                return false;
-        for (size_t i = 0; i < a->n_references; i++)
-                if (a->references[i].type != b->references[i].type ||
-                    !same_text(a->references[i].text, b->references[i].text) ||
-                    !same_text(a->references[i].url, b->references[i].url))
-                        return false;
-        return true;
-}
-
 /* What a row of the brief form shows. */
 static bool same_row(const struct rsap_record *a, const struct rsap_record *b)
 {
@@ -267,15 +242,6 @@ static bool same_row(const struct rsap_record *a, const struct rsap_record *b)
                same_text(a->description, b->description);
 }
 
-static bool same_but_protocol(const struct rsap_record *a, const struct rsap_record *b)
-{
-        return same_row(a, b) && a->source == b->source &&
-               same_people(a->assignee, a->n_assignee, b->assignee, b->n_assignee) &&
-               same_people(a->contact, a->n_contact, b->contact, b->n_contact) &&
-               same_references(a, b) && same_text(a->registered, b->registered) &&
-               same_text(a->modified, b->modified) && same_text(a->service_code, b->service_code) &&
-               same_text(a->unauthorized_use, b->unauthorized_use) && same_text(a->notes, b->notes);
-}
 
 static unsigned proto_bit(const struct rsap_record *r)
 {
@@ -308,7 +274,7 @@ static struct record_group *find_group(struct record_group *groups, size_t n,
 {
         for (size_t i = 0; i < n; i++) {
                 const struct rsap_record *g = &groups[i].rec;
-                bool same = brief ? same_row(g, r) : same_but_protocol(g, r);
+                bool same = brief ? same_row(g, r) : rsap_record_same_but_protocol(g, r);
 
                 if (same && strcmp(groups[i].alias_of, alias_of) == 0)
                         return &groups[i];

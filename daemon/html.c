@@ -232,29 +232,6 @@ static bool same_text(const char *a, const char *b)
         return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-static bool same_people(const struct rsap_person *a, size_t na, const struct rsap_person *b,
-                        size_t nb)
-{
-        if (na != nb)
-                return false;
-        for (size_t i = 0; i < na; i++)
-                if (!same_text(a[i].id, b[i].id) || !same_text(a[i].name, b[i].name) ||
-                    !same_text(a[i].org, b[i].org) || !same_text(a[i].email, b[i].email))
-                        return false;
-        return true;
-}
-
-static bool same_references(const struct rsap_record *a, const struct rsap_record *b)
-{
-        if (a->n_references != b->n_references)
-                return false;
-        for (size_t i = 0; i < a->n_references; i++)
-                if (!same_text(a->references[i].text, b->references[i].text) ||
-                    !same_text(a->references[i].url, b->references[i].url))
-                        return false;
-        return true;
-}
-
 /* Whether both name a transport, or neither does (a record for every transport). */
 static bool same_transport_kind(const struct rsap_record *a, const struct rsap_record *b)
 {
@@ -264,18 +241,7 @@ static bool same_transport_kind(const struct rsap_record *a, const struct rsap_r
 /* Two records that differ in their transport only are shown as one. */
 static bool same_but_transport(const struct rsap_record *a, const struct rsap_record *b)
 {
-        return same_transport_kind(a, b) && same_text(a->service, b->service) &&
-               a->has_port == b->has_port &&
-               a->port_low == b->port_low && a->port_high == b->port_high &&
-               a->status == b->status && a->source == b->source &&
-               same_text(a->description, b->description) &&
-               same_people(a->assignee, a->n_assignee, b->assignee, b->n_assignee) &&
-               same_people(a->contact, a->n_contact, b->contact, b->n_contact) &&
-               same_references(a, b) && same_text(a->registered, b->registered) &&
-               same_text(a->modified, b->modified) &&
-               same_text(a->service_code, b->service_code) &&
-               same_text(a->unauthorized_use, b->unauthorized_use) &&
-               same_text(a->notes, b->notes);
+        return same_transport_kind(a, b) && rsap_record_same_but_protocol(a, b);
 }
 
 /*
@@ -318,7 +284,7 @@ static void record_section(struct buf *b, const struct record_group *g, const ch
                 buf_puts(b, "<dt>transport</dt><dd>every transport</dd>\n");
         optional(b, "description", r->description);
         people(b, "assignee", r->assignee, r->n_assignee);
-        if (!same_people(r->assignee, r->n_assignee, r->contact, r->n_contact))
+        if (!rsap_people_same(r->assignee, r->n_assignee, r->contact, r->n_contact))
                 people(b, "contact", r->contact, r->n_contact);
         else if (r->n_contact)
                 buf_puts(b, "<dt>contact</dt><dd class=\"note\">the assignee</dd>\n");

@@ -190,3 +190,46 @@ int rsap_list_ports(const struct rsap_registry *reg, uint16_t low, uint16_t high
         }
         return 0;
 }
+
+static bool same_text(const char *a, const char *b)
+{
+        return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+bool rsap_people_same(const struct rsap_person *a, size_t na, const struct rsap_person *b,
+                      size_t nb)
+{
+        if (na != nb)
+                return false;
+        for (size_t i = 0; i < na; i++)
+                if (!same_text(a[i].id, b[i].id) || !same_text(a[i].name, b[i].name) ||
+                    !same_text(a[i].org, b[i].org) || !same_text(a[i].email, b[i].email) ||
+                    !same_text(a[i].uri, b[i].uri))
+                        return false;
+        return true;
+}
+
+static bool same_references(const struct rsap_record *a, const struct rsap_record *b)
+{
+        if (a->n_references != b->n_references)
+                return false;
+        for (size_t i = 0; i < a->n_references; i++)
+                if (a->references[i].type != b->references[i].type ||
+                    !same_text(a->references[i].text, b->references[i].text) ||
+                    !same_text(a->references[i].url, b->references[i].url))
+                        return false;
+        return true;
+}
+
+bool rsap_record_same_but_protocol(const struct rsap_record *a, const struct rsap_record *b)
+{
+        return same_text(a->service, b->service) && a->has_port == b->has_port &&
+               (!a->has_port || (a->port_low == b->port_low && a->port_high == b->port_high)) &&
+               a->status == b->status && a->source == b->source &&
+               same_text(a->description, b->description) &&
+               rsap_people_same(a->assignee, a->n_assignee, b->assignee, b->n_assignee) &&
+               rsap_people_same(a->contact, a->n_contact, b->contact, b->n_contact) &&
+               same_references(a, b) && same_text(a->registered, b->registered) &&
+               same_text(a->modified, b->modified) && same_text(a->service_code, b->service_code) &&
+               same_text(a->unauthorized_use, b->unauthorized_use) && same_text(a->notes, b->notes);
+}

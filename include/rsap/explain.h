@@ -68,6 +68,15 @@ void rsap_name_answer_clear(struct rsap_name_answer *a);
  * to "sql-net".' (historic names).  0 with the name in buf, else -ENOENT.
  */
 int rsap_record_alias_of(const struct rsap_record *r, char *buf, size_t size);
+/*
+ * Whether two records say the same in every field but their protocol (service,
+ * ports, status, source, people, dates, references, notes...): an answer shows
+ * such records once, with their protocols together ("80/tcp,udp").
+ */
+bool rsap_record_same_but_protocol(const struct rsap_record *a, const struct rsap_record *b);
+/* Whether two lists of people name the same people, field by field, in order. */
+bool rsap_people_same(const struct rsap_person *a, size_t na, const struct rsap_person *b,
+                      size_t nb);
 /* Adds the local registry's entries for the name, case-insensitively. */
 int rsap_explain_name_local(struct rsap_name_answer *a, struct rsap_store *store);
 
