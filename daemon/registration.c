@@ -573,13 +573,15 @@ void api_lease_release(struct rsapd *d, const struct request *req, struct reply 
         rsap_lease_clear(&l);
 }
 
-static int run_audit(struct rsapd *d, const struct rsap_registry *reg, struct rsap_audit *a)
+/* processes: whether the findings may name the processes on a port (--owners). */
+static int run_audit(struct rsapd *d, const struct rsap_registry *reg, bool processes,
+                     struct rsap_audit *a)
 {
         struct rsap_workflow wf;
         struct host_view v;
         int r;
 
-        host_view(&v, true, true);
+        host_view(&v, true, processes);
         if (!v.host.listeners) {
                 host_view_clear(&v);
                 return -EPROTONOSUPPORT;
@@ -596,7 +598,7 @@ static int run_audit(struct rsapd *d, const struct rsap_registry *reg, struct rs
 void api_audit(struct rsapd *d, const struct request *req, struct reply *out)
 {
         struct rsap_audit a;
-        int r = run_audit(d, req->reg, &a);
+        int r = run_audit(d, req->reg, owners_visible(d, req), &a);
 
         if (r == -EPROTONOSUPPORT) {
                 reply_error(out, 503, "cannot list the sockets listening here");
@@ -632,7 +634,7 @@ long registration_audit_findings(struct rsapd *d, const struct rsap_registry *re
 {
         struct rsap_audit a;
         long n;
-        int r = run_audit(d, reg, &a);
+        int r = run_audit(d, reg, true, &a); /* counted, never shown */
 
         if (r < 0)
                 return r;

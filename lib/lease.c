@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rsap/textsafe.h>
+
 #include "workflow_internal.h"
 
 /* ---- processes ------------------------------------------------------------------ */
@@ -300,6 +302,9 @@ int rsap_lease_take(const struct rsap_workflow *wf, const struct rsap_lease_opti
         r = lease_defaults(options, &o);
         if (r < 0)
                 return r;
+        /* A lease's name is shown and logged as a request's fields are: one line. */
+        if (o.name && rsap_text_first_control(o.name, false) >= 0)
+                return -EILSEQ;
         if (o.pid > 0) {
                 r = rsap_process_start_time(o.pid, &pid_start);
                 if (r < 0)

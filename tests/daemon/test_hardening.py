@@ -149,6 +149,13 @@ def owners(tmp):
             if os.geteuid() == 0:
                 c.check(b'"pid": %d' % pid not in without, "/v1/ports/N not without (root)")
                 c.check(b"[%d]" % pid not in page_without, "/port/N not without (root)")
+        # The audit's findings name the processes on a port ("rsapd (pid N)"):
+        # the same rule holds for them.
+        _, audit_with = get(d, "/v1/audit", headers=good)
+        _, audit_without = get(d, "/v1/audit")
+        c.check(b"(pid %d)" % pid in audit_with, "/v1/audit names rsapd with the token")
+        if os.geteuid() == 0:
+            c.check(b"(pid %d)" % pid not in audit_without, "/v1/audit not without (root)")
     with Rsapd("--token-file", path, "--owners", "none") as d:
         _, procs = own_socket(d, good)
         c.check(not procs, f"--owners none: not even with the token: {procs!r}")

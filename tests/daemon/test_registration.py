@@ -190,7 +190,7 @@ def pick_and_leases(d, token):
     c.equal(status, 400, "a malformed TTL")
 
 
-def audit(d):
+def audit(d, token):
     """A listener of the test's own, on a port IANA leaves unassigned (P), is
     unregistered.  rsapd's own port is the kernel's choice, which IANA may
     have assigned (then the audit judges the service, not the registration):
@@ -198,7 +198,8 @@ def audit(d):
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", P[56]))
         listener.listen()
-        status, j = d.get_json("/v1/audit")
+        # With the token: the findings may name processes (--owners).
+        status, j = d.get_json("/v1/audit", headers={"Authorization": "Bearer " + token})
     c.check(status == 200 and j["kind"] == "audit", f"audit: {status}")
     mine = [f for f in j["findings"] if f["port"] == P[56]]
     c.check(len(mine) == 1 and mine[0]["kind"] == "unregistered" and
@@ -309,7 +310,7 @@ def main():
             assignments(d, token)
             agrees_with_cli(d, token)
             pick_and_leases(d, token)
-            audit(d)
+            audit(d, token)
             bad_input(d, token)
             concurrent_filing(d, token)
             answers_cached_then_changed(token)

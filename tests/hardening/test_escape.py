@@ -146,6 +146,15 @@ def registry_edges(tmp, db):
         c.check(err.count(b"\n") == 1 and b"control character" in err, f"one line: {err!r}")
         status, out, err = rsap(d.db_dir, "transfer", "esc", "--to", "b\x1b[2J")
         c.equal(status, 2, f"rsap transfer --to with ESC: {err!r}")
+        status, out, err = rsap(d.db_dir, "lease", "--range", f"{port[1]}-{port[1]}",
+                                "--name", "ci\x1b[2J")
+        c.equal(status, 2, f"rsap lease --name with ESC: {err!r}")
+        c.check(err.count(b"\n") == 1 and b"control character" in err, f"one line: {err!r}")
+        status, _, body = d.request("POST", "/v1/leases", body=json.dumps(
+            {"range": f"{port[1]}-{port[1]}", "name": "ci\r\x1b[2J"}).encode(),
+            headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+        c.check(status == 400 and b"control character" in body,
+                f"POST /v1/leases with ESC in the name is 400: {status} {body[:120]!r}")
         # Another host's export is an edge too: `rsap import`.
         status, out, err = rsap(d.db_dir, "approve", "1", "--why", "fine")
         c.equal(status, 0, f"rsap approve 1: {err!r}")
