@@ -814,6 +814,30 @@ static int check_planted(const char *path, enum rsap_store_mode mode)
         return rsap_dir_check_safe(dir, why, sizeof(why));
 }
 
+/*
+ * open_as(), again while the file is busy, within the same budget as a busy
+ * statement.  Opening may need a lock SQLite will not wait for: fifty
+ * processes that find no registry.db all make it at once, and switching a
+ * new file to WAL or reading its schema under another's migration can fail
+ * with SQLITE_BUSY at once (SQLite skips the busy handler where waiting
+ * could deadlock).  Each try starts from a fresh connection, holding nothing.
+ */
+static int open_retrying(const char *path, enum rsap_store_mode mode, int busy_timeout_ms,
+                         struct rsap_store **out)
+{
+        struct rsap_store waiter = {
+                .busy_budget_ms = busy_timeout_ms > 0 ? busy_timeout_ms
+                                                      : RSAP_STORE_DEFAULT_BUSY_TIMEOUT_MS,
+        };
+        int r;
+
+        for (int attempt = 0;; attempt++) {
+                r = open_as(path, path, false, mode, busy_timeout_ms, out);
+                if (r != -EBUSY || !wait_for_lock(&waiter, attempt))
+                        return r;
+        }
+}
+
 int rsap_store_open(const char *path, enum rsap_store_mode mode, int busy_timeout_ms,
                     struct rsap_store **out)
 {
@@ -829,7 +853,7 @@ int rsap_store_open(const char *path, enum rsap_store_mode mode, int busy_timeou
         r = check_not_truncated(path);
         if (r < 0)
                 return r;
-        r = open_as(path, path, false, mode, busy_timeout_ms, out);
+        r = open_retrying(path, mode, busy_timeout_ms, out);
         if (r != -EACCES && r != -EIO && r != -EROFS)
                 return r;
         /* SQLite could not open the file, its log or its shared memory. */
