@@ -856,7 +856,7 @@ static void *reaper_main(void *arg)
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
-        char message[512];
+        char message[512], safe[1024];
         size_t n;
 
         (void)cls;
@@ -864,7 +864,9 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
         n = strlen(message);
         while (n && message[n - 1] == '\n')
                 message[--n] = '\0';
-        rsapd_log("http: %s", message);
+        /* libmicrohttpd's messages may quote what a client sent: one line, escaped. */
+        rsap_text_escape(safe, sizeof(safe), message, n);
+        rsapd_log("http: %s", safe);
 }
 #pragma GCC diagnostic pop
 
