@@ -69,11 +69,17 @@ static void add_problem(struct rsap_store_check_report *out, const char *templat
 {
         const char *hole = strstr(template, "%s");
         int before = hole ? (int)(hole - template) : (int)strlen(template);
+        char *line;
+        int n;
 
-        if (out->n_problems < RSAP_STORE_CHECK_MAX_PROBLEMS)
-                snprintf(out->problems[out->n_problems], sizeof(out->problems[0]), "%.*s%s%s",
-                         before, template, hole ? what : "", hole ? hole + 2 : "");
-        out->n_problems++;
+        if (out->n_problems++ >= RSAP_STORE_CHECK_MAX_PROBLEMS)
+                return;
+        line = out->problems[out->n_problems - 1];
+        n = snprintf(line, sizeof(out->problems[0]), "%.*s%s%s", before, template,
+                     hole ? what : "", hole ? hole + 2 : "");
+        /* A longer problem is cut, with a mark that says so. */
+        if (n >= (int)sizeof(out->problems[0]))
+                memcpy(line + sizeof(out->problems[0]) - 4, "...", 4);
 }
 
 /* One problem per line of SQLite's report, without its "*** in database main ***". */
