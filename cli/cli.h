@@ -109,6 +109,12 @@ struct rsap_registry *cli_open_registry(struct cli *cli);
  */
 int cli_common_option(struct cli *cli, const struct cli_command *cmd, int opt);
 /*
+ * Reads argv for a command that takes only the common options, leaving optind
+ * at its first operand.  Returns -1 to go on, else the exit status to return.
+ */
+int cli_only_common_options(struct cli *cli, const struct cli_command *cmd, int argc,
+                            char **argv);
+/*
  * getopt_long option strings must start with ':' (so that a missing value is
  * told apart); main calls cli_set_argv() before a subcommand runs.
  */

@@ -9,16 +9,12 @@
 int cmd_version(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("version");
-        const struct option *options = cli_getopt_options(self);
-        int opt, r;
+        int r;
 
         /* `rsap --version` comes here with argc 1: nothing to read. */
-        optind = 1;
-        while (argc > 1 && (opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-                r = cli_common_option(cli, self, opt);
-                if (r >= 0)
-                        return r;
-        }
+        r = cli_only_common_options(cli, self, argc, argv);
+        if (r >= 0)
+                return r;
         if (argc > 1 && optind < argc)
                 return cli_usage_error(self, "unexpected argument '%s'", argv[optind]);
         if (cli->json)

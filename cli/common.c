@@ -309,3 +309,18 @@ void cli_fclosep(FILE **p)
         if (*p)
                 fclose(*p);
 }
+
+int cli_only_common_options(struct cli *cli, const struct cli_command *cmd, int argc,
+                            char **argv)
+{
+        const struct option *options = cli_getopt_options(cmd);
+        int opt, r;
+
+        optind = 1;
+        while (argc > 1 && (opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+                r = cli_common_option(cli, cmd, opt);
+                if (r >= 0)
+                        return r;
+        }
+        return -1;
+}

@@ -335,17 +335,13 @@ static int print_help_json(const struct cli_command *list, size_t n)
 int cmd_help(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("help");
-        const struct option *options = cli_getopt_options(self);
         const struct cli_command *cmd;
-        int opt, r;
+        int r;
 
         /* The common options are accepted, and mean nothing here. */
-        optind = 1;
-        while (argc > 1 && (opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-                r = cli_common_option(cli, self, opt);
-                if (r >= 0)
-                        return r;
-        }
+        r = cli_only_common_options(cli, self, argc, argv);
+        if (r >= 0)
+                return r;
         argc -= optind - 1;
         argv += optind - 1;
         if (argc > 2)
