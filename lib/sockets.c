@@ -551,8 +551,9 @@ static void plan_dumps(struct dump_queue *q, const struct rsap_listen_filter *f,
                        const struct sockstat *st)
 {
         static const int families[] = { AF_INET, AF_INET6 };
-        struct kernel_protocols k = { .read = false };
+        struct kernel_protocols k; /* not zeroed: 8 KiB that only a read fills */
 
+        k.read = false;
         q->filter = f;
         q->n_jobs = 0;
         atomic_init(&q->next, 0);
