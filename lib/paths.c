@@ -75,8 +75,10 @@ int rsap_cache_in_use(const char *data_dir_override, char *buf, size_t size)
                 r = rsap_cache_path(dir, buf, size);
                 if (r < 0)
                         return r;
-                if (access(buf, F_OK) == 0 || named_dir(data_dir_override))
-                        return access(buf, F_OK) == 0 ? 0 : -ENOENT;
+                bool present = access(buf, F_OK) == 0;
+
+                if (present || named_dir(data_dir_override))
+                        return present ? 0 : -ENOENT;
         }
         r = rsap_cache_path(RSAP_SYSTEM_DATA_DIR, buf, size);
         if (r < 0)

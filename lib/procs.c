@@ -674,17 +674,18 @@ int rsap_listen_find_owners(struct rsap_listen_list *list)
         struct inode_index ix = { 0 };
         struct walk wk = { 0 };
         _cleanup_(freep) pid_t *pids = NULL;
-        _cleanup_(closep) int proc_fd = open_proc();
+        _cleanup_(closep) int proc_fd = -1;
         size_t n = 0;
         int r;
 
-        if (proc_fd < 0)
-                return proc_fd;
         if (list->count == 0) { /* nothing to look for: no walk at all */
                 list->owners_looked_up = true;
                 list->unreadable_processes = 0;
                 return 0;
         }
+        proc_fd = open_proc();
+        if (proc_fd < 0)
+                return proc_fd;
         r = walk_init(&wk, &ix, list, proc_fd);
         if (r == 0)
                 r = list_pids(proc_fd, &pids, &wk.n_pids);

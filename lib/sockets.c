@@ -406,11 +406,20 @@ static bool listed_in_proc_net_protocols(struct kernel_protocols *k, const char 
         return false;
 }
 
-static bool kernel_has_protocol(struct kernel_protocols *k, const struct transport *t)
+/* proc_net_seen: /proc/net/sockstat was just read, so /proc/net is there. */
+static bool trace_dir_exists(const struct transport *t, bool proc_net_seen)
+{
+        if (proc_net_seen && strcmp(t->kernel_trace_dir, "/proc/net") == 0)
+                return true;
+        return access(t->kernel_trace_dir, F_OK) == 0;
+}
+
+static bool kernel_has_protocol(struct kernel_protocols *k, const struct transport *t,
+                                bool proc_net_seen)
 {
         if (access(t->kernel_trace, F_OK) == 0)
                 return true;
-        if (errno == ENOENT && access(t->kernel_trace_dir, F_OK) == 0)
+        if (errno == ENOENT && trace_dir_exists(t, proc_net_seen))
                 return false;
         return listed_in_proc_net_protocols(k, t->kernel_name);
 }
@@ -482,6 +491,7 @@ static void *run_dumper(void *data)
  * family with none is not worth a dump.  Both files cost less than one.
  */
 struct sockstat {
+        bool proc_net_seen; /* sockstat could be read */
         long used;
         long inuse[RSAP_PROTO_COUNT][2]; /* [proto][0 IPv4, 1 IPv6] */
 };
@@ -515,6 +525,8 @@ static void read_sockstat_file(const char *path, struct sockstat *st, int family
         if (fd >= 0)
                 close(fd);
         text[n > 0 ? n : 0] = '\0';
+        if (n > 0)
+                st->proc_net_seen = true;
         for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 size_t len = strcspn(line, ":");
 
@@ -537,6 +549,7 @@ static void read_sockstat_file(const char *path, struct sockstat *st, int family
 
 static void read_sockstat(struct sockstat *st)
 {
+        st->proc_net_seen = false;
         st->used = -1;
         for (size_t p = 0; p < RSAP_PROTO_COUNT; p++)
                 st->inuse[p][0] = st->inuse[p][1] = -1;
@@ -562,7 +575,7 @@ static void plan_dumps(struct dump_queue *q, const struct rsap_listen_filter *f,
 
                 if (!proto_wanted(f, t->proto))
                         continue;
-                if (t->kernel_name && !kernel_has_protocol(&k, t))
+                if (t->kernel_name && !kernel_has_protocol(&k, t, st->proc_net_seen))
                         continue;
                 for (size_t j = 0; j < ARRAY_SIZE(families); j++)
                         if (st->inuse[t->proto][j] != 0)

@@ -803,8 +803,12 @@ static int check_planted(const char *path, enum rsap_store_mode mode)
         const char *slash = strrchr(path, '/');
         struct stat st;
 
-        if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
-                return -ELOOP;
+        if (lstat(path, &st) == 0) {
+                if (S_ISLNK(st.st_mode))
+                        return -ELOOP;
+        } else if (mode == RSAP_STORE_READ) {
+                return -errno; /* nothing to read: a lookup's most common answer */
+        }
         if (mode != RSAP_STORE_WRITE)
                 return 0;
         if (!slash)
@@ -848,8 +852,6 @@ int rsap_store_open(const char *path, enum rsap_store_mode mode, int busy_timeou
         r = check_planted(path, mode);
         if (r < 0)
                 return r;
-        if (mode == RSAP_STORE_READ && access(path, F_OK) < 0)
-                return -errno;
         r = check_not_truncated(path);
         if (r < 0)
                 return r;
