@@ -9,6 +9,19 @@
 #include "builtin.h"
 #include "render.h"
 
+/* What rsap_snapshot_validate_file() said of the cache, for its line. */
+static const char *cache_state(int verified)
+{
+        switch (verified) {
+        case 0:
+                return "verified";
+        case -EPROTONOSUPPORT:
+                return "written by another version of rsap, in another format: run 'rsap update'";
+        default:
+                return "absent";
+        }
+}
+
 int cmd_status(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("status");
@@ -38,7 +51,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
         if (r < 0)
                 return cli_error_code(r, "cannot find the cached registry");
         verified = rsap_snapshot_validate_file(path);
-        if (verified < 0 && verified != -ENOENT)
+        if (verified < 0 && verified != -ENOENT && verified != -EPROTONOSUPPORT)
                 return verified == -EBADMSG
                                ? cli_error("%s is corrupt: run 'rsap update' again, or remove it",
                                            path)
@@ -53,12 +66,13 @@ int cmd_status(struct cli *cli, int argc, char **argv)
                 return cli_print_json(o) ? EXIT_BAD_INPUT : EXIT_ANSWERED;
         }
         printf("%-10s %s\n", "data", verified == 0 ? "cached copy of IANA's registry"
-                                                   : "built-in copy (no cached copy yet)");
+                                      : verified == -ENOENT ? "built-in copy (no cached copy yet)"
+                                                            : "built-in copy");
         printf("%-10s %s\n", "source", rsap_source_name(info.source));
         printf("%-10s %s\n", "release", info.release ? info.release : "unknown");
         printf("%-10s %zu\n", "records", info.records);
         printf("%-10s %zu\n", "people", info.people);
-        printf("%-10s %s%s\n", "cache", path, verified == 0 ? " (verified)" : " (absent)");
+        printf("%-10s %s (%s)\n", "cache", path, cache_state(verified));
         if (verified != 0)
                 printf("\n%s'rsap update' fetches IANA's newest release%s\n",
                        cli_dim(cli), cli_reset(cli));

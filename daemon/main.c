@@ -234,6 +234,14 @@ int rsapd_registry_reload(struct rsapd *d)
         }
         rsap_registry_info(reg, &info);
         from_cache = id.exists && strcmp(info.origin, d->cache_path) == 0;
+        if (id.exists && !from_cache && !same_identity(&id, &refused_identity) &&
+            rsap_snapshot_validate_file(d->cache_path) == -EPROTONOSUPPORT) {
+                rsapd_log("the cached registry %s was written by another version of rsap, in "
+                          "another format: answering from the built-in copy until 'rsap "
+                          "update' replaces it",
+                          d->cache_path);
+                refused_identity = id;
+        }
         verified = from_cache && rsap_registry_verify(reg) == 0;
         /* A cache that fails its checksum never answers, as rsap refuses it:
          * a reload keeps the copy in use, a start takes the built-in one. */

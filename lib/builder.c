@@ -417,11 +417,16 @@ static int resolve_people(struct rsap_builder *b)
         return 0;
 }
 
-/* first[] gets RSAP_PROTO_COUNT * SNAP_PORT_SLOTS prefix sums; entries the ids. */
+static size_t port_slot(uint32_t port, unsigned proto)
+{
+        return (size_t)port * RSAP_PROTO_COUNT + (size_t)proto;
+}
+
+/* first[] gets SNAP_PORT_FIRST_WORDS prefix sums; entries the ids. */
 static int build_port_index(const struct rsap_builder *b, uint32_t **first_out,
                             uint32_t **entries_out, size_t *n_entries_out)
 {
-        size_t n_first = (size_t)RSAP_PROTO_COUNT * SNAP_PORT_SLOTS;
+        size_t n_first = SNAP_PORT_FIRST_WORDS;
         _cleanup_(freep) uint32_t *first = calloc(n_first, sizeof(uint32_t));
         _cleanup_(freep) uint32_t *fill = NULL;
         uint32_t *entries;
@@ -435,17 +440,11 @@ static int build_port_index(const struct rsap_builder *b, uint32_t **first_out,
                 if (!r->has_port)
                         continue;
                 for (uint32_t p = r->port_low; p <= r->port_high; p++)
-                        first[(size_t)r->proto * SNAP_PORT_SLOTS + p + 1]++;
+                        first[port_slot(p, r->proto) + 1]++;
                 total += (size_t)r->port_high - r->port_low + 1;
         }
-        for (size_t proto = 0; proto < RSAP_PROTO_COUNT; proto++) {
-                uint32_t *f = first + proto * SNAP_PORT_SLOTS;
-                uint32_t base = proto ? first[proto * SNAP_PORT_SLOTS - 1] : 0;
-
-                f[0] = base;
-                for (size_t p = 1; p < SNAP_PORT_SLOTS; p++)
-                        f[p] += f[p - 1];
-        }
+        for (size_t s = 1; s < n_first; s++)
+                first[s] += first[s - 1];
         entries = malloc((total ? total : 1) * sizeof(*entries));
         fill = malloc(n_first * sizeof(*fill));
         if (!entries || !fill) {
@@ -459,7 +458,7 @@ static int build_port_index(const struct rsap_builder *b, uint32_t **first_out,
                 if (!r->has_port)
                         continue;
                 for (uint32_t p = r->port_low; p <= r->port_high; p++)
-                        entries[fill[(size_t)r->proto * SNAP_PORT_SLOTS + p]++] = (uint32_t)i;
+                        entries[fill[port_slot(p, r->proto)]++] = (uint32_t)i;
         }
         *first_out = first;
         first = NULL;
@@ -566,8 +565,7 @@ int rsap_builder_finish(struct rsap_builder *b, void **data_out, size_t *size_ou
                 { b->records, b->n_records * sizeof(*b->records), &h.records_off },
                 { b->people, b->n_people * sizeof(*b->people), &h.people_off },
                 { b->lists.v, b->lists.n * sizeof(uint32_t), &h.lists_off },
-                { port_first, (size_t)RSAP_PROTO_COUNT * SNAP_PORT_SLOTS * sizeof(uint32_t),
-                  &h.port_first_off },
+                { port_first, SNAP_PORT_FIRST_WORDS * sizeof(uint32_t), &h.port_first_off },
                 { port_entries, n_port_entries * sizeof(uint32_t), &h.port_entries_off },
                 { name_slots, n_name_slots * sizeof(uint32_t), &h.name_slots_off },
                 { b->strings.data, b->strings.size, &h.strings_off },

@@ -26,15 +26,19 @@ static inline void freep(void *p)
  * Strings: offset 0 is the empty string and means "absent".
  * Lists: word 0 is unused so that 0 means "empty list"; a list is its count
  * followed by that many items (a person is one word, a reference three).
- * Port index: for each protocol (RSAP_PROTO_NONE first) 65537 words; the
- * records of port p are port_entries[first[p] .. first[p + 1]).
+ * Port index: one slot per port and protocol, the protocols of a port side
+ * by side (RSAP_PROTO_NONE first), so that a lookup of every protocol of a
+ * port reads one cache line rather than a page per protocol; the records of
+ * slot s = port * RSAP_PROTO_COUNT + proto are port_entries[first[s] ..
+ * first[s + 1]).  Version 1 had a table per protocol.
  * Name index: open addressing over a power-of-two table of list offsets; each
  * list holds the records of one case-folded service name.
  */
 #define SNAP_MAGIC "RSAPSNAP"
-#define SNAP_VERSION 1u
+#define SNAP_VERSION 2u
 #define SNAP_ENDIAN 0x01020304u
-#define SNAP_PORT_SLOTS 65537u
+#define SNAP_PORT_SLOTS (65536u * RSAP_PROTO_COUNT)
+#define SNAP_PORT_FIRST_WORDS (SNAP_PORT_SLOTS + 1u)
 
 struct snap_header {
         char magic[8];
@@ -50,7 +54,7 @@ struct snap_header {
         uint32_t people_off;
         uint32_t lists_off;
         uint32_t n_list_words;
-        uint32_t port_first_off;   /* RSAP_PROTO_COUNT * SNAP_PORT_SLOTS words */
+        uint32_t port_first_off;   /* SNAP_PORT_FIRST_WORDS words */
         uint32_t port_entries_off;
         uint32_t n_port_entries;
         uint32_t name_slots_off;

@@ -97,7 +97,10 @@ int rsap_registry_open_default(const char *data_dir_override, struct rsap_regist
         if (r < 0)
                 return r;
         r = rsap_registry_open_file(path, out);
-        if (r == -ENOENT)
+        /* A cache in another version's format is refreshed by the next
+         * `rsap update`; until then the built-in copy answers, and `rsap
+         * status` (or rsapd's log) says why. */
+        if (r == -ENOENT || r == -EPROTONOSUPPORT)
                 return rsap_registry_open_builtin(out);
         return r;
 }

@@ -25,14 +25,17 @@ static int check_header(const void *data, size_t size)
 
         if (size < sizeof(*h) || ((uintptr_t)data & 7) != 0)
                 return -EBADMSG;
-        if (memcmp(h->magic, SNAP_MAGIC, sizeof(h->magic)) != 0 || h->version != SNAP_VERSION ||
-            h->endian != SNAP_ENDIAN || h->size != size)
+        if (memcmp(h->magic, SNAP_MAGIC, sizeof(h->magic)) != 0)
+                return -EBADMSG;
+        /* A snapshot, but one another version of rsap wrote: not damage. */
+        if (h->version != SNAP_VERSION)
+                return -EPROTONOSUPPORT;
+        if (h->endian != SNAP_ENDIAN || h->size != size)
                 return -EBADMSG;
         if (!part_fits(h, size, h->records_off, h->n_records, sizeof(struct snap_record)) ||
             !part_fits(h, size, h->people_off, h->n_people, sizeof(struct snap_person)) ||
             !part_fits(h, size, h->lists_off, h->n_list_words, 4) ||
-            !part_fits(h, size, h->port_first_off, (uint64_t)RSAP_PROTO_COUNT * SNAP_PORT_SLOTS,
-                       4) ||
+            !part_fits(h, size, h->port_first_off, SNAP_PORT_FIRST_WORDS, 4) ||
             !part_fits(h, size, h->port_entries_off, h->n_port_entries, 4) ||
             !part_fits(h, size, h->name_slots_off, h->n_name_slots, 4) ||
             !part_fits(h, size, h->strings_off, h->strings_size, 1))
@@ -299,8 +302,8 @@ void rsap_registry_record(const struct rsap_registry *reg, uint32_t i, struct rs
 static uint32_t port_slice(const struct rsap_registry *reg, enum rsap_proto proto,
                            uint16_t port, const uint32_t **ids)
 {
-        const uint32_t *first = reg->port_first + (size_t)proto * SNAP_PORT_SLOTS;
-        uint32_t lo = first[port], hi = first[port + 1];
+        const uint32_t *first = reg->port_first + (size_t)port * RSAP_PROTO_COUNT + proto;
+        uint32_t lo = first[0], hi = first[1];
 
         if (lo > hi || hi > reg->h->n_port_entries)
                 return 0;

@@ -34,6 +34,8 @@ int rsap_cache_in_use(const char *data_dir_override, char *buf, size_t size);
 /*
  * The registry lookups use: the cached copy from rsap_cache_in_use(), the
  * built-in copy otherwise.  A cached copy that exists but cannot be
- * read is an error (-EBADMSG, -EACCES...), never silently skipped.
+ * read is an error (-EBADMSG, -EACCES...), never silently skipped; one in
+ * another version's snapshot format is what an upgrade of rsap leaves, and
+ * the built-in copy answers (rsap_snapshot_validate_file() tells).
  */
 int rsap_registry_open_default(const char *data_dir_override, struct rsap_registry **out);

@@ -124,7 +124,8 @@ int rsap_registry_open_builtin(struct rsap_registry **out);
 /*
  * A snapshot file, read into memory the registry owns (never mapped, so
  * nothing done to the file afterwards reaches the registry): -ENOENT,
- * -EBADMSG when corrupt or not a regular file.
+ * -EBADMSG when corrupt or not a regular file, -EPROTONOSUPPORT when
+ * written by a version of rsap with another snapshot format.
  */
 int rsap_registry_open_file(const char *path, struct rsap_registry **out);
 /* The same, with the whole checksum checked too (what rsapd swaps in). */
@@ -133,11 +134,13 @@ int rsap_registry_open_file_verified(const char *path, struct rsap_registry **ou
 #define RSAP_SNAPSHOT_MAX_BYTES (256u << 20)
 /* A snapshot in memory; the registry copies nothing, the caller keeps data alive. */
 int rsap_registry_open_memory(const void *data, size_t size, struct rsap_registry **out);
-/* Checks a snapshot's structure without opening it: 0 or -EBADMSG. */
+/* Checks a snapshot's structure without opening it: 0, -EBADMSG or
+ * -EPROTONOSUPPORT (another format version). */
 int rsap_snapshot_validate(const void *data, size_t size);
 /*
  * Reads a snapshot file and checks it end to end, checksum
- * included, with rsap_snapshot_validate: 0, -ENOENT, -EISDIR, -EBADMSG...
+ * included, with rsap_snapshot_validate: 0, -ENOENT, -EISDIR, -EBADMSG,
+ * -EPROTONOSUPPORT...
  */
 int rsap_snapshot_validate_file(const char *path);
 /* An open registry's bytes against their checksum: 0 or -EBADMSG. */

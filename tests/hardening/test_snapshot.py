@@ -178,6 +178,42 @@ def rsapd_takes_no_bad_checksum(db, good):
                 "and the log says the reload was refused")
 
 
+def another_format(db, good):
+    """A cache that another version of rsap wrote (the format version in the
+    header differs, nothing else does), as an upgrade of rsap leaves it: not
+    an error, the built-in copy answers and says so, rsap status names the
+    cause, rsapd starts and logs it, and rsap update writes the cache anew."""
+    cache = os.path.join(db, "iana.snap")
+    for version in (header(good)["version"] - 1, header(good)["version"] + 1):
+        old = bytearray(good)
+        struct.pack_into("<I", old, 8, version)
+        write_cache(db, old)
+        p = rsap(db, "1647")
+        c.check(p.returncode == 0 and "rsap  1647" in p.stdout and
+                "data: built-in copy" in p.stdout and p.stderr == "",
+                f"format {version}: rsap 1647 answers from the built-in copy: {p.stdout[-200:]!r} "
+                f"{p.stderr!r}")
+        p = rsap(db, "status")
+        c.check(p.returncode == 0 and "another version of rsap" in p.stdout and
+                "built-in copy" in p.stdout,
+                f"format {version}: rsap status names the cause: {p.stdout!r} {p.stderr!r}")
+        p = rsap(db, "status", "--json")
+        j = json.loads(p.stdout) if p.returncode == 0 else {}
+        c.check(j.get("cached") is False and j.get("data", {}).get("origin") == "built-in",
+                f"format {version}: status --json: not cached, built-in: {p.stdout[:300]!r}")
+    with Rsapd(db_dir=db) as d:
+        status, answer = d.get_json("/v1/status")
+        c.check(status == 200 and answer["data"]["origin"] == "built-in" and not answer["cached"],
+                f"rsapd started on another format's cache answers from the built-in copy: {answer}")
+        c.check("another version of rsap" in d.log_text(), "and says why in its log")
+    csv = os.path.join(os.path.dirname(db), "builtin.csv")
+    p = rsap(db, "update", "--from", csv, "--allow-any-date")
+    c.check(p.returncode == 0, f"rsap update over it: {p.stderr!r}")
+    p = rsap(db, "status")
+    c.check(p.returncode == 0 and "(verified)" in p.stdout and cache in p.stdout,
+            f"after rsap update the cache is read again: {p.stdout!r}")
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="rsap-snapshot-") as tmp:
         db, good = make_cache(tmp)
@@ -187,6 +223,7 @@ def main():
         flipped_bytes(db, good)
         offsets_past_the_strings(db, good)
         rsapd_takes_no_bad_checksum(db, good)
+        another_format(db, good)
     c.finish()
 
 
