@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <rsap/answer.h>
 #include <rsap/error.h>
 #include <rsap/explain.h>
 #include <rsap/json.h>
@@ -26,21 +27,18 @@ static bool full;
 static int explain_port(struct cli *cli, struct rsap_registry *reg,
                         const struct rsap_port_spec *spec, struct local_source *local)
 {
+        struct rsap_answer_sources src = {
+                .iana = reg, .store = local->store, .listeners = true, .owners = true,
+        };
         struct rsap_port_answer a;
+        enum rsap_answer_part failed;
         int r;
 
-        r = rsap_explain_port(reg, spec->low, spec->proto, &a);
+        r = rsap_answer_port(&src, spec->low, spec->proto, &a, &failed);
+        if (r < 0 && failed == RSAP_ANSWER_LOCAL)
+                return registry_error(&local->rc, r, "cannot read the local registry");
         if (r < 0)
                 return cli_error_code(r, "cannot explain port %u", spec->low);
-        r = local->store ? rsap_explain_port_local(&a, local->store) : 0;
-        if (r < 0) {
-                rsap_port_answer_clear(&a);
-                return registry_error(&local->rc, r, "cannot read the local registry");
-        }
-        /* A system without sock_diag or /proc/net still gets its answer; the
-         * error is part of it. */
-        if (rsap_explain_port_listeners(&a) == 0 && local->store)
-                rsap_listen_list_attach_local(a.listeners, local->store);
         if (cli->json)
                 r = cli_print_json(rsap_port_answer_to_json(reg, &a));
         else if (render_port_answer(cli, reg, &a, full) < 0)
@@ -62,22 +60,21 @@ static int explain_name(struct cli *cli, struct rsap_registry *reg, const char *
                         struct local_source *local)
 {
         struct rsap_name_answer a;
+        enum rsap_answer_part failed;
         enum rsap_name_problem problem;
         bool found;
         int r, status;
 
-        r = rsap_explain_name(reg, name, &a);
+        r = rsap_answer_name(&(struct rsap_answer_sources){ .iana = reg, .store = local->store },
+                             name, &a, &failed);
+        if (r < 0 && failed == RSAP_ANSWER_LOCAL)
+                return registry_error(&local->rc, r, "cannot read the local registry");
         if (r == -EINVAL)
                 return cli_error(*name ? "'%.40s...' is too long for a service name"
                                        : "a service name cannot be empty",
                                  name);
         if (r < 0)
                 return cli_error_code(r, "cannot look up '%s'", name);
-        r = local->store ? rsap_explain_name_local(&a, local->store) : 0;
-        if (r < 0) {
-                rsap_name_answer_clear(&a);
-                return registry_error(&local->rc, r, "cannot read the local registry");
-        }
         found = a.n_ids > 0 || (a.local && a.local->n_entries > 0);
         if (!found && (status = cli_command_hint(cli, name)) >= 0) {
                 rsap_name_answer_clear(&a); /* `rsap listnig`: a command, mistyped */

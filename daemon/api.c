@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rsap/answer.h>
 #include <rsap/error.h>
 #include <rsap/explain.h>
 #include <rsap/json.h>
@@ -66,6 +67,7 @@ void api_port(struct rsapd *d, const struct request *req, struct reply *out)
 {
         enum rsap_proto proto = RSAP_PROTO_NONE;
         struct rsap_port_answer a;
+        enum rsap_answer_part failed;
         char text[ROUTE_PARAM_SIZE], *slash;
         const char *proto_text = req->route->n_params > 1 ? req->route->params[1] : NULL;
         uint16_t port;
@@ -96,23 +98,20 @@ void api_port(struct rsapd *d, const struct request *req, struct reply *out)
                 reply_port_error(out, text, proto_text, r);
                 return;
         }
-        r = rsap_explain_port(req->reg, port, proto, &a);
+        /* The answer rsap PORT --json prints, composed the same way. */
+        r = rsap_answer_port(&(struct rsap_answer_sources){ .iana = req->reg, .store = d->store,
+                                                            .store_lock = &d->store_lock,
+                                                            .listeners = true,
+                                                            .owners = owners_visible(d, req) },
+                             port, proto, &a, &failed);
+        if (r < 0 && failed == RSAP_ANSWER_LOCAL) {
+                reply_store_error(out, r, "cannot read the local registry");
+                return;
+        }
         if (r < 0) {
                 reply_error(out, 500, "cannot explain port %u: %s", port, strerror(-r));
                 return;
         }
-        /* As rsap PORT --json: the local registry's entries, and the sockets
-         * bound to the port now (an error listing them is part of the answer). */
-        pthread_mutex_lock(&d->store_lock);
-        r = rsap_explain_port_local(&a, d->store);
-        pthread_mutex_unlock(&d->store_lock);
-        if (r < 0) {
-                rsap_port_answer_clear(&a);
-                reply_store_error(out, r, "cannot read the local registry");
-                return;
-        }
-        rsap_explain_port_listeners(&a);
-        owners_hide_unless_visible(d, req, a.listeners);
         reply_json(out, 200, rsap_port_answer_to_json(req->reg, &a));
         rsap_port_answer_clear(&a);
 }
@@ -121,24 +120,23 @@ void api_service(struct rsapd *d, const struct request *req, struct reply *out)
 {
         const char *name = req->route->params[0];
         struct rsap_name_answer a;
+        enum rsap_answer_part failed;
         bool found;
         int r;
 
-        r = rsap_explain_name(req->reg, name, &a);
+        r = rsap_answer_name(&(struct rsap_answer_sources){ .iana = req->reg, .store = d->store,
+                                                            .store_lock = &d->store_lock },
+                             name, &a, &failed);
+        if (r < 0 && failed == RSAP_ANSWER_LOCAL) {
+                reply_store_error(out, r, "cannot read the local registry");
+                return;
+        }
         if (r == -EINVAL) {
                 reply_error(out, 400, "'%.40s...' is too long for a service name", name);
                 return;
         }
         if (r < 0) {
                 reply_error(out, 500, "cannot look up '%s': %s", name, strerror(-r));
-                return;
-        }
-        pthread_mutex_lock(&d->store_lock);
-        r = rsap_explain_name_local(&a, d->store);
-        pthread_mutex_unlock(&d->store_lock);
-        if (r < 0) {
-                rsap_name_answer_clear(&a);
-                reply_store_error(out, r, "cannot read the local registry");
                 return;
         }
         /* No record: the answer still says whether the name is well-formed. */

@@ -186,16 +186,3 @@ bool owners_visible(const struct rsapd *d, const struct request *req)
         }
         return false;
 }
-
-void owners_hide_unless_visible(const struct rsapd *d, const struct request *req,
-                                struct rsap_listen_list *list)
-{
-        if (!list || owners_visible(d, req))
-                return;
-        /* As if never looked up: the JSON says null, the page names nobody. */
-        list->owners_looked_up = false;
-        for (size_t i = 0; i < list->count; i++) {
-                list->sockets[i].n_owners = 0;
-                list->sockets[i].owners_hidden = false;
-        }
-}

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rsap/answer.h>
 #include <rsap/explain.h>
 #include <rsap/listen.h>
 #include <rsap/store.h>
@@ -790,6 +791,7 @@ static void port_title(struct buf *b, const struct rsap_registry *reg,
 void page_port(struct rsapd *d, const struct request *req, struct reply *out)
 {
         struct rsap_port_answer a;
+        enum rsap_answer_part failed;
         struct buf b = { 0 };
         uint16_t port;
         int r;
@@ -800,20 +802,15 @@ void page_port(struct rsapd *d, const struct request *req, struct reply *out)
                                 "There is no such port: a port is a number from 0 to 65535.");
                 return;
         }
-        r = rsap_explain_port(req->reg, port, RSAP_PROTO_NONE, &a);
-        if (r == 0) {
-                pthread_mutex_lock(&d->store_lock);
-                r = rsap_explain_port_local(&a, d->store);
-                pthread_mutex_unlock(&d->store_lock);
-                if (r < 0)
-                        rsap_port_answer_clear(&a);
-        }
+        r = rsap_answer_port(&(struct rsap_answer_sources){ .iana = req->reg, .store = d->store,
+                                                            .store_lock = &d->store_lock,
+                                                            .listeners = true,
+                                                            .owners = owners_visible(d, req) },
+                             port, RSAP_PROTO_NONE, &a, &failed);
         if (r < 0) {
                 reply_error_for(out, req->path, 500, "The port could not be explained.");
                 return;
         }
-        rsap_explain_port_listeners(&a);
-        owners_hide_unless_visible(d, req, a.listeners);
         port_title(&b, req->reg, &a);
         search_form(&b, NULL);
         port_summary(&b, req->reg, &a);
@@ -836,11 +833,20 @@ void page_service(struct rsapd *d, const struct request *req, struct reply *out)
         const char *name = req->route->params[0];
         struct rsap_name_answer a;
         struct buf b = { 0 };
+        struct rsap_answer_sources src = { .iana = req->reg, .store = d->store,
+                                           .store_lock = &d->store_lock };
+        enum rsap_answer_part failed;
         char title[200];
         bool found;
-        int r;
+        int r, local_error = 0;
 
-        r = rsap_explain_name(req->reg, name, &a);
+        r = rsap_answer_name(&src, name, &a, &failed);
+        if (r < 0 && failed == RSAP_ANSWER_LOCAL) {
+                /* The page still shows IANA's part. */
+                local_error = r;
+                src.store = NULL;
+                r = rsap_answer_name(&src, name, &a, &failed);
+        }
         if (r < 0) {
                 reply_error_for(out, req->path, r == -EINVAL ? 404 : 500,
                                 "That is not a service name.");
@@ -858,15 +864,12 @@ void page_service(struct rsapd *d, const struct request *req, struct reply *out)
                 service_link(&b, a.replacement);
                 buf_puts(&b, ".</p>\n");
         }
-        pthread_mutex_lock(&d->store_lock);
-        r = rsap_explain_name_local(&a, d->store);
-        pthread_mutex_unlock(&d->store_lock);
         found = a.n_ids > 0 || (a.local && a.local->n_entries > 0);
         if (a.n_ids == 0)
                 html_printf(&b, "<p>IANA's registry has no service named &ldquo;%s&rdquo;.</p>\n",
                             name);
         record_sections(&b, req->reg, a.ids, a.n_ids);
-        if (r == 0 && a.local && a.local->n_entries > 0) {
+        if (local_error == 0 && a.local && a.local->n_entries > 0) {
                 struct rsap_target t = { .kind = RSAP_TARGET_NAME };
 
                 snprintf(t.name, sizeof(t.name), "%s", a.name);

@@ -239,10 +239,6 @@ bool auth_token_equal(const struct auth *a, const char *token, size_t len);
 bool auth_presents_token(const struct auth *a, const char *authorization);
 /* Whether answers to req may name the processes behind sockets (--owners). */
 bool owners_visible(const struct rsapd *d, const struct request *req);
-struct rsap_listen_list;
-/* Forgets the processes of list's sockets unless req may see them. */
-void owners_hide_unless_visible(const struct rsapd *d, const struct request *req,
-                                struct rsap_listen_list *list);
 
 /* ---- metrics (metrics.c) ------------------------------------------------------------ */
 struct metrics *metrics_new(void);

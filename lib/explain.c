@@ -62,12 +62,13 @@ int rsap_explain_port(const struct rsap_registry *reg, uint16_t port, enum rsap_
         return collect(find_port, reg, &key, &out->ids, &out->n_ids);
 }
 
-int rsap_explain_port_listeners(struct rsap_port_answer *a)
+int rsap_explain_port_listeners(struct rsap_port_answer *a, bool owners)
 {
         struct rsap_listen_filter f;
         int r;
 
         rsap_listen_filter_init(&f);
+        f.find_owners = owners;
         f.port_low = f.port_high = a->port;
         if (a->proto != RSAP_PROTO_NONE)
                 f.protocols = 1u << a->proto;

@@ -50,9 +50,10 @@ struct rsap_name_answer {
 
 int rsap_explain_port(const struct rsap_registry *reg, uint16_t port, enum rsap_proto proto,
                       struct rsap_port_answer *out);
-/* Adds the sockets bound to the port (on a->proto, or every transport) and
- * their processes.  0, or the error also kept in a->listeners_error. */
-int rsap_explain_port_listeners(struct rsap_port_answer *a);
+/* Adds the sockets bound to the port (on a->proto, or every transport) and,
+ * with owners, their processes.  0, or the error also kept in
+ * a->listeners_error.  rsap_answer_port() (answer.h) is what front ends call. */
+int rsap_explain_port_listeners(struct rsap_port_answer *a, bool owners);
 void rsap_port_answer_clear(struct rsap_port_answer *a);
 /* Adds the local registry's entries for the port (on a->proto, or every
  * transport): one indexed query.  store is opened read-only by the caller. */

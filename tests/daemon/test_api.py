@@ -254,6 +254,27 @@ def listening(d):
             "?unregistered=1 lists no socket on a port the local registry assigns")
 
 
+def listener_on_an_assignment(d):
+    """A socket on a port the local registry assigns: rsap PORT --json shows
+    the assignment as the socket's local holding, and /v1/ports/PORT is the
+    same answer byte for byte (the API used to leave it null)."""
+    port = json.loads(rsap_json(d.db_dir, "pick", "--range", "20000-29999", "--proto", "tcp")[0])["ports"][0]
+    out, code = rsap_json(d.db_dir, "request", "held-svc", "--port", str(port), "--proto", "tcp",
+                          "--description", "A held port", "--assignee", "Ops", "--contact", "ops@x")
+    request = json.loads(out)["id"] if code == 0 else None
+    _, code = rsap_json(d.db_dir, "approve", str(request))
+    c.equal(code, 0, f"an assignment of {port}/tcp to held-svc")
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", port))
+        listener.listen()
+        body = same_as_cli(d, f"/v1/ports/{port}", [str(port)])
+    answer = json.loads(body)
+    held = [s["local"] for s in answer["listening"] or []]
+    c.check(len(held) == 1 and held[0] and held[0]["kind"] == "assignment" and
+            held[0]["service"] == "held-svc",
+            f"the listener on {port} carries its assignment: {answer['listening']}")
+
+
 def head_and_headers(d):
     status, headers, body = d.request("HEAD", "/v1/ports/1647")
     cli, _ = rsap_json(d.db_dir, "1647")
@@ -550,6 +571,7 @@ def main():
         query_parameters(d)
         agrees_with_cli(d)
         listening(d)
+        listener_on_an_assignment(d)
         head_and_headers(d)
         pages(d)
         escaping(d)

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+
+#include <rsap/answer.h>
+#include <rsap/listen.h>
+
+static void store_lock(const struct rsap_answer_sources *src)
+{
+        if (src->store_lock)
+                pthread_mutex_lock(src->store_lock);
+}
+
+static void store_unlock(const struct rsap_answer_sources *src)
+{
+        if (src->store_lock)
+                pthread_mutex_unlock(src->store_lock);
+}
+
+/* The sockets on the port, each with its local holding. */
+static int add_listeners(const struct rsap_answer_sources *src, struct rsap_port_answer *a)
+{
+        int r;
+
+        if (rsap_explain_port_listeners(a, src->owners) < 0 || !src->store)
+                return 0; /* the kernel's refusal is in a->listeners_error */
+        store_lock(src);
+        r = rsap_listen_list_attach_local(a->listeners, src->store);
+        store_unlock(src);
+        return r;
+}
+
+int rsap_answer_port(const struct rsap_answer_sources *src, uint16_t port, enum rsap_proto proto,
+                     struct rsap_port_answer *out, enum rsap_answer_part *failed)
+{
+        int r = rsap_explain_port(src->iana, port, proto, out);
+
+        *failed = RSAP_ANSWER_IANA;
+        if (r < 0)
+                return r;
+        *failed = RSAP_ANSWER_LOCAL;
+        if (src->store) {
+                store_lock(src);
+                r = rsap_explain_port_local(out, src->store);
+                store_unlock(src);
+        }
+        if (r == 0 && src->listeners)
+                r = add_listeners(src, out);
+        if (r < 0)
+                rsap_port_answer_clear(out);
+        return r;
+}
+
+int rsap_answer_name(const struct rsap_answer_sources *src, const char *name,
+                     struct rsap_name_answer *out, enum rsap_answer_part *failed)
+{
+        int r = rsap_explain_name(src->iana, name, out);
+
+        *failed = RSAP_ANSWER_IANA;
+        if (r < 0 || !src->store)
+                return r;
+        *failed = RSAP_ANSWER_LOCAL;
+        store_lock(src);
+        r = rsap_explain_name_local(out, src->store);
+        store_unlock(src);
+        if (r < 0)
+                rsap_name_answer_clear(out);
+        return r;
+}
