@@ -79,7 +79,7 @@ int cli_error_code(int err, const char *fmt, ...)
         va_list ap;
 
         va_start(ap, fmt);
-        vmessage(EXIT_BAD_INPUT, fmt, ap, strerror(err < 0 ? -err : err), NULL);
+        vmessage(EXIT_BAD_INPUT, fmt, ap, rsap_strerror(err), NULL);
         va_end(ap);
         return EXIT_BAD_INPUT;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rsap/error.h>
 #include <rsap/fileio.h>
 #include <rsap/paths.h>
 
@@ -146,6 +147,8 @@ int registry_error(const struct registry_cli *rc, int err, const char *what)
                 return cli_error("%s: a field holds a control character or a byte that is not "
                                  "UTF-8 (only a note may hold line breaks); nothing was changed",
                                  what);
+        case -ENOTRECOVERABLE:
+                return cli_error("%s: %s: %s", what, path, rsap_strerror(err));
         default:
                 return cli_error_code(err, "%s: %s", what, path);
         }

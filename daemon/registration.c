@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rsap/error.h>
 #include <rsap/json.h>
 #include <rsap/listen.h>
 #include <rsap/store.h>
@@ -62,8 +63,9 @@ void reply_store_error(struct reply *out, int err, const char *what)
                 reply_error(out, 503, "%s: the registry cannot be written: %s", what,
                             strerror(-err));
                 return;
+        case -ENOTRECOVERABLE:
         default:
-                reply_error(out, 500, "%s: %s", what, strerror(-err));
+                reply_error(out, 500, "%s: %s", what, rsap_strerror(err));
         }
 }
 

@@ -61,3 +61,32 @@ void rsap_no_service_message(const char *name, enum rsap_name_problem problem, c
                 snprintf(buf, size, "no service named '%s': %s", name,
                          rsap_name_problem_text(problem));
 }
+
+static const struct {
+        int err;
+        const char *text;
+} domain_errors[] = {
+        { EBADMSG, "corrupt, truncated or not what rsap writes" },
+        { EPROTONOSUPPORT, "written by another version of rsap" },
+        { EMEDIUMTYPE, "tables but no schema version: not a registry rsap made, or damaged" },
+        { ESTALE, "an older schema, which a registration command upgrades" },
+        { ENOTRECOVERABLE, "the database's integrity rules refused the change (history is "
+                           "append-only and nothing is deleted): a bug in rsap, or a database "
+                           "changed behind its back; nothing was changed" },
+        { EBUSY, "locked by another process past the busy timeout" },
+        { ENOSPC, "the disk is full" },
+        { EALREADY, "the request was already decided" },
+        { EADDRNOTAVAIL, "no free port where one was asked for" },
+        { ENOTUNIQ, "the target names more than one service" },
+        { EILSEQ, "a field holds a control character or a byte that is not UTF-8" },
+};
+
+const char *rsap_strerror(int err)
+{
+        int code = err < 0 ? -err : err;
+
+        for (size_t i = 0; i < sizeof(domain_errors) / sizeof(domain_errors[0]); i++)
+                if (domain_errors[i].err == code)
+                        return domain_errors[i].text;
+        return strerror(code);
+}

@@ -176,8 +176,9 @@ int store_errno(int rc)
         case SQLITE_CANTOPEN:
                 return -EACCES;
         case SQLITE_CONSTRAINT:
-                /* A trigger's RAISE: the append-only rule; else a key. */
-                return rc == SQLITE_CONSTRAINT_TRIGGER ? -EPERM : -EEXIST;
+                /* A trigger's RAISE: the append-only rules, which no write
+                 * of rsap's breaks; else a key. */
+                return rc == SQLITE_CONSTRAINT_TRIGGER ? -ENOTRECOVERABLE : -EEXIST;
         case SQLITE_TOOBIG:
         case SQLITE_RANGE:
         case SQLITE_MISMATCH:

@@ -15,6 +15,14 @@
  * say the same words for the same input.
  */
 
+/*
+ * The sentence for a negative errno code the library gives a meaning of its
+ * own (store.h, workflow.h, registry.h: -EBADMSG, -EPROTONOSUPPORT,
+ * -ENOTRECOVERABLE, ...), else strerror()'s.  Front ends put it after what
+ * failed: "rsap request: <sentence>".
+ */
+const char *rsap_strerror(int err);
+
 /* {"error": {"status": status, "message": message}}; NULL when out of memory. */
 json_t *rsap_error_to_json(unsigned status, const char *message);
 /* The inner {"status", "message"}, for an answer that carries its failure as "error". */

@@ -26,6 +26,9 @@
  *   -EMEDIUMTYPE  tables but no schema version: not a registry rsap made
  *   -ESTALE     an older schema, opened read-only: a write command upgrades it
  *   -ENOSPC     the disk is full (SQLITE_FULL, or a log that could not grow)
+ *   -ENOTRECOVERABLE  the database's own integrity rules (its triggers:
+ *               history is append-only, nothing is deleted) refused a write:
+ *               a bug in rsap, or a database changed behind its back
  *   -EIO, -ENOMEM as their names say
  */
 

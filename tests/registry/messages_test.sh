@@ -68,6 +68,17 @@ says 1 "no pending requests" "$RSAP" requests --db "$work/empty.db"
         fail "lease on an empty file failed"
 
 # --- a full disk ----------------------------------------------------------------------------------
+# A database whose own rules refuse a write rsap makes (here a trigger added
+# behind rsap's back; in rsap's own schema, the append-only history): the
+# abort said exit 3 and nothing, as if the registry's checks had refused,
+# and "permission denied" in rsapd.  Now: what it is, exit 2.
+cp "$work/good.db" "$work/trigger.db"
+python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("CREATE TRIGGER no_events BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, \"no\"); END"); c.commit()' "$work/trigger.db"
+says 2 "integrity rules refused the change" "$RSAP" request refused-svc --port 40998 --proto tcp \
+        --description x --assignee a --contact a@example.com --db "$work/trigger.db"
+says 2 "nothing was changed" "$RSAP" request refused-svc --port 40998 --proto tcp \
+        --description x --assignee a --contact a@example.com --db "$work/trigger.db"
+
 full_disk() { # runs in its own mount namespace
         local mnt="$work/mnt" i saw_full=0 bad=0
         mkdir -p "$mnt"
