@@ -579,7 +579,7 @@ void api_lease_release(struct rsapd *d, const struct request *req, struct reply 
 static int run_audit(struct rsapd *d, const struct rsap_registry *reg, bool processes,
                      struct rsap_audit *a)
 {
-        struct rsap_workflow wf;
+        struct rsap_audit_facts *facts = NULL;
         struct host_view v;
         int r;
 
@@ -588,11 +588,15 @@ static int run_audit(struct rsapd *d, const struct rsap_registry *reg, bool proc
                 host_view_clear(&v);
                 return -EPROTONOSUPPORT;
         }
-        wf = (struct rsap_workflow){ d->store, reg, NULL, &v.host };
         memset(a, 0, sizeof(*a));
+        /* Only the reading holds the lock: the comparison with thousands of
+         * sockets must not stall writers and the port server. */
         pthread_mutex_lock(&d->store_lock);
-        r = rsap_audit(&wf, a);
+        r = rsap_audit_read(d->store, &facts);
         pthread_mutex_unlock(&d->store_lock);
+        if (r == 0)
+                r = rsap_audit_check(facts, reg, &v.host, a);
+        rsap_audit_facts_free(facts);
         host_view_clear(&v);
         return r;
 }

@@ -45,24 +45,33 @@ struct held {
         enum rsap_proto proto;
 };
 
-struct audit_state {
-        const struct rsap_workflow *wf;
+/* What the local registry holds, read in one go (rsap_audit_read()). */
+struct rsap_audit_facts {
         struct held *held;
         size_t n_held;
         char **services; /* every local service name */
         size_t n_services;
+};
+
+struct audit_state {
+        const struct rsap_registry *iana;
+        const struct rsap_host *host;
+        const struct rsap_audit_facts *facts;
         struct rsap_audit *out;
         size_t capacity;
 };
 
-static void audit_state_clear(struct audit_state *s)
+void rsap_audit_facts_free(struct rsap_audit_facts *f)
 {
-        for (size_t i = 0; i < s->n_held; i++)
-                free(s->held[i].service);
-        free(s->held);
-        for (size_t i = 0; i < s->n_services; i++)
-                free(s->services[i]);
-        free(s->services);
+        if (!f)
+                return;
+        for (size_t i = 0; i < f->n_held; i++)
+                free(f->held[i].service);
+        free(f->held);
+        for (size_t i = 0; i < f->n_services; i++)
+                free(f->services[i]);
+        free(f->services);
+        free(f);
 }
 
 static int grow(void **array, size_t *capacity, size_t n, size_t item_size)
@@ -81,10 +90,9 @@ static int grow(void **array, size_t *capacity, size_t n, size_t item_size)
         return 0;
 }
 
-static int load_held(struct audit_state *s)
+static int load_held(struct rsap_store *store, struct rsap_audit_facts *s)
 {
         _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        struct rsap_store *store = s->wf->store;
         size_t capacity = 0;
         int r = store_prepare(store,
                               "SELECT h.assignment_id, sv.name, h.port, h.protocol, l.expires_us,"
@@ -119,11 +127,11 @@ static int load_held(struct audit_state *s)
         return r;
 }
 
-static int load_services(struct audit_state *s)
+static int load_services(struct rsap_store *store, struct rsap_audit_facts *s)
 {
         _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
         size_t capacity = 0;
-        int r = store_prepare(s->wf->store, "SELECT name FROM services", &stmt);
+        int r = store_prepare(store, "SELECT name FROM services", &stmt);
 
         if (r < 0)
                 return r;
@@ -142,9 +150,11 @@ static int load_services(struct audit_state *s)
 static const struct held *held_for(const struct audit_state *s, uint16_t port,
                                    enum rsap_proto proto)
 {
-        for (size_t i = 0; i < s->n_held; i++)
-                if (s->held[i].port == port && s->held[i].proto == proto)
-                        return &s->held[i];
+        const struct rsap_audit_facts *f = s->facts;
+
+        for (size_t i = 0; i < f->n_held; i++)
+                if (f->held[i].port == port && f->held[i].proto == proto)
+                        return &f->held[i];
         return NULL;
 }
 
@@ -154,7 +164,8 @@ static const struct held *held_for(const struct audit_state *s, uint16_t port,
 static const struct rsap_listen_owner *owner_that_is_service(const struct audit_state *s,
                                                              uint16_t port, enum rsap_proto proto)
 {
-        const struct rsap_listen_list *list = s->wf->host->listeners;
+        const struct rsap_listen_list *list = s->host->listeners;
+        const struct rsap_audit_facts *f = s->facts;
 
         for (size_t i = 0; i < list->count; i++) {
                 const struct rsap_listen_socket *sock = &list->sockets[i];
@@ -162,8 +173,8 @@ static const struct rsap_listen_owner *owner_that_is_service(const struct audit_
                 if (sock->port != port || sock->proto != proto)
                         continue;
                 for (size_t o = 0; o < sock->n_owners; o++)
-                        for (size_t n = 0; n < s->n_services; n++)
-                                if (rsap_name_equal(sock->owners[o].command, s->services[n]))
+                        for (size_t n = 0; n < f->n_services; n++)
+                                if (rsap_name_equal(sock->owners[o].command, f->services[n]))
                                         return &sock->owners[o];
         }
         return NULL;
@@ -237,7 +248,7 @@ static int check_service_on_port(struct audit_state *s, uint16_t port, enum rsap
 
 static int check_listener(struct audit_state *s, uint16_t port, enum rsap_proto proto)
 {
-        const struct rsap_registry *iana = s->wf->iana;
+        const struct rsap_registry *iana = s->iana;
         const struct held *held = held_for(s, port, proto);
         const struct rsap_listen_owner *owner;
         char who[64], message[320];
@@ -253,7 +264,7 @@ static int check_listener(struct audit_state *s, uint16_t port, enum rsap_proto 
                                              "by IANA", 0);
         owner = owner_that_is_service(s, port, proto);
         if (!owner)
-                owner = any_owner(s->wf->host->listeners, port, proto);
+                owner = any_owner(s->host->listeners, port, proto);
         describe_owner(owner, who, sizeof(who));
         format_message(message, sizeof(message),
                        "%s listens on %u/%s, a port neither IANA nor the local registry assigns",
@@ -270,7 +281,7 @@ static bool is_client_socket(const struct rsap_host *host, const struct rsap_lis
 
 static int check_listeners(struct audit_state *s)
 {
-        const struct rsap_listen_list *list = s->wf->host->listeners;
+        const struct rsap_listen_list *list = s->host->listeners;
         int r = 0;
 
         /* The list is sorted by protocol and port: one pass per distinct pair. */
@@ -280,7 +291,7 @@ static int check_listeners(struct audit_state *s)
                 if (i > 0 && list->sockets[i - 1].port == sock->port &&
                     list->sockets[i - 1].proto == sock->proto)
                         continue;
-                if (is_client_socket(s->wf->host, sock))
+                if (is_client_socket(s->host, sock))
                         continue;
                 s->out->n_listeners++;
                 r = check_listener(s, sock->port, sock->proto);
@@ -293,13 +304,13 @@ static int check_assignments(struct audit_state *s)
         char message[320];
         int r = 0;
 
-        for (size_t i = 0; r == 0 && i < s->n_held; i++) {
-                const struct held *h = &s->held[i];
+        for (size_t i = 0; r == 0 && i < s->facts->n_held; i++) {
+                const struct held *h = &s->facts->held[i];
 
                 if (!h->assignment_id)
                         continue;
                 s->out->n_assignments++;
-                if (rsap_host_listening(s->wf->host, h->port, h->proto))
+                if (rsap_host_listening(s->host, h->port, h->proto))
                         continue;
                 format_message(message, sizeof(message),
                                "%u/%s is assigned to %s (assignment %lld), but nothing listens "
@@ -312,25 +323,53 @@ static int check_assignments(struct audit_state *s)
         return r;
 }
 
+int rsap_audit_read(struct rsap_store *store, struct rsap_audit_facts **out)
+{
+        struct rsap_audit_facts *f = calloc(1, sizeof(*f));
+        int r;
+
+        *out = NULL;
+        if (!f)
+                return -ENOMEM;
+        r = store ? load_held(store, f) : 0;
+        if (r == 0 && store)
+                r = load_services(store, f);
+        if (r < 0) {
+                rsap_audit_facts_free(f);
+                return r;
+        }
+        *out = f;
+        return 0;
+}
+
+int rsap_audit_check(const struct rsap_audit_facts *facts, const struct rsap_registry *iana,
+                     const struct rsap_host *host, struct rsap_audit *out)
+{
+        struct audit_state s = { .iana = iana, .host = host, .facts = facts, .out = out };
+        int r;
+
+        memset(out, 0, sizeof(*out));
+        if (!host || !host->listeners)
+                return -EINVAL;
+        r = check_listeners(&s);
+        if (r == 0)
+                r = check_assignments(&s);
+        if (r < 0)
+                rsap_audit_clear(out);
+        return r;
+}
+
 int rsap_audit(const struct rsap_workflow *wf, struct rsap_audit *out)
 {
-        struct audit_state s = { .wf = wf, .out = out };
-        int r = 0;
+        struct rsap_audit_facts *facts = NULL;
+        int r;
 
         memset(out, 0, sizeof(*out));
         if (!wf->host || !wf->host->listeners)
                 return -EINVAL;
-        if (wf->store) {
-                r = load_held(&s);
-                if (r == 0)
-                        r = load_services(&s);
-        }
+        r = rsap_audit_read(wf->store, &facts);
         if (r == 0)
-                r = check_listeners(&s);
-        if (r == 0)
-                r = check_assignments(&s);
-        audit_state_clear(&s);
-        if (r < 0)
-                rsap_audit_clear(out);
+                r = rsap_audit_check(facts, wf->iana, wf->host, out);
+        rsap_audit_facts_free(facts);
         return r;
 }

@@ -446,10 +446,23 @@ struct rsap_audit {
 /*
  * Compares the listeners (wf->host->listeners, with owners) with the
  * registries.  A listening process is taken for a service when its command
- * name equals a local service name, case-insensitively.
+ * name equals a local service name, case-insensitively.  The same as
+ * rsap_audit_read() then rsap_audit_check().
  */
 int rsap_audit(const struct rsap_workflow *wf, struct rsap_audit *out);
 void rsap_audit_clear(struct rsap_audit *a);
+
+/*
+ * The audit in its two steps, for a caller that serialises access to the
+ * store (rsapd): read what the local registry holds (the store's part, and
+ * the only one that needs the store), then compare it with the listeners,
+ * which needs no store and may take long.
+ */
+struct rsap_audit_facts;
+int rsap_audit_read(struct rsap_store *store, struct rsap_audit_facts **out);
+int rsap_audit_check(const struct rsap_audit_facts *facts, const struct rsap_registry *iana,
+                     const struct rsap_host *host, struct rsap_audit *out);
+void rsap_audit_facts_free(struct rsap_audit_facts *facts);
 
 /* ---- import and export ------------------------------------------------------------- */
 

@@ -886,6 +886,30 @@ static void audit_finds_three_kinds(void **state)
         rsap_audit_clear(&a);
 }
 
+/* rsapd reads the facts under its store lock and compares them after: the
+ * comparison must need nothing of the store, here closed in between. */
+static void audit_compares_without_the_store(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_audit_facts *facts = NULL;
+        struct rsap_audit a;
+
+        assign(f, "good", 20100, "Alice");
+        assign(f, "silent", 20102, "Bob");
+        listen_on(f, 20100, RSAP_PROTO_TCP, "good", 11);
+        listen_on(f, 20150, RSAP_PROTO_TCP, "nginx", 12);
+        assert_int_equal(rsap_audit_read(f->store, &facts), 0);
+        rsap_store_close(f->store);
+        f->store = NULL;
+        assert_int_equal(rsap_audit_check(facts, f->iana, &f->host, &a), 0);
+        assert_int_equal(a.n_findings, 2);
+        assert_non_null(finding(&a, RSAP_FINDING_UNREGISTERED, 20150));
+        assert_non_null(finding(&a, RSAP_FINDING_NOT_LISTENING, 20102));
+        assert_int_equal(a.n_assignments, 2);
+        rsap_audit_clear(&a);
+        rsap_audit_facts_free(facts);
+}
+
 /* ---- import and export ---------------------------------------------------------------- */
 
 static char *export_text(struct rsap_store *store, enum rsap_export_format format, size_t *size)
@@ -1099,6 +1123,7 @@ int main(void)
                 T(leases_die_with_their_process),
                 T(kernel_reserve_keeps_what_is_there),
                 T(audit_finds_three_kinds),
+                T(audit_compares_without_the_store),
                 T(import_never_overwrites),
                 T(broken_databases_are_refused),
                 T(a_held_lock_times_out_cleanly),
