@@ -35,3 +35,7 @@ int cmd_version(struct cli *cli, int argc, char **argv);
 /* `rsap update` runs in its own program, rsap-update, so that rsap itself
  * never loads libcurl, libxml2 and ICU; this execs it. */
 int cmd_update_exec(struct cli *cli, int argc, char **argv);
+
+/* The helper NAME beside rsap (a build tree) or in libexecdir, usable with
+ * access(2)'s mode: 0 with its path in buf, else -ENOENT. */
+int cli_libexec_path(const char *name, int access_mode, char *buf, size_t size);

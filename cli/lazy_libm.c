@@ -2,19 +2,17 @@
 /*
  * libm, loaded on the first call to one of its functions.
  *
- * rsap starts once for every lookup, and the dynamic loader's work on
- * libm.so.6 alone is 0.075x the whole run of `getent services 1647/tcp`
- * (bench-pairtime, 2000 rounds: an empty main() linked with and without
- * -lm).  Nothing in rsap calls libm.  The references come from SQLite: its
- * SQL math functions (acos(), pow(), ...) sit in the same object as the core
- * functions every statement needs, and no statement of rsap calls them.
- *
- * So the executable defines those symbols itself, as forwarders: the first
- * call dlopen()s libm and looks the real function up, and every call returns
- * libm's own answer.  The linker then resolves SQLite's references here, and
- * --as-needed leaves libm out of the executable's DT_NEEDED (which
- * tests/cli/startup_test.sh checks).  A newer SQLite that references one more
- * function links libm again, slower but correct, and that test says so.
+ * Loading libm.so.6 costs 0.075x of the whole run of `getent services
+ * 1647/tcp` (bench-pairtime, 2000 rounds: an empty main() linked with and
+ * without -lm), and nothing of rsap's calls libm.  The references come from
+ * SQLite: its SQL math functions (acos(), pow(), ...) sit in the same object
+ * as the core functions every statement needs, and no statement of rsap
+ * calls them.  So rsap-sqlite.so, the SQLite that rsap loads for a local
+ * registry (lazy_sqlite.c), defines those symbols itself, as forwarders:
+ * the first call dlopen()s libm and looks the real function up, and every
+ * call returns libm's own answer.  The linker resolves SQLite's references
+ * here and --as-needed leaves libm out of the module's DT_NEEDED, which
+ * tests/unit/test_lazy_libm.c checks with SQLite linked the same way.
  */
 #include <dlfcn.h>
 #include <gnu/lib-names.h>

@@ -7,37 +7,16 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "builtin.h"
 #include "config.h"
 
-static int helper_path(char *buf, size_t size)
-{
-        char self[PATH_MAX - 16];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        char *slash;
-
-        if (n > 0) {
-                self[n] = '\0';
-                slash = strrchr(self, '/');
-                if (slash) {
-                        *slash = '\0';
-                        if (snprintf(buf, size, "%s/rsap-update", self) < (int)size &&
-                            access(buf, X_OK) == 0)
-                                return 0;
-                }
-        }
-        snprintf(buf, size, "%s/rsap-update", RSAP_LIBEXECDIR);
-        return access(buf, X_OK) == 0 ? 0 : -ENOENT;
-}
-
 int cmd_update_exec(struct cli *cli, int argc, char **argv)
 {
         char path[PATH_MAX];
 
-        if (helper_path(path, sizeof(path)) < 0)
+        if (cli_libexec_path("rsap-update", X_OK, path, sizeof(path)) < 0)
                 return cli_error("cannot find rsap-update in %s: is rsap installed whole?",
                                  RSAP_LIBEXECDIR);
         fflush(stdout);

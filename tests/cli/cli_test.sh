@@ -255,8 +255,8 @@ run 0 version && { [ -n "$version" ] && [ "$out" = "rsap $version" ] && passed=$
 run 0 && expect_out "usage: rsap"
 
 # --- startup ---------------------------------------------------------------------
-# Loading libm would cost rsap 0.075x of getent's whole lookup: SQLite's math
-# functions resolve to cli/lazy_libm.c, so libm is no library rsap needs.
+# Loading libm would cost rsap 0.075x of getent's whole lookup, and SQLite
+# 0.05x more: neither is a library rsap needs at start.
 if [ -n "${RSAP_SANITIZED:-}" ]; then
         echo "SKIP: rsap's libraries at start (the sanitizers' runtime needs libm)"
 else
@@ -268,6 +268,32 @@ else
                 esac ;;
         *) fail "readelf found no libc among rsap's needed libraries: '$needed'" ;;
         esac
+        # Nor does the SQLite module need libm (cli/lazy_libm.c is linked into it).
+        module_needs=$(readelf -d "$(dirname "$RSAP")/rsap-sqlite.so" 2>&1 | grep NEEDED)
+        case $module_needs in
+        *libc.so*) case $module_needs in
+                *libm.so*) fail "rsap-sqlite.so needs libm: $module_needs" ;;
+                *) passed=$((passed + 1)) ;;
+                esac ;;
+        *) fail "no rsap-sqlite.so beside rsap, or no libc in its needs: $module_needs" ;;
+        esac
+fi
+# SQLite is a module rsap loads when it opens a local registry, and only then
+# (cli/lazy_sqlite.c): LD_DEBUG=files names every object the loader maps.
+mkdir -p "$work/nodb" "$work/withdb"
+LD_DEBUG=files "$RSAP" --db-dir "$work/nodb" 1647 >/dev/null 2>"$work/lddebug"
+if grep -q "rsap-sqlite" "$work/lddebug"; then
+        fail "rsap 1647 without a registry loaded SQLite"
+else
+        passed=$((passed + 1))
+fi
+"$RSAP" --db-dir "$work/withdb" request loaded-svc --port 40997 --proto tcp --description x \
+        --assignee a --contact a@example.com >/dev/null 2>&1
+LD_DEBUG=files "$RSAP" --db-dir "$work/withdb" 40997 >"$work/out" 2>"$work/lddebug"
+if grep -q "rsap-sqlite" "$work/lddebug" && grep -q "loaded-svc" "$work/out"; then
+        passed=$((passed + 1))
+else
+        fail "rsap 40997 with a registry did not load SQLite, or did not show its request"
 fi
 
 echo "$passed passed, $failed failed"

@@ -36,6 +36,13 @@ out=$(rsap --json 1647 2>&1)
 check "rsap 1647 exits 0" [ $? -eq 0 ]
 check "rsap 1647 names the service rsap" grep -q '"service": "rsap"' <<<"$out"
 check "rsap-update is in /usr/libexec/rsap" test -x /usr/libexec/rsap/rsap-update
+# The local registry: rsap loads SQLite from /usr/libexec/rsap/rsap-sqlite.so.
+reg=$(mktemp -d)
+rsap --db-dir "$reg" request pkg-svc --port 40996 --proto tcp --description x --assignee a \
+        --contact a@example.com >/dev/null 2>&1
+out=$(rsap --db-dir "$reg" 40996 2>&1)
+check "a local registry works: rsap-sqlite.so is found and loaded" grep -q "pkg-svc" <<<"$out"
+rm -rf "$reg"
 
 # A man page for every page in docs/, in its section.
 missing=""

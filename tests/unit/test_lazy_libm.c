@@ -2,8 +2,8 @@
 /*
  * cli/lazy_libm.c: libm stays unloaded until SQL asks for a math function,
  * and then every one of SQLite's math functions answers as libm does.  This
- * program links the forwarders the way rsap does; cli_test.sh checks that
- * rsap itself starts without libm.
+ * program links the forwarders with SQLite the way rsap-sqlite.so does;
+ * cli_test.sh checks that the module itself needs no libm.
  */
 #include <dlfcn.h>
 #include <gnu/lib-names.h>
