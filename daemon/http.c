@@ -312,37 +312,12 @@ static unsigned edge_refusal(struct http_server *s, struct MHD_Connection *conn,
 
 /* ---- routes ---------------------------------------------------------------- */
 
+/* routes.def's handlers; the rest of each line is the router's. */
+#define ROUTE(id, template, methods, handler, cache, writes, ...) [id] = handler,
 static const handler_fn handlers[ROUTE_COUNT] = {
-        [ROUTE_HOME] = page_home,
-        [ROUTE_SEARCH_PAGE] = page_search,
-        [ROUTE_PORT_PAGE] = page_port,
-        [ROUTE_SERVICE_PAGE] = page_service,
-        [ROUTE_MAP_PAGE] = page_map,
-        [ROUTE_MAP_SVG] = page_map_svg,
-        [ROUTE_MAP_SCRIPT] = page_map_script,
-        [ROUTE_METRICS] = page_metrics,
-        [ROUTE_API_PORT] = api_port,
-        [ROUTE_API_PORT_PROTO] = api_port,
-        [ROUTE_API_SERVICE] = api_service,
-        [ROUTE_API_SEARCH] = api_search,
-        [ROUTE_API_LIST] = api_list,
-        [ROUTE_API_RANGES] = api_ranges,
-        [ROUTE_API_STATUS] = api_status,
-        [ROUTE_API_LISTENING] = api_listening,
-        [ROUTE_API_RELOAD] = api_reload,
-        [ROUTE_API_REQUESTS] = api_requests,
-        [ROUTE_API_REQUEST] = api_request,
-        [ROUTE_API_REQUEST_ACTION] = api_request_action,
-        [ROUTE_API_DEASSIGN] = api_end,
-        [ROUTE_API_REVOKE] = api_end,
-        [ROUTE_API_TRANSFER] = api_transfer,
-        [ROUTE_API_HISTORY] = api_history,
-        [ROUTE_API_HISTORY_PROTO] = api_history,
-        [ROUTE_API_PICK] = api_pick,
-        [ROUTE_API_LEASES] = api_leases,
-        [ROUTE_API_LEASE] = api_lease_release,
-        [ROUTE_API_AUDIT] = api_audit,
+#include "routes.def"
 };
+#undef ROUTE
 
 static bool is_write(enum http_method m)
 {
@@ -558,25 +533,24 @@ static bool announces_body(struct MHD_Connection *conn)
 static bool cacheable(const struct rsapd *d, struct MHD_Connection *conn,
                       const struct request_ctx *ctx)
 {
-        switch (ctx->route.id) {
-        case ROUTE_API_PORT:
-        case ROUTE_API_PORT_PROTO:
+        /* Stopping adds "Connection: close", which a shared answer lacks. */
+        if (atomic_load(&d->stopping))
+                return false;
+        switch (route_cache(ctx->route.id)) {
+        case CACHE_SHARED:
+                return true;
+        case CACHE_UNLESS_OWNERS:
                 /* A port's answer names the processes on it to token holders
                  * only (--owners token): theirs is never shared. */
-                if (d->cfg.owners == OWNERS_TOKEN &&
-                    auth_presents_token(&d->auth, MHD_lookup_connection_value(
-                                                          conn, MHD_HEADER_KIND,
-                                                          MHD_HTTP_HEADER_AUTHORIZATION)))
-                        return false;
-                /* fall through */
-        case ROUTE_API_SERVICE:
-        case ROUTE_API_RANGES:
-        case ROUTE_API_STATUS:
-                /* Stopping adds "Connection: close", which a shared answer lacks. */
-                return !atomic_load(&d->stopping);
-        default:
-                return false;
+                return d->cfg.owners != OWNERS_TOKEN ||
+                       !auth_presents_token(&d->auth,
+                                            MHD_lookup_connection_value(
+                                                    conn, MHD_HEADER_KIND,
+                                                    MHD_HTTP_HEADER_AUTHORIZATION));
+        case CACHE_NEVER:
+                break;
         }
+        return false;
 }
 
 static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *conn,
@@ -623,6 +597,9 @@ static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *co
         rsapd_registry_put(ref);
         if (r.status == 0) /* a handler that answered nothing: never expected */
                 reply_error_for(&r, url, 500, "the server did not answer");
+        /* A change made ends every cached answer, whichever route made it. */
+        if ((ctx->method & route_writes(ctx->route.id)) && r.status < 300)
+                rsapd_data_changed(s->d);
         if (!cache || (r.status != 200 && r.status != 404))
                 return send_reply(s, conn, ctx, method, url, &r);
         account(s, conn, ctx, method, url, r.status, r.len);

@@ -174,7 +174,6 @@ static void file_request(struct rsapd *d, const struct request *req, struct repl
                 reply_store_error(out, r, "cannot file the request");
                 return;
         }
-        rsapd_data_changed(d);
         reply_json(out, 201, rsap_request_to_json(&filed));
         rsap_request_clear(&filed);
         snprintf(location, sizeof(location), "/v1/registry/requests/%lld", (long long)id);
@@ -256,8 +255,6 @@ static void approve(struct rsapd *d, const struct request *req, int64_t id, stru
         host_view_clear(&v);
         json_decref(body);
         if (r == 0 || r == -EPERM) {
-                if (r == 0)
-                        rsapd_data_changed(d);
                 /* Refused: the approval's review says which check, as rsap approve prints. */
                 reply_json(out, r == 0 ? 200 : 409, rsap_approval_to_json(&a));
         } else {
@@ -294,7 +291,6 @@ static void reject(struct rsapd *d, const struct request *req, int64_t id, struc
                 reply_store_error(out, r, "cannot reject the request");
                 return;
         }
-        rsapd_data_changed(d);
         reply_json(out, 200, rsap_request_to_json(&rq));
         rsap_request_clear(&rq);
 }
@@ -360,7 +356,6 @@ void api_end(struct rsapd *d, const struct request *req, struct reply *out)
                 return;
         }
         json_decref(body);
-        rsapd_data_changed(d);
         reply_json(out, 200, rsap_ended_to_json(revoke ? "revoke" : "deassign", list, n));
         rsap_assignment_list_free(list, n);
 }
@@ -416,7 +411,6 @@ void api_transfer(struct rsapd *d, const struct request *req, struct reply *out)
                 rsap_transfer_clear(&t);
                 return;
         }
-        rsapd_data_changed(d);
         reply_json(out, 200, rsap_transfer_to_json(&t));
         rsap_transfer_clear(&t);
 }
@@ -541,7 +535,6 @@ void api_leases(struct rsapd *d, const struct request *req, struct reply *out)
                 reply_store_error(out, r, "cannot lease a port");
                 return;
         }
-        rsapd_data_changed(d);
         reply_json(out, 201, rsap_lease_to_json("lease", &l));
         snprintf(out->location, sizeof(out->location), "/v1/leases/%u", l.port);
         rsap_lease_clear(&l);
@@ -570,7 +563,6 @@ void api_lease_release(struct rsapd *d, const struct request *req, struct reply 
                 reply_store_error(out, r, "cannot release the lease");
                 return;
         }
-        rsapd_data_changed(d);
         reply_json(out, 200, rsap_lease_to_json("release", &l));
         rsap_lease_clear(&l);
 }

@@ -15,44 +15,18 @@ struct route_def {
         enum route_id id;
         const char *template; /* "{...}" segments capture a parameter */
         unsigned methods;
-        /* The query parameters the route reads; any other is refused, so that
-         * a misspelt one ("limt") is an error rather than silently ignored. */
+        enum route_cache cache;
+        unsigned writes;
         const char *query[ROUTE_MAX_QUERY];
 };
 
+/* routes.def's handlers are the server's business (http.c), not the router's. */
+#define ROUTE(id, template, methods, handler, cache, writes, ...) \
+        { id, template, methods, cache, writes, { __VA_ARGS__ } },
 static const struct route_def routes[] = {
-        { ROUTE_HOME, "/", READ, { NULL } },
-        { ROUTE_SEARCH_PAGE, "/search", READ, { "q" } },
-        { ROUTE_PORT_PAGE, "/port/{port}", READ, { NULL } },
-        { ROUTE_SERVICE_PAGE, "/service/{name}", READ, { NULL } },
-        { ROUTE_MAP_PAGE, "/map", READ, { NULL } },
-        { ROUTE_MAP_SVG, "/map.svg", READ, { NULL } },
-        { ROUTE_MAP_SCRIPT, "/map.js", READ, { NULL } },
-        { ROUTE_METRICS, "/metrics", READ, { NULL } },
-        { ROUTE_API_PORT, "/v1/ports/{port}", READ, { NULL } },
-        { ROUTE_API_PORT_PROTO, "/v1/ports/{port}/{protocol}", READ, { NULL } },
-        { ROUTE_API_SERVICE, "/v1/services/{name}", READ, { NULL } },
-        { ROUTE_API_SEARCH, "/v1/search", READ, { "q", "limit" } },
-        { ROUTE_API_LIST, "/v1/list", READ, { "range", "proto", "status" } },
-        { ROUTE_API_RANGES, "/v1/ranges", READ, { NULL } },
-        { ROUTE_API_STATUS, "/v1/status", READ, { NULL } },
-        { ROUTE_API_LISTENING, "/v1/listening", READ,
-          { "port", "proto", "processes", "unregistered" } },
-        { ROUTE_API_RELOAD, "/v1/reload", HTTP_POST, { NULL } },
-        { ROUTE_API_REQUESTS, "/v1/registry/requests", READ | HTTP_POST, { "all" } },
-        { ROUTE_API_REQUEST, "/v1/registry/requests/{id}", READ,
-          { "allow_system", "over_iana" } },
-        { ROUTE_API_REQUEST_ACTION, "/v1/registry/requests/{id}/{action}", HTTP_POST, { NULL } },
-        { ROUTE_API_DEASSIGN, "/v1/registry/deassign", HTTP_POST, { NULL } },
-        { ROUTE_API_REVOKE, "/v1/registry/revoke", HTTP_POST, { NULL } },
-        { ROUTE_API_TRANSFER, "/v1/registry/transfer", HTTP_POST, { NULL } },
-        { ROUTE_API_HISTORY, "/v1/history/{target}", READ, { NULL } },
-        { ROUTE_API_HISTORY_PROTO, "/v1/history/{port}/{protocol}", READ, { NULL } },
-        { ROUTE_API_PICK, "/v1/pick", READ, { "range", "proto", "count", "allow_iana" } },
-        { ROUTE_API_LEASES, "/v1/leases", HTTP_POST, { NULL } },
-        { ROUTE_API_LEASE, "/v1/leases/{target}", HTTP_DELETE, { NULL } },
-        { ROUTE_API_AUDIT, "/v1/audit", READ, { NULL } },
+#include "routes.def"
 };
+#undef ROUTE
 
 static const struct {
         enum http_method method;
@@ -232,6 +206,20 @@ static const struct route_def *route_def_of(enum route_id id)
                 if (routes[i].id == id)
                         return &routes[i];
         return NULL;
+}
+
+enum route_cache route_cache(enum route_id id)
+{
+        const struct route_def *def = route_def_of(id);
+
+        return def ? def->cache : CACHE_NEVER;
+}
+
+unsigned route_writes(enum route_id id)
+{
+        const struct route_def *def = route_def_of(id);
+
+        return def ? def->writes : 0;
 }
 
 void query_check_init(struct query_check *qc, enum route_id id)

@@ -93,6 +93,16 @@ void http_allow_text(unsigned methods, char *buf, size_t size);
 void router_match(enum http_method method, const char *path, struct route_match *out);
 /* The route's path template, "/v1/ports/{port}": the metrics label. */
 const char *route_template(enum route_id id);
+
+/* Whether a route's answer may be shared from the cache (routes.def). */
+enum route_cache {
+        CACHE_NEVER,
+        CACHE_SHARED,        /* depends only on the data */
+        CACHE_UNLESS_OWNERS, /* the same, except a token holder's under --owners token */
+};
+enum route_cache route_cache(enum route_id id);
+/* The methods by which the route changes the data (routes.def). */
+unsigned route_writes(enum route_id id);
 /* Whether the route answers JSON (everything under /v1/). */
 bool route_is_api(enum route_id id);
 bool path_is_api(const char *path);

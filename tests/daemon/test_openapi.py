@@ -231,18 +231,23 @@ def documented_query(template, method):
     return [p["name"] for p in op.get("parameters", []) if p["in"] == "query"]
 
 
+def routes_table():
+    """[(template, [query names])] as daemon/routes.def's ROUTE() lines have them."""
+    text = open(os.path.join(ROOT, "daemon", "routes.def")).read()
+    rows = []
+    for args in re.findall(r"^ROUTE\(([^()]*)\)", text, re.M):
+        parts = [a.strip() for a in args.split(",")]
+        rows.append((parts[1].strip('"'), [q.strip('"') for q in parts[6:] if q != "NULL"]))
+    return rows
+
+
 def router_query_table():
-    """{template: [query names]} as daemon/router.c's table has them."""
-    text = open(os.path.join(ROOT, "daemon", "router.c")).read()
-    table = {}
-    for template, names in re.findall(r'\{ ROUTE_\w+, "([^"]+)", [^{]*\{([^}]*)\} \}', text):
-        table[template] = re.findall(r'"([^"]+)"', names)
-    return table
+    """{template: [query names]} as the router's table has them."""
+    return dict(routes_table())
 
 
 def router_templates():
-    text = open(os.path.join(ROOT, "daemon", "router.c")).read()
-    return set(re.findall(r'\{ ROUTE_\w+, "([^"]+)"', text))
+    return {template for template, _ in routes_table()}
 
 
 def main():

@@ -283,6 +283,10 @@ def answers_cached_then_changed(token):
             status, before = d.get_json(f"/v1/ports/{port}")
             c.check(status == 200 and before["local"] == [], f"{port}: nothing local yet: {before['local']}")
             status, _, j = post(d, "/v1/registry/requests", request_body("cachesvc", port), token)
+            # Cached again between the two writes, so each must end it.
+            status, pending = d.get_json(f"/v1/ports/{port}")
+            c.check([e["kind"] for e in pending["local"]] == ["request"],
+                    f"{port}: the request, right after filing it: {pending['local']}")
             status, _, j = post(d, f"/v1/registry/requests/{j['id']}/approve", {}, token)
             c.equal(status, 200, "approved through the API")
             status, after = d.get_json(f"/v1/ports/{port}")
