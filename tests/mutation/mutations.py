@@ -27,8 +27,8 @@ MUTATIONS = [
      "if (h->strings_size == 0 || strings[h->strings_size - 1] != '\\0')",
      "if (h->strings_size == 0)",
      ["registry", "fuzz-seeds-snapshot", "hardening-files"],
-     "fuzz-seeds-snapshot (strings-unterminated) catches it under ASan only: the "
-     "plain build's strlen() runs on into the buffer's slack"),
+     "registry catches it in every build; fuzz-seeds-snapshot (strings-unterminated) "
+     "only under ASan: the plain build's strlen() runs on into the buffer's slack"),
     ("reg-name-slots-pow2", "lib/registry.c",
      "if (h->n_name_slots == 0 || (h->n_name_slots & (h->n_name_slots - 1)) != 0)",
      "if (h->n_name_slots == 0)",
