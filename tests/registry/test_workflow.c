@@ -535,6 +535,8 @@ static void requests_are_decided_once(void **state)
                      "request 1 was already approved");
         assert_int_equal(rsap_reject(&f->wf, pending, NULL, &r), -EINVAL);
         rsap_request_clear(&r);
+        assert_int_equal(rsap_reject(&f->wf, pending, "", &r), -EINVAL); /* why, in words */
+        rsap_request_clear(&r);
         assert_int_equal(rsap_reject(&f->wf, approved, "too late", &r), -EALREADY);
         rsap_request_clear(&r);
         assert_int_equal(rsap_reject(&f->wf, pending, "no such need", &r), 0);
@@ -677,6 +679,50 @@ static void the_database_refuses_double_holders(void **state)
                                      " (service_id, port, protocol, description, assigned_us)"
                                      " VALUES (1, 20100, 'tcp', 'x', 1)"),
                          SQLITE_CONSTRAINT);
+}
+
+/* A request row that every other CHECK takes, with the given protocol bits. */
+static int raw_request(struct fixture *f, int protocols)
+{
+        char sql[320];
+
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO requests (service, port, range_low, range_high, protocols,"
+                 " description, assignee, contact, requested_by, requested_us)"
+                 " VALUES ('raw', 20400, 20400, 20400, %d, 'd', 'a', 'c', 'mallory', 1)",
+                 protocols);
+        return raw_exec(f, sql);
+}
+
+static void the_database_refuses_impossible_leases_and_requests(void **state)
+{
+        struct fixture *f = *state;
+
+        /* Whatever the code forgets, one live lease per port... */
+        assert_int_equal(raw_exec(f, "INSERT INTO leases (port, expires_us, leased_us)"
+                                     " VALUES (20300, 1, 1)"),
+                         SQLITE_OK);
+        assert_int_equal(raw_exec(f, "INSERT INTO leases (port, expires_us, leased_us)"
+                                     " VALUES (20300, 2, 2)"),
+                         SQLITE_CONSTRAINT);
+        /* ...beside any number of ended ones, and never on port 0 ("any port"). */
+        assert_int_equal(raw_exec(f, "INSERT INTO leases (port, expires_us, leased_us, active,"
+                                     " ended_us) VALUES (20300, 1, 1, 0, 1)"),
+                         SQLITE_OK);
+        assert_int_equal(raw_exec(f, "INSERT INTO leases (port, expires_us, leased_us)"
+                                     " VALUES (0, 1, 1)"),
+                         SQLITE_CONSTRAINT);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM leases WHERE active"), 1);
+        /* A request's protocols are a set of transports: tcp and udp are 2 and 4; none
+         * (bit 0), the empty set and bits past dccp's are refused. */
+        assert_int_equal(raw_request(f, (1 << RSAP_PROTO_TCP) | (1 << RSAP_PROTO_UDP)), SQLITE_OK);
+        assert_int_equal(raw_request(f, 1 << RSAP_PROTO_DCCP), SQLITE_OK);
+        assert_int_equal(raw_request(f, 0), SQLITE_CONSTRAINT);
+        assert_int_equal(raw_request(f, (1 << RSAP_PROTO_NONE) | (1 << RSAP_PROTO_TCP)),
+                         SQLITE_CONSTRAINT);
+        assert_int_equal(raw_request(f, 1 << RSAP_PROTO_COUNT), SQLITE_CONSTRAINT);
+        assert_int_equal(raw_request(f, -2), SQLITE_CONSTRAINT);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM requests"), 2);
 }
 
 static void consistency_check_finds_tampering(void **state)
@@ -1093,6 +1139,7 @@ int main(void)
                 T(history_keeps_every_event),
                 T(events_are_append_only),
                 T(the_database_refuses_double_holders),
+                T(the_database_refuses_impossible_leases_and_requests),
                 T(consistency_check_finds_tampering),
                 T(pick_follows_every_rule),
                 T(leases_never_overlap),
