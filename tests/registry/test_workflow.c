@@ -997,6 +997,124 @@ static void import_never_overwrites(void **state)
         free(csv);
 }
 
+/* The one-line error rsap_local_import() gives text that is not a clean export. */
+static const char *import_error(struct fixture *f, const char *text)
+{
+        static struct rsap_import_result result;
+
+        rsap_import_result_clear(&result);
+        assert_int_equal(rsap_local_import(&f->wf, text, strlen(text), "bad", false, &result),
+                         -EBADMSG);
+        assert_int_equal(result.imported, 0);
+        return result.error;
+}
+
+#define ENTRY(fields) "{\"kind\": \"local-registry\", \"assignments\": [{" fields "}]}"
+#define GOOD "\"service\": \"svc\", \"port\": 20100, \"protocol\": \"tcp\", " \
+             "\"assignee\": \"Alice\", \"contact\": \"a@example.com\", \"description\": \"d\""
+
+static void import_refuses_malformed_entries(void **state)
+{
+        struct fixture *f = *state;
+
+        /* jansson words the rest of the line */
+        assert_int_equal(strncmp(import_error(f, "{\"kind\": "), "JSON line 1: ", 13), 0);
+        assert_string_equal(import_error(f, "{\"kind\": \"local-registry\", \"assignments\": [1]}"),
+                            "assignment 1 is not an object");
+        assert_string_equal(import_error(f, ENTRY(GOOD ", \"port\": \"80\"")),
+                            "assignment 1: the port is a number from 0 to 65535");
+        assert_string_equal(import_error(f, ENTRY(GOOD ", \"port\": -1")),
+                            "assignment 1: the port is a number from 0 to 65535");
+        assert_string_equal(import_error(f, ENTRY(GOOD ", \"protocol\": \"ipx\"")),
+                            "assignment 1: the protocol is tcp, udp, sctp or dccp");
+        assert_string_equal(import_error(f, ENTRY(GOOD ", \"service\": \"a\\u001b[2Jb\"")),
+                            "assignment 1: the service name holds a control character");
+        assert_string_equal(import_error(f, ENTRY(GOOD ", \"service\": \"-dash-\"")),
+                            "assignment 1: '-dash-' is not a well-formed service name");
+        assert_string_equal(import_error(f, ENTRY(GOOD ", \"service\": \"\"")),
+                            "assignment 1: '' is not a well-formed service name");
+        assert_string_equal(import_error(f, ENTRY(GOOD ", \"contact\": \"\"")),
+                            "assignment 1: service, port, protocol, assignee, contact and "
+                            "description are required");
+        assert_string_equal(import_error(f, ENTRY(GOOD ", \"note\": \"line\\u0007\"")),
+                            "assignment 1: a field holds a control character or a byte that is "
+                            "not UTF-8 (only a note may hold line breaks)");
+        assert_string_equal(import_error(f, ENTRY(GOOD ", \"reference\": \"two\\nlines\"")),
+                            "assignment 1: a field holds a control character or a byte that is "
+                            "not UTF-8 (only a note may hold line breaks)");
+        /* The CSV form: the same rules, counted in lines. */
+        assert_string_equal(import_error(f, ""), "the file is empty");
+        assert_string_equal(import_error(f, "service,port,protocol,assignee,contact,description\n"
+                                            "svc,http,tcp,Alice,a,d\n"),
+                            "line 2: the port is a number from 0 to 65535");
+        assert_string_equal(import_error(f, "service,port,protocol,assignee,contact,description\n"
+                                            "svc,20100,tcp,Alice,,d\n"),
+                            "line 2: service, port, protocol, assignee, contact and description "
+                            "are required");
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM assignments"), 0);
+        /* A note may hold line breaks; this one goes in. */
+        {
+                const char *ok = ENTRY(GOOD ", \"note\": \"two\\nlines\"");
+                struct rsap_import_result result;
+
+                assert_int_equal(rsap_local_import(&f->wf, ok, strlen(ok), "ok", false, &result), 0);
+                assert_int_equal(result.imported, 1);
+                rsap_import_result_clear(&result);
+        }
+}
+
+/* Besides another holder, a lease, a quarantine and a name held by someone else
+ * are conflicts: reported, and nothing imported unless asked to skip them. */
+static void import_conflicts_with_what_is_here(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_lease_options o = { .low = 20110, .high = 20110, .ttl_us = 3600LL * 1000000,
+                                        .name = "ci" };
+        struct rsap_target gone = { .kind = RSAP_TARGET_NAME, .name = "gone" };
+        struct rsap_import_result result;
+        struct rsap_assignment *ended;
+        struct rsap_lease l;
+        size_t n;
+        const char *text =
+                "{\"kind\": \"local-registry\", \"assignments\": ["
+                "{\"service\": \"leased\", \"port\": 20110, \"protocol\": \"tcp\","
+                " \"assignee\": \"Bob\", \"contact\": \"b\", \"description\": \"d\"},"
+                "{\"service\": \"later\", \"port\": 20111, \"protocol\": \"tcp\","
+                " \"assignee\": \"Bob\", \"contact\": \"b\", \"description\": \"d\"},"
+                "{\"service\": \"ALICES\", \"port\": 20112, \"protocol\": \"udp\","
+                " \"assignee\": \"Bob\", \"contact\": \"b\", \"description\": \"d\"},"
+                "{\"service\": \"fresh\", \"port\": 20113, \"protocol\": \"sctp\","
+                " \"assignee\": \"Bob\", \"contact\": \"b\", \"description\": \"d\"}]}";
+
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        rsap_lease_clear(&l);
+        assign(f, "gone", 20111, "Alice");
+        assert_int_equal(rsap_deassign(&f->wf, &gone, "retired", 30 * DAY, &ended, &n), 0);
+        rsap_assignment_list_free(ended, n);
+        assign(f, "alices", 20120, "Alice");
+
+        assert_int_equal(rsap_local_import(&f->wf, text, strlen(text), "b.json", false, &result),
+                         -EEXIST);
+        assert_int_equal(result.n_conflicts, 3);
+        assert_int_equal(result.imported, 0);
+        assert_string_equal(result.conflicts[0].message, "20110/tcp is leased here (lease 1)");
+        assert_string_equal(result.conflicts[1].message,
+                            "20111/tcp is quarantined here until 2027-02-14T08:00:00.000Z");
+        assert_string_equal(result.conflicts[2].message,
+                            "service name 'ALICES' is registered here to Alice; the file says Bob");
+        rsap_import_result_clear(&result);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM assignments WHERE port = 20113"), 0);
+
+        assert_int_equal(rsap_local_import(&f->wf, text, strlen(text), "b.json", true, &result), 0);
+        assert_int_equal(result.n_conflicts, 3);
+        assert_int_equal(result.imported, 1);
+        rsap_import_result_clear(&result);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM assignments WHERE port = 20113 AND"
+                                      " protocol = 'sctp' AND active"),
+                         1);
+        expect_consistent(f);
+}
+
 /* ---- opening ----------------------------------------------------------------------------- */
 
 static void write_file(const char *path, const void *data, size_t size)
@@ -1147,6 +1265,8 @@ int main(void)
                 T(kernel_reserve_keeps_what_is_there),
                 T(audit_finds_three_kinds),
                 T(import_never_overwrites),
+                T(import_refuses_malformed_entries),
+                T(import_conflicts_with_what_is_here),
                 T(broken_databases_are_refused),
                 T(a_held_lock_times_out_cleanly),
                 cmocka_unit_test(durations_and_targets_parse_strictly),
