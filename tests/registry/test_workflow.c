@@ -741,6 +741,116 @@ static void consistency_check_finds_tampering(void **state)
         assert_int_equal(report.n_problems, 2);
 }
 
+/* rsap_request_file()'s answer for a request one field away from a good one. */
+static int file_changed(struct fixture *f, void (*change)(struct rsap_request_input *))
+{
+        struct rsap_request_input in = input("good", 20100, TCP, "Alice");
+        int64_t id = 0;
+
+        change(&in);
+        return rsap_request_file(&f->wf, &in, &id);
+}
+
+static void no_service(struct rsap_request_input *in) { in->service = ""; }
+static void long_service(struct rsap_request_input *in)
+{
+        in->service = "a-service-name-of-sixty-four-characters-which-is-one-too-many-xx";
+}
+static void no_description(struct rsap_request_input *in) { in->description = ""; }
+static void no_assignee(struct rsap_request_input *in) { in->assignee = NULL; }
+static void no_contact(struct rsap_request_input *in) { in->contact = ""; }
+static void escape_in_description(struct rsap_request_input *in) { in->description = "a\x1b[2Jb"; }
+static void bell_in_note(struct rsap_request_input *in) { in->note = "ding\x07"; }
+static void lines_in_reference(struct rsap_request_input *in) { in->reference = "RFC\n6335"; }
+static void lines_in_note(struct rsap_request_input *in) { in->note = "first line\nsecond"; }
+static void no_protocol(struct rsap_request_input *in) { in->protocols = 0; }
+static void protocol_none(struct rsap_request_input *in) { in->protocols |= 1u << RSAP_PROTO_NONE; }
+static void range_without_any(struct rsap_request_input *in)
+{
+        in->has_range = true;
+        in->range_low = 20000;
+        in->range_high = 20200;
+}
+static void range_upside_down(struct rsap_request_input *in)
+{
+        in->any_port = true;
+        in->has_range = true;
+        in->range_low = 20200;
+        in->range_high = 20000;
+}
+
+/* What the front ends check first, the library checks again: rsapd and the CLI
+ * share it, and a third caller may forget. */
+static void the_library_refuses_bad_arguments(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_target port = { .kind = RSAP_TARGET_PORT, .port = 20100 };
+        struct rsap_lease_options lease = { .low = 20300, .high = 20200 };
+        struct rsap_pick_options pick = { .low = 20300, .high = 20200 };
+        struct rsap_assignment *ended = NULL;
+        struct rsap_transfer t;
+        struct rsap_pick p;
+        struct rsap_lease l;
+        size_t n;
+
+        assert_int_equal(file_changed(f, no_service), -EINVAL);
+        assert_int_equal(file_changed(f, long_service), -EINVAL);
+        assert_int_equal(file_changed(f, no_description), -EINVAL);
+        assert_int_equal(file_changed(f, no_assignee), -EINVAL);
+        assert_int_equal(file_changed(f, no_contact), -EINVAL);
+        assert_int_equal(file_changed(f, escape_in_description), -EILSEQ);
+        assert_int_equal(file_changed(f, bell_in_note), -EILSEQ);
+        assert_int_equal(file_changed(f, lines_in_reference), -EILSEQ);
+        assert_int_equal(file_changed(f, no_protocol), -EINVAL);
+        assert_int_equal(file_changed(f, protocol_none), -EINVAL);
+        assert_int_equal(file_changed(f, range_without_any), -EINVAL);
+        assert_int_equal(file_changed(f, range_upside_down), -EINVAL);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM requests"), 0);
+        assert_int_equal(file_changed(f, lines_in_note), 0); /* a note may have lines */
+
+        assert_int_equal(rsap_lease_take(&f->wf, &lease, &l), -EINVAL);
+        lease = (struct rsap_lease_options){ .low = 20200, .high = 20300, .ttl_us = -1 };
+        assert_int_equal(rsap_lease_take(&f->wf, &lease, &l), -EINVAL);
+        lease = (struct rsap_lease_options){ .low = 20200, .high = 20300, .pid = -1 };
+        assert_int_equal(rsap_lease_take(&f->wf, &lease, &l), -EINVAL);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM leases"), 0);
+        assert_int_equal(rsap_pick(&f->wf, &pick, &p), -EINVAL);
+        rsap_pick_clear(&p);
+        pick = (struct rsap_pick_options){ .count = 65537 };
+        assert_int_equal(rsap_pick(&f->wf, &pick, &p), -EINVAL);
+        rsap_pick_clear(&p);
+
+        assign(f, "kept", 20100, "Alice");
+        assert_int_equal(rsap_deassign(&f->wf, &port, "done", -1, &ended, &n), -EINVAL);
+        assert_int_equal(n, 0);
+        assert_int_equal(rsap_transfer(&f->wf, &port, "", NULL, "why", &t), -EINVAL);
+        rsap_transfer_clear(&t);
+        assert_int_equal(rsap_transfer(&f->wf, &port, "Eve\x1b[0m", NULL, "why", &t), -EILSEQ);
+        rsap_transfer_clear(&t);
+        assert_int_equal(rsap_transfer(&f->wf, &port, "Eve", "e@x\r\nBcc: y", "why", &t),
+                         -EILSEQ);
+        rsap_transfer_clear(&t);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM assignments WHERE active"), 1);
+        expect_consistent(f);
+}
+
+/* --any below the User Ports starts at 1024 unless System Ports are allowed. */
+static void any_port_ranges_start_at_the_user_ports(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_request_input in = input("low", -1, TCP, "Alice");
+        struct rsap_review rv;
+        int64_t id;
+
+        in.has_range = true;
+        in.range_low = 100;
+        in.range_high = 1100;
+        id = file_input(f, &in);
+        assert_int_equal(rsap_review(&f->wf, id, NULL, &rv), 0);
+        assert_true(rv.port >= 1024 && rv.port <= 1100);
+        rsap_review_clear(&rv);
+}
+
 /* ---- pick --------------------------------------------------------------------------------- */
 
 static size_t pick(struct fixture *f, uint16_t low, uint16_t high, bool allow_iana,
@@ -1251,6 +1361,8 @@ int main(void)
                 T(listeners_warn_without_refusing),
                 T(ephemeral_and_browser_ports_warn),
                 T(any_port_takes_the_first_free_one),
+                T(any_port_ranges_start_at_the_user_ports),
+                T(the_library_refuses_bad_arguments),
                 T(requests_are_decided_once),
                 T(deassign_revoke_and_transfer_follow_rfc6335),
                 T(transfer_names_one_service),
