@@ -378,6 +378,59 @@ static void damaged_lists_read_as_empty(void **state)
         free(copy);
 }
 
+static void write_snapshot(const char *path, const void *data, size_t size)
+{
+        FILE *out = fopen(path, "wb");
+
+        assert_non_null(out);
+        assert_int_equal(fwrite(data, 1, size, out), size);
+        assert_int_equal(fclose(out), 0);
+}
+
+/* A cached copy on disk: read whole, its checksum checked when asked, and what
+ * is not a regular file of a fixed size refused as not a snapshot. */
+static void snapshot_files_are_read_whole(void **state)
+{
+        struct fixture *f = *state;
+        char dir[] = "/tmp/rsap-snap-XXXXXX", path[64];
+        unsigned char *copy = snapshot_copy(f, 0);
+        struct rsap_registry *reg = NULL;
+        struct rsap_registry_info info;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/iana.snap", dir);
+        write_snapshot(path, f->snap, f->size);
+        assert_int_equal(rsap_snapshot_validate_file(path), 0);
+        assert_int_equal(rsap_registry_open_file_verified(path, &reg), 0);
+        rsap_registry_info(reg, &info);
+        assert_string_equal(info.origin, path);
+        assert_int_equal(info.records, 11);
+        assert_int_equal(rsap_registry_verify(reg), 0);
+        rsap_registry_free(reg);
+
+        /* A changed byte in the body: only the checksum notices, and only the
+         * verified open (rsapd's, rsap update's) looks at it. */
+        copy[f->size - 9] ^= 0x55;
+        write_snapshot(path, copy, f->size);
+        assert_int_equal(rsap_snapshot_validate_file(path), -EBADMSG);
+        assert_int_equal(rsap_registry_open_file_verified(path, &reg), -EBADMSG);
+        assert_int_equal(rsap_registry_open_file(path, &reg), 0);
+        assert_int_equal(rsap_registry_verify(reg), -EBADMSG);
+        rsap_registry_free(reg);
+        /* Shorter than a header. */
+        write_snapshot(path, f->snap, 16);
+        assert_int_equal(rsap_registry_open_file(path, &reg), -EBADMSG);
+        assert_int_equal(rsap_snapshot_validate_file(path), -EBADMSG);
+        unlink(path);
+        assert_int_equal(rsap_registry_open_file(path, &reg), -ENOENT);
+        assert_int_equal(rsap_snapshot_validate_file(path), -ENOENT);
+        rmdir(dir);
+        /* A device, and a file that gives more than its size says. */
+        assert_int_equal(rsap_registry_open_file("/dev/null", &reg), -EBADMSG);
+        assert_int_equal(rsap_registry_open_file("/proc/self/status", &reg), -EBADMSG);
+        free(copy);
+}
+
 static void export_writes_services_lines(void **state)
 {
         struct fixture *f = *state;
@@ -454,6 +507,7 @@ int main(void)
                 cmocka_unit_test(corrupt_snapshots_are_refused),
                 cmocka_unit_test(damaged_headers_are_refused_whatever_the_checksum),
                 cmocka_unit_test(damaged_lists_read_as_empty),
+                cmocka_unit_test(snapshot_files_are_read_whole),
                 cmocka_unit_test(export_writes_services_lines),
                 cmocka_unit_test(builtin_copy_answers_1647),
                 cmocka_unit_test(default_registry_falls_back_to_builtin),
