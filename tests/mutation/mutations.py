@@ -229,14 +229,14 @@ MUTATIONS = [
      "        memset(out, 0, sizeof(*out));\n        if (!why)\n",
      ["registry-workflow", "registry-cli"]),
 
-    # ---- lease liveness (lib/lease.c) ------------------------------------------
+    # ---- lease liveness (lib/lease.c, lib/store.c) -----------------------------
     ("lease-never-expires", "lib/lease.c",
-     "        if (now_us >= expires_us)\n                return false;\n",
+     "        if (rsap_store_now(store) >= expires_us)\n                return false;\n",
      "",
      ["registry-workflow", "registry-cli"]),
-    ("lease-pid-reuse", "lib/lease.c",
-     "return rsap_process_start_time(pid, &start) == 0 && start == pid_start;",
-     "return rsap_process_start_time(pid, &start) == 0;",
+    ("lease-pid-reuse", "lib/store.c",
+     "live = rsap_process_start_time(pid, &now_start) == 0 && now_start == start;",
+     "live = rsap_process_start_time(pid, &now_start) == 0;",
      ["registry-workflow", "registry-cli"]),
     ("lease-pidless-dead", "lib/lease.c",
      "        if (pid <= 0)\n                return true;\n",
