@@ -245,6 +245,57 @@ static void bodies_are_objects_and_nothing_else(void **state)
         assert_null(parse(""));
 }
 
+/* A request body with one field's JSON text replaced (fields in decode_request's order). */
+static int decode_request_with(const char *service, const char *port, const char *description,
+                               char *err)
+{
+        struct decoded_request dr;
+        char *text = NULL;
+        json_t *o;
+        int r;
+
+        assert_true(asprintf(&text,
+                             "{\"service\": \"%s\", \"port\": %s, \"protocols\": \"tcp\", "
+                             "\"description\": \"%s\", \"assignee\": \"a\", \"contact\": \"c\"}",
+                             service, port, description) > 0);
+        o = parse(text);
+        assert_non_null(o);
+        r = decode_request(o, &dr, err);
+        json_decref(o);
+        free(text);
+        return r;
+}
+
+static void request_fields_keep_their_limits(void **state)
+{
+        char err[DECODE_ERR_SIZE];
+        char name[RSAP_NAME_MAX + 2], text[4098];
+
+        assert_int_equal(decode_request_with("x", "65535", "d", err), 0);
+        assert_int_equal(decode_request_with("x", "0", "d", err), 0); /* 0: the review refuses it */
+        /* 65536 would wrap to port 0 in a uint16_t. */
+        assert_int_equal(decode_request_with("x", "65536", "d", err), -EINVAL);
+        assert_string_equal(err, "'port' must be a port, an integer from 0 to 65535");
+        assert_int_equal(decode_request_with("x", "-1", "d", err), -EINVAL);
+
+        memset(text, 'd', 4096);
+        text[4096] = '\0';
+        assert_int_equal(decode_request_with("x", "8443", text, err), 0);
+        text[4096] = 'd';
+        text[4097] = '\0';
+        assert_int_equal(decode_request_with("x", "8443", text, err), -EINVAL);
+        assert_string_equal(err, "'description' is longer than 4096 bytes");
+
+        /* A name too long says so, not the library's "the input is not valid". */
+        memset(name, 'n', RSAP_NAME_MAX);
+        name[RSAP_NAME_MAX] = '\0';
+        assert_int_equal(decode_request_with(name, "8443", "d", err), 0);
+        name[RSAP_NAME_MAX] = 'n';
+        name[RSAP_NAME_MAX + 1] = '\0';
+        assert_int_equal(decode_request_with(name, "8443", "d", err), -EINVAL);
+        assert_string_equal(err, "'service' is too long for a service name");
+}
+
 static void request_bodies_decode_into_inputs(void **state)
 {
         char err[DECODE_ERR_SIZE];
@@ -407,6 +458,7 @@ int main(void)
                 cmocka_unit_test(headers_are_parsed_strictly),
                 cmocka_unit_test(bodies_are_objects_and_nothing_else),
                 cmocka_unit_test(request_bodies_decode_into_inputs),
+                cmocka_unit_test(request_fields_keep_their_limits),
                 cmocka_unit_test(pages_escape_every_string),
                 cmocka_unit_test(the_pool_remembers_holders),
                 cmocka_unit_test(the_pool_counts_by_uid),

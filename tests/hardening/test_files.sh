@@ -123,6 +123,14 @@ run 0 update --allow-any-date --from "$work/2025-03.csv" && expect_out "2025-03-
 run 0 20000 && expect_out "mark-old"
 run 0 update --allow-any-date --from "$work/2099.xml"
 run 0 --json update --from "$work/2025-12.xml" --allow-any-date && json_check 'j["release"] == "2025-12-15"'
+# Reproducer: a mirror serving the first page of the registry (a transfer cut
+# short, a proxy's error page that parses) replaced the whole copy with it.
+mkreg xml 2025-12-16 "$work/partial.xml" mark-partial 100
+run 2 update --from "$work/partial.xml" && {
+        expect_err "only 107 records, fewer than the 10000 of a whole registry: refusing a partial copy"
+        expect_one_line_error
+}
+run 0 20000 && expect_out "mark-new"
 # IANA's own files, when ../shared has them: the CSV is older than the XML.
 shared=${RSAP_SHARED_DATA:-}
 if [ -n "$shared" ] && [ -f "$shared/service-names-port-numbers.xml" ]; then
@@ -169,6 +177,8 @@ python3 - "$work/port" <<'PY' &
 import http.server, socketserver, sys, time
 class Trickle(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
+        if self.path.startswith("/big"):
+            return self.big()
         self.send_response(200)
         self.send_header("Content-Length", str(4 << 20))
         self.end_headers()
@@ -177,6 +187,21 @@ class Trickle(http.server.BaseHTTPRequestHandler):
                 self.wfile.write(b"x" * 2048)
                 self.wfile.flush()
                 time.sleep(1)
+        except OSError:
+            pass
+    def big(self):
+        # One byte over 64 MiB; with no Content-Length only the count of
+        # what arrives can stop it (HTTP/1.0: the body ends when we close).
+        size = (64 << 20) + 1
+        self.send_response(200)
+        if self.path == "/big-declared":
+            self.send_header("Content-Length", str(size))
+        self.end_headers()
+        try:
+            chunk = b"<" * (1 << 20)
+            for _ in range(64):
+                self.wfile.write(chunk)
+            self.wfile.write(b"<")
         except OSError:
             pass
     def log_message(self, *a):
@@ -197,6 +222,14 @@ status=$?; out=$(cat "$work/out"); err=$(cat "$work/err")
 [ "$status" -eq 2 ] && passed=$((passed + 1)) || fail "a trickling mirror: exit $status, wanted 2"
 expect_err "not done within 2 s (--timeout)"
 expect_one_line_error
+# A body over 64 MiB is refused, declared or not: libcurl before 8.4 limits only
+# a declared Content-Length, so rsap counts what arrives itself.
+for path in big big-declared; do
+        run 2 update --from "http://127.0.0.1:$port/$path" && {
+                expect_err "http://127.0.0.1:$port/$path is larger than 64 MiB"
+                expect_one_line_error
+        }
+done
 kill "$server_pid"; wait "$server_pid" 2>/dev/null; server_pid=
 run 0 20000 && expect_out "mark-new"
 

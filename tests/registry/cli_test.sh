@@ -262,6 +262,24 @@ run 0 import "$work/export.json" --skip-conflicts --json --db "$work/conflict.db
 printf 'not a registry\n' >"$work/bad.csv"
 run 2 import "$work/bad.csv" --db "$work/copy.db" && { expect_err "is not an export of a local registry"; expect_one_line_error; }
 run 2 import "$work/missing.json" --db "$work/copy.db" && expect_err "cannot read $work/missing.json"
+# Only an export of a local registry goes in, whatever else a JSON file holds, and a port
+# past 65535 is refused rather than wrapped to port 0.
+python3 - "$work/export.json" "$work" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+json.dump(dict(j, kind="local-registry-v2"), open(sys.argv[2] + "/other-kind.json", "w"))
+json.dump(dict(j, assignments=[dict(j["assignments"][0], port=65536)]),
+          open(sys.argv[2] + "/port-65536.json", "w"))
+PY
+run 2 import "$work/other-kind.json" --db "$work/fresh.db" && {
+        expect_err "is not an export of a local registry"
+        expect_one_line_error
+}
+run 2 import "$work/port-65536.json" --db "$work/fresh.db" && {
+        expect_err "assignment 1: the port is a number from 0 to 65535"
+        expect_one_line_error
+}
+run 0 export --local --format json --db "$work/fresh.db" && json_check "j['assignments'] == []"
 
 # --- lookups: the local registry beside IANA's -----------------------------------------------
 run 0 8443 --db "$DB" && {

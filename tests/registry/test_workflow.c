@@ -535,6 +535,8 @@ static void requests_are_decided_once(void **state)
                      "request 1 was already approved");
         assert_int_equal(rsap_reject(&f->wf, pending, NULL, &r), -EINVAL);
         rsap_request_clear(&r);
+        assert_int_equal(rsap_reject(&f->wf, pending, "", &r), -EINVAL); /* why, in words */
+        rsap_request_clear(&r);
         assert_int_equal(rsap_reject(&f->wf, approved, "too late", &r), -EALREADY);
         rsap_request_clear(&r);
         assert_int_equal(rsap_reject(&f->wf, pending, "no such need", &r), 0);
@@ -679,6 +681,50 @@ static void the_database_refuses_double_holders(void **state)
                          SQLITE_CONSTRAINT);
 }
 
+/* A request row that every other CHECK takes, with the given protocol bits. */
+static int raw_request(struct fixture *f, int protocols)
+{
+        char sql[320];
+
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO requests (service, port, range_low, range_high, protocols,"
+                 " description, assignee, contact, requested_by, requested_us)"
+                 " VALUES ('raw', 20400, 20400, 20400, %d, 'd', 'a', 'c', 'mallory', 1)",
+                 protocols);
+        return raw_exec(f, sql);
+}
+
+static void the_database_refuses_impossible_leases_and_requests(void **state)
+{
+        struct fixture *f = *state;
+
+        /* Whatever the code forgets, one live lease per port... */
+        assert_int_equal(raw_exec(f, "INSERT INTO leases (port, expires_us, leased_us)"
+                                     " VALUES (20300, 1, 1)"),
+                         SQLITE_OK);
+        assert_int_equal(raw_exec(f, "INSERT INTO leases (port, expires_us, leased_us)"
+                                     " VALUES (20300, 2, 2)"),
+                         SQLITE_CONSTRAINT);
+        /* ...beside any number of ended ones, and never on port 0 ("any port"). */
+        assert_int_equal(raw_exec(f, "INSERT INTO leases (port, expires_us, leased_us, active,"
+                                     " ended_us) VALUES (20300, 1, 1, 0, 1)"),
+                         SQLITE_OK);
+        assert_int_equal(raw_exec(f, "INSERT INTO leases (port, expires_us, leased_us)"
+                                     " VALUES (0, 1, 1)"),
+                         SQLITE_CONSTRAINT);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM leases WHERE active"), 1);
+        /* A request's protocols are a set of transports: tcp and udp are 2 and 4; none
+         * (bit 0), the empty set and bits past dccp's are refused. */
+        assert_int_equal(raw_request(f, (1 << RSAP_PROTO_TCP) | (1 << RSAP_PROTO_UDP)), SQLITE_OK);
+        assert_int_equal(raw_request(f, 1 << RSAP_PROTO_DCCP), SQLITE_OK);
+        assert_int_equal(raw_request(f, 0), SQLITE_CONSTRAINT);
+        assert_int_equal(raw_request(f, (1 << RSAP_PROTO_NONE) | (1 << RSAP_PROTO_TCP)),
+                         SQLITE_CONSTRAINT);
+        assert_int_equal(raw_request(f, 1 << RSAP_PROTO_COUNT), SQLITE_CONSTRAINT);
+        assert_int_equal(raw_request(f, -2), SQLITE_CONSTRAINT);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM requests"), 2);
+}
+
 static void consistency_check_finds_tampering(void **state)
 {
         struct fixture *f = *state;
@@ -693,6 +739,116 @@ static void consistency_check_finds_tampering(void **state)
         assert_int_equal(raw_exec(f, "DELETE FROM holdings"), SQLITE_OK);
         assert_int_equal(rsap_store_check(f->store, &report), 0);
         assert_int_equal(report.n_problems, 2);
+}
+
+/* rsap_request_file()'s answer for a request one field away from a good one. */
+static int file_changed(struct fixture *f, void (*change)(struct rsap_request_input *))
+{
+        struct rsap_request_input in = input("good", 20100, TCP, "Alice");
+        int64_t id = 0;
+
+        change(&in);
+        return rsap_request_file(&f->wf, &in, &id);
+}
+
+static void no_service(struct rsap_request_input *in) { in->service = ""; }
+static void long_service(struct rsap_request_input *in)
+{
+        in->service = "a-service-name-of-sixty-four-characters-which-is-one-too-many-xx";
+}
+static void no_description(struct rsap_request_input *in) { in->description = ""; }
+static void no_assignee(struct rsap_request_input *in) { in->assignee = NULL; }
+static void no_contact(struct rsap_request_input *in) { in->contact = ""; }
+static void escape_in_description(struct rsap_request_input *in) { in->description = "a\x1b[2Jb"; }
+static void bell_in_note(struct rsap_request_input *in) { in->note = "ding\x07"; }
+static void lines_in_reference(struct rsap_request_input *in) { in->reference = "RFC\n6335"; }
+static void lines_in_note(struct rsap_request_input *in) { in->note = "first line\nsecond"; }
+static void no_protocol(struct rsap_request_input *in) { in->protocols = 0; }
+static void protocol_none(struct rsap_request_input *in) { in->protocols |= 1u << RSAP_PROTO_NONE; }
+static void range_without_any(struct rsap_request_input *in)
+{
+        in->has_range = true;
+        in->range_low = 20000;
+        in->range_high = 20200;
+}
+static void range_upside_down(struct rsap_request_input *in)
+{
+        in->any_port = true;
+        in->has_range = true;
+        in->range_low = 20200;
+        in->range_high = 20000;
+}
+
+/* What the front ends check first, the library checks again: rsapd and the CLI
+ * share it, and a third caller may forget. */
+static void the_library_refuses_bad_arguments(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_target port = { .kind = RSAP_TARGET_PORT, .port = 20100 };
+        struct rsap_lease_options lease = { .low = 20300, .high = 20200 };
+        struct rsap_pick_options pick = { .low = 20300, .high = 20200 };
+        struct rsap_assignment *ended = NULL;
+        struct rsap_transfer t;
+        struct rsap_pick p;
+        struct rsap_lease l;
+        size_t n;
+
+        assert_int_equal(file_changed(f, no_service), -EINVAL);
+        assert_int_equal(file_changed(f, long_service), -EINVAL);
+        assert_int_equal(file_changed(f, no_description), -EINVAL);
+        assert_int_equal(file_changed(f, no_assignee), -EINVAL);
+        assert_int_equal(file_changed(f, no_contact), -EINVAL);
+        assert_int_equal(file_changed(f, escape_in_description), -EILSEQ);
+        assert_int_equal(file_changed(f, bell_in_note), -EILSEQ);
+        assert_int_equal(file_changed(f, lines_in_reference), -EILSEQ);
+        assert_int_equal(file_changed(f, no_protocol), -EINVAL);
+        assert_int_equal(file_changed(f, protocol_none), -EINVAL);
+        assert_int_equal(file_changed(f, range_without_any), -EINVAL);
+        assert_int_equal(file_changed(f, range_upside_down), -EINVAL);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM requests"), 0);
+        assert_int_equal(file_changed(f, lines_in_note), 0); /* a note may have lines */
+
+        assert_int_equal(rsap_lease_take(&f->wf, &lease, &l), -EINVAL);
+        lease = (struct rsap_lease_options){ .low = 20200, .high = 20300, .ttl_us = -1 };
+        assert_int_equal(rsap_lease_take(&f->wf, &lease, &l), -EINVAL);
+        lease = (struct rsap_lease_options){ .low = 20200, .high = 20300, .pid = -1 };
+        assert_int_equal(rsap_lease_take(&f->wf, &lease, &l), -EINVAL);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM leases"), 0);
+        assert_int_equal(rsap_pick(&f->wf, &pick, &p), -EINVAL);
+        rsap_pick_clear(&p);
+        pick = (struct rsap_pick_options){ .count = 65537 };
+        assert_int_equal(rsap_pick(&f->wf, &pick, &p), -EINVAL);
+        rsap_pick_clear(&p);
+
+        assign(f, "kept", 20100, "Alice");
+        assert_int_equal(rsap_deassign(&f->wf, &port, "done", -1, &ended, &n), -EINVAL);
+        assert_int_equal(n, 0);
+        assert_int_equal(rsap_transfer(&f->wf, &port, "", NULL, "why", &t), -EINVAL);
+        rsap_transfer_clear(&t);
+        assert_int_equal(rsap_transfer(&f->wf, &port, "Eve\x1b[0m", NULL, "why", &t), -EILSEQ);
+        rsap_transfer_clear(&t);
+        assert_int_equal(rsap_transfer(&f->wf, &port, "Eve", "e@x\r\nBcc: y", "why", &t),
+                         -EILSEQ);
+        rsap_transfer_clear(&t);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM assignments WHERE active"), 1);
+        expect_consistent(f);
+}
+
+/* --any below the User Ports starts at 1024 unless System Ports are allowed. */
+static void any_port_ranges_start_at_the_user_ports(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_request_input in = input("low", -1, TCP, "Alice");
+        struct rsap_review rv;
+        int64_t id;
+
+        in.has_range = true;
+        in.range_low = 100;
+        in.range_high = 1100;
+        id = file_input(f, &in);
+        assert_int_equal(rsap_review(&f->wf, id, NULL, &rv), 0);
+        assert_true(rv.port >= 1024 && rv.port <= 1100);
+        rsap_review_clear(&rv);
 }
 
 /* ---- pick --------------------------------------------------------------------------------- */
@@ -975,6 +1131,124 @@ static void import_never_overwrites(void **state)
         free(csv);
 }
 
+/* The one-line error rsap_local_import() gives text that is not a clean export. */
+static const char *import_error(struct fixture *f, const char *text)
+{
+        static struct rsap_import_result result;
+
+        rsap_import_result_clear(&result);
+        assert_int_equal(rsap_local_import(&f->wf, text, strlen(text), "bad", false, &result),
+                         -EBADMSG);
+        assert_int_equal(result.imported, 0);
+        return result.error;
+}
+
+#define ENTRY(fields) "{\"kind\": \"local-registry\", \"assignments\": [{" fields "}]}"
+#define GOOD "\"service\": \"svc\", \"port\": 20100, \"protocol\": \"tcp\", " \
+             "\"assignee\": \"Alice\", \"contact\": \"a@example.com\", \"description\": \"d\""
+
+static void import_refuses_malformed_entries(void **state)
+{
+        struct fixture *f = *state;
+
+        /* jansson words the rest of the line */
+        assert_int_equal(strncmp(import_error(f, "{\"kind\": "), "JSON line 1: ", 13), 0);
+        assert_string_equal(import_error(f, "{\"kind\": \"local-registry\", \"assignments\": [1]}"),
+                            "assignment 1 is not an object");
+        assert_string_equal(import_error(f, ENTRY(GOOD ", \"port\": \"80\"")),
+                            "assignment 1: the port is a number from 0 to 65535");
+        assert_string_equal(import_error(f, ENTRY(GOOD ", \"port\": -1")),
+                            "assignment 1: the port is a number from 0 to 65535");
+        assert_string_equal(import_error(f, ENTRY(GOOD ", \"protocol\": \"ipx\"")),
+                            "assignment 1: the protocol is tcp, udp, sctp or dccp");
+        assert_string_equal(import_error(f, ENTRY(GOOD ", \"service\": \"a\\u001b[2Jb\"")),
+                            "assignment 1: the service name holds a control character");
+        assert_string_equal(import_error(f, ENTRY(GOOD ", \"service\": \"-dash-\"")),
+                            "assignment 1: '-dash-' is not a well-formed service name");
+        assert_string_equal(import_error(f, ENTRY(GOOD ", \"service\": \"\"")),
+                            "assignment 1: '' is not a well-formed service name");
+        assert_string_equal(import_error(f, ENTRY(GOOD ", \"contact\": \"\"")),
+                            "assignment 1: service, port, protocol, assignee, contact and "
+                            "description are required");
+        assert_string_equal(import_error(f, ENTRY(GOOD ", \"note\": \"line\\u0007\"")),
+                            "assignment 1: a field holds a control character or a byte that is "
+                            "not UTF-8 (only a note may hold line breaks)");
+        assert_string_equal(import_error(f, ENTRY(GOOD ", \"reference\": \"two\\nlines\"")),
+                            "assignment 1: a field holds a control character or a byte that is "
+                            "not UTF-8 (only a note may hold line breaks)");
+        /* The CSV form: the same rules, counted in lines. */
+        assert_string_equal(import_error(f, ""), "the file is empty");
+        assert_string_equal(import_error(f, "service,port,protocol,assignee,contact,description\n"
+                                            "svc,http,tcp,Alice,a,d\n"),
+                            "line 2: the port is a number from 0 to 65535");
+        assert_string_equal(import_error(f, "service,port,protocol,assignee,contact,description\n"
+                                            "svc,20100,tcp,Alice,,d\n"),
+                            "line 2: service, port, protocol, assignee, contact and description "
+                            "are required");
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM assignments"), 0);
+        /* A note may hold line breaks; this one goes in. */
+        {
+                const char *ok = ENTRY(GOOD ", \"note\": \"two\\nlines\"");
+                struct rsap_import_result result;
+
+                assert_int_equal(rsap_local_import(&f->wf, ok, strlen(ok), "ok", false, &result), 0);
+                assert_int_equal(result.imported, 1);
+                rsap_import_result_clear(&result);
+        }
+}
+
+/* Besides another holder, a lease, a quarantine and a name held by someone else
+ * are conflicts: reported, and nothing imported unless asked to skip them. */
+static void import_conflicts_with_what_is_here(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_lease_options o = { .low = 20110, .high = 20110, .ttl_us = 3600LL * 1000000,
+                                        .name = "ci" };
+        struct rsap_target gone = { .kind = RSAP_TARGET_NAME, .name = "gone" };
+        struct rsap_import_result result;
+        struct rsap_assignment *ended;
+        struct rsap_lease l;
+        size_t n;
+        const char *text =
+                "{\"kind\": \"local-registry\", \"assignments\": ["
+                "{\"service\": \"leased\", \"port\": 20110, \"protocol\": \"tcp\","
+                " \"assignee\": \"Bob\", \"contact\": \"b\", \"description\": \"d\"},"
+                "{\"service\": \"later\", \"port\": 20111, \"protocol\": \"tcp\","
+                " \"assignee\": \"Bob\", \"contact\": \"b\", \"description\": \"d\"},"
+                "{\"service\": \"ALICES\", \"port\": 20112, \"protocol\": \"udp\","
+                " \"assignee\": \"Bob\", \"contact\": \"b\", \"description\": \"d\"},"
+                "{\"service\": \"fresh\", \"port\": 20113, \"protocol\": \"sctp\","
+                " \"assignee\": \"Bob\", \"contact\": \"b\", \"description\": \"d\"}]}";
+
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        rsap_lease_clear(&l);
+        assign(f, "gone", 20111, "Alice");
+        assert_int_equal(rsap_deassign(&f->wf, &gone, "retired", 30 * DAY, &ended, &n), 0);
+        rsap_assignment_list_free(ended, n);
+        assign(f, "alices", 20120, "Alice");
+
+        assert_int_equal(rsap_local_import(&f->wf, text, strlen(text), "b.json", false, &result),
+                         -EEXIST);
+        assert_int_equal(result.n_conflicts, 3);
+        assert_int_equal(result.imported, 0);
+        assert_string_equal(result.conflicts[0].message, "20110/tcp is leased here (lease 1)");
+        assert_string_equal(result.conflicts[1].message,
+                            "20111/tcp is quarantined here until 2027-02-14T08:00:00.000Z");
+        assert_string_equal(result.conflicts[2].message,
+                            "service name 'ALICES' is registered here to Alice; the file says Bob");
+        rsap_import_result_clear(&result);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM assignments WHERE port = 20113"), 0);
+
+        assert_int_equal(rsap_local_import(&f->wf, text, strlen(text), "b.json", true, &result), 0);
+        assert_int_equal(result.n_conflicts, 3);
+        assert_int_equal(result.imported, 1);
+        rsap_import_result_clear(&result);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM assignments WHERE port = 20113 AND"
+                                      " protocol = 'sctp' AND active"),
+                         1);
+        expect_consistent(f);
+}
+
 /* ---- opening ----------------------------------------------------------------------------- */
 
 static void write_file(const char *path, const void *data, size_t size)
@@ -1111,12 +1385,15 @@ int main(void)
                 T(listeners_warn_without_refusing),
                 T(ephemeral_and_browser_ports_warn),
                 T(any_port_takes_the_first_free_one),
+                T(any_port_ranges_start_at_the_user_ports),
+                T(the_library_refuses_bad_arguments),
                 T(requests_are_decided_once),
                 T(deassign_revoke_and_transfer_follow_rfc6335),
                 T(transfer_names_one_service),
                 T(history_keeps_every_event),
                 T(events_are_append_only),
                 T(the_database_refuses_double_holders),
+                T(the_database_refuses_impossible_leases_and_requests),
                 T(consistency_check_finds_tampering),
                 T(pick_follows_every_rule),
                 T(leases_never_overlap),
@@ -1125,6 +1402,8 @@ int main(void)
                 T(audit_finds_three_kinds),
                 T(audit_compares_without_the_store),
                 T(import_never_overwrites),
+                T(import_refuses_malformed_entries),
+                T(import_conflicts_with_what_is_here),
                 T(broken_databases_are_refused),
                 T(a_held_lock_times_out_cleanly),
                 cmocka_unit_test(durations_and_targets_parse_strictly),

@@ -618,6 +618,78 @@ static void test_csv_port_slots(void **state)
         free(text);
 }
 
+/* The message a refusal gives, which rsap update prints as it is. */
+static const char *refusal(import_fn fn, const char *text)
+{
+        static struct rsap_import_error err;
+        struct rsap_builder *b = rsap_builder_new();
+
+        assert_non_null(b);
+        assert_int_equal(fn(text, strlen(text), b, &err), -EBADMSG);
+        rsap_builder_free(b);
+        return err.message;
+}
+
+#define assert_refused(fn, text, why)                                               \
+        do {                                                                        \
+                const char *message_ = refusal(fn, text);                           \
+                if (!strstr(message_, why))                                         \
+                        fail_msg("'%s' lacks '%s' for %s", message_, why, #text);   \
+        } while (0)
+
+/* RFC 3629's UTF-8 only: what a terminal or a JSON reader would choke on is refused
+ * with the line and byte, and the four-byte forms IANA's names never use still pass. */
+static void test_utf8_is_checked_whole(void **state)
+{
+        static const char *const bad[] = {
+                "\xe0\x80\xaf",     /* overlong '/' in three bytes */
+                "\xf0\x80\x80\xaf", /* and in four */
+                "\xed\xa0\x80",     /* a UTF-16 surrogate */
+                "\xf4\x90\x80\x80", /* past U+10FFFF */
+                "\xf5\x80\x80\x80", /* no such lead byte */
+                "\xe2\x28\xa1",     /* a lead byte without its continuation */
+                "\xe2\x82\x28",
+        };
+        char text[256];
+
+        assert_int_equal(import_text(rsap_import_iana_csv,
+                                     CSV_HEADER "a,1,tcp,smile \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf "
+                                                "\xe0\xa0\x80 \xed\x9f\xbf,,,,,,,,\n"),
+                         0);
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                snprintf(text, sizeof(text), CSV_HEADER "a,1,tcp,x,,,,,,,,\nb,2,tcp,%s,,,,,,,,\n",
+                         bad[i]);
+                assert_refused(rsap_import_iana_csv, text, "line 3: invalid UTF-8 at byte");
+        }
+        /* Cut in the middle of a sequence, at the very end. */
+        assert_refused(rsap_import_iana_csv, CSV_HEADER "a,1,tcp,x\xe2\x82",
+                       "line 2: invalid UTF-8 at byte");
+}
+
+static void test_refusals_say_why(void **state)
+{
+        assert_refused(rsap_import_iana_xml,
+                       XML_HEAD "<record updated=\"2025-13-01\"><name>a</name></record></registry>",
+                       "bad date \"2025-13-01\"");
+        assert_refused(rsap_import_iana_xml,
+                       XML_HEAD "<record date=\"2025-02-32\"><name>a</name></record></registry>",
+                       "bad date \"2025-02-32\"");
+        assert_refused(rsap_import_iana_xml,
+                       XML_HEAD "<record date=\"2025-00\"><name>a</name></record></registry>",
+                       "bad date \"2025-00\"");
+        assert_refused(rsap_import_iana_xml,
+                       XML_HEAD "<updated>15 Dec 2025</updated>"
+                                "<record><name>a</name></record></registry>",
+                       "line 3: bad <updated> date \"15 Dec 2025\"");
+        assert_refused(rsap_import_iana_xml, "<?xml version='1.0'?>\n<html><body/></html>",
+                       "line 2: the root element <html> is not IANA's <registry>");
+        /* Dates the CSV gives are held to the same rule. */
+        assert_refused(rsap_import_iana_csv, CSV_HEADER "a,1,tcp,x,,,2025-1x-01,,,,,\n",
+                       "2025-1x-01");
+        assert_refused(rsap_import_iana_csv, CSV_HEADER "a,1,tcp,x,,,20251201,,,,,\n",
+                       "20251201");
+}
+
 /* ---- what both share ------------------------------------------------ */
 
 static void test_empty_input(void **state)
@@ -726,6 +798,8 @@ int main(void)
                 cmocka_unit_test(test_csv_error_lines),
                 cmocka_unit_test(test_csv_limits),
                 cmocka_unit_test(test_csv_port_slots),
+                cmocka_unit_test(test_utf8_is_checked_whole),
+                cmocka_unit_test(test_refusals_say_why),
                 cmocka_unit_test(test_empty_input),
                 cmocka_unit_test(test_too_big),
                 cmocka_unit_test(test_sniff),

@@ -18,6 +18,8 @@
 #include <rsap/paths.h>
 #include <rsap/registry.h>
 
+#include "internal.h" /* the snapshot's layout, to damage a copy of it */
+
 struct fixture {
         void *snap;
         size_t size;
@@ -270,6 +272,165 @@ static void corrupt_snapshots_are_refused(void **state)
         free(copy);
 }
 
+/* A copy of the fixture's snapshot (extra zero bytes after it) to damage. */
+static unsigned char *snapshot_copy(const struct fixture *f, size_t extra)
+{
+        unsigned char *copy = calloc(1, f->size + extra);
+
+        assert_non_null(copy);
+        memcpy(copy, f->snap, f->size);
+        return copy;
+}
+
+/* The checksum made to match a damaged body, as a forger would: only the
+ * structural checks stand between such a file and the reader. */
+static void reseal(unsigned char *copy, size_t size)
+{
+        struct snap_header *h = (struct snap_header *)copy;
+
+        h->checksum = rsap_fnv1a(copy + sizeof(*h), size - sizeof(*h));
+}
+
+static void expect_refused(unsigned char *copy, size_t size)
+{
+        struct rsap_registry *reg = NULL;
+
+        reseal(copy, size);
+        assert_int_equal(rsap_snapshot_validate(copy, size), -EBADMSG);
+        assert_int_equal(rsap_registry_open_memory(copy, size, &reg), -EBADMSG);
+        assert_null(reg);
+}
+
+static void damaged_headers_are_refused_whatever_the_checksum(void **state)
+{
+        struct fixture *f = *state;
+        unsigned char *copy = snapshot_copy(f, 8);
+        struct snap_header *h = (struct snap_header *)copy;
+        char *strings = (char *)copy + h->strings_off;
+        uint32_t slots = h->n_name_slots;
+
+        /* Bytes past the size the header gives: a file appended to. */
+        expect_refused(copy, f->size + 8);
+        /* The last string left unterminated: a reader's strlen() would run on. */
+        strings[h->strings_size - 1] = 'x';
+        expect_refused(copy, f->size);
+        strings[h->strings_size - 1] = '\0';
+        /* A name table whose size is no power of two, so that no mask fits it. */
+        assert_true(slots >= 4);
+        h->n_name_slots = slots / 4 * 3;
+        expect_refused(copy, f->size);
+        h->n_name_slots = slots;
+        reseal(copy, f->size);
+        assert_int_equal(rsap_snapshot_validate(copy, f->size), 0);
+        free(copy);
+}
+
+static struct snap_record *snapshot_record(unsigned char *copy, uint32_t i)
+{
+        const struct snap_header *h = (const struct snap_header *)copy;
+
+        return (struct snap_record *)(copy + h->records_off) + i;
+}
+
+static uint32_t *snapshot_list(unsigned char *copy, uint32_t off)
+{
+        const struct snap_header *h = (const struct snap_header *)copy;
+
+        return (uint32_t *)(copy + h->lists_off) + off;
+}
+
+/* Damage the checks at open cannot see (the body, checksum made to match) is
+ * read as absent: a list that would run past the lists, a person number past
+ * the people. */
+static void damaged_lists_read_as_empty(void **state)
+{
+        struct fixture *f = *state;
+        unsigned char *copy = snapshot_copy(f, 0);
+        struct snap_header *h = (struct snap_header *)copy;
+        struct rsap_registry *reg = NULL;
+        uint32_t *contacts = snapshot_list(copy, snapshot_record(copy, 8)->contact);
+        uint32_t *references = snapshot_list(copy, snapshot_record(copy, 10)->references);
+        uint32_t words = h->n_list_words;
+        struct rsap_record r;
+
+        /* Counts one item too many for the words left after them. */
+        contacts[0] = words - snapshot_record(copy, 8)->contact;
+        references[0] = (words - snapshot_record(copy, 10)->references - 1) / 3 + 1;
+        reseal(copy, f->size);
+        assert_int_equal(rsap_snapshot_validate(copy, f->size), 0);
+        assert_int_equal(rsap_registry_open_memory(copy, f->size, &reg), 0);
+        rsap_registry_record(reg, 8, &r);
+        assert_int_equal(r.n_contact, 0);
+        rsap_registry_record(reg, 10, &r);
+        assert_int_equal(r.n_references, 0);
+        assert_string_equal(r.service, "sql*net");
+        rsap_registry_free(reg);
+
+        /* Record 8's contact is the last person; a table one shorter lacks it. */
+        memcpy(copy, f->snap, f->size);
+        assert_int_equal(contacts[0], 1);
+        h->n_people = contacts[1];
+        assert_int_equal(rsap_registry_open_memory(copy, f->size, &reg), 0);
+        rsap_registry_record(reg, 8, &r);
+        assert_int_equal(r.n_contact, 1);
+        assert_null(r.contact[0].id);
+        rsap_registry_free(reg);
+        free(copy);
+}
+
+static void write_snapshot(const char *path, const void *data, size_t size)
+{
+        FILE *out = fopen(path, "wb");
+
+        assert_non_null(out);
+        assert_int_equal(fwrite(data, 1, size, out), size);
+        assert_int_equal(fclose(out), 0);
+}
+
+/* A cached copy on disk: read whole, its checksum checked when asked, and what
+ * is not a regular file of a fixed size refused as not a snapshot. */
+static void snapshot_files_are_read_whole(void **state)
+{
+        struct fixture *f = *state;
+        char dir[] = "/tmp/rsap-snap-XXXXXX", path[64];
+        unsigned char *copy = snapshot_copy(f, 0);
+        struct rsap_registry *reg = NULL;
+        struct rsap_registry_info info;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/iana.snap", dir);
+        write_snapshot(path, f->snap, f->size);
+        assert_int_equal(rsap_snapshot_validate_file(path), 0);
+        assert_int_equal(rsap_registry_open_file_verified(path, &reg), 0);
+        rsap_registry_info(reg, &info);
+        assert_string_equal(info.origin, path);
+        assert_int_equal(info.records, 11);
+        assert_int_equal(rsap_registry_verify(reg), 0);
+        rsap_registry_free(reg);
+
+        /* A changed byte in the body: only the checksum notices, and only the
+         * verified open (rsapd's, rsap update's) looks at it. */
+        copy[f->size - 9] ^= 0x55;
+        write_snapshot(path, copy, f->size);
+        assert_int_equal(rsap_snapshot_validate_file(path), -EBADMSG);
+        assert_int_equal(rsap_registry_open_file_verified(path, &reg), -EBADMSG);
+        assert_int_equal(rsap_registry_open_file(path, &reg), 0);
+        assert_int_equal(rsap_registry_verify(reg), -EBADMSG);
+        rsap_registry_free(reg);
+        /* Shorter than a header. */
+        write_snapshot(path, f->snap, 16);
+        assert_int_equal(rsap_registry_open_file(path, &reg), -EBADMSG);
+        assert_int_equal(rsap_snapshot_validate_file(path), -EBADMSG);
+        unlink(path);
+        assert_int_equal(rsap_registry_open_file(path, &reg), -ENOENT);
+        assert_int_equal(rsap_snapshot_validate_file(path), -ENOENT);
+        rmdir(dir);
+        /* A device, and a file that gives more than its size says. */
+        assert_int_equal(rsap_registry_open_file("/dev/null", &reg), -EBADMSG);
+        assert_int_equal(rsap_registry_open_file("/proc/self/status", &reg), -EBADMSG);
+        free(copy);
+}
+
 static void export_writes_services_lines(void **state)
 {
         struct fixture *f = *state;
@@ -344,6 +505,9 @@ int main(void)
                 cmocka_unit_test(range_counts_cover_every_port),
                 cmocka_unit_test(explain_builds_the_answer),
                 cmocka_unit_test(corrupt_snapshots_are_refused),
+                cmocka_unit_test(damaged_headers_are_refused_whatever_the_checksum),
+                cmocka_unit_test(damaged_lists_read_as_empty),
+                cmocka_unit_test(snapshot_files_are_read_whole),
                 cmocka_unit_test(export_writes_services_lines),
                 cmocka_unit_test(builtin_copy_answers_1647),
                 cmocka_unit_test(default_registry_falls_back_to_builtin),
