@@ -5,19 +5,19 @@
  * Most runs of rsap open none: `rsap 1647` without a registry.db reads the
  * IANA snapshot and asks the kernel, nothing else.  Linked into rsap, SQLite
  * cost every run at start all the same: the dynamic loader applied some
- * 1,600 relocations to its function tables and copied the nine pages they
+ * 1,700 relocations to its function tables and copied the nine pages they
  * sit in (rsap 1647: 0.784x getent with it, 0.759x without, bench-pairtime,
  * 2000 rounds, both in one run).  So SQLite is a module of rsap's own,
- * rsap-sqlite.so (libsqlite3.a whole, exporting SQLite's API only), and rsap
- * defines the functions of that API which librsap calls as forwarders: the
- * first call loads the module, and every call goes on to SQLite's function.
- * A lookup with a registry pays for the loading instead (about 0.1 ms); rsapd
- * and the tests link SQLite as before.
+ * rsap-sqlite.so (libsqlite3.a whole, exporting the functions forwarded to
+ * here and nothing else: cli/sqlite_map.py makes its version script from
+ * this file), and rsap defines those functions as forwarders: the first call
+ * loads the module, and every call goes on to SQLite's function.  A lookup
+ * with a registry pays for the loading instead (about 0.1 ms); rsapd and the
+ * tests link SQLite as before.
  *
  * Each forwarder is defined against <sqlite3.h>'s prototype, so the compiler
- * checks it.  A function librsap starts to call without a forwarder here
- * makes the link fail on a second definition of the SQLite functions beside
- * it, never a silent copy of SQLite in rsap.
+ * checks it.  rsap links no SQLite at all: a function librsap starts to call
+ * without a forwarder here fails the link as an undefined reference.
  */
 #include <sqlite3.h>
 
