@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include <rsap/basic.h>
 #include <rsap/registry.h>
 
 /*
@@ -134,7 +135,4 @@ const struct cli_command *cli_find_command(const char *name);
  */
 int cli_command_hint(struct cli *cli, const char *word);
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-void cli_freep(void *p);          /* free(*(void **)p) */
 void cli_json_decrefp(json_t **p);
-void cli_fclosep(FILE **p);

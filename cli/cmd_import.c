@@ -20,7 +20,7 @@
 
 static int read_file(const char *path, char **text_out, size_t *size_out)
 {
-        _cleanup_(cli_fclosep) FILE *f = strcmp(path, "-") == 0 ? NULL : fopen(path, "re");
+        _cleanup_(fclosep) FILE *f = strcmp(path, "-") == 0 ? NULL : fopen(path, "re");
         FILE *in = strcmp(path, "-") == 0 ? stdin : f;
         size_t size = 0, capacity = 1 << 16;
         char *text = malloc(capacity), *grown;
@@ -67,7 +67,7 @@ static void report_conflicts(const struct rsap_import_result *r, const char *lab
 static int import(struct cli *cli, struct registry_cli *rc, const char *path, bool skip)
 {
         _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
-        _cleanup_(cli_freep) char *text = NULL;
+        _cleanup_(freep) char *text = NULL;
         struct rsap_workflow wf = { 0 };
         struct rsap_import_result result;
         size_t size = 0;

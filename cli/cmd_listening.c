@@ -376,8 +376,8 @@ static void text_rows(struct text *t, const struct cli *cli, const struct rsap_l
 int render_listeners(const struct cli *cli, const struct rsap_listen_list *list,
                      const struct rsap_registry *reg)
 {
-        _cleanup_(cli_freep) struct row *rows = malloc(list->count * sizeof(*rows));
-        _cleanup_(cli_freep) struct text *t = malloc(sizeof(*t));
+        _cleanup_(freep) struct row *rows = malloc(list->count * sizeof(*rows));
+        _cleanup_(freep) struct text *t = malloc(sizeof(*t));
         size_t endpoint_width = strlen("ADDRESS:PORT"), service_width = strlen("SERVICE");
         /* The LOCAL column shows only when the local registry holds a port. */
         size_t local_width = any_local(list) ? strlen("LOCAL") : 0;

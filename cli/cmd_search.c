@@ -68,12 +68,12 @@ int cmd_search(struct cli *cli, int argc, char **argv)
         const struct cli_command *self = cli_find_command("search");
         const struct option *options = cli_getopt_options(self);
         _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
-        _cleanup_(cli_freep) struct rsap_search_hit *hits = NULL;
+        _cleanup_(freep) struct rsap_search_hit *hits = NULL;
         _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
         struct rsap_local_list local = { 0 };
         struct registry_cli rc = { 0 };
         size_t limit = DEFAULT_LIMIT, total;
-        _cleanup_(cli_freep) char *joined = NULL;
+        _cleanup_(freep) char *joined = NULL;
         const char *text;
         int opt, r;
 

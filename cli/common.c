@@ -294,20 +294,9 @@ int cli_common_option(struct cli *cli, const struct cli_command *cmd, int opt)
         }
 }
 
-void cli_freep(void *p)
-{
-        free(*(void **)p);
-}
-
 void cli_json_decrefp(json_t **p)
 {
         json_decref(*p);
-}
-
-void cli_fclosep(FILE **p)
-{
-        if (*p)
-                fclose(*p);
 }
 
 int cli_only_common_options(struct cli *cli, const struct cli_command *cmd, int argc,

@@ -319,9 +319,9 @@ struct grouping {
 static int group_records(const struct rsap_registry *reg, const uint32_t *ids, size_t n,
                          bool brief, struct grouping *out)
 {
-        _cleanup_(cli_freep) struct rsap_record *recs = calloc(n ? n : 1, sizeof(*recs));
-        _cleanup_(cli_freep) char(*targets)[16] = calloc(n ? n : 1, sizeof(*targets));
-        _cleanup_(cli_freep) bool *folded = calloc(n ? n : 1, sizeof(*folded));
+        _cleanup_(freep) struct rsap_record *recs = calloc(n ? n : 1, sizeof(*recs));
+        _cleanup_(freep) char(*targets)[16] = calloc(n ? n : 1, sizeof(*targets));
+        _cleanup_(freep) bool *folded = calloc(n ? n : 1, sizeof(*folded));
         struct record_group *groups = calloc(n ? n : 1, sizeof(*groups));
         size_t count = 0;
 
@@ -461,7 +461,7 @@ static void print_rows(const struct cli *cli, const struct row *rows, size_t n)
 
 static int render_name_rows(const struct cli *cli, const struct grouping *g)
 {
-        _cleanup_(cli_freep) struct row *rows = calloc(g->n ? g->n : 1, sizeof(*rows));
+        _cleanup_(freep) struct row *rows = calloc(g->n ? g->n : 1, sizeof(*rows));
 
         if (!rows)
                 return -ENOMEM;
@@ -712,7 +712,7 @@ static const char *const range_brief[RSAP_RANGE_COUNT] = {
 static int render_port_brief(const struct cli *cli, const struct rsap_registry *reg,
                              const struct rsap_port_answer *a, const struct grouping *g)
 {
-        _cleanup_(cli_freep) struct row *rows = calloc(g->n + 1, sizeof(*rows));
+        _cleanup_(freep) struct row *rows = calloc(g->n + 1, sizeof(*rows));
         unsigned unrecorded = unrecorded_protocols(reg, a);
         size_t n = 0;
 

@@ -12,18 +12,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <rsap/basic.h>
 #include <rsap/listen.h>
 
 #include "rsapd.h"
 
 #define TOKEN_MIN 16
 #define TOKEN_MAX 4096
-
-static void closep(int *fd)
-{
-        if (*fd >= 0)
-                close(*fd);
-}
 
 static int check_file(int fd, char *why, size_t why_size)
 {

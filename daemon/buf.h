@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <rsap/basic.h>
+
 /*
  * A growable byte buffer for building response bodies.  A failed allocation
  * is remembered rather than reported at every call: builders append freely
@@ -29,4 +31,3 @@ static inline bool buf_failed(const struct buf *b)
 char *buf_steal(struct buf *b, size_t *len);
 void buf_free(struct buf *b);
 
-#define _cleanup_(f) __attribute__((cleanup(f)))

@@ -6,9 +6,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include <rsap/basic.h>
 #include "rsapd.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Every status from 100 to 599 has its own counter, whichever class it is in
  * and whether rsapd or libmicrohttpd answered; the last slot is any other. */

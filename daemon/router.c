@@ -4,9 +4,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <rsap/basic.h>
 #include "router.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define READ (HTTP_GET | HTTP_HEAD)
 
 #define ROUTE_MAX_QUERY 8

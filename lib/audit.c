@@ -74,22 +74,6 @@ void rsap_audit_facts_free(struct rsap_audit_facts *f)
         free(f);
 }
 
-static int grow(void **array, size_t *capacity, size_t n, size_t item_size)
-{
-        void *grown;
-        size_t new_capacity;
-
-        if (n < *capacity)
-                return 0;
-        new_capacity = *capacity ? *capacity * 2 : 32;
-        grown = realloc(*array, new_capacity * item_size);
-        if (!grown)
-                return -ENOMEM;
-        *array = grown;
-        *capacity = new_capacity;
-        return 0;
-}
-
 static int load_held(struct rsap_store *store, struct rsap_audit_facts *s)
 {
         _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
@@ -112,7 +96,7 @@ static int load_held(struct rsap_store *store, struct rsap_audit_facts *s)
                                    (pid_t)sqlite3_column_int(stmt, 5),
                                    (uint64_t)sqlite3_column_int64(stmt, 6)))
                         continue;
-                r = grow((void **)&s->held, &capacity, s->n_held, sizeof(*s->held));
+                r = rsap_grow(&s->held, &capacity, s->n_held + 1, sizeof(*s->held));
                 if (r < 0)
                         return r;
                 h = &s->held[s->n_held];
@@ -136,7 +120,7 @@ static int load_services(struct rsap_store *store, struct rsap_audit_facts *s)
         if (r < 0)
                 return r;
         while ((r = store_step(stmt)) > 0) {
-                r = grow((void **)&s->services, &capacity, s->n_services, sizeof(char *));
+                r = rsap_grow(&s->services, &capacity, s->n_services + 1, sizeof(char *));
                 if (r < 0)
                         return r;
                 s->services[s->n_services] = store_column_strdup(stmt, 0);
@@ -197,7 +181,7 @@ static int add_finding(struct audit_state *s, enum rsap_finding_kind kind, uint1
         struct rsap_audit *out = s->out;
         struct rsap_finding *f;
         char listener[64];
-        int r = grow((void **)&out->findings, &s->capacity, out->n_findings, sizeof(*f));
+        int r = rsap_grow(&out->findings, &s->capacity, out->n_findings + 1, sizeof(*f));
 
         if (r < 0)
                 return r;

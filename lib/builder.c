@@ -173,22 +173,6 @@ size_t rsap_builder_count(const struct rsap_builder *b)
         return b->n_records;
 }
 
-static int grow(void **array, size_t *cap, size_t n, size_t elem)
-{
-        void *v;
-        size_t new_cap;
-
-        if (n < *cap)
-                return 0;
-        new_cap = *cap ? *cap * 2 : 1024;
-        v = realloc(*array, new_cap * elem);
-        if (!v)
-                return -ENOMEM;
-        *array = v;
-        *cap = new_cap;
-        return 0;
-}
-
 int rsap_builder_add_person(struct rsap_builder *b, const struct rsap_person *p)
 {
         struct snap_person sp;
@@ -196,7 +180,7 @@ int rsap_builder_add_person(struct rsap_builder *b, const struct rsap_person *p)
 
         if (!p->id || !*p->id)
                 return -EINVAL;
-        r = grow((void **)&b->people, &b->cap_people, b->n_people, sizeof(*b->people));
+        r = rsap_grow(&b->people, &b->cap_people, b->n_people + 1, sizeof(*b->people));
         if (r < 0)
                 return r;
         if ((r = intern(&b->strings, p->id, &sp.id)) < 0 ||
@@ -289,7 +273,7 @@ int rsap_builder_add_record(struct rsap_builder *b, const struct rsap_record *in
                         return -EFBIG;
                 b->indexed_ports += ports;
         }
-        r = grow((void **)&b->records, &b->cap_records, b->n_records, sizeof(*b->records));
+        r = rsap_grow(&b->records, &b->cap_records, b->n_records + 1, sizeof(*b->records));
         if (r < 0)
                 return r;
         if ((r = intern(&b->strings, in->service, &sr.service)) < 0 ||
@@ -341,7 +325,7 @@ static size_t power_of_two_above(size_t n)
 
 static int add_person_id_only(struct rsap_builder *b, uint32_t id)
 {
-        int r = grow((void **)&b->people, &b->cap_people, b->n_people, sizeof(*b->people));
+        int r = rsap_grow(&b->people, &b->cap_people, b->n_people + 1, sizeof(*b->people));
 
         if (r < 0)
                 return r;

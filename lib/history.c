@@ -77,8 +77,8 @@ static int collect_events(sqlite3_stmt *stmt, struct rsap_history *out)
         int r;
 
         while ((r = store_step(stmt)) > 0) {
-                if (store_grow(&out->events, out->n_events, &capacity, 16,
-                               sizeof(*out->events)) < 0)
+                if (rsap_grow(&out->events, &capacity, out->n_events + 1,
+                              sizeof(*out->events)) < 0)
                         return -ENOMEM;
                 r = event_from_row(stmt, &out->events[out->n_events]);
                 if (r < 0)
@@ -203,7 +203,7 @@ typedef bool (*entry_filter)(const struct rsap_local_entry *e, const void *key);
 static int append_entry(struct rsap_local_list *out, size_t *capacity,
                         const struct rsap_local_entry *e)
 {
-        if (store_grow(&out->entries, out->n_entries, capacity, 8, sizeof(*out->entries)) < 0)
+        if (rsap_grow(&out->entries, capacity, out->n_entries + 1, sizeof(*out->entries)) < 0)
                 return -ENOMEM;
         out->entries[out->n_entries++] = *e;
         return 0;

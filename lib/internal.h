@@ -5,15 +5,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include <rsap/basic.h>
 #include <rsap/registry.h>
-
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-static inline void freep(void *p)
-{
-        free(*(void **)p);
-}
 
 /*
  * The snapshot: one block of bytes readable in place, so that the built-in

@@ -146,8 +146,8 @@ static int assigned_ports(struct rsap_store *store, struct rsap_kernel_reserve *
         if (r < 0)
                 return r;
         while ((r = store_step(stmt)) > 0) {
-                if (store_grow(&out->assigned, out->n_assigned, &capacity, 64,
-                               sizeof(*out->assigned)) < 0)
+                if (rsap_grow(&out->assigned, &capacity, out->n_assigned + 1,
+                              sizeof(*out->assigned)) < 0)
                         return -ENOMEM;
                 out->assigned[out->n_assigned++] = (uint16_t)sqlite3_column_int(stmt, 0);
         }

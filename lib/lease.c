@@ -173,7 +173,7 @@ static int active_leases(struct rsap_store *store, struct rsap_lease **out, size
         if (r < 0)
                 return r;
         while ((r = store_step(stmt)) > 0) {
-                r = store_grow(&list, n, &capacity, 16, sizeof(*list));
+                r = rsap_grow(&list, &capacity, n + 1, sizeof(*list));
                 if (r < 0)
                         break;
                 r = lease_from_row(stmt, &list[n]);

@@ -40,12 +40,6 @@
 /* Below this many processes a second thread costs more than it saves. */
 #define PROCESSES_PER_THREAD 32
 
-static void closep(int *fd)
-{
-        if (*fd >= 0)
-                close(*fd);
-}
-
 /* ---- inode index -------------------------------------------------------- */
 
 /* Open addressing from socket inode to its position in the list; inode 0
@@ -134,20 +128,6 @@ struct walker {
         char *dents; /* DENTS_BUFFER_SIZE bytes */
 };
 
-static int grow(void **array, size_t *capacity, size_t needed, size_t item_size)
-{
-        if (needed <= *capacity)
-                return 0;
-        size_t capacity_new = *capacity ? *capacity * 2 : 64;
-        void *grown = realloc(*array, capacity_new * item_size);
-
-        if (!grown)
-                return -ENOMEM;
-        *array = grown;
-        *capacity = capacity_new;
-        return 0;
-}
-
 /* Reads a small /proc/PID file whole; -errno when it vanished. */
 static ssize_t read_proc_file(int proc_fd, pid_t pid, const char *name, char *buf, size_t size)
 {
@@ -194,7 +174,7 @@ static int add_process(struct walker *w, pid_t pid)
         struct rsap_listen_owner *p;
         ssize_t n;
 
-        if (grow((void **)&w->processes, &w->processes_capacity, w->n_processes + 1,
+        if (rsap_grow(&w->processes, &w->processes_capacity, w->n_processes + 1,
                  sizeof(*w->processes)) < 0)
                 return -ENOMEM;
         p = &w->processes[w->n_processes];
@@ -214,7 +194,7 @@ static int add_process(struct walker *w, pid_t pid)
 /* A socket the next process to be recorded holds (w->n_processes). */
 static int add_finding(struct walker *w, uint32_t socket)
 {
-        if (grow((void **)&w->findings, &w->findings_capacity, w->n_findings + 1,
+        if (rsap_grow(&w->findings, &w->findings_capacity, w->n_findings + 1,
                  sizeof(*w->findings)) < 0)
                 return -ENOMEM;
         w->findings[w->n_findings++] = (struct finding){ socket, (uint32_t)w->n_processes };
@@ -361,7 +341,7 @@ static int list_pids(int proc_fd, pid_t **pids_out, size_t *count_out)
                         off += e->d_reclen;
                         if (e->d_name[0] < '1' || e->d_name[0] > '9')
                                 continue;
-                        if (grow((void **)&pids, &capacity, count + 1, sizeof(*pids)) < 0) {
+                        if (rsap_grow(&pids, &capacity, count + 1, sizeof(*pids)) < 0) {
                                 free(pids);
                                 return -ENOMEM;
                         }

@@ -281,23 +281,6 @@ char *store_column_strdup(sqlite3_stmt *stmt, int i)
         return text ? strdup((const char *)text) : NULL;
 }
 
-int store_grow(void *items, size_t n, size_t *capacity, size_t first, size_t size)
-{
-        void **list = items;
-        size_t grown_capacity;
-        void *grown;
-
-        if (n < *capacity)
-                return 0;
-        grown_capacity = *capacity ? *capacity * 2 : first;
-        grown = realloc(*list, grown_capacity * size);
-        if (!grown)
-                return -ENOMEM;
-        *list = grown;
-        *capacity = grown_capacity;
-        return 0;
-}
-
 enum rsap_proto store_column_proto(sqlite3_stmt *stmt, int i)
 {
         const unsigned char *text = sqlite3_column_text(stmt, i);
@@ -368,9 +351,8 @@ bool store_process_alive(struct rsap_store *store, pid_t pid, uint64_t start)
                         return store->liveness[i].live;
         live = rsap_process_start_time(pid, &now_start) == 0 && now_start == start;
         /* Out of memory: judged again next time, as outside a transaction. */
-        if (store->tx_now_us && store_grow(&store->liveness, store->n_liveness,
-                                           &store->liveness_capacity, 16,
-                                           sizeof(*store->liveness)) == 0) {
+        if (store->tx_now_us && rsap_grow(&store->liveness, &store->liveness_capacity,
+                                          store->n_liveness + 1, sizeof(*store->liveness)) == 0) {
                 seen = &store->liveness[store->n_liveness++];
                 *seen = (struct store_liveness){ pid, start, live };
         }

@@ -56,12 +56,6 @@ static inline void sqlite3_finalizep(sqlite3_stmt **stmt)
         sqlite3_finalize(*stmt); /* a no-op on NULL */
 }
 
-static inline void fclosep(FILE **f)
-{
-        if (*f)
-                fclose(*f);
-}
-
 /* A SQLite result code (extended or primary) as a negative errno code. */
 int store_errno(int rc);
 /* store_errno() of the connection's last error. */
@@ -84,14 +78,6 @@ int store_bind_proto(sqlite3_stmt *stmt, int index, enum rsap_proto proto);
 /* A copy of column i, or NULL when it is NULL (check errno for ENOMEM). */
 char *store_column_strdup(sqlite3_stmt *stmt, int i);
 enum rsap_proto store_column_proto(sqlite3_stmt *stmt, int i);
-
-/*
- * Room for element n of an array read row by row: *items (the address of
- * the array's pointer) doubles, from first elements, when n reaches
- * *capacity.  0, or -ENOMEM with the array as it was.  The project builds
- * with -fno-strict-aliasing, so any element pointer may go through void **.
- */
-int store_grow(void *items, size_t n, size_t *capacity, size_t first, size_t size);
 
 /*
  * One write transaction, BEGIN IMMEDIATE: the write lock is taken first, so

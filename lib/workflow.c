@@ -251,7 +251,7 @@ int rsap_request_list(struct rsap_store *store, bool pending_only, struct rsap_r
         if (r < 0)
                 return r;
         while ((r = store_step(stmt)) > 0) {
-                r = store_grow(&list, n, &capacity, 16, sizeof(*list));
+                r = rsap_grow(&list, &capacity, n + 1, sizeof(*list));
                 if (r < 0)
                         break;
                 r = request_from_row(stmt, &list[n]);
@@ -442,7 +442,7 @@ int assignments_collect(sqlite3_stmt *stmt, struct rsap_assignment **out, size_t
         int r;
 
         while ((r = store_step(stmt)) > 0) {
-                r = store_grow(&list, n, &capacity, 8, sizeof(*list));
+                r = rsap_grow(&list, &capacity, n + 1, sizeof(*list));
                 if (r < 0)
                         break;
                 r = assignment_from_row(stmt, &list[n]);
