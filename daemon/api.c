@@ -63,9 +63,21 @@ static void reply_port_error(struct reply *out, const char *number, const char *
         reply_error(out, 400, "%s", message);
 }
 
+struct rsap_answer_sources answer_sources(struct rsapd *d, const struct request *req)
+{
+        return (struct rsap_answer_sources){
+                .iana = req->reg,
+                .store = d->store,
+                .store_lock = &d->store_lock,
+                .listeners = true,
+                .owners = owners_visible(d, req),
+        };
+}
+
 void api_port(struct rsapd *d, const struct request *req, struct reply *out)
 {
         enum rsap_proto proto = RSAP_PROTO_NONE;
+        struct rsap_answer_sources src;
         struct rsap_port_answer a;
         enum rsap_answer_part failed;
         char text[ROUTE_PARAM_SIZE], *slash;
@@ -99,11 +111,8 @@ void api_port(struct rsapd *d, const struct request *req, struct reply *out)
                 return;
         }
         /* The answer rsap PORT --json prints, composed the same way. */
-        r = rsap_answer_port(&(struct rsap_answer_sources){ .iana = req->reg, .store = d->store,
-                                                            .store_lock = &d->store_lock,
-                                                            .listeners = true,
-                                                            .owners = owners_visible(d, req) },
-                             port, proto, &a, &failed);
+        src = answer_sources(d, req);
+        r = rsap_answer_port(&src, port, proto, &a, &failed);
         if (r < 0 && failed == RSAP_ANSWER_LOCAL) {
                 reply_store_error(out, r, "cannot read the local registry");
                 return;
@@ -119,14 +128,14 @@ void api_port(struct rsapd *d, const struct request *req, struct reply *out)
 void api_service(struct rsapd *d, const struct request *req, struct reply *out)
 {
         const char *name = req->route->params[0];
+        struct rsap_answer_sources src;
         struct rsap_name_answer a;
         enum rsap_answer_part failed;
         bool found;
         int r;
 
-        r = rsap_answer_name(&(struct rsap_answer_sources){ .iana = req->reg, .store = d->store,
-                                                            .store_lock = &d->store_lock },
-                             name, &a, &failed);
+        src = answer_sources(d, req);
+        r = rsap_answer_name(&src, name, &a, &failed);
         if (r < 0 && failed == RSAP_ANSWER_LOCAL) {
                 reply_store_error(out, r, "cannot read the local registry");
                 return;

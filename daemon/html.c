@@ -790,6 +790,7 @@ static void port_title(struct buf *b, const struct rsap_registry *reg,
 
 void page_port(struct rsapd *d, const struct request *req, struct reply *out)
 {
+        struct rsap_answer_sources src;
         struct rsap_port_answer a;
         enum rsap_answer_part failed;
         struct buf b = { 0 };
@@ -802,11 +803,8 @@ void page_port(struct rsapd *d, const struct request *req, struct reply *out)
                                 "There is no such port: a port is a number from 0 to 65535.");
                 return;
         }
-        r = rsap_answer_port(&(struct rsap_answer_sources){ .iana = req->reg, .store = d->store,
-                                                            .store_lock = &d->store_lock,
-                                                            .listeners = true,
-                                                            .owners = owners_visible(d, req) },
-                             port, RSAP_PROTO_NONE, &a, &failed);
+        src = answer_sources(d, req);
+        r = rsap_answer_port(&src, port, RSAP_PROTO_NONE, &a, &failed);
         if (r < 0) {
                 reply_error_for(out, req->path, 500, "The port could not be explained.");
                 return;
@@ -833,8 +831,7 @@ void page_service(struct rsapd *d, const struct request *req, struct reply *out)
         const char *name = req->route->params[0];
         struct rsap_name_answer a;
         struct buf b = { 0 };
-        struct rsap_answer_sources src = { .iana = req->reg, .store = d->store,
-                                           .store_lock = &d->store_lock };
+        struct rsap_answer_sources src = answer_sources(d, req);
         enum rsap_answer_part failed;
         char title[200];
         bool found;

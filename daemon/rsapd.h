@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include <rsap/answer.h>
 #include <rsap/registry.h>
 
 #include "buf.h"
@@ -239,6 +240,10 @@ bool auth_token_equal(const struct auth *a, const char *token, size_t len);
 bool auth_presents_token(const struct auth *a, const char *authorization);
 /* Whether answers to req may name the processes behind sockets (--owners). */
 bool owners_visible(const struct rsapd *d, const struct request *req);
+/* What rsapd composes an answer from for req (rsap/answer.h): its registry,
+ * its store under store_lock, and the kernel's sockets with owners as
+ * --owners lets req see them. */
+struct rsap_answer_sources answer_sources(struct rsapd *d, const struct request *req);
 
 /* ---- metrics (metrics.c) ------------------------------------------------------------ */
 struct metrics *metrics_new(void);
