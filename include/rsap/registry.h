@@ -84,6 +84,11 @@ enum rsap_status rsap_status_derive(const char *service, const char *description
 const char *rsap_status_name(enum rsap_status status);
 const char *rsap_source_name(enum rsap_source source);
 const char *rsap_ref_type_name(enum rsap_ref_type type);
+/*
+ * The well-formed name a historic record's notes give ("This entry is an
+ * alias to \"sql-net\"."): 0 with it in buf, else -ENOENT.
+ */
+int rsap_record_replacement(const struct rsap_record *r, char *buf, size_t size);
 
 /* ---- building ---------------------------------------------------------- */
 

@@ -5,7 +5,7 @@ The full-data test: IANA's published registry, XML and CSV, goes in through
 `rsap update` and comes back out through `rsap export`, lookups, `rsap ranges`
 and glibc's own services(5) reader.  Every answer is compared with what this
 file computes from the source files alone, with the standard library, by the
-rules lib/import_xml.c, lib/import_csv.c and lib/import_internal.h document.
+rules lib/iana/import_xml.c, lib/iana/import_csv.c and lib/iana/import_internal.h document.
 rsap is never asked for an expected value.
 
     full_data_test.py xml|csv|builtin|lookup|ranges|services
@@ -68,7 +68,7 @@ def export_json(db_dir):
     return json.loads(rsap("export", "--db-dir", db_dir, "--format", "json").stdout)
 
 
-# ---- text clean-up, as lib/import.c documents it ------------------------------
+# ---- text clean-up, as lib/iana/import.c documents it ------------------------------
 
 BLANK = " \t\n\r\v\f"      # import_is_blank(): ASCII only, never U+00A0
 LINE_BLANK = " \t\r\v\f"   # the same without the newline
@@ -108,7 +108,7 @@ def clean(text, multiline):
     return text or None
 
 
-# ---- references shared by both formats (lib/import.c) ------------------------
+# ---- references shared by both formats (lib/iana/import.c) ------------------------
 
 RFC_ID = re.compile(r"[Rr][Ff][Cc]([0-9]{1,9})")
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `rsap import FILE`: an export of another local registry (JSON or CSV,
- * lib/local_import.c) is outside data.  Each input goes into a new, empty
+ * lib/local/local_import.c) is outside data.  Each input goes into a new, empty
  * registry (a fresh file, so no input depends on the ones before it); what
  * imports once imports nothing the second time (what is there is unchanged).
  */

@@ -20,7 +20,7 @@
 
 #include "fuzz_common.h"
 
-/* The layout of lib/internal.h's struct snap_header, as offsets. */
+/* The layout of lib/iana/snapshot_format.h's struct snap_header, as offsets. */
 enum {
         HEADER_SIZE = 88,
         H_N_RECORDS = 36,

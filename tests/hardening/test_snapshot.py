@@ -21,7 +21,7 @@ from rsapd_harness import RSAP, Checks, Rsapd  # noqa: E402
 
 c = Checks("snapshot")
 
-# lib/internal.h: struct snap_header, struct snap_record (little-endian here).
+# lib/iana/snapshot_format.h: struct snap_header, struct snap_record (little-endian here).
 HEADER = "<8sIIQI" + "I" * 15
 HEADER_FIELDS = ("magic version endian size checksum source release n_records n_people "
                  "records_off people_off lists_off n_list_words port_first_off "

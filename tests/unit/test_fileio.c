@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/fileio.c: the files rsap replaces and the files it reads from outside. */
+/* lib/basic/fileio.c: the files rsap replaces and the files it reads from outside. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

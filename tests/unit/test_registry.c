@@ -18,7 +18,7 @@
 #include <rsap/paths.h>
 #include <rsap/registry.h>
 
-#include "internal.h" /* the snapshot's layout, to damage a copy of it */
+#include "snapshot_format.h" /* the snapshot's layout, to damage a copy of it */
 
 struct fixture {
         void *snap;

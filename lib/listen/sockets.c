@@ -29,7 +29,7 @@
 
 #include <rsap/listen.h>
 
-#include "internal.h"
+#include <rsap/basic.h>
 
 /* The kernel's TCP states (include/net/tcp_states.h) that sock_diag filters
  * on: listening TCP, SCTP and DCCP sockets are in LISTEN, bound UDP sockets

@@ -70,5 +70,3 @@ struct snap_person {
 
 uint32_t rsap_fnv1a(const void *data, size_t size);
 
-/* Splits "alias to \"sql-net\"" out of a historic record's notes. */
-int rsap_record_replacement(const struct rsap_record *r, char *buf, size_t size);

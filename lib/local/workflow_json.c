@@ -8,7 +8,7 @@
 #include <rsap/error.h>
 #include <rsap/workflow.h>
 
-#include "internal.h"
+#include <rsap/basic.h>
 
 static json_t *text_or_null(const char *s)
 {

@@ -15,7 +15,7 @@
 #include <rsap/listen.h>
 #include <rsap/workflow.h>
 
-#include "internal.h"
+#include <rsap/basic.h>
 
 void rsap_listen_filter_init(struct rsap_listen_filter *f)
 {

@@ -6,7 +6,7 @@
 #include <rsap/workflow.h>
 #include <rsap/listen.h>
 
-#include "internal.h"
+#include <rsap/basic.h>
 
 /* Collects a lookup of unknown size: asks once with room for a few, then
  * again with room for all. */

@@ -3,7 +3,7 @@
 
 #include <rsap/fileio.h>
 
-#include "internal.h"
+#include "snapshot_format.h"
 
 /* A snapshot opened for reading: pointers into the block, never copies. */
 struct rsap_registry {

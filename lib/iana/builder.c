@@ -4,7 +4,7 @@
 
 #include <rsap/name.h>
 
-#include "internal.h"
+#include "snapshot_format.h"
 
 /* A growable array of uint32_t words. */
 struct words {

@@ -6,7 +6,7 @@
 
 #include <rsap/name.h>
 
-#include "registry_internal.h"
+#include "snapshot_internal.h"
 
 /*
  * A search is a list of words that must all match the record somewhere: in

@@ -17,7 +17,7 @@
 #include <rsap/port.h>
 #include <rsap/store.h>
 
-#include "internal.h"
+#include <rsap/basic.h>
 
 /* One process's liveness, as judged once in a write transaction. */
 struct store_liveness {

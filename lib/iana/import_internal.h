@@ -8,7 +8,7 @@
 #include <rsap/import.h>
 #include <rsap/registry.h>
 
-#include "internal.h"
+#include "snapshot_format.h"
 
 /*
  * What the two importers share: the input checks each of them makes

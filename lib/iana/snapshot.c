@@ -8,7 +8,7 @@
 #include <rsap/fileio.h>
 #include <rsap/name.h>
 
-#include "registry_internal.h"
+#include "snapshot_internal.h"
 
 static bool part_fits(const struct snap_header *h, size_t size, uint32_t off, uint64_t count,
                       size_t elem)

@@ -6,7 +6,7 @@
 #include <rsap/export.h>
 #include <rsap/json.h>
 
-#include "internal.h"
+#include "snapshot_format.h"
 
 int rsap_export_format_parse(const char *text, enum rsap_export_format *out)
 {

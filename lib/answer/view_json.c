@@ -6,7 +6,7 @@
 #include <rsap/listen.h>
 #include <rsap/workflow.h>
 
-#include "internal.h"
+#include <rsap/basic.h>
 
 /* jansson's json_object_set_new() takes ownership even on failure, which
  * keeps every builder below to one expression per key. */

@@ -14,7 +14,7 @@
 #include <rsap/update.h>
 
 #include "config.h"
-#include "internal.h"
+#include "snapshot_format.h"
 
 static int fail(struct rsap_import_error *err, int code, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));

@@ -31,7 +31,7 @@
 
 #include <rsap/listen.h>
 
-#include "internal.h"
+#include <rsap/basic.h>
 
 #define DENTS_BUFFER_SIZE 32768
 #define MAX_WALK_THREADS 4

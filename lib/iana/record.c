@@ -3,7 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "internal.h"
+#include "snapshot_format.h"
 
 enum rsap_status rsap_status_derive(const char *service, const char *description,
                                     size_t n_people)
