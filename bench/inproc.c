@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <rsap/registry.h>
+#include <rsap/iana.h>
 
 #define MIN_SECONDS 0.5
 #define PORT_GOAL 20e6 /* lookups per second */

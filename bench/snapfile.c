@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <rsap/registry.h>
+#include <rsap/iana.h>
 
 struct sample {
         double ms;

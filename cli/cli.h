@@ -9,7 +9,7 @@
 #include <jansson.h>
 
 #include <rsap/basic.h>
-#include <rsap/registry.h>
+#include <rsap/iana.h>
 
 /*
  * What every subcommand shares: exit statuses, the one-line error format,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <getopt.h>
 
-#include <rsap/registry.h>
+#include <rsap/iana.h>
 
 #include "builtin.h"
 #include "config.h"

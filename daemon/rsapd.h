@@ -11,7 +11,7 @@
 #include <jansson.h>
 
 #include <rsap/answer.h>
-#include <rsap/registry.h>
+#include <rsap/iana.h>
 
 #include "buf.h"
 #include "router.h"

@@ -17,7 +17,7 @@
 
 /*
  * The sentence for a negative errno code the library gives a meaning of its
- * own (store.h, workflow.h, registry.h: -EBADMSG, -EPROTONOSUPPORT,
+ * own (store.h, workflow.h, iana.h: -EBADMSG, -EPROTONOSUPPORT,
  * -ENOTRECOVERABLE, ...), else strerror()'s.  Front ends put it after what
  * failed: "rsap request: <sentence>".
  */

@@ -7,7 +7,7 @@
 
 #include <rsap/name.h>
 #include <rsap/port.h>
-#include <rsap/registry.h>
+#include <rsap/iana.h>
 
 /*
  * The one answer to "what is this port?" or "what is this name?", built once

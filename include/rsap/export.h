@@ -3,7 +3,7 @@
 
 #include <stdio.h>
 
-#include <rsap/registry.h>
+#include <rsap/iana.h>
 
 enum rsap_export_format {
         RSAP_EXPORT_SERVICES = 0, /* services(5), as glibc's files backend reads it */

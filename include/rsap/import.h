@@ -3,7 +3,7 @@
 
 #include <stddef.h>
 
-#include <rsap/registry.h>
+#include <rsap/iana.h>
 
 /*
  * Readers of outside data.  Each takes the whole input in memory, adds what it

@@ -7,7 +7,7 @@
 #include <jansson.h>
 
 #include <rsap/explain.h>
-#include <rsap/registry.h>
+#include <rsap/iana.h>
 
 /*
  * The JSON of every answer: `rsap ... --json` and rsapd's API print these

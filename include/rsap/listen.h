@@ -10,7 +10,7 @@
 #include <jansson.h>
 
 #include <rsap/port.h>
-#include <rsap/registry.h>
+#include <rsap/iana.h>
 
 /*
  * What listens on this host: every listening TCP socket and every bound UDP

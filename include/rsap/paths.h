@@ -3,7 +3,7 @@
 
 #include <stddef.h>
 
-#include <rsap/registry.h>
+#include <rsap/iana.h>
 
 /*
  * Where rsap keeps its data: the directory given (--db-dir), else

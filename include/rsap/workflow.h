@@ -12,7 +12,7 @@
 #include <rsap/export.h>
 #include <rsap/listen.h>
 #include <rsap/port.h>
-#include <rsap/registry.h>
+#include <rsap/iana.h>
 #include <rsap/store.h>
 
 /*

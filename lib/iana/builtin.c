@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include <rsap/registry.h>
+#include <rsap/iana.h>
 
 /* Emitted by rsap-mksnapshot into builtin_data.c: the snapshot, 8-aligned. */
 extern const unsigned char rsap_builtin_snapshot[];

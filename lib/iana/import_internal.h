@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 #include <rsap/import.h>
-#include <rsap/registry.h>
+#include <rsap/iana.h>
 
 #include "snapshot_format.h"
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include <rsap/basic.h>
-#include <rsap/registry.h>
+#include <rsap/iana.h>
 
 /*
  * The snapshot: one block of bytes readable in place, so that the built-in

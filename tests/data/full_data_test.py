@@ -135,7 +135,7 @@ def draft_reference(name):
 # ---- records in the export's JSON form -----------------------------------------
 
 def derive_status(service, description, n_people):
-    """The documented rule of include/rsap/registry.h."""
+    """The documented rule of include/rsap/iana.h."""
     if service:
         return "assigned"
     if description:

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include <rsap/import.h>
-#include <rsap/registry.h>
+#include <rsap/iana.h>
 
 static inline size_t fuzz_touch(const char *s)
 {

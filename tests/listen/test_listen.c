@@ -34,7 +34,7 @@
 
 #include <rsap/json.h>
 #include <rsap/listen.h>
-#include <rsap/registry.h>
+#include <rsap/iana.h>
 
 #define SKIP_STATUS 77
 #define KID_NAME "rsap-listen-kid"

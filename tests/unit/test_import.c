@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include <rsap/import.h>
-#include <rsap/registry.h>
+#include <rsap/iana.h>
 
 typedef int (*import_fn)(const void *data, size_t size, struct rsap_builder *b,
                          struct rsap_import_error *err);

@@ -16,7 +16,7 @@
 #include <rsap/export.h>
 #include <rsap/json.h>
 #include <rsap/paths.h>
-#include <rsap/registry.h>
+#include <rsap/iana.h>
 
 #include "snapshot_format.h" /* the snapshot's layout, to damage a copy of it */
 
