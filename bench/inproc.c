@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * In-process lookup speed of the registry, without process start-up:
- * rsap_registry_find_port() by (port, protocol) and rsap_registry_find_name()
+ * rsap_iana_find_port() by (port, protocol) and rsap_iana_find_name()
  * by service name, on the built-in registry and, given a snapshot (the
  * iana.snap that `rsap update` writes), on IANA's full registry too.
  *
@@ -74,9 +74,9 @@ static void shuffle(void *items, size_t n, size_t size, uint64_t *state)
  * (port, protocol) pairs, most of which no record covers.  The names are
  * those of every named record.
  */
-static int make_sample(const struct rsap_registry *reg, struct sample *s)
+static int make_sample(const struct rsap_iana *reg, struct sample *s)
 {
-        size_t n = rsap_registry_count(reg);
+        size_t n = rsap_iana_count(reg);
         uint64_t state = 0x9e3779b97f4a7c15u;
 
         s->ports = calloc(2 * n, sizeof(*s->ports));
@@ -87,7 +87,7 @@ static int make_sample(const struct rsap_registry *reg, struct sample *s)
         for (uint32_t i = 0; i < n; i++) {
                 struct rsap_record r;
 
-                rsap_registry_record(reg, i, &r);
+                rsap_iana_record(reg, i, &r);
                 if (r.has_port)
                         s->ports[s->n_ports++] = (struct port_query){
                                 r.port_low, r.proto != RSAP_PROTO_NONE ? r.proto : RSAP_PROTO_TCP
@@ -118,7 +118,7 @@ struct result {
 };
 
 /* Passes over the whole sample until MIN_SECONDS have gone by. */
-static struct result time_ports(const struct rsap_registry *reg, const struct sample *s)
+static struct result time_ports(const struct rsap_iana *reg, const struct sample *s)
 {
         uint32_t ids[MAX_IDS];
         uint64_t lookups = 0, sum = 0, first = 0;
@@ -126,8 +126,8 @@ static struct result time_ports(const struct rsap_registry *reg, const struct sa
 
         do {
                 for (size_t i = 0; i < s->n_ports; i++) {
-                        size_t n = rsap_registry_find_port(reg, s->ports[i].port,
-                                                           s->ports[i].proto, ids, MAX_IDS);
+                        size_t n = rsap_iana_find_port(reg, s->ports[i].port,
+                                                       s->ports[i].proto, ids, MAX_IDS);
 
                         sum += n ? n + ids[0] : 0;
                 }
@@ -139,7 +139,7 @@ static struct result time_ports(const struct rsap_registry *reg, const struct sa
         return (struct result){ (double)lookups / elapsed, sum, first };
 }
 
-static struct result time_names(const struct rsap_registry *reg, const struct sample *s)
+static struct result time_names(const struct rsap_iana *reg, const struct sample *s)
 {
         uint32_t ids[MAX_IDS];
         uint64_t lookups = 0, sum = 0, first = 0;
@@ -147,7 +147,7 @@ static struct result time_names(const struct rsap_registry *reg, const struct sa
 
         do {
                 for (size_t i = 0; i < s->n_names; i++) {
-                        size_t n = rsap_registry_find_name(reg, s->names[i], ids, MAX_IDS);
+                        size_t n = rsap_iana_find_name(reg, s->names[i], ids, MAX_IDS);
 
                         sum += n ? n + ids[0] : 0;
                 }
@@ -168,7 +168,7 @@ static void print_result(const char *label, const char *what, size_t sample, str
                (unsigned long long)r.per_pass, (unsigned long long)r.checksum);
 }
 
-static int bench(const char *label, const struct rsap_registry *reg)
+static int bench(const char *label, const struct rsap_iana *reg)
 {
         struct sample s;
 
@@ -185,30 +185,30 @@ static int bench(const char *label, const struct rsap_registry *reg)
 
 int main(int argc, char **argv)
 {
-        struct rsap_registry *reg;
+        struct rsap_iana *reg;
         int r, failed = 0;
 
         if (argc > 2) {
                 fprintf(stderr, "usage: bench-inproc [SNAPSHOT]\n");
                 return 2;
         }
-        r = rsap_registry_open_builtin(&reg);
+        r = rsap_iana_open_builtin(&reg);
         if (r < 0) {
                 fprintf(stderr, "bench-inproc: cannot open the built-in registry: %s\n",
                         strerror(-r));
                 return 1;
         }
         failed |= bench("built-in", reg);
-        rsap_registry_free(reg);
+        rsap_iana_free(reg);
         if (argc == 2) {
-                r = rsap_registry_open_file(argv[1], &reg);
+                r = rsap_iana_open_file(argv[1], &reg);
                 if (r < 0) {
                         fprintf(stderr, "bench-inproc: cannot open %s: %s\n", argv[1],
                                 strerror(-r));
                         return 1;
                 }
                 failed |= bench("snapshot", reg);
-                rsap_registry_free(reg);
+                rsap_iana_free(reg);
         }
         return failed;
 }

@@ -6,8 +6,8 @@
  *     bench-snapfile SNAPSHOT [ROUNDS]
  *
  * Each round runs both ways in a fresh child process, in alternating order:
- * "map" (open, mmap, rsap_registry_open_memory: the old code) and "read"
- * (rsap_registry_open_file: the whole file read into owned memory), each
+ * "map" (open, mmap, rsap_iana_open_memory: the old code) and "read"
+ * (rsap_iana_open_file: the whole file read into owned memory), each
  * followed by one lookup (1647/tcp, record decoded) and the free.  The child
  * reports the wall time of open+lookup and how much its resident set grew.
  * Printed: the medians of each and the median of the per-round ratios
@@ -53,7 +53,7 @@ static long resident_pages(void)
         return resident;
 }
 
-static int open_mapped(const char *path, struct rsap_registry **reg, void **map, size_t *size)
+static int open_mapped(const char *path, struct rsap_iana **reg, void **map, size_t *size)
 {
         struct stat st;
         int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -65,13 +65,13 @@ static int open_mapped(const char *path, struct rsap_registry **reg, void **map,
         close(fd);
         if (*map == MAP_FAILED)
                 return -1;
-        return rsap_registry_open_memory(*map, *size, reg);
+        return rsap_iana_open_memory(*map, *size, reg);
 }
 
 /* In the child: one open + lookup, the way named; the result on fd. */
 static void measure(const char *path, bool read_whole, int out)
 {
-        struct rsap_registry *reg = NULL;
+        struct rsap_iana *reg = NULL;
         struct rsap_record rec;
         struct sample s;
         uint32_t ids[16];
@@ -79,17 +79,17 @@ static void measure(const char *path, bool read_whole, int out)
         size_t size = 0, n;
         long before = resident_pages();
         double t0 = now_ms();
-        int r = read_whole ? rsap_registry_open_file(path, &reg)
+        int r = read_whole ? rsap_iana_open_file(path, &reg)
                            : open_mapped(path, &reg, &map, &size);
 
         if (r < 0)
                 _exit(1);
-        n = rsap_registry_find_port(reg, 1647, RSAP_PROTO_TCP, ids, 16);
+        n = rsap_iana_find_port(reg, 1647, RSAP_PROTO_TCP, ids, 16);
         if (n > 0)
-                rsap_registry_record(reg, ids[0], &rec);
+                rsap_iana_record(reg, ids[0], &rec);
         s.ms = now_ms() - t0;
         s.rss_kib = (double)(resident_pages() - before) * (double)sysconf(_SC_PAGESIZE) / 1024;
-        rsap_registry_free(reg);
+        rsap_iana_free(reg);
         if (map)
                 munmap(map, size);
         if (write(out, &s, sizeof(s)) != sizeof(s))

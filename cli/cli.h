@@ -95,7 +95,7 @@ const char *cli_reset(const struct cli *cli);
  * directory has one, else the built-in copy.  Prints the error and returns
  * NULL when the cached copy is unreadable or corrupt.
  */
-struct rsap_registry *cli_open_registry(struct cli *cli);
+struct rsap_iana *cli_open_registry(struct cli *cli);
 
 /* Standard options: every subcommand's getopt_long table ends with these. */
 #define CLI_COMMON_LONG_OPTIONS                                  \

@@ -27,7 +27,7 @@ static void render_audit(const struct cli *cli, const struct rsap_audit *a)
 
 static int audit(struct cli *cli, struct registry_cli *rc)
 {
-        _cleanup_(rsap_registry_freep) struct rsap_registry *iana = NULL;
+        _cleanup_(rsap_iana_freep) struct rsap_iana *iana = NULL;
         _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
         _cleanup_(rsap_listen_list_freep) struct rsap_listen_list *listeners = NULL;
         struct rsap_listen_filter filter;

@@ -24,7 +24,7 @@ struct local_source {
 /* What to show: --full (-v) gives every field of every record. */
 static bool full;
 
-static int explain_port(struct cli *cli, struct rsap_registry *reg,
+static int explain_port(struct cli *cli, struct rsap_iana *reg,
                         const struct rsap_port_spec *spec, struct local_source *local)
 {
         struct rsap_answer_sources src = {
@@ -56,7 +56,7 @@ static void report_no_service(const char *name, enum rsap_name_problem problem)
         fprintf(stderr, "rsap: %s\n", message);
 }
 
-static int explain_name(struct cli *cli, struct rsap_registry *reg, const char *name,
+static int explain_name(struct cli *cli, struct rsap_iana *reg, const char *name,
                         struct local_source *local)
 {
         struct rsap_name_answer a;
@@ -137,7 +137,7 @@ int cmd_explain(struct cli *cli, int argc, char **argv)
                 { 0 },
         };
         const struct cli_command *self = cli_find_command("explain");
-        _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
+        _cleanup_(rsap_iana_freep) struct rsap_iana *reg = NULL;
         _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
         struct local_source local = { 0 };
         struct rsap_port_spec spec;
@@ -177,7 +177,7 @@ int cmd_explain(struct cli *cli, int argc, char **argv)
         if (parsed == 0)
                 return explain_port(cli, reg, &spec, &local);
         /* A few legacy names start with a digit ("914c/g"). */
-        if (rsap_registry_find_name(reg, what, NULL, 0) > 0)
+        if (rsap_iana_find_name(reg, what, NULL, 0) > 0)
                 return explain_name(cli, reg, what, &local);
         return port_error(what, parsed);
 }

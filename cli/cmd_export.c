@@ -18,7 +18,7 @@
 
 /* IANA's registry, or the local one (--local; store NULL when it has none). */
 struct export_source {
-        const struct rsap_registry *reg;
+        const struct rsap_iana *reg;
         struct rsap_store *store;
         struct registry_cli *rc;
         bool local;
@@ -80,7 +80,7 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("export");
         const struct option *options = cli_getopt_options(self);
-        _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
+        _cleanup_(rsap_iana_freep) struct rsap_iana *reg = NULL;
         _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
         struct registry_cli rc = { 0 };
         struct export_source src = { .rc = &rc };

@@ -68,7 +68,7 @@ static int no_free_port(const struct rsap_workflow *wf, const struct rsap_lease_
 
 static int lease(struct cli *cli, struct registry_cli *rc, struct lease_args *a)
 {
-        _cleanup_(rsap_registry_freep) struct rsap_registry *iana = NULL;
+        _cleanup_(rsap_iana_freep) struct rsap_iana *iana = NULL;
         _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
         _cleanup_(rsap_listen_list_freep) struct rsap_listen_list *listeners = NULL;
         struct rsap_host host;

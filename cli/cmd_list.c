@@ -52,7 +52,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("list");
         const struct option *options = cli_getopt_options(self);
-        _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
+        _cleanup_(rsap_iana_freep) struct rsap_iana *reg = NULL;
         _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
         struct rsap_local_list local = { 0 };
         struct registry_cli rc = { 0 };

@@ -374,7 +374,7 @@ static void text_rows(struct text *t, const struct cli *cli, const struct rsap_l
 }
 
 int render_listeners(const struct cli *cli, const struct rsap_listen_list *list,
-                     const struct rsap_registry *reg)
+                     const struct rsap_iana *reg)
 {
         _cleanup_(freep) struct row *rows = malloc(list->count * sizeof(*rows));
         _cleanup_(freep) struct text *t = malloc(sizeof(*t));
@@ -386,7 +386,7 @@ int render_listeners(const struct cli *cli, const struct rsap_listen_list *list,
                 return -ENOMEM;
         for (size_t i = 0; i < list->count; i++) {
                 const struct rsap_listen_socket *s = &list->sockets[i];
-                const char *service = rsap_registry_service_name(reg, s->port, s->proto);
+                const char *service = rsap_iana_service_name(reg, s->port, s->proto);
                 struct row *row = &rows[i];
 
                 row->endpoint_len = format_endpoint(s, row->endpoint, sizeof(row->endpoint));
@@ -481,7 +481,7 @@ static int attach_local(struct cli *cli, struct listening_request *req,
 
 static int run_listening(struct cli *cli, struct listening_request *req)
 {
-        _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
+        _cleanup_(rsap_iana_freep) struct rsap_iana *reg = NULL;
         _cleanup_(rsap_listen_list_freep) struct rsap_listen_list *list = NULL;
         int r;
 

@@ -34,7 +34,7 @@ static int pick_option(const struct cli_command *self, int opt, void *data)
 
 static int pick(struct cli *cli, struct registry_cli *rc, const struct rsap_pick_options *o)
 {
-        _cleanup_(rsap_registry_freep) struct rsap_registry *iana = NULL;
+        _cleanup_(rsap_iana_freep) struct rsap_iana *iana = NULL;
         _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
         _cleanup_(rsap_listen_list_freep) struct rsap_listen_list *listeners = NULL;
         struct rsap_host host;

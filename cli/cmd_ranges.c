@@ -7,7 +7,7 @@
 #include "builtin.h"
 #include "render.h"
 
-static void render_range(const struct cli *cli, const struct rsap_registry *reg,
+static void render_range(const struct cli *cli, const struct rsap_iana *reg,
                          const struct rsap_range_info *range)
 {
         printf("%s%s%s %u-%u\n  %s\n", cli_bold(cli), range->title, cli_reset(cli), range->low,
@@ -16,7 +16,7 @@ static void render_range(const struct cli *cli, const struct rsap_registry *reg,
         for (unsigned p = RSAP_TRANSPORTS_FIRST; p <= RSAP_TRANSPORTS_LAST; p++) {
                 struct rsap_range_counts c;
 
-                rsap_registry_range_counts(reg, range->id, (enum rsap_proto)p, &c);
+                rsap_iana_range_counts(reg, range->id, (enum rsap_proto)p, &c);
                 printf("  %-6s %10u %10u %10u\n", rsap_proto_name((enum rsap_proto)p), c.assigned,
                        c.reserved, c.unassigned);
         }
@@ -26,7 +26,7 @@ int cmd_ranges(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("ranges");
         const struct option *options = cli_getopt_options(self);
-        _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
+        _cleanup_(rsap_iana_freep) struct rsap_iana *reg = NULL;
         int opt, r;
 
         while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {

@@ -104,7 +104,7 @@ static void preview(struct cli *cli, struct rsap_workflow *wf, int64_t id)
 
 static int file_request(struct cli *cli, struct registry_cli *rc, struct request_args *a)
 {
-        _cleanup_(rsap_registry_freep) struct rsap_registry *iana = NULL;
+        _cleanup_(rsap_iana_freep) struct rsap_iana *iana = NULL;
         _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
         _cleanup_(rsap_listen_list_freep) struct rsap_listen_list *listeners = NULL;
         struct rsap_host host;

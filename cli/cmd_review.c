@@ -69,7 +69,7 @@ static void render_review(const struct cli *cli, const struct rsap_review *rv)
 static int review(struct cli *cli, struct registry_cli *rc, int64_t id,
                   const struct rsap_review_options *options)
 {
-        _cleanup_(rsap_registry_freep) struct rsap_registry *iana = NULL;
+        _cleanup_(rsap_iana_freep) struct rsap_iana *iana = NULL;
         _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
         _cleanup_(rsap_listen_list_freep) struct rsap_listen_list *listeners = NULL;
         struct rsap_host host;

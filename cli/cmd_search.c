@@ -13,14 +13,14 @@
 #define DEFAULT_LIMIT 20
 #define MAX_LIMIT 100000
 
-static void render_hits(const struct cli *cli, const struct rsap_registry *reg,
+static void render_hits(const struct cli *cli, const struct rsap_iana *reg,
                         const struct rsap_search_hit *hits, size_t n, size_t total)
 {
         for (size_t i = 0; i < n; i++) {
                 struct rsap_record r;
                 char label[32];
 
-                rsap_registry_record(reg, hits[i].id, &r);
+                rsap_iana_record(reg, hits[i].id, &r);
                 render_record_label(&r, label, sizeof(label));
                 printf("%s%-16s%s %-16s ", cli_bold(cli), label, cli_reset(cli),
                        r.service ? render_safe(r.service) : "-");
@@ -67,7 +67,7 @@ int cmd_search(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("search");
         const struct option *options = cli_getopt_options(self);
-        _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
+        _cleanup_(rsap_iana_freep) struct rsap_iana *reg = NULL;
         _cleanup_(freep) struct rsap_search_hit *hits = NULL;
         _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
         struct rsap_local_list local = { 0 };
@@ -105,7 +105,7 @@ int cmd_search(struct cli *cli, int argc, char **argv)
         hits = calloc(limit, sizeof(*hits));
         if (!hits)
                 return cli_error("out of memory");
-        total = rsap_registry_search(reg, text, hits, limit);
+        total = rsap_iana_search(reg, text, hits, limit);
         r = registry_open_read(cli, &rc, &store);
         if (r)
                 return r;

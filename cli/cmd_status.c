@@ -26,8 +26,8 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("status");
         const struct option *options = cli_getopt_options(self);
-        _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
-        struct rsap_registry_info info;
+        _cleanup_(rsap_iana_freep) struct rsap_iana *reg = NULL;
+        struct rsap_iana_info info;
         char dir[4096], path[4200];
         int opt, r, verified;
 
@@ -59,7 +59,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
         reg = cli_open_registry(cli);
         if (!reg)
                 return EXIT_BAD_INPUT;
-        rsap_registry_info(reg, &info);
+        rsap_iana_info(reg, &info);
         if (cli->json) {
                 json_t *o = rsap_status_to_json(reg, dir, path, verified == 0);
 

@@ -141,13 +141,13 @@ const char *cli_reset(const struct cli *cli)
         return sgr(cli, "\033[0m");
 }
 
-struct rsap_registry *cli_open_registry(struct cli *cli)
+struct rsap_iana *cli_open_registry(struct cli *cli)
 {
-        struct rsap_registry *reg = NULL;
+        struct rsap_iana *reg = NULL;
         char path[4200];
         int r;
 
-        r = rsap_registry_open_default(cli->db_dir, &reg);
+        r = rsap_iana_open_default(cli->db_dir, &reg);
         if (r >= 0)
                 return reg;
         if (rsap_cache_in_use(cli->db_dir, path, sizeof(path)) < 0)

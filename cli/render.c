@@ -316,7 +316,7 @@ struct grouping {
  * the answer also holds (www beside http) folds into that service's row.
  * Full: only records equal in every field but protocol make one group.
  */
-static int group_records(const struct rsap_registry *reg, const uint32_t *ids, size_t n,
+static int group_records(const struct rsap_iana *reg, const uint32_t *ids, size_t n,
                          bool brief, struct grouping *out)
 {
         _cleanup_(freep) struct rsap_record *recs = calloc(n ? n : 1, sizeof(*recs));
@@ -330,7 +330,7 @@ static int group_records(const struct rsap_registry *reg, const uint32_t *ids, s
                 return -ENOMEM;
         }
         for (size_t i = 0; i < n; i++) {
-                rsap_registry_record(reg, ids[i], &recs[i]);
+                rsap_iana_record(reg, ids[i], &recs[i]);
                 alias_target(&recs[i], targets[i], sizeof(targets[i]));
         }
         for (size_t i = 0; i < n; i++) {
@@ -548,12 +548,12 @@ void render_one_line(const char *text)
         }
 }
 
-void render_data_footer(const struct cli *cli, const struct rsap_registry *reg)
+void render_data_footer(const struct cli *cli, const struct rsap_iana *reg)
 {
-        struct rsap_registry_info info;
+        struct rsap_iana_info info;
         bool builtin;
 
-        rsap_registry_info(reg, &info);
+        rsap_iana_info(reg, &info);
         builtin = info.source == RSAP_SOURCE_BUILTIN;
         printf("\n%sdata: %s copy of IANA's registry, release %s", cli_dim(cli),
                builtin ? "built-in" : "cached", info.release ? info.release : "unknown");
@@ -563,7 +563,7 @@ void render_data_footer(const struct cli *cli, const struct rsap_registry *reg)
 }
 
 /* The transports asked about on which no record covers the port. */
-static unsigned unrecorded_protocols(const struct rsap_registry *reg,
+static unsigned unrecorded_protocols(const struct rsap_iana *reg,
                                      const struct rsap_port_answer *a)
 {
         unsigned mask = 0;
@@ -574,7 +574,7 @@ static unsigned unrecorded_protocols(const struct rsap_registry *reg,
         for (size_t i = 0; i < a->n_ids; i++) {
                 struct rsap_record r;
 
-                rsap_registry_record(reg, a->ids[i], &r);
+                rsap_iana_record(reg, a->ids[i], &r);
                 mask &= r.proto == RSAP_PROTO_NONE ? 0 : ~(1u << r.proto);
         }
         return mask;
@@ -592,7 +592,7 @@ static void key(const struct cli *cli, const char *name)
         printf("%s%-*s%s  ", cli_bold(cli), KEY_WIDTH, name, cli_reset(cli));
 }
 
-static void render_on_this_host(const struct cli *cli, const struct rsap_registry *reg,
+static void render_on_this_host(const struct cli *cli, const struct rsap_iana *reg,
                                const struct rsap_port_answer *a)
 {
         char what[32];
@@ -709,7 +709,7 @@ static const char *const range_brief[RSAP_RANGE_COUNT] = {
         [RSAP_RANGE_DYNAMIC] = "never assigned: free for local use",
 };
 
-static int render_port_brief(const struct cli *cli, const struct rsap_registry *reg,
+static int render_port_brief(const struct cli *cli, const struct rsap_iana *reg,
                              const struct rsap_port_answer *a, const struct grouping *g)
 {
         _cleanup_(freep) struct row *rows = calloc(g->n + 1, sizeof(*rows));
@@ -737,7 +737,7 @@ static int render_port_brief(const struct cli *cli, const struct rsap_registry *
         return 0;
 }
 
-static void render_port_full(const struct cli *cli, const struct rsap_registry *reg,
+static void render_port_full(const struct cli *cli, const struct rsap_iana *reg,
                              const struct rsap_port_answer *a, const struct grouping *g)
 {
         unsigned unrecorded = unrecorded_protocols(reg, a);
@@ -764,7 +764,7 @@ static void render_port_full(const struct cli *cli, const struct rsap_registry *
         render_on_this_host(cli, reg, a);
 }
 
-int render_port_answer(const struct cli *cli, const struct rsap_registry *reg,
+int render_port_answer(const struct cli *cli, const struct rsap_iana *reg,
                        const struct rsap_port_answer *a, bool full)
 {
         struct grouping g;
@@ -782,7 +782,7 @@ int render_port_answer(const struct cli *cli, const struct rsap_registry *reg,
         return r;
 }
 
-int render_name_answer(const struct cli *cli, const struct rsap_registry *reg,
+int render_name_answer(const struct cli *cli, const struct rsap_iana *reg,
                        const struct rsap_name_answer *a, bool full)
 {
         struct grouping g;

@@ -11,10 +11,10 @@
  * protocol share one, second names such as www fold into their service's
  * row); full gives every non-empty field.
  */
-int render_port_answer(const struct cli *cli, const struct rsap_registry *reg,
+int render_port_answer(const struct cli *cli, const struct rsap_iana *reg,
                        const struct rsap_port_answer *a, bool full);
 /* Both: 0, or -ENOMEM before anything is printed. */
-int render_name_answer(const struct cli *cli, const struct rsap_registry *reg,
+int render_name_answer(const struct cli *cli, const struct rsap_iana *reg,
                        const struct rsap_name_answer *a, bool full);
 /* "1647/tcp", "225-241/tcp", "3322-3325/any", "name-only/tcp". */
 void render_record_label(const struct rsap_record *r, char *buf, size_t size);
@@ -22,7 +22,7 @@ struct rsap_listen_list;
 
 /* The table of `rsap listening` (cmd_listening.c): 0, -ENOMEM or -EIO. */
 int render_listeners(const struct cli *cli, const struct rsap_listen_list *list,
-                     const struct rsap_registry *reg);
+                     const struct rsap_iana *reg);
 /* One line on stderr, once, when some socket's processes were hidden. */
 void render_hidden_owners_hint(const struct rsap_listen_list *list);
 
@@ -37,7 +37,7 @@ const char *render_safe_n(const char *text, size_t len);
 /* Text on one line: line breaks and runs of blanks become one space. */
 void render_one_line(const char *text);
 /* The "data:" footer naming the registry copy in use. */
-void render_data_footer(const struct cli *cli, const struct rsap_registry *reg);
+void render_data_footer(const struct cli *cli, const struct rsap_iana *reg);
 const char *render_status_color(const struct cli *cli, enum rsap_status status);
 
 struct rsap_local_entry;

@@ -203,7 +203,7 @@ void api_search(struct rsapd *d, const struct request *req, struct reply *out)
                 reply_error(out, 500, "out of memory");
                 return;
         }
-        total = rsap_registry_search(req->reg, q, hits, limit);
+        total = rsap_iana_search(req->reg, q, hits, limit);
         pthread_mutex_lock(&d->store_lock);
         r = rsap_local_search(d->store, q, &local);
         pthread_mutex_unlock(&d->store_lock);
@@ -346,7 +346,7 @@ static int listening_filter(const struct request *req, struct rsap_listen_filter
 
 /* The list as `rsap listening --json` writes it: socket by socket, a newline after. */
 static void reply_listeners(struct reply *out, const struct rsap_listen_list *list,
-                            const struct rsap_registry *reg)
+                            const struct rsap_iana *reg)
 {
         char *body = NULL;
         size_t len = 0;

@@ -90,13 +90,13 @@ void html_page_start(struct buf *b, const char *title)
                     title, style);
 }
 
-void html_page_end(struct buf *b, const struct rsapd *d, const struct rsap_registry *reg)
+void html_page_end(struct buf *b, const struct rsapd *d, const struct rsap_iana *reg)
 {
         buf_puts(b, "</main>\n<footer>");
         if (reg) {
-                struct rsap_registry_info info;
+                struct rsap_iana_info info;
 
-                rsap_registry_info(reg, &info);
+                rsap_iana_info(reg, &info);
                 html_printf(b, "Data: %s, release %s, %zu records (%s). ",
                             info.source == RSAP_SOURCE_BUILTIN ? "built-in copy of IANA's registry"
                                                                : "IANA's registry",
@@ -302,7 +302,7 @@ static void record_section(struct buf *b, const struct record_group *g, const ch
  * IANA's records for a port or a name, briefly: records that agree in all
  * but their transport in one section, each long text once.
  */
-static void record_sections(struct buf *b, const struct rsap_registry *reg, const uint32_t *ids,
+static void record_sections(struct buf *b, const struct rsap_iana *reg, const uint32_t *ids,
                             size_t n_ids)
 {
         struct record_group *groups = calloc(n_ids ? n_ids : 1, sizeof(*groups));
@@ -316,7 +316,7 @@ static void record_sections(struct buf *b, const struct rsap_registry *reg, cons
                 struct rsap_record r;
                 size_t g;
 
-                rsap_registry_record(reg, ids[i], &r);
+                rsap_iana_record(reg, ids[i], &r);
                 for (g = 0; g < n_groups; g++)
                         if (same_but_transport(&groups[g].r, &r))
                                 break;
@@ -366,7 +366,7 @@ static void cell(struct buf *b, const char *column)
 
 /* ---- / and /search -------------------------------------------------------- */
 
-static void ranges_table(struct buf *b, const struct rsap_registry *reg)
+static void ranges_table(struct buf *b, const struct rsap_iana *reg)
 {
         static const char *const columns[] = { "range", "ports", "assigned (tcp)",
                                                "what it means" };
@@ -377,7 +377,7 @@ static void ranges_table(struct buf *b, const struct rsap_registry *reg)
                 const struct rsap_range_info *range = rsap_range_info((enum rsap_range_class)i);
                 struct rsap_range_counts c;
 
-                rsap_registry_range_counts(reg, range->id, RSAP_PROTO_TCP, &c);
+                rsap_iana_range_counts(reg, range->id, RSAP_PROTO_TCP, &c);
                 html_printf(b, "<tr><td data-label=\"range\">%s</td>"
                                "<td data-label=\"ports\">%u&ndash;%u</td>"
                                "<td data-label=\"assigned (tcp)\">%u</td>"
@@ -462,7 +462,7 @@ static void search_row(struct buf *b, const struct rsap_record *r, unsigned prot
         buf_puts(b, "</tr>\n");
 }
 
-static void search_table(struct buf *b, const struct rsap_registry *reg,
+static void search_table(struct buf *b, const struct rsap_iana *reg,
                          const struct rsap_search_hit *hits, size_t n)
 {
         static const char *const columns[] = { "port", "service", "status", "description" };
@@ -478,7 +478,7 @@ static void search_table(struct buf *b, const struct rsap_registry *reg,
                 struct rsap_record r;
                 size_t row;
 
-                rsap_registry_record(reg, hits[i].id, &r);
+                rsap_iana_record(reg, hits[i].id, &r);
                 for (row = 0; row < n_rows; row++)
                         if (same_hit_row(&rows[row], &r))
                                 break;
@@ -496,10 +496,10 @@ out:
         free(protocols);
 }
 
-static void search_results(struct buf *b, const struct rsap_registry *reg, const char *q)
+static void search_results(struct buf *b, const struct rsap_iana *reg, const char *q)
 {
         struct rsap_search_hit hits[SEARCH_PAGE_LIMIT];
-        size_t total = rsap_registry_search(reg, q, hits, SEARCH_PAGE_LIMIT);
+        size_t total = rsap_iana_search(reg, q, hits, SEARCH_PAGE_LIMIT);
         size_t n = total < SEARCH_PAGE_LIMIT ? total : SEARCH_PAGE_LIMIT;
 
         if (total == 0) {
@@ -538,7 +538,7 @@ void page_search(struct rsapd *d, const struct request *req, struct reply *out)
         html_page_start(&b, "Search");
         html_printf(&b, "<h1>Search: %s</h1>\n", q);
         search_form(&b, q);
-        if (strlen(q) < 64 && rsap_registry_find_name(req->reg, q, NULL, 0) > 0) {
+        if (strlen(q) < 64 && rsap_iana_find_name(req->reg, q, NULL, 0) > 0) {
                 buf_puts(&b, "<p>The service name <a href=\"/service/");
                 url_segment(&b, q);
                 html_printf(&b, "\">%s</a> has records of its own.</p>\n", q);
@@ -554,7 +554,7 @@ void page_search(struct rsapd *d, const struct request *req, struct reply *out)
  * The port's status on each transport, one row for the transports that
  * agree ("tcp,udp  assigned  x11").  The table is narrow enough for a phone.
  */
-static void port_summary(struct buf *b, const struct rsap_registry *reg,
+static void port_summary(struct buf *b, const struct rsap_iana *reg,
                          const struct rsap_port_answer *a)
 {
         const struct rsap_range_info *range = a->range;
@@ -565,7 +565,7 @@ static void port_summary(struct buf *b, const struct rsap_registry *reg,
         buf_puts(b, "<h2>Status</h2>\n<table>\n<thead><tr><th>transport</th>"
                     "<th>status</th><th>service</th></tr></thead>\n<tbody>\n");
         for (unsigned p = RSAP_TRANSPORTS_FIRST; p <= RSAP_TRANSPORTS_LAST; p++) {
-                const char *service = rsap_registry_service_name(reg, a->port, (enum rsap_proto)p);
+                const char *service = rsap_iana_service_name(reg, a->port, (enum rsap_proto)p);
                 unsigned same = 0;
                 char names[32];
 
@@ -573,7 +573,7 @@ static void port_summary(struct buf *b, const struct rsap_registry *reg,
                         continue;
                 for (unsigned q = p; q <= RSAP_TRANSPORTS_LAST; q++)
                         if (a->status[q] == a->status[p] &&
-                            same_text(rsap_registry_service_name(reg, a->port, (enum rsap_proto)q),
+                            same_text(rsap_iana_service_name(reg, a->port, (enum rsap_proto)q),
                                       service))
                                 same |= 1u << q;
                 shown |= same;
@@ -587,7 +587,7 @@ static void port_summary(struct buf *b, const struct rsap_registry *reg,
         buf_puts(b, "</tbody></table>\n");
 }
 
-static void port_records(struct buf *b, const struct rsap_registry *reg,
+static void port_records(struct buf *b, const struct rsap_iana *reg,
                          const struct rsap_port_answer *a)
 {
         html_printf(b, "<h2>IANA's records</h2>\n");
@@ -766,11 +766,11 @@ static void port_pager(struct buf *b, uint16_t port)
         buf_puts(b, "</nav>\n");
 }
 
-static void port_title(struct buf *b, const struct rsap_registry *reg,
+static void port_title(struct buf *b, const struct rsap_iana *reg,
                        const struct rsap_port_answer *a)
 {
-        const char *tcp = rsap_registry_service_name(reg, a->port, RSAP_PROTO_TCP);
-        const char *udp = rsap_registry_service_name(reg, a->port, RSAP_PROTO_UDP);
+        const char *tcp = rsap_iana_service_name(reg, a->port, RSAP_PROTO_TCP);
+        const char *udp = rsap_iana_service_name(reg, a->port, RSAP_PROTO_UDP);
         const char *name = tcp ? tcp : udp;
         const char *local = NULL;
         char title[160];

@@ -81,7 +81,7 @@ static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
  * identity changed, reads it, checks its checksum and swaps it in.  A file
  * being rewritten in place fails the checksum and the old copy stays; the
  * next second tries again.  The registry is a private copy in memory
- * (rsap_registry_open_file), so nothing done to the file reaches a request.
+ * (rsap_iana_open_file), so nothing done to the file reaches a request.
  */
 #define CACHE_CHECK_INTERVAL_MS 1000
 
@@ -125,12 +125,12 @@ static bool same_identity(const struct file_identity *a, const struct file_ident
 }
 
 /* Puts reg in place of the registry in use; the old one is freed by its last user. */
-static int swap_registry(struct rsapd *d, struct rsap_registry *reg, bool verified)
+static int swap_registry(struct rsapd *d, struct rsap_iana *reg, bool verified)
 {
         struct registry_ref *ref = calloc(1, sizeof(*ref)), *old;
 
         if (!ref) {
-                rsap_registry_free(reg);
+                rsap_iana_free(reg);
                 return -ENOMEM;
         }
         ref->reg = reg;
@@ -148,22 +148,22 @@ static int swap_registry(struct rsapd *d, struct rsap_registry *reg, bool verifi
 /* Under watch_lock: the cache file changed; take it only when it checks out. */
 static void pick_up_cache(struct rsapd *d, const struct file_identity *now)
 {
-        struct rsap_registry *reg = NULL;
-        struct rsap_registry_info info;
+        struct rsap_iana *reg = NULL;
+        struct rsap_iana_info info;
         int r;
 
         if (!now->exists) {
-                r = rsap_registry_open_default(d->cfg.db_dir, &reg);
+                r = rsap_iana_open_default(d->cfg.db_dir, &reg);
                 if (r < 0)
                         return;
-                rsap_registry_info(reg, &info);
+                rsap_iana_info(reg, &info);
                 rsapd_log("the cached registry %s is gone: now answering from %s", d->cache_path,
                           info.origin);
                 if (swap_registry(d, reg, false) == 0)
                         loaded_identity = *now;
                 return;
         }
-        r = rsap_registry_open_file_verified(d->cache_path, &reg);
+        r = rsap_iana_open_file_verified(d->cache_path, &reg);
         if (r < 0) {
                 if (!same_identity(now, &refused_identity))
                         rsapd_log("the cached registry %s changed but does not check out (%s): "
@@ -171,7 +171,7 @@ static void pick_up_cache(struct rsapd *d, const struct file_identity *now)
                 refused_identity = *now;
                 return;
         }
-        rsap_registry_info(reg, &info);
+        rsap_iana_info(reg, &info);
         rsapd_log("the cached registry %s changed: now %s, %zu records", d->cache_path,
                   info.release ? info.release : "(no release date)", info.records);
         if (swap_registry(d, reg, true) == 0)
@@ -210,7 +210,7 @@ struct registry_ref *rsapd_registry_get(struct rsapd *d)
 void rsapd_registry_put(struct registry_ref *ref)
 {
         if (ref && atomic_fetch_sub(&ref->refs, 1) == 1) {
-                rsap_registry_free(ref->reg);
+                rsap_iana_free(ref->reg);
                 free(ref);
         }
 }
@@ -219,20 +219,20 @@ void rsapd_registry_put(struct registry_ref *ref)
  * cached flag says whether it is the cache file and passes its checksum. */
 int rsapd_registry_reload(struct rsapd *d)
 {
-        struct rsap_registry *reg = NULL;
-        struct rsap_registry_info info;
+        struct rsap_iana *reg = NULL;
+        struct rsap_iana_info info;
         struct file_identity id;
         bool from_cache, verified;
         int r;
 
         pthread_mutex_lock(&watch_lock);
         id = identify(d->cache_path);
-        r = rsap_registry_open_default(d->cfg.db_dir, &reg);
+        r = rsap_iana_open_default(d->cfg.db_dir, &reg);
         if (r < 0) {
                 pthread_mutex_unlock(&watch_lock);
                 return r;
         }
-        rsap_registry_info(reg, &info);
+        rsap_iana_info(reg, &info);
         from_cache = id.exists && strcmp(info.origin, d->cache_path) == 0;
         if (id.exists && !from_cache && !same_identity(&id, &refused_identity) &&
             rsap_snapshot_validate_file(d->cache_path) == -EPROTONOSUPPORT) {
@@ -242,11 +242,11 @@ int rsapd_registry_reload(struct rsapd *d)
                           d->cache_path);
                 refused_identity = id;
         }
-        verified = from_cache && rsap_registry_verify(reg) == 0;
+        verified = from_cache && rsap_iana_verify(reg) == 0;
         /* A cache that fails its checksum never answers, as rsap refuses it:
          * a reload keeps the copy in use, a start takes the built-in one. */
         if (from_cache && !verified) {
-                rsap_registry_free(reg);
+                rsap_iana_free(reg);
                 reg = NULL;
                 refused_identity = id;
                 if (d->registry) {
@@ -255,7 +255,7 @@ int rsapd_registry_reload(struct rsapd *d)
                 }
                 rsapd_log("the cached registry %s fails its checksum: answering from the "
                           "built-in copy until it is replaced", d->cache_path);
-                r = rsap_registry_open_builtin(&reg);
+                r = rsap_iana_open_builtin(&reg);
                 if (r < 0) {
                         pthread_mutex_unlock(&watch_lock);
                         return r;

@@ -67,12 +67,12 @@ static const char kind_class[] = {
         [CELL_UNASSIGNED] = 0, [CELL_RESERVED] = 'r', [CELL_ASSIGNED] = 'a', [CELL_DYNAMIC] = 'd',
 };
 
-static enum cell_kind classify(const struct rsap_registry *reg, uint16_t port)
+static enum cell_kind classify(const struct rsap_iana *reg, uint16_t port)
 {
         enum rsap_status best = RSAP_STATUS_UNASSIGNED;
 
         for (unsigned p = RSAP_TRANSPORTS_FIRST; p <= RSAP_TRANSPORTS_LAST; p++) {
-                enum rsap_status s = rsap_registry_port_status(reg, port, (enum rsap_proto)p);
+                enum rsap_status s = rsap_iana_port_status(reg, port, (enum rsap_proto)p);
 
                 if (s > best)
                         best = s;
@@ -84,10 +84,10 @@ static enum cell_kind classify(const struct rsap_registry *reg, uint16_t port)
         return best == RSAP_STATUS_RESERVED ? CELL_RESERVED : CELL_UNASSIGNED;
 }
 
-static const char *first_service(const struct rsap_registry *reg, uint16_t port)
+static const char *first_service(const struct rsap_iana *reg, uint16_t port)
 {
         for (unsigned p = RSAP_TRANSPORTS_FIRST; p <= RSAP_TRANSPORTS_LAST; p++) {
-                const char *name = rsap_registry_service_name(reg, port, (enum rsap_proto)p);
+                const char *name = rsap_iana_service_name(reg, port, (enum rsap_proto)p);
 
                 if (name)
                         return name;
@@ -174,7 +174,7 @@ static void run_rect(struct buf *b, unsigned row, unsigned col, unsigned width,
         buf_puts(b, "</title></rect>");
 }
 
-static void map_row(struct buf *b, const struct rsap_registry *reg, const unsigned char *marks,
+static void map_row(struct buf *b, const struct rsap_iana *reg, const unsigned char *marks,
                     unsigned row)
 {
         struct cell cells[256];
@@ -195,7 +195,7 @@ static void map_row(struct buf *b, const struct rsap_registry *reg, const unsign
         buf_puts(b, "</a>\n");
 }
 
-void map_svg(struct rsapd *d, const struct rsap_registry *reg, struct buf *b)
+void map_svg(struct rsapd *d, const struct rsap_iana *reg, struct buf *b)
 {
         unsigned char *marks = calloc(65536, 1);
 

@@ -568,7 +568,7 @@ void api_lease_release(struct rsapd *d, const struct request *req, struct reply 
 }
 
 /* processes: whether the findings may name the processes on a port (--owners). */
-static int run_audit(struct rsapd *d, const struct rsap_registry *reg, bool processes,
+static int run_audit(struct rsapd *d, const struct rsap_iana *reg, bool processes,
                      struct rsap_audit *a)
 {
         struct rsap_audit_facts *facts = NULL;
@@ -628,7 +628,7 @@ long registration_live_leases(struct rsapd *d)
         return n;
 }
 
-long registration_audit_findings(struct rsapd *d, const struct rsap_registry *reg)
+long registration_audit_findings(struct rsapd *d, const struct rsap_iana *reg)
 {
         struct rsap_audit a;
         long n;

@@ -74,7 +74,7 @@ struct rsapd_config {
 
 /* The registry in use, counted so SIGHUP can swap it under running requests. */
 struct registry_ref {
-        struct rsap_registry *reg;
+        struct rsap_iana *reg;
         atomic_uint refs;
 };
 
@@ -136,7 +136,7 @@ struct request {
         /* A decoded query parameter, or NULL. */
         const char *(*query)(const struct request *req, const char *key);
         void *conn; /* for query() */
-        const struct rsap_registry *reg;
+        const struct rsap_iana *reg;
 };
 
 struct reply {
@@ -190,7 +190,7 @@ void api_audit(struct rsapd *d, const struct request *req, struct reply *out);
 void reply_store_error(struct reply *out, int err, const char *what);
 /* Live leases and audit findings for /metrics; -errno when unknown. */
 long registration_live_leases(struct rsapd *d);
-long registration_audit_findings(struct rsapd *d, const struct rsap_registry *reg);
+long registration_audit_findings(struct rsapd *d, const struct rsap_iana *reg);
 
 void page_home(struct rsapd *d, const struct request *req, struct reply *out);
 void page_search(struct rsapd *d, const struct request *req, struct reply *out);
@@ -217,11 +217,11 @@ void html_escape(struct buf *b, const char *text);
 /* Percent-encodes one path segment ("914c/g" -> "914c%2Fg"). */
 void url_segment(struct buf *b, const char *text);
 void html_page_start(struct buf *b, const char *title);
-void html_page_end(struct buf *b, const struct rsapd *d, const struct rsap_registry *reg);
+void html_page_end(struct buf *b, const struct rsapd *d, const struct rsap_iana *reg);
 
 /* ---- map (map.c) --------------------------------------------------------------- */
 /* The 256 x 256 picture, one cell per port, as a standalone <svg> element. */
-void map_svg(struct rsapd *d, const struct rsap_registry *reg, struct buf *b);
+void map_svg(struct rsapd *d, const struct rsap_iana *reg, struct buf *b);
 
 /* ---- auth (auth.c) --------------------------------------------------------------- */
 /* Reads the token file: a regular file, ours, mode 0600 or stricter.  -errno and a reason. */

@@ -15,7 +15,7 @@
  * sockets on a port and the local registry's holdings is made here.
  */
 struct rsap_answer_sources {
-        const struct rsap_registry *iana;
+        const struct rsap_iana *iana;
         /* The local registry, opened for reading, or NULL for none. */
         struct rsap_store *store;
         /* Held around every query of store (rsapd's); NULL for none. */

@@ -48,7 +48,7 @@ struct rsap_name_answer {
         struct rsap_local_list *local;
 };
 
-int rsap_explain_port(const struct rsap_registry *reg, uint16_t port, enum rsap_proto proto,
+int rsap_explain_port(const struct rsap_iana *reg, uint16_t port, enum rsap_proto proto,
                       struct rsap_port_answer *out);
 /* Adds the sockets bound to the port (on a->proto, or every transport) and,
  * with owners, their processes.  0, or the error also kept in
@@ -60,7 +60,7 @@ void rsap_port_answer_clear(struct rsap_port_answer *a);
 int rsap_explain_port_local(struct rsap_port_answer *a, struct rsap_store *store);
 
 /* -EINVAL for an empty or over-long name; 0 even when nothing matched (n_ids 0). */
-int rsap_explain_name(const struct rsap_registry *reg, const char *name,
+int rsap_explain_name(const struct rsap_iana *reg, const char *name,
                       struct rsap_name_answer *out);
 void rsap_name_answer_clear(struct rsap_name_answer *a);
 /*
@@ -105,6 +105,6 @@ enum rsap_list_filter {
  * (bits 1 << RSAP_PROTO_TCP...) whose status is in status_mask (0: all).
  * Stops early and returns row()'s value when it is non-zero.
  */
-int rsap_list_ports(const struct rsap_registry *reg, uint16_t low, uint16_t high,
+int rsap_list_ports(const struct rsap_iana *reg, uint16_t low, uint16_t high,
                     unsigned proto_mask, unsigned status_mask,
                     int (*row)(const struct rsap_list_row *row, void *userdata), void *userdata);

@@ -13,4 +13,4 @@ enum rsap_export_format {
 
 int rsap_export_format_parse(const char *text, enum rsap_export_format *out);
 /* Writes the whole registry; -EIO when the stream fails. */
-int rsap_export(const struct rsap_registry *reg, enum rsap_export_format format, FILE *out);
+int rsap_export(const struct rsap_iana *reg, enum rsap_export_format format, FILE *out);

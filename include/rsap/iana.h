@@ -11,7 +11,7 @@
  * The IANA model.  Records are built with a builder (by the importers), frozen
  * into a snapshot (one flat, position-independent block of bytes: compiled into
  * the binary, or cached on disk by `rsap update`), and read in place through a
- * struct rsap_registry.  Strings returned by the reader point into the snapshot
+ * struct rsap_iana.  Strings returned by the reader point into the snapshot
  * and live as long as the registry.
  */
 
@@ -114,9 +114,9 @@ int rsap_builder_finish(struct rsap_builder *b, void **data_out, size_t *size_ou
 
 /* ---- reading ----------------------------------------------------------- */
 
-struct rsap_registry;
+struct rsap_iana;
 
-struct rsap_registry_info {
+struct rsap_iana_info {
         enum rsap_source source;
         const char *release;  /* NULL when unknown */
         const char *origin;   /* "built-in" or the cached file's path */
@@ -125,20 +125,20 @@ struct rsap_registry_info {
 };
 
 /* The copy compiled into the library. */
-int rsap_registry_open_builtin(struct rsap_registry **out);
+int rsap_iana_open_builtin(struct rsap_iana **out);
 /*
  * A snapshot file, read into memory the registry owns (never mapped, so
  * nothing done to the file afterwards reaches the registry): -ENOENT,
  * -EBADMSG when corrupt or not a regular file, -EPROTONOSUPPORT when
  * written by a version of rsap with another snapshot format.
  */
-int rsap_registry_open_file(const char *path, struct rsap_registry **out);
+int rsap_iana_open_file(const char *path, struct rsap_iana **out);
 /* The same, with the whole checksum checked too (what rsapd swaps in). */
-int rsap_registry_open_file_verified(const char *path, struct rsap_registry **out);
+int rsap_iana_open_file_verified(const char *path, struct rsap_iana **out);
 /* Files past this size are not snapshots (IANA's whole registry is ~3.3 MB). */
 #define RSAP_SNAPSHOT_MAX_BYTES (256u << 20)
 /* A snapshot in memory; the registry copies nothing, the caller keeps data alive. */
-int rsap_registry_open_memory(const void *data, size_t size, struct rsap_registry **out);
+int rsap_iana_open_memory(const void *data, size_t size, struct rsap_iana **out);
 /* Checks a snapshot's structure without opening it: 0, -EBADMSG or
  * -EPROTONOSUPPORT (another format version). */
 int rsap_snapshot_validate(const void *data, size_t size);
@@ -149,14 +149,14 @@ int rsap_snapshot_validate(const void *data, size_t size);
  */
 int rsap_snapshot_validate_file(const char *path);
 /* An open registry's bytes against their checksum: 0 or -EBADMSG. */
-int rsap_registry_verify(const struct rsap_registry *reg);
-void rsap_registry_free(struct rsap_registry *reg);
-void rsap_registry_freep(struct rsap_registry **reg);
+int rsap_iana_verify(const struct rsap_iana *reg);
+void rsap_iana_free(struct rsap_iana *reg);
+void rsap_iana_freep(struct rsap_iana **reg);
 
-void rsap_registry_info(const struct rsap_registry *reg, struct rsap_registry_info *out);
-size_t rsap_registry_count(const struct rsap_registry *reg);
+void rsap_iana_info(const struct rsap_iana *reg, struct rsap_iana_info *out);
+size_t rsap_iana_count(const struct rsap_iana *reg);
 /* Fills out with record number i (0 <= i < count). */
-void rsap_registry_record(const struct rsap_registry *reg, uint32_t i, struct rsap_record *out);
+void rsap_iana_record(const struct rsap_iana *reg, uint32_t i, struct rsap_record *out);
 
 /*
  * Record numbers for a port on one transport, including the protocol-less
@@ -164,17 +164,17 @@ void rsap_registry_record(const struct rsap_registry *reg, uint32_t i, struct rs
  * many there are; fills at most max.  proto RSAP_PROTO_NONE asks for the
  * records of every transport.
  */
-size_t rsap_registry_find_port(const struct rsap_registry *reg, uint16_t port,
-                               enum rsap_proto proto, uint32_t *ids, size_t max);
+size_t rsap_iana_find_port(const struct rsap_iana *reg, uint16_t port,
+                           enum rsap_proto proto, uint32_t *ids, size_t max);
 /* The one status of a port on a transport: no record means Unassigned. */
-enum rsap_status rsap_registry_port_status(const struct rsap_registry *reg, uint16_t port,
-                                           enum rsap_proto proto);
-/* Records of a service name, case-insensitively, in registry order. */
-size_t rsap_registry_find_name(const struct rsap_registry *reg, const char *name,
-                               uint32_t *ids, size_t max);
-/* The first service name that IANA assigned to a port/protocol, or NULL. */
-const char *rsap_registry_service_name(const struct rsap_registry *reg, uint16_t port,
+enum rsap_status rsap_iana_port_status(const struct rsap_iana *reg, uint16_t port,
                                        enum rsap_proto proto);
+/* Records of a service name, case-insensitively, in registry order. */
+size_t rsap_iana_find_name(const struct rsap_iana *reg, const char *name,
+                           uint32_t *ids, size_t max);
+/* The first service name that IANA assigned to a port/protocol, or NULL. */
+const char *rsap_iana_service_name(const struct rsap_iana *reg, uint16_t port,
+                                   enum rsap_proto proto);
 
 struct rsap_search_hit {
         uint32_t id;
@@ -186,12 +186,12 @@ struct rsap_search_hit {
  * (case-insensitive), best first.  Returns the number of hits found in total;
  * fills at most max.
  */
-size_t rsap_registry_search(const struct rsap_registry *reg, const char *text,
-                            struct rsap_search_hit *hits, size_t max);
+size_t rsap_iana_search(const struct rsap_iana *reg, const char *text,
+                        struct rsap_search_hit *hits, size_t max);
 
 /* Port counts per status for one range class and transport. */
 struct rsap_range_counts {
         uint32_t assigned, reserved, unassigned;
 };
-void rsap_registry_range_counts(const struct rsap_registry *reg, enum rsap_range_class range,
-                                enum rsap_proto proto, struct rsap_range_counts *out);
+void rsap_iana_range_counts(const struct rsap_iana *reg, enum rsap_range_class range,
+                            enum rsap_proto proto, struct rsap_range_counts *out);

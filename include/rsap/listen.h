@@ -121,14 +121,14 @@ int rsap_listen_list_attach_local(struct rsap_listen_list *list, struct rsap_sto
  * Whether a port/protocol has an IANA assignment (status Assigned in reg; reg
  * may be NULL: then nothing is registered).
  */
-bool rsap_listen_port_registered(const struct rsap_registry *reg, uint16_t port,
+bool rsap_listen_port_registered(const struct rsap_iana *reg, uint16_t port,
                                  enum rsap_proto proto);
 /*
  * Drops the sockets whose port/protocol is registered, by IANA or by an
  * active local assignment (attached first) (`--unregistered`).
  */
 void rsap_listen_list_keep_unregistered(struct rsap_listen_list *list,
-                                        const struct rsap_registry *reg);
+                                        const struct rsap_iana *reg);
 
 /*
  * The list as JSON: an array of sockets, each
@@ -142,9 +142,9 @@ void rsap_listen_list_keep_unregistered(struct rsap_listen_list *list,
  */
 json_t *rsap_listen_socket_to_json(const struct rsap_listen_list *list,
                                    const struct rsap_listen_socket *s,
-                                   const struct rsap_registry *reg);
+                                   const struct rsap_iana *reg);
 json_t *rsap_listen_list_to_json(const struct rsap_listen_list *list,
-                                 const struct rsap_registry *reg);
+                                 const struct rsap_iana *reg);
 /*
  * Writes the same bytes as json_dumpf(rsap_listen_list_to_json(list, reg),
  * out, RSAP_JSON_DUMP_FLAGS), without a final newline, one socket at a time:
@@ -152,7 +152,7 @@ json_t *rsap_listen_list_to_json(const struct rsap_listen_list *list,
  * or -EIO.
  */
 int rsap_listen_list_write_json(const struct rsap_listen_list *list,
-                                const struct rsap_registry *reg, FILE *out);
+                                const struct rsap_iana *reg, FILE *out);
 
 /*
  * The steps of rsap_listen_collect, each in its own file, exposed so the

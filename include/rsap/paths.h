@@ -38,4 +38,4 @@ int rsap_cache_in_use(const char *data_dir_override, char *buf, size_t size);
  * another version's snapshot format is what an upgrade of rsap leaves, and
  * the built-in copy answers (rsap_snapshot_validate_file() tells).
  */
-int rsap_registry_open_default(const char *data_dir_override, struct rsap_registry **out);
+int rsap_iana_open_default(const char *data_dir_override, struct rsap_iana **out);

@@ -53,4 +53,4 @@ int rsap_update(const struct rsap_update_options *opts, struct rsap_update_resul
                 struct rsap_import_error *err);
 
 /* The checks an update makes before installing: enough records, core ports. */
-int rsap_update_check(const struct rsap_registry *reg, struct rsap_import_error *err);
+int rsap_update_check(const struct rsap_iana *reg, struct rsap_import_error *err);

@@ -53,7 +53,7 @@ bool rsap_port_browser_blocked(uint16_t port);
 
 struct rsap_workflow {
         struct rsap_store *store;          /* NULL for pick without a local registry */
-        const struct rsap_registry *iana;  /* the IANA registry the checks consult */
+        const struct rsap_iana *iana;  /* the IANA registry the checks consult */
         const char *actor;                 /* recorded in every event */
         const struct rsap_host *host;      /* NULL: nothing known of the host */
 };
@@ -460,7 +460,7 @@ void rsap_audit_clear(struct rsap_audit *a);
  */
 struct rsap_audit_facts;
 int rsap_audit_read(struct rsap_store *store, struct rsap_audit_facts **out);
-int rsap_audit_check(const struct rsap_audit_facts *facts, const struct rsap_registry *iana,
+int rsap_audit_check(const struct rsap_audit_facts *facts, const struct rsap_iana *iana,
                      const struct rsap_host *host, struct rsap_audit *out);
 void rsap_audit_facts_free(struct rsap_audit_facts *facts);
 

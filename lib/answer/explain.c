@@ -10,8 +10,8 @@
 
 /* Collects a lookup of unknown size: asks once with room for a few, then
  * again with room for all. */
-static int collect(size_t (*find)(const struct rsap_registry *, const void *, uint32_t *, size_t),
-                   const struct rsap_registry *reg, const void *key, uint32_t **ids_out,
+static int collect(size_t (*find)(const struct rsap_iana *, const void *, uint32_t *, size_t),
+                   const struct rsap_iana *reg, const void *key, uint32_t **ids_out,
                    size_t *n_out)
 {
         uint32_t small[16];
@@ -34,21 +34,21 @@ struct port_key {
         enum rsap_proto proto;
 };
 
-static size_t find_port(const struct rsap_registry *reg, const void *key, uint32_t *ids,
+static size_t find_port(const struct rsap_iana *reg, const void *key, uint32_t *ids,
                         size_t max)
 {
         const struct port_key *k = key;
 
-        return rsap_registry_find_port(reg, k->port, k->proto, ids, max);
+        return rsap_iana_find_port(reg, k->port, k->proto, ids, max);
 }
 
-static size_t find_name(const struct rsap_registry *reg, const void *key, uint32_t *ids,
+static size_t find_name(const struct rsap_iana *reg, const void *key, uint32_t *ids,
                         size_t max)
 {
-        return rsap_registry_find_name(reg, key, ids, max);
+        return rsap_iana_find_name(reg, key, ids, max);
 }
 
-int rsap_explain_port(const struct rsap_registry *reg, uint16_t port, enum rsap_proto proto,
+int rsap_explain_port(const struct rsap_iana *reg, uint16_t port, enum rsap_proto proto,
                       struct rsap_port_answer *out)
 {
         struct port_key key = { port, proto };
@@ -58,7 +58,7 @@ int rsap_explain_port(const struct rsap_registry *reg, uint16_t port, enum rsap_
         out->proto = proto;
         out->range = rsap_range_info(rsap_range_class_of(port));
         for (unsigned p = RSAP_TRANSPORTS_FIRST; p <= RSAP_TRANSPORTS_LAST; p++)
-                out->status[p] = rsap_registry_port_status(reg, port, (enum rsap_proto)p);
+                out->status[p] = rsap_iana_port_status(reg, port, (enum rsap_proto)p);
         return collect(find_port, reg, &key, &out->ids, &out->n_ids);
 }
 
@@ -90,7 +90,7 @@ void rsap_port_answer_clear(struct rsap_port_answer *a)
         a->local = NULL;
 }
 
-int rsap_explain_name(const struct rsap_registry *reg, const char *name,
+int rsap_explain_name(const struct rsap_iana *reg, const char *name,
                       struct rsap_name_answer *out)
 {
         size_t len = strlen(name);
@@ -107,7 +107,7 @@ int rsap_explain_name(const struct rsap_registry *reg, const char *name,
         for (size_t i = 0; i < out->n_ids && !out->replacement[0]; i++) {
                 struct rsap_record rec;
 
-                rsap_registry_record(reg, out->ids[i], &rec);
+                rsap_iana_record(reg, out->ids[i], &rec);
                 if (rsap_record_replacement(&rec, out->replacement, sizeof(out->replacement)) < 0)
                         out->replacement[0] = '\0';
         }
@@ -149,28 +149,28 @@ void rsap_name_answer_clear(struct rsap_name_answer *a)
         a->local = NULL;
 }
 
-static void fill_row(const struct rsap_registry *reg, uint16_t port, enum rsap_proto proto,
+static void fill_row(const struct rsap_iana *reg, uint16_t port, enum rsap_proto proto,
                      struct rsap_list_row *row)
 {
         uint32_t ids[8];
-        size_t n = rsap_registry_find_port(reg, port, proto, ids, ARRAY_SIZE(ids));
+        size_t n = rsap_iana_find_port(reg, port, proto, ids, ARRAY_SIZE(ids));
         struct rsap_record rec;
 
         row->port = port;
         row->proto = proto;
-        row->status = rsap_registry_port_status(reg, port, proto);
-        row->service = rsap_registry_service_name(reg, port, proto);
+        row->status = rsap_iana_port_status(reg, port, proto);
+        row->service = rsap_iana_service_name(reg, port, proto);
         row->description = NULL;
         row->local = NULL;
         if (n > ARRAY_SIZE(ids))
                 n = ARRAY_SIZE(ids);
         for (size_t i = 0; i < n && !row->description; i++) {
-                rsap_registry_record(reg, ids[i], &rec);
+                rsap_iana_record(reg, ids[i], &rec);
                 row->description = rec.description;
         }
 }
 
-int rsap_list_ports(const struct rsap_registry *reg, uint16_t low, uint16_t high,
+int rsap_list_ports(const struct rsap_iana *reg, uint16_t low, uint16_t high,
                     unsigned proto_mask, unsigned status_mask,
                     int (*row)(const struct rsap_list_row *row, void *userdata), void *userdata)
 {

@@ -100,11 +100,11 @@ json_t *rsap_record_to_json(const struct rsap_record *r)
         return o;
 }
 
-json_t *rsap_registry_info_to_json(const struct rsap_registry *reg)
+json_t *rsap_iana_info_to_json(const struct rsap_iana *reg)
 {
-        struct rsap_registry_info info;
+        struct rsap_iana_info info;
 
-        rsap_registry_info(reg, &info);
+        rsap_iana_info(reg, &info);
         return json_pack("{s:s, s:o, s:s, s:I, s:I}",
                          "source", rsap_source_name(info.source),
                          "release", string_or_null(info.release),
@@ -113,14 +113,14 @@ json_t *rsap_registry_info_to_json(const struct rsap_registry *reg)
                          "people", (json_int_t)info.people);
 }
 
-static json_t *records_to_json(const struct rsap_registry *reg, const uint32_t *ids, size_t n)
+static json_t *records_to_json(const struct rsap_iana *reg, const uint32_t *ids, size_t n)
 {
         json_t *list = json_array();
 
         for (size_t i = 0; list && i < n; i++) {
                 struct rsap_record rec;
 
-                rsap_registry_record(reg, ids[i], &rec);
+                rsap_iana_record(reg, ids[i], &rec);
                 json_array_append_new(list, rsap_record_to_json(&rec));
         }
         return list;
@@ -136,7 +136,7 @@ static json_t *range_to_json(const struct rsap_range_info *range)
                          "meaning", range->meaning);
 }
 
-json_t *rsap_port_answer_to_json(const struct rsap_registry *reg,
+json_t *rsap_port_answer_to_json(const struct rsap_iana *reg,
                                  const struct rsap_port_answer *a)
 {
         json_t *status = json_object();
@@ -155,7 +155,7 @@ json_t *rsap_port_answer_to_json(const struct rsap_registry *reg,
                          "listening", a->listeners ? rsap_listen_list_to_json(a->listeners, reg)
                                                    : json_null(),
                          "local", local_to_json(a->local),
-                         "data", rsap_registry_info_to_json(reg));
+                         "data", rsap_iana_info_to_json(reg));
 }
 
 /* A name nothing answers for: the error object rsap/error.h describes, 404. */
@@ -169,7 +169,7 @@ static json_t *no_service_error(const struct rsap_name_answer *a)
         return rsap_error_body_to_json(404, message);
 }
 
-json_t *rsap_name_answer_to_json(const struct rsap_registry *reg,
+json_t *rsap_name_answer_to_json(const struct rsap_iana *reg,
                                  const struct rsap_name_answer *a)
 {
         bool valid = a->problem == RSAP_NAME_OK;
@@ -184,17 +184,17 @@ json_t *rsap_name_answer_to_json(const struct rsap_registry *reg,
                                                           : json_null(),
                          "records", records_to_json(reg, a->ids, a->n_ids),
                          "local", local_to_json(a->local),
-                         "data", rsap_registry_info_to_json(reg),
+                         "data", rsap_iana_info_to_json(reg),
                          "error", no_service_error(a));
 }
 
-json_t *rsap_search_to_json(const struct rsap_registry *reg, const char *query,
+json_t *rsap_search_to_json(const struct rsap_iana *reg, const char *query,
                             const struct rsap_search_hit *hits, size_t n_hits, size_t total)
 {
         return rsap_search_to_json_local(reg, query, hits, n_hits, total, NULL);
 }
 
-json_t *rsap_search_to_json_local(const struct rsap_registry *reg, const char *query,
+json_t *rsap_search_to_json_local(const struct rsap_iana *reg, const char *query,
                                   const struct rsap_search_hit *hits, size_t n_hits,
                                   size_t total, const struct rsap_local_list *local)
 {
@@ -204,7 +204,7 @@ json_t *rsap_search_to_json_local(const struct rsap_registry *reg, const char *q
                 struct rsap_record rec;
                 json_t *o;
 
-                rsap_registry_record(reg, hits[i].id, &rec);
+                rsap_iana_record(reg, hits[i].id, &rec);
                 o = rsap_record_to_json(&rec);
                 if (o)
                         json_object_set_new(o, "score", json_integer(hits[i].score));
@@ -216,7 +216,7 @@ json_t *rsap_search_to_json_local(const struct rsap_registry *reg, const char *q
                          "total", (json_int_t)total,
                          "results", results,
                          "local", local_to_json(local),
-                         "data", rsap_registry_info_to_json(reg));
+                         "data", rsap_iana_info_to_json(reg));
 }
 
 json_t *rsap_list_row_to_json(const struct rsap_list_row *row)
@@ -248,13 +248,13 @@ static int append_list_row(const struct rsap_list_row *row, void *userdata)
                                                                                       : 0;
 }
 
-json_t *rsap_list_to_json(const struct rsap_registry *reg, uint16_t low, uint16_t high,
+json_t *rsap_list_to_json(const struct rsap_iana *reg, uint16_t low, uint16_t high,
                           unsigned proto_mask, unsigned status_mask)
 {
         return rsap_list_to_json_local(reg, low, high, proto_mask, status_mask, NULL);
 }
 
-json_t *rsap_list_to_json_local(const struct rsap_registry *reg, uint16_t low, uint16_t high,
+json_t *rsap_list_to_json_local(const struct rsap_iana *reg, uint16_t low, uint16_t high,
                                 unsigned proto_mask, unsigned status_mask,
                                 const struct rsap_local_list *local)
 {
@@ -272,10 +272,10 @@ json_t *rsap_list_to_json_local(const struct rsap_registry *reg, uint16_t low, u
                          "low", low,
                          "high", high,
                          "ports", rows,
-                         "data", rsap_registry_info_to_json(reg));
+                         "data", rsap_iana_info_to_json(reg));
 }
 
-static json_t *range_counts_to_json(const struct rsap_registry *reg,
+static json_t *range_counts_to_json(const struct rsap_iana *reg,
                                     const struct rsap_range_info *range)
 {
         json_t *counts = json_object();
@@ -283,7 +283,7 @@ static json_t *range_counts_to_json(const struct rsap_registry *reg,
         for (unsigned p = RSAP_TRANSPORTS_FIRST; counts && p <= RSAP_TRANSPORTS_LAST; p++) {
                 struct rsap_range_counts c;
 
-                rsap_registry_range_counts(reg, range->id, (enum rsap_proto)p, &c);
+                rsap_iana_range_counts(reg, range->id, (enum rsap_proto)p, &c);
                 json_object_set_new(counts, rsap_proto_name((enum rsap_proto)p),
                                     json_pack("{s:i, s:i, s:i}",
                                               "assigned", (int)c.assigned,
@@ -293,7 +293,7 @@ static json_t *range_counts_to_json(const struct rsap_registry *reg,
         return counts;
 }
 
-json_t *rsap_ranges_to_json(const struct rsap_registry *reg)
+json_t *rsap_ranges_to_json(const struct rsap_iana *reg)
 {
         json_t *list = json_array();
 
@@ -308,10 +308,10 @@ json_t *rsap_ranges_to_json(const struct rsap_registry *reg)
         return json_pack("{s:s, s:o, s:o}",
                          "kind", "ranges",
                          "ranges", list,
-                         "data", rsap_registry_info_to_json(reg));
+                         "data", rsap_iana_info_to_json(reg));
 }
 
-json_t *rsap_status_to_json(const struct rsap_registry *reg, const char *data_dir,
+json_t *rsap_status_to_json(const struct rsap_iana *reg, const char *data_dir,
                             const char *cache_path, bool cached)
 {
         return json_pack("{s:s, s:s, s:s, s:b, s:o}",
@@ -319,5 +319,5 @@ json_t *rsap_status_to_json(const struct rsap_registry *reg, const char *data_di
                          "data_dir", data_dir,
                          "cache", cache_path,
                          "cached", cached,
-                         "data", rsap_registry_info_to_json(reg));
+                         "data", rsap_iana_info_to_json(reg));
 }

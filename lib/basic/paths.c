@@ -86,22 +86,22 @@ int rsap_cache_in_use(const char *data_dir_override, char *buf, size_t size)
         return access(buf, F_OK) == 0 ? 0 : -ENOENT;
 }
 
-int rsap_registry_open_default(const char *data_dir_override, struct rsap_registry **out)
+int rsap_iana_open_default(const char *data_dir_override, struct rsap_iana **out)
 {
         char path[4096 + sizeof(RSAP_CACHE_FILE) + 1];
         int r;
 
         r = rsap_cache_in_use(data_dir_override, path, sizeof(path));
         if (r == -ENOENT)
-                return rsap_registry_open_builtin(out);
+                return rsap_iana_open_builtin(out);
         if (r < 0)
                 return r;
-        r = rsap_registry_open_file(path, out);
+        r = rsap_iana_open_file(path, out);
         /* A cache in another version's format is refreshed by the next
          * `rsap update`; until then the built-in copy answers, and `rsap
          * status` (or rsapd's log) says why. */
         if (r == -ENOENT || r == -EPROTONOSUPPORT)
-                return rsap_registry_open_builtin(out);
+                return rsap_iana_open_builtin(out);
         return r;
 }
 

@@ -5,9 +5,9 @@
 extern const unsigned char rsap_builtin_snapshot[];
 extern const unsigned char rsap_builtin_snapshot_end[];
 
-int rsap_registry_open_builtin(struct rsap_registry **out)
+int rsap_iana_open_builtin(struct rsap_iana **out)
 {
-        return rsap_registry_open_memory(rsap_builtin_snapshot,
-                                         (size_t)(rsap_builtin_snapshot_end - rsap_builtin_snapshot),
-                                         out);
+        return rsap_iana_open_memory(rsap_builtin_snapshot,
+                                     (size_t)(rsap_builtin_snapshot_end - rsap_builtin_snapshot),
+                                     out);
 }

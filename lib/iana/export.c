@@ -50,18 +50,18 @@ static void write_services_record(FILE *out, const struct rsap_record *r)
         }
 }
 
-static int export_services(const struct rsap_registry *reg, FILE *out)
+static int export_services(const struct rsap_iana *reg, FILE *out)
 {
-        struct rsap_registry_info info;
+        struct rsap_iana_info info;
 
-        rsap_registry_info(reg, &info);
+        rsap_iana_info(reg, &info);
         fprintf(out, "# services(5) written by rsap export from the IANA registry (%s%s%s)\n",
                 rsap_source_name(info.source), info.release ? ", " : "",
                 info.release ? info.release : "");
-        for (uint32_t i = 0; i < rsap_registry_count(reg); i++) {
+        for (uint32_t i = 0; i < rsap_iana_count(reg); i++) {
                 struct rsap_record r;
 
-                rsap_registry_record(reg, i, &r);
+                rsap_iana_record(reg, i, &r);
                 /* Only named services with a number make a services(5) line;
                  * names with white space would split the line. */
                 if (!r.service || !r.has_port || strpbrk(r.service, " \t#"))
@@ -129,25 +129,25 @@ static void csv_record(FILE *out, const struct rsap_record *r)
         csv_field(out, r->notes, true);
 }
 
-static int export_csv(const struct rsap_registry *reg, FILE *out)
+static int export_csv(const struct rsap_iana *reg, FILE *out)
 {
         fputs("Service Name,Port Number,Transport Protocol,Description,Assignee,Contact,"
               "Registration Date,Modification Date,Reference,Service Code,"
               "Unauthorized Use Reported,Assignment Notes\n",
               out);
-        for (uint32_t i = 0; i < rsap_registry_count(reg); i++) {
+        for (uint32_t i = 0; i < rsap_iana_count(reg); i++) {
                 struct rsap_record r;
 
-                rsap_registry_record(reg, i, &r);
+                rsap_iana_record(reg, i, &r);
                 csv_record(out, &r);
         }
         return 0;
 }
 
 /* Streams one record at a time so that memory stays flat. */
-static int export_json(const struct rsap_registry *reg, FILE *out)
+static int export_json(const struct rsap_iana *reg, FILE *out)
 {
-        json_t *data = rsap_registry_info_to_json(reg);
+        json_t *data = rsap_iana_info_to_json(reg);
 
         if (!data)
                 return -ENOMEM;
@@ -155,11 +155,11 @@ static int export_json(const struct rsap_registry *reg, FILE *out)
         json_dumpf(data, out, JSON_COMPACT);
         json_decref(data);
         fputs(", \"records\": [", out);
-        for (uint32_t i = 0; i < rsap_registry_count(reg); i++) {
+        for (uint32_t i = 0; i < rsap_iana_count(reg); i++) {
                 struct rsap_record r;
                 json_t *o;
 
-                rsap_registry_record(reg, i, &r);
+                rsap_iana_record(reg, i, &r);
                 o = rsap_record_to_json(&r);
                 if (!o)
                         return -ENOMEM;
@@ -171,7 +171,7 @@ static int export_json(const struct rsap_registry *reg, FILE *out)
         return 0;
 }
 
-int rsap_export(const struct rsap_registry *reg, enum rsap_export_format format, FILE *out)
+int rsap_export(const struct rsap_iana *reg, enum rsap_export_format format, FILE *out)
 {
         int r;
 

@@ -91,7 +91,7 @@ static int name_score(const char *service, const char *word)
         return strcasestr(service, word) ? SCORE_NAME_PART : 0;
 }
 
-static int person_score(const struct rsap_registry *reg, uint32_t list, const char *word)
+static int person_score(const struct rsap_iana *reg, uint32_t list, const char *word)
 {
         const uint32_t *items = NULL;
         uint32_t n = registry_list(reg, list, 1, &items);
@@ -116,7 +116,7 @@ static int best(int a, int b)
         return a > b ? a : b;
 }
 
-static int record_score(const struct rsap_registry *reg, const struct snap_record *r,
+static int record_score(const struct rsap_iana *reg, const struct snap_record *r,
                         const struct query *q)
 {
         const char *service = registry_string(reg, r->service);
@@ -148,8 +148,8 @@ static int compare_hits(const void *a, const void *b)
         return x->id < y->id ? -1 : x->id > y->id;
 }
 
-size_t rsap_registry_search(const struct rsap_registry *reg, const char *text,
-                            struct rsap_search_hit *hits, size_t max)
+size_t rsap_iana_search(const struct rsap_iana *reg, const char *text,
+                        struct rsap_search_hit *hits, size_t max)
 {
         _cleanup_(freep) struct rsap_search_hit *all = NULL;
         struct query q;

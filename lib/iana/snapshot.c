@@ -60,11 +60,11 @@ int rsap_snapshot_validate(const void *data, size_t size)
         return 0;
 }
 
-int rsap_registry_open_memory(const void *data, size_t size, struct rsap_registry **out)
+int rsap_iana_open_memory(const void *data, size_t size, struct rsap_iana **out)
 {
         const unsigned char *base = data;
         const struct snap_header *h = data;
-        struct rsap_registry *reg;
+        struct rsap_iana *reg;
         int r;
 
         r = check_header(data, size);
@@ -107,10 +107,10 @@ static int read_snapshot(const char *path, struct rsap_file_copy *copy)
         return r;
 }
 
-static int open_file(const char *path, bool verify, struct rsap_registry **out)
+static int open_file(const char *path, bool verify, struct rsap_iana **out)
 {
         struct rsap_file_copy copy;
-        struct rsap_registry *reg;
+        struct rsap_iana *reg;
         int r;
 
         r = read_snapshot(path, &copy);
@@ -118,7 +118,7 @@ static int open_file(const char *path, bool verify, struct rsap_registry **out)
                 return r;
         r = verify ? rsap_snapshot_validate(copy.data, copy.size) : 0;
         if (r == 0)
-                r = rsap_registry_open_memory(copy.data, copy.size, &reg);
+                r = rsap_iana_open_memory(copy.data, copy.size, &reg);
         if (r < 0) {
                 rsap_file_copy_free(&copy);
                 return r;
@@ -126,24 +126,24 @@ static int open_file(const char *path, bool verify, struct rsap_registry **out)
         reg->owned = copy;
         reg->origin = strdup(path);
         if (!reg->origin) {
-                rsap_registry_free(reg);
+                rsap_iana_free(reg);
                 return -ENOMEM;
         }
         *out = reg;
         return 0;
 }
 
-int rsap_registry_open_file(const char *path, struct rsap_registry **out)
+int rsap_iana_open_file(const char *path, struct rsap_iana **out)
 {
         return open_file(path, false, out);
 }
 
-int rsap_registry_open_file_verified(const char *path, struct rsap_registry **out)
+int rsap_iana_open_file_verified(const char *path, struct rsap_iana **out)
 {
         return open_file(path, true, out);
 }
 
-int rsap_registry_verify(const struct rsap_registry *reg)
+int rsap_iana_verify(const struct rsap_iana *reg)
 {
         return rsap_snapshot_validate(reg->h, reg->size);
 }
@@ -161,7 +161,7 @@ int rsap_snapshot_validate_file(const char *path)
         return r;
 }
 
-void rsap_registry_free(struct rsap_registry *reg)
+void rsap_iana_free(struct rsap_iana *reg)
 {
         if (!reg)
                 return;
@@ -170,12 +170,12 @@ void rsap_registry_free(struct rsap_registry *reg)
         free(reg);
 }
 
-void rsap_registry_freep(struct rsap_registry **reg)
+void rsap_iana_freep(struct rsap_iana **reg)
 {
-        rsap_registry_free(*reg);
+        rsap_iana_free(*reg);
 }
 
-const char *registry_string(const struct rsap_registry *reg, uint32_t off)
+const char *registry_string(const struct rsap_iana *reg, uint32_t off)
 {
         if (off == 0 || off >= reg->h->strings_size)
                 return NULL;
@@ -183,7 +183,7 @@ const char *registry_string(const struct rsap_registry *reg, uint32_t off)
 }
 
 /* A list's count, or 0 when the list would run past the lists part. */
-uint32_t registry_list(const struct rsap_registry *reg, uint32_t off, uint32_t width,
+uint32_t registry_list(const struct rsap_iana *reg, uint32_t off, uint32_t width,
                        const uint32_t **items)
 {
         uint32_t n;
@@ -199,16 +199,16 @@ uint32_t registry_list(const struct rsap_registry *reg, uint32_t off, uint32_t w
 
 /* The format a record was read from.  The built-in copy is made from IANA's
  * XML at build time (data/), so its records carry every field a cached XML
- * record does and say so; only the copy itself (rsap_registry_info) is
+ * record does and say so; only the copy itself (rsap_iana_info) is
  * "built-in". */
-static enum rsap_source record_source(const struct rsap_registry *reg)
+static enum rsap_source record_source(const struct rsap_iana *reg)
 {
         enum rsap_source copy = (enum rsap_source)reg->h->source;
 
         return copy == RSAP_SOURCE_BUILTIN ? RSAP_SOURCE_IANA_XML : copy;
 }
 
-void rsap_registry_info(const struct rsap_registry *reg, struct rsap_registry_info *out)
+void rsap_iana_info(const struct rsap_iana *reg, struct rsap_iana_info *out)
 {
         out->source = (enum rsap_source)reg->h->source;
         out->release = registry_string(reg, reg->h->release);
@@ -217,12 +217,12 @@ void rsap_registry_info(const struct rsap_registry *reg, struct rsap_registry_in
         out->people = reg->h->n_people;
 }
 
-size_t rsap_registry_count(const struct rsap_registry *reg)
+size_t rsap_iana_count(const struct rsap_iana *reg)
 {
         return reg->h->n_records;
 }
 
-static void fill_person(const struct rsap_registry *reg, uint32_t i, struct rsap_person *out)
+static void fill_person(const struct rsap_iana *reg, uint32_t i, struct rsap_person *out)
 {
         const struct snap_person *p;
 
@@ -237,7 +237,7 @@ static void fill_person(const struct rsap_registry *reg, uint32_t i, struct rsap
         out->uri = registry_string(reg, p->uri);
 }
 
-static size_t fill_people(const struct rsap_registry *reg, uint32_t list,
+static size_t fill_people(const struct rsap_iana *reg, uint32_t list,
                           struct rsap_person *out)
 {
         const uint32_t *items = NULL;
@@ -250,7 +250,7 @@ static size_t fill_people(const struct rsap_registry *reg, uint32_t list,
         return n;
 }
 
-static size_t fill_references(const struct rsap_registry *reg, uint32_t list,
+static size_t fill_references(const struct rsap_iana *reg, uint32_t list,
                               struct rsap_reference *out)
 {
         const uint32_t *items = NULL;
@@ -269,7 +269,7 @@ static size_t fill_references(const struct rsap_registry *reg, uint32_t list,
         return n;
 }
 
-void rsap_registry_record(const struct rsap_registry *reg, uint32_t i, struct rsap_record *out)
+void rsap_iana_record(const struct rsap_iana *reg, uint32_t i, struct rsap_record *out)
 {
         const struct snap_record *r;
 
@@ -299,7 +299,7 @@ void rsap_registry_record(const struct rsap_registry *reg, uint32_t i, struct rs
 }
 
 /* The records of one protocol's table for a port, bounds-checked. */
-static uint32_t port_slice(const struct rsap_registry *reg, enum rsap_proto proto,
+static uint32_t port_slice(const struct rsap_iana *reg, enum rsap_proto proto,
                            uint16_t port, const uint32_t **ids)
 {
         const uint32_t *first = reg->port_first + (size_t)port * RSAP_PROTO_COUNT + proto;
@@ -334,8 +334,8 @@ static size_t merge_slices(const uint32_t *const *slices, const uint32_t *lens, 
         }
 }
 
-size_t rsap_registry_find_port(const struct rsap_registry *reg, uint16_t port,
-                               enum rsap_proto proto, uint32_t *ids, size_t max)
+size_t rsap_iana_find_port(const struct rsap_iana *reg, uint16_t port,
+                           enum rsap_proto proto, uint32_t *ids, size_t max)
 {
         const uint32_t *slices[RSAP_PROTO_COUNT];
         uint32_t lens[RSAP_PROTO_COUNT];
@@ -356,7 +356,7 @@ size_t rsap_registry_find_port(const struct rsap_registry *reg, uint16_t port,
         return merge_slices(slices, lens, n, ids, max);
 }
 
-static enum rsap_status slice_status(const struct rsap_registry *reg, const uint32_t *ids,
+static enum rsap_status slice_status(const struct rsap_iana *reg, const uint32_t *ids,
                                      uint32_t n, enum rsap_status best)
 {
         for (uint32_t k = 0; k < n; k++) {
@@ -368,8 +368,8 @@ static enum rsap_status slice_status(const struct rsap_registry *reg, const uint
         return best > RSAP_STATUS_ASSIGNED ? RSAP_STATUS_ASSIGNED : best;
 }
 
-enum rsap_status rsap_registry_port_status(const struct rsap_registry *reg, uint16_t port,
-                                           enum rsap_proto proto)
+enum rsap_status rsap_iana_port_status(const struct rsap_iana *reg, uint16_t port,
+                                       enum rsap_proto proto)
 {
         enum rsap_status best = RSAP_STATUS_UNASSIGNED;
         const uint32_t *ids = NULL;
@@ -384,7 +384,7 @@ enum rsap_status rsap_registry_port_status(const struct rsap_registry *reg, uint
         return best;
 }
 
-static const char *first_service(const struct rsap_registry *reg, enum rsap_proto proto,
+static const char *first_service(const struct rsap_iana *reg, enum rsap_proto proto,
                                  uint16_t port)
 {
         const uint32_t *ids = NULL;
@@ -400,8 +400,8 @@ static const char *first_service(const struct rsap_registry *reg, enum rsap_prot
         return NULL;
 }
 
-const char *rsap_registry_service_name(const struct rsap_registry *reg, uint16_t port,
-                                       enum rsap_proto proto)
+const char *rsap_iana_service_name(const struct rsap_iana *reg, uint16_t port,
+                                   enum rsap_proto proto)
 {
         const char *name = NULL;
 
@@ -410,8 +410,8 @@ const char *rsap_registry_service_name(const struct rsap_registry *reg, uint16_t
         return name ? name : first_service(reg, RSAP_PROTO_NONE, port);
 }
 
-size_t rsap_registry_find_name(const struct rsap_registry *reg, const char *name,
-                               uint32_t *ids, size_t max)
+size_t rsap_iana_find_name(const struct rsap_iana *reg, const char *name,
+                           uint32_t *ids, size_t max)
 {
         uint32_t mask = reg->h->n_name_slots - 1;
         size_t j = rsap_name_hash(name, strlen(name)) & mask;
@@ -435,8 +435,8 @@ size_t rsap_registry_find_name(const struct rsap_registry *reg, const char *name
         return 0;
 }
 
-void rsap_registry_range_counts(const struct rsap_registry *reg, enum rsap_range_class range,
-                                enum rsap_proto proto, struct rsap_range_counts *out)
+void rsap_iana_range_counts(const struct rsap_iana *reg, enum rsap_range_class range,
+                            enum rsap_proto proto, struct rsap_range_counts *out)
 {
         const struct rsap_range_info *info = rsap_range_info(range);
 
@@ -444,7 +444,7 @@ void rsap_registry_range_counts(const struct rsap_registry *reg, enum rsap_range
         if (!info)
                 return;
         for (uint32_t port = info->low; port <= info->high; port++) {
-                switch (rsap_registry_port_status(reg, (uint16_t)port, proto)) {
+                switch (rsap_iana_port_status(reg, (uint16_t)port, proto)) {
                 case RSAP_STATUS_ASSIGNED:
                         out->assigned++;
                         break;

@@ -6,7 +6,7 @@
 #include "snapshot_format.h"
 
 /* A snapshot opened for reading: pointers into the block, never copies. */
-struct rsap_registry {
+struct rsap_iana {
         const struct snap_header *h;
         size_t size;
         const struct snap_record *records;
@@ -21,7 +21,7 @@ struct rsap_registry {
 };
 
 /* NULL for offset 0 or an offset past the strings. */
-const char *registry_string(const struct rsap_registry *reg, uint32_t off);
+const char *registry_string(const struct rsap_iana *reg, uint32_t off);
 /* A list's item count (items of width words each) and its first item. */
-uint32_t registry_list(const struct rsap_registry *reg, uint32_t off, uint32_t width,
+uint32_t registry_list(const struct rsap_iana *reg, uint32_t off, uint32_t width,
                        const uint32_t **items);

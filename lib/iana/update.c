@@ -170,23 +170,23 @@ static bool name_in(const char *service, const char *names)
         return false;
 }
 
-static bool core_port_named(const struct rsap_registry *reg, uint16_t port, enum rsap_proto proto,
+static bool core_port_named(const struct rsap_iana *reg, uint16_t port, enum rsap_proto proto,
                             const char *names)
 {
         uint32_t ids[16];
-        size_t n = rsap_registry_find_port(reg, port, proto, ids, ARRAY_SIZE(ids));
+        size_t n = rsap_iana_find_port(reg, port, proto, ids, ARRAY_SIZE(ids));
 
         for (size_t i = 0; i < n && i < ARRAY_SIZE(ids); i++) {
                 struct rsap_record rec;
 
-                rsap_registry_record(reg, ids[i], &rec);
+                rsap_iana_record(reg, ids[i], &rec);
                 if (rec.service && name_in(rec.service, names))
                         return true;
         }
         return false;
 }
 
-int rsap_update_check(const struct rsap_registry *reg, struct rsap_import_error *err)
+int rsap_update_check(const struct rsap_iana *reg, struct rsap_import_error *err)
 {
         static const struct {
                 uint16_t port;
@@ -200,7 +200,7 @@ int rsap_update_check(const struct rsap_registry *reg, struct rsap_import_error 
                 { 123, RSAP_PROTO_UDP, "ntp" },
                 { 443, RSAP_PROTO_TCP, "https" },
         };
-        size_t n = rsap_registry_count(reg);
+        size_t n = rsap_iana_count(reg);
 
         if (n < RSAP_UPDATE_MIN_RECORDS)
                 return fail(err, -EBADMSG,
@@ -260,8 +260,8 @@ static void latest_plausible_date(char *buf, size_t size)
 static int check_release(const struct rsap_update_options *opts, const char *path,
                          const char *release, struct rsap_import_error *err)
 {
-        _cleanup_(rsap_registry_freep) struct rsap_registry *cached = NULL;
-        struct rsap_registry_info info;
+        _cleanup_(rsap_iana_freep) struct rsap_iana *cached = NULL;
+        struct rsap_iana_info info;
         char latest[16];
 
         if (opts->allow_any_date)
@@ -270,9 +270,9 @@ static int check_release(const struct rsap_update_options *opts, const char *pat
         if (release[0] && strcmp(release, latest) > 0)
                 return fail(err, -ESTALE, "its release date %s is in the future "
                             "(--allow-any-date to take it anyway)", release);
-        if (rsap_registry_open_file(path, &cached) < 0)
+        if (rsap_iana_open_file(path, &cached) < 0)
                 return 0; /* nothing (usable) cached: anything dated is newer */
-        rsap_registry_info(cached, &info);
+        rsap_iana_info(cached, &info);
         if (!info.release || !*info.release)
                 return 0;
         if (!release[0])
@@ -293,8 +293,8 @@ static int parse_and_check(const struct buffer *input, void **snap, size_t *snap
                            struct rsap_update_result *result, struct rsap_import_error *err)
 {
         _cleanup_(builder_freep) struct rsap_builder *b = rsap_builder_new();
-        _cleanup_(rsap_registry_freep) struct rsap_registry *reg = NULL;
-        struct rsap_registry_info info;
+        _cleanup_(rsap_iana_freep) struct rsap_iana *reg = NULL;
+        struct rsap_iana_info info;
         int r;
 
         if (!b)
@@ -308,13 +308,13 @@ static int parse_and_check(const struct buffer *input, void **snap, size_t *snap
         r = rsap_builder_finish(b, snap, snap_size);
         if (r < 0)
                 return fail(err, r, "cannot build the snapshot: %s", strerror(-r));
-        r = rsap_registry_open_memory(*snap, *snap_size, &reg);
+        r = rsap_iana_open_memory(*snap, *snap_size, &reg);
         if (r < 0)
                 return fail(err, r, "the new snapshot does not open: %s", strerror(-r));
         r = rsap_update_check(reg, err);
         if (r < 0)
                 return r;
-        rsap_registry_info(reg, &info);
+        rsap_iana_info(reg, &info);
         result->records = info.records;
         snprintf(result->release, sizeof(result->release), "%s", info.release ? info.release : "");
         return 0;

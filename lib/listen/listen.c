@@ -233,10 +233,10 @@ void rsap_listen_list_freep(struct rsap_listen_list **list)
 
 /* ---- registration ------------------------------------------------------- */
 
-bool rsap_listen_port_registered(const struct rsap_registry *reg, uint16_t port,
+bool rsap_listen_port_registered(const struct rsap_iana *reg, uint16_t port,
                                  enum rsap_proto proto)
 {
-        return reg && rsap_registry_port_status(reg, port, proto) == RSAP_STATUS_ASSIGNED;
+        return reg && rsap_iana_port_status(reg, port, proto) == RSAP_STATUS_ASSIGNED;
 }
 
 /* An assignment outranks a lease: it is what the port is registered for. */
@@ -309,7 +309,7 @@ int rsap_listen_list_attach_local(struct rsap_listen_list *list, struct rsap_sto
 }
 
 void rsap_listen_list_keep_unregistered(struct rsap_listen_list *list,
-                                        const struct rsap_registry *reg)
+                                        const struct rsap_iana *reg)
 {
         size_t kept = 0;
 
@@ -347,9 +347,9 @@ static json_t *owners_to_json(const struct rsap_listen_socket *s)
 
 json_t *rsap_listen_socket_to_json(const struct rsap_listen_list *list,
                                    const struct rsap_listen_socket *s,
-                                   const struct rsap_registry *reg)
+                                   const struct rsap_iana *reg)
 {
-        const char *service = reg ? rsap_registry_service_name(reg, s->port, s->proto) : NULL;
+        const char *service = reg ? rsap_iana_service_name(reg, s->port, s->proto) : NULL;
         json_t *processes = json_null(), *visible = json_null();
 
         if (list->owners_looked_up) {
@@ -377,7 +377,7 @@ json_t *rsap_listen_socket_to_json(const struct rsap_listen_list *list,
 }
 
 json_t *rsap_listen_list_to_json(const struct rsap_listen_list *list,
-                                 const struct rsap_registry *reg)
+                                 const struct rsap_iana *reg)
 {
         json_t *array = json_array();
 
@@ -408,7 +408,7 @@ static int write_indented(const char *text, FILE *out)
 }
 
 int rsap_listen_list_write_json(const struct rsap_listen_list *list,
-                                const struct rsap_registry *reg, FILE *out)
+                                const struct rsap_iana *reg, FILE *out)
 {
         if (list->count == 0)
                 return fputs("[]", out) < 0 ? -EIO : 0;

@@ -54,7 +54,7 @@ struct rsap_audit_facts {
 };
 
 struct audit_state {
-        const struct rsap_registry *iana;
+        const struct rsap_iana *iana;
         const struct rsap_host *host;
         const struct rsap_audit_facts *facts;
         struct rsap_audit *out;
@@ -232,7 +232,7 @@ static int check_service_on_port(struct audit_state *s, uint16_t port, enum rsap
 
 static int check_listener(struct audit_state *s, uint16_t port, enum rsap_proto proto)
 {
-        const struct rsap_registry *iana = s->iana;
+        const struct rsap_iana *iana = s->iana;
         const struct held *held = held_for(s, port, proto);
         const struct rsap_listen_owner *owner;
         char who[64], message[320];
@@ -242,9 +242,9 @@ static int check_listener(struct audit_state *s, uint16_t port, enum rsap_proto 
                                              held->assignment_id);
         if (held)
                 return 0; /* leased: a test run's */
-        if (iana && rsap_registry_port_status(iana, port, proto) == RSAP_STATUS_ASSIGNED)
+        if (iana && rsap_iana_port_status(iana, port, proto) == RSAP_STATUS_ASSIGNED)
                 return check_service_on_port(s, port, proto,
-                                             rsap_registry_service_name(iana, port, proto),
+                                             rsap_iana_service_name(iana, port, proto),
                                              "by IANA", 0);
         owner = owner_that_is_service(s, port, proto);
         if (!owner)
@@ -326,7 +326,7 @@ int rsap_audit_read(struct rsap_store *store, struct rsap_audit_facts **out)
         return 0;
 }
 
-int rsap_audit_check(const struct rsap_audit_facts *facts, const struct rsap_registry *iana,
+int rsap_audit_check(const struct rsap_audit_facts *facts, const struct rsap_iana *iana,
                      const struct rsap_host *host, struct rsap_audit *out)
 {
         struct audit_state s = { .iana = iana, .host = host, .facts = facts, .out = out };

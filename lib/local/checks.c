@@ -114,14 +114,14 @@ static int check_name_syntax(struct check_context *c)
 }
 
 /* IANA's records of the name: whether one is for the requested port. */
-static bool iana_name_on_port(const struct rsap_registry *iana, const uint32_t *ids, size_t n,
+static bool iana_name_on_port(const struct rsap_iana *iana, const uint32_t *ids, size_t n,
                               const struct rsap_request *req, char *where, size_t size)
 {
         where[0] = '\0';
         for (size_t i = 0; i < n; i++) {
                 struct rsap_record rec;
 
-                rsap_registry_record(iana, ids[i], &rec);
+                rsap_iana_record(iana, ids[i], &rec);
                 if (!rec.has_port)
                         continue;
                 if (!where[0])
@@ -139,8 +139,8 @@ static int check_name_iana(struct check_context *c)
         const struct rsap_request *req = c->request;
         uint32_t ids[32];
         char where[32];
-        size_t n = c->wf->iana ? rsap_registry_find_name(c->wf->iana, req->service, ids,
-                                                         ARRAY_SIZE(ids))
+        size_t n = c->wf->iana ? rsap_iana_find_name(c->wf->iana, req->service, ids,
+                                                     ARRAY_SIZE(ids))
                                : 0;
 
         if (n == 0)
@@ -288,10 +288,10 @@ static int choose_port(struct check_context *c, int *port_out)
 
 static int check_iana(struct check_context *c, uint16_t port, enum rsap_proto proto)
 {
-        const struct rsap_registry *iana = c->wf->iana;
-        enum rsap_status status = iana ? rsap_registry_port_status(iana, port, proto)
+        const struct rsap_iana *iana = c->wf->iana;
+        enum rsap_status status = iana ? rsap_iana_port_status(iana, port, proto)
                                        : RSAP_STATUS_UNASSIGNED;
-        const char *service = iana ? rsap_registry_service_name(iana, port, proto) : NULL;
+        const char *service = iana ? rsap_iana_service_name(iana, port, proto) : NULL;
         char what[96];
 
         if (status == RSAP_STATUS_UNASSIGNED)

@@ -63,9 +63,9 @@ static const char *over_iana_name(const struct rsap_workflow *wf, const struct r
                 if (c->code != RSAP_CHECK_IANA || c->proto != proto ||
                     c->verdict != RSAP_VERDICT_ALLOWED)
                         continue;
-                service = rsap_registry_service_name(wf->iana, (uint16_t)rv->port, proto);
+                service = rsap_iana_service_name(wf->iana, (uint16_t)rv->port, proto);
                 return service ? service
-                               : rsap_status_name(rsap_registry_port_status(
+                               : rsap_status_name(rsap_iana_port_status(
                                          wf->iana, (uint16_t)rv->port, proto));
         }
         return NULL;

@@ -169,13 +169,13 @@ int local_taken_ports(struct rsap_store *store, uint16_t low, uint16_t high, uns
 
 /* ---- the rules ------------------------------------------------------------------- */
 
-static bool iana_leaves_free(const struct rsap_registry *iana, uint16_t port, unsigned mask)
+static bool iana_leaves_free(const struct rsap_iana *iana, uint16_t port, unsigned mask)
 {
         if (!iana)
                 return true;
         for (unsigned p = RSAP_TRANSPORTS_FIRST; p <= RSAP_TRANSPORTS_LAST; p++)
                 if ((mask & (1u << p)) &&
-                    rsap_registry_port_status(iana, port, (enum rsap_proto)p) !=
+                    rsap_iana_port_status(iana, port, (enum rsap_proto)p) !=
                             RSAP_STATUS_UNASSIGNED)
                         return false;
         return true;

@@ -42,23 +42,23 @@ static inline void fuzz_import(int (*import)(const void *, size_t, struct rsap_b
 {
         struct rsap_builder *b = rsap_builder_new();
         struct rsap_import_error err;
-        struct rsap_registry *reg = NULL;
+        struct rsap_iana *reg = NULL;
         void *snap = NULL;
         size_t snap_size;
 
         if (!b)
                 return;
         if (import(data, size, b, &err) == 0 && rsap_builder_finish(b, &snap, &snap_size) == 0) {
-                if (rsap_registry_open_memory(snap, snap_size, &reg) != 0)
+                if (rsap_iana_open_memory(snap, snap_size, &reg) != 0)
                         abort(); /* a snapshot the builder just wrote must open */
-                for (uint32_t i = 0; i < rsap_registry_count(reg); i++) {
+                for (uint32_t i = 0; i < rsap_iana_count(reg); i++) {
                         struct rsap_record r;
 
-                        rsap_registry_record(reg, i, &r);
+                        rsap_iana_record(reg, i, &r);
                         if (fuzz_touch_record(&r) == SIZE_MAX)
                                 abort(); /* never; keeps the reads */
                 }
-                rsap_registry_free(reg);
+                rsap_iana_free(reg);
                 free(snap);
         }
         rsap_builder_free(b);

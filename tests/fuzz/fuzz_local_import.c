@@ -15,7 +15,7 @@
 
 static char dir[64];
 static char path[96];
-static struct rsap_registry *iana;
+static struct rsap_iana *iana;
 
 static void remove_database(void)
 {
@@ -40,7 +40,7 @@ static void set_up(void)
          * would make the target crawl. */
         snprintf(dir, sizeof(dir), "%s/rsap-fuzz-import-XXXXXX",
                  access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-        if (!mkdtemp(dir) || rsap_registry_open_builtin(&iana) != 0)
+        if (!mkdtemp(dir) || rsap_iana_open_builtin(&iana) != 0)
                 abort();
         snprintf(path, sizeof(path), "%s/registry.db", dir);
         atexit(clean_up);

@@ -132,31 +132,31 @@ static void apply_patches(unsigned char *snap, size_t size, const uint8_t *data,
 }
 
 /* Every accessor, for every record; what they return is read to its end. */
-static void read_all(const struct rsap_registry *reg)
+static void read_all(const struct rsap_iana *reg)
 {
-        struct rsap_registry_info info;
+        struct rsap_iana_info info;
         struct rsap_search_hit hits[8];
         uint32_t ids[64];
         size_t n = 0;
 
-        rsap_registry_info(reg, &info);
+        rsap_iana_info(reg, &info);
         n += fuzz_touch(info.release);
-        for (uint32_t i = 0; i < rsap_registry_count(reg) && i < 4096; i++) {
+        for (uint32_t i = 0; i < rsap_iana_count(reg) && i < 4096; i++) {
                 struct rsap_record r;
                 size_t found;
 
-                rsap_registry_record(reg, i, &r);
+                rsap_iana_record(reg, i, &r);
                 n += fuzz_touch_record(&r);
-                found = rsap_registry_find_port(reg, r.port_low, r.proto, ids, 64);
-                found += rsap_registry_find_port(reg, r.port_high, RSAP_PROTO_NONE, ids, 64);
-                n += found + (size_t)rsap_registry_port_status(reg, r.port_low, r.proto);
-                n += fuzz_touch(rsap_registry_service_name(reg, r.port_low, r.proto));
+                found = rsap_iana_find_port(reg, r.port_low, r.proto, ids, 64);
+                found += rsap_iana_find_port(reg, r.port_high, RSAP_PROTO_NONE, ids, 64);
+                n += found + (size_t)rsap_iana_port_status(reg, r.port_low, r.proto);
+                n += fuzz_touch(rsap_iana_service_name(reg, r.port_low, r.proto));
                 if (r.service)
-                        n += rsap_registry_find_name(reg, r.service, ids, 64);
+                        n += rsap_iana_find_name(reg, r.service, ids, 64);
                 /* A search reads every record: for a few only, or a patched
                  * record count of thousands makes one input take minutes. */
                 if (r.service && i < 8)
-                        n += rsap_registry_search(reg, r.service, hits, 8);
+                        n += rsap_iana_search(reg, r.service, hits, 8);
         }
         if (n == SIZE_MAX)
                 abort(); /* never; keeps the reads */
@@ -166,7 +166,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        struct rsap_registry *reg = NULL;
+        struct rsap_iana *reg = NULL;
         unsigned char *snap;
         size_t snap_size;
 
@@ -188,9 +188,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
          * patch almost never keeps it right: whole snapshots only. */
         if (snap != patched)
                 (void)rsap_snapshot_validate(snap, snap_size);
-        if (rsap_registry_open_memory(snap, snap_size, &reg) == 0) {
+        if (rsap_iana_open_memory(snap, snap_size, &reg) == 0) {
                 read_all(reg);
-                rsap_registry_free(reg);
+                rsap_iana_free(reg);
         }
         if (snap != patched)
                 free(snap);

@@ -749,7 +749,7 @@ static struct rsap_listen_list *hand_made_list(void)
 
 static void test_json(void **state)
 {
-        struct rsap_registry *reg = NULL;
+        struct rsap_iana *reg = NULL;
         struct rsap_listen_list *list = hand_made_list();
         struct rsap_listen_owner owner = { .pid = 42, .uid = 0, .user = "root",
                                            .command = "sshd" };
@@ -759,7 +759,7 @@ static void test_json(void **state)
         FILE *out;
 
         (void)state;
-        assert_int_equal(rsap_registry_open_builtin(&reg), 0);
+        assert_int_equal(rsap_iana_open_builtin(&reg), 0);
         list->owners_looked_up = true;
         list->sockets[0].owners = &owner;
         list->sockets[0].n_owners = 1;
@@ -819,16 +819,16 @@ static void test_json(void **state)
 
         list->sockets[0].owners = NULL;
         rsap_listen_list_free(list);
-        rsap_registry_free(reg);
+        rsap_iana_free(reg);
 }
 
 static void test_unregistered(void **state)
 {
-        struct rsap_registry *reg = NULL;
+        struct rsap_iana *reg = NULL;
         struct rsap_listen_list *list = hand_made_list();
 
         (void)state;
-        assert_int_equal(rsap_registry_open_builtin(&reg), 0);
+        assert_int_equal(rsap_iana_open_builtin(&reg), 0);
         assert_true(rsap_listen_port_registered(reg, 22, RSAP_PROTO_TCP));
         assert_false(rsap_listen_port_registered(reg, 1023, RSAP_PROTO_UDP));
         assert_false(rsap_listen_port_registered(NULL, 22, RSAP_PROTO_TCP));
@@ -841,7 +841,7 @@ static void test_unregistered(void **state)
         rsap_listen_list_keep_unregistered(list, NULL);
         assert_int_equal(list->count, 2);
         rsap_listen_list_free(list);
-        rsap_registry_free(reg);
+        rsap_iana_free(reg);
 }
 
 /* ---- setup -------------------------------------------------------------- */

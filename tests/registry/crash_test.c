@@ -61,7 +61,7 @@ static void send_report(int fd, enum report_kind kind, int64_t id)
 }
 
 /* The child: request, approve, report; until killed. */
-static void approve_forever(const char *path, int fd, const struct rsap_registry *iana)
+static void approve_forever(const char *path, int fd, const struct rsap_iana *iana)
 {
         struct rsap_review_options over = { .over_iana = true };
         struct rsap_store *store;
@@ -185,11 +185,11 @@ int main(void)
 {
         static struct report reports[MAX_REPORTS];
         char dir[] = "/tmp/rsap-crash-XXXXXX", path[64], cleanup[128];
-        struct rsap_registry *iana;
+        struct rsap_iana *iana;
         size_t total_filed = 0, total_approved = 0;
         int stores_checked = 0;
 
-        if (!mkdtemp(dir) || rsap_registry_open_builtin(&iana) < 0)
+        if (!mkdtemp(dir) || rsap_iana_open_builtin(&iana) < 0)
                 return 99;
         snprintf(path, sizeof(path), "%s/registry.db", dir);
         srand((unsigned)time(NULL) ^ (unsigned)getpid());
@@ -232,7 +232,7 @@ int main(void)
                         total_filed, total_approved, stores_checked, KILLS);
         printf("%d kills: %zu requests and %zu approvals reported, all there; %s\n", KILLS,
                total_filed, total_approved, failures ? "FAILED" : "consistent after each");
-        rsap_registry_free(iana);
+        rsap_iana_free(iana);
         snprintf(cleanup, sizeof(cleanup), "rm -rf '%s'", dir);
         if (system(cleanup) != 0)
                 fprintf(stderr, "could not remove %s\n", dir);

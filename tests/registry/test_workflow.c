@@ -36,7 +36,7 @@
 struct fixture {
         char dir[64], path[128];
         struct rsap_store *store;
-        struct rsap_registry *iana;
+        struct rsap_iana *iana;
         struct rsap_host host;
         struct rsap_workflow wf;
         struct rsap_listen_list listeners;
@@ -53,7 +53,7 @@ static int setup(void **state)
         assert_non_null(mkdtemp(f->dir));
         snprintf(f->path, sizeof(f->path), "%s/registry.db", f->dir);
         assert_int_equal(rsap_store_open(f->path, RSAP_STORE_WRITE, 0, &f->store), 0);
-        assert_int_equal(rsap_registry_open_builtin(&f->iana), 0);
+        assert_int_equal(rsap_iana_open_builtin(&f->iana), 0);
         rsap_store_set_clock(f->store, T0);
         f->host = (struct rsap_host){ .have_ephemeral = true, .ephemeral_low = 32768,
                                       .ephemeral_high = 60999 };
@@ -82,7 +82,7 @@ static int teardown(void **state)
         struct fixture *f = *state;
 
         rsap_store_close(f->store);
-        rsap_registry_free(f->iana);
+        rsap_iana_free(f->iana);
         remove_files(f->dir);
         free(f);
         return 0;

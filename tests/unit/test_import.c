@@ -24,7 +24,7 @@ typedef int (*import_fn)(const void *data, size_t size, struct rsap_builder *b,
 
 struct imported {
         void *snap;
-        struct rsap_registry *reg;
+        struct rsap_iana *reg;
 };
 
 static char *read_fixture(const char *name, size_t *size)
@@ -60,7 +60,7 @@ static void import_ok(import_fn fn, const void *data, size_t size, struct import
                 fail_msg("import failed: %d, line %u: %s", r, err.line, err.message);
         assert_int_equal(rsap_builder_finish(b, &out->snap, &snap_size), 0);
         rsap_builder_free(b);
-        assert_int_equal(rsap_registry_open_memory(out->snap, snap_size, &out->reg), 0);
+        assert_int_equal(rsap_iana_open_memory(out->snap, snap_size, &out->reg), 0);
 }
 
 static void import_fixture(import_fn fn, const char *name, struct imported *out)
@@ -74,7 +74,7 @@ static void import_fixture(import_fn fn, const char *name, struct imported *out)
 
 static void imported_free(struct imported *im)
 {
-        rsap_registry_free(im->reg);
+        rsap_iana_free(im->reg);
         free(im->snap);
 }
 
@@ -143,18 +143,18 @@ static void check_port(const struct rsap_record *r, unsigned low, unsigned high,
 static void test_xml_registry(void **state)
 {
         struct imported im;
-        struct rsap_registry_info info;
+        struct rsap_iana_info info;
         struct rsap_record r;
 
         import_fixture(rsap_import_iana_xml, "import-valid.xml", &im);
-        rsap_registry_info(im.reg, &info);
+        rsap_iana_info(im.reg, &info);
         assert_int_equal(info.source, RSAP_SOURCE_IANA_XML);
         assert_string_equal(info.release, "2025-12-15");
         assert_int_equal(info.records, 9);
         assert_int_equal(info.people, 7);
 
         /* A reserved port citing an RFC. */
-        rsap_registry_record(im.reg, 0, &r);
+        rsap_iana_record(im.reg, 0, &r);
         assert_null(r.service);
         check_port(&r, 0, 0, RSAP_PROTO_TCP);
         assert_int_equal(r.status, RSAP_STATUS_RESERVED);
@@ -164,7 +164,7 @@ static void test_xml_registry(void **state)
         check_rfc(&r.references[0], "RFC6335");
 
         /* A range with neither name nor protocol. */
-        rsap_registry_record(im.reg, 1, &r);
+        rsap_iana_record(im.reg, 1, &r);
         assert_null(r.service);
         check_port(&r, 225, 241, RSAP_PROTO_NONE);
         assert_string_equal(r.description, "Reserved");
@@ -180,7 +180,7 @@ static void test_xml_people(void **state)
         import_fixture(rsap_import_iana_xml, "import-valid.xml", &im);
 
         /* Two direct person xrefs, children out of order: contact and assignee. */
-        rsap_registry_record(im.reg, 2, &r);
+        rsap_iana_record(im.reg, 2, &r);
         assert_string_equal(r.service, "active-net");
         check_port(&r, 3322, 3325, RSAP_PROTO_NONE);
         assert_int_equal(r.n_contact, 2);
@@ -197,7 +197,7 @@ static void test_xml_people(void **state)
         assert_null(r.contact[1].uri);
 
         /* <assignee> differs from the contact. */
-        rsap_registry_record(im.reg, 3, &r);
+        rsap_iana_record(im.reg, 3, &r);
         assert_int_equal(r.n_assignee, 1);
         assert_string_equal(r.assignee[0].id, "IESG");
         assert_null(r.assignee[0].name);
@@ -208,12 +208,12 @@ static void test_xml_people(void **state)
         assert_string_equal(r.contact[0].email, "chair@ietf.org");
 
         /* The first non-mailto URI, the first mailto as address. */
-        rsap_registry_record(im.reg, 5, &r);
+        rsap_iana_record(im.reg, 5, &r);
         assert_string_equal(r.contact[0].uri, "tel:+1-555-0100");
         assert_string_equal(r.contact[0].email, "gildea@x.org");
 
         /* A non-ASCII person id and name. */
-        rsap_registry_record(im.reg, 6, &r);
+        rsap_iana_record(im.reg, 6, &r);
         assert_string_equal(r.contact[0].id, "Roman_Štěpánek");
         assert_string_equal(r.contact[0].name, "Roman Štěpánek");
         imported_free(&im);
@@ -227,7 +227,7 @@ static void test_xml_references(void **state)
         import_fixture(rsap_import_iana_xml, "import-valid.xml", &im);
 
         /* A footnote reference takes the footnote's text, which comes later. */
-        rsap_registry_record(im.reg, 3, &r);
+        rsap_iana_record(im.reg, 3, &r);
         assert_string_equal(r.service, "exp1");
         check_port(&r, 1021, 1021, RSAP_PROTO_SCTP);
         assert_string_equal(r.registered, "2005-05");
@@ -239,7 +239,7 @@ static void test_xml_references(void **state)
         check_rfc(&r.references[1], "RFC4727");
 
         /* Every other kind, in document order, and a DCCP service code. */
-        rsap_registry_record(im.reg, 4, &r);
+        rsap_iana_record(im.reg, 4, &r);
         assert_string_equal(r.service, "discard");
         check_port(&r, 9, 9, RSAP_PROTO_DCCP);
         assert_string_equal(r.service_code, "1145656131");
@@ -268,7 +268,7 @@ static void test_xml_text(void **state)
 
         /* <br/> and entities in a description; unauthorized use; a note with
          * a line break, inline xrefs and a paragraph. */
-        rsap_registry_record(im.reg, 5, &r);
+        rsap_iana_record(im.reg, 5, &r);
         assert_string_equal(r.service, "x11");
         check_port(&r, 6000, 6063, RSAP_PROTO_TCP);
         assert_string_equal(r.description, "X Window System\nsecond line & more <x>");
@@ -278,21 +278,21 @@ static void test_xml_text(void **state)
                             "Paragraph two.");
 
         /* A name-only record with a non-ASCII name. */
-        rsap_registry_record(im.reg, 6, &r);
+        rsap_iana_record(im.reg, 6, &r);
         assert_string_equal(r.service, "swÿp");
         assert_false(r.has_port);
         assert_int_equal(r.proto, RSAP_PROTO_TCP);
         assert_string_equal(r.description, "Ariën's service");
 
         /* <name></name> and <description/> are absent, not "". */
-        rsap_registry_record(im.reg, 7, &r);
+        rsap_iana_record(im.reg, 7, &r);
         assert_null(r.service);
         assert_null(r.description);
         check_port(&r, 359, 359, RSAP_PROTO_UDP);
         assert_string_equal(r.notes, "De-Assigned on 2023-11-16.");
 
         /* Name only, no protocol at all. */
-        rsap_registry_record(im.reg, 8, &r);
+        rsap_iana_record(im.reg, 8, &r);
         assert_string_equal(r.service, "rdp");
         assert_false(r.has_port);
         assert_int_equal(r.proto, RSAP_PROTO_NONE);
@@ -390,7 +390,7 @@ static void test_xml_no_external_entities(void **state)
         }
         rsap_builder_free(b);
         import_ok(rsap_import_iana_xml, doc, strlen(doc), &im);
-        rsap_registry_record(im.reg, 0, &r);
+        rsap_iana_record(im.reg, 0, &r);
         assert_null(strstr(r.description, "root"));
         imported_free(&im);
 }
@@ -417,17 +417,17 @@ static void test_xml_entity_expansion(void **state)
 static void test_csv_registry(void **state)
 {
         struct imported im;
-        struct rsap_registry_info info;
+        struct rsap_iana_info info;
         struct rsap_record r;
 
         import_fixture(rsap_import_iana_csv, "import-valid.csv", &im);
-        rsap_registry_info(im.reg, &info);
+        rsap_iana_info(im.reg, &info);
         assert_int_equal(info.source, RSAP_SOURCE_IANA_CSV);
         /* No release in the file: the newest date in it. */
         assert_string_equal(info.release, "2025-03-28");
         assert_int_equal(info.records, 10);
 
-        rsap_registry_record(im.reg, 0, &r);
+        rsap_iana_record(im.reg, 0, &r);
         assert_null(r.service);
         check_port(&r, 0, 0, RSAP_PROTO_TCP);
         assert_int_equal(r.status, RSAP_STATUS_RESERVED);
@@ -435,13 +435,13 @@ static void test_csv_registry(void **state)
         assert_string_equal(r.modified, "2024-12-20");
         check_rfc(&r.references[0], "RFC6335");
 
-        rsap_registry_record(im.reg, 1, &r);
+        rsap_iana_record(im.reg, 1, &r);
         check_port(&r, 225, 241, RSAP_PROTO_NONE);
         assert_int_equal(r.n_assignee + r.n_contact + r.n_references, 0);
         assert_null(r.notes);
 
         /* Several persons, known by id only. */
-        rsap_registry_record(im.reg, 2, &r);
+        rsap_iana_record(im.reg, 2, &r);
         assert_string_equal(r.service, "active-net");
         check_port(&r, 3322, 3325, RSAP_PROTO_NONE);
         assert_int_equal(r.n_assignee, 2);
@@ -459,7 +459,7 @@ static void test_csv_references(void **state)
         struct rsap_record r;
 
         import_fixture(rsap_import_iana_csv, "import-valid.csv", &im);
-        rsap_registry_record(im.reg, 3, &r);
+        rsap_iana_record(im.reg, 3, &r);
         assert_string_equal(r.service, "exp1");
         check_port(&r, 1021, 1021, RSAP_PROTO_SCTP);
         assert_string_equal(r.registered, "2005-05");
@@ -470,7 +470,7 @@ static void test_csv_references(void **state)
         check_rfc(&r.references[1], "RFC4727");
         check_rfc(&r.references[2], "RFC6335");
 
-        rsap_registry_record(im.reg, 4, &r);
+        rsap_iana_record(im.reg, 4, &r);
         assert_string_equal(r.service, "discard");
         check_port(&r, 9, 9, RSAP_PROTO_DCCP);
         assert_string_equal(r.service_code, "1145656131");
@@ -496,12 +496,12 @@ static void test_csv_text(void **state)
         struct rsap_record r;
 
         import_fixture(rsap_import_iana_csv, "import-valid.csv", &im);
-        rsap_registry_record(im.reg, 5, &r);
+        rsap_iana_record(im.reg, 5, &r);
         assert_string_equal(r.service, "x11");
         assert_string_equal(r.unauthorized_use, "Known Unauthorized Use on port 6003");
 
         /* A quoted field over three lines with "" inside; indentation dropped. */
-        rsap_registry_record(im.reg, 6, &r);
+        rsap_iana_record(im.reg, 6, &r);
         assert_string_equal(r.service, "sql*net");
         check_port(&r, 66, 66, RSAP_PROTO_TCP);
         assert_string_equal(r.notes, "This entry is an alias to \"sql-net\".\n"
@@ -509,7 +509,7 @@ static void test_csv_text(void **state)
                                      "common service discovery mechanisms.");
 
         /* Name only, non-ASCII, a comma inside quotes, a YYYY-MM date. */
-        rsap_registry_record(im.reg, 7, &r);
+        rsap_iana_record(im.reg, 7, &r);
         assert_string_equal(r.service, "swÿp");
         assert_false(r.has_port);
         assert_int_equal(r.proto, RSAP_PROTO_TCP);
@@ -519,12 +519,12 @@ static void test_csv_text(void **state)
         assert_string_equal(r.contact[0].id, "Roman_Štěpánek");
 
         /* Empty name: absent. */
-        rsap_registry_record(im.reg, 8, &r);
+        rsap_iana_record(im.reg, 8, &r);
         assert_null(r.service);
         check_port(&r, 359, 359, RSAP_PROTO_UDP);
         assert_string_equal(r.notes, "De-Assigned on 2023-11-16.");
 
-        rsap_registry_record(im.reg, 9, &r);
+        rsap_iana_record(im.reg, 9, &r);
         assert_string_equal(r.service, "rdp");
         assert_false(r.has_port);
         assert_int_equal(r.proto, RSAP_PROTO_NONE);
@@ -765,11 +765,11 @@ static void test_import_any(void **state)
         };
 
         for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
-                struct rsap_registry_info info;
+                struct rsap_iana_info info;
                 struct imported im;
 
                 import_fixture(rsap_import_any, fixtures[i].name, &im);
-                rsap_registry_info(im.reg, &info);
+                rsap_iana_info(im.reg, &info);
                 assert_int_equal(info.source, fixtures[i].source);
                 assert_int_equal(info.records, fixtures[i].records);
                 imported_free(&im);

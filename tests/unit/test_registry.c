@@ -23,7 +23,7 @@
 struct fixture {
         void *snap;
         size_t size;
-        struct rsap_registry *reg;
+        struct rsap_iana *reg;
 };
 
 static void add(struct rsap_builder *b, const char *service, int low, int high,
@@ -81,7 +81,7 @@ static int setup(void **state)
         assert_int_equal(rsap_builder_finish(b, &f->snap, &f->size), 0);
         rsap_builder_free(b);
         assert_int_equal(rsap_snapshot_validate(f->snap, f->size), 0);
-        assert_int_equal(rsap_registry_open_memory(f->snap, f->size, &f->reg), 0);
+        assert_int_equal(rsap_iana_open_memory(f->snap, f->size, &f->reg), 0);
         *state = f;
         return 0;
 }
@@ -90,7 +90,7 @@ static int teardown(void **state)
 {
         struct fixture *f = *state;
 
-        rsap_registry_free(f->reg);
+        rsap_iana_free(f->reg);
         free(f->snap);
         free(f);
         return 0;
@@ -99,14 +99,14 @@ static int teardown(void **state)
 static void records_keep_every_field(void **state)
 {
         struct fixture *f = *state;
-        struct rsap_registry_info info;
+        struct rsap_iana_info info;
         struct rsap_record r;
 
-        rsap_registry_info(f->reg, &info);
+        rsap_iana_info(f->reg, &info);
         assert_int_equal(info.records, 11);
         assert_string_equal(info.release, "2025-12-15");
         assert_int_equal(info.source, RSAP_SOURCE_IANA_XML);
-        rsap_registry_record(f->reg, 4, &r);
+        rsap_iana_record(f->reg, 4, &r);
         assert_string_equal(r.service, "rsap");
         assert_int_equal(r.port_low, 1647);
         assert_int_equal(r.proto, RSAP_PROTO_TCP);
@@ -115,13 +115,13 @@ static void records_keep_every_field(void **state)
         assert_string_equal(r.contact[0].email, "Holger.Reif@prakinf.tu-ilmenau.de");
         assert_null(r.registered);
         assert_int_equal(r.n_references, 0);
-        rsap_registry_record(f->reg, 10, &r);
+        rsap_iana_record(f->reg, 10, &r);
         assert_string_equal(r.registered, "2009-06");
         assert_int_equal(r.n_references, 1);
         assert_string_equal(r.references[0].text, "RFC6335");
         assert_string_equal(r.references[0].url, "https://www.rfc-editor.org/rfc/rfc6335");
         /* A person the people table lacks keeps a bare id. */
-        rsap_registry_record(f->reg, 8, &r);
+        rsap_iana_record(f->reg, 8, &r);
         assert_string_equal(r.contact[0].id, "Rick_Adams");
         assert_null(r.contact[0].name);
 }
@@ -130,18 +130,18 @@ static void statuses_derive_from_name_and_description(void **state)
 {
         struct fixture *f = *state;
 
-        assert_int_equal(rsap_registry_port_status(f->reg, 0, RSAP_PROTO_TCP), RSAP_STATUS_RESERVED);
-        assert_int_equal(rsap_registry_port_status(f->reg, 0, RSAP_PROTO_UDP),
+        assert_int_equal(rsap_iana_port_status(f->reg, 0, RSAP_PROTO_TCP), RSAP_STATUS_RESERVED);
+        assert_int_equal(rsap_iana_port_status(f->reg, 0, RSAP_PROTO_UDP),
                          RSAP_STATUS_UNASSIGNED);
-        assert_int_equal(rsap_registry_port_status(f->reg, 80, RSAP_PROTO_TCP),
+        assert_int_equal(rsap_iana_port_status(f->reg, 80, RSAP_PROTO_TCP),
                          RSAP_STATUS_ASSIGNED);
-        assert_int_equal(rsap_registry_port_status(f->reg, 230, RSAP_PROTO_SCTP),
+        assert_int_equal(rsap_iana_port_status(f->reg, 230, RSAP_PROTO_SCTP),
                          RSAP_STATUS_RESERVED);
-        assert_int_equal(rsap_registry_port_status(f->reg, 24, RSAP_PROTO_TCP),
+        assert_int_equal(rsap_iana_port_status(f->reg, 24, RSAP_PROTO_TCP),
                          RSAP_STATUS_ASSIGNED);
-        assert_int_equal(rsap_registry_port_status(f->reg, 114, RSAP_PROTO_TCP),
+        assert_int_equal(rsap_iana_port_status(f->reg, 114, RSAP_PROTO_TCP),
                          RSAP_STATUS_UNASSIGNED);
-        assert_int_equal(rsap_registry_port_status(f->reg, 4000, RSAP_PROTO_TCP),
+        assert_int_equal(rsap_iana_port_status(f->reg, 4000, RSAP_PROTO_TCP),
                          RSAP_STATUS_UNASSIGNED);
         assert_int_equal(rsap_status_derive(NULL, "De-registered", 0), RSAP_STATUS_UNASSIGNED);
         assert_int_equal(rsap_status_derive(NULL, "Reserved - IANA", 0), RSAP_STATUS_RESERVED);
@@ -154,25 +154,25 @@ static void ports_find_their_records(void **state)
         struct fixture *f = *state;
         uint32_t ids[8];
 
-        assert_int_equal(rsap_registry_find_port(f->reg, 80, RSAP_PROTO_TCP, ids, 8), 2);
+        assert_int_equal(rsap_iana_find_port(f->reg, 80, RSAP_PROTO_TCP, ids, 8), 2);
         assert_int_equal(ids[0], 1);
         assert_int_equal(ids[1], 2);
-        assert_int_equal(rsap_registry_find_port(f->reg, 80, RSAP_PROTO_UDP, ids, 8), 0);
+        assert_int_equal(rsap_iana_find_port(f->reg, 80, RSAP_PROTO_UDP, ids, 8), 0);
         /* Every transport, in registry order. */
-        assert_int_equal(rsap_registry_find_port(f->reg, 1647, RSAP_PROTO_NONE, ids, 8), 2);
+        assert_int_equal(rsap_iana_find_port(f->reg, 1647, RSAP_PROTO_NONE, ids, 8), 2);
         assert_int_equal(ids[0], 4);
         assert_int_equal(ids[1], 5);
         /* A port inside a protocol-less range record finds it on any transport. */
-        assert_int_equal(rsap_registry_find_port(f->reg, 3324, RSAP_PROTO_DCCP, ids, 8), 1);
+        assert_int_equal(rsap_iana_find_port(f->reg, 3324, RSAP_PROTO_DCCP, ids, 8), 1);
         assert_int_equal(ids[0], 6);
-        assert_int_equal(rsap_registry_find_port(f->reg, 241, RSAP_PROTO_TCP, ids, 8), 1);
-        assert_int_equal(rsap_registry_find_port(f->reg, 242, RSAP_PROTO_TCP, ids, 8), 0);
+        assert_int_equal(rsap_iana_find_port(f->reg, 241, RSAP_PROTO_TCP, ids, 8), 1);
+        assert_int_equal(rsap_iana_find_port(f->reg, 242, RSAP_PROTO_TCP, ids, 8), 0);
         /* A short buffer still reports the total. */
-        assert_int_equal(rsap_registry_find_port(f->reg, 80, RSAP_PROTO_TCP, ids, 1), 2);
-        assert_string_equal(rsap_registry_service_name(f->reg, 80, RSAP_PROTO_TCP), "http");
-        assert_string_equal(rsap_registry_service_name(f->reg, 3322, RSAP_PROTO_UDP),
+        assert_int_equal(rsap_iana_find_port(f->reg, 80, RSAP_PROTO_TCP, ids, 1), 2);
+        assert_string_equal(rsap_iana_service_name(f->reg, 80, RSAP_PROTO_TCP), "http");
+        assert_string_equal(rsap_iana_service_name(f->reg, 3322, RSAP_PROTO_UDP),
                             "active-net");
-        assert_null(rsap_registry_service_name(f->reg, 0, RSAP_PROTO_TCP));
+        assert_null(rsap_iana_service_name(f->reg, 0, RSAP_PROTO_TCP));
 }
 
 static void names_find_records_without_case(void **state)
@@ -180,14 +180,14 @@ static void names_find_records_without_case(void **state)
         struct fixture *f = *state;
         uint32_t ids[8];
 
-        assert_int_equal(rsap_registry_find_name(f->reg, "rsap", ids, 8), 2);
+        assert_int_equal(rsap_iana_find_name(f->reg, "rsap", ids, 8), 2);
         assert_int_equal(ids[0], 4);
-        assert_int_equal(rsap_registry_find_name(f->reg, "RSAP", ids, 8), 2);
-        assert_int_equal(rsap_registry_find_name(f->reg, "rsap-admin", ids, 8), 1);
+        assert_int_equal(rsap_iana_find_name(f->reg, "RSAP", ids, 8), 2);
+        assert_int_equal(rsap_iana_find_name(f->reg, "rsap-admin", ids, 8), 1);
         assert_int_equal(ids[0], 7);
-        assert_int_equal(rsap_registry_find_name(f->reg, "SQL*NET", ids, 8), 1);
-        assert_int_equal(rsap_registry_find_name(f->reg, "rsa", ids, 8), 0);
-        assert_int_equal(rsap_registry_find_name(f->reg, "nosuchservice", ids, 8), 0);
+        assert_int_equal(rsap_iana_find_name(f->reg, "SQL*NET", ids, 8), 1);
+        assert_int_equal(rsap_iana_find_name(f->reg, "rsa", ids, 8), 0);
+        assert_int_equal(rsap_iana_find_name(f->reg, "nosuchservice", ids, 8), 0);
 }
 
 static void search_ranks_names_first(void **state)
@@ -196,16 +196,16 @@ static void search_ranks_names_first(void **state)
         struct rsap_search_hit hits[8];
 
         /* "rsap": two exact names, then the prefix "RSAP-Admin". */
-        assert_int_equal(rsap_registry_search(f->reg, "rsap", hits, 8), 3);
+        assert_int_equal(rsap_iana_search(f->reg, "rsap", hits, 8), 3);
         assert_int_equal(hits[0].id, 4);
         assert_int_equal(hits[1].id, 5);
         assert_int_equal(hits[2].id, 7);
         assert_true(hits[0].score > hits[2].score);
         /* Description words, several words all required, people. */
-        assert_int_equal(rsap_registry_search(f->reg, "world wide", hits, 8), 2);
-        assert_int_equal(rsap_registry_search(f->reg, "world nosuchword", hits, 8), 0);
-        assert_int_equal(rsap_registry_search(f->reg, "holger", hits, 8), 2);
-        assert_int_equal(rsap_registry_search(f->reg, "   ", hits, 8), 0);
+        assert_int_equal(rsap_iana_search(f->reg, "world wide", hits, 8), 2);
+        assert_int_equal(rsap_iana_search(f->reg, "world nosuchword", hits, 8), 0);
+        assert_int_equal(rsap_iana_search(f->reg, "holger", hits, 8), 2);
+        assert_int_equal(rsap_iana_search(f->reg, "   ", hits, 8), 0);
 }
 
 static void range_counts_cover_every_port(void **state)
@@ -213,14 +213,14 @@ static void range_counts_cover_every_port(void **state)
         struct fixture *f = *state;
         struct rsap_range_counts c;
 
-        rsap_registry_range_counts(f->reg, RSAP_RANGE_SYSTEM, RSAP_PROTO_TCP, &c);
+        rsap_iana_range_counts(f->reg, RSAP_RANGE_SYSTEM, RSAP_PROTO_TCP, &c);
         /* assigned: 24, 66, 80; reserved: 0 and 225-241 (17). */
         assert_int_equal(c.assigned, 3);
         assert_int_equal(c.reserved, 18);
         assert_int_equal(c.assigned + c.reserved + c.unassigned, 1024);
-        rsap_registry_range_counts(f->reg, RSAP_RANGE_USER, RSAP_PROTO_UDP, &c);
+        rsap_iana_range_counts(f->reg, RSAP_RANGE_USER, RSAP_PROTO_UDP, &c);
         assert_int_equal(c.assigned, 5); /* 1647 and 3322-3325 */
-        rsap_registry_range_counts(f->reg, RSAP_RANGE_DYNAMIC, RSAP_PROTO_TCP, &c);
+        rsap_iana_range_counts(f->reg, RSAP_RANGE_DYNAMIC, RSAP_PROTO_TCP, &c);
         assert_int_equal(c.unassigned, 16384);
 }
 
@@ -258,14 +258,14 @@ static void explain_builds_the_answer(void **state)
 static void corrupt_snapshots_are_refused(void **state)
 {
         struct fixture *f = *state;
-        struct rsap_registry *reg = NULL;
+        struct rsap_iana *reg = NULL;
         unsigned char *copy = malloc(f->size);
 
         memcpy(copy, f->snap, f->size);
-        assert_int_equal(rsap_registry_open_memory(copy, f->size - 8, &reg), -EBADMSG);
-        assert_int_equal(rsap_registry_open_memory(copy, 10, &reg), -EBADMSG);
+        assert_int_equal(rsap_iana_open_memory(copy, f->size - 8, &reg), -EBADMSG);
+        assert_int_equal(rsap_iana_open_memory(copy, 10, &reg), -EBADMSG);
         copy[0] ^= 0xff;
-        assert_int_equal(rsap_registry_open_memory(copy, f->size, &reg), -EBADMSG);
+        assert_int_equal(rsap_iana_open_memory(copy, f->size, &reg), -EBADMSG);
         copy[0] ^= 0xff;
         copy[f->size - 9] ^= 0x55; /* in the body: only the checksum notices */
         assert_int_equal(rsap_snapshot_validate(copy, f->size), -EBADMSG);
@@ -293,11 +293,11 @@ static void reseal(unsigned char *copy, size_t size)
 
 static void expect_refused(unsigned char *copy, size_t size)
 {
-        struct rsap_registry *reg = NULL;
+        struct rsap_iana *reg = NULL;
 
         reseal(copy, size);
         assert_int_equal(rsap_snapshot_validate(copy, size), -EBADMSG);
-        assert_int_equal(rsap_registry_open_memory(copy, size, &reg), -EBADMSG);
+        assert_int_equal(rsap_iana_open_memory(copy, size, &reg), -EBADMSG);
         assert_null(reg);
 }
 
@@ -347,7 +347,7 @@ static void damaged_lists_read_as_empty(void **state)
         struct fixture *f = *state;
         unsigned char *copy = snapshot_copy(f, 0);
         struct snap_header *h = (struct snap_header *)copy;
-        struct rsap_registry *reg = NULL;
+        struct rsap_iana *reg = NULL;
         uint32_t *contacts = snapshot_list(copy, snapshot_record(copy, 8)->contact);
         uint32_t *references = snapshot_list(copy, snapshot_record(copy, 10)->references);
         uint32_t words = h->n_list_words;
@@ -358,23 +358,23 @@ static void damaged_lists_read_as_empty(void **state)
         references[0] = (words - snapshot_record(copy, 10)->references - 1) / 3 + 1;
         reseal(copy, f->size);
         assert_int_equal(rsap_snapshot_validate(copy, f->size), 0);
-        assert_int_equal(rsap_registry_open_memory(copy, f->size, &reg), 0);
-        rsap_registry_record(reg, 8, &r);
+        assert_int_equal(rsap_iana_open_memory(copy, f->size, &reg), 0);
+        rsap_iana_record(reg, 8, &r);
         assert_int_equal(r.n_contact, 0);
-        rsap_registry_record(reg, 10, &r);
+        rsap_iana_record(reg, 10, &r);
         assert_int_equal(r.n_references, 0);
         assert_string_equal(r.service, "sql*net");
-        rsap_registry_free(reg);
+        rsap_iana_free(reg);
 
         /* Record 8's contact is the last person; a table one shorter lacks it. */
         memcpy(copy, f->snap, f->size);
         assert_int_equal(contacts[0], 1);
         h->n_people = contacts[1];
-        assert_int_equal(rsap_registry_open_memory(copy, f->size, &reg), 0);
-        rsap_registry_record(reg, 8, &r);
+        assert_int_equal(rsap_iana_open_memory(copy, f->size, &reg), 0);
+        rsap_iana_record(reg, 8, &r);
         assert_int_equal(r.n_contact, 1);
         assert_null(r.contact[0].id);
-        rsap_registry_free(reg);
+        rsap_iana_free(reg);
         free(copy);
 }
 
@@ -394,40 +394,40 @@ static void snapshot_files_are_read_whole(void **state)
         struct fixture *f = *state;
         char dir[] = "/tmp/rsap-snap-XXXXXX", path[64];
         unsigned char *copy = snapshot_copy(f, 0);
-        struct rsap_registry *reg = NULL;
-        struct rsap_registry_info info;
+        struct rsap_iana *reg = NULL;
+        struct rsap_iana_info info;
 
         assert_non_null(mkdtemp(dir));
         snprintf(path, sizeof(path), "%s/iana.snap", dir);
         write_snapshot(path, f->snap, f->size);
         assert_int_equal(rsap_snapshot_validate_file(path), 0);
-        assert_int_equal(rsap_registry_open_file_verified(path, &reg), 0);
-        rsap_registry_info(reg, &info);
+        assert_int_equal(rsap_iana_open_file_verified(path, &reg), 0);
+        rsap_iana_info(reg, &info);
         assert_string_equal(info.origin, path);
         assert_int_equal(info.records, 11);
-        assert_int_equal(rsap_registry_verify(reg), 0);
-        rsap_registry_free(reg);
+        assert_int_equal(rsap_iana_verify(reg), 0);
+        rsap_iana_free(reg);
 
         /* A changed byte in the body: only the checksum notices, and only the
          * verified open (rsapd's, rsap update's) looks at it. */
         copy[f->size - 9] ^= 0x55;
         write_snapshot(path, copy, f->size);
         assert_int_equal(rsap_snapshot_validate_file(path), -EBADMSG);
-        assert_int_equal(rsap_registry_open_file_verified(path, &reg), -EBADMSG);
-        assert_int_equal(rsap_registry_open_file(path, &reg), 0);
-        assert_int_equal(rsap_registry_verify(reg), -EBADMSG);
-        rsap_registry_free(reg);
+        assert_int_equal(rsap_iana_open_file_verified(path, &reg), -EBADMSG);
+        assert_int_equal(rsap_iana_open_file(path, &reg), 0);
+        assert_int_equal(rsap_iana_verify(reg), -EBADMSG);
+        rsap_iana_free(reg);
         /* Shorter than a header. */
         write_snapshot(path, f->snap, 16);
-        assert_int_equal(rsap_registry_open_file(path, &reg), -EBADMSG);
+        assert_int_equal(rsap_iana_open_file(path, &reg), -EBADMSG);
         assert_int_equal(rsap_snapshot_validate_file(path), -EBADMSG);
         unlink(path);
-        assert_int_equal(rsap_registry_open_file(path, &reg), -ENOENT);
+        assert_int_equal(rsap_iana_open_file(path, &reg), -ENOENT);
         assert_int_equal(rsap_snapshot_validate_file(path), -ENOENT);
         rmdir(dir);
         /* A device, and a file that gives more than its size says. */
-        assert_int_equal(rsap_registry_open_file("/dev/null", &reg), -EBADMSG);
-        assert_int_equal(rsap_registry_open_file("/proc/self/status", &reg), -EBADMSG);
+        assert_int_equal(rsap_iana_open_file("/dev/null", &reg), -EBADMSG);
+        assert_int_equal(rsap_iana_open_file("/proc/self/status", &reg), -EBADMSG);
         free(copy);
 }
 
@@ -453,43 +453,43 @@ static void export_writes_services_lines(void **state)
 
 static void builtin_copy_answers_1647(void **state)
 {
-        struct rsap_registry *reg = NULL;
-        struct rsap_registry_info info;
+        struct rsap_iana *reg = NULL;
+        struct rsap_iana_info info;
         uint32_t ids[4];
         struct rsap_record r;
 
-        assert_int_equal(rsap_registry_open_builtin(&reg), 0);
-        rsap_registry_info(reg, &info);
+        assert_int_equal(rsap_iana_open_builtin(&reg), 0);
+        rsap_iana_info(reg, &info);
         assert_int_equal(info.source, RSAP_SOURCE_BUILTIN);
         assert_true(info.records > 12000);
-        assert_int_equal(rsap_registry_find_port(reg, 1647, RSAP_PROTO_TCP, ids, 4), 1);
-        rsap_registry_record(reg, ids[0], &r);
+        assert_int_equal(rsap_iana_find_port(reg, 1647, RSAP_PROTO_TCP, ids, 4), 1);
+        rsap_iana_record(reg, ids[0], &r);
         assert_string_equal(r.service, "rsap");
-        assert_int_equal(rsap_registry_find_name(reg, "RSAP", ids, 4), 2);
-        assert_int_equal(rsap_registry_port_status(reg, 49152, RSAP_PROTO_TCP),
+        assert_int_equal(rsap_iana_find_name(reg, "RSAP", ids, 4), 2);
+        assert_int_equal(rsap_iana_port_status(reg, 49152, RSAP_PROTO_TCP),
                          RSAP_STATUS_UNASSIGNED);
-        rsap_registry_free(reg);
+        rsap_iana_free(reg);
 }
 
 static void default_registry_falls_back_to_builtin(void **state)
 {
         char dir[] = "/tmp/rsap-test-XXXXXX";
-        struct rsap_registry *reg = NULL;
-        struct rsap_registry_info info;
+        struct rsap_iana *reg = NULL;
+        struct rsap_iana_info info;
         char path[256];
         FILE *junk;
 
         assert_non_null(mkdtemp(dir));
-        assert_int_equal(rsap_registry_open_default(dir, &reg), 0);
-        rsap_registry_info(reg, &info);
+        assert_int_equal(rsap_iana_open_default(dir, &reg), 0);
+        rsap_iana_info(reg, &info);
         assert_int_equal(info.source, RSAP_SOURCE_BUILTIN);
-        rsap_registry_free(reg);
+        rsap_iana_free(reg);
         /* A cached copy that is there but broken is an error, not ignored. */
         assert_int_equal(rsap_cache_path(dir, path, sizeof(path)), 0);
         junk = fopen(path, "w");
         fputs("this is not a snapshot, but it is long enough to have a header....", junk);
         fclose(junk);
-        assert_int_equal(rsap_registry_open_default(dir, &reg), -EBADMSG);
+        assert_int_equal(rsap_iana_open_default(dir, &reg), -EBADMSG);
         unlink(path);
         rmdir(dir);
 }
