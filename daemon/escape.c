@@ -34,7 +34,7 @@ static size_t character_at(const char *p, size_t rest, char esc[16])
         return n;
 }
 
-void html_escape(struct buf *b, const char *text)
+void html_escape(struct rsap_buf *b, const char *text)
 {
         const char *run = text, *end;
 
@@ -55,37 +55,37 @@ void html_escape(struct buf *b, const char *text)
                 default:
                         n = character_at(p, (size_t)(end - p), esc);
                         if (esc[0]) {
-                                buf_append(b, run, (size_t)(p - run));
-                                buf_puts(b, esc);
+                                rsap_buf_append(b, run, (size_t)(p - run));
+                                rsap_buf_puts(b, esc);
                                 run = p + n;
                         }
                         p += n - 1;
                         continue;
                 }
-                buf_append(b, run, (size_t)(p - run));
-                buf_puts(b, entity);
+                rsap_buf_append(b, run, (size_t)(p - run));
+                rsap_buf_puts(b, entity);
                 run = p + 1;
         }
-        buf_puts(b, run);
+        rsap_buf_puts(b, run);
 }
 
-void url_segment(struct buf *b, const char *text)
+void url_segment(struct rsap_buf *b, const char *text)
 {
         static const char hex[] = "0123456789ABCDEF";
 
         for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
                 if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
                     (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' || *p == '~') {
-                        buf_putc(b, (char)*p);
+                        rsap_buf_putc(b, (char)*p);
                 } else {
-                        buf_putc(b, '%');
-                        buf_putc(b, hex[*p >> 4]);
-                        buf_putc(b, hex[*p & 15]);
+                        rsap_buf_putc(b, '%');
+                        rsap_buf_putc(b, hex[*p >> 4]);
+                        rsap_buf_putc(b, hex[*p & 15]);
                 }
         }
 }
 
-void html_printf(struct buf *b, const char *fmt, ...)
+void html_printf(struct rsap_buf *b, const char *fmt, ...)
 {
         va_list ap;
 
@@ -95,27 +95,27 @@ void html_printf(struct buf *b, const char *fmt, ...)
                         const char *next = strchr(p, '%');
                         size_t n = next ? (size_t)(next - p) : strlen(p);
 
-                        buf_append(b, p, n);
+                        rsap_buf_append(b, p, n);
                         p += n - 1;
                         continue;
                 }
                 switch (*++p) {
                 case 's': html_escape(b, va_arg(ap, const char *)); break;
-                case 'S': buf_puts(b, va_arg(ap, const char *)); break;
-                case 'd': buf_printf(b, "%d", va_arg(ap, int)); break;
-                case 'u': buf_printf(b, "%u", va_arg(ap, unsigned)); break;
-                case 'c': buf_putc(b, (char)va_arg(ap, int)); break;
-                case 'z': p++; buf_printf(b, "%zu", va_arg(ap, size_t)); break;
+                case 'S': rsap_buf_puts(b, va_arg(ap, const char *)); break;
+                case 'd': rsap_buf_printf(b, "%d", va_arg(ap, int)); break;
+                case 'u': rsap_buf_printf(b, "%u", va_arg(ap, unsigned)); break;
+                case 'c': rsap_buf_putc(b, (char)va_arg(ap, int)); break;
+                case 'z': p++; rsap_buf_printf(b, "%zu", va_arg(ap, size_t)); break;
                 case 'l':
                         p++;
                         if (*p == 'u')
-                                buf_printf(b, "%lu", va_arg(ap, unsigned long));
+                                rsap_buf_printf(b, "%lu", va_arg(ap, unsigned long));
                         else
-                                buf_printf(b, "%ld", va_arg(ap, long));
+                                rsap_buf_printf(b, "%ld", va_arg(ap, long));
                         break;
-                case '%': buf_putc(b, '%'); break;
+                case '%': rsap_buf_putc(b, '%'); break;
                 default: /* a mistake in a literal format: visible, not silent */
-                        buf_puts(b, "%?");
+                        rsap_buf_puts(b, "%?");
                         if (!*p)
                                 p--;
                         break;

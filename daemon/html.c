@@ -79,7 +79,7 @@ static const char style[] =
         "table.cards td::before{content:attr(data-label);color:#57606a}"
         "}";
 
-void html_page_start(struct buf *b, const char *title)
+void html_page_start(struct rsap_buf *b, const char *title)
 {
         html_printf(b,
                     "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -90,9 +90,9 @@ void html_page_start(struct buf *b, const char *title)
                     title, style);
 }
 
-void html_page_end(struct buf *b, const struct rsapd *d, const struct rsap_iana *reg)
+void html_page_end(struct rsap_buf *b, const struct rsapd *d, const struct rsap_iana *reg)
 {
-        buf_puts(b, "</main>\n<footer>");
+        rsap_buf_puts(b, "</main>\n<footer>");
         if (reg) {
                 struct rsap_iana_info info;
 
@@ -107,7 +107,7 @@ void html_page_end(struct buf *b, const struct rsapd *d, const struct rsap_iana 
                     RSAP_VERSION);
 }
 
-static void search_form(struct buf *b, const char *value)
+static void search_form(struct rsap_buf *b, const char *value)
 {
         html_printf(b,
                     "<form class=\"search\" action=\"/search\" method=\"get\" role=\"search\">\n"
@@ -118,7 +118,7 @@ static void search_form(struct buf *b, const char *value)
                     value ? value : "");
 }
 
-static void finish_page(struct reply *out, struct buf *b, unsigned status)
+static void finish_page(struct reply *out, struct rsap_buf *b, unsigned status)
 {
         reply_take_buf(out, status, "text/html; charset=utf-8", b);
         out->page = true;
@@ -126,48 +126,48 @@ static void finish_page(struct reply *out, struct buf *b, unsigned status)
 
 /* ---- shared pieces ------------------------------------------------------- */
 
-static void status_word(struct buf *b, enum rsap_status status)
+static void status_word(struct rsap_buf *b, enum rsap_status status)
 {
         const char *name = rsap_status_name(status);
 
         html_printf(b, "<span class=\"%s\">%s</span>", name, name);
 }
 
-static void service_link(struct buf *b, const char *name)
+static void service_link(struct rsap_buf *b, const char *name)
 {
         if (!name) {
-                buf_puts(b, "&ndash;");
+                rsap_buf_puts(b, "&ndash;");
                 return;
         }
-        buf_puts(b, "<a href=\"/service/");
+        rsap_buf_puts(b, "<a href=\"/service/");
         url_segment(b, name);
         html_printf(b, "\">%s</a>", name);
 }
 
-static void person(struct buf *b, const struct rsap_person *p)
+static void person(struct rsap_buf *b, const struct rsap_person *p)
 {
         html_printf(b, "%s", p->name ? p->name : p->id);
         if (p->org)
                 html_printf(b, " (%s)", p->org);
         if (p->email) {
-                buf_puts(b, " &lt;<a href=\"mailto:");
+                rsap_buf_puts(b, " &lt;<a href=\"mailto:");
                 html_escape(b, p->email);
                 html_printf(b, "\">%s</a>&gt;", p->email);
         }
 }
 
 /* A row only for what the record has: an absent field is not news. */
-static void people(struct buf *b, const char *label, const struct rsap_person *list, size_t n)
+static void people(struct rsap_buf *b, const char *label, const struct rsap_person *list, size_t n)
 {
         if (n == 0)
                 return;
         html_printf(b, "<dt>%s</dt><dd>", label);
         for (size_t i = 0; i < n; i++) {
                 if (i)
-                        buf_puts(b, "<br>");
+                        rsap_buf_puts(b, "<br>");
                 person(b, &list[i]);
         }
-        buf_puts(b, "</dd>\n");
+        rsap_buf_puts(b, "</dd>\n");
 }
 
 static bool safe_url(const char *url)
@@ -175,26 +175,26 @@ static bool safe_url(const char *url)
         return url && (strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0);
 }
 
-static void references(struct buf *b, const struct rsap_record *r)
+static void references(struct rsap_buf *b, const struct rsap_record *r)
 {
         if (r->n_references == 0)
                 return;
-        buf_puts(b, "<dt>references</dt><dd>");
+        rsap_buf_puts(b, "<dt>references</dt><dd>");
         for (size_t i = 0; i < r->n_references; i++) {
                 const struct rsap_reference *ref = &r->references[i];
 
                 if (i)
-                        buf_puts(b, "<br>");
+                        rsap_buf_puts(b, "<br>");
                 if (safe_url(ref->url))
                         html_printf(b, "<a href=\"%s\" rel=\"noreferrer\">%s</a>", ref->url,
                                     ref->text ? ref->text : ref->url);
                 else
                         html_printf(b, "%s", ref->text ? ref->text : "");
         }
-        buf_puts(b, "</dd>\n");
+        rsap_buf_puts(b, "</dd>\n");
 }
 
-static void optional(struct buf *b, const char *label, const char *value)
+static void optional(struct rsap_buf *b, const char *label, const char *value)
 {
         if (value && *value)
                 html_printf(b, "<dt>%s</dt><dd>%s</dd>\n", label, value);
@@ -217,7 +217,7 @@ static void record_ports_text(const struct rsap_record *r, unsigned protocols, c
                          names);
 }
 
-static void record_ports(struct buf *b, const struct rsap_record *r, unsigned protocols)
+static void record_ports(struct rsap_buf *b, const struct rsap_record *r, unsigned protocols)
 {
         char text[48];
 
@@ -249,7 +249,7 @@ static bool same_but_transport(const struct rsap_record *a, const struct rsap_re
  * A long text (a note, an unauthorized use) that an earlier section of the
  * page showed already is named by that section instead of repeated.
  */
-static void long_text(struct buf *b, const char *label, const char *value, const char *earlier)
+static void long_text(struct rsap_buf *b, const char *label, const char *value, const char *earlier)
 {
         if (!value || !*value)
                 return;
@@ -266,43 +266,43 @@ struct record_group {
         char where[48];     /* "80/tcp,udp": how later sections refer to this one */
 };
 
-static void record_section(struct buf *b, const struct record_group *g, const char *notes_earlier,
+static void record_section(struct rsap_buf *b, const struct record_group *g, const char *notes_earlier,
                            const char *unauthorized_earlier)
 {
         const struct rsap_record *r = &g->r;
 
-        buf_puts(b, "<section class=\"record\">\n<h3>");
+        rsap_buf_puts(b, "<section class=\"record\">\n<h3>");
         record_ports(b, r, g->protocols);
-        buf_puts(b, " &middot; ");
+        rsap_buf_puts(b, " &middot; ");
         if (r->service)
                 service_link(b, r->service);
         else
-                buf_puts(b, "<span class=\"note\">no service name</span>");
-        buf_puts(b, " &middot; ");
+                rsap_buf_puts(b, "<span class=\"note\">no service name</span>");
+        rsap_buf_puts(b, " &middot; ");
         status_word(b, r->status);
-        buf_puts(b, "</h3>\n<dl>\n");
+        rsap_buf_puts(b, "</h3>\n<dl>\n");
         if (!g->protocols)
-                buf_puts(b, "<dt>transport</dt><dd>every transport</dd>\n");
+                rsap_buf_puts(b, "<dt>transport</dt><dd>every transport</dd>\n");
         optional(b, "description", r->description);
         people(b, "assignee", r->assignee, r->n_assignee);
         if (!rsap_people_same(r->assignee, r->n_assignee, r->contact, r->n_contact))
                 people(b, "contact", r->contact, r->n_contact);
         else if (r->n_contact)
-                buf_puts(b, "<dt>contact</dt><dd class=\"note\">the assignee</dd>\n");
+                rsap_buf_puts(b, "<dt>contact</dt><dd class=\"note\">the assignee</dd>\n");
         optional(b, "registered", r->registered);
         optional(b, "modified", r->modified);
         references(b, r);
         optional(b, "service code", r->service_code);
         long_text(b, "unauthorized use", r->unauthorized_use, unauthorized_earlier);
         long_text(b, "notes", r->notes, notes_earlier);
-        buf_puts(b, "</dl>\n</section>\n");
+        rsap_buf_puts(b, "</dl>\n</section>\n");
 }
 
 /*
  * IANA's records for a port or a name, briefly: records that agree in all
  * but their transport in one section, each long text once.
  */
-static void record_sections(struct buf *b, const struct rsap_iana *reg, const uint32_t *ids,
+static void record_sections(struct rsap_buf *b, const struct rsap_iana *reg, const uint32_t *ids,
                             size_t n_ids)
 {
         struct record_group *groups = calloc(n_ids ? n_ids : 1, sizeof(*groups));
@@ -346,32 +346,32 @@ static void record_sections(struct buf *b, const struct rsap_iana *reg, const ui
  * Tables turn into stacked cards on a narrow screen (the style sheet's
  * media query): each cell carries its column's name for the card's label.
  */
-static void table_start(struct buf *b, const char *const *columns, size_t n)
+static void table_start(struct rsap_buf *b, const char *const *columns, size_t n)
 {
-        buf_puts(b, "<div class=\"scroll\"><table class=\"cards\">\n<thead><tr>");
+        rsap_buf_puts(b, "<div class=\"scroll\"><table class=\"cards\">\n<thead><tr>");
         for (size_t i = 0; i < n; i++)
                 html_printf(b, "<th>%s</th>", columns[i]);
-        buf_puts(b, "</tr></thead>\n<tbody>\n");
+        rsap_buf_puts(b, "</tr></thead>\n<tbody>\n");
 }
 
-static void table_end(struct buf *b)
+static void table_end(struct rsap_buf *b)
 {
-        buf_puts(b, "</tbody></table></div>\n");
+        rsap_buf_puts(b, "</tbody></table></div>\n");
 }
 
-static void cell(struct buf *b, const char *column)
+static void cell(struct rsap_buf *b, const char *column)
 {
         html_printf(b, "<td data-label=\"%s\">", column);
 }
 
 /* ---- / and /search -------------------------------------------------------- */
 
-static void ranges_table(struct buf *b, const struct rsap_iana *reg)
+static void ranges_table(struct rsap_buf *b, const struct rsap_iana *reg)
 {
         static const char *const columns[] = { "range", "ports", "assigned (tcp)",
                                                "what it means" };
 
-        buf_puts(b, "<h2>The three ranges (RFC 6335)</h2>\n");
+        rsap_buf_puts(b, "<h2>The three ranges (RFC 6335)</h2>\n");
         table_start(b, columns, 4);
         for (unsigned i = 0; i < RSAP_RANGE_COUNT; i++) {
                 const struct rsap_range_info *range = rsap_range_info((enum rsap_range_class)i);
@@ -388,7 +388,7 @@ static void ranges_table(struct buf *b, const struct rsap_iana *reg)
 }
 
 /* The organisation's registry in numbers, from one indexed query. */
-static void local_summary(struct buf *b, struct rsapd *d)
+static void local_summary(struct rsap_buf *b, struct rsapd *d)
 {
         struct rsap_local_list list = { 0 };
         size_t n[3] = { 0 };
@@ -414,10 +414,10 @@ static void local_summary(struct buf *b, struct rsapd *d)
 
 void page_home(struct rsapd *d, const struct request *req, struct reply *out)
 {
-        struct buf b = { 0 };
+        struct rsap_buf b = { 0 };
 
         html_page_start(&b, "rsap: what is this port?");
-        buf_puts(&b, "<h1>What is this port?</h1>\n<p>Ports and service names from IANA's "
+        rsap_buf_puts(&b, "<h1>What is this port?</h1>\n<p>Ports and service names from IANA's "
                      "Service Name and Transport Protocol Port Number Registry, and what "
                      "listens on this host.</p>\n");
         search_form(&b, NULL);
@@ -427,7 +427,7 @@ void page_home(struct rsapd *d, const struct request *req, struct reply *out)
                     RSAPD_DEFAULT_PORT, RSAPD_DEFAULT_PORT);
         ranges_table(&b, req->reg);
         local_summary(&b, d);
-        buf_puts(&b, "<h2>For programs</h2>\n<p>The same answers as JSON under "
+        rsap_buf_puts(&b, "<h2>For programs</h2>\n<p>The same answers as JSON under "
                      "<a href=\"/v1/ports/1647\">/v1/</a>, and "
                      "<a href=\"/metrics\">/metrics</a> for Prometheus.</p>\n");
         html_page_end(&b, d, req->reg);
@@ -443,26 +443,26 @@ static bool same_hit_row(const struct rsap_record *a, const struct rsap_record *
                same_text(a->description, b->description);
 }
 
-static void search_row(struct buf *b, const struct rsap_record *r, unsigned protocols)
+static void search_row(struct rsap_buf *b, const struct rsap_record *r, unsigned protocols)
 {
-        buf_puts(b, "<tr>");
+        rsap_buf_puts(b, "<tr>");
         cell(b, "port");
         record_ports(b, r, protocols);
-        buf_puts(b, "</td>");
+        rsap_buf_puts(b, "</td>");
         cell(b, "service");
         service_link(b, r->service);
-        buf_puts(b, "</td>");
+        rsap_buf_puts(b, "</td>");
         cell(b, "status");
         status_word(b, r->status);
-        buf_puts(b, "</td>");
+        rsap_buf_puts(b, "</td>");
         if (r->description && *r->description) {
                 cell(b, "description");
                 html_printf(b, "%s</td>", r->description);
         }
-        buf_puts(b, "</tr>\n");
+        rsap_buf_puts(b, "</tr>\n");
 }
 
-static void search_table(struct buf *b, const struct rsap_iana *reg,
+static void search_table(struct rsap_buf *b, const struct rsap_iana *reg,
                          const struct rsap_search_hit *hits, size_t n)
 {
         static const char *const columns[] = { "port", "service", "status", "description" };
@@ -496,7 +496,7 @@ out:
         free(protocols);
 }
 
-static void search_results(struct buf *b, const struct rsap_iana *reg, const char *q)
+static void search_results(struct rsap_buf *b, const struct rsap_iana *reg, const char *q)
 {
         struct rsap_search_hit hits[SEARCH_PAGE_LIMIT];
         size_t total = rsap_iana_search(reg, q, hits, SEARCH_PAGE_LIMIT);
@@ -520,7 +520,7 @@ void page_search(struct rsapd *d, const struct request *req, struct reply *out)
 {
         const char *q = req->query(req, "q");
         struct rsap_port_spec spec;
-        struct buf b = { 0 };
+        struct rsap_buf b = { 0 };
 
         if (!q || strspn(q, " \t\r\n") == strlen(q)) {
                 reply_redirect(out, "/");
@@ -539,7 +539,7 @@ void page_search(struct rsapd *d, const struct request *req, struct reply *out)
         html_printf(&b, "<h1>Search: %s</h1>\n", q);
         search_form(&b, q);
         if (strlen(q) < 64 && rsap_iana_find_name(req->reg, q, NULL, 0) > 0) {
-                buf_puts(&b, "<p>The service name <a href=\"/service/");
+                rsap_buf_puts(&b, "<p>The service name <a href=\"/service/");
                 url_segment(&b, q);
                 html_printf(&b, "\">%s</a> has records of its own.</p>\n", q);
         }
@@ -554,7 +554,7 @@ void page_search(struct rsapd *d, const struct request *req, struct reply *out)
  * The port's status on each transport, one row for the transports that
  * agree ("tcp,udp  assigned  x11").  The table is narrow enough for a phone.
  */
-static void port_summary(struct buf *b, const struct rsap_iana *reg,
+static void port_summary(struct rsap_buf *b, const struct rsap_iana *reg,
                          const struct rsap_port_answer *a)
 {
         const struct rsap_range_info *range = a->range;
@@ -562,7 +562,7 @@ static void port_summary(struct buf *b, const struct rsap_iana *reg,
 
         html_printf(b, "<h2>Range</h2>\n<p><strong>%s</strong> (%u&ndash;%u): %s</p>\n",
                     range->title, range->low, range->high, range->meaning);
-        buf_puts(b, "<h2>Status</h2>\n<table>\n<thead><tr><th>transport</th>"
+        rsap_buf_puts(b, "<h2>Status</h2>\n<table>\n<thead><tr><th>transport</th>"
                     "<th>status</th><th>service</th></tr></thead>\n<tbody>\n");
         for (unsigned p = RSAP_TRANSPORTS_FIRST; p <= RSAP_TRANSPORTS_LAST; p++) {
                 const char *service = rsap_iana_service_name(reg, a->port, (enum rsap_proto)p);
@@ -580,14 +580,14 @@ static void port_summary(struct buf *b, const struct rsap_iana *reg,
                 rsap_proto_format_list(same, names, sizeof(names));
                 html_printf(b, "<tr><td>%s</td><td>", names);
                 status_word(b, a->status[p]);
-                buf_puts(b, "</td><td>");
+                rsap_buf_puts(b, "</td><td>");
                 service_link(b, service);
-                buf_puts(b, "</td></tr>\n");
+                rsap_buf_puts(b, "</td></tr>\n");
         }
-        buf_puts(b, "</tbody></table>\n");
+        rsap_buf_puts(b, "</tbody></table>\n");
 }
 
-static void port_records(struct buf *b, const struct rsap_iana *reg,
+static void port_records(struct rsap_buf *b, const struct rsap_iana *reg,
                          const struct rsap_port_answer *a)
 {
         html_printf(b, "<h2>IANA's records</h2>\n");
@@ -600,7 +600,7 @@ static void port_records(struct buf *b, const struct rsap_iana *reg,
         record_sections(b, reg, a->ids, a->n_ids);
 }
 
-static void listeners_table(struct buf *b, const struct rsap_listen_list *list)
+static void listeners_table(struct rsap_buf *b, const struct rsap_listen_list *list)
 {
         static const char *const columns[] = { "transport", "address", "process", "user" };
 
@@ -613,7 +613,7 @@ static void listeners_table(struct buf *b, const struct rsap_listen_list *list)
                             rsap_proto_name(s->proto), s->address, s->interface[0] ? "%" : "",
                             s->interface);
                 if (s->owners_hidden)
-                        buf_puts(b, "<span class=\"note\">not visible to rsapd</span>");
+                        rsap_buf_puts(b, "<span class=\"note\">not visible to rsapd</span>");
                 for (size_t j = 0; j < s->n_owners; j++)
                         html_printf(b, "%s%s[%d]", j ? ", " : "", s->owners[j].command,
                                     (int)s->owners[j].pid);
@@ -626,9 +626,9 @@ static void listeners_table(struct buf *b, const struct rsap_listen_list *list)
         table_end(b);
 }
 
-static void port_listeners(struct buf *b, const struct rsap_port_answer *a)
+static void port_listeners(struct rsap_buf *b, const struct rsap_port_answer *a)
 {
-        buf_puts(b, "<h2>On this host now</h2>\n");
+        rsap_buf_puts(b, "<h2>On this host now</h2>\n");
         if (!a->listeners) {
                 html_printf(b, "<p class=\"note\">rsapd cannot list this host's sockets (%s).</p>\n",
                             strerror(-a->listeners_error));
@@ -655,7 +655,7 @@ static void protocols_text(unsigned mask, char *buf, size_t size)
         }
 }
 
-static void local_entry(struct buf *b, const struct rsap_local_entry *e)
+static void local_entry(struct rsap_buf *b, const struct rsap_local_entry *e)
 {
         static const char *const kinds[] = { "assignment", "request", "lease" };
         char protocols[32], since[RSAP_TIME_SIZE], until[RSAP_TIME_SIZE];
@@ -668,7 +668,7 @@ static void local_entry(struct buf *b, const struct rsap_local_entry *e)
                 html_printf(b, "<a href=\"/port/%d\">%d</a>/%s", e->port, e->port, protocols);
         else
                 html_printf(b, "any port/%s", protocols);
-        buf_puts(b, " &middot; ");
+        rsap_buf_puts(b, " &middot; ");
         if (e->service && e->kind != RSAP_LOCAL_LEASE)
                 service_link(b, e->service);
         else
@@ -686,13 +686,13 @@ static void local_entry(struct buf *b, const struct rsap_local_entry *e)
         }
         if (e->pid)
                 html_printf(b, "<dt>held by</dt><dd>process %d</dd>\n", (int)e->pid);
-        buf_puts(b, "</dl>\n</section>\n");
+        rsap_buf_puts(b, "</dl>\n</section>\n");
 }
 
-static void local_entries(struct buf *b, const struct rsap_local_list *local, const char *what)
+static void local_entries(struct rsap_buf *b, const struct rsap_local_list *local, const char *what)
 {
         if (!local) {
-                buf_puts(b, "<p class=\"note\">This host has no local registry.</p>\n");
+                rsap_buf_puts(b, "<p class=\"note\">This host has no local registry.</p>\n");
                 return;
         }
         if (local->n_entries == 0)
@@ -702,7 +702,7 @@ static void local_entries(struct buf *b, const struct rsap_local_list *local, co
                 local_entry(b, &local->entries[i]);
 }
 
-static void history_table(struct buf *b, struct rsapd *d, const struct rsap_target *target)
+static void history_table(struct rsap_buf *b, struct rsapd *d, const struct rsap_target *target)
 {
         static const char *const history_columns[] = { "when", "what", "service", "by", "why" };
         struct rsap_history h = { 0 };
@@ -718,7 +718,7 @@ static void history_table(struct buf *b, struct rsapd *d, const struct rsap_targ
                 rsap_history_clear(&h);
                 return;
         }
-        buf_puts(b, "<h3>History</h3>\n");
+        rsap_buf_puts(b, "<h3>History</h3>\n");
         table_start(b, history_columns, 5);
         for (size_t i = 0; i < h.n_events; i++) {
                 const struct rsap_event *e = &h.events[i];
@@ -735,7 +735,7 @@ static void history_table(struct buf *b, struct rsapd *d, const struct rsap_targ
         rsap_history_clear(&h);
 }
 
-static void port_commands(struct buf *b, uint16_t port)
+static void port_commands(struct rsap_buf *b, uint16_t port)
 {
         html_printf(b,
                     "<h2>Check by hand</h2>\n"
@@ -751,22 +751,22 @@ static void port_commands(struct buf *b, uint16_t port)
                     port, port, port, port, port, port, port, port, port, port);
 }
 
-static void port_pager(struct buf *b, uint16_t port)
+static void port_pager(struct rsap_buf *b, uint16_t port)
 {
-        buf_puts(b, "<nav class=\"pager\">");
+        rsap_buf_puts(b, "<nav class=\"pager\">");
         if (port > 0)
                 html_printf(b, "<a href=\"/port/%u\" rel=\"prev\">&larr; %u</a>", port - 1u,
                             port - 1u);
         else
-                buf_puts(b, "<span></span>");
+                rsap_buf_puts(b, "<span></span>");
         html_printf(b, "<a href=\"/v1/ports/%u\">JSON</a>", port);
         if (port < 65535)
                 html_printf(b, "<a href=\"/port/%u\" rel=\"next\">%u &rarr;</a>", port + 1u,
                             port + 1u);
-        buf_puts(b, "</nav>\n");
+        rsap_buf_puts(b, "</nav>\n");
 }
 
-static void port_title(struct buf *b, const struct rsap_iana *reg,
+static void port_title(struct rsap_buf *b, const struct rsap_iana *reg,
                        const struct rsap_port_answer *a)
 {
         const char *tcp = rsap_iana_service_name(reg, a->port, RSAP_PROTO_TCP);
@@ -793,7 +793,7 @@ void page_port(struct rsapd *d, const struct request *req, struct reply *out)
         struct rsap_answer_sources src;
         struct rsap_port_answer a;
         enum rsap_answer_part failed;
-        struct buf b = { 0 };
+        struct rsap_buf b = { 0 };
         uint16_t port;
         int r;
 
@@ -813,7 +813,7 @@ void page_port(struct rsapd *d, const struct request *req, struct reply *out)
         search_form(&b, NULL);
         port_summary(&b, req->reg, &a);
         port_records(&b, req->reg, &a);
-        buf_puts(&b, "<h2>This organisation's registry</h2>\n");
+        rsap_buf_puts(&b, "<h2>This organisation's registry</h2>\n");
         local_entries(&b, a.local, "this port");
         history_table(&b, d, &(struct rsap_target){ .kind = RSAP_TARGET_PORT, .port = port });
         port_listeners(&b, &a);
@@ -830,7 +830,7 @@ void page_service(struct rsapd *d, const struct request *req, struct reply *out)
 {
         const char *name = req->route->params[0];
         struct rsap_name_answer a;
-        struct buf b = { 0 };
+        struct rsap_buf b = { 0 };
         struct rsap_answer_sources src = answer_sources(d, req);
         enum rsap_answer_part failed;
         char title[200];
@@ -857,9 +857,9 @@ void page_service(struct rsapd *d, const struct request *req, struct reply *out)
                 html_printf(&b, "<p>Not a well-formed service name under RFC 6335: %s.</p>\n",
                             rsap_name_problem_text(a.problem));
         if (a.replacement[0]) {
-                buf_puts(&b, "<p>A historic alias; its well-formed name is ");
+                rsap_buf_puts(&b, "<p>A historic alias; its well-formed name is ");
                 service_link(&b, a.replacement);
-                buf_puts(&b, ".</p>\n");
+                rsap_buf_puts(&b, ".</p>\n");
         }
         found = a.n_ids > 0 || (a.local && a.local->n_entries > 0);
         if (a.n_ids == 0)
@@ -870,13 +870,13 @@ void page_service(struct rsapd *d, const struct request *req, struct reply *out)
                 struct rsap_target t = { .kind = RSAP_TARGET_NAME };
 
                 snprintf(t.name, sizeof(t.name), "%s", a.name);
-                buf_puts(&b, "<h2>This organisation's registry</h2>\n");
+                rsap_buf_puts(&b, "<h2>This organisation's registry</h2>\n");
                 local_entries(&b, a.local, "this name");
                 history_table(&b, d, &t);
         }
-        buf_puts(&b, "<p><a href=\"/v1/services/");
+        rsap_buf_puts(&b, "<p><a href=\"/v1/services/");
         url_segment(&b, name);
-        buf_puts(&b, "\">JSON</a></p>\n");
+        rsap_buf_puts(&b, "\">JSON</a></p>\n");
         html_page_end(&b, d, req->reg);
         finish_page(out, &b, found ? 200 : 404);
         rsap_name_answer_clear(&a);

@@ -77,7 +77,7 @@ struct request_ctx {
         struct timespec start;
         enum http_method method;
         struct route_match route;
-        struct buf body;
+        struct rsap_buf body;
         bool too_large;
         bool answered;
         unsigned refusal; /* the status refuse_early() decided, 0 for none */
@@ -649,7 +649,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 if (ctx->body.len + *upload_size > s->d->cfg.max_body)
                         ctx->too_large = true;
                 else
-                        buf_append(&ctx->body, upload_data, *upload_size);
+                        rsap_buf_append(&ctx->body, upload_data, *upload_size);
                 *upload_size = 0;
                 return MHD_YES;
         }
@@ -662,7 +662,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                          s->d->cfg.max_body);
                 return send_error(s, conn, ctx, method, url, 413, message);
         }
-        if (buf_failed(&ctx->body))
+        if (rsap_buf_failed(&ctx->body))
                 return send_error(s, conn, ctx, method, url, 500, "out of memory");
         return dispatch(s, conn, ctx, method, url);
 }
@@ -722,7 +722,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                 count_mhd_answer(s, conn, ctx);
                 if (ctx->started)
                         atomic_fetch_sub(&s->in_flight, 1);
-                buf_free(&ctx->body);
+                rsap_buf_free(&ctx->body);
                 free(ctx->raw_path);
                 free(ctx);
                 *req_cls = NULL;

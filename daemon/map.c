@@ -143,38 +143,38 @@ static bool same_cell(const struct cell *a, const struct cell *b)
 }
 
 /* "6000-6063 x11: assigned", "1647 rsap: assigned; listening here now". */
-static void run_title(struct buf *b, unsigned low, unsigned high, const struct cell *c)
+static void run_title(struct rsap_buf *b, unsigned low, unsigned high, const struct cell *c)
 {
-        buf_printf(b, "%u", low);
+        rsap_buf_printf(b, "%u", low);
         if (high > low)
-                buf_printf(b, "-%u", high);
+                rsap_buf_printf(b, "-%u", high);
         if (c->service)
                 html_printf(b, " %s", c->service);
         html_printf(b, ": %S", kind_words[c->kind]);
         if (c->marks & MARK_LISTEN)
-                buf_puts(b, "; listening here now");
+                rsap_buf_puts(b, "; listening here now");
         if (c->marks & MARK_LEASE)
-                buf_puts(b, "; leased");
+                rsap_buf_puts(b, "; leased");
         if (c->marks & MARK_LOCAL)
-                buf_puts(b, "; assigned by this organisation");
+                rsap_buf_puts(b, "; assigned by this organisation");
 }
 
-static void run_rect(struct buf *b, unsigned row, unsigned col, unsigned width,
+static void run_rect(struct rsap_buf *b, unsigned row, unsigned col, unsigned width,
                      const struct cell *c)
 {
         char class = cell_class(c);
 
-        buf_printf(b, "<rect x=\"%u\"", col);
+        rsap_buf_printf(b, "<rect x=\"%u\"", col);
         if (width > 1)
-                buf_printf(b, " width=\"%u\"", width);
+                rsap_buf_printf(b, " width=\"%u\"", width);
         if (class)
-                buf_printf(b, " class=\"%c\"", class);
-        buf_puts(b, "><title>");
+                rsap_buf_printf(b, " class=\"%c\"", class);
+        rsap_buf_puts(b, "><title>");
         run_title(b, row * 256 + col, row * 256 + col + width - 1, c);
-        buf_puts(b, "</title></rect>");
+        rsap_buf_puts(b, "</title></rect>");
 }
 
-static void map_row(struct buf *b, const struct rsap_iana *reg, const unsigned char *marks,
+static void map_row(struct rsap_buf *b, const struct rsap_iana *reg, const unsigned char *marks,
                     unsigned row)
 {
         struct cell cells[256];
@@ -186,16 +186,16 @@ static void map_row(struct buf *b, const struct rsap_iana *reg, const unsigned c
                                             .marks = marks[port],
                                             .service = first_service(reg, port) };
         }
-        buf_printf(b, "<a href=\"/port/%u\" transform=\"translate(0 %u)\">", row * 256, row);
+        rsap_buf_printf(b, "<a href=\"/port/%u\" transform=\"translate(0 %u)\">", row * 256, row);
         for (unsigned col = 0, end; col < 256; col = end) {
                 for (end = col + 1; end < 256 && same_cell(&cells[col], &cells[end]); end++)
                         ;
                 run_rect(b, row, col, end - col, &cells[col]);
         }
-        buf_puts(b, "</a>\n");
+        rsap_buf_puts(b, "</a>\n");
 }
 
-void map_svg(struct rsapd *d, const struct rsap_iana *reg, struct buf *b)
+void map_svg(struct rsapd *d, const struct rsap_iana *reg, struct rsap_buf *b)
 {
         unsigned char *marks = calloc(65536, 1);
 
@@ -204,7 +204,7 @@ void map_svg(struct rsapd *d, const struct rsap_iana *reg, struct buf *b)
                 return;
         }
         collect_marks(d, marks);
-        buf_puts(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"map\" "
+        rsap_buf_puts(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"map\" "
                     "viewBox=\"0 0 256 256\" width=\"768\" height=\"768\" "
                     "shape-rendering=\"crispEdges\" "
                     "aria-label=\"Every port from 0 to 65535, 256 per row\"><style>"
@@ -212,19 +212,19 @@ void map_svg(struct rsapd *d, const struct rsap_iana *reg, struct buf *b)
                     "rect:hover{fill:#1b1f24}");
         for (size_t i = 0; i < sizeof(colours) / sizeof(colours[0]); i++)
                 if (colours[i].class)
-                        buf_printf(b, ".%c{fill:%s}", colours[i].class, colours[i].colour);
-        buf_puts(b, "</style>\n");
+                        rsap_buf_printf(b, ".%c{fill:%s}", colours[i].class, colours[i].colour);
+        rsap_buf_puts(b, "</style>\n");
         for (unsigned row = 0; row < 256; row++)
                 map_row(b, reg, marks, row);
-        buf_puts(b, "</svg>\n");
+        rsap_buf_puts(b, "</svg>\n");
         free(marks);
 }
 
 void page_map_svg(struct rsapd *d, const struct request *req, struct reply *out)
 {
-        struct buf b = { 0 };
+        struct rsap_buf b = { 0 };
 
-        buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        rsap_buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         map_svg(d, req->reg, &b);
         reply_take_buf(out, 200, "image/svg+xml", &b);
 }
@@ -263,34 +263,34 @@ static const char map_script[] =
 
 void page_map_script(struct rsapd *d, const struct request *req, struct reply *out)
 {
-        struct buf b = { 0 };
+        struct rsap_buf b = { 0 };
 
         (void)d;
         (void)req;
-        buf_puts(&b, map_script);
+        rsap_buf_puts(&b, map_script);
         reply_take_buf(out, 200, "text/javascript; charset=utf-8", &b);
 }
 
-static void legend(struct buf *b)
+static void legend(struct rsap_buf *b)
 {
-        buf_puts(b, "<ul class=\"legend\">\n");
+        rsap_buf_puts(b, "<ul class=\"legend\">\n");
         for (size_t i = 0; i < sizeof(colours) / sizeof(colours[0]); i++)
                 html_printf(b, "<li><span style=\"background:%s\"></span>%s</li>\n",
                             colours[i].colour, colours[i].label);
-        buf_puts(b, "</ul>\n");
+        rsap_buf_puts(b, "</ul>\n");
 }
 
 void page_map(struct rsapd *d, const struct request *req, struct reply *out)
 {
-        struct buf b = { 0 };
+        struct rsap_buf b = { 0 };
 
         html_page_start(&b, "The port space");
-        buf_puts(&b, "<h1>The port space</h1>\n<p>Every port from 0 (top left) to 65535 "
+        rsap_buf_puts(&b, "<h1>The port space</h1>\n<p>Every port from 0 (top left) to 65535 "
                      "(bottom right), 256 to a row. A cell's tooltip names its ports, service "
                      "and status; a click opens its port's page.</p>\n");
         legend(&b);
         map_svg(d, req->reg, &b);
-        buf_puts(&b, "<script src=\"/map.js\"></script>\n");
+        rsap_buf_puts(&b, "<script src=\"/map.js\"></script>\n");
         html_page_end(&b, d, req->reg);
         reply_take_buf(out, 200, "text/html; charset=utf-8", &b);
         out->page = true;

@@ -87,9 +87,9 @@ static unsigned long load(atomic_ulong *v)
         return atomic_load_explicit(v, memory_order_relaxed);
 }
 
-static void render_requests(struct metrics *m, struct buf *b)
+static void render_requests(struct metrics *m, struct rsap_buf *b)
 {
-        buf_puts(b, "# HELP rsapd_http_requests_total HTTP requests answered, by route and "
+        rsap_buf_puts(b, "# HELP rsapd_http_requests_total HTTP requests answered, by route and "
                     "status.\n# TYPE rsapd_http_requests_total counter\n");
         for (unsigned r = 0; r < ROUTE_COUNT; r++) {
                 for (size_t s = 0; s < N_STATUS; s++) {
@@ -98,19 +98,19 @@ static void render_requests(struct metrics *m, struct buf *b)
                         if (n == 0)
                                 continue;
                         if (s < N_STATUS - 1)
-                                buf_printf(b, "rsapd_http_requests_total{route=\"%s\",status=\"%u\"} %lu\n",
-                                           route_template((enum route_id)r),
-                                           (unsigned)s + STATUS_FIRST, n);
+                                rsap_buf_printf(b, "rsapd_http_requests_total{route=\"%s\",status=\"%u\"} %lu\n",
+                                                route_template((enum route_id)r),
+                                                (unsigned)s + STATUS_FIRST, n);
                         else
-                                buf_printf(b, "rsapd_http_requests_total{route=\"%s\",status=\"other\"} %lu\n",
-                                           route_template((enum route_id)r), n);
+                                rsap_buf_printf(b, "rsapd_http_requests_total{route=\"%s\",status=\"other\"} %lu\n",
+                                                route_template((enum route_id)r), n);
                 }
         }
 }
 
-static void render_latency(struct metrics *m, struct buf *b)
+static void render_latency(struct metrics *m, struct rsap_buf *b)
 {
-        buf_puts(b, "# HELP rsapd_http_request_duration_seconds Time from a request's arrival "
+        rsap_buf_puts(b, "# HELP rsapd_http_request_duration_seconds Time from a request's arrival "
                     "to its answer being queued.\n"
                     "# TYPE rsapd_http_request_duration_seconds histogram\n");
         for (unsigned r = 0; r < ROUTE_COUNT; r++) {
@@ -126,50 +126,50 @@ static void render_latency(struct metrics *m, struct buf *b)
                 for (size_t i = 0; i < N_BUCKET; i++) {
                         total += load(&rm->le[i]);
                         if (i < ARRAY_SIZE(buckets))
-                                buf_printf(b, "rsapd_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %lu\n",
-                                           route, buckets[i], total);
+                                rsap_buf_printf(b, "rsapd_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %lu\n",
+                                                route, buckets[i], total);
                         else
-                                buf_printf(b, "rsapd_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %lu\n",
-                                           route, total);
+                                rsap_buf_printf(b, "rsapd_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %lu\n",
+                                                route, total);
                 }
-                buf_printf(b, "rsapd_http_request_duration_seconds_sum{route=\"%s\"} %.9f\n", route,
-                           (double)atomic_load(&rm->sum_ns) / 1e9);
-                buf_printf(b, "rsapd_http_request_duration_seconds_count{route=\"%s\"} %lu\n", route,
-                           total);
+                rsap_buf_printf(b, "rsapd_http_request_duration_seconds_sum{route=\"%s\"} %.9f\n", route,
+                                (double)atomic_load(&rm->sum_ns) / 1e9);
+                rsap_buf_printf(b, "rsapd_http_request_duration_seconds_count{route=\"%s\"} %lu\n", route,
+                                total);
         }
 }
 
 /* Live leases (the port server's and others') and the audit's findings, read now. */
-static void render_registry(struct rsapd *d, struct buf *b)
+static void render_registry(struct rsapd *d, struct rsap_buf *b)
 {
         struct registry_ref *ref = rsapd_registry_get(d);
         long leases = registration_live_leases(d);
         long findings = ref ? registration_audit_findings(d, ref->reg) : -1;
 
         rsapd_registry_put(ref);
-        buf_puts(b, "# HELP rsapd_leases Live leases in the local registry (rsap lease, the "
+        rsap_buf_puts(b, "# HELP rsapd_leases Live leases in the local registry (rsap lease, the "
                     "port server).\n# TYPE rsapd_leases gauge\n");
         if (leases >= 0)
-                buf_printf(b, "rsapd_leases %ld\n", leases);
-        buf_puts(b, "# HELP rsapd_audit_findings What rsap audit reports now: listeners nobody "
+                rsap_buf_printf(b, "rsapd_leases %ld\n", leases);
+        rsap_buf_puts(b, "# HELP rsapd_audit_findings What rsap audit reports now: listeners nobody "
                     "registered, assignments nothing serves.\n# TYPE rsapd_audit_findings gauge\n");
         if (findings >= 0)
-                buf_printf(b, "rsapd_audit_findings %ld\n", findings);
+                rsap_buf_printf(b, "rsapd_audit_findings %ld\n", findings);
 }
 
-void metrics_render(struct metrics *m, struct rsapd *d, struct buf *b)
+void metrics_render(struct metrics *m, struct rsapd *d, struct rsap_buf *b)
 {
         render_requests(m, b);
         render_latency(m, b);
-        buf_printf(b, "# HELP rsapd_http_connections Open HTTP connections.\n"
+        rsap_buf_printf(b, "# HELP rsapd_http_connections Open HTTP connections.\n"
                       "# TYPE rsapd_http_connections gauge\n"
                       "rsapd_http_connections %ld\n",
                    atomic_load(&m->connections));
-        buf_printf(b, "# HELP rsapd_http_connections_total HTTP connections accepted.\n"
+        rsap_buf_printf(b, "# HELP rsapd_http_connections_total HTTP connections accepted.\n"
                       "# TYPE rsapd_http_connections_total counter\n"
                       "rsapd_http_connections_total %lu\n",
                    load(&m->connections_total));
-        buf_printf(b, "# HELP rsapd_http_connections_timed_out_total Connections closed for "
+        rsap_buf_printf(b, "# HELP rsapd_http_connections_timed_out_total Connections closed for "
                       "taking longer than --timeout over a request.\n"
                       "# TYPE rsapd_http_connections_timed_out_total counter\n"
                       "rsapd_http_connections_timed_out_total %lu\n",
@@ -179,7 +179,7 @@ void metrics_render(struct metrics *m, struct rsapd *d, struct buf *b)
 
 void page_metrics(struct rsapd *d, const struct request *req, struct reply *out)
 {
-        struct buf b = { 0 };
+        struct rsap_buf b = { 0 };
 
         (void)req;
         metrics_render(d->metrics, d, &b);

@@ -12,8 +12,8 @@
 
 static int append_to_buf(const char *chunk, size_t size, void *userdata)
 {
-        buf_append(userdata, chunk, size);
-        return buf_failed(userdata) ? -1 : 0;
+        rsap_buf_append(userdata, chunk, size);
+        return rsap_buf_failed(userdata) ? -1 : 0;
 }
 
 /*
@@ -23,20 +23,20 @@ static int append_to_buf(const char *chunk, size_t size, void *userdata)
  */
 char *json_dump_like_cli(json_t *value, size_t *len)
 {
-        struct buf b = { 0 };
+        struct rsap_buf b = { 0 };
 
         if (!value || json_dump_callback(value, append_to_buf, &b, RSAP_JSON_DUMP_FLAGS) < 0) {
-                buf_free(&b);
+                rsap_buf_free(&b);
                 return NULL;
         }
-        buf_putc(&b, '\n');
-        return buf_steal(&b, len);
+        rsap_buf_putc(&b, '\n');
+        return rsap_buf_steal(&b, len);
 }
 
-void reply_take_buf(struct reply *r, unsigned status, const char *content_type, struct buf *b)
+void reply_take_buf(struct reply *r, unsigned status, const char *content_type, struct rsap_buf *b)
 {
         size_t len;
-        char *body = buf_steal(b, &len);
+        char *body = rsap_buf_steal(b, &len);
 
         free(r->body);
         if (!body) {
@@ -53,9 +53,9 @@ void reply_take_buf(struct reply *r, unsigned status, const char *content_type, 
 
 void reply_redirect(struct reply *r, const char *location)
 {
-        struct buf b = { 0 };
+        struct rsap_buf b = { 0 };
 
-        buf_printf(&b, "See %s\n", location);
+        rsap_buf_printf(&b, "See %s\n", location);
         reply_take_buf(r, 303, "text/plain; charset=utf-8", &b);
         snprintf(r->location, sizeof(r->location), "%s", location);
 }
@@ -127,7 +127,7 @@ static const char *status_title(unsigned status)
 
 void reply_error_for(struct reply *r, const char *path, unsigned status, const char *message)
 {
-        struct buf b = { 0 };
+        struct rsap_buf b = { 0 };
 
         if (path_is_api(path) || !path || path[0] != '/') {
                 reply_error_json(r, status, message);

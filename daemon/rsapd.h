@@ -13,7 +13,8 @@
 #include <rsap/answer.h>
 #include <rsap/iana.h>
 
-#include "buf.h"
+#include <rsap/basic.h>
+#include <rsap/buf.h>
 #include "router.h"
 
 /*
@@ -150,7 +151,7 @@ struct reply {
         char location[160];      /* the Location header of a redirect */
 };
 
-void reply_take_buf(struct reply *r, unsigned status, const char *content_type, struct buf *b);
+void reply_take_buf(struct reply *r, unsigned status, const char *content_type, struct rsap_buf *b);
 /* 303 See Other to location (a path of rsapd's own). */
 void reply_redirect(struct reply *r, const char *location);
 /* The value dumped with RSAP_JSON_DUMP_FLAGS plus a newline: the CLI's bytes. Steals value. */
@@ -212,16 +213,16 @@ int api_parse_port(const char *text, uint16_t *port, struct reply *out);
  * attributes (& < > " ').  %S inserts markup the caller built (trusted, never
  * outside data); %d %u %ld %lu %zu %c and %% as usual.
  */
-void html_printf(struct buf *b, const char *fmt, ...);
-void html_escape(struct buf *b, const char *text);
+void html_printf(struct rsap_buf *b, const char *fmt, ...);
+void html_escape(struct rsap_buf *b, const char *text);
 /* Percent-encodes one path segment ("914c/g" -> "914c%2Fg"). */
-void url_segment(struct buf *b, const char *text);
-void html_page_start(struct buf *b, const char *title);
-void html_page_end(struct buf *b, const struct rsapd *d, const struct rsap_iana *reg);
+void url_segment(struct rsap_buf *b, const char *text);
+void html_page_start(struct rsap_buf *b, const char *title);
+void html_page_end(struct rsap_buf *b, const struct rsapd *d, const struct rsap_iana *reg);
 
 /* ---- map (map.c) --------------------------------------------------------------- */
 /* The 256 x 256 picture, one cell per port, as a standalone <svg> element. */
-void map_svg(struct rsapd *d, const struct rsap_iana *reg, struct buf *b);
+void map_svg(struct rsapd *d, const struct rsap_iana *reg, struct rsap_buf *b);
 
 /* ---- auth (auth.c) --------------------------------------------------------------- */
 /* Reads the token file: a regular file, ours, mode 0600 or stricter.  -errno and a reason. */
@@ -251,7 +252,7 @@ void metrics_free(struct metrics *m);
 void metrics_observe(struct metrics *m, enum route_id route, unsigned status, double seconds);
 void metrics_connection(struct metrics *m, int delta);
 void metrics_reaped(struct metrics *m);
-void metrics_render(struct metrics *m, struct rsapd *d, struct buf *b);
+void metrics_render(struct metrics *m, struct rsapd *d, struct rsap_buf *b);
 
 /* ---- the port server (portserver.c) ------------------------------------------------ */
 int portserver_start(struct rsapd *d, struct portserver **out);

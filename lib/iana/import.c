@@ -351,48 +351,6 @@ void import_strings_free(struct import_strings *pool)
         pool->cap = 0;
 }
 
-/* ---- the byte buffer --------------------------------------------------- */
-
-int import_buf_append(struct import_buf *buf, const char *s, size_t len)
-{
-        if (len >= SIZE_MAX / 2 - buf->len)
-                return -ENOMEM;
-        if (buf->len + len + 1 > buf->cap) {
-                size_t cap = buf->cap ? buf->cap : 256;
-                char *data;
-
-                while (cap < buf->len + len + 1)
-                        cap *= 2;
-                data = realloc(buf->data, cap);
-                if (!data)
-                        return -ENOMEM;
-                buf->data = data;
-                buf->cap = cap;
-        }
-        memcpy(buf->data + buf->len, s, len);
-        buf->len += len;
-        buf->data[buf->len] = '\0';
-        return 0;
-}
-
-int import_buf_puts(struct import_buf *buf, const char *s)
-{
-        return import_buf_append(buf, s, strlen(s));
-}
-
-void import_buf_reset(struct import_buf *buf)
-{
-        buf->len = 0;
-        if (buf->data)
-                buf->data[0] = '\0';
-}
-
-void import_buf_free(struct import_buf *buf)
-{
-        free(buf->data);
-        *buf = (struct import_buf){ 0 };
-}
-
 /* ---- the string map ---------------------------------------------------- */
 
 static size_t map_find(char **keys, size_t n_slots, const char *key)

@@ -5,8 +5,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <rsap/import.h>
+#include <rsap/buf.h>
 #include <rsap/iana.h>
+#include <rsap/import.h>
 
 #include "snapshot_format.h"
 
@@ -64,18 +65,6 @@ char *import_strings_printf(struct import_strings *pool, const char *fmt, ...)
 void import_strings_clear(struct import_strings *pool);
 void import_strings_free(struct import_strings *pool);
 
-/* ---- a growable byte buffer that is always NUL-terminated ------------- */
-
-struct import_buf {
-        char *data;
-        size_t len, cap;
-};
-
-int import_buf_append(struct import_buf *buf, const char *s, size_t len);
-int import_buf_puts(struct import_buf *buf, const char *s);
-void import_buf_reset(struct import_buf *buf);
-void import_buf_free(struct import_buf *buf);
-
 /* ---- a string map (keys and values copied) ---------------------------- */
 
 struct import_map {
@@ -124,11 +113,6 @@ int import_add_record(struct rsap_builder *b, const struct rsap_record *r, size_
 static inline void import_strings_freep(struct import_strings *pool)
 {
         import_strings_free(pool);
-}
-
-static inline void import_buf_freep(struct import_buf *buf)
-{
-        import_buf_free(buf);
 }
 
 static inline void import_map_freep(struct import_map *m)

@@ -177,7 +177,7 @@ static int read_attribute(struct xml *x, const char *name, const char **out)
 static int read_xref(struct xml *x, struct xref *ref);
 
 /* Appends "[label]" for an xref met inside text. */
-static int append_inline_xref(struct xml *x, struct import_buf *buf)
+static int append_inline_xref(struct xml *x, struct rsap_buf *buf)
 {
         struct xref ref;
         const char *label;
@@ -187,10 +187,10 @@ static int append_inline_xref(struct xml *x, struct import_buf *buf)
                 return ret;
         if (ref.type && strcmp(ref.type, "rfc") == 0 && ref.data &&
             strncasecmp(ref.data, "rfc", 3) == 0) {
-                if ((ret = import_buf_puts(buf, "[RFC")) < 0 ||
-                    (ret = import_buf_puts(buf, ref.data + 3)) < 0)
+                if ((ret = rsap_buf_puts(buf, "[RFC")) < 0 ||
+                    (ret = rsap_buf_puts(buf, ref.data + 3)) < 0)
                         return ret;
-                return import_buf_puts(buf, "]");
+                return rsap_buf_puts(buf, "]");
         }
         if (ref.type && (strcmp(ref.type, "uri") == 0 || strcmp(ref.type, "text") == 0))
                 label = ref.content ? ref.content : ref.data;
@@ -198,21 +198,21 @@ static int append_inline_xref(struct xml *x, struct import_buf *buf)
                 label = ref.data ? ref.data : ref.content;
         if (!label)
                 return 0;
-        if ((ret = import_buf_puts(buf, "[")) < 0 || (ret = import_buf_puts(buf, label)) < 0)
+        if ((ret = rsap_buf_puts(buf, "[")) < 0 || (ret = rsap_buf_puts(buf, label)) < 0)
                 return ret;
-        return import_buf_puts(buf, "]");
+        return rsap_buf_puts(buf, "]");
 }
 
-static int append_markup(struct xml *x, struct import_buf *buf, bool end)
+static int append_markup(struct xml *x, struct rsap_buf *buf, bool end)
 {
         const char *name = iana_name(x);
 
         if (strcmp(name, "paragraph") == 0)
-                return import_buf_puts(buf, "\n\n");
+                return rsap_buf_puts(buf, "\n\n");
         if (end)
                 return 0;
         if (strcmp(name, "br") == 0)
-                return import_buf_puts(buf, "\n");
+                return rsap_buf_puts(buf, "\n");
         if (strcmp(name, "xref") == 0)
                 return append_inline_xref(x, buf);
         return 0; /* unknown markup: its text flows in */
@@ -237,7 +237,7 @@ static bool is_line_break(struct xml *x)
 }
 
 /* Appends the raw text of the current element's content. */
-static int read_content(struct xml *x, struct import_buf *buf)
+static int read_content(struct xml *x, struct rsap_buf *buf)
 {
         int start = depth(x);
         bool after_br = false;
@@ -266,7 +266,7 @@ static int read_content(struct xml *x, struct import_buf *buf)
                         value = (const char *)xmlTextReaderConstValue(x->reader);
                         if (value && after_br)
                                 value = after_line_break(value);
-                        ret = value ? import_buf_puts(buf, value) : 0;
+                        ret = value ? rsap_buf_puts(buf, value) : 0;
                         break;
                 default:
                         continue; /* comments, processing instructions, entity references */
@@ -280,7 +280,7 @@ static int read_content(struct xml *x, struct import_buf *buf)
 /* The current element's text, cleaned up and kept in the pool; NULL when empty. */
 static int read_text(struct xml *x, enum text_form form, const char **out)
 {
-        _cleanup_(import_buf_freep) struct import_buf buf = { 0 };
+        _cleanup_(rsap_buf_free) struct rsap_buf buf = { 0 };
         char *text;
         size_t len;
         int ret;
@@ -293,7 +293,7 @@ static int read_text(struct xml *x, enum text_form form, const char **out)
         if (len == 0)
                 return 0;
         text = buf.data;
-        buf = (struct import_buf){ 0 };
+        buf = (struct rsap_buf){ 0 };
         if (!import_strings_keep(&x->pool, text))
                 return -ENOMEM;
         *out = text;

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rsap/buf.h>
 #include <rsap/fileio.h>
 #include <rsap/paths.h>
 #include <rsap/update.h>
@@ -29,41 +30,18 @@ static int fail(struct rsap_import_error *err, int code, const char *fmt, ...)
         return code;
 }
 
-struct buffer {
-        char *data;
-        size_t size, cap;
+/* The bytes fetched, and whether a download went past RSAP_UPDATE_MAX_BYTES. */
+struct input {
+        struct rsap_buf bytes;
         bool too_big;
 };
 
-static void buffer_freep(struct buffer *b)
+static void input_free(struct input *in)
 {
-        free(b->data);
+        rsap_buf_free(&in->bytes);
 }
 
-static int buffer_append(struct buffer *b, const void *data, size_t len)
-{
-        if (b->size + len > RSAP_UPDATE_MAX_BYTES) {
-                b->too_big = true;
-                return -EFBIG;
-        }
-        if (b->size + len > b->cap) {
-                size_t cap = b->cap ? b->cap : 1 << 20;
-                char *p;
-
-                while (cap < b->size + len)
-                        cap *= 2;
-                p = realloc(b->data, cap);
-                if (!p)
-                        return -ENOMEM;
-                b->data = p;
-                b->cap = cap;
-        }
-        memcpy(b->data + b->size, data, len);
-        b->size += len;
-        return 0;
-}
-
-static int read_file(const char *path, struct buffer *b, struct rsap_import_error *err)
+static int read_file(const char *path, struct input *in, struct rsap_import_error *err)
 {
         void *data;
         size_t size;
@@ -76,14 +54,21 @@ static int read_file(const char *path, struct buffer *b, struct rsap_import_erro
                 return fail(err, r, "%s is larger than %u MiB", path, RSAP_UPDATE_MAX_BYTES >> 20);
         if (r < 0)
                 return fail(err, r, "cannot read %s: %s", path, strerror(-r));
-        b->data = data;
-        b->size = b->cap = size;
+        /* rsap_read_regular_file() leaves the NUL a struct rsap_buf keeps. */
+        in->bytes = (struct rsap_buf){ .data = data, .len = size, .cap = size + 1 };
         return 0;
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 {
-        return buffer_append(userdata, data, size * nmemb) < 0 ? 0 : size * nmemb;
+        struct input *in = userdata;
+        size_t len = size * nmemb;
+
+        if (len > RSAP_UPDATE_MAX_BYTES - in->bytes.len) {
+                in->too_big = true;
+                return 0;
+        }
+        return rsap_buf_append(&in->bytes, data, len) < 0 ? 0 : len;
 }
 
 static int on_progress(void *userdata, curl_off_t total, curl_off_t done, curl_off_t ut,
@@ -101,7 +86,7 @@ static void curl_cleanupp(CURL **c)
                 curl_easy_cleanup(*c);
 }
 
-static int download(const struct rsap_update_options *opts, const char *url, struct buffer *b,
+static int download(const struct rsap_update_options *opts, const char *url, struct input *in,
                     struct rsap_import_error *err)
 {
         _cleanup_(curl_cleanupp) CURL *c = NULL;
@@ -131,7 +116,7 @@ static int download(const struct rsap_update_options *opts, const char *url, str
         curl_easy_setopt(c, CURLOPT_USERAGENT, "rsap/" RSAP_VERSION);
         curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_err);
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, in);
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
         if (opts->progress) {
                 curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
@@ -139,7 +124,7 @@ static int download(const struct rsap_update_options *opts, const char *url, str
                 curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
         }
         rc = curl_easy_perform(c);
-        if (b->too_big || rc == CURLE_FILESIZE_EXCEEDED)
+        if (in->too_big || rc == CURLE_FILESIZE_EXCEEDED)
                 return fail(err, -EFBIG, "%s is larger than %u MiB", url,
                             RSAP_UPDATE_MAX_BYTES >> 20);
         if (rc == CURLE_OPERATION_TIMEDOUT)
@@ -289,7 +274,7 @@ static void builder_freep(struct rsap_builder **b)
         rsap_builder_free(*b);
 }
 
-static int parse_and_check(const struct buffer *input, void **snap, size_t *snap_size,
+static int parse_and_check(const struct rsap_buf *input, void **snap, size_t *snap_size,
                            struct rsap_update_result *result, struct rsap_import_error *err)
 {
         _cleanup_(builder_freep) struct rsap_builder *b = rsap_builder_new();
@@ -299,10 +284,10 @@ static int parse_and_check(const struct buffer *input, void **snap, size_t *snap
 
         if (!b)
                 return fail(err, -ENOMEM, "out of memory");
-        result->format = rsap_format_sniff(input->data, input->size);
+        result->format = rsap_format_sniff(input->data, input->len);
         if (result->format != RSAP_FORMAT_IANA_XML && result->format != RSAP_FORMAT_IANA_CSV)
                 return fail(err, -EBADMSG, "not IANA's registry in XML or CSV");
-        r = rsap_import_any(input->data, input->size, b, err);
+        r = rsap_import_any(input->data, input->len, b, err);
         if (r < 0)
                 return r;
         r = rsap_builder_finish(b, snap, snap_size);
@@ -325,27 +310,27 @@ static int parse_and_check(const struct buffer *input, void **snap, size_t *snap
  * as a regular file (so a FIFO or a device is refused rather than waited on);
  * any other scheme is refused.
  */
-static int fetch(const struct rsap_update_options *opts, const char *from, struct buffer *b,
+static int fetch(const struct rsap_update_options *opts, const char *from, struct input *in,
                  struct rsap_import_error *err)
 {
         if (strncasecmp(from, "http://", 7) == 0 || strncasecmp(from, "https://", 8) == 0)
-                return download(opts, from, b, err);
+                return download(opts, from, in, err);
         if (strncasecmp(from, "file://", 7) == 0) {
                 if (from[7] != '/')
                         return fail(err, -EINVAL, "%s: a file:// URL names a local file, "
                                     "file:///PATH", from);
-                return read_file(from + 7, b, err);
+                return read_file(from + 7, in, err);
         }
         if (strstr(from, "://"))
                 return fail(err, -EINVAL, "%s: only http://, https:// and file:// URLs, or a file",
                             from);
-        return read_file(from, b, err);
+        return read_file(from, in, err);
 }
 
 int rsap_update(const struct rsap_update_options *opts, struct rsap_update_result *result,
                 struct rsap_import_error *err)
 {
-        _cleanup_(buffer_freep) struct buffer input = { 0 };
+        _cleanup_(input_free) struct input input = { 0 };
         _cleanup_(freep) void *snap = NULL;
         const char *from = opts->from ? opts->from : RSAP_IANA_URL;
         char dir[4096];
@@ -363,8 +348,8 @@ int rsap_update(const struct rsap_update_options *opts, struct rsap_update_resul
         r = fetch(opts, from, &input, err);
         if (r < 0)
                 return r;
-        result->bytes = input.size;
-        r = parse_and_check(&input, &snap, &snap_size, result, err);
+        result->bytes = input.bytes.len;
+        r = parse_and_check(&input.bytes, &snap, &snap_size, result, err);
         if (r < 0)
                 return r;
         r = check_release(opts, result->path, result->release, err);

@@ -351,16 +351,16 @@ static void request_bodies_decode_into_inputs(void **state)
 
 static void pages_escape_every_string(void **state)
 {
-        struct buf b = { 0 };
+        struct rsap_buf b = { 0 };
 
         html_printf(&b, "<p title=\"%s\">%s %S %u %zu %%</p>", "\"x\" & 'y'", "<script>",
                     "<b>trusted</b>", 7u, (size_t)8);
         assert_string_equal(b.data, "<p title=\"&quot;x&quot; &amp; &#39;y&#39;\">&lt;script&gt; "
                                     "<b>trusted</b> 7 8 %</p>");
-        buf_free(&b);
+        rsap_buf_free(&b);
         url_segment(&b, "914c/g x");
         assert_string_equal(b.data, "914c%2Fg%20x");
-        buf_free(&b);
+        rsap_buf_free(&b);
 }
 
 static void the_pool_remembers_holders(void **state)

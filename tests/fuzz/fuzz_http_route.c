@@ -63,7 +63,7 @@ static void route(char *request_line)
         char *space = strchr(request_line, ' ');
         const char *path = space ? space + 1 : "/";
         struct route_match m;
-        struct buf b = { 0 };
+        struct rsap_buf b = { 0 };
         char allow[64], takes[128];
         char *copy, *query;
 
@@ -89,7 +89,7 @@ static void route(char *request_line)
                 url_segment(&b, m.params[i]);
         }
         html_escape(&b, copy);
-        buf_free(&b);
+        rsap_buf_free(&b);
         free(copy);
 }
 

@@ -168,7 +168,7 @@ MUTATIONS = [
      ["daemon-units", "daemon-pages"]),
     ("printf-s-unescaped", "daemon/escape.c",
      "case 's': html_escape(b, va_arg(ap, const char *)); break;",
-     "case 's': buf_puts(b, va_arg(ap, const char *)); break;",
+     "case 's': rsap_buf_puts(b, va_arg(ap, const char *)); break;",
      ["daemon-units", "daemon-pages"]),
 
     # ---- the cache of answers ---------------------------------------------------
