@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include <rsap/basic.h>
+
 #include "pool.h"
 
 void pool_clear(struct port_pool *p)
@@ -27,15 +29,8 @@ int pool_add_for(struct port_pool *p, uint16_t port, int pid, unsigned uid)
 {
         if (pool_find(p, port))
                 return -EEXIST;
-        if (p->count == p->capacity) {
-                size_t cap = p->capacity ? p->capacity * 2 : 16;
-                struct pool_lease *l = realloc(p->leases, cap * sizeof(*l));
-
-                if (!l)
-                        return -ENOMEM;
-                p->leases = l;
-                p->capacity = cap;
-        }
+        if (rsap_grow(&p->leases, &p->capacity, p->count + 1, sizeof(*p->leases)) < 0)
+                return -ENOMEM;
         p->leases[p->count++] = (struct pool_lease){ port, pid, uid };
         return 0;
 }

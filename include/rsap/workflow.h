@@ -481,6 +481,7 @@ struct rsap_import_result {
         struct rsap_import_conflict *conflicts;
         size_t n_conflicts;
         char error[200];       /* -EBADMSG: where the file is wrong */
+        size_t conflicts_capacity; /* private */
 };
 
 /*

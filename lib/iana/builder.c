@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rsap/buf.h>
 #include <rsap/name.h>
 
 #include "snapshot_format.h"
@@ -14,15 +15,8 @@ struct words {
 
 static int words_push(struct words *w, uint32_t value)
 {
-        if (w->n == w->cap) {
-                size_t cap = w->cap ? w->cap * 2 : 1024;
-                uint32_t *v = realloc(w->v, cap * sizeof(*v));
-
-                if (!v)
-                        return -ENOMEM;
-                w->v = v;
-                w->cap = cap;
-        }
+        if (rsap_grow(&w->v, &w->cap, w->n + 1, sizeof(*w->v)) < 0)
+                return -ENOMEM;
         w->v[w->n++] = value;
         return 0;
 }
@@ -30,8 +24,7 @@ static int words_push(struct words *w, uint32_t value)
 /* Interned strings: equal strings share one offset, which makes the snapshot
  * small (thousands of "Unassigned") and lets people be keyed by offset. */
 struct strings {
-        char *data;
-        size_t size, cap;
+        struct rsap_buf pool; /* each string with its NUL, "" at offset 0 */
         uint32_t *slots; /* offsets, 0 = empty slot */
         size_t n_slots, n_used;
 };
@@ -65,7 +58,7 @@ static int strings_grow_slots(struct strings *s)
 
                 if (!off)
                         continue;
-                j = rsap_fnv1a(s->data + off, strlen(s->data + off)) & (n - 1);
+                j = rsap_fnv1a(s->pool.data + off, strlen(s->pool.data + off)) & (n - 1);
                 while (slots[j])
                         j = (j + 1) & (n - 1);
                 slots[j] = off;
@@ -78,27 +71,19 @@ static int strings_grow_slots(struct strings *s)
 
 static int strings_append(struct strings *s, const char *text, size_t len, uint32_t *out)
 {
-        if (s->size + len + 1 > UINT32_MAX)
-                return -EFBIG;
-        if (s->size + len + 1 > s->cap) {
-                size_t cap = s->cap ? s->cap : 65536;
-                char *data;
+        struct rsap_buf *pool = &s->pool;
+        int r;
 
-                while (cap < s->size + len + 1)
-                        cap *= 2;
-                data = realloc(s->data, cap);
-                if (!data)
-                        return -ENOMEM;
-                s->data = data;
-                s->cap = cap;
-        }
-        if (s->size == 0)
-                s->data[s->size++] = '\0'; /* offset 0: the absent string */
-        memcpy(s->data + s->size, text, len);
-        s->data[s->size + len] = '\0';
-        *out = (uint32_t)s->size;
-        s->size += len + 1;
-        return 0;
+        if (pool->len + len + 2 > UINT32_MAX)
+                return -EFBIG;
+        /* The buffer's own NUL ends each string: the next one starts after it. */
+        if (pool->len == 0 && (r = rsap_buf_append(pool, "", 1)) < 0)
+                return r; /* offset 0: the absent string */
+        *out = (uint32_t)pool->len;
+        r = rsap_buf_append(pool, text, len);
+        if (r < 0)
+                return r;
+        return rsap_buf_append(pool, "", 1);
 }
 
 /* Returns the offset of text in the pool (0 for NULL or ""), adding it once. */
@@ -118,7 +103,7 @@ static int intern(struct strings *s, const char *text, uint32_t *out)
         len = strlen(text);
         j = rsap_fnv1a(text, len) & (s->n_slots - 1);
         while (s->slots[j]) {
-                if (strcmp(s->data + s->slots[j], text) == 0) {
+                if (strcmp(s->pool.data + s->slots[j], text) == 0) {
                         *out = s->slots[j];
                         return 0;
                 }
@@ -150,7 +135,7 @@ void rsap_builder_free(struct rsap_builder *b)
 {
         if (!b)
                 return;
-        free(b->strings.data);
+        rsap_buf_free(&b->strings.pool);
         free(b->strings.slots);
         free(b->records);
         free(b->people);
@@ -453,7 +438,7 @@ static int build_port_index(const struct rsap_builder *b, uint32_t **first_out,
 
 static const char *record_service(const struct rsap_builder *b, uint32_t id)
 {
-        return b->strings.data + b->records[id].service;
+        return b->strings.pool.data + b->records[id].service;
 }
 
 /* Slot of a name: the one holding its group, or the empty one to start it. */
@@ -538,7 +523,7 @@ int rsap_builder_finish(struct rsap_builder *b, void **data_out, size_t *size_ou
         int r;
 
         /* The pool must hold its leading NUL even when nothing was interned. */
-        if (b->strings.size == 0 && (r = strings_append(&b->strings, "", 0, &none)) < 0)
+        if (b->strings.pool.len == 0 && (r = strings_append(&b->strings, "", 0, &none)) < 0)
                 return r;
         if ((r = resolve_people(b)) < 0 ||
             (r = build_port_index(b, &port_first, &port_entries, &n_port_entries)) < 0 ||
@@ -552,7 +537,7 @@ int rsap_builder_finish(struct rsap_builder *b, void **data_out, size_t *size_ou
                 { port_first, SNAP_PORT_FIRST_WORDS * sizeof(uint32_t), &h.port_first_off },
                 { port_entries, n_port_entries * sizeof(uint32_t), &h.port_entries_off },
                 { name_slots, n_name_slots * sizeof(uint32_t), &h.name_slots_off },
-                { b->strings.data, b->strings.size, &h.strings_off },
+                { b->strings.pool.data, b->strings.pool.len, &h.strings_off },
         };
         total = align8(sizeof(h));
         for (size_t i = 0; i < ARRAY_SIZE(parts); i++)
@@ -580,7 +565,7 @@ int rsap_builder_finish(struct rsap_builder *b, void **data_out, size_t *size_ou
         h.n_list_words = (uint32_t)b->lists.n;
         h.n_port_entries = (uint32_t)n_port_entries;
         h.n_name_slots = (uint32_t)n_name_slots;
-        h.strings_size = (uint32_t)b->strings.size;
+        h.strings_size = (uint32_t)b->strings.pool.len;
         h.checksum = rsap_fnv1a(out + sizeof(h), total - sizeof(h));
         memcpy(out, &h, sizeof(h));
         *data_out = out;

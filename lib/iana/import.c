@@ -304,16 +304,9 @@ char *import_strings_keep(struct import_strings *pool, char *s)
 {
         if (!s)
                 return NULL;
-        if (pool->n == pool->cap) {
-                size_t cap = pool->cap ? pool->cap * 2 : 32;
-                char **items = realloc(pool->items, cap * sizeof(*items));
-
-                if (!items) {
-                        free(s);
-                        return NULL;
-                }
-                pool->items = items;
-                pool->cap = cap;
+        if (rsap_grow(&pool->items, &pool->cap, pool->n + 1, sizeof(*pool->items)) < 0) {
+                free(s);
+                return NULL;
         }
         pool->items[pool->n++] = s;
         return s;

@@ -70,16 +70,9 @@ static int user_name(struct rsap_listen_names *names, uid_t uid, const char **ou
                         return 0;
                 }
         }
-        if (names->count == names->capacity) {
-                size_t capacity = names->capacity ? names->capacity * 2 : 8;
-                struct user_name *grown =
-                        realloc(names->entries, capacity * sizeof(*grown));
-
-                if (!grown)
-                        return -ENOMEM;
-                names->entries = grown;
-                names->capacity = capacity;
-        }
+        if (rsap_grow(&names->entries, &names->capacity, names->count + 1,
+                      sizeof(*names->entries)) < 0)
+                return -ENOMEM;
         e = &names->entries[names->count++];
         e->uid = uid;
         e->name = passwd_name(uid);

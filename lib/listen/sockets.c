@@ -73,16 +73,9 @@ static bool port_and_uid_wanted(const struct rsap_listen_filter *f, uint16_t por
 
 static struct rsap_listen_socket *list_append(struct rsap_listen_list *list)
 {
-        if (list->count == list->capacity) {
-                size_t capacity = list->capacity ? list->capacity * 2 : 256;
-                struct rsap_listen_socket *grown =
-                        realloc(list->sockets, capacity * sizeof(*grown));
-
-                if (!grown)
-                        return NULL;
-                list->sockets = grown;
-                list->capacity = capacity;
-        }
+        if (rsap_grow(&list->sockets, &list->capacity, list->count + 1,
+                      sizeof(*list->sockets)) < 0)
+                return NULL;
         struct rsap_listen_socket *s = &list->sockets[list->count++];
         memset(s, 0, sizeof(*s));
         return s;
@@ -612,15 +605,8 @@ static int take_sockets(struct rsap_listen_list *list, struct rsap_listen_list *
 
         if (from->count == 0)
                 return 0;
-        if (needed > list->capacity) {
-                struct rsap_listen_socket *grown =
-                        realloc(list->sockets, needed * sizeof(*grown));
-
-                if (!grown)
-                        return -ENOMEM;
-                list->sockets = grown;
-                list->capacity = needed;
-        }
+        if (rsap_grow(&list->sockets, &list->capacity, needed, sizeof(*list->sockets)) < 0)
+                return -ENOMEM;
         memcpy(list->sockets + list->count, from->sockets, from->count * sizeof(*from->sockets));
         list->count = needed;
         return 0;

@@ -60,15 +60,8 @@ int check_add(struct check_list *list, enum rsap_check_code code, enum rsap_verd
         struct rsap_check *c;
         va_list ap;
 
-        if (list->n == list->capacity) {
-                size_t capacity = list->capacity ? list->capacity * 2 : 16;
-                struct rsap_check *grown = realloc(list->items, capacity * sizeof(*grown));
-
-                if (!grown)
-                        return -ENOMEM;
-                list->items = grown;
-                list->capacity = capacity;
-        }
+        if (rsap_grow(&list->items, &list->capacity, list->n + 1, sizeof(*list->items)) < 0)
+                return -ENOMEM;
         c = &list->items[list->n++];
         c->code = code;
         c->verdict = verdict;

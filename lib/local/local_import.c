@@ -63,15 +63,8 @@ static int bad_input(struct import_set *set, const char *fmt, ...)
 
 static struct import_entry *new_entry(struct import_set *set)
 {
-        if (set->n == set->capacity) {
-                size_t capacity = set->capacity ? set->capacity * 2 : 32;
-                struct import_entry *grown = realloc(set->items, capacity * sizeof(*grown));
-
-                if (!grown)
-                        return NULL;
-                set->items = grown;
-                set->capacity = capacity;
-        }
+        if (rsap_grow(&set->items, &set->capacity, set->n + 1, sizeof(*set->items)) < 0)
+                return NULL;
         memset(&set->items[set->n], 0, sizeof(set->items[0]));
         return &set->items[set->n++];
 }
@@ -298,14 +291,13 @@ static int add_conflict(struct rsap_import_result *result, const struct import_e
 static int add_conflict(struct rsap_import_result *result, const struct import_entry *e,
                         const char *fmt, ...)
 {
-        struct rsap_import_conflict *grown, *c;
+        struct rsap_import_conflict *c;
         va_list ap;
 
-        grown = realloc(result->conflicts, (result->n_conflicts + 1) * sizeof(*grown));
-        if (!grown)
+        if (rsap_grow(&result->conflicts, &result->conflicts_capacity, result->n_conflicts + 1,
+                      sizeof(*result->conflicts)) < 0)
                 return -ENOMEM;
-        result->conflicts = grown;
-        c = &grown[result->n_conflicts++];
+        c = &result->conflicts[result->n_conflicts++];
         c->service = strdup(e->service);
         c->port = e->port;
         c->proto = e->proto;
