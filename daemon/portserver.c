@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include <rsap/listen.h>
+#include <rsap/proc.h>
 #include <rsap/textsafe.h>
 #include <rsap/workflow.h>
 
@@ -365,28 +366,6 @@ static void process_exited(struct portserver *ps, struct watch *w)
 
 /* ---- who may name which pid ------------------------------------------------------ */
 
-/* The real and saved uids of pid, from /proc/PID/status. */
-static int process_uids(int pid, unsigned *real, unsigned *saved)
-{
-        char path[32], line[256];
-        unsigned effective;
-        int r = -EIO;
-        FILE *f;
-
-        snprintf(path, sizeof(path), "/proc/%d/status", pid);
-        f = fopen(path, "re");
-        if (!f)
-                return -errno;
-        while (fgets(line, sizeof(line), f)) {
-                if (sscanf(line, "Uid: %u %u %u", real, &effective, saved) == 3) {
-                        r = 0;
-                        break;
-                }
-        }
-        fclose(f);
-        return r;
-}
-
 /* Whether the process behind a pidfd is still there (a pid is not reused before). */
 static bool process_alive(int pidfd)
 {
@@ -402,19 +381,19 @@ static bool process_alive(int pidfd)
  */
 static int may_lease_to(const struct ucred *peer, int pid, const struct watch *proc)
 {
-        unsigned real, saved;
+        struct rsap_proc_uids uids;
         int r;
 
         if (peer->uid == 0 || peer->pid == pid)
                 return 0;
-        r = process_uids(pid, &real, &saved);
+        r = rsap_proc_uids(-1, pid, &uids);
         if (r < 0)
-                return r == -ENOENT ? -ESRCH : r;
+                return r;
         /* Read after the pidfd was opened: if that process still lives, the
          * pid is still its, and the uids read were its uids. */
         if (!process_alive(proc->fd))
                 return -ESRCH;
-        return real == peer->uid || saved == peer->uid ? 0 : -EPERM;
+        return uids.real == peer->uid || uids.saved == peer->uid ? 0 : -EPERM;
 }
 
 /* ---- requests ----------------------------------------------------------------- */
@@ -629,9 +608,9 @@ static void *run(void *arg)
  */
 static unsigned owner_of(int pid)
 {
-        unsigned real, saved;
+        struct rsap_proc_uids uids;
 
-        return process_uids(pid, &real, &saved) == 0 ? real : (unsigned)-1;
+        return rsap_proc_uids(-1, pid, &uids) == 0 ? uids.real : (unsigned)-1;
 }
 
 static void adopt_leases(struct portserver *ps)

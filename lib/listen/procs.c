@@ -29,9 +29,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <rsap/listen.h>
-
 #include <rsap/basic.h>
+#include <rsap/listen.h>
+#include <rsap/proc.h>
 
 #define DENTS_BUFFER_SIZE 32768
 #define MAX_WALK_THREADS 4
@@ -128,42 +128,6 @@ struct walker {
         char *dents; /* DENTS_BUFFER_SIZE bytes */
 };
 
-/* Reads a small /proc/PID file whole; -errno when it vanished. */
-static ssize_t read_proc_file(int proc_fd, pid_t pid, const char *name, char *buf, size_t size)
-{
-        char path[32];
-        _cleanup_(closep) int fd = -1;
-        ssize_t n;
-
-        snprintf(path, sizeof(path), "%d/%s", (int)pid, name);
-        fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        n = read(fd, buf, size - 1);
-        if (n < 0)
-                return -errno;
-        buf[n] = '\0';
-        return n;
-}
-
-/* The effective uid from /proc/PID/status: the directory's owner would say
- * root for any process that is not dumpable, such as a daemon that dropped
- * its privileges.  -ESRCH when the process is gone. */
-static int process_uid(int proc_fd, pid_t pid, uid_t *uid)
-{
-        char status[4096];
-        unsigned long real, effective;
-        const char *line;
-
-        if (read_proc_file(proc_fd, pid, "status", status, sizeof(status)) <= 0)
-                return -ESRCH;
-        line = strstr(status, "\nUid:");
-        if (!line || sscanf(line, "\nUid: %lu %lu", &real, &effective) != 2)
-                return -ESRCH;
-        *uid = (uid_t)effective;
-        return 0;
-}
-
 /*
  * Records the process that holds the findings just made, read whole: its
  * command and its uid.  -ESRCH when it exited meanwhile, and then it is not
@@ -172,6 +136,7 @@ static int process_uid(int proc_fd, pid_t pid, uid_t *uid)
 static int add_process(struct walker *w, pid_t pid)
 {
         struct rsap_listen_owner *p;
+        struct rsap_proc_uids uids;
         ssize_t n;
 
         if (rsap_grow(&w->processes, &w->processes_capacity, w->n_processes + 1,
@@ -180,13 +145,17 @@ static int add_process(struct walker *w, pid_t pid)
         p = &w->processes[w->n_processes];
         memset(p, 0, sizeof(*p));
         p->pid = pid;
-        n = read_proc_file(w->walk->proc_fd, pid, "comm", p->command, sizeof(p->command));
+        n = rsap_proc_read(w->walk->proc_fd, pid, "comm", p->command, sizeof(p->command));
         if (n <= 0)
                 return -ESRCH;
         if (p->command[n - 1] == '\n')
                 p->command[n - 1] = '\0';
-        if (process_uid(w->walk->proc_fd, pid, &p->uid) < 0)
+        /* The effective uid, from /proc/PID/status: the directory's owner
+         * would say root for any process that is not dumpable, such as a
+         * daemon that dropped its privileges. */
+        if (rsap_proc_uids(w->walk->proc_fd, pid, &uids) < 0)
                 return -ESRCH;
+        p->uid = uids.effective;
         w->n_processes++;
         return 0;
 }
@@ -425,20 +394,16 @@ static ssize_t pid_position(const struct family_tree *t, pid_t pid)
         return -1;
 }
 
-/* The parent from /proc/PID/stat, "pid (comm) state ppid ...": the command
- * may hold spaces and parentheses, so the fields start after the last ')'. */
+/* The parent, read once; 0 when it cannot be read. */
 static pid_t parent_of(struct family_tree *t, int proc_fd, size_t position)
 {
-        char stat[512];
-        const char *close_paren;
-        int ppid;
+        struct rsap_proc_stat stat;
 
         if (t->ppids[position] >= 0)
                 return t->ppids[position];
         t->ppids[position] = 0;
-        if (read_proc_file(proc_fd, t->pids[position], "stat", stat, sizeof(stat)) > 0 &&
-            (close_paren = strrchr(stat, ')')) && sscanf(close_paren + 1, " %*c %d", &ppid) == 1)
-                t->ppids[position] = ppid;
+        if (rsap_proc_stat(proc_fd, t->pids[position], &stat) == 0)
+                t->ppids[position] = stat.ppid;
         return t->ppids[position];
 }
 

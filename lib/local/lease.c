@@ -11,57 +11,26 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rsap/proc.h>
 #include <rsap/textsafe.h>
 
 #include "workflow_internal.h"
 
 /* ---- processes ------------------------------------------------------------------ */
 
-/* /proc/PID/stat: "pid (comm) state ppid ... starttime(22) ...";
- * comm may hold spaces and parentheses, so the fields start after the last ')'. */
-static int read_stat(pid_t pid, char *state, uint64_t *start)
-{
-        char path[64], buf[1024];
-        const char *p;
-        ssize_t n;
-        int fd;
-
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return errno == ENOENT ? -ESRCH : -errno;
-        n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        if (n <= 0)
-                return -ESRCH;
-        buf[n] = '\0';
-        p = strrchr(buf, ')');
-        if (!p || p[1] != ' ')
-                return -EBADMSG;
-        p += 2;
-        *state = *p;
-        /* Field 3 is the state; 19 more spaces lead to field 22. */
-        for (int field = 3; field < 22; field++) {
-                p = strchr(p, ' ');
-                if (!p)
-                        return -EBADMSG;
-                p++;
-        }
-        return sscanf(p, "%" SCNu64, start) == 1 ? 0 : -EBADMSG;
-}
-
 int rsap_process_start_time(pid_t pid, uint64_t *ticks_out)
 {
-        char state;
+        struct rsap_proc_stat stat;
         int r;
 
         if (pid <= 0)
                 return -ESRCH;
-        r = read_stat(pid, &state, ticks_out);
+        r = rsap_proc_stat(-1, pid, &stat);
         if (r < 0)
                 return r;
+        *ticks_out = stat.start_time;
         /* A zombie has exited: only its parent has not looked yet. */
-        return state == 'Z' || state == 'X' ? -ESRCH : 0;
+        return stat.state == 'Z' || stat.state == 'X' ? -ESRCH : 0;
 }
 
 bool lease_is_live(struct rsap_store *store, int64_t expires_us, pid_t pid, uint64_t pid_start)

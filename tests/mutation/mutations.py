@@ -273,7 +273,7 @@ MUTATIONS = [
      "if (false)",
      ["hardening-files", "cli"]),
     ("update-size-limit", "lib/iana/update.c",
-     "if (b->size + len > RSAP_UPDATE_MAX_BYTES) {",
+     "if (len > RSAP_UPDATE_MAX_BYTES - in->bytes.len) {",
      "if (false) {",
      ["hardening-files", "cli"]),
 
@@ -324,4 +324,15 @@ MUTATIONS = [
      "        r = 0;",
      ["registry-workflow"],
      "the audit's facts lack the holdings"),
+    # ---- the base layer ---------------------------------------------------------------
+    ("proc-stat-first-paren", "lib/basic/proc.c",
+     "        p = strrchr(buf, ')');",
+     "        p = strchr(buf, ')');",
+     ["basic", "registry-lease"],
+     "a command name with a parenthesis shifts every /proc/PID/stat field"),
+    ("buf-forgets-failure", "lib/basic/buf.c",
+     "        if (b->failed)\n                return -ENOMEM;\n        if (len > SIZE_MAX / 2 - b->len)",
+     "        if (len > SIZE_MAX / 2 - b->len)",
+     ["basic"],
+     "a body that lost bytes to a failed allocation is sent as if whole"),
 ]

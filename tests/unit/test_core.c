@@ -8,7 +8,6 @@
 
 #include <cmocka.h>
 
-#include <rsap/basic.h>
 #include <rsap/name.h>
 #include <rsap/port.h>
 
@@ -125,28 +124,6 @@ static void names_compare_without_case(void **state)
         assert_int_not_equal(rsap_name_hash("rsap", 4), rsap_name_hash("rsaq", 4));
 }
 
-/* The base layer's one growth helper: appends keep what was there, and a
- * size that would overflow is refused with the array untouched. */
-static void arrays_grow_and_refuse_overflow(void **state)
-{
-        _cleanup_(freep) uint32_t *items = NULL;
-        size_t capacity = 0;
-
-        (void)state;
-        for (uint32_t i = 0; i < 1000; i++) {
-                assert_int_equal(rsap_grow(&items, &capacity, i + 1, sizeof(*items)), 0);
-                assert_true(capacity >= i + 1);
-                items[i] = i * 7;
-        }
-        for (uint32_t i = 0; i < 1000; i++)
-                assert_int_equal(items[i], i * 7);
-        assert_int_equal(rsap_grow(&items, &capacity, 10, sizeof(*items)), 0); /* room enough */
-        assert_int_equal(rsap_grow(&items, &capacity, SIZE_MAX / 2, sizeof(*items)), -ENOMEM);
-        assert_int_equal(rsap_grow(&items, &capacity, SIZE_MAX, 1), -ENOMEM);
-        assert_true(capacity >= 1000);
-        assert_int_equal(items[999], 999 * 7);
-}
-
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -156,7 +133,6 @@ int main(void)
                 cmocka_unit_test(protocol_names_round_trip),
                 cmocka_unit_test(service_names_follow_section_5_1),
                 cmocka_unit_test(names_compare_without_case),
-                cmocka_unit_test(arrays_grow_and_refuse_overflow),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/* The base layer: array growth, the byte buffer, the /proc/PID readers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <rsap/basic.h>
+#include <rsap/buf.h>
+#include <rsap/proc.h>
+
+/* The base layer's one growth helper: appends keep what was there, and a
+ * size that would overflow is refused with the array untouched. */
+static void arrays_grow_and_refuse_overflow(void **state)
+{
+        _cleanup_(freep) uint32_t *items = NULL;
+        size_t capacity = 0;
+
+        (void)state;
+        for (uint32_t i = 0; i < 1000; i++) {
+                assert_int_equal(rsap_grow(&items, &capacity, i + 1, sizeof(*items)), 0);
+                assert_true(capacity >= i + 1);
+                items[i] = i * 7;
+        }
+        for (uint32_t i = 0; i < 1000; i++)
+                assert_int_equal(items[i], i * 7);
+        assert_int_equal(rsap_grow(&items, &capacity, 10, sizeof(*items)), 0); /* room enough */
+        assert_int_equal(rsap_grow(&items, &capacity, SIZE_MAX / 2, sizeof(*items)), -ENOMEM);
+        assert_int_equal(rsap_grow(&items, &capacity, SIZE_MAX, 1), -ENOMEM);
+        assert_true(capacity >= 1000);
+        assert_int_equal(items[999], 999 * 7);
+}
+
+/* Appends keep every byte, the text stays NUL-terminated, printf grows it. */
+static void buffer_appends_and_steals(void **state)
+{
+        _cleanup_(rsap_buf_free) struct rsap_buf b = { 0 };
+        _cleanup_(freep) char *stolen = NULL;
+        size_t len = 0;
+
+        (void)state;
+        for (int i = 0; i < 1000; i++)
+                assert_int_equal(rsap_buf_printf(&b, "%04d,", i), 0);
+        assert_int_equal(b.len, 5000);
+        assert_int_equal(strlen(b.data), 5000);
+        assert_memory_equal(b.data + 4995, "0999,", 5);
+        assert_int_equal(rsap_buf_append(&b, "a\0b", 3), 0);
+        assert_int_equal(b.len, 5003);
+        assert_int_equal(b.data[5001], '\0');
+        assert_int_equal(b.data[5003], '\0');
+        rsap_buf_reset(&b);
+        assert_int_equal(b.len, 0);
+        assert_string_equal(b.data, "");
+        assert_int_equal(rsap_buf_puts(&b, "port "), 0);
+        assert_int_equal(rsap_buf_putc(&b, '1'), 0);
+        stolen = rsap_buf_steal(&b, &len);
+        assert_string_equal(stolen, "port 1");
+        assert_int_equal(len, 6);
+        assert_null(b.data);
+        assert_int_equal(b.len, 0);
+}
+
+/* A failed growth is remembered: later appends refuse, and steal frees. */
+static void buffer_remembers_a_failure(void **state)
+{
+        struct rsap_buf b = { 0 };
+
+        (void)state;
+        assert_int_equal(rsap_buf_puts(&b, "kept"), 0);
+        assert_int_equal(rsap_buf_append(&b, "x", SIZE_MAX / 2), -ENOMEM);
+        assert_true(rsap_buf_failed(&b));
+        assert_int_equal(rsap_buf_puts(&b, "more"), -ENOMEM);
+        assert_string_equal(b.data, "kept");
+        assert_null(rsap_buf_steal(&b, NULL));
+        assert_null(b.data);
+        assert_false(rsap_buf_failed(&b));
+}
+
+/* This process's own stat and status, through /proc and through an open
+ * /proc directory. */
+static void proc_reads_this_process(void **state)
+{
+        struct rsap_proc_stat st, again;
+        struct rsap_proc_uids uids;
+        _cleanup_(closep) int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        (void)state;
+        assert_true(proc_fd >= 0);
+        assert_int_equal(rsap_proc_stat(-1, getpid(), &st), 0);
+        assert_int_equal(st.ppid, getppid());
+        assert_int_equal(st.state, 'R');
+        assert_true(st.start_time > 0);
+        assert_int_equal(rsap_proc_stat(proc_fd, getpid(), &again), 0);
+        assert_true(again.start_time == st.start_time);
+        assert_int_equal(rsap_proc_uids(proc_fd, getpid(), &uids), 0);
+        assert_int_equal(uids.real, getuid());
+        assert_int_equal(uids.effective, geteuid());
+}
+
+/* A command name with ") " in it does not shift the fields, and a process
+ * that is gone is -ESRCH. */
+static void proc_stat_survives_odd_names_and_exits(void **state)
+{
+        struct rsap_proc_stat st;
+        pid_t child;
+        int status;
+        char comm[32];
+
+        (void)state;
+        assert_int_equal(prctl(PR_SET_NAME, "a) R 1 (b"), 0);
+        assert_true(rsap_proc_read(-1, getpid(), "comm", comm, sizeof(comm)) > 0);
+        assert_string_equal(comm, "a) R 1 (b\n");
+        assert_int_equal(rsap_proc_stat(-1, getpid(), &st), 0);
+        assert_int_equal(st.ppid, getppid());
+        assert_int_equal(rsap_proc_read(-1, getpid(), "comm", comm, 4), 3); /* truncated */
+        assert_string_equal(comm, "a) ");
+        child = fork();
+        assert_true(child >= 0);
+        if (child == 0)
+                _exit(0);
+        assert_int_equal(waitpid(child, &status, 0), child);
+        assert_int_equal(rsap_proc_stat(-1, child, &st), -ESRCH);
+        assert_int_equal(rsap_proc_uids(-1, child, &(struct rsap_proc_uids){ 0 }), -ESRCH);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(arrays_grow_and_refuse_overflow),
+                cmocka_unit_test(buffer_appends_and_steals),
+                cmocka_unit_test(buffer_remembers_a_failure),
+                cmocka_unit_test(proc_reads_this_process),
+                cmocka_unit_test(proc_stat_survives_odd_names_and_exits),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
