@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include <rsap/textsafe.h>
+#include <rsap/time.h>
 
 #include "cache.h"
 #include "http.h"
@@ -86,14 +87,6 @@ struct request_ctx {
         const char *raw_end; /* where the raw target's string ends */
         bool raw_control;    /* a control byte in the raw target */
 };
-
-static int64_t monotonic_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static double seconds_since(const struct timespec *start)
 {
@@ -560,7 +553,7 @@ static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *co
          * is never older than it (see cache.h). */
         unsigned generation = rsapd_generation(s->d);
         bool cache = s->cache && s->d->cfg.cache_ttl_ms && cacheable(s->d, conn, ctx);
-        long long now = monotonic_ms();
+        long long now = rsap_monotonic_ms();
         struct registry_ref *ref;
         struct request req;
         struct reply r = { .allow = ctx->route.allowed };
@@ -733,7 +726,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                 struct conn_slot *slot = info->socket_context;
 
                 atomic_store(&slot->deadline_ms,
-                             monotonic_ms() + (int64_t)s->d->cfg.timeout_seconds * 1000);
+                             rsap_monotonic_ms() + (int64_t)s->d->cfg.timeout_seconds * 1000);
         }
 }
 
@@ -756,7 +749,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
                 }
                 slot->fd = info->connect_fd;
                 atomic_store(&slot->deadline_ms,
-                             monotonic_ms() + (int64_t)s->d->cfg.timeout_seconds * 1000);
+                             rsap_monotonic_ms() + (int64_t)s->d->cfg.timeout_seconds * 1000);
                 pthread_mutex_lock(&s->conns_lock);
                 slot->next = s->conns;
                 if (s->conns)
@@ -787,7 +780,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 
 static void reap_overdue(struct http_server *s)
 {
-        int64_t now = monotonic_ms();
+        int64_t now = rsap_monotonic_ms();
 
         pthread_mutex_lock(&s->conns_lock);
         for (struct conn_slot *slot = s->conns; slot; slot = slot->next) {
@@ -995,10 +988,10 @@ void http_quiesce(struct http_server *s)
 
 bool http_wait_idle(struct http_server *s, int timeout_ms)
 {
-        int64_t until = monotonic_ms() + timeout_ms;
+        int64_t until = rsap_monotonic_ms() + timeout_ms;
 
         while (atomic_load(&s->in_flight) > 0) {
-                if (monotonic_ms() >= until)
+                if (rsap_monotonic_ms() >= until)
                         return false;
                 usleep(10000);
         }

@@ -27,6 +27,7 @@
 #include <rsap/paths.h>
 #include <rsap/port.h>
 #include <rsap/store.h>
+#include <rsap/time.h>
 
 #include "config.h"
 #include "http.h"
@@ -96,14 +97,6 @@ struct file_identity {
 static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct file_identity loaded_identity, refused_identity; /* under watch_lock */
 static _Atomic int64_t next_cache_check_ms;
-
-static int64_t monotonic_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct file_identity identify(const char *path)
 {
@@ -180,7 +173,7 @@ static void pick_up_cache(struct rsapd *d, const struct file_identity *now)
 
 static void check_cache_file(struct rsapd *d)
 {
-        int64_t now = monotonic_ms();
+        int64_t now = rsap_monotonic_ms();
         struct file_identity id;
 
         if (!d->cache_path[0] || now < atomic_load(&next_cache_check_ms))

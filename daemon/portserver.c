@@ -41,6 +41,7 @@
 #include <rsap/listen.h>
 #include <rsap/proc.h>
 #include <rsap/textsafe.h>
+#include <rsap/time.h>
 #include <rsap/workflow.h>
 
 #include "pool.h"
@@ -89,14 +90,6 @@ struct portserver {
         struct watch *processes; /* thread-only */
         size_t n_clients;
 };
-
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- the socket ----------------------------------------------------------- */
 
@@ -547,7 +540,7 @@ static void accept_clients(struct portserver *ps)
                         continue;
                 }
                 *w = (struct watch){ .kind = WATCH_CLIENT, .fd = fd, .peer = peer,
-                                     .deadline_ms = now_ms() + CLIENT_TIMEOUT_MS };
+                                     .deadline_ms = rsap_monotonic_ms() + CLIENT_TIMEOUT_MS };
                 if (watch_add(ps, fd, w) < 0) {
                         close(fd);
                         free(w);
@@ -562,7 +555,7 @@ static void accept_clients(struct portserver *ps)
 /* A client that connects and says nothing is dropped after a second. */
 static void expire_clients(struct portserver *ps)
 {
-        int64_t now = now_ms();
+        int64_t now = rsap_monotonic_ms();
 
         for (struct watch *w = ps->clients, *next; w; w = next) {
                 next = w->next_client;

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rsap/time.h>
+
 /*
  * The organisation's local registry: one SQLite database (WAL mode) beside
  * the cached IANA data, or wherever --db puts it.  It holds an append-only
@@ -78,9 +80,6 @@ int rsap_store_file_schema_version(const char *path);
 void rsap_store_set_clock(struct rsap_store *store, int64_t now_us);
 int64_t rsap_store_now(const struct rsap_store *store);
 
-/* "2026-11-26T07:01:40.123Z": UTC, milliseconds. buf holds RSAP_TIME_SIZE. */
-#define RSAP_TIME_SIZE 32
-void rsap_time_format(int64_t us, char *buf, size_t size);
 
 /*
  * Re-derives the state (requests, assignments, services, leases, holdings)

@@ -6,12 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <rsap/buf.h>
 #include <rsap/fileio.h>
 #include <rsap/paths.h>
+#include <rsap/time.h>
 #include <rsap/update.h>
 
 #include "config.h"
@@ -229,11 +229,7 @@ static int install(const char *dir, const char *path, const void *data, size_t s
  * a day of clock skew allowed. */
 static void latest_plausible_date(char *buf, size_t size)
 {
-        time_t t = time(NULL) + 24 * 60 * 60;
-        struct tm tm;
-
-        gmtime_r(&t, &tm);
-        strftime(buf, size, "%Y-%m-%d", &tm);
+        rsap_date_format(rsap_realtime_us() + 24LL * 60 * 60 * 1000000, buf, size);
 }
 
 /*

@@ -410,28 +410,11 @@ void rsap_store_set_clock(struct rsap_store *store, int64_t now_us)
 
 int64_t rsap_store_now(const struct rsap_store *store)
 {
-        struct timespec ts;
-
         if (store && store->clock_us)
                 return store->clock_us;
         if (store && store->tx_now_us)
                 return store->tx_now_us; /* one transaction, one moment */
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-void rsap_time_format(int64_t us, char *buf, size_t size)
-{
-        time_t seconds = (time_t)(us / 1000000);
-        int millis = (int)((us % 1000000) / 1000);
-        struct tm tm;
-
-        if (us < 0 || !gmtime_r(&seconds, &tm)) {
-                snprintf(buf, size, "?");
-                return;
-        }
-        snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+        return rsap_realtime_us();
 }
 
 /* ---- opening ---------------------------------------------------------------- */
@@ -647,14 +630,6 @@ static int check_readable_version(int version)
 
 /* ---- waiting for the lock -------------------------------------------------- */
 
-static int64_t monotonic_us(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /*
  * SQLite's busy handler: called while another connection holds the lock,
  * with the number of times it was called for this wait.  The sleeps grow
@@ -665,7 +640,7 @@ static int64_t monotonic_us(void)
 static int wait_for_lock(void *data, int attempt)
 {
         struct rsap_store *store = data;
-        int64_t now = monotonic_us(), waited, step_us, left_us;
+        int64_t now = rsap_monotonic_us(), waited, step_us, left_us;
         uint32_t noise = 0;
         struct timespec pause;
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The base layer: array growth, the byte buffer, the /proc/PID readers. */
+/* The base layer: array growth, the byte buffer, the /proc/PID readers, time stamps. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -16,6 +16,7 @@
 #include <rsap/basic.h>
 #include <rsap/buf.h>
 #include <rsap/proc.h>
+#include <rsap/time.h>
 
 /* The base layer's one growth helper: appends keep what was there, and a
  * size that would overflow is refused with the array untouched. */
@@ -131,6 +132,28 @@ static void proc_stat_survives_odd_names_and_exits(void **state)
         assert_int_equal(rsap_proc_uids(-1, child, &(struct rsap_proc_uids){ 0 }), -ESRCH);
 }
 
+/* UTC stamps at the edges: the epoch, a leap day, milliseconds truncated. */
+static void times_format_in_utc(void **state)
+{
+        char buf[RSAP_TIME_SIZE];
+        int64_t before, after;
+
+        (void)state;
+        rsap_time_format(0, buf, sizeof(buf));
+        assert_string_equal(buf, "1970-01-01T00:00:00.000Z");
+        rsap_time_format(1709210096999999LL, buf, sizeof(buf)); /* 2024-02-29 12:34:56.999999 */
+        assert_string_equal(buf, "2024-02-29T12:34:56.999Z");
+        rsap_date_format(1709210096999999LL, buf, sizeof(buf));
+        assert_string_equal(buf, "2024-02-29");
+        rsap_time_format(-1, buf, sizeof(buf));
+        assert_string_equal(buf, "?");
+        before = rsap_monotonic_us();
+        after = rsap_monotonic_us();
+        assert_true(after >= before);
+        assert_true(rsap_realtime_us() > 1700000000000000LL);
+        assert_true(rsap_monotonic_ms() * 1000 <= rsap_monotonic_us());
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -139,6 +162,7 @@ int main(void)
                 cmocka_unit_test(buffer_remembers_a_failure),
                 cmocka_unit_test(proc_reads_this_process),
                 cmocka_unit_test(proc_stat_survives_odd_names_and_exits),
+                cmocka_unit_test(times_format_in_utc),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
