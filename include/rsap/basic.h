@@ -13,6 +13,13 @@
 /* Runs f(&variable) when the variable goes out of scope, on every path. */
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* The value of a _cleanup_ pointer, which is NULL after: ownership passes on. */
+#define TAKE_PTR(p)                                                                        \
+        ({                                                                                 \
+                __typeof__(p) taken_ = (p);                                                \
+                (p) = NULL;                                                                \
+                taken_;                                                                    \
+        })
 
 static inline void freep(void *p)
 {

@@ -28,13 +28,13 @@ struct rsap_port_answer {
         enum rsap_status status[RSAP_PROTO_COUNT]; /* per transport; [0] unused */
         uint32_t *ids;
         size_t n_ids;
-        /* What listens on the port on this host: filled by
-         * rsap_explain_port_listeners(), else NULL with listeners_error 0. */
+        /* What listens on the port on this host, when the answer asked
+         * (rsap_answer_port); else NULL with listeners_error 0. */
         struct rsap_listen_list *listeners;
         int listeners_error; /* why listeners is NULL after asking */
         /* The organisation's local registry on the port (assignments,
-         * pending requests, live leases): filled by rsap_explain_port_local(),
-         * else NULL, which means there is no local registry. */
+         * pending requests, live leases), filled by rsap_answer_port(); NULL
+         * means there is no local registry. */
         struct rsap_local_list *local;
 };
 
@@ -55,9 +55,6 @@ int rsap_explain_port(const struct rsap_iana *reg, uint16_t port, enum rsap_prot
  * a->listeners_error.  rsap_answer_port() (answer.h) is what front ends call. */
 int rsap_explain_port_listeners(struct rsap_port_answer *a, bool owners);
 void rsap_port_answer_clear(struct rsap_port_answer *a);
-/* Adds the local registry's entries for the port (on a->proto, or every
- * transport): one indexed query.  store is opened read-only by the caller. */
-int rsap_explain_port_local(struct rsap_port_answer *a, struct rsap_store *store);
 
 /* -EINVAL for an empty or over-long name; 0 even when nothing matched (n_ids 0). */
 int rsap_explain_name(const struct rsap_iana *reg, const char *name,
@@ -78,8 +75,6 @@ bool rsap_record_same_but_protocol(const struct rsap_record *a, const struct rsa
 /* Whether two lists of people name the same people, field by field, in order. */
 bool rsap_people_same(const struct rsap_person *a, size_t na, const struct rsap_person *b,
                       size_t nb);
-/* Adds the local registry's entries for the name, case-insensitively. */
-int rsap_explain_name_local(struct rsap_name_answer *a, struct rsap_store *store);
 
 /* One row of `rsap list`: a port on one transport. */
 struct rsap_list_row {

@@ -533,6 +533,7 @@ int rsap_local_search(struct rsap_store *store, const char *text, struct rsap_lo
 void rsap_local_list_clear(struct rsap_local_list *list);
 /* Clears and frees a list that was allocated whole (the answers' lists). */
 void rsap_local_list_free(struct rsap_local_list *list);
+void rsap_local_list_freep(struct rsap_local_list **list);
 /*
  * The first entry for port/proto in a list sorted by port (every list above
  * is), for callers that walk ports upwards: *cursor (start at 0) skips the

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdlib.h>
 
 #include <rsap/answer.h>
+#include <rsap/basic.h>
 #include <rsap/listen.h>
+#include <rsap/workflow.h>
 
 static void store_lock(const struct rsap_answer_sources *src)
 {
@@ -14,6 +17,40 @@ static void store_unlock(const struct rsap_answer_sources *src)
 {
         if (src->store_lock)
                 pthread_mutex_unlock(src->store_lock);
+}
+
+/* The local registry's entries for the port, on a->proto or every transport. */
+static int add_port_local(const struct rsap_answer_sources *src, struct rsap_port_answer *a)
+{
+        _cleanup_(rsap_local_list_freep) struct rsap_local_list *list = calloc(1, sizeof(*list));
+        int r;
+
+        if (!list)
+                return -ENOMEM;
+        store_lock(src);
+        r = rsap_local_for_port(src->store, a->port, a->proto, list);
+        store_unlock(src);
+        if (r < 0)
+                return r;
+        a->local = TAKE_PTR(list);
+        return 0;
+}
+
+/* The local registry's entries for the name, case-insensitively. */
+static int add_name_local(const struct rsap_answer_sources *src, struct rsap_name_answer *a)
+{
+        _cleanup_(rsap_local_list_freep) struct rsap_local_list *list = calloc(1, sizeof(*list));
+        int r;
+
+        if (!list)
+                return -ENOMEM;
+        store_lock(src);
+        r = rsap_local_for_name(src->store, a->name, list);
+        store_unlock(src);
+        if (r < 0)
+                return r;
+        a->local = TAKE_PTR(list);
+        return 0;
 }
 
 /* The sockets on the port, each with its local holding. */
@@ -38,11 +75,8 @@ int rsap_answer_port(const struct rsap_answer_sources *src, uint16_t port, enum 
         if (r < 0)
                 return r;
         *failed = RSAP_ANSWER_LOCAL;
-        if (src->store) {
-                store_lock(src);
-                r = rsap_explain_port_local(out, src->store);
-                store_unlock(src);
-        }
+        if (src->store)
+                r = add_port_local(src, out);
         if (r == 0 && src->listeners)
                 r = add_listeners(src, out);
         if (r < 0)
@@ -59,9 +93,7 @@ int rsap_answer_name(const struct rsap_answer_sources *src, const char *name,
         if (r < 0 || !src->store)
                 return r;
         *failed = RSAP_ANSWER_LOCAL;
-        store_lock(src);
-        r = rsap_explain_name_local(out, src->store);
-        store_unlock(src);
+        r = add_name_local(src, out);
         if (r < 0)
                 rsap_name_answer_clear(out);
         return r;
