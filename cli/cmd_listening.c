@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <rsap/answer.h>
 #include <rsap/listen.h>
 #include <rsap/workflow.h>
 
@@ -335,10 +336,10 @@ static size_t format_local(const struct rsap_local_entry *e, char *buf, size_t s
         return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
 }
 
-static bool any_local(const struct rsap_listen_list *list)
+static bool any_local(const struct rsap_listening_answer *a)
 {
-        for (size_t i = 0; i < list->count; i++)
-                if (list->sockets[i].local)
+        for (size_t i = 0; i < a->list->count; i++)
+                if (rsap_listening_holding(a, i))
                         return true;
         return false;
 }
@@ -373,14 +374,15 @@ static void text_rows(struct text *t, const struct cli *cli, const struct rsap_l
         }
 }
 
-int render_listeners(const struct cli *cli, const struct rsap_listen_list *list,
+int render_listeners(const struct cli *cli, const struct rsap_listening_answer *a,
                      const struct rsap_iana *reg)
 {
+        const struct rsap_listen_list *list = a->list;
         _cleanup_(freep) struct row *rows = malloc(list->count * sizeof(*rows));
         _cleanup_(freep) struct text *t = malloc(sizeof(*t));
         size_t endpoint_width = strlen("ADDRESS:PORT"), service_width = strlen("SERVICE");
         /* The LOCAL column shows only when the local registry holds a port. */
-        size_t local_width = any_local(list) ? strlen("LOCAL") : 0;
+        size_t local_width = any_local(a) ? strlen("LOCAL") : 0;
 
         if (!rows || !t)
                 return -ENOMEM;
@@ -397,7 +399,8 @@ int render_listeners(const struct cli *cli, const struct rsap_listen_list *list,
                         endpoint_width = row->endpoint_len;
                 if (row->service_len > service_width)
                         service_width = row->service_len;
-                row->local_len = format_local(s->local, row->local, sizeof(row->local));
+                row->local_len = format_local(rsap_listening_holding(a, i), row->local,
+                                              sizeof(row->local));
                 if (local_width && row->local_len > local_width)
                         local_width = row->local_len;
         }
@@ -433,21 +436,15 @@ static bool owner_matches(const struct rsap_listen_owner *o, const struct listen
         return false;
 }
 
-/* Keeps the sockets of which any owner matches; hidden owners match nothing. */
-static void keep_commands(struct rsap_listen_list *list, const struct listening_request *req)
+/* Whether any owner of socket i matches; hidden owners match nothing. */
+static bool command_matches(const struct rsap_listening_answer *a, size_t i, const void *req)
 {
-        size_t kept = 0;
+        const struct rsap_listen_socket *s = &a->list->sockets[i];
 
-        for (size_t i = 0; i < list->count; i++) {
-                const struct rsap_listen_socket *s = &list->sockets[i];
-                bool match = false;
-
-                for (size_t j = 0; j < s->n_owners && !match; j++)
-                        match = owner_matches(&s->owners[j], req);
-                if (match)
-                        list->sockets[kept++] = *s;
-        }
-        list->count = kept;
+        for (size_t j = 0; j < s->n_owners; j++)
+                if (owner_matches(&s->owners[j], req))
+                        return true;
+        return false;
 }
 
 /* ---- the command -------------------------------------------------------- */
@@ -463,56 +460,60 @@ static int collect_error(int err, const struct rsap_listen_filter *f)
         return cli_error_code(err, "cannot list sockets");
 }
 
-/* The organisation's registry, when there is one, beside IANA's. */
-static int attach_local(struct cli *cli, struct listening_request *req,
-                        struct rsap_listen_list *list)
+static int answer_error(struct listening_request *req, enum rsap_answer_part failed, int err)
 {
-        struct rsap_store *store = NULL;
+        if (failed == RSAP_ANSWER_LISTENERS)
+                return collect_error(err, &req->filter);
+        if (failed == RSAP_ANSWER_LOCAL)
+                return registry_error(&req->rc, err, "cannot read the local registry");
+        return cli_error("out of memory");
+}
+
+/* The sockets, each with the organisation's holding when there is a registry. */
+static int answer_listening(struct cli *cli, struct listening_request *req,
+                            const struct rsap_iana *reg, struct rsap_listening_answer *out)
+{
+        _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
+        struct rsap_answer_sources src = { .iana = reg };
+        enum rsap_answer_part failed;
         int r = registry_open_read(cli, &req->rc, &store);
 
         if (r)
                 return r;
-        r = rsap_listen_list_attach_local(list, store);
-        rsap_store_close(store);
-        if (r < 0)
-                return registry_error(&req->rc, r, "cannot read the local registry");
-        return 0;
+        src.store = store;
+        r = rsap_answer_listening(&src, &req->filter, req->unregistered, out, &failed);
+        return r < 0 ? answer_error(req, failed, r) : 0;
 }
 
 static int run_listening(struct cli *cli, struct listening_request *req)
 {
         _cleanup_(rsap_iana_freep) struct rsap_iana *reg = NULL;
-        _cleanup_(rsap_listen_list_freep) struct rsap_listen_list *list = NULL;
+        _cleanup_(rsap_listening_answer_clear) struct rsap_listening_answer a = { 0 };
         int r;
 
         reg = cli_open_registry(cli);
         if (!reg)
                 return EXIT_BAD_INPUT;
-        r = rsap_listen_collect(&req->filter, &list);
-        if (r < 0)
-                return collect_error(r, &req->filter);
-        r = attach_local(cli, req, list);
+        r = answer_listening(cli, req, reg, &a);
         if (r)
                 return r;
-        if (req->unregistered)
-                rsap_listen_list_keep_unregistered(list, reg);
         if (req->n_commands > 0)
-                keep_commands(list, req);
+                rsap_listening_keep(&a, command_matches, req);
         /* The JSON is written socket by socket: as one jansson value, ten
          * thousand sockets would take some 30 MiB. */
         if (cli->json) {
-                r = rsap_listen_list_write_json(list, reg, stdout);
+                r = rsap_listening_answer_write_json(&a, reg, stdout);
                 if (r == 0 && putchar('\n') == EOF)
                         r = -EIO;
-        } else if (list->count > 0) {
-                r = render_listeners(cli, list, reg);
+        } else if (a.list->count > 0) {
+                r = render_listeners(cli, &a, reg);
         }
         if (r == -ENOMEM)
                 return cli_error("out of memory");
         if (r != 0 || fflush(stdout) != 0)
                 return cli_error("cannot write the output");
-        render_hidden_owners_hint(list); /* after the listing it is about */
-        return list->count > 0 ? EXIT_ANSWERED : EXIT_NO_MATCH;
+        render_hidden_owners_hint(a.list); /* after the listing it is about */
+        return a.list->count > 0 ? EXIT_ANSWERED : EXIT_NO_MATCH;
 }
 
 int cmd_listening(struct cli *cli, int argc, char **argv)

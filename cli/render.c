@@ -607,18 +607,18 @@ static void render_on_this_host(const struct cli *cli, const struct rsap_iana *r
                        cli_reset(cli));
                 return;
         }
-        if (!a->listeners)
+        if (!a->listening.list)
                 return;
         key(cli, "on this host");
-        if (a->listeners->count == 0) {
+        if (a->listening.list->count == 0) {
                 printf("nothing is bound to %s\n", what);
                 return;
         }
         putchar('\n');
         fflush(stdout);
-        if (render_listeners(cli, a->listeners, reg) < 0)
+        if (render_listeners(cli, &a->listening, reg) < 0)
                 printf("(cannot show the sockets)\n");
-        render_hidden_owners_hint(a->listeners);
+        render_hidden_owners_hint(a->listening.list);
 }
 
 void render_local_label(const struct rsap_local_entry *e, char *buf, size_t size)

@@ -21,7 +21,7 @@ void render_record_label(const struct rsap_record *r, char *buf, size_t size);
 struct rsap_listen_list;
 
 /* The table of `rsap listening` (cmd_listening.c): 0, -ENOMEM or -EIO. */
-int render_listeners(const struct cli *cli, const struct rsap_listen_list *list,
+int render_listeners(const struct cli *cli, const struct rsap_listening_answer *a,
                      const struct rsap_iana *reg);
 /* One line on stderr, once, when some socket's processes were hidden. */
 void render_hidden_owners_hint(const struct rsap_listen_list *list);

@@ -345,7 +345,7 @@ static int listening_filter(const struct request *req, struct rsap_listen_filter
 }
 
 /* The list as `rsap listening --json` writes it: socket by socket, a newline after. */
-static void reply_listeners(struct reply *out, const struct rsap_listen_list *list,
+static void reply_listeners(struct reply *out, const struct rsap_listening_answer *a,
                             const struct rsap_iana *reg)
 {
         char *body = NULL;
@@ -357,7 +357,7 @@ static void reply_listeners(struct reply *out, const struct rsap_listen_list *li
                 reply_error(out, 500, "out of memory");
                 return;
         }
-        r = rsap_listen_list_write_json(list, reg, f);
+        r = rsap_listening_answer_write_json(a, reg, f);
         if (r == 0 && fputc('\n', f) == EOF)
                 r = -EIO;
         if (fclose(f) != 0 && r == 0)
@@ -376,31 +376,27 @@ static void reply_listeners(struct reply *out, const struct rsap_listen_list *li
 
 void api_listening(struct rsapd *d, const struct request *req, struct reply *out)
 {
-        _cleanup_(rsap_listen_list_freep) struct rsap_listen_list *list = NULL;
+        _cleanup_(rsap_listening_answer_clear) struct rsap_listening_answer a = { 0 };
+        struct rsap_answer_sources src = answer_sources(d, req);
         struct rsap_listen_filter f;
+        enum rsap_answer_part failed;
         bool unregistered;
         int r;
 
         if (listening_filter(req, &f, &unregistered, out) < 0)
                 return;
         /* A root rsapd sees every user's processes: --owners says who may. */
-        if (!owners_visible(d, req))
+        if (!src.owners)
                 f.find_owners = false;
-        r = rsap_listen_collect(&f, &list);
-        if (r < 0) {
+        r = rsap_answer_listening(&src, &f, unregistered, &a, &failed);
+        if (r < 0 && failed == RSAP_ANSWER_LISTENERS)
                 reply_error(out, 503, "cannot list sockets: %s", strerror(-r));
-                return;
-        }
-        pthread_mutex_lock(&d->store_lock);
-        r = rsap_listen_list_attach_local(list, d->store);
-        pthread_mutex_unlock(&d->store_lock);
-        if (r < 0) {
+        else if (r < 0 && failed == RSAP_ANSWER_LOCAL)
                 reply_store_error(out, r, "cannot read the local registry");
-                return;
-        }
-        if (unregistered)
-                rsap_listen_list_keep_unregistered(list, req->reg);
-        reply_listeners(out, list, req->reg);
+        else if (r < 0)
+                reply_error(out, 500, "out of memory");
+        else
+                reply_listeners(out, &a, req->reg);
 }
 
 /*

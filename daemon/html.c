@@ -629,16 +629,16 @@ static void listeners_table(struct rsap_buf *b, const struct rsap_listen_list *l
 static void port_listeners(struct rsap_buf *b, const struct rsap_port_answer *a)
 {
         rsap_buf_puts(b, "<h2>On this host now</h2>\n");
-        if (!a->listeners) {
+        if (!a->listening.list) {
                 html_printf(b, "<p class=\"note\">rsapd cannot list this host's sockets (%s).</p>\n",
                             strerror(-a->listeners_error));
                 return;
         }
-        if (a->listeners->count == 0) {
+        if (a->listening.list->count == 0) {
                 html_printf(b, "<p>Nothing listens on port %u on this host.</p>\n", a->port);
                 return;
         }
-        listeners_table(b, a->listeners);
+        listeners_table(b, a->listening.list);
 }
 
 static void protocols_text(unsigned mask, char *buf, size_t size)

@@ -4,8 +4,12 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
 
 #include <rsap/explain.h>
+#include <rsap/listen.h>
 
 /*
  * The answer composer: the one place that assembles what rsap PORT and rsap
@@ -28,8 +32,9 @@ struct rsap_answer_sources {
 
 /* Which part of an answer could not be had, for the caller's message. */
 enum rsap_answer_part {
-        RSAP_ANSWER_IANA,  /* the records: only -ENOMEM */
-        RSAP_ANSWER_LOCAL, /* the local registry: a store error */
+        RSAP_ANSWER_IANA,      /* the records: only -ENOMEM */
+        RSAP_ANSWER_LOCAL,     /* the local registry: a store error */
+        RSAP_ANSWER_LISTENERS, /* the kernel: rsap_listen_collect()'s errors */
 };
 
 /*
@@ -45,3 +50,37 @@ int rsap_answer_port(const struct rsap_answer_sources *src, uint16_t port, enum 
  * (-EINVAL, from the IANA part, for an empty or over-long name). */
 int rsap_answer_name(const struct rsap_answer_sources *src, const char *name,
                      struct rsap_name_answer *out, enum rsap_answer_part *failed);
+
+/*
+ * What listens (rsap listening, GET /v1/listening): the sockets f selects,
+ * each with its local holding (from src->store, if any), and, with
+ * unregistered_only, only those whose port/protocol neither IANA nor an
+ * active local assignment registers.  src->listeners and src->owners are
+ * for port answers; f says what to collect.  0, or a negative errno with
+ * *failed set and out cleared.
+ */
+int rsap_answer_listening(const struct rsap_answer_sources *src,
+                          const struct rsap_listen_filter *f, bool unregistered_only,
+                          struct rsap_listening_answer *out, enum rsap_answer_part *failed);
+void rsap_listening_answer_clear(struct rsap_listening_answer *a);
+/* Sets the holdings from a local list sorted by port (NULL: none). */
+int rsap_listening_join(struct rsap_listening_answer *a, const struct rsap_local_list *local);
+/* Socket i's holding, or NULL. */
+const struct rsap_local_entry *rsap_listening_holding(const struct rsap_listening_answer *a,
+                                                      size_t socket);
+/* Keeps the sockets keep() says yes to, with their holdings, in order. */
+void rsap_listening_keep(struct rsap_listening_answer *a,
+                         bool (*keep)(const struct rsap_listening_answer *a, size_t socket,
+                                      const void *data),
+                         const void *data);
+void rsap_listening_keep_unregistered(struct rsap_listening_answer *a,
+                                      const struct rsap_iana *iana);
+/*
+ * The sockets as JSON (the schema of docs/listening.md), "local" being each
+ * one's holding (rsap_local_entry_to_json) or null.  The writer streams the
+ * same bytes socket by socket, without a final newline: 0, -ENOMEM, -EIO.
+ */
+json_t *rsap_listening_answer_to_json(const struct rsap_listening_answer *a,
+                                      const struct rsap_iana *iana);
+int rsap_listening_answer_write_json(const struct rsap_listening_answer *a,
+                                     const struct rsap_iana *iana, FILE *out);

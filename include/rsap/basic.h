@@ -13,6 +13,8 @@
 /* Runs f(&variable) when the variable goes out of scope, on every path. */
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* How every front end serialises JSON (jansson's flags), so the bytes agree. */
+#define RSAP_JSON_DUMP_FLAGS (JSON_INDENT(2) | JSON_PRESERVE_ORDER)
 /* The value of a _cleanup_ pointer, which is NULL after: ownership passes on. */
 #define TAKE_PTR(p)                                                                        \
         ({                                                                                 \

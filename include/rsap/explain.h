@@ -21,6 +21,20 @@ struct rsap_local_entry;
 struct rsap_local_list;
 struct rsap_store;
 
+/*
+ * What listens, with the local registry's holding of each socket's
+ * port/protocol: the join of lib/listen and lib/local, made only here.
+ */
+struct rsap_listening_answer {
+        struct rsap_listen_list *list;
+        /* Per socket: the active assignment, else the live lease, that holds
+         * its port/protocol; NULL for none.  NULL when no local registry was
+         * read (then every socket has none).  Points into local, or into the
+         * local list of the port answer that holds this. */
+        const struct rsap_local_entry **holdings;
+        struct rsap_local_list *local; /* what the list was joined with, owned */
+};
+
 struct rsap_port_answer {
         uint16_t port;
         enum rsap_proto proto; /* RSAP_PROTO_NONE: every transport */
@@ -30,8 +44,8 @@ struct rsap_port_answer {
         size_t n_ids;
         /* What listens on the port on this host, when the answer asked
          * (rsap_answer_port); else NULL with listeners_error 0. */
-        struct rsap_listen_list *listeners;
-        int listeners_error; /* why listeners is NULL after asking */
+        struct rsap_listening_answer listening;
+        int listeners_error; /* why listening.list is NULL after asking */
         /* The organisation's local registry on the port (assignments,
          * pending requests, live leases), filled by rsap_answer_port(); NULL
          * means there is no local registry. */
@@ -50,10 +64,6 @@ struct rsap_name_answer {
 
 int rsap_explain_port(const struct rsap_iana *reg, uint16_t port, enum rsap_proto proto,
                       struct rsap_port_answer *out);
-/* Adds the sockets bound to the port (on a->proto, or every transport) and,
- * with owners, their processes.  0, or the error also kept in
- * a->listeners_error.  rsap_answer_port() (answer.h) is what front ends call. */
-int rsap_explain_port_listeners(struct rsap_port_answer *a, bool owners);
 void rsap_port_answer_clear(struct rsap_port_answer *a);
 
 /* -EINVAL for an empty or over-long name; 0 even when nothing matched (n_ids 0). */

@@ -8,6 +8,7 @@
 
 #include <rsap/explain.h>
 #include <rsap/iana.h>
+#include <rsap/iana_json.h>
 
 /*
  * The JSON of every answer: `rsap ... --json` and rsapd's API print these
@@ -16,13 +17,6 @@
  * returns a new reference, or NULL when out of memory.
  */
 
-/* How every front end serialises these values, so the bytes are the same. */
-#define RSAP_JSON_DUMP_FLAGS (JSON_INDENT(2) | JSON_PRESERVE_ORDER)
-
-json_t *rsap_person_to_json(const struct rsap_person *p);
-json_t *rsap_record_to_json(const struct rsap_record *r);
-/* {"source", "release", "origin", "records", "people"} */
-json_t *rsap_iana_info_to_json(const struct rsap_iana *reg);
 json_t *rsap_port_answer_to_json(const struct rsap_iana *reg,
                                  const struct rsap_port_answer *a);
 json_t *rsap_name_answer_to_json(const struct rsap_iana *reg,

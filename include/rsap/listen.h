@@ -74,16 +74,9 @@ struct rsap_listen_socket {
         size_t n_owners;
         /* Owners were looked for but no readable /proc/PID/fd holds it. */
         bool owners_hidden;
-        /* The organisation's own holding of the port/protocol, an active
-         * assignment or else a live lease, once rsap_listen_list_attach_local()
-         * ran; NULL when the local registry has none.  Points into the list. */
-        const struct rsap_local_entry *local;
 };
 
 struct rsap_listen_names; /* the list's user name cache */
-struct rsap_local_entry;  /* include/rsap/workflow.h */
-struct rsap_local_list;
-struct rsap_store;
 
 struct rsap_listen_list {
         struct rsap_listen_socket *sockets; /* sorted by protocol, port, address */
@@ -98,7 +91,6 @@ struct rsap_listen_list {
         size_t capacity;
         struct rsap_listen_owner *owner_pool;
         struct rsap_listen_names *names;
-        struct rsap_local_list *local_source;
 };
 
 /*
@@ -112,23 +104,21 @@ void rsap_listen_list_free(struct rsap_listen_list *list);
 void rsap_listen_list_freep(struct rsap_listen_list **list);
 
 /*
- * Fills each socket's `local` from the organisation's registry (store may be
- * NULL: there is none).  0, or a negative errno from the store.
- */
-int rsap_listen_list_attach_local(struct rsap_listen_list *list, struct rsap_store *store);
-
-/*
  * Whether a port/protocol has an IANA assignment (status Assigned in reg; reg
  * may be NULL: then nothing is registered).
  */
 bool rsap_listen_port_registered(const struct rsap_iana *reg, uint16_t port,
                                  enum rsap_proto proto);
+
 /*
- * Drops the sockets whose port/protocol is registered, by IANA or by an
- * active local assignment (attached first) (`--unregistered`).
+ * What the layer above says of a socket, as its "local" member: the answer
+ * composer puts the local registry's holding there.  to_json returns a new
+ * value, or NULL for null; a NULL struct makes every "local" null.
  */
-void rsap_listen_list_keep_unregistered(struct rsap_listen_list *list,
-                                        const struct rsap_iana *reg);
+struct rsap_listen_json_local {
+        json_t *(*to_json)(size_t socket, const void *data);
+        const void *data;
+};
 
 /*
  * The list as JSON: an array of sockets, each
@@ -137,22 +127,22 @@ void rsap_listen_list_keep_unregistered(struct rsap_listen_list *list,
  * with "processes" an array of {"pid", "command", "uid", "user"}, or null
  * (and "processes_visible" null) when owners were not looked up.  "service"
  * is IANA's name for the port/protocol in reg, null when there is none or reg
- * is NULL; "local" the local registry's entry (rsap_local_entry_to_json), null
- * when there is none or none was attached.  The schema is in docs/listening.md.  NULL when out of memory.
+ * is NULL; "local" what local gives.  The schema is in docs/listening.md.
+ * NULL when out of memory.
  */
-json_t *rsap_listen_socket_to_json(const struct rsap_listen_list *list,
-                                   const struct rsap_listen_socket *s,
-                                   const struct rsap_iana *reg);
-json_t *rsap_listen_list_to_json(const struct rsap_listen_list *list,
-                                 const struct rsap_iana *reg);
+json_t *rsap_listen_socket_to_json(const struct rsap_listen_list *list, size_t socket,
+                                   const struct rsap_iana *reg,
+                                   const struct rsap_listen_json_local *local);
+json_t *rsap_listen_list_to_json(const struct rsap_listen_list *list, const struct rsap_iana *reg,
+                                 const struct rsap_listen_json_local *local);
 /*
- * Writes the same bytes as json_dumpf(rsap_listen_list_to_json(list, reg),
- * out, RSAP_JSON_DUMP_FLAGS), without a final newline, one socket at a time:
- * the whole array as jansson values takes some 3 KiB per socket.  0, -ENOMEM
- * or -EIO.
+ * Writes the same bytes as json_dumpf(rsap_listen_list_to_json(list, reg,
+ * local), out, RSAP_JSON_DUMP_FLAGS), without a final newline, one socket at
+ * a time: the whole array as jansson values takes some 3 KiB per socket.
+ * 0, -ENOMEM or -EIO.
  */
-int rsap_listen_list_write_json(const struct rsap_listen_list *list,
-                                const struct rsap_iana *reg, FILE *out);
+int rsap_listen_list_write_json(const struct rsap_listen_list *list, const struct rsap_iana *reg,
+                                const struct rsap_listen_json_local *local, FILE *out);
 
 /*
  * The steps of rsap_listen_collect, each in its own file, exposed so the

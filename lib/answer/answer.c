@@ -53,17 +53,24 @@ static int add_name_local(const struct rsap_answer_sources *src, struct rsap_nam
         return 0;
 }
 
-/* The sockets on the port, each with its local holding. */
+/*
+ * The sockets bound to the port (on a->proto, or every transport), each with
+ * the local entry that holds it, from the port's own entries: no second
+ * query.  A kernel that cannot be asked is kept in a->listeners_error.
+ */
 static int add_listeners(const struct rsap_answer_sources *src, struct rsap_port_answer *a)
 {
-        int r;
+        struct rsap_listen_filter f;
 
-        if (rsap_explain_port_listeners(a, src->owners) < 0 || !src->store)
-                return 0; /* the kernel's refusal is in a->listeners_error */
-        store_lock(src);
-        r = rsap_listen_list_attach_local(a->listeners, src->store);
-        store_unlock(src);
-        return r;
+        rsap_listen_filter_init(&f);
+        f.find_owners = src->owners;
+        f.port_low = f.port_high = a->port;
+        if (a->proto != RSAP_PROTO_NONE)
+                f.protocols = 1u << a->proto;
+        a->listeners_error = rsap_listen_collect(&f, &a->listening.list);
+        if (a->listeners_error < 0)
+                return 0;
+        return rsap_listening_join(&a->listening, a->local);
 }
 
 int rsap_answer_port(const struct rsap_answer_sources *src, uint16_t port, enum rsap_proto proto,

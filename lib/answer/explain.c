@@ -2,11 +2,11 @@
 #include <errno.h>
 #include <string.h>
 
-#include <rsap/explain.h>
-#include <rsap/workflow.h>
-#include <rsap/listen.h>
-
+#include <rsap/answer.h>
 #include <rsap/basic.h>
+#include <rsap/explain.h>
+#include <rsap/listen.h>
+#include <rsap/workflow.h>
 
 /* Collects a lookup of unknown size: asks once with room for a few, then
  * again with room for all. */
@@ -62,30 +62,12 @@ int rsap_explain_port(const struct rsap_iana *reg, uint16_t port, enum rsap_prot
         return collect(find_port, reg, &key, &out->ids, &out->n_ids);
 }
 
-int rsap_explain_port_listeners(struct rsap_port_answer *a, bool owners)
-{
-        struct rsap_listen_filter f;
-        int r;
-
-        rsap_listen_filter_init(&f);
-        f.find_owners = owners;
-        f.port_low = f.port_high = a->port;
-        if (a->proto != RSAP_PROTO_NONE)
-                f.protocols = 1u << a->proto;
-        rsap_listen_list_free(a->listeners);
-        a->listeners = NULL;
-        r = rsap_listen_collect(&f, &a->listeners);
-        a->listeners_error = r < 0 ? r : 0;
-        return a->listeners_error;
-}
-
 void rsap_port_answer_clear(struct rsap_port_answer *a)
 {
         free(a->ids);
         a->ids = NULL;
         a->n_ids = 0;
-        rsap_listen_list_free(a->listeners);
-        a->listeners = NULL;
+        rsap_listening_answer_clear(&a->listening);
         rsap_local_list_free(a->local);
         a->local = NULL;
 }

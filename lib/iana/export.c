@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include <rsap/export.h>
-#include <rsap/json.h>
+#include <rsap/iana_json.h>
 
 #include "snapshot_format.h"
 

@@ -11,9 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <rsap/json.h>
 #include <rsap/listen.h>
-#include <rsap/workflow.h>
 
 #include <rsap/basic.h>
 
@@ -215,7 +213,6 @@ void rsap_listen_list_free(struct rsap_listen_list *list)
         free(list->sockets);
         free(list->owner_pool);
         names_free(list->names);
-        rsap_local_list_free(list->local_source);
         free(list);
 }
 
@@ -230,91 +227,6 @@ bool rsap_listen_port_registered(const struct rsap_iana *reg, uint16_t port,
                                  enum rsap_proto proto)
 {
         return reg && rsap_iana_port_status(reg, port, proto) == RSAP_STATUS_ASSIGNED;
-}
-
-/* An assignment outranks a lease: it is what the port is registered for. */
-static bool better_local(const struct rsap_local_entry *candidate,
-                         const struct rsap_local_entry *current)
-{
-        return !current || (candidate->kind == RSAP_LOCAL_ASSIGNMENT &&
-                            current->kind != RSAP_LOCAL_ASSIGNMENT);
-}
-
-static bool holds(const struct rsap_local_entry *e, const struct rsap_listen_socket *s)
-{
-        if (e->port != (int)s->port || !(e->protocols & (1u << s->proto)))
-                return false;
-        if (e->kind == RSAP_LOCAL_ASSIGNMENT)
-                return strcmp(e->state, "active") == 0;
-        return e->kind == RSAP_LOCAL_LEASE;
-}
-
-/* The first entry at port or above: the entries come sorted by port. */
-static size_t first_entry_at(const struct rsap_local_list *local, uint16_t port)
-{
-        size_t lo = 0, hi = local->n_entries;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-
-                if (local->entries[mid].port < (int)port)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return lo;
-}
-
-int rsap_listen_list_attach_local(struct rsap_listen_list *list, struct rsap_store *store)
-{
-        struct rsap_local_list *local;
-        uint16_t low = 65535, high = 0;
-        int r;
-
-        if (!store || list->count == 0)
-                return 0;
-        for (size_t i = 0; i < list->count; i++) {
-                if (list->sockets[i].port < low)
-                        low = list->sockets[i].port;
-                if (list->sockets[i].port > high)
-                        high = list->sockets[i].port;
-        }
-        local = calloc(1, sizeof(*local));
-        if (!local)
-                return -ENOMEM;
-        r = rsap_local_for_range(store, low, high, local);
-        if (r < 0) {
-                rsap_local_list_free(local);
-                return r;
-        }
-        rsap_local_list_free(list->local_source);
-        list->local_source = local;
-        for (size_t i = 0; i < list->count; i++) {
-                struct rsap_listen_socket *s = &list->sockets[i];
-
-                s->local = NULL;
-                for (size_t k = first_entry_at(local, s->port);
-                     k < local->n_entries && local->entries[k].port == (int)s->port; k++)
-                        if (holds(&local->entries[k], s) && better_local(&local->entries[k], s->local))
-                                s->local = &local->entries[k];
-        }
-        return 0;
-}
-
-void rsap_listen_list_keep_unregistered(struct rsap_listen_list *list,
-                                        const struct rsap_iana *reg)
-{
-        size_t kept = 0;
-
-        for (size_t i = 0; i < list->count; i++) {
-                const struct rsap_listen_socket *s = &list->sockets[i];
-
-                bool local = s->local && s->local->kind == RSAP_LOCAL_ASSIGNMENT;
-
-                if (!local && !rsap_listen_port_registered(reg, s->port, s->proto))
-                        list->sockets[kept++] = *s;
-        }
-        list->count = kept;
 }
 
 /* ---- JSON --------------------------------------------------------------- */
@@ -338,10 +250,18 @@ static json_t *owners_to_json(const struct rsap_listen_socket *s)
         return array;
 }
 
-json_t *rsap_listen_socket_to_json(const struct rsap_listen_list *list,
-                                   const struct rsap_listen_socket *s,
-                                   const struct rsap_iana *reg)
+static json_t *local_json(const struct rsap_listen_json_local *local, size_t socket)
 {
+        json_t *value = local ? local->to_json(socket, local->data) : NULL;
+
+        return value ? value : json_null();
+}
+
+json_t *rsap_listen_socket_to_json(const struct rsap_listen_list *list, size_t socket,
+                                   const struct rsap_iana *reg,
+                                   const struct rsap_listen_json_local *local)
+{
+        const struct rsap_listen_socket *s = &list->sockets[socket];
         const char *service = reg ? rsap_iana_service_name(reg, s->port, s->proto) : NULL;
         json_t *processes = json_null(), *visible = json_null();
 
@@ -364,19 +284,19 @@ json_t *rsap_listen_socket_to_json(const struct rsap_listen_list *list,
                          "user", s->user,
                          "inode", (json_int_t)s->inode,
                          "service", service,
-                         "local", s->local ? rsap_local_entry_to_json(s->local) : json_null(),
+                         "local", local_json(local, socket),
                          "processes", processes,
                          "processes_visible", visible);
 }
 
-json_t *rsap_listen_list_to_json(const struct rsap_listen_list *list,
-                                 const struct rsap_iana *reg)
+json_t *rsap_listen_list_to_json(const struct rsap_listen_list *list, const struct rsap_iana *reg,
+                                 const struct rsap_listen_json_local *local)
 {
         json_t *array = json_array();
 
         for (size_t i = 0; array && i < list->count; i++) {
-                if (json_array_append_new(array, rsap_listen_socket_to_json(
-                                                         list, &list->sockets[i], reg)) < 0) {
+                if (json_array_append_new(array,
+                                          rsap_listen_socket_to_json(list, i, reg, local)) < 0) {
                         json_decref(array);
                         return NULL;
                 }
@@ -400,15 +320,15 @@ static int write_indented(const char *text, FILE *out)
         return 0;
 }
 
-int rsap_listen_list_write_json(const struct rsap_listen_list *list,
-                                const struct rsap_iana *reg, FILE *out)
+int rsap_listen_list_write_json(const struct rsap_listen_list *list, const struct rsap_iana *reg,
+                                const struct rsap_listen_json_local *local, FILE *out)
 {
         if (list->count == 0)
                 return fputs("[]", out) < 0 ? -EIO : 0;
         if (fputs("[\n  ", out) < 0)
                 return -EIO;
         for (size_t i = 0; i < list->count; i++) {
-                json_t *value = rsap_listen_socket_to_json(list, &list->sockets[i], reg);
+                json_t *value = rsap_listen_socket_to_json(list, i, reg, local);
                 _cleanup_(freep) char *text = value ? json_dumps(value, RSAP_JSON_DUMP_FLAGS)
                                                     : NULL;
                 int r;

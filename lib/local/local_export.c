@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include <rsap/json.h>
+#include <rsap/basic.h>
 
 #include "workflow_internal.h"
 

@@ -32,9 +32,11 @@
 
 #include <cmocka.h>
 
+#include <rsap/answer.h>
+#include <rsap/iana.h>
 #include <rsap/json.h>
 #include <rsap/listen.h>
-#include <rsap/iana.h>
+#include <rsap/workflow.h>
 
 #define SKIP_STATUS 77
 #define KID_NAME "rsap-listen-kid"
@@ -765,7 +767,7 @@ static void test_json(void **state)
         list->sockets[0].n_owners = 1;
         list->sockets[1].owners_hidden = true;
 
-        json = rsap_listen_list_to_json(list, reg);
+        json = rsap_listen_list_to_json(list, reg, NULL);
         assert_non_null(json);
         assert_int_equal(json_array_size(json), 2);
         first = json_array_get(json, 0);
@@ -790,7 +792,7 @@ static void test_json(void **state)
         /* Streamed, the same bytes. */
         whole = json_dumps(json, RSAP_JSON_DUMP_FLAGS);
         out = open_memstream(&streamed, &streamed_size);
-        assert_int_equal(rsap_listen_list_write_json(list, reg, out), 0);
+        assert_int_equal(rsap_listen_list_write_json(list, reg, NULL, out), 0);
         fclose(out);
         assert_string_equal(streamed, whole);
         free(whole);
@@ -799,7 +801,7 @@ static void test_json(void **state)
 
         /* No registry: no service.  No owners looked up: null processes. */
         list->owners_looked_up = false;
-        json = rsap_listen_list_to_json(list, NULL);
+        json = rsap_listen_list_to_json(list, NULL, NULL);
         first = json_array_get(json, 0);
         assert_true(json_is_null(json_object_get(first, "service")));
         assert_true(json_is_null(json_object_get(first, "processes")));
@@ -807,10 +809,10 @@ static void test_json(void **state)
         json_decref(json);
 
         list->count = 0;
-        json = rsap_listen_list_to_json(list, reg);
+        json = rsap_listen_list_to_json(list, reg, NULL);
         whole = json_dumps(json, RSAP_JSON_DUMP_FLAGS);
         out = open_memstream(&streamed, &streamed_size);
-        assert_int_equal(rsap_listen_list_write_json(list, reg, out), 0);
+        assert_int_equal(rsap_listen_list_write_json(list, reg, NULL, out), 0);
         fclose(out);
         assert_string_equal(streamed, whole);
         free(whole);
@@ -822,25 +824,52 @@ static void test_json(void **state)
         rsap_iana_free(reg);
 }
 
+/* IANA's assignment, or an active local one, registers a port; a lease does not. */
 static void test_unregistered(void **state)
 {
         struct rsap_iana *reg = NULL;
-        struct rsap_listen_list *list = hand_made_list();
+        struct rsap_listening_answer a = { .list = hand_made_list() };
+        struct rsap_local_entry held[] = {
+                { .kind = RSAP_LOCAL_LEASE, .port = 1023, .protocols = 1u << RSAP_PROTO_UDP,
+                  .state = "live" },
+                { .kind = RSAP_LOCAL_ASSIGNMENT, .port = 1023,
+                  .protocols = 1u << RSAP_PROTO_UDP, .state = "active" },
+        };
+        struct rsap_local_list local = { held, 2 };
 
         (void)state;
         assert_int_equal(rsap_iana_open_builtin(&reg), 0);
         assert_true(rsap_listen_port_registered(reg, 22, RSAP_PROTO_TCP));
         assert_false(rsap_listen_port_registered(reg, 1023, RSAP_PROTO_UDP));
         assert_false(rsap_listen_port_registered(NULL, 22, RSAP_PROTO_TCP));
-        rsap_listen_list_keep_unregistered(list, reg);
-        assert_int_equal(list->count, 1);
-        assert_int_equal(list->sockets[0].port, 1023);
-        rsap_listen_list_free(list);
+        rsap_listening_keep_unregistered(&a, reg);
+        assert_int_equal(a.list->count, 1);
+        assert_int_equal(a.list->sockets[0].port, 1023);
+        rsap_listening_answer_clear(&a);
 
-        list = hand_made_list();
-        rsap_listen_list_keep_unregistered(list, NULL);
-        assert_int_equal(list->count, 2);
-        rsap_listen_list_free(list);
+        a.list = hand_made_list();
+        rsap_listening_keep_unregistered(&a, NULL);
+        assert_int_equal(a.list->count, 2);
+        rsap_listening_answer_clear(&a);
+
+        /* The assignment outranks the lease, and it registers 1023/udp. */
+        a.list = hand_made_list();
+        assert_int_equal(rsap_listening_join(&a, &local), 0);
+        assert_null(rsap_listening_holding(&a, 0));
+        assert_ptr_equal(rsap_listening_holding(&a, 1), &held[1]);
+        rsap_listening_keep_unregistered(&a, reg);
+        assert_int_equal(a.list->count, 0);
+        rsap_listening_answer_clear(&a);
+
+        /* A lease alone holds it without registering it. */
+        a.list = hand_made_list();
+        local.n_entries = 1;
+        assert_int_equal(rsap_listening_join(&a, &local), 0);
+        assert_ptr_equal(rsap_listening_holding(&a, 1), &held[0]);
+        rsap_listening_keep_unregistered(&a, reg);
+        assert_int_equal(a.list->count, 1);
+        assert_ptr_equal(rsap_listening_holding(&a, 0), &held[0]);
+        rsap_listening_answer_clear(&a);
         rsap_iana_free(reg);
 }
 

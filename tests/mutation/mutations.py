@@ -300,8 +300,8 @@ MUTATIONS = [
      ["cli"]),
     # ---- one answer, the route table, formats, integrity ---------------------------
     ("answer-listener-join", "lib/answer/answer.c",
-     "        if (rsap_explain_port_listeners(a, src->owners) < 0 || !src->store)",
-     "        if (rsap_explain_port_listeners(a, src->owners) < 0 || !src->store || src->store_lock)",
+     "        return rsap_listening_join(&a->listening, a->local);",
+     "        return src->store_lock ? 0 : rsap_listening_join(&a->listening, a->local);",
      ["daemon-agreement", "daemon-api"],
      "rsapd alone leaves the sockets without their local holding"),
     ("route-approve-writes", "daemon/routes.def",
@@ -335,4 +335,9 @@ MUTATIONS = [
      "        if (len > SIZE_MAX / 2 - b->len)",
      ["basic"],
      "a body that lost bytes to a failed allocation is sent as if whole"),
+    ("listening-lease-outranks", "lib/answer/listening.c",
+     "        return !current || (candidate->kind == RSAP_LOCAL_ASSIGNMENT &&",
+     "        return !current || (candidate->kind != RSAP_LOCAL_ASSIGNMENT &&",
+     ["listen-lib"],
+     "a listener shows the lease rather than the assignment its port is registered for"),
 ]
