@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 
+#include <rsap/error_json.h>
 #include <rsap/name.h>
 
 /*
@@ -22,14 +23,6 @@
  * failed: "rsap request: <sentence>".
  */
 const char *rsap_strerror(int err);
-
-/* {"error": {"status": status, "message": message}}; NULL when out of memory. */
-json_t *rsap_error_to_json(unsigned status, const char *message);
-/* The inner {"status", "message"}, for an answer that carries its failure as "error". */
-json_t *rsap_error_body_to_json(unsigned status, const char *message);
-
-/* The HTTP status of an rsap exit status: 1 (no match) 404, 3 (refused) 409, else 400. */
-unsigned rsap_error_status_for_exit(int exit_status);
 
 /*
  * What is wrong with text that should be PORT[/PROTO], given the error

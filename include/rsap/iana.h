@@ -195,3 +195,26 @@ struct rsap_range_counts {
 };
 void rsap_iana_range_counts(const struct rsap_iana *reg, enum rsap_range_class range,
                             enum rsap_proto proto, struct rsap_range_counts *out);
+
+/* ---- the cached copy (lib/iana/cache.c) --------------------------------------- */
+
+/* The cached IANA snapshot inside a data directory. */
+#define RSAP_CACHE_FILE "iana.snap"
+int rsap_cache_path(const char *data_dir, char *buf, size_t size);
+
+/*
+ * The cached copy lookups read: the data directory's, or, for a user with no
+ * copy of their own and no directory named (--db-dir, $RSAP_DB_DIR), the
+ * system's in RSAP_SYSTEM_DATA_DIR.  -ENOENT when there is none: lookups then
+ * use the built-in copy.
+ */
+int rsap_cache_in_use(const char *data_dir_override, char *buf, size_t size);
+
+/*
+ * The registry lookups use: the cached copy from rsap_cache_in_use(), the
+ * built-in copy otherwise.  A cached copy that exists but cannot be
+ * read is an error (-EBADMSG, -EACCES...), never silently skipped; one in
+ * another version's snapshot format is what an upgrade of rsap leaves, and
+ * the built-in copy answers (rsap_snapshot_validate_file() tells).
+ */
+int rsap_iana_open_default(const char *data_dir_override, struct rsap_iana **out);

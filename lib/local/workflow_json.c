@@ -5,7 +5,7 @@
  * values are null; ids are integers; times are UTC ISO 8601 with
  * milliseconds.
  */
-#include <rsap/error.h>
+#include <rsap/error_json.h>
 #include <rsap/workflow.h>
 
 #include <rsap/basic.h>

@@ -309,7 +309,7 @@ MUTATIONS = [
      "      api_request_action, CACHE_NEVER, 0, NULL)",
      ["daemon-registration"],
      "an approval through the API leaves the cached port answer in place"),
-    ("snapshot-other-format", "lib/basic/paths.c",
+    ("snapshot-other-format", "lib/iana/cache.c",
      "if (r == -ENOENT || r == -EPROTONOSUPPORT)",
      "if (r == -ENOENT)",
      ["hardening-snapshot"],
