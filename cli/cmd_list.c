@@ -2,6 +2,7 @@
 /* rsap list A-B: every port of a range, one line per port and protocol. */
 #include <getopt.h>
 
+#include <rsap/answer.h>
 #include <rsap/json.h>
 
 #include "builtin.h"
@@ -11,19 +12,14 @@
 struct list_state {
         const struct cli *cli;
         size_t count;
-        const struct rsap_local_list *local; /* NULL: no local registry */
-        size_t cursor;
 };
 
 /* "local: web-admin (assignment 5, active)" after a row the local registry holds. */
 static void print_local(struct list_state *s, const struct rsap_list_row *row)
 {
         static const char *const kinds[] = { "assignment", "request", "lease" };
-        const struct rsap_local_entry *e;
+        const struct rsap_local_entry *e = row->local;
 
-        if (!s->local)
-                return;
-        e = rsap_local_list_find(s->local, row->port, row->proto, &s->cursor);
         if (e)
                 printf("  %slocal: %s (%s %lld, %s)%s", cli_yellow(s->cli),
                        e->service ? render_safe(e->service) : "-", kinds[e->kind],
@@ -54,7 +50,8 @@ int cmd_list(struct cli *cli, int argc, char **argv)
         const struct option *options = cli_getopt_options(self);
         _cleanup_(rsap_iana_freep) struct rsap_iana *reg = NULL;
         _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
-        struct rsap_local_list local = { 0 };
+        _cleanup_(rsap_range_answer_clear) struct rsap_range_answer a = { 0 };
+        enum rsap_answer_part failed;
         struct registry_cli rc = { 0 };
         unsigned status_mask = 0;
         unsigned proto_mask = (1u << RSAP_PROTO_TCP) | (1u << RSAP_PROTO_UDP) |
@@ -100,23 +97,20 @@ int cmd_list(struct cli *cli, int argc, char **argv)
         r = registry_open_read(cli, &rc, &store);
         if (r)
                 return r;
-        r = store ? rsap_local_for_range(store, spec.low, spec.high, &local) : 0;
+        r = rsap_answer_range(&(struct rsap_answer_sources){ .iana = reg, .store = store },
+                              spec.low, spec.high, proto_mask, status_mask, &a, &failed);
         if (r < 0)
                 return registry_error(&rc, r, "cannot read the local registry");
-        state.local = store ? &local : NULL;
         if (cli->json) {
                 /* The same value rsapd's /v1/list answers with. */
-                json_t *o = rsap_list_to_json_local(reg, spec.low, spec.high, proto_mask,
-                                                    status_mask, state.local);
+                json_t *o = rsap_range_answer_to_json(reg, &a);
                 size_t count = json_array_size(json_object_get(o, "ports"));
 
-                rsap_local_list_clear(&local);
                 if (cli_print_json(o))
                         return EXIT_BAD_INPUT;
                 return count ? EXIT_ANSWERED : EXIT_NO_MATCH;
         }
-        r = rsap_list_ports(reg, spec.low, spec.high, proto_mask, status_mask, print_row, &state);
-        rsap_local_list_clear(&local);
+        r = rsap_range_answer_rows(reg, &a, print_row, &state);
         if (r)
                 return cli_error("out of memory");
         if (!state.count && !cli->json)

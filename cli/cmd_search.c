@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rsap/answer.h>
 #include <rsap/json.h>
 
 #include "builtin.h"
@@ -68,11 +69,11 @@ int cmd_search(struct cli *cli, int argc, char **argv)
         const struct cli_command *self = cli_find_command("search");
         const struct option *options = cli_getopt_options(self);
         _cleanup_(rsap_iana_freep) struct rsap_iana *reg = NULL;
-        _cleanup_(freep) struct rsap_search_hit *hits = NULL;
         _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
-        struct rsap_local_list local = { 0 };
+        _cleanup_(rsap_search_answer_clear) struct rsap_search_answer a = { 0 };
+        enum rsap_answer_part failed;
         struct registry_cli rc = { 0 };
-        size_t limit = DEFAULT_LIMIT, total;
+        size_t limit = DEFAULT_LIMIT;
         _cleanup_(freep) char *joined = NULL;
         const char *text;
         int opt, r;
@@ -102,30 +103,25 @@ int cmd_search(struct cli *cli, int argc, char **argv)
         reg = cli_open_registry(cli);
         if (!reg)
                 return EXIT_BAD_INPUT;
-        hits = calloc(limit, sizeof(*hits));
-        if (!hits)
-                return cli_error("out of memory");
-        total = rsap_iana_search(reg, text, hits, limit);
         r = registry_open_read(cli, &rc, &store);
         if (r)
                 return r;
-        r = store ? rsap_local_search(store, text, &local) : 0;
-        if (r < 0)
+        r = rsap_answer_search(&(struct rsap_answer_sources){ .iana = reg, .store = store }, text,
+                               limit, &a, &failed);
+        if (r < 0 && failed == RSAP_ANSWER_LOCAL)
                 return registry_error(&rc, r, "cannot search the local registry");
+        if (r < 0)
+                return cli_error("out of memory");
         if (cli->json) {
-                r = cli_print_json(rsap_search_to_json_local(reg, text, hits,
-                                                             total < limit ? total : limit,
-                                                             total, store ? &local : NULL));
-        } else if (total > 0 || local.n_entries > 0) {
-                render_hits(cli, reg, hits, total < limit ? total : limit, total);
-                render_local(cli, &local);
+                r = cli_print_json(rsap_search_answer_to_json(reg, &a));
+        } else if (rsap_search_answer_found(&a)) {
+                render_hits(cli, reg, a.hits, a.n_hits, a.total);
+                if (a.local)
+                        render_local(cli, a.local);
         }
-        if (total == 0 && local.n_entries == 0) /* with --json too: the answer says it */
+        if (!rsap_search_answer_found(&a)) /* with --json too: the answer says it */
                 fprintf(stderr, "rsap: nothing matches '%s'\n", text);
-        if (!r)
-                r = total || local.n_entries ? EXIT_ANSWERED : EXIT_NO_MATCH;
-        else
-                r = EXIT_BAD_INPUT;
-        rsap_local_list_clear(&local);
-        return r;
+        if (r)
+                return EXIT_BAD_INPUT;
+        return rsap_search_answer_found(&a) ? EXIT_ANSWERED : EXIT_NO_MATCH;
 }

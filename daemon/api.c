@@ -185,9 +185,10 @@ static int parse_limit(const char *text, size_t *out)
 void api_search(struct rsapd *d, const struct request *req, struct reply *out)
 {
         const char *q = req->query(req, "q");
-        size_t limit = SEARCH_DEFAULT_LIMIT, total;
-        struct rsap_local_list local = { 0 };
-        struct rsap_search_hit *hits;
+        size_t limit = SEARCH_DEFAULT_LIMIT;
+        struct rsap_answer_sources src = answer_sources(d, req);
+        struct rsap_search_answer a;
+        enum rsap_answer_part failed;
         int r;
 
         if (!q || blank(q)) {
@@ -198,23 +199,17 @@ void api_search(struct rsapd *d, const struct request *req, struct reply *out)
                 reply_error(out, 400, "limit takes a number from 1 to %d", SEARCH_MAX_LIMIT);
                 return;
         }
-        hits = calloc(limit, sizeof(*hits));
-        if (!hits) {
+        r = rsap_answer_search(&src, q, limit, &a, &failed);
+        if (r < 0 && failed == RSAP_ANSWER_LOCAL) {
+                reply_store_error(out, r, "cannot search the local registry");
+                return;
+        }
+        if (r < 0) {
                 reply_error(out, 500, "out of memory");
                 return;
         }
-        total = rsap_iana_search(req->reg, q, hits, limit);
-        pthread_mutex_lock(&d->store_lock);
-        r = rsap_local_search(d->store, q, &local);
-        pthread_mutex_unlock(&d->store_lock);
-        if (r < 0)
-                reply_store_error(out, r, "cannot search the local registry");
-        else
-                reply_json(out, 200, rsap_search_to_json_local(req->reg, q, hits,
-                                                               total < limit ? total : limit,
-                                                               total, &local));
-        rsap_local_list_clear(&local);
-        free(hits);
+        reply_json(out, 200, rsap_search_answer_to_json(req->reg, &a));
+        rsap_search_answer_clear(&a);
 }
 
 /* "assigned,reserved" -> RSAP_LIST_* bits. */
@@ -245,7 +240,9 @@ void api_list(struct rsapd *d, const struct request *req, struct reply *out)
         const char *status = req->query(req, "status");
         const char *protos = req->query(req, "proto");
         unsigned proto_mask = ALL_TRANSPORTS, status_mask = 0;
-        struct rsap_local_list local = { 0 };
+        struct rsap_answer_sources src = answer_sources(d, req);
+        struct rsap_range_answer a;
+        enum rsap_answer_part failed;
         struct rsap_port_spec spec;
         int r;
 
@@ -274,15 +271,13 @@ void api_list(struct rsapd *d, const struct request *req, struct reply *out)
                             status);
                 return;
         }
-        pthread_mutex_lock(&d->store_lock);
-        r = rsap_local_for_range(d->store, spec.low, spec.high, &local);
-        pthread_mutex_unlock(&d->store_lock);
-        if (r < 0)
+        r = rsap_answer_range(&src, spec.low, spec.high, proto_mask, status_mask, &a, &failed);
+        if (r < 0) {
                 reply_store_error(out, r, "cannot read the local registry");
-        else
-                reply_json(out, 200, rsap_list_to_json_local(req->reg, spec.low, spec.high,
-                                                             proto_mask, status_mask, &local));
-        rsap_local_list_clear(&local);
+                return;
+        }
+        reply_json(out, 200, rsap_range_answer_to_json(req->reg, &a));
+        rsap_range_answer_clear(&a);
 }
 
 void api_ranges(struct rsapd *d, const struct request *req, struct reply *out)

@@ -84,3 +84,44 @@ json_t *rsap_listening_answer_to_json(const struct rsap_listening_answer *a,
                                       const struct rsap_iana *iana);
 int rsap_listening_answer_write_json(const struct rsap_listening_answer *a,
                                      const struct rsap_iana *iana, FILE *out);
+
+/*
+ * A range (rsap A-B, rsap list, GET /v1/list): IANA's rows are read from
+ * src->iana when rendered; what the answer holds is the question and the
+ * local registry's entries on the range (NULL: no local registry).
+ */
+struct rsap_range_answer {
+        uint16_t low, high;
+        unsigned proto_mask;  /* 1 << RSAP_PROTO_*: the transports listed */
+        unsigned status_mask; /* RSAP_LIST_*; 0: every status */
+        struct rsap_local_list *local;
+};
+int rsap_answer_range(const struct rsap_answer_sources *src, uint16_t low, uint16_t high,
+                      unsigned proto_mask, unsigned status_mask, struct rsap_range_answer *out,
+                      enum rsap_answer_part *failed);
+void rsap_range_answer_clear(struct rsap_range_answer *a);
+/* rsap_list_ports() over the answer, each row with its local entry. */
+int rsap_range_answer_rows(const struct rsap_iana *iana, const struct rsap_range_answer *a,
+                           int (*row)(const struct rsap_list_row *row, void *userdata),
+                           void *userdata);
+/* {"kind": "list", ...}: docs/json.md. */
+json_t *rsap_range_answer_to_json(const struct rsap_iana *iana, const struct rsap_range_answer *a);
+
+/*
+ * A search (rsap search, GET /v1/search): IANA's best hits (at most limit,
+ * of total) and the local registry's matches (NULL: no local registry).
+ */
+struct rsap_search_answer {
+        char *text;
+        struct rsap_search_hit *hits;
+        size_t n_hits, total;
+        struct rsap_local_list *local;
+};
+int rsap_answer_search(const struct rsap_answer_sources *src, const char *text, size_t limit,
+                       struct rsap_search_answer *out, enum rsap_answer_part *failed);
+void rsap_search_answer_clear(struct rsap_search_answer *a);
+/* Whether anything matched, in IANA's registry or the local one. */
+bool rsap_search_answer_found(const struct rsap_search_answer *a);
+/* {"kind": "search", ...}: docs/json.md. */
+json_t *rsap_search_answer_to_json(const struct rsap_iana *iana,
+                                   const struct rsap_search_answer *a);

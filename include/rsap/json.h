@@ -21,23 +21,8 @@ json_t *rsap_port_answer_to_json(const struct rsap_iana *reg,
                                  const struct rsap_port_answer *a);
 json_t *rsap_name_answer_to_json(const struct rsap_iana *reg,
                                  const struct rsap_name_answer *a);
-json_t *rsap_search_to_json(const struct rsap_iana *reg, const char *query,
-                            const struct rsap_search_hit *hits, size_t n_hits, size_t total);
-/* The same, with the local registry's matches as "local" (null: no local registry). */
-json_t *rsap_search_to_json_local(const struct rsap_iana *reg, const char *query,
-                                  const struct rsap_search_hit *hits, size_t n_hits,
-                                  size_t total, const struct rsap_local_list *local);
+/* One row of `rsap list`, its "local" the row's local entry or null. */
 json_t *rsap_list_row_to_json(const struct rsap_list_row *row);
-/*
- * `rsap list`: {"kind": "list", "low", "high", "ports", "data"}, with the rows
- * rsap_list_ports() gives for the same arguments.
- */
-json_t *rsap_list_to_json(const struct rsap_iana *reg, uint16_t low, uint16_t high,
-                          unsigned proto_mask, unsigned status_mask);
-/* The same, each row's "local" taken from local (rsap_local_for_range()'s), or null. */
-json_t *rsap_list_to_json_local(const struct rsap_iana *reg, uint16_t low, uint16_t high,
-                                unsigned proto_mask, unsigned status_mask,
-                                const struct rsap_local_list *local);
 json_t *rsap_ranges_to_json(const struct rsap_iana *reg);
 /*
  * `rsap status`: {"kind": "status", "data_dir", "cache", "cached", "data"};

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <rsap/answer.h>
 #include <rsap/basic.h>
@@ -104,4 +105,117 @@ int rsap_answer_name(const struct rsap_answer_sources *src, const char *name,
         if (r < 0)
                 rsap_name_answer_clear(out);
         return r;
+}
+
+/* ---- ranges and searches --------------------------------------------------------- */
+
+/* query(store, ...) into a new list, under the lock; NULL list without a store. */
+static int read_range_local(const struct rsap_answer_sources *src, uint16_t low, uint16_t high,
+                            struct rsap_local_list **out)
+{
+        _cleanup_(rsap_local_list_freep) struct rsap_local_list *list = NULL;
+        int r;
+
+        if (!src->store)
+                return 0;
+        list = calloc(1, sizeof(*list));
+        if (!list)
+                return -ENOMEM;
+        store_lock(src);
+        r = rsap_local_for_range(src->store, low, high, list);
+        store_unlock(src);
+        if (r < 0)
+                return r;
+        *out = TAKE_PTR(list);
+        return 0;
+}
+
+int rsap_answer_range(const struct rsap_answer_sources *src, uint16_t low, uint16_t high,
+                      unsigned proto_mask, unsigned status_mask, struct rsap_range_answer *out,
+                      enum rsap_answer_part *failed)
+{
+        *out = (struct rsap_range_answer){ .low = low, .high = high, .proto_mask = proto_mask,
+                                           .status_mask = status_mask };
+        *failed = RSAP_ANSWER_LOCAL;
+        return read_range_local(src, low, high, &out->local);
+}
+
+void rsap_range_answer_clear(struct rsap_range_answer *a)
+{
+        rsap_local_list_free(a->local);
+        a->local = NULL;
+}
+
+/* The rows of the range, each with the local entry of its port/protocol. */
+struct range_rows {
+        const struct rsap_range_answer *answer;
+        int (*row)(const struct rsap_list_row *row, void *userdata);
+        void *userdata;
+        size_t cursor;
+};
+
+static int row_with_local(const struct rsap_list_row *row, void *userdata)
+{
+        struct range_rows *rows = userdata;
+        struct rsap_list_row with_local = *row;
+
+        if (rows->answer->local)
+                with_local.local = rsap_local_list_find(rows->answer->local, row->port,
+                                                        row->proto, &rows->cursor);
+        return rows->row(&with_local, rows->userdata);
+}
+
+int rsap_range_answer_rows(const struct rsap_iana *iana, const struct rsap_range_answer *a,
+                           int (*row)(const struct rsap_list_row *row, void *userdata),
+                           void *userdata)
+{
+        struct range_rows rows = { a, row, userdata, 0 };
+
+        return rsap_list_ports(iana, a->low, a->high, a->proto_mask, a->status_mask,
+                               row_with_local, &rows);
+}
+
+int rsap_answer_search(const struct rsap_answer_sources *src, const char *text, size_t limit,
+                       struct rsap_search_answer *out, enum rsap_answer_part *failed)
+{
+        _cleanup_(rsap_local_list_freep) struct rsap_local_list *local = NULL;
+        int r = 0;
+
+        memset(out, 0, sizeof(*out));
+        *failed = RSAP_ANSWER_IANA;
+        out->text = strdup(text);
+        out->hits = calloc(limit ? limit : 1, sizeof(*out->hits));
+        if (!out->text || !out->hits) {
+                rsap_search_answer_clear(out);
+                return -ENOMEM;
+        }
+        out->total = rsap_iana_search(src->iana, text, out->hits, limit);
+        out->n_hits = out->total < limit ? out->total : limit;
+        *failed = RSAP_ANSWER_LOCAL;
+        if (src->store && !(local = calloc(1, sizeof(*local))))
+                r = -ENOMEM;
+        if (local) {
+                store_lock(src);
+                r = rsap_local_search(src->store, text, local);
+                store_unlock(src);
+        }
+        if (r < 0) {
+                rsap_search_answer_clear(out);
+                return r;
+        }
+        out->local = TAKE_PTR(local);
+        return 0;
+}
+
+void rsap_search_answer_clear(struct rsap_search_answer *a)
+{
+        free(a->text);
+        free(a->hits);
+        rsap_local_list_free(a->local);
+        memset(a, 0, sizeof(*a));
+}
+
+bool rsap_search_answer_found(const struct rsap_search_answer *a)
+{
+        return a->total > 0 || (a->local && a->local->n_entries > 0);
 }

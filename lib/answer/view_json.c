@@ -102,34 +102,27 @@ json_t *rsap_name_answer_to_json(const struct rsap_iana *reg,
                          "error", no_service_error(a));
 }
 
-json_t *rsap_search_to_json(const struct rsap_iana *reg, const char *query,
-                            const struct rsap_search_hit *hits, size_t n_hits, size_t total)
-{
-        return rsap_search_to_json_local(reg, query, hits, n_hits, total, NULL);
-}
-
-json_t *rsap_search_to_json_local(const struct rsap_iana *reg, const char *query,
-                                  const struct rsap_search_hit *hits, size_t n_hits,
-                                  size_t total, const struct rsap_local_list *local)
+json_t *rsap_search_answer_to_json(const struct rsap_iana *reg,
+                                   const struct rsap_search_answer *a)
 {
         json_t *results = json_array();
 
-        for (size_t i = 0; results && i < n_hits; i++) {
+        for (size_t i = 0; results && i < a->n_hits; i++) {
                 struct rsap_record rec;
                 json_t *o;
 
-                rsap_iana_record(reg, hits[i].id, &rec);
+                rsap_iana_record(reg, a->hits[i].id, &rec);
                 o = rsap_record_to_json(&rec);
                 if (o)
-                        json_object_set_new(o, "score", json_integer(hits[i].score));
+                        json_object_set_new(o, "score", json_integer(a->hits[i].score));
                 json_array_append_new(results, o);
         }
         return json_pack("{s:s, s:s, s:I, s:o, s:o, s:o}",
                          "kind", "search",
-                         "query", query,
-                         "total", (json_int_t)total,
+                         "query", a->text,
+                         "total", (json_int_t)a->total,
                          "results", results,
-                         "local", local_to_json(local),
+                         "local", local_to_json(a->local),
                          "data", rsap_iana_info_to_json(reg));
 }
 
@@ -144,47 +137,25 @@ json_t *rsap_list_row_to_json(const struct rsap_list_row *row)
                          "local", row->local ? rsap_local_entry_to_json(row->local) : json_null());
 }
 
-struct list_rows {
-        json_t *rows;
-        const struct rsap_local_list *local;
-        size_t cursor;
-};
-
-static int append_list_row(const struct rsap_list_row *row, void *userdata)
+static int append_list_row(const struct rsap_list_row *row, void *rows)
 {
-        struct list_rows *l = userdata;
-        struct rsap_list_row with_local = *row;
-
-        if (l->local)
-                with_local.local = rsap_local_list_find(l->local, row->port, row->proto,
-                                                        &l->cursor);
-        return json_array_append_new(l->rows, rsap_list_row_to_json(&with_local)) < 0 ? -ENOMEM
-                                                                                      : 0;
+        return json_array_append_new(rows, rsap_list_row_to_json(row)) < 0 ? -ENOMEM : 0;
 }
 
-json_t *rsap_list_to_json(const struct rsap_iana *reg, uint16_t low, uint16_t high,
-                          unsigned proto_mask, unsigned status_mask)
-{
-        return rsap_list_to_json_local(reg, low, high, proto_mask, status_mask, NULL);
-}
-
-json_t *rsap_list_to_json_local(const struct rsap_iana *reg, uint16_t low, uint16_t high,
-                                unsigned proto_mask, unsigned status_mask,
-                                const struct rsap_local_list *local)
+json_t *rsap_range_answer_to_json(const struct rsap_iana *reg, const struct rsap_range_answer *a)
 {
         json_t *rows = json_array();
-        struct list_rows l = { .rows = rows, .local = local };
 
         if (!rows)
                 return NULL;
-        if (rsap_list_ports(reg, low, high, proto_mask, status_mask, append_list_row, &l)) {
+        if (rsap_range_answer_rows(reg, a, append_list_row, rows)) {
                 json_decref(rows);
                 return NULL;
         }
         return json_pack("{s:s, s:i, s:i, s:o, s:o}",
                          "kind", "list",
-                         "low", low,
-                         "high", high,
+                         "low", a->low,
+                         "high", a->high,
                          "ports", rows,
                          "data", rsap_iana_info_to_json(reg));
 }
