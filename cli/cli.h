@@ -49,6 +49,7 @@ struct cli_command {
         const char *usage;   /* "rsap search [--limit N] [--json] TEXT" */
         const char *summary; /* one line for `rsap help` */
         const struct cli_option *options; /* its own, ending with { 0 }; the common ones follow */
+        const char *short_options; /* getopt's letters beyond -h ("v" for -v), or NULL */
 };
 
 /* rsap update's options: rsap-update, which runs it, links common.c but not main.c. */
@@ -109,6 +110,19 @@ struct rsap_iana *cli_open_registry(struct cli *cli);
  * once (help printed: 0; unknown option or missing value: 2, message printed).
  */
 int cli_common_option(struct cli *cli, const struct cli_command *cmd, int opt);
+/*
+ * Takes one of a command's own options: -1 when it took opt, -2 when opt is
+ * not one of them, else the exit status after a usage error.
+ */
+typedef int cli_own_option(const struct cli_command *self, int opt, void *data);
+/*
+ * The one option loop: reads argv with self's options (cli_getopt_options),
+ * giving each option to own first (NULL: the command has none of its own),
+ * then to cli_common_option().  -1 once every option is read (argv[optind]
+ * is the first operand), else the exit status to return at once.
+ */
+int cli_getopt(struct cli *cli, const struct cli_command *self, int argc, char **argv,
+               cli_own_option *own, void *data);
 /*
  * Reads argv for a command that takes only the common options, leaving optind
  * at its first operand.  Returns -1 to go on, else the exit status to return.

@@ -69,34 +69,35 @@ static int approve(struct cli *cli, struct registry_cli *rc, int64_t id,
         return status;
 }
 
+struct approve_args {
+        struct rsap_review_options review;
+        const char *why;
+};
+
+static int approve_option(const struct cli_command *self, int opt, void *data)
+{
+        struct approve_args *a = data;
+
+        if (opt == 'w') {
+                a->why = optarg;
+                return -1;
+        }
+        return registry_review_option(self, opt, &a->review);
+}
+
 int cmd_approve(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("approve");
-        const struct option *options = cli_getopt_options(self);
-        struct rsap_review_options review_options = { 0 };
+        struct approve_args a = { 0 };
         struct registry_cli rc = { 0 };
-        const char *why = NULL;
         int64_t id;
-        int opt, r;
+        int r;
 
-        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-                if (registry_option(&rc, opt))
-                        continue;
-                if (opt == 'S' || opt == 'I') {
-                        *(opt == 'S' ? &review_options.allow_system : &review_options.over_iana) =
-                                true;
-                        continue;
-                }
-                if (opt == 'w') {
-                        why = optarg;
-                        continue;
-                }
-                r = cli_common_option(cli, self, opt);
-                if (r >= 0)
-                        return r;
-        }
+        r = registry_getopt(cli, self, &rc, argc, argv, approve_option, &a);
+        if (r >= 0)
+                return r;
         r = registry_request_id_arg(self, argc, argv, &id);
         if (r >= 0)
                 return r;
-        return approve(cli, &rc, id, &review_options, why);
+        return approve(cli, &rc, id, &a.review, a.why);
 }

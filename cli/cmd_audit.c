@@ -97,25 +97,25 @@ static int consistency(struct cli *cli, struct registry_cli *rc)
         return report.n_problems ? EXIT_NO_MATCH : EXIT_ANSWERED;
 }
 
+/* --consistency */
+static int consistency_option(const struct cli_command *self, int opt, void *flag)
+{
+        if (opt != 'c')
+                return -2;
+        *(bool *)flag = true;
+        return -1;
+}
+
 int cmd_audit(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("audit");
-        const struct option *options = cli_getopt_options(self);
         struct registry_cli rc = { 0 };
         bool check_db = false;
-        int opt, r;
+        int r;
 
-        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-                if (registry_option(&rc, opt))
-                        continue;
-                if (opt == 'c') {
-                        check_db = true;
-                        continue;
-                }
-                r = cli_common_option(cli, self, opt);
-                if (r >= 0)
-                        return r;
-        }
+        r = registry_getopt(cli, self, &rc, argc, argv, consistency_option, &check_db);
+        if (r >= 0)
+                return r;
         if (optind != argc)
                 return cli_usage_error(self, "unexpected argument '%s'", argv[optind]);
         return check_db ? consistency(cli, &rc) : audit(cli, &rc);

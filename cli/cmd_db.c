@@ -84,7 +84,6 @@ static int print_report(const struct cli *cli, const struct registry_cli *rc,
 static int db_check(struct cli *cli, const struct cli_command *self, int argc, char **argv)
 {
         /* db_options in main.c: --full and --db, without --as (a check records no actor). */
-        const struct option *options = cli_getopt_options(self);
         _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
         struct rsap_store_check_report report;
         struct db_check_args a = { 0 };
@@ -92,7 +91,7 @@ static int db_check(struct cli *cli, const struct cli_command *self, int argc, c
         enum rsap_store_check_level level;
         int r;
 
-        r = registry_getopt(cli, self, &rc, argc, argv, options, db_check_option, &a);
+        r = registry_getopt(cli, self, &rc, argc, argv, db_check_option, &a);
         if (r >= 0)
                 return r;
         if (optind != argc)

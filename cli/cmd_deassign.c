@@ -70,40 +70,42 @@ static int end(struct cli *cli, struct registry_cli *rc, const char *text,
         return r ? EXIT_BAD_INPUT : EXIT_ANSWERED;
 }
 
+struct end_args {
+        const char *why;
+        int64_t quarantine_us;
+};
+
+/* --why TEXT, --quarantine DURATION */
+static int end_option(const struct cli_command *self, int opt, void *data)
+{
+        struct end_args *a = data;
+
+        if (opt != 'q')
+                return registry_why_option(self, opt, &a->why);
+        if (rsap_quarantine_parse(optarg, &a->quarantine_us) < 0)
+                return cli_usage_error(self, "'%s' is not a duration (such as 30s, 10m, 2h, "
+                                             "30d; 0s for none)",
+                                       optarg);
+        return -1;
+}
+
 int registry_end_command(struct cli *cli, int argc, char **argv, enum registry_end_kind kind)
 {
         const struct cli_command *self =
                 cli_find_command(kind == REGISTRY_END_REVOKE ? "revoke" : "deassign");
-        const struct option *options = cli_getopt_options(self);
         struct registry_cli rc = { 0 };
-        int64_t quarantine_us = RSAP_DEFAULT_QUARANTINE_US;
-        const char *why = NULL;
-        int opt, r;
+        struct end_args a = { .quarantine_us = RSAP_DEFAULT_QUARANTINE_US };
+        int r;
 
-        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-                if (registry_option(&rc, opt))
-                        continue;
-                if (opt == 'w') {
-                        why = optarg;
-                        continue;
-                }
-                if (opt == 'q') {
-                        if (rsap_quarantine_parse(optarg, &quarantine_us) < 0)
-                                return cli_usage_error(self, "'%s' is not a duration (such as "
-                                                             "30s, 10m, 2h, 30d; 0s for none)",
-                                                       optarg);
-                        continue;
-                }
-                r = cli_common_option(cli, self, opt);
-                if (r >= 0)
-                        return r;
-        }
+        r = registry_getopt(cli, self, &rc, argc, argv, end_option, &a);
+        if (r >= 0)
+                return r;
         if (optind != argc - 1)
                 return cli_usage_error(self, optind == argc ? "which port, name or assignment:ID?"
                                                             : "one target at a time");
-        if (kind == REGISTRY_END_REVOKE && (!why || strspn(why, " \t\n") == strlen(why)))
+        if (kind == REGISTRY_END_REVOKE && (!a.why || strspn(a.why, " \t\n") == strlen(a.why)))
                 return cli_usage_error(self, "say why: --why TEXT");
-        return end(cli, &rc, argv[optind], kind, why, quarantine_us);
+        return end(cli, &rc, argv[optind], kind, a.why, a.quarantine_us);
 }
 
 int cmd_deassign(struct cli *cli, int argc, char **argv)

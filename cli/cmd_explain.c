@@ -128,34 +128,29 @@ static int port_error(const char *text, int err)
         return cli_error("%s", message);
 }
 
+/* --full, -v */
+static int full_option(const struct cli_command *self, int opt, void *data)
+{
+        if (opt != 'v')
+                return -2;
+        full = true;
+        return -1;
+}
+
 int cmd_explain(struct cli *cli, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "full", no_argument, NULL, 'v' },
-                { "db", required_argument, NULL, 'B' },
-                CLI_COMMON_LONG_OPTIONS,
-                { 0 },
-        };
         const struct cli_command *self = cli_find_command("explain");
         _cleanup_(rsap_iana_freep) struct rsap_iana *reg = NULL;
         _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
         struct local_source local = { 0 };
         struct rsap_port_spec spec;
         char *what;
-        int opt, r, parsed;
+        int r, parsed;
 
         full = false;
-        while ((opt = getopt_long(argc, argv, ":hv", options, NULL)) != -1) {
-                if (registry_option(&local.rc, opt))
-                        continue;
-                if (opt == 'v') {
-                        full = true;
-                        continue;
-                }
-                r = cli_common_option(cli, self, opt);
-                if (r >= 0)
-                        return r;
-        }
+        r = registry_getopt(cli, self, &local.rc, argc, argv, full_option, NULL);
+        if (r >= 0)
+                return r;
         if (optind != argc - 1)
                 return cli_usage_error(self, optind == argc ? "which port or name?"
                                                             : "one port or name at a time");

@@ -76,45 +76,51 @@ static int export_to_file(const struct export_source *src, enum rsap_export_form
         return EXIT_ANSWERED;
 }
 
+struct export_args {
+        enum rsap_export_format format;
+        bool have_format;
+        const char *output;
+        bool *local;
+};
+
+/* --format F, --output FILE, --local (--db comes with registry_getopt) */
+static int export_option(const struct cli_command *self, int opt, void *data)
+{
+        struct export_args *a = data;
+
+        switch (opt) {
+        case 'f':
+                if (rsap_export_format_parse(optarg, &a->format) < 0)
+                        return cli_usage_error(self, "unknown format '%s' (services, csv or json)",
+                                               optarg);
+                a->have_format = true;
+                return -1;
+        case 'o':
+                a->output = optarg;
+                return -1;
+        case 'l':
+                *a->local = true;
+                return -1;
+        }
+        return -2;
+}
+
 int cmd_export(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("export");
-        const struct option *options = cli_getopt_options(self);
         _cleanup_(rsap_iana_freep) struct rsap_iana *reg = NULL;
         _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
         struct registry_cli rc = { 0 };
         struct export_source src = { .rc = &rc };
-        enum rsap_export_format format = RSAP_EXPORT_JSON;
-        const char *output = NULL;
-        bool have_format = false;
-        int opt, r;
+        struct export_args a = { .format = RSAP_EXPORT_JSON, .local = &src.local };
+        int r;
 
-        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-                switch (opt) {
-                case 'f':
-                        if (rsap_export_format_parse(optarg, &format) < 0)
-                                return cli_usage_error(self, "unknown format '%s' "
-                                                             "(services, csv or json)",
-                                                       optarg);
-                        have_format = true;
-                        continue;
-                case 'o':
-                        output = optarg;
-                        continue;
-                case 'l':
-                        src.local = true;
-                        continue;
-                case 'B':
-                        registry_option(&rc, opt);
-                        continue;
-                }
-                r = cli_common_option(cli, self, opt);
-                if (r >= 0)
-                        return r;
-        }
-        if (cli->json && have_format && format != RSAP_EXPORT_JSON)
+        r = registry_getopt(cli, self, &rc, argc, argv, export_option, &a);
+        if (r >= 0)
+                return r;
+        if (cli->json && a.have_format && a.format != RSAP_EXPORT_JSON)
                 return cli_usage_error(self, "--json writes JSON: drop it or --format");
-        if (!have_format && !cli->json)
+        if (!a.have_format && !cli->json)
                 return cli_usage_error(self, "which format? --format services, csv or json");
         if (optind != argc)
                 return cli_usage_error(self, "no arguments expected");
@@ -131,9 +137,9 @@ int cmd_export(struct cli *cli, int argc, char **argv)
                         return EXIT_BAD_INPUT;
                 src.reg = reg;
         }
-        if (output)
-                return export_to_file(&src, format, output);
-        r = write_export(&src, format, stdout);
+        if (a.output)
+                return export_to_file(&src, a.format, a.output);
+        r = write_export(&src, a.format, stdout);
         if (r < 0)
                 return export_error(&src, r, "the export");
         return EXIT_ANSWERED;

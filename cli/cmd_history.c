@@ -111,11 +111,10 @@ static int history(struct cli *cli, struct registry_cli *rc, const char *text)
 int cmd_history(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("history");
-        const struct option *options = cli_getopt_options(self);
         struct registry_cli rc = { 0 };
         int r;
 
-        r = registry_getopt(cli, self, &rc, argc, argv, options, NULL, NULL);
+        r = registry_getopt(cli, self, &rc, argc, argv, NULL, NULL);
         if (r >= 0)
                 return r;
         if (optind != argc - 1)

@@ -110,25 +110,25 @@ static int import(struct cli *cli, struct registry_cli *rc, const char *path, bo
         return status;
 }
 
+/* --skip-conflicts */
+static int import_option(const struct cli_command *self, int opt, void *skip)
+{
+        if (opt != 's')
+                return -2;
+        *(bool *)skip = true;
+        return -1;
+}
+
 int cmd_import(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("import");
-        const struct option *options = cli_getopt_options(self);
         struct registry_cli rc = { 0 };
         bool skip = false;
-        int opt, r;
+        int r;
 
-        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-                if (registry_option(&rc, opt))
-                        continue;
-                if (opt == 's') {
-                        skip = true;
-                        continue;
-                }
-                r = cli_common_option(cli, self, opt);
-                if (r >= 0)
-                        return r;
-        }
+        r = registry_getopt(cli, self, &rc, argc, argv, import_option, &skip);
+        if (r >= 0)
+                return r;
         if (optind != argc - 1)
                 return cli_usage_error(self, optind == argc ? "import which file?"
                                                             : "one file at a time");

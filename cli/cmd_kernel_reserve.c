@@ -73,31 +73,36 @@ static int kernel_reserve(struct cli *cli, struct registry_cli *rc, bool apply, 
         return r ? EXIT_BAD_INPUT : EXIT_ANSWERED;
 }
 
+struct reserve_args {
+        bool apply;
+        const char *path;
+};
+
+/* --apply, --file PATH */
+static int reserve_option(const struct cli_command *self, int opt, void *data)
+{
+        struct reserve_args *a = data;
+
+        if (opt == 'a')
+                a->apply = true;
+        else if (opt == 'f')
+                a->path = optarg;
+        else
+                return -2;
+        return -1;
+}
+
 int cmd_kernel_reserve(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("kernel-reserve");
-        const struct option *options = cli_getopt_options(self);
         struct registry_cli rc = { 0 };
-        const char *path = RSAP_RESERVED_PORTS_PATH;
-        bool apply = false;
-        int opt, r;
+        struct reserve_args a = { .path = RSAP_RESERVED_PORTS_PATH };
+        int r;
 
-        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-                if (registry_option(&rc, opt))
-                        continue;
-                if (opt == 'a') {
-                        apply = true;
-                        continue;
-                }
-                if (opt == 'f') {
-                        path = optarg;
-                        continue;
-                }
-                r = cli_common_option(cli, self, opt);
-                if (r >= 0)
-                        return r;
-        }
+        r = registry_getopt(cli, self, &rc, argc, argv, reserve_option, &a);
+        if (r >= 0)
+                return r;
         if (optind != argc)
                 return cli_usage_error(self, "unexpected argument '%s'", argv[optind]);
-        return kernel_reserve(cli, &rc, apply, path);
+        return kernel_reserve(cli, &rc, a.apply, a.path);
 }

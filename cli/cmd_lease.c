@@ -104,12 +104,11 @@ static int lease(struct cli *cli, struct registry_cli *rc, struct lease_args *a)
 int cmd_lease(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("lease");
-        const struct option *options = cli_getopt_options(self);
         struct lease_args a = { 0 };
         struct registry_cli rc = { 0 };
         int r;
 
-        r = registry_getopt(cli, self, &rc, argc, argv, options, lease_option, &a);
+        r = registry_getopt(cli, self, &rc, argc, argv, lease_option, &a);
         if (r >= 0)
                 return r;
         if (optind != argc)

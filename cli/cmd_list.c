@@ -44,45 +44,52 @@ static int print_row(const struct rsap_list_row *row, void *userdata)
         return 0;
 }
 
+struct list_masks {
+        unsigned status, protocols;
+};
+
+/* --assigned, --reserved, --unassigned, --proto P[,P] */
+static int list_option(const struct cli_command *self, int opt, void *data)
+{
+        struct list_masks *m = data;
+        int r;
+
+        switch (opt) {
+        case 'a':
+                m->status |= RSAP_LIST_ASSIGNED;
+                return -1;
+        case 'r':
+                m->status |= RSAP_LIST_RESERVED;
+                return -1;
+        case 'u':
+                m->status |= RSAP_LIST_UNASSIGNED;
+                return -1;
+        case 'p':
+                r = registry_proto_option(self, optarg, &m->protocols);
+                return r >= 0 ? r : -1;
+        }
+        return -2;
+}
+
 int cmd_list(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("list");
-        const struct option *options = cli_getopt_options(self);
         _cleanup_(rsap_iana_freep) struct rsap_iana *reg = NULL;
         _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
         _cleanup_(rsap_range_answer_clear) struct rsap_range_answer a = { 0 };
         enum rsap_answer_part failed;
         struct registry_cli rc = { 0 };
-        unsigned status_mask = 0;
-        unsigned proto_mask = (1u << RSAP_PROTO_TCP) | (1u << RSAP_PROTO_UDP) |
-                              (1u << RSAP_PROTO_SCTP) | (1u << RSAP_PROTO_DCCP);
+        struct list_masks masks = {
+                .protocols = (1u << RSAP_PROTO_TCP) | (1u << RSAP_PROTO_UDP) |
+                             (1u << RSAP_PROTO_SCTP) | (1u << RSAP_PROTO_DCCP),
+        };
         struct rsap_port_spec spec;
         struct list_state state = { .cli = cli };
-        int opt, r;
+        int r;
 
-        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-                if (registry_option(&rc, opt))
-                        continue;
-                switch (opt) {
-                case 'a':
-                        status_mask |= RSAP_LIST_ASSIGNED;
-                        continue;
-                case 'r':
-                        status_mask |= RSAP_LIST_RESERVED;
-                        continue;
-                case 'u':
-                        status_mask |= RSAP_LIST_UNASSIGNED;
-                        continue;
-                case 'p':
-                        r = registry_proto_option(self, optarg, &proto_mask);
-                        if (r >= 0)
-                                return r;
-                        continue;
-                }
-                r = cli_common_option(cli, self, opt);
-                if (r >= 0)
-                        return r;
-        }
+        r = registry_getopt(cli, self, &rc, argc, argv, list_option, &masks);
+        if (r >= 0)
+                return r;
         if (optind != argc - 1)
                 return cli_usage_error(self, "give one port or range, such as 1640-1650");
         r = rsap_port_spec_parse(argv[optind], &spec);
@@ -90,7 +97,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
                 return cli_error("'%s' is not a port range (A-B with 0 <= A <= B <= 65535)",
                                  argv[optind]);
         if (spec.proto != RSAP_PROTO_NONE)
-                proto_mask = 1u << spec.proto;
+                masks.protocols = 1u << spec.proto;
         reg = cli_open_registry(cli);
         if (!reg)
                 return EXIT_BAD_INPUT;
@@ -98,7 +105,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
         if (r)
                 return r;
         r = rsap_answer_range(&(struct rsap_answer_sources){ .iana = reg, .store = store },
-                              spec.low, spec.high, proto_mask, status_mask, &a, &failed);
+                              spec.low, spec.high, masks.protocols, masks.status, &a, &failed);
         if (r < 0)
                 return registry_error(&rc, r, "cannot read the local registry");
         if (cli->json) {

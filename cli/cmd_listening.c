@@ -99,9 +99,10 @@ static int add_command_option(const struct cli_command *self, const char *text,
 }
 
 /* Returns -1 when opt was an option of this command, else an exit status. */
-static int listening_option(struct cli *cli, const struct cli_command *self, int opt,
-                            struct listening_request *req)
+static int listening_option(const struct cli_command *self, int opt, void *data)
 {
+        struct listening_request *req = data;
+
         switch (opt) {
         case 't':
                 req->filter.protocols |= 1u << RSAP_PROTO_TCP;
@@ -140,7 +141,7 @@ static int listening_option(struct cli *cli, const struct cli_command *self, int
                 registry_option(&req->rc, opt);
                 return -1;
         default:
-                return cli_common_option(cli, self, opt);
+                return -2;
         }
 }
 
@@ -519,16 +520,13 @@ static int run_listening(struct cli *cli, struct listening_request *req)
 int cmd_listening(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("listening");
-        const struct option *options = cli_getopt_options(self);
         struct listening_request req = { .unregistered = false };
-        int opt, r;
+        int r;
 
         rsap_listen_filter_init(&req.filter);
-        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-                r = listening_option(cli, self, opt, &req);
-                if (r >= 0)
-                        return r;
-        }
+        r = cli_getopt(cli, self, argc, argv, listening_option, &req);
+        if (r >= 0)
+                return r;
         if (optind < argc)
                 return cli_usage_error(self, "unexpected argument '%s'", argv[optind]);
         if (req.n_commands > 0 && !req.filter.find_owners)

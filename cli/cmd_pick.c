@@ -72,12 +72,11 @@ static int pick(struct cli *cli, struct registry_cli *rc, const struct rsap_pick
 int cmd_pick(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("pick");
-        const struct option *options = cli_getopt_options(self);
         struct rsap_pick_options o = { 0 };
         struct registry_cli rc = { 0 };
         int r;
 
-        r = registry_getopt(cli, self, &rc, argc, argv, options, pick_option, &o);
+        r = registry_getopt(cli, self, &rc, argc, argv, pick_option, &o);
         if (r >= 0)
                 return r;
         if (optind != argc)

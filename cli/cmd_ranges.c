@@ -25,15 +25,12 @@ static void render_range(const struct cli *cli, const struct rsap_iana *reg,
 int cmd_ranges(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("ranges");
-        const struct option *options = cli_getopt_options(self);
         _cleanup_(rsap_iana_freep) struct rsap_iana *reg = NULL;
-        int opt, r;
+        int r;
 
-        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-                r = cli_common_option(cli, self, opt);
-                if (r >= 0)
-                        return r;
-        }
+        r = cli_getopt(cli, self, argc, argv, NULL, NULL);
+        if (r >= 0)
+                return r;
         if (optind != argc)
                 return cli_usage_error(self, "no arguments expected");
         reg = cli_open_registry(cli);

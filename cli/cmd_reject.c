@@ -45,23 +45,14 @@ static int reject(struct cli *cli, struct registry_cli *rc, int64_t id, const ch
 int cmd_reject(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("reject");
-        const struct option *options = cli_getopt_options(self);
         struct registry_cli rc = { 0 };
         const char *why = NULL;
         int64_t id;
-        int opt, r;
+        int r;
 
-        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-                if (registry_option(&rc, opt))
-                        continue;
-                if (opt == 'w') {
-                        why = optarg;
-                        continue;
-                }
-                r = cli_common_option(cli, self, opt);
-                if (r >= 0)
-                        return r;
-        }
+        r = registry_getopt(cli, self, &rc, argc, argv, registry_why_option, &why);
+        if (r >= 0)
+                return r;
         r = registry_request_id_arg(self, argc, argv, &id);
         if (r >= 0)
                 return r;

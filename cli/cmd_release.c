@@ -40,11 +40,10 @@ static int release(struct cli *cli, struct registry_cli *rc, const char *text)
 int cmd_release(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("release");
-        const struct option *options = cli_getopt_options(self);
         struct registry_cli rc = { 0 };
         int r;
 
-        r = registry_getopt(cli, self, &rc, argc, argv, options, NULL, NULL);
+        r = registry_getopt(cli, self, &rc, argc, argv, NULL, NULL);
         if (r >= 0)
                 return r;
         if (optind != argc - 1)

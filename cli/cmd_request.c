@@ -145,12 +145,11 @@ static int file_request(struct cli *cli, struct registry_cli *rc, struct request
 int cmd_request(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("request");
-        const struct option *options = cli_getopt_options(self);
         struct registry_cli rc = { 0 };
         struct request_args a = { 0 };
         int r;
 
-        r = registry_getopt(cli, self, &rc, argc, argv, options, request_option, &a);
+        r = registry_getopt(cli, self, &rc, argc, argv, request_option, &a);
         if (r >= 0)
                 return r;
         if (optind != argc - 1)

@@ -51,25 +51,25 @@ static int list_requests(struct cli *cli, struct registry_cli *rc, bool all)
         return n > 0 ? EXIT_ANSWERED : EXIT_NO_MATCH;
 }
 
+/* --all */
+static int all_option(const struct cli_command *self, int opt, void *flag)
+{
+        if (opt != 'a')
+                return -2;
+        *(bool *)flag = true;
+        return -1;
+}
+
 int cmd_requests(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("requests");
-        const struct option *options = cli_getopt_options(self);
         struct registry_cli rc = { 0 };
         bool all = false;
-        int opt, r;
+        int r;
 
-        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-                if (registry_option(&rc, opt))
-                        continue;
-                if (opt == 'a') {
-                        all = true;
-                        continue;
-                }
-                r = cli_common_option(cli, self, opt);
-                if (r >= 0)
-                        return r;
-        }
+        r = registry_getopt(cli, self, &rc, argc, argv, all_option, &all);
+        if (r >= 0)
+                return r;
         if (optind != argc)
                 return cli_usage_error(self, "unexpected argument '%s'", argv[optind]);
         return list_requests(cli, &rc, all);

@@ -105,24 +105,14 @@ static int review(struct cli *cli, struct registry_cli *rc, int64_t id,
 int cmd_review(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("review");
-        const struct option *options = cli_getopt_options(self);
         struct rsap_review_options review_options = { 0 };
         struct registry_cli rc = { 0 };
         int64_t id;
-        int opt, r;
+        int r;
 
-        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-                if (registry_option(&rc, opt))
-                        continue;
-                if (opt == 'S' || opt == 'I') {
-                        *(opt == 'S' ? &review_options.allow_system : &review_options.over_iana) =
-                                true;
-                        continue;
-                }
-                r = cli_common_option(cli, self, opt);
-                if (r >= 0)
-                        return r;
-        }
+        r = registry_getopt(cli, self, &rc, argc, argv, registry_review_option, &review_options);
+        if (r >= 0)
+                return r;
         r = registry_request_id_arg(self, argc, argv, &id);
         if (r >= 0)
                 return r;

@@ -64,10 +64,19 @@ static char *join_words(int n, char **words)
         return text;
 }
 
+/* --limit N */
+static int limit_option(const struct cli_command *self, int opt, void *limit)
+{
+        if (opt != 'n')
+                return -2;
+        if (parse_limit(optarg, limit) < 0)
+                return cli_usage_error(self, "--limit takes a number from 1 to %d", MAX_LIMIT);
+        return -1;
+}
+
 int cmd_search(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("search");
-        const struct option *options = cli_getopt_options(self);
         _cleanup_(rsap_iana_freep) struct rsap_iana *reg = NULL;
         _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
         _cleanup_(rsap_search_answer_clear) struct rsap_search_answer a = { 0 };
@@ -76,21 +85,11 @@ int cmd_search(struct cli *cli, int argc, char **argv)
         size_t limit = DEFAULT_LIMIT;
         _cleanup_(freep) char *joined = NULL;
         const char *text;
-        int opt, r;
+        int r;
 
-        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-                if (registry_option(&rc, opt))
-                        continue;
-                if (opt == 'n') {
-                        if (parse_limit(optarg, &limit) < 0)
-                                return cli_usage_error(self, "--limit takes a number from 1 to %d",
-                                                       MAX_LIMIT);
-                        continue;
-                }
-                r = cli_common_option(cli, self, opt);
-                if (r >= 0)
-                        return r;
-        }
+        r = registry_getopt(cli, self, &rc, argc, argv, limit_option, &limit);
+        if (r >= 0)
+                return r;
         if (optind == argc)
                 return cli_usage_error(self, "search for what?");
         /* `rsap search remote desktop`: every remaining word is the text. */

@@ -25,17 +25,14 @@ static const char *cache_state(int verified)
 int cmd_status(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("status");
-        const struct option *options = cli_getopt_options(self);
         _cleanup_(rsap_iana_freep) struct rsap_iana *reg = NULL;
         struct rsap_iana_info info;
         char dir[4096], path[4200];
-        int opt, r, verified;
+        int r, verified;
 
-        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-                r = cli_common_option(cli, self, opt);
-                if (r >= 0)
-                        return r;
-        }
+        r = cli_getopt(cli, self, argc, argv, NULL, NULL);
+        if (r >= 0)
+                return r;
         if (optind != argc)
                 return cli_usage_error(self, "no arguments expected");
         /* The data directory is where `rsap update` writes; the cache shown

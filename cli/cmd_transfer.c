@@ -65,30 +65,35 @@ static int transfer(struct cli *cli, struct registry_cli *rc, const char *text, 
         return r ? EXIT_BAD_INPUT : EXIT_ANSWERED;
 }
 
+struct transfer_args {
+        const char *to, *contact, *why;
+};
+
+static int transfer_option(const struct cli_command *self, int opt, void *data)
+{
+        struct transfer_args *a = data;
+
+        if (opt != 't' && opt != 'c' && opt != 'w')
+                return -2;
+        *(opt == 't' ? &a->to : opt == 'c' ? &a->contact : &a->why) = optarg;
+        return -1;
+}
+
 int cmd_transfer(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("transfer");
-        const struct option *options = cli_getopt_options(self);
         struct registry_cli rc = { 0 };
-        const char *to = NULL, *contact = NULL, *why = NULL;
-        int opt, r;
+        struct transfer_args a = { 0 };
+        int r;
 
-        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-                if (registry_option(&rc, opt))
-                        continue;
-                if (opt == 't' || opt == 'c' || opt == 'w') {
-                        *(opt == 't' ? &to : opt == 'c' ? &contact : &why) = optarg;
-                        continue;
-                }
-                r = cli_common_option(cli, self, opt);
-                if (r >= 0)
-                        return r;
-        }
+        r = registry_getopt(cli, self, &rc, argc, argv, transfer_option, &a);
+        if (r >= 0)
+                return r;
         if (optind != argc - 1)
                 return cli_usage_error(self, optind == argc ? "which service, port or "
                                                               "assignment:ID?"
                                                             : "one target at a time");
-        if (!to || strspn(to, " \t\n") == strlen(to))
+        if (!a.to || strspn(a.to, " \t\n") == strlen(a.to))
                 return cli_usage_error(self, "to whom? --to WHO");
-        return transfer(cli, &rc, argv[optind], to, contact, why);
+        return transfer(cli, &rc, argv[optind], a.to, a.contact, a.why);
 }

@@ -53,37 +53,40 @@ static int parse_timeout(const char *text, unsigned *out)
         return 0;
 }
 
+/* --from URL|FILE, --timeout SECONDS, --allow-any-date */
+static int update_option(const struct cli_command *self, int opt, void *data)
+{
+        struct rsap_update_options *opts = data;
+
+        switch (opt) {
+        case 'f':
+                if (!*optarg)
+                        return cli_usage_error(self, "--from needs a URL or a file");
+                opts->from = optarg;
+                return -1;
+        case 't':
+                if (parse_timeout(optarg, &opts->timeout_s) < 0)
+                        return cli_usage_error(self, "--timeout takes whole seconds, 1 to 86400");
+                return -1;
+        case 'A':
+                opts->allow_any_date = true;
+                return -1;
+        }
+        return -2;
+}
+
 int cmd_update(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("update");
-        const struct option *options = cli_getopt_options(self);
         struct rsap_update_options opts = { 0 };
         struct rsap_update_result res;
         struct rsap_import_error err;
         bool progress;
-        int opt, r;
+        int r;
 
-        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-                if (opt == 'f') {
-                        if (!*optarg)
-                                return cli_usage_error(self, "--from needs a URL or a file");
-                        opts.from = optarg;
-                        continue;
-                }
-                if (opt == 't') {
-                        if (parse_timeout(optarg, &opts.timeout_s) < 0)
-                                return cli_usage_error(self, "--timeout takes whole seconds, "
-                                                             "1 to 86400");
-                        continue;
-                }
-                if (opt == 'A') {
-                        opts.allow_any_date = true;
-                        continue;
-                }
-                r = cli_common_option(cli, self, opt);
-                if (r >= 0)
-                        return r;
-        }
+        r = cli_getopt(cli, self, argc, argv, update_option, &opts);
+        if (r >= 0)
+                return r;
         if (optind != argc)
                 return cli_usage_error(self, "no arguments expected");
         opts.data_dir = cli->db_dir;

@@ -71,37 +71,39 @@ static int who_proto_option(const struct cli_command *self, int opt, unsigned *p
         return r;
 }
 
+struct who_args {
+        unsigned protocols;
+        bool no_process;
+        char *db;
+};
+
+/* The protocols, --no-process, --db FILE */
+static int who_option(const struct cli_command *self, int opt, void *data)
+{
+        struct who_args *a = data;
+
+        if (opt == 'n')
+                a->no_process = true;
+        else if (opt == 'B')
+                a->db = optarg;
+        else
+                return who_proto_option(self, opt, &a->protocols);
+        return -1;
+}
+
 int cmd_who(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("who");
-        const struct option *options = cli_getopt_options(self);
+        struct who_args a = { 0 };
         struct rsap_port_spec spec;
         const char *what;
-        bool no_process = false;
-        char *db = NULL;
         char port_text[8], proto_text[32];
         char *listening_argv[12];
-        unsigned protocols = 0;
-        int opt, r, n = 0;
+        int r, n = 0;
 
-        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-                r = who_proto_option(self, opt, &protocols);
-                if (r >= 0)
-                        return r;
-                if (r == -1)
-                        continue;
-                if (opt == 'n') {
-                        no_process = true;
-                        continue;
-                }
-                if (opt == 'B') {
-                        db = optarg;
-                        continue;
-                }
-                r = cli_common_option(cli, self, opt);
-                if (r >= 0)
-                        return r;
-        }
+        r = cli_getopt(cli, self, argc, argv, who_option, &a);
+        if (r >= 0)
+                return r;
         if (optind != argc - 1)
                 return cli_usage_error(self, optind == argc ? "which port?" : "one port at a time");
         what = argv[optind];
@@ -109,11 +111,11 @@ int cmd_who(struct cli *cli, int argc, char **argv)
         if (r >= 0)
                 return r;
         if (spec.proto != RSAP_PROTO_NONE) {
-                if (protocols && protocols != 1u << spec.proto)
+                if (a.protocols && a.protocols != 1u << spec.proto)
                         return cli_usage_error(self, "'%s' names the protocol and --proto "
                                                      "another: give one of them",
                                                what);
-                protocols = 1u << spec.proto;
+                a.protocols = 1u << spec.proto;
         }
 
         /* --json and --db-dir are already in cli; the listing reads them there. */
@@ -121,16 +123,16 @@ int cmd_who(struct cli *cli, int argc, char **argv)
         listening_argv[n++] = (char *)"listening";
         listening_argv[n++] = (char *)"--port";
         listening_argv[n++] = port_text;
-        if (protocols) {
-                rsap_proto_format_list(protocols, proto_text, sizeof(proto_text));
+        if (a.protocols) {
+                rsap_proto_format_list(a.protocols, proto_text, sizeof(proto_text));
                 listening_argv[n++] = (char *)"--proto";
                 listening_argv[n++] = proto_text;
         }
-        if (no_process)
+        if (a.no_process)
                 listening_argv[n++] = (char *)"--no-process";
-        if (db) {
+        if (a.db) {
                 listening_argv[n++] = (char *)"--db";
-                listening_argv[n++] = db;
+                listening_argv[n++] = a.db;
         }
         listening_argv[n] = NULL;
         optind = 0; /* a fresh getopt scan of the new arguments */

@@ -299,17 +299,30 @@ void cli_json_decrefp(json_t **p)
         json_decref(*p);
 }
 
-int cli_only_common_options(struct cli *cli, const struct cli_command *cmd, int argc,
-                            char **argv)
+int cli_getopt(struct cli *cli, const struct cli_command *self, int argc, char **argv,
+               cli_own_option *own, void *data)
 {
-        const struct option *options = cli_getopt_options(cmd);
+        const struct option *options = cli_getopt_options(self);
+        char letters[16];
         int opt, r;
 
-        optind = 1;
-        while (argc > 1 && (opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-                r = cli_common_option(cli, cmd, opt);
+        snprintf(letters, sizeof(letters), ":h%s", self->short_options ? self->short_options : "");
+        while ((opt = getopt_long(argc, argv, letters, options, NULL)) != -1) {
+                r = own ? own(self, opt, data) : -2;
+                if (r == -1)
+                        continue;
+                if (r >= 0)
+                        return r;
+                r = cli_common_option(cli, self, opt);
                 if (r >= 0)
                         return r;
         }
         return -1;
+}
+
+int cli_only_common_options(struct cli *cli, const struct cli_command *cmd, int argc,
+                            char **argv)
+{
+        optind = 1;
+        return argc > 1 ? cli_getopt(cli, cmd, argc, argv, NULL, NULL) : -1;
 }

@@ -7,7 +7,7 @@
 static const struct cli_command update_command = {
         "update", cmd_update,
         "rsap update [--from URL|FILE] [--timeout SECONDS] [--allow-any-date] [--json]",
-        "Fetch IANA's whole registry, check it, and cache it for lookups.", cli_update_options,
+        "Fetch IANA's whole registry, check it, and cache it for lookups.", cli_update_options, NULL,
 };
 
 const struct cli_command *cli_find_command(const char *name)

@@ -46,25 +46,49 @@ bool registry_option(struct registry_cli *rc, int opt)
         return true;
 }
 
-int registry_getopt(struct cli *cli, const struct cli_command *self, struct registry_cli *rc,
-                    int argc, char **argv, const struct option *options,
-                    registry_own_option *own, void *data)
+int registry_review_option(const struct cli_command *self, int opt, void *data)
 {
-        int opt, r;
+        struct rsap_review_options *review = data;
 
-        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-                if (registry_option(rc, opt))
-                        continue;
-                r = own ? own(self, opt, data) : -2;
-                if (r == -1)
-                        continue;
-                if (r >= 0)
-                        return r;
-                r = cli_common_option(cli, self, opt);
-                if (r >= 0)
-                        return r;
-        }
+        if (opt == 'S')
+                review->allow_system = true;
+        else if (opt == 'I')
+                review->over_iana = true;
+        else
+                return -2;
         return -1;
+}
+
+int registry_why_option(const struct cli_command *self, int opt, void *data)
+{
+        if (opt != 'w')
+                return -2;
+        *(const char **)data = optarg;
+        return -1;
+}
+
+/* --db and --as, then the command's own. */
+struct registry_options {
+        struct registry_cli *rc;
+        registry_own_option *own;
+        void *data;
+};
+
+static int registry_and_own_option(const struct cli_command *self, int opt, void *data)
+{
+        struct registry_options *both = data;
+
+        if (registry_option(both->rc, opt))
+                return -1;
+        return both->own ? both->own(self, opt, both->data) : -2;
+}
+
+int registry_getopt(struct cli *cli, const struct cli_command *self, struct registry_cli *rc,
+                    int argc, char **argv, registry_own_option *own, void *data)
+{
+        struct registry_options both = { rc, own, data };
+
+        return cli_getopt(cli, self, argc, argv, registry_and_own_option, &both);
 }
 
 /* $RSAP_BUSY_TIMEOUT_MS, for scripts that would rather fail fast. */

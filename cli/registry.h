@@ -26,11 +26,11 @@ struct registry_cli {
 /* Handles 'B' and 'A'; returns true when opt was one of them. */
 bool registry_option(struct registry_cli *rc, int opt);
 
-/*
- * Takes one of a command's own options: -1 when it took opt, -2 when opt is
- * not one of them, else the exit status after a usage error.
- */
-typedef int registry_own_option(const struct cli_command *self, int opt, void *data);
+typedef cli_own_option registry_own_option;
+/* --allow-system and --over-iana (data: a struct rsap_review_options). */
+int registry_review_option(const struct cli_command *self, int opt, void *data);
+/* --why TEXT (data: a const char *). */
+int registry_why_option(const struct cli_command *self, int opt, void *data);
 
 /*
  * Reads every option of a registry command: --db and --as, the command's
@@ -39,8 +39,7 @@ typedef int registry_own_option(const struct cli_command *self, int opt, void *d
  * to return.
  */
 int registry_getopt(struct cli *cli, const struct cli_command *self, struct registry_cli *rc,
-                    int argc, char **argv, const struct option *options,
-                    registry_own_option *own, void *data);
+                    int argc, char **argv, registry_own_option *own, void *data);
 
 /* The database path (--db or the default); NULL after printing an error. */
 const char *registry_path(struct cli *cli, struct registry_cli *rc);
