@@ -36,10 +36,7 @@ static int audit(struct cli *cli, struct registry_cli *rc)
         struct rsap_audit a;
         int r;
 
-        iana = cli_open_registry(cli);
-        if (!iana)
-                return EXIT_BAD_INPUT;
-        r = registry_open_read(cli, rc, &store);
+        r = registry_open_lookup(cli, rc, &iana, &store);
         if (r)
                 return r;
         registry_host(&host, NULL, false);

@@ -98,10 +98,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
                                  argv[optind]);
         if (spec.proto != RSAP_PROTO_NONE)
                 masks.protocols = 1u << spec.proto;
-        reg = cli_open_registry(cli);
-        if (!reg)
-                return EXIT_BAD_INPUT;
-        r = registry_open_read(cli, &rc, &store);
+        r = registry_open_lookup(cli, &rc, &reg, &store);
         if (r)
                 return r;
         r = rsap_answer_range(&(struct rsap_answer_sources){ .iana = reg, .store = store },

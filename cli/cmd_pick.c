@@ -42,10 +42,7 @@ static int pick(struct cli *cli, struct registry_cli *rc, const struct rsap_pick
         struct rsap_pick p;
         int r;
 
-        iana = cli_open_registry(cli);
-        if (!iana)
-                return EXIT_BAD_INPUT;
-        r = registry_open_read(cli, rc, &store);
+        r = registry_open_lookup(cli, rc, &iana, &store);
         if (r)
                 return r;
         registry_host(&host, &listeners, false);

@@ -77,10 +77,7 @@ static int review(struct cli *cli, struct registry_cli *rc, int64_t id,
         struct rsap_review rv;
         int r, status;
 
-        iana = cli_open_registry(cli);
-        if (!iana)
-                return EXIT_BAD_INPUT;
-        r = registry_open_read(cli, rc, &store);
+        r = registry_open_lookup(cli, rc, &iana, &store);
         if (r)
                 return r;
         if (!store)

@@ -99,10 +99,7 @@ int cmd_search(struct cli *cli, int argc, char **argv)
         text = joined;
         if (strspn(text, " \t\n") == strlen(text))
                 return cli_error("the search text is empty");
-        reg = cli_open_registry(cli);
-        if (!reg)
-                return EXIT_BAD_INPUT;
-        r = registry_open_read(cli, &rc, &store);
+        r = registry_open_lookup(cli, &rc, &reg, &store);
         if (r)
                 return r;
         r = rsap_answer_search(&(struct rsap_answer_sources){ .iana = reg, .store = store }, text,

@@ -244,6 +244,16 @@ int registry_open_read(struct cli *cli, struct registry_cli *rc, struct rsap_sto
         return 0;
 }
 
+int registry_open_lookup(struct cli *cli, struct registry_cli *rc, struct rsap_iana **iana,
+                         struct rsap_store **store)
+{
+        *store = NULL;
+        *iana = cli_open_registry(cli);
+        if (!*iana)
+                return EXIT_BAD_INPUT;
+        return registry_open_read(cli, rc, store);
+}
+
 const char *registry_actor(struct registry_cli *rc)
 {
         const char *sudo_user = getenv("SUDO_USER");

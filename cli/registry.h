@@ -50,6 +50,10 @@ struct rsap_store *registry_open_write(struct cli *cli, struct registry_cli *rc)
  * return is 0.  Otherwise 0, or EXIT_BAD_INPUT after printing why.
  */
 int registry_open_read(struct cli *cli, struct registry_cli *rc, struct rsap_store **out);
+/* IANA's registry and, when there is one, the local registry for reading:
+ * what a lookup and a check read.  0, or the exit status after a message. */
+int registry_open_lookup(struct cli *cli, struct registry_cli *rc, struct rsap_iana **iana,
+                         struct rsap_store **store);
 
 /* "rsap: <message>" on stderr, returning EXIT_NO_MATCH or EXIT_REFUSED. */
 int registry_no_match(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
