@@ -196,6 +196,34 @@ int rsap_listen_list_write_json(const struct rsap_listen_list *list, const struc
                                 const struct rsap_listen_json_local *local, FILE *out);
 
 /*
+ * A host's report: the whole list as one object,
+ *   {"source": "netlink"|"procfs"|null, "owners_looked_up", "unreadable_processes",
+ *    "sockets": [what rsap_listen_list_to_json writes, without reg or local]}
+ * so that what the array cannot say (where it came from, how many processes
+ * were unreadable, for an empty list too) survives.  NULL when out of memory.
+ */
+json_t *rsap_listen_report_to_json(const struct rsap_listen_list *list);
+
+/* Bounds on what rsap_listen_list_from_json accepts. */
+#define RSAP_LISTEN_JSON_MAX_SOCKETS 1000000
+#define RSAP_LISTEN_JSON_MAX_OWNERS 4096   /* per socket */
+#define RSAP_LISTEN_JSON_MAX_STRING 255    /* host, netns name, user */
+#define RSAP_LISTEN_JSON_MAX_PID 4194304   /* the kernel's PID_MAX_LIMIT */
+
+/*
+ * Decodes what rsap_listen_list_to_json or rsap_listen_report_to_json wrote
+ * (an array, or a report object) into a new list, in the order given;
+ * "service", "local" and unknown keys are ignored.  From an array the list's
+ * source is NETLINK when an IPv6 socket shows ipv6_only, PROCFS when one
+ * shows null, and owners were looked up when "processes" is not null; the
+ * sockets must agree on both.  -EBADMSG with a one-line reason ("socket 3:
+ * port: not an integer from 0 to 65535") in reason for anything else, and
+ * for sizes past the bounds above; -ENOMEM.
+ */
+int rsap_listen_list_from_json(const json_t *value, struct rsap_listen_list **out,
+                               char *reason, size_t reason_size);
+
+/*
  * The steps of rsap_listen_collect, each in its own file, exposed so the
  * tests can drive them one by one.  They leave the user names unset.
  *

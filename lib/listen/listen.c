@@ -302,3 +302,23 @@ int rsap_listen_list_write_json(const struct rsap_listen_list *list, const struc
         }
         return 0;
 }
+
+static json_t *source_to_json(enum rsap_listen_source source)
+{
+        switch (source) {
+        case RSAP_LISTEN_SOURCE_NETLINK:
+                return json_string("netlink");
+        case RSAP_LISTEN_SOURCE_PROCFS:
+                return json_string("procfs");
+        default:
+                return json_null();
+        }
+}
+
+json_t *rsap_listen_report_to_json(const struct rsap_listen_list *list)
+{
+        return json_pack("{s:o, s:b, s:I, s:o}", "source", source_to_json(list->source),
+                         "owners_looked_up", list->owners_looked_up,
+                         "unreadable_processes", (json_int_t)list->unreadable_processes,
+                         "sockets", rsap_listen_list_to_json(list, NULL, NULL));
+}
