@@ -21,6 +21,11 @@ static void read_host_name(void)
                 snprintf(host_name, sizeof(host_name), "%s", u.nodename);
         else
                 snprintf(host_name, sizeof(host_name), "localhost");
+        /* Every byte printable ASCII: the name goes into JSON, which must be
+         * UTF-8, and onto terminals, and sethostname() takes any bytes. */
+        for (char *p = host_name; *p; p++)
+                if (*p < '!' || *p > '~')
+                        *p = '?';
 }
 
 const char *rsap_host_name(void)

@@ -974,6 +974,8 @@ static void test_origin_host_from_environment(void **state)
         assert_string_equal(host, u.nodename);
         host_of_fresh_process("", host, sizeof(host));
         assert_string_equal(host, u.nodename);
+        host_of_fresh_process("b\xc3\xa9 \x1b", host, sizeof(host)); /* JSON and terminals */
+        assert_string_equal(host, "b????");
 }
 
 #define NETNS_DIR "/run/netns"
