@@ -19,7 +19,10 @@
 
 /*
  * rsapd: the registry as a service.  The pieces, one file each:
- *   main.c       options, signals, readiness, start and orderly stop
+ *   main.c       start, readiness, signals and orderly stop
+ *   options.c    the command line and its defaults
+ *   state.c      what the threads share: the registry, its cache file, the store
+ *   log.c        one line per event on stderr
  *   http.c       libmicrohttpd: limits, dispatch, access log, the reaper
  *   router.c     method + path -> route (pure; fuzzed)
  *   api.c        the JSON API, from librsap's *_to_json() values
@@ -101,7 +104,7 @@ struct rsapd {
          * against rsap commands run beside the daemon. */
         struct rsap_store *store;
         pthread_mutex_t store_lock;
-        /* guarded by registry_lock in main.c */
+        /* guarded by registry_lock in state.c */
         struct registry_ref *registry;
         atomic_bool cached; /* a verified cached copy answers, not the built-in one */
         atomic_bool stopping;
@@ -119,7 +122,17 @@ static inline void rsapd_data_changed(struct rsapd *d)
         atomic_fetch_add(&d->generation, 1);
 }
 
-/* ---- the registry (main.c) ----------------------------------------------- */
+/* ---- options (options.c) --------------------------------------------------- */
+/* 0 to run, 1 to exit 0 at once (--help, --version), -EINVAL for a bad option
+ * (the error is printed).  Without --listen, fills in the loopback defaults. */
+int rsapd_parse_options(int argc, char **argv, struct rsapd_config *cfg);
+
+/* ---- the local registry (state.c) ------------------------------------------ */
+/* Opens d->store for writing (created and migrated if need be) and checks it;
+ * logs why when it cannot be used. */
+int rsapd_store_open(struct rsapd *d);
+
+/* ---- the registry (state.c) ------------------------------------------------ */
 struct registry_ref *rsapd_registry_get(struct rsapd *d);
 void rsapd_registry_put(struct registry_ref *ref);
 /* Opens the registry again (rsap update replaced the cache): 0 or -errno. */
@@ -258,6 +271,8 @@ void metrics_render(struct metrics *m, struct rsapd *d, struct rsap_buf *b);
 int portserver_start(struct rsapd *d, struct portserver **out);
 void portserver_stop(struct portserver *ps);
 
-/* ---- logging (main.c) ---------------------------------------------------------------- */
+/* ---- logging (log.c) ----------------------------------------------------------------- */
 /* One line on stderr (the journal), written with one write(2). */
 void rsapd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Drops the "rsapd: " prefix under the journal, which names the unit. */
+void rsapd_log_init(void);
