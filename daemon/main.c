@@ -96,6 +96,11 @@ static int open_everything(struct rsapd *d)
         d->metrics = metrics_new();
         if (!d->metrics)
                 return -ENOMEM;
+        r = figures_start(d, d->cfg.metrics_interval_s, &d->figures);
+        if (r < 0) {
+                rsapd_log("cannot start the metrics refresh: %s", strerror(-r));
+                return r;
+        }
         if (d->cfg.portserver_path) {
                 r = portserver_start(d, &d->portserver);
                 if (r < 0) {
@@ -153,6 +158,7 @@ static void stop_everything(struct rsapd *d, struct http_server *http)
                 http_stop(http);
         }
         portserver_stop(d->portserver);
+        figures_stop(d->figures); /* before the store it reads */
         rsap_store_close(d->store);
         metrics_free(d->metrics);
         auth_clear(&d->auth);

@@ -28,6 +28,7 @@
 #define DEFAULT_POOL_LOW 15000
 #define DEFAULT_POOL_HIGH 24999
 #define DEFAULT_CACHE_TTL_MS 1000
+#define DEFAULT_METRICS_INTERVAL 15
 #define DEFAULT_PORTSERVER_MODE 0666
 #define DEFAULT_PORTSERVER_CLIENTS_PER_UID 64
 #define DEFAULT_PORTSERVER_LEASES_PER_UID 1000
@@ -63,6 +64,8 @@ static void usage(FILE *out)
                 "                           (default %u)\n"
                 "  --threads N              per listening address (default: half the CPUs)\n"
                 "  --cache-ttl MS           serve an answer again for MS ms (default %d; 0: never)\n"
+                "  --metrics-interval SECONDS  refresh /metrics' leases and audit findings\n"
+                "                           this often (default %d)\n"
                 "  --no-access-log          do not log each request\n"
                 "  --help, --version\n\n"
                 "See rsapd(8).\n",
@@ -70,7 +73,7 @@ static void usage(FILE *out)
                 DEFAULT_PORTSERVER_MODE, DEFAULT_PORTSERVER_CLIENTS_PER_UID,
                 DEFAULT_PORTSERVER_LEASES_PER_UID, DEFAULT_MAX_CONNECTIONS_PER_IP,
                 DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT, DEFAULT_MAX_BODY,
-                DEFAULT_CONNECTION_MEMORY, DEFAULT_CACHE_TTL_MS);
+                DEFAULT_CONNECTION_MEMORY, DEFAULT_CACHE_TTL_MS, DEFAULT_METRICS_INTERVAL);
 }
 
 static int option_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -171,6 +174,7 @@ enum {
         OPT_HOST,
         OPT_OWNERS,
         OPT_MAX_CONNECTIONS_PER_IP,
+        OPT_METRICS_INTERVAL,
 };
 
 /* The defaults of the options that guard the HTTP edge and the port server. */
@@ -290,6 +294,11 @@ static int number_option(int opt, const char *arg, struct rsapd_config *cfg)
                         return option_error("--threads takes a number from 1 to 64");
                 cfg->threads = (unsigned)v;
                 return 0;
+        case OPT_METRICS_INTERVAL:
+                if (parse_number(arg, 1, 86400, &v) < 0)
+                        return option_error("--metrics-interval takes seconds from 1 to 86400");
+                cfg->metrics_interval_s = (unsigned)v;
+                return 0;
         }
         return hardening_option(opt, arg, cfg);
 }
@@ -325,6 +334,7 @@ static void config_defaults(struct rsapd_config *cfg)
                 .threads = cpus < 4 ? 1 : cpus > 32 ? 16 : (unsigned)cpus / 2,
                 .access_log = true,
                 .cache_ttl_ms = DEFAULT_CACHE_TTL_MS,
+                .metrics_interval_s = DEFAULT_METRICS_INTERVAL,
         };
 }
 
@@ -368,6 +378,7 @@ int rsapd_parse_options(int argc, char **argv, struct rsapd_config *cfg)
                 { "host", required_argument, NULL, OPT_HOST },
                 { "owners", required_argument, NULL, OPT_OWNERS },
                 { "max-connections-per-ip", required_argument, NULL, OPT_MAX_CONNECTIONS_PER_IP },
+                { "metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL },
                 { 0 },
         };
         int opt;

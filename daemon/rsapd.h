@@ -29,6 +29,8 @@
  *   html.c       the pages, every string through one escaping function
  *   map.c        the port space as one SVG picture
  *   metrics.c    Prometheus text
+ *   figures.c    /metrics' figures from the store and the kernel, refreshed
+ *                by a thread of their own (--metrics-interval)
  *   auth.c       the bearer token
  *   pool.c       the port server's pool (pure bookkeeping)
  *   portserver.c the port server's socket, clients and their deaths
@@ -74,6 +76,7 @@ struct rsapd_config {
         size_t connection_memory;    /* per connection: bounds the request header */
         unsigned threads;
         bool access_log;
+        unsigned metrics_interval_s; /* --metrics-interval: between refreshes of /metrics' figures */
 };
 
 /* The registry in use, counted so SIGHUP can swap it under running requests. */
@@ -87,6 +90,7 @@ struct auth {
         size_t token_len;
 };
 
+struct figures;
 struct metrics;
 struct portserver;
 struct rsap_store;
@@ -95,6 +99,7 @@ struct rsapd {
         struct rsapd_config cfg;
         struct auth auth;
         struct metrics *metrics;
+        struct figures *figures;
         struct portserver *portserver;
         char data_dir[4096];
         char cache_path[4200];
@@ -266,6 +271,23 @@ void metrics_observe(struct metrics *m, enum route_id route, unsigned status, do
 void metrics_connection(struct metrics *m, int delta);
 void metrics_reaped(struct metrics *m);
 void metrics_render(struct metrics *m, struct rsapd *d, struct rsap_buf *b);
+
+/* ---- /metrics' figures (figures.c) ------------------------------------------------- */
+/* What the last refresh found; a scrape takes a copy. */
+struct figures_snapshot {
+        bool known;                 /* some refresh succeeded: the figures below are set */
+        long leases, findings;      /* from the last refresh that succeeded */
+        int64_t refreshed_us;       /* its end, CLOCK_REALTIME */
+        int64_t refreshed_mono_us;  /* its end, CLOCK_MONOTONIC: the figures' age */
+        bool failed;                /* the last refresh failed: the figures are older */
+        bool refreshing;            /* a refresh is under way */
+        unsigned long refreshes, failures; /* refreshes ended, and those that failed */
+};
+/* Starts the thread, which refreshes at once and then every interval_s seconds. */
+int figures_start(struct rsapd *d, unsigned interval_s, struct figures **out);
+/* Stops the thread (after the refresh under way) and frees; NULL is fine. */
+void figures_stop(struct figures *f);
+void figures_read(struct figures *f, struct figures_snapshot *out);
 
 /* ---- the port server (portserver.c) ------------------------------------------------ */
 int portserver_start(struct rsapd *d, struct portserver **out);
