@@ -207,9 +207,11 @@ void api_lease_release(struct rsapd *d, const struct request *req, struct reply 
 void api_audit(struct rsapd *d, const struct request *req, struct reply *out);
 /* A store error as an HTTP answer: 404, 409, 503... with the store's words. */
 void reply_store_error(struct reply *out, int err, const char *what);
-/* Live leases and audit findings for /metrics; -errno when unknown. */
-long registration_live_leases(struct rsapd *d);
-long registration_audit_findings(struct rsapd *d, const struct rsap_iana *reg);
+/* /metrics' live leases and audit findings, each -errno when unknown: the
+ * sockets collected first, then one hold of store_lock for the two reads,
+ * then the audit's rules outside it. */
+void registration_figures(struct rsapd *d, const struct rsap_iana *reg, long *leases,
+                          long *findings);
 
 void page_home(struct rsapd *d, const struct request *req, struct reply *out);
 void page_search(struct rsapd *d, const struct request *req, struct reply *out);
