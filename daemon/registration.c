@@ -92,6 +92,23 @@ static void host_view(struct host_view *v, bool listeners, bool owners)
                 v->host.listeners = v->listeners;
 }
 
+/* The sockets on low..high only (0-0: the rules' default range), as a pick
+ * or a lease considers no other port: the rules look each candidate up in
+ * this list while store_lock is held, and the host's thousands of other
+ * sockets would only make that longer. */
+static void host_view_ports(struct host_view *v, uint16_t low, uint16_t high)
+{
+        struct rsap_listen_filter f;
+
+        host_view(v, false, false);
+        rsap_listen_filter_init(&f);
+        f.find_owners = false;
+        f.port_low = low == 0 && high == 0 ? RSAP_DEFAULT_ANY_LOW : low;
+        f.port_high = low == 0 && high == 0 ? RSAP_DEFAULT_ANY_HIGH : high;
+        if (rsap_listen_collect(&f, &v->listeners) == 0)
+                v->host.listeners = v->listeners;
+}
+
 static void host_view_clear(struct host_view *v)
 {
         rsap_listen_list_free(v->listeners);
@@ -489,7 +506,7 @@ void api_pick(struct rsapd *d, const struct request *req, struct reply *out)
 
         if (pick_options(req, &o, out) < 0)
                 return;
-        host_view(&v, true, false);
+        host_view_ports(&v, o.low, o.high);
         wf = workflow(d, req, &v, NULL);
         memset(&p, 0, sizeof(p));
         pthread_mutex_lock(&d->store_lock);
@@ -522,7 +539,7 @@ void api_leases(struct rsapd *d, const struct request *req, struct reply *out)
                 json_decref(body);
                 return;
         }
-        host_view(&v, true, false);
+        host_view_ports(&v, dl.options.low, dl.options.high);
         wf = workflow(d, req, &v, dl.as);
         memset(&l, 0, sizeof(l));
         pthread_mutex_lock(&d->store_lock);
