@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <rsap/answer.h>
+#include <rsap/error.h>
 #include <rsap/explain.h>
 #include <rsap/listen.h>
 #include <rsap/store.h>
@@ -496,31 +497,41 @@ out:
         free(protocols);
 }
 
-static void search_results(struct rsap_buf *b, const struct rsap_iana *reg, const char *q)
-{
-        struct rsap_search_hit hits[SEARCH_PAGE_LIMIT];
-        size_t total = rsap_iana_search(reg, q, hits, SEARCH_PAGE_LIMIT);
-        size_t n = total < SEARCH_PAGE_LIMIT ? total : SEARCH_PAGE_LIMIT;
+static void local_entries(struct rsap_buf *b, const struct rsap_local_list *local,
+                          const char *what);
 
-        if (total == 0) {
-                html_printf(b, "<p>Nothing matches &ldquo;%s&rdquo;.</p>\n", q);
+/* IANA's records that match, then the organisation's own: the search's one answer. */
+static void search_results(struct rsap_buf *b, const struct rsap_iana *reg,
+                           const struct rsap_search_answer *a)
+{
+        if (!rsap_search_answer_found(a)) {
+                html_printf(b, "<p>Nothing matches &ldquo;%s&rdquo;.</p>\n", a->text);
                 return;
         }
-        html_printf(b, "<p>%zu record%s match &ldquo;%s&rdquo;%s.</p>\n", total,
-                    total == 1 ? "" : "s", q, total > n ? ", the best first" : "");
-        search_table(b, reg, hits, n);
-        if (total > n) {
-                html_printf(b, "<p class=\"note\">%zu more: <a href=\"/v1/search?q=", total - n);
-                url_segment(b, q); /* percent-encoded: nothing left to escape */
-                html_printf(b, "&amp;limit=%zu\">all of them as JSON</a>.</p>\n", total);
+        html_printf(b, "<p>%zu record%s match &ldquo;%s&rdquo;%s.</p>\n", a->total,
+                    a->total == 1 ? "" : "s", a->text, a->total > a->n_hits ? ", the best first" : "");
+        search_table(b, reg, a->hits, a->n_hits);
+        if (a->total > a->n_hits) {
+                html_printf(b, "<p class=\"note\">%zu more: <a href=\"/v1/search?q=",
+                            a->total - a->n_hits);
+                url_segment(b, a->text); /* percent-encoded: nothing left to escape */
+                html_printf(b, "&amp;limit=%zu\">all of them as JSON</a>.</p>\n", a->total);
+        }
+        if (a->local && a->local->n_entries > 0) {
+                rsap_buf_puts(b, "<h2>This organisation's registry</h2>\n");
+                local_entries(b, a->local, "this search");
         }
 }
 
 void page_search(struct rsapd *d, const struct request *req, struct reply *out)
 {
         const char *q = req->query(req, "q");
+        struct rsap_answer_sources src = answer_sources(d, req);
+        struct rsap_search_answer a;
+        enum rsap_answer_part failed;
         struct rsap_port_spec spec;
         struct rsap_buf b = { 0 };
+        int r;
 
         if (!q || strspn(q, " \t\r\n") == strlen(q)) {
                 reply_redirect(out, "/");
@@ -543,7 +554,14 @@ void page_search(struct rsapd *d, const struct request *req, struct reply *out)
                 url_segment(&b, q);
                 html_printf(&b, "\">%s</a> has records of its own.</p>\n", q);
         }
-        search_results(&b, req->reg, q);
+        r = rsap_answer_search(&src, q, SEARCH_PAGE_LIMIT, &a, &failed);
+        if (r < 0) {
+                html_printf(&b, "<p class=\"note\">The search cannot be made (%s).</p>\n",
+                            rsap_strerror(r));
+        } else {
+                search_results(&b, req->reg, &a);
+                rsap_search_answer_clear(&a);
+        }
         html_page_end(&b, d, req->reg);
         finish_page(out, &b, 200);
 }

@@ -160,6 +160,13 @@ def main():
         status, _, body = d.get("/v1/search?q=svc")
         cli, _ = rsap_json(d.db_dir, "search", "svc")
         c.check(status == 200 and body == cli, "/v1/search?q=svc is `rsap search svc`")
+        local = json.loads(cli).get("local") or []
+        c.check(len(local) >= 3, f"the search finds the local services: {len(local)}")
+        status, _, page = d.get("/search?q=svc")
+        page = page.decode(errors="replace")
+        for entry in local:
+            c.check(entry["service"] in page,
+                    f"/search?q=svc shows the local {entry['kind']} {entry['service']}")
         c.equal(d.stop(), 0, "rsapd stops cleanly")
     c.finish()
 
