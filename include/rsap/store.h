@@ -31,6 +31,7 @@
  *   -ENOTRECOVERABLE  the database's own integrity rules (its triggers:
  *               history is append-only, nothing is deleted) refused a write:
  *               a bug in rsap, or a database changed behind its back
+ *   -EINVAL     $RSAP_HOST is set but is no host name (see rsap_host_name)
  *   -EIO, -ENOMEM as their names say
  */
 
@@ -39,13 +40,24 @@ struct rsap_store;
 /* The registry file inside a data directory (see rsap_data_dir()). */
 #define RSAP_STORE_FILE "registry.db"
 /* The schema this rsap writes; PRAGMA user_version holds the database's. */
-#define RSAP_STORE_SCHEMA_VERSION 1
+#define RSAP_STORE_SCHEMA_VERSION 2
 /*
  * How long a command waits in all for another's transaction before -EBUSY:
  * growing sleeps (1 ms doubling to 100 ms, randomised), so that fifty
  * writers on a loaded machine queue without one timing out.
  */
 #define RSAP_STORE_DEFAULT_BUSY_TIMEOUT_MS 30000
+
+/*
+ * The host a store speaks for, recorded in every event and with every lease
+ * holder: $RSAP_HOST when set and not empty (tests play several hosts on one
+ * machine), else the kernel's nodename.  A process's liveness means
+ * something only on its own host.  -EINVAL when $RSAP_HOST is longer than
+ * RSAP_HOST_NAME_MAX bytes or holds a control character or a byte that is not
+ * UTF-8.
+ */
+#define RSAP_HOST_NAME_MAX 64
+int rsap_host_name(char *buf, size_t size);
 
 enum rsap_store_mode {
         RSAP_STORE_READ = 0, /* lookups: never creates, never migrates, never writes */
@@ -65,6 +77,8 @@ int rsap_store_open(const char *path, enum rsap_store_mode mode, int busy_timeou
 void rsap_store_close(struct rsap_store *store);
 void rsap_store_closep(struct rsap_store **store);
 const char *rsap_store_path(const struct rsap_store *store);
+/* rsap_host_name() as it was when the store was opened. */
+const char *rsap_store_host(const struct rsap_store *store);
 /* PRAGMA user_version: 0 for a database no rsap has initialised. */
 int rsap_store_schema_version(struct rsap_store *store);
 /*

@@ -297,6 +297,7 @@ struct rsap_event {
         enum rsap_proto proto;  /* RSAP_PROTO_NONE: none (a lease: tcp and udp) */
         char *reason;
         char *details;          /* a JSON object as text, or NULL */
+        char *host;             /* the host that made it; NULL: unknown (schema 1) */
 };
 
 struct rsap_history {
@@ -365,6 +366,7 @@ struct rsap_lease {
         char *name;
         pid_t pid;            /* 0: none */
         uint64_t pid_start;   /* the holder's start time, clock ticks after boot */
+        char *host;           /* the holder's host (rsap_host_name()); NULL: unknown */
         int64_t leased_us, expires_us;
         bool active;
         int64_t ended_us;

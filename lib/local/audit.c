@@ -80,7 +80,7 @@ static int load_held(struct rsap_store *store, struct rsap_audit_facts *s)
         size_t capacity = 0;
         int r = store_prepare(store,
                               "SELECT h.assignment_id, sv.name, h.port, h.protocol, l.expires_us,"
-                              " l.pid, l.pid_start FROM holdings h"
+                              " l.pid, l.pid_start, l.host FROM holdings h"
                               " LEFT JOIN assignments a ON a.id = h.assignment_id"
                               " LEFT JOIN services sv ON sv.id = a.service_id"
                               " LEFT JOIN leases l ON l.id = h.lease_id ORDER BY h.port, h.protocol",
@@ -94,7 +94,8 @@ static int load_held(struct rsap_store *store, struct rsap_audit_facts *s)
                 if (sqlite3_column_type(stmt, 0) == SQLITE_NULL &&
                     !lease_is_live(store, sqlite3_column_int64(stmt, 4),
                                    (pid_t)sqlite3_column_int(stmt, 5),
-                                   (uint64_t)sqlite3_column_int64(stmt, 6)))
+                                   (uint64_t)sqlite3_column_int64(stmt, 6),
+                                   (const char *)sqlite3_column_text(stmt, 7)))
                         continue;
                 r = rsap_grow(&s->held, &capacity, s->n_held + 1, sizeof(*s->held));
                 if (r < 0)

@@ -314,16 +314,19 @@ static int check_lease_holding(struct check_context *c, sqlite3_stmt *row, uint1
         const unsigned char *name = sqlite3_column_text(row, 5);
         int64_t expires = sqlite3_column_int64(row, 6);
         pid_t pid = (pid_t)sqlite3_column_int(row, 7);
-        char until[RSAP_TIME_SIZE], holder[48] = "";
+        const char *host = (const char *)sqlite3_column_text(row, 9);
+        char until[RSAP_TIME_SIZE], holder[128] = "";
 
         if (!lease_is_live(c->wf->store, expires, pid,
-                           (uint64_t)sqlite3_column_int64(row, 8)))
+                           (uint64_t)sqlite3_column_int64(row, 8),
+                           host))
                 return check_add(&c->list, RSAP_CHECK_LEASED, RSAP_VERDICT_PASS, port, proto,
                                  "port %u/%s: lease %lld has ended; the port is free", port,
                                  proto_name(proto), (long long)lease);
         rsap_time_format(expires, until, sizeof(until));
         if (pid > 0)
-                format_message(holder, sizeof(holder), ", for process %d", (int)pid);
+                format_message(holder, sizeof(holder), ", for process %d%s%s", (int)pid,
+                               host ? " on " : "", host ? host : "");
         return check_add(&c->list, RSAP_CHECK_LEASED, RSAP_VERDICT_REFUSED, port, proto,
                          "port %u/%s is leased (lease %lld%s%s%s, until %s%s)", port,
                          proto_name(proto), (long long)lease, name ? " '" : "",
@@ -337,7 +340,7 @@ static int check_holding(struct check_context *c, uint16_t port, enum rsap_proto
         const char *p = proto_name(proto);
         int r = store_prepare(c->wf->store,
                               "SELECT h.kind, h.assignment_id, s.name, s.assignee, h.lease_id,"
-                              " l.name, l.expires_us, l.pid, l.pid_start FROM holdings h"
+                              " l.name, l.expires_us, l.pid, l.pid_start, l.host FROM holdings h"
                               " LEFT JOIN assignments a ON a.id = h.assignment_id"
                               " LEFT JOIN services s ON s.id = a.service_id"
                               " LEFT JOIN leases l ON l.id = h.lease_id"

@@ -37,16 +37,16 @@ void rsap_local_list_clear(struct rsap_local_list *list)
  */
 #define LOCAL_QUERY                                                                            \
         "SELECT 0, a.id, s.name, a.port, a.protocol, 0, s.assignee, s.contact, a.description," \
-        " a.over_iana, a.active, a.assigned_us, a.quarantine_until_us, 0, 0"                  \
+        " a.over_iana, a.active, a.assigned_us, a.quarantine_until_us, 0, 0, NULL"                  \
         " FROM assignments a JOIN services s ON s.id = a.service_id"                           \
         " WHERE %s AND (a.active OR a.quarantine_until_us > ?4)"                               \
         " UNION ALL"                                                                           \
         " SELECT 1, r.id, r.service, r.port, NULL, r.protocols, r.assignee, r.contact,"        \
-        " r.description, NULL, 1, r.requested_us, 0, 0, 0"                                     \
+        " r.description, NULL, 1, r.requested_us, 0, 0, 0, NULL"                                     \
         " FROM requests r WHERE r.state = 'pending' AND %s"                                    \
         " UNION ALL"                                                                           \
         " SELECT 2, l.id, l.name, l.port, NULL, 6, NULL, NULL, NULL, NULL, 1, l.leased_us,"    \
-        " l.expires_us, l.pid, l.pid_start FROM leases l WHERE l.active AND %s"                \
+        " l.expires_us, l.pid, l.pid_start, l.host FROM leases l WHERE l.active AND %s"                \
         " ORDER BY 4, 1, 2"
 
 static bool entry_is_live(struct rsap_store *store, sqlite3_stmt *stmt)
@@ -55,7 +55,8 @@ static bool entry_is_live(struct rsap_store *store, sqlite3_stmt *stmt)
                 return true;
         return lease_is_live(store, sqlite3_column_int64(stmt, 12),
                              (pid_t)sqlite3_column_int(stmt, 13),
-                             (uint64_t)sqlite3_column_int64(stmt, 14));
+                             (uint64_t)sqlite3_column_int64(stmt, 14),
+                             (const char *)sqlite3_column_text(stmt, 15));
 }
 
 static const char *entry_state(enum rsap_local_kind kind, bool active)

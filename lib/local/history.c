@@ -15,6 +15,7 @@ static void event_clear(struct rsap_event *e)
         free(e->service);
         free(e->reason);
         free(e->details);
+        free(e->host);
         memset(e, 0, sizeof(*e));
 }
 
@@ -41,6 +42,7 @@ static int event_from_row(sqlite3_stmt *stmt, struct rsap_event *e)
         e->proto = store_column_proto(stmt, 9);
         e->reason = store_column_strdup(stmt, 10);
         e->details = store_column_strdup(stmt, 11);
+        e->host = store_column_strdup(stmt, 12);
         if (!e->actor || !e->action) {
                 event_clear(e);
                 return -ENOMEM;
@@ -96,7 +98,7 @@ int rsap_history(struct rsap_store *store, const struct rsap_target *target,
                 return -EINVAL;
         snprintf(sql, sizeof(sql),
                  "SELECT id, time_us, actor, action, request_id, assignment_id, lease_id, service,"
-                 " port, protocol, reason, details FROM events WHERE %s ORDER BY id",
+                 " port, protocol, reason, details, host FROM events WHERE %s ORDER BY id",
                  where);
         r = store_prepare(store, sql, &stmt);
         if (r < 0)

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <rsap/proc.h>
@@ -33,18 +34,29 @@ int rsap_process_start_time(pid_t pid, uint64_t *ticks_out)
         return stat.state == 'Z' || stat.state == 'X' ? -ESRCH : 0;
 }
 
-bool lease_is_live(struct rsap_store *store, int64_t expires_us, pid_t pid, uint64_t pid_start)
+/* Host names compare as DNS compares them: without regard to case. */
+static bool holder_is_here(const struct rsap_store *store, const char *host)
+{
+        return !host || strcasecmp(host, store->host) == 0;
+}
+
+bool lease_is_live(struct rsap_store *store, int64_t expires_us, pid_t pid, uint64_t pid_start,
+                   const char *host)
 {
         if (rsap_store_now(store) >= expires_us)
                 return false;
         if (pid <= 0)
+                return true;
+        /* Another host's pid means nothing in this host's /proc. */
+        if (!holder_is_here(store, host))
                 return true;
         return store_process_alive(store, pid, pid_start);
 }
 
 /* ---- rows ------------------------------------------------------------------------- */
 
-#define LEASE_COLUMNS "id, port, name, pid, pid_start, leased_us, expires_us, active, ended_us"
+#define LEASE_COLUMNS                                                                     \
+        "id, port, name, pid, pid_start, leased_us, expires_us, active, ended_us, host"
 
 static int lease_from_row(sqlite3_stmt *stmt, struct rsap_lease *out)
 {
@@ -60,6 +72,11 @@ static int lease_from_row(sqlite3_stmt *stmt, struct rsap_lease *out)
         out->expires_us = sqlite3_column_int64(stmt, 6);
         out->active = sqlite3_column_int(stmt, 7) != 0;
         out->ended_us = sqlite3_column_int64(stmt, 8);
+        out->host = store_column_strdup(stmt, 9);
+        if (!out->host && errno == ENOMEM) {
+                rsap_lease_clear(out);
+                return -ENOMEM;
+        }
         return 0;
 }
 
@@ -80,6 +97,7 @@ static int lease_get(struct rsap_store *store, int64_t id, struct rsap_lease *ou
 void rsap_lease_clear(struct rsap_lease *l)
 {
         free(l->name);
+        free(l->host);
         memset(l, 0, sizeof(*l));
 }
 
@@ -165,7 +183,8 @@ int leases_reap(struct rsap_store *store, const char *actor)
         for (size_t i = 0; r == 0 && i < n; i++) {
                 char reason[128];
 
-                if (lease_is_live(store, list[i].expires_us, list[i].pid, list[i].pid_start))
+                if (lease_is_live(store, list[i].expires_us, list[i].pid, list[i].pid_start,
+                                  list[i].host))
                         continue;
                 expiry_reason(&list[i], now, reason, sizeof(reason));
                 r = end_lease(store, actor, &list[i], "expire", reason);
@@ -185,8 +204,8 @@ static int insert_lease(struct rsap_store *store, uint16_t port,
         _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
         int64_t now = rsap_store_now(store);
         int r = store_prepare(store,
-                              "INSERT INTO leases (port, name, pid, pid_start, expires_us, leased_us)"
-                              " VALUES (?, ?, ?, ?, ?, ?)",
+                              "INSERT INTO leases (port, name, pid, pid_start, expires_us,"
+                              " leased_us, host) VALUES (?, ?, ?, ?, ?, ?, ?)",
                               &stmt);
 
         if (r < 0)
@@ -198,6 +217,7 @@ static int insert_lease(struct rsap_store *store, uint16_t port,
                 sqlite3_bind_int64(stmt, 4, (int64_t)pid_start);
         sqlite3_bind_int64(stmt, 5, now + o->ttl_us);
         sqlite3_bind_int64(stmt, 6, now);
+        store_bind_text(stmt, 7, store->host);
         r = store_step_done(stmt);
         if (r == 0)
                 *id_out = sqlite3_last_insert_rowid(store->db);

@@ -82,7 +82,8 @@ static int add_live_holdings(struct rsap_store *store, uint16_t low, uint16_t hi
 {
         _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
         int r = store_prepare(store,
-                              "SELECT h.port, h.protocol, l.id, l.expires_us, l.pid, l.pid_start"
+                              "SELECT h.port, h.protocol, l.id, l.expires_us, l.pid, l.pid_start,"
+                              " l.host"
                               " FROM holdings h LEFT JOIN leases l ON l.id = h.lease_id"
                               " WHERE h.port BETWEEN ? AND ?",
                               &stmt);
@@ -103,7 +104,8 @@ static int add_live_holdings(struct rsap_store *store, uint16_t low, uint16_t hi
 
                 if (is_lease && !lease_is_live(store, sqlite3_column_int64(stmt, 3),
                                                (pid_t)sqlite3_column_int(stmt, 4),
-                                               (uint64_t)sqlite3_column_int64(stmt, 5)))
+                                               (uint64_t)sqlite3_column_int64(stmt, 5),
+                                               (const char *)sqlite3_column_text(stmt, 6)))
                         continue;
                 rsap_port_set_add(is_lease ? leased : held, port);
         }

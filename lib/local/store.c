@@ -146,6 +146,21 @@ static const char *const migrations[] = {
         "         actor, action, request_id, assignment_id, lease_id, service, port, protocol,\n"
         "         reason, details\n"
         "  FROM events;\n",
+        /*
+         * 2: the host of each lease holder and of each event.  Rows made
+         * before have none (NULL: unknown); only the host that used the
+         * registry then could have made them.
+         */
+        "ALTER TABLE leases ADD COLUMN host TEXT\n"
+        "  CHECK (host IS NULL OR length(host) BETWEEN 1 AND 64);\n"
+        "ALTER TABLE events ADD COLUMN host TEXT\n"
+        "  CHECK (host IS NULL OR length(host) BETWEEN 1 AND 64);\n"
+        "DROP VIEW events_readable;\n"
+        "CREATE VIEW events_readable AS\n"
+        "  SELECT id, strftime('%Y-%m-%dT%H:%M:%fZ', time_us / 1000000.0, 'unixepoch') AS time,\n"
+        "         host, actor, action, request_id, assignment_id, lease_id, service, port,\n"
+        "         protocol, reason, details\n"
+        "  FROM events;\n",
 };
 
 /* ---- errors ------------------------------------------------------------- */
@@ -377,8 +392,8 @@ int store_append_event(struct rsap_store *store, const struct store_event *ev, i
         }
         r = store_prepare(store,
                           "INSERT INTO events (time_us, actor, action, request_id, assignment_id,"
-                          " lease_id, service, port, protocol, reason, details)"
-                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          " lease_id, service, port, protocol, reason, details, host)"
+                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                           &stmt);
         if (r < 0)
                 return r;
@@ -393,6 +408,7 @@ int store_append_event(struct rsap_store *store, const struct store_event *ev, i
         store_bind_proto(stmt, 9, ev->proto);
         store_bind_text(stmt, 10, ev->reason);
         store_bind_text(stmt, 11, details);
+        store_bind_text(stmt, 12, store->host);
         r = store_step_done(stmt);
         if (r < 0)
                 return r;
@@ -672,6 +688,9 @@ static int open_connection(const char *path, const char *name, bool uri,
         store->path = strdup(path);
         if (!store->path)
                 return -ENOMEM;
+        rc = rsap_host_name(store->host, sizeof(store->host));
+        if (rc < 0)
+                return rc;
         /* NOFOLLOW: a registry.db planted as a symlink is refused, not written through. */
         rc = sqlite3_open_v2(name, &store->db,
                              flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW |
@@ -853,4 +872,9 @@ void rsap_store_closep(struct rsap_store **store)
 const char *rsap_store_path(const struct rsap_store *store)
 {
         return store->path;
+}
+
+const char *rsap_store_host(const struct rsap_store *store)
+{
+        return store->host;
 }

@@ -48,6 +48,9 @@ static const struct rule rules[] = {
         { "lease %s has no 'lease' event",
           "SELECT l.id FROM leases l WHERE NOT EXISTS (SELECT 1 FROM events e"
           " WHERE e.lease_id = l.id AND e.action = 'lease' AND e.port = l.port)" },
+        { "lease %s: its holder's host differs from its 'lease' event",
+          "SELECT l.id FROM leases l WHERE l.host IS NOT (SELECT e.host FROM events e"
+          " WHERE e.lease_id = l.id AND e.action = 'lease' ORDER BY e.id LIMIT 1)" },
         { "lease %s: active or not, unlike its events",
           "SELECT l.id FROM leases l WHERE l.active = EXISTS (SELECT 1 FROM events e"
           " WHERE e.lease_id = l.id AND e.action IN ('release', 'expire'))" },

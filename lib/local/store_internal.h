@@ -29,6 +29,7 @@ struct store_liveness {
 struct rsap_store {
         sqlite3 *db;
         char *path;
+        char host[RSAP_HOST_NAME_MAX + 1]; /* rsap_host_name() at open */
         bool writable;
         int64_t clock_us; /* 0: the real clock */
         int busy_budget_ms;      /* how long a lock is waited for in all */

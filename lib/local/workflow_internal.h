@@ -52,14 +52,18 @@ int assignment_insert(struct rsap_store *store, const struct assignment_fields *
 /* ---- leases ------------------------------------------------------------------ */
 
 /*
- * Whether a lease still holds its port now (rsap_store_now()).  Inside a
- * write transaction the moment and each owner's liveness are judged once,
- * so reaping and choosing a port agree on which leases are alive.
+ * Whether a lease still holds its port now (rsap_store_now()).  Its holder
+ * {host, pid, start time} is judged from /proc only when host is this
+ * store's host or NULL (unknown: made before hosts were recorded, so here);
+ * another host's lease lives until its TTL.  Inside a write transaction the
+ * moment and each owner's liveness are judged once, so reaping and choosing
+ * a port agree on which leases are alive.
  */
-bool lease_is_live(struct rsap_store *store, int64_t expires_us, pid_t pid, uint64_t pid_start);
+bool lease_is_live(struct rsap_store *store, int64_t expires_us, pid_t pid, uint64_t pid_start,
+                   const char *host);
 /*
- * Ends every lease whose TTL passed or whose process died, each with an
- * "expire" event.  Inside a write transaction.
+ * Ends every lease whose TTL passed or whose holder is on this host and
+ * died, each with an "expire" event.  Inside a write transaction.
  */
 int leases_reap(struct rsap_store *store, const char *actor);
 

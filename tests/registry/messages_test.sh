@@ -53,6 +53,17 @@ for cmd in "requests" "40123" "lease" "audit --consistency" "db check"; do
                 "$RSAP" $cmd --db "$work/future.db"
 done
 
+# --- a host name that is none ------------------------------------------------------------------
+for host in $'a\x1bb' "$(printf 'h%.0s' $(seq 65))"; do
+        for cmd in "requests" "40123" "lease"; do
+                # shellcheck disable=SC2086
+                RSAP_HOST=$host says 2 "\$RSAP_HOST is not a host name" "$RSAP" $cmd --db "$work/good.db"
+        done
+done
+RSAP_HOST=other "$RSAP" lease --json --db "$work/good.db" >"$work/out" 2>&1 &&
+        grep -qF '"host": "other"' "$work/out" && passed=$((passed + 1)) ||
+        fail "RSAP_HOST=other rsap lease --json: $(cat "$work/out")"
+
 # --- tables, but no schema version ---------------------------------------------------------------
 cp "$work/good.db" "$work/zero.db"
 set_version "$work/zero.db" 0
