@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store_internal.h"
+#include "../store_internal.h"
 
 struct rule {
         const char *what; /* "request %s: ..." with the first column */

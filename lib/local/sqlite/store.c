@@ -18,7 +18,7 @@
 #include <rsap/textsafe.h>
 #include <rsap/workflow.h>
 
-#include "store_internal.h"
+#include "../store_internal.h"
 
 /* ---- schema -------------------------------------------------------------- */
 
