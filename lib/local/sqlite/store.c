@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The local registry's database: opening it (never creating it for a
- * lookup), the schema and its numbered migrations, and the SQLite helpers
- * the workflow files share.
+ * The SQLite backend's connection: opening a registry file (never creating
+ * it for a lookup), the schema and its numbered migrations, transactions,
+ * the event table, and the statement helpers of lib/local/sqlite/.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +18,7 @@
 #include <rsap/textsafe.h>
 #include <rsap/workflow.h>
 
-#include "../store_internal.h"
+#include "sqlite.h"
 
 /* ---- schema -------------------------------------------------------------- */
 
@@ -217,235 +217,182 @@ static int connection_errno(sqlite3 *db, int rc)
         return store_errno(rc);
 }
 
-int store_last_errno(struct rsap_store *store)
+int store_last_errno(sqlite3 *db)
 {
-        return connection_errno(store->db, sqlite3_extended_errcode(store->db));
+        return connection_errno(db, sqlite3_extended_errcode(db));
 }
 
-int store_prepare(struct rsap_store *store, const char *sql, sqlite3_stmt **out)
+int store_exec(sqlite3 *db, const char *sql)
 {
-        int rc = sqlite3_prepare_v2(store->db, sql, -1, out, NULL);
+        int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 
-        return rc == SQLITE_OK ? 0 : connection_errno(store->db, rc);
+        return rc == SQLITE_OK ? 0 : store_last_errno(db);
 }
 
-int store_step(sqlite3_stmt *stmt)
-{
-        int rc = sqlite3_step(stmt);
+/* ---- statements ----------------------------------------------------------- */
 
+int query_prepare(struct rsap_store *store, const char *sql, struct query *q)
+{
+        sqlite3 *db = store_db(store);
+        int rc = sqlite3_prepare_v2(db, sql, -1, &q->stmt, NULL);
+
+        q->bind_error = 0;
+        return rc == SQLITE_OK ? 0 : connection_errno(db, rc);
+}
+
+void query_finish(struct query *q)
+{
+        sqlite3_finalize(q->stmt); /* a no-op on NULL */
+        q->stmt = NULL;
+}
+
+int query_step(struct query *q)
+{
+        int rc;
+
+        if (q->bind_error)
+                return q->bind_error;
+        rc = sqlite3_step(q->stmt);
         if (rc == SQLITE_ROW)
                 return 1;
         if (rc == SQLITE_DONE)
                 return 0;
         /* sqlite3_step returns the extended code with prepare_v2. */
-        return connection_errno(sqlite3_db_handle(stmt), rc);
+        return connection_errno(sqlite3_db_handle(q->stmt), rc);
 }
 
-int store_step_done(sqlite3_stmt *stmt)
+int query_done(struct query *q)
 {
-        int r = store_step(stmt);
+        int r = query_step(q);
 
         return r > 0 ? 0 : r;
 }
 
-int store_exec(struct rsap_store *store, const char *sql)
+/* The first failure is the one that explains the others. */
+static void bind_result(struct query *q, int rc)
 {
-        int rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL);
-
-        return rc == SQLITE_OK ? 0 : store_last_errno(store);
+        if (rc != SQLITE_OK && q->bind_error == 0)
+                q->bind_error = store_errno(rc) ? store_errno(rc) : -EIO;
 }
 
-/* ---- binding ------------------------------------------------------------ */
-
-static int bind_rc(int rc)
+void bind_int(struct query *q, int index, int64_t value)
 {
-        return rc == SQLITE_OK ? 0 : store_errno(rc);
+        bind_result(q, sqlite3_bind_int64(q->stmt, index, value));
 }
 
-int store_bind_text(sqlite3_stmt *stmt, int index, const char *text)
+void bind_text(struct query *q, int index, const char *text)
 {
         if (!text || !*text)
-                return bind_rc(sqlite3_bind_null(stmt, index));
-        return bind_rc(sqlite3_bind_text(stmt, index, text, -1, SQLITE_TRANSIENT));
+                bind_result(q, sqlite3_bind_null(q->stmt, index));
+        else
+                bind_result(q, sqlite3_bind_text(q->stmt, index, text, -1, SQLITE_TRANSIENT));
 }
 
-int store_bind_id(sqlite3_stmt *stmt, int index, int64_t id)
+void bind_id(struct query *q, int index, int64_t id)
 {
         if (id <= 0)
-                return bind_rc(sqlite3_bind_null(stmt, index));
-        return bind_rc(sqlite3_bind_int64(stmt, index, id));
+                bind_result(q, sqlite3_bind_null(q->stmt, index));
+        else
+                bind_int(q, index, id);
 }
 
-int store_bind_port(sqlite3_stmt *stmt, int index, int port)
+void bind_port(struct query *q, int index, int port)
 {
         if (port < 0)
-                return bind_rc(sqlite3_bind_null(stmt, index));
-        return bind_rc(sqlite3_bind_int(stmt, index, port));
+                bind_result(q, sqlite3_bind_null(q->stmt, index));
+        else
+                bind_int(q, index, port);
 }
 
-int store_bind_proto(sqlite3_stmt *stmt, int index, enum rsap_proto proto)
+void bind_proto(struct query *q, int index, enum rsap_proto proto)
 {
-        return store_bind_text(stmt, index, rsap_proto_name(proto));
+        bind_text(q, index, rsap_proto_name(proto));
 }
 
-char *store_column_strdup(sqlite3_stmt *stmt, int i)
+char *column_strdup(struct query *q, int i)
 {
-        const unsigned char *text = sqlite3_column_text(stmt, i);
+        const unsigned char *text = sqlite3_column_text(q->stmt, i);
 
         errno = 0;
         return text ? strdup((const char *)text) : NULL;
 }
 
-enum rsap_proto store_column_proto(sqlite3_stmt *stmt, int i)
+const char *column_text(struct query *q, int i)
 {
-        const unsigned char *text = sqlite3_column_text(stmt, i);
+        return (const char *)sqlite3_column_text(q->stmt, i);
+}
+
+enum rsap_proto column_proto(struct query *q, int i)
+{
+        const char *text = column_text(q, i);
         enum rsap_proto proto = RSAP_PROTO_NONE;
 
-        if (text && rsap_proto_parse((const char *)text, &proto) < 0)
+        if (text && rsap_proto_parse(text, &proto) < 0)
                 proto = RSAP_PROTO_NONE;
         return proto;
 }
 
-/* ---- transactions ------------------------------------------------------- */
-
-int store_tx_begin(struct rsap_store *store, struct store_tx *tx)
+int64_t column_int(struct query *q, int i)
 {
-        int r;
+        return sqlite3_column_int64(q->stmt, i);
+}
 
-        tx->store = store;
-        tx->open = false;
-        if (!store->writable)
-                return -EROFS;
-        r = store_exec(store, "BEGIN IMMEDIATE");
+bool column_is_null(struct query *q, int i)
+{
+        return sqlite3_column_type(q->stmt, i) == SQLITE_NULL;
+}
+
+/* ---- transactions ----------------------------------------------------------- */
+
+/* BEGIN IMMEDIATE: the write lock first, so every check inside sees what the write changes. */
+int sqlite_begin(struct rsap_store *store)
+{
+        return store_exec(store_db(store), "BEGIN IMMEDIATE");
+}
+
+int sqlite_commit(struct rsap_store *store)
+{
+        return store_exec(store_db(store), "COMMIT");
+}
+
+void sqlite_rollback(struct rsap_store *store)
+{
+        sqlite3_exec(store_db(store), "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- events ------------------------------------------------------------------- */
+
+int sqlite_event_append(struct rsap_store *store, const struct store_event *ev,
+                        const char *details, int64_t *id_out)
+{
+        _cleanup_(query_finish) struct query q = { 0 };
+        int r = query_prepare(store,
+                              "INSERT INTO events (time_us, actor, action, request_id, assignment_id,"
+                              " lease_id, service, port, protocol, reason, details, host)"
+                              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              &q);
+
         if (r < 0)
                 return r;
-        tx->open = true;
-        store->n_liveness = 0;
-        store->tx_now_us = rsap_store_now(store);
-        return 0;
-}
-
-/* The snapshot lasts as long as the transaction. */
-static void snapshot_end(struct rsap_store *store)
-{
-        store->tx_now_us = 0;
-        store->n_liveness = 0;
-}
-
-int store_tx_commit(struct store_tx *tx)
-{
-        int r = store_exec(tx->store, "COMMIT");
-
-        /* A failed COMMIT leaves the transaction open: store_tx_end rolls back. */
-        if (r == 0) {
-                tx->open = false;
-                snapshot_end(tx->store);
-        }
+        bind_int(&q, 1, rsap_store_now(store));
+        bind_text(&q, 2, ev->actor);
+        bind_text(&q, 3, ev->action);
+        bind_id(&q, 4, ev->request_id);
+        bind_id(&q, 5, ev->assignment_id);
+        bind_id(&q, 6, ev->lease_id);
+        bind_text(&q, 7, ev->service);
+        bind_port(&q, 8, ev->port);
+        bind_proto(&q, 9, ev->proto);
+        bind_text(&q, 10, ev->reason);
+        bind_text(&q, 11, details);
+        bind_text(&q, 12, store->host);
+        r = query_done(&q);
+        if (r == 0)
+                *id_out = sqlite3_last_insert_rowid(store_db(store));
         return r;
 }
 
-void store_tx_end(struct store_tx *tx)
-{
-        if (tx->open)
-                sqlite3_exec(tx->store->db, "ROLLBACK", NULL, NULL, NULL);
-        if (tx->store)
-                snapshot_end(tx->store);
-        tx->open = false;
-}
-
-/* ---- liveness ------------------------------------------------------------ */
-
-bool store_process_alive(struct rsap_store *store, pid_t pid, uint64_t start)
-{
-        struct store_liveness *seen;
-        uint64_t now_start;
-        bool live;
-
-        for (size_t i = 0; store->tx_now_us && i < store->n_liveness; i++)
-                if (store->liveness[i].pid == pid && store->liveness[i].start == start)
-                        return store->liveness[i].live;
-        live = rsap_process_start_time(pid, &now_start) == 0 && now_start == start;
-        /* Out of memory: judged again next time, as outside a transaction. */
-        if (store->tx_now_us && rsap_grow(&store->liveness, &store->liveness_capacity,
-                                          store->n_liveness + 1, sizeof(*store->liveness)) == 0) {
-                seen = &store->liveness[store->n_liveness++];
-                *seen = (struct store_liveness){ pid, start, live };
-        }
-        return live;
-}
-
-/* ---- events --------------------------------------------------------------- */
-
-int store_append_event(struct rsap_store *store, const struct store_event *ev, int64_t *id_out)
-{
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        _cleanup_(freep) char *details = NULL;
-        int r;
-
-        /* Every decision's why passes here: a reason is one line of text, nothing a terminal obeys. */
-        if (ev->reason && rsap_text_first_control(ev->reason, false) >= 0)
-                return -EILSEQ;
-        if (ev->details) {
-                details = json_dumps(ev->details, JSON_COMPACT | JSON_SORT_KEYS);
-                if (!details)
-                        return -ENOMEM;
-        }
-        r = store_prepare(store,
-                          "INSERT INTO events (time_us, actor, action, request_id, assignment_id,"
-                          " lease_id, service, port, protocol, reason, details, host)"
-                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                          &stmt);
-        if (r < 0)
-                return r;
-        sqlite3_bind_int64(stmt, 1, rsap_store_now(store));
-        store_bind_text(stmt, 2, ev->actor);
-        store_bind_text(stmt, 3, ev->action);
-        store_bind_id(stmt, 4, ev->request_id);
-        store_bind_id(stmt, 5, ev->assignment_id);
-        store_bind_id(stmt, 6, ev->lease_id);
-        store_bind_text(stmt, 7, ev->service);
-        store_bind_port(stmt, 8, ev->port);
-        store_bind_proto(stmt, 9, ev->proto);
-        store_bind_text(stmt, 10, ev->reason);
-        store_bind_text(stmt, 11, details);
-        store_bind_text(stmt, 12, store->host);
-        r = store_step_done(stmt);
-        if (r < 0)
-                return r;
-        if (id_out)
-                *id_out = sqlite3_last_insert_rowid(store->db);
-        return 0;
-}
-
-/* ---- time ----------------------------------------------------------------- */
-
-void rsap_store_set_clock(struct rsap_store *store, int64_t now_us)
-{
-        store->clock_us = now_us;
-}
-
-int64_t rsap_store_now(const struct rsap_store *store)
-{
-        if (store && store->clock_us)
-                return store->clock_us;
-        if (store && store->tx_now_us)
-                return store->tx_now_us; /* one transaction, one moment */
-        return rsap_realtime_us();
-}
-
-/* ---- opening ---------------------------------------------------------------- */
-
-int rsap_store_default_path(const char *data_dir_override, char *buf, size_t size)
-{
-        char dir[4096];
-        int r = rsap_data_dir(data_dir_override, dir, sizeof(dir));
-        int n;
-
-        if (r < 0)
-                return r;
-        n = snprintf(buf, size, "%s/%s", dir, RSAP_STORE_FILE);
-        return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
-}
+/* ---- opening ------------------------------------------------------------------ */
 
 static uint32_t be32(const unsigned char *p)
 {
@@ -507,19 +454,19 @@ static int check_not_truncated(const char *path)
 
 static int read_user_version(struct rsap_store *store, int *version)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        int r = store_prepare(store, "PRAGMA user_version", &stmt);
+        _cleanup_(query_finish) struct query q = { 0 };
+        int r = query_prepare(store, "PRAGMA user_version", &q);
 
         if (r < 0)
                 return r;
-        r = store_step(stmt);
+        r = query_step(&q);
         if (r < 0)
                 return r;
-        *version = r > 0 ? sqlite3_column_int(stmt, 0) : 0;
+        *version = r > 0 ? (int)column_int(&q, 0) : 0;
         return 0;
 }
 
-int rsap_store_schema_version(struct rsap_store *store)
+int sqlite_schema_version(struct rsap_store *store)
 {
         int version = 0;
         int r = read_user_version(store, &version);
@@ -527,18 +474,19 @@ int rsap_store_schema_version(struct rsap_store *store)
         return r < 0 ? r : version;
 }
 
-int rsap_store_file_schema_version(const char *path)
+int sqlite_location_schema_version(const char *path)
 {
-        struct rsap_store store = { 0 };
+        struct sqlite_conn conn = { 0 };
+        struct rsap_store store = { .conn = &conn };
         int version = 0, r;
 
-        if (sqlite3_open_v2(path, &store.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW,
+        if (sqlite3_open_v2(path, &conn.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW,
                             NULL) != SQLITE_OK) {
-                sqlite3_close_v2(store.db);
+                sqlite3_close_v2(conn.db);
                 return -EIO;
         }
         r = read_user_version(&store, &version);
-        sqlite3_close_v2(store.db);
+        sqlite3_close_v2(conn.db);
         return r < 0 ? r : version;
 }
 
@@ -550,24 +498,25 @@ int rsap_store_file_schema_version(const char *path)
  */
 static int check_unversioned(struct rsap_store *store, int *version)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        int r = store_prepare(store,
+        _cleanup_(query_finish) struct query q = { 0 };
+        int r = query_prepare(store,
                               "SELECT (SELECT user_version FROM pragma_user_version),"
                               " (SELECT count(*) FROM sqlite_master)",
-                              &stmt);
+                              &q);
 
         if (r < 0)
                 return r;
-        r = store_step(stmt);
+        r = query_step(&q);
         if (r <= 0)
                 return r;
-        *version = sqlite3_column_int(stmt, 0);
-        return *version == 0 && sqlite3_column_int64(stmt, 1) > 0 ? -EMEDIUMTYPE : 0;
+        *version = (int)column_int(&q, 0);
+        return *version == 0 && column_int(&q, 1) > 0 ? -EMEDIUMTYPE : 0;
 }
 
 static int apply_migrations(struct rsap_store *store)
 {
         _cleanup_(store_tx_end) struct store_tx tx = { 0 };
+        sqlite3 *db = store_db(store);
         char sql[64];
         int version, r;
 
@@ -581,12 +530,12 @@ static int apply_migrations(struct rsap_store *store)
         if (version > RSAP_STORE_SCHEMA_VERSION)
                 return -EPROTONOSUPPORT;
         for (; version < RSAP_STORE_SCHEMA_VERSION; version++) {
-                r = store_exec(store, migrations[version]);
+                r = store_exec(db, migrations[version]);
                 if (r < 0)
                         return r;
         }
         snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", RSAP_STORE_SCHEMA_VERSION);
-        r = store_exec(store, sql);
+        r = store_exec(db, sql);
         if (r < 0)
                 return r;
         return store_tx_commit(&tx);
@@ -596,25 +545,25 @@ static int apply_migrations(struct rsap_store *store)
  * file, set once, outside any transaction. */
 static int enable_wal(struct rsap_store *store)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        const unsigned char *mode;
-        int r = store_prepare(store, "PRAGMA journal_mode = WAL", &stmt);
+        _cleanup_(query_finish) struct query q = { 0 };
+        const char *mode;
+        int r = query_prepare(store, "PRAGMA journal_mode = WAL", &q);
 
         if (r < 0)
                 return r;
-        r = store_step(stmt);
+        r = query_step(&q);
         if (r < 0)
                 return r;
-        mode = r > 0 ? sqlite3_column_text(stmt, 0) : NULL;
-        return mode && strcmp((const char *)mode, "wal") == 0 ? 0 : -EIO;
+        mode = r > 0 ? column_text(&q, 0) : NULL;
+        return mode && strcmp(mode, "wal") == 0 ? 0 : -EIO;
 }
 
-static int prepare_for_writing(struct rsap_store *store, int version)
+static int prepare_for_writing(struct rsap_store *store, const char *path, int version)
 {
         int r;
 
-        if (sqlite3_db_readonly(store->db, "main") == 1)
-                return access(store->path, W_OK) < 0 && errno == EACCES ? -EACCES : -EROFS;
+        if (sqlite3_db_readonly(store_db(store), "main") == 1)
+                return access(path, W_OK) < 0 && errno == EACCES ? -EACCES : -EROFS;
         if (version > RSAP_STORE_SCHEMA_VERSION)
                 return -EPROTONOSUPPORT;
         /*
@@ -622,7 +571,7 @@ static int prepare_for_writing(struct rsap_store *store, int version)
          * only a power cut may lose the last transactions (FULL would cost a
          * sync per lease).
          */
-        r = store_exec(store, "PRAGMA synchronous = NORMAL");
+        r = store_exec(store_db(store), "PRAGMA synchronous = NORMAL");
         if (r < 0)
                 return r;
         if (version == RSAP_STORE_SCHEMA_VERSION)
@@ -655,7 +604,7 @@ static int check_readable_version(int version)
  */
 static int wait_for_lock(void *data, int attempt)
 {
-        struct rsap_store *store = data;
+        struct sqlite_conn *store = data;
         int64_t now = rsap_monotonic_us(), waited, step_us, left_us;
         uint32_t noise = 0;
         struct timespec pause;
@@ -677,60 +626,62 @@ static int wait_for_lock(void *data, int attempt)
         return 1;
 }
 
+void sqlite_close(struct rsap_store *store)
+{
+        struct sqlite_conn *conn = store->conn;
+
+        if (!conn)
+                return;
+        sqlite3_close_v2(conn->db);
+        free(conn);
+        store->conn = NULL;
+}
+
 /* name is what SQLite opens: the path, or a "file:" URI (then uri is true). */
-static int open_connection(const char *path, const char *name, bool uri,
-                           enum rsap_store_mode mode, int busy_timeout_ms, struct rsap_store *store)
+static int open_connection(const char *name, bool uri, enum rsap_store_mode mode,
+                           int busy_timeout_ms, struct sqlite_conn *conn)
 {
         int flags = mode == RSAP_STORE_WRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                                              : SQLITE_OPEN_READONLY;
         int rc;
 
-        store->path = strdup(path);
-        if (!store->path)
-                return -ENOMEM;
-        rc = rsap_host_name(store->host, sizeof(store->host));
-        if (rc < 0)
-                return rc;
         /* NOFOLLOW: a registry.db planted as a symlink is refused, not written through. */
-        rc = sqlite3_open_v2(name, &store->db,
+        rc = sqlite3_open_v2(name, &conn->db,
                              flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW |
                                      (uri ? SQLITE_OPEN_URI : 0),
                              NULL);
         if (rc != SQLITE_OK) {
-                int err = sqlite3_system_errno(store->db);
+                int err = sqlite3_system_errno(conn->db);
 
                 return err ? -err : store_errno(rc);
         }
-        sqlite3_extended_result_codes(store->db, 1);
-        store->busy_budget_ms =
+        sqlite3_extended_result_codes(conn->db, 1);
+        conn->busy_budget_ms =
                 busy_timeout_ms > 0 ? busy_timeout_ms : RSAP_STORE_DEFAULT_BUSY_TIMEOUT_MS;
-        sqlite3_busy_handler(store->db, wait_for_lock, store);
-        store->writable = mode == RSAP_STORE_WRITE;
-        return store_exec(store, "PRAGMA foreign_keys = ON");
+        sqlite3_busy_handler(conn->db, wait_for_lock, conn);
+        return store_exec(conn->db, "PRAGMA foreign_keys = ON");
 }
 
-static int open_as(const char *path, const char *name, bool uri, enum rsap_store_mode mode,
-                   int busy_timeout_ms, struct rsap_store **out)
+static int open_as(struct rsap_store *store, const char *path, const char *name, bool uri,
+                   enum rsap_store_mode mode, int busy_timeout_ms)
 {
-        struct rsap_store *store = calloc(1, sizeof(*store));
+        struct sqlite_conn *conn = calloc(1, sizeof(*conn));
         int version = 0, r;
 
-        if (!store)
+        if (!conn)
                 return -ENOMEM;
-        r = open_connection(path, name, uri, mode, busy_timeout_ms, store);
+        store->conn = conn;
+        r = open_connection(name, uri, mode, busy_timeout_ms, conn);
         if (r == 0)
                 r = read_user_version(store, &version);
         if (r == 0 && version == 0)
                 r = check_unversioned(store, &version);
         if (r == 0)
-                r = mode == RSAP_STORE_WRITE ? prepare_for_writing(store, version)
+                r = mode == RSAP_STORE_WRITE ? prepare_for_writing(store, path, version)
                                              : check_readable_version(version);
-        if (r < 0) {
-                rsap_store_close(store);
-                return r;
-        }
-        *out = store;
-        return 0;
+        if (r < 0)
+                sqlite_close(store);
+        return r;
 }
 
 /* "file:PATH?immutable=1", with what a URI path may not hold percent-encoded. */
@@ -803,36 +754,35 @@ static int check_planted(const char *path, enum rsap_store_mode mode)
  * with SQLITE_BUSY at once (SQLite skips the busy handler where waiting
  * could deadlock).  Each try starts from a fresh connection, holding nothing.
  */
-static int open_retrying(const char *path, enum rsap_store_mode mode, int busy_timeout_ms,
-                         struct rsap_store **out)
+static int open_retrying(struct rsap_store *store, const char *path, enum rsap_store_mode mode,
+                         int busy_timeout_ms)
 {
-        struct rsap_store waiter = {
+        struct sqlite_conn waiter = {
                 .busy_budget_ms = busy_timeout_ms > 0 ? busy_timeout_ms
                                                       : RSAP_STORE_DEFAULT_BUSY_TIMEOUT_MS,
         };
         int r;
 
         for (int attempt = 0;; attempt++) {
-                r = open_as(path, path, false, mode, busy_timeout_ms, out);
+                r = open_as(store, path, path, false, mode, busy_timeout_ms);
                 if (r != -EBUSY || !wait_for_lock(&waiter, attempt))
                         return r;
         }
 }
 
-int rsap_store_open(const char *path, enum rsap_store_mode mode, int busy_timeout_ms,
-                    struct rsap_store **out)
+int sqlite_open(struct rsap_store *store, const char *path, enum rsap_store_mode mode,
+                int busy_timeout_ms)
 {
         char uri[8800];
         int r;
 
-        *out = NULL;
         r = check_planted(path, mode);
         if (r < 0)
                 return r;
         r = check_not_truncated(path);
         if (r < 0)
                 return r;
-        r = open_retrying(path, mode, busy_timeout_ms, out);
+        r = open_retrying(store, path, mode, busy_timeout_ms);
         if (r != -EACCES && r != -EIO && r != -EROFS)
                 return r;
         /* SQLite could not open the file, its log or its shared memory. */
@@ -850,31 +800,5 @@ int rsap_store_open(const char *path, enum rsap_store_mode mode, int busy_timeou
          */
         if (immutable_uri(path, uri, sizeof(uri)) < 0)
                 return r;
-        return open_as(path, uri, true, mode, busy_timeout_ms, out);
-}
-
-void rsap_store_close(struct rsap_store *store)
-{
-        if (!store)
-                return;
-        sqlite3_close_v2(store->db);
-        free(store->liveness);
-        free(store->path);
-        free(store);
-}
-
-void rsap_store_closep(struct rsap_store **store)
-{
-        rsap_store_close(*store);
-        *store = NULL;
-}
-
-const char *rsap_store_path(const struct rsap_store *store)
-{
-        return store->path;
-}
-
-const char *rsap_store_host(const struct rsap_store *store)
-{
-        return store->host;
+        return open_as(store, path, uri, true, mode, busy_timeout_ms);
 }
