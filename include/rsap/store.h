@@ -68,24 +68,40 @@ enum rsap_store_mode {
 int rsap_store_default_path(const char *data_dir_override, char *buf, size_t size);
 
 /*
- * Opens path.  busy_timeout_ms <= 0 takes the default.  In write mode a
- * missing file is created with the current schema, and an older schema is
- * migrated in one transaction.
+ * A store is named by a URI: a plain path or "sqlite:PATH" (the same
+ * SQLite file; a relative file whose name has a colon is "./a:b").  The
+ * scheme picks the backend from rsap's table of backends.
+ *   -ENOSYS        a scheme rsap knows but has no backend for yet:
+ *                  "postgresql://..." and "postgres://..."
+ *   -EPFNOSUPPORT  any other scheme, or a URI that names nothing ("sqlite:")
+ * rsap_store_uri_check() says so without opening anything;
+ * rsap_store_uri_file() is the file a URI names (a pointer into uri), or
+ * NULL when its backend keeps none or the URI is refused.
  */
-int rsap_store_open(const char *path, enum rsap_store_mode mode, int busy_timeout_ms,
+int rsap_store_uri_check(const char *uri);
+const char *rsap_store_uri_file(const char *uri);
+
+/*
+ * Opens the store uri names.  busy_timeout_ms <= 0 takes the default.  In
+ * write mode a missing file is created with the current schema, and an
+ * older schema is migrated in one transaction.
+ */
+int rsap_store_open(const char *uri, enum rsap_store_mode mode, int busy_timeout_ms,
                     struct rsap_store **out);
 void rsap_store_close(struct rsap_store *store);
 void rsap_store_closep(struct rsap_store **store);
+/* What the URI names: for SQLite the file. */
 const char *rsap_store_path(const struct rsap_store *store);
 /* rsap_host_name() as it was when the store was opened. */
 const char *rsap_store_host(const struct rsap_store *store);
 /* PRAGMA user_version: 0 for a database no rsap has initialised. */
 int rsap_store_schema_version(struct rsap_store *store);
 /*
- * The user_version of the database at path, opened read-only for just that,
- * for a message after -EPROTONOSUPPORT; a negative errno code if unreadable.
+ * The schema version of the store uri names (SQLite: the file's user_version,
+ * opened read-only for just that), for a message after -EPROTONOSUPPORT; a
+ * negative errno code if unreadable.
  */
-int rsap_store_file_schema_version(const char *path);
+int rsap_store_file_schema_version(const char *uri);
 
 /*
  * Tests pin the clock (microseconds since the epoch; 0 is the real clock) so

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <rsap/paths.h>
 #include <rsap/textsafe.h>
@@ -28,23 +29,92 @@ int rsap_store_default_path(const char *data_dir_override, char *buf, size_t siz
         return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-int rsap_store_open(const char *path, enum rsap_store_mode mode, int busy_timeout_ms,
+/* ---- store URIs --------------------------------------------------------------- */
+
+/* The backends this rsap has, by the scheme of the URIs they open. */
+static const struct rsap_store_backend *const backends[] = {
+        &store_backend_sqlite,
+};
+
+/* Schemes of backends to come: recognised, so that the refusal says what is missing. */
+static const char *const planned_schemes[] = { "postgresql", "postgres" };
+
+/* The length of uri's scheme (RFC 3986: a letter, then letters, digits, + - .), or 0. */
+static size_t scheme_length(const char *uri)
+{
+        size_t n = 0;
+
+        if (!((uri[0] >= 'a' && uri[0] <= 'z') || (uri[0] >= 'A' && uri[0] <= 'Z')))
+                return 0;
+        while (uri[n] && (strchr("+-.", uri[n]) || (uri[n] >= '0' && uri[n] <= '9') ||
+                          (uri[n] >= 'a' && uri[n] <= 'z') || (uri[n] >= 'A' && uri[n] <= 'Z')))
+                n++;
+        return uri[n] == ':' ? n : 0;
+}
+
+static bool scheme_is(const char *uri, size_t len, const char *scheme)
+{
+        return strlen(scheme) == len && strncasecmp(uri, scheme, len) == 0;
+}
+
+/* The backend of uri and the location it passes on: a plain path is SQLite's file. */
+static int resolve(const char *uri, const struct rsap_store_backend **backend,
+                   const char **location)
+{
+        size_t len = scheme_length(uri);
+
+        *backend = &store_backend_sqlite;
+        *location = uri + (len ? len + 1 : 0);
+        for (size_t i = 0; len && i < ARRAY_SIZE(planned_schemes); i++)
+                if (scheme_is(uri, len, planned_schemes[i]))
+                        return -ENOSYS;
+        for (size_t i = 0; len && i < ARRAY_SIZE(backends); i++)
+                if (scheme_is(uri, len, backends[i]->scheme))
+                        *backend = backends[i];
+        if (len && !scheme_is(uri, len, (*backend)->scheme))
+                return -EPFNOSUPPORT;
+        return **location ? 0 : -EPFNOSUPPORT;
+}
+
+int rsap_store_uri_check(const char *uri)
+{
+        const struct rsap_store_backend *backend;
+        const char *location;
+
+        return resolve(uri, &backend, &location);
+}
+
+const char *rsap_store_uri_file(const char *uri)
+{
+        const struct rsap_store_backend *backend;
+        const char *location;
+
+        if (resolve(uri, &backend, &location) < 0 || backend != &store_backend_sqlite)
+                return NULL;
+        return location;
+}
+
+int rsap_store_open(const char *uri, enum rsap_store_mode mode, int busy_timeout_ms,
                     struct rsap_store **out)
 {
-        const struct rsap_store_backend *backend = &store_backend_sqlite;
+        const struct rsap_store_backend *backend;
         struct rsap_store *store;
+        const char *location;
         int r;
 
         *out = NULL;
+        r = resolve(uri, &backend, &location);
+        if (r < 0)
+                return r;
         store = calloc(1, sizeof(*store));
         if (!store)
                 return -ENOMEM;
         store->backend = backend;
         store->writable = mode == RSAP_STORE_WRITE; /* the backend migrates in a transaction */
-        store->path = strdup(path);
+        store->path = strdup(location);
         r = store->path ? rsap_host_name(store->host, sizeof(store->host)) : -ENOMEM;
         if (r == 0)
-                r = backend->open(store, path, mode, busy_timeout_ms);
+                r = backend->open(store, location, mode, busy_timeout_ms);
         if (r < 0) {
                 rsap_store_close(store);
                 return r;
@@ -85,9 +155,13 @@ int rsap_store_schema_version(struct rsap_store *store)
         return store->backend->schema_version(store);
 }
 
-int rsap_store_file_schema_version(const char *path)
+int rsap_store_file_schema_version(const char *uri)
 {
-        return store_backend_sqlite.location_schema_version(path);
+        const struct rsap_store_backend *backend;
+        const char *location;
+        int r = resolve(uri, &backend, &location);
+
+        return r < 0 ? r : backend->location_schema_version(location);
 }
 
 /* ---- time ----------------------------------------------------------------------- */

@@ -53,6 +53,23 @@ for cmd in "requests" "40123" "lease" "audit --consistency" "db check"; do
                 "$RSAP" $cmd --db "$work/future.db"
 done
 
+# --- store URIs ----------------------------------------------------------------------------------
+for uri in "postgresql://db.example/rsap" "postgres://db.example/rsap"; do
+        for cmd in "requests" "40123" "lease" "db check"; do
+                # shellcheck disable=SC2086
+                says 2 "--db $uri: this rsap has no PostgreSQL backend yet" "$RSAP" $cmd --db "$uri"
+        done
+done
+for uri in "mysql://db.example/rsap" "sqlite:" "a:b.db"; do
+        says 2 "--db $uri is not a store rsap can open: a file path, or sqlite:PATH" \
+                "$RSAP" requests --db "$uri"
+done
+# sqlite:PATH is the file PATH: the request filed above, and a new file made where it says.
+"$RSAP" requests --db "sqlite:$work/good.db" | grep -q "web" && passed=$((passed + 1)) ||
+        fail "rsap requests --db sqlite:good.db does not list the request in good.db"
+"$RSAP" lease --db "sqlite:$work/uri.db" >/dev/null && [ -f "$work/uri.db" ] &&
+        passed=$((passed + 1)) || fail "rsap lease --db sqlite:uri.db did not make uri.db"
+
 # --- a host name that is none ------------------------------------------------------------------
 for host in $'a\x1bb' "$(printf 'h%.0s' $(seq 65))"; do
         for cmd in "requests" "40123" "lease"; do

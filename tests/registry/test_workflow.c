@@ -1154,6 +1154,41 @@ static void schema1_databases_migrate(void **state)
         expect_consistent(f);
 }
 
+/* ---- store URIs ----------------------------------------------------------------------------- */
+
+static void store_uris_pick_the_backend(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_store *other = NULL;
+        struct rsap_request r;
+        char uri[160];
+
+        assert_int_equal(rsap_store_uri_check(f->path), 0);
+        assert_int_equal(rsap_store_uri_check("registry.db"), 0);
+        assert_int_equal(rsap_store_uri_check("./a:b.db"), 0);
+        assert_int_equal(rsap_store_uri_check("postgresql://db.example/rsap"), -ENOSYS);
+        assert_int_equal(rsap_store_uri_check("POSTGRES://db.example/rsap"), -ENOSYS);
+        assert_int_equal(rsap_store_uri_check("mysql://db.example/rsap"), -EPFNOSUPPORT);
+        assert_int_equal(rsap_store_uri_check("a:b.db"), -EPFNOSUPPORT);
+        assert_int_equal(rsap_store_uri_check("sqlite:"), -EPFNOSUPPORT);
+        assert_int_equal(rsap_store_uri_check(""), -EPFNOSUPPORT);
+        assert_string_equal(rsap_store_uri_file("sqlite:/x/y.db"), "/x/y.db");
+        assert_string_equal(rsap_store_uri_file("/x/y.db"), "/x/y.db");
+        assert_null(rsap_store_uri_file("postgres://x/y"));
+        assert_int_equal(rsap_store_open("postgres://x/y", RSAP_STORE_WRITE, 0, &other), -ENOSYS);
+        assert_null(other);
+        /* sqlite:PATH is the file PATH: what one wrote, the other reads. */
+        file(f, "by-path", 20500, TCP, "Alice");
+        snprintf(uri, sizeof(uri), "sqlite:%s", f->path);
+        assert_int_equal(rsap_store_open(uri, RSAP_STORE_READ, 0, &other), 0);
+        assert_string_equal(rsap_store_path(other), f->path);
+        assert_int_equal(rsap_store_file_schema_version(uri), RSAP_STORE_SCHEMA_VERSION);
+        assert_int_equal(rsap_request_get(other, 1, &r), 0);
+        assert_string_equal(r.service, "by-path");
+        rsap_request_clear(&r);
+        rsap_store_close(other);
+}
+
 /* ---- kernel-reserve ------------------------------------------------------------------------ */
 
 static void kernel_reserve_keeps_what_is_there(void **state)
@@ -1597,6 +1632,7 @@ int main(void)
                 T(history_names_each_events_host),
                 T(bad_host_names_are_refused),
                 T(schema1_databases_migrate),
+                T(store_uris_pick_the_backend),
                 T(kernel_reserve_keeps_what_is_there),
                 T(audit_finds_three_kinds),
                 T(audit_compares_without_the_store),
