@@ -123,6 +123,12 @@ struct store_entries_query {
 typedef int store_entry_visit(struct rsap_local_entry *e, uint64_t pid_start, const char *host,
                               void *arg);
 
+enum store_tamper {
+        STORE_TAMPER_EVENT_UPDATE,      /* change an event */
+        STORE_TAMPER_EVENT_DELETE,      /* remove one */
+        STORE_TAMPER_SERVICE_ASSIGNEE,  /* give every service another assignee */
+};
+
 struct rsap_store_backend {
         const char *scheme;  /* "sqlite" */
 
@@ -199,7 +205,17 @@ struct rsap_store_backend {
 
         int (*check)(struct rsap_store *store, enum rsap_store_check_level level,
                      bool malformed_found, struct rsap_store_check_report *out);
+
+        /*
+         * For the contract suite only: what someone with the engine's own
+         * tools could do behind rsap's back, so that the suite sees the
+         * store refuse it (events) or the check find it (state rows).
+         */
+        int (*tamper)(struct rsap_store *store, enum store_tamper what);
 };
+
+/* The backends of this rsap, in the order URIs are matched against their schemes. */
+const struct rsap_store_backend *const *store_backends(size_t *n_out);
 
 /* The backends this rsap has (store.c lists them by scheme). */
 extern const struct rsap_store_backend store_backend_sqlite;

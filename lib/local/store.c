@@ -36,6 +36,12 @@ static const struct rsap_store_backend *const backends[] = {
         &store_backend_sqlite,
 };
 
+const struct rsap_store_backend *const *store_backends(size_t *n_out)
+{
+        *n_out = ARRAY_SIZE(backends);
+        return backends;
+}
+
 /* Schemes of backends to come: recognised, so that the refusal says what is missing. */
 static const char *const planned_schemes[] = { "postgresql", "postgres" };
 

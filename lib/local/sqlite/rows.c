@@ -831,6 +831,21 @@ static int history(struct rsap_store *store, const struct rsap_target *target,
         return r;
 }
 
+/* ---- behind the store's back ----------------------------------------------------------------- */
+
+static int tamper(struct rsap_store *store, enum store_tamper what)
+{
+        static const char *const sql[] = {
+                [STORE_TAMPER_EVENT_UPDATE] = "UPDATE events SET actor = 'mallory'",
+                [STORE_TAMPER_EVENT_DELETE] = "DELETE FROM events",
+                [STORE_TAMPER_SERVICE_ASSIGNEE] = "UPDATE services SET assignee = 'Mallory'",
+        };
+
+        if ((size_t)what >= ARRAY_SIZE(sql))
+                return -EINVAL;
+        return store_exec(store_db(store), sql[what]);
+}
+
 /* ---- the table --------------------------------------------------------------------------- */
 
 const struct rsap_store_backend store_backend_sqlite = {
@@ -863,4 +878,5 @@ const struct rsap_store_backend store_backend_sqlite = {
         .leases = leases,
         .entries = entries,
         .check = sqlite_check,
+        .tamper = tamper,
 };
