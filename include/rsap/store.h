@@ -8,14 +8,16 @@
 #include <rsap/time.h>
 
 /*
- * The organisation's local registry: one SQLite database (WAL mode) beside
- * the cached IANA data, or wherever --db puts it.  It holds an append-only
- * table of events (every request, approval, lease... ever recorded: who,
- * when, what, why) and the current state derived from them (services,
- * requests, assignments, leases, and the holdings that make a double
- * assignment impossible at the database level).  Every change is one
- * BEGIN IMMEDIATE transaction, so checks and writes are serialised across
- * processes.  See docs/registration.md.
+ * The organisation's local registry: a store named by a URI (today one
+ * SQLite database in WAL mode beside the cached IANA data, or wherever --db
+ * puts it; lib/local/backend.h is what any backend implements).  It holds
+ * an append-only table of events (every request, approval, lease... ever
+ * recorded: who, when, on which host, what, why) and the current state
+ * derived from them (services, requests, assignments, leases, and the
+ * holdings that make a double assignment impossible at the database level).
+ * Every change is one transaction that takes the write lock first (SQLite:
+ * BEGIN IMMEDIATE), so checks and writes are serialised across processes.
+ * See docs/registration.md.
  *
  * Errors are negative errno codes:
  *   -ENOENT     the database does not exist (read mode never creates it)

@@ -53,7 +53,7 @@ bool lease_is_live(struct rsap_store *store, int64_t expires_us, pid_t pid, uint
         return store_process_alive(store, pid, pid_start);
 }
 
-/* ---- rows ------------------------------------------------------------------------- */
+/* ---- finding leases --------------------------------------------------------------- */
 
 /* The one lease the query names: -ENOENT when none. */
 static int lease_one(struct rsap_store *store, const struct store_lease_query *q,

@@ -470,13 +470,39 @@ static int assignments(struct rsap_store *store, const struct store_assignment_q
 
 /* ---- holdings and quarantines ----------------------------------------------------------- */
 
-/* ?1 ?2 the ports, ?3 the protocol or NULL; %s the assignment's people, or none. */
+/*
+ * ?1 ?2 the ports, ?3 the protocol; the %s: the assignment's people or
+ * NULLs, their join or none, the protocol's condition or none (each
+ * condition and join a row need not pass costs pick, which reads them all).
+ */
 #define HOLDINGS_QUERY                                                                       \
         "SELECT h.port, h.protocol, h.assignment_id, %s, h.lease_id, l.name, l.expires_us,"  \
         " l.pid, l.pid_start, l.host FROM holdings h"                                        \
         " %s LEFT JOIN leases l ON l.id = h.lease_id"                                         \
-        " WHERE h.port BETWEEN ?1 AND ?2 AND (?3 IS NULL OR h.protocol = ?3)"                \
-        " ORDER BY h.port, h.protocol"
+        " WHERE h.port BETWEEN ?1 AND ?2%s ORDER BY h.port, h.protocol"
+
+/*
+ * Only the columns the holder has are read: pick walks every holding of a
+ * range, and each column read is a call into SQLite.
+ */
+static void holding_from_row(struct query *q, bool who, struct store_holding *h)
+{
+        *h = (struct store_holding){
+                .port = (uint16_t)column_int(q, 0), .proto = column_proto(q, 1),
+                .assignment_id = column_int(q, 2), .lease_id = column_int(q, 5),
+        };
+        if (h->assignment_id && who) {
+                h->service = column_text(q, 3);
+                h->assignee = column_text(q, 4);
+        }
+        if (h->lease_id) {
+                h->lease_name = column_text(q, 6);
+                h->expires_us = column_int(q, 7);
+                h->pid = (pid_t)column_int(q, 8);
+                h->pid_start = (uint64_t)column_int(q, 9);
+                h->host = column_text(q, 10);
+        }
+}
 
 static int holdings(struct rsap_store *store, uint16_t low, uint16_t high, enum rsap_proto proto,
                     bool who, store_holding_visit *visit, void *arg)
@@ -488,23 +514,19 @@ static int holdings(struct rsap_store *store, uint16_t low, uint16_t high, enum 
         snprintf(sql, sizeof(sql), HOLDINGS_QUERY, who ? "s.name, s.assignee" : "NULL, NULL",
                  who ? "LEFT JOIN assignments a ON a.id = h.assignment_id"
                        " LEFT JOIN services s ON s.id = a.service_id"
-                     : "");
+                     : "",
+                 proto ? " AND h.protocol = ?3" : "");
         r = query_prepare(store, sql, &q);
         if (r < 0)
                 return r;
         bind_int(&q, 1, low);
         bind_int(&q, 2, high);
-        bind_proto(&q, 3, proto);
+        if (proto)
+                bind_proto(&q, 3, proto);
         while ((r = query_step(&q)) > 0) {
-                struct store_holding h = {
-                        .port = (uint16_t)column_int(&q, 0), .proto = column_proto(&q, 1),
-                        .assignment_id = column_int(&q, 2), .service = column_text(&q, 3),
-                        .assignee = column_text(&q, 4), .lease_id = column_int(&q, 5),
-                        .lease_name = column_text(&q, 6), .expires_us = column_int(&q, 7),
-                        .pid = (pid_t)column_int(&q, 8),
-                        .pid_start = (uint64_t)column_int(&q, 9), .host = column_text(&q, 10),
-                };
+                struct store_holding h;
 
+                holding_from_row(&q, who, &h);
                 r = visit(&h, arg);
                 if (r < 0)
                         return r;
@@ -630,16 +652,30 @@ static int lease_end(struct rsap_store *store, int64_t id, int64_t ended_us)
         return r;
 }
 
+/* The condition a lease query puts on leases: ?1 a port, ?4 an id; NULL: none. */
+static const char *lease_where(const struct store_lease_query *lq)
+{
+        if (lq->all)
+                return "1";
+        if (lq->target.kind == RSAP_TARGET_PORT)
+                return "port = ?1";
+        return lq->target.kind == RSAP_TARGET_LEASE ? "id = ?4" : NULL;
+}
+
+static void lease_list_free(struct rsap_lease *list, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                rsap_lease_clear(&list[i]);
+        free(list);
+}
+
 static int leases(struct rsap_store *store, const struct store_lease_query *lq,
                   struct rsap_lease **out, size_t *n_out)
 {
         _cleanup_(query_finish) struct query q = { 0 };
+        const char *where = lease_where(lq);
         struct rsap_lease *list = NULL;
         size_t n = 0, capacity = 0;
-        const char *where = lq->all                                  ? "1"
-                            : lq->target.kind == RSAP_TARGET_PORT  ? "port = ?1"
-                            : lq->target.kind == RSAP_TARGET_LEASE ? "id = ?4"
-                                                                   : NULL;
         char sql[512];
         int r;
 
@@ -663,9 +699,7 @@ static int leases(struct rsap_store *store, const struct store_lease_query *lq,
                         n++;
         }
         if (r < 0) {
-                for (size_t i = 0; i < n; i++)
-                        rsap_lease_clear(&list[i]);
-                free(list);
+                lease_list_free(list, n);
                 return r;
         }
         *out = list;
