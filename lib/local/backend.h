@@ -18,7 +18,7 @@
  *   - events are append-only: a change or removal of one is refused with
  *     -ENOTRECOVERABLE; state rows (services, requests, assignments,
  *     leases) are never removed;
- *   - lists come in id order unless said otherwise.
+ *   - lists come in id order unless said otherwise (active leases: by port).
  * Visitors (store_*_visit) get facts whose strings are borrowed for the
  * call; a negative return stops the walk and is returned.
  * tests/registry/test_store_contract.c holds every backend to this.
