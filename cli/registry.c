@@ -195,8 +195,7 @@ int registry_error(const struct registry_cli *rc, int err, const char *what)
         }
 }
 
-/* registry_error() for rsap_store_open(), whose -EINVAL means one thing. */
-static int open_error(const struct registry_cli *rc, int err, const char *what)
+int registry_open_error(const struct registry_cli *rc, int err, const char *what)
 {
         if (err == -EINVAL)
                 return cli_error("%s: $RSAP_HOST is not a host name (1 to %d bytes of printable "
@@ -249,7 +248,7 @@ struct rsap_store *registry_open_write(struct cli *cli, struct registry_cli *rc)
                 return NULL;
         r = rsap_store_open(rc->path, RSAP_STORE_WRITE, busy_timeout(), &store);
         if (r < 0) {
-                open_error(rc, r, "cannot open the registry");
+                registry_open_error(rc, r, "cannot open the registry");
                 return NULL;
         }
         return store;
@@ -266,7 +265,7 @@ int registry_open_read(struct cli *cli, struct registry_cli *rc, struct rsap_sto
         if (r == -ENOENT)
                 return 0; /* no local registry yet: nothing registered here */
         if (r < 0)
-                return open_error(rc, r, "cannot read the registry");
+                return registry_open_error(rc, r, "cannot read the registry");
         return 0;
 }
 

@@ -72,7 +72,7 @@ done
 
 # --- a host name that is none ------------------------------------------------------------------
 for host in $'a\x1bb' "$(printf 'h%.0s' $(seq 65))"; do
-        for cmd in "requests" "40123" "lease"; do
+        for cmd in "requests" "40123" "lease" "db check"; do
                 # shellcheck disable=SC2086
                 RSAP_HOST=$host says 2 "\$RSAP_HOST is not a host name" "$RSAP" $cmd --db "$work/good.db"
         done
