@@ -105,7 +105,7 @@ static int db_check(struct cli *cli, const struct cli_command *self, int argc, c
         if (r == -EBADMSG)
                 unreadable_report(&report);
         else if (r < 0)
-                return registry_open_error(&rc, r, "cannot check the registry");
+                return registry_error(&rc, r, "cannot check the registry");
         else if ((r = rsap_store_check_level(store, level, &report)) < 0)
                 return registry_error(&rc, r, "cannot check the registry");
         if (print_report(cli, &rc, level, &report) < 0)

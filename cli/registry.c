@@ -195,14 +195,6 @@ int registry_error(const struct registry_cli *rc, int err, const char *what)
         }
 }
 
-int registry_open_error(const struct registry_cli *rc, int err, const char *what)
-{
-        if (err == -EINVAL)
-                return cli_error("%s: $RSAP_HOST is not a host name (1 to %d bytes of printable "
-                                 "UTF-8); nothing was changed", what, RSAP_HOST_NAME_MAX);
-        return registry_error(rc, err, what);
-}
-
 /* The default database lives in the data directory, made on first use. */
 static int make_data_dir(struct cli *cli)
 {
@@ -248,7 +240,7 @@ struct rsap_store *registry_open_write(struct cli *cli, struct registry_cli *rc)
                 return NULL;
         r = rsap_store_open(rc->path, RSAP_STORE_WRITE, busy_timeout(), &store);
         if (r < 0) {
-                registry_open_error(rc, r, "cannot open the registry");
+                registry_error(rc, r, "cannot open the registry");
                 return NULL;
         }
         return store;
@@ -265,7 +257,7 @@ int registry_open_read(struct cli *cli, struct registry_cli *rc, struct rsap_sto
         if (r == -ENOENT)
                 return 0; /* no local registry yet: nothing registered here */
         if (r < 0)
-                return registry_open_error(rc, r, "cannot read the registry");
+                return registry_error(rc, r, "cannot read the registry");
         return 0;
 }
 

@@ -61,8 +61,6 @@ int registry_refused(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 
 /* "rsap: <what>: <why>", precise for the store's errors; returns the exit status. */
 int registry_error(const struct registry_cli *rc, int err, const char *what);
-/* registry_error() for rsap_store_open(), whose -EINVAL is a bad $RSAP_HOST. */
-int registry_open_error(const struct registry_cli *rc, int err, const char *what);
 
 /* --as, else the sudo user behind root, else the invoking user. */
 const char *registry_actor(struct registry_cli *rc);

@@ -714,10 +714,6 @@ static void log_store_problem(const char *path, int err)
                 rsapd_log("refusing to start: the disk is full: %s unchanged; free some space",
                           path);
                 return;
-        case -EINVAL: /* rsap_store_open()'s one meaning of it */
-                rsapd_log("refusing to start: $RSAP_HOST is not a host name (1 to %d bytes of "
-                          "printable UTF-8)", RSAP_HOST_NAME_MAX);
-                return;
         default:
                 rsapd_log("cannot open the local registry %s: %s", path, strerror(-err));
         }

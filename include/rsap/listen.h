@@ -59,6 +59,16 @@ struct rsap_listen_owner {
         char command[RSAP_LISTEN_COMMAND_SIZE]; /* /proc/PID/comm */
 };
 
+/*
+ * Where a socket was seen: a host and a network namespace on it.  A socket's
+ * inode and port mean something only together with their origin.
+ */
+struct rsap_listen_origin {
+        const char *host;       /* rsap_host_name() of the host that saw it */
+        uint64_t netns_inode;   /* the network namespace's inode; 0 when unknown */
+        const char *netns_name; /* its `ip netns` name, NULL when it has none */
+};
+
 struct rsap_listen_socket {
         enum rsap_proto proto;
         int family;                 /* AF_INET or AF_INET6 */
@@ -74,6 +84,7 @@ struct rsap_listen_socket {
         size_t n_owners;
         /* Owners were looked for but no readable /proc/PID/fd holds it. */
         bool owners_hidden;
+        struct rsap_listen_origin origin;
 };
 
 struct rsap_listen_names; /* the list's user name cache */
@@ -91,6 +102,9 @@ struct rsap_listen_list {
         size_t capacity;
         struct rsap_listen_owner *owner_pool;
         struct rsap_listen_names *names;
+        void **blocks; /* what rsap_listen_list_add and origins copied */
+        size_t n_blocks, blocks_capacity;
+        const char *last_string; /* the newest copy, often wanted again */
 };
 
 /*
@@ -102,6 +116,41 @@ struct rsap_listen_list {
 int rsap_listen_collect(const struct rsap_listen_filter *f, struct rsap_listen_list **out);
 void rsap_listen_list_free(struct rsap_listen_list *list);
 void rsap_listen_list_freep(struct rsap_listen_list **list);
+
+/*
+ * A list is a value: it may come from this host's kernel (collect), from
+ * another host's report or from JSON (from_json below), or be made by hand.
+ *
+ * rsap_listen_list_new: an empty list (source AUTO, no owners looked up).
+ * 0 or -ENOMEM.
+ *
+ * rsap_listen_list_add appends a copy of s: its owners (s->owners,
+ * s->n_owners) and every string (users, origin) are copied, so s may go
+ * away after; the text address is made from s->addr, never taken from
+ * s->address.  -EINVAL for an unknown protocol or family, or an origin
+ * without a host; -ENOMEM.
+ *
+ * rsap_listen_list_sort: by protocol, port, family, address, interface,
+ * inode, then origin, the order collect gives.  0 or -ENOMEM.
+ *
+ * rsap_listen_list_equal: the same sockets in the same order with the same
+ * owners and origins, and the same list facts (source, owners looked up,
+ * unreadable processes); fields that the JSON does not show (ipv6_only from
+ * /proc/net, owners_hidden when owners were not looked up) do not count.
+ */
+int rsap_listen_list_new(struct rsap_listen_list **out);
+int rsap_listen_list_add(struct rsap_listen_list *list, const struct rsap_listen_socket *s);
+int rsap_listen_list_sort(struct rsap_listen_list *list);
+bool rsap_listen_list_equal(const struct rsap_listen_list *a, const struct rsap_listen_list *b);
+
+/*
+ * The origin of what rsap_listen_collect sees: rsap_host_name() and the
+ * calling process's network namespace (/proc/self/ns/net), named after the
+ * entry of /run/netns that is that namespace, if one is.  The name is copied
+ * into list's storage.  0 or -ENOMEM; an unreadable namespace leaves the
+ * inode 0.
+ */
+int rsap_listen_origin_here(struct rsap_listen_list *list, struct rsap_listen_origin *out);
 
 /*
  * Whether a port/protocol has an IANA assignment (status Assigned in reg; reg
@@ -123,11 +172,13 @@ struct rsap_listen_json_local {
 /*
  * The list as JSON: an array of sockets, each
  *   {"protocol", "family", "address", "interface", "ipv6_only", "port", "uid",
- *    "user", "inode", "service", "local", "processes", "processes_visible"}
+ *    "user", "inode", "service", "local", "processes", "processes_visible",
+ *    "host", "netns"}
  * with "processes" an array of {"pid", "command", "uid", "user"}, or null
  * (and "processes_visible" null) when owners were not looked up.  "service"
  * is IANA's name for the port/protocol in reg, null when there is none or reg
- * is NULL; "local" what local gives.  The schema is in docs/listening.md.
+ * is NULL; "local" what local gives; "netns" {"inode", "name"}, or null when
+ * the inode is unknown.  The schema is in docs/listening.md.
  * NULL when out of memory.
  */
 json_t *rsap_listen_socket_to_json(const struct rsap_listen_list *list, size_t socket,
@@ -143,6 +194,34 @@ json_t *rsap_listen_list_to_json(const struct rsap_listen_list *list, const stru
  */
 int rsap_listen_list_write_json(const struct rsap_listen_list *list, const struct rsap_iana *reg,
                                 const struct rsap_listen_json_local *local, FILE *out);
+
+/*
+ * A host's report: the whole list as one object,
+ *   {"source": "netlink"|"procfs"|null, "owners_looked_up", "unreadable_processes",
+ *    "sockets": [what rsap_listen_list_to_json writes, without reg or local]}
+ * so that what the array cannot say (where it came from, how many processes
+ * were unreadable, for an empty list too) survives.  NULL when out of memory.
+ */
+json_t *rsap_listen_report_to_json(const struct rsap_listen_list *list);
+
+/* Bounds on what rsap_listen_list_from_json accepts. */
+#define RSAP_LISTEN_JSON_MAX_SOCKETS 1000000
+#define RSAP_LISTEN_JSON_MAX_OWNERS 4096   /* per socket */
+#define RSAP_LISTEN_JSON_MAX_STRING 255    /* host, netns name, user */
+#define RSAP_LISTEN_JSON_MAX_PID 4194304   /* the kernel's PID_MAX_LIMIT */
+
+/*
+ * Decodes what rsap_listen_list_to_json or rsap_listen_report_to_json wrote
+ * (an array, or a report object) into a new list, in the order given;
+ * "service", "local" and unknown keys are ignored.  From an array the list's
+ * source is NETLINK when an IPv6 socket shows ipv6_only, PROCFS when one
+ * shows null, and owners were looked up when "processes" is not null; the
+ * sockets must agree on both.  -EBADMSG with a one-line reason ("socket 3:
+ * port: not an integer from 0 to 65535") in reason for anything else, and
+ * for sizes past the bounds above; -ENOMEM.
+ */
+int rsap_listen_list_from_json(const json_t *value, struct rsap_listen_list **out,
+                               char *reason, size_t reason_size);
 
 /*
  * The steps of rsap_listen_collect, each in its own file, exposed so the

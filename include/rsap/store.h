@@ -33,7 +33,6 @@
  *   -ENOTRECOVERABLE  the database's own integrity rules (its triggers:
  *               history is append-only, nothing is deleted) refused a write:
  *               a bug in rsap, or a database changed behind its back
- *   -EINVAL     $RSAP_HOST is set but is no host name (see rsap_host_name)
  *   -EIO, -ENOMEM as their names say
  */
 
@@ -49,17 +48,6 @@ struct rsap_store;
  * writers on a loaded machine queue without one timing out.
  */
 #define RSAP_STORE_DEFAULT_BUSY_TIMEOUT_MS 30000
-
-/*
- * The host a store speaks for, recorded in every event and with every lease
- * holder: $RSAP_HOST when set and not empty (tests play several hosts on one
- * machine), else the kernel's nodename.  A process's liveness means
- * something only on its own host.  -EINVAL when $RSAP_HOST is longer than
- * RSAP_HOST_NAME_MAX bytes or holds a control character or a byte that is not
- * UTF-8.
- */
-#define RSAP_HOST_NAME_MAX 64
-int rsap_host_name(char *buf, size_t size);
 
 enum rsap_store_mode {
         RSAP_STORE_READ = 0, /* lookups: never creates, never migrates, never writes */
@@ -94,7 +82,11 @@ void rsap_store_close(struct rsap_store *store);
 void rsap_store_closep(struct rsap_store **store);
 /* What the URI names: for SQLite the file. */
 const char *rsap_store_path(const struct rsap_store *store);
-/* rsap_host_name() as it was when the store was opened. */
+/*
+ * The host the store speaks for, recorded in every event and with every
+ * lease holder: rsap_host_name() (rsap/host.h) when it was opened.  A
+ * process's liveness means something only on its own host.
+ */
 const char *rsap_store_host(const struct rsap_store *store);
 /* PRAGMA user_version: 0 for a database no rsap has initialised. */
 int rsap_store_schema_version(struct rsap_store *store);
@@ -110,6 +102,8 @@ int rsap_store_file_schema_version(const char *uri);
  * that TTLs and quarantines can be checked without sleeping.
  */
 void rsap_store_set_clock(struct rsap_store *store, int64_t now_us);
+/* Tests play another host in one process the same way (cut at 255 bytes). */
+void rsap_store_set_host(struct rsap_store *store, const char *host);
 int64_t rsap_store_now(const struct rsap_store *store);
 
 

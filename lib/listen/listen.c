@@ -15,6 +15,8 @@
 
 #include <rsap/basic.h>
 
+#include "listen_internal.h"
+
 void rsap_listen_filter_init(struct rsap_listen_filter *f)
 {
         *f = (struct rsap_listen_filter){
@@ -107,73 +109,15 @@ static int name_users(struct rsap_listen_list *list)
 
 /* ---- collecting --------------------------------------------------------- */
 
-static int compare_sockets(const struct rsap_listen_socket *x, const struct rsap_listen_socket *y)
+/* Every socket was seen here, in this process's network namespace. */
+static int set_origins(struct rsap_listen_list *list)
 {
-        int c;
+        struct rsap_listen_origin here;
+        int r = rsap_listen_origin_here(list, &here);
 
-        if (x->proto != y->proto)
-                return x->proto < y->proto ? -1 : 1;
-        if (x->port != y->port)
-                return x->port < y->port ? -1 : 1;
-        if (x->family != y->family)
-                return x->family == AF_INET ? -1 : 1;
-        c = memcmp(x->addr, y->addr, sizeof(x->addr));
-        if (c == 0)
-                c = strcmp(x->interface, y->interface);
-        if (c == 0)
-                c = (x->inode > y->inode) - (x->inode < y->inode);
-        return c;
-}
-
-/* The order's leading fields packed in one integer, so that most
- * comparisons need not reach into the sockets. */
-struct sort_entry {
-        uint64_t key;
-        const struct rsap_listen_socket *s;
-};
-
-static uint64_t sort_key(const struct rsap_listen_socket *s)
-{
-        return (uint64_t)s->proto << 56 | (uint64_t)s->port << 40 |
-               (uint64_t)(s->family != AF_INET) << 32 |
-               (uint64_t)s->addr[0] << 24 | (uint64_t)s->addr[1] << 16 |
-               (uint64_t)s->addr[2] << 8 | s->addr[3];
-}
-
-static int compare_entries(const void *a, const void *b)
-{
-        const struct sort_entry *x = a, *y = b;
-
-        if (x->key != y->key)
-                return x->key < y->key ? -1 : 1;
-        return compare_sockets(x->s, y->s);
-}
-
-/* Sorts small entries, then moves each socket once: a socket is too big
- * for qsort to shuffle cheaply. */
-static int sort_sockets(struct rsap_listen_list *list)
-{
-        _cleanup_(freep) struct sort_entry *order = NULL;
-        struct rsap_listen_socket *sorted;
-        size_t n = list->count;
-
-        if (n < 2)
-                return 0;
-        order = malloc(n * sizeof(*order));
-        sorted = malloc(n * sizeof(*sorted));
-        if (!order || !sorted) {
-                free(sorted);
-                return -ENOMEM;
-        }
-        for (size_t i = 0; i < n; i++)
-                order[i] = (struct sort_entry){ sort_key(&list->sockets[i]), &list->sockets[i] };
-        qsort(order, n, sizeof(*order), compare_entries);
-        for (size_t i = 0; i < n; i++)
-                sorted[i] = *order[i].s;
-        free(list->sockets);
-        list->sockets = sorted;
-        list->capacity = n;
-        return 0;
+        for (size_t i = 0; r == 0 && i < list->count; i++)
+                list->sockets[i].origin = here;
+        return r;
 }
 
 int rsap_listen_collect(const struct rsap_listen_filter *f, struct rsap_listen_list **out)
@@ -190,6 +134,8 @@ int rsap_listen_collect(const struct rsap_listen_filter *f, struct rsap_listen_l
         if (!list)
                 return -ENOMEM;
         r = rsap_listen_read_sockets(f, list);
+        if (r == 0)
+                r = set_origins(list);
         if (r == 0 && f->match_pid)
                 r = rsap_listen_keep_pid(list, f->pid);
         if (r == 0 && f->find_owners)
@@ -197,7 +143,7 @@ int rsap_listen_collect(const struct rsap_listen_filter *f, struct rsap_listen_l
         if (r == 0)
                 r = name_users(list);
         if (r == 0)
-                r = sort_sockets(list);
+                r = rsap_listen_list_sort(list);
         if (r < 0) {
                 rsap_listen_list_free(list);
                 return r;
@@ -213,6 +159,7 @@ void rsap_listen_list_free(struct rsap_listen_list *list)
         free(list->sockets);
         free(list->owner_pool);
         names_free(list->names);
+        rsap_listen_blocks_free(list);
         free(list);
 }
 
@@ -250,6 +197,14 @@ static json_t *owners_to_json(const struct rsap_listen_socket *s)
         return array;
 }
 
+static json_t *netns_to_json(const struct rsap_listen_origin *o)
+{
+        if (o->netns_inode == 0)
+                return json_null();
+        return json_pack("{s:I, s:s?}", "inode", (json_int_t)o->netns_inode, "name",
+                         o->netns_name);
+}
+
 static json_t *local_json(const struct rsap_listen_json_local *local, size_t socket)
 {
         json_t *value = local ? local->to_json(socket, local->data) : NULL;
@@ -271,7 +226,8 @@ json_t *rsap_listen_socket_to_json(const struct rsap_listen_list *list, size_t s
                         return NULL;
                 visible = json_boolean(!s->owners_hidden);
         }
-        return json_pack("{s:s, s:s, s:s, s:s?, s:o, s:i, s:I, s:s?, s:I, s:s?, s:o, s:o, s:o}",
+        return json_pack("{s:s, s:s, s:s, s:s?, s:o, s:i, s:I, s:s?, s:I, s:s?, s:o, s:o, s:o,"
+                         " s:s?, s:o}",
                          "protocol", rsap_proto_name(s->proto),
                          "family", s->family == AF_INET ? "ipv4" : "ipv6",
                          "address", s->address,
@@ -286,7 +242,9 @@ json_t *rsap_listen_socket_to_json(const struct rsap_listen_list *list, size_t s
                          "service", service,
                          "local", local_json(local, socket),
                          "processes", processes,
-                         "processes_visible", visible);
+                         "processes_visible", visible,
+                         "host", s->origin.host,
+                         "netns", netns_to_json(&s->origin));
 }
 
 json_t *rsap_listen_list_to_json(const struct rsap_listen_list *list, const struct rsap_iana *reg,
@@ -343,4 +301,24 @@ int rsap_listen_list_write_json(const struct rsap_listen_list *list, const struc
                         return r;
         }
         return 0;
+}
+
+static json_t *source_to_json(enum rsap_listen_source source)
+{
+        switch (source) {
+        case RSAP_LISTEN_SOURCE_NETLINK:
+                return json_string("netlink");
+        case RSAP_LISTEN_SOURCE_PROCFS:
+                return json_string("procfs");
+        default:
+                return json_null();
+        }
+}
+
+json_t *rsap_listen_report_to_json(const struct rsap_listen_list *list)
+{
+        return json_pack("{s:o, s:b, s:I, s:o}", "source", source_to_json(list->source),
+                         "owners_looked_up", list->owners_looked_up,
+                         "unreadable_processes", (json_int_t)list->unreadable_processes,
+                         "sockets", rsap_listen_list_to_json(list, NULL, NULL));
 }

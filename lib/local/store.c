@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <rsap/host.h>
 #include <rsap/paths.h>
 #include <rsap/textsafe.h>
 #include <rsap/workflow.h>
@@ -117,10 +118,9 @@ int rsap_store_open(const char *uri, enum rsap_store_mode mode, int busy_timeout
                 return -ENOMEM;
         store->backend = backend;
         store->writable = mode == RSAP_STORE_WRITE; /* the backend migrates in a transaction */
+        snprintf(store->host, sizeof(store->host), "%s", rsap_host_name());
         store->path = strdup(location);
-        r = store->path ? rsap_host_name(store->host, sizeof(store->host)) : -ENOMEM;
-        if (r == 0)
-                r = backend->open(store, location, mode, busy_timeout_ms);
+        r = store->path ? backend->open(store, location, mode, busy_timeout_ms) : -ENOMEM;
         if (r < 0) {
                 rsap_store_close(store);
                 return r;
@@ -175,6 +175,11 @@ int rsap_store_file_schema_version(const char *uri)
 void rsap_store_set_clock(struct rsap_store *store, int64_t now_us)
 {
         store->clock_us = now_us;
+}
+
+void rsap_store_set_host(struct rsap_store *store, const char *host)
+{
+        snprintf(store->host, sizeof(store->host), "%s", host);
 }
 
 int64_t rsap_store_now(const struct rsap_store *store)

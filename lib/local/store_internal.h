@@ -32,7 +32,7 @@ struct rsap_store {
         const struct rsap_store_backend *backend;
         void *conn;              /* the backend's */
         char *path;              /* what the URI names, for messages */
-        char host[RSAP_HOST_NAME_MAX + 1]; /* rsap_host_name() at open */
+        char host[256];          /* rsap_host_name() at open */
         bool writable;
         int64_t clock_us; /* 0: the real clock */
         /*

@@ -24,15 +24,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include <rsap/answer.h>
+#include <rsap/host.h>
 #include <rsap/iana.h>
 #include <rsap/json.h>
 #include <rsap/listen.h>
@@ -873,6 +876,165 @@ static void test_unregistered(void **state)
         rsap_iana_free(reg);
 }
 
+/* ---- origins ------------------------------------------------------------ */
+
+static int enter_netns(void);
+
+static uint64_t own_netns_inode(void)
+{
+        struct stat st;
+
+        assert_int_equal(stat("/proc/self/ns/net", &st), 0);
+        return (uint64_t)st.st_ino;
+}
+
+/* A socket collected here says this host and this namespace; in a namespace
+ * of the test's own, which /run/netns does not name, no name. */
+static void test_origin_here(void **state)
+{
+        struct opened o = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
+        struct rsap_listen_list *list = collect_port(o.port, false);
+        const struct rsap_listen_socket *s = find_inode(list, o.inode);
+        json_t *json, *netns;
+
+        (void)state;
+        assert_non_null(s);
+        assert_string_equal(s->origin.host, rsap_host_name());
+        assert_int_equal(s->origin.netns_inode, own_netns_inode());
+        if (in_netns)
+                assert_null(s->origin.netns_name);
+        json = rsap_listen_list_to_json(list, NULL, NULL);
+        json_t *first = json_array_get(json, (size_t)(s - list->sockets));
+        assert_string_equal(json_string_value(json_object_get(first, "host")), rsap_host_name());
+        netns = json_object_get(first, "netns");
+        assert_int_equal(json_integer_value(json_object_get(netns, "inode")), own_netns_inode());
+        json_decref(json);
+        rsap_listen_list_free(list);
+        close(o.fd);
+}
+
+/* What `test_listen --print-host` prints: the host of a socket it collects. */
+static int print_host(void)
+{
+        struct opened o = open_socket(SOCK_STREAM, "127.0.0.1", 0, 0);
+        struct rsap_listen_list *list = NULL;
+        const struct rsap_listen_socket *s;
+
+        if (o.fd < 0 || collect_port_quiet(o.port, &list) < 0)
+                return 1;
+        s = find_inode(list, o.inode);
+        if (!s)
+                return 1;
+        printf("%s\n", s->origin.host);
+        rsap_listen_list_free(list);
+        return 0;
+}
+
+/* The host name of a fresh process with RSAP_HOST set to value (NULL: unset):
+ * the name is read once per process, so each case needs its own. */
+static void host_of_fresh_process(const char *value, char *out, size_t size)
+{
+        int fds[2];
+        pid_t pid;
+        int status;
+        ssize_t n;
+
+        assert_int_equal(pipe(fds), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                dup2(fds[1], STDOUT_FILENO);
+                if (value)
+                        setenv("RSAP_HOST", value, 1);
+                else
+                        unsetenv("RSAP_HOST");
+                execl("/proc/self/exe", "test_listen", "--print-host", (char *)NULL);
+                _exit(127);
+        }
+        close(fds[1]);
+        n = read(fds[0], out, size - 1);
+        close(fds[0]);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        assert_true(n > 0);
+        out[n] = '\0';
+        out[strcspn(out, "\n")] = '\0';
+}
+
+static void test_origin_host_from_environment(void **state)
+{
+        char host[300];
+        struct utsname u;
+
+        (void)state;
+        assert_int_equal(uname(&u), 0);
+        host_of_fresh_process("b", host, sizeof(host));
+        assert_string_equal(host, "b");
+        host_of_fresh_process(NULL, host, sizeof(host));
+        assert_string_equal(host, u.nodename);
+        host_of_fresh_process("", host, sizeof(host));
+        assert_string_equal(host, u.nodename);
+        host_of_fresh_process("b\xc3\xa9 \x1b", host, sizeof(host)); /* JSON and terminals */
+        assert_string_equal(host, "b????");
+}
+
+#define NETNS_DIR "/run/netns"
+
+/* In a child: a new namespace named as `ip netns add` names one (a bind
+ * mount of it under /run/netns), and a socket in it.  0 when the socket's
+ * origin is that namespace and name, SKIP_STATUS when no such namespace
+ * may be made, else the step that failed. */
+static int named_netns_child(const char *name, const char *path)
+{
+        struct rsap_listen_list *list = NULL;
+        const struct rsap_listen_socket *s;
+        struct opened o;
+        int fd, r;
+
+        if (enter_netns() < 0 || (mkdir(NETNS_DIR, 0755) < 0 && errno != EEXIST))
+                return SKIP_STATUS;
+        fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+        if (fd < 0)
+                return SKIP_STATUS;
+        close(fd);
+        if (mount("/proc/self/ns/net", path, "none", MS_BIND, NULL) < 0)
+                return SKIP_STATUS;
+        o = open_socket(SOCK_STREAM, "127.0.0.1", 0, 0);
+        if (o.fd < 0 || collect_port_quiet(o.port, &list) < 0)
+                return 2;
+        s = find_inode(list, o.inode);
+        if (!s)
+                return 3;
+        r = s->origin.netns_inode != own_netns_inode() ? 4
+            : !s->origin.netns_name || strcmp(s->origin.netns_name, name) != 0 ? 5 : 0;
+        rsap_listen_list_free(list);
+        return r;
+}
+
+static void test_origin_named_netns(void **state)
+{
+        char name[64], path[128];
+        pid_t pid;
+        int status;
+
+        (void)state;
+        if (geteuid() != 0 || in_netns)
+                skip(); /* mounting under /run/netns takes root of the host */
+        snprintf(name, sizeof(name), "rsap-test-%d", (int)getpid());
+        snprintf(path, sizeof(path), "%s/%s", NETNS_DIR, name);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+                _exit(named_netns_child(name, path));
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        umount2(path, MNT_DETACH); /* as `ip netns delete` does, whatever the child did */
+        unlink(path);
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) == SKIP_STATUS)
+                skip();
+        assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* ---- setup -------------------------------------------------------------- */
 
 static bool ipv6_works(void)
@@ -953,7 +1115,13 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_hidden_owner_without_root),
                 cmocka_unit_test(test_json),
                 cmocka_unit_test(test_unregistered),
+                cmocka_unit_test(test_origin_here),
+                cmocka_unit_test(test_origin_host_from_environment),
+                cmocka_unit_test(test_origin_named_netns),
         };
+
+        if (argc > 1 && strcmp(argv[1], "--print-host") == 0)
+                return print_host();
 
         if (argc > 1 && strcmp(argv[1], "--netns") == 0) {
                 int r = enter_netns();

@@ -152,9 +152,9 @@ static const char *const migrations[] = {
          * registry then could have made them.
          */
         "ALTER TABLE leases ADD COLUMN host TEXT\n"
-        "  CHECK (host IS NULL OR length(host) BETWEEN 1 AND 64);\n"
+        "  CHECK (host IS NULL OR length(host) BETWEEN 1 AND 255);\n"
         "ALTER TABLE events ADD COLUMN host TEXT\n"
-        "  CHECK (host IS NULL OR length(host) BETWEEN 1 AND 64);\n"
+        "  CHECK (host IS NULL OR length(host) BETWEEN 1 AND 255);\n"
         "DROP VIEW events_readable;\n"
         "CREATE VIEW events_readable AS\n"
         "  SELECT id, strftime('%Y-%m-%dT%H:%M:%fZ', time_us / 1000000.0, 'unixepoch') AS time,\n"
