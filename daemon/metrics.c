@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include <rsap/basic.h>
+#include <rsap/time.h>
 #include "rsapd.h"
 
 
@@ -139,22 +140,50 @@ static void render_latency(struct metrics *m, struct rsap_buf *b)
         }
 }
 
-/* Live leases (the port server's and others') and the audit's findings, read now. */
+/* The cached figures' own state: how old, whether the last refresh failed. */
+static void render_freshness(const struct figures_snapshot *s, struct rsap_buf *b)
+{
+        double age = s->known ? (double)(rsap_monotonic_us() - s->refreshed_mono_us) / 1e6 : -1;
+
+        rsap_buf_printf(b, "# HELP rsapd_metrics_age_seconds Seconds since the refresh that "
+                        "computed rsapd_leases and rsapd_audit_findings ended; -1 before the first.\n"
+                        "# TYPE rsapd_metrics_age_seconds gauge\n"
+                        "rsapd_metrics_age_seconds %.3f\n", age);
+        rsap_buf_printf(b, "# HELP rsapd_metrics_refreshed_timestamp_seconds When that refresh "
+                        "ended (Unix time); 0 before the first.\n"
+                        "# TYPE rsapd_metrics_refreshed_timestamp_seconds gauge\n"
+                        "rsapd_metrics_refreshed_timestamp_seconds %.3f\n",
+                        s->known ? (double)s->refreshed_us / 1e6 : 0.0);
+        rsap_buf_printf(b, "# HELP rsapd_metrics_refresh_failed 1 when the last refresh failed "
+                        "(the figures shown are older), else 0.\n"
+                        "# TYPE rsapd_metrics_refresh_failed gauge\n"
+                        "rsapd_metrics_refresh_failed %d\n", s->failed ? 1 : 0);
+        rsap_buf_printf(b, "# HELP rsapd_metrics_refreshing 1 while a refresh is under way.\n"
+                        "# TYPE rsapd_metrics_refreshing gauge\n"
+                        "rsapd_metrics_refreshing %d\n", s->refreshing ? 1 : 0);
+        rsap_buf_printf(b, "# HELP rsapd_metrics_refreshes_total Refreshes of the figures ended, "
+                        "by outcome.\n# TYPE rsapd_metrics_refreshes_total counter\n"
+                        "rsapd_metrics_refreshes_total{result=\"ok\"} %lu\n"
+                        "rsapd_metrics_refreshes_total{result=\"failed\"} %lu\n",
+                        s->refreshes - s->failures, s->failures);
+}
+
+/* Live leases and the audit's findings as the background refresh last found
+ * them (figures.c): a scrape takes no store lock and lists no socket. */
 static void render_registry(struct rsapd *d, struct rsap_buf *b)
 {
-        struct registry_ref *ref = rsapd_registry_get(d);
-        long leases = registration_live_leases(d);
-        long findings = ref ? registration_audit_findings(d, ref->reg) : -1;
+        struct figures_snapshot s;
 
-        rsapd_registry_put(ref);
+        figures_read(d->figures, &s);
         rsap_buf_puts(b, "# HELP rsapd_leases Live leases in the local registry (rsap lease, the "
                     "port server).\n# TYPE rsapd_leases gauge\n");
-        if (leases >= 0)
-                rsap_buf_printf(b, "rsapd_leases %ld\n", leases);
-        rsap_buf_puts(b, "# HELP rsapd_audit_findings What rsap audit reports now: listeners nobody "
+        if (s.known)
+                rsap_buf_printf(b, "rsapd_leases %ld\n", s.leases);
+        rsap_buf_puts(b, "# HELP rsapd_audit_findings What rsap audit reports: listeners nobody "
                     "registered, assignments nothing serves.\n# TYPE rsapd_audit_findings gauge\n");
-        if (findings >= 0)
-                rsap_buf_printf(b, "rsapd_audit_findings %ld\n", findings);
+        if (s.known)
+                rsap_buf_printf(b, "rsapd_audit_findings %ld\n", s.findings);
+        render_freshness(&s, b);
 }
 
 void metrics_render(struct metrics *m, struct rsapd *d, struct rsap_buf *b)

@@ -239,6 +239,11 @@ static int take_lease(struct portserver *ps, int pid, uint16_t *port)
 
         rsap_listen_filter_init(&f);
         f.find_owners = false;
+        /* The pool's sockets only: the rules look up each candidate port in
+         * this list while holding store_lock, and the host's other sockets
+         * (thousands of ephemeral ones) would only make that longer. */
+        f.port_low = d->cfg.pool_low;
+        f.port_high = d->cfg.pool_high;
         if (rsap_listen_collect(&f, &listeners) == 0)
                 host.listeners = listeners;
         wf = (struct rsap_workflow){ d->store, ref ? ref->reg : NULL, "portserver", &host };

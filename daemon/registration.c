@@ -92,6 +92,23 @@ static void host_view(struct host_view *v, bool listeners, bool owners)
                 v->host.listeners = v->listeners;
 }
 
+/* The sockets on low..high only (0-0: the rules' default range), as a pick
+ * or a lease considers no other port: the rules look each candidate up in
+ * this list while store_lock is held, and the host's thousands of other
+ * sockets would only make that longer. */
+static void host_view_ports(struct host_view *v, uint16_t low, uint16_t high)
+{
+        struct rsap_listen_filter f;
+
+        host_view(v, false, false);
+        rsap_listen_filter_init(&f);
+        f.find_owners = false;
+        f.port_low = low == 0 && high == 0 ? RSAP_DEFAULT_ANY_LOW : low;
+        f.port_high = low == 0 && high == 0 ? RSAP_DEFAULT_ANY_HIGH : high;
+        if (rsap_listen_collect(&f, &v->listeners) == 0)
+                v->host.listeners = v->listeners;
+}
+
 static void host_view_clear(struct host_view *v)
 {
         rsap_listen_list_free(v->listeners);
@@ -489,7 +506,7 @@ void api_pick(struct rsapd *d, const struct request *req, struct reply *out)
 
         if (pick_options(req, &o, out) < 0)
                 return;
-        host_view(&v, true, false);
+        host_view_ports(&v, o.low, o.high);
         wf = workflow(d, req, &v, NULL);
         memset(&p, 0, sizeof(p));
         pthread_mutex_lock(&d->store_lock);
@@ -522,7 +539,7 @@ void api_leases(struct rsapd *d, const struct request *req, struct reply *out)
                 json_decref(body);
                 return;
         }
-        host_view(&v, true, false);
+        host_view_ports(&v, dl.options.low, dl.options.high);
         wf = workflow(d, req, &v, dl.as);
         memset(&l, 0, sizeof(l));
         pthread_mutex_lock(&d->store_lock);
@@ -611,15 +628,13 @@ void api_audit(struct rsapd *d, const struct request *req, struct reply *out)
         rsap_audit_clear(&a);
 }
 
-long registration_live_leases(struct rsapd *d)
+/* Under store_lock: the live leases, from one indexed query. */
+static long count_live_leases(struct rsap_store *store)
 {
         struct rsap_local_list list = { 0 };
         long n = 0;
-        int r;
+        int r = rsap_local_for_range(store, 0, 65535, &list);
 
-        pthread_mutex_lock(&d->store_lock);
-        r = rsap_local_for_range(d->store, 0, 65535, &list);
-        pthread_mutex_unlock(&d->store_lock);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < list.n_entries; i++)
@@ -628,15 +643,41 @@ long registration_live_leases(struct rsapd *d)
         return n;
 }
 
-long registration_audit_findings(struct rsapd *d, const struct rsap_iana *reg)
+/* The audit's rules over what was read, outside every lock: the count alone. */
+static long count_findings(const struct rsap_audit_facts *facts, const struct rsap_iana *reg,
+                           const struct host_view *v)
 {
         struct rsap_audit a;
         long n;
-        int r = run_audit(d, reg, true, &a); /* counted, never shown */
+        int r;
 
-        if (r < 0)
-                return r;
-        n = (long)a.n_findings;
+        memset(&a, 0, sizeof(a));
+        r = rsap_audit_check(facts, reg, &v->host, &a);
+        n = r < 0 ? r : (long)a.n_findings;
         rsap_audit_clear(&a);
         return n;
+}
+
+void registration_figures(struct rsapd *d, const struct rsap_iana *reg, long *leases,
+                          long *findings)
+{
+        struct rsap_audit_facts *facts = NULL;
+        struct host_view v;
+        int r;
+
+        /* Counted, never shown: who owns a socket changes no count, so no
+         * walk over every process's descriptors. */
+        host_view(&v, true, false);
+        pthread_mutex_lock(&d->store_lock);
+        *leases = count_live_leases(d->store);
+        r = rsap_audit_read(d->store, &facts);
+        pthread_mutex_unlock(&d->store_lock);
+        if (r < 0)
+                *findings = r;
+        else if (!v.host.listeners)
+                *findings = -EPROTONOSUPPORT;
+        else
+                *findings = count_findings(facts, reg, &v);
+        rsap_audit_facts_free(facts);
+        host_view_clear(&v);
 }

@@ -24,40 +24,12 @@ enum http_method {
         HTTP_OTHER = 1u << 7, /* any other token: never allowed */
 };
 
+/* One per line of routes.def, in its order. */
 enum route_id {
         ROUTE_NONE = 0,
-        /* pages */
-        ROUTE_HOME,
-        ROUTE_SEARCH_PAGE,
-        ROUTE_PORT_PAGE,
-        ROUTE_SERVICE_PAGE,
-        ROUTE_MAP_PAGE,
-        ROUTE_MAP_SVG,
-        ROUTE_MAP_SCRIPT,
-        ROUTE_METRICS,
-        /* the JSON API: what `rsap ... --json` answers */
-        ROUTE_API_PORT,
-        ROUTE_API_PORT_PROTO,
-        ROUTE_API_SERVICE,
-        ROUTE_API_SEARCH,
-        ROUTE_API_LIST,
-        ROUTE_API_RANGES,
-        ROUTE_API_STATUS,
-        ROUTE_API_LISTENING,
-        ROUTE_API_RELOAD,
-        /* the organisation's registration process */
-        ROUTE_API_REQUESTS,
-        ROUTE_API_REQUEST,
-        ROUTE_API_REQUEST_ACTION,
-        ROUTE_API_DEASSIGN,
-        ROUTE_API_REVOKE,
-        ROUTE_API_TRANSFER,
-        ROUTE_API_HISTORY,
-        ROUTE_API_HISTORY_PROTO,
-        ROUTE_API_PICK,
-        ROUTE_API_LEASES,
-        ROUTE_API_LEASE,
-        ROUTE_API_AUDIT,
+#define ROUTE(id, ...) id,
+#include "routes.def"
+#undef ROUTE
         ROUTE_COUNT,
 };
 

@@ -19,13 +19,18 @@
 
 /*
  * rsapd: the registry as a service.  The pieces, one file each:
- *   main.c       options, signals, readiness, start and orderly stop
+ *   main.c       start, readiness, signals and orderly stop
+ *   options.c    the command line and its defaults
+ *   state.c      what the threads share: the registry, its cache file, the store
+ *   log.c        one line per event on stderr
  *   http.c       libmicrohttpd: limits, dispatch, access log, the reaper
  *   router.c     method + path -> route (pure; fuzzed)
  *   api.c        the JSON API, from librsap's *_to_json() values
  *   html.c       the pages, every string through one escaping function
  *   map.c        the port space as one SVG picture
  *   metrics.c    Prometheus text
+ *   figures.c    /metrics' figures from the store and the kernel, refreshed
+ *                by a thread of their own (--metrics-interval)
  *   auth.c       the bearer token
  *   pool.c       the port server's pool (pure bookkeeping)
  *   portserver.c the port server's socket, clients and their deaths
@@ -71,6 +76,7 @@ struct rsapd_config {
         size_t connection_memory;    /* per connection: bounds the request header */
         unsigned threads;
         bool access_log;
+        unsigned metrics_interval_s; /* --metrics-interval: between refreshes of /metrics' figures */
 };
 
 /* The registry in use, counted so SIGHUP can swap it under running requests. */
@@ -84,6 +90,7 @@ struct auth {
         size_t token_len;
 };
 
+struct figures;
 struct metrics;
 struct portserver;
 struct rsap_store;
@@ -92,6 +99,7 @@ struct rsapd {
         struct rsapd_config cfg;
         struct auth auth;
         struct metrics *metrics;
+        struct figures *figures;
         struct portserver *portserver;
         char data_dir[4096];
         char cache_path[4200];
@@ -101,7 +109,7 @@ struct rsapd {
          * against rsap commands run beside the daemon. */
         struct rsap_store *store;
         pthread_mutex_t store_lock;
-        /* guarded by registry_lock in main.c */
+        /* guarded by registry_lock in state.c */
         struct registry_ref *registry;
         atomic_bool cached; /* a verified cached copy answers, not the built-in one */
         atomic_bool stopping;
@@ -119,7 +127,17 @@ static inline void rsapd_data_changed(struct rsapd *d)
         atomic_fetch_add(&d->generation, 1);
 }
 
-/* ---- the registry (main.c) ----------------------------------------------- */
+/* ---- options (options.c) --------------------------------------------------- */
+/* 0 to run, 1 to exit 0 at once (--help, --version), -EINVAL for a bad option
+ * (the error is printed).  Without --listen, fills in the loopback defaults. */
+int rsapd_parse_options(int argc, char **argv, struct rsapd_config *cfg);
+
+/* ---- the local registry (state.c) ------------------------------------------ */
+/* Opens d->store for writing (created and migrated if need be) and checks it;
+ * logs why when it cannot be used. */
+int rsapd_store_open(struct rsapd *d);
+
+/* ---- the registry (state.c) ------------------------------------------------ */
 struct registry_ref *rsapd_registry_get(struct rsapd *d);
 void rsapd_registry_put(struct registry_ref *ref);
 /* Opens the registry again (rsap update replaced the cache): 0 or -errno. */
@@ -189,9 +207,11 @@ void api_lease_release(struct rsapd *d, const struct request *req, struct reply 
 void api_audit(struct rsapd *d, const struct request *req, struct reply *out);
 /* A store error as an HTTP answer: 404, 409, 503... with the store's words. */
 void reply_store_error(struct reply *out, int err, const char *what);
-/* Live leases and audit findings for /metrics; -errno when unknown. */
-long registration_live_leases(struct rsapd *d);
-long registration_audit_findings(struct rsapd *d, const struct rsap_iana *reg);
+/* /metrics' live leases and audit findings, each -errno when unknown: the
+ * sockets collected first, then one hold of store_lock for the two reads,
+ * then the audit's rules outside it. */
+void registration_figures(struct rsapd *d, const struct rsap_iana *reg, long *leases,
+                          long *findings);
 
 void page_home(struct rsapd *d, const struct request *req, struct reply *out);
 void page_search(struct rsapd *d, const struct request *req, struct reply *out);
@@ -254,10 +274,29 @@ void metrics_connection(struct metrics *m, int delta);
 void metrics_reaped(struct metrics *m);
 void metrics_render(struct metrics *m, struct rsapd *d, struct rsap_buf *b);
 
+/* ---- /metrics' figures (figures.c) ------------------------------------------------- */
+/* What the last refresh found; a scrape takes a copy. */
+struct figures_snapshot {
+        bool known;                 /* some refresh succeeded: the figures below are set */
+        long leases, findings;      /* from the last refresh that succeeded */
+        int64_t refreshed_us;       /* its end, CLOCK_REALTIME */
+        int64_t refreshed_mono_us;  /* its end, CLOCK_MONOTONIC: the figures' age */
+        bool failed;                /* the last refresh failed: the figures are older */
+        bool refreshing;            /* a refresh is under way */
+        unsigned long refreshes, failures; /* refreshes ended, and those that failed */
+};
+/* Starts the thread, which refreshes at once and then every interval_s seconds. */
+int figures_start(struct rsapd *d, unsigned interval_s, struct figures **out);
+/* Stops the thread (after the refresh under way) and frees; NULL is fine. */
+void figures_stop(struct figures *f);
+void figures_read(struct figures *f, struct figures_snapshot *out);
+
 /* ---- the port server (portserver.c) ------------------------------------------------ */
 int portserver_start(struct rsapd *d, struct portserver **out);
 void portserver_stop(struct portserver *ps);
 
-/* ---- logging (main.c) ---------------------------------------------------------------- */
+/* ---- logging (log.c) ----------------------------------------------------------------- */
 /* One line on stderr (the journal), written with one write(2). */
 void rsapd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Drops the "rsapd: " prefix under the journal, which names the unit. */
+void rsapd_log_init(void);

@@ -91,6 +91,8 @@ class Rsapd:
         for addr in self.listen:
             argv += ["--listen", addr]
         argv += self.args
+        if "--metrics-interval" not in self.args:
+            argv += ["--metrics-interval", "1"]  # /metrics' figures each second, not 15
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + START_TIMEOUT
@@ -179,6 +181,23 @@ class Rsapd:
     def get_json(self, path, **kw):
         status, headers, body = self.get(path, **kw)
         return status, json.loads(body)
+
+    def metrics_refreshes(self):
+        """The refreshes of /metrics' figures ended so far (ok and failed)."""
+        _, _, body = self.get("/metrics")
+        return sum(int(n) for n in re.findall(rb"^rsapd_metrics_refreshes_total\{[^}]*\} (\d+)$",
+                                              body, re.M))
+
+    def fresh_metrics(self, timeout=60):
+        """/metrics once a refresh that started after this call has ended: two
+        more refreshes than now (the one under way may have begun before)."""
+        want = self.metrics_refreshes() + 2
+        deadline = time.monotonic() + timeout
+        while self.metrics_refreshes() < want:
+            if time.monotonic() > deadline:
+                raise RuntimeError("/metrics' figures were not refreshed")
+            time.sleep(0.05)
+        return self.get("/metrics")
 
     def raw(self, data, timeout=10, read_all=True):
         """Sends bytes on a new connection and returns what comes back.  A

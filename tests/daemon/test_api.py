@@ -349,7 +349,7 @@ def escaping(d):
 def metrics(d):
     d.get("/v1/ports/1647")
     d.get("/v1/ports/99999")
-    status, headers, body = d.get("/metrics")
+    status, headers, body = d.fresh_metrics()
     text = body.decode()
     c.check(status == 200 and headers["content-type"].startswith("text/plain; version=0.0.4"),
             "/metrics is Prometheus text")

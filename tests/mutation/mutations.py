@@ -97,6 +97,35 @@ MUTATIONS = [
      "if (strlen(in->service) > RSAP_NAME_MAX)",
      "if (false)",
      ["daemon-units", "daemon-api", "daemon-registration"]),
+    # ---- rsapd's /metrics refresh (daemon/figures.c): nothing slow under store_lock ----
+    ("figures-audit-under-lock", "daemon/registration.c",
+     "        r = rsap_audit_read(d->store, &facts);\n        pthread_mutex_unlock(&d->store_lock);\n"
+     "        if (r < 0)\n                *findings = r;\n        else if (!v.host.listeners)\n"
+     "                *findings = -EPROTONOSUPPORT;\n        else\n"
+     "                *findings = count_findings(facts, reg, &v);\n",
+     "        r = rsap_audit_read(d->store, &facts);\n"
+     "        if (r < 0)\n                *findings = r;\n        else if (!v.host.listeners)\n"
+     "                *findings = -EPROTONOSUPPORT;\n        else\n"
+     "                *findings = count_findings(facts, reg, &v);\n"
+     "        pthread_mutex_unlock(&d->store_lock);\n",
+     ["daemon-metrics-cache"],
+     "the refresh runs the audit's rules over 18,000 sockets holding store_lock: writes wait"),
+    ("metrics-scrape-takes-store-lock", "daemon/metrics.c",
+     "        figures_read(d->figures, &s);\n",
+     "        pthread_mutex_lock(&d->store_lock);\n        figures_read(d->figures, &s);\n"
+     "        pthread_mutex_unlock(&d->store_lock);\n",
+     ["daemon-metrics-cache"],
+     "a scrape waits behind a write that waits on SQLite"),
+    ("figures-first-refresh-late", "daemon/figures.c",
+     "        while (!f->stop) {\n                f->now.refreshing = true;",
+     "        wait_interval(f);\n        while (!f->stop) {\n                f->now.refreshing = true;",
+     ["daemon-metrics-cache"],
+     "no figures until an interval after start-up"),
+    ("figures-stop-no-wake", "daemon/figures.c",
+     "        f->stop = true;\n        pthread_cond_signal(&f->wake);\n",
+     "        f->stop = true;\n",
+     ["daemon-metrics-cache"],
+     "SIGTERM waits for the refresh thread's next interval (an hour in the test)"),
     ("utf8-overlong", "daemon/router.c",
      "if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||",
      "if ((len == 4 && cp < 0x10000) ||",
