@@ -104,6 +104,15 @@ static int busy_timeout(void)
         return *end || ms < 1 || ms > 3600000 ? RSAP_STORE_DEFAULT_BUSY_TIMEOUT_MS : (int)ms;
 }
 
+/* Why --db names no store this rsap can open (rsap_store_uri_check()'s codes). */
+static int store_uri_error(const char *uri, int err)
+{
+        if (err == -ENOSYS)
+                return cli_error("--db %s: this rsap has no PostgreSQL backend yet", uri);
+        return cli_error("--db %s is not a store rsap can open: a file path, or sqlite:PATH",
+                         uri);
+}
+
 const char *registry_path(struct cli *cli, struct registry_cli *rc)
 {
         int r;
@@ -114,6 +123,11 @@ const char *registry_path(struct cli *cli, struct registry_cli *rc)
                         return NULL;
                 }
                 snprintf(rc->path, sizeof(rc->path), "%s", rc->db);
+                r = rsap_store_uri_check(rc->db);
+                if (r < 0) {
+                        store_uri_error(rc->db, r);
+                        return NULL;
+                }
                 return rc->path;
         }
         r = rsap_store_default_path(cli->db_dir, rc->path, sizeof(rc->path));
@@ -173,6 +187,9 @@ int registry_error(const struct registry_cli *rc, int err, const char *what)
                                  what);
         case -ENOTRECOVERABLE:
                 return cli_error("%s: %s: %s", what, path, rsap_strerror(err));
+        case -ENOSYS:
+        case -EPFNOSUPPORT:
+                return store_uri_error(path, err);
         default:
                 return cli_error_code(err, "%s: %s", what, path);
         }
@@ -219,7 +236,7 @@ struct rsap_store *registry_open_write(struct cli *cli, struct registry_cli *rc)
                         return NULL;
                 }
         }
-        if (unsafe_dir(rc->path))
+        if (rsap_store_uri_file(rc->path) && unsafe_dir(rsap_store_uri_file(rc->path)))
                 return NULL;
         r = rsap_store_open(rc->path, RSAP_STORE_WRITE, busy_timeout(), &store);
         if (r < 0) {

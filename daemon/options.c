@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <rsap/port.h>
+#include <rsap/store.h>
 
 #include "config.h"
 #include "rsapd.h"
@@ -398,7 +399,15 @@ int rsapd_parse_options(int argc, char **argv, struct rsapd_config *cfg)
                         cfg->n_listen++;
                         break;
                 case OPT_DB_DIR: cfg->db_dir = optarg; break;
-                case OPT_DB: cfg->db_path = optarg; break;
+                case OPT_DB:
+                        cfg->db_path = optarg;
+                        if (rsap_store_uri_check(optarg) == -ENOSYS)
+                                return option_error("--db %s: this rsap has no PostgreSQL "
+                                                    "backend yet", optarg);
+                        if (rsap_store_uri_check(optarg) < 0)
+                                return option_error("--db %s is not a store rsapd can open: a "
+                                                    "file path, or sqlite:PATH", optarg);
+                        break;
                 case OPT_TOKEN_FILE: cfg->token_file = optarg; break;
                 case OPT_PORTSERVER: cfg->portserver_path = optarg; break;
                 case OPT_PORTSERVER_RANGE:

@@ -8,14 +8,16 @@
 #include <rsap/time.h>
 
 /*
- * The organisation's local registry: one SQLite database (WAL mode) beside
- * the cached IANA data, or wherever --db puts it.  It holds an append-only
- * table of events (every request, approval, lease... ever recorded: who,
- * when, what, why) and the current state derived from them (services,
- * requests, assignments, leases, and the holdings that make a double
- * assignment impossible at the database level).  Every change is one
- * BEGIN IMMEDIATE transaction, so checks and writes are serialised across
- * processes.  See docs/registration.md.
+ * The organisation's local registry: a store named by a URI (today one
+ * SQLite database in WAL mode beside the cached IANA data, or wherever --db
+ * puts it; lib/local/backend.h is what any backend implements).  It holds
+ * an append-only table of events (every request, approval, lease... ever
+ * recorded: who, when, on which host, what, why) and the current state
+ * derived from them (services, requests, assignments, leases, and the
+ * holdings that make a double assignment impossible at the database level).
+ * Every change is one transaction that takes the write lock first (SQLite:
+ * BEGIN IMMEDIATE), so checks and writes are serialised across processes.
+ * See docs/registration.md.
  *
  * Errors are negative errno codes:
  *   -ENOENT     the database does not exist (read mode never creates it)
@@ -39,7 +41,7 @@ struct rsap_store;
 /* The registry file inside a data directory (see rsap_data_dir()). */
 #define RSAP_STORE_FILE "registry.db"
 /* The schema this rsap writes; PRAGMA user_version holds the database's. */
-#define RSAP_STORE_SCHEMA_VERSION 1
+#define RSAP_STORE_SCHEMA_VERSION 2
 /*
  * How long a command waits in all for another's transaction before -EBUSY:
  * growing sleeps (1 ms doubling to 100 ms, randomised), so that fifty
@@ -56,28 +58,52 @@ enum rsap_store_mode {
 int rsap_store_default_path(const char *data_dir_override, char *buf, size_t size);
 
 /*
- * Opens path.  busy_timeout_ms <= 0 takes the default.  In write mode a
- * missing file is created with the current schema, and an older schema is
- * migrated in one transaction.
+ * A store is named by a URI: a plain path or "sqlite:PATH" (the same
+ * SQLite file; a relative file whose name has a colon is "./a:b").  The
+ * scheme picks the backend from rsap's table of backends.
+ *   -ENOSYS        a scheme rsap knows but has no backend for yet:
+ *                  "postgresql://..." and "postgres://..."
+ *   -EPFNOSUPPORT  any other scheme, or a URI that names nothing ("sqlite:")
+ * rsap_store_uri_check() says so without opening anything;
+ * rsap_store_uri_file() is the file a URI names (a pointer into uri), or
+ * NULL when its backend keeps none or the URI is refused.
  */
-int rsap_store_open(const char *path, enum rsap_store_mode mode, int busy_timeout_ms,
+int rsap_store_uri_check(const char *uri);
+const char *rsap_store_uri_file(const char *uri);
+
+/*
+ * Opens the store uri names.  busy_timeout_ms <= 0 takes the default.  In
+ * write mode a missing file is created with the current schema, and an
+ * older schema is migrated in one transaction.
+ */
+int rsap_store_open(const char *uri, enum rsap_store_mode mode, int busy_timeout_ms,
                     struct rsap_store **out);
 void rsap_store_close(struct rsap_store *store);
 void rsap_store_closep(struct rsap_store **store);
+/* What the URI names: for SQLite the file. */
 const char *rsap_store_path(const struct rsap_store *store);
+/*
+ * The host the store speaks for, recorded in every event and with every
+ * lease holder: rsap_host_name() (rsap/host.h) when it was opened.  A
+ * process's liveness means something only on its own host.
+ */
+const char *rsap_store_host(const struct rsap_store *store);
 /* PRAGMA user_version: 0 for a database no rsap has initialised. */
 int rsap_store_schema_version(struct rsap_store *store);
 /*
- * The user_version of the database at path, opened read-only for just that,
- * for a message after -EPROTONOSUPPORT; a negative errno code if unreadable.
+ * The schema version of the store uri names (SQLite: the file's user_version,
+ * opened read-only for just that), for a message after -EPROTONOSUPPORT; a
+ * negative errno code if unreadable.
  */
-int rsap_store_file_schema_version(const char *path);
+int rsap_store_file_schema_version(const char *uri);
 
 /*
  * Tests pin the clock (microseconds since the epoch; 0 is the real clock) so
  * that TTLs and quarantines can be checked without sleeping.
  */
 void rsap_store_set_clock(struct rsap_store *store, int64_t now_us);
+/* Tests play another host in one process the same way (cut at 255 bytes). */
+void rsap_store_set_host(struct rsap_store *store, const char *host);
 int64_t rsap_store_now(const struct rsap_store *store);
 
 

@@ -297,6 +297,7 @@ struct rsap_event {
         enum rsap_proto proto;  /* RSAP_PROTO_NONE: none (a lease: tcp and udp) */
         char *reason;
         char *details;          /* a JSON object as text, or NULL */
+        char *host;             /* the host that made it; NULL: unknown (schema 1) */
 };
 
 struct rsap_history {
@@ -365,6 +366,7 @@ struct rsap_lease {
         char *name;
         pid_t pid;            /* 0: none */
         uint64_t pid_start;   /* the holder's start time, clock ticks after boot */
+        char *host;           /* the holder's host (rsap_host_name()); NULL: unknown */
         int64_t leased_us, expires_us;
         bool active;
         int64_t ended_us;
@@ -372,8 +374,8 @@ struct rsap_lease {
 
 /*
  * Atomically hands out a free port (the pick rules) for tcp and udp, after
- * reaping the leases whose TTL passed or whose process died (event
- * "expire").  The port is drawn uniformly from the free ports of the range,
+ * reaping the leases whose TTL passed or whose holder, on this host, died
+ * (event "expire"; another host's holder is judged by the TTL alone).  The port is drawn uniformly from the free ports of the range,
  * so that leases spread evenly and back-to-back test runs rarely reuse the
  * port just released.
  * -EADDRNOTAVAIL when no port of the range is free; -ESRCH when pid does

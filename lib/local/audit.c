@@ -74,61 +74,60 @@ void rsap_audit_facts_free(struct rsap_audit_facts *f)
         free(f);
 }
 
+struct facts_loader {
+        struct rsap_store *store;
+        struct rsap_audit_facts *facts;
+        size_t capacity;
+};
+
+/* Assignments, and leases that still live: what holds a port now. */
+static int add_held(const struct store_holding *h, void *arg)
+{
+        struct facts_loader *l = arg;
+        struct rsap_audit_facts *s = l->facts;
+        struct held *out;
+
+        if (!h->assignment_id &&
+            !lease_is_live(l->store, h->expires_us, h->pid, h->pid_start, h->host))
+                return 0;
+        if (rsap_grow(&s->held, &l->capacity, s->n_held + 1, sizeof(*s->held)) < 0)
+                return -ENOMEM;
+        out = &s->held[s->n_held];
+        *out = (struct held){ .assignment_id = h->assignment_id, .port = h->port,
+                              .proto = h->proto };
+        if (h->assignment_id && !(out->service = strdup(h->service ? h->service : "?")))
+                return -ENOMEM;
+        s->n_held++;
+        return 0;
+}
+
 static int load_held(struct rsap_store *store, struct rsap_audit_facts *s)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        size_t capacity = 0;
-        int r = store_prepare(store,
-                              "SELECT h.assignment_id, sv.name, h.port, h.protocol, l.expires_us,"
-                              " l.pid, l.pid_start FROM holdings h"
-                              " LEFT JOIN assignments a ON a.id = h.assignment_id"
-                              " LEFT JOIN services sv ON sv.id = a.service_id"
-                              " LEFT JOIN leases l ON l.id = h.lease_id ORDER BY h.port, h.protocol",
-                              &stmt);
+        struct facts_loader l = { store, s, 0 };
 
-        if (r < 0)
-                return r;
-        while ((r = store_step(stmt)) > 0) {
-                struct held *h;
+        return STORE_OP(store, holdings)(store, 0, UINT16_MAX, RSAP_PROTO_NONE, true, add_held,
+                                         &l);
+}
 
-                if (sqlite3_column_type(stmt, 0) == SQLITE_NULL &&
-                    !lease_is_live(store, sqlite3_column_int64(stmt, 4),
-                                   (pid_t)sqlite3_column_int(stmt, 5),
-                                   (uint64_t)sqlite3_column_int64(stmt, 6)))
-                        continue;
-                r = rsap_grow(&s->held, &capacity, s->n_held + 1, sizeof(*s->held));
-                if (r < 0)
-                        return r;
-                h = &s->held[s->n_held];
-                h->assignment_id = sqlite3_column_int64(stmt, 0);
-                h->service = store_column_strdup(stmt, 1);
-                h->port = (uint16_t)sqlite3_column_int(stmt, 2);
-                h->proto = store_column_proto(stmt, 3);
-                if (h->assignment_id && !h->service)
-                        return -ENOMEM;
-                s->n_held++;
-        }
-        return r;
+static int add_service(const char *name, void *arg)
+{
+        struct facts_loader *l = arg;
+        struct rsap_audit_facts *s = l->facts;
+
+        if (rsap_grow(&s->services, &l->capacity, s->n_services + 1, sizeof(char *)) < 0)
+                return -ENOMEM;
+        s->services[s->n_services] = strdup(name);
+        if (!s->services[s->n_services])
+                return -ENOMEM;
+        s->n_services++;
+        return 0;
 }
 
 static int load_services(struct rsap_store *store, struct rsap_audit_facts *s)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        size_t capacity = 0;
-        int r = store_prepare(store, "SELECT name FROM services", &stmt);
+        struct facts_loader l = { store, s, 0 };
 
-        if (r < 0)
-                return r;
-        while ((r = store_step(stmt)) > 0) {
-                r = rsap_grow(&s->services, &capacity, s->n_services + 1, sizeof(char *));
-                if (r < 0)
-                        return r;
-                s->services[s->n_services] = store_column_strdup(stmt, 0);
-                if (!s->services[s->n_services])
-                        return -ENOMEM;
-                s->n_services++;
-        }
-        return r;
+        return STORE_OP(store, service_names)(store, add_service, &l);
 }
 
 static const struct held *held_for(const struct audit_state *s, uint16_t port,

@@ -84,6 +84,11 @@ struct check_context {
         const struct rsap_request *request;
         bool allow_system, over_iana;
         struct check_list list;
+        /* What the visitors of one port's checks found. */
+        enum rsap_proto proto;
+        bool held;
+        struct store_quarantine quarantine;
+        char quarantine_service[RSAP_NAME_MAX + 1];
 };
 
 static const char *proto_name(enum rsap_proto proto)
@@ -157,61 +162,49 @@ static int check_name_iana(struct check_context *c)
 
 static int check_name_local(struct check_context *c)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
         const struct rsap_request *req = c->request;
-        const char *assignee, *name;
+        struct store_service found;
         char since[RSAP_TIME_SIZE];
-        int r = store_prepare(c->wf->store,
-                              "SELECT name, assignee, created_us FROM services WHERE name = ?",
-                              &stmt);
+        int r = STORE_OP(c->wf->store, service_get)(c->wf->store, req->service, &found);
 
-        if (r < 0)
-                return r;
-        store_bind_text(stmt, 1, req->service);
-        r = store_step(stmt);
-        if (r < 0)
-                return r;
-        if (r == 0)
+        if (r == -ENOENT)
                 return check_add(&c->list, RSAP_CHECK_NAME_LOCAL, RSAP_VERDICT_PASS, -1, 0,
                                  "service name '%s' is not registered here", req->service);
-        name = (const char *)sqlite3_column_text(stmt, 0);
-        assignee = (const char *)sqlite3_column_text(stmt, 1);
-        if (strcasecmp(assignee, req->assignee) == 0)
-                return check_add(&c->list, RSAP_CHECK_NAME_LOCAL, RSAP_VERDICT_PASS, -1, 0,
-                                 "service name '%s' is registered here to %s: this request adds "
-                                 "ports or protocols to that same service",
-                                 name, assignee);
-        rsap_time_format(sqlite3_column_int64(stmt, 2), since, sizeof(since));
-        return check_add(&c->list, RSAP_CHECK_NAME_LOCAL, RSAP_VERDICT_REFUSED, -1, 0,
-                         "service name '%s' is registered here to %s since %s; a name is one "
-                         "service: choose another, or let %s request more ports for it",
-                         name, assignee, since, assignee);
+        if (r < 0)
+                return r;
+        if (strcasecmp(found.assignee, req->assignee) == 0)
+                r = check_add(&c->list, RSAP_CHECK_NAME_LOCAL, RSAP_VERDICT_PASS, -1, 0,
+                              "service name '%s' is registered here to %s: this request adds "
+                              "ports or protocols to that same service",
+                              found.name, found.assignee);
+        else {
+                rsap_time_format(found.created_us, since, sizeof(since));
+                r = check_add(&c->list, RSAP_CHECK_NAME_LOCAL, RSAP_VERDICT_REFUSED, -1, 0,
+                              "service name '%s' is registered here to %s since %s; a name is "
+                              "one service: choose another, or let %s request more ports for it",
+                              found.name, found.assignee, since, found.assignee);
+        }
+        store_service_clear(&found);
+        return r;
+}
+
+/* Another assignee's pending request for the same name. */
+static int warn_name_pending(const struct store_pending *p, void *arg)
+{
+        struct check_context *c = arg;
+        const struct rsap_request *req = c->request;
+
+        if (p->id == req->id || strcasecmp(p->assignee, req->assignee) == 0)
+                return 0;
+        return check_add(&c->list, RSAP_CHECK_NAME_PENDING, RSAP_VERDICT_WARNING, -1, 0,
+                         "request %lld by %s also asks for the name '%s'", (long long)p->id,
+                         p->assignee, req->service);
 }
 
 static int check_name_pending(struct check_context *c)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        const struct rsap_request *req = c->request;
-        int r = store_prepare(c->wf->store,
-                              "SELECT id, assignee FROM requests WHERE state = 'pending'"
-                              " AND service = ? COLLATE NOCASE AND id != ?"
-                              " AND assignee != ? COLLATE NOCASE ORDER BY id",
-                              &stmt);
-
-        if (r < 0)
-                return r;
-        store_bind_text(stmt, 1, req->service);
-        sqlite3_bind_int64(stmt, 2, req->id);
-        store_bind_text(stmt, 3, req->assignee);
-        while ((r = store_step(stmt)) > 0) {
-                r = check_add(&c->list, RSAP_CHECK_NAME_PENDING, RSAP_VERDICT_WARNING, -1, 0,
-                              "request %lld by %s also asks for the name '%s'",
-                              (long long)sqlite3_column_int64(stmt, 0),
-                              sqlite3_column_text(stmt, 1), req->service);
-                if (r < 0)
-                        return r;
-        }
-        return r;
+        return STORE_OP(c->wf->store, pending)(c->wf->store, 0, 0, c->request->service,
+                                               warn_name_pending, c);
 }
 
 /* ---- the range ------------------------------------------------------------------------- */
@@ -307,124 +300,117 @@ static int check_iana(struct check_context *c, uint16_t port, enum rsap_proto pr
                          proto_name(proto), what);
 }
 
-static int check_lease_holding(struct check_context *c, sqlite3_stmt *row, uint16_t port,
-                               enum rsap_proto proto)
+static int check_lease_holding(struct check_context *c, const struct store_holding *h)
 {
-        int64_t lease = sqlite3_column_int64(row, 4);
-        const unsigned char *name = sqlite3_column_text(row, 5);
-        int64_t expires = sqlite3_column_int64(row, 6);
-        pid_t pid = (pid_t)sqlite3_column_int(row, 7);
-        char until[RSAP_TIME_SIZE], holder[48] = "";
+        const char *name = h->lease_name;
+        char until[RSAP_TIME_SIZE], holder[128] = "";
 
-        if (!lease_is_live(c->wf->store, expires, pid,
-                           (uint64_t)sqlite3_column_int64(row, 8)))
-                return check_add(&c->list, RSAP_CHECK_LEASED, RSAP_VERDICT_PASS, port, proto,
-                                 "port %u/%s: lease %lld has ended; the port is free", port,
-                                 proto_name(proto), (long long)lease);
-        rsap_time_format(expires, until, sizeof(until));
-        if (pid > 0)
-                format_message(holder, sizeof(holder), ", for process %d", (int)pid);
-        return check_add(&c->list, RSAP_CHECK_LEASED, RSAP_VERDICT_REFUSED, port, proto,
-                         "port %u/%s is leased (lease %lld%s%s%s, until %s%s)", port,
-                         proto_name(proto), (long long)lease, name ? " '" : "",
-                         name ? (const char *)name : "", name ? "'" : "", until, holder);
+        if (!lease_is_live(c->wf->store, h->expires_us, h->pid, h->pid_start, h->host))
+                return check_add(&c->list, RSAP_CHECK_LEASED, RSAP_VERDICT_PASS, h->port, h->proto,
+                                 "port %u/%s: lease %lld has ended; the port is free", h->port,
+                                 proto_name(h->proto), (long long)h->lease_id);
+        rsap_time_format(h->expires_us, until, sizeof(until));
+        if (h->pid > 0)
+                format_message(holder, sizeof(holder), ", for process %d%s%s", (int)h->pid,
+                               h->host ? " on " : "", h->host ? h->host : "");
+        return check_add(&c->list, RSAP_CHECK_LEASED, RSAP_VERDICT_REFUSED, h->port, h->proto,
+                         "port %u/%s is leased (lease %lld%s%s%s, until %s%s)", h->port,
+                         proto_name(h->proto), (long long)h->lease_id, name ? " '" : "",
+                         name ? name : "", name ? "'" : "", until, holder);
 }
 
-/* Who holds the port/protocol now: an assignment, a lease, or nobody. */
+/* Who holds the port/protocol now (the holdings' key allows one): an assignment or a lease. */
+static int check_holder(const struct store_holding *h, void *arg)
+{
+        struct check_context *c = arg;
+        int r;
+
+        c->held = true;
+        if (!h->assignment_id) {
+                r = check_add(&c->list, RSAP_CHECK_ASSIGNED, RSAP_VERDICT_PASS, h->port, h->proto,
+                              "port %u/%s is not assigned here", h->port, proto_name(h->proto));
+                return r < 0 ? r : check_lease_holding(c, h);
+        }
+        r = check_add(&c->list, RSAP_CHECK_ASSIGNED, RSAP_VERDICT_REFUSED, h->port, h->proto,
+                      "port %u/%s is assigned here to %s (assignment %lld, %s)", h->port,
+                      proto_name(h->proto), h->service, (long long)h->assignment_id,
+                      h->assignee);
+        if (r < 0)
+                return r;
+        return check_add(&c->list, RSAP_CHECK_LEASED, RSAP_VERDICT_PASS, h->port, h->proto,
+                         "port %u/%s is not leased", h->port, proto_name(h->proto));
+}
+
 static int check_holding(struct check_context *c, uint16_t port, enum rsap_proto proto)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
         const char *p = proto_name(proto);
-        int r = store_prepare(c->wf->store,
-                              "SELECT h.kind, h.assignment_id, s.name, s.assignee, h.lease_id,"
-                              " l.name, l.expires_us, l.pid, l.pid_start FROM holdings h"
-                              " LEFT JOIN assignments a ON a.id = h.assignment_id"
-                              " LEFT JOIN services s ON s.id = a.service_id"
-                              " LEFT JOIN leases l ON l.id = h.lease_id"
-                              " WHERE h.port = ? AND h.protocol = ?",
-                              &stmt);
-        bool held, assigned;
+        int r;
 
+        c->held = false;
+        r = STORE_OP(c->wf->store, holdings)(c->wf->store, port, port, proto, true,
+                                             check_holder, c);
+        if (r < 0 || c->held)
+                return r;
+        r = check_add(&c->list, RSAP_CHECK_ASSIGNED, RSAP_VERDICT_PASS, port, proto,
+                      "port %u/%s is not assigned here", port, p);
         if (r < 0)
                 return r;
-        sqlite3_bind_int(stmt, 1, port);
-        store_bind_proto(stmt, 2, proto);
-        r = store_step(stmt);
-        if (r < 0)
-                return r;
-        held = r > 0;
-        assigned = held && sqlite3_column_type(stmt, 1) != SQLITE_NULL;
-        if (assigned)
-                r = check_add(&c->list, RSAP_CHECK_ASSIGNED, RSAP_VERDICT_REFUSED, port, proto,
-                              "port %u/%s is assigned here to %s (assignment %lld, %s)", port, p,
-                              sqlite3_column_text(stmt, 2),
-                              (long long)sqlite3_column_int64(stmt, 1),
-                              sqlite3_column_text(stmt, 3));
-        else
-                r = check_add(&c->list, RSAP_CHECK_ASSIGNED, RSAP_VERDICT_PASS, port, proto,
-                              "port %u/%s is not assigned here", port, p);
-        if (r < 0)
-                return r;
-        if (held && !assigned)
-                return check_lease_holding(c, stmt, port, proto);
         return check_add(&c->list, RSAP_CHECK_LEASED, RSAP_VERDICT_PASS, port, proto,
                          "port %u/%s is not leased", port, p);
 }
 
+/* The quarantine that lasts longest (the backend gives it first). */
+static int keep_first_quarantine(const struct store_quarantine *q, void *arg)
+{
+        struct check_context *c = arg;
+
+        if (c->quarantine.assignment_id)
+                return 0;
+        c->quarantine = *q;
+        snprintf(c->quarantine_service, sizeof(c->quarantine_service), "%s",
+                 q->service ? q->service : "?");
+        return 0;
+}
+
 static int check_quarantine(struct check_context *c, uint16_t port, enum rsap_proto proto)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
         char ended[RSAP_TIME_SIZE], until[RSAP_TIME_SIZE];
-        int r = store_prepare(c->wf->store,
-                              "SELECT a.id, s.name, a.ended_us, a.quarantine_until_us"
-                              " FROM assignments a JOIN services s ON s.id = a.service_id"
-                              " WHERE a.port = ? AND a.protocol = ? AND NOT a.active"
-                              " AND a.quarantine_until_us > ?"
-                              " ORDER BY a.quarantine_until_us DESC LIMIT 1",
-                              &stmt);
+        int r;
 
+        memset(&c->quarantine, 0, sizeof(c->quarantine));
+        r = STORE_OP(c->wf->store, quarantines)(c->wf->store, port, port, proto,
+                                                rsap_store_now(c->wf->store),
+                                                keep_first_quarantine, c);
         if (r < 0)
                 return r;
-        sqlite3_bind_int(stmt, 1, port);
-        store_bind_proto(stmt, 2, proto);
-        sqlite3_bind_int64(stmt, 3, rsap_store_now(c->wf->store));
-        r = store_step(stmt);
-        if (r < 0)
-                return r;
-        if (r == 0)
+        if (!c->quarantine.assignment_id)
                 return check_add(&c->list, RSAP_CHECK_QUARANTINE, RSAP_VERDICT_PASS, port, proto,
                                  "port %u/%s is not quarantined", port, proto_name(proto));
-        rsap_time_format(sqlite3_column_int64(stmt, 2), ended, sizeof(ended));
-        rsap_time_format(sqlite3_column_int64(stmt, 3), until, sizeof(until));
+        rsap_time_format(c->quarantine.ended_us, ended, sizeof(ended));
+        rsap_time_format(c->quarantine.until_us, until, sizeof(until));
         return check_add(&c->list, RSAP_CHECK_QUARANTINE, RSAP_VERDICT_REFUSED, port, proto,
                          "port %u/%s was released by %s (assignment %lld) on %s and is "
                          "quarantined until %s",
-                         port, proto_name(proto), sqlite3_column_text(stmt, 1),
-                         (long long)sqlite3_column_int64(stmt, 0), ended, until);
+                         port, proto_name(proto), c->quarantine_service,
+                         (long long)c->quarantine.assignment_id, ended, until);
+}
+
+/* Another pending request for the port on this protocol. */
+static int warn_requested(const struct store_pending *p, void *arg)
+{
+        struct check_context *c = arg;
+
+        if (p->id == c->request->id || !(p->protocols & (1u << c->proto)))
+                return 0;
+        return check_add(&c->list, RSAP_CHECK_REQUESTED, RSAP_VERDICT_WARNING, p->port, c->proto,
+                         "request %lld (%s) also asks for %u/%s", (long long)p->id, p->service,
+                         (unsigned)p->port, proto_name(c->proto));
 }
 
 static int check_requested(struct check_context *c, uint16_t port, enum rsap_proto proto)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        int r = store_prepare(c->wf->store,
-                              "SELECT id, service FROM requests WHERE state = 'pending'"
-                              " AND port = ? AND (protocols & ?) != 0 AND id != ? ORDER BY id",
-                              &stmt);
-
-        if (r < 0)
-                return r;
-        sqlite3_bind_int(stmt, 1, port);
-        sqlite3_bind_int(stmt, 2, 1 << proto);
-        sqlite3_bind_int64(stmt, 3, c->request->id);
-        while ((r = store_step(stmt)) > 0) {
-                r = check_add(&c->list, RSAP_CHECK_REQUESTED, RSAP_VERDICT_WARNING, port, proto,
-                              "request %lld (%s) also asks for %u/%s",
-                              (long long)sqlite3_column_int64(stmt, 0),
-                              sqlite3_column_text(stmt, 1), port, proto_name(proto));
-                if (r < 0)
-                        return r;
-        }
-        return r;
+        c->proto = proto;
+        return STORE_OP(c->wf->store, pending)(c->wf->store, port, port, NULL, warn_requested, c);
 }
 
 /* "nginx (pid 812)" for the first owner the list names. */

@@ -15,42 +15,6 @@
 
 /* ---- approval ------------------------------------------------------------------- */
 
-static int hold_for_assignment(struct rsap_store *store, uint16_t port, enum rsap_proto proto,
-                               int64_t assignment_id);
-
-int service_find_or_create(struct rsap_store *store, const char *name, const char *assignee,
-                           const char *contact, int64_t *id_out)
-{
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *find = NULL;
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *insert = NULL;
-        int r = store_prepare(store, "SELECT id FROM services WHERE name = ?", &find);
-
-        if (r < 0)
-                return r;
-        store_bind_text(find, 1, name);
-        r = store_step(find);
-        if (r < 0)
-                return r;
-        if (r > 0) {
-                *id_out = sqlite3_column_int64(find, 0);
-                return 0;
-        }
-        r = store_prepare(store,
-                          "INSERT INTO services (name, assignee, contact, created_us)"
-                          " VALUES (?, ?, ?, ?)",
-                          &insert);
-        if (r < 0)
-                return r;
-        store_bind_text(insert, 1, name);
-        store_bind_text(insert, 2, assignee);
-        store_bind_text(insert, 3, contact);
-        sqlite3_bind_int64(insert, 4, rsap_store_now(store));
-        r = store_step_done(insert);
-        if (r == 0)
-                *id_out = sqlite3_last_insert_rowid(store->db);
-        return r;
-}
-
 /* IANA's name for what an approval registered over, when a check allowed it. */
 static const char *over_iana_name(const struct rsap_workflow *wf, const struct rsap_review *rv,
                                   enum rsap_proto proto)
@@ -69,51 +33,6 @@ static const char *over_iana_name(const struct rsap_workflow *wf, const struct r
                                          wf->iana, (uint16_t)rv->port, proto));
         }
         return NULL;
-}
-
-int assignment_insert(struct rsap_store *store, const struct assignment_fields *f,
-                      int64_t *id_out)
-{
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        int r = store_prepare(store,
-                              "INSERT INTO assignments (service_id, request_id, port, protocol,"
-                              " description, reference, note, over_iana, assigned_us)"
-                              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                              &stmt);
-
-        if (r < 0)
-                return r;
-        sqlite3_bind_int64(stmt, 1, f->service_id);
-        store_bind_id(stmt, 2, f->request_id);
-        sqlite3_bind_int(stmt, 3, f->port);
-        store_bind_proto(stmt, 4, f->proto);
-        store_bind_text(stmt, 5, f->description);
-        store_bind_text(stmt, 6, f->reference);
-        store_bind_text(stmt, 7, f->note);
-        store_bind_text(stmt, 8, f->over_iana);
-        sqlite3_bind_int64(stmt, 9, f->assigned_us ? f->assigned_us : rsap_store_now(store));
-        r = store_step_done(stmt);
-        if (r < 0)
-                return r;
-        *id_out = sqlite3_last_insert_rowid(store->db);
-        return hold_for_assignment(store, f->port, f->proto, *id_out);
-}
-
-static int hold_for_assignment(struct rsap_store *store, uint16_t port, enum rsap_proto proto,
-                               int64_t assignment_id)
-{
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        int r = store_prepare(store,
-                              "INSERT INTO holdings (port, protocol, kind, assignment_id)"
-                              " VALUES (?, ?, 'assignment', ?)",
-                              &stmt);
-
-        if (r < 0)
-                return r;
-        sqlite3_bind_int(stmt, 1, port);
-        store_bind_proto(stmt, 2, proto);
-        sqlite3_bind_int64(stmt, 3, assignment_id);
-        return store_step_done(stmt);
 }
 
 /* What the checks said beyond "pass", kept in the approval's event. */
@@ -168,43 +87,21 @@ static int assign_protocols(const struct rsap_workflow *wf, const struct rsap_re
 
                 if (!(req->protocols & (1u << p)))
                         continue;
-                r = assignment_insert(wf->store, &f, &assignment_id);
+                r = STORE_OP(wf->store, assignment_insert)(wf->store, &f, &assignment_id);
                 if (r == 0)
                         r = record_approval(wf, rv, assignment_id, proto, over, why);
         }
         return r;
 }
 
-static int set_request_state(struct rsap_store *store, int64_t id, const char *state)
-{
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        int r = store_prepare(store,
-                              "UPDATE requests SET state = ? WHERE id = ? AND state = 'pending'",
-                              &stmt);
-
-        if (r < 0)
-                return r;
-        store_bind_text(stmt, 1, state);
-        sqlite3_bind_int64(stmt, 2, id);
-        r = store_step_done(stmt);
-        if (r == 0 && sqlite3_changes(store->db) != 1)
-                r = -EALREADY;
-        return r;
-}
-
 static int request_assignments(struct rsap_store *store, int64_t request_id,
                                struct rsap_assignment **out, size_t *n_out)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        int r = store_prepare(store,
-                              "SELECT " ASSIGNMENT_COLUMNS ASSIGNMENT_FROM
-                              "WHERE a.request_id = ? ORDER BY a.id",
-                              &stmt);
+        struct store_assignment_query q = {
+                .target = { .kind = RSAP_TARGET_REQUEST, .id = request_id },
+        };
 
-        if (r < 0)
-                return r;
-        sqlite3_bind_int64(stmt, 1, request_id);
-        return assignments_collect(stmt, out, n_out);
+        return STORE_OP(store, assignments)(store, &q, out, n_out);
 }
 
 void rsap_approval_clear(struct rsap_approval *a)
@@ -242,7 +139,7 @@ int rsap_approve(const struct rsap_workflow *wf, int64_t request_id,
                 return -EPERM;
         r = assign_protocols(wf, rv, why);
         if (r == 0)
-                r = set_request_state(wf->store, request_id, "approved");
+                r = STORE_OP(wf->store, request_decide)(wf->store, request_id, RSAP_REQUEST_APPROVED);
         if (r == 0)
                 r = request_assignments(wf->store, request_id, &out->assignments,
                                         &out->n_assignments);
@@ -271,7 +168,7 @@ int rsap_reject(const struct rsap_workflow *wf, int64_t request_id, const char *
                 return r;
         if (out->state != RSAP_REQUEST_PENDING)
                 return -EALREADY;
-        r = set_request_state(wf->store, request_id, "rejected");
+        r = STORE_OP(wf->store, request_decide)(wf->store, request_id, RSAP_REQUEST_REJECTED);
         if (r < 0)
                 return r;
         ev.request_id = request_id;
@@ -291,40 +188,13 @@ int rsap_reject(const struct rsap_workflow *wf, int64_t request_id, const char *
 static int target_assignments(struct rsap_store *store, const struct rsap_target *t,
                               struct rsap_assignment **out, size_t *n_out)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        const char *where;
-        char sql[1024];
-        int r;
+        struct store_assignment_query q = { .target = *t, .active_only = true };
 
         *out = NULL;
         *n_out = 0;
-        switch (t->kind) {
-        case RSAP_TARGET_PORT:
-                where = "a.port = ?1 AND (?2 IS NULL OR a.protocol = ?2)";
-                break;
-        case RSAP_TARGET_NAME:
-                where = "s.name = ?3";
-                break;
-        case RSAP_TARGET_ASSIGNMENT:
-                where = "a.id = ?4";
-                break;
-        case RSAP_TARGET_REQUEST:
-                where = "a.request_id = ?4";
-                break;
-        default:
+        if (t->kind == RSAP_TARGET_LEASE)
                 return -EINVAL;
-        }
-        snprintf(sql, sizeof(sql),
-                 "SELECT " ASSIGNMENT_COLUMNS ASSIGNMENT_FROM "WHERE a.active AND %s ORDER BY a.id",
-                 where);
-        r = store_prepare(store, sql, &stmt);
-        if (r < 0)
-                return r;
-        sqlite3_bind_int(stmt, 1, t->port);
-        store_bind_proto(stmt, 2, t->proto);
-        store_bind_text(stmt, 3, t->name);
-        sqlite3_bind_int64(stmt, 4, t->id);
-        return assignments_collect(stmt, out, n_out);
+        return STORE_OP(store, assignments)(store, &q, out, n_out);
 }
 
 /* ---- de-assignment and revocation ------------------------------------------------------ */
@@ -332,8 +202,6 @@ static int target_assignments(struct rsap_store *store, const struct rsap_target
 static int end_assignment(const struct rsap_workflow *wf, const struct rsap_assignment *a,
                           const char *action, const char *why, int64_t quarantine_us)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *update = NULL;
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *unhold = NULL;
         _cleanup_(json_decrefp) json_t *details = NULL;
         int64_t now = rsap_store_now(wf->store), until = now + quarantine_us;
         char until_text[RSAP_TIME_SIZE];
@@ -342,25 +210,8 @@ static int end_assignment(const struct rsap_workflow *wf, const struct rsap_assi
                 .assignment_id = a->id, .service = a->service, .port = a->port,
                 .proto = a->proto, .reason = why,
         };
-        int r;
+        int r = STORE_OP(wf->store, assignment_end)(wf->store, a->id, now, until);
 
-        r = store_prepare(wf->store,
-                          "UPDATE assignments SET active = 0, ended_us = ?, quarantine_until_us = ?"
-                          " WHERE id = ? AND active",
-                          &update);
-        if (r < 0)
-                return r;
-        sqlite3_bind_int64(update, 1, now);
-        sqlite3_bind_int64(update, 2, until);
-        sqlite3_bind_int64(update, 3, a->id);
-        r = store_step_done(update);
-        if (r < 0)
-                return r;
-        r = store_prepare(wf->store, "DELETE FROM holdings WHERE assignment_id = ?", &unhold);
-        if (r < 0)
-                return r;
-        sqlite3_bind_int64(unhold, 1, a->id);
-        r = store_step_done(unhold);
         if (r < 0)
                 return r;
         rsap_time_format(until, until_text, sizeof(until_text));
@@ -479,38 +330,17 @@ static int target_service(struct rsap_store *store, const struct rsap_target *ta
 static int read_service(struct rsap_store *store, const char *name, struct rsap_transfer *out,
                         int64_t *id_out)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        int r = store_prepare(store, "SELECT id, name, assignee, contact FROM services WHERE name = ?",
-                              &stmt);
+        struct store_service found;
+        int r = STORE_OP(store, service_get)(store, name, &found);
 
         if (r < 0)
                 return r;
-        store_bind_text(stmt, 1, name);
-        r = store_step(stmt);
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return -ENOENT;
-        *id_out = sqlite3_column_int64(stmt, 0);
-        out->service = store_column_strdup(stmt, 1);
-        out->from = store_column_strdup(stmt, 2);
-        out->contact_from = store_column_strdup(stmt, 3);
-        return out->service && out->from && out->contact_from ? 0 : -ENOMEM;
-}
-
-static int update_service(struct rsap_store *store, int64_t id, const char *to,
-                          const char *contact)
-{
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        int r = store_prepare(store, "UPDATE services SET assignee = ?, contact = ? WHERE id = ?",
-                              &stmt);
-
-        if (r < 0)
-                return r;
-        store_bind_text(stmt, 1, to);
-        store_bind_text(stmt, 2, contact);
-        sqlite3_bind_int64(stmt, 3, id);
-        return store_step_done(stmt);
+        *id_out = found.id;
+        /* The strings pass to the transfer, which frees them. */
+        out->service = found.name;
+        out->from = found.assignee;
+        out->contact_from = found.contact;
+        return 0;
 }
 
 static int record_transfer(const struct rsap_workflow *wf, const struct rsap_transfer *t,
@@ -553,7 +383,8 @@ static int transfer_in_tx(const struct rsap_workflow *wf, const struct rsap_targ
         out->contact_to = strdup(contact && *contact ? contact : out->contact_from);
         if (!out->to || !out->contact_to)
                 return -ENOMEM;
-        r = update_service(wf->store, service_id, out->to, out->contact_to);
+        r = STORE_OP(wf->store, service_set_people)(wf->store, service_id, out->to,
+                                                       out->contact_to);
         if (r == 0)
                 r = target_assignments(wf->store, &whole, &out->assignments,
                                        &out->n_assignments);

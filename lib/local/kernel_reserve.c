@@ -132,25 +132,26 @@ static int read_reserved(const char *path, struct rsap_port_set *set, char **tex
         return 0;
 }
 
+/* The ports of the active assignments, each once, lowest first. */
 static int assigned_ports(struct rsap_store *store, struct rsap_kernel_reserve *out)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        size_t capacity = 0;
+        struct store_assignment_query q = { .all = true, .active_only = true, .by_port = true };
+        struct rsap_assignment *list = NULL;
+        size_t n = 0, capacity = 0;
         int r;
 
         if (!store)
                 return 0;
-        r = store_prepare(store, "SELECT DISTINCT port FROM holdings WHERE kind = 'assignment'"
-                                 " ORDER BY port",
-                          &stmt);
-        if (r < 0)
-                return r;
-        while ((r = store_step(stmt)) > 0) {
-                if (rsap_grow(&out->assigned, &capacity, out->n_assigned + 1,
-                              sizeof(*out->assigned)) < 0)
-                        return -ENOMEM;
-                out->assigned[out->n_assigned++] = (uint16_t)sqlite3_column_int(stmt, 0);
+        r = STORE_OP(store, assignments)(store, &q, &list, &n);
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                if (out->n_assigned && out->assigned[out->n_assigned - 1] == list[i].port)
+                        continue;
+                r = rsap_grow(&out->assigned, &capacity, out->n_assigned + 1,
+                              sizeof(*out->assigned));
+                if (r == 0)
+                        out->assigned[out->n_assigned++] = list[i].port;
         }
+        rsap_assignment_list_free(list, n);
         return r;
 }
 

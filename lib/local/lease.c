@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <rsap/proc.h>
@@ -33,53 +34,58 @@ int rsap_process_start_time(pid_t pid, uint64_t *ticks_out)
         return stat.state == 'Z' || stat.state == 'X' ? -ESRCH : 0;
 }
 
-bool lease_is_live(struct rsap_store *store, int64_t expires_us, pid_t pid, uint64_t pid_start)
+/* Host names compare as DNS compares them: without regard to case. */
+static bool holder_is_here(const struct rsap_store *store, const char *host)
+{
+        return !host || strcasecmp(host, store->host) == 0;
+}
+
+bool lease_is_live(struct rsap_store *store, int64_t expires_us, pid_t pid, uint64_t pid_start,
+                   const char *host)
 {
         if (rsap_store_now(store) >= expires_us)
                 return false;
         if (pid <= 0)
                 return true;
+        /* Another host's pid means nothing in this host's /proc. */
+        if (!holder_is_here(store, host))
+                return true;
         return store_process_alive(store, pid, pid_start);
 }
 
-/* ---- rows ------------------------------------------------------------------------- */
+/* ---- finding leases --------------------------------------------------------------- */
 
-#define LEASE_COLUMNS "id, port, name, pid, pid_start, leased_us, expires_us, active, ended_us"
-
-static int lease_from_row(sqlite3_stmt *stmt, struct rsap_lease *out)
+/* The one lease the query names: -ENOENT when none. */
+static int lease_one(struct rsap_store *store, const struct store_lease_query *q,
+                     struct rsap_lease *out)
 {
-        memset(out, 0, sizeof(*out));
-        out->id = sqlite3_column_int64(stmt, 0);
-        out->port = (uint16_t)sqlite3_column_int(stmt, 1);
-        out->name = store_column_strdup(stmt, 2);
-        if (!out->name && errno == ENOMEM)
-                return -ENOMEM;
-        out->pid = (pid_t)sqlite3_column_int(stmt, 3);
-        out->pid_start = (uint64_t)sqlite3_column_int64(stmt, 4);
-        out->leased_us = sqlite3_column_int64(stmt, 5);
-        out->expires_us = sqlite3_column_int64(stmt, 6);
-        out->active = sqlite3_column_int(stmt, 7) != 0;
-        out->ended_us = sqlite3_column_int64(stmt, 8);
-        return 0;
+        struct rsap_lease *list = NULL;
+        size_t n = 0;
+        int r = STORE_OP(store, leases)(store, q, &list, &n);
+
+        if (r == 0 && n == 0)
+                r = -ENOENT;
+        if (r == 0) {
+                *out = list[0];
+                memset(&list[0], 0, sizeof(list[0]));
+        }
+        for (size_t i = 0; i < n; i++)
+                rsap_lease_clear(&list[i]);
+        free(list);
+        return r;
 }
 
 static int lease_get(struct rsap_store *store, int64_t id, struct rsap_lease *out)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        int r = store_prepare(store, "SELECT " LEASE_COLUMNS " FROM leases WHERE id = ?", &stmt);
+        struct store_lease_query q = { .target = { .kind = RSAP_TARGET_LEASE, .id = id } };
 
-        if (r < 0)
-                return r;
-        sqlite3_bind_int64(stmt, 1, id);
-        r = store_step(stmt);
-        if (r < 0)
-                return r;
-        return r == 0 ? -ENOENT : lease_from_row(stmt, out);
+        return lease_one(store, &q, out);
 }
 
 void rsap_lease_clear(struct rsap_lease *l)
 {
         free(l->name);
+        free(l->host);
         memset(l, 0, sizeof(*l));
 }
 
@@ -88,29 +94,13 @@ void rsap_lease_clear(struct rsap_lease *l)
 static int end_lease(struct rsap_store *store, const char *actor, const struct rsap_lease *l,
                      const char *action, const char *reason)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *update = NULL;
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *unhold = NULL;
         _cleanup_(json_decrefp) json_t *details = NULL;
         struct store_event ev = {
                 .actor = actor, .action = action, .lease_id = l->id, .port = l->port,
                 .reason = reason,
         };
-        int r;
+        int r = STORE_OP(store, lease_end)(store, l->id, rsap_store_now(store));
 
-        r = store_prepare(store, "UPDATE leases SET active = 0, ended_us = ? WHERE id = ?",
-                          &update);
-        if (r < 0)
-                return r;
-        sqlite3_bind_int64(update, 1, rsap_store_now(store));
-        sqlite3_bind_int64(update, 2, l->id);
-        r = store_step_done(update);
-        if (r < 0)
-                return r;
-        r = store_prepare(store, "DELETE FROM holdings WHERE lease_id = ?", &unhold);
-        if (r < 0)
-                return r;
-        sqlite3_bind_int64(unhold, 1, l->id);
-        r = store_step_done(unhold);
         if (r < 0)
                 return r;
         details = json_pack("{s:s?}", "name", l->name);
@@ -134,25 +124,9 @@ static void expiry_reason(const struct rsap_lease *l, int64_t now, char *buf, si
 /* The active leases, read whole before any of them is ended. */
 static int active_leases(struct rsap_store *store, struct rsap_lease **out, size_t *n_out)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        struct rsap_lease *list = NULL;
-        size_t n = 0, capacity = 0;
-        int r = store_prepare(store, "SELECT " LEASE_COLUMNS " FROM leases WHERE active", &stmt);
+        struct store_lease_query q = { .all = true, .active_only = true };
 
-        if (r < 0)
-                return r;
-        while ((r = store_step(stmt)) > 0) {
-                r = rsap_grow(&list, &capacity, n + 1, sizeof(*list));
-                if (r < 0)
-                        break;
-                r = lease_from_row(stmt, &list[n]);
-                if (r < 0)
-                        break;
-                n++;
-        }
-        *out = list;
-        *n_out = n;
-        return r;
+        return STORE_OP(store, leases)(store, &q, out, n_out);
 }
 
 int leases_reap(struct rsap_store *store, const char *actor)
@@ -165,7 +139,8 @@ int leases_reap(struct rsap_store *store, const char *actor)
         for (size_t i = 0; r == 0 && i < n; i++) {
                 char reason[128];
 
-                if (lease_is_live(store, list[i].expires_us, list[i].pid, list[i].pid_start))
+                if (lease_is_live(store, list[i].expires_us, list[i].pid, list[i].pid_start,
+                                  list[i].host))
                         continue;
                 expiry_reason(&list[i], now, reason, sizeof(reason));
                 r = end_lease(store, actor, &list[i], "expire", reason);
@@ -178,45 +153,19 @@ int leases_reap(struct rsap_store *store, const char *actor)
 
 /* ---- taking -------------------------------------------------------------------------- */
 
+/* The lease and its holdings on tcp and udp; its holder is of this host. */
 static int insert_lease(struct rsap_store *store, uint16_t port,
                         const struct rsap_lease_options *o, uint64_t pid_start,
                         int64_t *id_out)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
         int64_t now = rsap_store_now(store);
-        int r = store_prepare(store,
-                              "INSERT INTO leases (port, name, pid, pid_start, expires_us, leased_us)"
-                              " VALUES (?, ?, ?, ?, ?, ?)",
-                              &stmt);
+        struct rsap_lease l = {
+                .port = port, .name = (char *)o->name, .pid = o->pid,
+                .pid_start = o->pid > 0 ? pid_start : 0, .host = store->host,
+                .leased_us = now, .expires_us = now + o->ttl_us, .active = true,
+        };
 
-        if (r < 0)
-                return r;
-        sqlite3_bind_int(stmt, 1, port);
-        store_bind_text(stmt, 2, o->name);
-        store_bind_id(stmt, 3, o->pid);
-        if (o->pid > 0)
-                sqlite3_bind_int64(stmt, 4, (int64_t)pid_start);
-        sqlite3_bind_int64(stmt, 5, now + o->ttl_us);
-        sqlite3_bind_int64(stmt, 6, now);
-        r = store_step_done(stmt);
-        if (r == 0)
-                *id_out = sqlite3_last_insert_rowid(store->db);
-        return r;
-}
-
-static int hold_for_lease(struct rsap_store *store, uint16_t port, int64_t lease_id)
-{
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        int r = store_prepare(store,
-                              "INSERT INTO holdings (port, protocol, kind, lease_id)"
-                              " VALUES (?1, 'tcp', 'lease', ?2), (?1, 'udp', 'lease', ?2)",
-                              &stmt);
-
-        if (r < 0)
-                return r;
-        sqlite3_bind_int(stmt, 1, port);
-        sqlite3_bind_int64(stmt, 2, lease_id);
-        return store_step_done(stmt);
+        return STORE_OP(store, lease_insert)(store, &l, id_out);
 }
 
 static int record_lease(struct rsap_store *store, const char *actor, uint16_t port,
@@ -290,8 +239,6 @@ int rsap_lease_take(const struct rsap_workflow *wf, const struct rsap_lease_opti
                 return r;
         r = insert_lease(wf->store, port, &o, pid_start, &id);
         if (r == 0)
-                r = hold_for_lease(wf->store, port, id);
-        if (r == 0)
                 r = record_lease(wf->store, wf->actor, port, id, &o, pid_start);
         if (r == 0)
                 r = lease_get(wf->store, id, out);
@@ -307,27 +254,11 @@ int rsap_lease_take(const struct rsap_workflow *wf, const struct rsap_lease_opti
 static int find_active_lease(struct rsap_store *store, const struct rsap_target *target,
                              struct rsap_lease *out)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        const char *sql;
-        int r;
+        struct store_lease_query q = { .target = *target, .active_only = true };
 
-        if (target->kind == RSAP_TARGET_PORT)
-                sql = "SELECT " LEASE_COLUMNS " FROM leases WHERE port = ? AND active";
-        else if (target->kind == RSAP_TARGET_LEASE)
-                sql = "SELECT " LEASE_COLUMNS " FROM leases WHERE id = ? AND active";
-        else
+        if (target->kind != RSAP_TARGET_PORT && target->kind != RSAP_TARGET_LEASE)
                 return -EINVAL;
-        r = store_prepare(store, sql, &stmt);
-        if (r < 0)
-                return r;
-        if (target->kind == RSAP_TARGET_PORT)
-                sqlite3_bind_int(stmt, 1, target->port);
-        else
-                sqlite3_bind_int64(stmt, 1, target->id);
-        r = store_step(stmt);
-        if (r < 0)
-                return r;
-        return r == 0 ? -ENOENT : lease_from_row(stmt, out);
+        return lease_one(store, &q, out);
 }
 
 int rsap_lease_release(const struct rsap_workflow *wf, const struct rsap_target *target,

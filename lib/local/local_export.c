@@ -21,20 +21,13 @@ static const char *const csv_columns[] = {
 static int active_assignments(struct rsap_store *store, struct rsap_assignment **out,
                               size_t *n_out)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        int r;
+        struct store_assignment_query q = { .all = true, .active_only = true, .by_port = true };
 
         *out = NULL;
         *n_out = 0;
         if (!store)
                 return 0;
-        r = store_prepare(store,
-                          "SELECT " ASSIGNMENT_COLUMNS ASSIGNMENT_FROM
-                          "WHERE a.active ORDER BY a.port, a.protocol",
-                          &stmt);
-        if (r < 0)
-                return r;
-        return assignments_collect(stmt, out, n_out);
+        return STORE_OP(store, assignments)(store, &q, out, n_out);
 }
 
 static int export_json(const struct rsap_assignment *list, size_t n, int64_t now, FILE *out)

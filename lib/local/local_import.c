@@ -307,75 +307,81 @@ static int add_conflict(struct rsap_import_result *result, const struct import_e
         return c->service ? CONFLICT : -ENOMEM;
 }
 
+struct import_check {
+        const struct import_entry *entry;
+        struct rsap_import_result *result;
+        int verdict;           /* IMPORTED until something says otherwise */
+        int64_t quarantine_until_us;
+};
+
+static int judge_holder(const struct store_holding *h, void *arg)
+{
+        struct import_check *c = arg;
+        const struct import_entry *e = c->entry;
+
+        if (!h->assignment_id)
+                c->verdict = add_conflict(c->result, e, "%u/%s is leased here (lease %lld)",
+                                          e->port, rsap_proto_name(e->proto),
+                                          (long long)h->lease_id);
+        else if (h->service && rsap_name_equal(h->service, e->service))
+                c->verdict = UNCHANGED;
+        else
+                c->verdict = add_conflict(c->result, e,
+                                          "%u/%s is assigned here to %s (assignment %lld); the "
+                                          "file gives it to %s",
+                                          e->port, rsap_proto_name(e->proto),
+                                          h->service ? h->service : "?",
+                                          (long long)h->assignment_id, e->service);
+        return c->verdict < 0 ? c->verdict : 0;
+}
+
 /* Who holds the entry's port/protocol here: UNCHANGED, CONFLICT or IMPORTED (free). */
 static int check_holder(struct rsap_store *store, const struct import_entry *e,
                         struct rsap_import_result *result)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        const char *holder;
-        int r = store_prepare(store,
-                              "SELECT h.assignment_id, s.name, h.lease_id FROM holdings h"
-                              " LEFT JOIN assignments a ON a.id = h.assignment_id"
-                              " LEFT JOIN services s ON s.id = a.service_id"
-                              " WHERE h.port = ? AND h.protocol = ?",
-                              &stmt);
+        struct import_check c = { e, result, IMPORTED, 0 };
+        int r = STORE_OP(store, holdings)(store, e->port, e->port, e->proto, true, judge_holder,
+                                          &c);
 
-        if (r < 0)
-                return r;
-        sqlite3_bind_int(stmt, 1, e->port);
-        store_bind_proto(stmt, 2, e->proto);
-        r = store_step(stmt);
-        if (r <= 0)
-                return r < 0 ? r : IMPORTED;
-        if (sqlite3_column_type(stmt, 0) == SQLITE_NULL)
-                return add_conflict(result, e, "%u/%s is leased here (lease %lld)", e->port,
-                                    rsap_proto_name(e->proto),
-                                    (long long)sqlite3_column_int64(stmt, 2));
-        holder = (const char *)sqlite3_column_text(stmt, 1);
-        if (rsap_name_equal(holder, e->service))
-                return UNCHANGED;
-        return add_conflict(result, e, "%u/%s is assigned here to %s (assignment %lld); the file "
-                                       "gives it to %s",
-                            e->port, rsap_proto_name(e->proto), holder,
-                            (long long)sqlite3_column_int64(stmt, 0), e->service);
+        return r < 0 ? r : c.verdict;
+}
+
+static int latest_quarantine(const struct store_quarantine *q, void *arg)
+{
+        struct import_check *c = arg;
+
+        if (q->until_us > c->quarantine_until_us)
+                c->quarantine_until_us = q->until_us;
+        return 0;
 }
 
 static int check_quarantine_and_name(struct rsap_store *store, const struct import_entry *e,
                                      struct rsap_import_result *result)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *q = NULL;
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *n = NULL;
+        struct import_check c = { e, result, IMPORTED, 0 };
+        struct store_service found;
         char until[RSAP_TIME_SIZE];
-        int r = store_prepare(store,
-                              "SELECT max(quarantine_until_us) FROM assignments WHERE port = ?"
-                              " AND protocol = ? AND NOT active AND quarantine_until_us > ?",
-                              &q);
+        int r = STORE_OP(store, quarantines)(store, e->port, e->port, e->proto,
+                                             rsap_store_now(store), latest_quarantine, &c);
 
         if (r < 0)
                 return r;
-        sqlite3_bind_int(q, 1, e->port);
-        store_bind_proto(q, 2, e->proto);
-        sqlite3_bind_int64(q, 3, rsap_store_now(store));
-        r = store_step(q);
-        if (r < 0)
-                return r;
-        if (r > 0 && sqlite3_column_type(q, 0) != SQLITE_NULL) {
-                rsap_time_format(sqlite3_column_int64(q, 0), until, sizeof(until));
+        if (c.quarantine_until_us) {
+                rsap_time_format(c.quarantine_until_us, until, sizeof(until));
                 return add_conflict(result, e, "%u/%s is quarantined here until %s", e->port,
                                     rsap_proto_name(e->proto), until);
         }
-        r = store_prepare(store, "SELECT assignee FROM services WHERE name = ?", &n);
+        r = STORE_OP(store, service_get)(store, e->service, &found);
         if (r < 0)
-                return r;
-        store_bind_text(n, 1, e->service);
-        r = store_step(n);
-        if (r <= 0)
-                return r < 0 ? r : IMPORTED;
-        if (strcasecmp((const char *)sqlite3_column_text(n, 0), e->assignee) == 0)
-                return IMPORTED;
-        return add_conflict(result, e, "service name '%s' is registered here to %s; the file "
-                                       "says %s",
-                            e->service, sqlite3_column_text(n, 0), e->assignee);
+                return r == -ENOENT ? IMPORTED : r;
+        if (strcasecmp(found.assignee, e->assignee) == 0)
+                r = IMPORTED;
+        else
+                r = add_conflict(result, e, "service name '%s' is registered here to %s; the "
+                                            "file says %s",
+                                 e->service, found.assignee, e->assignee);
+        store_service_clear(&found);
+        return r;
 }
 
 static int record_import(const struct rsap_workflow *wf, const struct import_entry *e,
@@ -416,7 +422,7 @@ static int import_entry(const struct rsap_workflow *wf, const struct import_entr
         r = service_find_or_create(wf->store, e->service, e->assignee, e->contact,
                                    &f.service_id);
         if (r == 0)
-                r = assignment_insert(wf->store, &f, &assignment_id);
+                r = STORE_OP(wf->store, assignment_insert)(wf->store, &f, &assignment_id);
         if (r == 0)
                 r = record_import(wf, e, assignment_id, origin);
         return r < 0 ? r : IMPORTED;

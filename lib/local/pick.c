@@ -75,80 +75,71 @@ bool rsap_port_browser_blocked(uint16_t port)
 
 /* ---- the local registry's share ------------------------------------------------ */
 
+struct taken_sets {
+        unsigned mask;
+        int64_t except_request;
+        struct rsap_port_set *held, *leased; /* may be the same set */
+        struct rsap_store *store;
+};
+
+static int add_holding(const struct store_holding *h, void *arg)
+{
+        struct taken_sets *t = arg;
+
+        if (!(t->mask & (1u << h->proto)))
+                return 0;
+        /* A lease past its TTL or its holder frees the port; the next write
+         * transaction records that. */
+        if (h->lease_id && !lease_is_live(t->store, h->expires_us, h->pid, h->pid_start, h->host))
+                return 0;
+        rsap_port_set_add(h->lease_id ? t->leased : t->held, h->port);
+        return 0;
+}
+
+static int add_quarantine(const struct store_quarantine *q, void *arg)
+{
+        struct taken_sets *t = arg;
+
+        if (t->mask & (1u << q->proto))
+                rsap_port_set_add(t->held, q->port);
+        return 0;
+}
+
+static int add_request(const struct store_pending *p, void *arg)
+{
+        struct taken_sets *t = arg;
+
+        if (p->port >= 0 && p->id != t->except_request && (p->protocols & t->mask))
+                rsap_port_set_add(t->held, (uint16_t)p->port);
+        return 0;
+}
+
 /* Assignments' holdings go to held, leases' to leased (which may be the same set). */
 static int add_live_holdings(struct rsap_store *store, uint16_t low, uint16_t high,
                              unsigned mask, struct rsap_port_set *held,
                              struct rsap_port_set *leased)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        int r = store_prepare(store,
-                              "SELECT h.port, h.protocol, l.id, l.expires_us, l.pid, l.pid_start"
-                              " FROM holdings h LEFT JOIN leases l ON l.id = h.lease_id"
-                              " WHERE h.port BETWEEN ? AND ?",
-                              &stmt);
+        struct taken_sets t = { mask, 0, held, leased, store };
 
-        if (r < 0)
-                return r;
-        sqlite3_bind_int(stmt, 1, low);
-        sqlite3_bind_int(stmt, 2, high);
-        while ((r = store_step(stmt)) > 0) {
-                uint16_t port = (uint16_t)sqlite3_column_int(stmt, 0);
-                enum rsap_proto proto = store_column_proto(stmt, 1);
-
-                if (!(mask & (1u << proto)))
-                        continue;
-                /* A lease past its TTL or its process frees the port; the
-                 * next write transaction records that. */
-                bool is_lease = sqlite3_column_type(stmt, 2) != SQLITE_NULL;
-
-                if (is_lease && !lease_is_live(store, sqlite3_column_int64(stmt, 3),
-                                               (pid_t)sqlite3_column_int(stmt, 4),
-                                               (uint64_t)sqlite3_column_int64(stmt, 5)))
-                        continue;
-                rsap_port_set_add(is_lease ? leased : held, port);
-        }
-        return r;
+        return STORE_OP(store, holdings)(store, low, high, RSAP_PROTO_NONE, false, add_holding,
+                                         &t);
 }
 
 static int add_quarantined(struct rsap_store *store, uint16_t low, uint16_t high, unsigned mask,
                            struct rsap_port_set *taken)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        int r = store_prepare(store,
-                              "SELECT port, protocol FROM assignments"
-                              " WHERE port BETWEEN ? AND ? AND NOT active"
-                              " AND quarantine_until_us > ?",
-                              &stmt);
+        struct taken_sets t = { mask, 0, taken, taken, store };
 
-        if (r < 0)
-                return r;
-        sqlite3_bind_int(stmt, 1, low);
-        sqlite3_bind_int(stmt, 2, high);
-        sqlite3_bind_int64(stmt, 3, rsap_store_now(store));
-        while ((r = store_step(stmt)) > 0)
-                if (mask & (1u << store_column_proto(stmt, 1)))
-                        rsap_port_set_add(taken, (uint16_t)sqlite3_column_int(stmt, 0));
-        return r;
+        return STORE_OP(store, quarantines)(store, low, high, RSAP_PROTO_NONE,
+                                            rsap_store_now(store), add_quarantine, &t);
 }
 
 static int add_requested(struct rsap_store *store, uint16_t low, uint16_t high, unsigned mask,
                          int64_t except_request, struct rsap_port_set *taken)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        int r = store_prepare(store,
-                              "SELECT port FROM requests WHERE state = 'pending'"
-                              " AND port BETWEEN ? AND ? AND (protocols & ?) != 0 AND id != ?",
-                              &stmt);
+        struct taken_sets t = { mask, except_request, taken, taken, store };
 
-        if (r < 0)
-                return r;
-        sqlite3_bind_int(stmt, 1, low);
-        sqlite3_bind_int(stmt, 2, high);
-        sqlite3_bind_int(stmt, 3, (int)mask);
-        sqlite3_bind_int64(stmt, 4, except_request);
-        while ((r = store_step(stmt)) > 0)
-                rsap_port_set_add(taken, (uint16_t)sqlite3_column_int(stmt, 0));
-        return r;
+        return STORE_OP(store, pending)(store, low, high, NULL, add_request, &t);
 }
 
 int local_taken_ports(struct rsap_store *store, uint16_t low, uint16_t high, unsigned mask,

@@ -1,297 +1,197 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The local registry's database: opening it (never creating it for a
- * lookup), the schema and its numbered migrations, and the SQLite helpers
- * the workflow files share.
+ * The store, whatever its backend: opening it by name, its clock and host,
+ * transactions that roll back unless committed, each transaction's one
+ * judgement of which lease holders live, and the one way events are added.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
+#include <strings.h>
 
-#include <rsap/fileio.h>
+#include <rsap/host.h>
 #include <rsap/paths.h>
 #include <rsap/textsafe.h>
 #include <rsap/workflow.h>
 
 #include "store_internal.h"
 
-/* ---- schema -------------------------------------------------------------- */
+/* ---- opening --------------------------------------------------------------------- */
 
-/*
- * Migration N brings a database from user_version N - 1 to N.  A migration
- * is never edited once released: a change is a new migration.
- *
- * The state tables are kept consistent with the events inside each write
- * transaction, and rsap_store_check() re-derives them from the events.  The
- * constraints make the worst mistakes impossible whatever the code does:
- * holdings' primary key lets one holder have a port/protocol, a service name
- * exists once whatever its case, and nothing ever leaves the event table.
- */
-static const char *const migrations[] = {
-        /* 1: the first schema */
-        "CREATE TABLE services (\n"
-        "  id INTEGER PRIMARY KEY,\n"
-        "  name TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(name) BETWEEN 1 AND 63),\n"
-        "  assignee TEXT NOT NULL,\n"
-        "  contact TEXT NOT NULL,\n"
-        "  created_us INTEGER NOT NULL\n"
-        ");\n"
-        "CREATE TABLE requests (\n"
-        "  id INTEGER PRIMARY KEY,\n"
-        "  service TEXT NOT NULL CHECK (length(service) BETWEEN 1 AND 63),\n"
-        "  port INTEGER CHECK (port BETWEEN 0 AND 65535),\n"
-        "  range_low INTEGER NOT NULL CHECK (range_low BETWEEN 0 AND 65535),\n"
-        "  range_high INTEGER NOT NULL CHECK (range_high BETWEEN range_low AND 65535),\n"
-        "  protocols INTEGER NOT NULL CHECK (protocols > 0 AND protocols < 32 AND (protocols & 1) = 0),\n"
-        "  description TEXT NOT NULL,\n"
-        "  assignee TEXT NOT NULL,\n"
-        "  contact TEXT NOT NULL,\n"
-        "  reference TEXT,\n"
-        "  note TEXT,\n"
-        "  allow_system INTEGER NOT NULL DEFAULT 0 CHECK (allow_system IN (0, 1)),\n"
-        "  over_iana INTEGER NOT NULL DEFAULT 0 CHECK (over_iana IN (0, 1)),\n"
-        "  same_service INTEGER NOT NULL DEFAULT 0 CHECK (same_service IN (0, 1)),\n"
-        "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'approved', 'rejected')),\n"
-        "  requested_by TEXT NOT NULL,\n"
-        "  requested_us INTEGER NOT NULL\n"
-        ");\n"
-        "CREATE INDEX requests_pending_port ON requests(port) WHERE state = 'pending';\n"
-        "CREATE INDEX requests_service ON requests(service COLLATE NOCASE);\n"
-        "CREATE TABLE assignments (\n"
-        "  id INTEGER PRIMARY KEY,\n"
-        "  service_id INTEGER NOT NULL REFERENCES services(id),\n"
-        "  request_id INTEGER REFERENCES requests(id),\n"
-        "  port INTEGER NOT NULL CHECK (port BETWEEN 0 AND 65535),\n"
-        "  protocol TEXT NOT NULL CHECK (protocol IN ('tcp', 'udp', 'sctp', 'dccp')),\n"
-        "  description TEXT NOT NULL,\n"
-        "  reference TEXT,\n"
-        "  note TEXT,\n"
-        "  over_iana TEXT,\n"
-        "  active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),\n"
-        "  assigned_us INTEGER NOT NULL,\n"
-        "  ended_us INTEGER,\n"
-        "  quarantine_until_us INTEGER,\n"
-        "  CHECK (active = (ended_us IS NULL))\n"
-        ");\n"
-        "CREATE UNIQUE INDEX assignments_active_port ON assignments(port, protocol) WHERE active;\n"
-        "CREATE INDEX assignments_port ON assignments(port);\n"
-        "CREATE INDEX assignments_service ON assignments(service_id);\n"
-        "CREATE TABLE leases (\n"
-        "  id INTEGER PRIMARY KEY,\n"
-        "  port INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),\n"
-        "  name TEXT,\n"
-        "  pid INTEGER CHECK (pid > 0),\n"
-        "  pid_start INTEGER,\n"
-        "  expires_us INTEGER NOT NULL,\n"
-        "  leased_us INTEGER NOT NULL,\n"
-        "  active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),\n"
-        "  ended_us INTEGER,\n"
-        "  CHECK (active = (ended_us IS NULL))\n"
-        ");\n"
-        "CREATE UNIQUE INDEX leases_active_port ON leases(port) WHERE active;\n"
-        "CREATE INDEX leases_port ON leases(port);\n"
-        /* What holds each port/protocol right now: one row, one holder. */
-        "CREATE TABLE holdings (\n"
-        "  port INTEGER NOT NULL CHECK (port BETWEEN 0 AND 65535),\n"
-        "  protocol TEXT NOT NULL CHECK (protocol IN ('tcp', 'udp', 'sctp', 'dccp')),\n"
-        "  kind TEXT NOT NULL CHECK (kind IN ('assignment', 'lease')),\n"
-        "  assignment_id INTEGER UNIQUE REFERENCES assignments(id),\n"
-        "  lease_id INTEGER REFERENCES leases(id),\n"
-        "  PRIMARY KEY (port, protocol),\n"
-        "  CHECK ((kind = 'assignment') = (assignment_id IS NOT NULL)),\n"
-        "  CHECK ((kind = 'lease') = (lease_id IS NOT NULL))\n"
-        ") WITHOUT ROWID;\n"
-        "CREATE INDEX holdings_lease ON holdings(lease_id) WHERE lease_id IS NOT NULL;\n"
-        "CREATE TABLE events (\n"
-        "  id INTEGER PRIMARY KEY,\n"
-        "  time_us INTEGER NOT NULL,\n"
-        "  actor TEXT NOT NULL,\n"
-        "  action TEXT NOT NULL CHECK (action IN ('request', 'approve', 'reject', 'deassign',\n"
-        "    'transfer', 'revoke', 'lease', 'release', 'expire', 'import')),\n"
-        "  request_id INTEGER REFERENCES requests(id),\n"
-        "  assignment_id INTEGER REFERENCES assignments(id),\n"
-        "  lease_id INTEGER REFERENCES leases(id),\n"
-        "  service TEXT,\n"
-        "  port INTEGER CHECK (port BETWEEN 0 AND 65535),\n"
-        "  protocol TEXT CHECK (protocol IN ('tcp', 'udp', 'sctp', 'dccp')),\n"
-        "  reason TEXT,\n"
-        "  details TEXT CHECK (details IS NULL OR json_valid(details))\n"
-        ");\n"
-        "CREATE INDEX events_port ON events(port) WHERE port IS NOT NULL;\n"
-        "CREATE INDEX events_service ON events(service COLLATE NOCASE) WHERE service IS NOT NULL;\n"
-        "CREATE INDEX events_request ON events(request_id) WHERE request_id IS NOT NULL;\n"
-        "CREATE INDEX events_assignment ON events(assignment_id) WHERE assignment_id IS NOT NULL;\n"
-        "CREATE INDEX events_lease ON events(lease_id) WHERE lease_id IS NOT NULL;\n"
-        "CREATE TRIGGER events_never_change BEFORE UPDATE ON events\n"
-        "  BEGIN SELECT RAISE(ABORT, 'the event table is append-only'); END;\n"
-        "CREATE TRIGGER events_never_go BEFORE DELETE ON events\n"
-        "  BEGIN SELECT RAISE(ABORT, 'the event table is append-only'); END;\n"
-        /* An assignment that ends stays: state rows are never deleted either. */
-        "CREATE TRIGGER services_stay BEFORE DELETE ON services\n"
-        "  BEGIN SELECT RAISE(ABORT, 'services are never deleted'); END;\n"
-        "CREATE TRIGGER requests_stay BEFORE DELETE ON requests\n"
-        "  BEGIN SELECT RAISE(ABORT, 'requests are never deleted'); END;\n"
-        "CREATE TRIGGER assignments_stay BEFORE DELETE ON assignments\n"
-        "  BEGIN SELECT RAISE(ABORT, 'assignments are never deleted'); END;\n"
-        "CREATE TRIGGER leases_stay BEFORE DELETE ON leases\n"
-        "  BEGIN SELECT RAISE(ABORT, 'leases are never deleted'); END;\n"
-        /* For people reading the file with sqlite3. */
-        "CREATE VIEW events_readable AS\n"
-        "  SELECT id, strftime('%Y-%m-%dT%H:%M:%fZ', time_us / 1000000.0, 'unixepoch') AS time,\n"
-        "         actor, action, request_id, assignment_id, lease_id, service, port, protocol,\n"
-        "         reason, details\n"
-        "  FROM events;\n",
+int rsap_store_default_path(const char *data_dir_override, char *buf, size_t size)
+{
+        char dir[4096];
+        int r = rsap_data_dir(data_dir_override, dir, sizeof(dir));
+        int n;
+
+        if (r < 0)
+                return r;
+        n = snprintf(buf, size, "%s/%s", dir, RSAP_STORE_FILE);
+        return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* ---- store URIs --------------------------------------------------------------- */
+
+/* The backends this rsap has, by the scheme of the URIs they open. */
+static const struct rsap_store_backend *const backends[] = {
+        &store_backend_sqlite,
 };
 
-/* ---- errors ------------------------------------------------------------- */
-
-int store_errno(int rc)
+const struct rsap_store_backend *const *store_backends(size_t *n_out)
 {
-        switch (rc & 0xff) {
-        case SQLITE_OK:
-        case SQLITE_ROW:
-        case SQLITE_DONE:
+        *n_out = ARRAY_SIZE(backends);
+        return backends;
+}
+
+/* Schemes of backends to come: recognised, so that the refusal says what is missing. */
+static const char *const planned_schemes[] = { "postgresql", "postgres" };
+
+/* The length of uri's scheme (RFC 3986: a letter, then letters, digits, + - .), or 0. */
+static size_t scheme_length(const char *uri)
+{
+        size_t n = 0;
+
+        if (!((uri[0] >= 'a' && uri[0] <= 'z') || (uri[0] >= 'A' && uri[0] <= 'Z')))
                 return 0;
-        case SQLITE_CORRUPT:
-        case SQLITE_NOTADB:
-        case SQLITE_FORMAT:
-                return -EBADMSG;
-        case SQLITE_READONLY:
-                return -EROFS;
-        case SQLITE_PERM:
-        case SQLITE_AUTH:
-                return -EACCES;
-        case SQLITE_BUSY:
-        case SQLITE_LOCKED:
-                return -EBUSY;
-        case SQLITE_NOMEM:
+        while (uri[n] && (strchr("+-.", uri[n]) || (uri[n] >= '0' && uri[n] <= '9') ||
+                          (uri[n] >= 'a' && uri[n] <= 'z') || (uri[n] >= 'A' && uri[n] <= 'Z')))
+                n++;
+        return uri[n] == ':' ? n : 0;
+}
+
+static bool scheme_is(const char *uri, size_t len, const char *scheme)
+{
+        return strlen(scheme) == len && strncasecmp(uri, scheme, len) == 0;
+}
+
+/* The backend of uri and the location it passes on: a plain path is SQLite's file. */
+static int resolve(const char *uri, const struct rsap_store_backend **backend,
+                   const char **location)
+{
+        size_t len = scheme_length(uri);
+
+        *backend = &store_backend_sqlite;
+        *location = uri + (len ? len + 1 : 0);
+        for (size_t i = 0; len && i < ARRAY_SIZE(planned_schemes); i++)
+                if (scheme_is(uri, len, planned_schemes[i]))
+                        return -ENOSYS;
+        for (size_t i = 0; len && i < ARRAY_SIZE(backends); i++)
+                if (scheme_is(uri, len, backends[i]->scheme))
+                        *backend = backends[i];
+        if (len && !scheme_is(uri, len, (*backend)->scheme))
+                return -EPFNOSUPPORT;
+        return **location ? 0 : -EPFNOSUPPORT;
+}
+
+int rsap_store_uri_check(const char *uri)
+{
+        const struct rsap_store_backend *backend;
+        const char *location;
+
+        return resolve(uri, &backend, &location);
+}
+
+const char *rsap_store_uri_file(const char *uri)
+{
+        const struct rsap_store_backend *backend;
+        const char *location;
+
+        if (resolve(uri, &backend, &location) < 0 || backend != &store_backend_sqlite)
+                return NULL;
+        return location;
+}
+
+int rsap_store_open(const char *uri, enum rsap_store_mode mode, int busy_timeout_ms,
+                    struct rsap_store **out)
+{
+        const struct rsap_store_backend *backend;
+        struct rsap_store *store;
+        const char *location;
+        int r;
+
+        *out = NULL;
+        r = resolve(uri, &backend, &location);
+        if (r < 0)
+                return r;
+        store = calloc(1, sizeof(*store));
+        if (!store)
                 return -ENOMEM;
-        case SQLITE_FULL:
-                return -ENOSPC;
-        case SQLITE_CANTOPEN:
-                return -EACCES;
-        case SQLITE_CONSTRAINT:
-                /* A trigger's RAISE: the append-only rules, which no write
-                 * of rsap's breaks; else a key. */
-                return rc == SQLITE_CONSTRAINT_TRIGGER ? -ENOTRECOVERABLE : -EEXIST;
-        case SQLITE_TOOBIG:
-        case SQLITE_RANGE:
-        case SQLITE_MISMATCH:
-                return -EINVAL;
-        default:
-                return -EIO;
+        store->backend = backend;
+        store->writable = mode == RSAP_STORE_WRITE; /* the backend migrates in a transaction */
+        snprintf(store->host, sizeof(store->host), "%s", rsap_host_name());
+        store->path = strdup(location);
+        r = store->path ? backend->open(store, location, mode, busy_timeout_ms) : -ENOMEM;
+        if (r < 0) {
+                rsap_store_close(store);
+                return r;
         }
+        *out = store;
+        return 0;
 }
 
-/*
- * store_errno(), but an I/O error that the system called a full disk (the
- * log or the shared-memory file could not grow) is -ENOSPC, as SQLITE_FULL
- * is: "Input/output error" would send the user looking for a bad disk.
- */
-static int connection_errno(sqlite3 *db, int rc)
+void rsap_store_close(struct rsap_store *store)
 {
-        int os = sqlite3_system_errno(db);
-
-        if ((rc & 0xff) == SQLITE_IOERR && (os == ENOSPC || os == EDQUOT))
-                return -ENOSPC;
-        return store_errno(rc);
+        if (!store)
+                return;
+        if (store->conn)
+                store->backend->close(store);
+        free(store->liveness);
+        free(store->path);
+        free(store);
 }
 
-int store_last_errno(struct rsap_store *store)
+void rsap_store_closep(struct rsap_store **store)
 {
-        return connection_errno(store->db, sqlite3_extended_errcode(store->db));
+        rsap_store_close(*store);
+        *store = NULL;
 }
 
-int store_prepare(struct rsap_store *store, const char *sql, sqlite3_stmt **out)
+const char *rsap_store_path(const struct rsap_store *store)
 {
-        int rc = sqlite3_prepare_v2(store->db, sql, -1, out, NULL);
-
-        return rc == SQLITE_OK ? 0 : connection_errno(store->db, rc);
+        return store->path;
 }
 
-int store_step(sqlite3_stmt *stmt)
+const char *rsap_store_host(const struct rsap_store *store)
 {
-        int rc = sqlite3_step(stmt);
-
-        if (rc == SQLITE_ROW)
-                return 1;
-        if (rc == SQLITE_DONE)
-                return 0;
-        /* sqlite3_step returns the extended code with prepare_v2. */
-        return connection_errno(sqlite3_db_handle(stmt), rc);
+        return store->host;
 }
 
-int store_step_done(sqlite3_stmt *stmt)
+int rsap_store_schema_version(struct rsap_store *store)
 {
-        int r = store_step(stmt);
-
-        return r > 0 ? 0 : r;
+        return store->backend->schema_version(store);
 }
 
-int store_exec(struct rsap_store *store, const char *sql)
+int rsap_store_file_schema_version(const char *uri)
 {
-        int rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL);
+        const struct rsap_store_backend *backend;
+        const char *location;
+        int r = resolve(uri, &backend, &location);
 
-        return rc == SQLITE_OK ? 0 : store_last_errno(store);
+        return r < 0 ? r : backend->location_schema_version(location);
 }
 
-/* ---- binding ------------------------------------------------------------ */
+/* ---- time ----------------------------------------------------------------------- */
 
-static int bind_rc(int rc)
+void rsap_store_set_clock(struct rsap_store *store, int64_t now_us)
 {
-        return rc == SQLITE_OK ? 0 : store_errno(rc);
+        store->clock_us = now_us;
 }
 
-int store_bind_text(sqlite3_stmt *stmt, int index, const char *text)
+void rsap_store_set_host(struct rsap_store *store, const char *host)
 {
-        if (!text || !*text)
-                return bind_rc(sqlite3_bind_null(stmt, index));
-        return bind_rc(sqlite3_bind_text(stmt, index, text, -1, SQLITE_TRANSIENT));
+        snprintf(store->host, sizeof(store->host), "%s", host);
 }
 
-int store_bind_id(sqlite3_stmt *stmt, int index, int64_t id)
+int64_t rsap_store_now(const struct rsap_store *store)
 {
-        if (id <= 0)
-                return bind_rc(sqlite3_bind_null(stmt, index));
-        return bind_rc(sqlite3_bind_int64(stmt, index, id));
+        if (store && store->clock_us)
+                return store->clock_us;
+        if (store && store->tx_now_us)
+                return store->tx_now_us; /* one transaction, one moment */
+        return rsap_realtime_us();
 }
 
-int store_bind_port(sqlite3_stmt *stmt, int index, int port)
-{
-        if (port < 0)
-                return bind_rc(sqlite3_bind_null(stmt, index));
-        return bind_rc(sqlite3_bind_int(stmt, index, port));
-}
-
-int store_bind_proto(sqlite3_stmt *stmt, int index, enum rsap_proto proto)
-{
-        return store_bind_text(stmt, index, rsap_proto_name(proto));
-}
-
-char *store_column_strdup(sqlite3_stmt *stmt, int i)
-{
-        const unsigned char *text = sqlite3_column_text(stmt, i);
-
-        errno = 0;
-        return text ? strdup((const char *)text) : NULL;
-}
-
-enum rsap_proto store_column_proto(sqlite3_stmt *stmt, int i)
-{
-        const unsigned char *text = sqlite3_column_text(stmt, i);
-        enum rsap_proto proto = RSAP_PROTO_NONE;
-
-        if (text && rsap_proto_parse((const char *)text, &proto) < 0)
-                proto = RSAP_PROTO_NONE;
-        return proto;
-}
-
-/* ---- transactions ------------------------------------------------------- */
+/* ---- transactions --------------------------------------------------------------- */
 
 int store_tx_begin(struct rsap_store *store, struct store_tx *tx)
 {
@@ -301,7 +201,7 @@ int store_tx_begin(struct rsap_store *store, struct store_tx *tx)
         tx->open = false;
         if (!store->writable)
                 return -EROFS;
-        r = store_exec(store, "BEGIN IMMEDIATE");
+        r = store->backend->begin(store);
         if (r < 0)
                 return r;
         tx->open = true;
@@ -319,9 +219,9 @@ static void snapshot_end(struct rsap_store *store)
 
 int store_tx_commit(struct store_tx *tx)
 {
-        int r = store_exec(tx->store, "COMMIT");
+        int r = tx->store->backend->commit(tx->store);
 
-        /* A failed COMMIT leaves the transaction open: store_tx_end rolls back. */
+        /* A failed commit leaves the transaction open: store_tx_end rolls back. */
         if (r == 0) {
                 tx->open = false;
                 snapshot_end(tx->store);
@@ -332,13 +232,13 @@ int store_tx_commit(struct store_tx *tx)
 void store_tx_end(struct store_tx *tx)
 {
         if (tx->open)
-                sqlite3_exec(tx->store->db, "ROLLBACK", NULL, NULL, NULL);
+                tx->store->backend->rollback(tx->store);
         if (tx->store)
                 snapshot_end(tx->store);
         tx->open = false;
 }
 
-/* ---- liveness ------------------------------------------------------------ */
+/* ---- liveness ------------------------------------------------------------------- */
 
 bool store_process_alive(struct rsap_store *store, pid_t pid, uint64_t start)
 {
@@ -359,12 +259,12 @@ bool store_process_alive(struct rsap_store *store, pid_t pid, uint64_t start)
         return live;
 }
 
-/* ---- events --------------------------------------------------------------- */
+/* ---- events --------------------------------------------------------------------- */
 
 int store_append_event(struct rsap_store *store, const struct store_event *ev, int64_t *id_out)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
         _cleanup_(freep) char *details = NULL;
+        int64_t id = 0;
         int r;
 
         /* Every decision's why passes here: a reason is one line of text, nothing a terminal obeys. */
@@ -375,482 +275,22 @@ int store_append_event(struct rsap_store *store, const struct store_event *ev, i
                 if (!details)
                         return -ENOMEM;
         }
-        r = store_prepare(store,
-                          "INSERT INTO events (time_us, actor, action, request_id, assignment_id,"
-                          " lease_id, service, port, protocol, reason, details)"
-                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                          &stmt);
-        if (r < 0)
-                return r;
-        sqlite3_bind_int64(stmt, 1, rsap_store_now(store));
-        store_bind_text(stmt, 2, ev->actor);
-        store_bind_text(stmt, 3, ev->action);
-        store_bind_id(stmt, 4, ev->request_id);
-        store_bind_id(stmt, 5, ev->assignment_id);
-        store_bind_id(stmt, 6, ev->lease_id);
-        store_bind_text(stmt, 7, ev->service);
-        store_bind_port(stmt, 8, ev->port);
-        store_bind_proto(stmt, 9, ev->proto);
-        store_bind_text(stmt, 10, ev->reason);
-        store_bind_text(stmt, 11, details);
-        r = store_step_done(stmt);
-        if (r < 0)
-                return r;
-        if (id_out)
-                *id_out = sqlite3_last_insert_rowid(store->db);
-        return 0;
+        r = store->backend->event_append(store, ev, details, &id);
+        if (r == 0 && id_out)
+                *id_out = id;
+        return r;
 }
 
-/* ---- time ----------------------------------------------------------------- */
+/* ---- consistency ------------------------------------------------------------------ */
 
-void rsap_store_set_clock(struct rsap_store *store, int64_t now_us)
+int rsap_store_check_level(struct rsap_store *store, enum rsap_store_check_level level,
+                           struct rsap_store_check_report *out)
 {
-        store->clock_us = now_us;
+        return store->backend->check(store, level, true, out);
 }
 
-int64_t rsap_store_now(const struct rsap_store *store)
+/* rsap audit --consistency: a database the backend cannot read stays -EBADMSG (exit 2). */
+int rsap_store_check(struct rsap_store *store, struct rsap_store_check_report *out)
 {
-        if (store && store->clock_us)
-                return store->clock_us;
-        if (store && store->tx_now_us)
-                return store->tx_now_us; /* one transaction, one moment */
-        return rsap_realtime_us();
-}
-
-/* ---- opening ---------------------------------------------------------------- */
-
-int rsap_store_default_path(const char *data_dir_override, char *buf, size_t size)
-{
-        char dir[4096];
-        int r = rsap_data_dir(data_dir_override, dir, sizeof(dir));
-        int n;
-
-        if (r < 0)
-                return r;
-        n = snprintf(buf, size, "%s/%s", dir, RSAP_STORE_FILE);
-        return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
-}
-
-static uint32_t be32(const unsigned char *p)
-{
-        return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* A write-ahead log with frames in it: SQLite's recovery owns the file then. */
-static bool has_wal_frames(const char *path)
-{
-        char wal[4200];
-        struct stat st;
-
-        if (snprintf(wal, sizeof(wal), "%s-wal", path) >= (int)sizeof(wal))
-                return true;
-        return stat(wal, &st) == 0 && st.st_size > 0;
-}
-
-/*
- * A file cut short: SQLite notices only when it reads a missing page, which
- * a write could happen not to do.  The header's page count (valid when its
- * change counter matches, offsets 24 and 92) says how long the file must be.
- * Not while a log holds frames: a checkpoint that was interrupted writes
- * page 1 before the pages that grow the file, and replays from the log.
- */
-static int check_not_truncated(const char *path)
-{
-        unsigned char header[100];
-        struct stat st;
-        uint32_t page_size, pages;
-        ssize_t n;
-        int fd;
-
-        if (has_wal_frames(path))
-                return 0;
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return errno == ENOENT ? 0 : -errno;
-        n = read(fd, header, sizeof(header));
-        if (n < 0 || fstat(fd, &st) < 0) {
-                int err = -errno;
-
-                close(fd);
-                return err;
-        }
-        close(fd);
-        if (n == 0)
-                return 0; /* empty: SQLite makes a new database of it */
-        if (n < (ssize_t)sizeof(header) || memcmp(header, "SQLite format 3", 16) != 0)
-                return -EBADMSG;
-        page_size = (uint32_t)header[16] << 8 | header[17];
-        if (page_size == 1)
-                page_size = 65536;
-        pages = be32(header + 28);
-        if (pages != 0 && be32(header + 24) == be32(header + 92) &&
-            (uint64_t)st.st_size < (uint64_t)pages * page_size)
-                return -EBADMSG;
-        return 0;
-}
-
-static int read_user_version(struct rsap_store *store, int *version)
-{
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        int r = store_prepare(store, "PRAGMA user_version", &stmt);
-
-        if (r < 0)
-                return r;
-        r = store_step(stmt);
-        if (r < 0)
-                return r;
-        *version = r > 0 ? sqlite3_column_int(stmt, 0) : 0;
-        return 0;
-}
-
-int rsap_store_schema_version(struct rsap_store *store)
-{
-        int version = 0;
-        int r = read_user_version(store, &version);
-
-        return r < 0 ? r : version;
-}
-
-int rsap_store_file_schema_version(const char *path)
-{
-        struct rsap_store store = { 0 };
-        int version = 0, r;
-
-        if (sqlite3_open_v2(path, &store.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW,
-                            NULL) != SQLITE_OK) {
-                sqlite3_close_v2(store.db);
-                return -EIO;
-        }
-        r = read_user_version(&store, &version);
-        sqlite3_close_v2(store.db);
-        return r < 0 ? r : version;
-}
-
-/*
- * Version 0 is a new, empty file, unless something already made tables in
- * it.  The version and the tables are read again in one statement, so one
- * snapshot: another rsap may have just made the schema and its version in
- * one transaction (then *version is what it wrote).
- */
-static int check_unversioned(struct rsap_store *store, int *version)
-{
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        int r = store_prepare(store,
-                              "SELECT (SELECT user_version FROM pragma_user_version),"
-                              " (SELECT count(*) FROM sqlite_master)",
-                              &stmt);
-
-        if (r < 0)
-                return r;
-        r = store_step(stmt);
-        if (r <= 0)
-                return r;
-        *version = sqlite3_column_int(stmt, 0);
-        return *version == 0 && sqlite3_column_int64(stmt, 1) > 0 ? -EMEDIUMTYPE : 0;
-}
-
-static int apply_migrations(struct rsap_store *store)
-{
-        _cleanup_(store_tx_end) struct store_tx tx = { 0 };
-        char sql[64];
-        int version, r;
-
-        r = store_tx_begin(store, &tx);
-        if (r < 0)
-                return r;
-        /* Another process may have migrated while this one waited. */
-        r = read_user_version(store, &version);
-        if (r < 0)
-                return r;
-        if (version > RSAP_STORE_SCHEMA_VERSION)
-                return -EPROTONOSUPPORT;
-        for (; version < RSAP_STORE_SCHEMA_VERSION; version++) {
-                r = store_exec(store, migrations[version]);
-                if (r < 0)
-                        return r;
-        }
-        snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", RSAP_STORE_SCHEMA_VERSION);
-        r = store_exec(store, sql);
-        if (r < 0)
-                return r;
-        return store_tx_commit(&tx);
-}
-
-/* WAL lets lookups read while a command writes; it is a property of the
- * file, set once, outside any transaction. */
-static int enable_wal(struct rsap_store *store)
-{
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        const unsigned char *mode;
-        int r = store_prepare(store, "PRAGMA journal_mode = WAL", &stmt);
-
-        if (r < 0)
-                return r;
-        r = store_step(stmt);
-        if (r < 0)
-                return r;
-        mode = r > 0 ? sqlite3_column_text(stmt, 0) : NULL;
-        return mode && strcmp((const char *)mode, "wal") == 0 ? 0 : -EIO;
-}
-
-static int prepare_for_writing(struct rsap_store *store, int version)
-{
-        int r;
-
-        if (sqlite3_db_readonly(store->db, "main") == 1)
-                return access(store->path, W_OK) < 0 && errno == EACCES ? -EACCES : -EROFS;
-        if (version > RSAP_STORE_SCHEMA_VERSION)
-                return -EPROTONOSUPPORT;
-        /*
-         * NORMAL: in WAL mode a commit survives the death of any process;
-         * only a power cut may lose the last transactions (FULL would cost a
-         * sync per lease).
-         */
-        r = store_exec(store, "PRAGMA synchronous = NORMAL");
-        if (r < 0)
-                return r;
-        if (version == RSAP_STORE_SCHEMA_VERSION)
-                return 0;
-        r = enable_wal(store);
-        if (r < 0)
-                return r;
-        return apply_migrations(store);
-}
-
-static int check_readable_version(int version)
-{
-        if (version == 0)
-                return -ENOENT; /* an empty file: no registry yet */
-        if (version > RSAP_STORE_SCHEMA_VERSION)
-                return -EPROTONOSUPPORT;
-        if (version < RSAP_STORE_SCHEMA_VERSION)
-                return -ESTALE;
-        return 0;
-}
-
-/* ---- waiting for the lock -------------------------------------------------- */
-
-/*
- * SQLite's busy handler: called while another connection holds the lock,
- * with the number of times it was called for this wait.  The sleeps grow
- * (1 ms, 2 ms, 4 ms ... up to 100 ms, each with a random part, so that
- * fifty waiters do not wake together), until the budget has passed in all;
- * then 0 gives up and the statement fails with SQLITE_BUSY.
- */
-static int wait_for_lock(void *data, int attempt)
-{
-        struct rsap_store *store = data;
-        int64_t now = rsap_monotonic_us(), waited, step_us, left_us;
-        uint32_t noise = 0;
-        struct timespec pause;
-
-        if (attempt == 0)
-                store->busy_since_us = now;
-        waited = now - store->busy_since_us;
-        left_us = (int64_t)store->busy_budget_ms * 1000 - waited;
-        if (left_us <= 0)
-                return 0;
-        step_us = attempt < 7 ? 1000LL << attempt : 100000;
-        if (getrandom(&noise, sizeof(noise), GRND_NONBLOCK) == sizeof(noise))
-                step_us = step_us / 2 + (int64_t)(noise % (uint32_t)(step_us / 2 + 1));
-        if (step_us > left_us)
-                step_us = left_us;
-        pause.tv_sec = (time_t)(step_us / 1000000);
-        pause.tv_nsec = (long)(step_us % 1000000) * 1000;
-        nanosleep(&pause, NULL);
-        return 1;
-}
-
-/* name is what SQLite opens: the path, or a "file:" URI (then uri is true). */
-static int open_connection(const char *path, const char *name, bool uri,
-                           enum rsap_store_mode mode, int busy_timeout_ms, struct rsap_store *store)
-{
-        int flags = mode == RSAP_STORE_WRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-                                             : SQLITE_OPEN_READONLY;
-        int rc;
-
-        store->path = strdup(path);
-        if (!store->path)
-                return -ENOMEM;
-        /* NOFOLLOW: a registry.db planted as a symlink is refused, not written through. */
-        rc = sqlite3_open_v2(name, &store->db,
-                             flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW |
-                                     (uri ? SQLITE_OPEN_URI : 0),
-                             NULL);
-        if (rc != SQLITE_OK) {
-                int err = sqlite3_system_errno(store->db);
-
-                return err ? -err : store_errno(rc);
-        }
-        sqlite3_extended_result_codes(store->db, 1);
-        store->busy_budget_ms =
-                busy_timeout_ms > 0 ? busy_timeout_ms : RSAP_STORE_DEFAULT_BUSY_TIMEOUT_MS;
-        sqlite3_busy_handler(store->db, wait_for_lock, store);
-        store->writable = mode == RSAP_STORE_WRITE;
-        return store_exec(store, "PRAGMA foreign_keys = ON");
-}
-
-static int open_as(const char *path, const char *name, bool uri, enum rsap_store_mode mode,
-                   int busy_timeout_ms, struct rsap_store **out)
-{
-        struct rsap_store *store = calloc(1, sizeof(*store));
-        int version = 0, r;
-
-        if (!store)
-                return -ENOMEM;
-        r = open_connection(path, name, uri, mode, busy_timeout_ms, store);
-        if (r == 0)
-                r = read_user_version(store, &version);
-        if (r == 0 && version == 0)
-                r = check_unversioned(store, &version);
-        if (r == 0)
-                r = mode == RSAP_STORE_WRITE ? prepare_for_writing(store, version)
-                                             : check_readable_version(version);
-        if (r < 0) {
-                rsap_store_close(store);
-                return r;
-        }
-        *out = store;
-        return 0;
-}
-
-/* "file:PATH?immutable=1", with what a URI path may not hold percent-encoded. */
-static int immutable_uri(const char *path, char *buf, size_t size)
-{
-        size_t used = (size_t)snprintf(buf, size, "file:");
-
-        for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
-                int n = *p == '%' || *p == '?' || *p == '#' || *p <= ' ' || *p >= 0x7f
-                                ? snprintf(buf + used, size - used, "%%%02X", *p)
-                                : snprintf(buf + used, size - used, "%c", *p);
-
-                if (n < 0 || (size_t)n >= size - used)
-                        return -ENAMETOOLONG;
-                used += (size_t)n;
-        }
-        return snprintf(buf + used, size - used, "?immutable=1") >= (int)(size - used)
-                       ? -ENAMETOOLONG
-                       : 0;
-}
-
-/* 0, or why this user cannot write path or the directory that holds it. */
-static int write_access(const char *path)
-{
-        char dir[4200];
-        const char *slash = strrchr(path, '/');
-
-        if (access(path, W_OK) < 0 && errno != ENOENT)
-                return errno == EROFS ? -EROFS : -EACCES;
-        if (!slash)
-                snprintf(dir, sizeof(dir), ".");
-        else
-                snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
-        if (access(dir, W_OK) < 0)
-                return errno == EROFS ? -EROFS : errno == ENOENT ? -ENOENT : -EACCES;
-        return 0;
-}
-
-/*
- * Refused before SQLite sees them: a symlink as the database (-ELOOP), and
- * for root's writes, a directory another user controls (-EPERM, see
- * rsap_dir_check_safe), where they could swap the database or its log.
- */
-static int check_planted(const char *path, enum rsap_store_mode mode)
-{
-        char dir[4200], why[8];
-        const char *slash = strrchr(path, '/');
-        struct stat st;
-
-        if (lstat(path, &st) == 0) {
-                if (S_ISLNK(st.st_mode))
-                        return -ELOOP;
-        } else if (mode == RSAP_STORE_READ) {
-                return -errno; /* nothing to read: a lookup's most common answer */
-        }
-        if (mode != RSAP_STORE_WRITE)
-                return 0;
-        if (!slash)
-                snprintf(dir, sizeof(dir), ".");
-        else
-                snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
-        return rsap_dir_check_safe(dir, why, sizeof(why));
-}
-
-/*
- * open_as(), again while the file is busy, within the same budget as a busy
- * statement.  Opening may need a lock SQLite will not wait for: fifty
- * processes that find no registry.db all make it at once, and switching a
- * new file to WAL or reading its schema under another's migration can fail
- * with SQLITE_BUSY at once (SQLite skips the busy handler where waiting
- * could deadlock).  Each try starts from a fresh connection, holding nothing.
- */
-static int open_retrying(const char *path, enum rsap_store_mode mode, int busy_timeout_ms,
-                         struct rsap_store **out)
-{
-        struct rsap_store waiter = {
-                .busy_budget_ms = busy_timeout_ms > 0 ? busy_timeout_ms
-                                                      : RSAP_STORE_DEFAULT_BUSY_TIMEOUT_MS,
-        };
-        int r;
-
-        for (int attempt = 0;; attempt++) {
-                r = open_as(path, path, false, mode, busy_timeout_ms, out);
-                if (r != -EBUSY || !wait_for_lock(&waiter, attempt))
-                        return r;
-        }
-}
-
-int rsap_store_open(const char *path, enum rsap_store_mode mode, int busy_timeout_ms,
-                    struct rsap_store **out)
-{
-        char uri[8800];
-        int r;
-
-        *out = NULL;
-        r = check_planted(path, mode);
-        if (r < 0)
-                return r;
-        r = check_not_truncated(path);
-        if (r < 0)
-                return r;
-        r = open_retrying(path, mode, busy_timeout_ms, out);
-        if (r != -EACCES && r != -EIO && r != -EROFS)
-                return r;
-        /* SQLite could not open the file, its log or its shared memory. */
-        if (mode == RSAP_STORE_WRITE) {
-                int why = write_access(path);
-
-                return why < 0 ? why : r;
-        }
-        if (access(path, R_OK) < 0 || write_access(path) == 0)
-                return r;
-        /*
-         * A WAL database in a directory this user cannot write: the log and
-         * the shared-memory file cannot be made, so a lookup reads the file
-         * as it stands (what a writer has not checkpointed yet is missed).
-         */
-        if (immutable_uri(path, uri, sizeof(uri)) < 0)
-                return r;
-        return open_as(path, uri, true, mode, busy_timeout_ms, out);
-}
-
-void rsap_store_close(struct rsap_store *store)
-{
-        if (!store)
-                return;
-        sqlite3_close_v2(store->db);
-        free(store->liveness);
-        free(store->path);
-        free(store);
-}
-
-void rsap_store_closep(struct rsap_store **store)
-{
-        rsap_store_close(*store);
-        *store = NULL;
-}
-
-const char *rsap_store_path(const struct rsap_store *store)
-{
-        return store->path;
+        return store->backend->check(store, RSAP_STORE_CHECK_FULL, false, out);
 }

@@ -156,14 +156,6 @@ const char *rsap_request_state_name(enum rsap_request_state state)
         return "?";
 }
 
-static enum rsap_request_state request_state_parse(const char *text)
-{
-        if (text && strcmp(text, "approved") == 0)
-                return RSAP_REQUEST_APPROVED;
-        if (text && strcmp(text, "rejected") == 0)
-                return RSAP_REQUEST_REJECTED;
-        return RSAP_REQUEST_PENDING;
-}
 
 /* ---- requests ----------------------------------------------------------------------- */
 
@@ -186,86 +178,18 @@ void rsap_request_list_free(struct rsap_request *list, size_t n)
         free(list);
 }
 
-int request_from_row(sqlite3_stmt *stmt, struct rsap_request *out)
-{
-        memset(out, 0, sizeof(*out));
-        out->id = sqlite3_column_int64(stmt, 0);
-        out->service = store_column_strdup(stmt, 1);
-        out->any_port = sqlite3_column_type(stmt, 2) == SQLITE_NULL;
-        out->port = (uint16_t)sqlite3_column_int(stmt, 2);
-        out->range_low = (uint16_t)sqlite3_column_int(stmt, 3);
-        out->range_high = (uint16_t)sqlite3_column_int(stmt, 4);
-        out->protocols = (unsigned)sqlite3_column_int(stmt, 5);
-        out->description = store_column_strdup(stmt, 6);
-        out->assignee = store_column_strdup(stmt, 7);
-        out->contact = store_column_strdup(stmt, 8);
-        out->reference = store_column_strdup(stmt, 9);
-        out->note = store_column_strdup(stmt, 10);
-        out->allow_system = sqlite3_column_int(stmt, 11) != 0;
-        out->over_iana = sqlite3_column_int(stmt, 12) != 0;
-        out->same_service = sqlite3_column_int(stmt, 13) != 0;
-        out->state = request_state_parse((const char *)sqlite3_column_text(stmt, 14));
-        out->requested_by = store_column_strdup(stmt, 15);
-        out->requested_us = sqlite3_column_int64(stmt, 16);
-        if (!out->service || !out->description || !out->assignee || !out->contact ||
-            !out->requested_by) {
-                rsap_request_clear(out);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
 int rsap_request_get(struct rsap_store *store, int64_t id, struct rsap_request *out)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        int r;
-
         memset(out, 0, sizeof(*out));
-        r = store_prepare(store, "SELECT " REQUEST_COLUMNS " FROM requests WHERE id = ?", &stmt);
-        if (r < 0)
-                return r;
-        sqlite3_bind_int64(stmt, 1, id);
-        r = store_step(stmt);
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return -ENOENT;
-        return request_from_row(stmt, out);
+        return STORE_OP(store, request_get)(store, id, out);
 }
 
 int rsap_request_list(struct rsap_store *store, bool pending_only, struct rsap_request **out,
                       size_t *n_out)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        struct rsap_request *list = NULL;
-        size_t n = 0, capacity = 0;
-        int r;
-
         *out = NULL;
         *n_out = 0;
-        r = store_prepare(store,
-                          pending_only ? "SELECT " REQUEST_COLUMNS
-                                         " FROM requests WHERE state = 'pending' ORDER BY id"
-                                       : "SELECT " REQUEST_COLUMNS " FROM requests ORDER BY id",
-                          &stmt);
-        if (r < 0)
-                return r;
-        while ((r = store_step(stmt)) > 0) {
-                r = rsap_grow(&list, &capacity, n + 1, sizeof(*list));
-                if (r < 0)
-                        break;
-                r = request_from_row(stmt, &list[n]);
-                if (r < 0)
-                        break;
-                n++;
-        }
-        if (r < 0) {
-                rsap_request_list_free(list, n);
-                return r;
-        }
-        *out = list;
-        *n_out = n;
-        return 0;
+        return STORE_OP(store, request_list)(store, pending_only, out, n_out);
 }
 
 static bool present(const char *text)
@@ -321,35 +245,19 @@ static json_t *request_details(const struct rsap_request_input *in, uint16_t low
 static int insert_request(struct rsap_store *store, const struct rsap_request_input *in,
                           const char *actor, uint16_t low, uint16_t high, int64_t *id_out)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        int r = store_prepare(store,
-                              "INSERT INTO requests (service, port, range_low, range_high,"
-                              " protocols, description, assignee, contact, reference, note,"
-                              " allow_system, over_iana, same_service, requested_by, requested_us)"
-                              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                              &stmt);
+        /* The strings are borrowed: the request is only read by the backend. */
+        struct rsap_request r = {
+                .service = (char *)in->service, .any_port = in->any_port,
+                .port = in->any_port ? 0 : in->port, .range_low = low, .range_high = high,
+                .protocols = in->protocols, .description = (char *)in->description,
+                .assignee = (char *)in->assignee, .contact = (char *)in->contact,
+                .reference = (char *)in->reference, .note = (char *)in->note,
+                .allow_system = in->allow_system, .over_iana = in->over_iana,
+                .same_service = in->same_service, .state = RSAP_REQUEST_PENDING,
+                .requested_by = (char *)actor, .requested_us = rsap_store_now(store),
+        };
 
-        if (r < 0)
-                return r;
-        store_bind_text(stmt, 1, in->service);
-        store_bind_port(stmt, 2, in->any_port ? -1 : in->port);
-        sqlite3_bind_int(stmt, 3, low);
-        sqlite3_bind_int(stmt, 4, high);
-        sqlite3_bind_int(stmt, 5, (int)in->protocols);
-        store_bind_text(stmt, 6, in->description);
-        store_bind_text(stmt, 7, in->assignee);
-        store_bind_text(stmt, 8, in->contact);
-        store_bind_text(stmt, 9, in->reference);
-        store_bind_text(stmt, 10, in->note);
-        sqlite3_bind_int(stmt, 11, in->allow_system);
-        sqlite3_bind_int(stmt, 12, in->over_iana);
-        sqlite3_bind_int(stmt, 13, in->same_service);
-        store_bind_text(stmt, 14, actor);
-        sqlite3_bind_int64(stmt, 15, rsap_store_now(store));
-        r = store_step_done(stmt);
-        if (r == 0)
-                *id_out = sqlite3_last_insert_rowid(store->db);
-        return r;
+        return STORE_OP(store, request_insert)(store, &r, id_out);
 }
 
 int rsap_request_file(const struct rsap_workflow *wf, const struct rsap_request_input *in,
@@ -410,68 +318,49 @@ void rsap_assignment_list_free(struct rsap_assignment *list, size_t n)
         free(list);
 }
 
-int assignment_from_row(sqlite3_stmt *stmt, struct rsap_assignment *out)
-{
-        memset(out, 0, sizeof(*out));
-        out->id = sqlite3_column_int64(stmt, 0);
-        out->request_id = sqlite3_column_int64(stmt, 1);
-        out->service = store_column_strdup(stmt, 2);
-        out->port = (uint16_t)sqlite3_column_int(stmt, 3);
-        out->proto = store_column_proto(stmt, 4);
-        out->assignee = store_column_strdup(stmt, 5);
-        out->contact = store_column_strdup(stmt, 6);
-        out->description = store_column_strdup(stmt, 7);
-        out->reference = store_column_strdup(stmt, 8);
-        out->note = store_column_strdup(stmt, 9);
-        out->over_iana = store_column_strdup(stmt, 10);
-        out->active = sqlite3_column_int(stmt, 11) != 0;
-        out->assigned_us = sqlite3_column_int64(stmt, 12);
-        out->ended_us = sqlite3_column_int64(stmt, 13);
-        out->quarantine_until_us = sqlite3_column_int64(stmt, 14);
-        if (!out->service || !out->assignee || !out->contact || !out->description) {
-                rsap_assignment_clear(out);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
-int assignments_collect(sqlite3_stmt *stmt, struct rsap_assignment **out, size_t *n_out)
-{
-        struct rsap_assignment *list = NULL;
-        size_t n = 0, capacity = 0;
-        int r;
-
-        while ((r = store_step(stmt)) > 0) {
-                r = rsap_grow(&list, &capacity, n + 1, sizeof(*list));
-                if (r < 0)
-                        break;
-                r = assignment_from_row(stmt, &list[n]);
-                if (r < 0)
-                        break;
-                n++;
-        }
-        if (r < 0) {
-                rsap_assignment_list_free(list, n);
-                return r;
-        }
-        *out = list;
-        *n_out = n;
-        return 0;
-}
-
 int assignment_get(struct rsap_store *store, int64_t id, struct rsap_assignment *out)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        int r = store_prepare(store, "SELECT " ASSIGNMENT_COLUMNS ASSIGNMENT_FROM "WHERE a.id = ?",
-                              &stmt);
+        struct store_assignment_query q = {
+                .target = { .kind = RSAP_TARGET_ASSIGNMENT, .id = id },
+        };
+        struct rsap_assignment *list = NULL;
+        size_t n = 0;
+        int r = STORE_OP(store, assignments)(store, &q, &list, &n);
 
-        if (r < 0)
+        if (r == 0 && n == 0)
+                r = -ENOENT;
+        if (r == 0) {
+                *out = list[0];
+                memset(&list[0], 0, sizeof(list[0]));
+        }
+        rsap_assignment_list_free(list, n);
+        return r;
+}
+
+void store_service_clear(struct store_service *s)
+{
+        free(s->name);
+        free(s->assignee);
+        free(s->contact);
+        memset(s, 0, sizeof(*s));
+}
+
+int service_find_or_create(struct rsap_store *store, const char *name, const char *assignee,
+                           const char *contact, int64_t *id_out)
+{
+        struct store_service found;
+        struct store_service fresh = {
+                .name = (char *)name, .assignee = (char *)assignee, .contact = (char *)contact,
+                .created_us = rsap_store_now(store),
+        };
+        int r = STORE_OP(store, service_get)(store, name, &found);
+
+        if (r == 0) {
+                *id_out = found.id;
+                store_service_clear(&found);
+                return 0;
+        }
+        if (r != -ENOENT)
                 return r;
-        sqlite3_bind_int64(stmt, 1, id);
-        r = store_step(stmt);
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return -ENOENT;
-        return assignment_from_row(stmt, out);
+        return STORE_OP(store, service_insert)(store, &fresh, id_out);
 }

@@ -17,49 +17,27 @@ void format_message(char *buf, size_t size, const char *fmt, ...)
 
 /* ---- rows ------------------------------------------------------------------ */
 
-/* The columns request_from_row() reads, in order, for "SELECT ... FROM requests". */
-#define REQUEST_COLUMNS                                                                   \
-        "id, service, port, range_low, range_high, protocols, description, assignee,"    \
-        " contact, reference, note, allow_system, over_iana, same_service, state,"       \
-        " requested_by, requested_us"
-int request_from_row(sqlite3_stmt *stmt, struct rsap_request *out);
-
-/* "SELECT " ASSIGNMENT_COLUMNS ASSIGNMENT_FROM "WHERE ..." */
-#define ASSIGNMENT_COLUMNS                                                               \
-        "a.id, a.request_id, s.name, a.port, a.protocol, s.assignee, s.contact,"        \
-        " a.description, a.reference, a.note, a.over_iana, a.active, a.assigned_us,"   \
-        " a.ended_us, a.quarantine_until_us"
-#define ASSIGNMENT_FROM " FROM assignments a JOIN services s ON s.id = a.service_id "
-int assignment_from_row(sqlite3_stmt *stmt, struct rsap_assignment *out);
-/* Runs a prepared assignment query and collects every row. */
-int assignments_collect(sqlite3_stmt *stmt, struct rsap_assignment **out, size_t *n_out);
 int assignment_get(struct rsap_store *store, int64_t id, struct rsap_assignment *out);
 
-/* A new active assignment and its holding (not its event). */
-struct assignment_fields {
-        int64_t service_id, request_id; /* request_id 0: imported */
-        uint16_t port;
-        enum rsap_proto proto;
-        const char *description, *reference, *note, *over_iana;
-        int64_t assigned_us;            /* 0: now */
-};
 /* The service of that name (any case), made with these people when new. */
 int service_find_or_create(struct rsap_store *store, const char *name, const char *assignee,
                            const char *contact, int64_t *id_out);
-int assignment_insert(struct rsap_store *store, const struct assignment_fields *f,
-                      int64_t *id_out);
 
 /* ---- leases ------------------------------------------------------------------ */
 
 /*
- * Whether a lease still holds its port now (rsap_store_now()).  Inside a
- * write transaction the moment and each owner's liveness are judged once,
- * so reaping and choosing a port agree on which leases are alive.
+ * Whether a lease still holds its port now (rsap_store_now()).  Its holder
+ * {host, pid, start time} is judged from /proc only when host is this
+ * store's host or NULL (unknown: made before hosts were recorded, so here);
+ * another host's lease lives until its TTL.  Inside a write transaction the
+ * moment and each owner's liveness are judged once, so reaping and choosing
+ * a port agree on which leases are alive.
  */
-bool lease_is_live(struct rsap_store *store, int64_t expires_us, pid_t pid, uint64_t pid_start);
+bool lease_is_live(struct rsap_store *store, int64_t expires_us, pid_t pid, uint64_t pid_start,
+                   const char *host);
 /*
- * Ends every lease whose TTL passed or whose process died, each with an
- * "expire" event.  Inside a write transaction.
+ * Ends every lease whose TTL passed or whose holder is on this host and
+ * died, each with an "expire" event.  Inside a write transaction.
  */
 int leases_reap(struct rsap_store *store, const char *actor);
 

@@ -209,7 +209,7 @@ json_t *rsap_event_to_json(const struct rsap_event *e)
 {
         json_t *details = e->details ? json_loads(e->details, 0, NULL) : NULL;
 
-        return json_pack("{s:I, s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+        return json_pack("{s:I, s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                          "id", (json_int_t)e->id,
                          "time", time_or_null(e->time_us),
                          "actor", e->actor,
@@ -221,7 +221,8 @@ json_t *rsap_event_to_json(const struct rsap_event *e)
                          "port", port_or_null(e->port),
                          "protocol", proto_or_null(e->proto),
                          "reason", text_or_null(e->reason),
-                         "details", details ? details : json_null());
+                         "details", details ? details : json_null(),
+                         "host", text_or_null(e->host));
 }
 
 static json_t *target_to_json(const struct rsap_target *t)
@@ -286,7 +287,7 @@ json_t *rsap_pick_to_json(const struct rsap_pick *p)
 
 json_t *rsap_lease_to_json(const char *kind, const struct rsap_lease *l)
 {
-        return json_pack("{s:s, s:I, s:i, s:o, s:o, s:o, s:o, s:o, s:b, s:o}",
+        return json_pack("{s:s, s:I, s:i, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o}",
                          "kind", kind,
                          "id", (json_int_t)l->id,
                          "port", l->port,
@@ -297,7 +298,8 @@ json_t *rsap_lease_to_json(const char *kind, const struct rsap_lease *l)
                          "leased", time_or_null(l->leased_us),
                          "expires", time_or_null(l->expires_us),
                          "active", l->active,
-                         "ended", time_or_null(l->ended_us));
+                         "ended", time_or_null(l->ended_us),
+                         "host", text_or_null(l->host));
 }
 
 /* ---- kernel-reserve, audit, import -------------------------------------------------------- */

@@ -111,5 +111,19 @@ status=$?
 [ "$status" -eq 1 ] && grep -q "future.db was written by a newer rsap (schema 9, this rsap knows" "$work/log" &&
         ok || fail "rsapd on a future schema exited $status: $(cat "$work/log")"
 
+# The same file named by a URI; schemes rsapd has no backend for are bad options (2).
+start_rsapd "sqlite:$work/future.db"
+status=$?
+[ "$status" -eq 1 ] && grep -q "future.db was written by a newer rsap (schema 9, this rsap knows" "$work/log" &&
+        ok || fail "rsapd on sqlite:future.db exited $status: $(cat "$work/log")"
+start_rsapd "postgresql://db.example/rsap"
+status=$?
+[ "$status" -eq 2 ] && grep -q "this rsap has no PostgreSQL backend yet" "$work/log" &&
+        ok || fail "rsapd --db postgresql://... exited $status: $(cat "$work/log")"
+start_rsapd "mysql://db.example/rsap"
+status=$?
+[ "$status" -eq 2 ] && grep -q "is not a store rsapd can open" "$work/log" &&
+        ok || fail "rsapd --db mysql://... exited $status: $(cat "$work/log")"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

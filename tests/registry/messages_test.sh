@@ -53,6 +53,40 @@ for cmd in "requests" "40123" "lease" "audit --consistency" "db check"; do
                 "$RSAP" $cmd --db "$work/future.db"
 done
 
+# --- store URIs ----------------------------------------------------------------------------------
+for uri in "postgresql://db.example/rsap" "postgres://db.example/rsap"; do
+        for cmd in "requests" "40123" "lease" "db check"; do
+                # shellcheck disable=SC2086
+                says 2 "--db $uri: this rsap has no PostgreSQL backend yet" "$RSAP" $cmd --db "$uri"
+        done
+done
+for uri in "mysql://db.example/rsap" "sqlite:" "a:b.db"; do
+        says 2 "--db $uri is not a store rsap can open: a file path, or sqlite:PATH" \
+                "$RSAP" requests --db "$uri"
+done
+# sqlite:PATH is the file PATH: the request filed above, and a new file made where it says.
+"$RSAP" requests --db "sqlite:$work/good.db" | grep -q "web" && passed=$((passed + 1)) ||
+        fail "rsap requests --db sqlite:good.db does not list the request in good.db"
+"$RSAP" lease --db "sqlite:$work/uri.db" >/dev/null && [ -f "$work/uri.db" ] &&
+        passed=$((passed + 1)) || fail "rsap lease --db sqlite:uri.db did not make uri.db"
+
+# --- the host a lease's holder is on ------------------------------------------------------------
+# Host a's lease, its holder dead here: host b leaves it to its TTL, host a ends it.
+sleep 600 &
+holder=$!
+RSAP_HOST=a "$RSAP" lease --range 20100-20100 --ttl 1h --pid "$holder" --db "$work/hosts.db" >/dev/null ||
+        fail "RSAP_HOST=a rsap lease failed"
+kill "$holder"
+wait "$holder" 2>/dev/null
+RSAP_HOST=b "$RSAP" pick --range 20100-20100 --db "$work/hosts.db" >/dev/null 2>&1
+[ $? -eq 1 ] && passed=$((passed + 1)) || fail "host b's pick took host a's leased port"
+RSAP_HOST=b says 3 "no free port" "$RSAP" lease --range 20100-20100 --pid 0 --db "$work/hosts.db"
+RSAP_HOST=a "$RSAP" lease --range 20100-20100 --pid 0 --db "$work/hosts.db" >/dev/null &&
+        passed=$((passed + 1)) || fail "host a did not end its own dead holder's lease"
+RSAP_HOST=other "$RSAP" lease --json --db "$work/good.db" >"$work/out" 2>&1 &&
+        grep -qF '"host": "other"' "$work/out" && passed=$((passed + 1)) ||
+        fail "RSAP_HOST=other rsap lease --json: $(cat "$work/out")"
+
 # --- tables, but no schema version ---------------------------------------------------------------
 cp "$work/good.db" "$work/zero.db"
 set_version "$work/zero.db" 0

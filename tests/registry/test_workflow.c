@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -24,6 +25,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include <rsap/fileio.h>
 #include <rsap/name.h>
 #include <rsap/store.h>
 #include <rsap/workflow.h>
@@ -741,6 +743,23 @@ static void consistency_check_finds_tampering(void **state)
         assert_int_equal(report.n_problems, 2);
 }
 
+/* A lease moved to another host behind the store's back would outlive its process. */
+static void consistency_check_finds_a_moved_lease(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_lease_options o = { .low = 20100, .high = 20100, .ttl_us = DAY };
+        struct rsap_store_check_report report;
+        struct rsap_lease l;
+
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        rsap_lease_clear(&l);
+        expect_consistent(f);
+        assert_int_equal(raw_exec(f, "UPDATE leases SET host = 'elsewhere'"), SQLITE_OK);
+        assert_int_equal(rsap_store_check(f->store, &report), 0);
+        assert_int_equal(report.n_problems, 1);
+        assert_non_null(strstr(report.problems[0], "lease 1: its holder's host differs"));
+}
+
 /* rsap_request_file()'s answer for a request one field away from a good one. */
 static int file_changed(struct fixture *f, void (*change)(struct rsap_request_input *))
 {
@@ -959,6 +978,202 @@ static void leases_die_with_their_process(void **state)
         rsap_lease_clear(&l);
         assert_int_equal(rsap_process_start_time(child, &(uint64_t){ 0 }), -ESRCH);
         expect_consistent(f);
+}
+
+/* ---- hosts ---------------------------------------------------------------------------------- */
+
+/*
+ * The store again, as the host named host would open it.  $RSAP_HOST is
+ * read once per process (rsap/host.h): one process plays several hosts
+ * with rsap_store_set_host(), as it pins the clock.
+ */
+static void reopen_as(struct fixture *f, const char *host)
+{
+        rsap_store_close(f->store);
+        assert_int_equal(rsap_store_open(f->path, RSAP_STORE_WRITE, 0, &f->store), 0);
+        rsap_store_set_host(f->store, host);
+        assert_string_equal(rsap_store_host(f->store), host);
+        rsap_store_set_clock(f->store, T0);
+        f->wf.store = f->store;
+}
+
+/*
+ * A child that waits until bury() kills it, or until this process ends: a
+ * test that fails before bury() must not leave it holding the test's output.
+ */
+static pid_t paused_child(void)
+{
+        pid_t child = fork();
+
+        assert_true(child >= 0);
+        if (child == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                pause();
+                _exit(0);
+        }
+        return child;
+}
+
+static void bury(pid_t child)
+{
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+}
+
+static void other_hosts_leases_outlive_their_pid_here(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_lease_options o = { .low = 20100, .high = 20100, .ttl_us = DAY };
+        struct rsap_lease l;
+        uint16_t ports[1];
+        pid_t child = paused_child();
+
+        reopen_as(f, "a");
+        o.pid = child;
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        assert_non_null(l.host);
+        assert_string_equal(l.host, "a");
+        rsap_lease_clear(&l);
+        bury(child);
+        /* Host b sees no process `child`: the lease is a's, alive until its TTL. */
+        reopen_as(f, "b");
+        assign(f, "elsewhere", 20200, "Alice");
+        assert_int_equal(pick(f, 20100, 20100, true, ports, 1), 0);
+        o.pid = 0;
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), -EADDRNOTAVAIL);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM leases WHERE active AND host = 'a'"), 1);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM events WHERE action = 'approve'"
+                                      " AND host = 'b'"),
+                         1);
+        /* Host a knows its process ended: the next write there ends the lease. */
+        reopen_as(f, "a");
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        rsap_lease_clear(&l);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM events WHERE action = 'expire'"
+                                      " AND host = 'a' AND reason LIKE 'its process % ended'"),
+                         1);
+        expect_consistent(f);
+}
+
+static void other_hosts_leases_end_with_their_ttl(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_lease_options o = { .low = 20100, .high = 20100, .ttl_us = DAY,
+                                        .pid = getpid() };
+        struct rsap_lease l;
+
+        reopen_as(f, "b");
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        rsap_lease_clear(&l);
+        reopen_as(f, "a");
+        rsap_store_set_clock(f->store, T0 + DAY - 1);
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), -EADDRNOTAVAIL);
+        rsap_store_set_clock(f->store, T0 + DAY);
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        assert_string_equal(l.host, "a");
+        rsap_lease_clear(&l);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM events WHERE action = 'expire'"
+                                      " AND host = 'a' AND reason LIKE 'its TTL ran out%'"),
+                         1);
+        expect_consistent(f);
+}
+
+static void history_names_each_events_host(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_target target = { .kind = RSAP_TARGET_PORT, .port = 20300 };
+        struct rsap_history h;
+        json_t *json;
+
+        reopen_as(f, "a");
+        int64_t id = file(f, "hosted", 20300, TCP, "Alice");
+
+        reopen_as(f, "b");
+        assert_int_equal(approve(f, id), 0);
+        assert_int_equal(rsap_history(f->store, &target, &h), 0);
+        assert_int_equal(h.n_events, 2);
+        assert_string_equal(h.events[0].host, "a");
+        assert_string_equal(h.events[1].host, "b");
+        json = rsap_history_to_json(&h);
+        assert_string_equal(json_string_value(json_object_get(
+                                    json_array_get(json_object_get(json, "events"), 1), "host")),
+                            "b");
+        json_decref(json);
+        rsap_history_clear(&h);
+}
+
+/* The fixture's moment: its leases were taken a few seconds before, for a day. */
+#define SCHEMA1_NOW_US (1796143600LL * 1000000)
+
+static void schema1_databases_migrate(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_target lease = { .kind = RSAP_TARGET_LEASE, .id = 1 };
+        struct rsap_history h;
+        void *sql = NULL;
+        size_t size;
+        sqlite3 *db;
+
+        rsap_store_close(f->store);
+        f->store = NULL;
+        snprintf(f->path, sizeof(f->path), "%s/other.db", f->dir);
+        assert_int_equal(rsap_read_regular_file(SCHEMA1_SQL, 1 << 20, &sql, &size), 0);
+        assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(db);
+        free(sql);
+        assert_int_equal(rsap_store_open(f->path, RSAP_STORE_READ, 0, &f->store), -ESTALE);
+        reopen_as(f, "b");
+        rsap_store_set_clock(f->store, SCHEMA1_NOW_US);
+        assert_int_equal(rsap_store_schema_version(f->store), RSAP_STORE_SCHEMA_VERSION);
+        expect_consistent(f);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM events WHERE host IS NOT NULL"), 0);
+        assert_int_equal(rsap_history(f->store, &lease, &h), 0);
+        assert_int_equal(h.n_events, 1);
+        assert_null(h.events[0].host);
+        rsap_history_clear(&h);
+        /* A lease of no known host could only be this host's: its dead process ends it. */
+        assert_int_equal(approve(f, 2), 0);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM leases WHERE active"), 0);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM events WHERE action = 'expire'"
+                                      " AND lease_id = 1 AND host = 'b'"),
+                         1);
+        expect_consistent(f);
+}
+
+/* ---- store URIs ----------------------------------------------------------------------------- */
+
+static void store_uris_pick_the_backend(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_store *other = NULL;
+        struct rsap_request r;
+        char uri[160];
+
+        assert_int_equal(rsap_store_uri_check(f->path), 0);
+        assert_int_equal(rsap_store_uri_check("registry.db"), 0);
+        assert_int_equal(rsap_store_uri_check("./a:b.db"), 0);
+        assert_int_equal(rsap_store_uri_check("postgresql://db.example/rsap"), -ENOSYS);
+        assert_int_equal(rsap_store_uri_check("POSTGRES://db.example/rsap"), -ENOSYS);
+        assert_int_equal(rsap_store_uri_check("mysql://db.example/rsap"), -EPFNOSUPPORT);
+        assert_int_equal(rsap_store_uri_check("a:b.db"), -EPFNOSUPPORT);
+        assert_int_equal(rsap_store_uri_check("sqlite:"), -EPFNOSUPPORT);
+        assert_int_equal(rsap_store_uri_check(""), -EPFNOSUPPORT);
+        assert_string_equal(rsap_store_uri_file("sqlite:/x/y.db"), "/x/y.db");
+        assert_string_equal(rsap_store_uri_file("/x/y.db"), "/x/y.db");
+        assert_null(rsap_store_uri_file("postgres://x/y"));
+        assert_int_equal(rsap_store_open("postgres://x/y", RSAP_STORE_WRITE, 0, &other), -ENOSYS);
+        assert_null(other);
+        /* sqlite:PATH is the file PATH: what one wrote, the other reads. */
+        file(f, "by-path", 20500, TCP, "Alice");
+        snprintf(uri, sizeof(uri), "sqlite:%s", f->path);
+        assert_int_equal(rsap_store_open(uri, RSAP_STORE_READ, 0, &other), 0);
+        assert_string_equal(rsap_store_path(other), f->path);
+        assert_int_equal(rsap_store_file_schema_version(uri), RSAP_STORE_SCHEMA_VERSION);
+        assert_int_equal(rsap_request_get(other, 1, &r), 0);
+        assert_string_equal(r.service, "by-path");
+        rsap_request_clear(&r);
+        rsap_store_close(other);
 }
 
 /* ---- kernel-reserve ------------------------------------------------------------------------ */
@@ -1395,9 +1610,15 @@ int main(void)
                 T(the_database_refuses_double_holders),
                 T(the_database_refuses_impossible_leases_and_requests),
                 T(consistency_check_finds_tampering),
+                T(consistency_check_finds_a_moved_lease),
                 T(pick_follows_every_rule),
                 T(leases_never_overlap),
                 T(leases_die_with_their_process),
+                T(other_hosts_leases_outlive_their_pid_here),
+                T(other_hosts_leases_end_with_their_ttl),
+                T(history_names_each_events_host),
+                T(schema1_databases_migrate),
+                T(store_uris_pick_the_backend),
                 T(kernel_reserve_keeps_what_is_there),
                 T(audit_finds_three_kinds),
                 T(audit_compares_without_the_store),

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store_internal.h"
+#include "sqlite.h"
 
 struct rule {
         const char *what; /* "request %s: ..." with the first column */
@@ -48,6 +48,9 @@ static const struct rule rules[] = {
         { "lease %s has no 'lease' event",
           "SELECT l.id FROM leases l WHERE NOT EXISTS (SELECT 1 FROM events e"
           " WHERE e.lease_id = l.id AND e.action = 'lease' AND e.port = l.port)" },
+        { "lease %s: its holder's host differs from its 'lease' event",
+          "SELECT l.id FROM leases l WHERE l.host IS NOT (SELECT e.host FROM events e"
+          " WHERE e.lease_id = l.id AND e.action = 'lease' ORDER BY e.id LIMIT 1)" },
         { "lease %s: active or not, unlike its events",
           "SELECT l.id FROM leases l WHERE l.active = EXISTS (SELECT 1 FROM events e"
           " WHERE e.lease_id = l.id AND e.action IN ('release', 'expire'))" },
@@ -102,13 +105,13 @@ static void add_lines(struct rsap_store_check_report *out, const char *template,
 static int run_pragma(struct rsap_store *store, const char *sql, const char *fmt,
                       struct rsap_store_check_report *out)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        int r = store_prepare(store, sql, &stmt);
+        _cleanup_(query_finish) struct query q = { 0 };
+        int r = query_prepare(store, sql, &q);
 
         if (r < 0)
                 return r;
-        while ((r = store_step(stmt)) > 0) {
-                const char *text = (const char *)sqlite3_column_text(stmt, 0);
+        while ((r = query_step(&q)) > 0) {
+                const char *text = column_text(&q, 0);
 
                 if (text && strcmp(text, "ok") == 0)
                         continue;
@@ -120,13 +123,13 @@ static int run_pragma(struct rsap_store *store, const char *sql, const char *fmt
 static int run_rule(struct rsap_store *store, const struct rule *rule,
                     struct rsap_store_check_report *out)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        int r = store_prepare(store, rule->sql, &stmt);
+        _cleanup_(query_finish) struct query q = { 0 };
+        int r = query_prepare(store, rule->sql, &q);
 
         if (r < 0)
                 return r;
-        while ((r = store_step(stmt)) > 0) {
-                const char *what = (const char *)sqlite3_column_text(stmt, 0);
+        while ((r = query_step(&q)) > 0) {
+                const char *what = column_text(&q, 0);
 
                 add_problem(out, rule->what, what ? what : "?");
         }
@@ -135,14 +138,14 @@ static int run_rule(struct rsap_store *store, const struct rule *rule,
 
 static int count_events(struct rsap_store *store, int64_t *out)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
-        int r = store_prepare(store, "SELECT count(*) FROM events", &stmt);
+        _cleanup_(query_finish) struct query q = { 0 };
+        int r = query_prepare(store, "SELECT count(*) FROM events", &q);
 
         if (r < 0)
                 return r;
-        r = store_step(stmt);
+        r = query_step(&q);
         if (r > 0)
-                *out = sqlite3_column_int64(stmt, 0);
+                *out = column_int(&q, 0);
         return r < 0 ? r : 0;
 }
 
@@ -163,7 +166,7 @@ static int check_at(struct rsap_store *store, enum rsap_store_check_level level,
 
         memset(out, 0, sizeof(*out));
         /* One snapshot for every rule, even while others write. */
-        r = store_exec(store, "BEGIN");
+        r = store_exec(store_db(store), "BEGIN");
         if (r < 0)
                 return r;
         r = run_pragma(store, level == RSAP_STORE_CHECK_FULL ? "PRAGMA integrity_check"
@@ -179,18 +182,12 @@ static int check_at(struct rsap_store *store, enum rsap_store_check_level level,
                 r = count_events(store, &out->events);
         if (malformed_found)
                 r = malformed_is_a_finding(r, out);
-        sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL);
+        sqlite3_exec(store_db(store), "COMMIT", NULL, NULL, NULL);
         return r;
 }
 
-int rsap_store_check_level(struct rsap_store *store, enum rsap_store_check_level level,
-                           struct rsap_store_check_report *out)
+int sqlite_check(struct rsap_store *store, enum rsap_store_check_level level,
+                 bool malformed_found, struct rsap_store_check_report *out)
 {
-        return check_at(store, level, true, out);
-}
-
-/* rsap audit --consistency: a database SQLite cannot read stays -EBADMSG (exit 2). */
-int rsap_store_check(struct rsap_store *store, struct rsap_store_check_report *out)
-{
-        return check_at(store, RSAP_STORE_CHECK_FULL, false, out);
+        return check_at(store, level, malformed_found, out);
 }

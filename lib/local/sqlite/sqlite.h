@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The SQLite backend's own: its connection, result codes as negative errno
+ * codes, and statements whose binds are checked: a bind that fails is
+ * remembered and returned by the step, so no failed bind runs a statement.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "../store_internal.h"
+
+struct sqlite_conn {
+        sqlite3 *db;
+        int busy_budget_ms;      /* how long a lock is waited for in all */
+        int64_t busy_since_us;   /* monotonic: when the current wait began */
+};
+
+static inline sqlite3 *store_db(const struct rsap_store *store)
+{
+        return ((const struct sqlite_conn *)store->conn)->db;
+}
+
+/* A SQLite result code (extended or primary) as a negative errno code. */
+int store_errno(int rc);
+/* store_errno() of the connection's last error. */
+int store_last_errno(sqlite3 *db);
+int store_exec(sqlite3 *db, const char *sql);
+
+/* A prepared statement and the first failure of its binds. */
+struct query {
+        sqlite3_stmt *stmt;
+        int bind_error;
+};
+int query_prepare(struct rsap_store *store, const char *sql, struct query *q);
+void query_finish(struct query *q); /* for _cleanup_ */
+/* SQLITE_ROW: 1, SQLITE_DONE: 0, else (or after a failed bind) a negative errno code. */
+int query_step(struct query *q);
+/* A statement that returns no rows: 0 or a negative errno code. */
+int query_done(struct query *q);
+
+void bind_int(struct query *q, int index, int64_t value);
+/* NULL for NULL and for "" (absent values are NULL, never ""). */
+void bind_text(struct query *q, int index, const char *text);
+/* NULL for 0: row ids start at 1. */
+void bind_id(struct query *q, int index, int64_t id);
+/* NULL for a negative port (none). */
+void bind_port(struct query *q, int index, int port);
+/* NULL for RSAP_PROTO_NONE. */
+void bind_proto(struct query *q, int index, enum rsap_proto proto);
+
+/* A copy of column i, or NULL when it is NULL (check errno for ENOMEM). */
+char *column_strdup(struct query *q, int i);
+/* Borrowed until the next step; NULL when NULL. */
+const char *column_text(struct query *q, int i);
+enum rsap_proto column_proto(struct query *q, int i);
+int64_t column_int(struct query *q, int i);
+bool column_is_null(struct query *q, int i);
+
+int sqlite_check(struct rsap_store *store, enum rsap_store_check_level level,
+                 bool malformed_found, struct rsap_store_check_report *out);
+
+/* The operations of store_backend_sqlite (backend.h says what each does). */
+int sqlite_open(struct rsap_store *store, const char *path, enum rsap_store_mode mode,
+                int busy_timeout_ms);
+void sqlite_close(struct rsap_store *store);
+int sqlite_schema_version(struct rsap_store *store);
+int sqlite_location_schema_version(const char *path);
+int sqlite_begin(struct rsap_store *store);
+int sqlite_commit(struct rsap_store *store);
+void sqlite_rollback(struct rsap_store *store);
+int sqlite_event_append(struct rsap_store *store, const struct store_event *ev,
+                        const char *details, int64_t *id_out);

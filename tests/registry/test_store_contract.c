@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The storage backends' contract (lib/local/backend.h), each case written
+ * once against the interface and run against every backend of the table:
+ * a transaction not committed leaves nothing, one holder per port/protocol,
+ * append-only events, quarantines, leases by holder and host, history in
+ * the order recorded, and a consistency check that finds a state row
+ * changed behind the store's back.  A backend in the table without a way
+ * here to make a fresh store of it fails the suite: it must add one.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <rsap/store.h>
+#include <rsap/workflow.h>
+
+#include "store_internal.h"
+
+#define T0 (1800000000LL * 1000000) /* pinned */
+#define DAY (86400LL * 1000000)
+
+/* How to make a fresh, empty store of one backend, and remove it again. */
+struct backend_fixture {
+        const char *scheme;
+        int (*make)(char *uri, size_t size, char *dir, size_t dir_size);
+        void (*remove)(const char *dir);
+};
+
+static int sqlite_make(char *uri, size_t size, char *dir, size_t dir_size)
+{
+        snprintf(dir, dir_size, "/tmp/rsap-contract-XXXXXX");
+        if (!mkdtemp(dir))
+                return -errno;
+        snprintf(uri, size, "sqlite:%s/registry.db", dir);
+        return 0;
+}
+
+static void sqlite_remove(const char *dir)
+{
+        static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+        char path[256];
+
+        for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+                snprintf(path, sizeof(path), "%s/registry.db%s", dir, suffixes[i]);
+                unlink(path);
+        }
+        rmdir(dir);
+}
+
+static const struct backend_fixture fixtures[] = {
+        { "sqlite", sqlite_make, sqlite_remove },
+};
+
+struct fixture {
+        const struct backend_fixture *backend;
+        char dir[64], uri[192];
+        struct rsap_store *store;
+};
+
+static const struct backend_fixture *current; /* the backend the group runs against */
+
+static int setup(void **state)
+{
+        struct fixture *f = calloc(1, sizeof(*f));
+
+        assert_non_null(f);
+        f->backend = current;
+        assert_int_equal(current->make(f->uri, sizeof(f->uri), f->dir, sizeof(f->dir)), 0);
+        assert_int_equal(rsap_store_open(f->uri, RSAP_STORE_WRITE, 0, &f->store), 0);
+        assert_string_equal(f->store->backend->scheme, current->scheme);
+        rsap_store_set_clock(f->store, T0);
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        struct fixture *f = *state;
+
+        rsap_store_close(f->store);
+        f->backend->remove(f->dir);
+        free(f);
+        return 0;
+}
+
+/* ---- helpers --------------------------------------------------------------------------- */
+
+static int64_t service(struct fixture *f, const char *name)
+{
+        struct store_service s = { .name = (char *)name, .assignee = "Alice",
+                                   .contact = "alice@example.com", .created_us = T0 };
+        int64_t id = 0;
+
+        assert_int_equal(STORE_OP(f->store, service_insert)(f->store, &s, &id), 0);
+        return id;
+}
+
+static int assign(struct fixture *f, int64_t service_id, uint16_t port, enum rsap_proto proto,
+                  int64_t *id_out)
+{
+        struct assignment_fields a = { .service_id = service_id, .port = port, .proto = proto,
+                                       .description = "contract" };
+
+        return STORE_OP(f->store, assignment_insert)(f->store, &a, id_out);
+}
+
+static int lease(struct fixture *f, uint16_t port, pid_t pid, const char *host, int64_t *id_out)
+{
+        struct rsap_lease l = { .port = port, .name = "run", .pid = pid, .pid_start = 4242,
+                                .host = (char *)host, .leased_us = T0,
+                                .expires_us = T0 + DAY, .active = true };
+
+        return STORE_OP(f->store, lease_insert)(f->store, &l, id_out);
+}
+
+static int event(struct fixture *f, const char *action, int port, const char *reason)
+{
+        struct store_event ev = { .actor = "tester", .action = action, .port = port,
+                                  .reason = reason };
+
+        return store_append_event(f->store, &ev, NULL);
+}
+
+static int count_holding(const struct store_holding *h, void *arg)
+{
+        (void)h;
+        (*(size_t *)arg)++;
+        return 0;
+}
+
+static size_t holdings_on(struct fixture *f, uint16_t port)
+{
+        size_t n = 0;
+
+        assert_int_equal(STORE_OP(f->store, holdings)(f->store, port, port, RSAP_PROTO_NONE,
+                                                      true, count_holding, &n),
+                         0);
+        return n;
+}
+
+static size_t events_on(struct fixture *f, uint16_t port)
+{
+        struct rsap_target t = { .kind = RSAP_TARGET_PORT, .port = port };
+        struct rsap_history h;
+        size_t n;
+
+        assert_int_equal(rsap_history(f->store, &t, &h), 0);
+        n = h.n_events;
+        rsap_history_clear(&h);
+        return n;
+}
+
+/* ---- the cases ----------------------------------------------------------------------------- */
+
+static void uncommitted_transactions_leave_nothing(void **state)
+{
+        struct fixture *f = *state;
+        struct store_tx tx = { 0 };
+        struct rsap_request *list;
+        size_t n;
+        int64_t id;
+
+        assert_int_equal(store_tx_begin(f->store, &tx), 0);
+        assert_int_equal(assign(f, service(f, "gone"), 20100, RSAP_PROTO_TCP, &id), 0);
+        assert_int_equal(lease(f, 20101, 0, "a", &id), 0);
+        assert_int_equal(event(f, "approve", 20100, NULL), 0);
+        store_tx_end(&tx); /* not committed */
+        assert_int_equal(holdings_on(f, 20100) + holdings_on(f, 20101), 0);
+        assert_int_equal(events_on(f, 20100), 0);
+        assert_int_equal(STORE_OP(f->store, request_list)(f->store, false, &list, &n), 0);
+        assert_int_equal(n, 0);
+        free(list);
+        /* The same, committed, stays. */
+        assert_int_equal(store_tx_begin(f->store, &tx), 0);
+        assert_int_equal(assign(f, service(f, "kept"), 20100, RSAP_PROTO_TCP, &id), 0);
+        assert_int_equal(store_tx_commit(&tx), 0);
+        store_tx_end(&tx);
+        assert_int_equal(holdings_on(f, 20100), 1);
+}
+
+static void one_holder_per_port_and_protocol(void **state)
+{
+        struct fixture *f = *state;
+        int64_t s = service(f, "held"), id;
+
+        assert_int_equal(assign(f, s, 20100, RSAP_PROTO_TCP, &id), 0);
+        assert_int_equal(assign(f, s, 20100, RSAP_PROTO_TCP, &id), -EEXIST);
+        assert_int_equal(lease(f, 20100, 0, NULL, &id), -EEXIST);
+        assert_int_equal(assign(f, s, 20100, RSAP_PROTO_UDP, &id), 0);
+        assert_int_equal(lease(f, 20101, 0, NULL, &id), 0);
+        assert_int_equal(assign(f, s, 20101, RSAP_PROTO_UDP, &id), -EEXIST);
+        assert_int_equal(lease(f, 20101, 0, NULL, &id), -EEXIST);
+        assert_int_equal(holdings_on(f, 20100), 2);
+        assert_int_equal(holdings_on(f, 20101), 2);
+}
+
+static void events_are_append_only(void **state)
+{
+        struct fixture *f = *state;
+
+        assert_int_equal(event(f, "lease", 20100, "first"), 0);
+        assert_int_equal(STORE_OP(f->store, tamper)(f->store, STORE_TAMPER_EVENT_UPDATE),
+                         -ENOTRECOVERABLE);
+        assert_int_equal(STORE_OP(f->store, tamper)(f->store, STORE_TAMPER_EVENT_DELETE),
+                         -ENOTRECOVERABLE);
+        assert_int_equal(events_on(f, 20100), 1);
+}
+
+static int collect_quarantine(const struct store_quarantine *q, void *arg)
+{
+        *(struct store_quarantine *)arg = *q;
+        return 0;
+}
+
+static void released_ports_are_quarantined(void **state)
+{
+        struct fixture *f = *state;
+        struct store_quarantine q = { 0 };
+        int64_t id;
+
+        assert_int_equal(assign(f, service(f, "returned"), 20100, RSAP_PROTO_TCP, &id), 0);
+        assert_int_equal(STORE_OP(f->store, assignment_end)(f->store, id, T0, T0 + DAY), 0);
+        assert_int_equal(holdings_on(f, 20100), 0);
+        assert_int_equal(STORE_OP(f->store, quarantines)(f->store, 20100, 20100, RSAP_PROTO_TCP,
+                                                         T0 + DAY - 1, collect_quarantine, &q),
+                         0);
+        assert_int_equal(q.assignment_id, id);
+        assert_int_equal(q.until_us, T0 + DAY);
+        assert_int_equal(q.ended_us, T0);
+        memset(&q, 0, sizeof(q));
+        assert_int_equal(STORE_OP(f->store, quarantines)(f->store, 20100, 20100, RSAP_PROTO_TCP,
+                                                         T0 + DAY, collect_quarantine, &q),
+                         0);
+        assert_int_equal(q.assignment_id, 0);
+        /* The port is free for a new holder. */
+        assert_int_equal(assign(f, service(f, "next"), 20100, RSAP_PROTO_TCP, &id), 0);
+        assert_int_equal(holdings_on(f, 20100), 1);
+}
+
+static void leases_keep_their_holder_and_host(void **state)
+{
+        struct fixture *f = *state;
+        struct store_lease_query active = { .all = true, .active_only = true };
+        struct rsap_lease *list;
+        size_t n;
+        int64_t a, b;
+
+        assert_int_equal(lease(f, 20100, 4321, "host-a", &a), 0);
+        assert_int_equal(lease(f, 20101, 0, NULL, &b), 0);
+        assert_int_equal(STORE_OP(f->store, leases)(f->store, &active, &list, &n), 0);
+        assert_int_equal(n, 2);
+        assert_int_equal(list[0].id, a);
+        assert_int_equal(list[0].pid, 4321);
+        assert_int_equal(list[0].pid_start, 4242);
+        assert_non_null(list[0].host);
+        assert_string_equal(list[0].host, "host-a");
+        assert_int_equal(list[1].pid, 0);
+        assert_null(list[1].host);
+        for (size_t i = 0; i < n; i++)
+                rsap_lease_clear(&list[i]);
+        free(list);
+        assert_int_equal(STORE_OP(f->store, lease_end)(f->store, a, T0 + 1), 0);
+        assert_int_equal(holdings_on(f, 20100), 0);
+        assert_int_equal(STORE_OP(f->store, leases)(f->store, &active, &list, &n), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(list[0].id, b);
+        rsap_lease_clear(&list[0]);
+        free(list);
+}
+
+static void history_keeps_the_order_of_recording(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_target t = { .kind = RSAP_TARGET_PORT, .port = 20100 };
+        static const char *const reasons[] = { "one", "two", "three" };
+        struct rsap_history h;
+
+        for (size_t i = 0; i < 3; i++) {
+                rsap_store_set_clock(f->store, T0 + 10 - (int64_t)i); /* clocks may step back */
+                assert_int_equal(event(f, "lease", 20100, reasons[i]), 0);
+        }
+        assert_int_equal(event(f, "lease", 20200, "elsewhere"), 0);
+        assert_int_equal(rsap_history(f->store, &t, &h), 0);
+        assert_int_equal(h.n_events, 3);
+        for (size_t i = 0; i < 3; i++) {
+                assert_string_equal(h.events[i].reason, reasons[i]);
+                assert_non_null(h.events[i].host);
+                assert_string_equal(h.events[i].host, rsap_store_host(f->store));
+                if (i > 0)
+                        assert_true(h.events[i].id > h.events[i - 1].id);
+        }
+        rsap_history_clear(&h);
+}
+
+static void the_check_finds_state_changed_behind_its_back(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_iana *iana;
+        struct rsap_workflow wf = { f->store, NULL, "tester", NULL };
+        struct rsap_request_input in = {
+                .service = "honest", .port = 20100, .protocols = 1u << RSAP_PROTO_TCP,
+                .description = "d", .assignee = "Alice", .contact = "alice@example.com",
+        };
+        struct rsap_store_check_report report;
+        struct rsap_approval approval;
+        int64_t id;
+
+        assert_int_equal(rsap_iana_open_builtin(&iana), 0);
+        wf.iana = iana;
+        assert_int_equal(rsap_request_file(&wf, &in, &id), 0);
+        assert_int_equal(rsap_approve(&wf, id, NULL, NULL, &approval), 0);
+        rsap_approval_clear(&approval);
+        assert_int_equal(rsap_store_check(f->store, &report), 0);
+        assert_int_equal(report.n_problems, 0);
+        assert_int_equal(STORE_OP(f->store, tamper)(f->store, STORE_TAMPER_SERVICE_ASSIGNEE), 0);
+        assert_int_equal(rsap_store_check(f->store, &report), 0);
+        assert_int_equal(report.n_problems, 1);
+        assert_non_null(strstr(report.problems[0], "service honest"));
+        rsap_iana_free(iana);
+}
+
+/* ---- every backend ------------------------------------------------------------------------ */
+
+static const struct backend_fixture *fixture_for(const char *scheme)
+{
+        for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
+                if (strcmp(fixtures[i].scheme, scheme) == 0)
+                        return &fixtures[i];
+        return NULL;
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+                T(uncommitted_transactions_leave_nothing),
+                T(one_holder_per_port_and_protocol),
+                T(events_are_append_only),
+                T(released_ports_are_quarantined),
+                T(leases_keep_their_holder_and_host),
+                T(history_keeps_the_order_of_recording),
+                T(the_check_finds_state_changed_behind_its_back),
+#undef T
+        };
+        const struct rsap_store_backend *const *backends;
+        size_t n;
+        int failed = 0;
+
+        backends = store_backends(&n);
+        for (size_t i = 0; i < n; i++) {
+                current = fixture_for(backends[i]->scheme);
+                if (!current) {
+                        fprintf(stderr, "backend %s has no fixture in test_store_contract.c\n",
+                                backends[i]->scheme);
+                        return 1;
+                }
+                failed += cmocka_run_group_tests_name(backends[i]->scheme, tests, NULL, NULL);
+        }
+        return failed ? 1 : 0;
+}
