@@ -107,10 +107,7 @@ static int busy_timeout(void)
 /* Why --db names no store this rsap can open (rsap_store_uri_check()'s codes). */
 static int store_uri_error(const char *uri, int err)
 {
-        if (err == -ENOSYS)
-                return cli_error("--db %s: this rsap has no PostgreSQL backend yet", uri);
-        return cli_error("--db %s is not a store rsap can open: a file path, or sqlite:PATH",
-                         uri);
+        return cli_error("--db %s: %s", uri, rsap_strerror(err));
 }
 
 const char *registry_path(struct cli *cli, struct registry_cli *rc)

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rsap/error.h>
 #include <rsap/port.h>
 #include <rsap/store.h>
 
@@ -382,7 +383,7 @@ int rsapd_parse_options(int argc, char **argv, struct rsapd_config *cfg)
                 { "metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL },
                 { 0 },
         };
-        int opt;
+        int opt, r;
 
         config_defaults(cfg);
         hardening_defaults(cfg);
@@ -401,12 +402,9 @@ int rsapd_parse_options(int argc, char **argv, struct rsapd_config *cfg)
                 case OPT_DB_DIR: cfg->db_dir = optarg; break;
                 case OPT_DB:
                         cfg->db_path = optarg;
-                        if (rsap_store_uri_check(optarg) == -ENOSYS)
-                                return option_error("--db %s: this rsap has no PostgreSQL "
-                                                    "backend yet", optarg);
-                        if (rsap_store_uri_check(optarg) < 0)
-                                return option_error("--db %s is not a store rsapd can open: a "
-                                                    "file path, or sqlite:PATH", optarg);
+                        r = rsap_store_uri_check(optarg);
+                        if (r < 0)
+                                return option_error("--db %s: %s", optarg, rsap_strerror(r));
                         break;
                 case OPT_TOKEN_FILE: cfg->token_file = optarg; break;
                 case OPT_PORTSERVER: cfg->portserver_path = optarg; break;

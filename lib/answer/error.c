@@ -57,6 +57,8 @@ static const struct {
         { EADDRNOTAVAIL, "no free port where one was asked for" },
         { ENOTUNIQ, "the target names more than one service" },
         { EILSEQ, "a field holds a control character or a byte that is not UTF-8" },
+        { ENOSYS, "this rsap has no PostgreSQL backend yet" },
+        { EPFNOSUPPORT, "not a store rsap can open: a file path, or sqlite:PATH" },
 };
 
 const char *rsap_strerror(int err)

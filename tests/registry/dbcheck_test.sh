@@ -122,7 +122,7 @@ status=$?
         ok || fail "rsapd --db postgresql://... exited $status: $(cat "$work/log")"
 start_rsapd "mysql://db.example/rsap"
 status=$?
-[ "$status" -eq 2 ] && grep -q "is not a store rsapd can open" "$work/log" &&
+[ "$status" -eq 2 ] && grep -q ": not a store rsap can open" "$work/log" &&
         ok || fail "rsapd --db mysql://... exited $status: $(cat "$work/log")"
 
 echo "$passed passed, $failed failed"

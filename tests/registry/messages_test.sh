@@ -61,7 +61,7 @@ for uri in "postgresql://db.example/rsap" "postgres://db.example/rsap"; do
         done
 done
 for uri in "mysql://db.example/rsap" "sqlite:" "a:b.db"; do
-        says 2 "--db $uri is not a store rsap can open: a file path, or sqlite:PATH" \
+        says 2 "--db $uri: not a store rsap can open: a file path, or sqlite:PATH" \
                 "$RSAP" requests --db "$uri"
 done
 # sqlite:PATH is the file PATH: the request filed above, and a new file made where it says.
