@@ -62,7 +62,6 @@ int rsap_answer_name(const struct rsap_answer_sources *src, const char *name,
 int rsap_answer_listening(const struct rsap_answer_sources *src,
                           const struct rsap_listen_filter *f, bool unregistered_only,
                           struct rsap_listening_answer *out, enum rsap_answer_part *failed);
-void rsap_listening_answer_clear(struct rsap_listening_answer *a);
 /* Sets the holdings from a local list sorted by port (NULL: none). */
 int rsap_listening_join(struct rsap_listening_answer *a, const struct rsap_local_list *local);
 /* Socket i's holding, or NULL. */

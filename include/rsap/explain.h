@@ -34,6 +34,7 @@ struct rsap_listening_answer {
         const struct rsap_local_entry **holdings;
         struct rsap_local_list *local; /* what the list was joined with, owned */
 };
+void rsap_listening_answer_clear(struct rsap_listening_answer *a);
 
 struct rsap_port_answer {
         uint16_t port;

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include <rsap/answer.h>
 #include <rsap/basic.h>
 #include <rsap/explain.h>
 #include <rsap/listen.h>
