@@ -260,7 +260,7 @@ static int processes(struct decoder *d, const json_t *o, struct rsap_listen_sock
                      struct rsap_listen_owner **owners)
 {
         const json_t *array;
-        int visible, r = member(d, o, "processes", &array);
+        int visible = -1, r = member(d, o, "processes", &array);
 
         if (r == 0)
                 r = boolean_field(d, o, "processes_visible", true, &visible);
@@ -352,8 +352,8 @@ static int report_source(struct decoder *d, const json_t *report)
 static int decode_report(struct decoder *d, const json_t *report, struct rsap_listen_list *list)
 {
         const json_t *sockets;
-        json_int_t unreadable;
-        int looked_up, r = report_source(d, report);
+        json_int_t unreadable = 0;
+        int looked_up = 0, r = report_source(d, report);
 
         if (r == 0)
                 r = boolean_field(d, report, "owners_looked_up", false, &looked_up);
