@@ -118,13 +118,14 @@ int rsap_store_open(const char *uri, enum rsap_store_mode mode, int busy_timeout
                 return -ENOMEM;
         store->backend = backend;
         store->writable = mode == RSAP_STORE_WRITE; /* the backend migrates in a transaction */
-        snprintf(store->host, sizeof(store->host), "%s", rsap_host_name());
         store->path = strdup(location);
         r = store->path ? backend->open(store, location, mode, busy_timeout_ms) : -ENOMEM;
         if (r < 0) {
                 rsap_store_close(store);
                 return r;
         }
+        /* After the open: a lookup without a registry (-ENOENT) never asks. */
+        snprintf(store->host, sizeof(store->host), "%s", rsap_host_name());
         *out = store;
         return 0;
 }
