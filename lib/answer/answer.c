@@ -20,37 +20,49 @@ static void store_unlock(const struct rsap_answer_sources *src)
                 pthread_mutex_unlock(src->store_lock);
 }
 
-/* The local registry's entries for the port, on a->proto or every transport. */
-static int add_port_local(const struct rsap_answer_sources *src, struct rsap_port_answer *a)
-{
-        _cleanup_(rsap_local_list_freep) struct rsap_local_list *list = calloc(1, sizeof(*list));
-        int r;
+/* What a composer asks the local registry: one indexed query. */
+struct local_question {
+        enum { BY_PORT, BY_NAME, BY_RANGE, BY_WORDS } by;
+        uint16_t low, high;    /* BY_PORT: low; BY_RANGE: both */
+        enum rsap_proto proto; /* BY_PORT */
+        const char *text;      /* BY_NAME, BY_WORDS */
+};
 
-        if (!list)
-                return -ENOMEM;
-        store_lock(src);
-        r = rsap_local_for_port(src->store, a->port, a->proto, list);
-        store_unlock(src);
-        if (r < 0)
-                return r;
-        a->local = TAKE_PTR(list);
-        return 0;
+static int ask_store(struct rsap_store *store, const struct local_question *q,
+                     struct rsap_local_list *out)
+{
+        switch (q->by) {
+        case BY_PORT:
+                return rsap_local_for_port(store, q->low, q->proto, out);
+        case BY_NAME:
+                return rsap_local_for_name(store, q->text, out);
+        case BY_RANGE:
+                return rsap_local_for_range(store, q->low, q->high, out);
+        case BY_WORDS:
+                return rsap_local_search(store, q->text, out);
+        }
+        return -EINVAL;
 }
 
-/* The local registry's entries for the name, case-insensitively. */
-static int add_name_local(const struct rsap_answer_sources *src, struct rsap_name_answer *a)
+/* The answer to q in a new list, the store locked around the query alone;
+ * *out stays NULL when there is no local registry. */
+static int read_local(const struct rsap_answer_sources *src, const struct local_question *q,
+                      struct rsap_local_list **out)
 {
-        _cleanup_(rsap_local_list_freep) struct rsap_local_list *list = calloc(1, sizeof(*list));
+        _cleanup_(rsap_local_list_freep) struct rsap_local_list *list = NULL;
         int r;
 
+        if (!src->store)
+                return 0;
+        list = calloc(1, sizeof(*list));
         if (!list)
                 return -ENOMEM;
         store_lock(src);
-        r = rsap_local_for_name(src->store, a->name, list);
+        r = ask_store(src->store, q, list);
         store_unlock(src);
         if (r < 0)
                 return r;
-        a->local = TAKE_PTR(list);
+        *out = TAKE_PTR(list);
         return 0;
 }
 
@@ -83,8 +95,8 @@ int rsap_answer_port(const struct rsap_answer_sources *src, uint16_t port, enum 
         if (r < 0)
                 return r;
         *failed = RSAP_ANSWER_LOCAL;
-        if (src->store)
-                r = add_port_local(src, out);
+        r = read_local(src, &(struct local_question){ BY_PORT, port, port, proto, NULL },
+                       &out->local);
         if (r == 0 && src->listeners)
                 r = add_listeners(src, out);
         if (r < 0)
@@ -98,37 +110,17 @@ int rsap_answer_name(const struct rsap_answer_sources *src, const char *name,
         int r = rsap_explain_name(src->iana, name, out);
 
         *failed = RSAP_ANSWER_IANA;
-        if (r < 0 || !src->store)
+        if (r < 0)
                 return r;
         *failed = RSAP_ANSWER_LOCAL;
-        r = add_name_local(src, out);
+        r = read_local(src, &(struct local_question){ .by = BY_NAME, .text = out->name },
+                       &out->local);
         if (r < 0)
                 rsap_name_answer_clear(out);
         return r;
 }
 
 /* ---- ranges and searches --------------------------------------------------------- */
-
-/* query(store, ...) into a new list, under the lock; NULL list without a store. */
-static int read_range_local(const struct rsap_answer_sources *src, uint16_t low, uint16_t high,
-                            struct rsap_local_list **out)
-{
-        _cleanup_(rsap_local_list_freep) struct rsap_local_list *list = NULL;
-        int r;
-
-        if (!src->store)
-                return 0;
-        list = calloc(1, sizeof(*list));
-        if (!list)
-                return -ENOMEM;
-        store_lock(src);
-        r = rsap_local_for_range(src->store, low, high, list);
-        store_unlock(src);
-        if (r < 0)
-                return r;
-        *out = TAKE_PTR(list);
-        return 0;
-}
 
 int rsap_answer_range(const struct rsap_answer_sources *src, uint16_t low, uint16_t high,
                       unsigned proto_mask, unsigned status_mask, struct rsap_range_answer *out,
@@ -137,7 +129,8 @@ int rsap_answer_range(const struct rsap_answer_sources *src, uint16_t low, uint1
         *out = (struct rsap_range_answer){ .low = low, .high = high, .proto_mask = proto_mask,
                                            .status_mask = status_mask };
         *failed = RSAP_ANSWER_LOCAL;
-        return read_range_local(src, low, high, &out->local);
+        return read_local(src, &(struct local_question){ .by = BY_RANGE, .low = low, .high = high },
+                          &out->local);
 }
 
 void rsap_range_answer_clear(struct rsap_range_answer *a)
@@ -178,8 +171,7 @@ int rsap_range_answer_rows(const struct rsap_iana *iana, const struct rsap_range
 int rsap_answer_search(const struct rsap_answer_sources *src, const char *text, size_t limit,
                        struct rsap_search_answer *out, enum rsap_answer_part *failed)
 {
-        _cleanup_(rsap_local_list_freep) struct rsap_local_list *local = NULL;
-        int r = 0;
+        int r;
 
         memset(out, 0, sizeof(*out));
         *failed = RSAP_ANSWER_IANA;
@@ -192,19 +184,11 @@ int rsap_answer_search(const struct rsap_answer_sources *src, const char *text, 
         out->total = rsap_iana_search(src->iana, text, out->hits, limit);
         out->n_hits = out->total < limit ? out->total : limit;
         *failed = RSAP_ANSWER_LOCAL;
-        if (src->store && !(local = calloc(1, sizeof(*local))))
-                r = -ENOMEM;
-        if (local) {
-                store_lock(src);
-                r = rsap_local_search(src->store, text, local);
-                store_unlock(src);
-        }
-        if (r < 0) {
+        r = read_local(src, &(struct local_question){ .by = BY_WORDS, .text = text },
+                       &out->local);
+        if (r < 0)
                 rsap_search_answer_clear(out);
-                return r;
-        }
-        out->local = TAKE_PTR(local);
-        return 0;
+        return r;
 }
 
 void rsap_search_answer_clear(struct rsap_search_answer *a)
