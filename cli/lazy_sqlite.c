@@ -56,6 +56,8 @@ SQLITE_FORWARD(sqlite3_int64, sqlite3_column_int64, (sqlite3_stmt *st, int col),
 SQLITE_FORWARD(const unsigned char *, sqlite3_column_text, (sqlite3_stmt *st, int col),
                (st, col))
 SQLITE_FORWARD(int, sqlite3_finalize, (sqlite3_stmt *st), (st))
+SQLITE_FORWARD(int, sqlite3_reset, (sqlite3_stmt *st), (st))
+SQLITE_FORWARD(int, sqlite3_clear_bindings, (sqlite3_stmt *st), (st))
 SQLITE_FORWARD(sqlite3 *, sqlite3_db_handle, (sqlite3_stmt *st), (st))
 SQLITE_FORWARD(int, sqlite3_changes, (sqlite3 *db), (db))
 SQLITE_FORWARD(sqlite3_int64, sqlite3_last_insert_rowid, (sqlite3 *db), (db))

@@ -522,4 +522,9 @@ MUTATIONS = [
      "                return 0;",
      ["daemon-agreement", "daemon-api", "registry-cli"],
      "a search no longer finds the organisation's own services"),
+    ("statement-cache-in-use", "lib/local/sqlite/store.c",
+     "                else if (c->stmt && !c->in_use && strcmp(c->sql, sql) == 0)",
+     "                else if (c->stmt && strcmp(c->sql, sql) == 0)",
+     ["registry-contract"],
+     "a walk asked again inside itself gets the statement it is stepping"),
 ]

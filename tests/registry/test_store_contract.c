@@ -159,6 +159,22 @@ static size_t events_on(struct fixture *f, uint16_t port)
         return n;
 }
 
+/* Inside a walk of the holdings of a port, the same walk again: a backend
+ * that reuses what it prepared must not hand out the statement in use. */
+struct nested_walk {
+        struct fixture *f;
+        size_t outer, inner;
+};
+
+static int walk_again(const struct store_holding *h, void *arg)
+{
+        struct nested_walk *w = arg;
+
+        w->outer++;
+        return STORE_OP(w->f->store, holdings)(w->f->store, h->port, h->port, RSAP_PROTO_NONE,
+                                                true, count_holding, &w->inner);
+}
+
 /* ---- the cases ----------------------------------------------------------------------------- */
 
 static void uncommitted_transactions_leave_nothing(void **state)
@@ -201,6 +217,24 @@ static void one_holder_per_port_and_protocol(void **state)
         assert_int_equal(lease(f, 20101, 0, NULL, &id), -EEXIST);
         assert_int_equal(holdings_on(f, 20100), 2);
         assert_int_equal(holdings_on(f, 20101), 2);
+}
+
+static void a_question_asked_within_its_own_answer(void **state)
+{
+        struct fixture *f = *state;
+        struct nested_walk w = { .f = f };
+        int64_t s = service(f, "asked"), id;
+
+        assert_int_equal(assign(f, s, 20100, RSAP_PROTO_TCP, &id), 0);
+        assert_int_equal(assign(f, s, 20100, RSAP_PROTO_UDP, &id), 0);
+        assert_int_equal(STORE_OP(f->store, holdings)(f->store, 20100, 20100, RSAP_PROTO_NONE,
+                                                      true, walk_again, &w),
+                         0);
+        assert_int_equal(w.outer, 2);
+        assert_int_equal(w.inner, 4);
+        /* Asked many times over, one after the other, it answers the same. */
+        for (int i = 0; i < 100; i++)
+                assert_int_equal(holdings_on(f, 20100), 2);
 }
 
 static void events_are_append_only(void **state)
@@ -344,6 +378,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
                 T(uncommitted_transactions_leave_nothing),
                 T(one_holder_per_port_and_protocol),
+                T(a_question_asked_within_its_own_answer),
                 T(events_are_append_only),
                 T(released_ports_are_quarantined),
                 T(leases_keep_their_holder_and_host),

@@ -13,10 +13,24 @@
 
 #include "../store_internal.h"
 
+/*
+ * Statements kept prepared for the connection's life, by their SQL: the
+ * rules ask the same few questions more than once in a command (pick asks
+ * each of its three twice), and on a small registry compiling a statement
+ * costs more than running it.  A statement in use is never handed out twice.
+ */
+#define STATEMENT_CACHE_SIZE 16
+struct cached_statement {
+        char *sql;
+        sqlite3_stmt *stmt;
+        bool in_use;
+};
+
 struct sqlite_conn {
         sqlite3 *db;
         int busy_budget_ms;      /* how long a lock is waited for in all */
         int64_t busy_since_us;   /* monotonic: when the current wait began */
+        struct cached_statement cache[STATEMENT_CACHE_SIZE];
 };
 
 static inline sqlite3 *store_db(const struct rsap_store *store)
@@ -34,6 +48,7 @@ int store_exec(sqlite3 *db, const char *sql);
 struct query {
         sqlite3_stmt *stmt;
         int bind_error;
+        struct cached_statement *cached; /* where stmt goes back; NULL: finalized */
 };
 int query_prepare(struct rsap_store *store, const char *sql, struct query *q);
 void query_finish(struct query *q); /* for _cleanup_ */

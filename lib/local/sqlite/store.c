@@ -231,19 +231,56 @@ int store_exec(sqlite3 *db, const char *sql)
 
 /* ---- statements ----------------------------------------------------------- */
 
+/* A prepared statement of this SQL that nobody is using, or a free slot. */
+static struct cached_statement *cache_slot(struct sqlite_conn *conn, const char *sql)
+{
+        struct cached_statement *free_slot = NULL;
+
+        for (size_t i = 0; i < STATEMENT_CACHE_SIZE; i++) {
+                struct cached_statement *c = &conn->cache[i];
+
+                if (!c->stmt && !free_slot)
+                        free_slot = c;
+                else if (c->stmt && !c->in_use && strcmp(c->sql, sql) == 0)
+                        return c;
+        }
+        return free_slot;
+}
+
 int query_prepare(struct rsap_store *store, const char *sql, struct query *q)
 {
-        sqlite3 *db = store_db(store);
-        int rc = sqlite3_prepare_v2(db, sql, -1, &q->stmt, NULL);
+        struct sqlite_conn *conn = store->conn;
+        struct cached_statement *c = cache_slot(conn, sql);
+        int rc;
 
-        q->bind_error = 0;
-        return rc == SQLITE_OK ? 0 : connection_errno(db, rc);
+        *q = (struct query){ 0 };
+        if (c && c->stmt) {
+                c->in_use = true;
+                *q = (struct query){ .stmt = c->stmt, .cached = c };
+                return 0;
+        }
+        rc = sqlite3_prepare_v2(conn->db, sql, -1, &q->stmt, NULL);
+        if (rc != SQLITE_OK)
+                return connection_errno(conn->db, rc);
+        if (c && (c->sql = strdup(sql))) {
+                *c = (struct cached_statement){ c->sql, q->stmt, true };
+                q->cached = c;
+        }
+        return 0;
 }
 
 void query_finish(struct query *q)
 {
-        sqlite3_finalize(q->stmt); /* a no-op on NULL */
+        if (q->cached) {
+                /* Reset, it holds no lock and keeps no value of this use. */
+                sqlite3_reset(q->stmt);
+                sqlite3_clear_bindings(q->stmt);
+                q->cached->in_use = false;
+        } else {
+                sqlite3_finalize(q->stmt); /* a no-op on NULL */
+        }
         q->stmt = NULL;
+        q->cached = NULL;
 }
 
 int query_step(struct query *q)
@@ -632,6 +669,10 @@ void sqlite_close(struct rsap_store *store)
 
         if (!conn)
                 return;
+        for (size_t i = 0; i < STATEMENT_CACHE_SIZE; i++) {
+                sqlite3_finalize(conn->cache[i].stmt);
+                free(conn->cache[i].sql);
+        }
         sqlite3_close_v2(conn->db);
         free(conn);
         store->conn = NULL;
