@@ -511,6 +511,18 @@ int sqlite_schema_version(struct rsap_store *store)
         return r < 0 ? r : version;
 }
 
+/* The statements it kept, then the connection itself. */
+static void conn_close(struct sqlite_conn *conn)
+{
+        for (size_t i = 0; i < STATEMENT_CACHE_SIZE; i++) {
+                sqlite3_finalize(conn->cache[i].stmt);
+                free(conn->cache[i].sql);
+                conn->cache[i] = (struct cached_statement){ 0 };
+        }
+        sqlite3_close_v2(conn->db);
+        conn->db = NULL;
+}
+
 int sqlite_location_schema_version(const char *path)
 {
         struct sqlite_conn conn = { 0 };
@@ -523,7 +535,7 @@ int sqlite_location_schema_version(const char *path)
                 return -EIO;
         }
         r = read_user_version(&store, &version);
-        sqlite3_close_v2(conn.db);
+        conn_close(&conn);
         return r < 0 ? r : version;
 }
 
@@ -669,11 +681,7 @@ void sqlite_close(struct rsap_store *store)
 
         if (!conn)
                 return;
-        for (size_t i = 0; i < STATEMENT_CACHE_SIZE; i++) {
-                sqlite3_finalize(conn->cache[i].stmt);
-                free(conn->cache[i].sql);
-        }
-        sqlite3_close_v2(conn->db);
+        conn_close(conn);
         free(conn);
         store->conn = NULL;
 }
