@@ -91,11 +91,21 @@ static int name_score(const char *service, const char *word)
         return strcasestr(service, word) ? SCORE_NAME_PART : 0;
 }
 
+/*
+ * IANA's records name one or two people in each list (two at most in the
+ * release of 2025-12-15); a cached snapshot made to name millions would make
+ * every search read them all for every record.  The people past this many are
+ * not searched.
+ */
+#define SEARCH_PEOPLE_MAX 32
+
 static int person_score(const struct rsap_iana *reg, uint32_t list, const char *word)
 {
         const uint32_t *items = NULL;
         uint32_t n = registry_list(reg, list, 1, &items);
 
+        if (n > SEARCH_PEOPLE_MAX)
+                n = SEARCH_PEOPLE_MAX;
         for (uint32_t k = 0; k < n; k++) {
                 const struct snap_person *p;
 
