@@ -437,10 +437,15 @@ void import_map_free(struct import_map *m)
 int import_ref_rfc(struct import_strings *pool, const char *id, const char *label,
                    struct rsap_reference *out)
 {
-        const char *number = id + 3;
-        size_t len = strlen(number);
+        const char *number;
+        size_t len;
 
-        if (strncasecmp(id, "rfc", 3) != 0 || len == 0 || len > 9 || !digits(number, len))
+        /* The prefix first: "rf" ends before id + 3. */
+        if (strncasecmp(id, "rfc", 3) != 0)
+                return -EINVAL;
+        number = id + 3;
+        len = strlen(number);
+        if (len == 0 || len > 9 || !digits(number, len))
                 return -EINVAL;
         out->type = RSAP_REF_RFC;
         out->text = label ? import_strings_dup(pool, label, strlen(label))

@@ -306,6 +306,29 @@ static void test_xml_text(void **state)
                  "<registry xmlns=\"http://www.iana.org/assignments\">\n"
 #define XML_RECORD(body) XML_HEAD "<record>" body "</record>\n</registry>\n"
 
+/* An rfc xref whose data is not "rfc" and digits is kept as text, without
+ * a URL: a short one ("rf") must not be read past its end. */
+static void test_xml_rfc_not_a_number(void **state)
+{
+        static const char *const data[] = { "r", "rf", "rfc", "RFCx", "rfc1234567890" };
+        (void)state;
+
+        for (size_t i = 0; i < sizeof(data) / sizeof(data[0]); i++) {
+                char text[512];
+                struct imported im;
+                struct rsap_record r;
+
+                snprintf(text, sizeof(text),
+                         XML_RECORD("<name>a</name><protocol>tcp</protocol><number>7</number>"
+                                    "<xref type=\"rfc\" data=\"%s\"/>"), data[i]);
+                import_ok(rsap_import_iana_xml, text, strlen(text), &im);
+                rsap_iana_record(im.reg, 0, &r);
+                assert_int_equal(r.n_references, 1);
+                check_ref(&r.references[0], RSAP_REF_RFC, data[i], NULL);
+                imported_free(&im);
+        }
+}
+
 static void test_xml_malformed(void **state)
 {
         static const char *const bad[] = {
@@ -786,6 +809,7 @@ int main(void)
                 cmocka_unit_test(test_xml_people),
                 cmocka_unit_test(test_xml_references),
                 cmocka_unit_test(test_xml_text),
+                cmocka_unit_test(test_xml_rfc_not_a_number),
                 cmocka_unit_test(test_xml_malformed),
                 cmocka_unit_test(test_xml_truncated),
                 cmocka_unit_test(test_xml_limits),
