@@ -876,6 +876,121 @@ static void test_unregistered(void **state)
         rsap_iana_free(reg);
 }
 
+/* ---- answers from a list already collected ------------------------------ */
+
+/* A port answer: from src->sockets when set, else from the kernel. */
+static struct rsap_port_answer port_answer(const struct rsap_iana *reg,
+                                           const struct rsap_listen_list *sockets, bool owners,
+                                           uint16_t port, enum rsap_proto proto)
+{
+        struct rsap_answer_sources src = { .iana = reg, .listeners = true, .owners = owners,
+                                           .sockets = sockets };
+        struct rsap_port_answer a;
+        enum rsap_answer_part failed;
+
+        assert_int_equal(rsap_answer_port(&src, port, proto, &a, &failed), 0);
+        assert_int_equal(a.listeners_error, 0);
+        assert_non_null(a.listening.list);
+        return a;
+}
+
+static void assert_same_port_answer(const struct rsap_iana *reg,
+                                    const struct rsap_listen_list *every, bool owners,
+                                    uint16_t port, enum rsap_proto proto)
+{
+        struct rsap_port_answer given = port_answer(reg, every, owners, port, proto);
+        struct rsap_port_answer kernel = port_answer(reg, NULL, owners, port, proto);
+
+        assert_true(kernel.listening.list->count > 0);
+        assert_true(rsap_listen_list_equal(given.listening.list, kernel.listening.list));
+        rsap_port_answer_clear(&given);
+        rsap_port_answer_clear(&kernel);
+}
+
+/* TCP and UDP on one port, a neighbour on another: the answer built from
+ * every socket of the host says what the kernel says of the port. */
+static void test_answer_from_given_sockets(void **state)
+{
+        struct opened tcp = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
+        struct opened udp = must_open(SOCK_DGRAM, "127.0.0.1", tcp.port, 0);
+        struct opened other = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
+        struct rsap_listen_list *every = collect(NULL);
+        struct rsap_iana *reg = NULL;
+
+        (void)state;
+        assert_int_equal(rsap_iana_open_builtin(&reg), 0);
+        assert_non_null(find_inode(every, other.inode));
+        assert_same_port_answer(reg, every, true, tcp.port, RSAP_PROTO_NONE);
+        assert_same_port_answer(reg, every, false, tcp.port, RSAP_PROTO_NONE);
+        assert_same_port_answer(reg, every, true, tcp.port, RSAP_PROTO_UDP);
+
+        struct rsap_port_answer a = port_answer(reg, every, true, tcp.port, RSAP_PROTO_TCP);
+        assert_int_equal(a.listening.list->count, 1);
+        assert_int_equal(a.listening.list->sockets[0].inode, tcp.inode);
+        assert_int_equal(a.listening.list->sockets[0].n_owners, 1);
+        rsap_port_answer_clear(&a);
+        rsap_listen_list_free(every);
+        rsap_iana_free(reg);
+        close(tcp.fd);
+        close(udp.fd);
+        close(other.fd);
+}
+
+/* A list without the port: the answer has no listeners, and no error. */
+static void test_answer_from_sockets_without_the_port(void **state)
+{
+        struct opened o = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
+        struct opened other = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
+        struct rsap_listen_list *elsewhere = collect_port(other.port, true);
+        struct rsap_iana *reg = NULL;
+
+        (void)state;
+        assert_int_equal(rsap_iana_open_builtin(&reg), 0);
+        assert_int_equal(elsewhere->count, 1);
+        struct rsap_port_answer a = port_answer(reg, elsewhere, true, o.port, RSAP_PROTO_NONE);
+        assert_int_equal(a.listening.list->count, 0);
+        rsap_port_answer_clear(&a);
+        rsap_listen_list_free(elsewhere);
+        rsap_iana_free(reg);
+        close(o.fd);
+        close(other.fd);
+}
+
+/* rsap_answer_listening from a list: the sockets f selects, as collected. */
+static void test_listening_from_given_sockets(void **state)
+{
+        struct opened tcp = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
+        struct opened udp = must_open(SOCK_DGRAM, "127.0.0.1", tcp.port, 0);
+        struct rsap_listen_list *every = collect(NULL);
+        struct rsap_answer_sources src = { .sockets = every };
+        struct rsap_listening_answer given, kernel;
+        struct rsap_listen_filter f;
+        enum rsap_answer_part failed;
+
+        (void)state;
+        /* Every port, this process's sockets: the two. */
+        rsap_listen_filter_init(&f);
+        f.match_pid = true;
+        f.pid = getpid();
+        assert_int_equal(rsap_answer_listening(&src, &f, false, &given, &failed), 0);
+        src.sockets = NULL;
+        assert_int_equal(rsap_answer_listening(&src, &f, false, &kernel, &failed), 0);
+        assert_int_equal(given.list->count, 2);
+        assert_true(rsap_listen_list_equal(given.list, kernel.list));
+        rsap_listening_answer_clear(&given);
+        rsap_listening_answer_clear(&kernel);
+
+        /* A pid cannot be matched in a list without owners. */
+        f.find_owners = false;
+        src.sockets = collect(&f);
+        assert_int_equal(rsap_answer_listening(&src, &f, false, &given, &failed), -EINVAL);
+        assert_int_equal(failed, RSAP_ANSWER_LISTENERS);
+        rsap_listen_list_free((struct rsap_listen_list *)src.sockets);
+        rsap_listen_list_free(every);
+        close(tcp.fd);
+        close(udp.fd);
+}
+
 /* ---- origins ------------------------------------------------------------ */
 
 static int enter_netns(void);
@@ -1115,6 +1230,9 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_hidden_owner_without_root),
                 cmocka_unit_test(test_json),
                 cmocka_unit_test(test_unregistered),
+                cmocka_unit_test(test_answer_from_given_sockets),
+                cmocka_unit_test(test_answer_from_sockets_without_the_port),
+                cmocka_unit_test(test_listening_from_given_sockets),
                 cmocka_unit_test(test_origin_here),
                 cmocka_unit_test(test_origin_host_from_environment),
                 cmocka_unit_test(test_origin_named_netns),
