@@ -692,13 +692,21 @@ static size_t dumper_count(size_t n_jobs, const struct sockstat *st)
         return n < n_jobs ? n : n_jobs;
 }
 
-/* Moves a dumper's sockets to the end of list. */
+/* Moves a dumper's sockets to the end of list: the first dumper's array
+ * becomes the list's, rather than a copy that would double the memory of a
+ * big listing for a moment. */
 static int take_sockets(struct rsap_listen_list *list, struct rsap_listen_list *from)
 {
         size_t needed = list->count + from->count;
 
         if (from->count == 0)
                 return 0;
+        if (!list->sockets) {
+                list->sockets = TAKE_PTR(from->sockets);
+                list->capacity = from->capacity;
+                list->count = from->count;
+                return 0;
+        }
         if (rsap_grow(&list->sockets, &list->capacity, needed, sizeof(*list->sockets)) < 0)
                 return -ENOMEM;
         memcpy(list->sockets + list->count, from->sockets, from->count * sizeof(*from->sockets));
