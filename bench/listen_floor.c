@@ -4,9 +4,9 @@
  * can answer them, in one thread, printing nothing, for bench/listening.sh
  * to time rsap against.
  *
- *     listen_floor list        the sock_diag dumps `ss -ltun` makes (listening
- *                              TCP, bound UDP; IPv4 and IPv6), then one
- *                              readlink pass over every /proc/PID/fd
+ *     listen_floor list        the sock_diag dumps rsap makes (listening TCP
+ *                              of both families in one, bound UDP of each),
+ *                              then one readlink pass over every /proc/PID/fd
  *     listen_floor who PORT    the same dumps with the port in the request,
  *                              then /proc/PID/fd in pid order until every
  *                              socket on the port has an owner
@@ -28,21 +28,43 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 
-#define MAX_SOCKETS (1u << 20)
-
-static uint64_t *inodes; /* open addressing, 0 free */
+/* The dumps' inodes in order, then a table twice their number (open
+ * addressing, 0 free), as small as rsap's own index. */
+static uint64_t *dumped, *inodes;
 static unsigned char *owned;
-static size_t mask, n_sockets, n_unowned;
+static size_t n_dumped, dumped_size, mask, n_sockets, n_unowned;
 
 static void remember(uint64_t inode)
 {
-        size_t slot = (size_t)(inode * 0x9E3779B97F4A7C15ull >> 20) & mask;
+        if (n_dumped == dumped_size) {
+                dumped_size = dumped_size ? 2 * dumped_size : 1024;
+                dumped = realloc(dumped, dumped_size * sizeof(*dumped));
+                if (!dumped)
+                        exit(2);
+        }
+        dumped[n_dumped++] = inode;
+}
 
-        while (inodes[slot] && inodes[slot] != inode)
-                slot = (slot + 1) & mask;
-        if (!inodes[slot])
-                n_sockets++, n_unowned++;
-        inodes[slot] = inode;
+static void index_dumped(void)
+{
+        size_t size = 16;
+
+        while (size < 2 * n_dumped)
+                size *= 2;
+        mask = size - 1;
+        inodes = calloc(size, sizeof(*inodes));
+        owned = calloc(size, 1);
+        if (!inodes || !owned)
+                exit(2);
+        for (size_t i = 0; i < n_dumped; i++) {
+                size_t slot = (size_t)(dumped[i] * 0x9E3779B97F4A7C15ull >> 20) & mask;
+
+                while (inodes[slot] && inodes[slot] != dumped[i])
+                        slot = (slot + 1) & mask;
+                if (!inodes[slot])
+                        n_sockets++, n_unowned++;
+                inodes[slot] = dumped[i];
+        }
 }
 
 /* Marks the socket owned; whether it is one of the dump's. */
@@ -60,31 +82,51 @@ static int claim(uint64_t inode)
         return 0;
 }
 
+/* family AF_UNSPEC: TCP's both families in one walk (TCPDIAG_GETSOCK), as
+ * rsap asks; the port, if any, both in the bytecode and, for TCP, as the
+ * request's source port. */
 static int dump(int fd, int family, int proto, uint32_t states, int port)
 {
         struct {
                 struct nlmsghdr nlh;
-                struct inet_diag_req_v2 req;
+                union {
+                        struct inet_diag_req_v2 v2;
+                        struct inet_diag_req both;
+                } req;
                 struct nlattr bc;
                 struct inet_diag_bc_op ops[4];
         } msg = { 0 };
         static char buf[32768];
         struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+        size_t req_size = family == AF_UNSPEC ? sizeof(msg.req.both) : sizeof(msg.req.v2);
+        char *bc = (char *)&msg + NLMSG_HDRLEN + req_size;
+        uint16_t sport = proto == IPPROTO_TCP ? htons((uint16_t)port) : 0;
 
-        msg.nlh.nlmsg_len = NLMSG_LENGTH(sizeof(msg.req));
-        msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+        msg.nlh.nlmsg_len = NLMSG_LENGTH(req_size);
         msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-        msg.req.sdiag_family = (uint8_t)family;
-        msg.req.sdiag_protocol = (uint8_t)proto;
-        msg.req.idiag_states = states;
+        if (family == AF_UNSPEC) {
+                msg.nlh.nlmsg_type = TCPDIAG_GETSOCK;
+                msg.req.both.idiag_family = AF_INET;
+                msg.req.both.idiag_states = states;
+                msg.req.both.id.idiag_sport = sport;
+        } else {
+                msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+                msg.req.v2.sdiag_family = (uint8_t)family;
+                msg.req.v2.sdiag_protocol = (uint8_t)proto;
+                msg.req.v2.idiag_states = states;
+                msg.req.v2.id.idiag_sport = sport;
+        }
         if (port > 0) { /* sport >= port && sport <= port */
-                msg.ops[0] = (struct inet_diag_bc_op){ INET_DIAG_BC_S_GE, 8, 4 * 4 + 4 };
-                msg.ops[1] = (struct inet_diag_bc_op){ 0, 0, (unsigned short)port };
-                msg.ops[2] = (struct inet_diag_bc_op){ INET_DIAG_BC_S_LE, 8, 2 * 4 + 4 };
-                msg.ops[3] = (struct inet_diag_bc_op){ 0, 0, (unsigned short)port };
-                msg.bc.nla_type = INET_DIAG_REQ_BYTECODE;
-                msg.bc.nla_len = NLA_HDRLEN + sizeof(msg.ops);
-                msg.nlh.nlmsg_len += NLA_HDRLEN + sizeof(msg.ops);
+                struct nlattr attr = { NLA_HDRLEN + 4 * sizeof(struct inet_diag_bc_op),
+                                       INET_DIAG_REQ_BYTECODE };
+                struct inet_diag_bc_op ops[4] = {
+                        { INET_DIAG_BC_S_GE, 8, 4 * 4 + 4 }, { 0, 0, (unsigned short)port },
+                        { INET_DIAG_BC_S_LE, 8, 2 * 4 + 4 }, { 0, 0, (unsigned short)port },
+                };
+
+                memcpy(bc, &attr, sizeof(attr));
+                memcpy(bc + NLA_HDRLEN, ops, sizeof(ops));
+                msg.nlh.nlmsg_len += attr.nla_len;
         }
         if (sendto(fd, &msg, msg.nlh.nlmsg_len, 0, (struct sockaddr *)&kernel,
                    sizeof(kernel)) < 0)
@@ -157,15 +199,12 @@ int main(int argc, char **argv)
                 fprintf(stderr, "usage: listen_floor list | listen_floor who PORT\n");
                 return 2;
         }
-        mask = 2 * MAX_SOCKETS - 1;
-        inodes = calloc(mask + 1, sizeof(*inodes));
-        owned = calloc(mask + 1, 1);
-        if (fd < 0 || proc < 0 || !dents || !inodes || !owned)
+        if (fd < 0 || proc < 0 || !dents)
                 return 2;
-        for (int family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0) {
-                dump(fd, family, IPPROTO_TCP, 1u << 10, port); /* TCP_LISTEN */
-                dump(fd, family, IPPROTO_UDP, 1u << 7, port);  /* TCP_CLOSE */
-        }
+        dump(fd, AF_UNSPEC, IPPROTO_TCP, 1u << 10, port); /* TCP_LISTEN */
+        dump(fd, AF_INET, IPPROTO_UDP, 1u << 7, port);    /* TCP_CLOSE */
+        dump(fd, AF_INET6, IPPROTO_UDP, 1u << 7, port);
+        index_dumped();
         n = scandirat(proc, ".", &pids, is_pid, who ? by_pid : NULL);
         for (int i = 0; i < n && (!who || n_unowned > 0); i++)
                 scan(proc, pids[i]->d_name, dents);
