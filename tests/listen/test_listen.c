@@ -407,6 +407,77 @@ static void test_shared_after_fork(void **state)
         stop_kid(&k);
 }
 
+/* A child holding the socket fd (and what else was open at the fork but
+ * the descriptors in [first, last]); it lives until *control is closed. */
+static pid_t start_lean_kid(int first, int last, int *control)
+{
+        int to_kid[2], from_kid[2];
+        char byte = 0;
+        pid_t pid;
+
+        assert_int_equal(pipe2(to_kid, O_CLOEXEC), 0);
+        assert_int_equal(pipe2(from_kid, O_CLOEXEC), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                close(to_kid[1]);
+                for (int fd = first; fd <= last; fd++)
+                        close(fd);
+                if (write(from_kid[1], &byte, 1) != 1)
+                        _exit(1);
+                while (read(to_kid[0], &byte, 1) > 0)
+                        ;
+                _exit(0);
+        }
+        close(to_kid[0]);
+        close(from_kid[1]);
+        assert_int_equal(read(from_kid[0], &byte, 1), 1);
+        close(from_kid[0]);
+        *control = to_kid[1];
+        return pid;
+}
+
+/*
+ * The walk stops inside a process once every socket has an owner: this
+ * process, with thousands of descriptors before the socket's, is still
+ * being read on one thread when another finds the socket in the child that
+ * shares it; it is left half read, and must then be read whole as the
+ * child's parent.  Each round makes that likely where there are two CPUs.
+ */
+static void test_shared_with_a_busy_parent(void **state)
+{
+        enum { BUSY = 4000 };
+        int first = -1, last = -1, control;
+        struct opened shared;
+        pid_t kid;
+
+        (void)state;
+        for (int i = 0; i < BUSY; i++) {
+                last = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                assert_true(last >= 0);
+                if (first < 0)
+                        first = last;
+        }
+        shared = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
+        kid = start_lean_kid(first, last, &control);
+        for (int round = 0; round < 10; round++) {
+                struct rsap_listen_list *list = collect_port(shared.port, true);
+                const struct rsap_listen_socket *s = find_inode(list, shared.inode);
+
+                assert_non_null(s);
+                assert_int_equal(s->n_owners, 2);
+                assert_non_null(find_owner(s, getpid()));
+                assert_non_null(find_owner(s, kid));
+                rsap_listen_list_free(list);
+        }
+        close(control);
+        assert_int_equal(waitpid(kid, NULL, 0), kid);
+        close(shared.fd);
+        for (int fd = first; fd <= last; fd++)
+                close(fd);
+}
+
 /* A process holding one socket in three descriptors is one owner, and so is
  * its child that inherited all three: the owner lists are exact. */
 static void test_one_owner_per_process(void **state)
@@ -1298,6 +1369,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_wildcards),
                 cmocka_unit_test(test_reuseport_group),
                 cmocka_unit_test(test_shared_after_fork),
+                cmocka_unit_test(test_shared_with_a_busy_parent),
                 cmocka_unit_test(test_one_owner_per_process),
                 cmocka_unit_test(test_closed_is_gone),
                 cmocka_unit_test(test_protocol_filter),

@@ -298,6 +298,12 @@ MUTATIONS = [
      ["listen-who-cli"],
      "the measuring pass forgets the addresses: the columns no longer line up"),
     # ---- the owner walk (lib/listen/procs.c) ------------------------------------------
+    ("walk-half-read-rescanned", "lib/listen/procs.c",
+     "                        scanned[position] = false; /* but one, left half read */",
+     "                        scanned[position] = true; /* but one, left half read */",
+     ["listen-lib", "listen-lib-netns"],
+     "a process left half read when the last owner turned up is never read whole, "
+     "though it is the owner's parent and shares the socket"),
     ("owner-double-count (issue)", "lib/listen/procs.c",
      "if (kept == 0 || owners[kept - 1].pid != owners[i].pid)",
      "if (kept <= 1 || owners[kept - 1].pid != owners[i].pid)",
