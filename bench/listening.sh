@@ -1,45 +1,66 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# How fast `rsap listening` and `rsap who` answer on a busy host, against ss
-# and lsof: 10,000 listening TCP sockets and 2,000 bound UDP sockets spread
-# over 20 processes, all on 127.0.0.1 and ::1, set up by bench/listen_load.c
-# and torn down on exit, Ctrl-C included.  Prints the wall-time ratios of one
-# hyperfine run and rsap's peak memory.  Needs cc, hyperfine, ss, lsof and
-# python3; run it as root to compare like with like (ss -p and lsof then see
-# every process too).
+# How fast `rsap listening` and `rsap who PORT` answer on a busy host, against
+# the floor (bench/listen_floor.c: the same kernel work, done once, in one
+# thread, printing nothing), ss and lsof.  For each load size, SIZES sockets
+# (five in six listening TCP, one in six bound UDP, on 127.0.0.1 and ::1)
+# spread over PROCS processes by bench/listen_load.c, torn down on exit,
+# Ctrl-C included:
 #
-#     bench/listening.sh [RSAP]     (default: $RSAP, else build/cli/rsap)
+#   listing  rsap listening, ss -ltunp, one lsof pass over TCP and UDP, and the
+#            floor's listing, run by bench-pairtime: every round runs each
+#            once, in an order shuffled anew, and ratios are taken to rsap
+#            within the round (rsap/floor is the inverse of floor/rsap);
+#   who      rsap who PORT, ss -ltunp 'sport = :PORT' and the floor's who,
+#            for a port of the process that comes first, in the middle and
+#            last in pid order (the walk of /proc stops early: where the
+#            owner is decides its cost);
+#   memory   rsap's peak RSS for listening, listening --json and who.
 #
-# TCP, UDP, PROCS and RUNS in the environment change the load and the runs.
+# Before timing, each command's output is checked to name every socket of
+# the load (and rsap who the sockets ss names): both sides do the same work
+# and print the same sockets.  Wall and CPU time are both shown: rsap's dumps
+# and walk use up to four threads, the floor one.  Asserts nothing; needs cc,
+# ss, lsof; run it as root so that ss -p, lsof and rsap all see every process.
 #
-# lsof cannot list TCP listeners and UDP sockets in one run: with a TCP state
-# filter (-sTCP:LISTEN) it drops every UDP socket, and Linux has no UDP states
-# to filter on.  So the lsof side is its two runs, one per protocol, which
-# together print the same sockets; the command of the issue (TCP only) is
-# timed too, for reference.
+#     bench/listening.sh [BUILD_DIR] [ROUNDS]     (defaults: build, 21)
+#
+# SIZES (default "1000 10000 50000") and PROCS (20) in the environment change
+# the loads; BASE_RSAP, another build's rsap, is timed in the same rounds
+# (before and after a change, on the same machine at the same moments).
+# Only the load's own processes are counted: other programs' sockets may be
+# on the host too, and every tool lists them alike.
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-RSAP=${1:-${RSAP:-build/cli/rsap}}
-TCP=${TCP:-10000}
-UDP=${UDP:-2000}
+BUILD=$(cd "${1:-build}" && pwd)
+ROUNDS=${2:-21}
+SIZES=${SIZES:-1000 10000 50000}
 PROCS=${PROCS:-20}
-RUNS=${RUNS:-20}
+RSAP=$BUILD/cli/rsap
+PAIRTIME=${PAIRTIME:-$BUILD/bench/bench-pairtime}
+BASE_RSAP=${BASE_RSAP:-}
 
-for tool in cc hyperfine ss lsof python3; do
+for tool in cc ss lsof; do
         command -v "$tool" >/dev/null || { echo "listening.sh: needs $tool" >&2; exit 2; }
 done
-[ -x "$RSAP" ] || { echo "listening.sh: no rsap at $RSAP (build it, or pass its path)" >&2; exit 2; }
-RSAP=$(cd "$(dirname "$RSAP")" && pwd)/$(basename "$RSAP")
+[ -x "$RSAP" ] || { echo "listening.sh: no rsap in $BUILD/cli (build first)" >&2; exit 2; }
+[ -x "$PAIRTIME" ] || { echo "listening.sh: no bench-pairtime in $BUILD/bench" >&2; exit 2; }
+LSOF=$(command -v lsof)
+SS=$(command -v ss)
 
 WORK=$(mktemp -d)
 LOAD=
-cleanup() {
+stop_load() {
         if [ -n "$LOAD" ]; then
                 kill "$LOAD" 2>/dev/null || true
                 wait "$LOAD" 2>/dev/null || true
         fi
+        LOAD=
+}
+cleanup() {
+        stop_load
         rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -47,55 +68,10 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 cc -std=c17 -O2 -D_GNU_SOURCE -o "$WORK/listen_load" "$HERE/listen_load.c"
-# Each child raises its own soft limit; the hard one must allow it.
-per_process=$(( (TCP + UDP) / PROCS + 64 ))
-[ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge "$per_process" ] ||
-        { echo "listening.sh: ulimit -Hn is below $per_process" >&2; exit 2; }
-
-echo "Setting up $TCP TCP listeners and $UDP UDP sockets in $PROCS processes..."
-"$WORK/listen_load" "$TCP" "$UDP" "$PROCS" >"$WORK/ready" &
-LOAD=$!
-for _ in $(seq 600); do
-        grep -q '^ready' "$WORK/ready" 2>/dev/null && break
-        kill -0 "$LOAD" 2>/dev/null || { echo "listening.sh: the load failed" >&2; exit 1; }
-        sleep 0.1
-done
-# `rsap who PORT` asks about a port of the process in the middle of the load
-# (as a walk of /proc meets them) that no other socket shares: the kernel may
-# give the same number to sockets on 127.0.0.1 and ::1.
-PORT=
-for candidate in $(sed -n 's/^ready //p' "$WORK/ready"); do
-        if [ "$(ss -Hltun "sport = :$candidate" | wc -l)" = 1 ]; then
-                PORT=$candidate
-                break
-        fi
-done
-[ -n "$PORT" ] || { echo "listening.sh: the load did not get ready" >&2; exit 1; }
-
-LSOF_TCP="lsof -nP -iTCP -sTCP:LISTEN"
-LSOF_BOTH="sh -c '$LSOF_TCP; lsof -nP -iUDP'"
-LSOF_ISSUE="lsof -nP -iTCP -sTCP:LISTEN -iUDP"
-
-# Every tool must print every socket of the load (and rsap who the same
-# sockets as ss with its filter), or the times mean nothing.
-want=$((TCP + UDP))
-rsap_n=$("$RSAP" listening | grep -c 'listen_load\[') || true
-ss_n=$(ss -ltunp | grep -c '"listen_load"') || true
-lsof_n=$(sh -c "$LSOF_TCP; lsof -nP -iUDP" | grep -c '^listen_lo') || true
-issue_n=$($LSOF_ISSUE | grep -c '^listen_lo') || true
-who_n=$("$RSAP" who "$PORT" | grep -c 'listen_load\[') || true
-ss_who_n=$(ss -ltunp "sport = :$PORT" | grep -c '"listen_load"') || true
-echo "Load sockets printed: rsap listening $rsap_n, ss -ltunp $ss_n, lsof (two runs) $lsof_n," \
-     "lsof as in the issue $issue_n (TCP only); port $PORT: rsap who $who_n, ss $ss_who_n"
-if [ "$rsap_n" != "$want" ] || [ "$ss_n" != "$want" ] || [ "$lsof_n" != "$want" ] ||
-   [ "$who_n" != "$ss_who_n" ] || [ "$who_n" = 0 ]; then
-        echo "listening.sh: the tools do not print the same sockets" >&2
-        exit 1
-fi
-
+cc -std=c17 -O2 -D_GNU_SOURCE -o "$WORK/floor" "$HERE/listen_floor.c"
 # Peak resident memory of one run, from the kernel's own count (KiB), by a
-# tiny C program: the kernel counts the memory of whatever forked rsap
-# before the exec too, so a python or shell parent would be counted.
+# tiny C program: the kernel counts the memory of whatever forked rsap before
+# the exec too, so a shell parent would be counted.
 cat >"$WORK/peak.c" <<'EOF'
 #include <fcntl.h>
 #include <stdio.h>
@@ -122,49 +98,96 @@ int main(int argc, char **argv)
 }
 EOF
 cc -O2 -o "$WORK/peak" "$WORK/peak.c"
-peak_kib() {
-        "$WORK/peak" "$@" || { echo "listening.sh: $* failed" >&2; exit 1; }
+
+die() {
+        echo "listening.sh: $*" >&2
+        exit 1
 }
-peak_listening=$(peak_kib "$RSAP" listening)
-peak_json=$(peak_kib "$RSAP" listening --json)
-peak_who=$(peak_kib "$RSAP" who "$PORT")
 
-hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$WORK/listening.json" \
-        -n "rsap listening" "$RSAP listening" \
-        -n "ss -ltunp" "ss -ltunp" \
-        -n "lsof (TCP and UDP)" "$LSOF_BOTH" \
-        -n "rsap listening --no-process" "$RSAP listening --no-process"
-# Alone: lsof exits 1 when one of its -i selections (here -iUDP) lists nothing.
-hyperfine -N --ignore-failure --warmup 3 --runs "$RUNS" --export-json "$WORK/issue.json" \
-        -n "lsof (as in the issue)" "$LSOF_ISSUE"
-hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$WORK/who.json" \
-        -n "rsap who" "$RSAP who $PORT" \
-        -n "ss sport" "ss -ltunp 'sport = :$PORT'"
+# Starts the load and waits for its "ready" (binding tens of thousands of
+# ports the kernel picks takes a while).
+start_load() {
+        tcp=$(($1 * 5 / 6))
+        udp=$(($1 - tcp))
+        per_process=$(($1 / PROCS + 64))
+        [ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge "$per_process" ] ||
+                die "ulimit -Hn is below $per_process"
+        "$WORK/listen_load" "$tcp" "$udp" "$PROCS" >"$WORK/ready" &
+        LOAD=$!
+        for _ in $(seq 3000); do
+                grep -q '^ready' "$WORK/ready" 2>/dev/null && return 0
+                kill -0 "$LOAD" 2>/dev/null || die "the load failed"
+                sleep 0.1
+        done
+        die "the load did not get ready in 300 s"
+}
 
-python3 - "$WORK/listening.json" "$WORK/issue.json" "$WORK/who.json" \
-        "$peak_listening" "$peak_json" "$peak_who" <<'EOF'
-import json, sys
+# A port of the load's process at POSITION that no other process has a
+# socket on: the ports listen_load reports are on both families.
+port_at() {
+        for port in $(sed -n "s/^$1 [0-9]* //p" "$WORK/ready"); do
+                [ "$port" != 0 ] || continue
+                owners=$("$SS" -Hltunp "sport = :$port" | grep -o 'pid=[0-9]*' | sort -u | wc -l)
+                if [ "$owners" = 1 ]; then
+                        echo "$port"
+                        return 0
+                fi
+        done
+        die "no port of the $1 process is its alone"
+}
 
-def means(path):
-    return {r["command"]: r["mean"] for r in json.load(open(path))["results"]}
+count() {
+        "$@" 2>/dev/null | grep -cE "$PATTERN" || true
+}
 
-listing, who = means(sys.argv[1]), means(sys.argv[3])
-listing.update(means(sys.argv[2]))
-peaks = [int(k) / 1024 for k in sys.argv[4:7]]
-rows = [
-    ("rsap listening vs ss -ltunp", listing["ss -ltunp"] / listing["rsap listening"], 3),
-    ("rsap listening vs lsof (TCP and UDP)",
-     listing["lsof (TCP and UDP)"] / listing["rsap listening"], 4),
-    ("rsap listening vs lsof as in the issue (TCP only)",
-     listing["lsof (as in the issue)"] / listing["rsap listening"], 4),
-    ("rsap who PORT vs ss -ltunp 'sport = :PORT'", who["ss sport"] / who["rsap who"], 5),
-]
-print()
-print("Wall time, mean of the runs (ms): " + ", ".join(
-    f"{name} {mean * 1000:.1f}" for name, mean in list(listing.items()) + list(who.items())))
-for name, ratio, goal in rows:
-    print(f"{name:55s} {ratio:5.1f}x  (goal {goal}x: {'met' if ratio >= goal else 'MISSED'})")
-for name, mib in zip(("rsap listening", "rsap listening --json", "rsap who PORT"), peaks):
-    print(f"{'peak memory of ' + name:55s} {mib:5.1f} MiB (goal < 20 MiB: "
-          f"{'met' if mib < 20 else 'MISSED'})")
-EOF
+check_same_sockets() {
+        want=$1
+        pids=$(pgrep -P "$LOAD" | paste -sd'|')
+        PATTERN="listen_load\[($pids)\]"
+        rsap_n=$(count "$RSAP" listening)
+        PATTERN="\"listen_load\",pid=($pids),"
+        ss_n=$(count "$SS" -ltunp)
+        PATTERN="^listen_lo +($pids) "
+        lsof_n=$(count "$LSOF" -nP -iTCP -iUDP)
+        echo "load sockets printed: rsap listening $rsap_n, ss -ltunp $ss_n, lsof $lsof_n (want $want)"
+        [ "$rsap_n" = "$want" ] && [ "$ss_n" = "$want" ] && [ "$lsof_n" = "$want" ] ||
+                die "the tools do not print the same sockets"
+}
+
+check_same_owners() {
+        PATTERN='listen_load\['
+        who_n=$(count "$RSAP" who "$1")
+        PATTERN='"listen_load",'
+        ss_n=$(count "$SS" -ltunp "sport = :$1")
+        [ "$who_n" = "$ss_n" ] && [ "$who_n" != 0 ] ||
+                die "port $1: rsap who prints $who_n sockets, ss $ss_n"
+}
+
+peak_mib() {
+        kib=$("$WORK/peak" "$@") || die "$* failed"
+        echo "$kib" | awk '{ printf "%.1f", $1 / 1024 }'
+}
+
+for size in $SIZES; do
+        echo "== $size sockets ($((size * 5 / 6)) TCP listening, $((size - size * 5 / 6)) UDP)" \
+             "in $PROCS processes"
+        start_load "$size"
+        check_same_sockets "$size"
+        echo "-- listing (ratios to rsap listening; rsap/floor = 1 / the floor's ratio)"
+        "$PAIRTIME" "$ROUNDS" 2 "floor=$WORK/floor list" "ss=$SS -ltunp" \
+                "lsof=$LSOF -nP -iTCP -iUDP" ${BASE_RSAP:+"base=$BASE_RSAP listening"} \
+                "rsap=$RSAP listening"
+        for position in first middle last; do
+                port=$(port_at "$position")
+                check_same_owners "$port"
+                echo "-- rsap who $port, the owner $position in pid order (ratios to rsap who)"
+                "$PAIRTIME" "$ROUNDS" 2 "floor=$WORK/floor who $port" \
+                        "ss=$SS -ltunp sport = :$port" ${BASE_RSAP:+"base=$BASE_RSAP who $port"} \
+                        "rsap=$RSAP who $port"
+        done
+        echo "-- peak RSS: rsap listening $(peak_mib "$RSAP" listening) MiB," \
+             "--json $(peak_mib "$RSAP" listening --json) MiB," \
+             "who $(peak_mib "$RSAP" who "$port") MiB (goal: under 20 MiB)"
+        stop_load
+        echo
+done

@@ -11,24 +11,34 @@
 #   rsap-localdb  the built-in copy with a local registry (registry.db, one
 #                 approved assignment) in the data directory;
 #   rsap-cached   IANA's XML cached by `rsap update` (when the shared data is
-#                 at hand).
+#                 at hand);
+#
+# first on the host as it is, then again with SOCKETS sockets (default
+# 10,000; 0 skips it) on the host, set up by bench/listen_load.c (five in six
+# listening TCP, on 127.0.0.1 and ::1, in 20 processes): the "on this host"
+# line asks the kernel about port 1647, and a dump's cost is the walk of the
+# kernel's socket tables.  Also the median CPU time and its ratio: rsap's
+# dumps may run on two threads.
 #
 # With the XML at hand, also the wall time and peak RSS of `rsap update
 # --from XML`.  Prints each figure beside its goal; asserts nothing.
 #
 #     bench/lookup.sh [BUILD_DIR] [ROUNDS]     (defaults: build, 1000)
 #
-# RSAP_SHARED_DATA points at IANA's files (default: ../shared/data/iana beside
+# BASE_RSAP, another build's rsap, is timed in the same rounds (base-builtin,
+# base-localdb), for a before and after on the same machine at the same
+# moments.  RSAP_SHARED_DATA points at IANA's files (default: ../shared/data/iana beside
 # the source tree).
 set -euo pipefail
 
-LOOKUP_GOAL=0.8          # rsap's median per-round ratio to getent, at most
+LOOKUP_GOAL=1.0          # rsap's median per-round ratio to getent, at most
 UPDATE_GOAL_SECONDS=0.5
 UPDATE_GOAL_KIB=$((30 * 1024))
 
 src_root=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=$(cd "${1:-build}" 2>/dev/null && pwd) || build_dir=${1:-build}
 rounds=${2:-1000}
+sockets=${SOCKETS:-10000}
 rsap=$build_dir/cli/rsap
 pairtime=$build_dir/bench/bench-pairtime
 shared=${RSAP_SHARED_DATA:-$src_root/../shared/data/iana}
@@ -51,7 +61,17 @@ if ! getent services 1647/tcp >/dev/null; then
 fi
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+load=
+cleanup() {
+        if [ -n "$load" ]; then
+                kill "$load" 2>/dev/null || true
+                wait "$load" 2>/dev/null || true
+        fi
+        rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 mkdir "$work/empty" "$work/localdb" "$work/cached" "$work/update"
 export NO_COLOR=1
 "$rsap" --db-dir "$work/empty" 1647 >/dev/null || die "rsap 1647 fails"
@@ -65,6 +85,10 @@ export NO_COLOR=1
 
 commands=("rsap-builtin=$rsap --db-dir $work/empty 1647"
           "rsap-localdb=$rsap --db-dir $work/localdb 1647")
+if [ -n "${BASE_RSAP:-}" ]; then
+        commands+=("base-builtin=$BASE_RSAP --db-dir $work/empty 1647"
+                   "base-localdb=$BASE_RSAP --db-dir $work/localdb 1647")
+fi
 if [ -f "$xml" ]; then
         "$rsap" update --db-dir "$work/cached" --from "$xml" >/dev/null
         commands+=("rsap-cached=$rsap --db-dir $work/cached 1647")
@@ -72,9 +96,29 @@ else
         echo "lookup.sh: no $xml: the cached-copy figures are left out"
 fi
 
-echo "== whole-process lookup of 1647 (goal: rsap-builtin/getent at most ${LOOKUP_GOAL}x," \
+echo "== whole-process lookup of 1647 (goal: rsap/getent at most ${LOOKUP_GOAL}x," \
      "median of per-round ratios)"
 "$pairtime" "$rounds" 20 "${commands[@]}" "getent=$getent_path services 1647/tcp"
+
+if [ "$sockets" -gt 0 ]; then
+        command -v cc >/dev/null || die "no cc to build bench/listen_load.c (SOCKETS=0 skips)"
+        cc -std=c17 -O2 -D_GNU_SOURCE -o "$work/listen_load" "$src_root/bench/listen_load.c"
+        "$work/listen_load" $((sockets * 5 / 6)) $((sockets - sockets * 5 / 6)) 20 \
+                >"$work/ready" &
+        load=$!
+        for _ in $(seq 3000); do
+                grep -q '^ready' "$work/ready" 2>/dev/null && break
+                kill -0 "$load" 2>/dev/null || die "the load failed"
+                sleep 0.1
+        done
+        grep -q '^ready' "$work/ready" || die "the load did not get ready"
+        echo
+        echo "== the same with $sockets sockets on the host (goal: at most ${LOOKUP_GOAL}x)"
+        "$pairtime" "$rounds" 20 "${commands[@]}" "getent=$getent_path services 1647/tcp"
+        kill "$load"
+        wait "$load" 2>/dev/null || true
+        load=
+fi
 
 [ -f "$xml" ] || exit 0
 

@@ -5,7 +5,9 @@
  * so that whatever else the machine does at a moment weighs on all of them
  * alike; the ratio of each command to the last one is taken within the round.
  * Prints, per command, the median wall time and the median of its per-round
- * ratios to the last command.
+ * ratios to the last command, then the same for CPU time (user and system,
+ * of the command and its threads): a command that spreads its work over
+ * several CPUs shows it there, where wall time would hide it.
  *
  *     bench-pairtime ROUNDS WARMUP NAME=COMMAND... NAME=REFERENCE
  *
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,6 +39,8 @@ struct command {
         char *argv[MAX_WORDS + 1];
         double *seconds; /* one per round */
         double *ratios;  /* to the reference, one per round */
+        double *cpu;        /* user + system seconds, one per round */
+        double *cpu_ratios; /* to the reference's, one per round */
 };
 
 static double now(void)
@@ -64,18 +69,27 @@ static int parse_command(char *spec, struct command *c)
         return n > 0 ? 0 : -EINVAL;
 }
 
+static double timeval_seconds(struct timeval tv)
+{
+        return (double)tv.tv_sec + (double)tv.tv_usec * 1e-6;
+}
+
 /* One run of the command: its wall time, from just before the spawn to the
- * end of the wait, or a negative value when it could not run. */
-static double run_once(const struct command *c, const posix_spawn_file_actions_t *fa)
+ * end of the wait, or a negative value when it could not run; *cpu its
+ * user and system time. */
+static double run_once(const struct command *c, const posix_spawn_file_actions_t *fa,
+                       double *cpu)
 {
         double start = now();
+        struct rusage usage;
         int status;
         pid_t pid;
 
         if (posix_spawnp(&pid, c->argv[0], fa, NULL, c->argv, environ) != 0)
                 return -1;
-        if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+        if (wait4(pid, &status, 0, &usage) < 0 || !WIFEXITED(status))
                 return -1;
+        *cpu = timeval_seconds(usage.ru_utime) + timeval_seconds(usage.ru_stime);
         return now() - start;
 }
 
@@ -113,14 +127,14 @@ static int run_rounds(struct command *cmds, size_t n, long rounds, long warmup,
 {
         uint64_t state = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull | 1;
         size_t order[MAX_COMMANDS];
-        double t[MAX_COMMANDS];
+        double t[MAX_COMMANDS], cpu[MAX_COMMANDS];
 
         for (size_t i = 0; i < n; i++)
                 order[i] = i;
         for (long r = -warmup; r < rounds; r++) {
                 shuffle(order, n, &state);
                 for (size_t k = 0; k < n; k++) {
-                        t[order[k]] = run_once(&cmds[order[k]], fa);
+                        t[order[k]] = run_once(&cmds[order[k]], fa, &cpu[order[k]]);
                         if (t[order[k]] < 0) {
                                 fprintf(stderr, "bench-pairtime: %s: cannot run %s\n",
                                         cmds[order[k]].name, cmds[order[k]].argv[0]);
@@ -132,6 +146,10 @@ static int run_rounds(struct command *cmds, size_t n, long rounds, long warmup,
                 for (size_t i = 0; i < n; i++) {
                         cmds[i].seconds[r] = t[i];
                         cmds[i].ratios[r] = t[i] / t[n - 1];
+                        cmds[i].cpu[r] = cpu[i];
+                        /* rusage counts in microseconds, ticks on some
+                         * kernels: a reference that took none gives no ratio */
+                        cmds[i].cpu_ratios[r] = cpu[n - 1] > 0 ? cpu[i] / cpu[n - 1] : 0;
                 }
         }
         return 0;
@@ -157,7 +175,9 @@ int main(int argc, char **argv)
                 }
                 cmds[i].seconds = calloc((size_t)rounds, sizeof(double));
                 cmds[i].ratios = calloc((size_t)rounds, sizeof(double));
-                if (!cmds[i].seconds || !cmds[i].ratios)
+                cmds[i].cpu = calloc((size_t)rounds, sizeof(double));
+                cmds[i].cpu_ratios = calloc((size_t)rounds, sizeof(double));
+                if (!cmds[i].seconds || !cmds[i].ratios || !cmds[i].cpu || !cmds[i].cpu_ratios)
                         return 1;
         }
         posix_spawn_file_actions_init(&fa);
@@ -165,11 +185,13 @@ int main(int argc, char **argv)
         posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
         if (run_rounds(cmds, n, rounds, warmup, &fa) < 0)
                 return 1;
-        printf("%-14s %12s %14s   (%ld rounds, shuffled, after %ld warm-up rounds)\n", "command",
-               "median", "median ratio", rounds, warmup);
+        printf("%-14s %12s %14s %12s %14s   (%ld rounds, shuffled, after %ld warm-up rounds)\n",
+               "command", "median", "median ratio", "median CPU", "CPU ratio", rounds, warmup);
         for (size_t i = 0; i < n; i++)
-                printf("%-14s %9.3f ms %13.3fx\n", cmds[i].name,
+                printf("%-14s %9.3f ms %13.3fx %9.3f ms %13.3fx\n", cmds[i].name,
                        median(cmds[i].seconds, (size_t)rounds) * 1e3,
-                       median(cmds[i].ratios, (size_t)rounds));
+                       median(cmds[i].ratios, (size_t)rounds),
+                       median(cmds[i].cpu, (size_t)rounds) * 1e3,
+                       median(cmds[i].cpu_ratios, (size_t)rounds));
         return 0;
 }

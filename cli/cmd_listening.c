@@ -345,16 +345,38 @@ static bool any_local(const struct rsap_listening_answer *a)
         return false;
 }
 
-static void text_rows(struct text *t, const struct cli *cli, const struct rsap_listen_list *list,
-                      const struct row *rows, size_t endpoint_width, size_t service_width,
-                      size_t local_width)
+/* One socket's row: made once to measure the columns and again to print,
+ * rather than kept for every socket (150 bytes each). */
+static void make_row(const struct rsap_listening_answer *a, const struct rsap_iana *reg,
+                     size_t i, struct row *row)
 {
+        const struct rsap_listen_socket *s = &a->list->sockets[i];
+        const char *service = rsap_iana_service_name(reg, s->port, s->proto);
+
+        row->endpoint_len = format_endpoint(s, row->endpoint, sizeof(row->endpoint));
+        /* Escaped here and again when printed: one buffer per row would cost more. */
+        row->service = service ? service : "-";
+        row->service_len = strlen(render_safe(row->service));
+        row->local_len = format_local(rsap_listening_holding(a, i), row->local,
+                                      sizeof(row->local));
+}
+
+struct widths {
+        size_t endpoint, service, local; /* local 0: no LOCAL column */
+};
+
+static void text_rows(struct text *t, const struct cli *cli, const struct rsap_listening_answer *a,
+                      const struct rsap_iana *reg, const struct widths *w)
+{
+        const struct rsap_listen_list *list = a->list;
+        struct row row;
+
         text_str(t, cli_bold(cli));
         text_column(t, "PROTO", 5, 5);
-        text_column(t, "ADDRESS:PORT", 12, endpoint_width);
-        text_column(t, "SERVICE", 7, service_width);
-        if (local_width)
-                text_column(t, "LOCAL", 5, local_width);
+        text_column(t, "ADDRESS:PORT", 12, w->endpoint);
+        text_column(t, "SERVICE", 7, w->service);
+        if (w->local)
+                text_column(t, "LOCAL", 5, w->local);
         text_str(t, list->owners_looked_up ? "PROCESS" : "USER");
         text_str(t, cli_reset(cli));
         text_char(t, '\n');
@@ -362,11 +384,12 @@ static void text_rows(struct text *t, const struct cli *cli, const struct rsap_l
                 const struct rsap_listen_socket *s = &list->sockets[i];
                 const char *proto = rsap_proto_name(s->proto);
 
+                make_row(a, reg, i, &row);
                 text_column(t, proto, strlen(proto), 5);
-                text_column(t, rows[i].endpoint, rows[i].endpoint_len, endpoint_width);
-                text_column(t, render_safe(rows[i].service), rows[i].service_len, service_width);
-                if (local_width)
-                        text_column(t, rows[i].local, rows[i].local_len, local_width);
+                text_column(t, row.endpoint, row.endpoint_len, w->endpoint);
+                text_column(t, render_safe(row.service), row.service_len, w->service);
+                if (w->local)
+                        text_column(t, row.local, row.local_len, w->local);
                 if (list->owners_looked_up)
                         text_owners(t, cli, s);
                 else
@@ -378,36 +401,26 @@ static void text_rows(struct text *t, const struct cli *cli, const struct rsap_l
 int render_listeners(const struct cli *cli, const struct rsap_listening_answer *a,
                      const struct rsap_iana *reg)
 {
-        const struct rsap_listen_list *list = a->list;
-        _cleanup_(freep) struct row *rows = malloc(list->count * sizeof(*rows));
         _cleanup_(freep) struct text *t = malloc(sizeof(*t));
-        size_t endpoint_width = strlen("ADDRESS:PORT"), service_width = strlen("SERVICE");
         /* The LOCAL column shows only when the local registry holds a port. */
-        size_t local_width = any_local(a) ? strlen("LOCAL") : 0;
+        struct widths w = { strlen("ADDRESS:PORT"), strlen("SERVICE"),
+                            any_local(a) ? strlen("LOCAL") : 0 };
+        struct row row;
 
-        if (!rows || !t)
+        if (!t)
                 return -ENOMEM;
-        for (size_t i = 0; i < list->count; i++) {
-                const struct rsap_listen_socket *s = &list->sockets[i];
-                const char *service = rsap_iana_service_name(reg, s->port, s->proto);
-                struct row *row = &rows[i];
-
-                row->endpoint_len = format_endpoint(s, row->endpoint, sizeof(row->endpoint));
-                /* Escaped here and again when printed: one buffer per row would cost more. */
-                row->service = service ? service : "-";
-                row->service_len = strlen(render_safe(row->service));
-                if (row->endpoint_len > endpoint_width)
-                        endpoint_width = row->endpoint_len;
-                if (row->service_len > service_width)
-                        service_width = row->service_len;
-                row->local_len = format_local(rsap_listening_holding(a, i), row->local,
-                                              sizeof(row->local));
-                if (local_width && row->local_len > local_width)
-                        local_width = row->local_len;
+        for (size_t i = 0; i < a->list->count; i++) {
+                make_row(a, reg, i, &row);
+                if (row.endpoint_len > w.endpoint)
+                        w.endpoint = row.endpoint_len;
+                if (row.service_len > w.service)
+                        w.service = row.service_len;
+                if (w.local && row.local_len > w.local)
+                        w.local = row.local_len;
         }
         t->used = 0;
         t->failed = false;
-        text_rows(t, cli, list, rows, endpoint_width, service_width, local_width);
+        text_rows(t, cli, a, reg, &w);
         text_flush(t);
         return t->failed ? -EIO : 0;
 }

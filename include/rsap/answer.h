@@ -28,6 +28,14 @@ struct rsap_answer_sources {
         bool listeners;
         /* Name the processes behind those sockets (rsapd --owners says when). */
         bool owners;
+        /*
+         * The sockets of this host, already collected (rsapd's snapshot), or
+         * NULL to ask the kernel.  When set, a port answer's listeners and
+         * rsap_answer_listening's sockets are the ones of this list that the
+         * kernel would have given (rsap_listen_list_select: the port and
+         * transport, or f; owners only if asked for and the list has them).
+         */
+        const struct rsap_listen_list *sockets;
 };
 
 /* Which part of an answer could not be had, for the caller's message. */

@@ -144,6 +144,17 @@ int rsap_listen_list_sort(struct rsap_listen_list *list);
 bool rsap_listen_list_equal(const struct rsap_listen_list *a, const struct rsap_listen_list *b);
 
 /*
+ * A new list of the sockets of from that f selects, as rsap_listen_collect
+ * would have collected them from the same kernel: f's protocols, ports, uid
+ * and pid (a pid needs from's owners looked up: else -EINVAL), with their
+ * owners only when f->find_owners and from has them; f->source is ignored.
+ * from keeps its order, and the copy keeps from's source.  0, -EINVAL or
+ * -ENOMEM.
+ */
+int rsap_listen_list_select(const struct rsap_listen_list *from,
+                            const struct rsap_listen_filter *f, struct rsap_listen_list **out);
+
+/*
  * The origin of what rsap_listen_collect sees: rsap_host_name() and the
  * calling process's network namespace (/proc/self/ns/net), named after the
  * entry of /run/netns that is that namespace, if one is.  The name is copied

@@ -80,7 +80,11 @@ static int add_listeners(const struct rsap_answer_sources *src, struct rsap_port
         f.port_low = f.port_high = a->port;
         if (a->proto != RSAP_PROTO_NONE)
                 f.protocols = 1u << a->proto;
-        a->listeners_error = rsap_listen_collect(&f, &a->listening.list);
+        if (src->sockets)
+                a->listeners_error = rsap_listen_list_select(src->sockets, &f,
+                                                             &a->listening.list);
+        else
+                a->listeners_error = rsap_listen_collect(&f, &a->listening.list);
         if (a->listeners_error < 0)
                 return 0;
         return rsap_listening_join(&a->listening, a->local);

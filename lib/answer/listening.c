@@ -148,7 +148,8 @@ int rsap_answer_listening(const struct rsap_answer_sources *src,
 
         memset(out, 0, sizeof(*out));
         *failed = RSAP_ANSWER_LISTENERS;
-        r = rsap_listen_collect(f, &out->list);
+        r = src->sockets ? rsap_listen_list_select(src->sockets, f, &out->list)
+                         : rsap_listen_collect(f, &out->list);
         if (r < 0)
                 return r;
         *failed = RSAP_ANSWER_LOCAL;

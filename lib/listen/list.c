@@ -127,6 +127,65 @@ int rsap_listen_list_add(struct rsap_listen_list *list, const struct rsap_listen
         return 0;
 }
 
+/* ---- selecting ---------------------------------------------------------- */
+
+static bool held_by(const struct rsap_listen_socket *s, pid_t pid)
+{
+        for (size_t i = 0; i < s->n_owners; i++)
+                if (s->owners[i].pid == pid)
+                        return true;
+        return false;
+}
+
+static bool selected(const struct rsap_listen_filter *f, const struct rsap_listen_socket *s)
+{
+        if (f->protocols && !(f->protocols & (1u << s->proto)))
+                return false;
+        if (s->port < f->port_low || s->port > f->port_high)
+                return false;
+        if (f->match_uid && s->uid != f->uid)
+                return false;
+        return !f->match_pid || held_by(s, f->pid);
+}
+
+/* s as the list takes it: without owners when none are wanted. */
+static int add_selected(struct rsap_listen_list *list, const struct rsap_listen_socket *s)
+{
+        struct rsap_listen_socket bare;
+
+        if (list->owners_looked_up)
+                return rsap_listen_list_add(list, s);
+        bare = *s;
+        bare.owners = NULL;
+        bare.n_owners = 0;
+        bare.owners_hidden = false;
+        return rsap_listen_list_add(list, &bare);
+}
+
+int rsap_listen_list_select(const struct rsap_listen_list *from,
+                            const struct rsap_listen_filter *f, struct rsap_listen_list **out)
+{
+        _cleanup_(rsap_listen_list_freep) struct rsap_listen_list *list = NULL;
+        int r;
+
+        if (f->match_pid && !from->owners_looked_up)
+                return -EINVAL;
+        r = rsap_listen_list_new(&list);
+        if (r < 0)
+                return r;
+        list->source = from->source;
+        list->owners_looked_up = f->find_owners && from->owners_looked_up;
+        if (list->owners_looked_up)
+                list->unreadable_processes = from->unreadable_processes;
+        for (size_t i = 0; r == 0 && i < from->count; i++)
+                if (selected(f, &from->sockets[i]))
+                        r = add_selected(list, &from->sockets[i]);
+        if (r < 0)
+                return r;
+        *out = TAKE_PTR(list);
+        return 0;
+}
+
 /* ---- sorting ------------------------------------------------------------ */
 
 static int compare_strings(const char *x, const char *y)
@@ -193,30 +252,48 @@ static int compare_entries(const void *a, const void *b)
         return compare_sockets(x->s, y->s);
 }
 
-/* Sorts small entries, then moves each socket once: a socket is too big
- * for qsort to shuffle cheaply. */
+/* Puts the socket at order[k].s into position k for every k, in place:
+ * each cycle of the permutation is followed once, with one socket aside. */
+static void permute(struct rsap_listen_list *list, struct sort_entry *order)
+{
+        struct rsap_listen_socket *base = list->sockets;
+
+        for (size_t i = 0; i < list->count; i++) {
+                struct rsap_listen_socket held;
+                size_t j = i;
+
+                if (order[i].s == &base[i])
+                        continue;
+                held = base[i];
+                while (order[j].s != &base[i]) {
+                        size_t from = (size_t)(order[j].s - base);
+
+                        base[j] = base[from];
+                        order[j].s = &base[j]; /* placed */
+                        j = from;
+                }
+                base[j] = held;
+                order[j].s = &base[j];
+        }
+}
+
+/* Sorts small entries, then moves each socket into place: a socket is too
+ * big for qsort to shuffle cheaply, and a sorted copy of the list would
+ * double its memory (50,000 sockets take 8 MiB). */
 int rsap_listen_list_sort(struct rsap_listen_list *list)
 {
         _cleanup_(freep) struct sort_entry *order = NULL;
-        struct rsap_listen_socket *sorted;
         size_t n = list->count;
 
         if (n < 2)
                 return 0;
         order = malloc(n * sizeof(*order));
-        sorted = malloc(n * sizeof(*sorted));
-        if (!order || !sorted) {
-                free(sorted);
+        if (!order)
                 return -ENOMEM;
-        }
         for (size_t i = 0; i < n; i++)
                 order[i] = (struct sort_entry){ sort_key(&list->sockets[i]), &list->sockets[i] };
         qsort(order, n, sizeof(*order), compare_entries);
-        for (size_t i = 0; i < n; i++)
-                sorted[i] = *order[i].s;
-        free(list->sockets);
-        list->sockets = sorted;
-        list->capacity = n;
+        permute(list, order);
         return 0;
 }
 

@@ -5,7 +5,10 @@
  * the inodes of the wanted sockets go into a hash index first, then each
  * process's descriptors are matched against it, in one pass that, for a few
  * sockets, stops once every one has an owner and only the owners' relatives
- * can still share one (see scan_relatives).
+ * can still share one (see scan_relatives).  It stops inside a process too:
+ * a thread reading one when another finds the last owner leaves it half
+ * read, and it then counts as never handed out (read again if it is a
+ * relative), so a big process after the owner costs nothing.
  *
  * The kernel time of reading links dominates, so the processes are shared out
  * between a few threads on machines with several CPUs.  Each thread keeps
@@ -108,6 +111,7 @@ struct walk {
         size_t n_pids;
         atomic_size_t next;      /* the next position in pids to hand out */
         bool track_found;        /* whether the walk may stop early */
+        bool relatives;          /* scan_relatives is reading: read each process whole */
         atomic_size_t remaining; /* wanted sockets that have no owner yet */
         atomic_uchar *found;     /* per socket: some owner was found */
 };
@@ -124,6 +128,9 @@ struct walker {
         struct rsap_listen_owner *processes; /* the ones that hold a wanted socket */
         size_t n_processes, processes_capacity;
         size_t unreadable;
+        /* The process this walker left half read when every socket had an
+         * owner meanwhile, 0 for none: it counts as never handed out. */
+        pid_t abandoned;
         int err;
         char *dents; /* DENTS_BUFFER_SIZE bytes */
 };
@@ -210,6 +217,15 @@ static int check_descriptor(struct walker *w, int fd_dir, const char *name)
         return add_finding(w, socket);
 }
 
+/* Another walker found the last owner: a process of thousands of
+ * descriptors need not be read to its end (it is left to scan_relatives,
+ * should it be an owner's relative). */
+static bool walk_done(const struct walker *w)
+{
+        return w->walk->track_found && !w->walk->relatives &&
+               atomic_load_explicit(&w->walk->remaining, memory_order_relaxed) == 0;
+}
+
 /*
  * Reads one process's descriptors; *held tells whether it holds a wanted
  * socket.  Its findings stand only once the process itself was read whole
@@ -238,6 +254,11 @@ static int scan_process(struct walker *w, pid_t pid, bool *held)
                         off += e->d_reclen;
                         if (e->d_name[0] == '.')
                                 continue;
+                        if (walk_done(w)) {
+                                w->n_findings = first;
+                                w->abandoned = pid;
+                                return 0;
+                        }
                         r = check_descriptor(w, fd_dir, e->d_name);
                         if (r < 0)
                                 return r;
@@ -487,6 +508,14 @@ static int scan_relatives(struct walker *walkers, size_t n_walkers)
                 scanned[i] = i < handed_out; /* every process handed out was read whole */
         }
         for (size_t i = 0; i < n_walkers; i++) {
+                ssize_t position = walkers[i].abandoned ? pid_position(&t, walkers[i].abandoned)
+                                                        : -1;
+
+                if (position >= 0)
+                        scanned[position] = false; /* but one, left half read */
+        }
+        wk->relatives = true;
+        for (size_t i = 0; i < n_walkers; i++) {
                 for (size_t j = 0; j < walkers[i].n_processes; j++) {
                         ssize_t position = pid_position(&t, walkers[i].processes[j].pid);
 
@@ -613,6 +642,14 @@ static int walkers_init(struct walker *walkers, size_t n, struct walk *wk)
         return 0;
 }
 
+static bool any_abandoned(const struct walker *walkers, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (walkers[i].abandoned)
+                        return true;
+        return false;
+}
+
 int rsap_listen_find_owners(struct rsap_listen_list *list)
 {
         struct walker walkers[MAX_WALK_THREADS] = { 0 };
@@ -641,7 +678,7 @@ int rsap_listen_find_owners(struct rsap_listen_list *list)
         }
         if (r == 0)
                 r = walk_in_threads(walkers, n);
-        if (r == 0 && atomic_load(&wk.next) < wk.n_pids)
+        if (r == 0 && (atomic_load(&wk.next) < wk.n_pids || any_abandoned(walkers, n)))
                 r = scan_relatives(walkers, n);
         if (r == 0)
                 r = merge(list, walkers, n);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The sockets: one sock_diag dump per family and transport, with the state
- * and port filters in the request so the kernel sends only what was asked
- * for, the dumps shared out between a few threads.  /proc/net/{tcp,tcp6,udp,
+ * The sockets: one sock_diag dump per family and transport, TCP's two
+ * families in one, with the state and port filters in the request so the
+ * kernel sends only what was asked for, the dumps shared out between a few
+ * threads.  /proc/net/{tcp,tcp6,udp,
  * udp6} stand in when the kernel refuses the netlink socket (some sandboxes
  * and LSM policies do).
  *
@@ -42,6 +43,7 @@ enum { KERNEL_TCP_CLOSE = 7, KERNEL_TCP_LISTEN = 10 };
 struct transport {
         enum rsap_proto proto;
         int ipproto;
+        uint16_t both_families_type; /* the old request that dumps both at once; 0: none */
         uint32_t states;      /* bit set of kernel states to dump */
         const char *kernel_name;  /* its line in /proc/net/protocols */
         const char *kernel_trace; /* a path that exists when the kernel has it */
@@ -49,12 +51,13 @@ struct transport {
 };
 
 static const struct transport transports[] = {
-        { RSAP_PROTO_TCP, IPPROTO_TCP, 1u << KERNEL_TCP_LISTEN, NULL, NULL, NULL },
-        { RSAP_PROTO_UDP, IPPROTO_UDP, 1u << KERNEL_TCP_CLOSE, NULL, NULL, NULL },
-        { RSAP_PROTO_SCTP, IPPROTO_SCTP, 1u << KERNEL_TCP_LISTEN, "SCTP", "/proc/net/sctp",
+        { RSAP_PROTO_TCP, IPPROTO_TCP, TCPDIAG_GETSOCK, 1u << KERNEL_TCP_LISTEN, NULL, NULL,
+          NULL },
+        { RSAP_PROTO_UDP, IPPROTO_UDP, 0, 1u << KERNEL_TCP_CLOSE, NULL, NULL, NULL },
+        { RSAP_PROTO_SCTP, IPPROTO_SCTP, 0, 1u << KERNEL_TCP_LISTEN, "SCTP", "/proc/net/sctp",
           "/proc/net" },
-        { RSAP_PROTO_DCCP, IPPROTO_DCCP, 1u << KERNEL_TCP_LISTEN, "DCCP", "/sys/module/dccp",
-          "/sys/module" },
+        { RSAP_PROTO_DCCP, IPPROTO_DCCP, DCCPDIAG_GETSOCK, 1u << KERNEL_TCP_LISTEN, "DCCP",
+          "/sys/module/dccp", "/sys/module" },
 };
 
 static bool proto_wanted(const struct rsap_listen_filter *f, enum rsap_proto proto)
@@ -149,6 +152,7 @@ struct dump {
         struct rsap_listen_list *list;
         const struct rsap_listen_filter *filter;
         enum rsap_proto proto;
+        uint16_t message_type; /* what the kernel answers with: the request's type */
         struct ifname_cache ifc;
 };
 
@@ -176,7 +180,7 @@ static int on_diag_message(const struct nlmsghdr *nlh, struct dump *d)
         struct rsap_listen_socket *s;
         uint16_t port;
 
-        if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY || nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+        if (nlh->nlmsg_type != d->message_type || nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
                 return 0;
         if (m->idiag_family != AF_INET && m->idiag_family != AF_INET6)
                 return 0;
@@ -258,6 +262,27 @@ static size_t port_bytecode(const struct rsap_listen_filter *f, struct inet_diag
         return n * sizeof(*ops);
 }
 
+/*
+ * One port, also as the request's source port: the kernel then passes over
+ * every other TCP listener with one comparison, before it would run the
+ * bytecode on it.  Only where the kernel has always compared it in network
+ * order (inet_diag_dump_icsk: TCP, DCCP); UDP's dump has compared it in
+ * either order over the years, so UDP relies on the bytecode alone.  0
+ * (every port) for a range.
+ */
+static uint16_t request_sport(const struct transport *t, const struct rsap_listen_filter *f)
+{
+        if (f->port_low != f->port_high)
+                return 0;
+        switch (t->proto) {
+        case RSAP_PROTO_TCP:
+        case RSAP_PROTO_DCCP:
+                return htons(f->port_low);
+        default:
+                return 0;
+        }
+}
+
 /* A netlink socket for sock_diag, and the port id the kernel gave it. */
 struct diag_socket {
         int fd;
@@ -290,32 +315,64 @@ static void diag_socket_closep(struct diag_socket *nl)
                 close(nl->fd);
 }
 
+/*
+ * The request: sock_diag's, for one family, or with family AF_UNSPEC the old
+ * inet_diag one (TCPDIAG_GETSOCK), which the kernel answers with the sockets
+ * of both families from one walk of the transport's table: a dump's cost is
+ * that walk, whatever the filter, so TCP is walked once rather than twice.
+ * Every part a multiple of 4 bytes: no padding between them.
+ */
+struct dump_request {
+        struct nlmsghdr nlh;
+        union {
+                struct inet_diag_req_v2 v2;
+                struct inet_diag_req both; /* AF_UNSPEC */
+        } req;
+        struct nlattr bytecode;
+        struct inet_diag_bc_op ops[4];
+};
+
+/* Fills in the request's header; returns where the bytecode goes. */
+static struct nlattr *dump_request_head(struct dump_request *msg, int family,
+                                        const struct transport *t,
+                                        const struct rsap_listen_filter *f)
+{
+        size_t req_size = family == AF_UNSPEC ? sizeof(msg->req.both) : sizeof(msg->req.v2);
+
+        msg->nlh.nlmsg_len = NLMSG_LENGTH(req_size);
+        msg->nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+        if (family == AF_UNSPEC) {
+                msg->nlh.nlmsg_type = t->both_families_type;
+                msg->req.both.idiag_family = AF_INET; /* ignored: a dump gives both */
+                msg->req.both.idiag_states = t->states;
+                msg->req.both.id.idiag_sport = request_sport(t, f);
+        } else {
+                msg->nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+                msg->req.v2.sdiag_family = (uint8_t)family;
+                msg->req.v2.sdiag_protocol = (uint8_t)t->ipproto;
+                msg->req.v2.idiag_states = t->states;
+                msg->req.v2.id.idiag_sport = request_sport(t, f);
+        }
+        return (struct nlattr *)((char *)msg + NLMSG_HDRLEN + NLMSG_ALIGN(req_size));
+}
+
 static int send_dump_request(const struct diag_socket *nl, uint32_t seq, int family,
                              const struct transport *t, const struct rsap_listen_filter *f)
 {
-        /* Every part a multiple of 4 bytes: no padding between them. */
-        struct {
-                struct nlmsghdr nlh;
-                struct inet_diag_req_v2 req;
-                struct nlattr bytecode;
-                struct inet_diag_bc_op ops[4];
-        } msg = { 0 };
+        struct dump_request msg = { 0 };
         struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-        size_t bc_len = port_bytecode(f, msg.ops);
+        struct inet_diag_bc_op ops[4];
+        size_t bc_len = port_bytecode(f, ops);
+        struct nlattr *bytecode = dump_request_head(&msg, family, t, f);
 
-        _Static_assert(offsetof(__typeof__(msg), bytecode) ==
-                               NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct inet_diag_req_v2)),
-                       "the bytecode attribute follows the request unpadded");
-        msg.nlh.nlmsg_len = NLMSG_LENGTH(sizeof(msg.req));
-        msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-        msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+        _Static_assert(sizeof(struct inet_diag_req) % 4 == 0 &&
+                               sizeof(struct inet_diag_req_v2) % 4 == 0,
+                       "the bytecode attribute follows either request unpadded");
         msg.nlh.nlmsg_seq = seq;
-        msg.req.sdiag_family = (uint8_t)family;
-        msg.req.sdiag_protocol = (uint8_t)t->ipproto;
-        msg.req.idiag_states = t->states;
         if (bc_len) {
-                msg.bytecode.nla_type = INET_DIAG_REQ_BYTECODE;
-                msg.bytecode.nla_len = (uint16_t)(NLA_HDRLEN + bc_len);
+                bytecode->nla_type = INET_DIAG_REQ_BYTECODE;
+                bytecode->nla_len = (uint16_t)(NLA_HDRLEN + bc_len);
+                memcpy((char *)bytecode + NLA_HDRLEN, ops, bc_len);
                 msg.nlh.nlmsg_len += NLA_HDRLEN + (uint32_t)bc_len;
         }
         if (sendto(nl->fd, &msg, msg.nlh.nlmsg_len, 0, (struct sockaddr *)&kernel,
@@ -333,6 +390,7 @@ static int dump_one(const struct diag_socket *nl, char *buf, uint32_t seq, int f
         if (r < 0)
                 return r;
         d->proto = t->proto;
+        d->message_type = family == AF_UNSPEC ? t->both_families_type : SOCK_DIAG_BY_FAMILY;
         for (;;) {
                 struct sockaddr_nl from;
                 struct iovec iov = { .iov_base = buf, .iov_len = DUMP_BUFFER_SIZE };
@@ -427,7 +485,7 @@ static bool kernel_has_protocol(struct kernel_protocols *k, const struct transpo
 /* One dump: a family of a transport. */
 struct dump_job {
         const struct transport *transport;
-        int family;
+        int family; /* AF_UNSPEC: both, in one dump (transport->both_families_type) */
 };
 
 struct dump_queue {
@@ -449,6 +507,41 @@ static bool job_optional(const struct dump_job *job)
         return job->transport->kernel_name || job->family == AF_INET6;
 }
 
+/* One job's dump; an optional one the kernel lacks leaves nothing. */
+static int run_family_job(const struct diag_socket *nl, char *buf, uint32_t *seq,
+                          const struct dump_job *job, struct dump *d)
+{
+        size_t before = d->list->count;
+        int r = dump_one(nl, buf, (*seq)++, job->family, job->transport, d);
+
+        if (r < 0 && job_optional(job) && means_absent(r)) {
+                d->list->count = before;
+                return 0;
+        }
+        return r;
+}
+
+/* Both families in one dump; where the kernel no longer takes the old
+ * request, one dump each. */
+static int run_job(const struct diag_socket *nl, char *buf, uint32_t *seq,
+                   const struct dump_job *job, struct dump *d)
+{
+        size_t before = d->list->count;
+        int r;
+
+        if (job->family != AF_UNSPEC)
+                return run_family_job(nl, buf, seq, job, d);
+        r = dump_one(nl, buf, (*seq)++, AF_UNSPEC, job->transport, d);
+        if (r == 0 || !means_absent(r))
+                return r;
+        d->list->count = before;
+        r = run_family_job(nl, buf, seq, &(struct dump_job){ job->transport, AF_INET }, d);
+        if (r == 0)
+                r = run_family_job(nl, buf, seq, &(struct dump_job){ job->transport, AF_INET6 },
+                                   d);
+        return r;
+}
+
 static void *run_dumper(void *data)
 {
         struct dumper *dp = data;
@@ -466,12 +559,8 @@ static void *run_dumper(void *data)
                 dp->err = -ENOMEM;
                 return NULL;
         }
-        while (dp->err == 0 && (i = atomic_fetch_add(&q->next, 1)) < q->n_jobs) {
-                int r = dump_one(&nl, buf, seq++, q->jobs[i].family, q->jobs[i].transport, &d);
-
-                if (r < 0 && !(job_optional(&q->jobs[i]) && means_absent(r)))
-                        dp->err = r;
-        }
+        while (dp->err == 0 && (i = atomic_fetch_add(&q->next, 1)) < q->n_jobs)
+                dp->err = run_job(&nl, buf, &seq, &q->jobs[i], &d);
         return NULL;
 }
 
@@ -570,6 +659,11 @@ static void plan_dumps(struct dump_queue *q, const struct rsap_listen_filter *f,
                         continue;
                 if (t->kernel_name && !kernel_has_protocol(&k, t, st->proc_net_seen))
                         continue;
+                if (t->both_families_type && st->inuse[t->proto][0] != 0 &&
+                    st->inuse[t->proto][1] != 0) {
+                        q->jobs[q->n_jobs++] = (struct dump_job){ t, AF_UNSPEC };
+                        continue;
+                }
                 for (size_t j = 0; j < ARRAY_SIZE(families); j++)
                         if (st->inuse[t->proto][j] != 0)
                                 q->jobs[q->n_jobs++] = (struct dump_job){ t, families[j] };
@@ -598,13 +692,21 @@ static size_t dumper_count(size_t n_jobs, const struct sockstat *st)
         return n < n_jobs ? n : n_jobs;
 }
 
-/* Moves a dumper's sockets to the end of list. */
+/* Moves a dumper's sockets to the end of list: the first dumper's array
+ * becomes the list's, rather than a copy that would double the memory of a
+ * big listing for a moment. */
 static int take_sockets(struct rsap_listen_list *list, struct rsap_listen_list *from)
 {
         size_t needed = list->count + from->count;
 
         if (from->count == 0)
                 return 0;
+        if (!list->sockets) {
+                list->sockets = TAKE_PTR(from->sockets);
+                list->capacity = from->capacity;
+                list->count = from->count;
+                return 0;
+        }
         if (rsap_grow(&list->sockets, &list->capacity, needed, sizeof(*list->sockets)) < 0)
                 return -ENOMEM;
         memcpy(list->sockets + list->count, from->sockets, from->count * sizeof(*from->sockets));

@@ -106,6 +106,12 @@ expect_who 0 "" --help
 # The listing of the same socket.
 expect 0 "" listening --port "$PORT"
 grep -q "^tcp  *127.0.0.1:$PORT " "$TMP/out" || fail "listening --port $PORT: $(cat "$TMP/out")"
+# Its columns line up: the process starts under PROCESS, however wide the
+# address before it.
+awk 'NR == 1 { col = index($0, "PROCESS") }
+     NR > 1 && index($0, "rsap-listener[") != col { bad = 1 }
+     END { exit bad || !col }' "$TMP/out" ||
+        fail "listening --port $PORT: columns out of line: $(cat "$TMP/out")"
 expect 1 "" listening --port "$FREE"
 expect 2 "0 to 65535" listening --port 70000
 expect 2 "not a process id" listening --pid abc

@@ -407,6 +407,77 @@ static void test_shared_after_fork(void **state)
         stop_kid(&k);
 }
 
+/* A child holding the socket fd (and what else was open at the fork but
+ * the descriptors in [first, last]); it lives until *control is closed. */
+static pid_t start_lean_kid(int first, int last, int *control)
+{
+        int to_kid[2], from_kid[2];
+        char byte = 0;
+        pid_t pid;
+
+        assert_int_equal(pipe2(to_kid, O_CLOEXEC), 0);
+        assert_int_equal(pipe2(from_kid, O_CLOEXEC), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                close(to_kid[1]);
+                for (int fd = first; fd <= last; fd++)
+                        close(fd);
+                if (write(from_kid[1], &byte, 1) != 1)
+                        _exit(1);
+                while (read(to_kid[0], &byte, 1) > 0)
+                        ;
+                _exit(0);
+        }
+        close(to_kid[0]);
+        close(from_kid[1]);
+        assert_int_equal(read(from_kid[0], &byte, 1), 1);
+        close(from_kid[0]);
+        *control = to_kid[1];
+        return pid;
+}
+
+/*
+ * The walk stops inside a process once every socket has an owner: this
+ * process, with thousands of descriptors before the socket's, is still
+ * being read on one thread when another finds the socket in the child that
+ * shares it; it is left half read, and must then be read whole as the
+ * child's parent.  Each round makes that likely where there are two CPUs.
+ */
+static void test_shared_with_a_busy_parent(void **state)
+{
+        enum { BUSY = 4000 };
+        int first = -1, last = -1, control;
+        struct opened shared;
+        pid_t kid;
+
+        (void)state;
+        for (int i = 0; i < BUSY; i++) {
+                last = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                assert_true(last >= 0);
+                if (first < 0)
+                        first = last;
+        }
+        shared = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
+        kid = start_lean_kid(first, last, &control);
+        for (int round = 0; round < 10; round++) {
+                struct rsap_listen_list *list = collect_port(shared.port, true);
+                const struct rsap_listen_socket *s = find_inode(list, shared.inode);
+
+                assert_non_null(s);
+                assert_int_equal(s->n_owners, 2);
+                assert_non_null(find_owner(s, getpid()));
+                assert_non_null(find_owner(s, kid));
+                rsap_listen_list_free(list);
+        }
+        close(control);
+        assert_int_equal(waitpid(kid, NULL, 0), kid);
+        close(shared.fd);
+        for (int fd = first; fd <= last; fd++)
+                close(fd);
+}
+
 /* A process holding one socket in three descriptors is one owner, and so is
  * its child that inherited all three: the owner lists are exact. */
 static void test_one_owner_per_process(void **state)
@@ -542,6 +613,85 @@ static void test_port_range_filter(void **state)
         assert_null(find_inode(list, o.inode));
         rsap_listen_list_free(list);
         close(o.fd);
+}
+
+/* TCP and UDP, IPv4 and IPv6, all on one port. */
+struct port_set {
+        struct opened s[4];
+};
+
+static const char *const set_addresses[4] = { "127.0.0.1", "::1", "127.0.0.1", "::1" };
+
+static void close_set(struct port_set *ps)
+{
+        for (size_t i = 0; i < 4; i++)
+                if (ps->s[i].fd >= 0)
+                        close(ps->s[i].fd);
+}
+
+/* The set on port (0: the kernel picks it); false when a bind fails. */
+static bool open_set(struct port_set *ps, uint16_t port)
+{
+        for (size_t i = 0; i < 4; i++)
+                ps->s[i].fd = -1;
+        for (size_t i = 0; i < 4; i++) {
+                if (!have_ipv6 && i % 2)
+                        continue;
+                ps->s[i] = open_socket(i < 2 ? SOCK_STREAM : SOCK_DGRAM, set_addresses[i],
+                                       port, 0);
+                if (ps->s[i].fd < 0) {
+                        close_set(ps);
+                        return false;
+                }
+                port = ps->s[i].port;
+        }
+        return true;
+}
+
+/* The set's sockets, and none of another port. */
+static void assert_only_set(const struct rsap_listen_list *list, const struct port_set *ps)
+{
+        for (size_t i = 0; i < 4; i++)
+                if (ps->s[i].fd >= 0)
+                        assert_non_null(find_inode(list, ps->s[i].inode));
+        for (size_t i = 0; i < list->count; i++)
+                assert_int_equal(list->sockets[i].port, ps->s[0].port);
+}
+
+/*
+ * One port asked: the kernel filters on it (bytecode and source port), and
+ * TCP's two families come in one dump.  A second set sits on the port with
+ * its bytes swapped, where a port put in the request in the wrong byte
+ * order would find sockets; a third on a port of the kernel's choosing.
+ */
+static void test_one_port_filter(void **state)
+{
+        struct port_set mine, swapped;
+        struct opened other = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
+        struct rsap_listen_list *list;
+        int tries = 0;
+
+        (void)state;
+        for (;; tries++) {
+                assert_true(tries < 100);
+                if (!open_set(&mine, 0))
+                        continue;
+                uint16_t port = mine.s[0].port;
+                uint16_t swap = (uint16_t)(port << 8 | port >> 8);
+
+                if (swap != port && swap != other.port && open_set(&swapped, swap))
+                        break;
+                close_set(&mine);
+        }
+        list = collect_port(mine.s[0].port, false);
+        assert_only_set(list, &mine);
+        rsap_listen_list_free(list);
+        list = collect_port(swapped.s[0].port, false);
+        assert_only_set(list, &swapped);
+        rsap_listen_list_free(list);
+        close_set(&mine);
+        close_set(&swapped);
+        close(other.fd);
 }
 
 static void test_uid_filter(void **state)
@@ -876,6 +1026,122 @@ static void test_unregistered(void **state)
         rsap_iana_free(reg);
 }
 
+/* ---- answers from a list already collected ------------------------------ */
+
+/* A port answer: from src->sockets when set, else from the kernel. */
+static struct rsap_port_answer port_answer(const struct rsap_iana *reg,
+                                           const struct rsap_listen_list *sockets, bool owners,
+                                           uint16_t port, enum rsap_proto proto)
+{
+        struct rsap_answer_sources src = { .iana = reg, .listeners = true, .owners = owners,
+                                           .sockets = sockets };
+        struct rsap_port_answer a;
+        enum rsap_answer_part failed;
+
+        assert_int_equal(rsap_answer_port(&src, port, proto, &a, &failed), 0);
+        assert_int_equal(a.listeners_error, 0);
+        assert_non_null(a.listening.list);
+        return a;
+}
+
+static void assert_same_port_answer(const struct rsap_iana *reg,
+                                    const struct rsap_listen_list *every, bool owners,
+                                    uint16_t port, enum rsap_proto proto)
+{
+        struct rsap_port_answer given = port_answer(reg, every, owners, port, proto);
+        struct rsap_port_answer kernel = port_answer(reg, NULL, owners, port, proto);
+
+        assert_true(kernel.listening.list->count > 0);
+        assert_true(rsap_listen_list_equal(given.listening.list, kernel.listening.list));
+        rsap_port_answer_clear(&given);
+        rsap_port_answer_clear(&kernel);
+}
+
+/* TCP and UDP on one port, a neighbour on another: the answer built from
+ * every socket of the host says what the kernel says of the port. */
+static void test_answer_from_given_sockets(void **state)
+{
+        struct opened tcp = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
+        struct opened udp = must_open(SOCK_DGRAM, "127.0.0.1", tcp.port, 0);
+        struct opened other = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
+        struct rsap_listen_list *every = collect(NULL);
+        struct rsap_iana *reg = NULL;
+
+        (void)state;
+        assert_int_equal(rsap_iana_open_builtin(&reg), 0);
+        assert_non_null(find_inode(every, other.inode));
+        assert_same_port_answer(reg, every, true, tcp.port, RSAP_PROTO_NONE);
+        assert_same_port_answer(reg, every, false, tcp.port, RSAP_PROTO_NONE);
+        assert_same_port_answer(reg, every, true, tcp.port, RSAP_PROTO_UDP);
+
+        struct rsap_port_answer a = port_answer(reg, every, true, tcp.port, RSAP_PROTO_TCP);
+        const struct rsap_listen_socket *s = find_inode(a.listening.list, tcp.inode);
+        assert_non_null(s);
+        assert_int_equal(s->n_owners, 1);
+        assert_null(find_inode(a.listening.list, udp.inode));
+        rsap_port_answer_clear(&a);
+        rsap_listen_list_free(every);
+        rsap_iana_free(reg);
+        close(tcp.fd);
+        close(udp.fd);
+        close(other.fd);
+}
+
+/* A list without the port: the answer has no listeners, and no error. */
+static void test_answer_from_sockets_without_the_port(void **state)
+{
+        struct opened o = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
+        struct opened other = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
+        struct rsap_listen_list *elsewhere = collect_port(other.port, true);
+        struct rsap_iana *reg = NULL;
+
+        (void)state;
+        assert_int_equal(rsap_iana_open_builtin(&reg), 0);
+        assert_non_null(find_inode(elsewhere, other.inode));
+        struct rsap_port_answer a = port_answer(reg, elsewhere, true, o.port, RSAP_PROTO_NONE);
+        assert_int_equal(a.listening.list->count, 0);
+        rsap_port_answer_clear(&a);
+        rsap_listen_list_free(elsewhere);
+        rsap_iana_free(reg);
+        close(o.fd);
+        close(other.fd);
+}
+
+/* rsap_answer_listening from a list: the sockets f selects, as collected. */
+static void test_listening_from_given_sockets(void **state)
+{
+        struct opened tcp = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
+        struct opened udp = must_open(SOCK_DGRAM, "127.0.0.1", tcp.port, 0);
+        struct rsap_listen_list *every = collect(NULL);
+        struct rsap_answer_sources src = { .sockets = every };
+        struct rsap_listening_answer given, kernel;
+        struct rsap_listen_filter f;
+        enum rsap_answer_part failed;
+
+        (void)state;
+        /* Every port, this process's sockets: the two. */
+        rsap_listen_filter_init(&f);
+        f.match_pid = true;
+        f.pid = getpid();
+        assert_int_equal(rsap_answer_listening(&src, &f, false, &given, &failed), 0);
+        src.sockets = NULL;
+        assert_int_equal(rsap_answer_listening(&src, &f, false, &kernel, &failed), 0);
+        assert_int_equal(given.list->count, 2);
+        assert_true(rsap_listen_list_equal(given.list, kernel.list));
+        rsap_listening_answer_clear(&given);
+        rsap_listening_answer_clear(&kernel);
+
+        /* A pid cannot be matched in a list without owners. */
+        f.find_owners = false;
+        src.sockets = collect(&f);
+        assert_int_equal(rsap_answer_listening(&src, &f, false, &given, &failed), -EINVAL);
+        assert_int_equal(failed, RSAP_ANSWER_LISTENERS);
+        rsap_listen_list_free((struct rsap_listen_list *)src.sockets);
+        rsap_listen_list_free(every);
+        close(tcp.fd);
+        close(udp.fd);
+}
+
 /* ---- origins ------------------------------------------------------------ */
 
 static int enter_netns(void);
@@ -1103,10 +1369,12 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_wildcards),
                 cmocka_unit_test(test_reuseport_group),
                 cmocka_unit_test(test_shared_after_fork),
+                cmocka_unit_test(test_shared_with_a_busy_parent),
                 cmocka_unit_test(test_one_owner_per_process),
                 cmocka_unit_test(test_closed_is_gone),
                 cmocka_unit_test(test_protocol_filter),
                 cmocka_unit_test(test_port_range_filter),
+                cmocka_unit_test(test_one_port_filter),
                 cmocka_unit_test(test_uid_filter),
                 cmocka_unit_test(test_pid_filter),
                 cmocka_unit_test(test_without_owners),
@@ -1115,6 +1383,9 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_hidden_owner_without_root),
                 cmocka_unit_test(test_json),
                 cmocka_unit_test(test_unregistered),
+                cmocka_unit_test(test_answer_from_given_sockets),
+                cmocka_unit_test(test_answer_from_sockets_without_the_port),
+                cmocka_unit_test(test_listening_from_given_sockets),
                 cmocka_unit_test(test_origin_here),
                 cmocka_unit_test(test_origin_host_from_environment),
                 cmocka_unit_test(test_origin_named_netns),
