@@ -129,11 +129,11 @@ static int active_leases(struct rsap_store *store, struct rsap_lease **out, size
         return STORE_OP(store, leases)(store, &q, out, n_out);
 }
 
-int leases_reap(struct rsap_store *store, const char *actor)
+int leases_reap(struct rsap_store *store, const char *actor, size_t *n_ended)
 {
         struct rsap_lease *list = NULL;
         int64_t now = rsap_store_now(store);
-        size_t n = 0;
+        size_t n = 0, ended = 0;
         int r = active_leases(store, &list, &n);
 
         for (size_t i = 0; r == 0 && i < n; i++) {
@@ -144,10 +144,31 @@ int leases_reap(struct rsap_store *store, const char *actor)
                         continue;
                 expiry_reason(&list[i], now, reason, sizeof(reason));
                 r = end_lease(store, actor, &list[i], "expire", reason);
+                ended += r == 0;
         }
         for (size_t i = 0; i < n; i++)
                 rsap_lease_clear(&list[i]);
         free(list);
+        if (n_ended)
+                *n_ended = ended;
+        return r;
+}
+
+int rsap_leases_reap(const struct rsap_workflow *wf, size_t *n_ended)
+{
+        _cleanup_(store_tx_end) struct store_tx tx = { 0 };
+        size_t ended = 0;
+        int r;
+
+        if (n_ended)
+                *n_ended = 0;
+        r = store_tx_begin(wf->store, &tx);
+        if (r == 0)
+                r = leases_reap(wf->store, wf->actor, &ended);
+        if (r == 0)
+                r = store_tx_commit(&tx);
+        if (r == 0 && n_ended)
+                *n_ended = ended;
         return r;
 }
 
@@ -231,7 +252,7 @@ int rsap_lease_take(const struct rsap_workflow *wf, const struct rsap_lease_opti
         r = store_tx_begin(wf->store, &tx);
         if (r < 0)
                 return r;
-        r = leases_reap(wf->store, wf->actor);
+        r = leases_reap(wf->store, wf->actor, NULL);
         if (r < 0)
                 return r;
         r = random_free_port(wf, o.low, o.high, TCP_AND_UDP, &port);

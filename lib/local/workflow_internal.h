@@ -37,9 +37,10 @@ bool lease_is_live(struct rsap_store *store, int64_t expires_us, pid_t pid, uint
                    const char *host);
 /*
  * Ends every lease whose TTL passed or whose holder is on this host and
- * died, each with an "expire" event.  Inside a write transaction.
+ * died, each with an "expire" event.  Inside a write transaction; n_ended
+ * (may be NULL) gets how many it ended.
  */
-int leases_reap(struct rsap_store *store, const char *actor);
+int leases_reap(struct rsap_store *store, const char *actor, size_t *n_ended);
 
 /* ---- free ports ----------------------------------------------------------------- */
 

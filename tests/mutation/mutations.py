@@ -271,6 +271,14 @@ MUTATIONS = [
      "        if (pid <= 0)\n                return true;\n",
      "        if (pid <= 0)\n                return false;\n",
      ["registry-workflow", "registry-cli"]),
+    ("reap-count-all", "lib/local/lease.c",
+     "        if (n_ended)\n                *n_ended = ended;\n        return r;",
+     "        if (n_ended)\n                *n_ended = n;\n        return r;",
+     ["registry-workflow"]),
+    ("reap-no-commit", "lib/local/lease.c",
+     "        if (r == 0)\n                r = store_tx_commit(&tx);\n        if (r == 0 && n_ended)",
+     "        if (r == 0 && n_ended)",
+     ["registry-workflow"]),
 
     # ---- the owner walk (lib/listen/procs.c) ------------------------------------------
     ("owner-double-count (issue)", "lib/listen/procs.c",

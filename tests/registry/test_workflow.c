@@ -1078,6 +1078,48 @@ static void other_hosts_leases_end_with_their_ttl(void **state)
         expect_consistent(f);
 }
 
+static void take_one_lease(struct fixture *f, uint16_t port, int64_t ttl_us, pid_t pid)
+{
+        struct rsap_lease_options o = { .low = port, .high = port, .ttl_us = ttl_us, .pid = pid };
+        struct rsap_lease l;
+
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        rsap_lease_clear(&l);
+}
+
+/* The background reaper ends what a take would find dead, and only that. */
+static void reaping_ends_only_dead_leases(void **state)
+{
+        struct fixture *f = *state;
+        pid_t here = paused_child(), there = paused_child();
+        size_t n = 99;
+
+        reopen_as(f, "a");
+        take_one_lease(f, 20100, DAY, here);      /* its holder dies */
+        take_one_lease(f, 20101, DAY / 2, 0);     /* its TTL runs out */
+        take_one_lease(f, 20102, 2 * DAY, getpid()); /* alive */
+        reopen_as(f, "b");
+        take_one_lease(f, 20103, 2 * DAY, there); /* b's holder: a cannot judge it */
+        bury(here);
+        bury(there);
+        reopen_as(f, "a");
+        rsap_store_set_clock(f->store, T0 + DAY / 2);
+        assert_int_equal(rsap_leases_reap(&f->wf, &n), 0);
+        assert_int_equal(n, 2);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM leases WHERE active"), 2);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM leases WHERE active"
+                                      " AND port IN (20102, 20103)"),
+                         2);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM events WHERE action = 'expire'"
+                                      " AND port IN (20100, 20101)"),
+                         2);
+        /* Nothing left to end: a second pass ends none and records nothing. */
+        assert_int_equal(rsap_leases_reap(&f->wf, &n), 0);
+        assert_int_equal(n, 0);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM events WHERE action = 'expire'"), 2);
+        expect_consistent(f);
+}
+
 static void history_names_each_events_host(void **state)
 {
         struct fixture *f = *state;
@@ -1616,6 +1658,7 @@ int main(void)
                 T(leases_die_with_their_process),
                 T(other_hosts_leases_outlive_their_pid_here),
                 T(other_hosts_leases_end_with_their_ttl),
+                T(reaping_ends_only_dead_leases),
                 T(history_names_each_events_host),
                 T(schema1_databases_migrate),
                 T(store_uris_pick_the_backend),
