@@ -280,6 +280,24 @@ MUTATIONS = [
      "        if (r == 0 && n_ended)",
      ["registry-workflow"]),
 
+    # ---- pick and lease without every holding (lib/local/pick.c, lease.c, sqlite/) -------
+    ("held-bits-block-offset", "lib/local/sqlite/rows.c",
+     "uint32_t first = (uint32_t)block * 64;",
+     "uint32_t first = (uint32_t)block * 63;",
+     ["registry-contract", "registry-workflow"]),
+    ("held-bits-never-cleared", "lib/local/sqlite/store.c",
+     "bits = bits & ~(1 << (old.port & 63))\\n\"\n        \"    WHERE protocol = old.protocol",
+     "bits = bits\\n\"\n        \"    WHERE protocol = old.protocol",
+     ["registry-contract"]),
+    ("held-bits-overwritten", "lib/local/sqlite/store.c",
+     "DO UPDATE SET bits = bits | excluded.bits; END;\\n\"\n        \"CREATE TRIGGER held_bits_drop",
+     "DO UPDATE SET bits = excluded.bits; END;\\n\"\n        \"CREATE TRIGGER held_bits_drop",
+     ["registry-contract", "registry-workflow"]),
+    ("held-bits-migration-kind", "lib/local/sqlite/store.c",
+     "  WHERE kind = 'assignment' GROUP BY protocol, port >> 6;",
+     "  WHERE kind = 'lease' GROUP BY protocol, port >> 6;",
+     ["registry-workflow"]),
+
     # ---- the owner walk (lib/listen/procs.c) ------------------------------------------
     ("owner-double-count (issue)", "lib/listen/procs.c",
      "if (kept == 0 || owners[kept - 1].pid != owners[i].pid)",

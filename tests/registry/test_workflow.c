@@ -1174,6 +1174,11 @@ static void schema1_databases_migrate(void **state)
         assert_int_equal(h.n_events, 1);
         assert_null(h.events[0].host);
         rsap_history_clear(&h);
+        /* Migration 3 summed up the assignment's holding (20400/tcp: block 318, bit 48). */
+        assert_int_equal(raw_count(f, "SELECT bits FROM held_bits WHERE protocol = 'tcp'"
+                                      " AND block = 318"),
+                         1LL << 48);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM held_bits"), 1);
         /* A lease of no known host could only be this host's: its dead process ends it. */
         assert_int_equal(approve(f, 2), 0);
         assert_int_equal(raw_count(f, "SELECT count(*) FROM leases WHERE active"), 0);

@@ -160,7 +160,42 @@ static const char *const migrations[] = {
         "  SELECT id, strftime('%Y-%m-%dT%H:%M:%fZ', time_us / 1000000.0, 'unixepoch') AS time,\n"
         "         host, actor, action, request_id, assignment_id, lease_id, service, port,\n"
         "         protocol, reason, details\n"
-        "  FROM events;\n",
+        "  FROM events;\n",        /*
+         * 3: what pick and lease read instead of every holding.  held_bits
+         * has a bit for each port/protocol an assignment holds, 64 ports a
+         * row (block = port / 64, bit = port % 64): pick's default range is
+         * 752 rows a protocol however full the registry is.  Triggers keep
+         * it with holdings, whoever writes them.  Leases stay out of it: the
+         * live ones are few and judged one by one.  A running quarantine is
+         * found by its end, not among every assignment of its port range.
+         */
+        "CREATE TABLE held_bits (\n"
+        "  protocol TEXT NOT NULL CHECK (protocol IN ('tcp', 'udp', 'sctp', 'dccp')),\n"
+        "  block INTEGER NOT NULL CHECK (block BETWEEN 0 AND 1023),\n"
+        "  bits INTEGER NOT NULL,\n"
+        "  PRIMARY KEY (protocol, block)\n"
+        ") WITHOUT ROWID;\n"
+        /* Distinct powers of two: their sum is their OR and never overflows. */
+        "INSERT INTO held_bits (protocol, block, bits)\n"
+        "  SELECT protocol, port >> 6, sum(1 << (port & 63)) FROM holdings\n"
+        "  WHERE kind = 'assignment' GROUP BY protocol, port >> 6;\n"
+        "CREATE TRIGGER held_bits_add AFTER INSERT ON holdings WHEN new.kind = 'assignment'\n"
+        "  BEGIN INSERT INTO held_bits (protocol, block, bits)\n"
+        "    VALUES (new.protocol, new.port >> 6, 1 << (new.port & 63))\n"
+        "    ON CONFLICT (protocol, block) DO UPDATE SET bits = bits | excluded.bits; END;\n"
+        "CREATE TRIGGER held_bits_drop AFTER DELETE ON holdings WHEN old.kind = 'assignment'\n"
+        "  BEGIN UPDATE held_bits SET bits = bits & ~(1 << (old.port & 63))\n"
+        "    WHERE protocol = old.protocol AND block = old.port >> 6; END;\n"
+        "CREATE TRIGGER held_bits_move AFTER UPDATE OF port, protocol, kind ON holdings\n"
+        "  BEGIN UPDATE held_bits SET bits = bits & ~(1 << (old.port & 63))\n"
+        "    WHERE old.kind = 'assignment' AND protocol = old.protocol\n"
+        "    AND block = old.port >> 6;\n"
+        "  INSERT INTO held_bits (protocol, block, bits)\n"
+        "    SELECT new.protocol, new.port >> 6, 1 << (new.port & 63)\n"
+        "    WHERE new.kind = 'assignment'\n"
+        "    ON CONFLICT (protocol, block) DO UPDATE SET bits = bits | excluded.bits; END;\n"
+        "CREATE INDEX assignments_quarantine ON assignments(quarantine_until_us, port)\n"
+        "  WHERE NOT active;\n",
 };
 
 /* ---- errors ------------------------------------------------------------- */
