@@ -373,11 +373,13 @@ struct rsap_lease {
 };
 
 /*
- * Atomically hands out a free port (the pick rules) for tcp and udp, after
- * reaping the leases whose TTL passed or whose holder, on this host, died
- * (event "expire"; another host's holder is judged by the TTL alone).  The port is drawn uniformly from the free ports of the range,
- * so that leases spread evenly and back-to-back test runs rarely reuse the
- * port just released.
+ * Atomically hands out a free port (the pick rules) for tcp and udp.  A
+ * lease whose TTL passed or whose holder, on this host, died leaves its port
+ * free (another host's holder is judged by the TTL alone); when the port
+ * drawn is such a one, that lease ends first (event "expire").  Other dead
+ * leases are left to rsap_leases_reap().  The port is drawn uniformly from
+ * the free ports of the range, so that leases spread evenly and back-to-back
+ * test runs rarely reuse the port just released.
  * -EADDRNOTAVAIL when no port of the range is free; -ESRCH when pid does
  * not exist.
  */

@@ -918,6 +918,152 @@ static void pick_follows_every_rule(void **state)
         assert_false(rsap_port_browser_blocked(8080));
 }
 
+/* Assignments on port..last/tcp straight into the tables, as an import of thousands would. */
+static void raw_assign_run(struct fixture *f, int port, int last)
+{
+        char sql[1024];
+
+        snprintf(sql, sizeof(sql),
+                 "INSERT OR IGNORE INTO services (id, name, assignee, contact, created_us)"
+                 " VALUES (1000, 'run', 'Alice', 'a@example.com', 0);"
+                 " WITH RECURSIVE p(n) AS (SELECT %d UNION ALL SELECT n + 1 FROM p WHERE n < %d)"
+                 " INSERT INTO assignments (service_id, port, protocol, description, assigned_us)"
+                 " SELECT 1000, n, 'tcp', 'run', 0 FROM p;"
+                 " INSERT INTO holdings (port, protocol, kind, assignment_id)"
+                 " SELECT port, protocol, 'assignment', id FROM assignments"
+                 " WHERE active AND port BETWEEN %d AND %d",
+                 port, last, port, last);
+        assert_int_equal(raw_exec(f, sql), SQLITE_OK);
+}
+
+static struct rsap_pick pick_with(struct fixture *f, uint16_t low, uint16_t high,
+                                  unsigned protocols, size_t count)
+{
+        struct rsap_pick_options o = { .low = low, .high = high, .protocols = protocols,
+                                       .count = count, .allow_iana = true };
+        struct rsap_pick p;
+
+        assert_int_equal(rsap_pick(&f->wf, &o, &p), 0);
+        return p;
+}
+
+/* A taken run across 64-port blocks: the first free ports after it, at its ends and in it. */
+static void pick_walks_past_a_taken_run(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_lease_options o = { .low = 20050, .high = 20251, .ttl_us = DAY };
+        struct rsap_lease l;
+        struct rsap_pick p;
+        uint16_t ports[4];
+
+        raw_assign_run(f, 20050, 20250); /* 20032..20095 is one block: 20049 shares it */
+        assert_int_equal(pick(f, 20050, 20300, true, ports, 2), 2);
+        assert_int_equal(ports[0], 20251);
+        assert_int_equal(ports[1], 20252);
+        assert_int_equal(pick(f, 20050, 20251, true, ports, 4), 1);
+        assert_int_equal(ports[0], 20251);
+        assert_int_equal(pick(f, 20049, 20250, true, ports, 4), 1);
+        assert_int_equal(ports[0], 20049);
+        p = pick_with(f, 20050, 20250, TCP | UDP, 1);
+        assert_int_equal(p.n_ports, 0);
+        assert_int_equal(p.excluded.local_assignment, 201);
+        rsap_pick_clear(&p);
+        /* The run is tcp's: udp is free all along it. */
+        p = pick_with(f, 20050, 20250, UDP, 1);
+        assert_int_equal(p.n_ports, 1);
+        assert_int_equal(p.ports[0], 20050);
+        assert_int_equal(p.excluded.local_assignment, 0);
+        rsap_pick_clear(&p);
+        /* A lease's draws find the one free port beside the run. */
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        assert_int_equal(l.port, 20251);
+        rsap_lease_clear(&l);
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), -EADDRNOTAVAIL);
+}
+
+/*
+ * Leases are drawn evenly from the free ports, however they sit: here three
+ * free ports, two at the range's start and one at its end, 61 taken between.
+ * 900 draws: each port's count is Binomial(900, 1/3), mean 300, sd 14; all
+ * three fall in 200..400 except with probability below 1e-10.  A draw
+ * biased to where the free ports are dense gives the last one far fewer.
+ */
+static void leases_spread_evenly_over_sparse_free_ports(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_lease_options o = { .low = 20100, .high = 20163, .ttl_us = DAY };
+        struct rsap_target target = { .kind = RSAP_TARGET_PORT };
+        unsigned counts[3] = { 0 };
+        struct rsap_lease l;
+
+        raw_assign_run(f, 20102, 20162);
+        for (int i = 0; i < 900; i++) {
+                assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+                assert_true(l.port == 20100 || l.port == 20101 || l.port == 20163);
+                counts[l.port == 20163 ? 2 : l.port - 20100]++;
+                target.port = l.port;
+                rsap_lease_clear(&l);
+                assert_int_equal(rsap_lease_release(&f->wf, &target, &l), 0);
+                rsap_lease_clear(&l);
+        }
+        for (int i = 0; i < 3; i++) {
+                assert_true(counts[i] >= 200);
+                assert_true(counts[i] <= 400);
+        }
+}
+
+/*
+ * Each port is counted once, under the first rule that keeps it, where the
+ * kinds overlap: a bad port assigned, an sctp assignment under a lease, a
+ * lease and a request, a quarantine and a request.
+ */
+static void pick_counts_each_port_under_its_first_rule(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_pick p;
+
+        raw_assign_run(f, 6665, 6665);
+        assert_int_equal(
+                raw_exec(f, "INSERT INTO assignments (service_id, port, protocol, description,"
+                            " assigned_us) VALUES (1000, 6670, 'sctp', 'd', 0);"
+                            " INSERT INTO holdings (port, protocol, kind, assignment_id)"
+                            " VALUES (6670, 'sctp', 'assignment', last_insert_rowid());"
+                            " INSERT INTO assignments (service_id, port, protocol, description,"
+                            " assigned_us, active, ended_us, quarantine_until_us) VALUES"
+                            " (1000, 6672, 'tcp', 'd', 0, 0, 1, 1900000000000000),"
+                            " (1000, 6673, 'tcp', 'd', 0, 0, 1, 1900000000000000),"
+                            " (1000, 6674, 'tcp', 'd', 0, 0, 1, 1);"
+                            " INSERT INTO requests (service, port, range_low, range_high,"
+                            " protocols, description, assignee, contact, requested_by,"
+                            " requested_us) VALUES"
+                            " ('r1', 6671, 6671, 6671, 2, 'd', 'a', 'c', 'a', 0),"
+                            " ('r2', 6672, 6672, 6672, 2, 'd', 'a', 'c', 'a', 0)"),
+                SQLITE_OK);
+        assert_int_equal(raw_exec(f, "INSERT INTO leases (id, port, expires_us, leased_us) VALUES"
+                                     " (1, 6670, 1900000000000000, 0),"
+                                     " (2, 6671, 1900000000000000, 0);"
+                                     " INSERT INTO holdings (port, protocol, kind, lease_id)"
+                                     " SELECT port, p.column1, 'lease', id FROM leases,"
+                                     " (VALUES ('tcp'), ('udp')) p"),
+                         SQLITE_OK);
+        p = pick_with(f, 6665, 6674, TCP | UDP | (1u << RSAP_PROTO_SCTP), 4);
+        assert_int_equal(p.n_ports, 1);
+        assert_int_equal(p.ports[0], 6674); /* its quarantine has ended */
+        assert_int_equal(p.excluded.browser, 5);
+        assert_int_equal(p.excluded.local_assignment, 1);
+        assert_int_equal(p.excluded.lease, 1);
+        assert_int_equal(p.excluded.request, 1);
+        assert_int_equal(p.excluded.quarantine, 1);
+        rsap_pick_clear(&p);
+        /* Without sctp, the lease is what keeps 6670. */
+        p = pick_with(f, 6665, 6674, TCP, 4);
+        assert_int_equal(p.excluded.local_assignment, 0);
+        assert_int_equal(p.excluded.lease, 2);
+        assert_int_equal(p.excluded.request, 1);
+        assert_int_equal(p.excluded.quarantine, 1);
+        rsap_pick_clear(&p);
+}
+
 /* ---- leases ----------------------------------------------------------------------------- */
 
 static void leases_never_overlap(void **state)
@@ -1117,6 +1263,38 @@ static void reaping_ends_only_dead_leases(void **state)
         assert_int_equal(rsap_leases_reap(&f->wf, &n), 0);
         assert_int_equal(n, 0);
         assert_int_equal(raw_count(f, "SELECT count(*) FROM events WHERE action = 'expire'"), 2);
+        expect_consistent(f);
+}
+
+/* A dead holder's lease frees its port for pick and lease; a take ends only that one. */
+static void dead_leases_free_their_port(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_lease_options o = { .low = 20100, .high = 20100, .ttl_us = DAY };
+        pid_t a = paused_child(), b = paused_child();
+        struct rsap_lease l;
+        uint16_t ports[1];
+
+        o.pid = a;
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        rsap_lease_clear(&l);
+        o = (struct rsap_lease_options){ .low = 20101, .high = 20101, .ttl_us = DAY, .pid = b };
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        rsap_lease_clear(&l);
+        assert_int_equal(pick(f, 20100, 20101, true, ports, 1), 0);
+        bury(a);
+        bury(b);
+        assert_int_equal(pick(f, 20100, 20100, true, ports, 1), 1);
+        assert_int_equal(ports[0], 20100);
+        o = (struct rsap_lease_options){ .low = 20100, .high = 20100, .ttl_us = DAY };
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        assert_int_equal(l.port, 20100);
+        rsap_lease_clear(&l);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM events WHERE action = 'expire'"
+                                      " AND lease_id = 1"),
+                         1);
+        /* 20101's dead lease is left to the write that meets it. */
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM leases WHERE active AND id = 2"), 1);
         expect_consistent(f);
 }
 
@@ -1659,6 +1837,10 @@ int main(void)
                 T(consistency_check_finds_tampering),
                 T(consistency_check_finds_a_moved_lease),
                 T(pick_follows_every_rule),
+                T(pick_walks_past_a_taken_run),
+                T(pick_counts_each_port_under_its_first_rule),
+                T(leases_spread_evenly_over_sparse_free_ports),
+                T(dead_leases_free_their_port),
                 T(leases_never_overlap),
                 T(leases_die_with_their_process),
                 T(other_hosts_leases_outlive_their_pid_here),
