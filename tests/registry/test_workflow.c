@@ -1298,6 +1298,52 @@ static void dead_leases_free_their_port(void **state)
         expect_consistent(f);
 }
 
+static off_t file_size(const char *dir, const char *name)
+{
+        char path[256];
+        struct stat st;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/*
+ * The last connection's close leaves the log as it is (no checkpoint, no
+ * unlink: the syncs were most of a lease's cost), while the schema a
+ * connection makes goes into the file itself at once.
+ */
+static void closing_keeps_the_log(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_lease_options o = { .low = 20100, .high = 20100, .ttl_us = DAY };
+        struct rsap_lease l;
+        char copy[160];
+        void *data = NULL;
+        size_t size = 0;
+        sqlite3 *db;
+        sqlite3_stmt *stmt;
+
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        rsap_lease_clear(&l);
+        rsap_store_close(f->store);
+        f->store = NULL;
+        assert_true(file_size(f->dir, "registry.db-wal") > 0);
+        /* The file alone, without its log: the schema is there, the lease not yet. */
+        snprintf(copy, sizeof(copy), "%s/other.db", f->dir);
+        assert_int_equal(rsap_read_regular_file(f->path, 1 << 24, &data, &size), 0);
+        assert_int_equal(rsap_file_replace(copy, data, size, 0600), 0);
+        free(data);
+        assert_int_equal(sqlite3_open(copy, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM leases", -1, &stmt, NULL),
+                         SQLITE_OK);
+        assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_int(stmt, 0), 0);
+        sqlite3_finalize(stmt);
+        sqlite3_close(db);
+        reopen_as(f, "a");
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM leases WHERE active"), 1);
+}
+
 static void history_names_each_events_host(void **state)
 {
         struct fixture *f = *state;
@@ -1846,6 +1892,7 @@ int main(void)
                 T(other_hosts_leases_outlive_their_pid_here),
                 T(other_hosts_leases_end_with_their_ttl),
                 T(reaping_ends_only_dead_leases),
+                T(closing_keeps_the_log),
                 T(history_names_each_events_host),
                 T(schema1_databases_migrate),
                 T(store_uris_pick_the_backend),

@@ -642,6 +642,28 @@ static int enable_wal(struct rsap_store *store)
         return mode && strcmp(mode, "wal") == 0 ? 0 : -EIO;
 }
 
+/*
+ * The last connection to close would checkpoint the log into the file and
+ * delete it: three syncs, an unlink, and the next process makes the log
+ * again (a sync of the directory), most of a lease's cost as a process.
+ * Instead the log stays: SQLite checkpoints while writing, once the log
+ * passes 256 pages (1 MiB, which the next process's open reads once to
+ * rebuild its index), and journal_size_limit cuts the file back after a
+ * checkpoint.  The -wal and -shm files staying lets a user who cannot
+ * write the directory read the registry through them, log included.
+ * (PERSIST_WAL alone would keep the file but not spare the syncs.)
+ */
+static int keep_log_on_close(sqlite3 *db)
+{
+        int r = store_errno(sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL));
+
+        if (r == 0)
+                r = store_exec(db, "PRAGMA wal_autocheckpoint = 256");
+        if (r == 0)
+                r = store_exec(db, "PRAGMA journal_size_limit = 1048576");
+        return r;
+}
+
 static int prepare_for_writing(struct rsap_store *store, const char *path, int version)
 {
         int r;
@@ -656,14 +678,20 @@ static int prepare_for_writing(struct rsap_store *store, const char *path, int v
          * sync per lease).
          */
         r = store_exec(store_db(store), "PRAGMA synchronous = NORMAL");
+        if (r == 0)
+                r = keep_log_on_close(store_db(store));
         if (r < 0)
                 return r;
         if (version == RSAP_STORE_SCHEMA_VERSION)
                 return 0;
         r = enable_wal(store);
-        if (r < 0)
-                return r;
-        return apply_migrations(store);
+        if (r == 0)
+                r = apply_migrations(store);
+        /* The log stays at close (keep_log_on_close): a new or upgraded
+         * schema goes into the file itself at once. */
+        if (r == 0)
+                r = store_exec(store_db(store), "PRAGMA wal_checkpoint(TRUNCATE)");
+        return r;
 }
 
 static int check_readable_version(int version)
