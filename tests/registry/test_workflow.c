@@ -1342,6 +1342,18 @@ static void closing_keeps_the_log(void **state)
         sqlite3_close(db);
         reopen_as(f, "a");
         assert_int_equal(raw_count(f, "SELECT count(*) FROM leases WHERE active"), 1);
+        /* Past 1 MiB, the close checkpoints the log and empties it: 40 leases, some 2.8 MB. */
+        o = (struct rsap_lease_options){ .low = 20200, .high = 20299, .ttl_us = DAY };
+        for (int i = 0; i < 40; i++) {
+                assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+                rsap_lease_clear(&l);
+        }
+        assert_true(file_size(f->dir, "registry.db-wal") > 1024 * 1024);
+        rsap_store_close(f->store);
+        f->store = NULL;
+        assert_int_equal(file_size(f->dir, "registry.db-wal"), 0);
+        reopen_as(f, "a");
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM leases WHERE active"), 41);
 }
 
 static void history_names_each_events_host(void **state)

@@ -646,22 +646,31 @@ static int enable_wal(struct rsap_store *store)
  * The last connection to close would checkpoint the log into the file and
  * delete it: three syncs, an unlink, and the next process makes the log
  * again (a sync of the directory), most of a lease's cost as a process.
- * Instead the log stays: SQLite checkpoints while writing, once the log
- * passes 256 pages (1 MiB, which the next process's open reads once to
- * rebuild its index), and journal_size_limit cuts the file back after a
- * checkpoint.  The -wal and -shm files staying lets a user who cannot
- * write the directory read the registry through them, log included.
- * (PERSIST_WAL alone would keep the file but not spare the syncs.)
+ * Instead the log stays, until it passes LOG_LIMIT: then the close that
+ * finds it so checkpoints it and cuts it to nothing (sqlite_close()), once
+ * every few dozen writes.  SQLite's own checkpoints after a commit do not
+ * serve here: each process is the first connection, whose open rebuilds the
+ * log's index and counts nothing of it as checkpointed, so a log that is
+ * never restarted grows, and every open reads it whole.  The -wal and -shm
+ * files staying lets a user who cannot write the directory read the
+ * registry through them, log included.  (PERSIST_WAL alone would keep the
+ * file but not spare the syncs; journal_size_limit only bounds its size.)
  */
+#define LOG_LIMIT (1024 * 1024)
+
 static int keep_log_on_close(sqlite3 *db)
 {
-        int r = store_errno(sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL));
+        return store_errno(sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL));
+}
 
-        if (r == 0)
-                r = store_exec(db, "PRAGMA wal_autocheckpoint = 256");
-        if (r == 0)
-                r = store_exec(db, "PRAGMA journal_size_limit = 1048576");
-        return r;
+/* A writer's close: the log checkpointed and emptied once it passed LOG_LIMIT. */
+static void checkpoint_big_log(struct sqlite_conn *conn)
+{
+        struct stat st;
+
+        if (conn->log_path && stat(conn->log_path, &st) == 0 && st.st_size > LOG_LIMIT)
+                /* Busy while another connection reads: the next close tries again. */
+                (void)store_exec(conn->db, "PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
 static int prepare_for_writing(struct rsap_store *store, const char *path, int version)
@@ -744,6 +753,8 @@ void sqlite_close(struct rsap_store *store)
 
         if (!conn)
                 return;
+        checkpoint_big_log(conn);
+        free(conn->log_path);
         conn_close(conn);
         free(conn);
         store->conn = NULL;
@@ -791,6 +802,10 @@ static int open_as(struct rsap_store *store, const char *path, const char *name,
         if (r == 0)
                 r = mode == RSAP_STORE_WRITE ? prepare_for_writing(store, path, version)
                                              : check_readable_version(version);
+        if (r == 0 && mode == RSAP_STORE_WRITE && asprintf(&conn->log_path, "%s-wal", path) < 0) {
+                conn->log_path = NULL;
+                r = -ENOMEM;
+        }
         if (r < 0)
                 sqlite_close(store);
         return r;
