@@ -19,6 +19,8 @@
  * checks it.  rsap links no SQLite at all: a function librsap starts to call
  * without a forwarder here fails the link as an undefined reference.
  */
+#include <stdarg.h>
+
 #include <sqlite3.h>
 
 #include "lazy_load.h"
@@ -63,3 +65,28 @@ SQLITE_FORWARD(int, sqlite3_changes, (sqlite3 *db), (db))
 SQLITE_FORWARD(sqlite3_int64, sqlite3_last_insert_rowid, (sqlite3 *db), (db))
 SQLITE_FORWARD(int, sqlite3_extended_errcode, (sqlite3 *db), (db))
 SQLITE_FORWARD(int, sqlite3_system_errno, (sqlite3 *db), (db))
+
+/*
+ * Variadic, so not a LAZY_FORWARD: forwarded for the options that take an
+ * int and an int * (SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE and its kind), the
+ * only ones librsap sets.  SQLITE_VARIADIC names it for cli/sqlite_map.py.
+ */
+#define SQLITE_VARIADIC(name)
+SQLITE_VARIADIC(sqlite3_db_config)
+int sqlite3_db_config(sqlite3 *db, int op, ...)
+{
+        static __typeof__(sqlite3_db_config) *lazy_real;
+        __typeof__(sqlite3_db_config) *fn = __atomic_load_n(&lazy_real, __ATOMIC_ACQUIRE);
+        va_list ap;
+        int value, *out;
+
+        va_start(ap, op);
+        value = va_arg(ap, int);
+        out = va_arg(ap, int *);
+        va_end(ap);
+        if (!fn) {
+                fn = (__typeof__(sqlite3_db_config) *)lazy_symbol(&sqlite, "sqlite3_db_config");
+                __atomic_store_n(&lazy_real, fn, __ATOMIC_RELEASE);
+        }
+        return fn(db, op, value, out);
+}

@@ -12,7 +12,9 @@ import re
 import sys
 
 source, output = sys.argv[1], sys.argv[2]
-names = re.findall(r"^SQLITE_FORWARD\([^,]+,\s*(sqlite3_\w+),", open(source).read(), re.M)
+text = open(source).read()
+names = re.findall(r"^SQLITE_FORWARD\([^,]+,\s*(sqlite3_\w+),", text, re.M)
+names += re.findall(r"^SQLITE_VARIADIC\((sqlite3_\w+)\)$", text, re.M)
 if len(names) != len(set(names)) or not names:
     sys.exit(f"sqlite_map.py: no forwarders, or one twice, in {source}")
 with open(output, "w") as f:

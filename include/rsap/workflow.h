@@ -373,11 +373,13 @@ struct rsap_lease {
 };
 
 /*
- * Atomically hands out a free port (the pick rules) for tcp and udp, after
- * reaping the leases whose TTL passed or whose holder, on this host, died
- * (event "expire"; another host's holder is judged by the TTL alone).  The port is drawn uniformly from the free ports of the range,
- * so that leases spread evenly and back-to-back test runs rarely reuse the
- * port just released.
+ * Atomically hands out a free port (the pick rules) for tcp and udp.  A
+ * lease whose TTL passed or whose holder, on this host, died leaves its port
+ * free (another host's holder is judged by the TTL alone); when the port
+ * drawn is such a one, that lease ends first (event "expire").  Other dead
+ * leases are left to rsap_leases_reap().  The port is drawn uniformly from
+ * the free ports of the range, so that leases spread evenly and back-to-back
+ * test runs rarely reuse the port just released.
  * -EADDRNOTAVAIL when no port of the range is free; -ESRCH when pid does
  * not exist.
  */
@@ -387,6 +389,14 @@ int rsap_lease_take(const struct rsap_workflow *wf, const struct rsap_lease_opti
 int rsap_lease_release(const struct rsap_workflow *wf, const struct rsap_target *target,
                        struct rsap_lease *out);
 void rsap_lease_clear(struct rsap_lease *l);
+/*
+ * Ends, in one transaction, every active lease whose TTL passed and every
+ * one whose holder is of this host and died (event "expire" each, as a take
+ * would record it); another host's lease is judged by its TTL alone.  For a
+ * background reaper (rsapd): a take or a pick judges only the leases on the
+ * ports it looks at.  n_ended (may be NULL) gets how many ended.
+ */
+int rsap_leases_reap(const struct rsap_workflow *wf, size_t *n_ended);
 /* Field 22 of /proc/PID/stat: -ESRCH when the process does not exist. */
 int rsap_process_start_time(pid_t pid, uint64_t *ticks_out);
 

@@ -186,6 +186,16 @@ struct rsap_store_backend {
          */
         int (*holdings)(struct rsap_store *store, uint16_t low, uint16_t high,
                         enum rsap_proto proto, bool who, store_holding_visit *visit, void *arg);
+        /*
+         * Into out (not cleared first): the ports of low..high an assignment
+         * holds on a protocol of mask.  Its cost follows the range, not the
+         * number of holdings.
+         */
+        int (*assigned_ports)(struct rsap_store *store, uint16_t low, uint16_t high,
+                              unsigned mask, struct rsap_port_set *out);
+        /* The holdings of active leases on ports low..high (leases' own, live or not). */
+        int (*lease_holdings)(struct rsap_store *store, uint16_t low, uint16_t high,
+                              store_holding_visit *visit, void *arg);
         /* Quarantines running at now_us; the latest first on each port/protocol. */
         int (*quarantines)(struct rsap_store *store, uint16_t low, uint16_t high,
                            enum rsap_proto proto, int64_t now_us, store_quarantine_visit *visit,

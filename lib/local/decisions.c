@@ -128,7 +128,7 @@ int rsap_approve(const struct rsap_workflow *wf, int64_t request_id,
         if (r < 0)
                 return r;
         /* A dead lease must not stand in the way of an assignment. */
-        r = leases_reap(wf->store, wf->actor);
+        r = leases_reap(wf->store, wf->actor, NULL);
         if (r == 0)
                 r = checks_run(wf, &rv->request, options, rv);
         if (r < 0)

@@ -129,11 +129,11 @@ static int active_leases(struct rsap_store *store, struct rsap_lease **out, size
         return STORE_OP(store, leases)(store, &q, out, n_out);
 }
 
-int leases_reap(struct rsap_store *store, const char *actor)
+int leases_reap(struct rsap_store *store, const char *actor, size_t *n_ended)
 {
         struct rsap_lease *list = NULL;
         int64_t now = rsap_store_now(store);
-        size_t n = 0;
+        size_t n = 0, ended = 0;
         int r = active_leases(store, &list, &n);
 
         for (size_t i = 0; r == 0 && i < n; i++) {
@@ -144,14 +144,64 @@ int leases_reap(struct rsap_store *store, const char *actor)
                         continue;
                 expiry_reason(&list[i], now, reason, sizeof(reason));
                 r = end_lease(store, actor, &list[i], "expire", reason);
+                ended += r == 0;
         }
         for (size_t i = 0; i < n; i++)
                 rsap_lease_clear(&list[i]);
         free(list);
+        if (n_ended)
+                *n_ended = ended;
+        return r;
+}
+
+int rsap_leases_reap(const struct rsap_workflow *wf, size_t *n_ended)
+{
+        _cleanup_(store_tx_end) struct store_tx tx = { 0 };
+        size_t ended = 0;
+        int r;
+
+        if (n_ended)
+                *n_ended = 0;
+        r = store_tx_begin(wf->store, &tx);
+        if (r == 0)
+                r = leases_reap(wf->store, wf->actor, &ended);
+        if (r == 0)
+                r = store_tx_commit(&tx);
+        if (r == 0 && n_ended)
+                *n_ended = ended;
         return r;
 }
 
 /* ---- taking -------------------------------------------------------------------------- */
+
+/*
+ * The port was judged free, so a lease still on it is dead: it ends here,
+ * in the transaction that takes the port.  The other dead leases are left
+ * to the write that meets them, or to rsap_leases_reap().
+ */
+static int end_dead_lease_on(struct rsap_store *store, const char *actor, uint16_t port)
+{
+        struct store_lease_query q = {
+                .target = { .kind = RSAP_TARGET_PORT, .port = port }, .active_only = true,
+        };
+        struct rsap_lease l;
+        char reason[128];
+        int r = lease_one(store, &q, &l);
+
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        /* Not live, as pick.c judged it: a transaction judges each holder once. */
+        if (lease_is_live(store, l.expires_us, l.pid, l.pid_start, l.host)) {
+                r = -EADDRNOTAVAIL;
+        } else {
+                expiry_reason(&l, rsap_store_now(store), reason, sizeof(reason));
+                r = end_lease(store, actor, &l, "expire", reason);
+        }
+        rsap_lease_clear(&l);
+        return r;
+}
 
 /* The lease and its holdings on tcp and udp; its holder is of this host. */
 static int insert_lease(struct rsap_store *store, uint16_t port,
@@ -231,10 +281,9 @@ int rsap_lease_take(const struct rsap_workflow *wf, const struct rsap_lease_opti
         r = store_tx_begin(wf->store, &tx);
         if (r < 0)
                 return r;
-        r = leases_reap(wf->store, wf->actor);
-        if (r < 0)
-                return r;
         r = random_free_port(wf, o.low, o.high, TCP_AND_UDP, &port);
+        if (r == 0)
+                r = end_dead_lease_on(wf->store, wf->actor, port);
         if (r < 0)
                 return r;
         r = insert_lease(wf->store, port, &o, pid_start, &id);

@@ -435,7 +435,7 @@ static int merge(const struct rsap_workflow *wf, const struct import_set *set, c
         int r = store_tx_begin(wf->store, &tx);
 
         if (r == 0)
-                r = leases_reap(wf->store, wf->actor);
+                r = leases_reap(wf->store, wf->actor, NULL);
         for (size_t i = 0; r == 0 && i < set->n; i++) {
                 r = import_entry(wf, &set->items[i], origin, result);
                 if (r == IMPORTED)

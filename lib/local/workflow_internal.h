@@ -37,9 +37,10 @@ bool lease_is_live(struct rsap_store *store, int64_t expires_us, pid_t pid, uint
                    const char *host);
 /*
  * Ends every lease whose TTL passed or whose holder is on this host and
- * died, each with an "expire" event.  Inside a write transaction.
+ * died, each with an "expire" event.  Inside a write transaction; n_ended
+ * (may be NULL) gets how many it ended.
  */
-int leases_reap(struct rsap_store *store, const char *actor);
+int leases_reap(struct rsap_store *store, const char *actor, size_t *n_ended);
 
 /* ---- free ports ----------------------------------------------------------------- */
 
@@ -50,9 +51,14 @@ int leases_reap(struct rsap_store *store, const char *actor);
  */
 int local_taken_ports(struct rsap_store *store, uint16_t low, uint16_t high, unsigned mask,
                       int64_t except_request, struct rsap_port_set *taken);
-/* The pick rules for one port, on every protocol of mask. */
+/*
+ * The pick rules for one port, on every protocol of mask.  listening: the
+ * host's listening ports of mask as a set (pick.c makes it for a walk over
+ * a range), or NULL to look through the host's sockets.
+ */
 bool port_is_free(const struct rsap_workflow *wf, const struct rsap_port_set *taken,
-                  uint16_t port, unsigned mask, bool allow_iana);
+                  const struct rsap_port_set *listening, uint16_t port, unsigned mask,
+                  bool allow_iana);
 /*
  * The first free port of [low, high], searching from start and wrapping
  * around: -EADDRNOTAVAIL when there is none.

@@ -311,6 +311,55 @@ static void leases_keep_their_holder_and_host(void **state)
         free(list);
 }
 
+/* What pick reads instead of every holding: the assigned ports of a range
+ * on the protocols asked for, and the holdings of the active leases. */
+static void pick_reads_assigned_ports_and_active_leases(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_port_set *set = calloc(1, sizeof(*set));
+        unsigned tcp = 1u << RSAP_PROTO_TCP, udp = 1u << RSAP_PROTO_UDP;
+        int64_t s = service(f, "runs"), id, last = 0, l;
+        size_t n = 0;
+
+        assert_non_null(set);
+        /* 20095-20225 on tcp: across two 64-port block boundaries (20096, 20160). */
+        for (uint16_t port = 20095; port <= 20225; port++)
+                assert_int_equal(assign(f, s, port, RSAP_PROTO_TCP, &last), 0);
+        assert_int_equal(assign(f, s, 20300, RSAP_PROTO_UDP, &id), 0);
+        assert_int_equal(STORE_OP(f->store, assigned_ports)(f->store, 20100, 20300, tcp, set), 0);
+        assert_int_equal(rsap_port_set_count(set), 20225 - 20100 + 1);
+        assert_false(rsap_port_set_has(set, 20099));
+        assert_true(rsap_port_set_has(set, 20100));
+        assert_true(rsap_port_set_has(set, 20225));
+        assert_false(rsap_port_set_has(set, 20300));
+        memset(set, 0, sizeof(*set));
+        assert_int_equal(STORE_OP(f->store, assigned_ports)(f->store, 20100, 20300, udp, set), 0);
+        assert_int_equal(rsap_port_set_count(set), 1);
+        /* An ended assignment's port is no longer assigned (its quarantine is another question). */
+        assert_int_equal(STORE_OP(f->store, assignment_end)(f->store, last, T0, T0), 0);
+        memset(set, 0, sizeof(*set));
+        assert_int_equal(STORE_OP(f->store, assigned_ports)(f->store, 20225, 20225, tcp, set), 0);
+        assert_int_equal(rsap_port_set_count(set), 0);
+        /* Leases are not assignments; their holdings come from the active leases. */
+        assert_int_equal(lease(f, 20400, 0, NULL, &l), 0);
+        memset(set, 0, sizeof(*set));
+        assert_int_equal(STORE_OP(f->store, assigned_ports)(f->store, 20400, 20400, tcp | udp,
+                                                            set),
+                         0);
+        assert_int_equal(rsap_port_set_count(set), 0);
+        assert_int_equal(STORE_OP(f->store, lease_holdings)(f->store, 20000, 20500,
+                                                            count_holding, &n),
+                         0);
+        assert_int_equal(n, 2);
+        assert_int_equal(STORE_OP(f->store, lease_end)(f->store, l, T0 + 1), 0);
+        n = 0;
+        assert_int_equal(STORE_OP(f->store, lease_holdings)(f->store, 20000, 20500,
+                                                            count_holding, &n),
+                         0);
+        assert_int_equal(n, 0);
+        free(set);
+}
+
 static void history_keeps_the_order_of_recording(void **state)
 {
         struct fixture *f = *state;
@@ -382,6 +431,7 @@ int main(void)
                 T(events_are_append_only),
                 T(released_ports_are_quarantined),
                 T(leases_keep_their_holder_and_host),
+                T(pick_reads_assigned_ports_and_active_leases),
                 T(history_keeps_the_order_of_recording),
                 T(the_check_finds_state_changed_behind_its_back),
 #undef T

@@ -918,6 +918,152 @@ static void pick_follows_every_rule(void **state)
         assert_false(rsap_port_browser_blocked(8080));
 }
 
+/* Assignments on port..last/tcp straight into the tables, as an import of thousands would. */
+static void raw_assign_run(struct fixture *f, int port, int last)
+{
+        char sql[1024];
+
+        snprintf(sql, sizeof(sql),
+                 "INSERT OR IGNORE INTO services (id, name, assignee, contact, created_us)"
+                 " VALUES (1000, 'run', 'Alice', 'a@example.com', 0);"
+                 " WITH RECURSIVE p(n) AS (SELECT %d UNION ALL SELECT n + 1 FROM p WHERE n < %d)"
+                 " INSERT INTO assignments (service_id, port, protocol, description, assigned_us)"
+                 " SELECT 1000, n, 'tcp', 'run', 0 FROM p;"
+                 " INSERT INTO holdings (port, protocol, kind, assignment_id)"
+                 " SELECT port, protocol, 'assignment', id FROM assignments"
+                 " WHERE active AND port BETWEEN %d AND %d",
+                 port, last, port, last);
+        assert_int_equal(raw_exec(f, sql), SQLITE_OK);
+}
+
+static struct rsap_pick pick_with(struct fixture *f, uint16_t low, uint16_t high,
+                                  unsigned protocols, size_t count)
+{
+        struct rsap_pick_options o = { .low = low, .high = high, .protocols = protocols,
+                                       .count = count, .allow_iana = true };
+        struct rsap_pick p;
+
+        assert_int_equal(rsap_pick(&f->wf, &o, &p), 0);
+        return p;
+}
+
+/* A taken run across 64-port blocks: the first free ports after it, at its ends and in it. */
+static void pick_walks_past_a_taken_run(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_lease_options o = { .low = 20050, .high = 20251, .ttl_us = DAY };
+        struct rsap_lease l;
+        struct rsap_pick p;
+        uint16_t ports[4];
+
+        raw_assign_run(f, 20050, 20250); /* 20032..20095 is one block: 20049 shares it */
+        assert_int_equal(pick(f, 20050, 20300, true, ports, 2), 2);
+        assert_int_equal(ports[0], 20251);
+        assert_int_equal(ports[1], 20252);
+        assert_int_equal(pick(f, 20050, 20251, true, ports, 4), 1);
+        assert_int_equal(ports[0], 20251);
+        assert_int_equal(pick(f, 20049, 20250, true, ports, 4), 1);
+        assert_int_equal(ports[0], 20049);
+        p = pick_with(f, 20050, 20250, TCP | UDP, 1);
+        assert_int_equal(p.n_ports, 0);
+        assert_int_equal(p.excluded.local_assignment, 201);
+        rsap_pick_clear(&p);
+        /* The run is tcp's: udp is free all along it. */
+        p = pick_with(f, 20050, 20250, UDP, 1);
+        assert_int_equal(p.n_ports, 1);
+        assert_int_equal(p.ports[0], 20050);
+        assert_int_equal(p.excluded.local_assignment, 0);
+        rsap_pick_clear(&p);
+        /* A lease's draws find the one free port beside the run. */
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        assert_int_equal(l.port, 20251);
+        rsap_lease_clear(&l);
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), -EADDRNOTAVAIL);
+}
+
+/*
+ * Leases are drawn evenly from the free ports, however they sit: here three
+ * free ports, two at the range's start and one at its end, 61 taken between.
+ * 900 draws: each port's count is Binomial(900, 1/3), mean 300, sd 14; all
+ * three fall in 200..400 except with probability below 1e-10.  A draw
+ * biased to where the free ports are dense gives the last one far fewer.
+ */
+static void leases_spread_evenly_over_sparse_free_ports(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_lease_options o = { .low = 20100, .high = 20163, .ttl_us = DAY };
+        struct rsap_target target = { .kind = RSAP_TARGET_PORT };
+        unsigned counts[3] = { 0 };
+        struct rsap_lease l;
+
+        raw_assign_run(f, 20102, 20162);
+        for (int i = 0; i < 900; i++) {
+                assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+                assert_true(l.port == 20100 || l.port == 20101 || l.port == 20163);
+                counts[l.port == 20163 ? 2 : l.port - 20100]++;
+                target.port = l.port;
+                rsap_lease_clear(&l);
+                assert_int_equal(rsap_lease_release(&f->wf, &target, &l), 0);
+                rsap_lease_clear(&l);
+        }
+        for (int i = 0; i < 3; i++) {
+                assert_true(counts[i] >= 200);
+                assert_true(counts[i] <= 400);
+        }
+}
+
+/*
+ * Each port is counted once, under the first rule that keeps it, where the
+ * kinds overlap: a bad port assigned, an sctp assignment under a lease, a
+ * lease and a request, a quarantine and a request.
+ */
+static void pick_counts_each_port_under_its_first_rule(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_pick p;
+
+        raw_assign_run(f, 6665, 6665);
+        assert_int_equal(
+                raw_exec(f, "INSERT INTO assignments (service_id, port, protocol, description,"
+                            " assigned_us) VALUES (1000, 6670, 'sctp', 'd', 0);"
+                            " INSERT INTO holdings (port, protocol, kind, assignment_id)"
+                            " VALUES (6670, 'sctp', 'assignment', last_insert_rowid());"
+                            " INSERT INTO assignments (service_id, port, protocol, description,"
+                            " assigned_us, active, ended_us, quarantine_until_us) VALUES"
+                            " (1000, 6672, 'tcp', 'd', 0, 0, 1, 1900000000000000),"
+                            " (1000, 6673, 'tcp', 'd', 0, 0, 1, 1900000000000000),"
+                            " (1000, 6674, 'tcp', 'd', 0, 0, 1, 1);"
+                            " INSERT INTO requests (service, port, range_low, range_high,"
+                            " protocols, description, assignee, contact, requested_by,"
+                            " requested_us) VALUES"
+                            " ('r1', 6671, 6671, 6671, 2, 'd', 'a', 'c', 'a', 0),"
+                            " ('r2', 6672, 6672, 6672, 2, 'd', 'a', 'c', 'a', 0)"),
+                SQLITE_OK);
+        assert_int_equal(raw_exec(f, "INSERT INTO leases (id, port, expires_us, leased_us) VALUES"
+                                     " (1, 6670, 1900000000000000, 0),"
+                                     " (2, 6671, 1900000000000000, 0);"
+                                     " INSERT INTO holdings (port, protocol, kind, lease_id)"
+                                     " SELECT port, p.column1, 'lease', id FROM leases,"
+                                     " (VALUES ('tcp'), ('udp')) p"),
+                         SQLITE_OK);
+        p = pick_with(f, 6665, 6674, TCP | UDP | (1u << RSAP_PROTO_SCTP), 4);
+        assert_int_equal(p.n_ports, 1);
+        assert_int_equal(p.ports[0], 6674); /* its quarantine has ended */
+        assert_int_equal(p.excluded.browser, 5);
+        assert_int_equal(p.excluded.local_assignment, 1);
+        assert_int_equal(p.excluded.lease, 1);
+        assert_int_equal(p.excluded.request, 1);
+        assert_int_equal(p.excluded.quarantine, 1);
+        rsap_pick_clear(&p);
+        /* Without sctp, the lease is what keeps 6670. */
+        p = pick_with(f, 6665, 6674, TCP, 4);
+        assert_int_equal(p.excluded.local_assignment, 0);
+        assert_int_equal(p.excluded.lease, 2);
+        assert_int_equal(p.excluded.request, 1);
+        assert_int_equal(p.excluded.quarantine, 1);
+        rsap_pick_clear(&p);
+}
+
 /* ---- leases ----------------------------------------------------------------------------- */
 
 static void leases_never_overlap(void **state)
@@ -1078,6 +1224,138 @@ static void other_hosts_leases_end_with_their_ttl(void **state)
         expect_consistent(f);
 }
 
+static void take_one_lease(struct fixture *f, uint16_t port, int64_t ttl_us, pid_t pid)
+{
+        struct rsap_lease_options o = { .low = port, .high = port, .ttl_us = ttl_us, .pid = pid };
+        struct rsap_lease l;
+
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        rsap_lease_clear(&l);
+}
+
+/* The background reaper ends what a take would find dead, and only that. */
+static void reaping_ends_only_dead_leases(void **state)
+{
+        struct fixture *f = *state;
+        pid_t here = paused_child(), there = paused_child();
+        size_t n = 99;
+
+        reopen_as(f, "a");
+        take_one_lease(f, 20100, DAY, here);      /* its holder dies */
+        take_one_lease(f, 20101, DAY / 2, 0);     /* its TTL runs out */
+        take_one_lease(f, 20102, 2 * DAY, getpid()); /* alive */
+        reopen_as(f, "b");
+        take_one_lease(f, 20103, 2 * DAY, there); /* b's holder: a cannot judge it */
+        bury(here);
+        bury(there);
+        reopen_as(f, "a");
+        rsap_store_set_clock(f->store, T0 + DAY / 2);
+        assert_int_equal(rsap_leases_reap(&f->wf, &n), 0);
+        assert_int_equal(n, 2);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM leases WHERE active"), 2);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM leases WHERE active"
+                                      " AND port IN (20102, 20103)"),
+                         2);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM events WHERE action = 'expire'"
+                                      " AND port IN (20100, 20101)"),
+                         2);
+        /* Nothing left to end: a second pass ends none and records nothing. */
+        assert_int_equal(rsap_leases_reap(&f->wf, &n), 0);
+        assert_int_equal(n, 0);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM events WHERE action = 'expire'"), 2);
+        expect_consistent(f);
+}
+
+/* A dead holder's lease frees its port for pick and lease; a take ends only that one. */
+static void dead_leases_free_their_port(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_lease_options o = { .low = 20100, .high = 20100, .ttl_us = DAY };
+        pid_t a = paused_child(), b = paused_child();
+        struct rsap_lease l;
+        uint16_t ports[1];
+
+        o.pid = a;
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        rsap_lease_clear(&l);
+        o = (struct rsap_lease_options){ .low = 20101, .high = 20101, .ttl_us = DAY, .pid = b };
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        rsap_lease_clear(&l);
+        assert_int_equal(pick(f, 20100, 20101, true, ports, 1), 0);
+        bury(a);
+        bury(b);
+        assert_int_equal(pick(f, 20100, 20100, true, ports, 1), 1);
+        assert_int_equal(ports[0], 20100);
+        o = (struct rsap_lease_options){ .low = 20100, .high = 20100, .ttl_us = DAY };
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        assert_int_equal(l.port, 20100);
+        rsap_lease_clear(&l);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM events WHERE action = 'expire'"
+                                      " AND lease_id = 1"),
+                         1);
+        /* 20101's dead lease is left to the write that meets it. */
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM leases WHERE active AND id = 2"), 1);
+        expect_consistent(f);
+}
+
+static off_t file_size(const char *dir, const char *name)
+{
+        char path[256];
+        struct stat st;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/*
+ * The last connection's close leaves the log as it is (no checkpoint, no
+ * unlink: the syncs were most of a lease's cost), while the schema a
+ * connection makes goes into the file itself at once.
+ */
+static void closing_keeps_the_log(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_lease_options o = { .low = 20100, .high = 20100, .ttl_us = DAY };
+        struct rsap_lease l;
+        char copy[160];
+        void *data = NULL;
+        size_t size = 0;
+        sqlite3 *db;
+        sqlite3_stmt *stmt;
+
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        rsap_lease_clear(&l);
+        rsap_store_close(f->store);
+        f->store = NULL;
+        assert_true(file_size(f->dir, "registry.db-wal") > 0);
+        /* The file alone, without its log: the schema is there, the lease not yet. */
+        snprintf(copy, sizeof(copy), "%s/other.db", f->dir);
+        assert_int_equal(rsap_read_regular_file(f->path, 1 << 24, &data, &size), 0);
+        assert_int_equal(rsap_file_replace(copy, data, size, 0600), 0);
+        free(data);
+        assert_int_equal(sqlite3_open(copy, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM leases", -1, &stmt, NULL),
+                         SQLITE_OK);
+        assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_int(stmt, 0), 0);
+        sqlite3_finalize(stmt);
+        sqlite3_close(db);
+        reopen_as(f, "a");
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM leases WHERE active"), 1);
+        /* Past 1 MiB, the close checkpoints the log and empties it: 40 leases, some 2.8 MB. */
+        o = (struct rsap_lease_options){ .low = 20200, .high = 20299, .ttl_us = DAY };
+        for (int i = 0; i < 40; i++) {
+                assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+                rsap_lease_clear(&l);
+        }
+        assert_true(file_size(f->dir, "registry.db-wal") > 1024 * 1024);
+        rsap_store_close(f->store);
+        f->store = NULL;
+        assert_int_equal(file_size(f->dir, "registry.db-wal"), 0);
+        reopen_as(f, "a");
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM leases WHERE active"), 41);
+}
+
 static void history_names_each_events_host(void **state)
 {
         struct fixture *f = *state;
@@ -1132,6 +1410,11 @@ static void schema1_databases_migrate(void **state)
         assert_int_equal(h.n_events, 1);
         assert_null(h.events[0].host);
         rsap_history_clear(&h);
+        /* Migration 3 summed up the assignment's holding (20400/tcp: block 318, bit 48). */
+        assert_int_equal(raw_count(f, "SELECT bits FROM held_bits WHERE protocol = 'tcp'"
+                                      " AND block = 318"),
+                         1LL << 48);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM held_bits"), 1);
         /* A lease of no known host could only be this host's: its dead process ends it. */
         assert_int_equal(approve(f, 2), 0);
         assert_int_equal(raw_count(f, "SELECT count(*) FROM leases WHERE active"), 0);
@@ -1612,10 +1895,16 @@ int main(void)
                 T(consistency_check_finds_tampering),
                 T(consistency_check_finds_a_moved_lease),
                 T(pick_follows_every_rule),
+                T(pick_walks_past_a_taken_run),
+                T(pick_counts_each_port_under_its_first_rule),
+                T(leases_spread_evenly_over_sparse_free_ports),
+                T(dead_leases_free_their_port),
                 T(leases_never_overlap),
                 T(leases_die_with_their_process),
                 T(other_hosts_leases_outlive_their_pid_here),
                 T(other_hosts_leases_end_with_their_ttl),
+                T(reaping_ends_only_dead_leases),
+                T(closing_keeps_the_log),
                 T(history_names_each_events_host),
                 T(schema1_databases_migrate),
                 T(store_uris_pick_the_backend),

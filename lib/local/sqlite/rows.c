@@ -534,6 +534,67 @@ static int holdings(struct rsap_store *store, uint16_t low, uint16_t high, enum 
         return r;
 }
 
+/* The bits of one held_bits row that fall in low..high, into out. */
+static void add_held_block(struct rsap_port_set *out, int64_t block, uint64_t bits,
+                           uint16_t low, uint16_t high)
+{
+        uint32_t first = (uint32_t)block * 64;
+
+        for (uint32_t i = 0; bits && i < 64; i++, bits >>= 1)
+                if ((bits & 1) && first + i >= low && first + i <= high)
+                        rsap_port_set_add(out, (uint16_t)(first + i));
+}
+
+static int assigned_ports(struct rsap_store *store, uint16_t low, uint16_t high, unsigned mask,
+                          struct rsap_port_set *out)
+{
+        _cleanup_(query_finish) struct query q = { 0 };
+        int r = query_prepare(store,
+                              "SELECT block, bits FROM held_bits WHERE protocol IN (?3, ?4, ?5, ?6)"
+                              " AND block BETWEEN ?1 AND ?2 AND bits != 0",
+                              &q);
+
+        if (r < 0)
+                return r;
+        bind_int(&q, 1, low >> 6);
+        bind_int(&q, 2, high >> 6);
+        /* A protocol not in mask binds NULL, which matches nothing. */
+        for (unsigned p = RSAP_TRANSPORTS_FIRST; p <= RSAP_TRANSPORTS_LAST; p++)
+                bind_proto(&q, 3 + (int)(p - RSAP_TRANSPORTS_FIRST),
+                           mask & (1u << p) ? (enum rsap_proto)p : RSAP_PROTO_NONE);
+        while ((r = query_step(&q)) > 0)
+                add_held_block(out, column_int(&q, 0), (uint64_t)column_int(&q, 1), low, high);
+        return r;
+}
+
+/* From the few active leases (their partial index), not from every holding of the range. */
+static int lease_holdings(struct rsap_store *store, uint16_t low, uint16_t high,
+                          store_holding_visit *visit, void *arg)
+{
+        _cleanup_(query_finish) struct query q = { 0 };
+        int r = query_prepare(store,
+                              "SELECT h.port, h.protocol, NULL, NULL, NULL, h.lease_id, l.name,"
+                              " l.expires_us, l.pid, l.pid_start, l.host"
+                              " FROM leases l JOIN holdings h ON h.lease_id = l.id"
+                              " WHERE l.active AND l.port BETWEEN ?1 AND ?2"
+                              " ORDER BY h.port, h.protocol",
+                              &q);
+
+        if (r < 0)
+                return r;
+        bind_int(&q, 1, low);
+        bind_int(&q, 2, high);
+        while ((r = query_step(&q)) > 0) {
+                struct store_holding h;
+
+                holding_from_row(&q, false, &h);
+                r = visit(&h, arg);
+                if (r < 0)
+                        return r;
+        }
+        return r;
+}
+
 static int quarantines(struct rsap_store *store, uint16_t low, uint16_t high,
                        enum rsap_proto proto, int64_t now_us, store_quarantine_visit *visit,
                        void *arg)
@@ -543,7 +604,9 @@ static int quarantines(struct rsap_store *store, uint16_t low, uint16_t high,
                               "SELECT a.id, s.name, a.port, a.protocol, a.ended_us,"
                               " a.quarantine_until_us"
                               " FROM assignments a JOIN services s ON s.id = a.service_id"
-                              " WHERE a.port BETWEEN ?1 AND ?2 AND (?3 IS NULL OR a.protocol = ?3)"
+                              /* The running ones by their end (+: not by port,
+                               * where every active assignment of the range is). */
+                              " WHERE +a.port BETWEEN ?1 AND ?2 AND (?3 IS NULL OR a.protocol = ?3)"
                               " AND NOT a.active AND a.quarantine_until_us > ?4"
                               " ORDER BY a.port, a.protocol, a.quarantine_until_us DESC",
                               &q);
@@ -912,6 +975,8 @@ const struct rsap_store_backend store_backend_sqlite = {
         .assignments = assignments,
         .holdings = holdings,
         .quarantines = quarantines,
+        .assigned_ports = assigned_ports,
+        .lease_holdings = lease_holdings,
         .lease_insert = lease_insert,
         .lease_end = lease_end,
         .leases = leases,

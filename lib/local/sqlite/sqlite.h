@@ -30,6 +30,7 @@ struct sqlite_conn {
         sqlite3 *db;
         int busy_budget_ms;      /* how long a lock is waited for in all */
         int64_t busy_since_us;   /* monotonic: when the current wait began */
+        char *log_path;          /* a writer's -wal file, checkpointed at close when big */
         struct cached_statement cache[STATEMENT_CACHE_SIZE];
 };
 

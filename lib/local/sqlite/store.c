@@ -160,7 +160,42 @@ static const char *const migrations[] = {
         "  SELECT id, strftime('%Y-%m-%dT%H:%M:%fZ', time_us / 1000000.0, 'unixepoch') AS time,\n"
         "         host, actor, action, request_id, assignment_id, lease_id, service, port,\n"
         "         protocol, reason, details\n"
-        "  FROM events;\n",
+        "  FROM events;\n",        /*
+         * 3: what pick and lease read instead of every holding.  held_bits
+         * has a bit for each port/protocol an assignment holds, 64 ports a
+         * row (block = port / 64, bit = port % 64): pick's default range is
+         * 752 rows a protocol however full the registry is.  Triggers keep
+         * it with holdings, whoever writes them.  Leases stay out of it: the
+         * live ones are few and judged one by one.  A running quarantine is
+         * found by its end, not among every assignment of its port range.
+         */
+        "CREATE TABLE held_bits (\n"
+        "  protocol TEXT NOT NULL CHECK (protocol IN ('tcp', 'udp', 'sctp', 'dccp')),\n"
+        "  block INTEGER NOT NULL CHECK (block BETWEEN 0 AND 1023),\n"
+        "  bits INTEGER NOT NULL,\n"
+        "  PRIMARY KEY (protocol, block)\n"
+        ") WITHOUT ROWID;\n"
+        /* Distinct powers of two: their sum is their OR and never overflows. */
+        "INSERT INTO held_bits (protocol, block, bits)\n"
+        "  SELECT protocol, port >> 6, sum(1 << (port & 63)) FROM holdings\n"
+        "  WHERE kind = 'assignment' GROUP BY protocol, port >> 6;\n"
+        "CREATE TRIGGER held_bits_add AFTER INSERT ON holdings WHEN new.kind = 'assignment'\n"
+        "  BEGIN INSERT INTO held_bits (protocol, block, bits)\n"
+        "    VALUES (new.protocol, new.port >> 6, 1 << (new.port & 63))\n"
+        "    ON CONFLICT (protocol, block) DO UPDATE SET bits = bits | excluded.bits; END;\n"
+        "CREATE TRIGGER held_bits_drop AFTER DELETE ON holdings WHEN old.kind = 'assignment'\n"
+        "  BEGIN UPDATE held_bits SET bits = bits & ~(1 << (old.port & 63))\n"
+        "    WHERE protocol = old.protocol AND block = old.port >> 6; END;\n"
+        "CREATE TRIGGER held_bits_move AFTER UPDATE OF port, protocol, kind ON holdings\n"
+        "  BEGIN UPDATE held_bits SET bits = bits & ~(1 << (old.port & 63))\n"
+        "    WHERE old.kind = 'assignment' AND protocol = old.protocol\n"
+        "    AND block = old.port >> 6;\n"
+        "  INSERT INTO held_bits (protocol, block, bits)\n"
+        "    SELECT new.protocol, new.port >> 6, 1 << (new.port & 63)\n"
+        "    WHERE new.kind = 'assignment'\n"
+        "    ON CONFLICT (protocol, block) DO UPDATE SET bits = bits | excluded.bits; END;\n"
+        "CREATE INDEX assignments_quarantine ON assignments(quarantine_until_us, port)\n"
+        "  WHERE NOT active;\n",
 };
 
 /* ---- errors ------------------------------------------------------------- */
@@ -607,6 +642,37 @@ static int enable_wal(struct rsap_store *store)
         return mode && strcmp(mode, "wal") == 0 ? 0 : -EIO;
 }
 
+/*
+ * The last connection to close would checkpoint the log into the file and
+ * delete it: three syncs, an unlink, and the next process makes the log
+ * again (a sync of the directory), most of a lease's cost as a process.
+ * Instead the log stays, until it passes LOG_LIMIT: then the close that
+ * finds it so checkpoints it and cuts it to nothing (sqlite_close()), once
+ * every few dozen writes.  SQLite's own checkpoints after a commit do not
+ * serve here: each process is the first connection, whose open rebuilds the
+ * log's index and counts nothing of it as checkpointed, so a log that is
+ * never restarted grows, and every open reads it whole.  The -wal and -shm
+ * files staying lets a user who cannot write the directory read the
+ * registry through them, log included.  (PERSIST_WAL alone would keep the
+ * file but not spare the syncs; journal_size_limit only bounds its size.)
+ */
+#define LOG_LIMIT (1024 * 1024)
+
+static int keep_log_on_close(sqlite3 *db)
+{
+        return store_errno(sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL));
+}
+
+/* A writer's close: the log checkpointed and emptied once it passed LOG_LIMIT. */
+static void checkpoint_big_log(struct sqlite_conn *conn)
+{
+        struct stat st;
+
+        if (conn->log_path && stat(conn->log_path, &st) == 0 && st.st_size > LOG_LIMIT)
+                /* Busy while another connection reads: the next close tries again. */
+                (void)store_exec(conn->db, "PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
 static int prepare_for_writing(struct rsap_store *store, const char *path, int version)
 {
         int r;
@@ -621,14 +687,20 @@ static int prepare_for_writing(struct rsap_store *store, const char *path, int v
          * sync per lease).
          */
         r = store_exec(store_db(store), "PRAGMA synchronous = NORMAL");
+        if (r == 0)
+                r = keep_log_on_close(store_db(store));
         if (r < 0)
                 return r;
         if (version == RSAP_STORE_SCHEMA_VERSION)
                 return 0;
         r = enable_wal(store);
-        if (r < 0)
-                return r;
-        return apply_migrations(store);
+        if (r == 0)
+                r = apply_migrations(store);
+        /* The log stays at close (keep_log_on_close): a new or upgraded
+         * schema goes into the file itself at once. */
+        if (r == 0)
+                r = store_exec(store_db(store), "PRAGMA wal_checkpoint(TRUNCATE)");
+        return r;
 }
 
 static int check_readable_version(int version)
@@ -681,6 +753,8 @@ void sqlite_close(struct rsap_store *store)
 
         if (!conn)
                 return;
+        checkpoint_big_log(conn);
+        free(conn->log_path);
         conn_close(conn);
         free(conn);
         store->conn = NULL;
@@ -728,6 +802,10 @@ static int open_as(struct rsap_store *store, const char *path, const char *name,
         if (r == 0)
                 r = mode == RSAP_STORE_WRITE ? prepare_for_writing(store, path, version)
                                              : check_readable_version(version);
+        if (r == 0 && mode == RSAP_STORE_WRITE && asprintf(&conn->log_path, "%s-wal", path) < 0) {
+                conn->log_path = NULL;
+                r = -ENOMEM;
+        }
         if (r < 0)
                 sqlite_close(store);
         return r;
