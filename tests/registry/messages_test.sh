@@ -15,6 +15,9 @@ set -u
 
 RSAP=${RSAP:?set RSAP to the rsap binary}
 work=$(mktemp -d)
+# Ports such as 20100 must be free for this test, not for the host's listeners.
+. "$(dirname "${BASH_SOURCE[0]}")/../testlib.sh"
+own_network_namespace "$@"
 trap 'rm -rf "$work"' EXIT
 export NO_COLOR=1 RSAP_DB_DIR="$work/data"
 unset XDG_DATA_HOME
