@@ -63,6 +63,17 @@ static void reply_port_error(struct reply *out, const char *number, const char *
         reply_error(out, 400, "%s", message);
 }
 
+/* The snapshot's sockets with owners when it has them: the composer drops
+ * them for a request that may not see them (src.owners). */
+static const struct rsap_listen_list *snapshot_sockets(const struct request *req)
+{
+        const struct listener_snapshot *snap = req->listeners;
+
+        if (!snap)
+                return NULL;
+        return snap->owned ? snap->owned : snap->plain;
+}
+
 struct rsap_answer_sources answer_sources(struct rsapd *d, const struct request *req)
 {
         return (struct rsap_answer_sources){
@@ -71,6 +82,7 @@ struct rsap_answer_sources answer_sources(struct rsapd *d, const struct request 
                 .store_lock = &d->store_lock,
                 .listeners = true,
                 .owners = owners_visible(d, req),
+                .sockets = snapshot_sockets(req),
         };
 }
 

@@ -96,6 +96,11 @@ static int open_everything(struct rsapd *d)
         d->metrics = metrics_new();
         if (!d->metrics)
                 return -ENOMEM;
+        r = listeners_start(d, d->cfg.listeners_interval_ms, &d->listeners);
+        if (r < 0) {
+                rsapd_log("cannot start the socket snapshot: %s", strerror(-r));
+                return r;
+        }
         r = figures_start(d, d->cfg.metrics_interval_s, &d->figures);
         if (r < 0) {
                 rsapd_log("cannot start the metrics refresh: %s", strerror(-r));
@@ -159,6 +164,7 @@ static void stop_everything(struct rsapd *d, struct http_server *http)
         }
         portserver_stop(d->portserver);
         figures_stop(d->figures); /* before the store it reads */
+        listeners_stop(d->listeners);
         rsap_store_close(d->store);
         metrics_free(d->metrics);
         auth_clear(&d->auth);
@@ -196,6 +202,8 @@ int main(int argc, char **argv)
                 stop_everything(&d, NULL);
                 return 1;
         }
+        /* The first snapshot was taken before rsapd listened. */
+        listeners_refresh_now(d.listeners);
         announce(&d);
         wait_for_stop(&d, &signals);
         rsapd_log("stopping");

@@ -31,6 +31,10 @@
 #define DEFAULT_POOL_HIGH 24999
 #define DEFAULT_CACHE_TTL_MS 1000
 #define DEFAULT_METRICS_INTERVAL 15
+/* As long as a cached answer serves: a port's listeners are at most two
+ * seconds old, as they were when each answer dumped the kernel's sockets
+ * and the cache kept it for a second. */
+#define DEFAULT_LISTENERS_INTERVAL_MS 1000
 #define DEFAULT_PORTSERVER_MODE 0666
 #define DEFAULT_PORTSERVER_CLIENTS_PER_UID 64
 #define DEFAULT_PORTSERVER_LEASES_PER_UID 1000
@@ -68,6 +72,7 @@ static void usage(FILE *out)
                 "  --cache-ttl MS           serve an answer again for MS ms (default %d; 0: never)\n"
                 "  --metrics-interval SECONDS  refresh /metrics' leases and audit findings\n"
                 "                           this often (default %d)\n"
+                "  --listeners-interval MS  collect this host's sockets this often (default %d)\n"
                 "  --no-access-log          do not log each request\n"
                 "  --help, --version\n\n"
                 "See rsapd(8).\n",
@@ -75,7 +80,8 @@ static void usage(FILE *out)
                 DEFAULT_PORTSERVER_MODE, DEFAULT_PORTSERVER_CLIENTS_PER_UID,
                 DEFAULT_PORTSERVER_LEASES_PER_UID, DEFAULT_MAX_CONNECTIONS_PER_IP,
                 DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT, DEFAULT_MAX_BODY,
-                DEFAULT_CONNECTION_MEMORY, DEFAULT_CACHE_TTL_MS, DEFAULT_METRICS_INTERVAL);
+                DEFAULT_CONNECTION_MEMORY, DEFAULT_CACHE_TTL_MS, DEFAULT_METRICS_INTERVAL,
+                DEFAULT_LISTENERS_INTERVAL_MS);
 }
 
 static int option_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -177,6 +183,7 @@ enum {
         OPT_OWNERS,
         OPT_MAX_CONNECTIONS_PER_IP,
         OPT_METRICS_INTERVAL,
+        OPT_LISTENERS_INTERVAL,
 };
 
 /* The defaults of the options that guard the HTTP edge and the port server. */
@@ -301,6 +308,12 @@ static int number_option(int opt, const char *arg, struct rsapd_config *cfg)
                         return option_error("--metrics-interval takes seconds from 1 to 86400");
                 cfg->metrics_interval_s = (unsigned)v;
                 return 0;
+        case OPT_LISTENERS_INTERVAL:
+                if (parse_number(arg, 100, 3600000, &v) < 0)
+                        return option_error("--listeners-interval takes milliseconds from 100 "
+                                            "to 3600000");
+                cfg->listeners_interval_ms = (unsigned)v;
+                return 0;
         }
         return hardening_option(opt, arg, cfg);
 }
@@ -337,6 +350,7 @@ static void config_defaults(struct rsapd_config *cfg)
                 .access_log = true,
                 .cache_ttl_ms = DEFAULT_CACHE_TTL_MS,
                 .metrics_interval_s = DEFAULT_METRICS_INTERVAL,
+                .listeners_interval_ms = DEFAULT_LISTENERS_INTERVAL_MS,
         };
 }
 
@@ -381,6 +395,7 @@ int rsapd_parse_options(int argc, char **argv, struct rsapd_config *cfg)
                 { "owners", required_argument, NULL, OPT_OWNERS },
                 { "max-connections-per-ip", required_argument, NULL, OPT_MAX_CONNECTIONS_PER_IP },
                 { "metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL },
+                { "listeners-interval", required_argument, NULL, OPT_LISTENERS_INTERVAL },
                 { 0 },
         };
         int opt, r;

@@ -244,6 +244,7 @@ def listening(d):
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", port))
         listener.listen()
+        d.fresh_listeners()  # rsapd answers from its snapshot of the sockets
         status, unregistered = d.get_json("/v1/listening?unregistered=1")
     ours = [s for s in unregistered if s["port"] == port] if status == 200 else []
     c.check(len(ours) == 1 and ours[0]["local"] is None and
@@ -267,6 +268,7 @@ def listener_on_an_assignment(d):
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", port))
         listener.listen()
+        d.fresh_listeners()
         body = same_as_cli(d, f"/v1/ports/{port}", [str(port)])
     answer = json.loads(body)
     held = [s["local"] for s in answer["listening"] or []]
