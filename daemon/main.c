@@ -101,6 +101,11 @@ static int open_everything(struct rsapd *d)
                 rsapd_log("cannot start the socket snapshot: %s", strerror(-r));
                 return r;
         }
+        r = reaper_start(d, &d->reaper);
+        if (r < 0) {
+                rsapd_log("cannot start the lease reaper: %s", strerror(-r));
+                return r;
+        }
         r = figures_start(d, d->cfg.metrics_interval_s, &d->figures);
         if (r < 0) {
                 rsapd_log("cannot start the metrics refresh: %s", strerror(-r));
@@ -164,6 +169,7 @@ static void stop_everything(struct rsapd *d, struct http_server *http)
         }
         portserver_stop(d->portserver);
         figures_stop(d->figures); /* before the store it reads */
+        reaper_stop(d->reaper);
         listeners_stop(d->listeners);
         rsap_store_close(d->store);
         metrics_free(d->metrics);

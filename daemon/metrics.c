@@ -204,6 +204,9 @@ static void render_listeners(struct rsapd *d, struct rsap_buf *b)
                         "rsapd_listeners_snapshots_total %lu\n",
                         listeners_snapshots(d->listeners));
         listeners_put(s);
+        rsap_buf_printf(b, "# HELP rsapd_lease_reaps_total Passes of the thread that ends dead "
+                        "leases (every second).\n# TYPE rsapd_lease_reaps_total counter\n"
+                        "rsapd_lease_reaps_total %lu\n", reaper_passes(d->reaper));
 }
 
 void metrics_render(struct metrics *m, struct rsapd *d, struct rsap_buf *b)

@@ -36,6 +36,8 @@
  *   portserver.c the port server's socket, clients and their deaths
  *   listeners.c  the listener snapshot: this host's sockets, refreshed by a
  *                thread of their own (--listeners-interval)
+ *   reaper.c     a thread that ends dead leases, so that a take need not
+ *                judge every lease
  */
 
 #define RSAPD_DEFAULT_PORT 1647
@@ -98,6 +100,7 @@ struct listener_snapshot;
 struct listeners;
 struct metrics;
 struct portserver;
+struct reaper;
 struct rsap_store;
 
 struct rsapd {
@@ -106,6 +109,7 @@ struct rsapd {
         struct metrics *metrics;
         struct figures *figures;
         struct listeners *listeners;
+        struct reaper *reaper;
         struct portserver *portserver;
         char data_dir[4096];
         char cache_path[4200];
@@ -323,6 +327,14 @@ void listeners_refresh_soon(struct listeners *l);
 void listeners_refresh_now(struct listeners *l);
 /* How many snapshots were taken so far. */
 unsigned long listeners_snapshots(struct listeners *l);
+
+/* ---- the lease reaper (reaper.c) ---------------------------------------------------- */
+/* Starts the thread that ends dead leases (rsap_leases_reap()) at once and then each second. */
+int reaper_start(struct rsapd *d, struct reaper **out);
+/* Stops it after the pass under way; NULL is fine. */
+void reaper_stop(struct reaper *rp);
+/* Passes ended so far. */
+unsigned long reaper_passes(struct reaper *rp);
 
 /* ---- the port server (portserver.c) ------------------------------------------------ */
 int portserver_start(struct rsapd *d, struct portserver **out);
