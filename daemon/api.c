@@ -89,6 +89,7 @@ struct rsap_answer_sources answer_sources(struct rsapd *d, const struct request 
 void api_port(struct rsapd *d, const struct request *req, struct reply *out)
 {
         enum rsap_proto proto = RSAP_PROTO_NONE;
+        struct rsap_listen_list on_port;
         struct rsap_answer_sources src;
         struct rsap_port_answer a;
         enum rsap_answer_part failed;
@@ -124,6 +125,7 @@ void api_port(struct rsapd *d, const struct request *req, struct reply *out)
         }
         /* The answer rsap PORT --json prints, composed the same way. */
         src = answer_sources(d, req);
+        src.sockets = listeners_on_port(req->listeners, port, &on_port);
         r = rsap_answer_port(&src, port, proto, &a, &failed);
         if (r < 0 && failed == RSAP_ANSWER_LOCAL) {
                 reply_store_error(out, r, "cannot read the local registry");

@@ -49,6 +49,7 @@ void listeners_put(struct listener_snapshot *s)
         rsap_listen_list_free(s->owned);
         rsap_listen_list_free(s->plain);
         rsap_listen_list_free(s->pool);
+        free(s->by_port);
         free(s);
 }
 
@@ -76,7 +77,37 @@ static int copy_without_owners(const struct rsap_listen_list *from, uint16_t low
         return 0;
 }
 
-/* The three views of one collection; a kernel that cannot be asked is s->error. */
+static int by_port_then_place(const void *a, const void *b)
+{
+        const struct rsap_listen_socket *x = *(const struct rsap_listen_socket *const *)a;
+        const struct rsap_listen_socket *y = *(const struct rsap_listen_socket *const *)b;
+
+        if (x->port != y->port)
+                return x->port < y->port ? -1 : 1;
+        return x < y ? -1 : x > y; /* their order in the list */
+}
+
+/* from's sockets ordered by port, each port's in from's order: shallow copies. */
+static int order_by_port(const struct rsap_listen_list *from, struct rsap_listen_socket **out)
+{
+        _cleanup_(freep) const struct rsap_listen_socket **order =
+                calloc(from->count + 1, sizeof(*order));
+        struct rsap_listen_socket *copy = calloc(from->count + 1, sizeof(*copy));
+
+        if (!order || !copy) {
+                free(copy);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < from->count; i++)
+                order[i] = &from->sockets[i];
+        qsort(order, from->count, sizeof(*order), by_port_then_place);
+        for (size_t i = 0; i < from->count; i++)
+                copy[i] = *order[i];
+        *out = copy;
+        return 0;
+}
+
+/* The views of one collection; a kernel that cannot be asked is s->error. */
 static int collect(const struct rsapd *d, struct listener_snapshot *s)
 {
         struct rsap_listen_filter f;
@@ -92,6 +123,8 @@ static int collect(const struct rsapd *d, struct listener_snapshot *s)
                 r = copy_without_owners(s->owned, 0, 65535, &s->plain);
         if (r == 0)
                 r = copy_without_owners(s->plain, d->cfg.pool_low, d->cfg.pool_high, &s->pool);
+        if (r == 0)
+                r = order_by_port(s->owned ? s->owned : s->plain, &s->by_port);
         return r;
 }
 
@@ -253,6 +286,45 @@ struct listener_snapshot *listeners_get(struct listeners *l)
                 atomic_fetch_add(&s->refs, 1);
         pthread_mutex_unlock(&l->lock);
         return s;
+}
+
+/* The first index of by_port[0..n) whose port is port or above. */
+static size_t first_at_or_above(const struct rsap_listen_socket *by_port, size_t n, uint16_t port)
+{
+        size_t low = 0, high = n;
+
+        while (low < high) {
+                size_t mid = low + (high - low) / 2;
+
+                if (by_port[mid].port < port)
+                        low = mid + 1;
+                else
+                        high = mid;
+        }
+        return low;
+}
+
+const struct rsap_listen_list *listeners_on_port(const struct listener_snapshot *s, uint16_t port,
+                                                 struct rsap_listen_list *view)
+{
+        const struct rsap_listen_list *all = s ? (s->owned ? s->owned : s->plain) : NULL;
+        size_t first, end;
+
+        if (!all)
+                return NULL;
+        first = first_at_or_above(s->by_port, all->count, port);
+        end = first;
+        while (end < all->count && s->by_port[end].port == port)
+                end++;
+        /* The list's facts, none of its storage: nothing may add to a view. */
+        *view = (struct rsap_listen_list){
+                .sockets = s->by_port + first,
+                .count = end - first,
+                .source = all->source,
+                .owners_looked_up = all->owners_looked_up,
+                .unreadable_processes = all->unreadable_processes,
+        };
+        return view;
 }
 
 void listeners_refresh_now(struct listeners *l)

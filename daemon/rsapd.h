@@ -309,6 +309,9 @@ struct listener_snapshot {
         struct rsap_listen_list *owned; /* with owners; NULL under --owners none */
         struct rsap_listen_list *plain; /* the same sockets without owners */
         struct rsap_listen_list *pool;  /* plain's sockets on the port server's range */
+        /* owned's sockets (else plain's) by port, each port's in their order
+         * there: shallow copies, whose strings and owners are that list's */
+        struct rsap_listen_socket *by_port;
         int error;                      /* rsap_listen_collect()'s: the lists are NULL */
         int64_t collected_us;           /* when, CLOCK_REALTIME */
         int64_t collected_mono_us;      /* when, CLOCK_MONOTONIC: the facts' age */
@@ -321,6 +324,14 @@ void listeners_stop(struct listeners *l);
 /* The newest snapshot, referenced (NULL only without a refresher); _put it. */
 struct listener_snapshot *listeners_get(struct listeners *l);
 void listeners_put(struct listener_snapshot *s);
+/*
+ * The snapshot's sockets on one port, found by bisection, as a read-only list
+ * made in *view that points into the snapshot (for the composer's
+ * sources.sockets): never added to or freed.  NULL when the snapshot has no
+ * list.  A port answer then costs nothing per socket of the host.
+ */
+const struct rsap_listen_list *listeners_on_port(const struct listener_snapshot *s, uint16_t port,
+                                                 struct rsap_listen_list *view);
 /* Asks for a refresh now, without waiting for it: after rsapd's own writes and leases. */
 void listeners_refresh_soon(struct listeners *l);
 /* Refreshes in the calling thread: once rsapd listens, so that its own sockets are in. */
