@@ -22,10 +22,14 @@
 
 #define DEFAULT_TIMEOUT 30
 #define DEFAULT_MAX_BODY (64u * 1024)
-/* Each connection's pool ends up wholly resident (MHD zeroes it between
- * requests): 7 KiB keeps 10,000 idle keep-alive connections near 85 MB and
- * still takes request headers of about 6 KiB. */
-#define DEFAULT_CONNECTION_MEMORY (7u * 1024)
+/* Each connection's pool ends up wholly resident once it has served a
+ * request (libmicrohttpd zeroes it), and less than half of it holds the
+ * request header, less still the more header lines it has.  4 KiB takes a
+ * browser's request with a dozen localhost cookies (1.1 KB in 14 lines) and
+ * keeps 10,000 idle keep-alive connections near 52 MB (5.2 KiB each with
+ * libmicrohttpd's own); 3 KiB refuses that request, 2 KiB (32 MB) one with
+ * more than a few cookies. */
+#define DEFAULT_CONNECTION_MEMORY 4096u
 #define DEFAULT_MAX_CONNECTIONS 16384
 #define DEFAULT_POOL_LOW 15000
 #define DEFAULT_POOL_HIGH 24999
@@ -289,8 +293,8 @@ static int number_option(int opt, const char *arg, struct rsapd_config *cfg)
                 cfg->max_body = v;
                 return 0;
         case OPT_CONNECTION_MEMORY:
-                if (parse_number(arg, 4096, 1ul << 20, &v) < 0)
-                        return option_error("--connection-memory takes bytes from 4096 to 1048576");
+                if (parse_number(arg, 1024, 1ul << 20, &v) < 0)
+                        return option_error("--connection-memory takes bytes from 1024 to 1048576");
                 cfg->connection_memory = v;
                 return 0;
         case OPT_CACHE_TTL:
