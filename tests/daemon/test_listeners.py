@@ -34,6 +34,24 @@ def pids_on(d, port):
     return [p["pid"] for s in answer["listening"] for p in s["processes"] or []]
 
 
+def quiet_spell():
+    """Nobody asks for a second: rsapd takes no snapshot it would not be
+    asked about (one at most, after the last read), and the first answer after
+    the spell is taken fresh, with the socket bound meanwhile."""
+    with Rsapd("--owners", "all", "--listeners-interval", "100", "--cache-ttl", "0") as d:
+        port = unassigned_ports(d.db_dir, 1)[0]
+        before = d.listener_snapshots()
+        time.sleep(1)  # ten intervals: the one snapshot after that read, then none
+        with socket.socket() as listener:
+            listener.bind(("127.0.0.1", port))
+            listener.listen()
+            time.sleep(1)
+            c.equal(pids_on(d, port), [os.getpid()],
+                    "the first answer after a quiet spell has the socket bound during it")
+        taken = d.listener_snapshots() - before
+        c.check(taken <= 3, f"an idle rsapd takes no snapshots (twenty intervals: {taken})")
+
+
 def main():
     own_network_namespace()
     with tempfile.TemporaryDirectory(prefix="rsapd-listeners-") as tmp:
@@ -63,6 +81,7 @@ def main():
             c.check(age is not None and 0 <= float(age.group(1)) < 3600,
                     f"/metrics says how old the snapshot is: {age and age.group(1)}")
             c.equal(d.stop(), 0, "rsapd stops cleanly")
+        quiet_spell()
     c.finish()
 
 
