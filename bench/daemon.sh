@@ -48,9 +48,9 @@ die() {
 command -v wrk >/dev/null || die "wrk is not installed (Debian: wrk)"
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$nginx" ] || die "nginx is not installed (Debian: nginx-light)"
-# rsapd's default: one thread per two CPUs (docs/rsapd.8); nginx gets as many workers.
+# rsapd's default: two threads per CPU, at most 16 (docs/rsapd.8); nginx gets as many workers.
 cpus=$(nproc)
-default_threads=$(( cpus < 4 ? 1 : cpus > 32 ? 16 : cpus / 2 ))
+default_threads=$(( cpus > 8 ? 16 : 2 * cpus ))
 THREADS=${THREADS:-$default_threads}
 
 work=$(mktemp -d)
@@ -285,7 +285,7 @@ for side in rsapd nginx; do
         esac
         read -r rss0 pss0 < <(memory_of "$pid")
         coproc IDLE_CLIENT { "$python" "$work/idle.py" "$port" "$IDLE"; }
-        read -r opened <&"${IDLE_CLIENT[0]}"
+        read -r opened <&"${IDLE_CLIENT[0]}" || { tail -n 3 "$work/nginx/error.log" >&2; die "$side: the idle connections could not all be opened"; }
         read -r rss1 pss1 < <(memory_of "$pid")
         echo >&"${IDLE_CLIENT[1]}"
         wait "$IDLE_CLIENT_PID" 2>/dev/null || true
