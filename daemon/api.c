@@ -63,6 +63,17 @@ static void reply_port_error(struct reply *out, const char *number, const char *
         reply_error(out, 400, "%s", message);
 }
 
+/* The snapshot's sockets with owners when it has them: the composer drops
+ * them for a request that may not see them (src.owners). */
+static const struct rsap_listen_list *snapshot_sockets(const struct request *req)
+{
+        const struct listener_snapshot *snap = req->listeners;
+
+        if (!snap)
+                return NULL;
+        return snap->owned ? snap->owned : snap->plain;
+}
+
 struct rsap_answer_sources answer_sources(struct rsapd *d, const struct request *req)
 {
         return (struct rsap_answer_sources){
@@ -71,12 +82,14 @@ struct rsap_answer_sources answer_sources(struct rsapd *d, const struct request 
                 .store_lock = &d->store_lock,
                 .listeners = true,
                 .owners = owners_visible(d, req),
+                .sockets = snapshot_sockets(req),
         };
 }
 
 void api_port(struct rsapd *d, const struct request *req, struct reply *out)
 {
         enum rsap_proto proto = RSAP_PROTO_NONE;
+        struct rsap_listen_list on_port;
         struct rsap_answer_sources src;
         struct rsap_port_answer a;
         enum rsap_answer_part failed;
@@ -112,6 +125,7 @@ void api_port(struct rsapd *d, const struct request *req, struct reply *out)
         }
         /* The answer rsap PORT --json prints, composed the same way. */
         src = answer_sources(d, req);
+        src.sockets = listeners_on_port(req->listeners, port, &on_port);
         r = rsap_answer_port(&src, port, proto, &a, &failed);
         if (r < 0 && failed == RSAP_ANSWER_LOCAL) {
                 reply_store_error(out, r, "cannot read the local registry");

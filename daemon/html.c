@@ -808,6 +808,7 @@ static void port_title(struct rsap_buf *b, const struct rsap_iana *reg,
 
 void page_port(struct rsapd *d, const struct request *req, struct reply *out)
 {
+        struct rsap_listen_list on_port;
         struct rsap_answer_sources src;
         struct rsap_port_answer a;
         enum rsap_answer_part failed;
@@ -822,6 +823,7 @@ void page_port(struct rsapd *d, const struct request *req, struct reply *out)
                 return;
         }
         src = answer_sources(d, req);
+        src.sockets = listeners_on_port(req->listeners, port, &on_port);
         r = rsap_answer_port(&src, port, RSAP_PROTO_NONE, &a, &failed);
         if (r < 0) {
                 reply_error_for(out, req->path, 500, "The port could not be explained.");

@@ -555,6 +555,7 @@ static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *co
         bool cache = s->cache && s->d->cfg.cache_ttl_ms && cacheable(s->d, conn, ctx);
         long long now = rsap_monotonic_ms();
         struct registry_ref *ref;
+        struct listener_snapshot *snap;
         struct request req;
         struct reply r = { .allow = ctx->route.allowed };
         struct MHD_Response *resp;
@@ -569,6 +570,7 @@ static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *co
                 return ret;
         }
         ref = rsapd_registry_get(s->d);
+        snap = listeners_get(s->d->listeners);
         req = (struct request){
                 .method = ctx->method,
                 .path = url,
@@ -582,17 +584,21 @@ static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *co
                 .query = lookup_query,
                 .conn = conn,
                 .reg = ref ? ref->reg : NULL,
+                .listeners = snap,
         };
         if (!req.reg)
                 reply_error_for(&r, url, 503, "no registry is loaded");
         else
                 handlers[ctx->route.id](s->d, &req, &r);
+        listeners_put(snap);
         rsapd_registry_put(ref);
         if (r.status == 0) /* a handler that answered nothing: never expected */
                 reply_error_for(&r, url, 500, "the server did not answer");
         /* A change made ends every cached answer, whichever route made it. */
-        if ((ctx->method & route_writes(ctx->route.id)) && r.status < 300)
+        if ((ctx->method & route_writes(ctx->route.id)) && r.status < 300) {
                 rsapd_data_changed(s->d);
+                listeners_refresh_soon(s->d->listeners);
+        }
         if (!cache || (r.status != 200 && r.status != 404))
                 return send_reply(s, conn, ctx, method, url, &r);
         account(s, conn, ctx, method, url, r.status, r.len);

@@ -96,6 +96,16 @@ static int open_everything(struct rsapd *d)
         d->metrics = metrics_new();
         if (!d->metrics)
                 return -ENOMEM;
+        r = listeners_start(d, d->cfg.listeners_interval_ms, &d->listeners);
+        if (r < 0) {
+                rsapd_log("cannot start the socket snapshot: %s", strerror(-r));
+                return r;
+        }
+        r = reaper_start(d, &d->reaper);
+        if (r < 0) {
+                rsapd_log("cannot start the lease reaper: %s", strerror(-r));
+                return r;
+        }
         r = figures_start(d, d->cfg.metrics_interval_s, &d->figures);
         if (r < 0) {
                 rsapd_log("cannot start the metrics refresh: %s", strerror(-r));
@@ -159,6 +169,8 @@ static void stop_everything(struct rsapd *d, struct http_server *http)
         }
         portserver_stop(d->portserver);
         figures_stop(d->figures); /* before the store it reads */
+        reaper_stop(d->reaper);
+        listeners_stop(d->listeners);
         rsap_store_close(d->store);
         metrics_free(d->metrics);
         auth_clear(&d->auth);
@@ -196,6 +208,8 @@ int main(int argc, char **argv)
                 stop_everything(&d, NULL);
                 return 1;
         }
+        /* The first snapshot was taken before rsapd listened. */
+        listeners_refresh_now(d.listeners);
         announce(&d);
         wait_for_stop(&d, &signals);
         rsapd_log("stopping");

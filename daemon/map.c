@@ -95,19 +95,16 @@ static const char *first_service(const struct rsap_iana *reg, uint16_t port)
         return NULL;
 }
 
-/* Listeners from the kernel; assignments and leases from the local registry. */
+/* Listeners from the snapshot; assignments and leases from the local registry. */
 static void collect_marks(struct rsapd *d, unsigned char *marks)
 {
-        _cleanup_(rsap_listen_list_freep) struct rsap_listen_list *list = NULL;
+        struct listener_snapshot *snap = listeners_get(d->listeners);
         struct rsap_local_list local = { 0 };
-        struct rsap_listen_filter f;
         int r;
 
-        rsap_listen_filter_init(&f);
-        f.find_owners = false; /* the picture needs ports only: no walk over /proc */
-        if (rsap_listen_collect(&f, &list) == 0)
-                for (size_t i = 0; i < list->count; i++)
-                        marks[list->sockets[i].port] |= MARK_LISTEN;
+        for (size_t i = 0; snap && snap->plain && i < snap->plain->count; i++)
+                marks[snap->plain->sockets[i].port] |= MARK_LISTEN;
+        listeners_put(snap);
         pthread_mutex_lock(&d->store_lock);
         r = rsap_local_for_range(d->store, 0, 65535, &local);
         pthread_mutex_unlock(&d->store_lock);

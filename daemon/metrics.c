@@ -186,6 +186,29 @@ static void render_registry(struct rsapd *d, struct rsap_buf *b)
         render_freshness(&s, b);
 }
 
+/* The listener snapshot that port answers, pages and the port server read. */
+static void render_listeners(struct rsapd *d, struct rsap_buf *b)
+{
+        struct listener_snapshot *s = listeners_get(d->listeners);
+        double age = s ? (double)(rsap_monotonic_us() - s->collected_mono_us) / 1e6 : -1;
+
+        rsap_buf_printf(b, "# HELP rsapd_listeners_age_seconds Seconds since the snapshot of "
+                        "this host's sockets that answers was taken (--listeners-interval).\n"
+                        "# TYPE rsapd_listeners_age_seconds gauge\n"
+                        "rsapd_listeners_age_seconds %.3f\n", age);
+        rsap_buf_printf(b, "# HELP rsapd_listeners_sockets Sockets in that snapshot.\n"
+                        "# TYPE rsapd_listeners_sockets gauge\n"
+                        "rsapd_listeners_sockets %zu\n", s && s->plain ? s->plain->count : 0);
+        rsap_buf_printf(b, "# HELP rsapd_listeners_snapshots_total Snapshots of this host's "
+                        "sockets taken.\n# TYPE rsapd_listeners_snapshots_total counter\n"
+                        "rsapd_listeners_snapshots_total %lu\n",
+                        listeners_snapshots(d->listeners));
+        listeners_put(s);
+        rsap_buf_printf(b, "# HELP rsapd_lease_reaps_total Passes of the thread that ends dead "
+                        "leases (every second).\n# TYPE rsapd_lease_reaps_total counter\n"
+                        "rsapd_lease_reaps_total %lu\n", reaper_passes(d->reaper));
+}
+
 void metrics_render(struct metrics *m, struct rsapd *d, struct rsap_buf *b)
 {
         render_requests(m, b);
@@ -204,6 +227,7 @@ void metrics_render(struct metrics *m, struct rsapd *d, struct rsap_buf *b)
                       "rsapd_http_connections_timed_out_total %lu\n",
                    load(&m->reaped));
         render_registry(d, b);
+        render_listeners(d, b);
 }
 
 void page_metrics(struct rsapd *d, const struct request *req, struct reply *out)

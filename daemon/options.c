@@ -22,15 +22,23 @@
 
 #define DEFAULT_TIMEOUT 30
 #define DEFAULT_MAX_BODY (64u * 1024)
-/* Each connection's pool ends up wholly resident (MHD zeroes it between
- * requests): 7 KiB keeps 10,000 idle keep-alive connections near 85 MB and
- * still takes request headers of about 6 KiB. */
-#define DEFAULT_CONNECTION_MEMORY (7u * 1024)
+/* Each connection's pool ends up wholly resident once it has served a
+ * request (libmicrohttpd zeroes it), and less than half of it holds the
+ * request header, less still the more header lines it has.  4 KiB takes a
+ * browser's request with a dozen localhost cookies (1.1 KB in 14 lines) and
+ * keeps 10,000 idle keep-alive connections near 52 MB (5.2 KiB each with
+ * libmicrohttpd's own); 3 KiB refuses that request, 2 KiB (32 MB) one with
+ * more than a few cookies. */
+#define DEFAULT_CONNECTION_MEMORY 4096u
 #define DEFAULT_MAX_CONNECTIONS 16384
 #define DEFAULT_POOL_LOW 15000
 #define DEFAULT_POOL_HIGH 24999
 #define DEFAULT_CACHE_TTL_MS 1000
 #define DEFAULT_METRICS_INTERVAL 15
+/* As long as a cached answer serves: a port's listeners are at most two
+ * seconds old, as they were when each answer dumped the kernel's sockets
+ * and the cache kept it for a second. */
+#define DEFAULT_LISTENERS_INTERVAL_MS 1000
 #define DEFAULT_PORTSERVER_MODE 0666
 #define DEFAULT_PORTSERVER_CLIENTS_PER_UID 64
 #define DEFAULT_PORTSERVER_LEASES_PER_UID 1000
@@ -64,10 +72,11 @@ static void usage(FILE *out)
                 "  --max-body BYTES         request body limit (default %u)\n"
                 "  --connection-memory BYTES  per connection, bounds the request header\n"
                 "                           (default %u)\n"
-                "  --threads N              per listening address (default: half the CPUs)\n"
+                "  --threads N              per listening address (default: twice the CPUs)\n"
                 "  --cache-ttl MS           serve an answer again for MS ms (default %d; 0: never)\n"
                 "  --metrics-interval SECONDS  refresh /metrics' leases and audit findings\n"
                 "                           this often (default %d)\n"
+                "  --listeners-interval MS  collect this host's sockets this often (default %d)\n"
                 "  --no-access-log          do not log each request\n"
                 "  --help, --version\n\n"
                 "See rsapd(8).\n",
@@ -75,7 +84,8 @@ static void usage(FILE *out)
                 DEFAULT_PORTSERVER_MODE, DEFAULT_PORTSERVER_CLIENTS_PER_UID,
                 DEFAULT_PORTSERVER_LEASES_PER_UID, DEFAULT_MAX_CONNECTIONS_PER_IP,
                 DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT, DEFAULT_MAX_BODY,
-                DEFAULT_CONNECTION_MEMORY, DEFAULT_CACHE_TTL_MS, DEFAULT_METRICS_INTERVAL);
+                DEFAULT_CONNECTION_MEMORY, DEFAULT_CACHE_TTL_MS, DEFAULT_METRICS_INTERVAL,
+                DEFAULT_LISTENERS_INTERVAL_MS);
 }
 
 static int option_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -177,6 +187,7 @@ enum {
         OPT_OWNERS,
         OPT_MAX_CONNECTIONS_PER_IP,
         OPT_METRICS_INTERVAL,
+        OPT_LISTENERS_INTERVAL,
 };
 
 /* The defaults of the options that guard the HTTP edge and the port server. */
@@ -282,8 +293,8 @@ static int number_option(int opt, const char *arg, struct rsapd_config *cfg)
                 cfg->max_body = v;
                 return 0;
         case OPT_CONNECTION_MEMORY:
-                if (parse_number(arg, 4096, 1ul << 20, &v) < 0)
-                        return option_error("--connection-memory takes bytes from 4096 to 1048576");
+                if (parse_number(arg, 1024, 1ul << 20, &v) < 0)
+                        return option_error("--connection-memory takes bytes from 1024 to 1048576");
                 cfg->connection_memory = v;
                 return 0;
         case OPT_CACHE_TTL:
@@ -300,6 +311,12 @@ static int number_option(int opt, const char *arg, struct rsapd_config *cfg)
                 if (parse_number(arg, 1, 86400, &v) < 0)
                         return option_error("--metrics-interval takes seconds from 1 to 86400");
                 cfg->metrics_interval_s = (unsigned)v;
+                return 0;
+        case OPT_LISTENERS_INTERVAL:
+                if (parse_number(arg, 100, 3600000, &v) < 0)
+                        return option_error("--listeners-interval takes milliseconds from 100 "
+                                            "to 3600000");
+                cfg->listeners_interval_ms = (unsigned)v;
                 return 0;
         }
         return hardening_option(opt, arg, cfg);
@@ -328,15 +345,16 @@ static void config_defaults(struct rsapd_config *cfg)
                 .timeout_seconds = DEFAULT_TIMEOUT,
                 .max_body = DEFAULT_MAX_BODY,
                 .connection_memory = DEFAULT_CONNECTION_MEMORY,
-                /* Half the CPUs: rsapd's clients are on this host (it listens on
-                 * loopback) and need the other half; a thread serves thousands of
-                 * connections through epoll.  On 2 CPUs one thread gave more
-                 * answers a second than two, and a p99 below 5 ms instead of 7
-                 * (bench/daemon.sh). */
-                .threads = cpus < 4 ? 1 : cpus > 32 ? 16 : (unsigned)cpus / 2,
+                /* Twice the CPUs, the count that measured fastest: on 2 CPUs
+                 * shared with the clients and other work, 1, 2, 4 and 8 threads
+                 * answered 1.0, 1.2-1.5, 1.2-3.7 and 1.5-1.6 times the random
+                 * ports a second of one thread (two interleaved runs; a thread
+                 * blocked on the store or the kernel leaves its CPU to another). */
+                .threads = cpus < 1 ? 2 : cpus > 8 ? 16 : 2 * (unsigned)cpus,
                 .access_log = true,
                 .cache_ttl_ms = DEFAULT_CACHE_TTL_MS,
                 .metrics_interval_s = DEFAULT_METRICS_INTERVAL,
+                .listeners_interval_ms = DEFAULT_LISTENERS_INTERVAL_MS,
         };
 }
 
@@ -381,6 +399,7 @@ int rsapd_parse_options(int argc, char **argv, struct rsapd_config *cfg)
                 { "owners", required_argument, NULL, OPT_OWNERS },
                 { "max-connections-per-ip", required_argument, NULL, OPT_MAX_CONNECTIONS_PER_IP },
                 { "metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL },
+                { "listeners-interval", required_argument, NULL, OPT_LISTENERS_INTERVAL },
                 { 0 },
         };
         int opt, r;

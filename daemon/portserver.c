@@ -227,9 +227,13 @@ static bool port_bindable(uint16_t port)
 static int take_lease(struct portserver *ps, int pid, uint16_t *port)
 {
         struct rsapd *d = ps->d;
-        struct rsap_listen_list *listeners = NULL;
-        struct rsap_listen_filter f;
-        struct rsap_host host = { 0 };
+        /* The pool's sockets only, from the snapshot: the rules look up each
+         * candidate port in this list while holding store_lock, and the
+         * host's other sockets (thousands of ephemeral ones) would only make
+         * that longer.  A socket bound since the snapshot fails the bind test
+         * below. */
+        struct listener_snapshot *snap = listeners_get(d->listeners);
+        struct rsap_host host = { .listeners = snap ? snap->pool : NULL };
         struct registry_ref *ref = rsapd_registry_get(d);
         struct rsap_lease_options o = { .low = d->cfg.pool_low, .high = d->cfg.pool_high,
                                         .ttl_us = LEASE_TTL_US, .name = "portserver",
@@ -237,15 +241,6 @@ static int take_lease(struct portserver *ps, int pid, uint16_t *port)
         struct rsap_workflow wf;
         int r = -EADDRNOTAVAIL;
 
-        rsap_listen_filter_init(&f);
-        f.find_owners = false;
-        /* The pool's sockets only: the rules look up each candidate port in
-         * this list while holding store_lock, and the host's other sockets
-         * (thousands of ephemeral ones) would only make that longer. */
-        f.port_low = d->cfg.pool_low;
-        f.port_high = d->cfg.pool_high;
-        if (rsap_listen_collect(&f, &listeners) == 0)
-                host.listeners = listeners;
         wf = (struct rsap_workflow){ d->store, ref ? ref->reg : NULL, "portserver", &host };
         for (int tries = 0; tries < BIND_TRIES; tries++) {
                 struct rsap_lease l = { 0 };
@@ -269,7 +264,8 @@ static int take_lease(struct portserver *ps, int pid, uint16_t *port)
                 r = -EADDRNOTAVAIL;
         }
         rsapd_data_changed(d);
-        rsap_listen_list_free(listeners);
+        listeners_refresh_soon(d->listeners);
+        listeners_put(snap);
         rsapd_registry_put(ref);
         return r;
 }

@@ -74,6 +74,7 @@ void reply_store_error(struct reply *out, int err, const char *what)
 struct host_view {
         struct rsap_host host;
         struct rsap_listen_list *listeners;
+        struct listener_snapshot *snapshot;
 };
 
 /* The ephemeral range and, when asked, the sockets listening now. */
@@ -109,10 +110,23 @@ static void host_view_ports(struct host_view *v, uint16_t low, uint16_t high)
                 v->host.listeners = v->listeners;
 }
 
+/* The ephemeral range and the sockets of rsapd's snapshot, with owners if
+ * asked: what a review or an approval checks, without a dump of its own. */
+static void host_view_snapshot(struct rsapd *d, struct host_view *v, bool owners)
+{
+        host_view(v, false, false);
+        v->snapshot = listeners_get(d->listeners);
+        if (v->snapshot)
+                v->host.listeners = owners && v->snapshot->owned ? v->snapshot->owned
+                                                                 : v->snapshot->plain;
+}
+
 static void host_view_clear(struct host_view *v)
 {
         rsap_listen_list_free(v->listeners);
         v->listeners = NULL;
+        listeners_put(v->snapshot);
+        v->snapshot = NULL;
 }
 
 static struct rsap_workflow workflow(struct rsapd *d, const struct request *req,
@@ -230,7 +244,7 @@ void api_request(struct rsapd *d, const struct request *req, struct reply *out)
             api_query_flag(req, "allow_system", &options.allow_system, out) < 0 ||
             api_query_flag(req, "over_iana", &options.over_iana, out) < 0)
                 return;
-        host_view(&v, true, owners_visible(d, req));
+        host_view_snapshot(d, &v, owners_visible(d, req));
         wf = workflow(d, req, &v, NULL);
         memset(&rv, 0, sizeof(rv));
         pthread_mutex_lock(&d->store_lock);
@@ -263,7 +277,7 @@ static void approve(struct rsapd *d, const struct request *req, int64_t id, stru
                 json_decref(body);
                 return;
         }
-        host_view(&v, true, owners_visible(d, req));
+        host_view_snapshot(d, &v, owners_visible(d, req));
         wf = workflow(d, req, &v, dd.as);
         memset(&a, 0, sizeof(a));
         pthread_mutex_lock(&d->store_lock);

@@ -34,6 +34,10 @@
  *   auth.c       the bearer token
  *   pool.c       the port server's pool (pure bookkeeping)
  *   portserver.c the port server's socket, clients and their deaths
+ *   listeners.c  the listener snapshot: this host's sockets, refreshed by a
+ *                thread of their own (--listeners-interval)
+ *   reaper.c     a thread that ends dead leases, so that a take need not
+ *                judge every lease
  */
 
 #define RSAPD_DEFAULT_PORT 1647
@@ -77,6 +81,7 @@ struct rsapd_config {
         unsigned threads;
         bool access_log;
         unsigned metrics_interval_s; /* --metrics-interval: between refreshes of /metrics' figures */
+        unsigned listeners_interval_ms; /* --listeners-interval: between socket snapshots */
 };
 
 /* The registry in use, counted so SIGHUP can swap it under running requests. */
@@ -91,8 +96,11 @@ struct auth {
 };
 
 struct figures;
+struct listener_snapshot;
+struct listeners;
 struct metrics;
 struct portserver;
+struct reaper;
 struct rsap_store;
 
 struct rsapd {
@@ -100,6 +108,8 @@ struct rsapd {
         struct auth auth;
         struct metrics *metrics;
         struct figures *figures;
+        struct listeners *listeners;
+        struct reaper *reaper;
         struct portserver *portserver;
         char data_dir[4096];
         char cache_path[4200];
@@ -156,6 +166,8 @@ struct request {
         const char *(*query)(const struct request *req, const char *key);
         void *conn; /* for query() */
         const struct rsap_iana *reg;
+        /* This host's sockets as the snapshot last found them (NULL: none). */
+        const struct listener_snapshot *listeners;
 };
 
 struct reply {
@@ -262,7 +274,7 @@ bool auth_presents_token(const struct auth *a, const char *authorization);
 /* Whether answers to req may name the processes behind sockets (--owners). */
 bool owners_visible(const struct rsapd *d, const struct request *req);
 /* What rsapd composes an answer from for req (rsap/answer.h): its registry,
- * its store under store_lock, and the kernel's sockets with owners as
+ * its store under store_lock, and the snapshot's sockets with owners as
  * --owners lets req see them. */
 struct rsap_answer_sources answer_sources(struct rsapd *d, const struct request *req);
 
@@ -290,6 +302,50 @@ int figures_start(struct rsapd *d, unsigned interval_s, struct figures **out);
 /* Stops the thread (after the refresh under way) and frees; NULL is fine. */
 void figures_stop(struct figures *f);
 void figures_read(struct figures *f, struct figures_snapshot *out);
+
+/* ---- the listener snapshot (listeners.c) ------------------------------------------ */
+/* This host's sockets as one refresh found them, counted like registry_ref. */
+struct listener_snapshot {
+        struct rsap_listen_list *owned; /* with owners; NULL under --owners none */
+        struct rsap_listen_list *plain; /* the same sockets without owners */
+        struct rsap_listen_list *pool;  /* plain's sockets on the port server's range */
+        /* owned's sockets (else plain's) by port, each port's in their order
+         * there: shallow copies, whose strings and owners are that list's */
+        struct rsap_listen_socket *by_port;
+        int error;                      /* rsap_listen_collect()'s: the lists are NULL */
+        int64_t collected_us;           /* when, CLOCK_REALTIME */
+        int64_t collected_mono_us;      /* when, CLOCK_MONOTONIC: the facts' age */
+        atomic_uint refs;
+};
+/* Takes the first snapshot, then starts the thread that refreshes it every interval_ms. */
+int listeners_start(struct rsapd *d, unsigned interval_ms, struct listeners **out);
+/* Stops the thread (after the refresh under way) and frees; NULL is fine. */
+void listeners_stop(struct listeners *l);
+/* The newest snapshot, referenced (NULL only without a refresher); _put it. */
+struct listener_snapshot *listeners_get(struct listeners *l);
+void listeners_put(struct listener_snapshot *s);
+/*
+ * The snapshot's sockets on one port, found by bisection, as a read-only list
+ * made in *view that points into the snapshot (for the composer's
+ * sources.sockets): never added to or freed.  NULL when the snapshot has no
+ * list.  A port answer then costs nothing per socket of the host.
+ */
+const struct rsap_listen_list *listeners_on_port(const struct listener_snapshot *s, uint16_t port,
+                                                 struct rsap_listen_list *view);
+/* Asks for a refresh now, without waiting for it: after rsapd's own writes and leases. */
+void listeners_refresh_soon(struct listeners *l);
+/* Refreshes in the calling thread: once rsapd listens, so that its own sockets are in. */
+void listeners_refresh_now(struct listeners *l);
+/* How many snapshots were taken so far. */
+unsigned long listeners_snapshots(struct listeners *l);
+
+/* ---- the lease reaper (reaper.c) ---------------------------------------------------- */
+/* Starts the thread that ends dead leases (rsap_leases_reap()) at once and then each second. */
+int reaper_start(struct rsapd *d, struct reaper **out);
+/* Stops it after the pass under way; NULL is fine. */
+void reaper_stop(struct reaper *rp);
+/* Passes ended so far. */
+unsigned long reaper_passes(struct reaper *rp);
 
 /* ---- the port server (portserver.c) ------------------------------------------------ */
 int portserver_start(struct rsapd *d, struct portserver **out);

@@ -93,6 +93,8 @@ class Rsapd:
         argv += self.args
         if "--metrics-interval" not in self.args:
             argv += ["--metrics-interval", "1"]  # /metrics' figures each second, not 15
+        if "--listeners-interval" not in self.args:
+            argv += ["--listeners-interval", "100"]  # fresh_listeners() waits less
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + START_TIMEOUT
@@ -198,6 +200,21 @@ class Rsapd:
                 raise RuntimeError("/metrics' figures were not refreshed")
             time.sleep(0.05)
         return self.get("/metrics")
+
+    def listener_snapshots(self):
+        """The snapshots of this host's sockets taken so far."""
+        _, _, body = self.get("/metrics")
+        return int(re.search(rb"^rsapd_listeners_snapshots_total (\d+)$", body, re.M).group(1))
+
+    def fresh_listeners(self, timeout=60):
+        """Returns once a snapshot of the sockets begun after this call is the
+        one answers read: two more than now (one may be under way)."""
+        want = self.listener_snapshots() + 2
+        deadline = time.monotonic() + timeout
+        while self.listener_snapshots() < want:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the sockets' snapshot was not refreshed")
+            time.sleep(0.02)
 
     def raw(self, data, timeout=10, read_all=True):
         """Sends bytes on a new connection and returns what comes back.  A

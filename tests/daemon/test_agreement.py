@@ -122,6 +122,7 @@ def main():
         shared, child, release_child = shared_listener(kinds["two-owners"])
         held = listener(kinds["listener-on-assignment"])
         loose = listener(kinds["listener-unregistered"])
+        d.fresh_listeners()  # rsapd answers from its snapshot of the sockets
         try:
             answers = {}
             for kind, port in kinds.items():

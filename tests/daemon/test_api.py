@@ -244,6 +244,7 @@ def listening(d):
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", port))
         listener.listen()
+        d.fresh_listeners()  # rsapd answers from its snapshot of the sockets
         status, unregistered = d.get_json("/v1/listening?unregistered=1")
     ours = [s for s in unregistered if s["port"] == port] if status == 200 else []
     c.check(len(ours) == 1 and ours[0]["local"] is None and
@@ -267,6 +268,7 @@ def listener_on_an_assignment(d):
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", port))
         listener.listen()
+        d.fresh_listeners()
         body = same_as_cli(d, f"/v1/ports/{port}", [str(port)])
     answer = json.loads(body)
     held = [s["local"] for s in answer["listening"] or []]
@@ -517,8 +519,8 @@ def thread_names(pid):
 
 
 def threads():
-    """--threads N is a pool of N; 1 (the default on up to 3 CPUs) is no pool, and
-    libmicrohttpd has nothing to warn about for any count."""
+    """--threads N is a pool of N; 1 is no pool; the default is twice the CPUs,
+    at most 16; and libmicrohttpd has nothing to warn about for any count."""
     for args, want_workers in (((), None), (("--threads", "1"), 0), (("--threads", "2"), 2),
                                (("--threads", "3"), 3)):
         with Rsapd(*args, listen=("127.0.0.1:0", "[::1]:0")) as d:
@@ -530,7 +532,7 @@ def threads():
                     f"rsapd {' '.join(args)}: no warning from libmicrohttpd: {log!r}")
             if want_workers is None:
                 cpus = os.cpu_count()
-                want_workers = 0 if cpus < 4 else min(cpus // 2, 16)
+                want_workers = min(2 * cpus, 16)
             if want_workers == 0:
                 c.check(names.count("MHD-single") == 2 and "MHD-worker" not in names,
                         f"rsapd {' '.join(args)}: one thread per address, no pool: {names}")

@@ -13,7 +13,8 @@ import subprocess
 import sys
 import time
 
-from rsapd_harness import Checks, Rsapd, own_network_namespace, rsap_json, unassigned_ports
+from rsapd_harness import (Checks, Rsapd, own_network_namespace, rsap_json, unassigned_ports,
+                           write_token)
 
 c = Checks("portserver")
 N_CLIENTS = 20
@@ -78,6 +79,51 @@ def wait_for_log(d, text, timeout=10):
             return True
         time.sleep(0.05)
     return False
+
+
+def reaps(d):
+    _, _, body = d.get("/metrics")
+    return int(re.search(rb"^rsapd_lease_reaps_total (\d+)$", body, re.M).group(1))
+
+
+def reaped_in_background():
+    """Hundreds of leases held: the port server's for a live client, and the
+    API's for a process that then dies, which no pidfd watches.  Nobody asks
+    for a port after, yet the dead holder's leases end, each with the
+    reaper's "expire" event, and the live client's stay."""
+    tmp = __import__("tempfile").mkdtemp(prefix="rsapd-reap-")
+    path, token = write_token(tmp)
+    name = f"@rsapd-reap-{os.getpid()}"
+    with Rsapd("--portserver", name, "--token-file", path) as d:
+        live = subprocess.Popen(["sleep", "600"])
+        doomed = subprocess.Popen(["sleep", "600"])
+        served = [ask(name, live.pid) for _ in range(300)]
+        c.check(all(a != b"0\n" for a in served), "the port server holds 300 leases for one client")
+        doomed_ports = []
+        for _ in range(200):
+            status, _, body = d.request("POST", "/v1/leases",
+                                        {"pid": doomed.pid, "ttl": "1h", "name": "doomed"},
+                                        headers={"Authorization": "Bearer " + token})
+            if status == 201:
+                doomed_ports.append(json.loads(body)["port"])
+        c.equal(len(doomed_ports), 200, "and the API 200 more for another process")
+        doomed.kill()
+        doomed.wait()
+        want = reaps(d) + 2  # a pass begun after the death has ended
+        deadline = time.monotonic() + 60
+        while reaps(d) < want and time.monotonic() < deadline:
+            time.sleep(0.05)
+        expired = 0
+        for port in doomed_ports:
+            _, events = d.get_json(f"/v1/history/{port}")
+            expired += any(e["action"] == "expire" and e["actor"] == "rsapd"
+                           for e in events["events"])
+        c.equal(expired, 200, "every lease of the dead process was ended in the background")
+        c.equal(leases(d), 300, "the live client's leases stay")
+        live.kill()
+        live.wait()
+        c.check(wait_for_leases(d, 0), "and end with it")
+    __import__("shutil").rmtree(tmp)
 
 
 def main():
@@ -184,6 +230,7 @@ def main():
             p.stdin.close()
             p.wait(10)
         c.check(wait_for_leases(d, 0), "their ports return")
+    reaped_in_background()
     c.finish()
 
 
