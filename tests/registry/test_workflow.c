@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -1281,6 +1282,283 @@ static void audit_compares_without_the_store(void **state)
         rsap_audit_facts_free(facts);
 }
 
+/*
+ * The audit on a host with thousands of sockets against a brute-force
+ * oracle: every rule of audit.c done again the slow way (each listener pair
+ * against every assignment, every socket and every service name), findings
+ * compared one by one, in order.
+ */
+#define ORACLE_SOCKETS 3000
+#define ORACLE_ASSIGNMENTS 600
+
+struct oracle_held {
+        uint16_t port;
+        enum rsap_proto proto;
+        int64_t id;
+        const char *service;
+};
+
+struct oracle {
+        const struct rsap_listen_list *list;
+        const struct rsap_host *host;
+        const struct rsap_iana *iana;
+        struct oracle_held *held;
+        size_t n_held;
+        char **lines;
+        size_t n_lines;
+        size_t n_listeners, n_assignments;
+};
+
+static void oracle_add(struct oracle *o, enum rsap_finding_kind kind, uint16_t port,
+                       enum rsap_proto proto, const char *service, int64_t id,
+                       const struct rsap_listen_owner *owner, const char *message)
+{
+        char line[600], who[64] = "-";
+
+        if (owner)
+                snprintf(who, sizeof(who), "%s (pid %d)", owner->command, (int)owner->pid);
+        snprintf(line, sizeof(line), "%s %u/%s %s %lld %s: %s", rsap_finding_kind_name(kind),
+                 port, rsap_proto_name(proto), service ? service : "-", (long long)id, who,
+                 message);
+        o->lines = realloc(o->lines, (o->n_lines + 1) * sizeof(*o->lines));
+        assert_non_null(o->lines);
+        o->lines[o->n_lines] = strdup(line);
+        assert_non_null(o->lines[o->n_lines++]);
+}
+
+static bool oracle_is_service(const struct oracle *o, const char *command)
+{
+        for (size_t i = 0; i < o->n_held; i++)
+                if (strcasecmp(o->held[i].service, command) == 0)
+                        return true;
+        return false;
+}
+
+static const struct rsap_listen_owner *oracle_service_owner(const struct oracle *o, uint16_t port,
+                                                            enum rsap_proto proto, bool any)
+{
+        for (size_t i = 0; i < o->list->count; i++) {
+                const struct rsap_listen_socket *s = &o->list->sockets[i];
+
+                if (s->port != port || s->proto != proto)
+                        continue;
+                for (size_t k = 0; k < s->n_owners; k++)
+                        if (any || oracle_is_service(o, s->owners[k].command))
+                                return &s->owners[k];
+        }
+        return NULL;
+}
+
+static void oracle_wrong_service(struct oracle *o, uint16_t port, enum rsap_proto proto,
+                                 const char *holder, const char *by_whom, int64_t id)
+{
+        const struct rsap_listen_owner *svc = oracle_service_owner(o, port, proto, false);
+        char message[320];
+
+        if (!svc || !holder || strcasecmp(svc->command, holder) == 0)
+                return;
+        snprintf(message, sizeof(message),
+                 "%u/%s is assigned %s to %s, but %s (pid %d), a service registered here, "
+                 "listens on it",
+                 port, rsap_proto_name(proto), by_whom, holder, svc->command, (int)svc->pid);
+        oracle_add(o, RSAP_FINDING_WRONG_SERVICE, port, proto, holder, id, svc, message);
+}
+
+static void oracle_listener(struct oracle *o, uint16_t port, enum rsap_proto proto)
+{
+        const struct rsap_listen_owner *owner;
+        char message[320], who[64];
+
+        for (size_t i = 0; i < o->n_held; i++)
+                if (o->held[i].port == port && o->held[i].proto == proto) {
+                        oracle_wrong_service(o, port, proto, o->held[i].service, "here",
+                                             o->held[i].id);
+                        return;
+                }
+        if (rsap_iana_port_status(o->iana, port, proto) == RSAP_STATUS_ASSIGNED) {
+                oracle_wrong_service(o, port, proto, rsap_iana_service_name(o->iana, port, proto),
+                                     "by IANA", 0);
+                return;
+        }
+        owner = oracle_service_owner(o, port, proto, false);
+        if (!owner)
+                owner = oracle_service_owner(o, port, proto, true);
+        if (owner)
+                snprintf(who, sizeof(who), "%s (pid %d)", owner->command, (int)owner->pid);
+        else
+                snprintf(who, sizeof(who), "a process this user cannot see");
+        snprintf(message, sizeof(message),
+                 "%s listens on %u/%s, a port neither IANA nor the local registry assigns", who,
+                 port, rsap_proto_name(proto));
+        oracle_add(o, RSAP_FINDING_UNREGISTERED, port, proto, NULL, 0, owner, message);
+}
+
+static void oracle_run(struct oracle *o)
+{
+        for (size_t i = 0; i < o->list->count; i++) {
+                const struct rsap_listen_socket *s = &o->list->sockets[i];
+                bool seen = false;
+
+                for (size_t j = 0; j < i; j++)
+                        seen |= o->list->sockets[j].port == s->port &&
+                                o->list->sockets[j].proto == s->proto;
+                if (seen || (s->proto == RSAP_PROTO_UDP && s->port >= o->host->ephemeral_low &&
+                             s->port <= o->host->ephemeral_high))
+                        continue;
+                o->n_listeners++;
+                oracle_listener(o, s->port, s->proto);
+        }
+        for (size_t i = 0; i < o->n_held; i++) {
+                const struct oracle_held *h = &o->held[i];
+                bool listening = false;
+                char message[320];
+
+                o->n_assignments++;
+                for (size_t j = 0; j < o->list->count; j++)
+                        listening |= o->list->sockets[j].port == h->port &&
+                                     o->list->sockets[j].proto == h->proto;
+                if (listening)
+                        continue;
+                snprintf(message, sizeof(message),
+                         "%u/%s is assigned to %s (assignment %lld), but nothing listens on it "
+                         "here",
+                         h->port, rsap_proto_name(h->proto), h->service, (long long)h->id);
+                oracle_add(o, RSAP_FINDING_NOT_LISTENING, h->port, h->proto, h->service, h->id,
+                           NULL, message);
+        }
+}
+
+static int oracle_socket_order(const void *a, const void *b)
+{
+        const struct rsap_listen_socket *x = a, *y = b;
+
+        if (x->proto != y->proto)
+                return x->proto < y->proto ? -1 : 1;
+        if (x->port != y->port)
+                return x->port < y->port ? -1 : 1;
+        return memcmp(x->addr, y->addr, sizeof(x->addr));
+}
+
+/* The order of the store's holdings: by port, then protocol by name. */
+static int oracle_held_order(const void *a, const void *b)
+{
+        const struct oracle_held *x = a, *y = b;
+
+        if (x->port != y->port)
+                return x->port < y->port ? -1 : 1;
+        return strcmp(rsap_proto_name(x->proto), rsap_proto_name(y->proto));
+}
+
+/* ORACLE_ASSIGNMENTS services svc0.. on distinct ports of 20000-20999, tcp or udp. */
+static void oracle_import(struct fixture *f)
+{
+        struct rsap_import_result result = { 0 };
+        size_t size = 0;
+        char *csv = NULL;
+        FILE *out = open_memstream(&csv, &size);
+
+        assert_non_null(out);
+        fputs("service,port,protocol,assignee,contact,description\n", out);
+        for (int i = 0; i < ORACLE_ASSIGNMENTS; i++)
+                fprintf(out, "svc%d,%d,%s,Team %d,t@example.com,a service\n", i,
+                        20000 + (i * 7) % 1000, i % 3 ? "tcp" : "udp", i % 9);
+        assert_int_equal(fclose(out), 0);
+        assert_int_equal(rsap_local_import(&f->wf, csv, size, "oracle.csv", true, &result), 0);
+        assert_true(result.imported > ORACLE_ASSIGNMENTS / 2);
+        rsap_import_result_clear(&result);
+        free(csv);
+}
+
+static void oracle_read_held(struct fixture *f, struct oracle *o, struct rsap_local_list *local)
+{
+        assert_int_equal(rsap_local_for_range(f->store, 0, 65535, local), 0);
+        o->held = calloc(local->n_entries, sizeof(*o->held));
+        assert_non_null(o->held);
+        for (size_t i = 0; i < local->n_entries; i++) {
+                const struct rsap_local_entry *e = &local->entries[i];
+
+                assert_int_equal(e->kind, RSAP_LOCAL_ASSIGNMENT);
+                o->held[o->n_held++] = (struct oracle_held){
+                        (uint16_t)e->port, e->protocols == TCP ? RSAP_PROTO_TCP : RSAP_PROTO_UDP,
+                        e->id, e->service };
+        }
+        qsort(o->held, o->n_held, sizeof(*o->held), oracle_held_order);
+}
+
+/* Sockets on 19990-21009 (some assigned, some not), on IANA's ports and in the
+ * ephemeral range; owners that are local services (in any case), others, none. */
+static void oracle_sockets(struct rsap_listen_socket *sockets, struct rsap_listen_owner *owners)
+{
+        static const char *const others[] = { "nginx", "sshd", "postgres", "Svc3", "SVC12" };
+
+        srand(1647);
+        for (size_t i = 0; i < ORACLE_SOCKETS; i++) {
+                struct rsap_listen_socket *s = &sockets[i];
+                int pick = rand() % 10;
+
+                memset(s, 0, sizeof(*s));
+                s->proto = rand() % 2 ? RSAP_PROTO_TCP : RSAP_PROTO_UDP;
+                s->port = (uint16_t)(pick == 0 ? 1 + rand() % 1024
+                                     : pick == 1 ? 40000 + rand() % 100
+                                                 : 19990 + rand() % 1020);
+                s->family = AF_INET;
+                s->addr[0] = 127;
+                s->addr[3] = (unsigned char)(i % 251);
+                owners[i].pid = (pid_t)(100 + i);
+                if (rand() % 4 == 0)
+                        snprintf(owners[i].command, sizeof(owners[i].command), "%s",
+                                 others[rand() % (int)(sizeof(others) / sizeof(others[0]))]);
+                else
+                        snprintf(owners[i].command, sizeof(owners[i].command), "%s%d",
+                                 rand() % 2 ? "svc" : "SVC", rand() % (ORACLE_ASSIGNMENTS + 50));
+                s->owners = &owners[i];
+                s->n_owners = rand() % 8 ? 1 : 0;
+        }
+        qsort(sockets, ORACLE_SOCKETS, sizeof(*sockets), oracle_socket_order);
+}
+
+static void audit_agrees_with_brute_force(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_listen_socket *sockets = calloc(ORACLE_SOCKETS, sizeof(*sockets));
+        struct rsap_listen_owner *owners = calloc(ORACLE_SOCKETS, sizeof(*owners));
+        struct rsap_listen_list list = { .sockets = sockets, .count = ORACLE_SOCKETS };
+        struct rsap_local_list local = { 0 };
+        struct oracle o = { .list = &list, .host = &f->host, .iana = f->iana };
+        struct rsap_audit a;
+
+        assert_non_null(sockets);
+        assert_non_null(owners);
+        oracle_import(f);
+        oracle_sockets(sockets, owners);
+        f->host.listeners = &list;
+        oracle_read_held(f, &o, &local);
+        oracle_run(&o);
+        assert_int_equal(rsap_audit(&f->wf, &a), 0);
+        assert_true(o.n_lines > 100);
+        assert_int_equal(a.n_findings, o.n_lines);
+        for (size_t i = 0; i < a.n_findings; i++) {
+                const struct rsap_finding *x = &a.findings[i];
+                char line[600];
+
+                snprintf(line, sizeof(line), "%s %u/%s %s %lld %s: %s",
+                         rsap_finding_kind_name(x->kind), x->port, rsap_proto_name(x->proto),
+                         x->service ? x->service : "-", (long long)x->assignment_id,
+                         x->listener ? x->listener : "-", x->message);
+                assert_string_equal(line, o.lines[i]);
+                free(o.lines[i]);
+        }
+        assert_int_equal(a.n_listeners, o.n_listeners);
+        assert_int_equal(a.n_assignments, o.n_assignments);
+        rsap_audit_clear(&a);
+        rsap_local_list_clear(&local);
+        free(o.lines);
+        free(o.held);
+        free(sockets);
+        free(owners);
+        f->host.listeners = NULL;
+}
+
 /* ---- import and export ---------------------------------------------------------------- */
 
 static char *export_text(struct rsap_store *store, enum rsap_export_format format, size_t *size)
@@ -1622,6 +1900,7 @@ int main(void)
                 T(kernel_reserve_keeps_what_is_there),
                 T(audit_finds_three_kinds),
                 T(audit_compares_without_the_store),
+                T(audit_agrees_with_brute_force),
                 T(import_never_overwrites),
                 T(import_refuses_malformed_entries),
                 T(import_conflicts_with_what_is_here),
