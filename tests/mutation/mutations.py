@@ -448,6 +448,11 @@ MUTATIONS = [
      "        return low < n ? low : n;",
      ["registry-workflow"],
      "every port/protocol finds the next one's sockets and holdings"),
+    ("migration4-keeps-old-index", "lib/local/sqlite/store.c",
+     "        \"DROP INDEX events_lease;\\n\"\n",
+     "",
+     ["registry-workflow"],
+     "an upgraded registry keeps both lease indexes of the events: every event written costs one more"),
     # ---- hosts: lease holders and events (lib/local) -------------------------------------
     ("host-any-is-here", "lib/local/lease.c",
      "return !host || strcasecmp(host, store->host) == 0;",

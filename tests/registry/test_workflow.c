@@ -1128,6 +1128,15 @@ static void schema1_databases_migrate(void **state)
         rsap_store_set_clock(f->store, SCHEMA1_NOW_US);
         assert_int_equal(rsap_store_schema_version(f->store), RSAP_STORE_SCHEMA_VERSION);
         expect_consistent(f);
+        /* Migration 4: the consistency rules' indexes replace the narrower ones. */
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+                                      " AND name IN ('events_request_action',"
+                                      " 'events_assignment_made', 'events_lease_made',"
+                                      " 'assignments_quarantined')"),
+                         4);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM sqlite_master WHERE name IN"
+                                      " ('events_request', 'events_assignment', 'events_lease')"),
+                         0);
         assert_int_equal(raw_count(f, "SELECT count(*) FROM events WHERE host IS NOT NULL"), 0);
         assert_int_equal(rsap_history(f->store, &lease, &h), 0);
         assert_int_equal(h.n_events, 1);
