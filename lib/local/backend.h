@@ -123,6 +123,12 @@ struct store_entries_query {
 typedef int store_entry_visit(struct rsap_local_entry *e, uint64_t pid_start, const char *host,
                               void *arg);
 
+/* The entries' counts that need no judgement of a holder (leases do). */
+struct store_counts {
+        int64_t assignments; /* active, or ended and quarantined at now_us */
+        int64_t requests;    /* pending, for a port */
+};
+
 enum store_tamper {
         STORE_TAMPER_EVENT_UPDATE,      /* change an event */
         STORE_TAMPER_EVENT_DELETE,      /* remove one */
@@ -202,6 +208,8 @@ struct rsap_store_backend {
         /* Assignments (active or quarantined), pending requests, active leases; by port. */
         int (*entries)(struct rsap_store *store, const struct store_entries_query *q,
                        store_entry_visit *visit, void *arg);
+        /* How many assignments and requests entries() would visit over every port at now_us. */
+        int (*counts)(struct rsap_store *store, int64_t now_us, struct store_counts *out);
 
         int (*check)(struct rsap_store *store, enum rsap_store_check_level level,
                      bool malformed_found, struct rsap_store_check_report *out);

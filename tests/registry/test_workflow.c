@@ -1568,6 +1568,105 @@ static void audit_agrees_with_brute_force(void **state)
         f->host.listeners = NULL;
 }
 
+/* ---- counts ------------------------------------------------------------------------------ */
+
+struct counts_seen {
+        size_t assignments, requests, leases; /* the most each count reached */
+};
+
+/* rsap_local_counts() against what the home page counted before: every entry of every port. */
+static void expect_counts_agree(struct fixture *f, struct counts_seen *seen)
+{
+        struct rsap_local_list list = { 0 };
+        struct rsap_local_counts c;
+        size_t n[3] = { 0 };
+
+        assert_int_equal(rsap_local_for_range(f->store, 0, 65535, &list), 0);
+        for (size_t i = 0; i < list.n_entries; i++)
+                n[list.entries[i].kind]++;
+        rsap_local_list_clear(&list);
+        assert_int_equal(rsap_local_counts(f->store, &c), 0);
+        assert_int_equal(c.assignments, n[RSAP_LOCAL_ASSIGNMENT]);
+        assert_int_equal(c.requests, n[RSAP_LOCAL_REQUEST]);
+        assert_int_equal(c.leases, n[RSAP_LOCAL_LEASE]);
+        seen->assignments = c.assignments > seen->assignments ? c.assignments : seen->assignments;
+        seen->requests = c.requests > seen->requests ? c.requests : seen->requests;
+        seen->leases = c.leases > seen->leases ? c.leases : seen->leases;
+}
+
+static void lease_for(struct fixture *f, uint16_t port, int64_t ttl_us, pid_t pid)
+{
+        struct rsap_lease_options o = { .low = port, .high = port, .ttl_us = ttl_us, .pid = pid };
+        struct rsap_lease l;
+
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        rsap_lease_clear(&l);
+}
+
+static void end_assignment(struct fixture *f, uint16_t port, int64_t quarantine_us, bool revoke)
+{
+        struct rsap_target t = { .kind = RSAP_TARGET_PORT, .port = port };
+        struct rsap_assignment *ended;
+        size_t n;
+
+        assert_int_equal(revoke ? rsap_revoke(&f->wf, &t, "misused", quarantine_us, &ended, &n)
+                                : rsap_deassign(&f->wf, &t, "retired", quarantine_us, &ended, &n),
+                         0);
+        rsap_assignment_list_free(ended, n);
+}
+
+static void counts_agree_with_the_entries_after_every_write(void **state)
+{
+        static const char csv[] = "service,port,protocol,assignee,contact,description\n"
+                                  "moved,20400,tcp,Dan,d@example.com,from elsewhere\n";
+        struct fixture *f = *state;
+        struct rsap_target port = { .kind = RSAP_TARGET_PORT, .port = 20100 };
+        struct rsap_import_result result = { 0 };
+        struct counts_seen seen = { 0 };
+        struct rsap_transfer t;
+        struct rsap_request r;
+        struct rsap_lease l;
+        pid_t child = paused_child();
+
+        expect_counts_agree(f, &seen);
+        assign(f, "kept", 20100, "Alice");
+        assign(f, "quarantined", 20101, "Bob");
+        assign(f, "freed", 20102, "Bob");
+        assign(f, "revoked", 20103, "Bob");
+        assert_int_equal(approve(f, file(f, "both", 20104, TCP | UDP, "Carol")), 0);
+        expect_counts_agree(f, &seen);
+        file(f, "pending", 20200, TCP, "Alice");
+        file(f, "anywhere", -1, TCP, "Alice");     /* no port: not counted */
+        assert_int_equal(rsap_reject(&f->wf, file(f, "refused", 20201, TCP, "Bob"), "no", &r), 0);
+        rsap_request_clear(&r);
+        expect_counts_agree(f, &seen);
+        end_assignment(f, 20101, DAY, false);     /* quarantined: still counted */
+        end_assignment(f, 20102, 0, false);       /* free at once */
+        end_assignment(f, 20103, 2 * DAY, true);
+        expect_counts_agree(f, &seen);
+        assert_int_equal(rsap_transfer(&f->wf, &port, "Erin", NULL, "reorg", &t), 0);
+        rsap_transfer_clear(&t);
+        assert_int_equal(rsap_local_import(&f->wf, csv, strlen(csv), "a.csv", false, &result), 0);
+        rsap_import_result_clear(&result);
+        expect_counts_agree(f, &seen);
+        lease_for(f, 20300, 60LL * 1000000, 0);
+        lease_for(f, 20301, DAY, getpid());
+        lease_for(f, 20302, DAY, child);
+        lease_for(f, 20303, DAY, 0);
+        expect_counts_agree(f, &seen);
+        bury(child);                               /* its lease dies with it, unreaped */
+        port.port = 20303;
+        assert_int_equal(rsap_lease_release(&f->wf, &port, &l), 0);
+        rsap_lease_clear(&l);
+        expect_counts_agree(f, &seen);
+        rsap_store_set_clock(f->store, T0 + DAY + 1); /* a TTL and a quarantine ran out */
+        expect_counts_agree(f, &seen);
+        rsap_store_set_clock(f->store, T0 + 3 * DAY);
+        expect_counts_agree(f, &seen);
+        /* Every kind was there to count, and went. */
+        assert_true(seen.assignments >= 6 && seen.requests >= 1 && seen.leases >= 4);
+}
+
 /* ---- import and export ---------------------------------------------------------------- */
 
 static char *export_text(struct rsap_store *store, enum rsap_export_format format, size_t *size)
@@ -1910,6 +2009,7 @@ int main(void)
                 T(audit_finds_three_kinds),
                 T(audit_compares_without_the_store),
                 T(audit_agrees_with_brute_force),
+                T(counts_agree_with_the_entries_after_every_write),
                 T(import_never_overwrites),
                 T(import_refuses_malformed_entries),
                 T(import_conflicts_with_what_is_here),

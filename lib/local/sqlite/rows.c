@@ -715,6 +715,39 @@ static int leases(struct rsap_store *store, const struct store_lease_query *lq,
 /* ---- the lookups' entries ----------------------------------------------------------------- */
 
 /*
+ * What LOCAL_QUERY below would return over every port, counted in SQLite:
+ * the active assignments over their partial index (assignments_active_port),
+ * the quarantined ones over assignments_quarantined, pending requests over
+ * requests_pending_port.  Each reads index entries of the live set only,
+ * never a row of a table nor the history; a table of counts kept by triggers
+ * could not follow a quarantine that ends with time, and would be one more
+ * state for rsap_store_check() to re-derive.
+ */
+static int counts(struct rsap_store *store, int64_t now_us, struct store_counts *out)
+{
+        _cleanup_(query_finish) struct query q = { 0 };
+        int r = query_prepare(store,
+                              "SELECT (SELECT count(*) FROM assignments WHERE active),"
+                              " (SELECT count(*) FROM assignments WHERE NOT active"
+                              "  AND quarantine_until_us > ?1),"
+                              " (SELECT count(*) FROM requests WHERE state = 'pending'"
+                              "  AND port BETWEEN 0 AND 65535)",
+                              &q);
+
+        if (r < 0)
+                return r;
+        bind_int(&q, 1, now_us);
+        r = query_step(&q);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return -EIO;
+        out->assignments = column_int(&q, 0) + column_int(&q, 1);
+        out->requests = column_int(&q, 2);
+        return 0;
+}
+
+/*
  * One statement for the three kinds, so a lookup costs one indexed query.
  * The %s are each kind's condition; ?1 ?2 a port range, ?3 a name, ?4 now.
  */
@@ -916,6 +949,7 @@ const struct rsap_store_backend store_backend_sqlite = {
         .lease_end = lease_end,
         .leases = leases,
         .entries = entries,
+        .counts = counts,
         .check = sqlite_check,
         .tamper = tamper,
 };
