@@ -1680,6 +1680,56 @@ static char *export_text(struct rsap_store *store, enum rsap_export_format forma
         return text;
 }
 
+static void expect_export(struct fixture *f, enum rsap_export_format format, const char *path)
+{
+        void *want = NULL;
+        size_t want_size, size;
+        char *text = export_text(f->store, format, &size);
+
+        assert_int_equal(rsap_read_regular_file(path, 1 << 20, &want, &want_size), 0);
+        assert_int_equal(size, want_size);
+        assert_memory_equal(text, want, size);
+        free(want);
+        free(text);
+}
+
+/* An export of a registry with every kind of field, against the bytes the
+ * export made when it still read the whole registry first (tests/fixtures). */
+static void exports_match_their_fixtures(void **state)
+{
+        static const char csv[] =
+                "service,port,protocol,assignee,contact,description,reference,note,assigned\n"
+                "quoted,20300,udp,\"Ops, Inc.\",ops@example.com,\"says \"\"hi\"\", twice\","
+                "RFC 6335,\"two\nlines\",2026-03-01T10:00:00.000Z\n"
+                "unicode,20301,tcp,Zoë,z@example.com,ünïcode; and #,,,"
+                "2026-03-02T10:00:00.000Z\n";
+        static const struct {
+                enum rsap_export_format format;
+                const char *file;
+        } formats[] = {
+                { RSAP_EXPORT_JSON, FIXTURES_DIR "/local-export.json" },
+                { RSAP_EXPORT_CSV, FIXTURES_DIR "/local-export.csv" },
+                { RSAP_EXPORT_SERVICES, FIXTURES_DIR "/local-export.services" },
+        };
+        struct fixture *f = *state;
+        struct rsap_target gone = { .kind = RSAP_TARGET_PORT, .port = 20102 };
+        struct rsap_import_result result = { 0 };
+        struct rsap_assignment *ended;
+        size_t n;
+
+        expect_export(f, RSAP_EXPORT_JSON, FIXTURES_DIR "/local-export-empty.json");
+        assign(f, "web-admin", 20200, "Alice");
+        assign(f, "gone", 20102, "Bob");
+        assert_int_equal(approve(f, file(f, "both", 20100, TCP | UDP, "Carol")), 0);
+        assert_int_equal(rsap_deassign(&f->wf, &gone, "retired", DAY, &ended, &n), 0);
+        rsap_assignment_list_free(ended, n);
+        assert_int_equal(rsap_local_import(&f->wf, csv, strlen(csv), "a.csv", false, &result), 0);
+        assert_int_equal(result.imported, 2);
+        rsap_import_result_clear(&result);
+        for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+                expect_export(f, formats[i].format, formats[i].file);
+}
+
 static void import_never_overwrites(void **state)
 {
         struct fixture *f = *state;
@@ -2011,6 +2061,7 @@ int main(void)
                 T(audit_agrees_with_brute_force),
                 T(counts_agree_with_the_entries_after_every_write),
                 T(import_never_overwrites),
+                T(exports_match_their_fixtures),
                 T(import_refuses_malformed_entries),
                 T(import_conflicts_with_what_is_here),
                 T(broken_databases_are_refused),
