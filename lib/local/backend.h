@@ -91,6 +91,7 @@ struct store_holding {
         const char *host;          /* NULL: unknown */
 };
 typedef int store_holding_visit(const struct store_holding *h, void *arg);
+typedef int store_assignment_visit(const struct rsap_assignment *a, void *arg);
 
 /* An ended assignment whose port is still kept from others. */
 struct store_quarantine {
@@ -184,6 +185,9 @@ struct rsap_store_backend {
                               int64_t quarantine_until_us);
         int (*assignments)(struct rsap_store *store, const struct store_assignment_query *q,
                            struct rsap_assignment **out, size_t *n_out);
+        /* The same assignments, each visited as it is read. */
+        int (*assignments_walk)(struct rsap_store *store, const struct store_assignment_query *q,
+                                store_assignment_visit *visit, void *arg);
 
         /*
          * On ports low..high, proto RSAP_PROTO_NONE: every one; by port and

@@ -445,27 +445,54 @@ static int assignments_collect(struct query *q, struct rsap_assignment **out, si
         return 0;
 }
 
-static int assignments(struct rsap_store *store, const struct store_assignment_query *aq,
-                       struct rsap_assignment **out, size_t *n_out)
+static int assignments_prepare(struct rsap_store *store, const struct store_assignment_query *aq,
+                               struct query *q)
 {
-        _cleanup_(query_finish) struct query q = { 0 };
         const char *where = assignment_where(aq);
         char sql[1024];
         int r;
 
-        *out = NULL;
-        *n_out = 0;
         if (!where)
                 return -EINVAL;
         snprintf(sql, sizeof(sql), "SELECT " ASSIGNMENT_COLUMNS ASSIGNMENT_FROM "WHERE %s%s %s",
                  aq->active_only ? "a.active AND " : "", where,
                  aq->by_port ? "ORDER BY a.port, a.protocol" : "ORDER BY a.id");
-        r = query_prepare(store, sql, &q);
+        r = query_prepare(store, sql, q);
+        if (r == 0 && !aq->all)
+                bind_target(q, &aq->target);
+        return r;
+}
+
+static int assignments(struct rsap_store *store, const struct store_assignment_query *aq,
+                       struct rsap_assignment **out, size_t *n_out)
+{
+        _cleanup_(query_finish) struct query q = { 0 };
+        int r;
+
+        *out = NULL;
+        *n_out = 0;
+        r = assignments_prepare(store, aq, &q);
         if (r < 0)
                 return r;
-        if (!aq->all)
-                bind_target(&q, &aq->target);
         return assignments_collect(&q, out, n_out);
+}
+
+/* One row in memory at a time: an export of any size. */
+static int assignments_walk(struct rsap_store *store, const struct store_assignment_query *aq,
+                            store_assignment_visit *visit, void *arg)
+{
+        _cleanup_(query_finish) struct query q = { 0 };
+        int r = assignments_prepare(store, aq, &q);
+
+        while (r == 0 && (r = query_step(&q)) > 0) {
+                struct rsap_assignment a;
+
+                r = assignment_from_row(&q, &a);
+                if (r == 0)
+                        r = visit(&a, arg);
+                rsap_assignment_clear(&a);
+        }
+        return r;
 }
 
 /* ---- holdings and quarantines ----------------------------------------------------------- */
@@ -943,6 +970,7 @@ const struct rsap_store_backend store_backend_sqlite = {
         .assignment_insert = assignment_insert,
         .assignment_end = assignment_end,
         .assignments = assignments,
+        .assignments_walk = assignments_walk,
         .holdings = holdings,
         .quarantines = quarantines,
         .lease_insert = lease_insert,
