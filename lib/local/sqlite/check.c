@@ -172,9 +172,12 @@ static int check_at(struct rsap_store *store, enum rsap_store_check_level level,
         /*
          * The integrity check probes every index once per row: with SQLite's
          * default cache of 2 MiB each probe of a big registry reads its pages
-         * from the kernel again.  The pages come and go with the check.
+         * from the kernel again.  Only the checks of one-shot commands get the
+         * bigger cache: rsapd's quick check at start would keep the memory.
          */
-        r = store_exec(store_db(store), "PRAGMA cache_size = -" CHECK_CACHE_KIB);
+        r = level == RSAP_STORE_CHECK_QUICK
+                    ? 0
+                    : store_exec(store_db(store), "PRAGMA cache_size = -" CHECK_CACHE_KIB);
         if (r == 0)
                 r = store_exec(store_db(store), "BEGIN"); /* one snapshot for every rule */
         if (r < 0)
