@@ -463,6 +463,11 @@ MUTATIONS = [
      "\")\",",
      ["registry-workflow"],
      "requests that let the registry choose are counted as requests for a port"),
+    ("counts-lease-holdings", "lib/local/sqlite/rows.c",
+     "                              \" - (SELECT count(*) FROM holdings WHERE lease_id IS NOT NULL),\"",
+     "                              \",\"",
+     ["registry-workflow"],
+     "each live lease counts as two assignments on the home page"),
     ("counts-dead-leases", "lib/local/entries.c",
      "                if (r == 0 && lease_is_live(store, list[i].expires_us, list[i].pid,\n"
      "                                            list[i].pid_start, list[i].host))",

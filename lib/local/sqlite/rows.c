@@ -742,19 +742,25 @@ static int leases(struct rsap_store *store, const struct store_lease_query *lq,
 /* ---- the lookups' entries ----------------------------------------------------------------- */
 
 /*
- * What LOCAL_QUERY below would return over every port, counted in SQLite:
- * the active assignments over their partial index (assignments_active_port),
- * the quarantined ones over assignments_quarantined, pending requests over
- * requests_pending_port.  Each reads index entries of the live set only,
- * never a row of a table nor the history; a table of counts kept by triggers
- * could not follow a quarantine that ends with time, and would be one more
- * state for rsap_store_check() to re-derive.
+ * What LOCAL_QUERY below would return over every port, counted in SQLite.
+ * An active assignment is what holds its port/protocol (the holdings table:
+ * written in the transaction that makes or ends the assignment, re-derived by
+ * rsap_store_check()), so the active ones are every holding less the leases'.
+ * count(*) of a whole table is SQLite's b-tree count, which reads each page's
+ * header and no row: microseconds for 50,000 assignments, where a count of
+ * "WHERE active" over its partial index decodes every entry (2 ms).  The
+ * leases' holdings (holdings_lease), quarantined assignments
+ * (assignments_quarantined) and pending requests (requests_pending_port) are
+ * counted over partial indexes of what is live, never over the history.  A
+ * table of counts kept by triggers could not follow a quarantine that ends
+ * with time, and would be one more state to keep and to check.
  */
 static int counts(struct rsap_store *store, int64_t now_us, struct store_counts *out)
 {
         _cleanup_(query_finish) struct query q = { 0 };
         int r = query_prepare(store,
-                              "SELECT (SELECT count(*) FROM assignments WHERE active),"
+                              "SELECT (SELECT count(*) FROM holdings)"
+                              " - (SELECT count(*) FROM holdings WHERE lease_id IS NOT NULL),"
                               " (SELECT count(*) FROM assignments WHERE NOT active"
                               "  AND quarantine_until_us > ?1),"
                               " (SELECT count(*) FROM requests WHERE state = 'pending'"
