@@ -21,18 +21,31 @@ static const char *const csv_columns[] = {
 
 struct export_state {
         FILE *out;
-        size_t n_rows; /* written so far */
+        size_t n_rows;                         /* written so far */
+        void (*head)(const struct export_state *e); /* what comes before the rows */
+        const char *exported;                  /* JSON: the export's time */
 };
+
+/*
+ * The head is written with the first row, or after a walk that found none:
+ * a registry that cannot be read at all leaves nothing on the output.
+ */
+static void begin_row(struct export_state *e)
+{
+        if (e->n_rows++ == 0)
+                e->head(e);
+}
 
 /* The active assignments by port and protocol, each handed to row as it is read. */
 static int each_active_assignment(struct rsap_store *store, store_assignment_visit *row,
                                   struct export_state *e)
 {
         struct store_assignment_query q = { .all = true, .active_only = true, .by_port = true };
+        int r = store ? STORE_OP(store, assignments_walk)(store, &q, row, e) : 0;
 
-        if (!store)
-                return 0;
-        return STORE_OP(store, assignments_walk)(store, &q, row, e);
+        if (r == 0 && e->n_rows == 0)
+                e->head(e);
+        return r < 0 ? r : ferror(e->out) ? -EIO : 0;
 }
 
 /*
@@ -48,7 +61,8 @@ static int json_row(const struct rsap_assignment *a, void *arg)
 
         if (!text)
                 return -ENOMEM;
-        fputs(e->n_rows++ == 0 ? "[\n    " : ",\n    ", e->out);
+        begin_row(e);
+        fputs(e->n_rows == 1 ? "[\n    " : ",\n    ", e->out);
         /* jansson escapes every line break inside a string: each one here ends a line. */
         for (const char *p = text; *p; p++) {
                 fputc(*p, e->out);
@@ -58,16 +72,20 @@ static int json_row(const struct rsap_assignment *a, void *arg)
         return ferror(e->out) ? -EIO : 0;
 }
 
+static void json_head(const struct export_state *e)
+{
+        fprintf(e->out, "{\n  \"kind\": \"local-registry\",\n  \"exported\": \"%s\",\n"
+                        "  \"schema\": %d,\n  \"assignments\": ",
+                e->exported, RSAP_STORE_SCHEMA_VERSION);
+}
+
 static int export_json(struct rsap_store *store, int64_t now, FILE *out)
 {
-        struct export_state e = { out, 0 };
         char exported[RSAP_TIME_SIZE];
+        struct export_state e = { out, 0, json_head, exported };
         int r;
 
         rsap_time_format(now, exported, sizeof(exported));
-        fprintf(out, "{\n  \"kind\": \"local-registry\",\n  \"exported\": \"%s\",\n"
-                     "  \"schema\": %d,\n  \"assignments\": ",
-                exported, RSAP_STORE_SCHEMA_VERSION);
         r = each_active_assignment(store, json_row, &e);
         if (r < 0)
                 return r;
@@ -85,11 +103,18 @@ static void csv_cell(FILE *out, const char *text, bool last)
         fputc(last ? '\n' : ',', out);
 }
 
+static void csv_head(const struct export_state *e)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(csv_columns); i++)
+                csv_cell(e->out, csv_columns[i], i + 1 == ARRAY_SIZE(csv_columns));
+}
+
 static int csv_row(const struct rsap_assignment *a, void *arg)
 {
         FILE *out = ((struct export_state *)arg)->out;
         char port[8], assigned[RSAP_TIME_SIZE];
 
+        begin_row(arg);
         snprintf(port, sizeof(port), "%u", a->port);
         rsap_time_format(a->assigned_us, assigned, sizeof(assigned));
         csv_cell(out, a->service, false);
@@ -107,13 +132,15 @@ static int csv_row(const struct rsap_assignment *a, void *arg)
 
 static int export_csv(struct rsap_store *store, FILE *out)
 {
-        struct export_state e = { out, 0 };
-        int r;
+        struct export_state e = { out, 0, csv_head, NULL };
 
-        for (size_t i = 0; i < ARRAY_SIZE(csv_columns); i++)
-                csv_cell(out, csv_columns[i], i + 1 == ARRAY_SIZE(csv_columns));
-        r = each_active_assignment(store, csv_row, &e);
-        return r < 0 ? r : ferror(out) ? -EIO : 0;
+        return each_active_assignment(store, csv_row, &e);
+}
+
+static void services_head(const struct export_state *e)
+{
+        fputs("# services(5): the local registry's assignments, written by rsap export --local\n",
+              e->out);
 }
 
 /* services(5) has no continuation lines: the comment is one line. */
@@ -121,6 +148,7 @@ static int services_row(const struct rsap_assignment *a, void *arg)
 {
         FILE *out = ((struct export_state *)arg)->out;
 
+        begin_row(arg);
         fprintf(out, "%s\t%u/%s\t# ", a->service, a->port, rsap_proto_name(a->proto));
         for (const char *p = a->description; *p; p++)
                 fputc(*p == '\n' || *p == '\r' || *p == '\t' ? ' ' : *p, out);
@@ -130,13 +158,9 @@ static int services_row(const struct rsap_assignment *a, void *arg)
 
 static int export_services(struct rsap_store *store, FILE *out)
 {
-        struct export_state e = { out, 0 };
-        int r;
+        struct export_state e = { out, 0, services_head, NULL };
 
-        fputs("# services(5): the local registry's assignments, written by rsap export --local\n",
-              out);
-        r = each_active_assignment(store, services_row, &e);
-        return r < 0 ? r : ferror(out) ? -EIO : 0;
+        return each_active_assignment(store, services_row, &e);
 }
 
 int rsap_local_export(struct rsap_store *store, enum rsap_export_format format, FILE *out)

@@ -484,6 +484,11 @@ MUTATIONS = [
      "fputs(\"\\n  ]\\n}\\n\", out);",
      ["registry-workflow"],
      "an export of an empty registry is not JSON"),
+    ("export-head-on-failure", "lib/local/local_export.c",
+     "        if (r == 0 && e->n_rows == 0)",
+     "        if (e->n_rows == 0)",
+     ["registry-db"],
+     "an export of a registry that cannot be read prints the head of a document before its error"),
     # ---- hosts: lease holders and events (lib/local) -------------------------------------
     ("host-any-is-here", "lib/local/lease.c",
      "return !host || strcasecmp(host, store->host) == 0;",
