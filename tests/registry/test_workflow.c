@@ -761,6 +761,32 @@ static void consistency_check_finds_a_moved_lease(void **state)
         assert_non_null(strstr(report.problems[0], "lease 1: its holder's host differs"));
 }
 
+/* An ended lease edited behind the store's back: moved to another port, or live again. */
+static void consistency_check_finds_a_changed_lease(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_lease_options o = { .low = 20100, .high = 20100, .ttl_us = DAY };
+        struct rsap_target port = { .kind = RSAP_TARGET_PORT, .port = 20100 };
+        struct rsap_store_check_report report;
+        struct rsap_lease l;
+
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        rsap_lease_clear(&l);
+        assert_int_equal(rsap_lease_release(&f->wf, &port, &l), 0);
+        rsap_lease_clear(&l);
+        expect_consistent(f);
+        assert_int_equal(raw_exec(f, "UPDATE leases SET port = 20101"), SQLITE_OK);
+        assert_int_equal(rsap_store_check(f->store, &report), 0);
+        assert_int_equal(report.n_problems, 1);
+        assert_non_null(strstr(report.problems[0], "lease 1 has no 'lease' event"));
+        assert_int_equal(raw_exec(f, "UPDATE leases SET port = 20100, active = 1, ended_us = NULL"),
+                         SQLITE_OK);
+        assert_int_equal(rsap_store_check(f->store, &report), 0);
+        assert_int_equal(report.n_problems, 2);
+        assert_non_null(strstr(report.problems[0], "lease 1 is active but holds no port"));
+        assert_non_null(strstr(report.problems[1], "lease 1: active or not, unlike its events"));
+}
+
 /* rsap_request_file()'s answer for a request one field away from a good one. */
 static int file_changed(struct fixture *f, void (*change)(struct rsap_request_input *))
 {
@@ -2046,6 +2072,7 @@ int main(void)
                 T(the_database_refuses_double_holders),
                 T(the_database_refuses_impossible_leases_and_requests),
                 T(consistency_check_finds_tampering),
+                T(consistency_check_finds_a_changed_lease),
                 T(consistency_check_finds_a_moved_lease),
                 T(pick_follows_every_rule),
                 T(leases_never_overlap),

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sqlite.h"
@@ -49,15 +50,6 @@ static const struct rule rules[] = {
           "  WHERE e.service = s.name COLLATE NOCASE"
           "  AND e.action IN ('approve', 'import', 'transfer') ORDER BY e.id DESC LIMIT 1)"
           " COLLATE NOCASE" },
-        { "lease %s has no 'lease' event",
-          "SELECT l.id FROM leases l WHERE NOT EXISTS (SELECT 1 FROM events e"
-          " WHERE e.lease_id = l.id AND e.action = 'lease' AND e.port = l.port)" },
-        { "lease %s: its holder's host differs from its 'lease' event",
-          "SELECT l.id FROM leases l WHERE l.host IS NOT (SELECT e.host FROM events e"
-          " WHERE e.lease_id = l.id AND e.action = 'lease' ORDER BY e.id LIMIT 1)" },
-        { "lease %s: active or not, unlike its events",
-          "SELECT l.id FROM leases l WHERE l.active = EXISTS (SELECT 1 FROM events e"
-          " WHERE e.lease_id = l.id AND e.action IN ('release', 'expire'))" },
         { "holding %s has no active assignment or lease behind it",
           "SELECT port || '/' || protocol FROM (SELECT port, protocol, assignment_id, lease_id"
           " FROM holdings EXCEPT SELECT port, protocol, id, NULL FROM assignments WHERE active"
@@ -140,6 +132,83 @@ static int run_rule(struct rsap_store *store, const struct rule *rule,
         return r;
 }
 
+/*
+ * The lease rules, in one merge of the leases (by id) with their events (by
+ * lease, from events_lease_made): a probe of the events per lease and rule
+ * cost more than everything else the rules do on a registry of many leases.
+ */
+struct lease_events {
+        bool made;           /* a 'lease' event for the lease's port */
+        bool ended;          /* a 'release' or 'expire' event */
+        int64_t first_made;  /* the first 'lease' event, 0: none */
+        char *host;          /* its host, NULL: none */
+};
+
+/* Consumes the events of lease id from ev (already stepped: r > 0 while a row is there). */
+static int read_lease_events(struct query *ev, int r, int64_t id, int64_t port,
+                             struct lease_events *out)
+{
+        for (; r > 0 && column_int(ev, 0) <= id; r = query_step(ev)) {
+                const char *action = column_text(ev, 1);
+
+                if (column_int(ev, 0) < id || !action)
+                        continue; /* events of a lease that does not exist: the foreign keys' */
+                if (strcmp(action, "release") == 0 || strcmp(action, "expire") == 0)
+                        out->ended = true;
+                if (strcmp(action, "lease") != 0)
+                        continue;
+                if (!column_is_null(ev, 2) && column_int(ev, 2) == port)
+                        out->made = true;
+                if (out->first_made == 0 || column_int(ev, 4) < out->first_made) {
+                        out->first_made = column_int(ev, 4);
+                        free(out->host);
+                        out->host = column_strdup(ev, 3);
+                        if (!out->host && !column_is_null(ev, 3))
+                                return -ENOMEM;
+                }
+        }
+        return r;
+}
+
+static void judge_lease(struct query *lease, const struct lease_events *ev,
+                        struct rsap_store_check_report *out)
+{
+        const char *id = column_text(lease, 0), *host = column_text(lease, 2);
+
+        if (!ev->made)
+                add_problem(out, "lease %s has no 'lease' event", id);
+        if ((host == NULL) != (ev->host == NULL) || (host && strcmp(host, ev->host) != 0))
+                add_problem(out, "lease %s: its holder's host differs from its 'lease' event", id);
+        if (column_int(lease, 3) == (ev->ended ? 1 : 0))
+                add_problem(out, "lease %s: active or not, unlike its events", id);
+}
+
+static int check_leases(struct rsap_store *store, struct rsap_store_check_report *out)
+{
+        _cleanup_(query_finish) struct query lease = { 0 }, ev = { 0 };
+        int r = query_prepare(store, "SELECT id, port, host, active FROM leases ORDER BY id",
+                              &lease);
+        int e;
+
+        if (r == 0)
+                r = query_prepare(store, "SELECT lease_id, action, port, host, id FROM events"
+                                         " INDEXED BY events_lease_made"
+                                         " WHERE lease_id IS NOT NULL ORDER BY lease_id", &ev);
+        if (r < 0)
+                return r;
+        e = query_step(&ev);
+        while (e >= 0 && (r = query_step(&lease)) > 0) {
+                struct lease_events found = { 0 };
+
+                e = read_lease_events(&ev, e, column_int(&lease, 0), column_int(&lease, 1),
+                                      &found);
+                if (e >= 0)
+                        judge_lease(&lease, &found, out);
+                free(found.host);
+        }
+        return e < 0 ? e : r;
+}
+
 static int count_events(struct rsap_store *store, int64_t *out)
 {
         _cleanup_(query_finish) struct query q = { 0 };
@@ -191,6 +260,8 @@ static int check_at(struct rsap_store *store, enum rsap_store_check_level level,
         for (size_t i = 0; r == 0 && level != RSAP_STORE_CHECK_QUICK && i < ARRAY_SIZE(rules);
              i++)
                 r = run_rule(store, &rules[i], out);
+        if (r == 0 && level != RSAP_STORE_CHECK_QUICK)
+                r = check_leases(store, out);
         if (r == 0)
                 r = count_events(store, &out->events);
         if (malformed_found)
