@@ -120,15 +120,19 @@ struct rsap_store_check_report {
         int64_t events;             /* rows in the event table */
 };
 int rsap_store_check(struct rsap_store *store, struct rsap_store_check_report *out);
+/* The same at the level FULL (rsap audit --consistency --full). */
+int rsap_store_check_full(struct rsap_store *store, struct rsap_store_check_report *out);
 
 /*
  * How deep rsap_store_check_level() looks.  QUICK: SQLite's quick_check
- * alone (each page and record well formed; what rsapd runs at start).
- * CONSISTENCY: that, then the foreign keys and the state re-derived from the
- * events (rsap db check).  FULL: integrity_check instead of quick_check,
- * which also compares every index with its table (rsap db check --full,
- * rsap audit --consistency).  A page SQLite cannot read is a problem found,
- * not an error.
+ * alone (each page and record well formed, CHECK constraints re-evaluated;
+ * what rsapd runs at start).  CONSISTENCY: quick_check without the CHECK
+ * constraints (every page of every table and index well formed, NOT NULL),
+ * then the foreign keys and the state re-derived from the events (rsap db
+ * check, rsap audit --consistency).  FULL: integrity_check with the CHECK
+ * constraints instead, which also compares every index with its table
+ * (--full of both).  A page SQLite cannot read is a problem found, not an
+ * error.
  */
 enum rsap_store_check_level {
         RSAP_STORE_CHECK_QUICK,

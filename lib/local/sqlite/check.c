@@ -231,6 +231,27 @@ static int malformed_is_a_finding(int r, struct rsap_store_check_report *out)
         return 0;
 }
 
+/*
+ * SQLite's own check.  Re-evaluating every CHECK constraint of every row is
+ * most of quick_check's cost (4.4 of 5.1 s of CPU on 1,000,000 events: an IN
+ * list per event), and finds only rows written with the constraints switched
+ * off, by hand: the level CONSISTENCY skips it and FULL keeps it, with
+ * integrity_check's probe of every index per row (another 2.3 s).
+ */
+static int run_sqlite_check(struct rsap_store *store, enum rsap_store_check_level level,
+                            struct rsap_store_check_report *out)
+{
+        int r = 0;
+
+        if (level == RSAP_STORE_CHECK_CONSISTENCY)
+                r = store_exec(store_db(store), "PRAGMA ignore_check_constraints = ON");
+        if (r < 0)
+                return r;
+        return run_pragma(store, level == RSAP_STORE_CHECK_FULL ? "PRAGMA integrity_check"
+                                                               : "PRAGMA quick_check",
+                          "sqlite: %s", out);
+}
+
 /* malformed_found: a page SQLite cannot read is a problem, not -EBADMSG. */
 static int check_at(struct rsap_store *store, enum rsap_store_check_level level,
                     bool malformed_found, struct rsap_store_check_report *out)
@@ -251,9 +272,7 @@ static int check_at(struct rsap_store *store, enum rsap_store_check_level level,
                 r = store_exec(store_db(store), "BEGIN"); /* one snapshot for every rule */
         if (r < 0)
                 return r;
-        r = run_pragma(store, level == RSAP_STORE_CHECK_FULL ? "PRAGMA integrity_check"
-                                                            : "PRAGMA quick_check",
-                       "sqlite: %s", out);
+        r = run_sqlite_check(store, level, out);
         if (r == 0 && level != RSAP_STORE_CHECK_QUICK)
                 r = run_pragma(store, "PRAGMA foreign_key_check",
                                "a row of %s points to a row that does not exist", out);
@@ -267,6 +286,7 @@ static int check_at(struct rsap_store *store, enum rsap_store_check_level level,
         if (malformed_found)
                 r = malformed_is_a_finding(r, out);
         sqlite3_exec(store_db(store), "COMMIT", NULL, NULL, NULL);
+        sqlite3_exec(store_db(store), "PRAGMA ignore_check_constraints = OFF", NULL, NULL, NULL);
         sqlite3_exec(store_db(store), "PRAGMA cache_size = " SQLITE_DEFAULT_CACHE, NULL, NULL,
                      NULL);
         return r;
