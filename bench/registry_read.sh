@@ -8,7 +8,7 @@
 #     sockets (bench/listen_load.c), interleaved by bench-pairtime (goal: the
 #     median per-round ratio at most 1.5);
 #   - `rsap audit --consistency`, its median wall time (goal: under 2 s on the
-#     biggest registry), few rounds;
+#     biggest registry), few rounds, and with --full (SQLite's integrity_check);
 #   - `rsap export --local --format json`, its peak resident memory (KiB, from
 #     /usr/bin/time -f %M), which should not grow with the registry;
 #   - rsapd's `GET /` and `GET /metrics` (goal: under 5 ms), rsapd on
@@ -155,7 +155,8 @@ for size in $sizes; do
                 "listening=$rsap listening --db $db" | tee "$work/audit.txt"
         echo "-- rsap audit --consistency (goal: under 2 s on the biggest)"
         "$rsap" audit --consistency --db "$db" >/dev/null || die "the registry is not consistent"
-        "$pairtime" 3 1 "consistency=$rsap audit --consistency --db $db" "true=/bin/true" |
+        "$pairtime" 3 1 "consistency=$rsap audit --consistency --db $db" \
+                "full=$rsap audit --consistency --full --db $db" "true=/bin/true" |
                 tee "$work/consistency.txt"
         peak=$( { /usr/bin/time -f %M "$rsap" export --local --format json --db "$db" \
                 >/dev/null; } 2>&1 | tail -1)
