@@ -58,7 +58,7 @@ static int audit(struct cli *cli, struct registry_cli *rc)
         return r;
 }
 
-static int consistency(struct cli *cli, struct registry_cli *rc)
+static int consistency(struct cli *cli, struct registry_cli *rc, bool full)
 {
         _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
         struct rsap_store_check_report report;
@@ -70,7 +70,7 @@ static int consistency(struct cli *cli, struct registry_cli *rc)
                 return r;
         if (!store)
                 return registry_no_match("no local registry at %s", rc->path);
-        r = rsap_store_check(store, &report);
+        r = full ? rsap_store_check_full(store, &report) : rsap_store_check(store, &report);
         if (r < 0)
                 return registry_error(rc, r, "cannot check the registry");
         if (cli->json) {
@@ -79,7 +79,9 @@ static int consistency(struct cli *cli, struct registry_cli *rc)
                                    i < RSAP_STORE_CHECK_MAX_PROBLEMS;
                      i++)
                         json_array_append_new(problems, json_string(report.problems[i]));
-                if (cli_print_json(json_pack("{s:s, s:b, s:I, s:I, s:o}", "kind", "consistency",
+                if (cli_print_json(json_pack("{s:s, s:s, s:b, s:I, s:I, s:o}", "kind",
+                                             "consistency", "level",
+                                             full ? "full" : "consistency",
                                              "consistent", report.n_problems == 0, "events",
                                              (json_int_t)report.events, "problems",
                                              (json_int_t)report.n_problems, "found", problems)))
@@ -94,12 +96,22 @@ static int consistency(struct cli *cli, struct registry_cli *rc)
         return report.n_problems ? EXIT_NO_MATCH : EXIT_ANSWERED;
 }
 
-/* --consistency */
-static int consistency_option(const struct cli_command *self, int opt, void *flag)
+struct audit_args {
+        bool consistency, full;
+};
+
+/* --consistency, --full */
+static int audit_option(const struct cli_command *self, int opt, void *data)
 {
-        if (opt != 'c')
+        struct audit_args *a = data;
+
+        (void)self;
+        if (opt == 'c')
+                a->consistency = true;
+        else if (opt == 'f')
+                a->full = true;
+        else
                 return -2;
-        *(bool *)flag = true;
         return -1;
 }
 
@@ -107,13 +119,15 @@ int cmd_audit(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("audit");
         struct registry_cli rc = { 0 };
-        bool check_db = false;
+        struct audit_args a = { 0 };
         int r;
 
-        r = registry_getopt(cli, self, &rc, argc, argv, consistency_option, &check_db);
+        r = registry_getopt(cli, self, &rc, argc, argv, audit_option, &a);
         if (r >= 0)
                 return r;
         if (optind != argc)
                 return cli_usage_error(self, "unexpected argument '%s'", argv[optind]);
-        return check_db ? consistency(cli, &rc) : audit(cli, &rc);
+        if (a.full && !a.consistency)
+                return cli_usage_error(self, "--full is an option of --consistency");
+        return a.consistency ? consistency(cli, &rc, a.full) : audit(cli, &rc);
 }

@@ -167,8 +167,9 @@ int registry_error(const struct registry_cli *rc, int err, const char *what)
                 return cli_error("%s: %s has tables but no schema version: not a registry rsap "
                                  "made, or damaged; nothing was changed", what, path);
         case -ESTALE:
-                return cli_error("%s: %s has an older schema; a registration command such as "
-                                 "'rsap requests' upgrades it",
+                /* Reads never migrate: only a write command's transaction may. */
+                return cli_error("%s: %s has an older schema; a command that writes to the "
+                                 "registry (such as 'rsap approve' or 'rsap lease') upgrades it",
                                  what, path);
         case -ENOENT:
                 return cli_error("%s: %s: no such file or directory", what, path);

@@ -52,7 +52,7 @@ _rsap_options()
     pick) echo "--range --proto --count --allow-iana $reader" ;;
     lease) echo "--range --ttl --name --pid $registry" ;;
     kernel-reserve) echo "--apply --file $reader" ;;
-    audit) echo "--consistency $reader" ;;
+    audit) echo "--consistency --full $reader" ;;
     db) echo "--full $reader" ;;
     import) echo "--skip-conflicts $registry" ;;
     esac

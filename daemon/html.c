@@ -388,29 +388,23 @@ static void ranges_table(struct rsap_buf *b, const struct rsap_iana *reg)
         table_end(b);
 }
 
-/* The organisation's registry in numbers, from one indexed query. */
+/* The organisation's registry in numbers, counted by the store (none is read). */
 static void local_summary(struct rsap_buf *b, struct rsapd *d)
 {
-        struct rsap_local_list list = { 0 };
-        size_t n[3] = { 0 };
+        struct rsap_local_counts n;
         int r;
 
         pthread_mutex_lock(&d->store_lock);
-        r = rsap_local_for_range(d->store, 0, 65535, &list);
+        r = rsap_local_counts(d->store, &n);
         pthread_mutex_unlock(&d->store_lock);
         if (r < 0)
                 return;
-        for (size_t i = 0; i < list.n_entries; i++)
-                if ((unsigned)list.entries[i].kind < 3)
-                        n[list.entries[i].kind]++;
-        rsap_local_list_clear(&list);
         html_printf(b, "<h2>This organisation's registry</h2>\n<p>%zu assignment%s, %zu pending "
                        "request%s for a port, %zu live lease%s: the <a href=\"/map\">map</a> "
                        "marks them, <a href=\"/v1/registry/requests\">/v1/registry/</a> "
                        "handles them.</p>\n",
-                    n[RSAP_LOCAL_ASSIGNMENT], n[RSAP_LOCAL_ASSIGNMENT] == 1 ? "" : "s",
-                    n[RSAP_LOCAL_REQUEST], n[RSAP_LOCAL_REQUEST] == 1 ? "" : "s",
-                    n[RSAP_LOCAL_LEASE], n[RSAP_LOCAL_LEASE] == 1 ? "" : "s");
+                    n.assignments, n.assignments == 1 ? "" : "s", n.requests,
+                    n.requests == 1 ? "" : "s", n.leases, n.leases == 1 ? "" : "s");
 }
 
 void page_home(struct rsapd *d, const struct request *req, struct reply *out)

@@ -642,19 +642,13 @@ void api_audit(struct rsapd *d, const struct request *req, struct reply *out)
         rsap_audit_clear(&a);
 }
 
-/* Under store_lock: the live leases, from one indexed query. */
+/* Under store_lock: the live leases, counted by the store (no assignment is read). */
 static long count_live_leases(struct rsap_store *store)
 {
-        struct rsap_local_list list = { 0 };
-        long n = 0;
-        int r = rsap_local_for_range(store, 0, 65535, &list);
+        struct rsap_local_counts n;
+        int r = rsap_local_counts(store, &n);
 
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < list.n_entries; i++)
-                n += list.entries[i].kind == RSAP_LOCAL_LEASE;
-        rsap_local_list_clear(&list);
-        return n;
+        return r < 0 ? r : (long)n.leases;
 }
 
 /* The audit's rules over what was read, outside every lock: the count alone. */

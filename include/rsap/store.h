@@ -41,7 +41,7 @@ struct rsap_store;
 /* The registry file inside a data directory (see rsap_data_dir()). */
 #define RSAP_STORE_FILE "registry.db"
 /* The schema this rsap writes; PRAGMA user_version holds the database's. */
-#define RSAP_STORE_SCHEMA_VERSION 3
+#define RSAP_STORE_SCHEMA_VERSION 4
 /*
  * How long a command waits in all for another's transaction before -EBUSY:
  * growing sleeps (1 ms doubling to 100 ms, randomised), so that fifty
@@ -120,15 +120,19 @@ struct rsap_store_check_report {
         int64_t events;             /* rows in the event table */
 };
 int rsap_store_check(struct rsap_store *store, struct rsap_store_check_report *out);
+/* The same at the level FULL (rsap audit --consistency --full). */
+int rsap_store_check_full(struct rsap_store *store, struct rsap_store_check_report *out);
 
 /*
  * How deep rsap_store_check_level() looks.  QUICK: SQLite's quick_check
- * alone (each page and record well formed; what rsapd runs at start).
- * CONSISTENCY: that, then the foreign keys and the state re-derived from the
- * events (rsap db check).  FULL: integrity_check instead of quick_check,
- * which also compares every index with its table (rsap db check --full,
- * rsap audit --consistency).  A page SQLite cannot read is a problem found,
- * not an error.
+ * alone (each page and record well formed, CHECK constraints re-evaluated;
+ * what rsapd runs at start).  CONSISTENCY: quick_check without the CHECK
+ * constraints (every page of every table and index well formed, NOT NULL),
+ * then the foreign keys and the state re-derived from the events (rsap db
+ * check, rsap audit --consistency).  FULL: integrity_check with the CHECK
+ * constraints instead, which also compares every index with its table
+ * (--full of both).  A page SQLite cannot read is a problem found, not an
+ * error.
  */
 enum rsap_store_check_level {
         RSAP_STORE_CHECK_QUICK,

@@ -543,6 +543,19 @@ int rsap_local_for_name(struct rsap_store *store, const char *name, struct rsap_
 /* Every word of text in the service, description or people, case-insensitively. */
 int rsap_local_search(struct rsap_store *store, const char *text, struct rsap_local_list *out);
 void rsap_local_list_clear(struct rsap_local_list *list);
+
+/*
+ * How many entries of each kind rsap_local_for_range(store, 0, 65535) holds,
+ * without reading them: rsapd's home page and /metrics.  Counted over the
+ * store's indexes of the live set (active assignments, pending requests,
+ * active leases), so the cost does not grow with the history.
+ */
+struct rsap_local_counts {
+        size_t assignments; /* active and quarantined */
+        size_t requests;    /* pending, for a port */
+        size_t leases;      /* live */
+};
+int rsap_local_counts(struct rsap_store *store, struct rsap_local_counts *out);
 /* Clears and frees a list that was allocated whole (the answers' lists). */
 void rsap_local_list_free(struct rsap_local_list *list);
 void rsap_local_list_freep(struct rsap_local_list **list);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <rsap/name.h>
 
@@ -53,10 +54,31 @@ struct rsap_audit_facts {
         size_t n_services;
 };
 
+/*
+ * An item of a list (a socket, a holding) under its port/protocol, so that
+ * the items of a pair are found by binary search: sorted by key, then by
+ * position, the first match is the one a scan of the list would meet first.
+ */
+struct keyed {
+        uint32_t key;
+        size_t index;
+};
+
+/* What the check looks things up in: built once, O(n log n), then each lookup O(log n). */
+struct audit_index {
+        struct keyed *sockets; /* host->listeners->sockets */
+        size_t n_sockets;
+        struct keyed *held;    /* facts->held */
+        size_t n_held;
+        const char **services; /* facts->services, sorted case-insensitively */
+        size_t n_services;
+};
+
 struct audit_state {
         const struct rsap_iana *iana;
         const struct rsap_host *host;
         const struct rsap_audit_facts *facts;
+        struct audit_index index;
         struct rsap_audit *out;
         size_t capacity;
 };
@@ -130,15 +152,117 @@ static int load_services(struct rsap_store *store, struct rsap_audit_facts *s)
         return STORE_OP(store, service_names)(store, add_service, &l);
 }
 
+/* ---- the index ---------------------------------------------------------------------- */
+
+static uint32_t port_key(uint16_t port, enum rsap_proto proto)
+{
+        return (uint32_t)proto << 16 | port;
+}
+
+static int keyed_compare(const void *a, const void *b)
+{
+        const struct keyed *x = a, *y = b;
+
+        if (x->key != y->key)
+                return x->key < y->key ? -1 : 1;
+        return (x->index > y->index) - (x->index < y->index);
+}
+
+static int service_compare(const void *a, const void *b)
+{
+        return strcasecmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The first entry of a sorted keyed array with this key, or n when none has it. */
+static size_t keyed_first(const struct keyed *items, size_t n, uint32_t key)
+{
+        size_t low = 0, high = n;
+
+        while (low < high) {
+                size_t mid = low + (high - low) / 2;
+
+                if (items[mid].key < key)
+                        low = mid + 1;
+                else
+                        high = mid;
+        }
+        return low < n && items[low].key == key ? low : n;
+}
+
+static void audit_index_clear(struct audit_index *x)
+{
+        free(x->sockets);
+        free(x->held);
+        free(x->services);
+        memset(x, 0, sizeof(*x));
+}
+
+static int index_sockets(struct audit_index *x, const struct rsap_listen_list *list)
+{
+        x->sockets = calloc(list->count ? list->count : 1, sizeof(*x->sockets));
+        if (!x->sockets)
+                return -ENOMEM;
+        for (size_t i = 0; i < list->count; i++)
+                x->sockets[i] = (struct keyed){ port_key(list->sockets[i].port,
+                                                         list->sockets[i].proto), i };
+        x->n_sockets = list->count;
+        qsort(x->sockets, x->n_sockets, sizeof(*x->sockets), keyed_compare);
+        return 0;
+}
+
+static int index_facts(struct audit_index *x, const struct rsap_audit_facts *f)
+{
+        x->held = calloc(f->n_held ? f->n_held : 1, sizeof(*x->held));
+        x->services = calloc(f->n_services ? f->n_services : 1, sizeof(*x->services));
+        if (!x->held || !x->services)
+                return -ENOMEM;
+        for (size_t i = 0; i < f->n_held; i++)
+                x->held[i] = (struct keyed){ port_key(f->held[i].port, f->held[i].proto), i };
+        x->n_held = f->n_held;
+        qsort(x->held, x->n_held, sizeof(*x->held), keyed_compare);
+        for (size_t i = 0; i < f->n_services; i++)
+                x->services[i] = f->services[i];
+        x->n_services = f->n_services;
+        qsort(x->services, x->n_services, sizeof(*x->services), service_compare);
+        return 0;
+}
+
+static int audit_index_build(struct audit_index *x, const struct rsap_audit_facts *f,
+                             const struct rsap_listen_list *list)
+{
+        int r = index_sockets(x, list);
+
+        if (r == 0)
+                r = index_facts(x, f);
+        if (r < 0)
+                audit_index_clear(x);
+        return r;
+}
+
+static bool is_service(const struct audit_state *s, const char *command)
+{
+        return bsearch(&command, s->index.services, s->index.n_services,
+                       sizeof(*s->index.services), service_compare) != NULL;
+}
+
 static const struct held *held_for(const struct audit_state *s, uint16_t port,
                                    enum rsap_proto proto)
 {
-        const struct rsap_audit_facts *f = s->facts;
+        const struct audit_index *x = &s->index;
+        size_t i = keyed_first(x->held, x->n_held, port_key(port, proto));
 
-        for (size_t i = 0; i < f->n_held; i++)
-                if (f->held[i].port == port && f->held[i].proto == proto)
-                        return &f->held[i];
-        return NULL;
+        return i < x->n_held ? &s->facts->held[x->held[i].index] : NULL;
+}
+
+/* Where the sockets on port/proto start in the index (n_sockets: none). */
+static size_t sockets_on(const struct audit_state *s, uint16_t port, enum rsap_proto proto)
+{
+        return keyed_first(s->index.sockets, s->index.n_sockets, port_key(port, proto));
+}
+
+static bool listening_on(const struct audit_state *s, uint16_t port, enum rsap_proto proto)
+{
+        return sockets_on(s, port, proto) < s->index.n_sockets;
 }
 
 /* ---- what listens ------------------------------------------------------------------- */
@@ -148,28 +272,34 @@ static const struct rsap_listen_owner *owner_that_is_service(const struct audit_
                                                              uint16_t port, enum rsap_proto proto)
 {
         const struct rsap_listen_list *list = s->host->listeners;
-        const struct rsap_audit_facts *f = s->facts;
+        const struct audit_index *x = &s->index;
+        uint32_t key = port_key(port, proto);
 
-        for (size_t i = 0; i < list->count; i++) {
-                const struct rsap_listen_socket *sock = &list->sockets[i];
+        for (size_t i = sockets_on(s, port, proto); i < x->n_sockets && x->sockets[i].key == key;
+             i++) {
+                const struct rsap_listen_socket *sock = &list->sockets[x->sockets[i].index];
 
-                if (sock->port != port || sock->proto != proto)
-                        continue;
                 for (size_t o = 0; o < sock->n_owners; o++)
-                        for (size_t n = 0; n < f->n_services; n++)
-                                if (rsap_name_equal(sock->owners[o].command, f->services[n]))
-                                        return &sock->owners[o];
+                        if (is_service(s, sock->owners[o].command))
+                                return &sock->owners[o];
         }
         return NULL;
 }
 
-static const struct rsap_listen_owner *any_owner(const struct rsap_listen_list *list,
-                                                 uint16_t port, enum rsap_proto proto)
+static const struct rsap_listen_owner *any_owner(const struct audit_state *s, uint16_t port,
+                                                 enum rsap_proto proto)
 {
-        for (size_t i = 0; i < list->count; i++)
-                if (list->sockets[i].port == port && list->sockets[i].proto == proto &&
-                    list->sockets[i].n_owners > 0)
-                        return &list->sockets[i].owners[0];
+        const struct rsap_listen_list *list = s->host->listeners;
+        const struct audit_index *x = &s->index;
+        uint32_t key = port_key(port, proto);
+
+        for (size_t i = sockets_on(s, port, proto); i < x->n_sockets && x->sockets[i].key == key;
+             i++) {
+                const struct rsap_listen_socket *sock = &list->sockets[x->sockets[i].index];
+
+                if (sock->n_owners > 0)
+                        return &sock->owners[0];
+        }
         return NULL;
 }
 
@@ -247,7 +377,7 @@ static int check_listener(struct audit_state *s, uint16_t port, enum rsap_proto 
                                              "by IANA", 0);
         owner = owner_that_is_service(s, port, proto);
         if (!owner)
-                owner = any_owner(s->host->listeners, port, proto);
+                owner = any_owner(s, port, proto);
         describe_owner(owner, who, sizeof(who));
         format_message(message, sizeof(message),
                        "%s listens on %u/%s, a port neither IANA nor the local registry assigns",
@@ -293,7 +423,7 @@ static int check_assignments(struct audit_state *s)
                 if (!h->assignment_id)
                         continue;
                 s->out->n_assignments++;
-                if (rsap_host_listening(s->host, h->port, h->proto))
+                if (listening_on(s, h->port, h->proto))
                         continue;
                 format_message(message, sizeof(message),
                                "%u/%s is assigned to %s (assignment %lld), but nothing listens "
@@ -334,9 +464,12 @@ int rsap_audit_check(const struct rsap_audit_facts *facts, const struct rsap_ian
         memset(out, 0, sizeof(*out));
         if (!host || !host->listeners)
                 return -EINVAL;
-        r = check_listeners(&s);
+        r = audit_index_build(&s.index, facts, host->listeners);
+        if (r == 0)
+                r = check_listeners(&s);
         if (r == 0)
                 r = check_assignments(&s);
+        audit_index_clear(&s.index);
         if (r < 0)
                 rsap_audit_clear(out);
         return r;

@@ -91,6 +91,7 @@ struct store_holding {
         const char *host;          /* NULL: unknown */
 };
 typedef int store_holding_visit(const struct store_holding *h, void *arg);
+typedef int store_assignment_visit(const struct rsap_assignment *a, void *arg);
 
 /* An ended assignment whose port is still kept from others. */
 struct store_quarantine {
@@ -122,6 +123,12 @@ struct store_entries_query {
 /* The entry is the visitor's to keep (or clear); a lease's holder comes beside it. */
 typedef int store_entry_visit(struct rsap_local_entry *e, uint64_t pid_start, const char *host,
                               void *arg);
+
+/* The entries' counts that need no judgement of a holder (leases do). */
+struct store_counts {
+        int64_t assignments; /* active, or ended and quarantined at now_us */
+        int64_t requests;    /* pending, for a port */
+};
 
 enum store_tamper {
         STORE_TAMPER_EVENT_UPDATE,      /* change an event */
@@ -178,6 +185,9 @@ struct rsap_store_backend {
                               int64_t quarantine_until_us);
         int (*assignments)(struct rsap_store *store, const struct store_assignment_query *q,
                            struct rsap_assignment **out, size_t *n_out);
+        /* The same assignments, each visited as it is read. */
+        int (*assignments_walk)(struct rsap_store *store, const struct store_assignment_query *q,
+                                store_assignment_visit *visit, void *arg);
 
         /*
          * On ports low..high, proto RSAP_PROTO_NONE: every one; by port and
@@ -212,6 +222,8 @@ struct rsap_store_backend {
         /* Assignments (active or quarantined), pending requests, active leases; by port. */
         int (*entries)(struct rsap_store *store, const struct store_entries_query *q,
                        store_entry_visit *visit, void *arg);
+        /* How many assignments and requests entries() would visit over every port at now_us. */
+        int (*counts)(struct rsap_store *store, int64_t now_us, struct store_counts *out);
 
         int (*check)(struct rsap_store *store, enum rsap_store_check_level level,
                      bool malformed_found, struct rsap_store_check_report *out);

@@ -145,6 +145,45 @@ int rsap_local_search(struct rsap_store *store, const char *text, struct rsap_lo
         return local_query(store, &q, matches_words, text, out);
 }
 
+/* ---- counts --------------------------------------------------------------------------- */
+
+/* Whether a lease lives is the holder's to say: only active ones are read, one by one. */
+static int count_live_leases(struct rsap_store *store, size_t *out)
+{
+        struct store_lease_query q = { .all = true, .active_only = true };
+        struct rsap_lease *list = NULL;
+        size_t n = 0;
+        int r = STORE_OP(store, leases)(store, &q, &list, &n);
+
+        *out = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (r == 0 && lease_is_live(store, list[i].expires_us, list[i].pid,
+                                            list[i].pid_start, list[i].host))
+                        (*out)++;
+                rsap_lease_clear(&list[i]);
+        }
+        free(list);
+        return r;
+}
+
+int rsap_local_counts(struct rsap_store *store, struct rsap_local_counts *out)
+{
+        struct store_counts c = { 0 };
+        int r;
+
+        memset(out, 0, sizeof(*out));
+        r = STORE_OP(store, counts)(store, rsap_store_now(store), &c);
+        if (r == 0)
+                r = count_live_leases(store, &out->leases);
+        if (r < 0) {
+                memset(out, 0, sizeof(*out));
+                return r;
+        }
+        out->assignments = (size_t)c.assignments;
+        out->requests = (size_t)c.requests;
+        return 0;
+}
+
 void rsap_local_list_free(struct rsap_local_list *list)
 {
         if (!list)

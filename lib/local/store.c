@@ -293,5 +293,10 @@ int rsap_store_check_level(struct rsap_store *store, enum rsap_store_check_level
 /* rsap audit --consistency: a database the backend cannot read stays -EBADMSG (exit 2). */
 int rsap_store_check(struct rsap_store *store, struct rsap_store_check_report *out)
 {
+        return store->backend->check(store, RSAP_STORE_CHECK_CONSISTENCY, false, out);
+}
+
+int rsap_store_check_full(struct rsap_store *store, struct rsap_store_check_report *out)
+{
         return store->backend->check(store, RSAP_STORE_CHECK_FULL, false, out);
 }

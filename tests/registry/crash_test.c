@@ -6,7 +6,7 @@
  * number of reported commits, so that there always are some).  The child
  * must die of that SIGKILL, not give up on its own.  After every kill the database
  * must open, hold every reported request and approval, and be consistent:
- * nothing half-written (rsap_store_check re-derives the state from the
+ * nothing half-written (rsap_store_check_full re-derives the state from the
  * events and runs SQLite's integrity check).
  */
 #include <errno.h>
@@ -152,7 +152,7 @@ static int verify_store(const char *path, int kill_number)
                 failure("the database does not open after kill %d: %s", kill_number, strerror(-r));
                 return 1;
         }
-        r = rsap_store_check(store, &report);
+        r = rsap_store_check_full(store, &report);
         if (r < 0)
                 failure("check failed after kill %d: %s", kill_number, strerror(-r));
         for (size_t i = 0; r == 0 && i < report.n_problems && i < RSAP_STORE_CHECK_MAX_PROBLEMS;

@@ -89,8 +89,38 @@ for level in "" --full; do
         status_is 1 "$RSAP" db check $level --db "$work/corrupt.db"
         grep -q "^problem  sqlite: " "$work/out" && ok || fail "corrupt ($level): $(cat "$work/out")"
 done
+# rsap audit --consistency reports it at both levels: problems (1), or a file it cannot read (2).
+for level in "" --full; do
+        # shellcheck disable=SC2086
+        "$RSAP" audit --consistency $level --db "$work/corrupt.db" >"$work/out" 2>&1
+        status=$?
+        { [ "$status" -eq 1 ] && grep -q "^inconsistent: sqlite: " "$work/out"; } ||
+                { [ "$status" -eq 2 ] && [ "$(wc -l <"$work/out")" -eq 1 ]; } && ok ||
+                fail "audit --consistency $level on a corrupt file exited $status: $(cat "$work/out")"
+done
 status_is 1 "$RSAP" db check --db "$work/corrupt.db" --json
 [ "$(json 'j["clean"], j["problems"] > 0')" = "(False, True)" ] && ok || fail "corrupt JSON: $(cat "$work/out")"
+
+# --- an index that disagrees with its table --------------------------------------------------------
+# leases_port's definition made to name another column: its entries no longer match their rows.
+# Only the integrity check (--full, of rsap db check and rsap audit --consistency) compares them.
+cp "$DB" "$work/index.db"
+python3 - "$work/index.db" <<'EOF'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("PRAGMA writable_schema = ON")
+c.execute("UPDATE sqlite_schema SET sql = 'CREATE INDEX leases_port ON leases(expires_us)'"
+          " WHERE name = 'leases_port'")
+c.commit()
+EOF
+status_is 1 "$RSAP" db check --full --db "$work/index.db"
+grep -q "^problem  sqlite: row 1 missing from index leases_port" "$work/out" && ok ||
+        fail "damaged index (db check --full): $(cat "$work/out")"
+status_is 1 "$RSAP" audit --consistency --full --db "$work/index.db" --json
+[ "$(json 'j["level"], j["consistent"], any("missing from index leases_port" in f for f in j["found"])')" = \
+        "('full', False, True)" ] && ok || fail "damaged index (audit --full): $(cat "$work/out")"
+status_is 2 "$RSAP" audit --full --db "$DB"
+grep -q "full is an option of --consistency" "$work/err" && ok || fail "audit --full: $(cat "$work/err")"
 
 # A header that is not SQLite's: the file cannot even be opened, still a finding.
 cp "$DB" "$work/noheader.db"

@@ -56,6 +56,19 @@ for cmd in "requests" "40123" "lease" "audit --consistency" "db check"; do
                 "$RSAP" $cmd --db "$work/future.db"
 done
 
+# --- an older schema -----------------------------------------------------------------------------
+# Reads never migrate; the message names commands that do (rsap requests, which it named before,
+# only reads), and one of them does.
+python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.executescript(open(sys.argv[2]).read()); c.commit()' \
+        "$work/old.db" "$(dirname "$0")/schema1.sql" || fail "cannot load schema1.sql"
+for cmd in "requests" "audit --consistency" "db check"; do
+        # shellcheck disable=SC2086
+        says 2 "old.db has an older schema; a command that writes to the registry (such as 'rsap approve' or 'rsap lease') upgrades it" \
+                "$RSAP" $cmd --db "$work/old.db"
+done
+"$RSAP" lease --db "$work/old.db" --pid $$ >/dev/null && "$RSAP" requests --db "$work/old.db" >/dev/null &&
+        passed=$((passed + 1)) || fail "rsap lease did not upgrade old.db for rsap requests"
+
 # --- store URIs ----------------------------------------------------------------------------------
 for uri in "postgresql://db.example/rsap" "postgres://db.example/rsap"; do
         for cmd in "requests" "40123" "lease" "db check"; do

@@ -280,6 +280,51 @@ static void released_ports_are_quarantined(void **state)
         assert_int_equal(holdings_on(f, 20100), 1);
 }
 
+struct walked {
+        uint16_t last_port;
+        size_t n;
+};
+
+static int count_walked(const struct rsap_assignment *a, void *arg)
+{
+        struct walked *w = arg;
+
+        assert_true(a->active);
+        assert_true(a->port >= w->last_port); /* by port */
+        w->last_port = a->port;
+        w->n++;
+        return 0;
+}
+
+/* The walk visits what the list holds; the counts follow quarantines as time passes. */
+static void assignments_walked_and_counted(void **state)
+{
+        struct fixture *f = *state;
+        struct store_assignment_query q = { .all = true, .active_only = true, .by_port = true };
+        struct store_counts c = { 0 };
+        struct rsap_assignment *list;
+        struct walked w = { 0 };
+        size_t n;
+        int64_t id;
+
+        assert_int_equal(assign(f, service(f, "late"), 20300, RSAP_PROTO_TCP, &id), 0);
+        assert_int_equal(assign(f, service(f, "early"), 20100, RSAP_PROTO_UDP, &id), 0);
+        assert_int_equal(assign(f, service(f, "ended"), 20200, RSAP_PROTO_TCP, &id), 0);
+        assert_int_equal(STORE_OP(f->store, assignment_end)(f->store, id, T0, T0 + DAY), 0);
+        assert_int_equal(STORE_OP(f->store, assignments_walk)(f->store, &q, count_walked, &w),
+                         0);
+        assert_int_equal(w.n, 2);
+        assert_int_equal(w.last_port, 20300);
+        assert_int_equal(STORE_OP(f->store, assignments)(f->store, &q, &list, &n), 0);
+        assert_int_equal(n, 2);
+        rsap_assignment_list_free(list, n);
+        assert_int_equal(STORE_OP(f->store, counts)(f->store, T0 + DAY - 1, &c), 0);
+        assert_int_equal(c.assignments, 3);
+        assert_int_equal(STORE_OP(f->store, counts)(f->store, T0 + DAY, &c), 0);
+        assert_int_equal(c.assignments, 2);
+        assert_int_equal(c.requests, 0);
+}
+
 static void leases_keep_their_holder_and_host(void **state)
 {
         struct fixture *f = *state;
@@ -430,6 +475,7 @@ int main(void)
                 T(a_question_asked_within_its_own_answer),
                 T(events_are_append_only),
                 T(released_ports_are_quarantined),
+                T(assignments_walked_and_counted),
                 T(leases_keep_their_holder_and_host),
                 T(pick_reads_assigned_ports_and_active_leases),
                 T(history_keeps_the_order_of_recording),

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -760,6 +761,32 @@ static void consistency_check_finds_a_moved_lease(void **state)
         assert_non_null(strstr(report.problems[0], "lease 1: its holder's host differs"));
 }
 
+/* An ended lease edited behind the store's back: moved to another port, or live again. */
+static void consistency_check_finds_a_changed_lease(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_lease_options o = { .low = 20100, .high = 20100, .ttl_us = DAY };
+        struct rsap_target port = { .kind = RSAP_TARGET_PORT, .port = 20100 };
+        struct rsap_store_check_report report;
+        struct rsap_lease l;
+
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        rsap_lease_clear(&l);
+        assert_int_equal(rsap_lease_release(&f->wf, &port, &l), 0);
+        rsap_lease_clear(&l);
+        expect_consistent(f);
+        assert_int_equal(raw_exec(f, "UPDATE leases SET port = 20101"), SQLITE_OK);
+        assert_int_equal(rsap_store_check(f->store, &report), 0);
+        assert_int_equal(report.n_problems, 1);
+        assert_non_null(strstr(report.problems[0], "lease 1 has no 'lease' event"));
+        assert_int_equal(raw_exec(f, "UPDATE leases SET port = 20100, active = 1, ended_us = NULL"),
+                         SQLITE_OK);
+        assert_int_equal(rsap_store_check(f->store, &report), 0);
+        assert_int_equal(report.n_problems, 2);
+        assert_non_null(strstr(report.problems[0], "lease 1 is active but holds no port"));
+        assert_non_null(strstr(report.problems[1], "lease 1: active or not, unlike its events"));
+}
+
 /* rsap_request_file()'s answer for a request one field away from a good one. */
 static int file_changed(struct fixture *f, void (*change)(struct rsap_request_input *))
 {
@@ -1405,6 +1432,15 @@ static void schema1_databases_migrate(void **state)
         rsap_store_set_clock(f->store, SCHEMA1_NOW_US);
         assert_int_equal(rsap_store_schema_version(f->store), RSAP_STORE_SCHEMA_VERSION);
         expect_consistent(f);
+        /* Migration 4: the consistency rules' indexes replace the narrower ones. */
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+                                      " AND name IN ('events_request_action',"
+                                      " 'events_assignment_made', 'events_lease_made',"
+                                      " 'assignments_quarantine')"),
+                         4);
+        assert_int_equal(raw_count(f, "SELECT count(*) FROM sqlite_master WHERE name IN"
+                                      " ('events_request', 'events_assignment', 'events_lease')"),
+                         0);
         assert_int_equal(raw_count(f, "SELECT count(*) FROM events WHERE host IS NOT NULL"), 0);
         assert_int_equal(rsap_history(f->store, &lease, &h), 0);
         assert_int_equal(h.n_events, 1);
@@ -1564,6 +1600,382 @@ static void audit_compares_without_the_store(void **state)
         rsap_audit_facts_free(facts);
 }
 
+/*
+ * The audit on a host with thousands of sockets against a brute-force
+ * oracle: every rule of audit.c done again the slow way (each listener pair
+ * against every assignment, every socket and every service name), findings
+ * compared one by one, in order.
+ */
+#define ORACLE_SOCKETS 3000
+#define ORACLE_ASSIGNMENTS 600
+
+struct oracle_held {
+        uint16_t port;
+        enum rsap_proto proto;
+        int64_t id;
+        const char *service;
+};
+
+struct oracle {
+        const struct rsap_listen_list *list;
+        const struct rsap_host *host;
+        const struct rsap_iana *iana;
+        struct oracle_held *held;
+        size_t n_held;
+        char **lines;
+        size_t n_lines;
+        size_t n_listeners, n_assignments;
+};
+
+static void oracle_add(struct oracle *o, enum rsap_finding_kind kind, uint16_t port,
+                       enum rsap_proto proto, const char *service, int64_t id,
+                       const struct rsap_listen_owner *owner, const char *message)
+{
+        char line[600], who[64] = "-";
+
+        if (owner)
+                snprintf(who, sizeof(who), "%s (pid %d)", owner->command, (int)owner->pid);
+        snprintf(line, sizeof(line), "%s %u/%s %s %lld %s: %s", rsap_finding_kind_name(kind),
+                 port, rsap_proto_name(proto), service ? service : "-", (long long)id, who,
+                 message);
+        o->lines = realloc(o->lines, (o->n_lines + 1) * sizeof(*o->lines));
+        assert_non_null(o->lines);
+        o->lines[o->n_lines] = strdup(line);
+        assert_non_null(o->lines[o->n_lines++]);
+}
+
+static bool oracle_is_service(const struct oracle *o, const char *command)
+{
+        for (size_t i = 0; i < o->n_held; i++)
+                if (strcasecmp(o->held[i].service, command) == 0)
+                        return true;
+        return false;
+}
+
+static const struct rsap_listen_owner *oracle_service_owner(const struct oracle *o, uint16_t port,
+                                                            enum rsap_proto proto, bool any)
+{
+        for (size_t i = 0; i < o->list->count; i++) {
+                const struct rsap_listen_socket *s = &o->list->sockets[i];
+
+                if (s->port != port || s->proto != proto)
+                        continue;
+                for (size_t k = 0; k < s->n_owners; k++)
+                        if (any || oracle_is_service(o, s->owners[k].command))
+                                return &s->owners[k];
+        }
+        return NULL;
+}
+
+static void oracle_wrong_service(struct oracle *o, uint16_t port, enum rsap_proto proto,
+                                 const char *holder, const char *by_whom, int64_t id)
+{
+        const struct rsap_listen_owner *svc = oracle_service_owner(o, port, proto, false);
+        char message[320];
+
+        if (!svc || !holder || strcasecmp(svc->command, holder) == 0)
+                return;
+        snprintf(message, sizeof(message),
+                 "%u/%s is assigned %s to %s, but %s (pid %d), a service registered here, "
+                 "listens on it",
+                 port, rsap_proto_name(proto), by_whom, holder, svc->command, (int)svc->pid);
+        oracle_add(o, RSAP_FINDING_WRONG_SERVICE, port, proto, holder, id, svc, message);
+}
+
+static void oracle_listener(struct oracle *o, uint16_t port, enum rsap_proto proto)
+{
+        const struct rsap_listen_owner *owner;
+        char message[320], who[64];
+
+        for (size_t i = 0; i < o->n_held; i++)
+                if (o->held[i].port == port && o->held[i].proto == proto) {
+                        oracle_wrong_service(o, port, proto, o->held[i].service, "here",
+                                             o->held[i].id);
+                        return;
+                }
+        if (rsap_iana_port_status(o->iana, port, proto) == RSAP_STATUS_ASSIGNED) {
+                oracle_wrong_service(o, port, proto, rsap_iana_service_name(o->iana, port, proto),
+                                     "by IANA", 0);
+                return;
+        }
+        owner = oracle_service_owner(o, port, proto, false);
+        if (!owner)
+                owner = oracle_service_owner(o, port, proto, true);
+        if (owner)
+                snprintf(who, sizeof(who), "%s (pid %d)", owner->command, (int)owner->pid);
+        else
+                snprintf(who, sizeof(who), "a process this user cannot see");
+        snprintf(message, sizeof(message),
+                 "%s listens on %u/%s, a port neither IANA nor the local registry assigns", who,
+                 port, rsap_proto_name(proto));
+        oracle_add(o, RSAP_FINDING_UNREGISTERED, port, proto, NULL, 0, owner, message);
+}
+
+static void oracle_run(struct oracle *o)
+{
+        for (size_t i = 0; i < o->list->count; i++) {
+                const struct rsap_listen_socket *s = &o->list->sockets[i];
+                bool seen = false;
+
+                for (size_t j = 0; j < i; j++)
+                        seen |= o->list->sockets[j].port == s->port &&
+                                o->list->sockets[j].proto == s->proto;
+                if (seen || (s->proto == RSAP_PROTO_UDP && s->port >= o->host->ephemeral_low &&
+                             s->port <= o->host->ephemeral_high))
+                        continue;
+                o->n_listeners++;
+                oracle_listener(o, s->port, s->proto);
+        }
+        for (size_t i = 0; i < o->n_held; i++) {
+                const struct oracle_held *h = &o->held[i];
+                bool listening = false;
+                char message[320];
+
+                o->n_assignments++;
+                for (size_t j = 0; j < o->list->count; j++)
+                        listening |= o->list->sockets[j].port == h->port &&
+                                     o->list->sockets[j].proto == h->proto;
+                if (listening)
+                        continue;
+                snprintf(message, sizeof(message),
+                         "%u/%s is assigned to %s (assignment %lld), but nothing listens on it "
+                         "here",
+                         h->port, rsap_proto_name(h->proto), h->service, (long long)h->id);
+                oracle_add(o, RSAP_FINDING_NOT_LISTENING, h->port, h->proto, h->service, h->id,
+                           NULL, message);
+        }
+}
+
+static int oracle_socket_order(const void *a, const void *b)
+{
+        const struct rsap_listen_socket *x = a, *y = b;
+
+        if (x->proto != y->proto)
+                return x->proto < y->proto ? -1 : 1;
+        if (x->port != y->port)
+                return x->port < y->port ? -1 : 1;
+        return memcmp(x->addr, y->addr, sizeof(x->addr));
+}
+
+/* The order of the store's holdings: by port, then protocol by name. */
+static int oracle_held_order(const void *a, const void *b)
+{
+        const struct oracle_held *x = a, *y = b;
+
+        if (x->port != y->port)
+                return x->port < y->port ? -1 : 1;
+        return strcmp(rsap_proto_name(x->proto), rsap_proto_name(y->proto));
+}
+
+/* ORACLE_ASSIGNMENTS services svc0.. on distinct ports of 20000-20999, tcp or udp. */
+static void oracle_import(struct fixture *f)
+{
+        struct rsap_import_result result = { 0 };
+        size_t size = 0;
+        char *csv = NULL;
+        FILE *out = open_memstream(&csv, &size);
+
+        assert_non_null(out);
+        fputs("service,port,protocol,assignee,contact,description\n", out);
+        for (int i = 0; i < ORACLE_ASSIGNMENTS; i++)
+                fprintf(out, "svc%d,%d,%s,Team %d,t@example.com,a service\n", i,
+                        20000 + (i * 7) % 1000, i % 3 ? "tcp" : "udp", i % 9);
+        assert_int_equal(fclose(out), 0);
+        assert_int_equal(rsap_local_import(&f->wf, csv, size, "oracle.csv", true, &result), 0);
+        assert_true(result.imported > ORACLE_ASSIGNMENTS / 2);
+        rsap_import_result_clear(&result);
+        free(csv);
+}
+
+static void oracle_read_held(struct fixture *f, struct oracle *o, struct rsap_local_list *local)
+{
+        assert_int_equal(rsap_local_for_range(f->store, 0, 65535, local), 0);
+        o->held = calloc(local->n_entries, sizeof(*o->held));
+        assert_non_null(o->held);
+        for (size_t i = 0; i < local->n_entries; i++) {
+                const struct rsap_local_entry *e = &local->entries[i];
+
+                assert_int_equal(e->kind, RSAP_LOCAL_ASSIGNMENT);
+                o->held[o->n_held++] = (struct oracle_held){
+                        (uint16_t)e->port, e->protocols == TCP ? RSAP_PROTO_TCP : RSAP_PROTO_UDP,
+                        e->id, e->service };
+        }
+        qsort(o->held, o->n_held, sizeof(*o->held), oracle_held_order);
+}
+
+/* Sockets on 19990-21009 (some assigned, some not), on IANA's ports and in the
+ * ephemeral range; owners that are local services (in any case), others, none. */
+static void oracle_sockets(struct rsap_listen_socket *sockets, struct rsap_listen_owner *owners)
+{
+        static const char *const others[] = { "nginx", "sshd", "postgres", "Svc3", "SVC12" };
+
+        srand(1647);
+        for (size_t i = 0; i < ORACLE_SOCKETS; i++) {
+                struct rsap_listen_socket *s = &sockets[i];
+                int pick = rand() % 10;
+
+                memset(s, 0, sizeof(*s));
+                s->proto = rand() % 2 ? RSAP_PROTO_TCP : RSAP_PROTO_UDP;
+                s->port = (uint16_t)(pick == 0 ? 1 + rand() % 1024
+                                     : pick == 1 ? 40000 + rand() % 100
+                                                 : 19990 + rand() % 1020);
+                s->family = AF_INET;
+                s->addr[0] = 127;
+                s->addr[3] = (unsigned char)(i % 251);
+                owners[i].pid = (pid_t)(100 + i);
+                if (rand() % 4 == 0)
+                        snprintf(owners[i].command, sizeof(owners[i].command), "%s",
+                                 others[rand() % (int)(sizeof(others) / sizeof(others[0]))]);
+                else
+                        snprintf(owners[i].command, sizeof(owners[i].command), "%s%d",
+                                 rand() % 2 ? "svc" : "SVC", rand() % (ORACLE_ASSIGNMENTS + 50));
+                s->owners = &owners[i];
+                s->n_owners = rand() % 8 ? 1 : 0;
+        }
+        qsort(sockets, ORACLE_SOCKETS, sizeof(*sockets), oracle_socket_order);
+}
+
+static void audit_agrees_with_brute_force(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_listen_socket *sockets = calloc(ORACLE_SOCKETS, sizeof(*sockets));
+        struct rsap_listen_owner *owners = calloc(ORACLE_SOCKETS, sizeof(*owners));
+        struct rsap_listen_list list = { .sockets = sockets, .count = ORACLE_SOCKETS };
+        struct rsap_local_list local = { 0 };
+        struct oracle o = { .list = &list, .host = &f->host, .iana = f->iana };
+        struct rsap_audit a;
+
+        assert_non_null(sockets);
+        assert_non_null(owners);
+        oracle_import(f);
+        oracle_sockets(sockets, owners);
+        f->host.listeners = &list;
+        oracle_read_held(f, &o, &local);
+        oracle_run(&o);
+        assert_int_equal(rsap_audit(&f->wf, &a), 0);
+        assert_true(o.n_lines > 100);
+        assert_int_equal(a.n_findings, o.n_lines);
+        for (size_t i = 0; i < a.n_findings; i++) {
+                const struct rsap_finding *x = &a.findings[i];
+                char line[600];
+
+                snprintf(line, sizeof(line), "%s %u/%s %s %lld %s: %s",
+                         rsap_finding_kind_name(x->kind), x->port, rsap_proto_name(x->proto),
+                         x->service ? x->service : "-", (long long)x->assignment_id,
+                         x->listener ? x->listener : "-", x->message);
+                assert_string_equal(line, o.lines[i]);
+                free(o.lines[i]);
+        }
+        assert_int_equal(a.n_listeners, o.n_listeners);
+        assert_int_equal(a.n_assignments, o.n_assignments);
+        rsap_audit_clear(&a);
+        rsap_local_list_clear(&local);
+        free(o.lines);
+        free(o.held);
+        free(sockets);
+        free(owners);
+        f->host.listeners = NULL;
+}
+
+/* ---- counts ------------------------------------------------------------------------------ */
+
+struct counts_seen {
+        size_t assignments, requests, leases; /* the most each count reached */
+};
+
+/* rsap_local_counts() against what the home page counted before: every entry of every port. */
+static void expect_counts_agree(struct fixture *f, struct counts_seen *seen)
+{
+        struct rsap_local_list list = { 0 };
+        struct rsap_local_counts c;
+        size_t n[3] = { 0 };
+
+        assert_int_equal(rsap_local_for_range(f->store, 0, 65535, &list), 0);
+        for (size_t i = 0; i < list.n_entries; i++)
+                n[list.entries[i].kind]++;
+        rsap_local_list_clear(&list);
+        assert_int_equal(rsap_local_counts(f->store, &c), 0);
+        assert_int_equal(c.assignments, n[RSAP_LOCAL_ASSIGNMENT]);
+        assert_int_equal(c.requests, n[RSAP_LOCAL_REQUEST]);
+        assert_int_equal(c.leases, n[RSAP_LOCAL_LEASE]);
+        seen->assignments = c.assignments > seen->assignments ? c.assignments : seen->assignments;
+        seen->requests = c.requests > seen->requests ? c.requests : seen->requests;
+        seen->leases = c.leases > seen->leases ? c.leases : seen->leases;
+}
+
+static void lease_for(struct fixture *f, uint16_t port, int64_t ttl_us, pid_t pid)
+{
+        struct rsap_lease_options o = { .low = port, .high = port, .ttl_us = ttl_us, .pid = pid };
+        struct rsap_lease l;
+
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        rsap_lease_clear(&l);
+}
+
+static void end_assignment(struct fixture *f, uint16_t port, int64_t quarantine_us, bool revoke)
+{
+        struct rsap_target t = { .kind = RSAP_TARGET_PORT, .port = port };
+        struct rsap_assignment *ended;
+        size_t n;
+
+        assert_int_equal(revoke ? rsap_revoke(&f->wf, &t, "misused", quarantine_us, &ended, &n)
+                                : rsap_deassign(&f->wf, &t, "retired", quarantine_us, &ended, &n),
+                         0);
+        rsap_assignment_list_free(ended, n);
+}
+
+static void counts_agree_with_the_entries_after_every_write(void **state)
+{
+        static const char csv[] = "service,port,protocol,assignee,contact,description\n"
+                                  "moved,20400,tcp,Dan,d@example.com,from elsewhere\n";
+        struct fixture *f = *state;
+        struct rsap_target port = { .kind = RSAP_TARGET_PORT, .port = 20100 };
+        struct rsap_import_result result = { 0 };
+        struct counts_seen seen = { 0 };
+        struct rsap_transfer t;
+        struct rsap_request r;
+        struct rsap_lease l;
+        pid_t child = paused_child();
+
+        expect_counts_agree(f, &seen);
+        assign(f, "kept", 20100, "Alice");
+        assign(f, "quarantined", 20101, "Bob");
+        assign(f, "freed", 20102, "Bob");
+        assign(f, "revoked", 20103, "Bob");
+        assert_int_equal(approve(f, file(f, "both", 20104, TCP | UDP, "Carol")), 0);
+        expect_counts_agree(f, &seen);
+        file(f, "pending", 20200, TCP, "Alice");
+        file(f, "anywhere", -1, TCP, "Alice");     /* no port: not counted */
+        assert_int_equal(rsap_reject(&f->wf, file(f, "refused", 20201, TCP, "Bob"), "no", &r), 0);
+        rsap_request_clear(&r);
+        expect_counts_agree(f, &seen);
+        end_assignment(f, 20101, DAY, false);     /* quarantined: still counted */
+        end_assignment(f, 20102, 0, false);       /* free at once */
+        end_assignment(f, 20103, 2 * DAY, true);
+        expect_counts_agree(f, &seen);
+        assert_int_equal(rsap_transfer(&f->wf, &port, "Erin", NULL, "reorg", &t), 0);
+        rsap_transfer_clear(&t);
+        assert_int_equal(rsap_local_import(&f->wf, csv, strlen(csv), "a.csv", false, &result), 0);
+        rsap_import_result_clear(&result);
+        expect_counts_agree(f, &seen);
+        lease_for(f, 20300, 60LL * 1000000, 0);
+        lease_for(f, 20301, DAY, getpid());
+        lease_for(f, 20302, DAY, child);
+        lease_for(f, 20303, DAY, 0);
+        expect_counts_agree(f, &seen);
+        bury(child);                               /* its lease dies with it, unreaped */
+        port.port = 20303;
+        assert_int_equal(rsap_lease_release(&f->wf, &port, &l), 0);
+        rsap_lease_clear(&l);
+        expect_counts_agree(f, &seen);
+        rsap_store_set_clock(f->store, T0 + DAY + 1); /* a TTL and a quarantine ran out */
+        expect_counts_agree(f, &seen);
+        rsap_store_set_clock(f->store, T0 + 3 * DAY);
+        expect_counts_agree(f, &seen);
+        /* Every kind was there to count, and went. */
+        assert_true(seen.assignments >= 6 && seen.requests >= 1 && seen.leases >= 4);
+}
+
 /* ---- import and export ---------------------------------------------------------------- */
 
 static char *export_text(struct rsap_store *store, enum rsap_export_format format, size_t *size)
@@ -1575,6 +1987,56 @@ static char *export_text(struct rsap_store *store, enum rsap_export_format forma
         assert_int_equal(rsap_local_export(store, format, out), 0);
         fclose(out);
         return text;
+}
+
+static void expect_export(struct fixture *f, enum rsap_export_format format, const char *path)
+{
+        void *want = NULL;
+        size_t want_size, size;
+        char *text = export_text(f->store, format, &size);
+
+        assert_int_equal(rsap_read_regular_file(path, 1 << 20, &want, &want_size), 0);
+        assert_int_equal(size, want_size);
+        assert_memory_equal(text, want, size);
+        free(want);
+        free(text);
+}
+
+/* An export of a registry with every kind of field, against the bytes the
+ * export made when it still read the whole registry first (tests/fixtures). */
+static void exports_match_their_fixtures(void **state)
+{
+        static const char csv[] =
+                "service,port,protocol,assignee,contact,description,reference,note,assigned\n"
+                "quoted,20300,udp,\"Ops, Inc.\",ops@example.com,\"says \"\"hi\"\", twice\","
+                "RFC 6335,\"two\nlines\",2026-03-01T10:00:00.000Z\n"
+                "unicode,20301,tcp,Zoë,z@example.com,ünïcode; and #,,,"
+                "2026-03-02T10:00:00.000Z\n";
+        static const struct {
+                enum rsap_export_format format;
+                const char *file;
+        } formats[] = {
+                { RSAP_EXPORT_JSON, FIXTURES_DIR "/local-export.json" },
+                { RSAP_EXPORT_CSV, FIXTURES_DIR "/local-export.csv" },
+                { RSAP_EXPORT_SERVICES, FIXTURES_DIR "/local-export.services" },
+        };
+        struct fixture *f = *state;
+        struct rsap_target gone = { .kind = RSAP_TARGET_PORT, .port = 20102 };
+        struct rsap_import_result result = { 0 };
+        struct rsap_assignment *ended;
+        size_t n;
+
+        expect_export(f, RSAP_EXPORT_JSON, FIXTURES_DIR "/local-export-empty.json");
+        assign(f, "web-admin", 20200, "Alice");
+        assign(f, "gone", 20102, "Bob");
+        assert_int_equal(approve(f, file(f, "both", 20100, TCP | UDP, "Carol")), 0);
+        assert_int_equal(rsap_deassign(&f->wf, &gone, "retired", DAY, &ended, &n), 0);
+        rsap_assignment_list_free(ended, n);
+        assert_int_equal(rsap_local_import(&f->wf, csv, strlen(csv), "a.csv", false, &result), 0);
+        assert_int_equal(result.imported, 2);
+        rsap_import_result_clear(&result);
+        for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+                expect_export(f, formats[i].format, formats[i].file);
 }
 
 static void import_never_overwrites(void **state)
@@ -1893,6 +2355,7 @@ int main(void)
                 T(the_database_refuses_double_holders),
                 T(the_database_refuses_impossible_leases_and_requests),
                 T(consistency_check_finds_tampering),
+                T(consistency_check_finds_a_changed_lease),
                 T(consistency_check_finds_a_moved_lease),
                 T(pick_follows_every_rule),
                 T(pick_walks_past_a_taken_run),
@@ -1911,7 +2374,10 @@ int main(void)
                 T(kernel_reserve_keeps_what_is_there),
                 T(audit_finds_three_kinds),
                 T(audit_compares_without_the_store),
+                T(audit_agrees_with_brute_force),
+                T(counts_agree_with_the_entries_after_every_write),
                 T(import_never_overwrites),
+                T(exports_match_their_fixtures),
                 T(import_refuses_malformed_entries),
                 T(import_conflicts_with_what_is_here),
                 T(broken_databases_are_refused),

@@ -160,7 +160,8 @@ static const char *const migrations[] = {
         "  SELECT id, strftime('%Y-%m-%dT%H:%M:%fZ', time_us / 1000000.0, 'unixepoch') AS time,\n"
         "         host, actor, action, request_id, assignment_id, lease_id, service, port,\n"
         "         protocol, reason, details\n"
-        "  FROM events;\n",        /*
+        "  FROM events;\n",
+        /*
          * 3: what pick and lease read instead of every holding.  held_bits
          * has a bit for each port/protocol an assignment holds, 64 ports a
          * row (block = port / 64, bit = port % 64): pick's default range is
@@ -196,6 +197,22 @@ static const char *const migrations[] = {
         "    ON CONFLICT (protocol, block) DO UPDATE SET bits = bits | excluded.bits; END;\n"
         "CREATE INDEX assignments_quarantine ON assignments(quarantine_until_us, port)\n"
         "  WHERE NOT active;\n",
+        /*
+         * 4: the events' indexes by request, assignment and lease also hold
+         * what rsap_store_check() compares (action, port, protocol, host),
+         * so that its rules read the indexes and never a row of the events:
+         * each replaces the index it extends.  (The counts of
+         * rsap_local_counts() read migration 3's assignments_quarantine.)
+         */
+        "CREATE INDEX events_request_action ON events(request_id, action)\n"
+        "  WHERE request_id IS NOT NULL;\n"
+        "DROP INDEX events_request;\n"
+        "CREATE INDEX events_assignment_made ON events(assignment_id, action, port, protocol)\n"
+        "  WHERE assignment_id IS NOT NULL;\n"
+        "DROP INDEX events_assignment;\n"
+        "CREATE INDEX events_lease_made ON events(lease_id, action, port, host)\n"
+        "  WHERE lease_id IS NOT NULL;\n"
+        "DROP INDEX events_lease;\n",
 };
 
 /* ---- errors ------------------------------------------------------------- */
