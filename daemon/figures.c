@@ -71,11 +71,9 @@ static void refresh(struct figures *f)
 /* Under f->lock: until the next refresh is due or figures_stop() asks. */
 static void wait_interval(struct figures *f)
 {
-        struct timespec until;
+        int64_t due = rsap_monotonic_ms() + (int64_t)f->interval_s * 1000;
 
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += (time_t)f->interval_s;
-        while (!f->stop && pthread_cond_timedwait(&f->wake, &f->lock, &until) != ETIMEDOUT)
+        while (!f->stop && rsap_cond_wait_until_ms(&f->wake, &f->lock, due) == 0)
                 ;
 }
 
@@ -99,26 +97,14 @@ static void *refresh_loop(void *data)
 
 static int init_sync(struct figures *f)
 {
-        pthread_condattr_t attr;
-        int r;
+        int r = rsap_cond_init_monotonic(&f->wake);
 
-        r = pthread_condattr_init(&attr);
-        if (r != 0)
-                return -r;
-        /* The interval is counted on the monotonic clock: setting the date
-         * neither hurries nor stalls the refresh. */
-        r = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-        if (r == 0)
-                r = pthread_cond_init(&f->wake, &attr);
-        pthread_condattr_destroy(&attr);
-        if (r != 0)
-                return -r;
-        r = pthread_mutex_init(&f->lock, NULL);
-        if (r != 0) {
+        if (r < 0)
+                return r;
+        r = -pthread_mutex_init(&f->lock, NULL);
+        if (r < 0)
                 pthread_cond_destroy(&f->wake);
-                return -r;
-        }
-        return 0;
+        return r;
 }
 
 int figures_start(struct rsapd *d, unsigned interval_s, struct figures **out)

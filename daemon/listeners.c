@@ -195,12 +195,10 @@ static void wait_next(struct listeners *l, int64_t last_ms)
 {
         while (!l->stop) {
                 int64_t due = last_ms + (l->wanted ? MIN_GAP_MS : (int64_t)l->interval_ms);
-                struct timespec until = { .tv_sec = (time_t)(due / 1000),
-                                          .tv_nsec = (long)(due % 1000) * 1000000 };
 
                 if (rsap_monotonic_ms() >= due)
                         return;
-                pthread_cond_timedwait(&l->wake, &l->lock, &until);
+                rsap_cond_wait_until_ms(&l->wake, &l->lock, due);
         }
 }
 
@@ -230,24 +228,16 @@ static void *refresh_loop(void *data)
 
 static int init_sync(struct listeners *l)
 {
-        pthread_condattr_t attr;
-        int r = pthread_condattr_init(&attr);
+        int r = rsap_cond_init_monotonic(&l->wake);
 
-        if (r != 0)
-                return -r;
-        /* Counted on the monotonic clock: setting the date neither hurries nor stalls it. */
-        r = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+        if (r < 0)
+                return r;
+        r = -pthread_mutex_init(&l->lock, NULL);
         if (r == 0)
-                r = pthread_cond_init(&l->wake, &attr);
-        pthread_condattr_destroy(&attr);
-        if (r != 0)
-                return -r;
-        r = pthread_mutex_init(&l->lock, NULL);
-        if (r == 0)
-                r = pthread_mutex_init(&l->refresh_lock, NULL);
-        if (r != 0)
+                r = -pthread_mutex_init(&l->refresh_lock, NULL);
+        if (r < 0)
                 pthread_cond_destroy(&l->wake);
-        return -r;
+        return r;
 }
 
 /* The first snapshot is taken before the thread starts: every request finds one. */

@@ -57,10 +57,8 @@ static void reap_once(struct reaper *rp)
 static void wait_interval(struct reaper *rp)
 {
         int64_t due = rsap_monotonic_ms() + REAP_INTERVAL_MS;
-        struct timespec until = { .tv_sec = (time_t)(due / 1000),
-                                  .tv_nsec = (long)(due % 1000) * 1000000 };
 
-        while (!rp->stop && pthread_cond_timedwait(&rp->wake, &rp->lock, &until) != ETIMEDOUT)
+        while (!rp->stop && rsap_cond_wait_until_ms(&rp->wake, &rp->lock, due) == 0)
                 ;
 }
 
@@ -83,21 +81,14 @@ static void *reap_loop(void *data)
 
 static int init_sync(struct reaper *rp)
 {
-        pthread_condattr_t attr;
-        int r = pthread_condattr_init(&attr);
+        int r = rsap_cond_init_monotonic(&rp->wake);
 
-        if (r != 0)
-                return -r;
-        r = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-        if (r == 0)
-                r = pthread_cond_init(&rp->wake, &attr);
-        pthread_condattr_destroy(&attr);
-        if (r != 0)
-                return -r;
-        r = pthread_mutex_init(&rp->lock, NULL);
-        if (r != 0)
+        if (r < 0)
+                return r;
+        r = -pthread_mutex_init(&rp->lock, NULL);
+        if (r < 0)
                 pthread_cond_destroy(&rp->wake);
-        return -r;
+        return r;
 }
 
 int reaper_start(struct rsapd *d, struct reaper **out)

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <time.h>
@@ -26,6 +27,28 @@ int64_t rsap_monotonic_us(void)
 int64_t rsap_monotonic_ms(void)
 {
         return clock_us(CLOCK_MONOTONIC) / 1000;
+}
+
+int rsap_cond_init_monotonic(pthread_cond_t *cond)
+{
+        pthread_condattr_t attr;
+        int r = pthread_condattr_init(&attr);
+
+        if (r != 0)
+                return -r;
+        r = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+        if (r == 0)
+                r = pthread_cond_init(cond, &attr);
+        pthread_condattr_destroy(&attr);
+        return -r;
+}
+
+int rsap_cond_wait_until_ms(pthread_cond_t *cond, pthread_mutex_t *mutex, int64_t due_ms)
+{
+        struct timespec until = { .tv_sec = (time_t)(due_ms / 1000),
+                                  .tv_nsec = (long)(due_ms % 1000) * 1000000 };
+
+        return pthread_cond_timedwait(cond, mutex, &until) == ETIMEDOUT ? -ETIMEDOUT : 0;
 }
 
 static bool utc(int64_t us, struct tm *tm)

@@ -2,6 +2,7 @@
 /* The base layer: array growth, the byte buffer, the /proc/PID readers, time stamps. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -154,6 +155,48 @@ static void times_format_in_utc(void **state)
         assert_true(rsap_monotonic_ms() * 1000 <= rsap_monotonic_us());
 }
 
+struct waker {
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        bool woken;
+};
+
+static void *wake_it(void *data)
+{
+        struct waker *w = data;
+
+        pthread_mutex_lock(&w->lock);
+        w->woken = true;
+        pthread_cond_signal(&w->cond);
+        pthread_mutex_unlock(&w->lock);
+        return NULL;
+}
+
+/* A deadline already past times out at once, on the monotonic clock (a
+ * realtime condition variable would read it as 1970 and time out too, so
+ * the deadline an hour ahead is what tells the clocks apart: on the realtime
+ * clock it is long past); a signal before the deadline wakes the wait. */
+static void monotonic_waits_time_out_and_wake(void **state)
+{
+        struct waker w = { .lock = PTHREAD_MUTEX_INITIALIZER };
+        pthread_t thread;
+        int r = 0;
+
+        (void)state;
+        assert_int_equal(rsap_cond_init_monotonic(&w.cond), 0);
+        pthread_mutex_lock(&w.lock);
+        assert_int_equal(rsap_cond_wait_until_ms(&w.cond, &w.lock, rsap_monotonic_ms() - 1),
+                         -ETIMEDOUT);
+        assert_int_equal(pthread_create(&thread, NULL, wake_it, &w), 0);
+        while (!w.woken && r == 0)
+                r = rsap_cond_wait_until_ms(&w.cond, &w.lock, rsap_monotonic_ms() + 3600 * 1000);
+        assert_int_equal(r, 0);
+        assert_true(w.woken);
+        pthread_mutex_unlock(&w.lock);
+        pthread_join(thread, NULL);
+        pthread_cond_destroy(&w.cond);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -163,6 +206,7 @@ int main(void)
                 cmocka_unit_test(proc_reads_this_process),
                 cmocka_unit_test(proc_stat_survives_odd_names_and_exits),
                 cmocka_unit_test(times_format_in_utc),
+                cmocka_unit_test(monotonic_waits_time_out_and_wake),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
