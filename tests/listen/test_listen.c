@@ -26,6 +26,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -450,9 +451,22 @@ static void test_shared_with_a_busy_parent(void **state)
         enum { BUSY = 4000 };
         int first = -1, last = -1, control;
         struct opened shared;
+        struct rlimit files, wanted;
         pid_t kid;
 
         (void)state;
+        /* A user's soft limit is often 1024: raise it for the test's own
+         * descriptors, or skip where the hard limit does not allow them. */
+        assert_int_equal(getrlimit(RLIMIT_NOFILE, &files), 0);
+        wanted = files;
+        if (wanted.rlim_cur < BUSY + 256)
+                wanted.rlim_cur = BUSY + 256;
+        if (wanted.rlim_max != RLIM_INFINITY && wanted.rlim_cur > wanted.rlim_max) {
+                fprintf(stderr, "skipped: a hard limit of %llu open files\n",
+                        (unsigned long long)files.rlim_max);
+                skip();
+        }
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &wanted), 0);
         for (int i = 0; i < BUSY; i++) {
                 last = open("/dev/null", O_RDONLY | O_CLOEXEC);
                 assert_true(last >= 0);
@@ -476,6 +490,7 @@ static void test_shared_with_a_busy_parent(void **state)
         close(shared.fd);
         for (int fd = first; fd <= last; fd++)
                 close(fd);
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &files), 0);
 }
 
 /* A process holding one socket in three descriptors is one owner, and so is
@@ -1044,6 +1059,19 @@ static struct rsap_port_answer port_answer(const struct rsap_iana *reg,
         return a;
 }
 
+/*
+ * The same sockets and owners.  How many processes could not be read is left
+ * out: as another user, a walk for every socket meets all of them, a walk for
+ * one port stops once it has its owners, and others' processes come and go.
+ */
+static bool same_sockets(const struct rsap_listen_list *a, const struct rsap_listen_list *b)
+{
+        struct rsap_listen_list a_copy = *a;
+
+        a_copy.unreadable_processes = b->unreadable_processes;
+        return rsap_listen_list_equal(&a_copy, b);
+}
+
 static void assert_same_port_answer(const struct rsap_iana *reg,
                                     const struct rsap_listen_list *every, bool owners,
                                     uint16_t port, enum rsap_proto proto)
@@ -1052,7 +1080,7 @@ static void assert_same_port_answer(const struct rsap_iana *reg,
         struct rsap_port_answer kernel = port_answer(reg, NULL, owners, port, proto);
 
         assert_true(kernel.listening.list->count > 0);
-        assert_true(rsap_listen_list_equal(given.listening.list, kernel.listening.list));
+        assert_true(same_sockets(given.listening.list, kernel.listening.list));
         rsap_port_answer_clear(&given);
         rsap_port_answer_clear(&kernel);
 }
@@ -1127,7 +1155,7 @@ static void test_listening_from_given_sockets(void **state)
         src.sockets = NULL;
         assert_int_equal(rsap_answer_listening(&src, &f, false, &kernel, &failed), 0);
         assert_int_equal(given.list->count, 2);
-        assert_true(rsap_listen_list_equal(given.list, kernel.list));
+        assert_true(same_sockets(given.list, kernel.list));
         rsap_listening_answer_clear(&given);
         rsap_listening_answer_clear(&kernel);
 
