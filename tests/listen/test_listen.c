@@ -1140,6 +1140,8 @@ static void test_listening_from_given_sockets(void **state)
 {
         struct opened tcp = must_open(SOCK_STREAM, "127.0.0.1", 0, 0);
         struct opened udp = must_open(SOCK_DGRAM, "127.0.0.1", tcp.port, 0);
+        /* Another process's socket, owned and in the list: not this pid's. */
+        struct kid k = start_kid();
         struct rsap_listen_list *every = collect(NULL);
         struct rsap_answer_sources src = { .sockets = every };
         struct rsap_listening_answer given, kernel;
@@ -1147,7 +1149,8 @@ static void test_listening_from_given_sockets(void **state)
         enum rsap_answer_part failed;
 
         (void)state;
-        /* Every port, this process's sockets: the two. */
+        /* Every port, this process's sockets: the two, not the child's own. */
+        assert_non_null(find_inode(every, k.own.inode));
         rsap_listen_filter_init(&f);
         f.match_pid = true;
         f.pid = getpid();
@@ -1166,6 +1169,7 @@ static void test_listening_from_given_sockets(void **state)
         assert_int_equal(failed, RSAP_ANSWER_LISTENERS);
         rsap_listen_list_free((struct rsap_listen_list *)src.sockets);
         rsap_listen_list_free(every);
+        stop_kid(&k);
         close(tcp.fd);
         close(udp.fd);
 }
