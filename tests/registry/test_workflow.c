@@ -787,6 +787,37 @@ static void consistency_check_finds_a_changed_lease(void **state)
         assert_non_null(strstr(report.problems[1], "lease 1: active or not, unlike its events"));
 }
 
+/* held_bits, which pick reads alone, must be what the holdings say: a bit
+ * lost, a bit too many, a block of a protocol no assignment holds. */
+static void consistency_check_finds_changed_held_bits(void **state)
+{
+        static const char *const damage[] = {
+                "UPDATE held_bits SET bits = 0",
+                "UPDATE held_bits SET bits = bits | 1",
+                "INSERT INTO held_bits (protocol, block, bits) VALUES ('udp', 5, 4)",
+        };
+        struct fixture *f = *state;
+        struct rsap_store_check_report report;
+
+        assign(f, "web", 20100, "Alice");
+        expect_consistent(f);
+        for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++) {
+                assert_int_equal(raw_exec(f, damage[i]), SQLITE_OK);
+                assert_int_equal(rsap_store_check(f->store, &report), 0);
+                assert_int_equal(report.n_problems, 1);
+                assert_non_null(strstr(report.problems[0],
+                                       "held_bits differs from the assignments' holdings"));
+                assert_int_equal(raw_exec(f, "DELETE FROM held_bits;"
+                                             " INSERT INTO held_bits (protocol, block, bits)"
+                                             " SELECT protocol, port >> 6, sum(1 << (port & 63))"
+                                             " FROM holdings WHERE kind = 'assignment'"
+                                             " GROUP BY protocol, port >> 6"),
+                                 SQLITE_OK);
+                expect_consistent(f);
+        }
+        assert_non_null(strstr(report.problems[0], "udp 320-383"));
+}
+
 /* rsap_request_file()'s answer for a request one field away from a good one. */
 static int file_changed(struct fixture *f, void (*change)(struct rsap_request_input *))
 {
@@ -2357,6 +2388,7 @@ int main(void)
                 T(consistency_check_finds_tampering),
                 T(consistency_check_finds_a_changed_lease),
                 T(consistency_check_finds_a_moved_lease),
+                T(consistency_check_finds_changed_held_bits),
                 T(pick_follows_every_rule),
                 T(pick_walks_past_a_taken_run),
                 T(pick_counts_each_port_under_its_first_rule),
