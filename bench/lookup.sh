@@ -83,8 +83,12 @@ export NO_COLOR=1
 "$rsap" --db-dir "$work/localdb" approve 1 >/dev/null
 [ -f "$work/localdb/registry.db" ] || die "no registry.db after rsap request and approve"
 
+# rsap-localdb asks about a port the registry has nothing on, the usual
+# lookup (its port marks answer); rsap-local-entry about the one it has
+# (SQLite is opened and asked).
 commands=("rsap-builtin=$rsap --db-dir $work/empty 1647"
-          "rsap-localdb=$rsap --db-dir $work/localdb 1647")
+          "rsap-localdb=$rsap --db-dir $work/localdb 1647"
+          "rsap-local-entry=$rsap --db-dir $work/localdb 20123")
 if [ -n "${BASE_RSAP:-}" ]; then
         commands+=("base-builtin=$BASE_RSAP --db-dir $work/empty 1647"
                    "base-localdb=$BASE_RSAP --db-dir $work/localdb 1647")

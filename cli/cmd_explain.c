@@ -160,7 +160,7 @@ int cmd_explain(struct cli *cli, int argc, char **argv)
         parsed = rsap_text_is_numeric(what) ? rsap_port_spec_parse(what, &spec) : -EINVAL;
         if (parsed == 0 && spec.low != spec.high)
                 return explain_range(cli, &local.rc, what);
-        r = registry_open_lookup(cli, &local.rc, &reg, &store);
+        r = registry_open_explain(cli, &local.rc, &reg, &store);
         if (r)
                 return r;
         local.store = store;

@@ -244,19 +244,25 @@ struct rsap_store *registry_open_write(struct cli *cli, struct registry_cli *rc)
         return store;
 }
 
-int registry_open_read(struct cli *cli, struct registry_cli *rc, struct rsap_store **out)
+static int open_read_as(struct cli *cli, struct registry_cli *rc, enum rsap_store_mode mode,
+                        struct rsap_store **out)
 {
         int r;
 
         *out = NULL;
         if (!registry_path(cli, rc))
                 return EXIT_BAD_INPUT;
-        r = rsap_store_open(rc->path, RSAP_STORE_READ, busy_timeout(), out);
+        r = rsap_store_open(rc->path, mode, busy_timeout(), out);
         if (r == -ENOENT)
                 return 0; /* no local registry yet: nothing registered here */
         if (r < 0)
                 return registry_error(rc, r, "cannot read the registry");
         return 0;
+}
+
+int registry_open_read(struct cli *cli, struct registry_cli *rc, struct rsap_store **out)
+{
+        return open_read_as(cli, rc, RSAP_STORE_READ, out);
 }
 
 int registry_open_lookup(struct cli *cli, struct registry_cli *rc, struct rsap_iana **iana,
@@ -267,6 +273,16 @@ int registry_open_lookup(struct cli *cli, struct registry_cli *rc, struct rsap_i
         if (!*iana)
                 return EXIT_BAD_INPUT;
         return registry_open_read(cli, rc, store);
+}
+
+int registry_open_explain(struct cli *cli, struct registry_cli *rc, struct rsap_iana **iana,
+                          struct rsap_store **store)
+{
+        *store = NULL;
+        *iana = cli_open_registry(cli);
+        if (!*iana)
+                return EXIT_BAD_INPUT;
+        return open_read_as(cli, rc, RSAP_STORE_LOOKUP, store);
 }
 
 const char *registry_actor(struct registry_cli *rc)

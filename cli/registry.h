@@ -54,6 +54,10 @@ int registry_open_read(struct cli *cli, struct registry_cli *rc, struct rsap_sto
  * what a lookup and a check read.  0, or the exit status after a message. */
 int registry_open_lookup(struct cli *cli, struct registry_cli *rc, struct rsap_iana **iana,
                          struct rsap_store **store);
+/* The same for one lookup's answer (RSAP_STORE_LOOKUP): the database is
+ * opened only when the port marks cannot answer, and its errors come then. */
+int registry_open_explain(struct cli *cli, struct registry_cli *rc, struct rsap_iana **iana,
+                          struct rsap_store **store);
 
 /* "rsap: <message>" on stderr, returning EXIT_NO_MATCH or EXIT_REFUSED. */
 int registry_no_match(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -52,6 +52,13 @@ struct rsap_store;
 enum rsap_store_mode {
         RSAP_STORE_READ = 0, /* lookups: never creates, never migrates, never writes */
         RSAP_STORE_WRITE,    /* creates the file (not its directory) and migrates */
+        /*
+         * READ for one lookup: what SQLite's port marks (registry.db-ports)
+         * say has no entries is answered without opening the file; the file
+         * opens at the first question they cannot answer, and an error of
+         * that open comes from that question.
+         */
+        RSAP_STORE_LOOKUP,
 };
 
 /* <data dir>/registry.db for the data directory override (NULL: the default). */

@@ -16,6 +16,8 @@ export NO_COLOR=1
 unset XDG_DATA_HOME
 
 . "$here/../testlib.sh"
+# Host sockets on the fixture's ports would add "on this host" lines.
+own_network_namespace "$@"
 
 # `rsap update` refuses fewer than 10000 records: the fixture's records, and
 # filler on ports 20000-29999 where the fixture has none.

@@ -19,7 +19,7 @@ static struct rsap_iana *iana;
 
 static void remove_database(void)
 {
-        static const char *const suffixes[] = { "", "-journal", "-wal", "-shm" };
+        static const char *const suffixes[] = { "", "-journal", "-wal", "-shm", "-ports" };
         char name[128];
 
         for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {

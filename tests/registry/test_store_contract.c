@@ -46,7 +46,7 @@ static int sqlite_make(char *uri, size_t size, char *dir, size_t dir_size)
 
 static void sqlite_remove(const char *dir)
 {
-        static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+        static const char *const suffixes[] = { "", "-wal", "-shm", "-journal", "-ports" };
         char path[256];
 
         for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {

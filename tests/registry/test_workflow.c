@@ -67,7 +67,7 @@ static int setup(void **state)
 
 static void remove_files(const char *dir)
 {
-        static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+        static const char *const suffixes[] = { "", "-wal", "-shm", "-journal", "-ports" };
         static const char *const names[] = { "registry.db", "other.db", "reserved", "bad.db" };
         char path[256];
 

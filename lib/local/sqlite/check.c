@@ -231,6 +231,39 @@ static int check_leases(struct rsap_store *store, struct rsap_store_check_report
         return e < 0 ? e : r;
 }
 
+/*
+ * Marks that lookups trust must mark every port a row names (port_marks.c):
+ * a port they miss is one whose entries `rsap PORT` would not show.
+ */
+static int check_port_marks(struct rsap_store *store, struct rsap_store_check_report *out)
+{
+        _cleanup_(query_finish) struct query q = { 0 };
+        _cleanup_(closep) int fd = -1;
+        int r = port_marks_open_trusted(store->path, &fd);
+
+        if (r < 0)
+                return 0; /* none, or not trusted: no lookup reads them */
+        r = query_prepare(store,
+                          "SELECT port FROM assignments UNION SELECT port FROM requests"
+                          " WHERE port IS NOT NULL UNION SELECT port FROM leases",
+                          &q);
+        while (r == 0 && (r = query_step(&q)) > 0) {
+                int64_t port = column_int(&q, 0);
+                char text[16];
+                bool marked;
+
+                if (port < 0 || port > UINT16_MAX)
+                        continue; /* a CHECK constraint's business */
+                r = port_marks_any(fd, (uint16_t)port, (uint16_t)port, &marked);
+                if (r == 0 && !marked) {
+                        snprintf(text, sizeof(text), "%d", (int)port);
+                        add_problem(out, "port %s is in the registry but not in its port marks"
+                                         " (registry.db-ports): remove that file", text);
+                }
+        }
+        return r;
+}
+
 static int count_events(struct rsap_store *store, int64_t *out)
 {
         _cleanup_(query_finish) struct query q = { 0 };
@@ -306,6 +339,8 @@ static int check_at(struct rsap_store *store, enum rsap_store_check_level level,
                 r = run_rule(store, &rules[i], out);
         if (r == 0 && level != RSAP_STORE_CHECK_QUICK)
                 r = check_leases(store, out);
+        if (r == 0 && level != RSAP_STORE_CHECK_QUICK)
+                r = check_port_marks(store, out);
         if (r == 0)
                 r = count_events(store, &out->events);
         if (malformed_found)

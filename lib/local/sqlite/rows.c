@@ -118,9 +118,10 @@ static int request_insert(struct rsap_store *store, const struct rsap_request *i
         bind_text(&q, 14, in->requested_by);
         bind_int(&q, 15, in->requested_us);
         r = query_done(&q);
-        if (r == 0)
-                *id_out = last_id(store);
-        return r;
+        if (r < 0)
+                return r;
+        *id_out = last_id(store);
+        return port_marks_set(store, in->any_port ? -1 : in->port, true);
 }
 
 static int request_get(struct rsap_store *store, int64_t id, struct rsap_request *out)
@@ -368,7 +369,8 @@ static int assignment_insert(struct rsap_store *store, const struct assignment_f
         if (r < 0)
                 return r;
         *id_out = last_id(store);
-        return hold_for_assignment(store, f->port, f->proto, *id_out);
+        r = port_marks_set(store, f->port, true);
+        return r < 0 ? r : hold_for_assignment(store, f->port, f->proto, *id_out);
 }
 
 static int unhold(struct rsap_store *store, const char *sql, int64_t id)
@@ -722,7 +724,9 @@ static int lease_insert(struct rsap_store *store, const struct rsap_lease *l, in
         if (r < 0)
                 return r;
         *id_out = last_id(store);
-        return hold_for_lease(store, l->port, *id_out);
+        /* Not synced: a power cut ends every lease's process (port_marks.c). */
+        r = port_marks_set(store, l->port, false);
+        return r < 0 ? r : hold_for_lease(store, l->port, *id_out);
 }
 
 static int lease_end(struct rsap_store *store, int64_t id, int64_t ended_us)
@@ -910,6 +914,8 @@ static int entries(struct rsap_store *store, const struct store_entries_query *e
         char sql[2048];
         int r;
 
+        if (eq->scope == STORE_ENTRIES_PORTS && port_marks_rule_out(store, eq->low, eq->high))
+                return 0; /* no row ever named these ports */
         snprintf(sql, sizeof(sql), LOCAL_QUERY, c[0], c[1], c[2]);
         r = query_prepare(store, sql, &q);
         if (r < 0)

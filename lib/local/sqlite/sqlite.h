@@ -32,12 +32,41 @@ struct sqlite_conn {
         int64_t busy_since_us;   /* monotonic: when the current wait began */
         char *log_path;          /* a writer's -wal file, checkpointed at close when big */
         struct cached_statement cache[STATEMENT_CACHE_SIZE];
+        /* The port marks (port_marks.c): -1 when there are none to read or keep. */
+        int marks_fd;
+        bool marks_kept;         /* a writer's: rebuilt, set, synced and stamped */
+        bool marks_need_sync;    /* this transaction set a mark a power cut must keep */
+        /* RSAP_STORE_LOOKUP with trusted marks: the file opens at the first statement. */
+        char *deferred_path;
+        int deferred_busy_ms;
+        int open_error;          /* why that open failed */
 };
 
-static inline sqlite3 *store_db(const struct rsap_store *store)
+/* 0 once the connection is open (a deferred one opens here), else why not. */
+int sqlite_ready(struct rsap_store *store);
+
+static inline sqlite3 *store_db(struct rsap_store *store)
 {
-        return ((const struct sqlite_conn *)store->conn)->db;
+        (void)sqlite_ready(store); /* failing, db is NULL and SQLite says SQLITE_MISUSE */
+        return ((struct sqlite_conn *)store->conn)->db;
 }
+
+/*
+ * The port marks, registry.db-ports (port_marks.c).  A lookup's: the open
+ * marks when their stamp is the files as they stand (else -ESTALE, -ENOENT
+ * or -EBADMSG), and whether any of low..high is marked.  A writer's: begin
+ * (inside the write lock) rebuilds them when they are not trusted, set marks
+ * a port a row names, sync before the commit, stamp after it.
+ */
+int port_marks_open_trusted(const char *db_path, int *fd_out);
+int port_marks_any(int fd, uint16_t low, uint16_t high, bool *any);
+void port_marks_begin(struct rsap_store *store);
+int port_marks_set(struct rsap_store *store, int port, bool durable);
+int port_marks_sync(struct rsap_store *store);
+void port_marks_stamp(struct rsap_store *store);
+bool port_marks_trusted(struct rsap_store *store);
+/* Whether the marks of a deferred lookup say low..high has nothing: no open needed. */
+bool port_marks_rule_out(struct rsap_store *store, uint16_t low, uint16_t high);
 
 /* A SQLite result code (extended or primary) as a negative errno code. */
 int store_errno(int rc);

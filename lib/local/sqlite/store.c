@@ -301,11 +301,16 @@ static struct cached_statement *cache_slot(struct sqlite_conn *conn, const char 
 
 int query_prepare(struct rsap_store *store, const char *sql, struct query *q)
 {
-        struct sqlite_conn *conn = store->conn;
-        struct cached_statement *c = cache_slot(conn, sql);
+        struct sqlite_conn *conn;
+        struct cached_statement *c;
         int rc;
 
         *q = (struct query){ 0 };
+        rc = sqlite_ready(store);
+        if (rc < 0)
+                return rc;
+        conn = store->conn;
+        c = cache_slot(conn, sql);
         if (c && c->stmt) {
                 c->in_use = true;
                 *q = (struct query){ .stmt = c->stmt, .cached = c };
@@ -328,8 +333,9 @@ void query_finish(struct query *q)
                 sqlite3_reset(q->stmt);
                 sqlite3_clear_bindings(q->stmt);
                 q->cached->in_use = false;
-        } else {
-                sqlite3_finalize(q->stmt); /* a no-op on NULL */
+        } else if (q->stmt) {
+                /* Not called for nothing: the call would load rsap's SQLite (cli/lazy_sqlite.c). */
+                sqlite3_finalize(q->stmt);
         }
         q->stmt = NULL;
         q->cached = NULL;
@@ -436,17 +442,30 @@ bool column_is_null(struct query *q, int i)
 /* BEGIN IMMEDIATE: the write lock first, so every check inside sees what the write changes. */
 int sqlite_begin(struct rsap_store *store)
 {
-        return store_exec(store_db(store), "BEGIN IMMEDIATE");
+        int r = store_exec(store_db(store), "BEGIN IMMEDIATE");
+
+        if (r == 0)
+                port_marks_begin(store);
+        return r;
 }
 
+/* The marks of the transaction on disk before it is, its stamp after. */
 int sqlite_commit(struct rsap_store *store)
 {
-        return store_exec(store_db(store), "COMMIT");
+        int r = port_marks_sync(store);
+
+        if (r == 0)
+                r = store_exec(store_db(store), "COMMIT");
+        if (r == 0)
+                port_marks_stamp(store);
+        return r;
 }
 
+/* The files may differ after a rollback (a spilled page), the state does not. */
 void sqlite_rollback(struct rsap_store *store)
 {
         sqlite3_exec(store_db(store), "ROLLBACK", NULL, NULL, NULL);
+        port_marks_stamp(store);
 }
 
 /* ---- events ------------------------------------------------------------------- */
@@ -566,6 +585,8 @@ int sqlite_schema_version(struct rsap_store *store)
 /* The statements it kept, then the connection itself. */
 static void conn_close(struct sqlite_conn *conn)
 {
+        if (!conn->db)
+                return; /* never opened: a lookup answered by the port marks */
         for (size_t i = 0; i < STATEMENT_CACHE_SIZE; i++) {
                 sqlite3_finalize(conn->cache[i].stmt);
                 free(conn->cache[i].sql);
@@ -680,14 +701,24 @@ static int keep_log_on_close(sqlite3 *db)
         return store_errno(sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL));
 }
 
-/* A writer's close: the log checkpointed and emptied once it passed LOG_LIMIT. */
-static void checkpoint_big_log(struct sqlite_conn *conn)
+/*
+ * A writer's close: the log checkpointed and emptied once it passed
+ * LOG_LIMIT, and the port marks stamped again if they matched the files
+ * before (a checkpoint changes both).
+ */
+static void checkpoint_big_log(struct rsap_store *store)
 {
+        struct sqlite_conn *conn = store->conn;
         struct stat st;
+        bool trusted;
 
-        if (conn->log_path && stat(conn->log_path, &st) == 0 && st.st_size > LOG_LIMIT)
-                /* Busy while another connection reads: the next close tries again. */
-                (void)store_exec(conn->db, "PRAGMA wal_checkpoint(TRUNCATE)");
+        if (!conn->log_path || stat(conn->log_path, &st) < 0 || st.st_size <= LOG_LIMIT)
+                return;
+        trusted = port_marks_trusted(store);
+        /* Busy while another connection reads: the next close tries again. */
+        (void)store_exec(conn->db, "PRAGMA wal_checkpoint(TRUNCATE)");
+        if (trusted)
+                port_marks_stamp(store);
 }
 
 static int prepare_for_writing(struct rsap_store *store, const char *path, int version)
@@ -770,8 +801,12 @@ void sqlite_close(struct rsap_store *store)
 
         if (!conn)
                 return;
-        checkpoint_big_log(conn);
+        if (conn->db)
+                checkpoint_big_log(store);
         free(conn->log_path);
+        free(conn->deferred_path);
+        if (conn->marks_fd >= 0)
+                close(conn->marks_fd);
         conn_close(conn);
         free(conn);
         store->conn = NULL;
@@ -810,6 +845,7 @@ static int open_as(struct rsap_store *store, const char *path, const char *name,
 
         if (!conn)
                 return -ENOMEM;
+        conn->marks_fd = -1;
         store->conn = conn;
         r = open_connection(name, uri, mode, busy_timeout_ms, conn);
         if (r == 0)
@@ -823,6 +859,7 @@ static int open_as(struct rsap_store *store, const char *path, const char *name,
                 conn->log_path = NULL;
                 r = -ENOMEM;
         }
+        conn->marks_kept = r == 0 && mode == RSAP_STORE_WRITE;
         if (r < 0)
                 sqlite_close(store);
         return r;
@@ -914,15 +951,79 @@ static int open_retrying(struct rsap_store *store, const char *path, enum rsap_s
         }
 }
 
+/*
+ * A lookup whose port marks match the files opens nothing yet: the marks
+ * may say that the ports it asks about have no entries (port_marks.c).
+ */
+static int defer_open(struct rsap_store *store, const char *path, int busy_timeout_ms)
+{
+        struct sqlite_conn *conn;
+        int fd, r = port_marks_open_trusted(path, &fd);
+
+        if (r < 0)
+                return r;
+        conn = calloc(1, sizeof(*conn));
+        if (conn)
+                conn->deferred_path = strdup(path);
+        if (!conn || !conn->deferred_path) {
+                free(conn);
+                close(fd);
+                return -ENOMEM;
+        }
+        conn->marks_fd = fd;
+        conn->deferred_busy_ms = busy_timeout_ms;
+        store->conn = conn;
+        return 0;
+}
+
+static int open_now(struct rsap_store *store, const char *path, enum rsap_store_mode mode,
+                    int busy_timeout_ms);
+
+int sqlite_ready(struct rsap_store *store)
+{
+        struct sqlite_conn *deferred = store->conn;
+        int r;
+
+        if (deferred->db)
+                return 0;
+        if (!deferred->deferred_path)
+                return deferred->open_error ? deferred->open_error : -EIO;
+        store->conn = NULL;
+        r = open_now(store, deferred->deferred_path, RSAP_STORE_READ, deferred->deferred_busy_ms);
+        if (r < 0) {
+                /* Kept, to say to every later call that the open failed, and why. */
+                free(TAKE_PTR(deferred->deferred_path));
+                deferred->open_error = r;
+                store->conn = deferred;
+                return r;
+        }
+        if (deferred->marks_fd >= 0)
+                close(deferred->marks_fd);
+        free(deferred->deferred_path);
+        free(deferred);
+        return 0;
+}
+
 int sqlite_open(struct rsap_store *store, const char *path, enum rsap_store_mode mode,
                 int busy_timeout_ms)
+{
+        int r;
+
+        r = check_planted(path, mode == RSAP_STORE_LOOKUP ? RSAP_STORE_READ : mode);
+        if (r < 0)
+                return r;
+        if (mode == RSAP_STORE_LOOKUP && defer_open(store, path, busy_timeout_ms) == 0)
+                return 0;
+        return open_now(store, path, mode == RSAP_STORE_LOOKUP ? RSAP_STORE_READ : mode,
+                        busy_timeout_ms);
+}
+
+static int open_now(struct rsap_store *store, const char *path, enum rsap_store_mode mode,
+                    int busy_timeout_ms)
 {
         char uri[8800];
         int r;
 
-        r = check_planted(path, mode);
-        if (r < 0)
-                return r;
         r = check_not_truncated(path);
         if (r < 0)
                 return r;
