@@ -27,6 +27,8 @@ static void *load(struct lazy_library *lib)
         h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
         if (!h)
                 cannot_load(lib, dlerror());
+        if (lib->loaded)
+                lib->loaded(h);
         return h;
 }
 

@@ -7,6 +7,7 @@ struct lazy_library {
         const char *file;       /* one of rsap's helpers (cli_libexec_path()) */
         const char *needed_for; /* what a user cannot have without it, for the message */
         void *handle;           /* set once loaded */
+        void (*loaded)(void *handle); /* NULL, or set-up before the first call into it */
 };
 
 /* The library's function NAME, loading the library on first use; without

@@ -799,4 +799,15 @@ MUTATIONS = [
      "                r = 0;\n",
      ["registry-port-marks"],
      "the consistency check misses a port the marks lost"),
+    # ---- the CLI's SQLite memory (cli/lazy_sqlite.c) ---------------------------------
+    ("arena-realloc-no-copy", "cli/lazy_sqlite.c",
+     "                memcpy(moved, p, *header);\n",
+     "",
+     ["registry-cli"],
+     "a grown piece loses what it held"),
+    ("arena-list-by-wrong-size", "cli/lazy_sqlite.c",
+     "        list = &given_back[*header_of(p) / 8];\n",
+     "        list = &given_back[*header_of(p) / 16];\n",
+     ["registry-cli"],
+     "a piece given back is handed out for a bigger one"),
 ]
