@@ -807,7 +807,7 @@ MUTATIONS = [
      "a grown piece loses what it held"),
     ("arena-list-by-wrong-size", "cli/lazy_sqlite.c",
      "        list = &given_back[*header_of(p) / 8];\n",
-     "        list = &given_back[*header_of(p) / 16];\n",
+     "        list = &given_back[(*header_of(p) + 8) / 8];\n",
      ["registry-cli"],
      "a piece given back is handed out for a bigger one"),
 ]
