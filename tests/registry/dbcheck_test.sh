@@ -157,5 +157,28 @@ status=$?
 [ "$status" -eq 2 ] && grep -q ": not a store rsap can open" "$work/log" &&
         ok || fail "rsapd --db mysql://... exited $status: $(cat "$work/log")"
 
+# --- the port marks (registry.db-ports): trusted while the files are as rsap left them ---------------
+MARKS_DB="$work/marks.db"
+"$RSAP" request marked --port 42001 --proto tcp --description "marked" --assignee "Team" \
+        --contact t@example.com --db "$MARKS_DB" >/dev/null || fail "request on 42001"
+[ -f "$MARKS_DB-ports" ] && ok || fail "no $MARKS_DB-ports after a request"
+status_is 0 "$RSAP" --json 42001 --db "$MARKS_DB"
+[ "$(json 'len(j["local"])')" = 1 ] && ok || fail "rsap 42001 without its request: $(cat "$work/out")"
+# The mark lost, the database untouched: lookups still trust the marks, the check does not.
+printf '\0' | dd of="$MARKS_DB-ports" bs=1 seek=$((128 + 42001)) conv=notrunc status=none
+status_is 0 "$RSAP" --json 42001 --db "$MARKS_DB"
+[ "$(json 'j["local"]')" = "[]" ] && ok || fail "the lost mark was not trusted: $(cat "$work/out")"
+status_is 1 "$RSAP" db check --db "$MARKS_DB"
+grep -q "port 42001 is in the registry but not in its port marks: remove $MARKS_DB-ports" \
+        "$work/out" && ok || fail "db check on a lost mark: $(cat "$work/out")"
+# Removed, the file is safe: lookups read SQLite, the next write makes it anew.
+rm "$MARKS_DB-ports"
+status_is 0 "$RSAP" --json 42001 --db "$MARKS_DB"
+[ "$(json 'len(j["local"])')" = 1 ] && ok || fail "rsap 42001 without marks: $(cat "$work/out")"
+"$RSAP" lease --db "$MARKS_DB" --pid $$ --range 20200-20400 >/dev/null || fail "lease in 20200-20400"
+status_is 0 "$RSAP" db check --db "$MARKS_DB"
+status_is 0 "$RSAP" --json 42001 --db "$MARKS_DB"
+[ "$(json 'len(j["local"])')" = 1 ] && ok || fail "rsap 42001 with rebuilt marks: $(cat "$work/out")"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

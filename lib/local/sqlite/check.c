@@ -249,16 +249,16 @@ static int check_port_marks(struct rsap_store *store, struct rsap_store_check_re
                           &q);
         while (r == 0 && (r = query_step(&q)) > 0) {
                 int64_t port = column_int(&q, 0);
-                char text[16];
+                char text[200];
                 bool marked;
 
                 if (port < 0 || port > UINT16_MAX)
                         continue; /* a CHECK constraint's business */
                 r = port_marks_any(fd, (uint16_t)port, (uint16_t)port, &marked);
                 if (r == 0 && !marked) {
-                        snprintf(text, sizeof(text), "%d", (int)port);
-                        add_problem(out, "port %s is in the registry but not in its port marks"
-                                         " (registry.db-ports): remove that file", text);
+                        snprintf(text, sizeof(text), "port %d is in the registry but not in its"
+                                 " port marks: remove %.120s-ports", (int)port, store->path);
+                        add_problem(out, "%s", text);
                 }
         }
         return r;
