@@ -73,6 +73,8 @@ registry() {
                 "$rsap" import "$work/empty.json" --db "$db.tmp" >/dev/null
                 python3 "$src_root/bench/registry_gen.py" "$db.tmp" "$1" "$2" >/dev/null
                 mv "$db.tmp" "$db"
+                # Marks of the file under its other name, and not rsap's writes anyway.
+                rm -f "$db.tmp-ports"
         fi
         echo "$db"
 }
