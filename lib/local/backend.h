@@ -139,7 +139,12 @@ enum store_tamper {
 struct rsap_store_backend {
         const char *scheme;  /* "sqlite" */
 
-        /* Fills store->conn; location is what follows "scheme:". */
+        /*
+         * Fills store->conn; location is what follows "scheme:".  In mode
+         * RSAP_STORE_LOOKUP a backend may put off connecting until an
+         * operation needs it (SQLite's port marks answer entries() for ports
+         * no row names); one that cannot opens as for RSAP_STORE_READ.
+         */
         int (*open)(struct rsap_store *store, const char *location, enum rsap_store_mode mode,
                     int busy_timeout_ms);
         void (*close)(struct rsap_store *store);
