@@ -790,7 +790,7 @@ MUTATIONS = [
      ["registry-port-marks"],
      "rebuilt marks miss the ports already in the tables"),
     ("marks-range-first-only", "lib/local/sqlite/port_marks.c",
-     "                *any = memchr(marks, 1, n) != NULL;\n",
+     "                *any = any_marked(marks, n);\n",
      "                *any = marks[0] == 1;\n",
      ["registry-port-marks"],
      "a range lookup trusts marks that mark a port inside it"),

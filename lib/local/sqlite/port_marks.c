@@ -156,6 +156,15 @@ int port_marks_open_trusted(const char *db_path, int *fd_out)
         return 0;
 }
 
+/* Any byte but 0 counts as a mark: a damaged byte sends the lookup to SQLite. */
+static bool any_marked(const unsigned char *marks, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (marks[i])
+                        return true;
+        return false;
+}
+
 int port_marks_any(int fd, uint16_t low, uint16_t high, bool *any)
 {
         unsigned char marks[4096];
@@ -167,7 +176,7 @@ int port_marks_any(int fd, uint16_t low, uint16_t high, bool *any)
                 if (pread(fd, marks, n, (off_t)(sizeof(struct marks_header) + port)) !=
                     (ssize_t)n)
                         return -EIO;
-                *any = memchr(marks, 1, n) != NULL;
+                *any = any_marked(marks, n);
                 if (*any)
                         return 0;
         }
