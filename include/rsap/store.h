@@ -132,9 +132,9 @@ int rsap_store_check_full(struct rsap_store *store, struct rsap_store_check_repo
 
 /*
  * How deep rsap_store_check_level() looks.  QUICK: SQLite's quick_check
- * alone (each page and record well formed, CHECK constraints re-evaluated;
- * what rsapd runs at start).  CONSISTENCY: quick_check without the CHECK
- * constraints (every page of every table and index well formed, NOT NULL),
+ * alone, without re-evaluating the CHECK constraints (each page and record
+ * well formed, NOT NULL; what rsapd runs at start).  CONSISTENCY: the same
+ * quick_check (every page of every table and index well formed, NOT NULL),
  * then the foreign keys and the state re-derived from the events (rsap db
  * check, rsap audit --consistency).  FULL: integrity_check with the CHECK
  * constraints instead, which also compares every index with its table
