@@ -8,7 +8,11 @@
  * can still share one (see scan_relatives).  It stops inside a process too:
  * a thread reading one when another finds the last owner leaves it half
  * read, and it then counts as never handed out (read again if it is a
- * relative), so a big process after the owner costs nothing.
+ * relative), so a big process after the owner costs nothing.  A socket
+ * counts as owned from the moment a descriptor of it is read, not once its
+ * process was read whole, so the other threads stop at once; should that
+ * process turn out to have gone, the socket is unowned again and the walk
+ * goes on.
  *
  * The kernel time of reading links dominates, so the processes are shared out
  * between a few threads on machines with several CPUs.  Each thread keeps
@@ -112,8 +116,12 @@ struct walk {
         atomic_size_t next;      /* the next position in pids to hand out */
         bool track_found;        /* whether the walk may stop early */
         bool relatives;          /* scan_relatives is reading: read each process whole */
-        atomic_size_t remaining; /* wanted sockets that have no owner yet */
-        atomic_uchar *found;     /* per socket: some owner was found */
+        atomic_size_t remaining; /* wanted sockets that no process is counted as holding */
+        /* Per socket, how many descriptors that hold it were seen, counted
+         * as soon as each is read rather than once its process was read
+         * whole, so that the other walkers stop reading at once; taken back
+         * when that process turns out to have gone midway. */
+        atomic_uint *holders;
 };
 
 struct finding {
@@ -167,24 +175,27 @@ static int add_process(struct walker *w, pid_t pid)
         return 0;
 }
 
-/* A socket the next process to be recorded holds (w->n_processes). */
+/* A socket the next process to be recorded holds (w->n_processes); the
+ * first holder seen of a socket counts it as owned. */
 static int add_finding(struct walker *w, uint32_t socket)
 {
         if (rsap_grow(&w->findings, &w->findings_capacity, w->n_findings + 1,
                  sizeof(*w->findings)) < 0)
                 return -ENOMEM;
         w->findings[w->n_findings++] = (struct finding){ socket, (uint32_t)w->n_processes };
+        if (w->walk->track_found && atomic_fetch_add(&w->walk->holders[socket], 1) == 0)
+                atomic_fetch_sub(&w->walk->remaining, 1);
         return 0;
 }
 
-/* The findings from first on are the process's: counted once it is recorded. */
-static void count_found(struct walker *w, size_t first)
+/* Forgets the findings from first on (their process went midway): a socket
+ * that no other descriptor seen holds has no owner again. */
+static void drop_findings(struct walker *w, size_t first)
 {
-        if (!w->walk->track_found)
-                return;
-        for (size_t i = first; i < w->n_findings; i++)
-                if (!atomic_exchange(&w->walk->found[w->findings[i].socket], 1))
-                        atomic_fetch_sub(&w->walk->remaining, 1);
+        for (size_t i = first; w->walk->track_found && i < w->n_findings; i++)
+                if (atomic_fetch_sub(&w->walk->holders[w->findings[i].socket], 1) == 1)
+                        atomic_fetch_add(&w->walk->remaining, 1);
+        w->n_findings = first;
 }
 
 /* "socket:[12345]" → 12345; false for any other kind of file. */
@@ -217,12 +228,13 @@ static int check_descriptor(struct walker *w, int fd_dir, const char *name)
         return add_finding(w, socket);
 }
 
-/* Another walker found the last owner: a process of thousands of
- * descriptors need not be read to its end (it is left to scan_relatives,
- * should it be an owner's relative). */
-static bool walk_done(const struct walker *w)
+/* Every socket has an owner, maybe found by another walker a moment ago: a
+ * process of thousands of descriptors that holds none of them so far need
+ * not be read to its end (it is left to scan_relatives, should it be an
+ * owner's relative).  One that holds one is an owner, and is read whole. */
+static bool walk_done(const struct walker *w, size_t first)
 {
-        return w->walk->track_found && !w->walk->relatives &&
+        return w->walk->track_found && !w->walk->relatives && w->n_findings == first &&
                atomic_load_explicit(&w->walk->remaining, memory_order_relaxed) == 0;
 }
 
@@ -254,8 +266,7 @@ static int scan_process(struct walker *w, pid_t pid, bool *held)
                         off += e->d_reclen;
                         if (e->d_name[0] == '.')
                                 continue;
-                        if (walk_done(w)) {
-                                w->n_findings = first;
+                        if (walk_done(w, first)) {
                                 w->abandoned = pid;
                                 return 0;
                         }
@@ -265,24 +276,28 @@ static int scan_process(struct walker *w, pid_t pid, bool *held)
                 }
         }
         if (n < 0 || w->n_findings == first) {
-                w->n_findings = first; /* it went while its descriptors were read */
+                drop_findings(w, first); /* it went while its descriptors were read */
                 return 0;
         }
         r = add_process(w, pid);
         if (r == -ESRCH) {
-                w->n_findings = first;
+                drop_findings(w, first);
                 return 0;
         }
         if (r < 0)
                 return r;
-        count_found(w, first);
         *held = true;
         return 0;
 }
 
 /* ---- the walk ----------------------------------------------------------- */
 
-/* Hands out processes until none is left or every wanted socket has an owner. */
+/*
+ * Hands out processes until none is left or every wanted socket has an
+ * owner.  A process left half read because of an owner that then turned
+ * out to have gone is read again at once: a walker leaves at most one
+ * behind, and only when every socket has an owner.
+ */
 static void *walk_processes(void *data)
 {
         struct walker *w = data;
@@ -290,9 +305,17 @@ static void *walk_processes(void *data)
         bool held;
         size_t i;
 
-        while (w->err == 0 && atomic_load(&wk->remaining) > 0 &&
-               (i = atomic_fetch_add(&wk->next, 1)) < wk->n_pids)
-                w->err = scan_process(w, wk->pids[i], &held);
+        while (w->err == 0 && atomic_load(&wk->remaining) > 0) {
+                pid_t pid = w->abandoned;
+
+                if (pid)
+                        w->abandoned = 0;
+                else if ((i = atomic_fetch_add(&wk->next, 1)) < wk->n_pids)
+                        pid = wk->pids[i];
+                else
+                        break;
+                w->err = scan_process(w, pid, &held);
+        }
         return NULL;
 }
 
@@ -606,7 +629,7 @@ static int open_proc(void)
 }
 
 /* The shared state of a walk over the sockets of list; the caller frees
- * the index and found. */
+ * the index and holders. */
 static int walk_init(struct walk *wk, struct inode_index *ix,
                      const struct rsap_listen_list *list, int proc_fd)
 {
@@ -617,8 +640,8 @@ static int walk_init(struct walk *wk, struct inode_index *ix,
                 return r;
         wk->index = ix;
         wk->proc_fd = proc_fd;
-        wk->found = calloc(list->count ? list->count : 1, sizeof(*wk->found));
-        if (!wk->found)
+        wk->holders = calloc(list->count ? list->count : 1, sizeof(*wk->holders));
+        if (!wk->holders)
                 return -ENOMEM;
         for (size_t i = 0; i < list->count; i++)
                 wanted += list->sockets[i].inode != 0;
@@ -650,6 +673,15 @@ static bool any_abandoned(const struct walker *walkers, size_t n)
         return false;
 }
 
+/* The walk stopped with a socket that has no owner: the process counted as
+ * holding it went before it was read whole, after the other walkers had
+ * stopped.  Then the walk goes on where it stopped. */
+static bool owner_gone_meanwhile(struct walk *wk, const struct walker *walkers, size_t n)
+{
+        return wk->track_found && atomic_load(&wk->remaining) > 0 &&
+               (atomic_load(&wk->next) < wk->n_pids || any_abandoned(walkers, n));
+}
+
 int rsap_listen_find_owners(struct rsap_listen_list *list)
 {
         struct walker walkers[MAX_WALK_THREADS] = { 0 };
@@ -678,6 +710,8 @@ int rsap_listen_find_owners(struct rsap_listen_list *list)
         }
         if (r == 0)
                 r = walk_in_threads(walkers, n);
+        while (r == 0 && owner_gone_meanwhile(&wk, walkers, n))
+                r = walk_in_threads(walkers, n);
         if (r == 0 && (atomic_load(&wk.next) < wk.n_pids || any_abandoned(walkers, n)))
                 r = scan_relatives(walkers, n);
         if (r == 0)
@@ -690,7 +724,7 @@ int rsap_listen_find_owners(struct rsap_listen_list *list)
         }
         for (size_t i = 0; i < MAX_WALK_THREADS; i++)
                 walker_free(&walkers[i]);
-        free(wk.found);
+        free(wk.holders);
         index_free(&ix);
         return r;
 }
@@ -742,7 +776,7 @@ int rsap_listen_keep_pid(struct rsap_listen_list *list, pid_t pid)
         if (r == 0)
                 r = keep_held(list, &w);
         walker_free(&w);
-        free(wk.found);
+        free(wk.holders);
         index_free(&ix);
         return r;
 }

@@ -364,6 +364,12 @@ MUTATIONS = [
      ["listen-lib", "listen-lib-netns"],
      "a process left half read when the last owner turned up is never read whole, "
      "though it is the owner's parent and shares the socket"),
+    ("walk-gone-owner-uncounted", "lib/listen/procs.c",
+     "                if (atomic_fetch_sub(&w->walk->holders[w->findings[i].socket], 1) == 1)\n                        atomic_fetch_add(&w->walk->remaining, 1);",
+     "                atomic_fetch_sub(&w->walk->holders[w->findings[i].socket], 1);",
+     ["listen-owner-vanished"],
+     "a socket counted as owned by a process that went midway stays owned: the walk "
+     "stops and the process read whole after it is never listed"),
     ("owner-double-count (issue)", "lib/listen/procs.c",
      "if (kept == 0 || owners[kept - 1].pid != owners[i].pid)",
      "if (kept <= 1 || owners[kept - 1].pid != owners[i].pid)",
