@@ -12,7 +12,8 @@
  * counts as owned from the moment a descriptor of it is read, not once its
  * process was read whole, so the other threads stop at once; should that
  * process turn out to have gone, the socket is unowned again and the walk
- * goes on.
+ * goes on.  While one thread reads a process that holds a wanted socket,
+ * the others wait, since it likely holds the rest (wait_for_owner_reads).
  *
  * The kernel time of reading links dominates, so the processes are shared out
  * between a few threads on machines with several CPUs.  Each thread keeps
@@ -122,6 +123,13 @@ struct walk {
          * whole, so that the other walkers stop reading at once; taken back
          * when that process turns out to have gone midway. */
         atomic_uint *holders;
+        /* Walkers reading a process in which they found a wanted socket: the
+         * other walkers wait meanwhile, before their next descriptor (see
+         * wait_for_owner_reads). */
+        atomic_uint owner_reads;
+        pthread_mutex_t lock;
+        pthread_cond_t owner_read_done;
+        bool synchronized; /* lock and owner_read_done were made */
 };
 
 struct finding {
@@ -239,16 +247,74 @@ static bool walk_done(const struct walker *w, size_t first)
 }
 
 /*
+ * The process read elsewhere holds a wanted socket, and the sockets of a
+ * port are mostly one process's: it is likely to hold the rest, and this
+ * walker would read an unrelated process meanwhile (the owner first in pid
+ * order, a process of thousands of descriptors after it).  So it waits
+ * until that read is over, and then stops if every socket has an owner.
+ */
+static void wait_for_owner_reads(struct walker *w)
+{
+        struct walk *wk = w->walk;
+
+        if (!wk->track_found || wk->relatives || atomic_load(&wk->owner_reads) == 0)
+                return;
+        pthread_mutex_lock(&wk->lock);
+        while (atomic_load(&wk->owner_reads) > 0)
+                pthread_cond_wait(&wk->owner_read_done, &wk->lock);
+        pthread_mutex_unlock(&wk->lock);
+}
+
+static void end_owner_read(struct walk *wk)
+{
+        pthread_mutex_lock(&wk->lock);
+        if (atomic_fetch_sub(&wk->owner_reads, 1) == 1)
+                pthread_cond_broadcast(&wk->owner_read_done);
+        pthread_mutex_unlock(&wk->lock);
+}
+
+/* One descriptor after another; *owner_read once one was a wanted socket. */
+static int read_descriptors(struct walker *w, pid_t pid, int fd_dir, size_t first,
+                            bool *owner_read)
+{
+        long n;
+        int r;
+
+        while ((n = getdents64(fd_dir, w->dents, DENTS_BUFFER_SIZE)) > 0) {
+                for (long off = 0; off < n;) {
+                        const struct dirent64 *e = (const void *)(w->dents + off);
+
+                        off += e->d_reclen;
+                        if (e->d_name[0] == '.')
+                                continue;
+                        if (w->n_findings == first)
+                                wait_for_owner_reads(w);
+                        if (walk_done(w, first)) {
+                                w->abandoned = pid;
+                                return 1;
+                        }
+                        r = check_descriptor(w, fd_dir, e->d_name);
+                        if (r < 0)
+                                return r;
+                        if (!*owner_read && w->n_findings > first && w->walk->track_found) {
+                                atomic_fetch_add(&w->walk->owner_reads, 1);
+                                *owner_read = true;
+                        }
+                }
+        }
+        return n < 0 ? 2 : 0;
+}
+
+/*
  * Reads one process's descriptors; *held tells whether it holds a wanted
  * socket.  Its findings stand only once the process itself was read whole
  * after them: one that exits mid-read leaves nothing behind.
  */
-static int scan_process(struct walker *w, pid_t pid, bool *held)
+static int read_process(struct walker *w, pid_t pid, bool *held, bool *owner_read)
 {
         char path[32];
         _cleanup_(closep) int fd_dir = -1;
         size_t first = w->n_findings;
-        long n;
         int r;
 
         *held = false;
@@ -259,23 +325,10 @@ static int scan_process(struct walker *w, pid_t pid, bool *held)
                         w->unreadable++;
                 return 0; /* or it exited */
         }
-        while ((n = getdents64(fd_dir, w->dents, DENTS_BUFFER_SIZE)) > 0) {
-                for (long off = 0; off < n;) {
-                        const struct dirent64 *e = (const void *)(w->dents + off);
-
-                        off += e->d_reclen;
-                        if (e->d_name[0] == '.')
-                                continue;
-                        if (walk_done(w, first)) {
-                                w->abandoned = pid;
-                                return 0;
-                        }
-                        r = check_descriptor(w, fd_dir, e->d_name);
-                        if (r < 0)
-                                return r;
-                }
-        }
-        if (n < 0 || w->n_findings == first) {
+        r = read_descriptors(w, pid, fd_dir, first, owner_read);
+        if (r < 0 || r == 1) /* failed, or left half read */
+                return r < 0 ? r : 0;
+        if (r == 2 || w->n_findings == first) {
                 drop_findings(w, first); /* it went while its descriptors were read */
                 return 0;
         }
@@ -288,6 +341,16 @@ static int scan_process(struct walker *w, pid_t pid, bool *held)
                 return r;
         *held = true;
         return 0;
+}
+
+static int scan_process(struct walker *w, pid_t pid, bool *held)
+{
+        bool owner_read = false;
+        int r = read_process(w, pid, held, &owner_read);
+
+        if (owner_read)
+                end_owner_read(w->walk);
+        return r;
 }
 
 /* ---- the walk ----------------------------------------------------------- */
@@ -643,6 +706,14 @@ static int walk_init(struct walk *wk, struct inode_index *ix,
         wk->holders = calloc(list->count ? list->count : 1, sizeof(*wk->holders));
         if (!wk->holders)
                 return -ENOMEM;
+        atomic_init(&wk->owner_reads, 0);
+        if (pthread_mutex_init(&wk->lock, NULL) != 0)
+                return -ENOMEM;
+        if (pthread_cond_init(&wk->owner_read_done, NULL) != 0) {
+                pthread_mutex_destroy(&wk->lock);
+                return -ENOMEM;
+        }
+        wk->synchronized = true;
         for (size_t i = 0; i < list->count; i++)
                 wanted += list->sockets[i].inode != 0;
         /* With many sockets, every one rarely has an owner before the last
@@ -652,6 +723,15 @@ static int walk_init(struct walk *wk, struct inode_index *ix,
         atomic_init(&wk->next, 0);
         atomic_init(&wk->remaining, wk->track_found ? wanted : SIZE_MAX);
         return 0;
+}
+
+static void walk_free(struct walk *wk)
+{
+        free(wk->holders);
+        if (wk->synchronized) {
+                pthread_cond_destroy(&wk->owner_read_done);
+                pthread_mutex_destroy(&wk->lock);
+        }
 }
 
 static int walkers_init(struct walker *walkers, size_t n, struct walk *wk)
@@ -724,7 +804,7 @@ int rsap_listen_find_owners(struct rsap_listen_list *list)
         }
         for (size_t i = 0; i < MAX_WALK_THREADS; i++)
                 walker_free(&walkers[i]);
-        free(wk.holders);
+        walk_free(&wk);
         index_free(&ix);
         return r;
 }
@@ -776,7 +856,7 @@ int rsap_listen_keep_pid(struct rsap_listen_list *list, pid_t pid)
         if (r == 0)
                 r = keep_held(list, &w);
         walker_free(&w);
-        free(wk.holders);
+        walk_free(&wk);
         index_free(&ix);
         return r;
 }
