@@ -273,7 +273,9 @@ static void end_owner_read(struct walk *wk)
         pthread_mutex_unlock(&wk->lock);
 }
 
-/* One descriptor after another; *owner_read once one was a wanted socket. */
+/* One descriptor after another; *owner_read once one was a wanted socket.
+ * 0 when read whole, 1 when left half read (every socket has an owner), 2
+ * when the process went meanwhile, or an error. */
 static int read_descriptors(struct walker *w, pid_t pid, int fd_dir, size_t first,
                             bool *owner_read)
 {
