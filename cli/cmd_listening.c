@@ -316,10 +316,16 @@ static void text_owners(struct text *t, const struct cli *cli, const struct rsap
 struct row {
         char endpoint[72];
         size_t endpoint_len;
-        const char *service;
+        const char *service; /* escaped */
         size_t service_len;
         char local[48];
         size_t local_len;
+        /* The port and protocol service was looked up for, when it can be
+         * used again: the sockets come sorted by them, so neighbours (IPv4
+         * and IPv6) share it. */
+        bool service_kept;
+        uint16_t service_port;
+        enum rsap_proto service_proto;
 };
 
 /* "myapp" for a local assignment, "lease:ci-run" or "lease" for a lease. */
@@ -327,9 +333,9 @@ static size_t format_local(const struct rsap_local_entry *e, char *buf, size_t s
 {
         int n;
 
-        if (!e)
-                n = snprintf(buf, size, "-");
-        else if (e->kind == RSAP_LOCAL_ASSIGNMENT)
+        if (!e) /* most sockets: no snprintf for them */
+                return append(buf, size, 0, "-");
+        if (e->kind == RSAP_LOCAL_ASSIGNMENT)
                 n = snprintf(buf, size, "%s", e->service ? render_safe(e->service) : "-");
         else
                 n = snprintf(buf, size, "lease%s%s", e->service ? ":" : "",
@@ -346,17 +352,29 @@ static bool any_local(const struct rsap_listening_answer *a)
 }
 
 /* One socket's row: made once to measure the columns and again to print,
- * rather than kept for every socket (150 bytes each). */
+ * rather than kept for every socket (150 bytes each).  row keeps the last
+ * service: zero it before the first row. */
 static void make_row(const struct rsap_listening_answer *a, const struct rsap_iana *reg,
                      size_t i, struct row *row)
 {
         const struct rsap_listen_socket *s = &a->list->sockets[i];
-        const char *service = rsap_iana_service_name(reg, s->port, s->proto);
 
         row->endpoint_len = format_endpoint(s, row->endpoint, sizeof(row->endpoint));
-        /* Escaped here and again when printed: one buffer per row would cost more. */
-        row->service = service ? service : "-";
-        row->service_len = strlen(render_safe(row->service));
+        if (!row->service_kept || row->service_port != s->port ||
+            row->service_proto != s->proto) {
+                const char *service = rsap_iana_service_name(reg, s->port, s->proto);
+
+                if (!service)
+                        service = "-";
+                row->service = render_safe(service);
+                row->service_len = strlen(row->service);
+                /* An escaped copy lives in one of render_safe's few slots,
+                 * which the next rows' names reuse: only the registry's
+                 * own text is kept. */
+                row->service_kept = row->service == service;
+                row->service_port = s->port;
+                row->service_proto = s->proto;
+        }
         row->local_len = format_local(rsap_listening_holding(a, i), row->local,
                                       sizeof(row->local));
 }
@@ -369,7 +387,7 @@ static void text_rows(struct text *t, const struct cli *cli, const struct rsap_l
                       const struct rsap_iana *reg, const struct widths *w)
 {
         const struct rsap_listen_list *list = a->list;
-        struct row row;
+        struct row row = { .service_kept = false };
 
         text_str(t, cli_bold(cli));
         text_column(t, "PROTO", 5, 5);
@@ -387,7 +405,7 @@ static void text_rows(struct text *t, const struct cli *cli, const struct rsap_l
                 make_row(a, reg, i, &row);
                 text_column(t, proto, strlen(proto), 5);
                 text_column(t, row.endpoint, row.endpoint_len, w->endpoint);
-                text_column(t, render_safe(row.service), row.service_len, w->service);
+                text_column(t, row.service, row.service_len, w->service);
                 if (w->local)
                         text_column(t, row.local, row.local_len, w->local);
                 if (list->owners_looked_up)
@@ -405,7 +423,7 @@ int render_listeners(const struct cli *cli, const struct rsap_listening_answer *
         /* The LOCAL column shows only when the local registry holds a port. */
         struct widths w = { strlen("ADDRESS:PORT"), strlen("SERVICE"),
                             any_local(a) ? strlen("LOCAL") : 0 };
-        struct row row;
+        struct row row = { .service_kept = false };
 
         if (!t)
                 return -ENOMEM;

@@ -277,22 +277,70 @@ static void permute(struct rsap_listen_list *list, struct sort_entry *order)
         }
 }
 
+/* Sorts entries by key, least significant byte first, through tmp: eight
+ * counting passes over the entries, none for a byte that every key shares
+ * (the protocol, an address's first bytes), in place of qsort's million
+ * calls to a comparison for 50,000 sockets. */
+static void radix_sort_keys(struct sort_entry *order, struct sort_entry *tmp, size_t n)
+{
+        size_t counts[8][256] = { { 0 } };
+        struct sort_entry *from = order, *to = tmp, *swap;
+
+        for (size_t i = 0; i < n; i++)
+                for (unsigned b = 0; b < 8; b++)
+                        counts[b][order[i].key >> (8 * b) & 0xff]++;
+        for (unsigned b = 0; b < 8; b++) {
+                size_t at = 0;
+
+                if (counts[b][order[0].key >> (8 * b) & 0xff] == n)
+                        continue; /* one value: the pass would change nothing */
+                for (unsigned v = 0; v < 256; v++) {
+                        size_t c = counts[b][v];
+
+                        counts[b][v] = at;
+                        at += c;
+                }
+                for (size_t i = 0; i < n; i++)
+                        to[counts[b][from[i].key >> (8 * b) & 0xff]++] = from[i];
+                swap = from;
+                from = to;
+                to = swap;
+        }
+        if (from != order)
+                memcpy(order, from, n * sizeof(*order));
+}
+
+/* Entries of one key (IPv6 sockets of a port whose addresses share their
+ * first four bytes) in the whole order. */
+static void sort_equal_keys(struct sort_entry *order, size_t n)
+{
+        for (size_t first = 0, end; first < n; first = end) {
+                for (end = first + 1; end < n && order[end].key == order[first].key; end++)
+                        ;
+                if (end - first > 1)
+                        qsort(order + first, end - first, sizeof(*order), compare_entries);
+        }
+}
+
 /* Sorts small entries, then moves each socket into place: a socket is too
  * big for qsort to shuffle cheaply, and a sorted copy of the list would
  * double its memory (50,000 sockets take 8 MiB). */
 int rsap_listen_list_sort(struct rsap_listen_list *list)
 {
         _cleanup_(freep) struct sort_entry *order = NULL;
+        _cleanup_(freep) struct sort_entry *tmp = NULL;
         size_t n = list->count;
 
         if (n < 2)
                 return 0;
         order = malloc(n * sizeof(*order));
-        if (!order)
+        tmp = malloc(n * sizeof(*tmp));
+        if (!order || !tmp)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++)
                 order[i] = (struct sort_entry){ sort_key(&list->sockets[i]), &list->sockets[i] };
-        qsort(order, n, sizeof(*order), compare_entries);
+        radix_sort_keys(order, tmp, n);
+        sort_equal_keys(order, n);
         permute(list, order);
         return 0;
 }

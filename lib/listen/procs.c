@@ -8,7 +8,12 @@
  * can still share one (see scan_relatives).  It stops inside a process too:
  * a thread reading one when another finds the last owner leaves it half
  * read, and it then counts as never handed out (read again if it is a
- * relative), so a big process after the owner costs nothing.
+ * relative), so a big process after the owner costs nothing.  A socket
+ * counts as owned from the moment a descriptor of it is read, not once its
+ * process was read whole, so the other threads stop at once; should that
+ * process turn out to have gone, the socket is unowned again and the walk
+ * goes on.  While one thread reads a process that holds a wanted socket,
+ * the others wait, since it likely holds the rest (wait_for_owner_reads).
  *
  * The kernel time of reading links dominates, so the processes are shared out
  * between a few threads on machines with several CPUs.  Each thread keeps
@@ -112,8 +117,19 @@ struct walk {
         atomic_size_t next;      /* the next position in pids to hand out */
         bool track_found;        /* whether the walk may stop early */
         bool relatives;          /* scan_relatives is reading: read each process whole */
-        atomic_size_t remaining; /* wanted sockets that have no owner yet */
-        atomic_uchar *found;     /* per socket: some owner was found */
+        atomic_size_t remaining; /* wanted sockets that no process is counted as holding */
+        /* Per socket, how many descriptors that hold it were seen, counted
+         * as soon as each is read rather than once its process was read
+         * whole, so that the other walkers stop reading at once; taken back
+         * when that process turns out to have gone midway. */
+        atomic_uint *holders;
+        /* Walkers reading a process in which they found a wanted socket: the
+         * other walkers wait meanwhile, before their next descriptor (see
+         * wait_for_owner_reads). */
+        atomic_uint owner_reads;
+        pthread_mutex_t lock;
+        pthread_cond_t owner_read_done;
+        bool synchronized; /* lock and owner_read_done were made */
 };
 
 struct finding {
@@ -167,24 +183,27 @@ static int add_process(struct walker *w, pid_t pid)
         return 0;
 }
 
-/* A socket the next process to be recorded holds (w->n_processes). */
+/* A socket the next process to be recorded holds (w->n_processes); the
+ * first holder seen of a socket counts it as owned. */
 static int add_finding(struct walker *w, uint32_t socket)
 {
         if (rsap_grow(&w->findings, &w->findings_capacity, w->n_findings + 1,
                  sizeof(*w->findings)) < 0)
                 return -ENOMEM;
         w->findings[w->n_findings++] = (struct finding){ socket, (uint32_t)w->n_processes };
+        if (w->walk->track_found && atomic_fetch_add(&w->walk->holders[socket], 1) == 0)
+                atomic_fetch_sub(&w->walk->remaining, 1);
         return 0;
 }
 
-/* The findings from first on are the process's: counted once it is recorded. */
-static void count_found(struct walker *w, size_t first)
+/* Forgets the findings from first on (their process went midway): a socket
+ * that no other descriptor seen holds has no owner again. */
+static void drop_findings(struct walker *w, size_t first)
 {
-        if (!w->walk->track_found)
-                return;
-        for (size_t i = first; i < w->n_findings; i++)
-                if (!atomic_exchange(&w->walk->found[w->findings[i].socket], 1))
-                        atomic_fetch_sub(&w->walk->remaining, 1);
+        for (size_t i = first; w->walk->track_found && i < w->n_findings; i++)
+                if (atomic_fetch_sub(&w->walk->holders[w->findings[i].socket], 1) == 1)
+                        atomic_fetch_add(&w->walk->remaining, 1);
+        w->n_findings = first;
 }
 
 /* "socket:[12345]" → 12345; false for any other kind of file. */
@@ -217,13 +236,75 @@ static int check_descriptor(struct walker *w, int fd_dir, const char *name)
         return add_finding(w, socket);
 }
 
-/* Another walker found the last owner: a process of thousands of
- * descriptors need not be read to its end (it is left to scan_relatives,
- * should it be an owner's relative). */
-static bool walk_done(const struct walker *w)
+/* Every socket has an owner, maybe found by another walker a moment ago: a
+ * process of thousands of descriptors that holds none of them so far need
+ * not be read to its end (it is left to scan_relatives, should it be an
+ * owner's relative).  One that holds one is an owner, and is read whole. */
+static bool walk_done(const struct walker *w, size_t first)
 {
-        return w->walk->track_found && !w->walk->relatives &&
+        return w->walk->track_found && !w->walk->relatives && w->n_findings == first &&
                atomic_load_explicit(&w->walk->remaining, memory_order_relaxed) == 0;
+}
+
+/*
+ * The process read elsewhere holds a wanted socket, and the sockets of a
+ * port are mostly one process's: it is likely to hold the rest, and this
+ * walker would read an unrelated process meanwhile (the owner first in pid
+ * order, a process of thousands of descriptors after it).  So it waits
+ * until that read is over, and then stops if every socket has an owner.
+ */
+static void wait_for_owner_reads(struct walker *w)
+{
+        struct walk *wk = w->walk;
+
+        if (!wk->track_found || wk->relatives || atomic_load(&wk->owner_reads) == 0)
+                return;
+        pthread_mutex_lock(&wk->lock);
+        while (atomic_load(&wk->owner_reads) > 0)
+                pthread_cond_wait(&wk->owner_read_done, &wk->lock);
+        pthread_mutex_unlock(&wk->lock);
+}
+
+static void end_owner_read(struct walk *wk)
+{
+        pthread_mutex_lock(&wk->lock);
+        if (atomic_fetch_sub(&wk->owner_reads, 1) == 1)
+                pthread_cond_broadcast(&wk->owner_read_done);
+        pthread_mutex_unlock(&wk->lock);
+}
+
+/* One descriptor after another; *owner_read once one was a wanted socket.
+ * 0 when read whole, 1 when left half read (every socket has an owner), 2
+ * when the process went meanwhile, or an error. */
+static int read_descriptors(struct walker *w, pid_t pid, int fd_dir, size_t first,
+                            bool *owner_read)
+{
+        long n;
+        int r;
+
+        while ((n = getdents64(fd_dir, w->dents, DENTS_BUFFER_SIZE)) > 0) {
+                for (long off = 0; off < n;) {
+                        const struct dirent64 *e = (const void *)(w->dents + off);
+
+                        off += e->d_reclen;
+                        if (e->d_name[0] == '.')
+                                continue;
+                        if (w->n_findings == first)
+                                wait_for_owner_reads(w);
+                        if (walk_done(w, first)) {
+                                w->abandoned = pid;
+                                return 1;
+                        }
+                        r = check_descriptor(w, fd_dir, e->d_name);
+                        if (r < 0)
+                                return r;
+                        if (!*owner_read && w->n_findings > first && w->walk->track_found) {
+                                atomic_fetch_add(&w->walk->owner_reads, 1);
+                                *owner_read = true;
+                        }
+                }
+        }
+        return n < 0 ? 2 : 0;
 }
 
 /*
@@ -231,12 +312,11 @@ static bool walk_done(const struct walker *w)
  * socket.  Its findings stand only once the process itself was read whole
  * after them: one that exits mid-read leaves nothing behind.
  */
-static int scan_process(struct walker *w, pid_t pid, bool *held)
+static int read_process(struct walker *w, pid_t pid, bool *held, bool *owner_read)
 {
         char path[32];
         _cleanup_(closep) int fd_dir = -1;
         size_t first = w->n_findings;
-        long n;
         int r;
 
         *held = false;
@@ -247,42 +327,42 @@ static int scan_process(struct walker *w, pid_t pid, bool *held)
                         w->unreadable++;
                 return 0; /* or it exited */
         }
-        while ((n = getdents64(fd_dir, w->dents, DENTS_BUFFER_SIZE)) > 0) {
-                for (long off = 0; off < n;) {
-                        const struct dirent64 *e = (const void *)(w->dents + off);
-
-                        off += e->d_reclen;
-                        if (e->d_name[0] == '.')
-                                continue;
-                        if (walk_done(w)) {
-                                w->n_findings = first;
-                                w->abandoned = pid;
-                                return 0;
-                        }
-                        r = check_descriptor(w, fd_dir, e->d_name);
-                        if (r < 0)
-                                return r;
-                }
-        }
-        if (n < 0 || w->n_findings == first) {
-                w->n_findings = first; /* it went while its descriptors were read */
+        r = read_descriptors(w, pid, fd_dir, first, owner_read);
+        if (r < 0 || r == 1) /* failed, or left half read */
+                return r < 0 ? r : 0;
+        if (r == 2 || w->n_findings == first) {
+                drop_findings(w, first); /* it went while its descriptors were read */
                 return 0;
         }
         r = add_process(w, pid);
         if (r == -ESRCH) {
-                w->n_findings = first;
+                drop_findings(w, first);
                 return 0;
         }
         if (r < 0)
                 return r;
-        count_found(w, first);
         *held = true;
         return 0;
 }
 
+static int scan_process(struct walker *w, pid_t pid, bool *held)
+{
+        bool owner_read = false;
+        int r = read_process(w, pid, held, &owner_read);
+
+        if (owner_read)
+                end_owner_read(w->walk);
+        return r;
+}
+
 /* ---- the walk ----------------------------------------------------------- */
 
-/* Hands out processes until none is left or every wanted socket has an owner. */
+/*
+ * Hands out processes until none is left or every wanted socket has an
+ * owner.  A process left half read because of an owner that then turned
+ * out to have gone is read again at once: a walker leaves at most one
+ * behind, and only when every socket has an owner.
+ */
 static void *walk_processes(void *data)
 {
         struct walker *w = data;
@@ -290,9 +370,17 @@ static void *walk_processes(void *data)
         bool held;
         size_t i;
 
-        while (w->err == 0 && atomic_load(&wk->remaining) > 0 &&
-               (i = atomic_fetch_add(&wk->next, 1)) < wk->n_pids)
-                w->err = scan_process(w, wk->pids[i], &held);
+        while (w->err == 0 && atomic_load(&wk->remaining) > 0) {
+                pid_t pid = w->abandoned;
+
+                if (pid)
+                        w->abandoned = 0;
+                else if ((i = atomic_fetch_add(&wk->next, 1)) < wk->n_pids)
+                        pid = wk->pids[i];
+                else
+                        break;
+                w->err = scan_process(w, pid, &held);
+        }
         return NULL;
 }
 
@@ -606,7 +694,7 @@ static int open_proc(void)
 }
 
 /* The shared state of a walk over the sockets of list; the caller frees
- * the index and found. */
+ * the index and holders. */
 static int walk_init(struct walk *wk, struct inode_index *ix,
                      const struct rsap_listen_list *list, int proc_fd)
 {
@@ -617,9 +705,17 @@ static int walk_init(struct walk *wk, struct inode_index *ix,
                 return r;
         wk->index = ix;
         wk->proc_fd = proc_fd;
-        wk->found = calloc(list->count ? list->count : 1, sizeof(*wk->found));
-        if (!wk->found)
+        wk->holders = calloc(list->count ? list->count : 1, sizeof(*wk->holders));
+        if (!wk->holders)
                 return -ENOMEM;
+        atomic_init(&wk->owner_reads, 0);
+        if (pthread_mutex_init(&wk->lock, NULL) != 0)
+                return -ENOMEM;
+        if (pthread_cond_init(&wk->owner_read_done, NULL) != 0) {
+                pthread_mutex_destroy(&wk->lock);
+                return -ENOMEM;
+        }
+        wk->synchronized = true;
         for (size_t i = 0; i < list->count; i++)
                 wanted += list->sockets[i].inode != 0;
         /* With many sockets, every one rarely has an owner before the last
@@ -629,6 +725,15 @@ static int walk_init(struct walk *wk, struct inode_index *ix,
         atomic_init(&wk->next, 0);
         atomic_init(&wk->remaining, wk->track_found ? wanted : SIZE_MAX);
         return 0;
+}
+
+static void walk_free(struct walk *wk)
+{
+        free(wk->holders);
+        if (wk->synchronized) {
+                pthread_cond_destroy(&wk->owner_read_done);
+                pthread_mutex_destroy(&wk->lock);
+        }
 }
 
 static int walkers_init(struct walker *walkers, size_t n, struct walk *wk)
@@ -648,6 +753,15 @@ static bool any_abandoned(const struct walker *walkers, size_t n)
                 if (walkers[i].abandoned)
                         return true;
         return false;
+}
+
+/* The walk stopped with a socket that has no owner: the process counted as
+ * holding it went before it was read whole, after the other walkers had
+ * stopped.  Then the walk goes on where it stopped. */
+static bool owner_gone_meanwhile(struct walk *wk, const struct walker *walkers, size_t n)
+{
+        return wk->track_found && atomic_load(&wk->remaining) > 0 &&
+               (atomic_load(&wk->next) < wk->n_pids || any_abandoned(walkers, n));
 }
 
 int rsap_listen_find_owners(struct rsap_listen_list *list)
@@ -678,6 +792,8 @@ int rsap_listen_find_owners(struct rsap_listen_list *list)
         }
         if (r == 0)
                 r = walk_in_threads(walkers, n);
+        while (r == 0 && owner_gone_meanwhile(&wk, walkers, n))
+                r = walk_in_threads(walkers, n);
         if (r == 0 && (atomic_load(&wk.next) < wk.n_pids || any_abandoned(walkers, n)))
                 r = scan_relatives(walkers, n);
         if (r == 0)
@@ -690,7 +806,7 @@ int rsap_listen_find_owners(struct rsap_listen_list *list)
         }
         for (size_t i = 0; i < MAX_WALK_THREADS; i++)
                 walker_free(&walkers[i]);
-        free(wk.found);
+        walk_free(&wk);
         index_free(&ix);
         return r;
 }
@@ -742,7 +858,7 @@ int rsap_listen_keep_pid(struct rsap_listen_list *list, pid_t pid)
         if (r == 0)
                 r = keep_held(list, &w);
         walker_free(&w);
-        free(wk.found);
+        walk_free(&wk);
         index_free(&ix);
         return r;
 }

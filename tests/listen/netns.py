@@ -100,6 +100,26 @@ def check_filters(listener, db):
     check(all(s["processes"] is None for s in bare), "--no-process still has processes")
 
 
+def endpoint(entry):
+    """The ADDRESS:PORT column of a socket, from its JSON."""
+    address = f"[{entry['address']}]" if ":" in entry["address"] else entry["address"]
+    return f"{address}:{entry['port']}"
+
+
+def check_text_services(db):
+    """Each row of the table names its own port's service, as the JSON does:
+    22's row says ssh, the rows of the ports after it in the table do not."""
+    status, out, err = run_rsap("listening", "--db-dir", db)
+    check(status == 0, f"rsap listening exited {status}: {err}")
+    want = {(s["protocol"], endpoint(s)): s["service"] or "-"
+            for s in rsap_json("listening", "--db-dir", db)}
+    rows = [line.split()[:3] for line in out.splitlines()[1:]]
+    got = {(proto, where): service for proto, where, service in rows}
+    check(got == want, f"the SERVICE column: {sorted(got.items())}, "
+                       f"expected {sorted(want.items())}")
+    check(("tcp", "127.0.0.1:22") in got, "no row for 127.0.0.1:22")
+
+
 def check_who(listener, db):
     tcp = next(s for s in listener.sockets if s["address"] == "0.0.0.0")
     status, out, _ = run_rsap("who", str(tcp["port"]), "--db-dir", db)
@@ -126,6 +146,7 @@ def main():
             got = check_exact_listing(listener, db)
             check_fields(got)
             check_filters(listener, db)
+            check_text_services(db)
             check_who(listener, db)
         check(rsap_json("listening", "--db-dir", db) == [], "sockets left after the listener")
         check_closed_gone(db)

@@ -181,6 +181,69 @@ static void test_sort(void **state)
         rsap_listen_list_free(list);
 }
 
+/* Whether x comes before y as a listing orders them, said here from the
+ * fields, independently of the library's sort key. */
+static bool in_order(const struct rsap_listen_socket *x, const struct rsap_listen_socket *y)
+{
+        int c;
+
+        if (x->proto != y->proto)
+                return x->proto < y->proto;
+        if (x->port != y->port)
+                return x->port < y->port;
+        if (x->family != y->family)
+                return x->family == AF_INET;
+        c = memcmp(x->addr, y->addr, sizeof(x->addr));
+        if (c != 0)
+                return c < 0;
+        return x->inode <= y->inode;
+}
+
+/* Thousands of sockets in a scrambled order: protocols, ports that
+ * repeat, both families, IPv6 addresses that differ only past their first
+ * four bytes (one sort key for many) and IPv4 ones that differ in all but
+ * their third, which is 2001:db8::'s third too (13): a byte of the key that
+ * every socket shares, so that a sort by bytes skips one.  Sorted, each is
+ * in order after the one before, and none is lost. */
+static void test_sort_many(void **state)
+{
+        enum { N = 3000 };
+        static const enum rsap_proto protos[] = { RSAP_PROTO_TCP, RSAP_PROTO_UDP,
+                                                  RSAP_PROTO_SCTP };
+        struct rsap_listen_list *list = new_list();
+        static bool seen[N + 1];
+        uint32_t x = 12345;
+
+        (void)state;
+        for (uint64_t i = 1; i <= N; i++) {
+                char address[64];
+                struct rsap_listen_socket s;
+
+                x = x * 1103515245u + 12345u;
+                if (x >> 31)
+                        snprintf(address, sizeof(address), "2001:db8::%x:%x", x >> 20 & 0xff,
+                                 x >> 8 & 0xfff);
+                else
+                        snprintf(address, sizeof(address), "%u.%u.13.%u", x >> 24 & 0x7f,
+                                 x >> 16 & 0xff, x >> 8 & 0xff);
+                s = socket_of(protos[x % 3], address, (uint16_t)(1000 + (x >> 4) % 40),
+                              N + 1 - i, "a");
+                assert_int_equal(rsap_listen_list_add(list, &s), 0);
+        }
+        assert_int_equal(rsap_listen_list_sort(list), 0);
+        assert_int_equal(list->count, N);
+        for (size_t i = 0; i < list->count; i++) {
+                assert_true(list->sockets[i].inode >= 1 && list->sockets[i].inode <= N);
+                assert_false(seen[list->sockets[i].inode]); /* each socket once */
+                seen[list->sockets[i].inode] = true;
+                if (i > 0 && !in_order(&list->sockets[i - 1], &list->sockets[i]))
+                        fail_msg("socket %zu (%s %u) before socket %zu (%s %u)", i - 1,
+                                 list->sockets[i - 1].address, list->sockets[i - 1].port, i,
+                                 list->sockets[i].address, list->sockets[i].port);
+        }
+        rsap_listen_list_free(list);
+}
+
 /* Two owners, a hidden socket, an IPv6 one with IPV6_V6ONLY and a device,
  * two hosts, a named namespace and one that is unknown. */
 static struct rsap_listen_list *rich_list(enum rsap_listen_source source, bool owners)
@@ -572,6 +635,7 @@ int main(void)
                 cmocka_unit_test(test_add_copies),
                 cmocka_unit_test(test_add_refuses),
                 cmocka_unit_test(test_sort),
+                cmocka_unit_test(test_sort_many),
                 cmocka_unit_test(test_equal),
                 cmocka_unit_test(test_streamed_with_origins),
                 cmocka_unit_test(test_round_trip_by_hand),
