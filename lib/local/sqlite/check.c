@@ -243,10 +243,7 @@ static int check_port_marks(struct rsap_store *store, struct rsap_store_check_re
 
         if (r < 0)
                 return 0; /* none, or not trusted: no lookup reads them */
-        r = query_prepare(store,
-                          "SELECT port FROM assignments UNION SELECT port FROM requests"
-                          " WHERE port IS NOT NULL UNION SELECT port FROM leases",
-                          &q);
+        r = query_prepare(store, NAMED_PORTS_SQL, &q);
         while (r == 0 && (r = query_step(&q)) > 0) {
                 int64_t port = column_int(&q, 0);
                 char text[200];

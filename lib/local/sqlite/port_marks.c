@@ -200,10 +200,7 @@ bool port_marks_rule_out(struct rsap_store *store, uint16_t low, uint16_t high)
 static int read_named_ports(struct rsap_store *store, unsigned char *marks)
 {
         _cleanup_(query_finish) struct query q = { 0 };
-        int r = query_prepare(store,
-                              "SELECT port FROM assignments UNION SELECT port FROM requests"
-                              " WHERE port IS NOT NULL UNION SELECT port FROM leases",
-                              &q);
+        int r = query_prepare(store, NAMED_PORTS_SQL, &q);
 
         if (r < 0)
                 return r;

@@ -59,6 +59,10 @@ static inline sqlite3 *store_db(struct rsap_store *store)
  * a port a row names, sync before the commit, stamp after it.
  */
 int port_marks_open_trusted(const char *db_path, int *fd_out);
+/* Every port a row names: what the marks must mark. */
+#define NAMED_PORTS_SQL                                                                    \
+        "SELECT port FROM assignments UNION SELECT port FROM requests"                   \
+        " WHERE port IS NOT NULL UNION SELECT port FROM leases"
 int port_marks_any(int fd, uint16_t low, uint16_t high, bool *any);
 void port_marks_begin(struct rsap_store *store);
 int port_marks_set(struct rsap_store *store, int port, bool durable);
