@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -177,6 +178,60 @@ static void spoil_database_keeping_stamp(const struct fixture *f)
         assert_int_equal(utimensat(AT_FDCWD, f->path, times, 0), 0);
 }
 
+/*
+ * What a writer stamps, written as it would be: each file's device, inode,
+ * size and modification time, after the 16 bytes of magic, version and flag.
+ */
+static void stamp_as_a_writer_would(const struct fixture *f)
+{
+        static const char *const suffixes[] = { "", "-wal" };
+        const uint32_t stamped = 1;
+        char path[200];
+        int fd = open(f->marks, O_WRONLY);
+
+        assert_true(fd >= 0);
+        for (size_t i = 0; i < 2; i++) {
+                struct stat st = { 0 };
+                uint64_t fields[5] = { 0 };
+
+                snprintf(path, sizeof(path), "%s%s", f->path, suffixes[i]);
+                if (stat(path, &st) == 0) {
+                        fields[0] = st.st_dev;
+                        fields[1] = st.st_ino;
+                        fields[2] = (uint64_t)st.st_size;
+                        fields[3] = (uint64_t)st.st_mtim.tv_sec;
+                        fields[4] = (uint64_t)st.st_mtim.tv_nsec;
+                }
+                assert_int_equal(pwrite(fd, fields, sizeof(fields), 16 + (off_t)(i * sizeof(fields))),
+                                 (ssize_t)sizeof(fields));
+        }
+        assert_int_equal(pwrite(fd, &stamped, sizeof(stamped), 12), (ssize_t)sizeof(stamped));
+        close(fd);
+}
+
+/* In a child: a request on port through a store of its own; the exit status says how it went. */
+static pid_t file_request_in_child(struct fixture *f, uint16_t port)
+{
+        pid_t pid = fork();
+
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                struct rsap_request_input in = {
+                        .service = "theirs", .port = port, .protocols = 1u << RSAP_PROTO_TCP,
+                        .description = "a service of the tests", .assignee = "Bob",
+                        .contact = "ops@example.com",
+                };
+                struct rsap_store *store;
+                int64_t id;
+
+                if (rsap_store_open(f->path, RSAP_STORE_WRITE, 0, &store) < 0)
+                        _exit(2);
+                f->wf.store = store;
+                _exit(rsap_request_file(&f->wf, &in, &id) == 0 ? 0 : 1);
+        }
+        return pid;
+}
+
 /* ---- tests ----------------------------------------------------------------------- */
 
 static void every_kind_of_row_marks_its_port(void **state)
@@ -268,6 +323,41 @@ static void a_writer_marks_the_file_another_writer_made_anew(void **state)
         assert_int_equal(lookup(f, 20005), 1);
 }
 
+/*
+ * A writer let in by another's commit finds the files changed before that
+ * commit's stamp is written: it waits for the stamp (the lock the other
+ * holds meanwhile) instead of rebuilding the marks.
+ */
+static void a_writer_waits_for_the_stamp_of_the_commit_before(void **state)
+{
+        struct fixture *f = *state;
+        struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+        struct stat before, after;
+        int fd, status;
+        pid_t child;
+
+        file_request(f, "asked", 20001);
+        assert_int_equal(stat(f->marks, &before), 0);
+        /* Between a commit and its stamp, as that writer would be. */
+        fd = open(f->marks, O_RDWR);
+        assert_true(fd >= 0);
+        assert_int_equal(fcntl(fd, F_OFD_SETLK, &lock), 0);
+        assert_int_equal(utimensat(AT_FDCWD, f->path, NULL, 0), 0);
+        child = file_request_in_child(f, 20002);
+        usleep(200 * 1000); /* time for the child to reach the lock: it passes either way */
+        stamp_as_a_writer_would(f);
+        lock.l_type = F_UNLCK;
+        assert_int_equal(fcntl(fd, F_OFD_SETLK, &lock), 0);
+        close(fd);
+        assert_int_equal(waitpid(child, &status, 0), child);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        assert_int_equal(stat(f->marks, &after), 0);
+        assert_int_equal(after.st_ino, before.st_ino); /* not made anew */
+        assert_int_equal(mark_of(f, 20001), 1);
+        assert_int_equal(mark_of(f, 20002), 1);
+        assert_int_equal(lookup(f, 20002), 1);
+}
+
 static void the_consistency_check_finds_a_port_the_marks_miss(void **state)
 {
         struct fixture *f = *state;
@@ -314,6 +404,8 @@ int main(void)
                                                 setup, teardown),
                 cmocka_unit_test_setup_teardown(
                         a_writer_marks_the_file_another_writer_made_anew, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        a_writer_waits_for_the_stamp_of_the_commit_before, setup, teardown),
                 cmocka_unit_test_setup_teardown(
                         the_consistency_check_finds_a_port_the_marks_miss, setup, teardown),
                 cmocka_unit_test_setup_teardown(

@@ -249,6 +249,40 @@ static int remove_marks(struct rsap_store *store)
         return 0;
 }
 
+/*
+ * A writer holds a lock on the marks' first byte from just before its
+ * commit until its stamp is written (port_marks_hold_stamp), an OFD lock
+ * that ends with the process.  The next writer, let in by that commit,
+ * would otherwise find the files changed and the stamp not yet written,
+ * and rebuild the marks for nothing (175 ms on 50,000 assignments, where
+ * a lease costs 6): it waits for the stamp instead, and looks again.
+ */
+static int stamp_lock(int fd, short type, int cmd)
+{
+        struct flock lock = { .l_type = type, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+
+        return fcntl(fd, cmd, &lock) < 0 ? -errno : 0;
+}
+
+static bool stamp_matches_once_written(int fd, const char *db_path)
+{
+        if (check_stamp(fd, db_path) == 0)
+                return true;
+        if (stamp_lock(fd, F_RDLCK, F_OFD_SETLKW) < 0)
+                return false;
+        (void)stamp_lock(fd, F_UNLCK, F_OFD_SETLK);
+        return check_stamp(fd, db_path) == 0;
+}
+
+void port_marks_hold_stamp(struct rsap_store *store, bool hold)
+{
+        struct sqlite_conn *conn = store->conn;
+
+        if (conn->marks_fd >= 0)
+                (void)stamp_lock(conn->marks_fd, hold ? F_WRLCK : F_UNLCK,
+                                 hold ? F_OFD_SETLKW : F_OFD_SETLK);
+}
+
 /* The marks this writer keeps, rebuilt when they are not the files' as they stand. */
 static int attach_marks(struct rsap_store *store, const char *path)
 {
@@ -257,7 +291,7 @@ static int attach_marks(struct rsap_store *store, const char *path)
         int r;
 
         conn->marks_fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-        if (conn->marks_fd >= 0 && check_stamp(conn->marks_fd, store->path) == 0)
+        if (conn->marks_fd >= 0 && stamp_matches_once_written(conn->marks_fd, store->path))
                 return 0;
         drop_marks(conn);
         if (stat(store->path, &db) < 0)

@@ -68,6 +68,8 @@ void port_marks_begin(struct rsap_store *store);
 int port_marks_set(struct rsap_store *store, int port, bool durable);
 int port_marks_sync(struct rsap_store *store);
 void port_marks_stamp(struct rsap_store *store);
+/* From before a commit until its stamp is written: other writers wait for the stamp. */
+void port_marks_hold_stamp(struct rsap_store *store, bool hold);
 bool port_marks_trusted(struct rsap_store *store);
 /* Whether the marks of a deferred lookup say low..high has nothing: no open needed. */
 bool port_marks_rule_out(struct rsap_store *store, uint16_t low, uint16_t high);

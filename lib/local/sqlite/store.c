@@ -454,18 +454,23 @@ int sqlite_commit(struct rsap_store *store)
 {
         int r = port_marks_sync(store);
 
-        if (r == 0)
-                r = store_exec(store_db(store), "COMMIT");
+        if (r < 0)
+                return r;
+        port_marks_hold_stamp(store, true);
+        r = store_exec(store_db(store), "COMMIT");
         if (r == 0)
                 port_marks_stamp(store);
+        port_marks_hold_stamp(store, false);
         return r;
 }
 
 /* The files may differ after a rollback (a spilled page), the state does not. */
 void sqlite_rollback(struct rsap_store *store)
 {
+        port_marks_hold_stamp(store, true);
         sqlite3_exec(store_db(store), "ROLLBACK", NULL, NULL, NULL);
         port_marks_stamp(store);
+        port_marks_hold_stamp(store, false);
 }
 
 /* ---- events ------------------------------------------------------------------- */
