@@ -17,6 +17,7 @@
 #include <rsap/explain.h>
 #include <rsap/json.h>
 #include <rsap/listen.h>
+#include <rsap/time.h>
 #include <rsap/workflow.h>
 
 #include "rsapd.h"
@@ -86,6 +87,24 @@ struct rsap_answer_sources answer_sources(struct rsapd *d, const struct request 
         };
 }
 
+/*
+ * When local's entries change by themselves: the first lease expiry or
+ * quarantine end still to come (the store leaves out what has ended by
+ * now), 0 for none.  Until then a cached answer stays right.
+ */
+static int64_t local_changes_at(const struct rsap_local_list *local)
+{
+        int64_t now = rsap_realtime_us(), first = 0;
+
+        for (size_t i = 0; local && i < local->n_entries; i++) {
+                int64_t until = local->entries[i].until_us;
+
+                if (until > now && (!first || until < first))
+                        first = until;
+        }
+        return first;
+}
+
 void api_port(struct rsapd *d, const struct request *req, struct reply *out)
 {
         enum rsap_proto proto = RSAP_PROTO_NONE;
@@ -136,6 +155,7 @@ void api_port(struct rsapd *d, const struct request *req, struct reply *out)
                 return;
         }
         reply_json(out, 200, rsap_port_answer_to_json(req->reg, &a));
+        out->changes_at_us = local_changes_at(a.local);
         rsap_port_answer_clear(&a);
 }
 
@@ -174,6 +194,7 @@ void api_service(struct rsapd *d, const struct request *req, struct reply *out)
                 return;
         }
         reply_json(out, found ? 200 : 404, rsap_name_answer_to_json(req->reg, &a));
+        out->changes_at_us = local_changes_at(a.local);
         rsap_name_answer_clear(&a);
 }
 

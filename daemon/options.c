@@ -33,7 +33,7 @@
 #define DEFAULT_MAX_CONNECTIONS 16384
 #define DEFAULT_POOL_LOW 15000
 #define DEFAULT_POOL_HIGH 24999
-#define DEFAULT_CACHE_TTL_MS 1000
+#define DEFAULT_CACHE_TTL_MS 60000
 #define DEFAULT_METRICS_INTERVAL 15
 /* As long as a cached answer serves: a port's listeners are at most two
  * seconds old, as they were when each answer dumped the kernel's sockets
