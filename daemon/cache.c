@@ -6,11 +6,14 @@
 
 #include "cache.h"
 
-/* Every port's answer has a slot of its own more often than not (10,000
- * ports drawn at random share few); the slots are 3 MiB, calloc'ed, so
- * untouched pages cost nothing. */
-#define CACHE_SLOTS 65536
-/* Slots share locks: one each would be 2.5 MiB of mutexes. */
+/* Sets of CACHE_WAYS slots, the path's hash naming the set: 10,000 ports
+ * drawn at random all fit (direct-mapped, one in fourteen shared a slot and
+ * was made anew on every other request).  The slots are 3 MiB, calloc'ed,
+ * so untouched pages cost nothing. */
+#define CACHE_WAYS 4
+#define CACHE_SETS 16384
+#define CACHE_SLOTS (CACHE_WAYS * CACHE_SETS)
+/* Sets share locks: one each would be 640 KiB of mutexes. */
 #define CACHE_LOCKS 256
 /* The answers' bytes held at most (a port's answer is 1-4 KiB). */
 #define CACHE_BYTES (48u << 20)
@@ -56,18 +59,18 @@ void cache_free(struct response_cache *c)
 }
 
 /* FNV-1a */
-static size_t slot_index(const char *path)
+static size_t set_of(const char *path)
 {
         unsigned h = 2166136261u;
 
         for (const unsigned char *p = (const unsigned char *)path; *p; p++)
                 h = (h ^ *p) * 16777619u;
-        return h % CACHE_SLOTS;
+        return h % CACHE_SETS;
 }
 
-static pthread_mutex_t *lock_of(struct response_cache *c, size_t index)
+static pthread_mutex_t *lock_of(struct response_cache *c, size_t set)
 {
-        return &c->locks[index % CACHE_LOCKS];
+        return &c->locks[set % CACHE_LOCKS];
 }
 
 static bool same_version(const struct cache_version *a, const struct cache_version *b)
@@ -75,32 +78,56 @@ static bool same_version(const struct cache_version *a, const struct cache_versi
         return a->generation == b->generation && a->sockets == b->sockets;
 }
 
+static bool serves(const struct cache_slot *slot, const char *path, const struct cache_version *v,
+                   long long now_ms)
+{
+        return slot->resp && same_version(&slot->version, v) && now_ms < slot->expires_ms &&
+               strcmp(slot->path, path) == 0;
+}
+
 bool cache_queue(struct response_cache *c, const char *path, const struct cache_version *v,
                  long long now_ms, struct MHD_Connection *conn, enum MHD_Result *ret,
                  unsigned *status, size_t *len)
 {
-        size_t i = slot_index(path);
-        struct cache_slot *slot = &c->slots[i];
-        bool hit;
+        size_t set = set_of(path);
+        struct cache_slot *ways = &c->slots[set * CACHE_WAYS];
+        bool hit = false;
 
-        pthread_mutex_lock(lock_of(c, i));
-        hit = slot->resp && same_version(&slot->version, v) && now_ms < slot->expires_ms &&
-              strcmp(slot->path, path) == 0;
-        if (hit) {
-                /* Queued under the lock: an eviction cannot free it first. */
-                *ret = MHD_queue_response(conn, slot->status, slot->resp);
-                *status = slot->status;
-                *len = slot->len;
+        pthread_mutex_lock(lock_of(c, set));
+        for (size_t w = 0; !hit && w < CACHE_WAYS; w++) {
+                hit = serves(&ways[w], path, v, now_ms);
+                if (hit) {
+                        /* Queued under the lock: an eviction cannot free it first. */
+                        *ret = MHD_queue_response(conn, ways[w].status, ways[w].resp);
+                        *status = ways[w].status;
+                        *len = ways[w].len;
+                }
         }
-        pthread_mutex_unlock(lock_of(c, i));
+        pthread_mutex_unlock(lock_of(c, set));
         return hit;
+}
+
+/* The slot of a set to store path in: path's own, else an empty one, else
+ * the one that expires first (a stale one has no better claim: its versions
+ * are behind, but it might be the only answer of a busy path). */
+static struct cache_slot *way_for(struct cache_slot *ways, const char *path)
+{
+        struct cache_slot *pick = &ways[0];
+
+        for (size_t w = 0; w < CACHE_WAYS; w++) {
+                if (!ways[w].resp || strcmp(ways[w].path, path) == 0)
+                        return &ways[w];
+                if (ways[w].expires_ms < pick->expires_ms)
+                        pick = &ways[w];
+        }
+        return pick;
 }
 
 void cache_store(struct response_cache *c, const char *path, const struct cache_version *v,
                  long long expires_ms, struct MHD_Response *resp, unsigned status, size_t len)
 {
-        size_t i = slot_index(path);
-        struct cache_slot *slot = &c->slots[i];
+        size_t set = set_of(path);
+        struct cache_slot *slot;
         struct MHD_Response *old;
         char *copy = strdup(path), *old_path;
 
@@ -108,9 +135,10 @@ void cache_store(struct response_cache *c, const char *path, const struct cache_
                 MHD_destroy_response(resp);
                 return;
         }
-        pthread_mutex_lock(lock_of(c, i));
+        pthread_mutex_lock(lock_of(c, set));
+        slot = way_for(&c->slots[set * CACHE_WAYS], path);
         if (atomic_load(&c->bytes) - slot->len + len > CACHE_BYTES) {
-                pthread_mutex_unlock(lock_of(c, i)); /* full: this one is not kept */
+                pthread_mutex_unlock(lock_of(c, set)); /* full: this one is not kept */
                 MHD_destroy_response(resp);
                 free(copy);
                 return;
@@ -121,7 +149,7 @@ void cache_store(struct response_cache *c, const char *path, const struct cache_
         old_path = slot->path;
         *slot = (struct cache_slot){ .path = copy, .version = *v, .expires_ms = expires_ms,
                                      .resp = resp, .status = status, .len = len };
-        pthread_mutex_unlock(lock_of(c, i));
+        pthread_mutex_unlock(lock_of(c, set));
         if (old)
                 MHD_destroy_response(old);
         free(old_path);

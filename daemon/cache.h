@@ -19,7 +19,7 @@
  * whose versions are not the current ones is never served, so no change is
  * missed however long it lives; what changes by itself (a lease's expiry, a
  * quarantine's end) ends it at that moment, and --cache-ttl bounds its life
- * besides.  A fixed table of slots, direct-mapped by the path's hash, and a
+ * besides.  A fixed table of slots, in sets of four named by the path's hash, and a
  * bound on the bytes held bound the memory.
  */
 struct response_cache;
