@@ -200,6 +200,25 @@ MUTATIONS = [
      "case 's': rsap_buf_puts(b, va_arg(ap, const char *)); break;",
      ["daemon-units", "daemon-pages"]),
 
+    # ---- the JSON writer (lib/basic/json_write.c) --------------------------------
+    ("json-write-hex-case", "lib/basic/json_write.c",
+     '"\\\\u%04X"', '"\\\\u%04x"',
+     ["json-write"],
+     "a control character escapes as \\u001b where jansson writes \\u001B"),
+    ("json-write-surrogate", "lib/basic/json_write.c",
+     "(cp >= 0xd800 && cp <= 0xdfff) || ", "",
+     ["json-write"],
+     "a UTF-16 surrogate encoded in UTF-8 is written where jansson refuses it"),
+    ("json-write-space-escaped", "lib/basic/json_write.c",
+     "if (n == 1 && (s[i] < 0x20 ||", "if (n == 1 && (s[i] <= 0x20 ||",
+     ["json-write"],
+     "a space is written as \\u0020"),
+    ("json-write-array-close", "lib/basic/json_write.c",
+     "                if (i + 1 < n)\n                        rsap_buf_putc(b, ',');\n                else\n                        write_indent(b, depth);",
+     "                if (i + 1 < n)\n                        rsap_buf_putc(b, ',');",
+     ["json-write"],
+     "an array's ] follows its last element on the same line"),
+
     # ---- the cache of answers ---------------------------------------------------
     ("cache-invalidation (issue)", "daemon/cache.c",
      "slot->resp && same_version(&slot->version, v) && now_ms",
