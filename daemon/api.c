@@ -105,6 +105,17 @@ static int64_t local_changes_at(const struct rsap_local_list *local)
         return first;
 }
 
+/* The empty list the store would have given (rsapd_local_port_empty()). */
+static int empty_local(struct rsap_port_answer *a, enum rsap_answer_part *failed)
+{
+        a->local = calloc(1, sizeof(*a->local));
+        if (a->local)
+                return 0;
+        rsap_port_answer_clear(a);
+        *failed = RSAP_ANSWER_LOCAL;
+        return -ENOMEM;
+}
+
 void api_port(struct rsapd *d, const struct request *req, struct reply *out)
 {
         enum rsap_proto proto = RSAP_PROTO_NONE;
@@ -145,7 +156,11 @@ void api_port(struct rsapd *d, const struct request *req, struct reply *out)
         /* The answer rsap PORT --json prints, composed the same way. */
         src = answer_sources(d, req);
         src.sockets = listeners_on_port(req->listeners, port, &on_port);
+        if (rsapd_local_port_empty(d, port))
+                src.store = NULL; /* no query: its answer would be an empty list */
         r = rsap_answer_port(&src, port, proto, &a, &failed);
+        if (r == 0 && d->store && !a.local)
+                r = empty_local(&a, &failed);
         if (r < 0 && failed == RSAP_ANSWER_LOCAL) {
                 reply_store_error(out, r, "cannot read the local registry");
                 return;

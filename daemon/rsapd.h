@@ -154,6 +154,10 @@ int rsapd_store_open(struct rsapd *d);
  * store cannot say: before a cached answer is served or made. */
 void rsapd_notice_store_changes(struct rsapd *d);
 
+/* ---- the ports with local entries (local_ports.c) ---------------------------- */
+/* Whether the local registry surely has no entry on port now (false: ask it). */
+bool rsapd_local_port_empty(struct rsapd *d, uint16_t port);
+
 /* ---- the registry (state.c) ------------------------------------------------ */
 struct registry_ref *rsapd_registry_get(struct rsapd *d);
 void rsapd_registry_put(struct registry_ref *ref);

@@ -5,7 +5,9 @@ minute, and still never serves one that a change made stale: a socket bound
 or closed on the port (seen by the first answer after a fresh snapshot),
 a write by an rsap command beside the daemon (seen by the next request), and
 a quarantine that ends by itself, with no write at all.  Each answer served
-is also byte for byte what `rsap PORT --json` prints then."""
+is also byte for byte what `rsap PORT --json` prints then.  Without the
+cache, the same writes reach the answers of ports the registry had no entry
+on (which rsapd answers without a query)."""
 import json
 import socket
 import tempfile
@@ -104,6 +106,11 @@ def main():
             sockets_on_the_port(d, ports[0], ports[1])
             writes_beside_the_daemon(d, ports[2])
             quarantine_ends_by_itself(d, ports[3])
+        # Without the cache, the set of ports with local entries (local_ports.c)
+        # spares the others a query: a write beside the daemon must reach it too.
+        with Rsapd("--cache-ttl", "0") as d:
+            port = unassigned_ports(d.db_dir, 1)[0]
+            writes_beside_the_daemon(d, port)
     return c.finish()
 
 
