@@ -29,7 +29,8 @@
  * request with a dozen localhost cookies (1.1 KB in 14 lines) for a page,
  * 3,840 bytes at the least, and keeps 10,000 idle keep-alive connections at
  * 40-46 MB (4.1-4.6 KiB each, 0.6 KiB of it libmicrohttpd's and rsapd's own);
- * 3 KiB (35 MB) closes that request's connection, 2 KiB refuses it 431. */
+ * 3 KiB (35 MB) and 2 KiB close that request's connection unanswered,
+ * 1.5 KiB refuses it 431. */
 #define DEFAULT_CONNECTION_MEMORY 4096u
 #define DEFAULT_MAX_CONNECTIONS 16384
 #define DEFAULT_POOL_LOW 15000
