@@ -28,7 +28,7 @@
  * answer writes its security headers into it.  4 KiB takes a browser's
  * request with a dozen localhost cookies (1.1 KB in 14 lines) for a page,
  * 3,840 bytes at the least, and keeps 10,000 idle keep-alive connections at
- * 40-46 MB (4.1-4.6 KiB each, 0.6 KiB of it libmicrohttpd's and rsapd's own);
+ * 37-46 MB (3.8-4.7 KiB each, 0.6 KiB of it libmicrohttpd's and rsapd's own);
  * 3 KiB (35 MB) and 2 KiB close that request's connection unanswered,
  * 1.5 KiB refuses it 431. */
 #define DEFAULT_CONNECTION_MEMORY 4096u
