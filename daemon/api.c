@@ -17,6 +17,7 @@
 #include <rsap/explain.h>
 #include <rsap/json.h>
 #include <rsap/listen.h>
+#include <rsap/time.h>
 #include <rsap/workflow.h>
 
 #include "rsapd.h"
@@ -86,6 +87,35 @@ struct rsap_answer_sources answer_sources(struct rsapd *d, const struct request 
         };
 }
 
+/*
+ * When local's entries change by themselves: the first lease expiry or
+ * quarantine end still to come (the store leaves out what has ended by
+ * now), 0 for none.  Until then a cached answer stays right.
+ */
+static int64_t local_changes_at(const struct rsap_local_list *local)
+{
+        int64_t now = rsap_realtime_us(), first = 0;
+
+        for (size_t i = 0; local && i < local->n_entries; i++) {
+                int64_t until = local->entries[i].until_us;
+
+                if (until > now && (!first || until < first))
+                        first = until;
+        }
+        return first;
+}
+
+/* The empty list the store would have given (rsapd_local_port_empty()). */
+static int empty_local(struct rsap_port_answer *a, enum rsap_answer_part *failed)
+{
+        a->local = calloc(1, sizeof(*a->local));
+        if (a->local)
+                return 0;
+        rsap_port_answer_clear(a);
+        *failed = RSAP_ANSWER_LOCAL;
+        return -ENOMEM;
+}
+
 void api_port(struct rsapd *d, const struct request *req, struct reply *out)
 {
         enum rsap_proto proto = RSAP_PROTO_NONE;
@@ -126,7 +156,11 @@ void api_port(struct rsapd *d, const struct request *req, struct reply *out)
         /* The answer rsap PORT --json prints, composed the same way. */
         src = answer_sources(d, req);
         src.sockets = listeners_on_port(req->listeners, port, &on_port);
+        if (rsapd_local_port_empty(d, port))
+                src.store = NULL; /* no query: its answer would be an empty list */
         r = rsap_answer_port(&src, port, proto, &a, &failed);
+        if (r == 0 && d->store && !a.local)
+                r = empty_local(&a, &failed);
         if (r < 0 && failed == RSAP_ANSWER_LOCAL) {
                 reply_store_error(out, r, "cannot read the local registry");
                 return;
@@ -136,6 +170,7 @@ void api_port(struct rsapd *d, const struct request *req, struct reply *out)
                 return;
         }
         reply_json(out, 200, rsap_port_answer_to_json(req->reg, &a));
+        out->changes_at_us = local_changes_at(a.local);
         rsap_port_answer_clear(&a);
 }
 
@@ -174,6 +209,7 @@ void api_service(struct rsapd *d, const struct request *req, struct reply *out)
                 return;
         }
         reply_json(out, found ? 200 : 404, rsap_name_answer_to_json(req->reg, &a));
+        out->changes_at_us = local_changes_at(a.local);
         rsap_name_answer_clear(&a);
 }
 

@@ -546,14 +546,65 @@ static bool cacheable(const struct rsapd *d, struct MHD_Connection *conn,
         return false;
 }
 
+/* The port a port's answer is about, from the route's first segment
+ * ("1647", "1647/tcp"); -1 for another route or what is no port. */
+static long answer_port(const struct request_ctx *ctx)
+{
+        const char *text = ctx->route.params[0];
+        char *end;
+        unsigned long port;
+
+        if (ctx->route.id != ROUTE_API_PORT && ctx->route.id != ROUTE_API_PORT_PROTO)
+                return -1;
+        if (!isdigit((unsigned char)text[0]))
+                return -1;
+        port = strtoul(text, &end, 10);
+        return (*end == '\0' || *end == '/') && port <= 65535 ? (long)port : -1;
+}
+
+/*
+ * The versions a cached answer must carry to be served (cache.h), read
+ * after the snapshot is taken and before anything is read from the data, so
+ * that what is made from them is never older than they say; false when the
+ * answer is not to be cached (a port's answer about no port: an error).
+ */
+static bool answer_version(struct http_server *s, const struct request_ctx *ctx,
+                           struct cache_version *v)
+{
+        long port = answer_port(ctx);
+
+        rsapd_notice_store_changes(s->d);
+        v->generation = rsapd_generation(s->d);
+        v->sockets = 0;
+        if (ctx->route.id != ROUTE_API_PORT && ctx->route.id != ROUTE_API_PORT_PROTO)
+                return true;
+        if (port < 0)
+                return false;
+        v->sockets = listeners_port_version(s->d->listeners, (uint16_t)port);
+        return true;
+}
+
+/* Until when (monotonic ms) a cached copy of r may serve: --cache-ttl, or
+ * the moment the answer changes by itself if that comes first. */
+static long long cached_until(const struct rsapd *d, const struct reply *r, long long now_ms)
+{
+        long long until = now_ms + d->cfg.cache_ttl_ms;
+
+        if (r->changes_at_us) {
+                long long left_ms = (r->changes_at_us - rsap_realtime_us()) / 1000;
+
+                if (now_ms + left_ms < until)
+                        until = now_ms + left_ms;
+        }
+        return until;
+}
+
 static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *conn,
                                 struct request_ctx *ctx, const char *method, const char *url)
 {
-        /* The generation is read before the data, so what is cached under it
-         * is never older than it (see cache.h). */
-        unsigned generation = rsapd_generation(s->d);
         bool cache = s->cache && s->d->cfg.cache_ttl_ms && cacheable(s->d, conn, ctx);
         long long now = rsap_monotonic_ms();
+        struct cache_version version;
         struct registry_ref *ref;
         struct listener_snapshot *snap;
         struct request req;
@@ -563,14 +614,18 @@ static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *co
         unsigned status;
         size_t len;
 
+        /* Taken first even for a cached answer: a request reads the snapshot,
+         * so that it is kept fresh (listeners_get()). */
+        snap = listeners_get(s->d->listeners);
+        cache = cache && answer_version(s, ctx, &version);
         /* Keyed by the path as routed: "1647%2Ftcp" is not "1647/tcp". */
-        if (cache && cache_queue(s->cache, ctx->raw_path, generation, now, conn, &ret, &status,
+        if (cache && cache_queue(s->cache, ctx->raw_path, &version, now, conn, &ret, &status,
                                  &len)) {
+                listeners_put(snap);
                 account(s, conn, ctx, method, url, status, len);
                 return ret;
         }
         ref = rsapd_registry_get(s->d);
-        snap = listeners_get(s->d->listeners);
         req = (struct request){
                 .method = ctx->method,
                 .path = url,
@@ -608,7 +663,8 @@ static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *co
         if (!resp)
                 return MHD_NO;
         ret = MHD_queue_response(conn, status, resp);
-        cache_store(s->cache, ctx->raw_path, generation, now + s->d->cfg.cache_ttl_ms, resp, status, len);
+        cache_store(s->cache, ctx->raw_path, &version, cached_until(s->d, &r, now), resp, status,
+                    len);
         return ret;
 }
 

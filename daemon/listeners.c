@@ -47,6 +47,10 @@ struct listeners {
         bool wanted; /* a refresh was asked for: do not wait out the interval */
         unsigned long snapshots; /* taken so far, the first included */
         atomic_bool read;        /* some request took the snapshot since it was made */
+        /* Bumped when a snapshot changes what a port's answer shows: every
+         * port's (epoch), or one port's (port_versions[port]). */
+        atomic_uint epoch;
+        atomic_uint port_versions[65536];
         pthread_mutex_t refresh_lock; /* one collection at a time */
 };
 
@@ -152,34 +156,108 @@ static struct listener_snapshot *snapshot_new(const struct rsapd *d)
         return s;
 }
 
-/* Whether b shows other sockets than a: cached answers made from a are then stale. */
-static bool sockets_changed(const struct listener_snapshot *a, const struct listener_snapshot *b)
+static const struct rsap_listen_list *all_sockets(const struct listener_snapshot *s)
 {
-        if (!a || a->error != b->error)
+        return s->owned ? s->owned : s->plain;
+}
+
+/* Whether the facts of the whole list, which every port's answer shows, differ. */
+static bool list_facts_changed(const struct listener_snapshot *a, const struct listener_snapshot *b)
+{
+        const struct rsap_listen_list *x, *y;
+
+        if (!a || a->error != b->error || !a->owned != !b->owned)
                 return true;
         if (b->error < 0)
                 return false;
-        return !rsap_listen_list_equal(a->owned ? a->owned : a->plain,
-                                       b->owned ? b->owned : b->plain);
+        x = all_sockets(a);
+        y = all_sockets(b);
+        return x->source != y->source || x->owners_looked_up != y->owners_looked_up ||
+               x->unreadable_processes != y->unreadable_processes;
 }
 
-/* Under l->refresh_lock, outside l->lock: collects, then swaps the new snapshot in. */
+/* The end of the run of by_port[i..n) on by_port[i]'s port. */
+static size_t port_run_end(const struct rsap_listen_socket *by_port, size_t i, size_t n)
+{
+        uint16_t port = by_port[i].port;
+
+        while (i < n && by_port[i].port == port)
+                i++;
+        return i;
+}
+
+/* Whether a port's sockets in two snapshots (runs of their by_port) would answer alike. */
+static bool same_port_sockets(const struct rsap_listen_list *la, const struct rsap_listen_socket *a,
+                              size_t na, const struct rsap_listen_list *lb,
+                              const struct rsap_listen_socket *b, size_t nb)
+{
+        struct rsap_listen_list x = { .sockets = (struct rsap_listen_socket *)a, .count = na,
+                                      .source = la->source,
+                                      .owners_looked_up = la->owners_looked_up,
+                                      .unreadable_processes = la->unreadable_processes };
+        struct rsap_listen_list y = { .sockets = (struct rsap_listen_socket *)b, .count = nb,
+                                      .source = lb->source,
+                                      .owners_looked_up = lb->owners_looked_up,
+                                      .unreadable_processes = lb->unreadable_processes };
+
+        return rsap_listen_list_equal(&x, &y);
+}
+
+/*
+ * Ends the cached answers that b makes stale: those of each port whose
+ * sockets differ from a's, or of every port when the list's own facts
+ * differ.  A walk of both by_port arrays side by side, port by port.
+ */
+static void note_changes(struct listeners *l, const struct listener_snapshot *a,
+                         const struct listener_snapshot *b)
+{
+        const struct rsap_listen_list *la, *lb;
+        size_t i = 0, j = 0;
+
+        if (list_facts_changed(a, b)) {
+                atomic_fetch_add(&l->epoch, 1);
+                return;
+        }
+        if (b->error < 0)
+                return;
+        la = all_sockets(a);
+        lb = all_sockets(b);
+        while (i < la->count || j < lb->count) {
+                unsigned pa = i < la->count ? a->by_port[i].port : 65536u;
+                unsigned pb = j < lb->count ? b->by_port[j].port : 65536u;
+                unsigned port = pa < pb ? pa : pb;
+                size_t ie = pa == port ? port_run_end(a->by_port, i, la->count) : i;
+                size_t je = pb == port ? port_run_end(b->by_port, j, lb->count) : j;
+
+                if (!same_port_sockets(la, a->by_port + i, ie - i, lb, b->by_port + j, je - j))
+                        atomic_fetch_add(&l->port_versions[port], 1);
+                i = ie;
+                j = je;
+        }
+}
+
+/*
+ * Under l->refresh_lock, outside l->lock: collects, swaps the new snapshot
+ * in, then ends the answers it makes stale.  An answer made meanwhile, from
+ * either snapshot, carries the versions of before and is not served again;
+ * the count of snapshots grows last, so that whoever waits for it (the
+ * tests) finds the versions moved.
+ */
 static void refresh_locked(struct listeners *l)
 {
         struct listener_snapshot *fresh = snapshot_new(l->d), *old;
-        bool changed;
 
         if (!fresh)
                 return; /* out of memory: the last snapshot serves on */
         pthread_mutex_lock(&l->lock);
         old = l->current;
         l->current = fresh;
+        pthread_mutex_unlock(&l->lock);
+        note_changes(l, old, fresh);
+        listeners_put(old);
+        pthread_mutex_lock(&l->lock);
         l->snapshots++;
         pthread_mutex_unlock(&l->lock);
-        changed = sockets_changed(old, fresh);
-        listeners_put(old);
-        if (changed)
-                rsapd_data_changed(l->d);
 }
 
 static void refresh(struct listeners *l)
@@ -367,6 +445,13 @@ const struct rsap_listen_list *listeners_on_port(const struct listener_snapshot 
                 .unreadable_processes = all->unreadable_processes,
         };
         return view;
+}
+
+unsigned listeners_port_version(struct listeners *l, uint16_t port)
+{
+        if (!l)
+                return 0;
+        return atomic_load(&l->epoch) + atomic_load(&l->port_versions[port]);
 }
 
 void listeners_refresh_now(struct listeners *l)

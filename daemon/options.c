@@ -24,16 +24,18 @@
 #define DEFAULT_MAX_BODY (64u * 1024)
 /* Each connection's pool ends up wholly resident once it has served a
  * request (libmicrohttpd zeroes it), and less than half of it holds the
- * request header, less still the more header lines it has.  4 KiB takes a
- * browser's request with a dozen localhost cookies (1.1 KB in 14 lines) and
- * keeps 10,000 idle keep-alive connections near 52 MB (5.2 KiB each with
- * libmicrohttpd's own); 3 KiB refuses that request, 2 KiB (32 MB) one with
- * more than a few cookies. */
+ * request header, less still the more header lines it has, and a page's
+ * answer writes its security headers into it.  4 KiB takes a browser's
+ * request with a dozen localhost cookies (1.1 KB in 14 lines) for a page,
+ * 3,840 bytes at the least, and keeps 10,000 idle keep-alive connections at
+ * 37-46 MB (3.8-4.7 KiB each, 0.6 KiB of it libmicrohttpd's and rsapd's own);
+ * 3 KiB (35 MB) and 2 KiB close that request's connection unanswered,
+ * 1.5 KiB refuses it 431. */
 #define DEFAULT_CONNECTION_MEMORY 4096u
 #define DEFAULT_MAX_CONNECTIONS 16384
 #define DEFAULT_POOL_LOW 15000
 #define DEFAULT_POOL_HIGH 24999
-#define DEFAULT_CACHE_TTL_MS 1000
+#define DEFAULT_CACHE_TTL_MS 60000
 #define DEFAULT_METRICS_INTERVAL 15
 /* As long as a cached answer serves: a port's listeners are at most two
  * seconds old, as they were when each answer dumped the kernel's sockets
@@ -347,9 +349,11 @@ static void config_defaults(struct rsapd_config *cfg)
                 .connection_memory = DEFAULT_CONNECTION_MEMORY,
                 /* Twice the CPUs, the count that measured fastest: on 2 CPUs
                  * shared with the clients and other work, 1, 2, 4 and 8 threads
-                 * answered 1.0, 1.2-1.5, 1.2-3.7 and 1.5-1.6 times the random
-                 * ports a second of one thread (two interleaved runs; a thread
-                 * blocked on the store or the kernel leaves its CPU to another). */
+                 * answered 1.00, 1.22, 1.25 and 1.17 times the random ports a
+                 * second of one thread with the cache, 1.00, 1.24, 1.29 and
+                 * 1.28 without (medians of four interleaved rounds, wrk -t2
+                 * -c64 over 10,000 ports; a thread blocked on the store or the
+                 * kernel leaves its CPU to another). */
                 .threads = cpus < 1 ? 2 : cpus > 8 ? 16 : 2 * (unsigned)cpus,
                 .access_log = true,
                 .cache_ttl_ms = DEFAULT_CACHE_TTL_MS,

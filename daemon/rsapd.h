@@ -125,6 +125,8 @@ struct rsapd {
         atomic_bool stopping;
         /* Bumped after every change to the data answers come from (cache.h). */
         atomic_uint generation;
+        /* The store's data version last seen (rsapd_notice_store_changes()). */
+        _Atomic int64_t store_version;
 };
 
 static inline unsigned rsapd_generation(struct rsapd *d)
@@ -146,6 +148,15 @@ int rsapd_parse_options(int argc, char **argv, struct rsapd_config *cfg);
 /* Opens d->store for writing (created and migrated if need be) and checks it;
  * logs why when it cannot be used. */
 int rsapd_store_open(struct rsapd *d);
+
+/* Bumps the generation when another process (an rsap command beside the
+ * daemon) committed to the local registry since last seen, or when the
+ * store cannot say: before a cached answer is served or made. */
+void rsapd_notice_store_changes(struct rsapd *d);
+
+/* ---- the ports with local entries (local_ports.c) ---------------------------- */
+/* Whether the local registry surely has no entry on port now (false: ask it). */
+bool rsapd_local_port_empty(struct rsapd *d, uint16_t port);
 
 /* ---- the registry (state.c) ------------------------------------------------ */
 struct registry_ref *rsapd_registry_get(struct rsapd *d);
@@ -179,6 +190,9 @@ struct reply {
         const char *challenge;   /* the WWW-Authenticate header of a 401 */
         bool page;               /* HTML: add the pages' security headers */
         char location[160];      /* the Location header of a redirect */
+        /* CLOCK_REALTIME µs when the answer changes by itself (a lease or a
+         * quarantine ends): a cached copy serves until then; 0: never. */
+        int64_t changes_at_us;
 };
 
 void reply_take_buf(struct reply *r, unsigned status, const char *content_type, struct rsap_buf *b);
@@ -332,6 +346,13 @@ void listeners_put(struct listener_snapshot *s);
  */
 const struct rsap_listen_list *listeners_on_port(const struct listener_snapshot *s, uint16_t port,
                                                  struct rsap_listen_list *view);
+/*
+ * What a cached answer about port is valid for: a number that grows with
+ * every snapshot that changes the port's sockets (or the facts of the whole
+ * list), and stays while other ports' sockets come and go.  Read it after
+ * listeners_get(), before using the snapshot.
+ */
+unsigned listeners_port_version(struct listeners *l, uint16_t port);
 /* Asks for a refresh now, without waiting for it: after rsapd's own writes and leases. */
 void listeners_refresh_soon(struct listeners *l);
 /* Refreshes in the calling thread: once rsapd listens, so that its own sockets are in. */

@@ -254,6 +254,25 @@ static int check_store(struct rsapd *d)
         return -EBADMSG;
 }
 
+void rsapd_notice_store_changes(struct rsapd *d)
+{
+        int64_t version = 0;
+        int r;
+
+        if (!d->store)
+                return;
+        pthread_mutex_lock(&d->store_lock);
+        r = rsap_store_data_version(d->store, &version);
+        pthread_mutex_unlock(&d->store_lock);
+        /* The bump comes before the version is recorded: a thread that finds
+         * the version recorded finds the generation bumped too. */
+        if (r < 0 || version != atomic_load(&d->store_version)) {
+                rsapd_data_changed(d);
+                if (r == 0)
+                        atomic_store(&d->store_version, version);
+        }
+}
+
 /* The local registry, opened for writing (created and migrated if need be). */
 int rsapd_store_open(struct rsapd *d)
 {

@@ -98,6 +98,13 @@ const char *rsap_store_host(const struct rsap_store *store);
 /* PRAGMA user_version: 0 for a database no rsap has initialised. */
 int rsap_store_schema_version(struct rsap_store *store);
 /*
+ * A number that changes whenever another connection (another process, or
+ * another store opened on the file) commits a change to the registry; this
+ * store's own writes leave it as it was.  A holder of what it read keeps it
+ * while the number stays (SQLite: PRAGMA data_version).
+ */
+int rsap_store_data_version(struct rsap_store *store, int64_t *out);
+/*
  * The schema version of the store uri names (SQLite: the file's user_version,
  * opened read-only for just that), for a message after -EPROTONOSUPPORT; a
  * negative errno code if unreadable.

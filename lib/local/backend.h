@@ -149,6 +149,8 @@ struct rsap_store_backend {
                     int busy_timeout_ms);
         void (*close)(struct rsap_store *store);
         int (*schema_version)(struct rsap_store *store);
+        /* A number that changes whenever another connection commits a change. */
+        int (*data_version)(struct rsap_store *store, int64_t *out);
         int (*location_schema_version)(const char *location);
 
         int (*begin)(struct rsap_store *store);

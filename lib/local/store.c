@@ -162,6 +162,11 @@ int rsap_store_schema_version(struct rsap_store *store)
         return store->backend->schema_version(store);
 }
 
+int rsap_store_data_version(struct rsap_store *store, int64_t *out)
+{
+        return store->backend->data_version(store, out);
+}
+
 int rsap_store_file_schema_version(const char *uri)
 {
         const struct rsap_store_backend *backend;

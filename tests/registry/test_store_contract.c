@@ -203,6 +203,36 @@ static void uncommitted_transactions_leave_nothing(void **state)
         assert_int_equal(holdings_on(f, 20100), 1);
 }
 
+/* What rsapd's cached answers rely on: another connection's commit moves the
+ * data version; reading, or a transaction left uncommitted, does not. */
+static void another_connections_commit_changes_the_data_version(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_store *other = NULL;
+        struct store_tx tx = { 0 };
+        int64_t before, after, id;
+
+        assert_int_equal(rsap_store_open(f->uri, RSAP_STORE_WRITE, 0, &other), 0);
+        assert_int_equal(rsap_store_data_version(f->store, &before), 0);
+        assert_int_equal(holdings_on(f, 20100), 0);
+        assert_int_equal(store_tx_begin(other, &tx), 0);
+        assert_int_equal(STORE_OP(other, lease_insert)(other, &(struct rsap_lease){
+                .port = 20100, .name = "run", .host = "a", .leased_us = T0,
+                .expires_us = T0 + DAY, .active = true }, &id), 0);
+        store_tx_end(&tx); /* not committed */
+        assert_int_equal(rsap_store_data_version(f->store, &after), 0);
+        assert_int_equal(after, before);
+        assert_int_equal(store_tx_begin(other, &tx), 0);
+        assert_int_equal(STORE_OP(other, lease_insert)(other, &(struct rsap_lease){
+                .port = 20100, .name = "run", .host = "a", .leased_us = T0,
+                .expires_us = T0 + DAY, .active = true }, &id), 0);
+        assert_int_equal(store_tx_commit(&tx), 0);
+        store_tx_end(&tx);
+        assert_int_equal(rsap_store_data_version(f->store, &after), 0);
+        assert_true(after != before);
+        rsap_store_close(other);
+}
+
 static void one_holder_per_port_and_protocol(void **state)
 {
         struct fixture *f = *state;
@@ -471,6 +501,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
                 T(uncommitted_transactions_leave_nothing),
+                T(another_connections_commit_changes_the_data_version),
                 T(one_holder_per_port_and_protocol),
                 T(a_question_asked_within_its_own_answer),
                 T(events_are_append_only),

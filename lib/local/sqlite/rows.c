@@ -1027,6 +1027,7 @@ const struct rsap_store_backend store_backend_sqlite = {
         .open = sqlite_open,
         .close = sqlite_close,
         .schema_version = sqlite_schema_version,
+        .data_version = sqlite_data_version,
         .location_schema_version = sqlite_location_schema_version,
         .begin = sqlite_begin,
         .commit = sqlite_commit,

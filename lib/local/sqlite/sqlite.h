@@ -119,6 +119,7 @@ int sqlite_open(struct rsap_store *store, const char *path, enum rsap_store_mode
                 int busy_timeout_ms);
 void sqlite_close(struct rsap_store *store);
 int sqlite_schema_version(struct rsap_store *store);
+int sqlite_data_version(struct rsap_store *store, int64_t *out);
 int sqlite_location_schema_version(const char *path);
 int sqlite_begin(struct rsap_store *store);
 int sqlite_commit(struct rsap_store *store);

@@ -587,6 +587,21 @@ int sqlite_schema_version(struct rsap_store *store)
         return r < 0 ? r : version;
 }
 
+/* PRAGMA data_version: changes when another connection commits, not for this one's own. */
+int sqlite_data_version(struct rsap_store *store, int64_t *out)
+{
+        _cleanup_(query_finish) struct query q = { 0 };
+        int r = query_prepare(store, "PRAGMA data_version", &q);
+
+        if (r < 0)
+                return r;
+        r = query_step(&q);
+        if (r < 0)
+                return r;
+        *out = r > 0 ? column_int(&q, 0) : 0;
+        return 0;
+}
+
 /* The statements it kept, then the connection itself. */
 static void conn_close(struct sqlite_conn *conn)
 {
