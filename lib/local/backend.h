@@ -246,3 +246,4 @@ const struct rsap_store_backend *const *store_backends(size_t *n_out);
 
 /* The backends this rsap has (store.c lists them by scheme). */
 extern const struct rsap_store_backend store_backend_sqlite;
+extern const struct rsap_store_backend store_backend_postgresql;

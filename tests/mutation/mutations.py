@@ -678,10 +678,10 @@ MUTATIONS = [
      "a released lease reads as one that should still be live"),
     # ---- store URIs (lib/local/store.c) ---------------------------------------------------
     ("uri-postgres-alias", "lib/local/store.c",
-     'static const char *const planned_schemes[] = { "postgresql", "postgres" };',
-     'static const char *const planned_schemes[] = { "postgresql" };',
+     '{ "postgres", &store_backend_postgresql },',
+     '{ "postgresq", &store_backend_postgresql },',
      ["registry-workflow", "registry-messages"],
-     "postgres:// is called an unknown scheme rather than the backend still to come"),
+     "postgres:// is called an unknown scheme rather than PostgreSQL's"),
     ("uri-empty-location", "lib/local/store.c",
      "        return **location ? 0 : -EPFNOSUPPORT;",
      "        return 0;",
