@@ -97,7 +97,9 @@ static int run_rule(struct rsap_store *store, const struct rule *rule,
         _cleanup_(pg_query_finish) struct pg_query q = { 0 };
         int r = pg_prepare(store, rule->sql, &q);
 
-        while (r == 0 && (r = pg_step(store, &q)) > 0) {
+        if (r < 0)
+                return r;
+        while ((r = pg_step(store, &q)) > 0) {
                 const char *what = pg_column_text(&q, 0);
 
                 add_problem(out, rule->what, what ? what : "?");
