@@ -260,6 +260,36 @@ static void one_holder_per_port_and_protocol(void **state)
         assert_int_equal(holdings_on(f, 20101), 2);
 }
 
+/* A refusal inside a transaction is an answer: the rest of it goes on and commits. */
+static void a_refused_write_undoes_only_itself(void **state)
+{
+        _cleanup_(store_tx_end) struct store_tx tx = { 0 };
+        struct fixture *f = *state;
+        int64_t s = service(f, "kept"), id;
+
+        assert_int_equal(store_tx_begin(f->store, &tx), 0);
+        assert_int_equal(assign(f, s, 20100, RSAP_PROTO_TCP, &id), 0);
+        assert_int_equal(assign(f, s, 20100, RSAP_PROTO_TCP, &id), -EEXIST);
+        assert_int_equal(assign(f, s, 20100, RSAP_PROTO_UDP, &id), 0);
+        assert_int_equal(store_tx_commit(&tx), 0);
+        assert_int_equal(holdings_on(f, 20100), 2);
+}
+
+static void one_service_per_name_whatever_its_case(void **state)
+{
+        struct fixture *f = *state;
+        struct store_service s = { .name = "WEB", .assignee = "Bob", .contact = "b",
+                                   .created_us = T0 };
+        struct store_service found;
+        int64_t id = 0;
+
+        service(f, "web");
+        assert_int_equal(STORE_OP(f->store, service_insert)(f->store, &s, &id), -EEXIST);
+        assert_int_equal(STORE_OP(f->store, service_get)(f->store, "Web", &found), 0);
+        assert_string_equal(found.name, "web");
+        store_service_clear(&found);
+}
+
 static void a_question_asked_within_its_own_answer(void **state)
 {
         struct fixture *f = *state;
@@ -513,6 +543,8 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
                 T(uncommitted_transactions_leave_nothing),
                 T(one_holder_per_port_and_protocol),
+                T(a_refused_write_undoes_only_itself),
+                T(one_service_per_name_whatever_its_case),
                 T(a_question_asked_within_its_own_answer),
                 T(events_are_append_only),
                 T(released_ports_are_quarantined),
