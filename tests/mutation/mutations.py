@@ -703,6 +703,11 @@ MUTATIONS = [
      ["registry-race-pg"],
      "writers check the same free port at once: losers fail with 'File exists', "
      "and the first migration races too (seen in 2 of 2 runs; a race, so not certain)"),
+    ("pg-lazy-libpq", "cli/meson.build",
+     "  'lazy_pq.c',\n  rsap_cli_common,\n  dependencies: [librsap_without_sqlite_dep, dl_dep],",
+     "  rsap_cli_common,\n  dependencies: [librsap_without_sqlite_dep, dl_dep, libpq_dep],",
+     ["cli"],
+     "rsap maps libpq and its 24 libraries at every start, a registry or not"),
     ("pg-check-every-problem", "lib/local/postgresql/check.c",
      "        while ((r = pg_step(store, &q)) > 0) {\n                const char *what",
      "        while (r == 0 && (r = pg_step(store, &q)) > 0) {\n                const char *what",
