@@ -22,7 +22,9 @@ static void *load(struct lazy_library *lib)
         char path[PATH_MAX];
         void *h;
 
-        if (cli_libexec_path(lib->file, R_OK, path, sizeof(path)) < 0)
+        if (lib->system)
+                snprintf(path, sizeof(path), "%s", lib->file);
+        else if (cli_libexec_path(lib->file, R_OK, path, sizeof(path)) < 0)
                 cannot_load(lib, "not in " RSAP_LIBEXECDIR ": is rsap installed whole?");
         h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
         if (!h)

@@ -3,8 +3,11 @@
 #ifndef RSAP_CLI_LAZY_LOAD_H
 #define RSAP_CLI_LAZY_LOAD_H
 
+#include <stdbool.h>
+
 struct lazy_library {
-        const char *file;       /* one of rsap's helpers (cli_libexec_path()) */
+        const char *file;       /* one of rsap's helpers (cli_libexec_path()), or: */
+        bool system;            /* a library of the system's, by its soname */
         const char *needed_for; /* what a user cannot have without it, for the message */
         void *handle;           /* set once loaded */
         void (*loaded)(void *handle); /* NULL, or set-up before the first call into it */

@@ -185,6 +185,9 @@ int registry_error(const struct registry_cli *rc, int err, const char *what)
                                  what);
         case -ENOTRECOVERABLE:
                 return cli_error("%s: %s: %s", what, path, rsap_strerror(err));
+        case -ECONNREFUSED:
+                return cli_error("%s: %s: no PostgreSQL server answered (is it running, and may "
+                                 "this user connect?); nothing was changed", what, path);
         case -ENOSYS:
         case -EPFNOSUPPORT:
                 return store_uri_error(path, err);

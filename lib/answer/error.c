@@ -57,8 +57,9 @@ static const struct {
         { EADDRNOTAVAIL, "no free port where one was asked for" },
         { ENOTUNIQ, "the target names more than one service" },
         { EILSEQ, "a field holds a control character or a byte that is not UTF-8" },
-        { ENOSYS, "this rsap has no PostgreSQL backend yet" },
-        { EPFNOSUPPORT, "not a store rsap can open: a file path, or sqlite:PATH" },
+        { ENOSYS, "this rsap has no backend for that scheme yet" },
+        { EPFNOSUPPORT, "not a store rsap can open: a file path, sqlite:PATH or "
+                        "postgresql://..." },
 };
 
 const char *rsap_strerror(int err)

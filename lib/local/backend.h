@@ -14,7 +14,9 @@
  *     the state its writes change, across processes and hosts); nothing of
  *     a transaction not committed remains after rollback();
  *   - one holder per port/protocol: a second assignment or lease on a held
- *     port/protocol is refused with -EEXIST by the storage itself;
+ *     port/protocol is refused with -EEXIST by the storage itself, and so is
+ *     a second service of one name whatever its case; a refused write undoes
+ *     only itself, and the transaction goes on;
  *   - events are append-only: a change or removal of one is refused with
  *     -ENOTRECOVERABLE; state rows (services, requests, assignments,
  *     leases) are never removed;
@@ -248,3 +250,4 @@ const struct rsap_store_backend *const *store_backends(size_t *n_out);
 
 /* The backends this rsap has (store.c lists them by scheme). */
 extern const struct rsap_store_backend store_backend_sqlite;
+extern const struct rsap_store_backend store_backend_postgresql;

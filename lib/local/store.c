@@ -35,6 +35,7 @@ int rsap_store_default_path(const char *data_dir_override, char *buf, size_t siz
 /* The backends this rsap has, by the scheme of the URIs they open. */
 static const struct rsap_store_backend *const backends[] = {
         &store_backend_sqlite,
+        &store_backend_postgresql,
 };
 
 const struct rsap_store_backend *const *store_backends(size_t *n_out)
@@ -43,8 +44,19 @@ const struct rsap_store_backend *const *store_backends(size_t *n_out)
         return backends;
 }
 
-/* Schemes of backends to come: recognised, so that the refusal says what is missing. */
-static const char *const planned_schemes[] = { "postgresql", "postgres" };
+/* Other names of a backend's scheme. */
+static const struct {
+        const char *alias;
+        const struct rsap_store_backend *backend;
+} scheme_aliases[] = {
+        { "postgres", &store_backend_postgresql },
+};
+
+/*
+ * Schemes of backends to come (none now): recognised, so that the refusal
+ * says what is missing; NULL ends the list.
+ */
+static const char *const planned_schemes[] = { NULL };
 
 /* The length of uri's scheme (RFC 3986: a letter, then letters, digits, + - .), or 0. */
 static size_t scheme_length(const char *uri)
@@ -72,13 +84,16 @@ static int resolve(const char *uri, const struct rsap_store_backend **backend,
 
         *backend = &store_backend_sqlite;
         *location = uri + (len ? len + 1 : 0);
-        for (size_t i = 0; len && i < ARRAY_SIZE(planned_schemes); i++)
+        for (size_t i = 0; len && planned_schemes[i]; i++)
                 if (scheme_is(uri, len, planned_schemes[i]))
                         return -ENOSYS;
         for (size_t i = 0; len && i < ARRAY_SIZE(backends); i++)
                 if (scheme_is(uri, len, backends[i]->scheme))
                         *backend = backends[i];
-        if (len && !scheme_is(uri, len, (*backend)->scheme))
+        for (size_t i = 0; len && i < ARRAY_SIZE(scheme_aliases); i++)
+                if (scheme_is(uri, len, scheme_aliases[i].alias))
+                        *backend = scheme_aliases[i].backend;
+        if (len && *backend == &store_backend_sqlite && !scheme_is(uri, len, "sqlite"))
                 return -EPFNOSUPPORT;
         return **location ? 0 : -EPFNOSUPPORT;
 }

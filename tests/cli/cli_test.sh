@@ -264,6 +264,7 @@ else
         case $needed in
         *libc.so*) case $needed in
                 *libm.so*) fail "rsap needs libm at start: $needed" ;;
+                *libpq.so*) fail "rsap needs libpq at start (cli/lazy_pq.c): $needed" ;;
                 *) passed=$((passed + 1)) ;;
                 esac ;;
         *) fail "readelf found no libc among rsap's needed libraries: '$needed'" ;;

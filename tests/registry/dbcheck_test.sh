@@ -148,9 +148,10 @@ start_rsapd "sqlite:$work/future.db"
 status=$?
 [ "$status" -eq 1 ] && grep -q "future.db was written by a newer rsap (schema 9, this rsap knows" "$work/log" &&
         ok || fail "rsapd on sqlite:future.db exited $status: $(cat "$work/log")"
-start_rsapd "postgresql://db.example/rsap"
+# No server behind a socket directory that does not exist: nothing leaves the host.
+start_rsapd "postgresql:///rsap?host=$work/no-server"
 status=$?
-[ "$status" -eq 2 ] && grep -q "this rsap has no PostgreSQL backend yet" "$work/log" &&
+[ "$status" -eq 1 ] && grep -q "cannot open the local registry .*: Connection refused" "$work/log" &&
         ok || fail "rsapd --db postgresql://... exited $status: $(cat "$work/log")"
 start_rsapd "mysql://db.example/rsap"
 status=$?

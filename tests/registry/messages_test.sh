@@ -70,14 +70,16 @@ done
         passed=$((passed + 1)) || fail "rsap lease did not upgrade old.db for rsap requests"
 
 # --- store URIs ----------------------------------------------------------------------------------
-for uri in "postgresql://db.example/rsap" "postgres://db.example/rsap"; do
-        for cmd in "requests" "40123" "lease" "db check"; do
+# No server behind a socket directory that does not exist: nothing leaves the host.
+for uri in "postgresql:///rsap?host=$work/no-server" "postgres:///rsap?host=$work/no-server"; do
+        for cmd in "requests" "lease"; do
                 # shellcheck disable=SC2086
-                says 2 "--db $uri: this rsap has no PostgreSQL backend yet" "$RSAP" $cmd --db "$uri"
+                says 2 "the registry: $uri: no PostgreSQL server answered (is it running, and may this user connect?); nothing was changed" \
+                        "$RSAP" $cmd --db "$uri"
         done
 done
 for uri in "mysql://db.example/rsap" "sqlite:" "a:b.db"; do
-        says 2 "--db $uri: not a store rsap can open: a file path, or sqlite:PATH" \
+        says 2 "--db $uri: not a store rsap can open: a file path, sqlite:PATH or postgresql://..." \
                 "$RSAP" requests --db "$uri"
 done
 # sqlite:PATH is the file PATH: the request filed above, and a new file made where it says.
