@@ -929,4 +929,9 @@ MUTATIONS = [
      "        if (1)\n",
      ["registry-port-marks"],
      "a writer let in by a commit rebuilds the marks before that commit's stamp: 175 ms on a big registry"),
+    ("pg-data-version-unmoved", "lib/local/postgresql/store.c",
+     "        r = pg_exec(conn->db, \"UPDATE rsap_schema SET commits = commits + 1\");\n",
+     "        r = 0;\n",
+     ["registry-contract-pg"],
+     "another connection's commit leaves rsapd's cached answers standing"),
 ]

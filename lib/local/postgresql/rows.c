@@ -801,6 +801,25 @@ static int leases(struct rsap_store *store, const struct store_lease_query *lq,
  * every holding less the leases'; the rest are counted over partial indexes
  * of what is live, never over the history.
  */
+/*
+ * What moves when any connection commits: every commit counts itself in
+ * rsap_schema, in the same transaction (pg_commit), so a reader sees the
+ * count move with the state, never before it.
+ */
+static int data_version(struct rsap_store *store, int64_t *out)
+{
+        _cleanup_(pg_query_finish) struct pg_query q = { 0 };
+        int r = pg_prepare(store, "SELECT commits FROM rsap_schema", &q);
+
+        if (r < 0)
+                return r;
+        r = pg_step(store, &q);
+        if (r < 0)
+                return r;
+        *out = r > 0 ? pg_column_int(&q, 0) : 0;
+        return 0;
+}
+
 static int counts(struct rsap_store *store, int64_t now_us, struct store_counts *out)
 {
         _cleanup_(pg_query_finish) struct pg_query q = { 0 };
@@ -1034,6 +1053,7 @@ const struct rsap_store_backend store_backend_postgresql = {
         .leases = leases,
         .entries = entries,
         .counts = counts,
+        .data_version = data_version,
         .check = pg_check,
         .tamper = tamper,
 };

@@ -446,7 +446,10 @@ int pg_commit(struct rsap_store *store)
 
         if (PQtransactionStatus(conn->db) != PQTRANS_INTRANS)
                 return -EIO;
-        r = pg_exec(conn->db, "COMMIT");
+        /* The data version (pg_data_version): moved with the commit, and only by one. */
+        r = pg_exec(conn->db, "UPDATE rsap_schema SET commits = commits + 1");
+        if (r == 0)
+                r = pg_exec(conn->db, "COMMIT");
         if (r == 0)
                 conn->in_tx = false;
         return r;
@@ -579,7 +582,8 @@ static int migrate(struct rsap_store *store)
         if (version == 0) {
                 r = pg_exec(pg_db(store), "CREATE TABLE rsap_schema (\n"
                                           "  one boolean PRIMARY KEY DEFAULT true CHECK (one),\n"
-                                          "  version integer NOT NULL CHECK (version > 0))");
+                                          "  version integer NOT NULL CHECK (version > 0),\n"
+                                          "  commits bigint NOT NULL DEFAULT 0)");
                 if (r < 0)
                         return r;
         }
