@@ -139,10 +139,13 @@ int rsap_listen_collect(const struct rsap_listen_filter *f, struct rsap_listen_l
         list = calloc(1, sizeof(*list));
         if (!list)
                 return -ENOMEM;
-        r = rsap_listen_read_sockets(f, list);
+        if (f->netns == RSAP_LISTEN_NETNS_OWN)
+                r = rsap_listen_read_sockets(f, list);
+        else
+                r = rsap_listen_read_namespaces(f, list); /* each with its origin */
         if (r == 0 && f->match_pid)
                 r = rsap_listen_keep_pid(list, f->pid);
-        if (r == 0)
+        if (r == 0 && f->netns == RSAP_LISTEN_NETNS_OWN)
                 r = set_origins(list);
         if (r == 0 && f->find_owners)
                 r = rsap_listen_find_owners(list);
