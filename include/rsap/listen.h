@@ -71,6 +71,10 @@ struct rsap_listen_owner {
         uid_t uid;                              /* the process's effective uid */
         const char *user;                       /* its name, NULL when the uid has none */
         char command[RSAP_LISTEN_COMMAND_SIZE]; /* /proc/PID/comm */
+        /* The id of the container it runs in (rsap_listen_container_id() of
+         * its /proc/PID/cgroup), looked for with every or one namespace;
+         * NULL when it runs in none, or was not looked for. */
+        const char *container;
 };
 
 /*
@@ -220,7 +224,7 @@ struct rsap_listen_json_local {
  *   {"protocol", "family", "address", "interface", "ipv6_only", "port", "uid",
  *    "user", "inode", "service", "local", "processes", "processes_visible",
  *    "host", "netns"}
- * with "processes" an array of {"pid", "command", "uid", "user"}, or null
+ * with "processes" an array of {"pid", "command", "uid", "user", "container"}, or null
  * (and "processes_visible" null) when owners were not looked up.  "service"
  * is IANA's name for the port/protocol in reg, null when there is none or reg
  * is NULL; "local" what local gives; "netns" {"inode", "name"}, or null when
@@ -251,6 +255,7 @@ int rsap_listen_list_write_json(const struct rsap_listen_list *list, const struc
 json_t *rsap_listen_report_to_json(const struct rsap_listen_list *list);
 
 /* Bounds on what rsap_listen_list_from_json accepts. */
+#define RSAP_LISTEN_JSON_MAX_CONTAINER 64 /* an owner's container id */
 #define RSAP_LISTEN_JSON_MAX_SOCKETS 1000000
 #define RSAP_LISTEN_JSON_MAX_OWNERS 4096   /* per socket */
 #define RSAP_LISTEN_JSON_MAX_STRING 255    /* host, netns name, user */
