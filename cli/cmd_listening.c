@@ -412,15 +412,16 @@ static size_t format_netns(const struct rsap_listen_socket *s, char *buf, size_t
         return (size_t)snprintf(buf, size, "%llu", (unsigned long long)s->origin.netns_inode);
 }
 
-/* The column shows only when the sockets come from more than one namespace. */
+/* The column shows only when more than one namespace was read (-A: `rsap
+ * who -A` tells where its one socket is) or the sockets come from several. */
 static size_t netns_width(const struct rsap_listen_list *list)
 {
         size_t width = strlen("NETNS"), i;
 
-        for (i = 1; i < list->count; i++)
+        for (i = 1; list->namespaces_read <= 1 && i < list->count; i++)
                 if (list->sockets[i].origin.netns_inode != list->sockets[0].origin.netns_inode)
                         break;
-        if (i >= list->count)
+        if (list->namespaces_read <= 1 && i >= list->count)
                 return 0;
         for (i = 0; i < list->count; i++) {
                 char buf[64];

@@ -120,6 +120,8 @@ struct rsap_listen_list {
          * /proc/PID/ns/net could not be read, so whose namespace is unknown. */
         size_t unentered_namespaces;
         size_t unreadable_namespace_processes;
+        /* How many namespaces were read: 0 when only the caller's was. */
+        size_t namespaces_read;
 
         /* private */
         size_t capacity;

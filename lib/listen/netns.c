@@ -333,6 +333,7 @@ static int dump_one_netns(struct netns_dump *d, const struct netns *ns, struct s
         r = rsap_listen_read_sockets(d->filter, d->list);
         if (r == 0)
                 label_sockets(d->list, before, ns);
+        d->list->namespaces_read++;
         return r;
 }
 
