@@ -16,6 +16,7 @@ root (skipped, 77, without it or without `ip netns`).
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -120,6 +121,51 @@ def check_text_and_who(names, listeners):
     check(status == 0 and names[0] in out and "rsap-listener" in out, f"who -A text: {out!r}")
 
 
+def container_cgroup():
+    """A cgroup folder named as docker names a container's, to put a process
+    in: (the hierarchy's root, the folder, the id, folders to remove after),
+    or None where cgroups may not be made.  cgroup v1's pids hierarchy where
+    there is one, as cgroupfs's /docker/ID; else v2's root, as systemd's
+    docker-ID.scope."""
+    container = secrets.token_hex(32)
+    v1 = "/sys/fs/cgroup/pids"
+    root = v1 if os.path.isdir(v1) else "/sys/fs/cgroup"
+    base = os.path.join(v1, "docker") if root == v1 else root
+    folder = os.path.join(base, container if base.endswith("docker") else
+                          f"docker-{container}.scope")
+    made = []
+    try:
+        for path in (base, folder):
+            if not os.path.isdir(path):
+                os.mkdir(path)
+                made.append(path)
+    except OSError:
+        return None
+    return root, folder, container, made[::-1]
+
+
+def check_container(unnamed):
+    """An owner in a container-like cgroup: its id, and none for the rest."""
+    found = container_cgroup()
+    if not found:
+        print("note: no cgroup could be made; container ids not checked", file=sys.stderr)
+        return
+    root, folder, container, made = found
+    pid = unnamed.proc.pid
+    try:
+        with open(os.path.join(folder, "cgroup.procs"), "w") as procs:
+            procs.write(str(pid))
+        listed = rsap_json("listening", "--netns", str(pid))
+        owners = [p for s in listed for p in s["processes"]]
+        check(owners and all(p["container"] == (container if p["pid"] == pid else None)
+                             for p in owners), f"containers: {owners}")
+    finally:
+        with open(os.path.join(root, "cgroup.procs"), "w") as procs:
+            procs.write(str(pid))
+        for path in made:
+            os.rmdir(path)
+
+
 def churn(stop):
     """Namespaces made and dropped as fast as unshare can, until stop is set."""
     while not stop.is_set():
@@ -194,6 +240,7 @@ def main():
             check_unnamed(listed, unnamed)
             check_own_and_once(listed, here)
             check_thread(thread_holder)
+            check_container(unnamed)
             check_selection(names, [a, b], unnamed)
             check_text_and_who(names, [a, b])
             check_churn([a, b, unnamed])

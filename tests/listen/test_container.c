@@ -80,6 +80,7 @@ static void test_no_container(void **state)
         expect_none("0::/system.slice/docker-3F4E8A9B2C1D0E5F6A7B8C9D0E1F2A3B4C5D6E7F8091A2B3C4D5E6F7"
                     "08192A3B.scope\n");
         expect_none("0::/system.slice/docker-" ID64 "\n");
+        expect_none("0::/system.slice/docker-" ID64 ".scope.bak\n");
         /* no path at all: a line without its two colons */
         expect_none("/docker/" ID64 "\n");
 }
