@@ -11,7 +11,8 @@
 #   rsap  rsap listening -A: every namespace of the host, found by itself,
 #         owners named;
 #   ss    a shell running ss -ltunp -N NS for each of the NS namespaces, then
-#         ss -ltunp for the host's own: the same namespaces, owners named.
+#         ss -ltunp for the host's own: the same namespaces, owners named;
+#   own   rsap listening, the host's own namespace only: what -A adds to it.
 #
 # bench-pairtime runs both in every round, in an order shuffled anew, and
 # takes the ratio to rsap within the round.  Before timing, both are checked
@@ -102,7 +103,8 @@ echo "== $NS namespaces with $PER sockets each ($tcp TCP listening, $udp UDP), o
 echo "-- ratios to rsap listening -A (goal: ss at least 5x)"
 # What the commands say on stderr (rsap's note of what it could not read,
 # once a run) is told once, after the figures.
-"$PAIRTIME" "$ROUNDS" 2 "ss=$WORK/ss_each.sh" "rsap=$RSAP listening -A" 2>"$WORK/stderr"
+"$PAIRTIME" "$ROUNDS" 2 "ss=$WORK/ss_each.sh" "own=$RSAP listening" "rsap=$RSAP listening -A" \
+        2>"$WORK/stderr"
 if [ -s "$WORK/stderr" ]; then
         echo "-- said on stderr, each line once:"
         sort -u "$WORK/stderr"
