@@ -208,6 +208,11 @@ def check_nobody(names, here):
     own = os.stat("/proc/self/ns/net").st_ino
     check({s["inode"] for s in here.sockets} <= by_netns(listed, own),
           "as nobody: not its own namespace's sockets")
+    one = subprocess.run(["su", "-s", "/bin/sh", "nobody", "-c",
+                          f"'{rsap_path()}' listening --netns {names[0]}"],
+                         capture_output=True, text=True)
+    check(one.returncode == 2 and "may not enter that network namespace" in one.stderr,
+          f"--netns as nobody: {one.returncode} {one.stderr!r}")
     check(not any(s["netns"] and s["netns"]["inode"] in named for s in listed),
           "as nobody: sockets of namespaces it cannot enter")
 
