@@ -6,9 +6,11 @@
  * threads (/proc/PID/ns/net, /proc/PID/task/TID/ns/net), or a file a tool
  * bind-mounted it on (`ip netns add` in /run/netns, docker in
  * /run/docker/netns, rootless runtimes in /run/user/UID/netns).  Each is
- * listed once, by the device and inode of its file, and held open from then
- * on, so that it cannot go away while it is read.  One that goes away before
- * it could be opened is not there: skipped, never an error.
+ * listed once, by the device and inode of its file, and opened only when it
+ * is read, one at a time: a host may have more namespaces than a process
+ * may hold descriptors.  One that goes away before it is read (its process
+ * exited, or the pid now names another process elsewhere: the file's device
+ * and inode are checked again) is not there: skipped, never an error.
  *
  * sock_diag and /proc/net answer for the namespace of the thread that asks,
  * and setns() moves only the thread that calls it: one thread of its own
@@ -48,7 +50,7 @@ static const char *const named_folders[] = { "/run/netns", "/run/docker/netns" }
 struct netns {
         dev_t dev;
         ino_t ino;
-        int fd;           /* the namespace, held open */
+        char *path;       /* its file, where it was found */
         const char *name; /* kept in the list; NULL when nothing names it */
 };
 
@@ -61,7 +63,7 @@ struct netns_set {
 static void netns_set_clear(struct netns_set *set)
 {
         for (size_t i = 0; i < set->count; i++)
-                close(set->items[i].fd);
+                free(set->items[i].path);
         free(set->items);
 }
 
@@ -95,33 +97,45 @@ static int check_netns_fd(int fd)
         return type == CLONE_NEWNET ? 0 : -EINVAL;
 }
 
-/* Adds the namespace at dir/path, named name (NULL for none), unless it is
- * there already.  0 also when it vanished or is no namespace; -EACCES when
- * it may not be read. */
+/* Whether the file at path is a network namespace: 0, -EINVAL when it is
+ * another kind, -ENOENT when it is gone. */
+static int check_netns_path(const char *path)
+{
+        _cleanup_(closep) int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0)
+                return vanished(errno) ? -ENOENT : -errno;
+        return check_netns_fd(fd);
+}
+
+/* Adds the namespace file entry of the folder dir (open, at dir_path; with
+ * AT_FDCWD and NULL, entry is the whole path), named name (NULL for none),
+ * unless it is there already.  0 also when it
+ * vanished or is no namespace; -EACCES when it may not be read. */
 static int netns_add(struct netns_set *set, struct rsap_listen_list *list, int dir,
-                     const char *path, const char *name)
+                     const char *dir_path, const char *entry, const char *name)
 {
         struct stat st;
-        struct netns *known;
-        _cleanup_(closep) int fd = -1;
+        struct netns *known, *ns;
 
-        if (fstatat(dir, path, &st, 0) < 0)
+        if (fstatat(dir, entry, &st, 0) < 0)
                 return vanished(errno) ? 0 : -errno;
         if (st.st_dev != set->nsfs_dev)
                 return 0; /* an entry nothing is mounted on */
         known = netns_find(set, &st);
         if (known)
                 return known->name || !name ? 0 : rsap_listen_keep_string(list, name, &known->name);
-        fd = openat(dir, path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return vanished(errno) ? 0 : -errno;
-        if (check_netns_fd(fd) < 0)
-                return 0;
         if (rsap_grow(&set->items, &set->capacity, set->count + 1, sizeof(*set->items)) < 0)
                 return -ENOMEM;
-        set->items[set->count] = (struct netns){ st.st_dev, st.st_ino, fd, NULL };
-        fd = -1; /* the set's now */
-        return rsap_listen_keep_string(list, name, &set->items[set->count++].name);
+        ns = &set->items[set->count];
+        *ns = (struct netns){ st.st_dev, st.st_ino, NULL, NULL };
+        if (dir_path ? asprintf(&ns->path, "%s/%s", dir_path, entry) < 0
+                     : !(ns->path = strdup(entry))) {
+                ns->path = NULL;
+                return -ENOMEM;
+        }
+        set->count++;
+        return rsap_listen_keep_string(list, name, &ns->name);
 }
 
 /* Every entry of one folder of named namespaces; a missing folder has none. */
@@ -137,7 +151,7 @@ static int add_folder(struct netns_set *set, struct rsap_listen_list *list, cons
 
                 if (e->d_name[0] == '.')
                         continue;
-                r = netns_add(set, list, dirfd(dir), e->d_name, e->d_name);
+                r = netns_add(set, list, dirfd(dir), path, e->d_name, e->d_name);
                 if (r < 0 && r != -EACCES)
                         return r;
         }
@@ -187,7 +201,7 @@ static int add_process(struct netns_set *set, struct rsap_listen_list *list, int
         int r, task_fd;
 
         snprintf(path, sizeof(path), "%s/ns/net", pid);
-        r = netns_add(set, list, proc, path, NULL);
+        r = netns_add(set, list, proc, "/proc", path, NULL);
         *hidden = r == -EACCES;
         if (r < 0)
                 return r == -EACCES ? 0 : r;
@@ -200,10 +214,13 @@ static int add_process(struct netns_set *set, struct rsap_listen_list *list, int
                 return 0;
         }
         while ((e = readdir(tasks))) {
+                char task_path[sizeof(path) + sizeof("/proc/")];
+
                 if (!all_digits(e->d_name) || strcmp(e->d_name, pid) == 0)
                         continue; /* the first thread's is the process's */
+                snprintf(task_path, sizeof(task_path), "/proc/%s/task", pid);
                 snprintf(path, sizeof(path), "%s/ns/net", e->d_name);
-                r = netns_add(set, list, dirfd(tasks), path, NULL);
+                r = netns_add(set, list, dirfd(tasks), task_path, path, NULL);
                 if (r < 0 && r != -EACCES)
                         return r;
         }
@@ -278,9 +295,11 @@ static int find_one_netns(struct netns_set *set, struct rsap_listen_list *list,
         }
         if (stat(path, &st) < 0)
                 return vanished(errno) ? -ENOENT : -errno;
-        r = netns_add(set, list, AT_FDCWD, path, name);
+        r = netns_add(set, list, AT_FDCWD, NULL, path, name);
         if (r == 0 && set->count == before)
-                return -EINVAL; /* a file, but no network namespace */
+                return -EINVAL; /* a file, but no namespace */
+        if (r == 0)
+                r = check_netns_path(path);
         if (r == 0 && !name)
                 r = rsap_listen_netns_name(list, &st, &set->items[before].name);
         return r;
@@ -306,13 +325,35 @@ static void label_sockets(struct rsap_listen_list *list, size_t first, const str
                 };
 }
 
+/* Opens ns's file again, if it is still that namespace: -ESRCH when it
+ * went away meanwhile (or its pid now names a process elsewhere). */
+static int open_again(const struct netns *ns)
+{
+        struct stat st;
+        int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0)
+                return vanished(errno) ? -ESRCH : -errno;
+        if (fstat(fd, &st) < 0 || st.st_dev != ns->dev || st.st_ino != ns->ino ||
+            check_netns_fd(fd) < 0) {
+                close(fd);
+                return -ESRCH;
+        }
+        return fd;
+}
+
 /* Moves this thread into ns, unless it is there: entering even one's own
  * namespace needs CAP_SYS_ADMIN. */
 static int enter(const struct netns *ns, struct stat *here)
 {
+        _cleanup_(closep) int fd = -1;
+
         if (here->st_dev == ns->dev && here->st_ino == ns->ino)
                 return 0;
-        if (setns(ns->fd, CLONE_NEWNET) < 0)
+        fd = open_again(ns);
+        if (fd < 0)
+                return fd;
+        if (setns(fd, CLONE_NEWNET) < 0)
                 return -errno;
         here->st_dev = ns->dev;
         here->st_ino = ns->ino;
@@ -328,6 +369,8 @@ static int dump_one_netns(struct netns_dump *d, const struct netns *ns, struct s
                 d->list->unentered_namespaces++;
                 return 0;
         }
+        if (r == -ESRCH)
+                return d->only_one ? -ENOENT : 0; /* gone since it was found */
         if (r < 0)
                 return r;
         r = rsap_listen_read_sockets(d->filter, d->list);

@@ -16,6 +16,7 @@ root (skipped, 77, without it or without `ip netns`).
 import json
 import os
 import re
+import resource
 import secrets
 import shutil
 import subprocess
@@ -28,6 +29,8 @@ SPECS = ["tcp,127.0.0.1", "tcp,::1,v6only", "udp,127.0.0.1", "udp,::1", "tcp,127
 LO_UP_THEN = ["sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
 CHURN_ROUNDS = 12
 CHURNERS = 4
+HOLDERS = 80    # namespaces held by sleeping processes, more than
+FEW_FILES = 64  # the descriptors rsap is then allowed
 
 failures = []
 
@@ -194,6 +197,28 @@ def check_churn(stable):
             t.join()
 
 
+def check_descriptor_limit(want):
+    """More namespaces than rsap may hold descriptors: each is opened only
+    while it is read, so all are still listed."""
+    holders = [subprocess.Popen(["unshare", "-n", "sleep", "600"]) for _ in range(HOLDERS)]
+    try:
+        # unshare has made the namespace once its pid's ns file is another.
+        own = os.stat("/proc/self/ns/net").st_ino
+        for h in holders:
+            while os.stat(f"/proc/{h.pid}/ns/net").st_ino == own:
+                os.sched_yield()
+        limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (FEW_FILES, FEW_FILES))
+        done = subprocess.run([rsap_path(), "listening", "-A", "--json"], capture_output=True,
+                              text=True, preexec_fn=limit)
+        check(done.returncode == 0, f"-A with {FEW_FILES} descriptors: {done.stderr}")
+        listed = {s["inode"] for s in json.loads(done.stdout)} if done.returncode == 0 else set()
+        check(want <= listed, f"-A with {FEW_FILES} descriptors: {sorted(want - listed)}")
+    finally:
+        for h in holders:
+            h.kill()
+            h.wait()
+
+
 def check_nobody(names, here):
     done = subprocess.run(["su", "-s", "/bin/sh", "nobody", "-c",
                            f"NO_COLOR=1 '{rsap_path()}' listening -A --json"],
@@ -249,6 +274,7 @@ def main():
             check_selection(names, [a, b], unnamed)
             check_text_and_who(names, [a, b])
             check_churn([a, b, unnamed])
+            check_descriptor_limit({s["inode"] for x in (a, b, unnamed) for s in x.sockets})
             check_nobody(names, here)
     finally:
         for name in names:
