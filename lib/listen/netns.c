@@ -110,8 +110,9 @@ static int check_netns_path(const char *path)
 
 /* Adds the namespace file entry of the folder dir (open, at dir_path; with
  * AT_FDCWD and NULL, entry is the whole path), named name (NULL for none),
- * unless it is there already.  0 also when it
- * vanished or is no namespace; -EACCES when it may not be read. */
+ * unless it is there already: a linear search, as hosts have tens or
+ * hundreds of namespaces.  0 also when it vanished or is no namespace;
+ * -EACCES when it may not be read. */
 static int netns_add(struct netns_set *set, struct rsap_listen_list *list, int dir,
                      const char *dir_path, const char *entry, const char *name)
 {
@@ -190,8 +191,11 @@ static bool all_digits(const char *s)
 }
 
 /* A process's namespace and its threads' (a thread may have entered
- * another).  false when the process hides them (another user's, without
- * root); a process or thread that exited meanwhile hides nothing. */
+ * another).  *hidden when the process hides them (another user's, without
+ * root); a process or thread that exited meanwhile hides nothing.  A
+ * namespace is kept under the first pid that has it, in pid order its
+ * oldest holder as a rule (a container's init, a pod's pause process): if
+ * that one exits before the namespace is read, the namespace is skipped. */
 static int add_process(struct netns_set *set, struct rsap_listen_list *list, int proc,
                        const char *pid, bool *hidden)
 {
