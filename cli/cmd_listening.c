@@ -98,6 +98,23 @@ static int add_command_option(const struct cli_command *self, const char *text,
         return -1;
 }
 
+/* -A, or --netns NAME|PID|PATH: one of them. */
+static int parse_netns_option(const struct cli_command *self, int opt,
+                              struct listening_request *req)
+{
+        if (req->filter.netns != RSAP_LISTEN_NETNS_OWN)
+                return cli_usage_error(self, "--all-namespaces or --netns: give one of them, once");
+        if (opt == 'A') {
+                req->filter.netns = RSAP_LISTEN_NETNS_ALL;
+                return -1;
+        }
+        if (!*optarg)
+                return cli_usage_error(self, "--netns needs a name, a pid or a path");
+        req->filter.netns = RSAP_LISTEN_NETNS_ONE;
+        req->filter.netns_spec = optarg;
+        return -1;
+}
+
 /* Returns -1 when opt was an option of this command, else an exit status. */
 static int listening_option(const struct cli_command *self, int opt, void *data)
 {
@@ -137,6 +154,9 @@ static int listening_option(const struct cli_command *self, int opt, void *data)
         case 'n':
                 req->filter.find_owners = false;
                 return -1;
+        case 'A':
+        case 'N':
+                return parse_netns_option(self, opt, req);
         case 'B':
                 registry_option(&req->rc, opt);
                 return -1;
@@ -381,7 +401,37 @@ static void make_row(const struct rsap_listening_answer *a, const struct rsap_ia
 
 struct widths {
         size_t endpoint, service, local; /* local 0: no LOCAL column */
+        size_t netns;                    /* 0: no NETNS column */
 };
+
+/* The NETNS column: the namespace's name, else its inode. */
+static size_t format_netns(const struct rsap_listen_socket *s, char *buf, size_t size)
+{
+        if (s->origin.netns_name)
+                return append(buf, size, 0, render_safe(s->origin.netns_name));
+        return (size_t)snprintf(buf, size, "%llu", (unsigned long long)s->origin.netns_inode);
+}
+
+/* The column shows only when more than one namespace was read (-A: `rsap
+ * who -A` tells where its one socket is) or the sockets come from several. */
+static size_t netns_width(const struct rsap_listen_list *list)
+{
+        size_t width = strlen("NETNS"), i;
+
+        for (i = 1; list->namespaces_read <= 1 && i < list->count; i++)
+                if (list->sockets[i].origin.netns_inode != list->sockets[0].origin.netns_inode)
+                        break;
+        if (list->namespaces_read <= 1 && i >= list->count)
+                return 0;
+        for (i = 0; i < list->count; i++) {
+                char buf[64];
+                size_t len = format_netns(&list->sockets[i], buf, sizeof(buf));
+
+                if (len > width)
+                        width = len;
+        }
+        return width;
+}
 
 static void text_rows(struct text *t, const struct cli *cli, const struct rsap_listening_answer *a,
                       const struct rsap_iana *reg, const struct widths *w)
@@ -390,6 +440,8 @@ static void text_rows(struct text *t, const struct cli *cli, const struct rsap_l
         struct row row = { .service_kept = false };
 
         text_str(t, cli_bold(cli));
+        if (w->netns)
+                text_column(t, "NETNS", 5, w->netns);
         text_column(t, "PROTO", 5, 5);
         text_column(t, "ADDRESS:PORT", 12, w->endpoint);
         text_column(t, "SERVICE", 7, w->service);
@@ -403,6 +455,11 @@ static void text_rows(struct text *t, const struct cli *cli, const struct rsap_l
                 const char *proto = rsap_proto_name(s->proto);
 
                 make_row(a, reg, i, &row);
+                if (w->netns) {
+                        char netns[64];
+
+                        text_column(t, netns, format_netns(s, netns, sizeof(netns)), w->netns);
+                }
                 text_column(t, proto, strlen(proto), 5);
                 text_column(t, row.endpoint, row.endpoint_len, w->endpoint);
                 text_column(t, row.service, row.service_len, w->service);
@@ -422,7 +479,7 @@ int render_listeners(const struct cli *cli, const struct rsap_listening_answer *
         _cleanup_(freep) struct text *t = malloc(sizeof(*t));
         /* The LOCAL column shows only when the local registry holds a port. */
         struct widths w = { strlen("ADDRESS:PORT"), strlen("SERVICE"),
-                            any_local(a) ? strlen("LOCAL") : 0 };
+                            any_local(a) ? strlen("LOCAL") : 0, netns_width(a->list) };
         struct row row = { .service_kept = false };
 
         if (!t)
@@ -457,6 +514,29 @@ void render_hidden_owners_hint(const struct rsap_listen_list *list)
         }
 }
 
+/* Once, and only when it is true: some namespaces could not be read.  One
+ * line: "rsap: 2 network namespaces could not be entered, and the network
+ * namespaces of 3 processes could not be read; root sees their sockets". */
+void render_hidden_namespaces_hint(const struct rsap_listen_list *list)
+{
+        size_t unentered = list->unentered_namespaces;
+        size_t unread = list->unreadable_namespace_processes;
+        char entered_part[96] = "", read_part[96] = "";
+
+        if (unentered == 0 && unread == 0)
+                return;
+        if (unentered)
+                snprintf(entered_part, sizeof(entered_part),
+                         "%zu network namespace%s could not be entered", unentered,
+                         unentered == 1 ? "" : "s");
+        if (unread)
+                snprintf(read_part, sizeof(read_part),
+                         "the network namespace%s of %zu process%s could not be read",
+                         unread == 1 ? "" : "s", unread, unread == 1 ? "" : "es");
+        fprintf(stderr, "rsap: %s%s%s; root sees their sockets\n", entered_part,
+                unentered && unread ? ", and " : "", read_part);
+}
+
 /* ---- --command ----------------------------------------------------------- */
 
 /* As lsof -c: the command name (/proc/PID/comm) begins with one of the prefixes. */
@@ -486,6 +566,14 @@ static int collect_error(int err, const struct rsap_listen_filter *f)
         if (err == -EPROTONOSUPPORT || err == -EAFNOSUPPORT)
                 return cli_error("cannot list sockets: this system has neither the sock_diag "
                                  "netlink interface nor /proc/net (rsap reads Linux's)");
+        if (f->netns == RSAP_LISTEN_NETNS_ONE && (err == -ENOENT || err == -EINVAL))
+                return cli_error("--netns '%s': %s", f->netns_spec,
+                                 err == -ENOENT ? "no such network namespace (an ip-netns name, "
+                                                  "a process id, or a path)"
+                                                : "not a network namespace");
+        if (f->netns == RSAP_LISTEN_NETNS_ONE && (err == -EPERM || err == -EACCES))
+                return cli_error("--netns '%s': may not enter that network namespace (root can)",
+                                 f->netns_spec);
         if (err == -EACCES && f->match_pid)
                 return cli_error("cannot read the descriptors of process %d: %s (root can)",
                                  (int)f->pid, strerror(EACCES));
@@ -545,6 +633,7 @@ static int run_listening(struct cli *cli, struct listening_request *req)
         if (r != 0 || fflush(stdout) != 0)
                 return cli_error("cannot write the output");
         render_hidden_owners_hint(a.list); /* after the listing it is about */
+        render_hidden_namespaces_hint(a.list);
         return a.list->count > 0 ? EXIT_ANSWERED : EXIT_NO_MATCH;
 }
 

@@ -74,10 +74,13 @@ static int who_proto_option(const struct cli_command *self, int opt, unsigned *p
 struct who_args {
         unsigned protocols;
         bool no_process;
+        bool all_namespaces;
+        char *netns; /* --netns NAME|PID|PATH */
         char *db;
 };
 
-/* The protocols, --no-process, --db FILE */
+/* The protocols, --no-process, -A, --netns, --db FILE; the listing checks
+ * -A and --netns. */
 static int who_option(const struct cli_command *self, int opt, void *data)
 {
         struct who_args *a = data;
@@ -86,6 +89,10 @@ static int who_option(const struct cli_command *self, int opt, void *data)
                 a->no_process = true;
         else if (opt == 'B')
                 a->db = optarg;
+        else if (opt == 'A')
+                a->all_namespaces = true;
+        else if (opt == 'N')
+                a->netns = optarg;
         else
                 return who_proto_option(self, opt, &a->protocols);
         return -1;
@@ -98,7 +105,7 @@ int cmd_who(struct cli *cli, int argc, char **argv)
         struct rsap_port_spec spec;
         const char *what;
         char port_text[8], proto_text[32];
-        char *listening_argv[12];
+        char *listening_argv[16];
         int r, n = 0;
 
         r = cli_getopt(cli, self, argc, argv, who_option, &a);
@@ -130,6 +137,12 @@ int cmd_who(struct cli *cli, int argc, char **argv)
         }
         if (a.no_process)
                 listening_argv[n++] = (char *)"--no-process";
+        if (a.all_namespaces)
+                listening_argv[n++] = (char *)"--all-namespaces";
+        if (a.netns) {
+                listening_argv[n++] = (char *)"--netns";
+                listening_argv[n++] = a.netns;
+        }
         if (a.db) {
                 listening_argv[n++] = (char *)"--db";
                 listening_argv[n++] = a.db;
@@ -139,6 +152,9 @@ int cmd_who(struct cli *cli, int argc, char **argv)
         cli_set_argv(listening_argv);
         r = cmd_listening(cli, n, listening_argv);
         if (r == EXIT_NO_MATCH)
-                fprintf(stderr, "rsap: nothing is bound to %s on this host\n", what);
+                fprintf(stderr, "rsap: nothing is bound to %s %s\n", what,
+                        a.all_namespaces ? "in any network namespace of this host"
+                        : a.netns        ? "in that network namespace"
+                                         : "on this host");
         return r;
 }

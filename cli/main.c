@@ -74,6 +74,10 @@ static const struct cli_option listening_options[] = {
           "the sockets of processes whose command name begins with NAME (as lsof -c)" },
         { "unregistered", no_argument, 'r', NULL, "the sockets on ports nobody registered" },
         { "no-process", no_argument, 'n', NULL, "do not look for the owning processes" },
+        { "all-namespaces", no_argument, 'A', NULL,
+          "the sockets of every network namespace on the host (also -A)" },
+        { "netns", required_argument, 'N', "NAME|PID|PATH",
+          "the sockets of one network namespace: an ip-netns name, a process's, or a file" },
         DB_OPTION("to show beside IANA's"),
         { 0 },
 };
@@ -84,6 +88,10 @@ static const struct cli_option who_options[] = {
         { "sctp", no_argument, 's', NULL, "short for --proto sctp" },
         { "dccp", no_argument, 'd', NULL, "short for --proto dccp" },
         { "no-process", no_argument, 'n', NULL, "do not look for the owning processes" },
+        { "all-namespaces", no_argument, 'A', NULL,
+          "the sockets of every network namespace on the host (also -A)" },
+        { "netns", required_argument, 'N', "NAME|PID|PATH",
+          "the sockets of one network namespace: an ip-netns name, a process's, or a file" },
         DB_OPTION("to show beside IANA's"),
         { 0 },
 };
@@ -216,14 +224,14 @@ static const struct cli_command commands[] = {
         { "listening", cmd_listening,
           "rsap listening [--proto P[,P]] [--tcp] [--udp] [--sctp] [--dccp] [--port N|A-B] "
           "[--pid PID] [--user USER] [--command NAME] [--unregistered] [--no-process] "
-          "[--db FILE] [--json]",
+          "[-A|--all-namespaces|--netns NAME|PID|PATH] [--db FILE] [--json]",
           "List the sockets listening on this host, their owners and services.",
-          listening_options, NULL },
+          listening_options, "A" },
         { "who", cmd_who,
           "rsap who [--proto P[,P]] [--tcp] [--udp] [--sctp] [--dccp] [--no-process] "
-          "[--db FILE] [--json] PORT[/PROTO]",
+          "[-A|--all-namespaces|--netns NAME|PID|PATH] [--db FILE] [--json] PORT[/PROTO]",
           "Name what is bound to a port on this host; exit status 1 when nothing is.",
-          who_options, NULL },
+          who_options, "A" },
         { "request", cmd_request,
           "rsap request NAME --port N | --any [--range A-B] --proto P[,P] --description TEXT "
           "--assignee WHO --contact WHO [--reference TEXT] [--note TEXT] [--allow-system] "

@@ -33,9 +33,12 @@ _rsap_options()
     export) echo "--format --output --local --db $common" ;;
     listening)
         echo "--proto --tcp --udp --sctp --dccp --port --pid --user --command" \
-            "--unregistered --no-process --db $common"
+            "--unregistered --no-process --all-namespaces --netns --db $common"
         ;;
-    who) echo "--proto --tcp --udp --sctp --dccp --no-process --db $common" ;;
+    who)
+        echo "--proto --tcp --udp --sctp --dccp --no-process --all-namespaces --netns" \
+            "--db $common"
+        ;;
     request)
         echo "--port --any --range --proto --description --assignee --contact" \
             "--reference --note --allow-system --over-iana --same-service $registry"
@@ -78,6 +81,7 @@ _rsap_takes_value()
     export:--format | export:--output) return 0 ;;
     listening:--port | listening:--pid | listening:--user) return 0 ;;
     listening:--proto | listening:--command | who:--proto) return 0 ;;
+    listening:--netns | who:--netns) return 0 ;;
     request:--port | request:--range | request:--proto) return 0 ;;
     request:--description | request:--assignee | request:--contact) return 0 ;;
     request:--reference | request:--note) return 0 ;;
@@ -166,6 +170,11 @@ _rsap()
             ;;
         listening:--user)
             mapfile -t COMPREPLY < <(compgen -u -- "$cur")
+            ;;
+        listening:--netns | who:--netns)
+            local names=
+            [[ -d /run/netns ]] && names=$(command ls /run/netns 2>/dev/null)
+            mapfile -t COMPREPLY < <(compgen -W "$names" -- "$cur")
             ;;
         esac
         return 0

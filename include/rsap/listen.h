@@ -35,6 +35,18 @@ enum rsap_listen_source {
         RSAP_LISTEN_SOURCE_PROCFS,
 };
 
+/*
+ * Which network namespaces to list: the caller's (as before), every one on
+ * the host, or one, named as `--netns` takes it: digits are a pid (its
+ * /proc/PID/ns/net), text with a '/' a path to a namespace file, anything
+ * else an entry of /run/netns.
+ */
+enum rsap_listen_netns {
+        RSAP_LISTEN_NETNS_OWN = 0,
+        RSAP_LISTEN_NETNS_ALL,
+        RSAP_LISTEN_NETNS_ONE,
+};
+
 struct rsap_listen_filter {
         unsigned protocols;           /* bit set of 1u << RSAP_PROTO_*; 0: every transport */
         uint16_t port_low, port_high; /* inclusive; 0-65535 for every port */
@@ -44,6 +56,8 @@ struct rsap_listen_filter {
         uid_t uid;
         bool find_owners;             /* walk /proc for the owning processes */
         enum rsap_listen_source source;
+        enum rsap_listen_netns netns; /* which network namespaces (netns.c) */
+        const char *netns_spec;       /* RSAP_LISTEN_NETNS_ONE: a name, a pid or a path */
 };
 
 /* Every socket of every transport and port, with owners, from any source. */
@@ -57,6 +71,10 @@ struct rsap_listen_owner {
         uid_t uid;                              /* the process's effective uid */
         const char *user;                       /* its name, NULL when the uid has none */
         char command[RSAP_LISTEN_COMMAND_SIZE]; /* /proc/PID/comm */
+        /* The id of the container it runs in (rsap_listen_container_id() of
+         * its /proc/PID/cgroup), looked for with every or one namespace;
+         * NULL when it runs in none, or was not looked for. */
+        const char *container;
 };
 
 /*
@@ -97,6 +115,13 @@ struct rsap_listen_list {
         /* Processes whose fd directory could not be read (EACCES): when
          * some socket's owners are hidden, root would see more. */
         size_t unreadable_processes;
+        /* With every or one namespace: namespaces found that could not be
+         * entered (setns needs CAP_SYS_ADMIN), and processes whose
+         * /proc/PID/ns/net could not be read, so whose namespace is unknown. */
+        size_t unentered_namespaces;
+        size_t unreadable_namespace_processes;
+        /* How many namespaces were read: 0 when only the caller's was. */
+        size_t namespaces_read;
 
         /* private */
         size_t capacity;
@@ -114,6 +139,12 @@ struct rsap_listen_list {
  * forced and the kernel lacks it; -ENOMEM.
  */
 int rsap_listen_collect(const struct rsap_listen_filter *f, struct rsap_listen_list **out);
+
+/*
+ * With f->netns RSAP_LISTEN_NETNS_ONE, -ENOENT when f->netns_spec names no
+ * namespace (no such entry, pid or file) and -EINVAL when it names a file
+ * that is not a network namespace; -EPERM when it may not be entered.
+ */
 void rsap_listen_list_free(struct rsap_listen_list *list);
 void rsap_listen_list_freep(struct rsap_listen_list **list);
 
@@ -164,6 +195,16 @@ int rsap_listen_list_select(const struct rsap_listen_list *from,
 int rsap_listen_origin_here(struct rsap_listen_list *list, struct rsap_listen_origin *out);
 
 /*
+ * The container a process runs in, from its /proc/PID/cgroup text: the id in
+ * the first line whose path names one (".../docker-ID.scope", "/docker/ID",
+ * ".../libpod-ID.scope", ".../cri-containerd-ID.scope", the id 64 hex digits
+ * for docker and podman, 12 to 64 for containerd).  Writes the id and
+ * returns 1, or 0 when no line names a container; -ENOSPC when out is too
+ * small (65 bytes always do).
+ */
+int rsap_listen_container_id(const char *cgroup, char *out, size_t size);
+
+/*
  * Whether a port/protocol has an IANA assignment (status Assigned in reg; reg
  * may be NULL: then nothing is registered).
  */
@@ -185,7 +226,7 @@ struct rsap_listen_json_local {
  *   {"protocol", "family", "address", "interface", "ipv6_only", "port", "uid",
  *    "user", "inode", "service", "local", "processes", "processes_visible",
  *    "host", "netns"}
- * with "processes" an array of {"pid", "command", "uid", "user"}, or null
+ * with "processes" an array of {"pid", "command", "uid", "user", "container"}, or null
  * (and "processes_visible" null) when owners were not looked up.  "service"
  * is IANA's name for the port/protocol in reg, null when there is none or reg
  * is NULL; "local" what local gives; "netns" {"inode", "name"}, or null when
@@ -216,6 +257,7 @@ int rsap_listen_list_write_json(const struct rsap_listen_list *list, const struc
 json_t *rsap_listen_report_to_json(const struct rsap_listen_list *list);
 
 /* Bounds on what rsap_listen_list_from_json accepts. */
+#define RSAP_LISTEN_JSON_MAX_CONTAINER 64 /* an owner's container id */
 #define RSAP_LISTEN_JSON_MAX_SOCKETS 1000000
 #define RSAP_LISTEN_JSON_MAX_OWNERS 4096   /* per socket */
 #define RSAP_LISTEN_JSON_MAX_STRING 255    /* host, netns name, user */

@@ -246,6 +246,10 @@ static int owner(struct decoder *d, const json_t *o, struct rsap_listen_owner *o
                 r = integer_field(d, o, "uid", 0, MAX_UID, &uid);
         if (r == 0)
                 r = string_field(d, o, "user", 1, RSAP_LISTEN_JSON_MAX_STRING, true, &out->user);
+        /* Reports written before containers were looked for have no key. */
+        if (r == 0 && json_object_get(o, "container"))
+                r = string_field(d, o, "container", 1, RSAP_LISTEN_JSON_MAX_CONTAINER, true,
+                                 &out->container);
         if (r < 0)
                 return r;
         out->pid = (pid_t)pid;

@@ -82,7 +82,9 @@ static int copy_owners(struct rsap_listen_list *list, struct rsap_listen_socket 
         for (size_t i = 0; i < from->n_owners; i++) {
                 owners[i] = from->owners[i];
                 owners[i].command[RSAP_LISTEN_COMMAND_SIZE - 1] = '\0';
-                if (rsap_listen_keep_string(list, from->owners[i].user, &owners[i].user) < 0)
+                if (rsap_listen_keep_string(list, from->owners[i].user, &owners[i].user) < 0 ||
+                    rsap_listen_keep_string(list, from->owners[i].container,
+                                            &owners[i].container) < 0)
                         return -ENOMEM;
         }
         to->owners = owners;
@@ -360,7 +362,8 @@ static bool same_owners(const struct rsap_listen_socket *x, const struct rsap_li
                 const struct rsap_listen_owner *a = &x->owners[i], *b = &y->owners[i];
 
                 if (a->pid != b->pid || a->uid != b->uid || !same_string(a->user, b->user) ||
-                    strcmp(a->command, b->command) != 0)
+                    strcmp(a->command, b->command) != 0 ||
+                    !same_string(a->container, b->container))
                         return false;
         }
         return true;

@@ -14,6 +14,7 @@
 #include <rsap/listen.h>
 
 #include <rsap/basic.h>
+#include <rsap/proc.h>
 
 #include "listen_internal.h"
 
@@ -109,6 +110,45 @@ static int name_users(struct rsap_listen_list *list)
 
 /* ---- collecting --------------------------------------------------------- */
 
+/* The container an owner runs in, kept in list; a process that is gone, or
+ * whose cgroup may not be read, names none. */
+static int owner_container(struct rsap_listen_list *list, pid_t pid, const char **out)
+{
+        char cgroup[4096], id[RSAP_LISTEN_JSON_MAX_CONTAINER + 1];
+
+        *out = NULL;
+        if (rsap_proc_read(-1, pid, "cgroup", cgroup, sizeof(cgroup)) < 0)
+                return 0;
+        if (rsap_listen_container_id(cgroup, id, sizeof(id)) != 1)
+                return 0;
+        return rsap_listen_keep_string(list, id, out);
+}
+
+/* Each owner's container; a process holds many sockets, so the last one
+ * looked up is asked again first. */
+static int name_containers(struct rsap_listen_list *list)
+{
+        pid_t last_pid = 0;
+        const char *last = NULL;
+
+        for (size_t i = 0; i < list->count; i++) {
+                struct rsap_listen_socket *s = &list->sockets[i];
+
+                for (size_t j = 0; j < s->n_owners; j++) {
+                        struct rsap_listen_owner *o = &s->owners[j];
+                        int r = 0;
+
+                        if (o->pid != last_pid)
+                                r = owner_container(list, o->pid, &last);
+                        if (r < 0)
+                                return r;
+                        last_pid = o->pid;
+                        o->container = last;
+                }
+        }
+        return 0;
+}
+
 /* Every socket was seen here, in this process's network namespace.  An
  * empty list has no socket to say so: `rsap PORT` on a free port, the most
  * common lookup, is spared the eight system calls. */
@@ -139,13 +179,18 @@ int rsap_listen_collect(const struct rsap_listen_filter *f, struct rsap_listen_l
         list = calloc(1, sizeof(*list));
         if (!list)
                 return -ENOMEM;
-        r = rsap_listen_read_sockets(f, list);
+        if (f->netns == RSAP_LISTEN_NETNS_OWN)
+                r = rsap_listen_read_sockets(f, list);
+        else
+                r = rsap_listen_read_namespaces(f, list); /* each with its origin */
         if (r == 0 && f->match_pid)
                 r = rsap_listen_keep_pid(list, f->pid);
-        if (r == 0)
+        if (r == 0 && f->netns == RSAP_LISTEN_NETNS_OWN)
                 r = set_origins(list);
         if (r == 0 && f->find_owners)
                 r = rsap_listen_find_owners(list);
+        if (r == 0 && f->find_owners && f->netns != RSAP_LISTEN_NETNS_OWN)
+                r = name_containers(list);
         if (r == 0)
                 r = name_users(list);
         if (r == 0)
@@ -186,8 +231,9 @@ bool rsap_listen_port_registered(const struct rsap_iana *reg, uint16_t port,
 
 static json_t *owner_to_json(const struct rsap_listen_owner *o)
 {
-        return json_pack("{s:i, s:s, s:I, s:s?}", "pid", (int)o->pid, "command", o->command,
-                         "uid", (json_int_t)o->uid, "user", o->user);
+        return json_pack("{s:i, s:s, s:I, s:s?, s:s?}", "pid", (int)o->pid, "command",
+                         o->command, "uid", (json_int_t)o->uid, "user", o->user, "container",
+                         o->container);
 }
 
 static json_t *owners_to_json(const struct rsap_listen_socket *s)

@@ -27,7 +27,7 @@ static void closedirp(DIR **d)
 
 /* The entry of /run/netns that is the namespace ns (device and inode), or
  * NULL: an unmounted entry is a plain file on another device. */
-static int netns_name(struct rsap_listen_list *list, const struct stat *ns, const char **out)
+int rsap_listen_netns_name(struct rsap_listen_list *list, const struct stat *ns, const char **out)
 {
         _cleanup_(closedirp) DIR *dir = opendir(NETNS_RUN_DIR);
         struct dirent *e;
@@ -54,5 +54,5 @@ int rsap_listen_origin_here(struct rsap_listen_list *list, struct rsap_listen_or
         if (stat("/proc/self/ns/net", &ns) < 0)
                 return 0; /* no /proc: the namespace stays unknown */
         out->netns_inode = (uint64_t)ns.st_ino;
-        return netns_name(list, &ns, &out->netns_name);
+        return rsap_listen_netns_name(list, &ns, &out->netns_name);
 }

@@ -37,6 +37,11 @@
  * that are not connected in CLOSE, as `ss -l` asks for them. */
 enum { KERNEL_TCP_CLOSE = 7, KERNEL_TCP_LISTEN = 10 };
 
+/* This thread's /proc/net: /proc/net is /proc/self/net, the namespace of
+ * the process's first thread, where a thread that entered another namespace
+ * (netns.c) must read its own. */
+#define PROC_NET "/proc/thread-self/net"
+
 /* 32 KiB: the most a netlink dump puts in one datagram. */
 #define DUMP_BUFFER_SIZE 32768
 
@@ -54,8 +59,8 @@ static const struct transport transports[] = {
         { RSAP_PROTO_TCP, IPPROTO_TCP, TCPDIAG_GETSOCK, 1u << KERNEL_TCP_LISTEN, NULL, NULL,
           NULL },
         { RSAP_PROTO_UDP, IPPROTO_UDP, 0, 1u << KERNEL_TCP_CLOSE, NULL, NULL, NULL },
-        { RSAP_PROTO_SCTP, IPPROTO_SCTP, 0, 1u << KERNEL_TCP_LISTEN, "SCTP", "/proc/net/sctp",
-          "/proc/net" },
+        { RSAP_PROTO_SCTP, IPPROTO_SCTP, 0, 1u << KERNEL_TCP_LISTEN, "SCTP", PROC_NET "/sctp",
+          PROC_NET },
         { RSAP_PROTO_DCCP, IPPROTO_DCCP, DCCPDIAG_GETSOCK, 1u << KERNEL_TCP_LISTEN, "DCCP",
           "/sys/module/dccp", "/sys/module" },
 };
@@ -440,7 +445,7 @@ static bool listed_in_proc_net_protocols(struct kernel_protocols *k, const char 
         size_t len = strlen(name);
 
         if (!k->read) {
-                int fd = open("/proc/net/protocols", O_RDONLY | O_CLOEXEC);
+                int fd = open(PROC_NET "/protocols", O_RDONLY | O_CLOEXEC);
                 ssize_t n = fd < 0 ? -1 : read(fd, k->text, sizeof(k->text) - 1);
 
                 if (fd >= 0)
@@ -460,7 +465,7 @@ static bool listed_in_proc_net_protocols(struct kernel_protocols *k, const char 
 /* proc_net_seen: /proc/net/sockstat was just read, so /proc/net is there. */
 static bool trace_dir_exists(const struct transport *t, bool proc_net_seen)
 {
-        if (proc_net_seen && strcmp(t->kernel_trace_dir, "/proc/net") == 0)
+        if (proc_net_seen && strcmp(t->kernel_trace_dir, PROC_NET) == 0)
                 return true;
         return access(t->kernel_trace_dir, F_OK) == 0;
 }
@@ -635,8 +640,8 @@ static void read_sockstat(struct sockstat *st)
         st->used = -1;
         for (size_t p = 0; p < RSAP_PROTO_COUNT; p++)
                 st->inuse[p][0] = st->inuse[p][1] = -1;
-        read_sockstat_file("/proc/net/sockstat", st, 0);
-        read_sockstat_file("/proc/net/sockstat6", st, 1);
+        read_sockstat_file(PROC_NET "/sockstat", st, 0);
+        read_sockstat_file(PROC_NET "/sockstat6", st, 1);
 }
 
 /* The dumps f asks for, the big ones (TCP, then UDP) first so that the
@@ -820,10 +825,10 @@ static int read_procfs(const struct rsap_listen_filter *f, struct rsap_listen_li
                 enum rsap_proto proto;
                 unsigned state;
         } files[] = {
-                { "/proc/net/tcp", AF_INET, RSAP_PROTO_TCP, KERNEL_TCP_LISTEN },
-                { "/proc/net/tcp6", AF_INET6, RSAP_PROTO_TCP, KERNEL_TCP_LISTEN },
-                { "/proc/net/udp", AF_INET, RSAP_PROTO_UDP, KERNEL_TCP_CLOSE },
-                { "/proc/net/udp6", AF_INET6, RSAP_PROTO_UDP, KERNEL_TCP_CLOSE },
+                { PROC_NET "/tcp", AF_INET, RSAP_PROTO_TCP, KERNEL_TCP_LISTEN },
+                { PROC_NET "/tcp6", AF_INET6, RSAP_PROTO_TCP, KERNEL_TCP_LISTEN },
+                { PROC_NET "/udp", AF_INET, RSAP_PROTO_UDP, KERNEL_TCP_CLOSE },
+                { PROC_NET "/udp6", AF_INET6, RSAP_PROTO_UDP, KERNEL_TCP_CLOSE },
         };
 
         for (size_t i = 0; i < ARRAY_SIZE(files); i++) {

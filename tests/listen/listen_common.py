@@ -22,20 +22,23 @@ def rsap_path():
 class Listener:
     """listener.py holding the given sockets; use as a context manager."""
 
-    def __init__(self, *specs):
+    def __init__(self, *specs, prefix=(), script="listener.py"):
         self.specs = specs
+        self.prefix = list(prefix)  # a command that execs the listener: `ip netns exec N`
+        self.script = script
         self.proc = None
         self.sockets = []
 
     def __enter__(self):
-        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "listener.py"),
-                                      *self.specs], stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen([*self.prefix, sys.executable,
+                                      os.path.join(HERE, self.script), *self.specs],
+                                     stdout=subprocess.PIPE, text=True)
         for line in self.proc.stdout:
             if line.strip() == "ready":
                 return self
             self.sockets.append(json.loads(line))
         self.proc.wait()
-        raise SystemExit(f"listener.py {' '.join(self.specs)} failed")
+        raise SystemExit(f"{self.script} {' '.join(self.specs)} failed")
 
     def __exit__(self, *exc):
         self.close()

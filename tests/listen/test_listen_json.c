@@ -251,7 +251,8 @@ static struct rsap_listen_list *rich_list(enum rsap_listen_source source, bool o
         struct rsap_listen_list *list = new_list();
         struct rsap_listen_owner two[2] = {
                 { .pid = 900, .uid = 0, .user = "root", .command = "nginx" },
-                { .pid = 901, .uid = 33, .user = "www-data", .command = "nginx" },
+                { .pid = 901, .uid = 33, .user = "www-data", .command = "nginx",
+                  .container = "0123456789ab" },
         };
         struct rsap_listen_socket web = socket_of(RSAP_PROTO_TCP, "0.0.0.0", 80, 11, "a");
         struct rsap_listen_socket dns = socket_of(RSAP_PROTO_UDP, "fe80::1", 53, 12, "b");
@@ -285,6 +286,11 @@ static void test_equal(void **state)
         b->sockets[0].owners[1].pid = 902;
         assert_false(rsap_listen_list_equal(a, b));
         b->sockets[0].owners[1].pid = 901;
+        b->sockets[0].owners[1].container = NULL;
+        assert_false(rsap_listen_list_equal(a, b));
+        b->sockets[0].owners[1].container = "0123456789ac";
+        assert_false(rsap_listen_list_equal(a, b));
+        b->sockets[0].owners[1].container = a->sockets[0].owners[1].container;
         b->sockets[1].origin.netns_name = NULL;
         assert_false(rsap_listen_list_equal(a, b));
         b->sockets[1].origin.netns_name = a->sockets[1].origin.netns_name;
@@ -461,6 +467,12 @@ static void test_base_socket_decodes(void **state)
         (void)state;
         assert_int_equal(list->count, 1);
         assert_string_equal(list->sockets[0].origin.netns_name, "blue");
+        assert_null(list->sockets[0].owners[0].container); /* an older report's: no key */
+        free(text);
+        rsap_listen_list_free(list);
+        text = changed_list("processes.0.container", "\"0123456789ab\"");
+        list = read_list(text);
+        assert_string_equal(list->sockets[0].owners[0].container, "0123456789ab");
         free(text);
         rsap_listen_list_free(list);
 }
@@ -502,6 +514,10 @@ static const struct refusal refusals[] = {
           "socket 0: processes[0].command: not 0 to 15 bytes long" },
         { "processes.0.uid", "-1",
           "socket 0: processes[0].uid: not an integer from 0 to 4294967294" },
+        { "processes.0.container", "7",
+          "socket 0: processes[0].container: not a string or null" },
+        { "processes.0.container", "\"\"",
+          "socket 0: processes[0].container: not 1 to 64 bytes long" },
         { "host", NULL, "socket 0: host: missing" },
         { "host", "\"\"", "socket 0: host: not 1 to 255 bytes long" },
         { "host", "null", "socket 0: host: not a string" },
