@@ -21,6 +21,7 @@ if [ -z "$bin" ] || [ ! -x "$bin/initdb" ] || [ ! -x "$bin/pg_ctl" ]; then
         exit 77
 fi
 
+here=$PWD
 dir=$(mktemp -d /tmp/rsap-pg-XXXXXX) || exit 1
 as_server=()
 if [ "$(id -u)" = 0 ]; then
@@ -28,7 +29,12 @@ if [ "$(id -u)" = 0 ]; then
         as_server=(runuser -u nobody --)
 fi
 
+# The server's commands run in its own directory: the user they run as may
+# not enter the one the tests run in (/root/... when root runs them).
+cd "$dir" || exit 1
+
 stop() {
+        cd "$dir" || return
         "${as_server[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1
         rm -rf "$dir"
 }
@@ -53,6 +59,7 @@ if ! "$bin/createdb" -h "$dir" -U rsap rsap 2>"$dir/createdb.log"; then
         exit 1
 fi
 
+cd "$here" || exit 1
 export RSAP_TEST_STORE="postgresql:///rsap?host=$dir&user=rsap"
 export RSAP_TEST_PG_DIR="$dir"
 "$@"

@@ -36,7 +36,7 @@ int pg_exec(PGconn *db, const char *sql);
 
 #define PG_MAX_PARAMS 16
 struct pg_query {
-        const char *sql;
+        char *sql; /* a copy: callers build SQL in buffers that end before it runs */
         int n_params;
         Oid types[PG_MAX_PARAMS];
         char *values[PG_MAX_PARAMS]; /* NULL: SQL NULL */

@@ -240,7 +240,9 @@ int pg_exec(PGconn *db, const char *sql)
 
 void pg_query_init(struct pg_query *q, const char *sql)
 {
-        *q = (struct pg_query){ .sql = sql };
+        *q = (struct pg_query){ .sql = strdup(sql) };
+        if (!q->sql)
+                q->bind_error = -ENOMEM; /* pg_run says so */
 }
 
 void pg_query_finish(struct pg_query *q)
@@ -248,6 +250,7 @@ void pg_query_finish(struct pg_query *q)
         for (int i = 0; i < q->n_params; i++)
                 free(q->values[i]);
         PQclear(q->res);
+        free(q->sql);
         *q = (struct pg_query){ 0 };
 }
 
