@@ -10,6 +10,29 @@
 #include <string.h>
 
 #include "pg.h"
+#include "../rows.h"
+
+/* ---- rows, read by lib/local/rows.c ------------------------------------------------ */
+
+static int64_t row_integer(void *q, int i)
+{
+        return pg_column_int(q, i);
+}
+
+static const char *row_text(void *q, int i)
+{
+        return pg_column_text(q, i);
+}
+
+static bool row_is_null(void *q, int i)
+{
+        return pg_column_is_null(q, i);
+}
+
+static const struct store_columns columns = { row_integer, row_text, row_is_null };
+
+/* The query's current row, as rows.c reads one. */
+#define ROW(q) (&(struct store_row){ &columns, (q) })
 
 /* An INSERT ... RETURNING id run, and the id it made. */
 static int insert_returning_id(struct rsap_store *store, struct pg_query *q, int64_t *id_out)
@@ -53,48 +76,8 @@ static void bind_target(struct pg_query *q, const struct rsap_target *t)
         " contact, reference, note, allow_system, over_iana, same_service, state,"       \
         " requested_by, requested_us"
 
-static const char *const request_states[] = {
-        [RSAP_REQUEST_PENDING] = "pending",
-        [RSAP_REQUEST_APPROVED] = "approved",
-        [RSAP_REQUEST_REJECTED] = "rejected",
-};
 
-static enum rsap_request_state request_state_parse(const char *text)
-{
-        for (size_t i = 0; text && i < ARRAY_SIZE(request_states); i++)
-                if (strcmp(text, request_states[i]) == 0)
-                        return (enum rsap_request_state)i;
-        return RSAP_REQUEST_PENDING;
-}
 
-static int request_from_row(struct pg_query *q, struct rsap_request *out)
-{
-        memset(out, 0, sizeof(*out));
-        out->id = pg_column_int(q, 0);
-        out->service = pg_column_strdup(q, 1);
-        out->any_port = pg_column_is_null(q, 2);
-        out->port = (uint16_t)pg_column_int(q, 2);
-        out->range_low = (uint16_t)pg_column_int(q, 3);
-        out->range_high = (uint16_t)pg_column_int(q, 4);
-        out->protocols = (unsigned)pg_column_int(q, 5);
-        out->description = pg_column_strdup(q, 6);
-        out->assignee = pg_column_strdup(q, 7);
-        out->contact = pg_column_strdup(q, 8);
-        out->reference = pg_column_strdup(q, 9);
-        out->note = pg_column_strdup(q, 10);
-        out->allow_system = pg_column_int(q, 11) != 0;
-        out->over_iana = pg_column_int(q, 12) != 0;
-        out->same_service = pg_column_int(q, 13) != 0;
-        out->state = request_state_parse(pg_column_text(q, 14));
-        out->requested_by = pg_column_strdup(q, 15);
-        out->requested_us = pg_column_int(q, 16);
-        if (!out->service || !out->description || !out->assignee || !out->contact ||
-            !out->requested_by) {
-                rsap_request_clear(out);
-                return -ENOMEM;
-        }
-        return 0;
-}
 
 static int request_insert(struct rsap_store *store, const struct rsap_request *in,
                           int64_t *id_out)
@@ -140,7 +123,7 @@ static int request_get(struct rsap_store *store, int64_t id, struct rsap_request
         r = pg_step(store, &q);
         if (r < 0)
                 return r;
-        return r == 0 ? -ENOENT : request_from_row(&q, out);
+        return r == 0 ? -ENOENT : store_request_from_row(ROW(&q), out);
 }
 
 static int request_list(struct rsap_store *store, bool pending_only, struct rsap_request **out,
@@ -158,7 +141,7 @@ static int request_list(struct rsap_store *store, bool pending_only, struct rsap
         while (r == 0 && (r = pg_step(store, &q)) > 0) {
                 r = rsap_grow(&list, &capacity, n + 1, sizeof(*list));
                 if (r == 0)
-                        r = request_from_row(&q, &list[n]);
+                        r = store_request_from_row(ROW(&q), &list[n]);
                 if (r == 0)
                         n++;
         }
@@ -180,7 +163,7 @@ static int request_decide(struct rsap_store *store, int64_t id, enum rsap_reques
 
         if (r < 0)
                 return r;
-        pg_bind_text(&q, 1, request_states[state]);
+        pg_bind_text(&q, 1, store_request_states[state]);
         pg_bind_int(&q, 2, id);
         r = pg_run(store, &q);
         if (r == 0 && pg_changes(&q) != 1)
@@ -304,30 +287,6 @@ static int service_names(struct rsap_store *store, int (*visit)(const char *name
         " a.ended_us, a.quarantine_until_us"
 #define ASSIGNMENT_FROM " FROM assignments a JOIN services s ON s.id = a.service_id "
 
-static int assignment_from_row(struct pg_query *q, struct rsap_assignment *out)
-{
-        memset(out, 0, sizeof(*out));
-        out->id = pg_column_int(q, 0);
-        out->request_id = pg_column_int(q, 1);
-        out->service = pg_column_strdup(q, 2);
-        out->port = (uint16_t)pg_column_int(q, 3);
-        out->proto = pg_column_proto(q, 4);
-        out->assignee = pg_column_strdup(q, 5);
-        out->contact = pg_column_strdup(q, 6);
-        out->description = pg_column_strdup(q, 7);
-        out->reference = pg_column_strdup(q, 8);
-        out->note = pg_column_strdup(q, 9);
-        out->over_iana = pg_column_strdup(q, 10);
-        out->active = pg_column_int(q, 11) != 0;
-        out->assigned_us = pg_column_int(q, 12);
-        out->ended_us = pg_column_int(q, 13);
-        out->quarantine_until_us = pg_column_int(q, 14);
-        if (!out->service || !out->assignee || !out->contact || !out->description) {
-                rsap_assignment_clear(out);
-                return -ENOMEM;
-        }
-        return 0;
-}
 
 static int hold_for_assignment(struct rsap_store *store, uint16_t port, enum rsap_proto proto,
                                int64_t assignment_id)
@@ -432,7 +391,7 @@ static int assignments_collect(struct rsap_store *store, struct pg_query *q,
         while ((r = pg_step(store, q)) > 0) {
                 r = rsap_grow(&list, &capacity, n + 1, sizeof(*list));
                 if (r == 0)
-                        r = assignment_from_row(q, &list[n]);
+                        r = store_assignment_from_row(ROW(q), &list[n]);
                 if (r < 0)
                         break;
                 n++;
@@ -488,7 +447,7 @@ static int assignments_walk(struct rsap_store *store, const struct store_assignm
         while (r == 0 && (r = pg_step(store, &q)) > 0) {
                 struct rsap_assignment a;
 
-                r = assignment_from_row(&q, &a);
+                r = store_assignment_from_row(ROW(&q), &a);
                 if (r == 0)
                         r = visit(&a, arg);
                 rsap_assignment_clear(&a);
@@ -513,24 +472,6 @@ static int assignments_walk(struct rsap_store *store, const struct store_assignm
  * Only the columns the holder has are read: pick walks every holding of a
  * range.
  */
-static void holding_from_row(struct pg_query *q, bool who, struct store_holding *h)
-{
-        *h = (struct store_holding){
-                .port = (uint16_t)pg_column_int(q, 0), .proto = pg_column_proto(q, 1),
-                .assignment_id = pg_column_int(q, 2), .lease_id = pg_column_int(q, 5),
-        };
-        if (h->assignment_id && who) {
-                h->service = pg_column_text(q, 3);
-                h->assignee = pg_column_text(q, 4);
-        }
-        if (h->lease_id) {
-                h->lease_name = pg_column_text(q, 6);
-                h->expires_us = pg_column_int(q, 7);
-                h->pid = (pid_t)pg_column_int(q, 8);
-                h->pid_start = (uint64_t)pg_column_int(q, 9);
-                h->host = pg_column_text(q, 10);
-        }
-}
 
 static int holdings(struct rsap_store *store, uint16_t low, uint16_t high, enum rsap_proto proto,
                     bool who, store_holding_visit *visit, void *arg)
@@ -554,7 +495,7 @@ static int holdings(struct rsap_store *store, uint16_t low, uint16_t high, enum 
         while ((r = pg_step(store, &q)) > 0) {
                 struct store_holding h;
 
-                holding_from_row(&q, who, &h);
+                store_holding_from_row(ROW(&q), who, &h);
                 r = visit(&h, arg);
                 if (r < 0)
                         return r;
@@ -608,7 +549,7 @@ static int lease_holdings(struct rsap_store *store, uint16_t low, uint16_t high,
         while ((r = pg_step(store, &q)) > 0) {
                 struct store_holding h;
 
-                holding_from_row(&q, false, &h);
+                store_holding_from_row(ROW(&q), false, &h);
                 r = visit(&h, arg);
                 if (r < 0)
                         return r;
@@ -657,27 +598,6 @@ static int quarantines(struct rsap_store *store, uint16_t low, uint16_t high,
 #define LEASE_COLUMNS                                                                     \
         "id, port, name, pid, pid_start, leased_us, expires_us, active, ended_us, host"
 
-static int lease_from_row(struct pg_query *q, struct rsap_lease *out)
-{
-        memset(out, 0, sizeof(*out));
-        out->id = pg_column_int(q, 0);
-        out->port = (uint16_t)pg_column_int(q, 1);
-        out->name = pg_column_strdup(q, 2);
-        if (!out->name && errno == ENOMEM)
-                return -ENOMEM;
-        out->pid = (pid_t)pg_column_int(q, 3);
-        out->pid_start = (uint64_t)pg_column_int(q, 4);
-        out->leased_us = pg_column_int(q, 5);
-        out->expires_us = pg_column_int(q, 6);
-        out->active = pg_column_int(q, 7) != 0;
-        out->ended_us = pg_column_int(q, 8);
-        out->host = pg_column_strdup(q, 9);
-        if (!out->host && errno == ENOMEM) {
-                rsap_lease_clear(out);
-                return -ENOMEM;
-        }
-        return 0;
-}
 
 static int hold_for_lease(struct rsap_store *store, uint16_t port, int64_t lease_id)
 {
@@ -779,7 +699,7 @@ static int leases(struct rsap_store *store, const struct store_lease_query *lq,
         while (r == 0 && (r = pg_step(store, &q)) > 0) {
                 r = rsap_grow(&list, &capacity, n + 1, sizeof(*list));
                 if (r == 0)
-                        r = lease_from_row(&q, &list[n]);
+                        r = store_lease_from_row(ROW(&q), &list[n]);
                 if (r == 0)
                         n++;
         }
@@ -863,39 +783,7 @@ static int counts(struct rsap_store *store, int64_t now_us, struct store_counts 
         " l.expires_us, l.pid, l.pid_start, l.host FROM leases l WHERE l.active = 1 AND %s"        \
         " ORDER BY 4, 1, 2"
 
-static const char *entry_state(enum rsap_local_kind kind, bool active)
-{
-        switch (kind) {
-        case RSAP_LOCAL_ASSIGNMENT:
-                return active ? "active" : "quarantined";
-        case RSAP_LOCAL_REQUEST:
-                return "pending";
-        case RSAP_LOCAL_LEASE:
-                break;
-        }
-        return "live";
-}
 
-static int entry_from_row(struct pg_query *q, struct rsap_local_entry *e)
-{
-        enum rsap_proto proto = pg_column_proto(q, 4);
-
-        memset(e, 0, sizeof(*e));
-        e->kind = (enum rsap_local_kind)pg_column_int(q, 0);
-        e->id = pg_column_int(q, 1);
-        e->service = pg_column_strdup(q, 2);
-        e->port = pg_column_is_null(q, 3) ? -1 : (int)pg_column_int(q, 3);
-        e->protocols = proto ? 1u << proto : (unsigned)pg_column_int(q, 5);
-        e->assignee = pg_column_strdup(q, 6);
-        e->contact = pg_column_strdup(q, 7);
-        e->description = pg_column_strdup(q, 8);
-        e->over_iana = pg_column_strdup(q, 9);
-        e->state = entry_state(e->kind, pg_column_int(q, 10) != 0);
-        e->since_us = pg_column_int(q, 11);
-        e->until_us = pg_column_int(q, 12);
-        e->pid = (pid_t)pg_column_int(q, 13);
-        return 0;
-}
 
 static int entries(struct rsap_store *store, const struct store_entries_query *eq,
                    store_entry_visit *visit, void *arg)
@@ -924,7 +812,7 @@ static int entries(struct rsap_store *store, const struct store_entries_query *e
         while ((r = pg_step(store, &q)) > 0) {
                 struct rsap_local_entry e;
 
-                entry_from_row(&q, &e);
+                store_entry_from_row(ROW(&q), &e);
                 r = visit(&e, (uint64_t)pg_column_int(&q, 14), pg_column_text(&q, 15), arg);
                 if (r < 0)
                         return r;
@@ -934,24 +822,6 @@ static int entries(struct rsap_store *store, const struct store_entries_query *e
 
 /* ---- history ------------------------------------------------------------------------------- */
 
-static int event_from_row(struct pg_query *q, struct rsap_event *e)
-{
-        memset(e, 0, sizeof(*e));
-        e->id = pg_column_int(q, 0);
-        e->time_us = pg_column_int(q, 1);
-        e->actor = pg_column_strdup(q, 2);
-        e->action = pg_column_strdup(q, 3);
-        e->request_id = pg_column_int(q, 4);
-        e->assignment_id = pg_column_int(q, 5);
-        e->lease_id = pg_column_int(q, 6);
-        e->service = pg_column_strdup(q, 7);
-        e->port = pg_column_is_null(q, 8) ? -1 : (int)pg_column_int(q, 8);
-        e->proto = pg_column_proto(q, 9);
-        e->reason = pg_column_strdup(q, 10);
-        e->details = pg_column_strdup(q, 11);
-        e->host = pg_column_strdup(q, 12);
-        return e->actor && e->action ? 0 : -ENOMEM;
-}
 
 static const char *history_where(enum rsap_target_kind kind)
 {
@@ -995,7 +865,7 @@ static int history(struct rsap_store *store, const struct rsap_target *target,
                               sizeof(*out->events)) < 0)
                         return -ENOMEM;
                 /* Counted before it is checked: the caller's clear frees what it holds. */
-                r = event_from_row(&q, &out->events[out->n_events++]);
+                r = store_event_from_row(ROW(&q), &out->events[out->n_events++]);
                 if (r < 0)
                         return r;
         }
