@@ -149,14 +149,6 @@ static void arena_shutdown(void *unused)
 {
 }
 
-/*
- * SQLite as rsap's commands use it, set before its first call: the arena;
- * one thread (no command shares SQLite between threads, so no mutex is
- * taken); no memory statistics (each allocation took a mutex to count
- * itself).  An `rsap lease` on a small registry: 3.76 million instructions
- * before, 2.60 million after (callgrind), of which the rest of SQLite's
- * start (its schema) is most.
- */
 /* Under AddressSanitizer SQLite's pieces stay malloc()'s, which it watches:
  * a use of a row's text after the next step is then seen. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -170,6 +162,14 @@ static void arena_shutdown(void *unused)
 #define ARENA_WANTED 1
 #endif
 
+/*
+ * SQLite as rsap's commands use it, set before its first call: the arena;
+ * one thread (no command shares SQLite between threads, so no mutex is
+ * taken); no memory statistics (each allocation took a mutex to count
+ * itself).  An `rsap lease` on a small registry: 3.76 million instructions
+ * before, 2.60 million after (callgrind), of which the rest of SQLite's
+ * start (its schema) is most.
+ */
 #define SQLITE_VARIADIC(name)
 SQLITE_VARIADIC(sqlite3_config)
 static void configure(void *handle)
