@@ -304,6 +304,25 @@ int store_append_event(struct rsap_store *store, const struct store_event *ev, i
 
 /* ---- consistency ------------------------------------------------------------------ */
 
+/* The template with its one "%s" replaced by what. */
+void store_check_add_problem(struct rsap_store_check_report *out, const char *template,
+                             const char *what)
+{
+        const char *hole = strstr(template, "%s");
+        int before = hole ? (int)(hole - template) : (int)strlen(template);
+        char *line;
+        int n;
+
+        if (out->n_problems++ >= RSAP_STORE_CHECK_MAX_PROBLEMS)
+                return;
+        line = out->problems[out->n_problems - 1];
+        n = snprintf(line, sizeof(out->problems[0]), "%.*s%s%s", before, template,
+                     hole ? what : "", hole ? hole + 2 : "");
+        /* A longer problem is cut, with a mark that says so. */
+        if (n >= (int)sizeof(out->problems[0]))
+                memcpy(line + sizeof(out->problems[0]) - 4, "...", 4);
+}
+
 int rsap_store_check_level(struct rsap_store *store, enum rsap_store_check_level level,
                            struct rsap_store_check_report *out)
 {

@@ -70,3 +70,8 @@ int store_tx_commit(struct store_tx *tx);
 void store_tx_end(struct store_tx *tx);
 
 int store_append_event(struct rsap_store *store, const struct store_event *ev, int64_t *id_out);
+
+/* A backend's check: one problem, the template's one "%s" replaced by what,
+ * cut with "..." when long; past RSAP_STORE_CHECK_MAX_PROBLEMS only counted. */
+void store_check_add_problem(struct rsap_store_check_report *out, const char *template,
+                             const char *what);

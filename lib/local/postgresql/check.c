@@ -72,24 +72,6 @@ static const struct rule rules[] = {
           " WHERE e.lease_id = l.id AND e.action IN ('release', 'expire')) ORDER BY l.id" },
 };
 
-/* The template with its one "%s" replaced by what. */
-static void add_problem(struct rsap_store_check_report *out, const char *template,
-                        const char *what)
-{
-        const char *hole = strstr(template, "%s");
-        int before = hole ? (int)(hole - template) : (int)strlen(template);
-        char *line;
-        int n;
-
-        if (out->n_problems++ >= RSAP_STORE_CHECK_MAX_PROBLEMS)
-                return;
-        line = out->problems[out->n_problems - 1];
-        n = snprintf(line, sizeof(out->problems[0]), "%.*s%s%s", before, template,
-                     hole ? what : "", hole ? hole + 2 : "");
-        /* A longer problem is cut, with a mark that says so. */
-        if (n >= (int)sizeof(out->problems[0]))
-                memcpy(line + sizeof(out->problems[0]) - 4, "...", 4);
-}
 
 static int run_rule(struct rsap_store *store, const struct rule *rule,
                     struct rsap_store_check_report *out)
@@ -102,7 +84,7 @@ static int run_rule(struct rsap_store *store, const struct rule *rule,
         while ((r = pg_step(store, &q)) > 0) {
                 const char *what = pg_column_text(&q, 0);
 
-                add_problem(out, rule->what, what ? what : "?");
+                store_check_add_problem(out, rule->what, what ? what : "?");
         }
         return r;
 }

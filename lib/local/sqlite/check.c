@@ -75,24 +75,6 @@ static const struct rule rules[] = {
           "  EXCEPT SELECT protocol, block, bits FROM held_bits WHERE bits != 0))" },
 };
 
-/* The template with its one "%s" replaced by what. */
-static void add_problem(struct rsap_store_check_report *out, const char *template,
-                        const char *what)
-{
-        const char *hole = strstr(template, "%s");
-        int before = hole ? (int)(hole - template) : (int)strlen(template);
-        char *line;
-        int n;
-
-        if (out->n_problems++ >= RSAP_STORE_CHECK_MAX_PROBLEMS)
-                return;
-        line = out->problems[out->n_problems - 1];
-        n = snprintf(line, sizeof(out->problems[0]), "%.*s%s%s", before, template,
-                     hole ? what : "", hole ? hole + 2 : "");
-        /* A longer problem is cut, with a mark that says so. */
-        if (n >= (int)sizeof(out->problems[0]))
-                memcpy(line + sizeof(out->problems[0]) - 4, "...", 4);
-}
 
 /* One problem per line of SQLite's report, without its "*** in database main ***". */
 static void add_lines(struct rsap_store_check_report *out, const char *template, const char *text)
@@ -104,7 +86,7 @@ static void add_lines(struct rsap_store_check_report *out, const char *template,
 
                 snprintf(line, sizeof(line), "%.*s", (int)len, text);
                 if (len > 0 && strncmp(line, "*** in database", 15) != 0)
-                        add_problem(out, template, line);
+                        store_check_add_problem(out, template, line);
                 text += len;
                 if (*text == '\n')
                         text++;
@@ -140,7 +122,7 @@ static int run_rule(struct rsap_store *store, const struct rule *rule,
         while ((r = query_step(&q)) > 0) {
                 const char *what = column_text(&q, 0);
 
-                add_problem(out, rule->what, what ? what : "?");
+                store_check_add_problem(out, rule->what, what ? what : "?");
         }
         return r;
 }
@@ -199,12 +181,12 @@ static void judge_lease(struct query *lease, const struct lease_events *ev,
 
         snprintf(id, sizeof(id), "%lld", (long long)column_int(lease, 0));
         if (!ev->made)
-                add_problem(out, "lease %s has no 'lease' event", id);
+                store_check_add_problem(out, "lease %s has no 'lease' event", id);
         /* No 'lease' event at all: SQL's subquery is NULL, a host of none. */
         if (ev->first_made ? ev->host_differs : !column_is_null(lease, 2))
-                add_problem(out, "lease %s: its holder's host differs from its 'lease' event", id);
+                store_check_add_problem(out, "lease %s: its holder's host differs from its 'lease' event", id);
         if (column_int(lease, 3) == (ev->ended ? 1 : 0))
-                add_problem(out, "lease %s: active or not, unlike its events", id);
+                store_check_add_problem(out, "lease %s: active or not, unlike its events", id);
 }
 
 static int check_leases(struct rsap_store *store, struct rsap_store_check_report *out)
@@ -255,7 +237,7 @@ static int check_port_marks(struct rsap_store *store, struct rsap_store_check_re
                 if (r == 0 && !marked) {
                         snprintf(text, sizeof(text), "port %d is in the registry but not in its"
                                  " port marks: remove %.120s-ports", (int)port, store->path);
-                        add_problem(out, "%s", text);
+                        store_check_add_problem(out, "%s", text);
                 }
         }
         return r;
@@ -279,7 +261,7 @@ static int malformed_is_a_finding(int r, struct rsap_store_check_report *out)
 {
         if (r != -EBADMSG)
                 return r;
-        add_problem(out, "sqlite: %s", "database disk image is malformed");
+        store_check_add_problem(out, "sqlite: %s", "database disk image is malformed");
         return 0;
 }
 

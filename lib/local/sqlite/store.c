@@ -565,18 +565,28 @@ static int check_not_truncated(const char *path)
         return 0;
 }
 
-static int read_user_version(struct rsap_store *store, int *version)
+/* The one number a pragma answers (0 when it answers none). */
+static int read_pragma(struct rsap_store *store, const char *pragma, int64_t *out)
 {
         _cleanup_(query_finish) struct query q = { 0 };
-        int r = query_prepare(store, "PRAGMA user_version", &q);
+        int r = query_prepare(store, pragma, &q);
 
         if (r < 0)
                 return r;
         r = query_step(&q);
         if (r < 0)
                 return r;
-        *version = r > 0 ? (int)column_int(&q, 0) : 0;
+        *out = r > 0 ? column_int(&q, 0) : 0;
         return 0;
+}
+
+static int read_user_version(struct rsap_store *store, int *version)
+{
+        int64_t value = 0;
+        int r = read_pragma(store, "PRAGMA user_version", &value);
+
+        *version = (int)value;
+        return r;
 }
 
 int sqlite_schema_version(struct rsap_store *store)
@@ -590,16 +600,7 @@ int sqlite_schema_version(struct rsap_store *store)
 /* PRAGMA data_version: changes when another connection commits, not for this one's own. */
 int sqlite_data_version(struct rsap_store *store, int64_t *out)
 {
-        _cleanup_(query_finish) struct query q = { 0 };
-        int r = query_prepare(store, "PRAGMA data_version", &q);
-
-        if (r < 0)
-                return r;
-        r = query_step(&q);
-        if (r < 0)
-                return r;
-        *out = r > 0 ? column_int(&q, 0) : 0;
-        return 0;
+        return read_pragma(store, "PRAGMA data_version", out);
 }
 
 /* The statements it kept, then the connection itself. */
