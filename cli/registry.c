@@ -188,6 +188,10 @@ int registry_error(const struct registry_cli *rc, int err, const char *what)
         case -ECONNREFUSED:
                 return cli_error("%s: %s: no PostgreSQL server answered (is it running, and may "
                                  "this user connect?); nothing was changed", what, path);
+        case -ECONNRESET:
+                return cli_error("%s: %s: the PostgreSQL server closed the connection (did it "
+                                 "restart?); a change under way was not made, or its end was not "
+                                 "seen: 'rsap history' tells; try again", what, path);
         case -ENOSYS:
         case -EPFNOSUPPORT:
                 return store_uri_error(path, err);

@@ -259,7 +259,7 @@ void rsapd_notice_store_changes(struct rsapd *d)
         int64_t version = 0;
         int r;
 
-        if (!d->store)
+        if (!d->store || atomic_load(&d->store_followed))
                 return;
         pthread_mutex_lock(&d->store_lock);
         r = rsap_store_data_version(d->store, &version);

@@ -924,6 +924,9 @@ const struct rsap_store_backend store_backend_postgresql = {
         .entries = entries,
         .counts = counts,
         .data_version = data_version,
+        .follow_open = pg_follow_open,
+        .follow_wait = pg_follow_wait,
+        .follow_close = pg_follow_close,
         .check = pg_check,
         .tamper = tamper,
 };

@@ -320,14 +320,43 @@ static bool needs_savepoint(struct rsap_store *store, const char *sql)
         return ((struct pg_conn *)store->conn)->in_tx && strncmp(sql, "SELECT", 6) != 0;
 }
 
-int pg_run(struct rsap_store *store, struct pg_query *q)
+/*
+ * A connection the server dropped (it restarted, failed over, or ended an
+ * idle session) is made again by the first BEGIN or read outside a
+ * transaction that meets it, which then runs once more: neither has done
+ * anything yet.  Never within a transaction: what the server lost of one is
+ * lost, and its caller is told (-ECONNRESET).  The session's settings went
+ * with the old connection and are made again.  While the server is away
+ * each attempt fails at once with -ECONNREFUSED; the first that finds it
+ * back succeeds, so a long-running rsapd recovers without a restart.
+ */
+static int session_settings(struct rsap_store *store, enum rsap_store_mode mode,
+                            int busy_timeout_ms);
+
+static int reconnect(struct rsap_store *store)
 {
-        bool savepoint;
+        struct pg_conn *conn = store->conn;
+
+        PQreset(conn->db);
+        if (PQstatus(conn->db) != CONNECTION_OK)
+                return -ECONNREFUSED;
+        return session_settings(store, conn->mode, conn->busy_timeout_ms);
+}
+
+/* A read outside a transaction that met a dropped connection may run again on a new one. */
+static bool may_retry(struct rsap_store *store, const struct pg_query *q, int r)
+{
+        struct pg_conn *conn = store->conn;
+
+        return r == -ECONNRESET && !conn->in_tx && PQstatus(conn->db) != CONNECTION_OK &&
+               strncmp(q->sql, "SELECT", 6) == 0;
+}
+
+static int run_once(struct rsap_store *store, struct pg_query *q)
+{
+        bool savepoint = needs_savepoint(store, q->sql);
         int r;
 
-        if (q->bind_error)
-                return q->bind_error;
-        savepoint = needs_savepoint(store, q->sql);
         if (savepoint && (r = pg_exec(pg_db(store), "SAVEPOINT rsap_statement")) < 0)
                 return r;
         PQclear(q->res);
@@ -341,6 +370,18 @@ int pg_run(struct rsap_store *store, struct pg_query *q)
 
                 r = r < 0 ? r : released;
         }
+        return r;
+}
+
+int pg_run(struct rsap_store *store, struct pg_query *q)
+{
+        int r;
+
+        if (q->bind_error)
+                return q->bind_error;
+        r = run_once(store, q);
+        if (may_retry(store, q, r) && (r = reconnect(store)) == 0)
+                r = run_once(store, q);
         q->row = 0;
         q->n_rows = r == 0 ? PQntuples(q->res) : 0;
         return r;
@@ -426,17 +467,27 @@ enum rsap_proto pg_column_proto(struct pg_query *q, int i)
  * lock and see the last commit (MVCC).  lock_timeout (pg_open) bounds the
  * wait: past it the server says 55P03, which is -EBUSY.
  */
-int pg_begin(struct rsap_store *store)
+static int begin_locked(struct pg_conn *conn)
 {
-        struct pg_conn *conn = store->conn;
         int r = pg_exec(conn->db, "BEGIN");
 
         if (r == 0)
                 r = pg_exec(conn->db, "SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")");
-        if (r < 0) {
+        if (r < 0)
                 (void)pg_exec(conn->db, "ROLLBACK");
+        return r;
+}
+
+/* Nothing was done when BEGIN met a dropped connection: it may begin again on a new one. */
+int pg_begin(struct rsap_store *store)
+{
+        struct pg_conn *conn = store->conn;
+        int r = begin_locked(conn);
+
+        if (r == -ECONNRESET && PQstatus(conn->db) != CONNECTION_OK && (r = reconnect(store)) == 0)
+                r = begin_locked(conn);
+        if (r < 0)
                 return r;
-        }
         conn->in_tx = true;
         return 0;
 }
@@ -447,10 +498,15 @@ int pg_commit(struct rsap_store *store)
         struct pg_conn *conn = store->conn;
         int r;
 
+        if (PQstatus(conn->db) != CONNECTION_OK)
+                return -ECONNRESET; /* the server has lost the transaction */
         if (PQtransactionStatus(conn->db) != PQTRANS_INTRANS)
                 return -EIO;
-        /* The data version (pg_data_version): moved with the commit, and only by one. */
-        r = pg_exec(conn->db, "UPDATE rsap_schema SET commits = commits + 1");
+        /* The data version (pg_data_version): moved with the commit, and only
+         * by one.  The server sends the notice to every connection that
+         * listens (follow.c) when, and only if, the transaction commits. */
+        r = pg_exec(conn->db, "UPDATE rsap_schema SET commits = commits + 1;"
+                              " NOTIFY " PG_CHANGES_CHANNEL);
         if (r == 0)
                 r = pg_exec(conn->db, "COMMIT");
         if (r == 0)
@@ -500,16 +556,33 @@ int pg_event_append(struct rsap_store *store, const struct store_event *ev, cons
 
 /* ---- opening --------------------------------------------------------------------- */
 
+/*
+ * libpq prints the server's notices and its asynchronous errors ("FATAL:
+ * terminating connection due to administrator command" when the server
+ * restarts) on stderr; the library prints nothing: the error reaches the
+ * caller as the code of the call that meets it.
+ */
+static void ignore_notice(void *arg, const char *message)
+{
+        (void)arg;
+        (void)message;
+}
+
 /* location is what followed "postgresql:": "//..." is a URI, else libpq's key=value words. */
-static PGconn *connect_to(const char *location)
+PGconn *pg_connect_to(const char *location)
 {
         _cleanup_(freep) char *uri = NULL;
+        PGconn *db;
 
         if (strncmp(location, "//", 2) != 0)
-                return PQconnectdb(location);
-        if (asprintf(&uri, "postgresql:%s", location) < 0)
+                db = PQconnectdb(location);
+        else if (asprintf(&uri, "postgresql:%s", location) < 0)
                 return NULL;
-        return PQconnectdb(uri);
+        else
+                db = PQconnectdb(uri);
+        if (db)
+                PQsetNoticeProcessor(db, ignore_notice, NULL);
+        return db;
 }
 
 /* One setting of the session, its value as a parameter. */
@@ -643,7 +716,9 @@ int pg_open(struct rsap_store *store, const char *location, enum rsap_store_mode
         if (!conn)
                 return -ENOMEM;
         store->conn = conn;
-        conn->db = connect_to(location);
+        conn->mode = mode;
+        conn->busy_timeout_ms = busy_timeout_ms;
+        conn->db = pg_connect_to(location);
         if (!conn->db)
                 r = -ENOMEM;
         else if (PQstatus(conn->db) != CONNECTION_OK)
@@ -670,7 +745,7 @@ void pg_close(struct rsap_store *store)
 
 int pg_location_schema_version(const char *location)
 {
-        struct pg_conn conn = { .db = connect_to(location) };
+        struct pg_conn conn = { .db = pg_connect_to(location) };
         struct rsap_store store = { .conn = &conn };
         int version;
 
