@@ -23,6 +23,28 @@ static struct lazy_library libpq = { .file = "libpq.so.5", .system = true,
 PQ_FORWARD(PGconn *, PQconnectdb, (const char *conninfo), (conninfo))
 PQ_FORWARD(PQnoticeProcessor, PQsetNoticeProcessor,
            (PGconn *conn, PQnoticeProcessor proc, void *arg), (conn, proc, arg))
+PQ_FORWARD(int, PQenterPipelineMode, (PGconn *conn), (conn))
+PQ_FORWARD(int, PQexitPipelineMode, (PGconn *conn), (conn))
+PQ_FORWARD(int, PQpipelineSync, (PGconn *conn), (conn))
+PQ_FORWARD(int, PQsendQueryParams,
+           (PGconn *conn, const char *command, int nParams, const Oid *paramTypes,
+            const char *const *paramValues, const int *paramLengths, const int *paramFormats,
+            int resultFormat),
+           (conn, command, nParams, paramTypes, paramValues, paramLengths, paramFormats,
+            resultFormat))
+PQ_FORWARD(int, PQsendQueryPrepared,
+           (PGconn *conn, const char *stmtName, int nParams, const char *const *paramValues,
+            const int *paramLengths, const int *paramFormats, int resultFormat),
+           (conn, stmtName, nParams, paramValues, paramLengths, paramFormats, resultFormat))
+PQ_FORWARD(PGresult *, PQprepare,
+           (PGconn *conn, const char *stmtName, const char *query, int nParams,
+            const Oid *paramTypes),
+           (conn, stmtName, query, nParams, paramTypes))
+PQ_FORWARD(PGresult *, PQexecPrepared,
+           (PGconn *conn, const char *stmtName, int nParams, const char *const *paramValues,
+            const int *paramLengths, const int *paramFormats, int resultFormat),
+           (conn, stmtName, nParams, paramValues, paramLengths, paramFormats, resultFormat))
+PQ_FORWARD(PGresult *, PQgetResult, (PGconn *conn), (conn))
 PQ_FORWARD(int, PQsocket, (const PGconn *conn), (conn))
 PQ_FORWARD(int, PQconsumeInput, (PGconn *conn), (conn))
 PQ_FORWARD(PGnotify *, PQnotifies, (PGconn *conn), (conn))

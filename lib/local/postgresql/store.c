@@ -338,6 +338,7 @@ static int reconnect(struct rsap_store *store)
         struct pg_conn *conn = store->conn;
 
         PQreset(conn->db);
+        pg_prepared_forget(conn);
         if (PQstatus(conn->db) != CONNECTION_OK)
                 return -ECONNREFUSED;
         return session_settings(store, conn->mode, conn->busy_timeout_ms);
@@ -352,25 +353,100 @@ static bool may_retry(struct rsap_store *store, const struct pg_query *q, int r)
                strncmp(q->sql, "SELECT", 6) == 0;
 }
 
+static bool send_plain(PGconn *db, const char *sql)
+{
+        return PQsendQueryParams(db, sql, 0, NULL, NULL, NULL, NULL, 0) == 1;
+}
+
+/* q in a pipeline: by the name it was prepared under, or unnamed (name NULL). */
+static bool send_query(PGconn *db, const struct pg_query *q, const char *name)
+{
+        const char *const *values = (const char *const *)q->values;
+
+        if (name)
+                return PQsendQueryPrepared(db, name, q->n_params, values, NULL, NULL, 0) == 1;
+        return PQsendQueryParams(db, q->sql, q->n_params, q->types, values, NULL, NULL, 0) == 1;
+}
+
+/* One statement's answer in a pipeline (kept in *keep, else freed), and the NULL after it. */
+static int take_answer(PGconn *db, PGresult **keep)
+{
+        PGresult *res = PQgetResult(db);
+        int r = PQresultStatus(res) == PGRES_PIPELINE_ABORTED ? -ECANCELED : pg_result_errno(res);
+
+        if (res && keep) {
+                PQclear(*keep);
+                *keep = res;
+        } else {
+                PQclear(res);
+        }
+        if (res)
+                PQclear(PQgetResult(db)); /* the NULL that ends the statement's results */
+        return r;
+}
+
+/* The pipeline's end: its sync answer, then back to one statement at a time. */
+static int end_pipeline(PGconn *db)
+{
+        PGresult *res = PQgetResult(db);
+        bool synced = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+
+        PQclear(res);
+        return synced && PQexitPipelineMode(db) == 1 ? 0 : -ECONNRESET;
+}
+
+/*
+ * A write inside a transaction runs in a savepoint of its own (see
+ * needs_savepoint), in one round trip: SAVEPOINT, the statement and
+ * RELEASE go out together (libpq's pipeline mode) and their answers come
+ * back together.  When the statement fails the server skips the RELEASE,
+ * and one more round trip undoes that statement alone.
+ */
+static int run_in_savepoint(struct rsap_store *store, struct pg_query *q, const char *name)
+{
+        PGconn *db = pg_db(store);
+        int saved, r, released;
+
+        if (PQenterPipelineMode(db) != 1)
+                return -ECONNRESET;
+        if (!send_plain(db, "SAVEPOINT rsap_statement") || !send_query(db, q, name) ||
+            !send_plain(db, "RELEASE SAVEPOINT rsap_statement") ||
+            PQpipelineSync(db) != 1) {
+                (void)PQexitPipelineMode(db);
+                return -ECONNRESET;
+        }
+        saved = take_answer(db, NULL);
+        r = take_answer(db, &q->res);
+        released = take_answer(db, NULL);
+        if (end_pipeline(db) < 0)
+                return -ECONNRESET;
+        if (saved < 0)
+                return saved;
+        if (r < 0) {
+                (void)pg_exec(db, "ROLLBACK TO SAVEPOINT rsap_statement;"
+                                  " RELEASE SAVEPOINT rsap_statement");
+                return r;
+        }
+        return released;
+}
+
 static int run_once(struct rsap_store *store, struct pg_query *q)
 {
-        bool savepoint = needs_savepoint(store, q->sql);
-        int r;
+        const char *const *values = (const char *const *)q->values;
+        const char *name = NULL;
+        int r = pg_prepared_name(store, q, &name);
 
-        if (savepoint && (r = pg_exec(pg_db(store), "SAVEPOINT rsap_statement")) < 0)
+        if (r < 0)
                 return r;
+        if (needs_savepoint(store, q->sql))
+                return run_in_savepoint(store, q, name);
         PQclear(q->res);
-        q->res = PQexecParams(pg_db(store), q->sql, q->n_params, q->types,
-                              (const char *const *)q->values, NULL, NULL, 0);
-        r = pg_result_errno(q->res);
-        if (savepoint && r < 0)
-                (void)pg_exec(pg_db(store), "ROLLBACK TO SAVEPOINT rsap_statement");
-        if (savepoint) {
-                int released = pg_exec(pg_db(store), "RELEASE SAVEPOINT rsap_statement");
-
-                r = r < 0 ? r : released;
-        }
-        return r;
+        if (name)
+                q->res = PQexecPrepared(pg_db(store), name, q->n_params, values, NULL, NULL, 0);
+        else
+                q->res = PQexecParams(pg_db(store), q->sql, q->n_params, q->types, values, NULL,
+                                      NULL, 0);
+        return pg_result_errno(q->res);
 }
 
 int pg_run(struct rsap_store *store, struct pg_query *q)
@@ -469,10 +545,10 @@ enum rsap_proto pg_column_proto(struct pg_query *q, int i)
  */
 static int begin_locked(struct pg_conn *conn)
 {
-        int r = pg_exec(conn->db, "BEGIN");
+        /* One round trip: the server runs the second only if the first succeeded. */
+        int r = pg_exec(conn->db, "BEGIN;"
+                                  " SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")");
 
-        if (r == 0)
-                r = pg_exec(conn->db, "SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")");
         if (r < 0)
                 (void)pg_exec(conn->db, "ROLLBACK");
         return r;
@@ -504,11 +580,10 @@ int pg_commit(struct rsap_store *store)
                 return -EIO;
         /* The data version (pg_data_version): moved with the commit, and only
          * by one.  The server sends the notice to every connection that
-         * listens (follow.c) when, and only if, the transaction commits. */
+         * listens (follow.c) when, and only if, the transaction commits.
+         * One round trip: an error stops the string before COMMIT. */
         r = pg_exec(conn->db, "UPDATE rsap_schema SET commits = commits + 1;"
-                              " NOTIFY " PG_CHANGES_CHANNEL);
-        if (r == 0)
-                r = pg_exec(conn->db, "COMMIT");
+                              " NOTIFY " PG_CHANGES_CHANNEL "; COMMIT");
         if (r == 0)
                 conn->in_tx = false;
         return r;
@@ -739,6 +814,7 @@ void pg_close(struct rsap_store *store)
         if (!conn)
                 return;
         PQfinish(conn->db);
+        pg_prepared_free(conn);
         free(conn);
         store->conn = NULL;
 }
@@ -755,5 +831,6 @@ int pg_location_schema_version(const char *location)
         }
         version = read_version(&store);
         PQfinish(conn.db);
+        pg_prepared_free(&conn);
         return version;
 }
