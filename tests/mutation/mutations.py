@@ -1082,5 +1082,6 @@ MUTATIONS = [
      "               memcmp(s->types, q->types, sizeof(Oid) * (size_t)q->n_params) == 0;",
      "               true;",
      ["registry-contract-pg", "registry-workflow-pg"],
-     "a statement prepared with a number where another call binds text: the server refuses it"),
+     "equivalent: no statement of the backend is bound with other types at another call today; "
+     "the check keeps a later one from being refused by the server"),
 ]
