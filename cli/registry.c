@@ -155,13 +155,14 @@ int registry_error(const struct registry_cli *rc, int err, const char *what)
                                  what, path);
         case -EPROTONOSUPPORT: {
                 int version = rsap_store_file_schema_version(path);
+                int known = rsap_store_known_schema_version(path);
 
-                if (version > RSAP_STORE_SCHEMA_VERSION)
+                if (version > known)
                         return cli_error("%s: %s was written by a newer rsap (schema %d, this "
                                          "rsap knows %d): upgrade rsap", what, path, version,
-                                         RSAP_STORE_SCHEMA_VERSION);
+                                         known);
                 return cli_error("%s: %s was written by a newer rsap (schema above %d): "
-                                 "upgrade rsap", what, path, RSAP_STORE_SCHEMA_VERSION);
+                                 "upgrade rsap", what, path, known);
         }
         case -EMEDIUMTYPE:
                 return cli_error("%s: %s has tables but no schema version: not a registry rsap "

@@ -125,6 +125,9 @@ void rsap_store_changes_free(struct rsap_store_changes *changes);
  * negative errno code if unreadable.
  */
 int rsap_store_file_schema_version(const char *uri);
+/* The schema version this rsap knows for the backend of uri (SQLite's is
+ * RSAP_STORE_SCHEMA_VERSION); a negative errno code for a URI it cannot open. */
+int rsap_store_known_schema_version(const char *uri);
 
 /*
  * Tests pin the clock (microseconds since the epoch; 0 is the real clock) so

@@ -140,6 +140,7 @@ enum store_tamper {
 
 struct rsap_store_backend {
         const char *scheme;  /* "sqlite" */
+        int known_schema;  /* the schema this rsap makes and knows, the newest */
 
         /*
          * Fills store->conn; location is what follows "scheme:".  In mode

@@ -224,6 +224,15 @@ void rsap_store_changes_free(struct rsap_store_changes *changes)
         free(changes);
 }
 
+int rsap_store_known_schema_version(const char *uri)
+{
+        const struct rsap_store_backend *backend;
+        const char *location;
+        int r = resolve(uri, &backend, &location);
+
+        return r < 0 ? r : backend->known_schema;
+}
+
 int rsap_store_file_schema_version(const char *uri)
 {
         const struct rsap_store_backend *backend;

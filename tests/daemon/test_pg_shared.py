@@ -181,6 +181,25 @@ def survives_a_restart(a, b, token):
     c.equal(p.returncode, 0, f"the store is consistent afterwards: {p.stdout}{p.stderr}")
 
 
+def psql(sql):
+    p = subprocess.run(["psql", "-X", "-A", "-t", "-q", "-c", sql, DB], capture_output=True,
+                       text=True)
+    c.equal(p.returncode, 0, f"psql {sql}: {p.stderr.strip()}")
+    return p.stdout.strip()
+
+
+def newer_schema():
+    """A schema from a newer rsap is refused with PostgreSQL's own numbers, not SQLite's."""
+    known = psql("SELECT version FROM rsap_schema")
+    psql("UPDATE rsap_schema SET version = 99")
+    p = rsap("requests")
+    c.check(p.returncode == 2 and
+            f"was written by a newer rsap (schema 99, this rsap knows {known}): upgrade rsap"
+            in p.stderr and len(p.stderr.strip().splitlines()) == 1,
+            f"a newer schema: {p.returncode} {p.stderr!r}")
+    psql(f"UPDATE rsap_schema SET version = {known}")
+
+
 def main():
     if not DB or not CTL:
         print("SKIP: run under tests/registry/pg_server.sh (no RSAP_TEST_STORE)")
@@ -192,6 +211,7 @@ def main():
     with token_dir, Rsapd(*args) as a, Rsapd(*args) as b:
         caches_follow_other_writers(a, b, token)
         survives_a_restart(a, b, token)
+    newer_schema()
     c.finish()
 
 

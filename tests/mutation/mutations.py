@@ -1084,4 +1084,9 @@ MUTATIONS = [
      ["registry-contract-pg", "registry-workflow-pg"],
      "equivalent: no statement of the backend is bound with other types at another call today; "
      "the check keeps a later one from being refused by the server"),
+    ("pg-known-schema-sqlites", "lib/local/postgresql/rows.c",
+     "        .known_schema = PG_SCHEMA_VERSION,\n",
+     "        .known_schema = RSAP_STORE_SCHEMA_VERSION,\n",
+     ["daemon-pg-shared"],
+     "a newer PostgreSQL schema is reported with SQLite's version number"),
 ]

@@ -892,6 +892,7 @@ static int tamper(struct rsap_store *store, enum store_tamper what)
 /* One table for both schemes: resolve() in lib/local/store.c matches "postgres" too. */
 const struct rsap_store_backend store_backend_postgresql = {
         .scheme = "postgresql",
+        .known_schema = PG_SCHEMA_VERSION,
         .open = pg_open,
         .close = pg_close,
         .schema_version = pg_schema_version,
