@@ -116,6 +116,7 @@ int rsap_service_tcp_ports(struct rsap_store *store, const char *service,
                 rsap_service_ports_clear(out);
                 return r;
         }
-        qsort(out->ports, out->n_ports, sizeof(*out->ports), by_port);
+        if (out->n_ports) /* qsort() may not be given NULL, even for nothing */
+                qsort(out->ports, out->n_ports, sizeof(*out->ports), by_port);
         return 0;
 }
