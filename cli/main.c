@@ -196,6 +196,15 @@ static const struct cli_option db_options[] = {
         REGISTRY_READ_OPTIONS,
         { 0 },
 };
+static const struct cli_option run_options[] = {
+        { "as", required_argument, 's', "SERVICE", "the service whose TCP ports the command may bind" },
+        { "also", required_argument, 'a', "PORT", "one more TCP port for this run (repeatable)" },
+        { "allow-ephemeral", no_argument, 'e', NULL, "let it bind port 0 (an ephemeral port)" },
+        { "best-effort", no_argument, 'b', NULL, "without Landlock's network rules: warn, run unrestricted" },
+        { "dry-run", no_argument, 'n', NULL, "print the ports it would allow, run nothing" },
+        REGISTRY_READ_OPTIONS,
+        { 0 },
+};
 static const struct cli_option import_options[] = {
         { "skip-conflicts", no_argument, 's', NULL, "import the rest when some conflict" },
         REGISTRY_OPTIONS,
@@ -295,6 +304,11 @@ static const struct cli_command commands[] = {
           "rsap import [--skip-conflicts] [--db PATH] [--as NAME] [--json] FILE",
           "Merge another host's local registry export; conflicts are never overwritten.",
           import_options, NULL },
+        { "run", cmd_run,
+          "rsap run --as SERVICE [--also PORT]... [--allow-ephemeral] [--best-effort] "
+          "[--dry-run [--json]] [--db PATH] -- COMMAND [ARG]...",
+          "Run a command that may bind only its service's TCP ports (Landlock; UDP is free).",
+          run_options, NULL },
         { "help", cmd_help, "rsap help [--json] [COMMAND]",
           "Show the commands, or one command's usage.", no_options, NULL },
         { "version", cmd_version, "rsap version [--json]", "Show rsap's version.", no_options, NULL },

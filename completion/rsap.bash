@@ -4,7 +4,7 @@
 
 _rsap_commands='explain search list ranges status update export listening who
 request review requests approve reject deassign transfer revoke history
-pick lease release kernel-reserve audit db import help version'
+pick lease release kernel-reserve audit db import run help version'
 
 # The commands of the local registry: they take --db, and those that
 # change it --as (the option tables in cli/main.c).
@@ -58,6 +58,7 @@ _rsap_options()
     audit) echo "--consistency --full $reader" ;;
     db) echo "--full $reader" ;;
     import) echo "--skip-conflicts $registry" ;;
+    run) echo "--as --also --allow-ephemeral --best-effort --dry-run $reader" ;;
     esac
 }
 
@@ -92,6 +93,7 @@ _rsap_takes_value()
     pick:--range | pick:--proto | pick:--count) return 0 ;;
     lease:--range | lease:--ttl | lease:--name | lease:--pid) return 0 ;;
     kernel-reserve:--file) return 0 ;;
+    run:--as | run:--also | run:--db) return 0 ;;
     esac
     return 1
 }
