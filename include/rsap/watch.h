@@ -38,6 +38,11 @@ struct rsap_watch_event {
         enum rsap_watch_change change;
         int64_t at_us;                           /* CLOCK_REALTIME, microseconds, when seen */
         const struct rsap_listen_socket *socket; /* owners filled when asked; valid during the callback */
+        /* The list socket is in (&list->sockets[index]), for what takes a
+         * list and an index: rsap_listen_socket_to_json().  Its source and
+         * owners_looked_up are the engine's. */
+        const struct rsap_listen_list *list;
+        size_t index;
 };
 
 struct rsap_watch_options {

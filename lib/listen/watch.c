@@ -70,9 +70,11 @@ struct teller {
 };
 
 static void tell(struct teller *t, enum rsap_watch_change change,
-                 const struct rsap_listen_socket *s, int64_t at_us)
+                 const struct rsap_listen_list *list, size_t index, int64_t at_us)
 {
-        struct rsap_watch_event ev = { .change = change, .at_us = at_us, .socket = s };
+        struct rsap_watch_event ev = { .change = change, .at_us = at_us,
+                                       .socket = &list->sockets[index], .list = list,
+                                       .index = index };
         int r;
 
         if (t->stopped < 0 || !t->fn)
@@ -103,11 +105,6 @@ static struct watch_entry *find_known(struct rsap_watch *w, uint64_t key)
         return bsearch(&probe, w->known, w->n_known, sizeof(*w->known), compare_entries);
 }
 
-static const struct rsap_listen_socket *entry_socket(const struct watch_entry *e)
-{
-        return &e->batch->list->sockets[e->index];
-}
-
 static void batch_release(struct watch_batch *b)
 {
         if (--b->alive > 0)
@@ -120,7 +117,7 @@ static void batch_release(struct watch_batch *b)
 static void stop_entry(struct rsap_watch *w, struct watch_entry *e, struct teller *t,
                        int64_t at_us)
 {
-        tell(t, RSAP_WATCH_STOPPED, entry_socket(e), at_us);
+        tell(t, RSAP_WATCH_STOPPED, e->batch->list, e->index, at_us);
         batch_release(e->batch);
         e->batch = NULL;
         w->n_alive--;
@@ -312,7 +309,7 @@ static int add_batch(struct rsap_watch *w, struct rsap_listen_list *fresh, struc
         qsort(w->known, w->n_known, sizeof(*w->known), compare_entries);
         for (size_t i = 0; i < fresh->count; i++)
                 if (w->dumped || !w->o.quiet_start)
-                        tell(t, RSAP_WATCH_STARTED, &fresh->sockets[i], at_us);
+                        tell(t, RSAP_WATCH_STARTED, fresh, i, at_us);
         return 0;
 }
 

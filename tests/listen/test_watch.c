@@ -92,6 +92,8 @@ static int on_change(const struct rsap_watch_event *ev, void *userdata)
 
         assert_true(rec->n < MAX_SEEN);
         assert_true(ev->at_us > 0);
+        assert_ptr_equal(s, &ev->list->sockets[ev->index]);
+        assert_true(ev->list->owners_looked_up);
         e = &rec->seen[rec->n++];
         *e = (struct seen){ ev->change, s->proto, s->port, s->inode, 0, "" };
         if (s->n_owners > 0) {
