@@ -62,8 +62,12 @@ typedef int (*rsap_watch_fn)(const struct rsap_watch_event *ev, void *userdata);
 /*
  * A new engine; the first dump is due at once.  The filter's namespace must
  * be the caller's own (RSAP_LISTEN_NETNS_OWN: destroy events come from one
- * namespace): else -EINVAL.  -EPROTONOSUPPORT, -EAFNOSUPPORT and -ENOMEM as
- * rsap_listen_collect.  o is copied.
+ * namespace): else -EINVAL; or -ENOMEM.  o is copied.  An engine is used
+ * from one thread at a time.
+ *
+ * With f.match_pid, every dump's sockets that the process does not hold are
+ * new to the engine each time (it keeps only the held ones): that process's
+ * descriptors are read at every dump.
  */
 int rsap_watch_new(const struct rsap_watch_options *o, struct rsap_watch **out);
 
@@ -79,7 +83,11 @@ int rsap_watch_timeout_ms(const struct rsap_watch *w);
  * Reads the destroy events that wait, then dumps if a dump is due, calling
  * fn for each change.  fn returning < 0 stops the calls: the step still
  * brings the engine's state up to date (the changes not told are not told
- * again) and returns that value.  Otherwise 0, or the error of a dump.
+ * again) and returns that value.  Otherwise 0, or the error of a dump: those
+ * of rsap_listen_collect (-EPROTONOSUPPORT where neither sock_diag nor
+ * /proc/net answers, -EACCES for a match_pid process that may not be read,
+ * -ENOMEM); the engine stays usable, and what a failed dump found new is
+ * new again at the next.
  */
 int rsap_watch_step(struct rsap_watch *w, rsap_watch_fn fn, void *userdata);
 
