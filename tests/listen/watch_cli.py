@@ -141,7 +141,8 @@ def check_usage_errors():
                         (["--watch", "--interval", "5"], "--interval '5'"),
                         (["--watch", "-A"], "this network namespace only"),
                         (["--watch", "--unregistered"], "--unregistered")):
-        done = subprocess.run([rsap_path(), "listening", *args], capture_output=True, text=True)
+        done = subprocess.run([rsap_path(), "listening", *args], capture_output=True, text=True,
+                              timeout=PATIENCE_S)  # a watch started by mistake runs on
         assert done.returncode == 2 and words in done.stderr, (args, done.returncode, done.stderr)
         assert done.stderr.count("\n") == 1 or "Try" in done.stderr, done.stderr
 
