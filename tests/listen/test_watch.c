@@ -23,6 +23,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -75,8 +76,13 @@ struct seen {
         uint16_t port;
         uint64_t inode;
         pid_t first_owner; /* 0: none */
+        bool hidden;       /* owners looked for, none could be read */
+        uid_t uid;         /* who created it, from the kernel */
         char command[RSAP_LISTEN_COMMAND_SIZE];
 };
+
+/* main entered a user namespace to make its network namespace. */
+static bool in_user_namespace;
 
 struct record {
         struct seen seen[MAX_SEEN];
@@ -95,7 +101,10 @@ static int on_change(const struct rsap_watch_event *ev, void *userdata)
         assert_ptr_equal(s, &ev->list->sockets[ev->index]);
         assert_true(ev->list->owners_looked_up);
         e = &rec->seen[rec->n++];
-        *e = (struct seen){ ev->change, s->proto, s->port, s->inode, 0, "" };
+        *e = (struct seen){ .change = ev->change, .proto = s->proto, .port = s->port,
+                            .inode = s->inode };
+        e->hidden = s->owners_hidden;
+        e->uid = s->uid;
         if (s->n_owners > 0) {
                 e->first_owner = s->owners[0].pid;
                 snprintf(e->command, sizeof(e->command), "%s", s->owners[0].command);
@@ -366,6 +375,64 @@ static void test_callback_stops(void **state)
         close(b.fd);
 }
 
+/* Without root: another user's socket is told of with its owners hidden,
+ * and its stop comes from the destroy event all the same (the groups need
+ * no privilege).  As root only, and not in a user namespace (where no
+ * other user is mapped). */
+static int watch_as_nobody(uint64_t inode, int seen_fd)
+{
+        struct rsap_watch *w = NULL;
+        struct record rec = { 0 };
+        struct pollfd p;
+        const struct seen *e;
+
+        if (setgid(65534) < 0 || setuid(65534) < 0)
+                return 10;
+        w = must_watch(HOUR_MS, false);
+        if (rsap_watch_step(w, on_change, &rec) < 0 || !(e = find_seen(&rec, inode)))
+                return 11;
+        if (e->change != RSAP_WATCH_STARTED || e->first_owner != 0 || !e->hidden || e->uid != 0)
+                return 12;
+        if (write(seen_fd, "s", 1) != 1 || (p.fd = rsap_watch_fd(w)) < 0)
+                return 13;
+        p.events = POLLIN;
+        while (rec.n < 2) { /* a watchdog, not a measure: a stop never told hangs */
+                if (poll(&p, 1, 30000) != 1 || rsap_watch_step(w, on_change, &rec) < 0)
+                        return 14;
+        }
+        if (rec.seen[1].change != RSAP_WATCH_STOPPED || rec.seen[1].inode != inode)
+                return 15;
+        rsap_watch_free(w);
+        return 0;
+}
+
+static void test_hidden_owner_without_root(void **state)
+{
+        int status, seen[2];
+        char c;
+        pid_t pid;
+        struct opened l;
+
+        (void)state;
+        if (geteuid() != 0 || in_user_namespace)
+                skip();
+        l = must_open(SOCK_STREAM, 0);
+        assert_int_equal(pipe(seen), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                close(l.fd); /* only the root parent holds it */
+                _exit(watch_as_nobody(l.inode, seen[1]));
+        }
+        close(seen[1]);
+        if (read(seen[0], &c, 1) == 1)
+                close(l.fd);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        close(seen[0]);
+}
+
 static void test_other_namespaces_refused(void **state)
 {
         struct rsap_watch_options o = { 0 };
@@ -405,6 +472,7 @@ static int enter_netns(void)
         if (unshare(CLONE_NEWNET) < 0) {
                 if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
                         return -errno;
+                in_user_namespace = true;
                 snprintf(map, sizeof(map), "0 %u 1", (unsigned)uid);
                 write_file("/proc/self/setgroups", "deny");
                 if (write_file("/proc/self/uid_map", map) < 0)
@@ -436,6 +504,7 @@ int main(void)
                 cmocka_unit_test(test_same_port_again),
                 cmocka_unit_test(test_filter),
                 cmocka_unit_test(test_callback_stops),
+                cmocka_unit_test(test_hidden_owner_without_root),
                 cmocka_unit_test(test_other_namespaces_refused),
         };
         int r = enter_netns();

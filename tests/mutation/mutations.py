@@ -1103,4 +1103,9 @@ MUTATIONS = [
      '',
      ["listen-watch-cli"],
      '--interval without --watch lists once, silently ignoring it'),
+    ("watch-events-root-only", "lib/listen/watch.c",
+     "        if (addr.nl_groups == 0)\n                return -1;",
+     "        if (addr.nl_groups == 0 || geteuid() != 0)\n                return -1;",
+     ["listen-watch-lib"],
+     "without root no destroy events: stops wait for the next dump"),
 ]
