@@ -358,6 +358,37 @@ static void test_filter(void **state)
         close(probe);
 }
 
+/* From /proc/net (no cookies, no destroy events): sockets go by inode, and
+ * every change waits for a dump. */
+static void test_procfs_source(void **state)
+{
+        struct rsap_watch_options o = { .interval_ms = 1, .quiet_start = true };
+        struct rsap_watch *w = NULL;
+        struct record rec = { 0 };
+        struct opened a, b;
+
+        (void)state;
+        rsap_listen_filter_init(&o.filter);
+        o.filter.source = RSAP_LISTEN_SOURCE_PROCFS;
+        assert_int_equal(rsap_watch_new(&o, &w), 0);
+        assert_int_equal(rsap_watch_step(w, on_change, &rec), 0);
+        assert_int_equal(rsap_watch_fd(w), -1);
+        a = must_open(SOCK_STREAM, 0);
+        b = must_open(SOCK_DGRAM, 0);
+        assert_int_equal(step_with_dump(w, &rec), 0);
+        assert_int_equal(rec.n, 2);
+        assert_ours(find_seen(&rec, a.inode), RSAP_WATCH_STARTED, a.port);
+        assert_ours(find_seen(&rec, b.inode), RSAP_WATCH_STARTED, b.port);
+        close(a.fd);
+        assert_int_equal(step_with_dump(w, &rec), 0);
+        assert_int_equal(rec.n, 3);
+        assert_ours(&rec.seen[2], RSAP_WATCH_STOPPED, a.port);
+        assert_int_equal(rec.seen[2].inode, a.inode);
+        assert_int_equal(rsap_watch_count(w), 1);
+        rsap_watch_free(w);
+        close(b.fd);
+}
+
 /* A callback's negative answer ends the telling and is returned; the
  * engine's state is up to date all the same. */
 static void test_callback_stops(void **state)
@@ -503,6 +534,7 @@ int main(void)
                 cmocka_unit_test(test_stop_from_dump),
                 cmocka_unit_test(test_same_port_again),
                 cmocka_unit_test(test_filter),
+                cmocka_unit_test(test_procfs_source),
                 cmocka_unit_test(test_callback_stops),
                 cmocka_unit_test(test_hidden_owner_without_root),
                 cmocka_unit_test(test_other_namespaces_refused),

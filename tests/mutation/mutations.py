@@ -1108,4 +1108,9 @@ MUTATIONS = [
      "        if (addr.nl_groups == 0 || geteuid() != 0)\n                return -1;",
      ["listen-watch-lib"],
      "without root no destroy events: stops wait for the next dump"),
+    ("watch-procfs-by-cookie", "lib/listen/watch.c",
+     "        return source == RSAP_LISTEN_SOURCE_PROCFS ? s->inode : s->cookie;",
+     "        return s->cookie;",
+     ["listen-watch-lib"],
+     "from /proc/net every socket's key is 0: the diff takes them all for one"),
 ]
