@@ -113,7 +113,8 @@ test_cli() {
                         expect_err "cannot write $full: the disk is full"; expect_one_line_error; }
                 # shellcheck disable=SC2086
                 "$RSAP" export --format $f --db "$DB" >/dev/full 2>"$work/err"
-                same "$f on a full standard output: the status" 2 $?
+                rc=$?
+                same "$f on a full standard output: the status" 2 $rc
                 same "$f on a full standard output: the message" \
                         "rsap: cannot write the export: the disk is full" "$(cat "$work/err")"
         done
@@ -147,7 +148,8 @@ systemd_check() {
         run 0 export --format systemd --service "$2" --unit cafe-bar.service --db "$DB" \
                 --output "$work/units/cafe-bar.service.d/rsap.conf" || return
         verify_unit
-        same "$1: systemd-analyze verify's status ($(cat "$work/verify"))" 0 $?
+        rc=$? # before the $(...) below, which sets $? anew
+        same "$1: systemd-analyze verify's status ($(cat "$work/verify"))" 0 $rc
         same "$1: its output" "" "$(cat "$work/verify")"
         same "$1: the settings" "[Service]
 ${3}SocketBindDeny=any" "$(grep -v '^#' "$work/units/cafe-bar.service.d/rsap.conf" | sed '/^$/d')"
@@ -191,7 +193,8 @@ table inet filter {
 }
 EOF
         $nft -c -f "$work/ruleset.nft" >"$work/nft.out" 2>&1
-        same "$1: nft -c -f's status ($(cat "$work/nft.out"))" 0 $?
+        rc=$?
+        same "$1: nft -c -f's status ($(cat "$work/nft.out"))" 0 $rc
         same "$1: the defines" "define rsap_cafe_bar_tcp = { 18443 }
 define rsap_cafe_bar_udp = { 18443 }
 $2define rsap_web_admin_tcp = { 18444 }
@@ -230,7 +233,8 @@ assert s.short == "cafe-bar", s.short
 assert s.description == want, (s.description, want)
 assert sorted(s.ports) == [("18443", "tcp"), ("18443", "udp")], s.ports
 PY
-        same "$1: firewalld reads the same service back ($(cat "$work/fw.out"))" 0 $?
+        rc=$?
+        same "$1: firewalld reads the same service back ($(cat "$work/fw.out"))" 0 $rc
 }
 
 test_firewalld() {
@@ -260,7 +264,8 @@ host IN A 192.0.2.2
 EOF
         named-checkzone -k fail -n fail -D -o "$work/dump" example.com "$work/zone" \
                 >"$work/check.out" 2>&1
-        same "$1: named-checkzone's status ($(cat "$work/check.out"))" 0 $?
+        rc=$?
+        same "$1: named-checkzone's status ($(cat "$work/check.out"))" 0 $rc
         same "$1: the records" "$2" "$(awk '$4 == "SRV" { print $1, $4, $5, $6, $7, $8 } $4 == "PTR" { print $1, $4, $5 }' \
                 "$work/dump" | sort)"
 }
