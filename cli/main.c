@@ -64,7 +64,7 @@ static const struct cli_option export_options[] = {
         { "unit", required_argument, 'u', "UNIT", "systemd: the unit the drop-in is for" },
         { "domain", required_argument, 'm', "DOMAIN", "srv: the zone's domain (required)" },
         { "target", required_argument, 't', "HOST", "srv: the host the records point to (required)" },
-        DB_OPTION("to export, with --local"),
+        DB_OPTION("to export, with --local or a configuration format"),
         { 0 },
 };
 static const struct cli_option listening_options[] = {
@@ -227,7 +227,8 @@ static const struct cli_command commands[] = {
           "Fetch IANA's whole registry, check it, and cache it for lookups.", cli_update_options, NULL },
         { "export", cmd_export, "rsap export [--local [--db FILE]] --format services|csv|json | --json [--output FILE]"
           " | --format systemd|nft|firewalld|srv [--service NAME] [--unit UNIT] [--domain DOMAIN --target HOST]",
-          "Write the registry in services(5), IANA CSV or JSON form, or configurations from the local one.", export_options, NULL },
+          "Write the registry in services(5), IANA CSV or JSON form; the local one as configurations too.",
+          export_options, NULL },
         { "listening", cmd_listening,
           "rsap listening [--proto P[,P]] [--tcp] [--udp] [--sctp] [--dccp] [--port N|A-B] "
           "[--pid PID] [--user USER] [--command NAME] [--unregistered] [--no-process] "

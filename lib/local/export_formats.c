@@ -105,8 +105,10 @@ static void write_systemd(const struct config_rows *rows, const struct rsap_conf
                           FILE *out)
 {
         fputs("# A drop-in written by rsap export --format systemd from the local registry:\n", out);
-        fprintf(out, "# the unit %s%s may bind the ports assigned to service %s, and no other.\n",
-                opt->unit ? opt->unit : opt->service, opt->unit ? "" : ".service", opt->service);
+        fputs("# the unit ", out);
+        put_comment_text(out, opt->unit ? opt->unit : opt->service); /* --unit is any text */
+        fprintf(out, "%s may bind the ports assigned to service %s, and no other.\n",
+                opt->unit ? "" : ".service", opt->service);
         for (size_t i = 0; i < rows->n; i++) {
                 put_assignment_comment(out, "#", &rows->list[i]);
                 if (rows->list[i].proto != RSAP_PROTO_TCP && rows->list[i].proto != RSAP_PROTO_UDP)

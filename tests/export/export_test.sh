@@ -170,6 +170,8 @@ test_systemd() {
         hostile $'x\n[Service]\nSocketBindAllow=any\nSocketBindDeny=none'
         systemd_check "a description holding settings" cafe-bar \
                 $'SocketBindAllow=tcp:18443\nSocketBindAllow=udp:18443\n'
+        run 0 export --format systemd --service cafe-bar --unit $'x.service\nSocketBindAllow=any' \
+                --db "$DB" && expect_out "# the unit x.service\\nSocketBindAllow=any may bind"
         # SCTP has no SocketBindAllow= word: named in a comment, denied.
         systemd_check "a service on tcp and sctp" web-admin $'SocketBindAllow=tcp:18444\n'
 }
