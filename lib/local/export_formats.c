@@ -192,18 +192,32 @@ static void write_nft(const struct config_rows *rows, const struct rsap_config_e
 
 /* ---- firewalld ------------------------------------------------------------------- */
 
-/* One assignment's words in the service's description: "Admin console (Ops <ops@...>)". */
+/* Whether an assignment before row i has row i's description: one service's few rows. */
+static bool description_said(const struct config_rows *rows, size_t i)
+{
+        const char *text = rows->list[i].description ? rows->list[i].description : "";
+
+        for (size_t j = 0; j < i; j++) {
+                if (strcmp(rows->list[j].description ? rows->list[j].description : "", text) == 0)
+                        return true;
+        }
+        return false;
+}
+
+/* The assignments' words in the service's description: "Admin console (Ops <ops@...>)". */
 static void put_firewalld_description(FILE *out, const struct config_rows *rows)
 {
+        bool first = true;
+
         for (size_t i = 0; i < rows->n; i++) {
                 const struct rsap_assignment *a = &rows->list[i];
 
                 /* The same description on each protocol of a port is said once. */
-                if (i && a->description && rows->list[i - 1].description &&
-                    strcmp(a->description, rows->list[i - 1].description) == 0)
+                if (description_said(rows, i))
                         continue;
-                if (i)
+                if (!first)
                         fputs("; ", out);
+                first = false;
                 put_xml_text(out, a->description);
                 if (a->assignee) {
                         fputs(" (", out);

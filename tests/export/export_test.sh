@@ -36,15 +36,17 @@ desc1="café \"bar\" <x> & 'y' \\"
 who1="Zoë O'Neil <zoe@example.com>"
 desc2="Admin {console}; \$x # «ü» ]]> --"
 who2='Ops "Team" & Co'
-approve() { # approve NAME PORT PROTOS DESCRIPTION ASSIGNEE
+approve() { # approve NAME PORT PROTOS DESCRIPTION ASSIGNEE REQUEST_ID [ARGS...]
         "$RSAP" request "$1" --port "$2" --proto "$3" --description "$4" --assignee "$5" \
-                --contact ops@example.com --db "$DB" >/dev/null &&
+                --contact ops@example.com --db "$DB" "${@:7}" >/dev/null &&
                 "$RSAP" approve "$6" --why fixture --db "$DB" >/dev/null ||
                 fail "cannot make the fixture: $1"
 }
 approve cafe-bar 18443 tcp,udp "$desc1" "$who1" 1
 approve Web-Admin 18444 tcp,sctp "$desc2" "$who2" 2
 approve db-9 19001 udp "plain one" "Alice" 3
+desc3='second "one"'
+approve cafe-bar 18445 tcp "$desc3" "$who1" 4 --same-service # two ports on one protocol
 
 # sql STATEMENT...: edits the database behind the registry's back (python's sqlite3 is stdlib).
 sql() {
@@ -163,13 +165,13 @@ test_systemd() {
         # The validator validates: a drop-in it must refuse is refused.
         printf '[Service]\nSocketBindAllow=tcp:99999x\n' >"$work/units/cafe-bar.service.d/rsap.conf"
         verify_unit && fail "systemd-analyze verify took a malformed SocketBindAllow="
-        systemd_check "the fixture" cafe-bar $'SocketBindAllow=tcp:18443\nSocketBindAllow=udp:18443\n'
+        systemd_check "the fixture" cafe-bar $'SocketBindAllow=tcp:18443\nSocketBindAllow=tcp:18445\nSocketBindAllow=udp:18443\n'
         grep -q "^# 18443/tcp cafe-bar: café \"bar\" <x> & 'y' \\\\\\\\ (Zoë O'Neil" \
                 "$work/units/cafe-bar.service.d/rsap.conf" && passed=$((passed + 1)) ||
                 fail "the drop-in's comment does not name the assignment"
         hostile $'x\n[Service]\nSocketBindAllow=any\nSocketBindDeny=none'
         systemd_check "a description holding settings" cafe-bar \
-                $'SocketBindAllow=tcp:18443\nSocketBindAllow=udp:18443\n'
+                $'SocketBindAllow=tcp:18443\nSocketBindAllow=tcp:18445\nSocketBindAllow=udp:18443\n'
         run 0 export --format systemd --service cafe-bar --unit $'x.service\nSocketBindAllow=any' \
                 --db "$DB" && expect_out "# the unit x.service\\nSocketBindAllow=any may bind"
         # SCTP has no SocketBindAllow= word: named in a comment, denied.
@@ -197,11 +199,11 @@ EOF
         $nft -c -f "$work/ruleset.nft" >"$work/nft.out" 2>&1
         rc=$?
         same "$1: nft -c -f's status ($(cat "$work/nft.out"))" 0 $rc
-        same "$1: the defines" "define rsap_cafe_bar_tcp = { 18443 }
+        same "$1: the defines" "define rsap_cafe_bar_tcp = { 18443, 18445 }
 define rsap_cafe_bar_udp = { 18443 }
 $2define rsap_web_admin_tcp = { 18444 }
 define rsap_web_admin_sctp = { 18444 }
-define rsap_tcp = { 18443, 18444 }
+define rsap_tcp = { 18443, 18445, 18444 }
 define rsap_udp = { 18443$3 }
 define rsap_sctp = { 18444 }" "$(grep -v '^#' "$work/rsap.nft" | sed '/^$/d')"
 }
@@ -224,16 +226,17 @@ test_nft() {
 
 # --- firewalld: its own reader of service files ------------------------------------
 firewalld_check() { # firewalld_check LABEL DESCRIPTION: read back, the same service
+        local both="$2 ($who1); $desc3 ($who1)"
         run 0 export --format firewalld --service cafe-bar --db "$DB" \
                 --output "$work/fw/cafe-bar.xml" || return
-        "$python" - "$work/fw" "$2" >"$work/fw.out" 2>&1 <<'PY'
+        "$python" - "$work/fw" "$both" >"$work/fw.out" 2>&1 <<'PY'
 import sys
 from firewall.core.io.service import service_reader
 s = service_reader("cafe-bar.xml", sys.argv[1])
-want = (sys.argv[2].replace("\\", "\\\\") + " (Zoë O'Neil <zoe@example.com>)")
+want = sys.argv[2].replace("\\", "\\\\")  # rsap's escaping doubles a backslash
 assert s.short == "cafe-bar", s.short
 assert s.description == want, (s.description, want)
-assert sorted(s.ports) == [("18443", "tcp"), ("18443", "udp")], s.ports
+assert sorted(s.ports) == [("18443", "tcp"), ("18443", "udp"), ("18445", "tcp")], s.ports
 PY
         rc=$?
         same "$1: firewalld reads the same service back ($(cat "$work/fw.out"))" 0 $rc
@@ -268,6 +271,8 @@ EOF
                 >"$work/check.out" 2>&1
         rc=$?
         same "$1: named-checkzone's status ($(cat "$work/check.out"))" 0 $rc
+        # A zone drops a record said twice: the file itself must say each once.
+        same "$1: one line per record" "$(printf '%s\n' "$2" | wc -l)" "$(grep -vc '^;' "$work/rsap.zone")"
         same "$1: the records" "$2" "$(awk '$4 == "SRV" { print $1, $4, $5, $6, $7, $8 } $4 == "PTR" { print $1, $4, $5 }' \
                 "$work/dump" | sort)"
 }
@@ -281,6 +286,7 @@ test_srv() {
         local ptr="_services._dns-sd._udp.example.com. PTR"
         srv_check "the fixture" "$(sort <<EOF
 _cafe-bar._tcp.example.com. SRV 0 0 18443 host.example.com.
+_cafe-bar._tcp.example.com. SRV 0 0 18445 host.example.com.
 _cafe-bar._udp.example.com. SRV 0 0 18443 host.example.com.
 _Web-Admin._tcp.example.com. SRV 0 0 18444 host.example.com.
 _Web-Admin._sctp.example.com. SRV 0 0 18444 host.example.com.
@@ -295,6 +301,7 @@ EOF
         hostile $'x\n_evil._tcp IN SRV 0 0 1 evil.example.com.\n$INCLUDE /etc/passwd'
         srv_check "a description holding records" "$(sort <<EOF
 _cafe-bar._tcp.example.com. SRV 0 0 18443 host.example.com.
+_cafe-bar._tcp.example.com. SRV 0 0 18445 host.example.com.
 _cafe-bar._udp.example.com. SRV 0 0 18443 host.example.com.
 _Web-Admin._tcp.example.com. SRV 0 0 18444 host.example.com.
 _Web-Admin._sctp.example.com. SRV 0 0 18444 host.example.com.
