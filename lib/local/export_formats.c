@@ -302,6 +302,12 @@ static const struct config_format {
         [RSAP_EXPORT_SRV] = { write_srv, false, true },
 };
 
+/* ASCII alone, whatever the locale: DNS's letters and digits. */
+static bool is_ldh_alnum(char c)
+{
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
 bool rsap_dns_name_check(const char *name, size_t max)
 {
         size_t len = name ? strlen(name) : 0, label = 0;
@@ -317,7 +323,7 @@ bool rsap_dns_name_check(const char *name, size_t max)
                         if (label == 0 || label > 63 || name[i - 1] == '-')
                                 return false;
                         label = 0;
-                } else if (isalnum((unsigned char)c) || (c == '-' && label > 0)) {
+                } else if (is_ldh_alnum(c) || (c == '-' && label > 0)) {
                         label++;
                 } else {
                         return false;

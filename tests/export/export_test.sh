@@ -81,6 +81,8 @@ test_cli() {
                 { expect_err "--domain '-bad.example': not a DNS name"; expect_one_line_error; }
         run 2 export --format srv --domain a..example --target h.example --db "$DB" &&
                 expect_err "not a DNS name"
+        run 2 export --format srv --domain café.example --target h.example --db "$DB" &&
+                expect_err "--domain 'café.example': not a DNS name"
         run 2 export --format srv --domain example.com --target 'h_x.example' --db "$DB" &&
                 expect_err "--target 'h_x.example': not a DNS host name"
         run 2 export --format srv --domain "$(printf 'a%.0s' {1..64}).example" --target h --db "$DB" &&
