@@ -55,10 +55,16 @@ static const struct cli_option list_options[] = {
 };
 static const struct cli_option no_options[] = { { 0 } };
 static const struct cli_option export_options[] = {
-        { "format", required_argument, 'f', "FORMAT", "services, csv or json" },
+        { "format", required_argument, 'f', "FORMAT",
+          "services, csv or json; systemd, nft, firewalld or srv (the local registry's)" },
         { "output", required_argument, 'o', "FILE", "write to FILE instead of standard output" },
         { "local", no_argument, 'l', NULL, "the local registry's assignments instead of IANA's" },
-        DB_OPTION("to export, with --local"),
+        { "service", required_argument, 's', "NAME",
+          "one service's assignments (required for systemd and firewalld)" },
+        { "unit", required_argument, 'u', "UNIT", "systemd: the unit the drop-in is for" },
+        { "domain", required_argument, 'm', "DOMAIN", "srv: the zone's domain (required)" },
+        { "target", required_argument, 't', "HOST", "srv: the host the records point to (required)" },
+        DB_OPTION("to export, with --local or a configuration format"),
         { 0 },
 };
 static const struct cli_option listening_options[] = {
@@ -232,8 +238,10 @@ static const struct cli_command commands[] = {
         { "update", cmd_update_exec,
           "rsap update [--from URL|FILE] [--timeout SECONDS] [--allow-any-date] [--json]",
           "Fetch IANA's whole registry, check it, and cache it for lookups.", cli_update_options, NULL },
-        { "export", cmd_export, "rsap export [--local [--db FILE]] --format services|csv|json | --json [--output FILE]",
-          "Write the registry in services(5), IANA CSV or JSON form.", export_options, NULL },
+        { "export", cmd_export, "rsap export [--local [--db FILE]] --format services|csv|json | --json [--output FILE]"
+          " | --format systemd|nft|firewalld|srv [--service NAME] [--unit UNIT] [--domain DOMAIN --target HOST]",
+          "Write the registry in services(5), IANA CSV or JSON form; the local one as configurations too.",
+          export_options, NULL },
         { "listening", cmd_listening,
           "rsap listening [--proto P[,P]] [--tcp] [--udp] [--sctp] [--dccp] [--port N|A-B] "
           "[--pid PID] [--user USER] [--command NAME] [--unregistered] [--no-process] "

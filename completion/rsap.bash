@@ -30,7 +30,7 @@ _rsap_options()
     search) echo "--limit --db $common" ;;
     list) echo "--assigned --reserved --unassigned --proto --db $common" ;;
     update) echo "--from --timeout --allow-any-date $common" ;;
-    export) echo "--format --output --local --db $common" ;;
+    export) echo "--format --output --local --service --unit --domain --target --db $common" ;;
     listening)
         echo "--proto --tcp --udp --sctp --dccp --port --pid --user --command" \
             "--unregistered --no-process --all-namespaces --netns --watch --interval" \
@@ -80,7 +80,8 @@ _rsap_takes_value()
     search:--limit) return 0 ;;
     list:--proto) return 0 ;;
     update:--from | update:--timeout) return 0 ;;
-    export:--format | export:--output) return 0 ;;
+    export:--format | export:--output | export:--service | export:--unit) return 0 ;;
+    export:--domain | export:--target) return 0 ;;
     listening:--port | listening:--pid | listening:--user) return 0 ;;
     listening:--proto | listening:--command | who:--proto) return 0 ;;
     listening:--netns | who:--netns) return 0 ;;
@@ -166,7 +167,7 @@ _rsap()
             mapfile -t COMPREPLY < <(compgen -P "$head" -W 'tcp udp sctp dccp' -- "$last")
             ;;
         export:--format)
-            mapfile -t COMPREPLY < <(compgen -W 'services csv json' -- "$cur")
+            mapfile -t COMPREPLY < <(compgen -W 'services csv json systemd nft firewalld srv' -- "$cur")
             ;;
         *:--db | update:--from | export:--output | kernel-reserve:--file)
             compopt -o filenames 2>/dev/null

@@ -481,6 +481,36 @@ void rsap_audit_facts_free(struct rsap_audit_facts *facts);
 /* The active assignments: JSON {"kind": "local-registry", ...}, CSV, or services(5). */
 int rsap_local_export(struct rsap_store *store, enum rsap_export_format format, FILE *out);
 
+/* What a configuration export (rsap_export_format_is_config()) covers, and what it left out. */
+struct rsap_config_export {
+        const char *service; /* one service (any case); NULL: all (nft and srv only) */
+        const char *unit;    /* systemd: the unit named in the header; NULL: SERVICE.service */
+        const char *domain;  /* srv: the zone's domain, a DNS name (rsap_dns_name_check()) */
+        const char *target;  /* srv: the host the records point to, a DNS name */
+        /* out */
+        size_t n_written;         /* assignments written; 0 with a service: nothing was written */
+        size_t n_bad_name;        /* left out: a service name that is no RFC 6335 label */
+        size_t n_unsupported;     /* systemd: left out, sctp and dccp (SocketBindAllow= has no word) */
+};
+
+/*
+ * Writes a configuration from the active assignments (never the leases: a
+ * lease is a test run's port for minutes, no firewall should be built on
+ * one).  -EINVAL when the format is no configuration or an option it needs
+ * is missing or malformed; -EIO when the stream fails.  With a service that
+ * holds no active assignment, nothing is written and n_written is 0.
+ */
+int rsap_local_export_config(struct rsap_store *store, enum rsap_export_format format,
+                             struct rsap_config_export *opt, FILE *out);
+
+/* Longest --domain: room left for "_services._dns-sd._udp." in DNS's 253 characters. */
+#define RSAP_SRV_DOMAIN_MAX 230
+/*
+ * Whether name (a trailing dot allowed) is a DNS host name of at most max
+ * characters: labels of 1-63 ASCII letters, digits and inner hyphens.
+ */
+bool rsap_dns_name_check(const char *name, size_t max);
+
 struct rsap_import_conflict {
         char *service;
         int port;

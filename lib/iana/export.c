@@ -14,6 +14,10 @@ int rsap_export_format_parse(const char *text, enum rsap_export_format *out)
                 [RSAP_EXPORT_SERVICES] = "services",
                 [RSAP_EXPORT_CSV] = "csv",
                 [RSAP_EXPORT_JSON] = "json",
+                [RSAP_EXPORT_SYSTEMD] = "systemd",
+                [RSAP_EXPORT_NFT] = "nft",
+                [RSAP_EXPORT_FIREWALLD] = "firewalld",
+                [RSAP_EXPORT_SRV] = "srv",
         };
 
         for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
@@ -23,6 +27,11 @@ int rsap_export_format_parse(const char *text, enum rsap_export_format *out)
                 }
         }
         return -EINVAL;
+}
+
+bool rsap_export_format_is_config(enum rsap_export_format format)
+{
+        return format >= RSAP_EXPORT_SYSTEMD && format <= RSAP_EXPORT_SRV;
 }
 
 /* A comment on one line: services(5) has no continuation lines. */
@@ -190,5 +199,7 @@ int rsap_export(const struct rsap_iana *reg, enum rsap_export_format format, FIL
         }
         if (r < 0)
                 return r;
-        return fflush(out) == 0 && !ferror(out) ? 0 : -EIO;
+        if (fflush(out) == 0 && !ferror(out))
+                return 0;
+        return errno == ENOSPC ? -ENOSPC : -EIO; /* a full disk, said as such */
 }

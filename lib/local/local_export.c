@@ -172,6 +172,8 @@ int rsap_local_export(struct rsap_store *store, enum rsap_export_format format, 
                 return export_csv(store, out);
         case RSAP_EXPORT_SERVICES:
                 return export_services(store, out);
+        default:
+                break;
         }
         return -EINVAL;
 }

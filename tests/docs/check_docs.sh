@@ -119,7 +119,7 @@ else
 
     expect_offered rsap "" :: "${commands[@]}"
     expect_offered rsap list -- :: --assigned
-    expect_offered rsap export --format "" :: services csv json
+    expect_offered rsap export --format "" :: services csv json systemd nft firewalld srv
 
     # One set of options per command: the table getopt and --help read,
     # the usage line, the completion and the man page (check_options.py).
