@@ -24,6 +24,7 @@ void rsap_listen_filter_init(struct rsap_listen_filter *f)
                 .port_low = 0,
                 .port_high = UINT16_MAX,
                 .find_owners = true,
+                .find_published = true,
                 .source = RSAP_LISTEN_SOURCE_AUTO,
         };
 }
@@ -179,9 +180,11 @@ int rsap_listen_collect(const struct rsap_listen_filter *f, struct rsap_listen_l
         list = calloc(1, sizeof(*list));
         if (!list)
                 return -ENOMEM;
-        if (f->netns == RSAP_LISTEN_NETNS_OWN)
+        if (f->netns == RSAP_LISTEN_NETNS_OWN) {
                 r = rsap_listen_read_sockets(f, list);
-        else
+                if (r == 0 && f->find_published)
+                        r = rsap_listen_read_published(f, list);
+        } else
                 r = rsap_listen_read_namespaces(f, list); /* each with its origin */
         if (r == 0 && f->match_pid)
                 r = rsap_listen_keep_pid(list, f->pid);
@@ -191,6 +194,8 @@ int rsap_listen_collect(const struct rsap_listen_filter *f, struct rsap_listen_l
                 r = rsap_listen_find_owners(list);
         if (r == 0 && f->find_owners && f->netns != RSAP_LISTEN_NETNS_OWN)
                 r = name_containers(list);
+        if (r == 0 && f->find_owners && f->find_published)
+                r = rsap_listen_name_forwarders(list);
         if (r == 0)
                 r = name_users(list);
         if (r == 0)
@@ -257,6 +262,32 @@ static json_t *netns_to_json(const struct rsap_listen_origin *o)
                          o->netns_name);
 }
 
+static json_t *target_netns_json(const struct rsap_listen_forward *fw)
+{
+        if (fw->target_netns_inode == 0)
+                return json_null();
+        return json_pack("{s:I, s:s?}", "inode", (json_int_t)fw->target_netns_inode, "name",
+                         fw->target_netns_name);
+}
+
+/* null for a plain socket; else what forwards it, and to where. */
+static json_t *forward_to_json(const struct rsap_listen_forward *fw)
+{
+        if (!fw)
+                return json_null();
+        return json_pack("{s:s, s:s?, s:s?, s:s?, s:o, s:o, s:o, s:s?}",
+                         "kind", fw->kind == RSAP_LISTEN_FORWARD_DNAT ? "dnat" : "proxy",
+                         "via", fw->via,
+                         "table", fw->table,
+                         "target_address", fw->target_address[0] ? fw->target_address : NULL,
+                         "target_port", fw->target_port ? json_integer(fw->target_port)
+                                                        : json_null(),
+                         "target_port_high", fw->target_port ? json_integer(fw->target_port_high)
+                                                             : json_null(),
+                         "target_netns", target_netns_json(fw),
+                         "target_container", fw->target_container);
+}
+
 static json_t *local_json(const struct rsap_listen_json_local *local, size_t socket)
 {
         json_t *value = local ? local->to_json(socket, local->data) : NULL;
@@ -279,7 +310,7 @@ json_t *rsap_listen_socket_to_json(const struct rsap_listen_list *list, size_t s
                 visible = json_boolean(!s->owners_hidden);
         }
         return json_pack("{s:s, s:s, s:s, s:s?, s:o, s:i, s:I, s:s?, s:I, s:s?, s:o, s:o, s:o,"
-                         " s:s?, s:o}",
+                         " s:s?, s:o, s:o}",
                          "protocol", rsap_proto_name(s->proto),
                          "family", s->family == AF_INET ? "ipv4" : "ipv6",
                          "address", s->address,
@@ -296,7 +327,8 @@ json_t *rsap_listen_socket_to_json(const struct rsap_listen_list *list, size_t s
                          "processes", processes,
                          "processes_visible", visible,
                          "host", s->origin.host,
-                         "netns", netns_to_json(&s->origin));
+                         "netns", netns_to_json(&s->origin),
+                         "published", forward_to_json(s->forward));
 }
 
 json_t *rsap_listen_list_to_json(const struct rsap_listen_list *list, const struct rsap_iana *reg,

@@ -19,5 +19,8 @@ int rsap_listen_netns_name(struct rsap_listen_list *list, const struct stat *ns,
                            const char **out);
 /* The sockets of the namespaces f->netns asks for, each labelled with its
  * own as origin (netns.c); every error rsap_listen_collect lists. */
+/* Each socket a forwarder holds (docker-proxy...) gets its forward, from
+ * its owner's arguments (forwarder.c): 0 or -ENOMEM. */
+int rsap_listen_name_forwarders(struct rsap_listen_list *list);
 int rsap_listen_read_namespaces(const struct rsap_listen_filter *f,
                                 struct rsap_listen_list *list);

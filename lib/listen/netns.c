@@ -378,6 +378,8 @@ static int dump_one_netns(struct netns_dump *d, const struct netns *ns, struct s
         if (r < 0)
                 return r;
         r = rsap_listen_read_sockets(d->filter, d->list);
+        if (r == 0 && d->filter->find_published)
+                r = rsap_listen_read_published(d->filter, d->list);
         if (r == 0)
                 label_sockets(d->list, before, ns);
         d->list->namespaces_read++;
