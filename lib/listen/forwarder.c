@@ -147,26 +147,37 @@ static bool pasta_option_for(const char *arg, enum rsap_proto proto)
         return false;
 }
 
-static int pasta_target(const char *const *argv, size_t argc, enum rsap_proto proto,
-                        uint16_t port, struct rsap_listen_forward *out)
+/* The target of port in the specs of proto's options; with excluded
+ * false, only a "~PORT" spec counts (the port is then not forwarded). */
+static bool pasta_find(const char *const *argv, size_t argc, enum rsap_proto proto,
+                       uint16_t port, bool excluded, uint16_t *target)
 {
         for (size_t i = 1; i + 1 < argc; i++) {
-                const char *specs = argv[i + 1];
-
                 if (!pasta_option_for(argv[i], proto))
                         continue;
-                for (const char *s = specs; *s;) {
+                for (const char *s = argv[i + 1]; *s;) {
                         size_t len = strcspn(s, ",");
-                        uint16_t target;
+                        bool exclusion = s[0] == '~';
 
-                        if (s[0] != '~' && pasta_spec(s, len, port, &target)) {
-                                out->target_port = out->target_port_high = target;
-                                return 1;
-                        }
+                        if (exclusion == excluded &&
+                            pasta_spec(s + exclusion, len - exclusion, port, target))
+                                return true;
                         s += len + (s[len] == ',');
                 }
         }
-        return 0;
+        return false;
+}
+
+static int pasta_target(const char *const *argv, size_t argc, enum rsap_proto proto,
+                        uint16_t port, struct rsap_listen_forward *out)
+{
+        uint16_t target;
+
+        if (pasta_find(argv, argc, proto, port, true, &target) ||
+            !pasta_find(argv, argc, proto, port, false, &target))
+                return 0;
+        out->target_port = out->target_port_high = target;
+        return 1;
 }
 
 int rsap_listen_forwarder_target(const char *command, const char *const *argv, size_t argc,
