@@ -101,6 +101,7 @@ KUBE = [
 NFT = """
 table inet native {
     set webports { type inet_service; elements = { 7600, 7601 } }
+    set hosts { type ipv4_addr; elements = { 192.0.2.7 } }
     chain pre { type nat hook prerouting priority dstnat; }
     chain out { type nat hook output priority -100; }
     chain sub { dnat ip to 10.0.0.11; }
@@ -114,6 +115,7 @@ table inet native {
         tcp dport { 7400, 7401 } dnat ip to 10.0.0.10
         tcp dport vmap { 7500 : jump sub }
         tcp dport @webports counter dnat ip to 10.0.0.13
+        ip daddr @hosts tcp dport 7800 dnat ip to 10.0.0.14:78
         meta mark 0x5 ct mark 0x1 jump ports
     }
     chain out { tcp dport 7700 jump ports; }
