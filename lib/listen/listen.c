@@ -113,7 +113,7 @@ static int name_users(struct rsap_listen_list *list)
 
 /* The container an owner runs in, kept in list; a process that is gone, or
  * whose cgroup may not be read, names none. */
-static int owner_container(struct rsap_listen_list *list, pid_t pid, const char **out)
+int rsap_listen_process_container(struct rsap_listen_list *list, pid_t pid, const char **out)
 {
         char cgroup[4096], id[RSAP_LISTEN_JSON_MAX_CONTAINER + 1];
 
@@ -140,7 +140,7 @@ static int name_containers(struct rsap_listen_list *list)
                         int r = 0;
 
                         if (o->pid != last_pid)
-                                r = owner_container(list, o->pid, &last);
+                                r = rsap_listen_process_container(list, o->pid, &last);
                         if (r < 0)
                                 return r;
                         last_pid = o->pid;

@@ -10,7 +10,9 @@ reports with what it wrote: every forward exactly (transport, host address,
 port, target address and port, chain), and nothing for the rules whose ports
 live in sets or maps.  Then forwarders (a listener whose command is
 docker-proxy, pasta or slirp4netns, with their real argument layouts),
-`rsap who`, `rsap pick`, `rsap lease` and `rsap audit` on published ports.
+`rsap who`, `rsap pick`, `rsap lease` and `rsap audit` on published ports,
+and `-A`, which names the namespace holding a target's address and answers
+while namespaces come and go.
 Skipped (77) where no namespace may be made or nft and iptables-nft are
 missing.
 
@@ -285,6 +287,48 @@ def check_audit(db):
           f"audit: the collision names neither the listener nor the rule: {collision}")
 
 
+def start_target_namespace(address):
+    """A process in a namespace of its own whose loopback holds address."""
+    proc = subprocess.Popen(["unshare", "-n", "sh", "-c",
+                             f"ip link set lo up && ip addr add {address}/32 dev lo && "
+                             "echo up && exec sleep 120"], stdout=subprocess.PIPE, text=True)
+    if proc.stdout.readline().strip() != "up":
+        raise SystemExit("the target namespace could not be made")
+    return proc, os.stat(f"/proc/{proc.pid}/ns/net").st_ino
+
+
+def check_all_namespaces(db):
+    """-A reads the rules of the namespaces it visits, and names the one
+    whose interfaces hold a target's address."""
+    here = os.stat("/proc/self/ns/net").st_ino
+    target, inode = start_target_namespace("172.17.0.2")
+    try:
+        listing = rsap_json("listening", "-A", "--port", "8080", "--db-dir", db)
+    finally:
+        target.terminate()
+        target.wait()
+    ours = [s for s in forwards(listing) if s["netns"]["inode"] == here]
+    check(len(ours) == 1 and ours[0]["published"]["target_netns"] and
+          ours[0]["published"]["target_netns"]["inode"] == inode,
+          f"-A: the DOCKER forward's target namespace, expected {inode}: {ours}")
+
+
+def check_vanishing_namespaces(db):
+    """Namespaces that come and go while -A walks them: every walk answers,
+    with every forward of ours."""
+    here = os.stat("/proc/self/ns/net").st_ino
+    for round_ in range(6):
+        churn = [subprocess.Popen(["unshare", "-n", "sleep", f"0.0{i}"]) for i in range(1, 9)]
+        status, out, err = run_rsap("listening", "-A", "--json", "--db-dir", db)
+        for p in churn:
+            p.wait()
+        check(status == 0, f"-A among vanishing namespaces, round {round_}: {status} {err!r}")
+        if status == 0:
+            got = {as_key(s) for s in forwards(json.loads(out)) if s["netns"]["inode"] == here}
+            check(got == EXPECTED, f"-A round {round_}: forwards differ: "
+                                   f"missing {sorted(EXPECTED - got)}")
+
+
 def main():
     for tool in ("nft", "iptables-nft"):
         if not shutil.which(tool):
@@ -304,6 +348,8 @@ def main():
         check_forwarders(db)
         check_pick_and_lease(db)
         check_audit(db)
+        check_all_namespaces(db)
+        check_vanishing_namespaces(db)
     return 1 if failures else 0
 
 

@@ -1108,4 +1108,9 @@ MUTATIONS = [
      "        if (pasta_find(argv, argc, proto, port, true, &target) ||",
      "        if (false ||",
      ["listen-published-decode"]),
+    ("dnat-target-unplaced", "lib/listen/netns.c",
+     "                if (a->family == fw->target_family && a->ns->ino != s->origin.netns_inode &&",
+     "                if (a->family == fw->target_family && a->ns->ino == s->origin.netns_inode &&",
+     ["listen-published"],
+     "-A names no namespace for a forward's target"),
 ]
