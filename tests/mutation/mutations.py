@@ -1113,4 +1113,9 @@ MUTATIONS = [
      "                if (a->family == fw->target_family && a->ns->ino == s->origin.netns_inode &&",
      ["listen-published"],
      "-A names no namespace for a forward's target"),
+    ("dnat-json-forward-dropped", "lib/listen/json_decode.c",
+     "                r = published(d, o, &s, &fw);",
+     "                r = 0;",
+     ["listen-json"],
+     "a report read back loses its published ports' forwards"),
 ]
