@@ -369,11 +369,18 @@ struct rsap_nat_rule {
 };
 
 /*
- * Decodes one rule from its netlink message (NFT_MSG_NEWRULE, as a dump
- * gives it), in a table of family (NFPROTO_IPV4, NFPROTO_IPV6 or
- * NFPROTO_INET; 0: the message's own).  0, -EBADMSG for a message libnftnl
- * does not parse, -ENOMEM.
+ * Decodes one rule, as libnftnl holds it, in a table of family
+ * (NFPROTO_IPV4, NFPROTO_IPV6 or NFPROTO_INET): whatever its expressions
+ * hold (registers, lengths, blobs of any size), 0, or -EBADMSG.
+ *
+ * rsap_nat_rule_decode_message does the same from the rule's netlink
+ * message (NFT_MSG_NEWRULE, as a dump gives it; family 0: the message's
+ * own), which must come from the kernel: libnftnl's parser trusts the
+ * attributes inside an expression's data.  The rule's strings and each
+ * expression's name are checked before it runs.  0, -EBADMSG, -ENOMEM.
  */
+struct nftnl_rule;
+int rsap_nat_rule_decode(struct nftnl_rule *r, int family, struct rsap_nat_rule *out);
 int rsap_nat_rule_decode_message(const void *message, size_t size, int family,
                                  struct rsap_nat_rule *out);
 

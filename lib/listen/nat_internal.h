@@ -2,9 +2,13 @@
 #pragma once
 
 /* The rule decoder (nat_rule.c) as published.c calls it, on libnftnl's rule. */
+#include <stdbool.h>
+
 #include <libnftnl/rule.h>
+#include <linux/netlink.h>
 
 #include <rsap/listen.h>
 
-/* One rule of a table of family (NFPROTO_*): 0 or -EBADMSG. */
-int rsap_nat_rule_decode(struct nftnl_rule *r, int family, struct rsap_nat_rule *out);
+/* Whether libnftnl may parse the rule message: its strings end, and every
+ * expression has a name. */
+bool rsap_nat_rule_message_valid(const struct nlmsghdr *nlh);

@@ -205,8 +205,14 @@ static void on_immediate(struct decoder *d, struct nftnl_expr *e)
 
 /* ---- tests -------------------------------------------------------------- */
 
+/* A rule whose tests leave no port (dport >= 5000 and dport < 4000)
+ * publishes none: skipped as unreadable. */
 static void narrow_ports(struct rsap_nat_rule *rule, uint16_t low, uint16_t high)
 {
+        if (low > high) {
+                rule->action = RSAP_NAT_UNREADABLE;
+                return;
+        }
         rule->n_ports = 1;
         rule->ports[0].low = low;
         rule->ports[0].high = high;
@@ -360,6 +366,10 @@ static void xt_multiport(struct decoder *d, const struct xt_multiport_v1 *m)
         for (unsigned i = 0; i < m->count && rule->n_ports < RSAP_NAT_MAX_PORT_RANGES; i++) {
                 bool range = m->pflags[i] && i + 1 < m->count;
 
+                if (range && m->ports[i] > m->ports[i + 1]) {
+                        rule->action = RSAP_NAT_UNREADABLE;
+                        return;
+                }
                 rule->ports[rule->n_ports].low = m->ports[i];
                 rule->ports[rule->n_ports++].high = range ? m->ports[i + 1] : m->ports[i];
                 i += range;
@@ -470,24 +480,92 @@ int rsap_nat_rule_decode(struct nftnl_rule *r, int family, struct rsap_nat_rule 
         return 0;
 }
 
+/* ---- the message --------------------------------------------------------- */
+
+/* libnftnl trusts what the kernel sends: an expression without a name, or
+ * a name without its NUL, would send it past the message.  So the rule's
+ * strings and each expression's name are checked first. */
+static int check_expression(const struct nlattr *attr, void *data)
+{
+        bool *named = data;
+
+        if (mnl_attr_get_type(attr) == NFTA_EXPR_NAME) {
+                if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
+                        return MNL_CB_ERROR;
+                *named = true;
+        }
+        return MNL_CB_OK;
+}
+
+static bool expressions_valid(const struct nlattr *list)
+{
+        const struct nlattr *elem;
+
+        if (mnl_attr_validate(list, MNL_TYPE_NESTED) < 0)
+                return false;
+        mnl_attr_for_each_nested(elem, list) {
+                bool named = false;
+
+                if (mnl_attr_get_type(elem) != NFTA_LIST_ELEM ||
+                    mnl_attr_validate(elem, MNL_TYPE_NESTED) < 0 ||
+                    mnl_attr_parse_nested(elem, check_expression, &named) < 0 || !named)
+                        return false;
+        }
+        return true;
+}
+
+static int check_rule_attribute(const struct nlattr *attr, void *data)
+{
+        switch (mnl_attr_get_type(attr)) {
+        case NFTA_RULE_TABLE:
+        case NFTA_RULE_CHAIN:
+                return mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0 ? MNL_CB_ERROR
+                                                                        : MNL_CB_OK;
+        case NFTA_RULE_EXPRESSIONS:
+                return expressions_valid(attr) ? MNL_CB_OK : MNL_CB_ERROR;
+        default:
+                return MNL_CB_OK;
+        }
+}
+
+bool rsap_nat_rule_message_valid(const struct nlmsghdr *nlh)
+{
+        return nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(struct nfgenmsg)) &&
+               mnl_attr_parse(nlh, sizeof(struct nfgenmsg), check_rule_attribute, NULL) >= 0;
+}
+
 static void nftnl_rule_freep(struct nftnl_rule **r)
 {
         if (*r)
                 nftnl_rule_free(*r);
 }
 
+/* A copy of the message with a NUL after it: a string libnftnl reads
+ * without checking its end (a chain's name in a verdict) stops there. */
+static struct nlmsghdr *terminated_copy(const void *message, size_t size)
+{
+        struct nlmsghdr *copy = calloc(1, size + 1);
+
+        if (copy)
+                memcpy(copy, message, size);
+        return copy;
+}
+
 int rsap_nat_rule_decode_message(const void *message, size_t size, int family,
                                  struct rsap_nat_rule *out)
 {
         _cleanup_(nftnl_rule_freep) struct nftnl_rule *r = nftnl_rule_alloc();
-        const struct nlmsghdr *nlh = message;
+        _cleanup_(freep) struct nlmsghdr *nlh = NULL;
 
         if (!r)
                 return -ENOMEM;
-        if (size < sizeof(*nlh) + sizeof(struct nfgenmsg) || nlh->nlmsg_len > size ||
-            nlh->nlmsg_len < sizeof(*nlh) + sizeof(struct nfgenmsg))
+        if (size < sizeof(*nlh) + sizeof(struct nfgenmsg))
                 return -EBADMSG;
-        if (nftnl_rule_nlmsg_parse(nlh, r) < 0)
+        nlh = terminated_copy(message, size);
+        if (!nlh)
+                return -ENOMEM;
+        if (nlh->nlmsg_len > size || !rsap_nat_rule_message_valid(nlh) ||
+            nftnl_rule_nlmsg_parse(nlh, r) < 0)
                 return -EBADMSG;
         if (!family)
                 family = (int)nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY);

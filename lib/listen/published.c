@@ -164,7 +164,7 @@ static int on_rule(const struct nlmsghdr *nlh, void *data)
 
         if (!r)
                 return d->err = -ENOMEM, MNL_CB_ERROR;
-        if (nftnl_rule_nlmsg_parse(nlh, r) < 0)
+        if (!rsap_nat_rule_message_valid(nlh) || nftnl_rule_nlmsg_parse(nlh, r) < 0)
                 return MNL_CB_OK;
         family = (int)nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY);
         table = nftnl_rule_get_str(r, NFTNL_RULE_TABLE);

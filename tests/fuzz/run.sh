@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Builds the libFuzzer targets (the importers, rsapd's routing and request
 # decoding, the escaper of outside text, the snapshot reader, rsap import, a
-# listener list from JSON) with
+# listener list from JSON, an nf_tables rule) with
 # clang, ASan and UBSan in build-fuzz/ (once) and runs each for SECONDS
 # (default 20) on a copy of its seed corpus.  Exits non-zero if any target crashes, leaks, hangs or trips a
 # sanitizer; the input that did it is left in build-fuzz/fuzz-artifacts/.

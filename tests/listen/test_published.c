@@ -25,6 +25,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/xt_multiport.h>
 #include <linux/netfilter/xt_tcpudp.h>
 #include <netinet/in.h>
@@ -234,6 +235,37 @@ static void test_garbage(void **state)
         assert_int_equal(rsap_nat_rule_decode_message(junk, sizeof(junk), 0, &rule), -EBADMSG);
 }
 
+/* libnftnl would take an expression without a name, or a chain's name
+ * without its NUL, for a string: the message is refused before. */
+static void test_message_checked(void **state)
+{
+        static char buf[512];
+        struct rsap_nat_rule rule;
+        struct nlmsghdr *nlh;
+        struct nlattr *list, *elem;
+        struct nfgenmsg *nfg;
+
+        (void)state;
+        for (int form = 0; form < 2; form++) {
+                memset(buf, 0, sizeof(buf));
+                nlh = mnl_nlmsg_put_header(buf);
+                nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE;
+                nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+                nfg->nfgen_family = NFPROTO_IPV4;
+                if (form == 0) {
+                        list = mnl_attr_nest_start(nlh, NFTA_RULE_EXPRESSIONS);
+                        elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+                        mnl_attr_put_u32(nlh, NFTA_EXPR_DATA, 0); /* and no name */
+                        mnl_attr_nest_end(nlh, elem);
+                        mnl_attr_nest_end(nlh, list);
+                } else {
+                        mnl_attr_put(nlh, NFTA_RULE_CHAIN, 6, "DOCKER"); /* no NUL */
+                }
+                assert_int_equal(rsap_nat_rule_decode_message(buf, nlh->nlmsg_len, 0, &rule),
+                                 -EBADMSG);
+        }
+}
+
 static int target_of(const char *command, const char *const *argv, size_t argc,
                      enum rsap_proto proto, uint16_t port, struct rsap_listen_forward *fw)
 {
@@ -292,6 +324,7 @@ int main(void)
                 cmocka_unit_test(test_unknown_expressions),
                 cmocka_unit_test(test_lookup_unreadable),
                 cmocka_unit_test(test_garbage),
+                cmocka_unit_test(test_message_checked),
                 cmocka_unit_test(test_docker_proxy),
                 cmocka_unit_test(test_pasta),
         };
