@@ -712,7 +712,9 @@ static int run_listening(struct cli *cli, struct listening_request *req)
                 return cli_error("cannot write the output");
         render_hidden_owners_hint(a.list); /* after the listing it is about */
         render_hidden_namespaces_hint(a.list);
-        render_unread_rules_hint(a.list);
+        /* One port with a socket on it is taken whatever the rules say. */
+        if (req->filter.port_low != req->filter.port_high || a.list->count == 0)
+                render_unread_rules_hint(a.list);
         return a.list->count > 0 ? EXIT_ANSWERED : EXIT_NO_MATCH;
 }
 

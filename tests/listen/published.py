@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 
-from listen_common import SKIP, in_new_netns, rsap_json, run_rsap
+from listen_common import SKIP, in_new_netns, rsap_json, rsap_path, run_rsap
 
 failures = []
 
@@ -329,6 +329,27 @@ def check_vanishing_namespaces(db):
                                    f"missing {sorted(EXPECTED - got)}")
 
 
+def check_without_cap_net_admin(db):
+    """As nobody the dump is refused: one line says so, and the listing still
+    answers, without the rules' ports."""
+    if os.geteuid() != 0:
+        print("SKIP: without CAP_NET_ADMIN: this run is not root's")
+        return
+    # A clone in root's home (/root is 0700) is closed to nobody:
+    # tools/unprivileged-tests opens it only for its run.
+    if subprocess.run(["su", "-s", "/bin/sh", "nobody", "-c", f"test -x '{rsap_path()}'"]).returncode:
+        print(f"SKIP: as nobody: nobody may not run {rsap_path()} (a directory above it is closed)")
+        return
+    done = subprocess.run(["su", "-s", "/bin/sh", "nobody", "-c",
+                           f"NO_COLOR=1 '{rsap_path()}' listening --json --db-dir /nonexistent"],
+                          capture_output=True, text=True)
+    lines = [line for line in done.stderr.splitlines() if "nf_tables" in line]
+    check(done.returncode in (0, 1) and len(lines) == 1,
+          f"as nobody: exit {done.returncode}, stderr {done.stderr!r}")
+    check(done.returncode != 0 or not forwards(json.loads(done.stdout)),
+          "as nobody: forwards listed though the rules could not be read")
+
+
 def main():
     for tool in ("nft", "iptables-nft"):
         if not shutil.which(tool):
@@ -350,6 +371,7 @@ def main():
         check_audit(db)
         check_all_namespaces(db)
         check_vanishing_namespaces(db)
+        check_without_cap_net_admin(db)
     return 1 if failures else 0
 
 

@@ -1128,4 +1128,9 @@ MUTATIONS = [
      "        if (0) {\n                rule->action = RSAP_NAT_UNREADABLE;",
      ["fuzz-seeds-nat-rule"],
      "tests that leave no port make a range whose low end is above its high end"),
+    ("dnat-hint-silent", "cli/cmd_listening.c",
+     "        if (list->unread_rule_sets == 0)",
+     "        if (list->unread_rule_sets != 99)",
+     ["listen-published", "listen-who-cli"],
+     "without CAP_NET_ADMIN nothing says that published ports are missing"),
 ]
