@@ -364,6 +364,69 @@ static void text_owners(struct text *t, const struct cli *cli, const struct rsap
         }
 }
 
+/* "172.17.0.2:80", "[fd00::2]:80-90", or the port alone when the address
+ * is not known (pasta: in the namespace it serves). */
+static void text_target(struct text *t, const struct rsap_listen_forward *fw)
+{
+        if (fw->target_family == AF_INET6)
+                text_char(t, '[');
+        text_str(t, fw->target_address[0] ? fw->target_address : "port ");
+        if (fw->target_family == AF_INET6)
+                text_char(t, ']');
+        if (fw->target_address[0])
+                text_char(t, ':');
+        text_uint(t, fw->target_port);
+        if (fw->target_port_high != fw->target_port) {
+                text_char(t, '-');
+                text_uint(t, fw->target_port_high);
+        }
+}
+
+/* Where the target lives, when a namespace that rsap read holds its address. */
+static void text_target_place(struct text *t, const struct rsap_listen_forward *fw)
+{
+        if (fw->target_container) {
+                text_str(t, "container ");
+                text_safe(t, fw->target_container);
+                text_str(t, ", ");
+        }
+        text_str(t, "netns ");
+        if (fw->target_netns_name)
+                text_safe(t, fw->target_netns_name);
+        else
+                text_uint(t, (unsigned long)fw->target_netns_inode);
+}
+
+/*
+ * A published port's forward, after its owners: "dnat -> 172.17.0.2:80
+ * (ip nat DOCKER; container 3f2a..., netns 4026532301)" for a rule,
+ * " -> 172.17.0.2:80" after docker-proxy's owners.
+ */
+static void text_forward(struct text *t, const struct rsap_listen_socket *s)
+{
+        const struct rsap_listen_forward *fw = s->forward;
+        bool rule = fw->kind == RSAP_LISTEN_FORWARD_DNAT;
+
+        text_str(t, rule ? "dnat -> " : " -> ");
+        if (fw->target_port == 0)
+                text_str(t, "(its target is not in its arguments)");
+        else
+                text_target(t, fw);
+        if (!rule && !fw->target_netns_inode)
+                return;
+        text_str(t, " (");
+        if (rule) {
+                text_safe(t, fw->table);
+                text_char(t, ' ');
+                text_safe(t, fw->via);
+        }
+        if (rule && fw->target_netns_inode)
+                text_str(t, "; ");
+        if (fw->target_netns_inode)
+                text_target_place(t, fw);
+        text_char(t, ')');
+}
+
 /* A line's middle columns, formatted once for both measuring and printing. */
 struct row {
         char endpoint[72];
@@ -497,10 +560,14 @@ static void text_rows(struct text *t, const struct cli *cli, const struct rsap_l
                 text_column(t, row.service, row.service_len, w->service);
                 if (w->local)
                         text_column(t, row.local, row.local_len, w->local);
-                if (list->owners_looked_up)
+                if (s->forward && s->forward->kind == RSAP_LISTEN_FORWARD_DNAT)
+                        ; /* a rule: no process, no user */
+                else if (list->owners_looked_up)
                         text_owners(t, cli, s);
                 else
                         text_user(t, s->user, s->uid);
+                if (s->forward)
+                        text_forward(t, s);
                 text_char(t, '\n');
         }
 }
@@ -567,6 +634,17 @@ void render_hidden_namespaces_hint(const struct rsap_listen_list *list)
                          unread == 1 ? "" : "s", unread, unread == 1 ? "" : "es");
         fprintf(stderr, "rsap: %s%s%s; root sees their sockets\n", entered_part,
                 unentered && unread ? ", and " : "", read_part);
+}
+
+/* Once, and only when it is true: the DNAT rules of some namespace could not
+ * be read (reading them needs CAP_NET_ADMIN), so ports they publish are
+ * missing. */
+void render_unread_rules_hint(const struct rsap_listen_list *list)
+{
+        if (list->unread_rule_sets == 0)
+                return;
+        fprintf(stderr, "rsap: the DNAT rules of nf_tables could not be read, so the ports they "
+                        "publish are not shown; root sees them\n");
 }
 
 /* ---- --command ----------------------------------------------------------- */
@@ -666,6 +744,9 @@ static int run_listening(struct cli *cli, struct listening_request *req)
                 return cli_error("cannot write the output");
         render_hidden_owners_hint(a.list); /* after the listing it is about */
         render_hidden_namespaces_hint(a.list);
+        /* One port with a socket on it is taken whatever the rules say. */
+        if (req->filter.port_low != req->filter.port_high || a.list->count == 0)
+                render_unread_rules_hint(a.list);
         return a.list->count > 0 ? EXIT_ANSWERED : EXIT_NO_MATCH;
 }
 

@@ -58,6 +58,7 @@ struct rsap_listen_filter {
         enum rsap_listen_source source;
         enum rsap_listen_netns netns; /* which network namespaces (netns.c) */
         const char *netns_spec;       /* RSAP_LISTEN_NETNS_ONE: a name, a pid or a path */
+        bool find_published;          /* DNAT rules and forwarders' targets (published.c) */
 };
 
 /* Every socket of every transport and port, with owners, from any source. */
@@ -87,6 +88,34 @@ struct rsap_listen_origin {
         const char *netns_name; /* its `ip netns` name, NULL when it has none */
 };
 
+/*
+ * A published port: a port of this host forwarded into a network namespace,
+ * by a DNAT rule of nf_tables (which holds no socket: the list has one
+ * entry for each port the rule forwards, inode 0, uid 0, no owners) or by a
+ * user-space forwarder's socket (docker-proxy, pasta, rootlessport,
+ * slirp4netns), whose target its command line tells, if it does.
+ */
+enum rsap_listen_forward_kind {
+        RSAP_LISTEN_FORWARD_DNAT = 1,
+        RSAP_LISTEN_FORWARD_PROXY,
+};
+
+struct rsap_listen_forward {
+        enum rsap_listen_forward_kind kind;
+        const char *via;          /* DNAT: the rule's chain ("DOCKER"); PROXY: the command */
+        const char *table;        /* DNAT: family and table, "ip nat"; NULL for a proxy */
+        int target_family;        /* AF_INET or AF_INET6; 0: the address is not known */
+        unsigned char target_addr[16];
+        char target_address[46];  /* "" when not known */
+        uint16_t target_port;     /* 0: not known */
+        uint16_t target_port_high; /* the end of a target range; target_port for one port */
+        /* The namespace whose interfaces hold the target address, when the
+         * namespaces were visited (-A), and a container of its processes. */
+        uint64_t target_netns_inode;     /* 0: none seen */
+        const char *target_netns_name;
+        const char *target_container;
+};
+
 struct rsap_listen_socket {
         enum rsap_proto proto;
         int family;                 /* AF_INET or AF_INET6 */
@@ -106,6 +135,7 @@ struct rsap_listen_socket {
         /* The kernel's cookie for the socket, unique while the host runs:
          * what sock_diag's destroy events name it by; 0 from /proc/net. */
         uint64_t cookie;
+        const struct rsap_listen_forward *forward; /* NULL: a plain socket */
 };
 
 struct rsap_listen_names; /* the list's user name cache */
@@ -125,6 +155,9 @@ struct rsap_listen_list {
         size_t unreadable_namespace_processes;
         /* How many namespaces were read: 0 when only the caller's was. */
         size_t namespaces_read;
+        /* Namespaces whose nf_tables rules could not be read: the dump needs
+         * CAP_NET_ADMIN there (or the kernel has no nf_tables). */
+        size_t unread_rule_sets;
 
         /* private */
         size_t capacity;
@@ -296,3 +329,77 @@ int rsap_listen_list_from_json(const json_t *value, struct rsap_listen_list **ou
 int rsap_listen_read_sockets(const struct rsap_listen_filter *f, struct rsap_listen_list *list);
 int rsap_listen_keep_pid(struct rsap_listen_list *list, pid_t pid);
 int rsap_listen_find_owners(struct rsap_listen_list *list);
+
+/*
+ * Published ports (published.c, nat_rule.c, forwarder.c).
+ *
+ * rsap_listen_read_published appends an entry for each port that a DNAT
+ * rule of the calling thread's network namespace forwards: the nat chains
+ * of tables ip, ip6 and inet hooked at prerouting or output, followed
+ * through their jumps and gotos, each rule's conditions on the transport,
+ * the destination port and the destination address narrowing what the
+ * rules it jumps to match.  Native rules (`dnat to`) and iptables-nft's xt
+ * DNAT target (revisions 0, 1 and 2) are both read.  An expression rsap
+ * does not know is passed over (a counter, a log, a comment: it narrows
+ * nothing rsap can tell); a rule whose port, transport or address is
+ * tested in a way rsap cannot read (a set, a map, a negation of the port)
+ * is skipped.  A refused dump (EPERM: no CAP_NET_ADMIN; no nf_tables)
+ * counts in list->unread_rule_sets and is no error.  0 or -ENOMEM.
+ */
+int rsap_listen_read_published(const struct rsap_listen_filter *f, struct rsap_listen_list *list);
+
+/* What one rule says, for the tests and the fuzz target. */
+#define RSAP_NAT_MAX_PORT_RANGES 16
+enum rsap_nat_action {
+        RSAP_NAT_NONE = 0,   /* accept, return, counters only: nothing published */
+        RSAP_NAT_DNAT,
+        RSAP_NAT_JUMP,       /* a jump or goto to chain */
+        RSAP_NAT_UNREADABLE, /* a condition rsap cannot read: the rule is skipped */
+};
+
+struct rsap_nat_rule {
+        unsigned protocols;        /* bit set of 1u << RSAP_PROTO_*: what it matches */
+        size_t n_ports;            /* 0: every port */
+        struct { uint16_t low, high; } ports[RSAP_NAT_MAX_PORT_RANGES];
+        int daddr_family;          /* 0: any destination */
+        unsigned char daddr[16];
+        unsigned daddr_prefix;     /* in bits */
+        enum rsap_nat_action action;
+        char chain[256];           /* RSAP_NAT_JUMP's target */
+        int to_family;             /* DNAT: 0 when the rule names no address */
+        unsigned char to_addr[16];
+        uint16_t to_port_low, to_port_high; /* DNAT: 0 when the port is kept */
+};
+
+/*
+ * Decodes one rule, as libnftnl holds it, in a table of family
+ * (NFPROTO_IPV4, NFPROTO_IPV6 or NFPROTO_INET): whatever its expressions
+ * hold (registers, lengths, blobs of any size), 0, or -EBADMSG.
+ *
+ * rsap_nat_rule_decode_message does the same from the rule's netlink
+ * message (NFT_MSG_NEWRULE, as a dump gives it; family 0: the message's
+ * own), which must come from the kernel: libnftnl's parser trusts the
+ * attributes inside an expression's data.  The rule's strings and each
+ * expression's name are checked before it runs.  0, -EBADMSG, -ENOMEM.
+ */
+struct nftnl_rule;
+int rsap_nat_rule_decode(struct nftnl_rule *r, int family, struct rsap_nat_rule *out);
+int rsap_nat_rule_decode_message(const void *message, size_t size, int family,
+                                 struct rsap_nat_rule *out);
+
+/*
+ * A forwarder's target from its arguments (argv[0] the program; command its
+ * /proc/PID/comm, which says which forwarder it is): docker-proxy's
+ * -proto, -host-port, -container-ip and -container-port, or pasta's -t/-u
+ * (--tcp-ports/--udp-ports) specs "[ADDR[%IF]/]PORT[-PORT][:PORT[-PORT]]",
+ * comma-separated, for the socket proto/port.  Fills target_address,
+ * target_family and target_port (pasta: the port only, in its namespace).
+ * 1 when the arguments name the port's target, 0 when they do not (or the
+ * command is a forwarder whose target is not in its arguments:
+ * rootlessport, slirp4netns), -EINVAL for a command that is no forwarder.
+ */
+int rsap_listen_forwarder_target(const char *command, const char *const *argv, size_t argc,
+                                 enum rsap_proto proto, uint16_t port,
+                                 struct rsap_listen_forward *out);
+/* Whether a command name (/proc/PID/comm) is a user-space forwarder's. */
+bool rsap_listen_is_forwarder(const char *command);

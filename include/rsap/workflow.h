@@ -436,6 +436,8 @@ enum rsap_finding_kind {
         RSAP_FINDING_UNREGISTERED = 0, /* a listener on a port nobody registered */
         RSAP_FINDING_NOT_LISTENING,    /* an assignment whose service does not listen here */
         RSAP_FINDING_WRONG_SERVICE,    /* another registered service listens on the port */
+        RSAP_FINDING_PUBLISHED_COLLISION, /* a DNAT rule publishes a port a socket listens on */
+        RSAP_FINDING_PUBLISHED_EPHEMERAL, /* a DNAT rule publishes a port of the ephemeral range */
 };
 const char *rsap_finding_kind_name(enum rsap_finding_kind kind);
 

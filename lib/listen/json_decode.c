@@ -230,6 +230,97 @@ static int host_and_netns(struct decoder *d, const json_t *o, struct rsap_listen
         return r;
 }
 
+/* A nullable integer of min to max: 0 for null. */
+static int optional_integer(struct decoder *d, const json_t *o, const char *key, json_int_t min,
+                            json_int_t max, json_int_t *out)
+{
+        const json_t *v;
+        int r = member(d, o, key, &v);
+
+        *out = 0;
+        if (r < 0 || json_is_null(v))
+                return r;
+        return integer_field(d, o, key, min, max, out);
+}
+
+static int forward_target(struct decoder *d, const json_t *p, struct rsap_listen_forward *fw)
+{
+        const char *address;
+        json_int_t port = 0, high = 0;
+        int r = string_field(d, p, "target_address", 1, sizeof(fw->target_address) - 1, true,
+                             &address);
+
+        if (r == 0 && address) {
+                fw->target_family = strchr(address, ':') ? AF_INET6 : AF_INET;
+                if (inet_pton(fw->target_family, address, fw->target_addr) != 1)
+                        return refuse(d, "target_address", "not an IP address");
+                inet_ntop(fw->target_family, fw->target_addr, fw->target_address,
+                          sizeof(fw->target_address));
+        }
+        if (r == 0)
+                r = optional_integer(d, p, "target_port", 1, UINT16_MAX, &port);
+        if (r == 0)
+                r = optional_integer(d, p, "target_port_high", port ? port : 0,
+                                     port ? UINT16_MAX : 0, &high);
+        fw->target_port = (uint16_t)port;
+        fw->target_port_high = (uint16_t)high;
+        return r;
+}
+
+static int forward_place(struct decoder *d, const json_t *p, struct rsap_listen_forward *fw)
+{
+        const json_t *netns;
+        json_int_t inode;
+        int r = member(d, p, "target_netns", &netns);
+
+        if (r == 0 && !json_is_null(netns)) {
+                if (!json_is_object(netns))
+                        return refuse(d, "target_netns", "not an object or null");
+                r = integer_field(d, netns, "inode", 1, MAX_INODE, &inode);
+                if (r == 0)
+                        r = string_field(d, netns, "name", 1, RSAP_LISTEN_JSON_MAX_STRING, true,
+                                         &fw->target_netns_name);
+                fw->target_netns_inode = (uint64_t)inode;
+        }
+        if (r == 0)
+                r = string_field(d, p, "target_container", 1, RSAP_LISTEN_JSON_MAX_CONTAINER,
+                                 true, &fw->target_container);
+        return r;
+}
+
+/* "published": null, or what forwards the port; reports from before it
+ * have no key. */
+static int published(struct decoder *d, const json_t *o, struct rsap_listen_socket *s,
+                     struct rsap_listen_forward *fw)
+{
+        const json_t *p = json_object_get(o, "published");
+        const char *kind;
+        int r;
+
+        if (!p || json_is_null(p))
+                return 0;
+        if (!json_is_object(p))
+                return refuse(d, "published", "not an object or null");
+        snprintf(d->within, sizeof(d->within), "published");
+        r = string_field(d, p, "kind", 1, 8, false, &kind);
+        if (r == 0 && strcmp(kind, "dnat") != 0 && strcmp(kind, "proxy") != 0)
+                r = refuse(d, "kind", "not dnat or proxy");
+        if (r == 0) {
+                fw->kind = strcmp(kind, "dnat") == 0 ? RSAP_LISTEN_FORWARD_DNAT
+                                                     : RSAP_LISTEN_FORWARD_PROXY;
+                r = string_field(d, p, "via", 1, RSAP_LISTEN_JSON_MAX_STRING, true, &fw->via);
+        }
+        if (r == 0)
+                r = string_field(d, p, "table", 1, RSAP_LISTEN_JSON_MAX_STRING, true, &fw->table);
+        if (r == 0)
+                r = forward_target(d, p, fw);
+        if (r == 0)
+                r = forward_place(d, p, fw);
+        d->within[0] = '\0';
+        s->forward = fw;
+        return r;
+}
+
 static int owner(struct decoder *d, const json_t *o, struct rsap_listen_owner *out)
 {
         json_int_t pid, uid;
@@ -297,6 +388,7 @@ static int decode_socket(struct decoder *d, const json_t *o, struct rsap_listen_
 {
         _cleanup_(freep) struct rsap_listen_owner *owners = NULL;
         struct rsap_listen_socket s = { 0 };
+        struct rsap_listen_forward fw = { 0 };
         int r;
 
         if (!json_is_object(o))
@@ -312,6 +404,8 @@ static int decode_socket(struct decoder *d, const json_t *o, struct rsap_listen_
                 r = processes(d, o, &s, &owners);
         if (r == 0)
                 r = host_and_netns(d, o, &s);
+        if (r == 0)
+                r = published(d, o, &s, &fw);
         return r < 0 ? r : rsap_listen_list_add(list, &s);
 }
 

@@ -92,9 +92,36 @@ static int copy_owners(struct rsap_listen_list *list, struct rsap_listen_socket 
         return 0;
 }
 
+/* The forward, if any, and its strings, into the list's keeping. */
+static int copy_forward(struct rsap_listen_list *list, struct rsap_listen_socket *s)
+{
+        struct rsap_listen_forward *fw;
+        int r;
+
+        if (!s->forward)
+                return 0;
+        fw = rsap_listen_keep(list, malloc(sizeof(*fw)));
+        if (!fw)
+                return -ENOMEM;
+        *fw = *s->forward;
+        fw->target_address[sizeof(fw->target_address) - 1] = '\0';
+        s->forward = fw;
+        r = rsap_listen_keep_string(list, fw->via, &fw->via);
+        if (r == 0)
+                r = rsap_listen_keep_string(list, fw->table, &fw->table);
+        if (r == 0)
+                r = rsap_listen_keep_string(list, fw->target_netns_name, &fw->target_netns_name);
+        if (r == 0)
+                r = rsap_listen_keep_string(list, fw->target_container, &fw->target_container);
+        return r;
+}
+
 static int copy_strings(struct rsap_listen_list *list, struct rsap_listen_socket *s)
 {
-        int r = rsap_listen_keep_string(list, s->user, &s->user);
+        int r = copy_forward(list, s);
+
+        if (r == 0)
+                r = rsap_listen_keep_string(list, s->user, &s->user);
 
         if (r == 0)
                 r = rsap_listen_keep_string(list, s->origin.host, &s->origin.host);
@@ -369,6 +396,19 @@ static bool same_owners(const struct rsap_listen_socket *x, const struct rsap_li
         return true;
 }
 
+static bool same_forward(const struct rsap_listen_forward *x, const struct rsap_listen_forward *y)
+{
+        if (!x || !y)
+                return x == y;
+        return x->kind == y->kind && same_string(x->via, y->via) &&
+               same_string(x->table, y->table) && x->target_family == y->target_family &&
+               strcmp(x->target_address, y->target_address) == 0 &&
+               x->target_port == y->target_port && x->target_port_high == y->target_port_high &&
+               x->target_netns_inode == y->target_netns_inode &&
+               same_string(x->target_netns_name, y->target_netns_name) &&
+               same_string(x->target_container, y->target_container);
+}
+
 /* What the JSON of a socket shows, in a list of the given facts. */
 static bool same_socket(const struct rsap_listen_list *list, const struct rsap_listen_socket *x,
                         const struct rsap_listen_socket *y)
@@ -376,7 +416,7 @@ static bool same_socket(const struct rsap_listen_list *list, const struct rsap_l
         bool v6only_known = x->family == AF_INET6 && list->source == RSAP_LISTEN_SOURCE_NETLINK;
 
         if (compare_sockets(x, y) != 0 || x->uid != y->uid || !same_string(x->user, y->user) ||
-            strcmp(x->address, y->address) != 0)
+            strcmp(x->address, y->address) != 0 || !same_forward(x->forward, y->forward))
                 return false;
         if (v6only_known && x->v6only != y->v6only)
                 return false;

@@ -24,6 +24,7 @@ void rsap_listen_filter_init(struct rsap_listen_filter *f)
                 .port_low = 0,
                 .port_high = UINT16_MAX,
                 .find_owners = true,
+                .find_published = true,
                 .source = RSAP_LISTEN_SOURCE_AUTO,
         };
 }
@@ -112,7 +113,7 @@ static int name_users(struct rsap_listen_list *list)
 
 /* The container an owner runs in, kept in list; a process that is gone, or
  * whose cgroup may not be read, names none. */
-static int owner_container(struct rsap_listen_list *list, pid_t pid, const char **out)
+int rsap_listen_process_container(struct rsap_listen_list *list, pid_t pid, const char **out)
 {
         char cgroup[4096], id[RSAP_LISTEN_JSON_MAX_CONTAINER + 1];
 
@@ -139,7 +140,7 @@ static int name_containers(struct rsap_listen_list *list)
                         int r = 0;
 
                         if (o->pid != last_pid)
-                                r = owner_container(list, o->pid, &last);
+                                r = rsap_listen_process_container(list, o->pid, &last);
                         if (r < 0)
                                 return r;
                         last_pid = o->pid;
@@ -179,9 +180,11 @@ int rsap_listen_collect(const struct rsap_listen_filter *f, struct rsap_listen_l
         list = calloc(1, sizeof(*list));
         if (!list)
                 return -ENOMEM;
-        if (f->netns == RSAP_LISTEN_NETNS_OWN)
+        if (f->netns == RSAP_LISTEN_NETNS_OWN) {
                 r = rsap_listen_read_sockets(f, list);
-        else
+                if (r == 0 && f->find_published)
+                        r = rsap_listen_read_published(f, list);
+        } else
                 r = rsap_listen_read_namespaces(f, list); /* each with its origin */
         if (r == 0)
                 r = rsap_listen_complete(f, list);
@@ -203,6 +206,8 @@ int rsap_listen_complete(const struct rsap_listen_filter *f, struct rsap_listen_
                 r = rsap_listen_find_owners(list);
         if (r == 0 && f->find_owners && f->netns != RSAP_LISTEN_NETNS_OWN)
                 r = name_containers(list);
+        if (r == 0 && f->find_owners && f->find_published)
+                r = rsap_listen_name_forwarders(list);
         if (r == 0)
                 r = name_users(list);
         if (r == 0)
@@ -264,6 +269,32 @@ static json_t *netns_to_json(const struct rsap_listen_origin *o)
                          o->netns_name);
 }
 
+static json_t *target_netns_json(const struct rsap_listen_forward *fw)
+{
+        if (fw->target_netns_inode == 0)
+                return json_null();
+        return json_pack("{s:I, s:s?}", "inode", (json_int_t)fw->target_netns_inode, "name",
+                         fw->target_netns_name);
+}
+
+/* null for a plain socket; else what forwards it, and to where. */
+static json_t *forward_to_json(const struct rsap_listen_forward *fw)
+{
+        if (!fw)
+                return json_null();
+        return json_pack("{s:s, s:s?, s:s?, s:s?, s:o, s:o, s:o, s:s?}",
+                         "kind", fw->kind == RSAP_LISTEN_FORWARD_DNAT ? "dnat" : "proxy",
+                         "via", fw->via,
+                         "table", fw->table,
+                         "target_address", fw->target_address[0] ? fw->target_address : NULL,
+                         "target_port", fw->target_port ? json_integer(fw->target_port)
+                                                        : json_null(),
+                         "target_port_high", fw->target_port ? json_integer(fw->target_port_high)
+                                                             : json_null(),
+                         "target_netns", target_netns_json(fw),
+                         "target_container", fw->target_container);
+}
+
 static json_t *local_json(const struct rsap_listen_json_local *local, size_t socket)
 {
         json_t *value = local ? local->to_json(socket, local->data) : NULL;
@@ -286,7 +317,7 @@ json_t *rsap_listen_socket_to_json(const struct rsap_listen_list *list, size_t s
                 visible = json_boolean(!s->owners_hidden);
         }
         return json_pack("{s:s, s:s, s:s, s:s?, s:o, s:i, s:I, s:s?, s:I, s:s?, s:o, s:o, s:o,"
-                         " s:s?, s:o}",
+                         " s:s?, s:o, s:o}",
                          "protocol", rsap_proto_name(s->proto),
                          "family", s->family == AF_INET ? "ipv4" : "ipv6",
                          "address", s->address,
@@ -303,7 +334,8 @@ json_t *rsap_listen_socket_to_json(const struct rsap_listen_list *list, size_t s
                          "processes", processes,
                          "processes_visible", visible,
                          "host", s->origin.host,
-                         "netns", netns_to_json(&s->origin));
+                         "netns", netns_to_json(&s->origin),
+                         "published", forward_to_json(s->forward));
 }
 
 json_t *rsap_listen_list_to_json(const struct rsap_listen_list *list, const struct rsap_iana *reg,

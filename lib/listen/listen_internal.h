@@ -19,6 +19,12 @@ int rsap_listen_netns_name(struct rsap_listen_list *list, const struct stat *ns,
                            const char **out);
 /* The sockets of the namespaces f->netns asks for, each labelled with its
  * own as origin (netns.c); every error rsap_listen_collect lists. */
+/* The container process pid runs in (rsap_listen_container_id() of its
+ * cgroup), kept in list; NULL when none, or it is gone: 0 or -ENOMEM. */
+int rsap_listen_process_container(struct rsap_listen_list *list, pid_t pid, const char **out);
+/* Each socket a forwarder holds (docker-proxy...) gets its forward, from
+ * its owner's arguments (forwarder.c): 0 or -ENOMEM. */
+int rsap_listen_name_forwarders(struct rsap_listen_list *list);
 int rsap_listen_read_namespaces(const struct rsap_listen_filter *f,
                                 struct rsap_listen_list *list);
 /* What rsap_listen_collect does to the sockets it has read: narrowed to

@@ -23,6 +23,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -311,13 +313,114 @@ static int find_one_netns(struct netns_set *set, struct rsap_listen_list *list,
 
 /* ---- the dumps ---------------------------------------------------------- */
 
+/* An address of a namespace's interfaces: where a forward's target may live. */
+struct ns_address {
+        int family;
+        unsigned char addr[16];
+        const struct netns *ns;
+};
+
 struct netns_dump {
         const struct rsap_listen_filter *filter;
         struct rsap_listen_list *list;
         const struct netns_set *set;
         bool only_one; /* --netns: not entering it is an error, not a count */
         int err;
+        struct ns_address *addresses; /* with published ports: every namespace's */
+        size_t n_addresses, addresses_capacity;
 };
+
+static bool is_loopback(const struct ns_address *a)
+{
+        static const unsigned char v6_loopback[16] = { [15] = 1 };
+
+        return a->family == AF_INET ? a->addr[0] == 127 : memcmp(a->addr, v6_loopback, 16) == 0;
+}
+
+/* The addresses of the interfaces of the namespace this thread is in, but
+ * 127.0.0.0/8 and ::1, which every namespace has. */
+static int note_addresses(struct netns_dump *d, const struct netns *ns)
+{
+        struct ifaddrs *all, *ifa;
+        int r = 0;
+
+        if (getifaddrs(&all) < 0)
+                return 0; /* its targets stay unplaced */
+        for (ifa = all; r == 0 && ifa; ifa = ifa->ifa_next) {
+                int family = ifa->ifa_addr ? ifa->ifa_addr->sa_family : AF_UNSPEC;
+                struct ns_address *a;
+
+                if (family != AF_INET && family != AF_INET6)
+                        continue;
+                r = rsap_grow(&d->addresses, &d->addresses_capacity, d->n_addresses + 1,
+                              sizeof(*d->addresses));
+                if (r < 0)
+                        break;
+                a = &d->addresses[d->n_addresses++];
+                *a = (struct ns_address){ .family = family, .ns = ns };
+                if (family == AF_INET)
+                        memcpy(a->addr, &((struct sockaddr_in *)ifa->ifa_addr)->sin_addr, 4);
+                else
+                        memcpy(a->addr, &((struct sockaddr_in6 *)ifa->ifa_addr)->sin6_addr, 16);
+                d->n_addresses -= is_loopback(a);
+        }
+        freeifaddrs(all);
+        return r;
+}
+
+/* The pid a namespace was found through (/proc/PID/...), or 0. */
+static pid_t holder_pid(const struct netns *ns)
+{
+        const char *p = ns->path;
+        long pid = 0;
+
+        if (strncmp(p, "/proc/", 6) != 0)
+                return 0;
+        for (p += 6; *p >= '0' && *p <= '9' && pid < INT32_MAX / 10; p++)
+                pid = pid * 10 + (*p - '0');
+        return *p == '/' ? (pid_t)pid : 0;
+}
+
+static const struct ns_address *holder_of(const struct netns_dump *d,
+                                          const struct rsap_listen_socket *s)
+{
+        const struct rsap_listen_forward *fw = s->forward;
+
+        for (size_t i = 0; i < d->n_addresses; i++) {
+                const struct ns_address *a = &d->addresses[i];
+
+                if (a->family == fw->target_family && a->ns->ino != s->origin.netns_inode &&
+                    memcmp(a->addr, fw->target_addr, a->family == AF_INET ? 4 : 16) == 0)
+                        return a;
+        }
+        return NULL;
+}
+
+/* Each forward's target namespace: the one whose interfaces hold its
+ * address (the forwards are the list's own, made by published.c). */
+static int place_targets(struct netns_dump *d)
+{
+        struct rsap_listen_list *list = d->list;
+
+        for (size_t i = 0; i < list->count; i++) {
+                struct rsap_listen_socket *s = &list->sockets[i];
+                const struct ns_address *a = s->forward && s->forward->target_family
+                                                     ? holder_of(d, s) : NULL;
+                struct rsap_listen_forward *fw = (struct rsap_listen_forward *)s->forward;
+                pid_t pid;
+                int r;
+
+                if (!a)
+                        continue;
+                fw->target_netns_inode = (uint64_t)a->ns->ino;
+                fw->target_netns_name = a->ns->name;
+                pid = holder_pid(a->ns);
+                r = pid ? rsap_listen_process_container(list, pid, &fw->target_container) : 0;
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
 
 static void label_sockets(struct rsap_listen_list *list, size_t first, const struct netns *ns)
 {
@@ -378,6 +481,10 @@ static int dump_one_netns(struct netns_dump *d, const struct netns *ns, struct s
         if (r < 0)
                 return r;
         r = rsap_listen_read_sockets(d->filter, d->list);
+        if (r == 0 && d->filter->find_published)
+                r = rsap_listen_read_published(d->filter, d->list);
+        if (r == 0 && d->filter->find_published)
+                r = note_addresses(d, ns);
         if (r == 0)
                 label_sockets(d->list, before, ns);
         d->list->namespaces_read++;
@@ -403,7 +510,8 @@ int rsap_listen_read_namespaces(const struct rsap_listen_filter *f,
                                 struct rsap_listen_list *list)
 {
         _cleanup_(netns_set_clear) struct netns_set set = { 0 };
-        struct netns_dump d = { f, list, &set, f->netns == RSAP_LISTEN_NETNS_ONE, 0 };
+        struct netns_dump d = { .filter = f, .list = list, .set = &set,
+                                .only_one = f->netns == RSAP_LISTEN_NETNS_ONE };
         pthread_t thread;
         int r = nsfs_device(&set.nsfs_dev);
 
@@ -416,5 +524,8 @@ int rsap_listen_read_namespaces(const struct rsap_listen_filter *f,
         if (r < 0)
                 return r;
         pthread_join(thread, NULL);
+        if (d.err == 0)
+                d.err = place_targets(&d);
+        free(d.addresses);
         return d.err;
 }

@@ -677,7 +677,7 @@ static int merge(struct rsap_listen_list *list, const struct walker *walkers, si
 
                 s->owners = s->n_owners ? &pool[first[k]] : NULL;
                 s->n_owners = sort_owners(s->owners, s->n_owners);
-                s->owners_hidden = s->n_owners == 0;
+                s->owners_hidden = s->n_owners == 0 && s->inode != 0; /* a rule has none */
         }
         free(list->owner_pool);
         list->owner_pool = pool;

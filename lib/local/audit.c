@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include <rsap/name.h>
 
@@ -23,6 +24,10 @@ const char *rsap_finding_kind_name(enum rsap_finding_kind kind)
                 return "not-listening";
         case RSAP_FINDING_WRONG_SERVICE:
                 return "wrong-service";
+        case RSAP_FINDING_PUBLISHED_COLLISION:
+                return "published-collision";
+        case RSAP_FINDING_PUBLISHED_EPHEMERAL:
+                return "published-ephemeral";
         }
         return "?";
 }
@@ -359,6 +364,93 @@ static int check_service_on_port(struct audit_state *s, uint16_t port, enum rsap
                            service, message);
 }
 
+/* ---- published ports ------------------------------------------------------------ */
+
+static bool is_rule(const struct rsap_listen_socket *sock)
+{
+        return sock->forward && sock->forward->kind == RSAP_LISTEN_FORWARD_DNAT;
+}
+
+/* The first entry on the port/protocol that is a DNAT rule's, or that is
+ * not (a socket): NULL when there is none. */
+static const struct rsap_listen_socket *entry_on(const struct audit_state *s, uint16_t port,
+                                                 enum rsap_proto proto, bool rule)
+{
+        const struct rsap_listen_list *list = s->host->listeners;
+        const struct audit_index *x = &s->index;
+        uint32_t key = port_key(port, proto);
+
+        for (size_t i = sockets_on(s, port, proto); i < x->n_sockets && x->sockets[i].key == key;
+             i++) {
+                const struct rsap_listen_socket *sock = &list->sockets[x->sockets[i].index];
+
+                if (is_rule(sock) == rule)
+                        return sock;
+        }
+        return NULL;
+}
+
+/* "a DNAT rule (ip nat DOCKER, to 172.17.0.2:80)" */
+static void describe_rule(const struct rsap_listen_socket *sock, char *buf, size_t size)
+{
+        const struct rsap_listen_forward *fw = sock->forward;
+
+        format_message(buf, size, "a DNAT rule (%s %s, to %s%s%s:%u)", fw->table, fw->via,
+                       fw->target_family == AF_INET6 ? "[" : "", fw->target_address,
+                       fw->target_family == AF_INET6 ? "]" : "", fw->target_port);
+}
+
+/* A published port that a socket of the host listens on too: the rule
+ * takes the connections meant for the socket, which never sees them. */
+static int check_published_collision(struct audit_state *s, const struct rsap_listen_socket *rule)
+{
+        const struct rsap_listen_socket *sock = entry_on(s, rule->port, rule->proto, false);
+        const struct rsap_listen_owner *owner = sock && sock->n_owners ? &sock->owners[0] : NULL;
+        char what[160], who[64], message[320];
+
+        if (!sock)
+                return 0;
+        describe_rule(rule, what, sizeof(what));
+        describe_owner(owner, who, sizeof(who));
+        format_message(message, sizeof(message),
+                       "%u/%s is published by %s, and %s listens on it here: the rule takes "
+                       "what is sent to it",
+                       rule->port, rsap_proto_name(rule->proto), what, who);
+        return add_finding(s, RSAP_FINDING_PUBLISHED_COLLISION, rule->port, rule->proto, NULL, 0,
+                           owner, message);
+}
+
+/* A published port in the ephemeral range: the kernel may give it to a
+ * connection of the host's own, whose answers the rule then redirects. */
+static int check_published_ephemeral(struct audit_state *s, const struct rsap_listen_socket *rule)
+{
+        const struct rsap_host *host = s->host;
+        char what[160], message[320];
+
+        if (!host->have_ephemeral || rule->port < host->ephemeral_low ||
+            rule->port > host->ephemeral_high)
+                return 0;
+        describe_rule(rule, what, sizeof(what));
+        format_message(message, sizeof(message),
+                       "%u/%s is published by %s but lies in the ephemeral range %u-%u, where "
+                       "the kernel picks the host's own source ports",
+                       rule->port, rsap_proto_name(rule->proto), what, host->ephemeral_low,
+                       host->ephemeral_high);
+        return add_finding(s, RSAP_FINDING_PUBLISHED_EPHEMERAL, rule->port, rule->proto, NULL, 0,
+                           NULL, message);
+}
+
+static int check_published(struct audit_state *s, uint16_t port, enum rsap_proto proto)
+{
+        const struct rsap_listen_socket *rule = entry_on(s, port, proto, true);
+        int r;
+
+        if (!rule)
+                return 0;
+        r = check_published_collision(s, rule);
+        return r == 0 ? check_published_ephemeral(s, rule) : r;
+}
+
 static int check_listener(struct audit_state *s, uint16_t port, enum rsap_proto proto)
 {
         const struct rsap_iana *iana = s->iana;
@@ -378,7 +470,10 @@ static int check_listener(struct audit_state *s, uint16_t port, enum rsap_proto 
         owner = owner_that_is_service(s, port, proto);
         if (!owner)
                 owner = any_owner(s, port, proto);
-        describe_owner(owner, who, sizeof(who));
+        if (!owner && !entry_on(s, port, proto, false))
+                describe_rule(entry_on(s, port, proto, true), who, sizeof(who));
+        else
+                describe_owner(owner, who, sizeof(who));
         format_message(message, sizeof(message),
                        "%s listens on %u/%s, a port neither IANA nor the local registry assigns",
                        who, port, rsap_proto_name(proto));
@@ -404,7 +499,8 @@ static int check_listeners(struct audit_state *s)
                 if (i > 0 && list->sockets[i - 1].port == sock->port &&
                     list->sockets[i - 1].proto == sock->proto)
                         continue;
-                if (is_client_socket(s->host, sock))
+                r = check_published(s, sock->port, sock->proto);
+                if (r < 0 || is_client_socket(s->host, sock))
                         continue;
                 s->out->n_listeners++;
                 r = check_listener(s, sock->port, sock->proto);

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Builds the libFuzzer targets (the importers, rsapd's routing and request
 # decoding, the escaper of outside text, the snapshot reader, rsap import, a
-# listener list from JSON) with
+# listener list from JSON, an nf_tables rule) with
 # clang, ASan and UBSan in build-fuzz/ (once) and runs each for SECONDS
 # (default 20) on a copy of its seed corpus.  Exits non-zero if any target crashes, leaks, hangs or trips a
 # sanitizer; the input that did it is left in build-fuzz/fuzz-artifacts/.
@@ -23,7 +23,7 @@ if [ ! -f "$build/build.ninja" ]; then
                 -Db_sanitize=address,undefined -Db_lundef=false \
                 -Dc_args=-fsanitize=fuzzer-no-link || exit 1
 fi
-targets="fuzz-import-xml fuzz-import-csv fuzz-http-route fuzz-textsafe fuzz-snapshot fuzz-local-import fuzz-listen-json"
+targets="fuzz-import-xml fuzz-import-csv fuzz-http-route fuzz-textsafe fuzz-snapshot fuzz-local-import fuzz-listen-json fuzz-nat-rule"
 # shellcheck disable=SC2086 # one word per target
 meson compile -C "$build" -j 2 $targets || exit 1
 mkdir -p "$artifacts"

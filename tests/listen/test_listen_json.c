@@ -350,6 +350,47 @@ static void test_round_trip_by_hand(void **state)
         }
 }
 
+/* Published ports: a DNAT rule's entry, placed in a namespace, and a
+ * forwarder's socket whose target is not known, back as they were. */
+static void test_round_trip_published(void **state)
+{
+        struct rsap_listen_list *list = new_list();
+        struct rsap_listen_forward rule = { .kind = RSAP_LISTEN_FORWARD_DNAT, .via = "KUBE-SEP-A",
+                                            .table = "ip6 nat", .target_family = AF_INET6,
+                                            .target_port = 8000, .target_port_high = 8009,
+                                            .target_netns_inode = 4026532710,
+                                            .target_netns_name = "blue",
+                                            .target_container = "0123456789ab" };
+        struct rsap_listen_forward proxy = { .kind = RSAP_LISTEN_FORWARD_PROXY,
+                                             .via = "slirp4netns" };
+        struct rsap_listen_socket dnat = socket_of(RSAP_PROTO_TCP, "::", 30080, 0, "a");
+        struct rsap_listen_socket held = socket_of(RSAP_PROTO_TCP, "0.0.0.0", 8080, 14, "a");
+        struct rsap_listen_list *back;
+        char *text;
+
+        (void)state;
+        inet_pton(AF_INET6, "fd00::5", rule.target_addr);
+        snprintf(rule.target_address, sizeof(rule.target_address), "fd00::5");
+        dnat.forward = &rule;
+        held.forward = &proxy;
+        assert_int_equal(rsap_listen_list_add(list, &dnat), 0);
+        assert_int_equal(rsap_listen_list_add(list, &held), 0);
+        assert_round_trip(list, false);
+        assert_round_trip(list, true);
+        text = write_list(list, true);
+        back = read_list(text);
+        assert_non_null(back->sockets[0].forward);
+        assert_int_equal(back->sockets[0].forward->target_port_high, 8009);
+        assert_string_equal(back->sockets[0].forward->target_container, "0123456789ab");
+        assert_int_equal(back->sockets[1].forward->target_port, 0);
+        assert_string_equal(back->sockets[1].forward->target_address, "");
+        back->sockets[1].forward = NULL;
+        assert_false(rsap_listen_list_equal(list, back)); /* the forward counts */
+        free(text);
+        rsap_listen_list_free(back);
+        rsap_listen_list_free(list);
+}
+
 /* What an array shows of the list: its source by ipv6_only, its owners by
  * processes; what it cannot show (unreadable processes) is 0. */
 static void test_array_shows_list_facts(void **state)
@@ -483,6 +524,8 @@ struct refusal {
 
 static const struct refusal refusals[] = {
         { "port", NULL, "socket 0: port: missing" },
+        { "published", "7", "socket 0: published: not an object or null" },
+        { "published", "{\"kind\": \"nat\"}", "socket 0: published.kind: not dnat or proxy" },
         { "protocol", "\"icmp\"", "socket 0: protocol: not tcp, udp, sctp or dccp" },
         { "protocol", "\"TCP\"", "socket 0: protocol: not tcp, udp, sctp or dccp" },
         { "protocol", "6", "socket 0: protocol: not a string" },
@@ -655,6 +698,7 @@ int main(void)
                 cmocka_unit_test(test_equal),
                 cmocka_unit_test(test_streamed_with_origins),
                 cmocka_unit_test(test_round_trip_by_hand),
+                cmocka_unit_test(test_round_trip_published),
                 cmocka_unit_test(test_array_shows_list_facts),
                 cmocka_unit_test(test_round_trip_collected),
                 cmocka_unit_test(test_base_socket_decodes),
