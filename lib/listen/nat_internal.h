@@ -12,3 +12,5 @@
 /* Whether libnftnl may parse the rule message: its strings end, and every
  * expression has a name. */
 bool rsap_nat_rule_message_valid(const struct nlmsghdr *nlh);
+/* Whether this namespace has a chain of type nat (nat_probe.c): 1, 0, or -errno. */
+int rsap_nat_chain_present(void);

@@ -462,7 +462,11 @@ int rsap_listen_read_published(const struct rsap_listen_filter *f, struct rsap_l
 
         if (f->match_pid || (f->match_uid && f->uid != 0))
                 return 0; /* no process holds a rule; root's */
-        r = read_rule_set(&set);
+        r = rsap_nat_chain_present();
+        if (r == 0)
+                return 0; /* no nat chain: nothing to read, and libnftnl not loaded */
+        if (r > 0)
+                r = read_rule_set(&set);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
