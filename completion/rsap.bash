@@ -4,12 +4,12 @@
 
 _rsap_commands='explain search list ranges status update export listening who
 request review requests approve reject deassign transfer revoke history
-pick lease release kernel-reserve audit db import help version'
+pick lease release kernel-reserve audit db import check help version'
 
 # The commands of the local registry: they take --db, and those that
 # change it --as (the option tables in cli/main.c).
 _rsap_registry_commands='request review requests approve reject deassign
-transfer revoke history pick lease release kernel-reserve audit import'
+transfer revoke history pick lease release kernel-reserve audit import check'
 
 # True when $1 is a command of the local registry.
 _rsap_is_registry()
@@ -58,6 +58,10 @@ _rsap_options()
     audit) echo "--consistency --full $reader" ;;
     db) echo "--full $reader" ;;
     import) echo "--skip-conflicts $registry" ;;
+    check)
+        echo "--service --env-file --ignore --request --assignee --contact --description" \
+            "$registry"
+        ;;
     esac
 }
 

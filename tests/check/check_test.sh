@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# rsap check FILE...: the fixtures beside this script (written for it) cover
+# Compose's short and long port syntax, ranges, IPv6, ${VAR} defaults, anchors
+# and merge keys, and Kubernetes' hostPort, hostNetwork, nodePort, CronJob and
+# multi-document files; then each kind of finding, --ignore, --json,
+# --request, malformed YAML and a 100 MB file.  Runs in a network namespace
+# of its own, so that a listener it makes on 127.0.0.1 is the only one.
+set -u
+
+RSAP=${RSAP:?set RSAP to the rsap binary}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+work=$(mktemp -d)
+trap 'kill $listener 2>/dev/null; rm -rf "$work"' EXIT
+export RSAP_DB_DIR="$work/db"
+export NO_COLOR=1
+unset XDG_DATA_HOME WEB_PORT UNSET_PORT EMPTY_PORT TWO_PORT LISTEN_PORT
+listener=
+
+. "$here/../testlib.sh"
+own_network_namespace "$@"
+
+# ports_of: "PORT/PROTO SERVICE" of each row of the last stdout, sorted.
+ports_of() { printf '%s\n' "$out" | awk 'NR > 1 && $2 ~ "/" {print $2, $3}' | sort -u | tr '\n' ' '; }
+# expect_row TEXT: a row of the last stdout says TEXT once its runs of blanks are one space.
+expect_row() {
+        case "$(printf '%s\n' "$out" | tr -s ' ')" in
+        *"$1"*) passed=$((passed + 1)) ;;
+        *) fail "no row '$1' in: $out" ;;
+        esac
+}
+expect_ports() {
+        local got
+        got=$(ports_of)
+        [ "$got" = "$1" ] && passed=$((passed + 1)) || fail "ports '$got', wanted '$1'"
+}
+
+# ---- the syntaxes ----------------------------------------------------------------
+run 0 check "$here/compose-short.yaml"
+expect_ports "15432/tcp db 18081/tcp web 18082/tcp web 18090/tcp web 18091/tcp web 18095/udp web 18096/udp web 18097/tcp web "
+expect_out "compose-short.yaml:7 "
+expect_out "8 host ports, 0 with findings"
+
+run 0 check "$here/compose-long.yaml"
+expect_ports "18100/tcp api 18101/udp api 18102/udp api "
+
+# Defaults apply when unset (:- and -), and :- also when empty; ${VAR:?} needs VAR.
+TWO_PORT=18203 EMPTY_PORT= run 0 check "$here/compose-anchors.yaml"
+expect_ports "18200/tcp one 18201/tcp one 18202/tcp one 18203/tcp two "
+# Set but empty: "-" gives the empty value (":81" takes no host port), ":-" the default.
+WEB_PORT=18210 UNSET_PORT= EMPTY_PORT= TWO_PORT=18203 run 0 check "$here/compose-anchors.yaml"
+expect_ports "18202/tcp one 18203/tcp two 18210/tcp one "
+run 2 check "$here/compose-anchors.yaml"
+expect_err "compose-anchors.yaml:15:10: port needs the variable TWO_PORT"
+expect_one_line_error
+
+# The .env beside the file, and --env-file instead of it; the environment wins.
+mkdir "$work/app"
+cp "$here/compose-anchors.yaml" "$work/app/compose.yaml"
+printf '# values\nexport TWO_PORT=18230\nWEB_PORT="18231"\n\n' >"$work/app/.env"
+run 0 check "$work/app/compose.yaml"
+expect_ports "18201/tcp one 18202/tcp one 18230/tcp two 18231/tcp one "
+TWO_PORT=18240 run 0 check "$work/app/compose.yaml"
+expect_out "18240/tcp"
+printf 'TWO_PORT=18250\n' >"$work/other.env"
+run 0 check --env-file "$work/other.env" "$work/app/compose.yaml"
+expect_ports "18200/tcp one 18201/tcp one 18202/tcp one 18250/tcp two "
+printf 'not a line\n' >"$work/bad.env"
+run 2 check --env-file "$work/bad.env" "$work/app/compose.yaml"
+expect_err "bad.env:1: not KEY=VALUE"
+
+run 0 check "$here/k8s.yaml"
+expect_ports "18300/tcp pod-hostport 18301/udp pod-hostport 18310/tcp deploy-hostnet 18320/tcp cron 30080/tcp svc-nodeport "
+
+run 0 check --service billing "$here/k8s.yaml" "$here/compose-long.yaml"
+expect_out "8 host ports"
+expect_no_out "pod-hostport"
+
+# ---- findings ----------------------------------------------------------------------
+read -r eph_low eph_high </proc/sys/net/ipv4/ip_local_port_range
+eph=$(( (eph_low + eph_high) / 2 ))
+python3 -c 'import socket,sys,time
+s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen()
+print(s.getsockname()[1], flush=True); time.sleep(600)' >"$work/port" &
+listener=$!
+for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
+busy=$(cat "$work/port")
+cat >"$work/findings.yaml" <<EOF
+services:
+  web:
+    ports: ["\${LISTEN_PORT}:80", "5432:5432", "$eph:1", "10080:1", "18400:1"]
+  postgresql:
+    ports: ["5432:5432"]
+EOF
+LISTEN_PORT=$busy run 1 check "$work/findings.yaml"
+expect_row "$busy/tcp web listening: $busy/tcp is listening on this host now"
+expect_row "5432/tcp web iana: 5432/tcp is assigned by IANA to postgresql"
+expect_out "ephemeral: $eph is inside this host's ephemeral range"
+expect_out "browser: 10080 is a port browsers refuse"
+expect_row "18400/tcp web free"
+expect_row "5432/tcp postgresql free"  # IANA's assignment to the service itself
+expect_out "6 host ports, 4 with findings"
+
+LISTEN_PORT=$busy run 0 check --ignore iana,listening,ephemeral,browser "$work/findings.yaml"
+run 2 check --ignore nonsense "$work/findings.yaml"
+expect_one_line_error
+
+LISTEN_PORT=$busy run 1 check --json "$work/findings.yaml"
+json_check 'j["kind"] == "check" and j["ports_with_findings"] == 4 and len(j["ports"]) == 6'
+json_check '[f["kind"] for p in j["ports"] if p["port"] == 5432 and p["service"] == "web" for f in p["findings"]] == ["iana"]'
+json_check '[p["findings"][0]["other"] for p in j["ports"] if p["port"] == 5432 and p["service"] == "web"] == ["postgresql"]'
+json_check 'all(p["source"] == "compose" and p["line"] == 3 for p in j["ports"] if p["service"] == "web")'
+
+# The local registry: a port assigned to another service is a finding; to the file's own, not.
+db="$work/registry.db"
+run 0 request other --port 18500 --proto tcp --description d --assignee a --contact c --db "$db"
+run 0 approve 1 --db "$db"
+printf 'services:\n  web:\n    ports: ["18500:1"]\n  other:\n    ports: ["18500:1"]\n' >"$work/local.yaml"
+run 1 check --db "$db" "$work/local.yaml"
+expect_out "local: 18500/tcp is assigned here to other (assignment 1)"
+expect_out "1 with findings"
+
+# --request files one request per service and port for the free ports, not for
+# the taken ones nor for those the registry already gives the service.
+printf 'services:\n  shop:\n    ports: ["18600:1", "18600:1/udp", "18601:2", "5432:3"]\n  other:\n    ports: ["18500:1"]\n' >"$work/req.yaml"
+run 1 check --request --assignee Ops --contact ops@example.com --db "$db" "$work/req.yaml"
+expect_out "request 2 filed: shop on 18600/tcp,udp"
+expect_out "request 3 filed: shop on 18601/tcp"
+expect_no_out "request 4"
+run 0 requests --db "$db" --json
+json_check 'sorted((r["service"], r["port"]) for r in j["requests"]) == [("shop", 18600), ("shop", 18601)]'
+run 2 check --request "$work/req.yaml"
+expect_err "--request needs --assignee and --contact"
+
+# ---- bad input ---------------------------------------------------------------------
+run 2 check "$here/malformed.yaml"
+expect_err "malformed.yaml:5:6: not valid YAML"
+expect_one_line_error
+printf 'just a scalar\n' >"$work/scalar.yaml"
+run 2 check "$work/scalar.yaml"
+expect_err "neither a Compose file"
+printf 'services:\n  web:\n    ports: ["70000:80"]\n' >"$work/range.yaml"
+run 2 check "$work/range.yaml"
+expect_err "range.yaml:3:14: '70000:80' is not a Compose port"
+run 2 check "$work/missing.yaml"
+expect_one_line_error
+run 2 check
+expect_err "which files?"
+
+# A 100 MB file is refused before it is read: one line, and little memory.
+truncate -s 100M "$work/big.yaml"
+if [ -x /usr/bin/time ]; then
+        /usr/bin/time -f '%M' -o "$work/rss" "$RSAP" check "$work/big.yaml" >"$work/out" 2>"$work/err"
+        status=$?
+        err=$(cat "$work/err")
+        rss=$(tail -1 "$work/rss")
+        [ "$status" -eq 2 ] && passed=$((passed + 1)) || fail "big file: exit $status"
+        expect_err "big.yaml: larger than 16 MiB"
+        [ "$rss" -lt 65536 ] && passed=$((passed + 1)) || fail "big file: peak RSS $rss KiB"
+else
+        fail "/usr/bin/time (Debian package time) is missing: tools/bootstrap installs it"
+fi
+# Aliases fanned out (a "billion laughs") cost a walk, not a copy per alias.
+python3 - "$work/laughs.yaml" <<'EOF'
+import sys
+lines = ['p0: &p0 ["18700:1"]']
+for i in range(1, 12):
+    lines.append(f"p{i}: &p{i} [" + ", ".join([f"*p{i-1}"] * 8) + "]")
+lines.append("services:\n  web:\n    ports: *p11")
+open(sys.argv[1], "w").write("\n".join(lines) + "\n")
+EOF
+/usr/bin/time -f '%M' -o "$work/rss" "$RSAP" check "$work/laughs.yaml" >"$work/out" 2>"$work/err"
+status=$?
+err=$(cat "$work/err")
+[ "$status" -eq 2 ] && passed=$((passed + 1)) || fail "laughs: exit $status"
+rss=$(tail -1 "$work/rss")
+[ "$rss" -lt 65536 ] && passed=$((passed + 1)) || fail "laughs: peak RSS $rss KiB"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
