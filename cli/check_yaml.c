@@ -518,6 +518,8 @@ int check_yaml_file(const char *path, const struct check_env *env, struct check_
 
 void check_ports_clear(struct check_ports *ports)
 {
+        for (size_t i = 0; i < ports->n; i++)
+                free(ports->items[i].findings);
         free(ports->items);
         memset(ports, 0, sizeof(*ports));
 }

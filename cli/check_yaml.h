@@ -24,7 +24,7 @@ struct check_port {
         char host_ip[64];        /* "" for every address */
         uint16_t port;
         enum rsap_proto proto;
-        struct rsap_deploy_finding findings[RSAP_DEPLOY_KIND_COUNT];
+        struct rsap_deploy_finding *findings; /* n_findings of them, malloc'ed; NULL: none */
         int n_findings;
 };
 

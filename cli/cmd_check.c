@@ -6,6 +6,7 @@
  * ephemeral range, refused by browsers).  Exit status 1 on a finding;
  * --request files requests for the ports that have none.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,18 +94,33 @@ static int read_files(const struct check_args *a, char **files, int n, struct ch
         return r;
 }
 
+/* The port's findings, kept only when there are some: most ports have none. */
+static int judge_one(const struct rsap_workflow *wf, unsigned ignore, struct check_port *p,
+                     bool *registered)
+{
+        struct rsap_deploy_finding found[RSAP_DEPLOY_KIND_COUNT];
+        int r = rsap_deploy_check_port(wf, p->service, p->port, p->proto, ignore, found,
+                                       registered);
+
+        if (r <= 0)
+                return r;
+        p->findings = malloc((size_t)r * sizeof(*found));
+        if (!p->findings)
+                return -ENOMEM;
+        memcpy(p->findings, found, (size_t)r * sizeof(*found));
+        p->n_findings = r;
+        return r;
+}
+
 static int judge(const struct rsap_workflow *wf, const struct registry_cli *rc, unsigned ignore,
                  struct check_ports *ports, bool *registered, size_t *n_findings)
 {
         *n_findings = 0;
         for (size_t i = 0; i < ports->n; i++) {
-                struct check_port *p = &ports->items[i];
-                int r = rsap_deploy_check_port(wf, p->service, p->port, p->proto, ignore,
-                                               p->findings, &registered[i]);
+                int r = judge_one(wf, ignore, &ports->items[i], &registered[i]);
 
                 if (r < 0)
                         return registry_error(rc, r, "cannot read the local registry");
-                p->n_findings = r;
                 *n_findings += r ? 1 : 0;
         }
         return -1;
