@@ -35,6 +35,14 @@ expect_ports() {
         [ "$got" = "$1" ] && passed=$((passed + 1)) || fail "ports '$got', wanted '$1'"
 }
 
+# ---- libfyaml loads for rsap check alone (cli/lazy_fyaml.c) ------------------------
+needed=$(readelf -d "$RSAP" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p' | tr '\n' ' ')
+case $needed in
+*libfyaml*) fail "rsap needs libfyaml at start: $needed" ;;
+*libc.so*) passed=$((passed + 1)) ;;
+*) fail "readelf found no libc among rsap's needed libraries: '$needed'" ;;
+esac
+
 # ---- the syntaxes ----------------------------------------------------------------
 run 0 check "$here/compose-short.yaml"
 expect_ports "15432/tcp db 18081/tcp web 18082/tcp web 18090/tcp web 18091/tcp web 18095/udp web 18096/udp web 18097/tcp web "
