@@ -306,22 +306,19 @@ static int compose_document(struct walk *w, struct fy_node *services)
 /* One container's ports: hostPort, or containerPort on the host's network. */
 static int kube_container(const struct walk *w, struct fy_node *container, bool host_network)
 {
-        struct fy_node *ports = deref(map_get(container, "ports")), *item, *n;
+        struct fy_node *ports = deref(map_get(container, "ports")), *item, *host, *n;
         enum rsap_proto proto;
         void *it = NULL;
         uint16_t port;
 
-        if (!ports)
+        if (!ports || !fy_node_is_sequence(ports))
                 return 0;
         while ((item = fy_node_sequence_iterate(ports, &it))) {
-                n = map_get(item, "hostPort");
-                if (!n && host_network)
-                        n = map_get(item, "containerPort");
+                host = map_get(item, "hostPort");
+                n = host ? host : host_network ? map_get(item, "containerPort") : NULL;
                 if (!n)
                         continue;
-                if (port_value(w, n, n == map_get(item, "hostPort") ? "hostPort"
-                                                                   : "containerPort",
-                               &port) < 0 ||
+                if (port_value(w, n, host ? "hostPort" : "containerPort", &port) < 0 ||
                     proto_value(w, map_get(item, "protocol"), &proto) < 0)
                         return -1;
                 if (port && add_ports(w, n, "", port, port, proto) < 0)
@@ -360,6 +357,8 @@ static int kube_service(const struct walk *w, struct fy_node *spec)
 
         if (!scalar_is(type, "NodePort") && !scalar_is(type, "LoadBalancer"))
                 return 0;
+        if (ports && !fy_node_is_sequence(ports))
+                return fail_at(w, ports, "a Service's ports are not a list");
         while (ports && (item = fy_node_sequence_iterate(ports, &it))) {
                 if (!(n = map_get(item, "nodePort")))
                         continue; /* the cluster chooses one */
@@ -371,7 +370,15 @@ static int kube_service(const struct walk *w, struct fy_node *spec)
         return 0;
 }
 
-/* Where each kind keeps its pod spec. */
+static bool kind_is_one_of(struct fy_node *kind, const char *const *names, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (scalar_is(kind, names[i]))
+                        return true;
+        return false;
+}
+
+/* Where each kind keeps its pod spec; NULL for a kind that has none. */
 static struct fy_node *kube_pod_spec_of(struct fy_node *obj)
 {
         static const char *const templated[] = { "Deployment", "StatefulSet", "DaemonSet",
@@ -380,19 +387,14 @@ static struct fy_node *kube_pod_spec_of(struct fy_node *obj)
 
         if (scalar_is(kind, "Pod"))
                 return spec;
-        if (scalar_is(kind, "CronJob"))
-                spec = map_get(map_get(spec, "jobTemplate"), "spec");
-        else if (!scalar_is(kind, "PodTemplate")) {
-                size_t i = 0;
-
-                while (i < ARRAY_SIZE(templated) && !scalar_is(kind, templated[i]))
-                        i++;
-                if (i == ARRAY_SIZE(templated))
-                        return NULL;
-        } else {
+        if (scalar_is(kind, "PodTemplate"))
                 return map_get(map_get(obj, "template"), "spec");
-        }
-        return map_get(map_get(spec, "template"), "spec");
+        if (scalar_is(kind, "CronJob"))
+                return map_get(map_get(map_get(map_get(spec, "jobTemplate"), "spec"), "template"),
+                               "spec");
+        if (kind_is_one_of(kind, templated, ARRAY_SIZE(templated)))
+                return map_get(map_get(spec, "template"), "spec");
+        return NULL;
 }
 
 static int kube_object(struct walk *w, struct fy_node *obj, int depth)
