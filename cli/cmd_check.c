@@ -37,7 +37,7 @@ static int ignore_option(const struct cli_command *self, const char *text, unsig
         for (char *word = strtok_r(copy, ",", &save); word; word = strtok_r(NULL, ",", &save)) {
                 if (rsap_deploy_finding_kind_parse(word, &kind) < 0)
                         return cli_usage_error(self, "--ignore takes listening, local, iana, "
-                                                     "ephemeral or browser, not '%s'",
+                                                     "ephemeral, browser or duplicate, not '%s'",
                                                render_safe(word));
                 *mask |= 1u << kind;
         }
@@ -94,14 +94,74 @@ static int read_files(const struct check_args *a, char **files, int n, struct ch
         return r;
 }
 
+/* ---- duplicates --------------------------------------------------------------------- */
+
+/* Another entry a port of the files clashes with is looked for among this many. */
+#define DUPLICATE_CANDIDATES 64
+
+struct port_key {
+        uint32_t key;           /* port and protocol */
+        size_t index;
+};
+
+static int compare_keys(const void *a, const void *b)
+{
+        const struct port_key *x = a, *y = b;
+
+        if (x->key != y->key)
+                return x->key < y->key ? -1 : 1;
+        return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/*
+ * Two entries of one port clash when their addresses overlap, even at one
+ * place of a file: an anchor's ports that two services merge are taken twice.
+ */
+static bool clash(const struct check_port *p, const struct check_port *q)
+{
+        return p != q && rsap_deploy_addresses_overlap(p->host_ip, q->host_ip);
+}
+
+/* *other[i]: the index of an entry that takes port i too, or SIZE_MAX. */
+static int find_duplicates(const struct check_ports *ports, size_t *other)
+{
+        _cleanup_(freep) struct port_key *keys = calloc(ports->n + 1, sizeof(*keys));
+        size_t start = 0;
+
+        if (!keys)
+                return -ENOMEM;
+        for (size_t i = 0; i < ports->n; i++)
+                keys[i] = (struct port_key){ (uint32_t)ports->items[i].port << 3 |
+                                                     ports->items[i].proto, i };
+        qsort(keys, ports->n, sizeof(*keys), compare_keys);
+        for (size_t i = 0; i < ports->n; i++) {
+                if (keys[i].key != keys[start].key)
+                        start = i;
+                other[keys[i].index] = SIZE_MAX;
+                for (size_t j = start; j < ports->n && keys[j].key == keys[i].key &&
+                                       j < start + DUPLICATE_CANDIDATES; j++)
+                        if (clash(&ports->items[keys[i].index], &ports->items[keys[j].index])) {
+                                other[keys[i].index] = keys[j].index;
+                                break;
+                        }
+        }
+        return 0;
+}
+
+/* ---- findings ----------------------------------------------------------------------- */
+
 /* The port's findings, kept only when there are some: most ports have none. */
-static int judge_one(const struct rsap_workflow *wf, unsigned ignore, struct check_port *p,
-                     bool *registered)
+static int judge_one(const struct rsap_workflow *wf, unsigned ignore, struct check_ports *ports,
+                     size_t i, size_t other, bool *registered)
 {
         struct rsap_deploy_finding found[RSAP_DEPLOY_KIND_COUNT];
+        struct check_port *p = &ports->items[i];
         int r = rsap_deploy_check_port(wf, p->service, p->port, p->proto, ignore, found,
                                        registered);
 
+        if (r >= 0 && other != SIZE_MAX && !(ignore & (1u << RSAP_DEPLOY_DUPLICATE)))
+                rsap_deploy_duplicate(&found[r++], p->port, p->proto,
+                                      ports->items[other].service);
         if (r <= 0)
                 return r;
         p->findings = malloc((size_t)r * sizeof(*found));
@@ -115,9 +175,13 @@ static int judge_one(const struct rsap_workflow *wf, unsigned ignore, struct che
 static int judge(const struct rsap_workflow *wf, const struct registry_cli *rc, unsigned ignore,
                  struct check_ports *ports, bool *registered, size_t *n_findings)
 {
+        _cleanup_(freep) size_t *other = calloc(ports->n + 1, sizeof(*other));
+
         *n_findings = 0;
+        if (!other || find_duplicates(ports, other) < 0)
+                return cli_error("out of memory");
         for (size_t i = 0; i < ports->n; i++) {
-                int r = judge_one(wf, ignore, &ports->items[i], &registered[i]);
+                int r = judge_one(wf, ignore, ports, i, other[i], &registered[i]);
 
                 if (r < 0)
                         return registry_error(rc, r, "cannot read the local registry");

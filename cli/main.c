@@ -208,7 +208,8 @@ static const struct cli_option check_options[] = {
         { "env-file", required_argument, 'e', "FILE",
           "Compose variables from FILE instead of the .env beside each file" },
         { "ignore", required_argument, 'i', "KIND[,KIND]",
-          "leave out findings of these kinds: listening, local, iana, ephemeral, browser" },
+          "leave out findings of these kinds: listening, local, iana, ephemeral, browser, "
+          "duplicate" },
         { "request", no_argument, 'r', NULL, "file a request for each port with no finding" },
         { "assignee", required_argument, 'a', "WHO", "with --request: who the ports are for" },
         { "contact", required_argument, 'c', "WHO", "with --request: who answers for them" },

@@ -61,9 +61,10 @@ enum rsap_deploy_finding_kind {
         RSAP_DEPLOY_IANA,          /* IANA assigned it to another service */
         RSAP_DEPLOY_EPHEMERAL,     /* inside this host's ephemeral range */
         RSAP_DEPLOY_BROWSER,       /* browsers refuse to connect to it */
+        RSAP_DEPLOY_DUPLICATE,     /* another entry of the files takes it too */
         RSAP_DEPLOY_KIND_COUNT,
 };
-/* "listening", "local", "iana", "ephemeral", "browser": stable, for JSON and --ignore. */
+/* "listening", "local", "iana", "ephemeral", "browser", "duplicate": stable, for JSON and --ignore. */
 const char *rsap_deploy_finding_kind_name(enum rsap_deploy_finding_kind kind);
 int rsap_deploy_finding_kind_parse(const char *text, enum rsap_deploy_finding_kind *out);
 
@@ -75,8 +76,8 @@ struct rsap_deploy_finding {
 
 /*
  * What stands in the way of service taking port/proto on wf->host, against
- * wf->store (may be NULL) and wf->iana: at most RSAP_DEPLOY_KIND_COUNT
- * findings into out, kinds in enum order, those of ignore (a bit set of
+ * wf->store (may be NULL) and wf->iana: at most RSAP_DEPLOY_KIND_COUNT - 1
+ * findings into out (all but duplicate), kinds in enum order, those of ignore (a bit set of
  * 1u << kind) left out.  A port the local registry or IANA assigned to
  * service itself (compared case-insensitively) is no finding; *registered
  * (may be NULL) tells whether the local registry assigns it to service
@@ -86,3 +87,13 @@ int rsap_deploy_check_port(const struct rsap_workflow *wf, const char *service, 
                            enum rsap_proto proto, unsigned ignore,
                            struct rsap_deploy_finding out[RSAP_DEPLOY_KIND_COUNT],
                            bool *registered);
+
+/*
+ * The finding for port/proto when another entry of the files, of service
+ * other, takes it too (on an address that overlaps): the front end finds
+ * the pairs, which may span files.
+ */
+void rsap_deploy_duplicate(struct rsap_deploy_finding *out, uint16_t port, enum rsap_proto proto,
+                           const char *other);
+/* Whether two host addresses ("" for every one) can clash. */
+bool rsap_deploy_addresses_overlap(const char *a, const char *b);

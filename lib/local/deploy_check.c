@@ -19,7 +19,7 @@
 static const char *const kind_names[RSAP_DEPLOY_KIND_COUNT] = {
         [RSAP_DEPLOY_LISTENING] = "listening", [RSAP_DEPLOY_LOCAL] = "local",
         [RSAP_DEPLOY_IANA] = "iana",           [RSAP_DEPLOY_EPHEMERAL] = "ephemeral",
-        [RSAP_DEPLOY_BROWSER] = "browser",
+        [RSAP_DEPLOY_BROWSER] = "browser",     [RSAP_DEPLOY_DUPLICATE] = "duplicate",
 };
 
 const char *rsap_deploy_finding_kind_name(enum rsap_deploy_finding_kind kind)
@@ -143,4 +143,22 @@ int rsap_deploy_check_port(const struct rsap_workflow *wf, const char *service, 
         if (registered)
                 *registered = f.registered;
         return (int)f.n;
+}
+
+void rsap_deploy_duplicate(struct rsap_deploy_finding *out, uint16_t port, enum rsap_proto proto,
+                           const char *other)
+{
+        out->kind = RSAP_DEPLOY_DUPLICATE;
+        snprintf(out->other, sizeof(out->other), "%s", other ? other : "");
+        snprintf(out->message, sizeof(out->message), "%u/%s is taken by %s too", port,
+                 rsap_proto_name(proto), other && *other ? other : "another entry");
+}
+
+bool rsap_deploy_addresses_overlap(const char *a, const char *b)
+{
+        /* "" binds every address; so do 0.0.0.0 and :: (Compose writes them too). */
+        bool any_a = !*a || strcmp(a, "0.0.0.0") == 0 || strcmp(a, "::") == 0;
+        bool any_b = !*b || strcmp(b, "0.0.0.0") == 0 || strcmp(b, "::") == 0;
+
+        return any_a || any_b || strcmp(a, b) == 0;
 }

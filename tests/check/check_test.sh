@@ -53,11 +53,15 @@ run 0 check "$here/compose-long.yaml"
 expect_ports "18100/tcp api 18101/udp api 18102/udp api "
 
 # Defaults apply when unset (:- and -), and :- also when empty; ${VAR:?} needs VAR.
-TWO_PORT=18203 EMPTY_PORT= run 0 check "$here/compose-anchors.yaml"
+TWO_PORT=18203 EMPTY_PORT= run 0 check --ignore duplicate "$here/compose-anchors.yaml"
 expect_ports "18200/tcp one 18200/tcp three 18201/tcp one 18201/tcp three 18202/tcp one 18202/tcp three 18203/tcp two "
 # Set but empty: "-" gives the empty value (":81" takes no host port), ":-" the default.
-WEB_PORT=18210 UNSET_PORT= EMPTY_PORT= TWO_PORT=18203 run 0 check "$here/compose-anchors.yaml"
+WEB_PORT=18210 UNSET_PORT= EMPTY_PORT= TWO_PORT=18203 run 0 check --ignore duplicate "$here/compose-anchors.yaml"
 expect_ports "18202/tcp one 18202/tcp three 18203/tcp two 18210/tcp one 18210/tcp three "
+# The services that merge one anchor's ports take each of them twice.
+TWO_PORT=18203 run 1 check "$here/compose-anchors.yaml"
+expect_row "18200/tcp one duplicate: 18200/tcp is taken by three too"
+expect_row "18203/tcp two free"
 run 2 check "$here/compose-anchors.yaml"
 expect_err "compose-anchors.yaml:17:10: port needs the variable TWO_PORT"
 expect_one_line_error
@@ -66,12 +70,12 @@ expect_one_line_error
 mkdir "$work/app"
 cp "$here/compose-anchors.yaml" "$work/app/compose.yaml"
 printf '# values\nexport TWO_PORT=18230\nWEB_PORT="18231"\n\n' >"$work/app/.env"
-run 0 check "$work/app/compose.yaml"
+run 0 check --ignore duplicate "$work/app/compose.yaml"
 expect_ports "18201/tcp one 18201/tcp three 18202/tcp one 18202/tcp three 18230/tcp two 18231/tcp one 18231/tcp three "
-TWO_PORT=18240 run 0 check "$work/app/compose.yaml"
+TWO_PORT=18240 run 0 check --ignore duplicate "$work/app/compose.yaml"
 expect_out "18240/tcp"
 printf 'TWO_PORT=18250\n' >"$work/other.env"
-run 0 check --env-file "$work/other.env" "$work/app/compose.yaml"
+run 0 check --ignore duplicate --env-file "$work/other.env" "$work/app/compose.yaml"
 expect_ports "18200/tcp one 18200/tcp three 18201/tcp one 18201/tcp three 18202/tcp one 18202/tcp three 18250/tcp two "
 printf 'not a line\n' >"$work/bad.env"
 run 2 check --env-file "$work/bad.env" "$work/app/compose.yaml"
@@ -96,9 +100,9 @@ busy=$(cat "$work/port")
 cat >"$work/findings.yaml" <<EOF
 services:
   web:
-    ports: ["\${LISTEN_PORT}:80", "5432:5432", "$eph:1", "10080:1", "18400:1"]
+    ports: ["\${LISTEN_PORT}:80", "127.0.0.2:5432:5432", "$eph:1", "10080:1", "18400:1"]
   postgresql:
-    ports: ["5432:5432"]
+    ports: ["127.0.0.1:5432:5432"]
 EOF
 LISTEN_PORT=$busy run 1 check "$work/findings.yaml"
 expect_row "$busy/tcp web listening: $busy/tcp is listening on this host now"
@@ -123,10 +127,23 @@ json_check 'all(p["source"] == "compose" and p["line"] == 3 for p in j["ports"] 
 db="$work/registry.db"
 run 0 request other --port 18500 --proto tcp --description d --assignee a --contact c --db "$db"
 run 0 approve 1 --db "$db"
-printf 'services:\n  web:\n    ports: ["18500:1"]\n  other:\n    ports: ["18500:1"]\n' >"$work/local.yaml"
+printf 'services:\n  web:\n    ports: ["127.0.0.2:18500:1"]\n  other:\n    ports: ["127.0.0.1:18500:1"]\n' >"$work/local.yaml"
 run 1 check --db "$db" "$work/local.yaml"
 expect_out "local: 18500/tcp is assigned here to other (assignment 1)"
 expect_out "1 with findings"
+
+# Two entries of the files on one port and overlapping addresses clash, across files
+# too; different addresses do not.
+printf 'services:\n  web:\n    ports: ["18800:80", "127.0.0.1:18801:80", "18802-18803:80"]\n' >"$work/dup1.yaml"
+printf 'services:\n  api:\n    ports: ["18800:81", "127.0.0.2:18801:80", "0.0.0.0:18803:1"]\n' >"$work/dup2.yaml"
+run 1 check --ignore ephemeral "$work/dup1.yaml" "$work/dup2.yaml"
+expect_row "18800/tcp web duplicate: 18800/tcp is taken by api too"
+expect_row "18800/tcp api duplicate: 18800/tcp is taken by web too"
+expect_row "18803/tcp api duplicate: 18803/tcp is taken by web too"
+expect_row "18801/tcp web free"
+expect_row "18802/tcp web free"
+expect_out "7 host ports, 4 with findings"
+run 0 check --ignore ephemeral,duplicate "$work/dup1.yaml" "$work/dup2.yaml"
 
 # --request files one request per service and port for the free ports, not for
 # the taken ones nor for those the registry already gives the service.
