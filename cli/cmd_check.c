@@ -3,7 +3,8 @@
  * rsap check FILE...: the host ports that Compose files and Kubernetes
  * manifests would take, and what stands in their way here (listening now,
  * assigned to another service by the local registry or by IANA, inside the
- * ephemeral range, refused by browsers).  Exit status 1 on a finding;
+ * ephemeral range, refused by browsers, taken by another entry of the
+ * files).  Exit status 1 on a finding;
  * --request files requests for the ports that have none.
  */
 #include <errno.h>
@@ -368,17 +369,24 @@ static int open_stores(struct cli *cli, struct registry_cli *rc, const struct ch
         return *store ? 0 : EXIT_BAD_INPUT;
 }
 
-static int report(struct cli *cli, const struct check_ports *ports, size_t n_findings,
-                  json_t *filed)
+/* The table first, then the requests filed; in JSON, the requests inside the answer. */
+static int report(struct cli *cli, const struct rsap_workflow *wf, struct registry_cli *rc,
+                  const struct check_args *a, const struct check_ports *ports,
+                  const bool *registered, size_t n_findings)
 {
-        if (!cli->json) {
+        _cleanup_(cli_json_decrefp) json_t *filed = json_array();
+
+        if (!filed)
+                return cli_error("out of memory");
+        if (!cli->json)
                 print_text(cli, ports, n_findings);
-                json_decref(filed);
-        } else if (cli_print_json(json_pack("{s:s, s:o, s:I, s:o}", "kind", "check", "ports",
-                                            ports_json(ports), "ports_with_findings",
-                                            (json_int_t)n_findings, "requests", filed))) {
+        if (a->request && file_requests(cli, wf, rc, a, ports, registered, filed))
                 return EXIT_BAD_INPUT;
-        }
+        if (cli->json && cli_print_json(json_pack("{s:s, s:o, s:I, s:O}", "kind", "check",
+                                                  "ports", ports_json(ports),
+                                                  "ports_with_findings",
+                                                  (json_int_t)n_findings, "requests", filed)))
+                return EXIT_BAD_INPUT;
         return n_findings ? EXIT_NO_MATCH : EXIT_ANSWERED;
 }
 
@@ -389,31 +397,22 @@ static int check(struct cli *cli, struct registry_cli *rc, const struct check_ar
         _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
         _cleanup_(rsap_listen_list_freep) struct rsap_listen_list *listeners = NULL;
         _cleanup_(freep) bool *registered = calloc(ports->n + 1, sizeof(bool));
-        json_t *filed = json_array();
         struct rsap_host host;
         struct rsap_workflow wf;
         size_t n_findings;
         int r;
 
-        if (!registered || !filed) {
-                json_decref(filed);
+        if (!registered)
                 return cli_error("out of memory");
-        }
         r = open_stores(cli, rc, a, &iana, &store);
-        if (r != 0) {
-                json_decref(filed);
+        if (r != 0)
                 return r;
-        }
         registry_host(&host, &listeners, false);
         wf = (struct rsap_workflow){ store, iana, registry_actor(rc), &host };
         r = judge(&wf, rc, a->ignore, ports, registered, &n_findings);
-        if (r == -1 && a->request && file_requests(cli, &wf, rc, a, ports, registered, filed))
-                r = EXIT_BAD_INPUT;
-        if (r != -1) {
-                json_decref(filed);
+        if (r != -1)
                 return r;
-        }
-        return report(cli, ports, n_findings, filed);
+        return report(cli, &wf, rc, a, ports, registered, n_findings);
 }
 
 int cmd_check(struct cli *cli, int argc, char **argv)
@@ -431,6 +430,9 @@ int cmd_check(struct cli *cli, int argc, char **argv)
                 return cli_usage_error(self, "which files? rsap check FILE...");
         if (a.request && (!a.assignee || !a.contact))
                 return cli_usage_error(self, "--request needs --assignee and --contact");
+        if (a.service && (!*a.service || strlen(a.service) > RSAP_NAME_MAX))
+                return cli_usage_error(self, "--service takes a name of 1 to %d characters",
+                                       RSAP_NAME_MAX);
         if (!a.request && (a.assignee || a.contact || a.description))
                 return cli_usage_error(self, "--assignee, --contact and --description go "
                                              "with --request");

@@ -81,7 +81,8 @@ struct rsap_deploy_finding {
  * 1u << kind) left out.  A port the local registry or IANA assigned to
  * service itself (compared case-insensitively) is no finding; *registered
  * (may be NULL) tells whether the local registry assigns it to service
- * already.  Returns how many findings, or a store error.
+ * already, or a pending request of service asks for it.  Returns how many
+ * findings, or a store error.
  */
 int rsap_deploy_check_port(const struct rsap_workflow *wf, const char *service, uint16_t port,
                            enum rsap_proto proto, unsigned ignore,

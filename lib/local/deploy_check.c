@@ -82,6 +82,17 @@ static int note_local(const struct store_holding *h, void *arg)
         return 0;
 }
 
+/* A pending request of the service itself for the port (on this protocol) counts as its own. */
+static int note_pending(const struct store_pending *p, void *arg)
+{
+        struct port_findings *f = arg;
+
+        if (p->port == f->port && (p->protocols & (1u << f->proto)) && p->service &&
+            strcasecmp(p->service, f->service) == 0)
+                f->registered = true;
+        return 0;
+}
+
 /* IANA's first assignment of the port to another service, unless one is the service's own. */
 static void check_iana(struct port_findings *f, const struct rsap_iana *iana)
 {
@@ -132,6 +143,8 @@ int rsap_deploy_check_port(const struct rsap_workflow *wf, const char *service, 
         if (wf->store)
                 r = STORE_OP(wf->store, holdings)(wf->store, port, port, proto, true,
                                                   note_local, &f);
+        if (wf->store && r == 0 && !f.registered)
+                r = STORE_OP(wf->store, pending)(wf->store, port, port, NULL, note_pending, &f);
         if (r < 0)
                 return r;
         if (wf->iana)

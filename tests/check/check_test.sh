@@ -154,6 +154,9 @@ expect_out "request 3 filed: shop on 18601/tcp"
 expect_no_out "request 4"
 run 0 requests --db "$db" --json
 json_check 'sorted((r["service"], r["port"]) for r in j["requests"]) == [("shop", 18600), ("shop", 18601)]'
+# Run again, it files nothing: the service's pending requests ask for those ports already.
+run 1 check --request --assignee Ops --contact ops@example.com --db "$db" --json "$work/req.yaml"
+json_check 'j["requests"] == []'
 run 2 check --request "$work/req.yaml"
 expect_err "--request needs --assignee and --contact"
 
