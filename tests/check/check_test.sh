@@ -113,6 +113,13 @@ expect_row "18400/tcp web free"
 expect_row "5432/tcp postgresql free"  # IANA's assignment to the service itself
 expect_out "6 host ports, 4 with findings"
 
+# A port with several IANA records (1067/tcp: instl-boots, then its historic alias
+# instl_boots) is the service's own whichever of them names it.
+printf 'services:\n  instl-boots:\n    ports: ["1067:1"]\n  instl_boots:\n    ports: ["127.0.0.1:1068:1"]\n' >"$work/aliases.yaml"
+run 1 check "$work/aliases.yaml"
+expect_row "1067/tcp instl-boots free"
+expect_row "1068/tcp instl_boots iana: 1068/tcp is assigned by IANA to instl-bootc"
+
 LISTEN_PORT=$busy run 0 check --ignore iana,listening,ephemeral,browser "$work/findings.yaml"
 run 2 check --ignore nonsense "$work/findings.yaml"
 expect_one_line_error
