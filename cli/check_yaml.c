@@ -166,6 +166,13 @@ static int port_value(const struct walk *w, struct fy_node *n, const char *what,
         return 0;
 }
 
+/* tcp, udp or sctp, in any case: what Compose and Kubernetes publish. */
+static bool deployable_proto(const char *text, enum rsap_proto *proto)
+{
+        return rsap_proto_parse(text, proto) == 0 &&
+               (*proto == RSAP_PROTO_TCP || *proto == RSAP_PROTO_UDP || *proto == RSAP_PROTO_SCTP);
+}
+
 static int proto_value(const struct walk *w, struct fy_node *n, enum rsap_proto *proto)
 {
         char text[16];
@@ -173,8 +180,7 @@ static int proto_value(const struct walk *w, struct fy_node *n, enum rsap_proto 
         *proto = RSAP_PROTO_TCP;
         if (!n)
                 return 0;
-        if (!scalar_copy(n, text, sizeof(text)) || rsap_proto_parse(text, proto) < 0 ||
-            *proto == RSAP_PROTO_NONE)
+        if (!scalar_copy(n, text, sizeof(text)) || !deployable_proto(text, proto))
                 return fail_at(w, n, "protocol is not tcp, udp or sctp");
         return 0;
 }
@@ -253,7 +259,7 @@ static int compose_long(const struct walk *w, struct fy_node *map)
                 return -1;
         if (protocol && compose_value(w, protocol, "protocol", text, sizeof(text)) < 0)
                 return -1;
-        if (protocol && (rsap_proto_parse(text, &proto) < 0 || proto == RSAP_PROTO_NONE))
+        if (protocol && !deployable_proto(text, &proto))
                 return fail_at(w, protocol, "protocol is not tcp, udp or sctp");
         return high ? add_ports(w, published, host_ip, low, high, proto) : 0;
 }

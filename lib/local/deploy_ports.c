@@ -117,7 +117,9 @@ static int parse_proto(const char *slash, enum rsap_proto *proto)
                 *proto = RSAP_PROTO_TCP;
                 return 0;
         }
-        if (rsap_proto_parse(slash + 1, proto) < 0 || *proto == RSAP_PROTO_NONE)
+        /* Neither Compose nor Kubernetes publishes DCCP. */
+        if (rsap_proto_parse(slash + 1, proto) < 0 || *proto == RSAP_PROTO_NONE ||
+            *proto == RSAP_PROTO_DCCP)
                 return -EINVAL;
         return 0;
 }

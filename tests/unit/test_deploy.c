@@ -38,6 +38,7 @@ static void short_syntax(void **state)
                 { "8080:80-81", -ERANGE, false, "", 0, 0, 0, 0, RSAP_PROTO_NONE },
                 { "8080-8082:80-81", -ERANGE, false, "", 0, 0, 0, 0, RSAP_PROTO_NONE },
                 { "70000:80", -ERANGE, false, "", 0, 0, 0, 0, RSAP_PROTO_NONE },
+                { "8080:80/dccp", -EINVAL, false, "", 0, 0, 0, 0, RSAP_PROTO_NONE },
                 { "8080:80/quic", -EINVAL, false, "", 0, 0, 0, 0, RSAP_PROTO_NONE },
                 { "8080:", -EINVAL, false, "", 0, 0, 0, 0, RSAP_PROTO_NONE },
                 { "a:8080:80", -EINVAL, false, "", 0, 0, 0, 0, RSAP_PROTO_NONE },
