@@ -410,13 +410,15 @@ static int kube_object(struct walk *w, struct fy_node *obj, int depth)
         void *it = NULL;
 
         if (scalar_is(map_get(obj, "kind"), "List") && items && depth == 0) {
+                if (!fy_node_is_sequence(items))
+                        return fail_at(w, NULL, "a List's items are not a list");
                 while ((item = fy_node_sequence_iterate(items, &it)))
                         if (kube_object(w, deref(item), depth + 1) < 0)
                                 return -1;
                 return 0;
         }
-        if (!scalar_copy(map_get(map_get(obj, "metadata"), "name"), name, sizeof(name)))
-                snprintf(name, sizeof(name), "%s", ""); /* generateName, or none */
+        /* No name (generateName, or none): the ports are checked, and filed under none. */
+        scalar_copy(map_get(map_get(obj, "metadata"), "name"), name, sizeof(name));
         w->service = name;
         w->source = "kubernetes";
         if (scalar_is(map_get(obj, "kind"), "Service"))

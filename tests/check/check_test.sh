@@ -177,6 +177,33 @@ expect_err "neither a Compose file"
 printf 'services:\n  web:\n    ports: ["70000:80"]\n' >"$work/range.yaml"
 run 2 check "$work/range.yaml"
 expect_err "range.yaml:3:14: '70000:80' is not a Compose port"
+# bad_file TEXT ERROR: a file holding TEXT gets one line on stderr saying ERROR, exit 2.
+bad_file() {
+        printf '%b' "$1" >"$work/bad.yaml"
+        run 2 check "$work/bad.yaml" && expect_err "$2" && expect_one_line_error
+}
+bad_file 'services:\n  web:\n    ports:\n      - published: 8080\n' "a long-syntax port needs a target"
+bad_file 'services:\n  web:\n    ports:\n      - {target: 80, published: "80-x"}\n' "bad.yaml:4:34: published '80-x' is not a port or a range A-B"
+bad_file 'services:\n  web:\n    ports:\n      - {target: 80, published: 80, protocol: dccp}\n' "bad.yaml:4:47: protocol is not tcp, udp or sctp"
+bad_file 'services:\n  web:\n    ports: "8080:80"\n' "bad.yaml:2:3: the ports of service web are not a list"
+bad_file 'services: [web]\n' "services: is not a mapping"
+bad_file 'kind: Pod\nspec:\n  containers:\n    - ports:\n        - hostPort: http\n' "bad.yaml:5:21: hostPort is not a port (0-65535)"
+bad_file 'kind: Pod\nspec:\n  containers:\n    - ports:\n        - {hostPort: 80, protocol: ICMP}\n' "protocol is not tcp, udp or sctp"
+bad_file 'kind: Service\nspec:\n  type: NodePort\n  ports: {nodePort: 30000}\n' "a Service's ports are not a list"
+bad_file 'kind: List\nitems: {a: 1}\n' "a List's items are not a list"
+bad_file 'apiVersion: v1\n' "neither a Compose file (services:) nor a Kubernetes object (kind:)"
+bad_file 'services:\n  web:\n    ports: ["${A"]\n' "port '\${A': bad \${...} interpolation"
+run 2 check --env-file "$work/no-such.env" "$here/k8s.yaml"
+expect_err "cannot read $work/no-such.env"
+printf 'A=1\0\n' >"$work/nul.env"
+run 2 check --env-file "$work/nul.env" "$here/k8s.yaml"
+expect_err "nul.env: holds a NUL byte"
+
+# A List holds objects; PodTemplate's pod spec is template.spec; a pod with no name is checked.
+printf 'kind: List\nitems:\n  - kind: PodTemplate\n    metadata: {name: tpl}\n    template:\n      spec:\n        containers: [{ports: [{hostPort: 18950}]}]\n  - kind: Pod\n    spec:\n      containers: [{ports: [{hostPort: 18951, protocol: SCTP}]}]\n  - kind: ConfigMap\n' >"$work/list.yaml"
+run 0 check "$work/list.yaml"
+expect_ports "18950/tcp tpl 18951/sctp - "
+
 run 2 check "$work/missing.yaml"
 expect_one_line_error
 run 2 check
