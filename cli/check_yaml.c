@@ -498,6 +498,8 @@ static int walk_stream(struct walk *w, const char *data, size_t size)
         if (r == 0 && (fy_parser_get_stream_error(parser) || fy_diag_got_error(diag)))
                 r = yaml_error(w, diag);
         fy_parser_destroy(parser);
+        /* libfyaml 0.7's last unref leaves the collected errors behind; this frees them. */
+        fy_diag_set_collect_errors(diag, false);
         fy_diag_unref(diag);
         return r;
 }
