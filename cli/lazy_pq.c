@@ -21,6 +21,33 @@ static struct lazy_library libpq = { .file = "libpq.so.5", .system = true,
 #define PQ_FORWARD(ret, name, params, args) LAZY_FORWARD(&libpq, ret, name, params, args)
 
 PQ_FORWARD(PGconn *, PQconnectdb, (const char *conninfo), (conninfo))
+PQ_FORWARD(PQnoticeProcessor, PQsetNoticeProcessor,
+           (PGconn *conn, PQnoticeProcessor proc, void *arg), (conn, proc, arg))
+PQ_FORWARD(int, PQenterPipelineMode, (PGconn *conn), (conn))
+PQ_FORWARD(int, PQexitPipelineMode, (PGconn *conn), (conn))
+PQ_FORWARD(int, PQpipelineSync, (PGconn *conn), (conn))
+PQ_FORWARD(int, PQsendQueryParams,
+           (PGconn *conn, const char *command, int nParams, const Oid *paramTypes,
+            const char *const *paramValues, const int *paramLengths, const int *paramFormats,
+            int resultFormat),
+           (conn, command, nParams, paramTypes, paramValues, paramLengths, paramFormats,
+            resultFormat))
+PQ_FORWARD(int, PQsendQueryPrepared,
+           (PGconn *conn, const char *stmtName, int nParams, const char *const *paramValues,
+            const int *paramLengths, const int *paramFormats, int resultFormat),
+           (conn, stmtName, nParams, paramValues, paramLengths, paramFormats, resultFormat))
+PQ_FORWARD(PGresult *, PQprepare,
+           (PGconn *conn, const char *stmtName, const char *query, int nParams,
+            const Oid *paramTypes),
+           (conn, stmtName, query, nParams, paramTypes))
+PQ_FORWARD(PGresult *, PQexecPrepared,
+           (PGconn *conn, const char *stmtName, int nParams, const char *const *paramValues,
+            const int *paramLengths, const int *paramFormats, int resultFormat),
+           (conn, stmtName, nParams, paramValues, paramLengths, paramFormats, resultFormat))
+PQ_FORWARD(PGresult *, PQgetResult, (PGconn *conn), (conn))
+PQ_FORWARD(int, PQsocket, (const PGconn *conn), (conn))
+PQ_FORWARD(int, PQconsumeInput, (PGconn *conn), (conn))
+PQ_FORWARD(PGnotify *, PQnotifies, (PGconn *conn), (conn))
 PQ_FORWARD(ConnStatusType, PQstatus, (const PGconn *conn), (conn))
 PQ_FORWARD(PGTransactionStatusType, PQtransactionStatus, (const PGconn *conn), (conn))
 PQ_FORWARD(PGresult *, PQexec, (PGconn *conn, const char *query), (conn, query))
@@ -60,4 +87,24 @@ void PQfinish(PGconn *conn)
         if (!real)
                 real = (void (*)(PGconn *))lazy_symbol(&libpq, "PQfinish");
         real(conn);
+}
+
+void PQreset(PGconn *conn)
+{
+        static void (*real)(PGconn *);
+
+        if (!real)
+                real = (void (*)(PGconn *))lazy_symbol(&libpq, "PQreset");
+        real(conn);
+}
+
+void PQfreemem(void *ptr)
+{
+        static void (*real)(void *);
+
+        if (!ptr)
+                return;
+        if (!real)
+                real = (void (*)(void *))lazy_symbol(&libpq, "PQfreemem");
+        real(ptr);
 }

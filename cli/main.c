@@ -78,6 +78,10 @@ static const struct cli_option listening_options[] = {
           "the sockets of every network namespace on the host (also -A)" },
         { "netns", required_argument, 'N', "NAME|PID|PATH",
           "the sockets of one network namespace: an ip-netns name, a process's, or a file" },
+        { "watch", no_argument, 'W', NULL,
+          "print each socket that starts or stops listening, as it does, until interrupted" },
+        { "interval", required_argument, 'I', "MS",
+          "with --watch: look for new sockets every MS milliseconds (default 1000)" },
         DB_OPTION("to show beside IANA's"),
         { 0 },
 };
@@ -196,6 +200,15 @@ static const struct cli_option db_options[] = {
         REGISTRY_READ_OPTIONS,
         { 0 },
 };
+static const struct cli_option run_options[] = {
+        { "as", required_argument, 's', "SERVICE", "the service whose TCP ports the command may bind" },
+        { "also", required_argument, 'a', "PORT", "one more TCP port for this run (repeatable)" },
+        { "allow-ephemeral", no_argument, 'e', NULL, "let it bind port 0 (an ephemeral port)" },
+        { "best-effort", no_argument, 'b', NULL, "without Landlock's network rules: warn, run unrestricted" },
+        { "dry-run", no_argument, 'n', NULL, "print the ports it would allow, run nothing" },
+        REGISTRY_READ_OPTIONS,
+        { 0 },
+};
 static const struct cli_option import_options[] = {
         { "skip-conflicts", no_argument, 's', NULL, "import the rest when some conflict" },
         REGISTRY_OPTIONS,
@@ -241,7 +254,7 @@ static const struct cli_command commands[] = {
         { "listening", cmd_listening,
           "rsap listening [--proto P[,P]] [--tcp] [--udp] [--sctp] [--dccp] [--port N|A-B] "
           "[--pid PID] [--user USER] [--command NAME] [--unregistered] [--no-process] "
-          "[-A|--all-namespaces|--netns NAME|PID|PATH] [--db FILE] [--json]",
+          "[-A|--all-namespaces|--netns NAME|PID|PATH] [--watch [--interval MS]] [--db FILE] [--json]",
           "List the sockets listening on this host, their owners and services.",
           listening_options, "A" },
         { "who", cmd_who,
@@ -318,6 +331,11 @@ static const struct cli_command commands[] = {
           "[--as NAME] [--json] FILE...",
           "Check the ports of Compose files and Kubernetes manifests against this host.",
           check_options, NULL },
+        { "run", cmd_run,
+          "rsap run --as SERVICE [--also PORT]... [--allow-ephemeral] [--best-effort] "
+          "[--dry-run [--json]] [--db PATH] -- COMMAND [ARG]...",
+          "Run a command that may bind only its service's TCP ports (Landlock; UDP is free).",
+          run_options, NULL },
         { "help", cmd_help, "rsap help [--json] [COMMAND]",
           "Show the commands, or one command's usage.", no_options, NULL },
         { "version", cmd_version, "rsap version [--json]", "Show rsap's version.", no_options, NULL },

@@ -155,13 +155,14 @@ int registry_error(const struct registry_cli *rc, int err, const char *what)
                                  what, path);
         case -EPROTONOSUPPORT: {
                 int version = rsap_store_file_schema_version(path);
+                int known = rsap_store_known_schema_version(path);
 
-                if (version > RSAP_STORE_SCHEMA_VERSION)
+                if (version > known)
                         return cli_error("%s: %s was written by a newer rsap (schema %d, this "
                                          "rsap knows %d): upgrade rsap", what, path, version,
-                                         RSAP_STORE_SCHEMA_VERSION);
+                                         known);
                 return cli_error("%s: %s was written by a newer rsap (schema above %d): "
-                                 "upgrade rsap", what, path, RSAP_STORE_SCHEMA_VERSION);
+                                 "upgrade rsap", what, path, known);
         }
         case -EMEDIUMTYPE:
                 return cli_error("%s: %s has tables but no schema version: not a registry rsap "
@@ -188,6 +189,10 @@ int registry_error(const struct registry_cli *rc, int err, const char *what)
         case -ECONNREFUSED:
                 return cli_error("%s: %s: no PostgreSQL server answered (is it running, and may "
                                  "this user connect?); nothing was changed", what, path);
+        case -ECONNRESET:
+                return cli_error("%s: %s: the PostgreSQL server closed the connection (did it "
+                                 "restart?); a change under way was not made, or its end was not "
+                                 "seen: 'rsap history' tells; try again", what, path);
         case -ENOSYS:
         case -EPFNOSUPPORT:
                 return store_uri_error(path, err);

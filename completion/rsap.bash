@@ -4,7 +4,7 @@
 
 _rsap_commands='explain search list ranges status update export listening who
 request review requests approve reject deassign transfer revoke history
-pick lease release kernel-reserve audit db import check help version'
+pick lease release kernel-reserve audit db import run check help version'
 
 # The commands of the local registry: they take --db, and those that
 # change it --as (the option tables in cli/main.c).
@@ -33,7 +33,8 @@ _rsap_options()
     export) echo "--format --output --local --db $common" ;;
     listening)
         echo "--proto --tcp --udp --sctp --dccp --port --pid --user --command" \
-            "--unregistered --no-process --all-namespaces --netns --db $common"
+            "--unregistered --no-process --all-namespaces --netns --watch --interval" \
+            "--db $common"
         ;;
     who)
         echo "--proto --tcp --udp --sctp --dccp --no-process --all-namespaces --netns" \
@@ -58,6 +59,7 @@ _rsap_options()
     audit) echo "--consistency --full $reader" ;;
     db) echo "--full $reader" ;;
     import) echo "--skip-conflicts $registry" ;;
+    run) echo "--as --also --allow-ephemeral --best-effort --dry-run $reader" ;;
     check)
         echo "--service --env-file --ignore --request --assignee --contact --description" \
             "$registry"
@@ -86,6 +88,7 @@ _rsap_takes_value()
     listening:--port | listening:--pid | listening:--user) return 0 ;;
     listening:--proto | listening:--command | who:--proto) return 0 ;;
     listening:--netns | who:--netns) return 0 ;;
+    listening:--interval) return 0 ;;
     request:--port | request:--range | request:--proto) return 0 ;;
     request:--description | request:--assignee | request:--contact) return 0 ;;
     request:--reference | request:--note) return 0 ;;
@@ -96,6 +99,7 @@ _rsap_takes_value()
     pick:--range | pick:--proto | pick:--count) return 0 ;;
     lease:--range | lease:--ttl | lease:--name | lease:--pid) return 0 ;;
     kernel-reserve:--file) return 0 ;;
+    run:--as | run:--also | run:--db) return 0 ;;
     esac
     return 1
 }

@@ -86,6 +86,11 @@ static int open_everything(struct rsapd *d)
         r = rsapd_store_open(d);
         if (r < 0)
                 return r;
+        r = store_follow_start(d, &d->follow);
+        if (r < 0) {
+                rsapd_log("cannot follow the local registry's changes: %s", strerror(-r));
+                return r;
+        }
         if (d->cfg.token_file) {
                 r = auth_load(&d->auth, d->cfg.token_file, why, sizeof(why));
                 if (r < 0) {
@@ -171,6 +176,7 @@ static void stop_everything(struct rsapd *d, struct http_server *http)
         figures_stop(d->figures); /* before the store it reads */
         reaper_stop(d->reaper);
         listeners_stop(d->listeners);
+        store_follow_stop(d->follow);
         rsap_store_close(d->store);
         metrics_free(d->metrics);
         auth_clear(&d->auth);

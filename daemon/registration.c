@@ -57,6 +57,11 @@ void reply_store_error(struct reply *out, int err, const char *what)
                 reply_error(out, 503, "%s: the registry is locked by another process; try again",
                             what);
                 return;
+        case -ECONNREFUSED:
+        case -ECONNRESET:
+                reply_error(out, 503, "%s: the registry's database server does not answer; try "
+                            "again", what);
+                return;
         case -EROFS:
         case -EACCES:
         case -ENOSPC:

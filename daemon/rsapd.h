@@ -102,6 +102,7 @@ struct metrics;
 struct portserver;
 struct reaper;
 struct rsap_store;
+struct store_follow;
 
 struct rsapd {
         struct rsapd_config cfg;
@@ -127,6 +128,9 @@ struct rsapd {
         atomic_uint generation;
         /* The store's data version last seen (rsapd_notice_store_changes()). */
         _Atomic int64_t store_version;
+        /* The store's commits come as notices (store_follow.c): no request asks. */
+        struct store_follow *follow;
+        atomic_bool store_followed;
 };
 
 static inline unsigned rsapd_generation(struct rsapd *d)
@@ -365,6 +369,11 @@ unsigned long listeners_snapshots(struct listeners *l);
 int reaper_start(struct rsapd *d, struct reaper **out);
 /* Stops it after the pass under way; NULL is fine. */
 void reaper_stop(struct reaper *rp);
+
+/* ---- the store's change notices (store_follow.c) ------------------------------ */
+/* Follows d->db_path's commits where its backend can (else *out stays NULL, 0). */
+int store_follow_start(struct rsapd *d, struct store_follow **out);
+void store_follow_stop(struct store_follow *f);
 /* Passes ended so far. */
 unsigned long reaper_passes(struct reaper *rp);
 

@@ -222,7 +222,7 @@ static void log_store_problem(const char *path, int err)
                 version = rsap_store_file_schema_version(path);
                 rsapd_log("refusing to start: %s was written by a newer rsap (schema %d, this "
                           "rsap knows %d): upgrade rsap", path, version,
-                          RSAP_STORE_SCHEMA_VERSION);
+                          rsap_store_known_schema_version(path));
                 return;
         case -EMEDIUMTYPE:
                 rsapd_log("refusing to start: %s has tables but no schema version: not a "
@@ -259,7 +259,7 @@ void rsapd_notice_store_changes(struct rsapd *d)
         int64_t version = 0;
         int r;
 
-        if (!d->store)
+        if (!d->store || atomic_load(&d->store_followed))
                 return;
         pthread_mutex_lock(&d->store_lock);
         r = rsap_store_data_version(d->store, &version);

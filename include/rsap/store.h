@@ -104,12 +104,30 @@ int rsap_store_schema_version(struct rsap_store *store);
  * while the number stays (SQLite: PRAGMA data_version).
  */
 int rsap_store_data_version(struct rsap_store *store, int64_t *out);
+
+/*
+ * Commits to the store uri names, by any connection on any host, as they
+ * happen: on its own connection, for one thread.  -EOPNOTSUPP for a
+ * backend that cannot tell (SQLite: ask rsap_store_data_version()).
+ * rsap_store_changes_wait() waits up to timeout_ms and answers 1 when a
+ * commit came, or when the connection was made (again) and anything may
+ * have been committed while nobody listened; 0 when none came; else a
+ * negative errno code (-ECONNRESET: the connection was lost; -ECONNREFUSED:
+ * the server does not answer), after which the next call tries again.
+ */
+struct rsap_store_changes;
+int rsap_store_changes_open(const char *uri, struct rsap_store_changes **out);
+int rsap_store_changes_wait(struct rsap_store_changes *changes, int timeout_ms);
+void rsap_store_changes_free(struct rsap_store_changes *changes);
 /*
  * The schema version of the store uri names (SQLite: the file's user_version,
  * opened read-only for just that), for a message after -EPROTONOSUPPORT; a
  * negative errno code if unreadable.
  */
 int rsap_store_file_schema_version(const char *uri);
+/* The schema version this rsap knows for the backend of uri (SQLite's is
+ * RSAP_STORE_SCHEMA_VERSION); a negative errno code for a URI it cannot open. */
+int rsap_store_known_schema_version(const char *uri);
 
 /*
  * Tests pin the clock (microseconds since the epoch; 0 is the real clock) so

@@ -568,6 +568,32 @@ const struct rsap_local_entry *rsap_local_list_find(const struct rsap_local_list
                                                     uint16_t port, enum rsap_proto proto,
                                                     size_t *cursor);
 
+/* ---- run: the ports a service may bind ------------------------------------------- */
+
+struct rsap_service_port {
+        uint16_t port;
+        enum rsap_local_kind kind; /* RSAP_LOCAL_ASSIGNMENT or RSAP_LOCAL_LEASE */
+        int64_t id;                /* the assignment's or the lease's */
+};
+
+struct rsap_service_ports {
+        char *service;                  /* as the registry spells it, else as asked */
+        struct rsap_service_port *ports; /* by port; none when no TCP port is held */
+        size_t n_ports;
+};
+
+/*
+ * The TCP ports the service holds now (rsap run binds them): its active tcp
+ * assignments, and the live leases (rsap_lease_take()) whose name is the
+ * service's name, compared without regard to case.  -ENOENT when the
+ * registry has no service of that name and no live lease bears it; a
+ * known service with no TCP port is 0 with n_ports 0.  -EINVAL for an
+ * empty or overlong name.
+ */
+int rsap_service_tcp_ports(struct rsap_store *store, const char *service,
+                           struct rsap_service_ports *out);
+void rsap_service_ports_clear(struct rsap_service_ports *p);
+
 /* ---- JSON (schema in docs/json.md) -------------------------------------------------- */
 
 json_t *rsap_request_to_json(const struct rsap_request *r);

@@ -140,6 +140,7 @@ enum store_tamper {
 
 struct rsap_store_backend {
         const char *scheme;  /* "sqlite" */
+        int known_schema;  /* the schema this rsap makes and knows, the newest */
 
         /*
          * Fills store->conn; location is what follows "scheme:".  In mode
@@ -153,6 +154,14 @@ struct rsap_store_backend {
         int (*schema_version)(struct rsap_store *store);
         /* A number that changes whenever another connection commits a change. */
         int (*data_version)(struct rsap_store *store, int64_t *out);
+        /*
+         * Following every connection's commits as they happen (store.h's
+         * rsap_store_changes_*); NULL where the engine cannot tell, and
+         * data_version() is asked instead.
+         */
+        int (*follow_open)(const char *location, void **out);
+        int (*follow_wait)(void *follow, int timeout_ms);
+        void (*follow_close)(void *follow);
         int (*location_schema_version)(const char *location);
 
         int (*begin)(struct rsap_store *store);

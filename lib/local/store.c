@@ -182,6 +182,57 @@ int rsap_store_data_version(struct rsap_store *store, int64_t *out)
         return store->backend->data_version(store, out);
 }
 
+struct rsap_store_changes {
+        const struct rsap_store_backend *backend;
+        void *follow;
+};
+
+int rsap_store_changes_open(const char *uri, struct rsap_store_changes **out)
+{
+        const struct rsap_store_backend *backend;
+        struct rsap_store_changes *changes;
+        const char *location;
+        int r = resolve(uri, &backend, &location);
+
+        if (r < 0)
+                return r;
+        if (!backend->follow_open)
+                return -EOPNOTSUPP;
+        changes = calloc(1, sizeof(*changes));
+        if (!changes)
+                return -ENOMEM;
+        changes->backend = backend;
+        r = backend->follow_open(location, &changes->follow);
+        if (r < 0) {
+                free(changes);
+                return r;
+        }
+        *out = changes;
+        return 0;
+}
+
+int rsap_store_changes_wait(struct rsap_store_changes *changes, int timeout_ms)
+{
+        return changes->backend->follow_wait(changes->follow, timeout_ms);
+}
+
+void rsap_store_changes_free(struct rsap_store_changes *changes)
+{
+        if (!changes)
+                return;
+        changes->backend->follow_close(changes->follow);
+        free(changes);
+}
+
+int rsap_store_known_schema_version(const char *uri)
+{
+        const struct rsap_store_backend *backend;
+        const char *location;
+        int r = resolve(uri, &backend, &location);
+
+        return r < 0 ? r : backend->known_schema;
+}
+
 int rsap_store_file_schema_version(const char *uri)
 {
         const struct rsap_store_backend *backend;

@@ -6,7 +6,8 @@
 # listens on no TCP port: only on a Unix socket in that directory.  It
 # trusts every local connection (initdb -A trust) and knows the one user
 # rsap.  PostgreSQL refuses to run as root: as root, the server runs as
-# nobody, which owns the directory.  Exits with COMMAND's status, or 77
+# nobody, which owns the directory.  RSAP_TEST_PG_CTL names a script that
+# stops and starts the server (stop|start).  Exits with COMMAND's status, or 77
 # (skipped, with one line saying why) where PostgreSQL's server is missing.
 set -u
 
@@ -47,9 +48,20 @@ if ! "${as_server[@]}" "$bin/initdb" -D "$dir/data" -A trust -U rsap -E UTF8 \
         exit 1
 fi
 # fsync off: a test's database need not outlive a power cut.
-if ! "${as_server[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -s \
-        -o "-c listen_addresses='' -c unix_socket_directories=$dir -c fsync=off -c max_connections=100" \
-        start; then
+options="-c listen_addresses='' -c unix_socket_directories=$dir -c fsync=off -c max_connections=100"
+# $dir/ctl stop|start: a test stops its server (fast: sessions are ended, as
+# in a restart) and starts it again as it was, to see its clients recover.
+cat >"$dir/ctl" <<EOF
+#!/bin/bash
+cd "$dir" || exit 1
+case "\$1" in
+stop) exec ${as_server[*]} "$bin/pg_ctl" -D "$dir/data" -m fast -w -s stop ;;
+start) exec ${as_server[*]} "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -s -o "$options" start ;;
+*) echo "usage: \$0 stop|start" >&2; exit 2 ;;
+esac
+EOF
+chmod 755 "$dir/ctl"
+if ! "$dir/ctl" start; then
         echo "pg_server.sh: the server did not start:" >&2
         cat "$dir/server.log" >&2
         exit 1
@@ -61,5 +73,5 @@ fi
 
 cd "$here" || exit 1
 export RSAP_TEST_STORE="postgresql:///rsap?host=$dir&user=rsap"
-export RSAP_TEST_PG_DIR="$dir"
+export RSAP_TEST_PG_DIR="$dir" RSAP_TEST_PG_CTL="$dir/ctl"
 "$@"

@@ -2507,6 +2507,64 @@ static void durations_and_targets_parse_strictly(void **state)
         assert_int_equal(rsap_target_parse("70000", &t), -ERANGE);
 }
 
+static void lease_named(struct fixture *f, uint16_t port, const char *name)
+{
+        struct rsap_lease_options o = { .low = port, .high = port, .ttl_us = 60LL * 1000000,
+                                        .name = name };
+        struct rsap_lease l;
+
+        assert_int_equal(rsap_lease_take(&f->wf, &o, &l), 0);
+        assert_int_equal(l.port, port);
+        rsap_lease_clear(&l);
+}
+
+/* "20100 assignment, 20200 lease": the ports rsap run would allow, in order. */
+static void want_service_ports(struct fixture *f, const char *service, const char *want)
+{
+        static const char *const kinds[] = { "assignment", "request", "lease" };
+        struct rsap_service_ports sp;
+        char got[256] = "";
+
+        assert_int_equal(rsap_service_tcp_ports(f->store, service, &sp), 0);
+        for (size_t i = 0; i < sp.n_ports; i++)
+                snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%u %s",
+                         i ? ", " : "", sp.ports[i].port, kinds[sp.ports[i].kind]);
+        if (strcmp(got, want) != 0)
+                fail_msg("ports of %s: '%s', wanted '%s'", service, got, want);
+        rsap_service_ports_clear(&sp);
+}
+
+static void service_ports_are_tcp_assignments_and_named_leases(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_target name = { .kind = RSAP_TARGET_NAME, .name = "runweb" };
+        struct rsap_service_ports sp;
+        struct rsap_assignment *ended = NULL;
+        size_t n = 0;
+
+        assign(f, "runweb", 20110, "Alice");
+        assert_int_equal(approve(f, file(f, "runweb", 20101, UDP, "Alice")), 0);
+        assign(f, "runother", 20102, "Bob");
+        lease_named(f, 20200, "RunWeb");
+        lease_named(f, 20201, "ci run");
+        want_service_ports(f, "RUNWEB", "20110 assignment, 20200 lease");
+        assert_int_equal(rsap_service_tcp_ports(f->store, "RUNWEB", &sp), 0);
+        assert_string_equal(sp.service, "runweb");
+        rsap_service_ports_clear(&sp);
+        want_service_ports(f, "runother", "20102 assignment");
+        /* A lease taken for a service the registry does not have yet. */
+        want_service_ports(f, "ci run", "20201 lease");
+        assert_int_equal(rsap_service_tcp_ports(f->store, "nosuch", &sp), -ENOENT);
+        assert_int_equal(rsap_service_tcp_ports(f->store, "", &sp), -EINVAL);
+        /* Past the TTL the lease holds nothing; a returned port is not the service's. */
+        rsap_store_set_clock(f->store, T0 + 61LL * 1000000);
+        want_service_ports(f, "runweb", "20110 assignment");
+        assert_int_equal(rsap_service_tcp_ports(f->store, "ci run", &sp), -ENOENT);
+        assert_int_equal(rsap_deassign(&f->wf, &name, "retired", DAY, &ended, &n), 0);
+        rsap_assignment_list_free(ended, n);
+        want_service_ports(f, "runweb", "");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -2564,6 +2622,7 @@ int main(void)
                 T(import_conflicts_with_what_is_here),
                 T(broken_databases_are_refused),
                 T(a_held_lock_times_out_cleanly),
+                T(service_ports_are_tcp_assignments_and_named_leases),
                 cmocka_unit_test(durations_and_targets_parse_strictly),
 #undef T
         };

@@ -22,7 +22,16 @@
 struct pg_conn {
         PGconn *db;
         bool in_tx; /* between begin() and commit() or rollback() */
+        /* As opened: set again on a connection made anew (pg_reconnect). */
+        enum rsap_store_mode mode;
+        int busy_timeout_ms;
+        /* Statements this connection has run (prepared.c). */
+        struct pg_statement *statements;
+        size_t n_statements, statements_capacity;
 };
+
+/* The channel every commit notifies (pg_commit), and pg_follow_* listen on. */
+#define PG_CHANGES_CHANNEL "rsap_changes"
 
 static inline PGconn *pg_db(struct rsap_store *store)
 {
@@ -77,6 +86,22 @@ int pg_location_schema_version(const char *location);
 int pg_begin(struct rsap_store *store);
 int pg_commit(struct rsap_store *store);
 void pg_rollback(struct rsap_store *store);
+
+/*
+ * The name q's statement is prepared under on this connection (preparing it
+ * if it runs for the second time), or NULL: run it unnamed.  0 or why not.
+ */
+int pg_prepared_name(struct rsap_store *store, const struct pg_query *q, const char **name);
+/* The server forgot them (a new connection); and freeing them at close. */
+void pg_prepared_forget(struct pg_conn *conn);
+void pg_prepared_free(struct pg_conn *conn);
+
+/* Following commits (follow.c): LISTEN on a connection of its own. */
+int pg_follow_open(const char *location, void **out);
+int pg_follow_wait(void *changes, int timeout_ms);
+void pg_follow_close(void *changes);
+/* A connection to location (a URI's rest, or libpq's key=value words). */
+PGconn *pg_connect_to(const char *location);
 int pg_event_append(struct rsap_store *store, const struct store_event *ev, const char *details,
                     int64_t *id_out);
 

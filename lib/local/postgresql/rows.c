@@ -892,6 +892,7 @@ static int tamper(struct rsap_store *store, enum store_tamper what)
 /* One table for both schemes: resolve() in lib/local/store.c matches "postgres" too. */
 const struct rsap_store_backend store_backend_postgresql = {
         .scheme = "postgresql",
+        .known_schema = PG_SCHEMA_VERSION,
         .open = pg_open,
         .close = pg_close,
         .schema_version = pg_schema_version,
@@ -924,6 +925,9 @@ const struct rsap_store_backend store_backend_postgresql = {
         .entries = entries,
         .counts = counts,
         .data_version = data_version,
+        .follow_open = pg_follow_open,
+        .follow_wait = pg_follow_wait,
+        .follow_close = pg_follow_close,
         .check = pg_check,
         .tamper = tamper,
 };

@@ -320,27 +320,144 @@ static bool needs_savepoint(struct rsap_store *store, const char *sql)
         return ((struct pg_conn *)store->conn)->in_tx && strncmp(sql, "SELECT", 6) != 0;
 }
 
+/*
+ * A connection the server dropped (it restarted, failed over, or ended an
+ * idle session) is made again by the first BEGIN or read outside a
+ * transaction that meets it, which then runs once more: neither has done
+ * anything yet.  Never within a transaction: what the server lost of one is
+ * lost, and its caller is told (-ECONNRESET).  The session's settings went
+ * with the old connection and are made again.  While the server is away
+ * each attempt fails at once with -ECONNREFUSED; the first that finds it
+ * back succeeds, so a long-running rsapd recovers without a restart.
+ */
+static int session_settings(struct rsap_store *store, enum rsap_store_mode mode,
+                            int busy_timeout_ms);
+
+static int reconnect(struct rsap_store *store)
+{
+        struct pg_conn *conn = store->conn;
+
+        PQreset(conn->db);
+        pg_prepared_forget(conn);
+        if (PQstatus(conn->db) != CONNECTION_OK)
+                return -ECONNREFUSED;
+        return session_settings(store, conn->mode, conn->busy_timeout_ms);
+}
+
+/* A read outside a transaction that met a dropped connection may run again on a new one. */
+static bool may_retry(struct rsap_store *store, const struct pg_query *q, int r)
+{
+        struct pg_conn *conn = store->conn;
+
+        return r == -ECONNRESET && !conn->in_tx && PQstatus(conn->db) != CONNECTION_OK &&
+               strncmp(q->sql, "SELECT", 6) == 0;
+}
+
+static bool send_plain(PGconn *db, const char *sql)
+{
+        return PQsendQueryParams(db, sql, 0, NULL, NULL, NULL, NULL, 0) == 1;
+}
+
+/* q in a pipeline: by the name it was prepared under, or unnamed (name NULL). */
+static bool send_query(PGconn *db, const struct pg_query *q, const char *name)
+{
+        const char *const *values = (const char *const *)q->values;
+
+        if (name)
+                return PQsendQueryPrepared(db, name, q->n_params, values, NULL, NULL, 0) == 1;
+        return PQsendQueryParams(db, q->sql, q->n_params, q->types, values, NULL, NULL, 0) == 1;
+}
+
+/* One statement's answer in a pipeline (kept in *keep, else freed), and the NULL after it. */
+static int take_answer(PGconn *db, PGresult **keep)
+{
+        PGresult *res = PQgetResult(db);
+        int r = PQresultStatus(res) == PGRES_PIPELINE_ABORTED ? -ECANCELED : pg_result_errno(res);
+
+        if (res && keep) {
+                PQclear(*keep);
+                *keep = res;
+        } else {
+                PQclear(res);
+        }
+        if (res)
+                PQclear(PQgetResult(db)); /* the NULL that ends the statement's results */
+        return r;
+}
+
+/* The pipeline's end: its sync answer, then back to one statement at a time. */
+static int end_pipeline(PGconn *db)
+{
+        PGresult *res = PQgetResult(db);
+        bool synced = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+
+        PQclear(res);
+        return synced && PQexitPipelineMode(db) == 1 ? 0 : -ECONNRESET;
+}
+
+/*
+ * A write inside a transaction runs in a savepoint of its own (see
+ * needs_savepoint), in one round trip: SAVEPOINT, the statement and
+ * RELEASE go out together (libpq's pipeline mode) and their answers come
+ * back together.  When the statement fails the server skips the RELEASE,
+ * and one more round trip undoes that statement alone.
+ */
+static int run_in_savepoint(struct rsap_store *store, struct pg_query *q, const char *name)
+{
+        PGconn *db = pg_db(store);
+        int saved, r, released;
+
+        if (PQenterPipelineMode(db) != 1)
+                return -ECONNRESET;
+        if (!send_plain(db, "SAVEPOINT rsap_statement") || !send_query(db, q, name) ||
+            !send_plain(db, "RELEASE SAVEPOINT rsap_statement") ||
+            PQpipelineSync(db) != 1) {
+                (void)PQexitPipelineMode(db);
+                return -ECONNRESET;
+        }
+        saved = take_answer(db, NULL);
+        r = take_answer(db, &q->res);
+        released = take_answer(db, NULL);
+        if (end_pipeline(db) < 0)
+                return -ECONNRESET;
+        if (saved < 0)
+                return saved;
+        if (r < 0) {
+                (void)pg_exec(db, "ROLLBACK TO SAVEPOINT rsap_statement;"
+                                  " RELEASE SAVEPOINT rsap_statement");
+                return r;
+        }
+        return released;
+}
+
+static int run_once(struct rsap_store *store, struct pg_query *q)
+{
+        const char *const *values = (const char *const *)q->values;
+        const char *name = NULL;
+        int r = pg_prepared_name(store, q, &name);
+
+        if (r < 0)
+                return r;
+        if (needs_savepoint(store, q->sql))
+                return run_in_savepoint(store, q, name);
+        PQclear(q->res);
+        if (name)
+                q->res = PQexecPrepared(pg_db(store), name, q->n_params, values, NULL, NULL, 0);
+        else
+                q->res = PQexecParams(pg_db(store), q->sql, q->n_params, q->types, values, NULL,
+                                      NULL, 0);
+        return pg_result_errno(q->res);
+}
+
 int pg_run(struct rsap_store *store, struct pg_query *q)
 {
-        bool savepoint;
         int r;
 
         if (q->bind_error)
                 return q->bind_error;
-        savepoint = needs_savepoint(store, q->sql);
-        if (savepoint && (r = pg_exec(pg_db(store), "SAVEPOINT rsap_statement")) < 0)
-                return r;
-        PQclear(q->res);
-        q->res = PQexecParams(pg_db(store), q->sql, q->n_params, q->types,
-                              (const char *const *)q->values, NULL, NULL, 0);
-        r = pg_result_errno(q->res);
-        if (savepoint && r < 0)
-                (void)pg_exec(pg_db(store), "ROLLBACK TO SAVEPOINT rsap_statement");
-        if (savepoint) {
-                int released = pg_exec(pg_db(store), "RELEASE SAVEPOINT rsap_statement");
-
-                r = r < 0 ? r : released;
-        }
+        r = run_once(store, q);
+        if (may_retry(store, q, r) && (r = reconnect(store)) == 0)
+                r = run_once(store, q);
         q->row = 0;
         q->n_rows = r == 0 ? PQntuples(q->res) : 0;
         return r;
@@ -426,17 +543,27 @@ enum rsap_proto pg_column_proto(struct pg_query *q, int i)
  * lock and see the last commit (MVCC).  lock_timeout (pg_open) bounds the
  * wait: past it the server says 55P03, which is -EBUSY.
  */
+static int begin_locked(struct pg_conn *conn)
+{
+        /* One round trip: the server runs the second only if the first succeeded. */
+        int r = pg_exec(conn->db, "BEGIN;"
+                                  " SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")");
+
+        if (r < 0)
+                (void)pg_exec(conn->db, "ROLLBACK");
+        return r;
+}
+
+/* Nothing was done when BEGIN met a dropped connection: it may begin again on a new one. */
 int pg_begin(struct rsap_store *store)
 {
         struct pg_conn *conn = store->conn;
-        int r = pg_exec(conn->db, "BEGIN");
+        int r = begin_locked(conn);
 
-        if (r == 0)
-                r = pg_exec(conn->db, "SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")");
-        if (r < 0) {
-                (void)pg_exec(conn->db, "ROLLBACK");
+        if (r == -ECONNRESET && PQstatus(conn->db) != CONNECTION_OK && (r = reconnect(store)) == 0)
+                r = begin_locked(conn);
+        if (r < 0)
                 return r;
-        }
         conn->in_tx = true;
         return 0;
 }
@@ -447,12 +574,16 @@ int pg_commit(struct rsap_store *store)
         struct pg_conn *conn = store->conn;
         int r;
 
+        if (PQstatus(conn->db) != CONNECTION_OK)
+                return -ECONNRESET; /* the server has lost the transaction */
         if (PQtransactionStatus(conn->db) != PQTRANS_INTRANS)
                 return -EIO;
-        /* The data version (pg_data_version): moved with the commit, and only by one. */
-        r = pg_exec(conn->db, "UPDATE rsap_schema SET commits = commits + 1");
-        if (r == 0)
-                r = pg_exec(conn->db, "COMMIT");
+        /* The data version (pg_data_version): moved with the commit, and only
+         * by one.  The server sends the notice to every connection that
+         * listens (follow.c) when, and only if, the transaction commits.
+         * One round trip: an error stops the string before COMMIT. */
+        r = pg_exec(conn->db, "UPDATE rsap_schema SET commits = commits + 1;"
+                              " NOTIFY " PG_CHANGES_CHANNEL "; COMMIT");
         if (r == 0)
                 conn->in_tx = false;
         return r;
@@ -500,16 +631,33 @@ int pg_event_append(struct rsap_store *store, const struct store_event *ev, cons
 
 /* ---- opening --------------------------------------------------------------------- */
 
+/*
+ * libpq prints the server's notices and its asynchronous errors ("FATAL:
+ * terminating connection due to administrator command" when the server
+ * restarts) on stderr; the library prints nothing: the error reaches the
+ * caller as the code of the call that meets it.
+ */
+static void ignore_notice(void *arg, const char *message)
+{
+        (void)arg;
+        (void)message;
+}
+
 /* location is what followed "postgresql:": "//..." is a URI, else libpq's key=value words. */
-static PGconn *connect_to(const char *location)
+PGconn *pg_connect_to(const char *location)
 {
         _cleanup_(freep) char *uri = NULL;
+        PGconn *db;
 
         if (strncmp(location, "//", 2) != 0)
-                return PQconnectdb(location);
-        if (asprintf(&uri, "postgresql:%s", location) < 0)
+                db = PQconnectdb(location);
+        else if (asprintf(&uri, "postgresql:%s", location) < 0)
                 return NULL;
-        return PQconnectdb(uri);
+        else
+                db = PQconnectdb(uri);
+        if (db)
+                PQsetNoticeProcessor(db, ignore_notice, NULL);
+        return db;
 }
 
 /* One setting of the session, its value as a parameter. */
@@ -643,7 +791,9 @@ int pg_open(struct rsap_store *store, const char *location, enum rsap_store_mode
         if (!conn)
                 return -ENOMEM;
         store->conn = conn;
-        conn->db = connect_to(location);
+        conn->mode = mode;
+        conn->busy_timeout_ms = busy_timeout_ms;
+        conn->db = pg_connect_to(location);
         if (!conn->db)
                 r = -ENOMEM;
         else if (PQstatus(conn->db) != CONNECTION_OK)
@@ -664,13 +814,14 @@ void pg_close(struct rsap_store *store)
         if (!conn)
                 return;
         PQfinish(conn->db);
+        pg_prepared_free(conn);
         free(conn);
         store->conn = NULL;
 }
 
 int pg_location_schema_version(const char *location)
 {
-        struct pg_conn conn = { .db = connect_to(location) };
+        struct pg_conn conn = { .db = pg_connect_to(location) };
         struct rsap_store store = { .conn = &conn };
         int version;
 
@@ -680,5 +831,6 @@ int pg_location_schema_version(const char *location)
         }
         version = read_version(&store);
         PQfinish(conn.db);
+        pg_prepared_free(&conn);
         return version;
 }

@@ -894,6 +894,7 @@ static int tamper(struct rsap_store *store, enum store_tamper what)
 
 const struct rsap_store_backend store_backend_sqlite = {
         .scheme = "sqlite",
+        .known_schema = RSAP_STORE_SCHEMA_VERSION,
         .open = sqlite_open,
         .close = sqlite_close,
         .schema_version = sqlite_schema_version,
