@@ -100,6 +100,8 @@ _rsap_takes_value()
     lease:--range | lease:--ttl | lease:--name | lease:--pid) return 0 ;;
     kernel-reserve:--file) return 0 ;;
     run:--as | run:--also | run:--db) return 0 ;;
+    check:--service | check:--env-file | check:--ignore) return 0 ;;
+    check:--assignee | check:--contact | check:--description) return 0 ;;
     esac
     return 1
 }
