@@ -6,7 +6,8 @@
  *
  * Aliases are followed and merge keys (<<) honoured at each lookup rather
  * than by libfyaml's resolution of the whole document, which copies every
- * alias: a file of a few kilobytes could make it build gigabytes.  The walk
+ * alias (a file of a few kilobytes could make it build gigabytes) and, in
+ * 0.7, refuses a key that overrides a merged one.  The walk
  * visits only the few paths that hold ports, and the ports of one run are
  * capped (CHECK_PORTS_MAX), so memory follows the file's size.
  */
