@@ -221,6 +221,23 @@ static const struct cli_option import_options[] = {
         { 0 },
 };
 
+static const struct cli_option check_options[] = {
+        { "service", required_argument, 's', "NAME",
+          "the service the files' ports are for, instead of their own names" },
+        { "env-file", required_argument, 'e', "FILE",
+          "Compose variables from FILE instead of the .env beside each file" },
+        { "ignore", required_argument, 'i', "KIND[,KIND]",
+          "leave out findings of these kinds: listening, local, iana, ephemeral, browser, "
+          "duplicate" },
+        { "request", no_argument, 'r', NULL, "file a request for each port with no finding" },
+        { "assignee", required_argument, 'a', "WHO", "with --request: who the ports are for" },
+        { "contact", required_argument, 'c', "WHO", "with --request: who answers for them" },
+        { "description", required_argument, 'd', "TEXT",
+          "with --request: what the service is (default: the file it came from)" },
+        REGISTRY_OPTIONS,
+        { 0 },
+};
+
 static const struct cli_command commands[] = {
         { "explain", cmd_explain,
           "rsap [explain] [--full|-v] [--db FILE] [--json] PORT[/PROTO] | NAME | A-B",
@@ -316,6 +333,12 @@ static const struct cli_command commands[] = {
           "rsap import [--skip-conflicts] [--db PATH] [--as NAME] [--json] FILE",
           "Merge another host's local registry export; conflicts are never overwritten.",
           import_options, NULL },
+        { "check", cmd_check,
+          "rsap check [--service NAME] [--env-file FILE] [--ignore KIND[,KIND]] "
+          "[--request --assignee WHO --contact WHO [--description TEXT]] [--db PATH] "
+          "[--as NAME] [--json] FILE...",
+          "Check the ports of Compose files and Kubernetes manifests against this host.",
+          check_options, NULL },
         { "run", cmd_run,
           "rsap run --as SERVICE [--also PORT]... [--allow-ephemeral] [--best-effort] "
           "[--dry-run [--json]] [--db PATH] -- COMMAND [ARG]...",

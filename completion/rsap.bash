@@ -4,12 +4,12 @@
 
 _rsap_commands='explain search list ranges status update export listening who
 request review requests approve reject deassign transfer revoke history
-pick lease release kernel-reserve audit db import run help version'
+pick lease release kernel-reserve audit db import run check help version'
 
 # The commands of the local registry: they take --db, and those that
 # change it --as (the option tables in cli/main.c).
 _rsap_registry_commands='request review requests approve reject deassign
-transfer revoke history pick lease release kernel-reserve audit import'
+transfer revoke history pick lease release kernel-reserve audit import check'
 
 # True when $1 is a command of the local registry.
 _rsap_is_registry()
@@ -60,6 +60,10 @@ _rsap_options()
     db) echo "--full $reader" ;;
     import) echo "--skip-conflicts $registry" ;;
     run) echo "--as --also --allow-ephemeral --best-effort --dry-run $reader" ;;
+    check)
+        echo "--service --env-file --ignore --request --assignee --contact --description" \
+            "$registry"
+        ;;
     esac
 }
 
@@ -97,6 +101,8 @@ _rsap_takes_value()
     lease:--range | lease:--ttl | lease:--name | lease:--pid) return 0 ;;
     kernel-reserve:--file) return 0 ;;
     run:--as | run:--also | run:--db) return 0 ;;
+    check:--service | check:--env-file | check:--ignore) return 0 ;;
+    check:--assignee | check:--contact | check:--description) return 0 ;;
     esac
     return 1
 }

@@ -23,7 +23,7 @@ if [ ! -f "$build/build.ninja" ]; then
                 -Db_sanitize=address,undefined -Db_lundef=false \
                 -Dc_args=-fsanitize=fuzzer-no-link || exit 1
 fi
-targets="fuzz-import-xml fuzz-import-csv fuzz-http-route fuzz-textsafe fuzz-snapshot fuzz-local-import fuzz-listen-json fuzz-nat-rule"
+targets="fuzz-import-xml fuzz-import-csv fuzz-http-route fuzz-textsafe fuzz-snapshot fuzz-local-import fuzz-listen-json fuzz-nat-rule fuzz-deploy-ports"
 # shellcheck disable=SC2086 # one word per target
 meson compile -C "$build" -j 2 $targets || exit 1
 mkdir -p "$artifacts"
