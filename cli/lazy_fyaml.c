@@ -18,18 +18,7 @@ static struct lazy_library libfyaml = { .file = "libfyaml.so.0", .system = true,
 
 #define FY_FORWARD(ret, name, params, args) LAZY_FORWARD(&libfyaml, ret, name, params, args)
 
-/* A function returning nothing: C allows no `return f(...)` there. */
-#define FY_FORWARD_VOID(name, params, args) \
-        void name params \
-        { \
-                static __typeof__(name) *lazy_real; \
-                __typeof__(name) *lazy_fn = __atomic_load_n(&lazy_real, __ATOMIC_ACQUIRE); \
-                if (!lazy_fn) { \
-                        lazy_fn = (__typeof__(name) *)lazy_symbol(&libfyaml, #name); \
-                        __atomic_store_n(&lazy_real, lazy_fn, __ATOMIC_RELEASE); \
-                } \
-                lazy_fn args; \
-        }
+#define FY_FORWARD_VOID(name, params, args) LAZY_FORWARD_VOID(&libfyaml, name, params, args)
 
 FY_FORWARD(struct fy_parser *, fy_parser_create, (const struct fy_parse_cfg *cfg), (cfg))
 FY_FORWARD_VOID(fy_parser_destroy, (struct fy_parser *fyp), (fyp))

@@ -35,4 +35,17 @@ void *lazy_symbol(struct lazy_library *lib, const char *name);
                 return lazy_fn args; \
         }
 
+/* The same for a function that returns nothing: C allows no `return f(...)` there. */
+#define LAZY_FORWARD_VOID(lib, name, params, args) \
+        void name params \
+        { \
+                static __typeof__(name) *lazy_real; \
+                __typeof__(name) *lazy_fn = __atomic_load_n(&lazy_real, __ATOMIC_ACQUIRE); \
+                if (!lazy_fn) { \
+                        lazy_fn = (__typeof__(name) *)lazy_symbol(lib, #name); \
+                        __atomic_store_n(&lazy_real, lazy_fn, __ATOMIC_RELEASE); \
+                } \
+                lazy_fn args; \
+        }
+
 #endif

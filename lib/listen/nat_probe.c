@@ -104,7 +104,7 @@ static int ask_chains(int fd, uint32_t seq)
 
 int rsap_nat_chain_present(void)
 {
-        static _Thread_local char buf[32768];
+        char buf[8192]; /* a chain's message is small; a datagram holds several */
         _cleanup_(closep) int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
         uint32_t seq = (uint32_t)time(NULL);
         bool done = false;

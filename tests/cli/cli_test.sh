@@ -265,6 +265,8 @@ else
         *libc.so*) case $needed in
                 *libm.so*) fail "rsap needs libm at start: $needed" ;;
                 *libpq.so*) fail "rsap needs libpq at start (cli/lazy_pq.c): $needed" ;;
+                *libnftnl.so* | *libmnl.so*)
+                        fail "rsap needs libnftnl or libmnl at start (cli/lazy_nftnl.c): $needed" ;;
                 *) passed=$((passed + 1)) ;;
                 esac ;;
         *) fail "readelf found no libc among rsap's needed libraries: '$needed'" ;;
@@ -287,6 +289,18 @@ if grep -q "rsap-sqlite" "$work/lddebug"; then
         fail "rsap 1647 without a registry loaded SQLite"
 else
         passed=$((passed + 1))
+fi
+# libnftnl and libmnl load only where a nat chain exists to be read (lib/listen/nat_probe.c):
+# a namespace of the test's own has none.
+if unshare -n true 2>/dev/null; then
+        unshare -n env LD_DEBUG=files "$RSAP" --db-dir "$work/nodb" 1647 >/dev/null 2>"$work/lddebug"
+        if grep -q "libnftnl\|libmnl" "$work/lddebug"; then
+                fail "rsap 1647 in a namespace without a nat chain loaded libnftnl or libmnl"
+        else
+                passed=$((passed + 1))
+        fi
+else
+        echo "SKIP: no network namespace of the test's own: libnftnl's loading not checked"
 fi
 "$RSAP" --db-dir "$work/withdb" request loaded-svc --port 40997 --proto tcp --description x \
         --assignee a --contact a@example.com >/dev/null 2>&1
