@@ -924,6 +924,12 @@ const struct rsap_store_backend store_backend_postgresql = {
         .entries = entries,
         .counts = counts,
         .data_version = data_version,
+        .interval_open = pg_interval_open,
+        .interval_close = pg_interval_close,
+        .intervals_close_unknown = pg_intervals_close_unknown,
+        .intervals_touch = pg_intervals_touch,
+        .intervals_upkeep = pg_intervals_upkeep,
+        .intervals = pg_intervals,
         .check = pg_check,
         .tamper = tamper,
 };
