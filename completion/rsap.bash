@@ -33,7 +33,8 @@ _rsap_options()
     export) echo "--format --output --local --db $common" ;;
     listening)
         echo "--proto --tcp --udp --sctp --dccp --port --pid --user --command" \
-            "--unregistered --no-process --all-namespaces --netns --db $common"
+            "--unregistered --no-process --all-namespaces --netns --db --at --since --new" \
+            "$common"
         ;;
     who)
         echo "--proto --tcp --udp --sctp --dccp --no-process --all-namespaces --netns" \
@@ -50,7 +51,7 @@ _rsap_options()
     # revoke shares deassign's table (registry_end_command in cmd_deassign.c).
     deassign | revoke) echo "--why --quarantine $registry" ;;
     transfer) echo "--to --contact --why $registry" ;;
-    history) echo "$reader" ;;
+    history) echo "--listening $reader" ;;
     release) echo "$registry" ;;
     pick) echo "--range --proto --count --allow-iana $reader" ;;
     lease) echo "--range --ttl --name --pid $registry" ;;
@@ -82,6 +83,7 @@ _rsap_takes_value()
     listening:--port | listening:--pid | listening:--user) return 0 ;;
     listening:--proto | listening:--command | who:--proto) return 0 ;;
     listening:--netns | who:--netns) return 0 ;;
+    listening:--at | listening:--since) return 0 ;;
     request:--port | request:--range | request:--proto) return 0 ;;
     request:--description | request:--assignee | request:--contact) return 0 ;;
     request:--reference | request:--note) return 0 ;;

@@ -128,5 +128,5 @@ struct rsap_interval_query {
 int rsap_intervals_query(struct rsap_store *store, const struct rsap_interval_query *q,
                          struct rsap_interval_list *out);
 
-/* docs/json.md's "listening_history" object: {"intervals": [...]}.  NULL when out of memory. */
+/* docs/json.md's kind "listening-history": {"kind", "intervals": [...]}.  NULL: out of memory. */
 json_t *rsap_intervals_to_json(const struct rsap_interval_list *list);

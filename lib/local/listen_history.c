@@ -253,5 +253,5 @@ json_t *rsap_intervals_to_json(const struct rsap_interval_list *list)
         for (size_t i = 0; i < list->n; i++)
                 if (json_array_append_new(items, interval_to_json(&list->items[i])) < 0)
                         return NULL;
-        return json_pack("{s:O}", "intervals", items);
+        return json_pack("{s:s, s:O}", "kind", "listening-history", "intervals", items);
 }
