@@ -33,8 +33,8 @@ _rsap_options()
     export) echo "--format --output --local --db $common" ;;
     listening)
         echo "--proto --tcp --udp --sctp --dccp --port --pid --user --command" \
-            "--unregistered --no-process --all-namespaces --netns --db --at --since --new" \
-            "$common"
+            "--unregistered --no-process --all-namespaces --netns --watch --interval" \
+            "--db --at --since --new $common"
         ;;
     who)
         echo "--proto --tcp --udp --sctp --dccp --no-process --all-namespaces --netns" \
@@ -84,6 +84,7 @@ _rsap_takes_value()
     listening:--proto | listening:--command | who:--proto) return 0 ;;
     listening:--netns | who:--netns) return 0 ;;
     listening:--at | listening:--since) return 0 ;;
+    listening:--interval) return 0 ;;
     request:--port | request:--range | request:--proto) return 0 ;;
     request:--description | request:--assignee | request:--contact) return 0 ;;
     request:--reference | request:--note) return 0 ;;
