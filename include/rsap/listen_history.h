@@ -89,6 +89,15 @@ int rsap_intervals_close_unknown(struct rsap_store *store, int64_t *n_closed);
 /* Moves the last sighting of every open interval of the store's host to now_us: one statement. */
 int rsap_intervals_touch(struct rsap_store *store, int64_t now_us);
 
+/*
+ * The writes above in one transaction, for a recorder's many changes at once
+ * (one commit, not one a row): begin takes the write lock as every write
+ * transaction does; commit makes them stay, and when it fails nothing of
+ * them does (-EBUSY, -ENOSPC...).
+ */
+int rsap_intervals_begin(struct rsap_store *store);
+int rsap_intervals_commit(struct rsap_store *store);
+
 struct rsap_interval_policy {
         int64_t retention_us; /* ended intervals older than this go; 0: kept however old */
         int64_t cap;          /* rows kept at most beside the open ones; 0: no cap */

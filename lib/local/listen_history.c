@@ -163,6 +163,20 @@ int rsap_intervals_touch(struct rsap_store *store, int64_t now_us)
         return STORE_OP(store, intervals_touch)(store, now_us);
 }
 
+int rsap_intervals_begin(struct rsap_store *store)
+{
+        return store->writable ? STORE_OP(store, begin)(store) : -EROFS;
+}
+
+int rsap_intervals_commit(struct rsap_store *store)
+{
+        int r = STORE_OP(store, commit)(store);
+
+        if (r < 0)
+                STORE_OP(store, rollback)(store);
+        return r;
+}
+
 int rsap_intervals_upkeep(struct rsap_store *store, const struct rsap_interval_policy *p,
                           int64_t now_us, struct rsap_interval_upkeep *out)
 {

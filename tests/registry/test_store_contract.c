@@ -649,6 +649,11 @@ static void open_intervals_close_as_unknown_at_their_last_sighting(void **state)
         assert_int_equal(rsap_intervals_touch(f->store, T0 + 7 * SEC), 0);
         /* A touch never moves a sighting back. */
         assert_int_equal(rsap_intervals_touch(f->store, T0 + 3 * SEC), 0);
+        /* An open interval's last sighting is its recorder's last poll. */
+        assert_int_equal(rsap_intervals_query(f->store, &q, &l), 0);
+        assert_int_equal(l.n, 1);
+        assert_int_equal(l.items[0].last_seen_us, T0 + 7 * SEC);
+        rsap_interval_list_clear(&l);
         /* Another host's open interval is that host's recorder's to close. */
         rsap_store_set_host(f->store, "elsewhere");
         theirs = listener(f, 20100, "theirs", T0 + SEC);

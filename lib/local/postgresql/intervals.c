@@ -9,9 +9,12 @@
 
 #include "pg.h"
 
+/* An open interval's last sighting is its recorder's last poll, when later than its own. */
 #define INTERVAL_COLUMNS                                                                     \
-        "id, host, port, protocol, address, netns, uid, pid, pid_start, command, exe,"      \
-        " owners, started_us, last_seen_us, ended_us, ended, count"
+        "i.id, i.host, port, protocol, address, netns, uid, pid, pid_start, command, exe,"  \
+        " owners, started_us, CASE WHEN ended IS NULL THEN GREATEST(i.last_seen_us,"            \
+        " coalesce(r.last_seen_us, 0)) ELSE i.last_seen_us END, ended_us, ended, count"     \
+        " FROM listen_intervals AS i LEFT JOIN listen_recorders AS r ON r.host = i.host"
 
 int pg_interval_open(struct rsap_store *store, const struct rsap_interval *iv,
                          int64_t *id_out)
@@ -69,7 +72,11 @@ int pg_intervals_close_unknown(struct rsap_store *store, int64_t *n_closed)
         _cleanup_(pg_query_finish) struct pg_query q = { 0 };
         int r = pg_prepare(store,
                               "UPDATE listen_intervals SET ended = 'unknown',"
-                              " ended_us = last_seen_us WHERE ended IS NULL AND host = $1",
+                              " ended_us = GREATEST(last_seen_us, coalesce((SELECT r.last_seen_us"
+                              " FROM listen_recorders AS r WHERE r.host = $1), 0)),"
+                              " last_seen_us = GREATEST(last_seen_us, coalesce((SELECT"
+                              " r.last_seen_us FROM listen_recorders AS r WHERE r.host = $1),"
+                              " 0)) WHERE ended IS NULL AND host = $1",
                               &q);
 
         if (r < 0)
@@ -85,8 +92,9 @@ int pg_intervals_touch(struct rsap_store *store, int64_t now_us)
 {
         _cleanup_(pg_query_finish) struct pg_query q = { 0 };
         int r = pg_prepare(store,
-                              "UPDATE listen_intervals SET last_seen_us = $2"
-                              " WHERE ended IS NULL AND host = $1 AND last_seen_us < $2",
+                              "INSERT INTO listen_recorders (host, last_seen_us) VALUES ($1, $2)"
+                              " ON CONFLICT (host) DO UPDATE SET last_seen_us ="
+                              " GREATEST(listen_recorders.last_seen_us, excluded.last_seen_us)",
                               &q);
 
         if (r < 0)
@@ -254,17 +262,17 @@ static const char *query_sql(enum rsap_interval_scope scope)
 {
         switch (scope) {
         case RSAP_INTERVALS_PORT:
-                return "SELECT " INTERVAL_COLUMNS " FROM listen_intervals WHERE port = $1"
-                       " AND ($2 IS NULL OR protocol = $2) AND ($4 IS NULL OR host = $4)"
+                return "SELECT " INTERVAL_COLUMNS " WHERE port = $1"
+                       " AND ($2 IS NULL OR protocol = $2) AND ($4 IS NULL OR i.host = $4)"
                        " ORDER BY started_us, id";
         case RSAP_INTERVALS_AT:
-                return "SELECT " INTERVAL_COLUMNS " FROM listen_intervals"
+                return "SELECT " INTERVAL_COLUMNS
                        " WHERE started_us <= $3 AND (ended_us IS NULL OR ended_us > $3)"
-                       " AND count = 1 AND ($4 IS NULL OR host = $4)"
+                       " AND count = 1 AND ($4 IS NULL OR i.host = $4)"
                        " ORDER BY protocol, port, address, netns, id";
         case RSAP_INTERVALS_SINCE:
-                return "SELECT " INTERVAL_COLUMNS " FROM listen_intervals"
-                       " WHERE started_us >= $3 AND ($4 IS NULL OR host = $4)"
+                return "SELECT " INTERVAL_COLUMNS
+                       " WHERE started_us >= $3 AND ($4 IS NULL OR i.host = $4)"
                        " ORDER BY started_us, id";
         }
         return NULL;

@@ -192,7 +192,11 @@ static const char *const migrations[] = {
         "CREATE INDEX listen_intervals_started ON listen_intervals (started_us);\n"
         "CREATE INDEX listen_intervals_ended ON listen_intervals (ended_us)\n"
         "  WHERE ended IS NOT NULL;\n"
-        "CREATE INDEX listen_intervals_open ON listen_intervals (host) WHERE ended IS NULL;\n",
+        "CREATE INDEX listen_intervals_open ON listen_intervals (host) WHERE ended IS NULL;\n"
+        "CREATE TABLE listen_recorders (\n"
+        "  host text PRIMARY KEY CHECK (length(host) BETWEEN 1 AND 255),\n"
+        "  last_seen_us bigint NOT NULL\n"
+        ");\n",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == PG_SCHEMA_VERSION,

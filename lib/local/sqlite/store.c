@@ -219,6 +219,7 @@ static const char *const migrations[] = {
          * (retention, cap) and be folded into one with a count.  An open
          * interval has neither end nor end time; nothing ends before it
          * starts; only an ended row stands for more than one interval.
+         * An open row's last sighting is its recorder's (listen_recorders).
          */
         "CREATE TABLE listen_intervals (\n"
         "  id INTEGER PRIMARY KEY,\n"
@@ -245,7 +246,13 @@ static const char *const migrations[] = {
         "CREATE INDEX listen_intervals_started ON listen_intervals(started_us);\n"
         "CREATE INDEX listen_intervals_ended ON listen_intervals(ended_us)\n"
         "  WHERE ended IS NOT NULL;\n"
-        "CREATE INDEX listen_intervals_open ON listen_intervals(host) WHERE ended IS NULL;\n",
+        "CREATE INDEX listen_intervals_open ON listen_intervals(host) WHERE ended IS NULL;\n"
+        /* Each recorder's last poll: the last sighting of all its open
+         * intervals at once, one row a host however many are open. */
+        "CREATE TABLE listen_recorders (\n"
+        "  host TEXT PRIMARY KEY CHECK (length(host) BETWEEN 1 AND 255),\n"
+        "  last_seen_us INTEGER NOT NULL\n"
+        ") WITHOUT ROWID;\n",
 };
 
 /* ---- errors ------------------------------------------------------------- */
