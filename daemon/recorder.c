@@ -92,7 +92,8 @@ static int remember(struct recorder *rec, uint64_t key, int64_t id)
         return 0;
 }
 
-/* The row of the socket's open interval, forgotten; 0 when none was opened. */
+/* The row of the socket's open interval, forgotten; 0 when none was opened.  A
+ * scan: a stop costs the number of open intervals, far below its writes. */
 static int64_t forget(struct recorder *rec, uint64_t key)
 {
         for (size_t i = 0; i < rec->n_open; i++) {
@@ -134,7 +135,13 @@ static void batch_end(struct recorder *rec)
         r = rec->tx_open ? rsap_intervals_commit(rec->d->store) : 0;
         rec->in_batch = rec->tx_open = false;
         pthread_mutex_unlock(&rec->d->store_lock);
-        if (r < 0) /* the rows are gone: what they would have ended is unknown here */
+        /*
+         * The step's rows are gone, and which of the remembered ones they
+         * were is not kept: all are forgotten, and the earlier ones, still
+         * open in the store, end "unknown" at the next start (rare: a full
+         * disk, a lock held past the busy timeout).
+         */
+        if (r < 0)
                 rec->n_open = 0;
         note_write(rec, r, "commit the listeners' changes");
 }
