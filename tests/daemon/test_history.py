@@ -230,7 +230,8 @@ def churn(db_dir):
             " WHERE port BETWEEN ? AND ?", (low, low + ports - 1)).fetchone()
     c.check(ended <= cap, f"the store keeps at most {cap} ended intervals: {ended}")
     c.equal(counted, made, "the compaction rows count every listener")
-    c.check(rows <= ports and folded > 1, f"folded: {rows} rows, the largest count {folded}")
+    # Folding happens past the cap only: a port's latest runs may stand alone.
+    c.check(rows <= cap and folded > 1, f"folded: {rows} rows, the largest count {folded}")
     out = subprocess.run([RSAP, "history", str(low), "--listening", "--db-dir", db_dir],
                          capture_output=True, text=True)
     c.check(" times" in out.stdout, f"the timeline says how many: {out.stdout}")
