@@ -32,6 +32,19 @@
 #include "rsapd.h"
 
 #define UPKEEP_INTERVAL_MS 60000
+/*
+ * The engine's dumps come every --listeners-interval, but at least each
+ * second: a start is recorded that late at most, whatever the snapshot's
+ * pace (an hour, for a test that wants no refresh but its own).
+ */
+#define MAX_POLL_MS 1000u
+
+static unsigned poll_interval_ms(const struct rsapd *d)
+{
+        unsigned ms = d->cfg.listeners_interval_ms;
+
+        return ms > 0 && ms < MAX_POLL_MS ? ms : MAX_POLL_MS;
+}
 
 /* An open interval: the socket it is for (its cookie, or inode from /proc/net) and its row. */
 struct open_interval {
@@ -261,7 +274,7 @@ static bool wait_for_work(struct recorder *rec)
 static void *record_loop(void *data)
 {
         struct recorder *rec = data;
-        unsigned interval = rec->d->cfg.listeners_interval_ms;
+        unsigned interval = poll_interval_ms(rec->d);
         int r;
 
         pthread_setname_np(pthread_self(), "rsapd-recorder");
@@ -278,7 +291,13 @@ static void *record_loop(void *data)
                 if (upkeep_due(rec, rsap_monotonic_ms()))
                         upkeep(rec);
         } while (wait_for_work(rec));
-        /* The stops that wait (rsapd's own sockets, closed before this thread is stopped). */
+        /*
+         * rsapd's own sockets were closed before this thread is stopped; the
+         * kernel may send their destroy events only once it frees them, so
+         * the last step waits for a dump that sees them gone: at most one
+         * poll interval more at stop.
+         */
+        (void)poll(NULL, 0, rsap_watch_timeout_ms(rec->watch));
         (void)rsap_watch_step(rec->watch, on_change, rec);
         batch_end(rec);
         touch(rec); /* the end a restart gives what is still open */
@@ -304,7 +323,7 @@ static int close_left_open(struct rsapd *d)
 
 static int start_watch(struct recorder *rec)
 {
-        struct rsap_watch_options o = { .interval_ms = rec->d->cfg.listeners_interval_ms };
+        struct rsap_watch_options o = { .interval_ms = poll_interval_ms(rec->d) };
 
         rsap_listen_filter_init(&o.filter);
         o.filter.find_owners = true;

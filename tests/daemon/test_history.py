@@ -141,7 +141,16 @@ def started_and_stopped(d, port):
         check_start(done[0], l.noted[port], "a listener")
         check_end(done[0], closed, "a listener")
         check_owner(done[0], l, "a listener")
+    comm = proc_field(l.pid, "comm").strip().encode()
     l.end()
+    # The API's answer is the command's, byte for byte (--owners all), and the page shows it.
+    status, _, body = d.request("GET", f"/v1/history/{port}?listening=1")
+    cli = subprocess.run([RSAP, "history", str(port), "--listening", "--json", "--db-dir",
+                          d.db_dir], capture_output=True)
+    c.check(status == 200 and body == cli.stdout, f"/v1/history/{port}?listening=1 is the CLI's")
+    status, _, page = d.request("GET", f"/port/{port}")
+    c.check(status == 200 and b"Listening history" in page and comm in page,
+            "the port's page shows the timeline and who listened")
 
 
 def last_two(db_dir, port, pid):
@@ -252,7 +261,8 @@ def main():
     bad_options()
     db_dir = tempfile.mkdtemp(prefix="rsap-history-")
     try:
-        with Rsapd("--listeners-interval", str(int(POLL_S * 1000)), db_dir=db_dir) as d:
+        with Rsapd("--listeners-interval", str(int(POLL_S * 1000)), "--owners", "all",
+                   db_dir=db_dir) as d:
             started_and_stopped(d, 24001)
             port_of_rsapd = d.port
         # rsapd's own socket, which its first step saw, ended with it.
