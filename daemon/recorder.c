@@ -69,12 +69,24 @@ struct recorder {
         bool failing;    /* a write failed: said once until one succeeds */
 };
 
-int rsapd_listen_hook_add(struct rsapd *d, rsapd_listen_hook fn, void *data)
+int rsapd_listen_hook_add(struct rsapd *d, rsapd_listen_hook fn, rsapd_listen_step_hook after_step,
+                          void *data)
 {
         if (d->n_listen_hooks == RSAPD_MAX_LISTEN_HOOKS)
                 return -ENOSPC;
-        d->listen_hooks[d->n_listen_hooks++] = (struct rsapd_listen_hook_entry){ fn, data };
+        d->listen_hooks[d->n_listen_hooks++] =
+                (struct rsapd_listen_hook_entry){ fn, after_step, data };
         return 0;
+}
+
+/* Each hook's work after a step, outside store_lock. */
+static void after_step(struct recorder *rec)
+{
+        struct rsapd *d = rec->d;
+
+        for (size_t i = 0; i < d->n_listen_hooks; i++)
+                if (d->listen_hooks[i].after_step)
+                        d->listen_hooks[i].after_step(d, d->listen_hooks[i].data);
 }
 
 static uint64_t socket_key(const struct rsap_listen_socket *s)
@@ -281,6 +293,7 @@ static void *record_loop(void *data)
         do {
                 r = rsap_watch_step(rec->watch, on_change, rec);
                 batch_end(rec);
+                after_step(rec);
                 if (r < 0)
                         note_write(rec, r, "list this host's sockets");
                 if (rec->changed)
@@ -300,6 +313,7 @@ static void *record_loop(void *data)
         (void)poll(NULL, 0, rsap_watch_timeout_ms(rec->watch));
         (void)rsap_watch_step(rec->watch, on_change, rec);
         batch_end(rec);
+        after_step(rec);
         touch(rec); /* the end a restart gives what is still open */
         upkeep(rec); /* and the bounds kept on the way out */
         return NULL;

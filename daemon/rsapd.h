@@ -121,8 +121,12 @@ struct rsap_watch_event;
  */
 struct rsapd;
 typedef void (*rsapd_listen_hook)(struct rsapd *d, const struct rsap_watch_event *ev, void *data);
+/* After each step of the engine (at least once a second), store_lock not held: a hook's
+ * own transaction for what its events found, its periodic work.  NULL: none. */
+typedef void (*rsapd_listen_step_hook)(struct rsapd *d, void *data);
 struct rsapd_listen_hook_entry {
         rsapd_listen_hook fn;
+        rsapd_listen_step_hook after_step;
         void *data;
 };
 #define RSAPD_MAX_LISTEN_HOOKS 4
@@ -407,8 +411,9 @@ unsigned long reaper_passes(struct reaper *rp);
 int recorder_start(struct rsapd *d, struct recorder **out);
 /* Notes the last sighting of what is still open, and stops; NULL is fine. */
 void recorder_stop(struct recorder *rec);
-/* -ENOSPC past RSAPD_MAX_LISTEN_HOOKS. */
-int rsapd_listen_hook_add(struct rsapd *d, rsapd_listen_hook fn, void *data);
+/* -ENOSPC past RSAPD_MAX_LISTEN_HOOKS.  after_step may be NULL. */
+int rsapd_listen_hook_add(struct rsapd *d, rsapd_listen_hook fn, rsapd_listen_step_hook after_step,
+                          void *data);
 
 /* ---- the port server (portserver.c) ------------------------------------------------ */
 int portserver_start(struct rsapd *d, struct portserver **out);
