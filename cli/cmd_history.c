@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* rsap history PORT|NAME|ID: every event ever recorded for it, oldest first. */
+/*
+ * rsap history PORT|NAME|ID: every event ever recorded for it, oldest first;
+ * with --listening, what rsapd saw listen on a port, from when to when.
+ */
 #include <getopt.h>
 #include <string.h>
 
 #include <rsap/json.h>
+#include <rsap/listen_history.h>
 
 #include "builtin.h"
 #include "registry.h"
@@ -108,17 +112,57 @@ static int history(struct cli *cli, struct registry_cli *rc, const char *text)
         return r;
 }
 
+/* The intervals recorded on one port, every host's, oldest first. */
+static int listening_history(struct cli *cli, struct registry_cli *rc, const char *text)
+{
+        _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
+        _cleanup_(rsap_interval_list_clear) struct rsap_interval_list list = { 0 };
+        struct rsap_interval_query q = { .scope = RSAP_INTERVALS_PORT };
+        struct rsap_target target;
+        int r;
+
+        if (rsap_target_parse(text, &target) < 0 || target.kind != RSAP_TARGET_PORT)
+                return cli_error("--listening: '%s' is not a port (PORT or PORT/PROTO)", text);
+        q.port = target.port;
+        q.proto = target.proto;
+        r = registry_open_read(cli, rc, &store);
+        if (r)
+                return r;
+        if (store && (r = rsap_intervals_query(store, &q, &list)) < 0)
+                return registry_error(rc, r, "cannot read the listening history");
+        if (cli->json)
+                r = cli_print_json(rsap_intervals_to_json(&list));
+        else if (list.n > 0)
+                r = render_intervals(cli, &list) < 0 ? cli_error("cannot write the output") : 0;
+        else
+                fprintf(stderr, "rsap: nothing was recorded listening on %s%s\n", text,
+                        store ? "" : " (no local registry yet)");
+        return r ? r : list.n > 0 ? EXIT_ANSWERED : EXIT_NO_MATCH;
+}
+
+static int history_option(const struct cli_command *self, int opt, void *data)
+{
+        (void)self;
+        if (opt != 'L')
+                return -2;
+        *(bool *)data = true;
+        return -1;
+}
+
 int cmd_history(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("history");
         struct registry_cli rc = { 0 };
+        bool listening = false;
         int r;
 
-        r = registry_getopt(cli, self, &rc, argc, argv, NULL, NULL);
+        r = registry_getopt(cli, self, &rc, argc, argv, history_option, &listening);
         if (r >= 0)
                 return r;
         if (optind != argc - 1)
                 return cli_usage_error(self, optind == argc ? "the history of what?"
                                                             : "one port, name or id at a time");
+        if (listening)
+                return listening_history(cli, &rc, argv[optind]);
         return history(cli, &rc, argv[optind]);
 }

@@ -17,6 +17,7 @@
 
 #include <rsap/answer.h>
 #include <rsap/listen.h>
+#include <rsap/listen_history.h>
 #include <rsap/time.h>
 #include <rsap/watch.h>
 #include <rsap/workflow.h>
@@ -33,6 +34,9 @@ struct listening_request {
         const char *commands[MAX_COMMANDS]; /* --command: prefixes of command names, any */
         size_t n_commands;
         struct registry_cli rc; /* --db: the local registry beside IANA's */
+        /* --at, --since and --new: what rsapd recorded, not what listens now. */
+        const char *at, *since;
+        bool new_only;
         bool watch;             /* --watch: each change until interrupted */
         unsigned interval_ms;   /* --interval; 0: the engine's default */
 };
@@ -186,6 +190,15 @@ static int listening_option(const struct cli_command *self, int opt, void *data)
                 return parse_netns_option(self, opt, req);
         case 'B':
                 registry_option(&req->rc, opt);
+                return -1;
+        case 'a':
+                req->at = optarg;
+                return -1;
+        case 'S':
+                req->since = optarg;
+                return -1;
+        case 'w':
+                req->new_only = true;
                 return -1;
         case 'W':
                 req->watch = true;
@@ -943,6 +956,134 @@ static int run_watch(struct cli *cli, struct listening_request *req)
         return r < 0 ? collect_error(r, &req->filter) : EXIT_ANSWERED;
 }
 
+/* ---- what was listening: --at, --since ------------------------------------ */
+
+/* TIME (UTC), or for --since a DURATION back from now: 0, or an exit status. */
+static int parse_moment(const struct cli_command *self, const char *option, const char *text,
+                        bool duration_too, int64_t *us)
+{
+        int64_t back;
+
+        if (rsap_time_parse(text, us) == 0)
+                return 0;
+        if (duration_too && rsap_duration_parse(text, &back) == 0) {
+                *us = rsap_realtime_us() - back;
+                return 0;
+        }
+        return cli_usage_error(self, "%s '%s' is not a %stime in UTC (2026-12-01 03:00)", option,
+                               text, duration_too ? "duration (30m, 2h, 1d) or a " : "");
+}
+
+/* The filters that mean something for a recorded interval: its first owner's. */
+static bool interval_passes(const struct rsap_interval *iv, const struct listening_request *req)
+{
+        const struct rsap_listen_filter *f = &req->filter;
+        bool command = req->n_commands == 0;
+
+        for (size_t i = 0; i < req->n_commands && iv->command; i++)
+                command |= strncmp(iv->command, req->commands[i], strlen(req->commands[i])) == 0;
+        return (!f->protocols || (f->protocols & (1u << iv->proto))) &&
+               iv->port >= f->port_low && iv->port <= f->port_high &&
+               (!f->match_pid || iv->pid == f->pid) && (!f->match_uid || iv->uid == f->uid) &&
+               command;
+}
+
+/* Keeps the intervals that pass, and each id once (--since's two queries meet at T). */
+static void keep_passing(struct rsap_interval_list *list, const struct listening_request *req)
+{
+        size_t kept = 0;
+
+        for (size_t i = 0; i < list->n; i++) {
+                bool seen = false;
+
+                for (size_t j = 0; j < kept && !seen; j++)
+                        seen = list->items[j].id == list->items[i].id;
+                if (!seen && interval_passes(&list->items[i], req))
+                        list->items[kept++] = list->items[i];
+                else
+                        rsap_interval_clear(&list->items[i]);
+        }
+        list->n = kept;
+}
+
+/* The intervals of one query appended to list. */
+static int query_into(struct rsap_store *store, const struct rsap_interval_query *q,
+                      struct rsap_interval_list *list)
+{
+        _cleanup_(rsap_interval_list_clear) struct rsap_interval_list more = { 0 };
+        struct rsap_interval *grown;
+        int r = rsap_intervals_query(store, q, &more);
+
+        if (r < 0 || more.n == 0)
+                return r;
+        grown = realloc(list->items, (list->n + more.n) * sizeof(*grown));
+        if (!grown)
+                return -ENOMEM;
+        memcpy(grown + list->n, more.items, more.n * sizeof(*grown));
+        list->items = grown;
+        list->n += more.n;
+        more.n = 0; /* moved */
+        return 0;
+}
+
+/* --at T: open at T.  --since T: open at T or started after; with --new, started after. */
+static int recorded(struct rsap_store *store, const struct listening_request *req, int64_t t,
+                    struct rsap_interval_list *out)
+{
+        struct rsap_interval_query q = { .at_us = t, .host = rsap_store_host(store) };
+        int r = 0;
+
+        if (req->at || !req->new_only) {
+                q.scope = RSAP_INTERVALS_AT;
+                r = query_into(store, &q, out);
+        }
+        if (r == 0 && req->since) {
+                q.scope = RSAP_INTERVALS_SINCE;
+                r = query_into(store, &q, out);
+        }
+        return r;
+}
+
+static int check_recorded_options(const struct cli_command *self,
+                                  const struct listening_request *req)
+{
+        if (req->at && req->since)
+                return cli_usage_error(self, "--at or --since: one moment at a time");
+        if (req->new_only && !req->since)
+                return cli_usage_error(self, "--new needs --since: new since when?");
+        if (req->unregistered || req->filter.netns != RSAP_LISTEN_NETNS_OWN)
+                return cli_usage_error(self, "--at and --since read what rsapd recorded: "
+                                             "--unregistered, -A and --netns do not apply");
+        return -1;
+}
+
+static int run_recorded(struct cli *cli, const struct cli_command *self,
+                        struct listening_request *req)
+{
+        _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
+        _cleanup_(rsap_interval_list_clear) struct rsap_interval_list list = { 0 };
+        int64_t t = 0;
+        int r = check_recorded_options(self, req);
+
+        if (r < 0)
+                r = req->at ? parse_moment(self, "--at", req->at, false, &t)
+                            : parse_moment(self, "--since", req->since, true, &t);
+        if (r == 0)
+                r = registry_open_read(cli, &req->rc, &store);
+        if (r)
+                return r;
+        if (store && (r = recorded(store, req, t, &list)) < 0)
+                return registry_error(&req->rc, r, "cannot read the listening history");
+        keep_passing(&list, req);
+        if (cli->json)
+                r = cli_print_json(rsap_intervals_to_json(&list));
+        else if (list.n > 0 && render_intervals(cli, &list) < 0)
+                r = cli_error("cannot write the output");
+        if (!store && !cli->json)
+                fprintf(stderr, "rsap: no local registry yet: nothing was recorded\n");
+        return r ? r : list.n > 0 ? EXIT_ANSWERED : EXIT_NO_MATCH;
+}
+
 int cmd_listening(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("listening");
@@ -955,6 +1096,11 @@ int cmd_listening(struct cli *cli, int argc, char **argv)
                 return r;
         if (optind < argc)
                 return cli_usage_error(self, "unexpected argument '%s'", argv[optind]);
+        if ((req.at || req.since || req.new_only) && (req.watch || req.interval_ms))
+                return cli_usage_error(self, "--watch shows what changes now; --at and --since "
+                                             "what rsapd recorded: one of them");
+        if (req.at || req.since || req.new_only)
+                return run_recorded(cli, self, &req);
         if (req.n_commands > 0 && !req.filter.find_owners)
                 return cli_usage_error(self, "--command needs the processes: drop --no-process");
         if (req.watch || req.interval_ms) {

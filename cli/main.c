@@ -89,6 +89,11 @@ static const struct cli_option listening_options[] = {
         { "interval", required_argument, 'I', "MS",
           "with --watch: look for new sockets every MS milliseconds (default 1000)" },
         DB_OPTION("to show beside IANA's"),
+        { "at", required_argument, 'a', "TIME",
+          "what rsapd recorded listening at TIME (UTC: 2026-12-01 03:00), not what listens now" },
+        { "since", required_argument, 'S', "DURATION|TIME",
+          "what rsapd recorded listening since then (1h: an hour ago)" },
+        { "new", no_argument, 'w', NULL, "with --since: only the listeners that appeared since" },
         { 0 },
 };
 static const struct cli_option who_options[] = {
@@ -165,6 +170,8 @@ static const struct cli_option transfer_options[] = {
         { 0 },
 };
 static const struct cli_option history_options[] = {
+        { "listening", no_argument, 'L', NULL,
+          "what rsapd saw listen on the port, from when to when, instead of its events" },
         REGISTRY_READ_OPTIONS,
         { 0 },
 };
@@ -262,7 +269,8 @@ static const struct cli_command commands[] = {
         { "listening", cmd_listening,
           "rsap listening [--proto P[,P]] [--tcp] [--udp] [--sctp] [--dccp] [--port N|A-B] "
           "[--pid PID] [--user USER] [--command NAME] [--unregistered] [--no-process] "
-          "[-A|--all-namespaces|--netns NAME|PID|PATH] [--watch [--interval MS]] [--db FILE] [--json]",
+          "[-A|--all-namespaces|--netns NAME|PID|PATH] [--watch [--interval MS]] "
+          "[--at TIME|--since DURATION|TIME [--new]] [--db FILE] [--json]",
           "List the sockets listening on this host, their owners and services.",
           listening_options, "A" },
         { "who", cmd_who,
@@ -304,8 +312,8 @@ static const struct cli_command commands[] = {
           "Take assignments back (RFC 6335 8.4); they stay quarantined for 30 days.",
           revoke_options, NULL },
         { "history", cmd_history,
-          "rsap history [--db PATH] [--json] PORT[/PROTO] | NAME | request:ID | assignment:ID "
-          "| lease:ID",
+          "rsap history [--listening] [--db PATH] [--json] PORT[/PROTO] | NAME | request:ID "
+          "| assignment:ID | lease:ID",
           "Every event the local registry recorded for a port, a name or a record.",
           history_options, NULL },
         { "pick", cmd_pick,

@@ -48,3 +48,7 @@ struct rsap_local_list;
 void render_local_label(const struct rsap_local_entry *e, char *buf, size_t size);
 /* What the local registry holds for a port or a name: a heading, one line each. */
 void render_local(const struct cli *cli, const struct rsap_local_list *local);
+
+struct rsap_interval_list;
+/* Listening intervals, one line each, oldest first (cli/intervals.c): 0 or -EIO. */
+int render_intervals(const struct cli *cli, const struct rsap_interval_list *list);

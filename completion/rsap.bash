@@ -34,7 +34,7 @@ _rsap_options()
     listening)
         echo "--proto --tcp --udp --sctp --dccp --port --pid --user --command" \
             "--unregistered --no-process --all-namespaces --netns --watch --interval" \
-            "--db $common"
+            "--db --at --since --new $common"
         ;;
     who)
         echo "--proto --tcp --udp --sctp --dccp --no-process --all-namespaces --netns" \
@@ -51,7 +51,7 @@ _rsap_options()
     # revoke shares deassign's table (registry_end_command in cmd_deassign.c).
     deassign | revoke) echo "--why --quarantine $registry" ;;
     transfer) echo "--to --contact --why $registry" ;;
-    history) echo "$reader" ;;
+    history) echo "--listening $reader" ;;
     release) echo "$registry" ;;
     pick) echo "--range --proto --count --allow-iana $reader" ;;
     lease) echo "--range --ttl --name --pid $registry" ;;
@@ -89,6 +89,7 @@ _rsap_takes_value()
     listening:--port | listening:--pid | listening:--user) return 0 ;;
     listening:--proto | listening:--command | who:--proto) return 0 ;;
     listening:--netns | who:--netns) return 0 ;;
+    listening:--at | listening:--since) return 0 ;;
     listening:--interval) return 0 ;;
     request:--port | request:--range | request:--proto) return 0 ;;
     request:--description | request:--assignee | request:--contact) return 0 ;;

@@ -16,6 +16,7 @@
 #include <rsap/error.h>
 #include <rsap/explain.h>
 #include <rsap/listen.h>
+#include <rsap/listen_history.h>
 #include <rsap/store.h>
 #include <rsap/workflow.h>
 
@@ -714,6 +715,26 @@ static void local_entries(struct rsap_buf *b, const struct rsap_local_list *loca
                 local_entry(b, &local->entries[i]);
 }
 
+static void timeline_row(struct rsap_buf *b, const struct rsap_interval *iv)
+{
+        char started[RSAP_TIME_SIZE], ended[RSAP_TIME_SIZE] = "", pid[24] = "", count[32] = "";
+        const char *end = rsap_interval_end_name(iv->end);
+
+        rsap_time_format(iv->started_us, started, sizeof(started));
+        if (iv->end != RSAP_INTERVAL_OPEN)
+                rsap_time_format(iv->ended_us, ended, sizeof(ended));
+        if (iv->pid > 0)
+                snprintf(pid, sizeof(pid), "[%ld]", (long)iv->pid);
+        if (iv->count > 1)
+                snprintf(count, sizeof(count), ", %lld times", (long long)iv->count);
+        html_printf(b, "<tr><td data-label=\"started\">%s</td><td data-label=\"ended\">%s</td>"
+                       "<td data-label=\"end\">%s</td><td data-label=\"socket\">%s %s:%u</td>"
+                       "<td data-label=\"process\">%s%s uid %lu%s</td></tr>\n",
+                    started, ended, end ? end : "listening", rsap_proto_name(iv->proto),
+                    iv->address, (unsigned)iv->port, iv->command ? iv->command : "(not visible)",
+                    pid, (unsigned long)iv->uid, count);
+}
+
 static void history_table(struct rsap_buf *b, struct rsapd *d, const struct rsap_target *target)
 {
         static const char *const history_columns[] = { "when", "what", "service", "by", "why" };
@@ -745,6 +766,33 @@ static void history_table(struct rsap_buf *b, struct rsapd *d, const struct rsap
         }
         table_end(b);
         rsap_history_clear(&h);
+}
+
+/* What rsapd recorded listening on the port: rsap history PORT --listening. */
+static void listening_timeline(struct rsap_buf *b, struct rsapd *d, const struct request *req,
+                               uint16_t port)
+{
+        static const char *const columns[] = { "started", "ended", "end", "socket", "process" };
+        _cleanup_(rsap_interval_list_clear) struct rsap_interval_list list = { 0 };
+        struct rsap_interval_query q = { .scope = RSAP_INTERVALS_PORT, .port = port };
+        int r;
+
+        pthread_mutex_lock(&d->store_lock);
+        r = rsap_intervals_query(d->store, &q, &list);
+        pthread_mutex_unlock(&d->store_lock);
+        if (r < 0 || list.n == 0) {
+                if (r < 0)
+                        html_printf(b, "<p class=\"note\">The listening history cannot be read "
+                                       "(%s).</p>\n", strerror(-r));
+                return;
+        }
+        if (!owners_visible(d, req))
+                rsapd_hide_interval_owners(&list);
+        rsap_buf_puts(b, "<h3>Listening history</h3>\n");
+        table_start(b, columns, 5);
+        for (size_t i = 0; i < list.n; i++)
+                timeline_row(b, &list.items[i]);
+        table_end(b);
 }
 
 static void port_commands(struct rsap_buf *b, uint16_t port)
@@ -830,6 +878,7 @@ void page_port(struct rsapd *d, const struct request *req, struct reply *out)
         rsap_buf_puts(&b, "<h2>This organisation's registry</h2>\n");
         local_entries(&b, a.local, "this port");
         history_table(&b, d, &(struct rsap_target){ .kind = RSAP_TARGET_PORT, .port = port });
+        listening_timeline(&b, d, req, port);
         port_listeners(&b, &a);
         port_commands(&b, port);
         port_pager(&b, port);

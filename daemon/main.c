@@ -111,6 +111,11 @@ static int open_everything(struct rsapd *d)
                 rsapd_log("cannot start the lease reaper: %s", strerror(-r));
                 return r;
         }
+        r = recorder_start(d, &d->recorder);
+        if (r < 0) {
+                rsapd_log("cannot start recording the listening history: %s", strerror(-r));
+                return r;
+        }
         r = figures_start(d, d->cfg.metrics_interval_s, &d->figures);
         if (r < 0) {
                 rsapd_log("cannot start the metrics refresh: %s", strerror(-r));
@@ -175,6 +180,7 @@ static void stop_everything(struct rsapd *d, struct http_server *http)
         portserver_stop(d->portserver);
         figures_stop(d->figures); /* before the store it reads */
         reaper_stop(d->reaper);
+        recorder_stop(d->recorder); /* before the store it writes */
         listeners_stop(d->listeners);
         store_follow_stop(d->follow);
         rsap_store_close(d->store);

@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include <rsap/error.h>
+#include <rsap/listen_history.h>
 #include <rsap/port.h>
 #include <rsap/store.h>
+#include <rsap/workflow.h>
 
 #include "config.h"
 #include "rsapd.h"
@@ -79,6 +81,11 @@ static void usage(FILE *out)
                 "  --metrics-interval SECONDS  refresh /metrics' leases and audit findings\n"
                 "                           this often (default %d)\n"
                 "  --listeners-interval MS  collect this host's sockets this often (default %d)\n"
+                "  --no-record              do not record the listening history (--record: do)\n"
+                "  --history-retention DURATION  keep ended listening intervals this long\n"
+                "                           (default 30d)\n"
+                "  --history-cap N          keep at most N ended intervals, folding short-lived\n"
+                "                           ones into counts first (default %d)\n"
                 "  --no-access-log          do not log each request\n"
                 "  --help, --version\n\n"
                 "See rsapd(8).\n",
@@ -87,7 +94,7 @@ static void usage(FILE *out)
                 DEFAULT_PORTSERVER_LEASES_PER_UID, DEFAULT_MAX_CONNECTIONS_PER_IP,
                 DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT, DEFAULT_MAX_BODY,
                 DEFAULT_CONNECTION_MEMORY, DEFAULT_CACHE_TTL_MS, DEFAULT_METRICS_INTERVAL,
-                DEFAULT_LISTENERS_INTERVAL_MS);
+                DEFAULT_LISTENERS_INTERVAL_MS, RSAP_INTERVAL_DEFAULT_CAP);
 }
 
 static int option_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -190,6 +197,10 @@ enum {
         OPT_MAX_CONNECTIONS_PER_IP,
         OPT_METRICS_INTERVAL,
         OPT_LISTENERS_INTERVAL,
+        OPT_RECORD,
+        OPT_NO_RECORD,
+        OPT_HISTORY_RETENTION,
+        OPT_HISTORY_CAP,
 };
 
 /* The defaults of the options that guard the HTTP edge and the port server. */
@@ -320,6 +331,18 @@ static int number_option(int opt, const char *arg, struct rsapd_config *cfg)
                                             "to 3600000");
                 cfg->listeners_interval_ms = (unsigned)v;
                 return 0;
+        case OPT_HISTORY_CAP:
+                if (parse_number(arg, 10, 100000000, &v) < 0)
+                        return option_error("--history-cap takes a number of rows from 10 to "
+                                            "100000000");
+                cfg->history_cap = (int64_t)v;
+                return 0;
+        case OPT_HISTORY_RETENTION:
+                if (rsap_duration_parse(arg, &cfg->history_retention_us) < 0 ||
+                    cfg->history_retention_us < 60LL * 1000000)
+                        return option_error("--history-retention takes a duration of a minute "
+                                            "or more (90m, 12h, 30d)");
+                return 0;
         }
         return hardening_option(opt, arg, cfg);
 }
@@ -359,6 +382,9 @@ static void config_defaults(struct rsapd_config *cfg)
                 .cache_ttl_ms = DEFAULT_CACHE_TTL_MS,
                 .metrics_interval_s = DEFAULT_METRICS_INTERVAL,
                 .listeners_interval_ms = DEFAULT_LISTENERS_INTERVAL_MS,
+                .record = true,
+                .history_retention_us = RSAP_INTERVAL_DEFAULT_RETENTION_US,
+                .history_cap = RSAP_INTERVAL_DEFAULT_CAP,
         };
 }
 
@@ -404,6 +430,10 @@ int rsapd_parse_options(int argc, char **argv, struct rsapd_config *cfg)
                 { "max-connections-per-ip", required_argument, NULL, OPT_MAX_CONNECTIONS_PER_IP },
                 { "metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL },
                 { "listeners-interval", required_argument, NULL, OPT_LISTENERS_INTERVAL },
+                { "record", no_argument, NULL, OPT_RECORD },
+                { "no-record", no_argument, NULL, OPT_NO_RECORD },
+                { "history-retention", required_argument, NULL, OPT_HISTORY_RETENTION },
+                { "history-cap", required_argument, NULL, OPT_HISTORY_CAP },
                 { 0 },
         };
         int opt, r;
@@ -436,6 +466,8 @@ int rsapd_parse_options(int argc, char **argv, struct rsapd_config *cfg)
                                 return -EINVAL;
                         break;
                 case OPT_NO_ACCESS_LOG: cfg->access_log = false; break;
+                case OPT_RECORD: cfg->record = true; break;
+                case OPT_NO_RECORD: cfg->record = false; break;
                 case 'h': usage(stdout); return 1;
                 case OPT_VERSION: printf("rsapd %s\n", RSAP_VERSION); return 1;
                 case ':': return option_error("option '%s' needs a value", argv[optind - 1]);

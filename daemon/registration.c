@@ -15,6 +15,7 @@
 #include <rsap/error.h>
 #include <rsap/json.h>
 #include <rsap/listen.h>
+#include <rsap/listen_history.h>
 #include <rsap/store.h>
 #include <rsap/workflow.h>
 
@@ -453,8 +454,49 @@ void api_transfer(struct rsapd *d, const struct request *req, struct reply *out)
 
 /* ---- history, pick, leases, audit -------------------------------------------------- */
 
+/* What --owners keeps from this client: the processes behind the sockets. */
+void rsapd_hide_interval_owners(struct rsap_interval_list *list)
+{
+        for (size_t i = 0; i < list->n; i++) {
+                struct rsap_interval *iv = &list->items[i];
+
+                iv->pid = 0;
+                iv->pid_start = 0;
+                free(TAKE_PTR(iv->command));
+                free(TAKE_PTR(iv->exe));
+                free(TAKE_PTR(iv->owners));
+        }
+}
+
+/* ?listening=1: what rsap history PORT --listening prints. */
+static void listening_history(struct rsapd *d, const struct request *req,
+                              const struct rsap_target *target, const char *text,
+                              struct reply *out)
+{
+        _cleanup_(rsap_interval_list_clear) struct rsap_interval_list list = { 0 };
+        struct rsap_interval_query q = { .scope = RSAP_INTERVALS_PORT, .port = target->port,
+                                         .proto = target->proto };
+        int r;
+
+        if (target->kind != RSAP_TARGET_PORT) {
+                reply_error(out, 400, "listening=1: '%s' is not a port (PORT or PORT/PROTO)", text);
+                return;
+        }
+        pthread_mutex_lock(&d->store_lock);
+        r = rsap_intervals_query(d->store, &q, &list);
+        pthread_mutex_unlock(&d->store_lock);
+        if (r < 0) {
+                reply_store_error(out, r, "cannot read the listening history");
+                return;
+        }
+        if (!owners_visible(d, req))
+                rsapd_hide_interval_owners(&list);
+        reply_json(out, 200, rsap_intervals_to_json(&list));
+}
+
 void api_history(struct rsapd *d, const struct request *req, struct reply *out)
 {
+        bool listening = false;
         struct rsap_history h = { 0 };
         struct rsap_target target;
         char text[2 * ROUTE_PARAM_SIZE];
@@ -464,6 +506,12 @@ void api_history(struct rsapd *d, const struct request *req, struct reply *out)
                 snprintf(text, sizeof(text), "%s/%s", req->route->params[0], req->route->params[1]);
         else
                 snprintf(text, sizeof(text), "%s", req->route->params[0]);
+        if (api_query_flag(req, "listening", &listening, out) < 0)
+                return;
+        if (listening && rsap_target_parse(text, &target) == 0) {
+                listening_history(d, req, &target, text, out);
+                return;
+        }
         if (rsap_target_parse(text, &target) < 0) {
                 reply_error(out, 400, "'%s' is not a port, a service name, or request:ID, "
                                       "assignment:ID or lease:ID", text);

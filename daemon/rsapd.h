@@ -38,6 +38,8 @@
  *                thread of their own (--listeners-interval)
  *   reaper.c     a thread that ends dead leases, so that a take need not
  *                judge every lease
+ *   recorder.c   a thread that runs the change engine (rsap/watch.h) and
+ *                records each listening interval in the store
  */
 
 #define RSAPD_DEFAULT_PORT 1647
@@ -82,6 +84,9 @@ struct rsapd_config {
         bool access_log;
         unsigned metrics_interval_s; /* --metrics-interval: between refreshes of /metrics' figures */
         unsigned listeners_interval_ms; /* --listeners-interval: between socket snapshots */
+        bool record;                    /* --record (default) / --no-record: listening intervals */
+        int64_t history_retention_us;   /* --history-retention */
+        int64_t history_cap;            /* --history-cap: rows of ended intervals kept at most */
 };
 
 /* The registry in use, counted so SIGHUP can swap it under running requests. */
@@ -101,8 +106,31 @@ struct listeners;
 struct metrics;
 struct portserver;
 struct reaper;
+struct recorder;
 struct rsap_store;
 struct store_follow;
+struct rsap_watch_event;
+
+/*
+ * What else sees each change of this host's listeners, after the recorder
+ * has recorded it (recorder.c): a function and its data, called on the
+ * recorder's thread.  Added before recorder_start(), with
+ * rsapd_listen_hook_add().  While recording, a hook is called with
+ * store_lock held (the recorder's transaction of the step is open, and a
+ * hook's writes to d->store join it): it must not take store_lock again.
+ * With --no-record the lock is not held.
+ */
+struct rsapd;
+typedef void (*rsapd_listen_hook)(struct rsapd *d, const struct rsap_watch_event *ev, void *data);
+/* After each step of the engine (at least once a second), store_lock not held: a hook's
+ * own transaction for what its events found, its periodic work.  NULL: none. */
+typedef void (*rsapd_listen_step_hook)(struct rsapd *d, void *data);
+struct rsapd_listen_hook_entry {
+        rsapd_listen_hook fn;
+        rsapd_listen_step_hook after_step;
+        void *data;
+};
+#define RSAPD_MAX_LISTEN_HOOKS 4
 
 struct rsapd {
         struct rsapd_config cfg;
@@ -111,6 +139,9 @@ struct rsapd {
         struct figures *figures;
         struct listeners *listeners;
         struct reaper *reaper;
+        struct recorder *recorder;
+        struct rsapd_listen_hook_entry listen_hooks[RSAPD_MAX_LISTEN_HOOKS];
+        size_t n_listen_hooks;
         struct portserver *portserver;
         char data_dir[4096];
         char cache_path[4200];
@@ -291,6 +322,9 @@ bool auth_token_equal(const struct auth *a, const char *token, size_t len);
 bool auth_presents_token(const struct auth *a, const char *authorization);
 /* Whether answers to req may name the processes behind sockets (--owners). */
 bool owners_visible(const struct rsapd *d, const struct request *req);
+struct rsap_interval_list;
+/* Clears the processes of listening intervals, for a client that may not see them. */
+void rsapd_hide_interval_owners(struct rsap_interval_list *list);
 /* What rsapd composes an answer from for req (rsap/answer.h): its registry,
  * its store under store_lock, and the snapshot's sockets with owners as
  * --owners lets req see them. */
@@ -376,6 +410,19 @@ int store_follow_start(struct rsapd *d, struct store_follow **out);
 void store_follow_stop(struct store_follow *f);
 /* Passes ended so far. */
 unsigned long reaper_passes(struct reaper *rp);
+
+/* ---- the recorder (recorder.c) -------------------------------------------------------- */
+/*
+ * Closes what an earlier rsapd left open (end unknown), then starts the
+ * thread that records each listening interval and calls the hooks; nothing
+ * (*out NULL) with --no-record and no hook.
+ */
+int recorder_start(struct rsapd *d, struct recorder **out);
+/* Notes the last sighting of what is still open, and stops; NULL is fine. */
+void recorder_stop(struct recorder *rec);
+/* -ENOSPC past RSAPD_MAX_LISTEN_HOOKS.  after_step may be NULL. */
+int rsapd_listen_hook_add(struct rsapd *d, rsapd_listen_hook fn, rsapd_listen_step_hook after_step,
+                          void *data);
 
 /* ---- the port server (portserver.c) ------------------------------------------------ */
 int portserver_start(struct rsapd *d, struct portserver **out);

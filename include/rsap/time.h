@@ -28,3 +28,10 @@ int rsap_cond_wait_until_ms(pthread_cond_t *cond, pthread_mutex_t *mutex, int64_
 void rsap_time_format(int64_t us, char *buf, size_t size);
 /* "2026-11-26": the UTC date alone. */
 void rsap_date_format(int64_t us, char *buf, size_t size);
+/*
+ * A moment in UTC, as rsap_time_format() writes it or as a person types it:
+ * "2026-12-01", "2026-12-01 03:00", "2026-12-01T03:00:05", with an optional
+ * ".mmm" and "Z".  -EINVAL for anything else (a field out of its range, a
+ * day the month has not, a time before 1970).
+ */
+int rsap_time_parse(const char *text, int64_t *us_out);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include <rsap/time.h>
@@ -80,4 +81,85 @@ void rsap_date_format(int64_t us, char *buf, size_t size)
                 return;
         }
         snprintf(buf, size, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+/* The digits of text[0..n): -1 unless all n are digits. */
+static int digits(const char *text, int n)
+{
+        int value = 0;
+
+        for (int i = 0; i < n; i++) {
+                if (text[i] < '0' || text[i] > '9')
+                        return -1;
+                value = value * 10 + (text[i] - '0');
+        }
+        return value;
+}
+
+static bool leap(int year)
+{
+        return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+}
+
+/* Days from 1970-01-01 to the first of month (1-12) of year. */
+static int64_t days_before(int year, int month)
+{
+        static const int before[] = { 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334 };
+        int64_t days = 0;
+
+        for (int y = 1970; y < year; y++)
+                days += leap(y) ? 366 : 365;
+        return days + before[month - 1] + (month > 2 && leap(year));
+}
+
+/*
+ * "HH:MM", then ":SS" and ".mmm" if there: 0, or -EINVAL.  Each field is
+ * read only after the one before it parsed, never past the string's end.
+ */
+static int parse_clock(const char *t, int *h, int *m, int *s, int *ms, const char **end)
+{
+        *s = *ms = 0;
+        if ((*h = digits(t, 2)) < 0 || *h > 23 || t[2] != ':' || (*m = digits(t + 3, 2)) < 0 ||
+            *m > 59)
+                return -EINVAL;
+        t += 5;
+        if (*t == ':') {
+                if ((*s = digits(t + 1, 2)) < 0 || *s > 59)
+                        return -EINVAL;
+                t += 3;
+                if (*t == '.') {
+                        if ((*ms = digits(t + 1, 3)) < 0)
+                                return -EINVAL;
+                        t += 4;
+                }
+        }
+        *end = t;
+        return 0;
+}
+
+int rsap_time_parse(const char *text, int64_t *us_out)
+{
+        static const int month_days[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+        int year, month, day, h = 0, m = 0, s = 0, ms = 0;
+        const char *t = text;
+
+        if (strlen(text) < 10 || text[4] != '-' || text[7] != '-')
+                return -EINVAL;
+        year = digits(t, 4);
+        month = digits(t + 5, 2);
+        day = digits(t + 8, 2);
+        if (year < 1970 || month < 1 || month > 12 || day < 1 || day > month_days[month - 1] ||
+            (month == 2 && day == 29 && !leap(year)))
+                return -EINVAL;
+        t += 10;
+        if ((*t == ' ' || *t == 'T') && parse_clock(t + 1, &h, &m, &s, &ms, &t) < 0)
+                return -EINVAL;
+        if (*t == 'Z')
+                t++;
+        if (*t)
+                return -EINVAL;
+        *us_out = (((days_before(year, month) + day - 1) * 24 + h) * 3600 + m * 60 + s) *
+                          1000000LL +
+                  ms * 1000LL;
+        return 0;
 }

@@ -29,9 +29,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <rsap/listen_history.h>
 #include <rsap/workflow.h>
 
 struct rsap_store;
+
+/* An interval read from the store: the visitor's to keep (or clear). */
+typedef int store_interval_visit(struct rsap_interval *iv, void *arg);
 
 /* An event as the rules make it; the id and the time are the store's. */
 struct store_event {
@@ -242,6 +246,22 @@ struct rsap_store_backend {
                        store_entry_visit *visit, void *arg);
         /* How many assignments and requests entries() would visit over every port at now_us. */
         int (*counts)(struct rsap_store *store, int64_t now_us, struct store_counts *out);
+
+        /*
+         * Listening intervals (listen_history.h says what each does).  They
+         * are observations, not state: upkeep removes and compacts them.
+         * host is the store's own for every write.
+         */
+        int (*interval_open)(struct rsap_store *store, const struct rsap_interval *iv,
+                             int64_t *id_out);
+        int (*interval_close)(struct rsap_store *store, int64_t id, int64_t ended_us);
+        int (*intervals_close_unknown)(struct rsap_store *store, int64_t *n_closed);
+        int (*intervals_touch)(struct rsap_store *store, int64_t now_us);
+        /* Inside the caller's transaction. */
+        int (*intervals_upkeep)(struct rsap_store *store, const struct rsap_interval_policy *p,
+                                int64_t now_us, struct rsap_interval_upkeep *out);
+        int (*intervals)(struct rsap_store *store, const struct rsap_interval_query *q,
+                         store_interval_visit *visit, void *arg);
 
         int (*check)(struct rsap_store *store, enum rsap_store_check_level level,
                      bool malformed_found, struct rsap_store_check_report *out);

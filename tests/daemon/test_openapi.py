@@ -184,6 +184,11 @@ def exercise(d, token, ports):
     call(d, "GET", f"/v1/history/{ports[0]}", 200)
     call(d, "GET", f"/v1/history/{ports[0]}/tcp", 200)
     call(d, "GET", "/v1/history/request:x", 400)
+    # rsapd's own socket is in its listening history once the recorder's first step is done.
+    call(d, "GET", f"/v1/history/{d.port}?listening=1", 200)
+    call(d, "GET", f"/v1/history/{d.port}/tcp?listening=1", 200)
+    call(d, "GET", f"/v1/history/{d.port}?listening=maybe", 400)
+    call(d, "GET", "/v1/history/oa-one?listening=1", 400)
     call(d, "POST", "/v1/registry/deassign", 200, body={"target": "oa-one"}, token=token)
     call(d, "POST", "/v1/registry/deassign", 404, body={"target": "oa-one"}, token=token)
     r4 = request("oa-four", ports[2])

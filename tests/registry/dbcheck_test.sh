@@ -76,12 +76,15 @@ status_is 1 "$RSAP" db check --db "$work/unexplained.db" --json
 # --- random bytes in the middle page ---------------------------------------------------------------
 cp "$DB" "$work/corrupt.db"
 python3 - "$work/corrupt.db" <<'EOF'
-import os, sys
+import os, sqlite3, sys
 path = sys.argv[1]
-size = os.path.getsize(path)
+# A page of rows, named by the schema: a page in the middle of the file may
+# be the schema's own (it grows with each migration), which no check opens.
+with sqlite3.connect(path) as c:
+    root = c.execute("SELECT rootpage FROM sqlite_master WHERE name = 'requests'").fetchone()[0]
 with open(path, "r+b") as f:
     page = int.from_bytes(f.read(18)[16:18], "big") or 65536
-    f.seek((size // page // 2) * page)
+    f.seek((root - 1) * page)
     f.write(os.urandom(page))
 EOF
 for level in "" --full; do

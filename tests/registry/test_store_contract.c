@@ -21,6 +21,7 @@
 #include <cmocka.h>
 #include <libpq-fe.h>
 
+#include <rsap/listen_history.h>
 #include <rsap/store.h>
 #include <rsap/workflow.h>
 
@@ -557,6 +558,192 @@ static void the_check_finds_state_changed_behind_its_back(void **state)
         rsap_iana_free(iana);
 }
 
+/* ---- listening intervals -------------------------------------------------------------------- */
+
+#define SEC 1000000LL
+
+static int64_t listener(struct fixture *f, uint16_t port, const char *command, int64_t start_us)
+{
+        struct rsap_interval iv = { .proto = RSAP_PROTO_TCP, .port = port,
+                                    .address = "127.0.0.1", .netns = 4026531840ULL,
+                                    .uid = 1000, .pid = 4242, .pid_start = 77,
+                                    .command = (char *)command, .exe = "/usr/bin/x",
+                                    .owners = "[{\"pid\":4242}]", .started_us = start_us };
+        int64_t id = 0;
+
+        assert_int_equal(rsap_interval_open(f->store, &iv, &id), 0);
+        assert_true(id > 0);
+        return id;
+}
+
+static struct rsap_interval_list intervals(struct fixture *f, enum rsap_interval_scope scope,
+                                           uint16_t port, int64_t at_us)
+{
+        struct rsap_interval_query q = { .scope = scope, .port = port, .at_us = at_us,
+                                         .host = rsap_store_host(f->store) };
+        struct rsap_interval_list list;
+
+        assert_int_equal(rsap_intervals_query(f->store, &q, &list), 0);
+        return list;
+}
+
+static void intervals_open_close_and_answer_by_port_time_and_start(void **state)
+{
+        struct fixture *f = *state;
+        int64_t a = listener(f, 20100, "postgres", T0), b = listener(f, 20100, "pg2", T0 + 10 * SEC);
+        struct rsap_interval_list l;
+
+        (void)listener(f, 20200, "other", T0 + 20 * SEC);
+        assert_int_equal(rsap_interval_close(f->store, a, T0 + 5 * SEC), 0);
+        /* Closed once: a second close finds nothing open. */
+        assert_int_equal(rsap_interval_close(f->store, a, T0 + 6 * SEC), -ENOENT);
+        /* A clock stepped back ends it at its start, never before. */
+        assert_int_equal(rsap_interval_close(f->store, b, T0), 0);
+        l = intervals(f, RSAP_INTERVALS_PORT, 20100, 0);
+        assert_int_equal(l.n, 2);
+        assert_int_equal(l.items[0].id, a);
+        assert_string_equal(l.items[0].command, "postgres");
+        assert_string_equal(l.items[0].exe, "/usr/bin/x");
+        assert_string_equal(l.items[0].address, "127.0.0.1");
+        assert_int_equal(l.items[0].pid, 4242);
+        assert_int_equal(l.items[0].pid_start, 77);
+        assert_int_equal(l.items[0].uid, 1000);
+        assert_true(l.items[0].netns == 4026531840ULL);
+        assert_int_equal(l.items[0].end, RSAP_INTERVAL_STOPPED);
+        assert_int_equal(l.items[0].started_us, T0);
+        assert_int_equal(l.items[0].ended_us, T0 + 5 * SEC);
+        assert_int_equal(l.items[1].ended_us, T0 + 10 * SEC);
+        rsap_interval_list_clear(&l);
+        /* At T0 + 3 s only a was open; at T0 + 25 s only the one on 20200. */
+        l = intervals(f, RSAP_INTERVALS_AT, 0, T0 + 3 * SEC);
+        assert_int_equal(l.n, 1);
+        assert_int_equal(l.items[0].id, a);
+        rsap_interval_list_clear(&l);
+        l = intervals(f, RSAP_INTERVALS_AT, 0, T0 + 25 * SEC);
+        assert_int_equal(l.n, 1);
+        assert_int_equal(l.items[0].port, 20200);
+        assert_int_equal(l.items[0].end, RSAP_INTERVAL_OPEN);
+        assert_int_equal(l.items[0].ended_us, 0);
+        rsap_interval_list_clear(&l);
+        /* The moment it ended it was not open any more. */
+        l = intervals(f, RSAP_INTERVALS_AT, 0, T0 + 5 * SEC);
+        assert_int_equal(l.n, 0);
+        rsap_interval_list_clear(&l);
+        l = intervals(f, RSAP_INTERVALS_SINCE, 0, T0 + 10 * SEC);
+        assert_int_equal(l.n, 2);
+        assert_int_equal(l.items[0].id, b);
+        assert_int_equal(l.items[1].port, 20200);
+        rsap_interval_list_clear(&l);
+}
+
+static void open_intervals_close_as_unknown_at_their_last_sighting(void **state)
+{
+        struct fixture *f = *state;
+        char here[256];
+        int64_t mine, theirs, n = 0;
+        struct rsap_interval_query q = { .scope = RSAP_INTERVALS_PORT, .port = 20100 };
+        struct rsap_interval_list l;
+
+        snprintf(here, sizeof(here), "%s", rsap_store_host(f->store));
+        mine = listener(f, 20100, "mine", T0);
+        assert_int_equal(rsap_intervals_touch(f->store, T0 + 7 * SEC), 0);
+        /* A touch never moves a sighting back. */
+        assert_int_equal(rsap_intervals_touch(f->store, T0 + 3 * SEC), 0);
+        /* An open interval's last sighting is its recorder's last poll. */
+        assert_int_equal(rsap_intervals_query(f->store, &q, &l), 0);
+        assert_int_equal(l.n, 1);
+        assert_int_equal(l.items[0].last_seen_us, T0 + 7 * SEC);
+        rsap_interval_list_clear(&l);
+        /* Another host's open interval is that host's recorder's to close. */
+        rsap_store_set_host(f->store, "elsewhere");
+        theirs = listener(f, 20100, "theirs", T0 + SEC);
+        rsap_store_set_host(f->store, here);
+        assert_int_equal(rsap_intervals_close_unknown(f->store, &n), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(rsap_intervals_query(f->store, &q, &l), 0); /* every host's */
+        assert_int_equal(l.n, 2);
+        assert_int_equal(l.items[0].id, mine);
+        assert_string_equal(l.items[0].host, here);
+        assert_int_equal(l.items[0].end, RSAP_INTERVAL_UNKNOWN);
+        assert_int_equal(l.items[0].ended_us, T0 + 7 * SEC);
+        assert_int_equal(l.items[0].last_seen_us, T0 + 7 * SEC);
+        assert_int_equal(l.items[1].id, theirs);
+        assert_string_equal(l.items[1].host, "elsewhere");
+        assert_int_equal(l.items[1].end, RSAP_INTERVAL_OPEN);
+        rsap_interval_list_clear(&l);
+}
+
+/* n intervals of one program on 20300, each 1 s long, 2 s apart from start_us. */
+static void churn(struct fixture *f, int n, int64_t start_us)
+{
+        for (int i = 0; i < n; i++) {
+                int64_t at = start_us + i * 2 * SEC;
+
+                assert_int_equal(rsap_interval_close(f->store, listener(f, 20300, "churn", at),
+                                                     at + SEC),
+                                 0);
+        }
+}
+
+static void intervals_stay_within_retention_and_cap(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_interval_policy p = { .retention_us = DAY, .cap = 10, .short_us = 60 * SEC };
+        struct rsap_interval_upkeep u;
+        struct rsap_interval_list l;
+        int64_t now = T0 + 2 * DAY + DAY / 2, day2 = T0 + 2 * DAY, open;
+
+        /* Ended long before the retention period: goes whatever the cap. */
+        assert_int_equal(rsap_interval_close(f->store, listener(f, 20100, "old", T0), T0 + SEC), 0);
+        for (int i = 0; i < 3; i++) { /* 5 minutes each: not short, never compacted */
+                int64_t at = day2 - 3600 * SEC + i * 600 * SEC;
+
+                assert_int_equal(rsap_interval_close(f->store, listener(f, 20400, "steady", at),
+                                                     at + 300 * SEC),
+                                 0);
+        }
+        churn(f, 30, day2);
+        open = listener(f, 20500, "open", T0);
+        assert_int_equal(rsap_intervals_upkeep(f->store, &p, now, &u), 0);
+        assert_int_equal(u.expired, 1);
+        assert_int_equal(u.compacted, 30);
+        assert_int_equal(u.dropped, 0);
+        assert_int_equal(u.rows, 5);
+        l = intervals(f, RSAP_INTERVALS_PORT, 20300, 0);
+        assert_int_equal(l.n, 1);
+        assert_int_equal(l.items[0].count, 30);
+        assert_int_equal(l.items[0].started_us, day2);
+        assert_int_equal(l.items[0].ended_us, day2 + 29 * 2 * SEC + SEC);
+        assert_int_equal(l.items[0].pid, 4242);
+        assert_int_equal(l.items[0].end, RSAP_INTERVAL_STOPPED);
+        rsap_interval_list_clear(&l);
+        /* Within the cap nothing more happens. */
+        assert_int_equal(rsap_intervals_upkeep(f->store, &p, now, &u), 0);
+        assert_int_equal(u.expired + u.compacted + u.dropped, 0);
+        assert_int_equal(u.rows, 5);
+        /* Five more, then a cap of 2: they join the row's count; the steady ones ended first go. */
+        churn(f, 5, day2 + 100 * SEC);
+        p.cap = 2;
+        assert_int_equal(rsap_intervals_upkeep(f->store, &p, now, &u), 0);
+        assert_int_equal(u.compacted, 6);
+        assert_int_equal(u.dropped, 2);
+        assert_int_equal(u.rows, 3);
+        l = intervals(f, RSAP_INTERVALS_PORT, 20300, 0);
+        assert_int_equal(l.n, 1);
+        assert_int_equal(l.items[0].count, 35);
+        assert_int_equal(l.items[0].started_us, day2);
+        rsap_interval_list_clear(&l);
+        l = intervals(f, RSAP_INTERVALS_PORT, 20400, 0);
+        assert_int_equal(l.n, 1);
+        assert_int_equal(l.items[0].started_us, day2 - 3600 * SEC + 2 * 600 * SEC);
+        rsap_interval_list_clear(&l);
+        /* The open interval stays, and a compaction row is never open at a moment. */
+        l = intervals(f, RSAP_INTERVALS_AT, 0, day2 + 10 * SEC);
+        assert_int_equal(l.n, 1);
+        assert_int_equal(l.items[0].id, open);
+        rsap_interval_list_clear(&l);
+}
+
 /* ---- every backend ------------------------------------------------------------------------ */
 
 static const struct backend_fixture *fixture_for(const char *scheme)
@@ -584,6 +771,9 @@ int main(void)
                 T(pick_reads_assigned_ports_and_active_leases),
                 T(history_keeps_the_order_of_recording),
                 T(the_check_finds_state_changed_behind_its_back),
+                T(intervals_open_close_and_answer_by_port_time_and_start),
+                T(open_intervals_close_as_unknown_at_their_last_sighting),
+                T(intervals_stay_within_retention_and_cap),
 #undef T
         };
         const struct rsap_store_backend *const *backends;

@@ -155,6 +155,36 @@ static void times_format_in_utc(void **state)
         assert_true(rsap_monotonic_ms() * 1000 <= rsap_monotonic_us());
 }
 
+/* What rsap_time_format() writes reads back; what a person types, in UTC; nonsense refused. */
+static void times_parse_in_utc(void **state)
+{
+        static const int64_t moments[] = { 0, 1709210096999000LL, 951782400000000LL,
+                                           4107542399123000LL };
+        static const char *const refused[] = {
+                "", "2026", "2026-13-01", "2026-02-29", "1900-02-29 00:00", "1969-12-31",
+                "2026-12-01 24:00", "2026-12-01 03:60", "2026-12-01 03", "2026-12-01 3:00",
+                "2026-12-01T03:00:5", "2026-12-01 03:00Zx", "2026-12-01x", "2026-12-01 03:00:00.",
+        };
+        char buf[RSAP_TIME_SIZE];
+        int64_t us;
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(moments) / sizeof(moments[0]); i++) {
+                rsap_time_format(moments[i], buf, sizeof(buf));
+                assert_int_equal(rsap_time_parse(buf, &us), 0);
+                assert_int_equal(us, moments[i]);
+        }
+        assert_int_equal(rsap_time_parse("2024-02-29 12:34", &us), 0);
+        assert_int_equal(us, 1709210040000000LL);
+        assert_int_equal(rsap_time_parse("2024-03-01", &us), 0);
+        assert_int_equal(us, 1709251200000000LL);
+        assert_int_equal(rsap_time_parse("2026-12-01T03:00:05Z", &us), 0);
+        assert_int_equal(us, 1796094005000000LL);
+        for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+                if (rsap_time_parse(refused[i], &us) != -EINVAL)
+                        fail_msg("'%s' was taken for a time", refused[i]);
+}
+
 struct waker {
         pthread_mutex_t lock;
         pthread_cond_t cond;
@@ -206,6 +236,7 @@ int main(void)
                 cmocka_unit_test(proc_reads_this_process),
                 cmocka_unit_test(proc_stat_survives_odd_names_and_exits),
                 cmocka_unit_test(times_format_in_utc),
+                cmocka_unit_test(times_parse_in_utc),
                 cmocka_unit_test(monotonic_waits_time_out_and_wake),
         };
 

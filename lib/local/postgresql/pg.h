@@ -17,7 +17,7 @@
 #include "../store_internal.h"
 
 /* The backend's schema: migrations numbered from 1, recorded in rsap_schema. */
-#define PG_SCHEMA_VERSION 1
+#define PG_SCHEMA_VERSION 2
 
 struct pg_conn {
         PGconn *db;
@@ -111,3 +111,14 @@ static inline int pg_prepare(struct rsap_store *store, const char *sql, struct p
         pg_query_init(q, sql);
         return store->conn ? 0 : -ENOTCONN;
 }
+
+/* Listening intervals (intervals.c). */
+int pg_interval_open(struct rsap_store *store, const struct rsap_interval *iv,
+                  int64_t *id_out);
+int pg_interval_close(struct rsap_store *store, int64_t id, int64_t ended_us);
+int pg_intervals_close_unknown(struct rsap_store *store, int64_t *n_closed);
+int pg_intervals_touch(struct rsap_store *store, int64_t now_us);
+int pg_intervals_upkeep(struct rsap_store *store, const struct rsap_interval_policy *p,
+                     int64_t now_us, struct rsap_interval_upkeep *out);
+int pg_intervals(struct rsap_store *store, const struct rsap_interval_query *q,
+              store_interval_visit *visit, void *arg);

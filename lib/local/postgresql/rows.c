@@ -928,6 +928,12 @@ const struct rsap_store_backend store_backend_postgresql = {
         .follow_open = pg_follow_open,
         .follow_wait = pg_follow_wait,
         .follow_close = pg_follow_close,
+        .interval_open = pg_interval_open,
+        .interval_close = pg_interval_close,
+        .intervals_close_unknown = pg_intervals_close_unknown,
+        .intervals_touch = pg_intervals_touch,
+        .intervals_upkeep = pg_intervals_upkeep,
+        .intervals = pg_intervals,
         .check = pg_check,
         .tamper = tamper,
 };

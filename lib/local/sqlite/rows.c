@@ -927,6 +927,12 @@ const struct rsap_store_backend store_backend_sqlite = {
         .leases = leases,
         .entries = entries,
         .counts = counts,
+        .interval_open = sqlite_interval_open,
+        .interval_close = sqlite_interval_close,
+        .intervals_close_unknown = sqlite_intervals_close_unknown,
+        .intervals_touch = sqlite_intervals_touch,
+        .intervals_upkeep = sqlite_intervals_upkeep,
+        .intervals = sqlite_intervals,
         .check = sqlite_check,
         .tamper = tamper,
 };

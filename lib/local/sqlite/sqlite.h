@@ -126,3 +126,14 @@ int sqlite_commit(struct rsap_store *store);
 void sqlite_rollback(struct rsap_store *store);
 int sqlite_event_append(struct rsap_store *store, const struct store_event *ev,
                         const char *details, int64_t *id_out);
+
+/* Listening intervals (intervals.c). */
+int sqlite_interval_open(struct rsap_store *store, const struct rsap_interval *iv,
+                         int64_t *id_out);
+int sqlite_interval_close(struct rsap_store *store, int64_t id, int64_t ended_us);
+int sqlite_intervals_close_unknown(struct rsap_store *store, int64_t *n_closed);
+int sqlite_intervals_touch(struct rsap_store *store, int64_t now_us);
+int sqlite_intervals_upkeep(struct rsap_store *store, const struct rsap_interval_policy *p,
+                            int64_t now_us, struct rsap_interval_upkeep *out);
+int sqlite_intervals(struct rsap_store *store, const struct rsap_interval_query *q,
+                     store_interval_visit *visit, void *arg);

@@ -213,6 +213,46 @@ static const char *const migrations[] = {
         "CREATE INDEX events_lease_made ON events(lease_id, action, port, host)\n"
         "  WHERE lease_id IS NOT NULL;\n"
         "DROP INDEX events_lease;\n",
+        /*
+         * 5: listening intervals, what rsapd saw listen (listen_history.h):
+         * observations, not the registry's decisions, so rows may go
+         * (retention, cap) and be folded into one with a count.  An open
+         * interval has neither end nor end time; nothing ends before it
+         * starts; only an ended row stands for more than one interval.
+         * An open row's last sighting is its recorder's (listen_recorders).
+         */
+        "CREATE TABLE listen_intervals (\n"
+        "  id INTEGER PRIMARY KEY,\n"
+        "  host TEXT NOT NULL CHECK (length(host) BETWEEN 1 AND 255),\n"
+        "  port INTEGER NOT NULL CHECK (port BETWEEN 0 AND 65535),\n"
+        "  protocol TEXT NOT NULL CHECK (protocol IN ('tcp', 'udp', 'sctp', 'dccp')),\n"
+        "  address TEXT NOT NULL CHECK (length(address) BETWEEN 1 AND 45),\n"
+        "  netns INTEGER NOT NULL DEFAULT 0 CHECK (netns >= 0),\n"
+        "  uid INTEGER NOT NULL CHECK (uid >= 0),\n"
+        "  pid INTEGER CHECK (pid IS NULL OR pid > 0),\n"
+        "  pid_start INTEGER CHECK (pid_start IS NULL OR pid_start >= 0),\n"
+        "  command TEXT,\n"
+        "  exe TEXT,\n"
+        "  owners TEXT CHECK (owners IS NULL OR json_valid(owners)),\n"
+        "  started_us INTEGER NOT NULL,\n"
+        "  last_seen_us INTEGER NOT NULL CHECK (last_seen_us >= started_us),\n"
+        "  ended_us INTEGER CHECK (ended_us IS NULL OR ended_us >= started_us),\n"
+        "  ended TEXT CHECK (ended IS NULL OR ended IN ('stopped', 'unknown')),\n"
+        "  count INTEGER NOT NULL DEFAULT 1 CHECK (count >= 1),\n"
+        "  CHECK ((ended IS NULL) = (ended_us IS NULL)),\n"
+        "  CHECK (count = 1 OR ended IS NOT NULL)\n"
+        ");\n"
+        "CREATE INDEX listen_intervals_port ON listen_intervals(port, started_us);\n"
+        "CREATE INDEX listen_intervals_started ON listen_intervals(started_us);\n"
+        "CREATE INDEX listen_intervals_ended ON listen_intervals(ended_us)\n"
+        "  WHERE ended IS NOT NULL;\n"
+        "CREATE INDEX listen_intervals_open ON listen_intervals(host) WHERE ended IS NULL;\n"
+        /* Each recorder's last poll: the last sighting of all its open
+         * intervals at once, one row a host however many are open. */
+        "CREATE TABLE listen_recorders (\n"
+        "  host TEXT PRIMARY KEY CHECK (length(host) BETWEEN 1 AND 255),\n"
+        "  last_seen_us INTEGER NOT NULL\n"
+        ") WITHOUT ROWID;\n",
 };
 
 /* ---- errors ------------------------------------------------------------- */
