@@ -33,11 +33,11 @@ _rsap_options()
     export) echo "--format --output --local --db $common" ;;
     listening)
         echo "--proto --tcp --udp --sctp --dccp --port --pid --user --command" \
-            "--unregistered --no-process --all-namespaces --netns --db $common"
+            "--unregistered --no-process --all-namespaces --netns --container --db $common"
         ;;
     who)
         echo "--proto --tcp --udp --sctp --dccp --no-process --all-namespaces --netns" \
-            "--db $common"
+            "--container --db $common"
         ;;
     request)
         echo "--port --any --range --proto --description --assignee --contact" \
@@ -82,6 +82,7 @@ _rsap_takes_value()
     listening:--port | listening:--pid | listening:--user) return 0 ;;
     listening:--proto | listening:--command | who:--proto) return 0 ;;
     listening:--netns | who:--netns) return 0 ;;
+    listening:--container | who:--container) return 0 ;;
     request:--port | request:--range | request:--proto) return 0 ;;
     request:--description | request:--assignee | request:--contact) return 0 ;;
     request:--reference | request:--note) return 0 ;;

@@ -265,6 +265,7 @@ else
         *libc.so*) case $needed in
                 *libm.so*) fail "rsap needs libm at start: $needed" ;;
                 *libpq.so*) fail "rsap needs libpq at start (cli/lazy_pq.c): $needed" ;;
+                *libcurl.so*) fail "rsap needs libcurl at start (cli/lazy_curl.c): $needed" ;;
                 *) passed=$((passed + 1)) ;;
                 esac ;;
         *) fail "readelf found no libc among rsap's needed libraries: '$needed'" ;;
