@@ -35,7 +35,10 @@ import tempfile
 import threading
 import time
 
-from listen_common import SKIP, Listener, rsap_path
+from listen_common import HERE, SKIP, Listener, rsap_path
+
+sys.path.insert(0, os.path.join(HERE, "..", "daemon"))
+from rsapd_harness import RSAPD, Rsapd  # noqa: E402
 
 LO_UP_THEN = ["sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
 HINT = "gave no container names"
@@ -185,12 +188,41 @@ def check_fake_runtimes(tmp, listener):
                                 "--netns", str(pid))
         check(status == 0 and container[:12] in out and HINT not in err,
               f"no socket there: {status} {out!r} {err!r}")
+        check_rsapd(ok, listener, container, name)
     status, out, err = rsap([hang], "listening", "--netns", str(pid), "--json")
     check(status == 0 and all(o["container"] is None for o in owners_of(json.loads(out), pid)),
           "out of the cgroup: still in a container")
     check(HINT not in err, f"runtimes asked with no container listed: {err!r}")
     for server in servers:
         server.close()
+
+
+def check_rsapd(runtime, listener, container, name):
+    """/v1/listening?all_namespaces=1 and ?container= as rsap answers them."""
+    if not RSAPD:
+        print("SKIP: RSAPD is not set: rsapd's ?container= is not checked", file=sys.stderr)
+        return
+    inodes = {s["inode"] for s in listener.sockets}
+    netns = os.stat(f"/proc/{listener.proc.pid}/ns/net").st_ino
+    with Rsapd("--owners", "all", env={"RSAP_CONTAINER_SOCKETS": runtime}) as d:
+        status, listed = d.get_json("/v1/listening?all_namespaces=1")
+        got = {s["inode"] for s in listed if s["netns"] and s["netns"]["inode"] == netns}
+        check(status == 200 and got == inodes, f"rsapd ?all_namespaces=1: {status} {got}")
+        status, own = d.get_json("/v1/listening")
+        check(status == 200 and not inodes & {s["inode"] for s in own},
+              "rsapd without all_namespaces lists another namespace's sockets")
+        status, listed = d.get_json(f"/v1/listening?container={name}")
+        owners = [p for s in listed for p in s["processes"]] if status == 200 else []
+        check(status == 200 and {s["inode"] for s in listed} == inodes and owners and
+              all(p["container_name"] == name for p in owners),
+              f"rsapd ?container={name}: {status} {listed}")
+        status, listed = d.get_json(f"/v1/listening?container={container[:9]}&proto=udp")
+        check(status == 200 and [s["protocol"] for s in listed] == ["udp"],
+              f"rsapd ?container=ID&proto=udp: {status} {listed}")
+        for query, want in (("container=", 400), ("container=web&processes=no", 400),
+                            ("all_namespaces=maybe", 400)):
+            status, _, _ = d.get(f"/v1/listening?{query}")
+            check(status == want, f"rsapd ?{query}: {status}, wanted {want}")
 
 
 # ---- real Podman --------------------------------------------------------------
@@ -252,7 +284,7 @@ def check_running_container(podman, image):
     done = podman.run("run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:80", image,
                       "/bin/busybox", "httpd", "-f", "-p", "80")
     if done.returncode != 0:
-        print(f"note: podman cannot run a container here ({done.stderr.strip()[:120]}); "
+        print(f"SKIP: podman cannot run a container here ({done.stderr.strip()[:120]}); "
               "the running container is not checked", file=sys.stderr)
         return
     status, out, err = rsap([podman.sock], "listening", "-A", "--json")
@@ -264,7 +296,7 @@ def check_running_container(podman, image):
 
 def check_podman(tmp, listener):
     if not shutil.which("podman"):
-        print("note: no podman here; the real runtime is not checked", file=sys.stderr)
+        print("SKIP: no podman here; the real runtime is not checked", file=sys.stderr)
         return
     with Podman(tmp) as podman:
         image = busybox_image(podman)

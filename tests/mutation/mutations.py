@@ -1083,4 +1083,9 @@ MUTATIONS = [
      "  rsap_cli_common,",
      ["cli"],
      "rsap maps libcurl and its libraries at every start, containers or not"),
+    ("names-rsapd-snapshot-namespace", "daemon/api.c",
+     "                src.sockets = NULL;\n",
+     "",
+     ["listen-container-names"],
+     "rsapd's ?all_namespaces=1 answers its own namespace from the snapshot"),
 ]
