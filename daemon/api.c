@@ -446,9 +446,9 @@ static void reply_listeners(struct reply *out, const struct rsap_listening_answe
         out->content_type = "application/json";
 }
 
-void api_listening(struct rsapd *d, const struct request *req, struct reply *out)
+int api_listening_answer(struct rsapd *d, const struct request *req,
+                         struct rsap_listening_answer *a, struct reply *out)
 {
-        _cleanup_(rsap_listening_answer_clear) struct rsap_listening_answer a = { 0 };
         struct rsap_answer_sources src = answer_sources(d, req);
         struct rsap_listen_filter f;
         enum rsap_answer_part failed;
@@ -456,7 +456,7 @@ void api_listening(struct rsapd *d, const struct request *req, struct reply *out
         int r;
 
         if (listening_filter(req, &f, &unregistered, out) < 0)
-                return;
+                return -EINVAL;
         /* A root rsapd sees every user's processes: --owners says who may. */
         if (!src.owners)
                 f.find_owners = false;
@@ -466,16 +466,23 @@ void api_listening(struct rsapd *d, const struct request *req, struct reply *out
         if (f.container && !f.find_owners) {
                 reply_error(out, src.owners ? 400 : 403, "container needs the processes%s",
                             src.owners ? ": drop processes=no" : ", which this client may not see");
-                return;
+                return -EINVAL;
         }
-        r = rsap_answer_listening(&src, &f, unregistered, &a, &failed);
+        r = rsap_answer_listening(&src, &f, unregistered, a, &failed);
         if (r < 0 && failed == RSAP_ANSWER_LISTENERS)
                 reply_error(out, 503, "cannot list sockets: %s", strerror(-r));
         else if (r < 0 && failed == RSAP_ANSWER_LOCAL)
                 reply_store_error(out, r, "cannot read the local registry");
         else if (r < 0)
                 reply_error(out, 500, "out of memory");
-        else
+        return r;
+}
+
+void api_listening(struct rsapd *d, const struct request *req, struct reply *out)
+{
+        _cleanup_(rsap_listening_answer_clear) struct rsap_listening_answer a = { 0 };
+
+        if (api_listening_answer(d, req, &a, out) == 0)
                 reply_listeners(out, &a, req->reg);
 }
 

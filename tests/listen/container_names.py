@@ -198,7 +198,8 @@ def check_fake_runtimes(tmp, listener):
 
 
 def check_rsapd(runtime, listener, container, name):
-    """/v1/listening?all_namespaces=1 and ?container= as rsap answers them."""
+    """/v1/listening?all_namespaces=1 and ?container= as rsap answers them, and
+    the /listening page's NETNS and CONTAINER columns."""
     if not RSAPD:
         print("SKIP: RSAPD is not set: rsapd's ?container= is not checked", file=sys.stderr)
         return
@@ -223,6 +224,17 @@ def check_rsapd(runtime, listener, container, name):
                             ("all_namespaces=maybe", 400)):
             status, _, _ = d.get(f"/v1/listening?{query}")
             check(status == want, f"rsapd ?{query}: {status}, wanted {want}")
+        status, _, page = d.get("/listening?all_namespaces=1")
+        page = page.decode()
+        check(status == 200 and "<th>netns</th>" in page and "<th>container</th>" in page and
+              f">{name}<" in page, f"/listening?all_namespaces=1: no NETNS or CONTAINER column")
+        status, _, page = d.get("/listening")
+        page = page.decode()
+        check(status == 200 and "<th>port</th>" in page and "<th>netns</th>" not in page and
+              "<th>container</th>" not in page, "/listening: columns for one namespace")
+        status, _, page = d.get("/listening?container=")
+        check(status == 400 and b"container needs a name" in page and b"<h1>" in page,
+              f"/listening?container=: {status} {page[:80]!r}")
 
 
 # ---- real Podman --------------------------------------------------------------

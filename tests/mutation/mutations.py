@@ -1088,4 +1088,9 @@ MUTATIONS = [
      "",
      ["listen-container-names"],
      "rsapd's ?all_namespaces=1 answers its own namespace from the snapshot"),
+    ("names-page-netns-always", "daemon/html.c",
+     "        return list->namespaces_read > 1;",
+     "        return list->count > 0;",
+     ["listen-container-names"],
+     "the /listening page shows a NETNS column for rsapd's own namespace alone"),
 ]
