@@ -20,7 +20,10 @@ is pointed at runtimes through RSAP_CONTAINER_SOCKETS:
   its published port's socket must be named too; where it cannot (no
   rlimits or cgroups for crun in a sandbox), that part says so and is left.
 
-Needs root and cgroups that may be made (skipped, 77, without them).
+Needs root and a cgroup that may be made: in the host's hierarchy, else in
+cgroup v2's mounted on a folder of the test's (CI's fresh root has no
+/sys/fs/cgroup; CONTAINER_NAMES_MOUNT_CGROUP=1 takes that way here too);
+skipped, 77, without.
 
     container_names.py [RSAP]     (or RSAP in the environment)
 """
@@ -114,10 +117,40 @@ def docker_answer(containers):
 # ---- a process in a container's cgroup ----------------------------------------
 
 
+CGROUP_ROOT = None
+
+
+def may_make_cgroup(root):
+    try:
+        os.rmdir(tempfile.mkdtemp(dir=root))
+        return True
+    except OSError:
+        return False
+
+
+def find_cgroup_root(tmp):
+    """cgroup v1's pids hierarchy where there is one, else v2's root; where
+    neither may be written (a chroot without /sys/fs/cgroup, as CI's fresh
+    root), the v2 hierarchy mounted on a folder of tmp: /proc/PID/cgroup names
+    the same path wherever it is mounted.  None when no cgroup may be made."""
+    global CGROUP_ROOT
+    for root in ("/sys/fs/cgroup/pids", "/sys/fs/cgroup"):
+        if (not os.environ.get("CONTAINER_NAMES_MOUNT_CGROUP") and os.path.isdir(root)
+                and may_make_cgroup(root)):
+            CGROUP_ROOT = root
+            return root
+    mount = os.path.join(tmp, "cgroup2")
+    os.mkdir(mount)
+    if subprocess.run(["mount", "-t", "cgroup2", "none", mount]).returncode == 0:
+        if may_make_cgroup(mount):
+            CGROUP_ROOT = mount
+            return mount
+        subprocess.run(["umount", mount])
+    return None
+
+
 def cgroup_root():
-    """cgroup v1's pids hierarchy where there is one, else v2's root."""
-    v1 = "/sys/fs/cgroup/pids"
-    return v1 if os.path.isdir(v1) else "/sys/fs/cgroup"
+    return CGROUP_ROOT
 
 
 class InCgroup:
@@ -335,17 +368,19 @@ def main():
     if os.geteuid() != 0 or subprocess.run(["unshare", "-n", "true"]).returncode != 0:
         print("skipped: needs root and network namespaces", file=sys.stderr)
         return SKIP
-    try:
-        os.rmdir(tempfile.mkdtemp(dir=cgroup_root()))
-    except OSError:
-        print("skipped: no cgroup may be made here", file=sys.stderr)
-        return SKIP
-    with tempfile.TemporaryDirectory() as tmp, \
-            Listener("tcp,127.0.0.1", "udp,127.0.0.1",
-                     prefix=["unshare", "-n", *LO_UP_THEN]) as listener:
-        check_fake_runtimes(tmp, listener)
-        os.mkdir(os.path.join(tmp, "podman"))
-        check_podman(os.path.join(tmp, "podman"), listener)
+    with tempfile.TemporaryDirectory() as tmp:
+        if not find_cgroup_root(tmp):
+            print("skipped: no cgroup may be made here", file=sys.stderr)
+            return SKIP
+        try:
+            with Listener("tcp,127.0.0.1", "udp,127.0.0.1",
+                          prefix=["unshare", "-n", *LO_UP_THEN]) as listener:
+                check_fake_runtimes(tmp, listener)
+                os.mkdir(os.path.join(tmp, "podman"))
+                check_podman(os.path.join(tmp, "podman"), listener)
+        finally:
+            if CGROUP_ROOT.startswith(tmp):
+                subprocess.run(["umount", CGROUP_ROOT])
     if failures:
         print(f"{len(failures)} failures", file=sys.stderr)
         return 1
