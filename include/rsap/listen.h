@@ -225,6 +225,7 @@ int rsap_listen_container_id(const char *cgroup, char *out, size_t size);
  * places that exist: /run/docker.sock, /run/podman/podman.sock,
  * $XDG_RUNTIME_DIR/podman/podman.sock and docker.sock, and
  * /run/user/UID/podman/podman.sock for the caller's uid and each such owner's.
+ * A socket root does not own names only its owner's processes.
  * Asks nothing when no owner has a container id.  All are asked at once and
  * given deadline_ms in all (0: the default); a runtime that gives no list
  * by then counts in list->silent_runtimes, and its containers keep their ids

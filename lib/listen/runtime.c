@@ -32,6 +32,7 @@
 
 struct runtime {
         char path[MAX_SOCKET_PATH];
+        uid_t owner; /* the socket file's: root's runtime names any process */
         CURL *easy;
         struct rsap_buf body;
         bool answered; /* a 200 with a body, not yet judged */
@@ -42,11 +43,14 @@ struct runtimes {
         size_t n;
 };
 
-static bool is_socket(const char *path)
+static bool is_socket(const char *path, uid_t *owner)
 {
         struct stat st;
 
-        return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+        if (stat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
+                return false;
+        *owner = st.st_uid;
+        return true;
 }
 
 static void add_runtime(struct runtimes *rt, const char *path, size_t len)
@@ -58,7 +62,7 @@ static void add_runtime(struct runtimes *rt, const char *path, size_t len)
         for (size_t i = 0; i < rt->n; i++)
                 if (strcmp(rt->r[i].path, rt->r[rt->n].path) == 0)
                         return; /* asked once */
-        if (is_socket(rt->r[rt->n].path))
+        if (is_socket(rt->r[rt->n].path, &rt->r[rt->n].owner))
                 rt->n++;
 }
 
@@ -212,8 +216,13 @@ static bool same_container(const char *owner_id, const char *runtime_id)
         return runtime_id && len >= 12 && strncmp(owner_id, runtime_id, len) == 0;
 }
 
-/* Names the owners that run in one of the answer's containers. */
-static int name_from_answer(struct rsap_listen_list *list, json_t *answer)
+/*
+ * Names the owners that run in one of the answer's containers.  A user's
+ * runtime (a rootless Podman's socket under /run/user/UID) speaks for that
+ * user's processes only: any user may put a socket there that answers what
+ * it likes, and must not name root's containers or another user's.
+ */
+static int name_from_answer(struct rsap_listen_list *list, json_t *answer, uid_t runtime_owner)
 {
         size_t k;
         json_t *c;
@@ -229,7 +238,8 @@ static int name_from_answer(struct rsap_listen_list *list, json_t *answer)
                                 struct rsap_listen_owner *o = &s->owners[j];
 
                                 if (!o->container || o->container_name ||
-                                    !same_container(o->container, id))
+                                    !same_container(o->container, id) ||
+                                    (runtime_owner != 0 && o->uid != runtime_owner))
                                         continue;
                                 if (!kept && rsap_listen_keep_string(list, name, &kept) < 0)
                                         return -ENOMEM;
@@ -260,7 +270,7 @@ static int name_from_runtimes(struct rsap_listen_list *list, struct runtimes *rt
                 if (rt->r[i].answered)
                         answer = json_loadb(rt->r[i].body.data, rt->r[i].body.len, 0, NULL);
                 if (json_is_array(answer))
-                        r = name_from_answer(list, answer);
+                        r = name_from_answer(list, answer, rt->r[i].owner);
                 else
                         list->silent_runtimes++;
                 json_decref(answer);

@@ -217,6 +217,11 @@ def check_fake_runtimes(tmp, listener):
             check(err.count(HINT) == 1, f"{what}: stderr does not say so once: {err!r}")
         status, out, err = rsap([hang, ok], "listening", "--netns", str(pid))
         check(status == 0 and name in out, f"a hanging runtime beside one that answers: {out!r}")
+        os.chown(ok, 65534, 65534)  # now a user's runtime: it may not name root's processes
+        status, out, err = rsap([ok], "listening", "--netns", str(pid))
+        check(status == 0 and container[:12] in out and name not in out,
+              f"nobody's runtime names a process of root's: {out!r}")
+        os.chown(ok, 0, 0)
         status, out, err = rsap([os.path.join(tmp, "none.sock"), tmp], "listening",
                                 "--netns", str(pid))
         check(status == 0 and container[:12] in out and HINT not in err,

@@ -1103,4 +1103,9 @@ MUTATIONS = [
      "        if (0)",
      ["listen-json"],
      "a report's container names are lost on the way in"),
+    ("names-user-runtime-names-all", "lib/listen/runtime.c",
+     " ||\n                                    (runtime_owner != 0 && o->uid != runtime_owner))",
+     ")",
+     ["listen-container-names"],
+     "any user's socket under /run/user names root's containers as it likes"),
 ]
