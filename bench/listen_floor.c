@@ -10,13 +10,22 @@
  *     listen_floor who PORT    the same dumps with the port in the request,
  *                              then /proc/PID/fd in pid order until every
  *                              socket on the port has an owner
+ *     listen_floor namespaces PREFIX [owners]
+ *                              the same dumps in its own network namespace
+ *                              and in each /run/netns/PREFIX*, entered with
+ *                              setns() and a netlink socket opened there
+ *                              (bench/namespaces.sh: the bare dumps of every
+ *                              namespace); with "owners", then one readlink
+ *                              pass over every /proc/PID/fd for all of them
  *
  * Exits 0 when it saw at least one socket (and, for who, an owner of each),
  * else 1: a floor that found nothing did less than rsap and must not count.
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,6 +184,43 @@ static void scan(int proc, const char *pid, char *dents)
         close(fd);
 }
 
+/* The dumps of list in the namespace the calling thread is in. */
+static void dump_here(void)
+{
+        int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+
+        if (fd < 0)
+                exit(2);
+        dump(fd, AF_UNSPEC, IPPROTO_TCP, 1u << 10, 0); /* TCP_LISTEN */
+        dump(fd, AF_INET, IPPROTO_UDP, 1u << 7, 0);    /* TCP_CLOSE */
+        dump(fd, AF_INET6, IPPROTO_UDP, 1u << 7, 0);
+        close(fd);
+}
+
+/* Its own namespace's dumps, then each /run/netns/PREFIX*'s. */
+static void dump_namespaces(const char *prefix)
+{
+        DIR *dir = opendir("/run/netns");
+        struct dirent *e;
+
+        dump_here();
+        while (dir && (e = readdir(dir))) {
+                char path[300];
+                int ns;
+
+                if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+                        continue;
+                snprintf(path, sizeof(path), "/run/netns/%s", e->d_name);
+                ns = open(path, O_RDONLY | O_CLOEXEC);
+                if (ns < 0 || setns(ns, CLONE_NEWNET) < 0)
+                        exit(2);
+                close(ns);
+                dump_here();
+        }
+        if (dir)
+                closedir(dir);
+}
+
 static int by_pid(const struct dirent **a, const struct dirent **b)
 {
         return atoi((*a)->d_name) - atoi((*b)->d_name);
@@ -195,8 +241,22 @@ int main(int argc, char **argv)
         char *dents = malloc(32768);
         int n;
 
+        if (argc >= 3 && strcmp(argv[1], "namespaces") == 0) {
+                bool owners = argc == 4 && strcmp(argv[3], "owners") == 0;
+
+                dump_namespaces(argv[2]);
+                if (!owners)
+                        return n_dumped > 0 ? 0 : 1;
+                index_dumped();
+                n = proc < 0 || !dents ? -1 : scandirat(proc, ".", &pids, is_pid, NULL);
+                for (int i = 0; i < n; i++)
+                        scan(proc, pids[i]->d_name, dents);
+                return n_sockets > 0 ? 0 : 1;
+        }
+
         if (!(who || (argc == 2 && strcmp(argv[1], "list") == 0)) || (who && port <= 0)) {
-                fprintf(stderr, "usage: listen_floor list | listen_floor who PORT\n");
+                fprintf(stderr, "usage: listen_floor list | listen_floor who PORT | "
+                                "listen_floor namespaces PREFIX [owners]\n");
                 return 2;
         }
         if (fd < 0 || proc < 0 || !dents)

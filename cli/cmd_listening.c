@@ -143,6 +143,16 @@ static int parse_interval_option(const struct cli_command *self, const char *tex
                                        "--interval '%s': milliseconds, a number from %d to %d",
                                        text, INTERVAL_MIN_MS, INTERVAL_MAX_MS);
         req->interval_ms = (unsigned)ms;
+        return 0;
+}
+
+static int parse_container_option(const struct cli_command *self, struct listening_request *req)
+{
+        if (!*optarg)
+                return cli_usage_error(self, "--container needs a name or an id");
+        if (req->filter.container)
+                return cli_usage_error(self, "one --container at a time");
+        req->filter.container = optarg;
         return -1;
 }
 
@@ -188,6 +198,8 @@ static int listening_option(const struct cli_command *self, int opt, void *data)
         case 'A':
         case 'N':
                 return parse_netns_option(self, opt, req);
+        case 'C':
+                return parse_container_option(self, req);
         case 'B':
                 registry_option(&req->rc, opt);
                 return -1;
@@ -510,7 +522,42 @@ static void make_row(const struct rsap_listening_answer *a, const struct rsap_ia
 struct widths {
         size_t endpoint, service, local; /* local 0: no LOCAL column */
         size_t netns;                    /* 0: no NETNS column */
+        size_t container;                /* 0: no CONTAINER column */
 };
+
+/* A short id as `docker ps` shows it: enough to tell containers apart. */
+#define SHORT_CONTAINER_ID 12
+
+/* The CONTAINER column: the first owner's container that has one, by its
+ * name, else by its short id; "-" for none. */
+static size_t format_container(const struct rsap_listen_socket *s, char *buf, size_t size)
+{
+        for (size_t i = 0; i < s->n_owners; i++) {
+                const struct rsap_listen_owner *o = &s->owners[i];
+
+                if (o->container_name)
+                        return append(buf, size, 0, render_safe(o->container_name));
+                if (o->container)
+                        return (size_t)snprintf(buf, size, "%.*s", SHORT_CONTAINER_ID,
+                                                o->container);
+        }
+        return append(buf, size, 0, "-");
+}
+
+/* The column shows only when some owner runs in a container. */
+static size_t container_width(const struct rsap_listen_list *list)
+{
+        size_t width = 0;
+
+        for (size_t i = 0; i < list->count; i++) {
+                char buf[RSAP_LISTEN_JSON_MAX_STRING * 4 + 1];
+                size_t len = format_container(&list->sockets[i], buf, sizeof(buf));
+
+                if (strcmp(buf, "-") != 0 && len > width)
+                        width = len;
+        }
+        return width && width < strlen("CONTAINER") ? strlen("CONTAINER") : width;
+}
 
 /* The NETNS column: the namespace's name, else its inode. */
 static size_t format_netns(const struct rsap_listen_socket *s, char *buf, size_t size)
@@ -555,6 +602,8 @@ static void text_rows(struct text *t, const struct cli *cli, const struct rsap_l
         text_column(t, "SERVICE", 7, w->service);
         if (w->local)
                 text_column(t, "LOCAL", 5, w->local);
+        if (w->container)
+                text_column(t, "CONTAINER", 9, w->container);
         text_str(t, list->owners_looked_up ? "PROCESS" : "USER");
         text_str(t, cli_reset(cli));
         text_char(t, '\n');
@@ -573,6 +622,13 @@ static void text_rows(struct text *t, const struct cli *cli, const struct rsap_l
                 text_column(t, row.service, row.service_len, w->service);
                 if (w->local)
                         text_column(t, row.local, row.local_len, w->local);
+                if (w->container) {
+                        char container[RSAP_LISTEN_JSON_MAX_STRING * 4 + 1];
+
+                        text_column(t, container,
+                                    format_container(s, container, sizeof(container)),
+                                    w->container);
+                }
                 if (s->forward && s->forward->kind == RSAP_LISTEN_FORWARD_DNAT)
                         ; /* a rule: no process, no user */
                 else if (list->owners_looked_up)
@@ -591,7 +647,8 @@ int render_listeners(const struct cli *cli, const struct rsap_listening_answer *
         _cleanup_(freep) struct text *t = malloc(sizeof(*t));
         /* The LOCAL column shows only when the local registry holds a port. */
         struct widths w = { strlen("ADDRESS:PORT"), strlen("SERVICE"),
-                            any_local(a) ? strlen("LOCAL") : 0, netns_width(a->list) };
+                            any_local(a) ? strlen("LOCAL") : 0, netns_width(a->list),
+                            container_width(a->list) };
         struct row row = { .service_kept = false };
 
         if (!t)
@@ -658,6 +715,18 @@ void render_unread_rules_hint(const struct rsap_listen_list *list)
                 return;
         fprintf(stderr, "rsap: the DNAT rules of nf_tables could not be read, so the ports they "
                         "publish are not shown; root sees them\n");
+}
+
+/* Once, and only when it is true: a container runtime gave no names in time. */
+void render_silent_runtimes_hint(const struct rsap_listen_list *list)
+{
+        size_t n = list->silent_runtimes;
+
+        if (n == 0)
+                return;
+        fprintf(stderr, "rsap: %zu container runtime%s gave no container names within %u ms; "
+                        "their containers are shown by id\n",
+                n, n == 1 ? "" : "s", RSAP_LISTEN_RUNTIME_DEADLINE_MS);
 }
 
 /* ---- --command ----------------------------------------------------------- */
@@ -760,6 +829,7 @@ static int run_listening(struct cli *cli, struct listening_request *req)
         /* One port with a socket on it is taken whatever the rules say. */
         if (req->filter.port_low != req->filter.port_high || a.list->count == 0)
                 render_unread_rules_hint(a.list);
+        render_silent_runtimes_hint(a.list);
         return a.list->count > 0 ? EXIT_ANSWERED : EXIT_NO_MATCH;
 }
 
@@ -771,9 +841,11 @@ static int check_watch_options(const struct cli_command *self, const struct list
 {
         if (!req->watch)
                 return cli_usage_error(self, "--interval needs --watch");
-        if (req->filter.netns != RSAP_LISTEN_NETNS_OWN)
+        if (req->filter.netns != RSAP_LISTEN_NETNS_OWN || req->filter.container)
                 return cli_usage_error(self, "--watch reads this network namespace only: drop "
-                                             "--all-namespaces or --netns");
+                                             "%s", req->filter.container
+                                                           ? "--container"
+                                                           : "--all-namespaces or --netns");
         if (req->unregistered || req->rc.db)
                 return cli_usage_error(self, "--watch shows IANA's services only: drop %s",
                                        req->unregistered ? "--unregistered" : "--db");
@@ -1107,5 +1179,11 @@ int cmd_listening(struct cli *cli, int argc, char **argv)
                 r = check_watch_options(self, &req);
                 return r ? r : run_watch(cli, &req);
         }
+        if (req.filter.container && !req.filter.find_owners)
+                return cli_usage_error(self, "--container needs the processes: drop --no-process");
+        /* A container has a network namespace of its own, mostly: look in all. */
+        if (req.filter.container && req.filter.netns == RSAP_LISTEN_NETNS_OWN)
+                req.filter.netns = RSAP_LISTEN_NETNS_ALL;
+        req.filter.runtime_sockets = getenv("RSAP_CONTAINER_SOCKETS");
         return run_listening(cli, &req);
 }

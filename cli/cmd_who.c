@@ -76,11 +76,12 @@ struct who_args {
         bool no_process;
         bool all_namespaces;
         char *netns; /* --netns NAME|PID|PATH */
+        char *container; /* --container NAME|ID */
         char *db;
 };
 
-/* The protocols, --no-process, -A, --netns, --db FILE; the listing checks
- * -A and --netns. */
+/* The protocols, --no-process, -A, --netns, --container, --db FILE; the
+ * listing checks -A, --netns and --container. */
 static int who_option(const struct cli_command *self, int opt, void *data)
 {
         struct who_args *a = data;
@@ -93,6 +94,8 @@ static int who_option(const struct cli_command *self, int opt, void *data)
                 a->all_namespaces = true;
         else if (opt == 'N')
                 a->netns = optarg;
+        else if (opt == 'C')
+                a->container = optarg;
         else
                 return who_proto_option(self, opt, &a->protocols);
         return -1;
@@ -143,6 +146,10 @@ int cmd_who(struct cli *cli, int argc, char **argv)
                 listening_argv[n++] = (char *)"--netns";
                 listening_argv[n++] = a.netns;
         }
+        if (a.container) {
+                listening_argv[n++] = (char *)"--container";
+                listening_argv[n++] = a.container;
+        }
         if (a.db) {
                 listening_argv[n++] = (char *)"--db";
                 listening_argv[n++] = a.db;
@@ -153,8 +160,9 @@ int cmd_who(struct cli *cli, int argc, char **argv)
         r = cmd_listening(cli, n, listening_argv);
         if (r == EXIT_NO_MATCH)
                 fprintf(stderr, "rsap: nothing is bound to %s %s\n", what,
-                        a.all_namespaces ? "in any network namespace of this host"
-                        : a.netns        ? "in that network namespace"
+                        a.container        ? "in that container"
+                        : a.all_namespaces ? "in any network namespace of this host"
+                        : a.netns          ? "in that network namespace"
                                          : "on this host");
         return r;
 }

@@ -88,6 +88,8 @@ static const struct cli_option listening_options[] = {
           "print each socket that starts or stops listening, as it does, until interrupted" },
         { "interval", required_argument, 'I', "MS",
           "with --watch: look for new sockets every MS milliseconds (default 1000)" },
+        { "container", required_argument, 'C', "NAME|ID",
+          "the sockets of processes in this container (its name, or its id's first digits)" },
         DB_OPTION("to show beside IANA's"),
         { "at", required_argument, 'a', "TIME",
           "what rsapd recorded listening at TIME (UTC: 2026-12-01 03:00), not what listens now" },
@@ -107,6 +109,8 @@ static const struct cli_option who_options[] = {
           "the sockets of every network namespace on the host (also -A)" },
         { "netns", required_argument, 'N', "NAME|PID|PATH",
           "the sockets of one network namespace: an ip-netns name, a process's, or a file" },
+        { "container", required_argument, 'C', "NAME|ID",
+          "the sockets of processes in this container (its name, or its id's first digits)" },
         DB_OPTION("to show beside IANA's"),
         { 0 },
 };
@@ -269,13 +273,14 @@ static const struct cli_command commands[] = {
         { "listening", cmd_listening,
           "rsap listening [--proto P[,P]] [--tcp] [--udp] [--sctp] [--dccp] [--port N|A-B] "
           "[--pid PID] [--user USER] [--command NAME] [--unregistered] [--no-process] "
-          "[-A|--all-namespaces|--netns NAME|PID|PATH] [--watch [--interval MS]] "
-          "[--at TIME|--since DURATION|TIME [--new]] [--db FILE] [--json]",
+          "[-A|--all-namespaces|--netns NAME|PID|PATH] [--container NAME|ID] "
+          "[--watch [--interval MS]] [--at TIME|--since DURATION|TIME [--new]] [--db FILE] [--json]",
           "List the sockets listening on this host, their owners and services.",
           listening_options, "A" },
         { "who", cmd_who,
           "rsap who [--proto P[,P]] [--tcp] [--udp] [--sctp] [--dccp] [--no-process] "
-          "[-A|--all-namespaces|--netns NAME|PID|PATH] [--db FILE] [--json] PORT[/PROTO]",
+          "[-A|--all-namespaces|--netns NAME|PID|PATH] [--container NAME|ID] [--db FILE] [--json] "
+          "PORT[/PROTO]",
           "Name what is bound to a port on this host; exit status 1 when nothing is.",
           who_options, "A" },
         { "request", cmd_request,

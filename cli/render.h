@@ -27,6 +27,7 @@ int render_listeners(const struct cli *cli, const struct rsap_listening_answer *
 void render_hidden_owners_hint(const struct rsap_listen_list *list);
 void render_hidden_namespaces_hint(const struct rsap_listen_list *list);
 void render_unread_rules_hint(const struct rsap_listen_list *list);
+void render_silent_runtimes_hint(const struct rsap_listen_list *list);
 
 /*
  * Text from outside made safe for a terminal (rsap/textsafe.h): the text

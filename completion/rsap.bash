@@ -33,12 +33,12 @@ _rsap_options()
     export) echo "--format --output --local --service --unit --domain --target --db $common" ;;
     listening)
         echo "--proto --tcp --udp --sctp --dccp --port --pid --user --command" \
-            "--unregistered --no-process --all-namespaces --netns --watch --interval" \
+            "--unregistered --no-process --all-namespaces --netns --container --watch --interval" \
             "--db --at --since --new $common"
         ;;
     who)
         echo "--proto --tcp --udp --sctp --dccp --no-process --all-namespaces --netns" \
-            "--db $common"
+            "--container --db $common"
         ;;
     request)
         echo "--port --any --range --proto --description --assignee --contact" \
@@ -91,6 +91,7 @@ _rsap_takes_value()
     listening:--netns | who:--netns) return 0 ;;
     listening:--at | listening:--since) return 0 ;;
     listening:--interval) return 0 ;;
+    listening:--container | who:--container) return 0 ;;
     request:--port | request:--range | request:--proto) return 0 ;;
     request:--description | request:--assignee | request:--contact) return 0 ;;
     request:--reference | request:--note) return 0 ;;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rsap/answer.h>
 #include <rsap/error.h>
@@ -359,6 +360,32 @@ int api_query_flag(const struct request *req, const char *key, bool *out, struct
         return -EINVAL;
 }
 
+/* ?all_namespaces and ?container: other namespaces are entered with
+ * setns(), which only root may (CAP_SYS_ADMIN), so others get 403 rather
+ * than their own namespace's sockets under a name that says all. */
+static int namespaces_filter(const struct request *req, struct rsap_listen_filter *f,
+                             struct reply *out)
+{
+        bool all = false;
+
+        if (api_query_flag(req, "all_namespaces", &all, out) < 0)
+                return -EINVAL;
+        f->container = req->query(req, "container");
+        if (f->container && !*f->container) {
+                reply_error(out, 400, "container needs a name or an id");
+                return -EINVAL;
+        }
+        if ((all || f->container) && geteuid() != 0) {
+                reply_error(out, 403, "%s needs rsapd to run as root: it enters each network "
+                                      "namespace", all ? "all_namespaces" : "container");
+                return -EPERM;
+        }
+        if (all || f->container)
+                f->netns = RSAP_LISTEN_NETNS_ALL;
+        f->runtime_sockets = getenv("RSAP_CONTAINER_SOCKETS");
+        return 0;
+}
+
 static int listening_filter(const struct request *req, struct rsap_listen_filter *f,
                             bool *unregistered, struct reply *out)
 {
@@ -386,7 +413,7 @@ static int listening_filter(const struct request *req, struct rsap_listen_filter
         if (api_query_flag(req, "processes", &f->find_owners, out) < 0 ||
             api_query_flag(req, "unregistered", unregistered, out) < 0)
                 return -EINVAL;
-        return 0;
+        return namespaces_filter(req, f, out);
 }
 
 /* The list as `rsap listening --json` writes it: socket by socket, a newline after. */
@@ -419,9 +446,9 @@ static void reply_listeners(struct reply *out, const struct rsap_listening_answe
         out->content_type = "application/json";
 }
 
-void api_listening(struct rsapd *d, const struct request *req, struct reply *out)
+int api_listening_answer(struct rsapd *d, const struct request *req,
+                         struct rsap_listening_answer *a, struct reply *out)
 {
-        _cleanup_(rsap_listening_answer_clear) struct rsap_listening_answer a = { 0 };
         struct rsap_answer_sources src = answer_sources(d, req);
         struct rsap_listen_filter f;
         enum rsap_answer_part failed;
@@ -429,18 +456,33 @@ void api_listening(struct rsapd *d, const struct request *req, struct reply *out
         int r;
 
         if (listening_filter(req, &f, &unregistered, out) < 0)
-                return;
+                return -EINVAL;
         /* A root rsapd sees every user's processes: --owners says who may. */
         if (!src.owners)
                 f.find_owners = false;
-        r = rsap_answer_listening(&src, &f, unregistered, &a, &failed);
+        /* The snapshot holds rsapd's own namespace: the others are dumped now. */
+        if (f.netns != RSAP_LISTEN_NETNS_OWN)
+                src.sockets = NULL;
+        if (f.container && !f.find_owners) {
+                reply_error(out, src.owners ? 400 : 403, "container needs the processes%s",
+                            src.owners ? ": drop processes=no" : ", which this client may not see");
+                return -EINVAL;
+        }
+        r = rsap_answer_listening(&src, &f, unregistered, a, &failed);
         if (r < 0 && failed == RSAP_ANSWER_LISTENERS)
                 reply_error(out, 503, "cannot list sockets: %s", strerror(-r));
         else if (r < 0 && failed == RSAP_ANSWER_LOCAL)
                 reply_store_error(out, r, "cannot read the local registry");
         else if (r < 0)
                 reply_error(out, 500, "out of memory");
-        else
+        return r;
+}
+
+void api_listening(struct rsapd *d, const struct request *req, struct reply *out)
+{
+        _cleanup_(rsap_listening_answer_clear) struct rsap_listening_answer a = { 0 };
+
+        if (api_listening_answer(d, req, &a, out) == 0)
                 reply_listeners(out, &a, req->reg);
 }
 

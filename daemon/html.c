@@ -887,6 +887,141 @@ void page_port(struct rsapd *d, const struct request *req, struct reply *out)
         finish_page(out, &b, 200);
 }
 
+/* ---- /listening ----------------------------------------------------------- */
+
+/* Whether the sockets come from more than one network namespace. */
+static bool several_namespaces(const struct rsap_listen_list *list)
+{
+        for (size_t i = 1; i < list->count; i++)
+                if (list->sockets[i].origin.netns_inode != list->sockets[0].origin.netns_inode)
+                        return true;
+        return list->namespaces_read > 1;
+}
+
+/* The first owner's container with one, as `rsap listening` shows it, or NULL. */
+static const struct rsap_listen_owner *container_owner(const struct rsap_listen_socket *s)
+{
+        for (size_t i = 0; i < s->n_owners; i++)
+                if (s->owners[i].container)
+                        return &s->owners[i];
+        return NULL;
+}
+
+static bool any_container(const struct rsap_listen_list *list)
+{
+        for (size_t i = 0; i < list->count; i++)
+                if (container_owner(&list->sockets[i]))
+                        return true;
+        return false;
+}
+
+static void netns_cell(struct rsap_buf *b, const struct rsap_listen_socket *s)
+{
+        cell(b, "netns");
+        if (s->origin.netns_name)
+                html_printf(b, "%s</td>", s->origin.netns_name);
+        else
+                html_printf(b, "%llu</td>", (unsigned long long)s->origin.netns_inode);
+}
+
+/* Its name, else the first 12 digits of its id, as docker ps shows it. */
+static void container_cell(struct rsap_buf *b, const struct rsap_listen_socket *s)
+{
+        const struct rsap_listen_owner *o = container_owner(s);
+
+        cell(b, "container");
+        if (o && o->container_name)
+                html_printf(b, "%s</td>", o->container_name);
+        else if (o)
+                html_printf(b, "<code title=\"%s\">%.12s</code></td>", o->container, o->container);
+        else
+                rsap_buf_puts(b, "-</td>");
+}
+
+static void owners_cell(struct rsap_buf *b, const struct rsap_listen_socket *s)
+{
+        cell(b, "process");
+        if (s->owners_hidden)
+                rsap_buf_puts(b, "<span class=\"note\">not visible to rsapd</span>");
+        for (size_t j = 0; j < s->n_owners; j++)
+                html_printf(b, "%s%s[%d]", j ? ", " : "", s->owners[j].command,
+                            (int)s->owners[j].pid);
+        rsap_buf_puts(b, "</td>");
+}
+
+/* Every socket, with NETNS and CONTAINER columns only where they tell apart. */
+static void listening_table(struct rsap_buf *b, const struct rsap_iana *reg,
+                            const struct rsap_listen_list *list)
+{
+        static const char *const columns[] = { "netns", "transport", "address", "port",
+                                               "service", "container", "process" };
+        bool netns = several_namespaces(list), containers = any_container(list);
+        const char *shown[ARRAY_SIZE(columns)];
+        size_t n = 0;
+
+        for (size_t i = 0; i < ARRAY_SIZE(columns); i++)
+                if ((i != 0 || netns) && (i != 5 || containers))
+                        shown[n++] = columns[i];
+        table_start(b, shown, n);
+        for (size_t i = 0; i < list->count; i++) {
+                const struct rsap_listen_socket *s = &list->sockets[i];
+                const char *service = rsap_iana_service_name(reg, s->port, s->proto);
+
+                rsap_buf_puts(b, "<tr>");
+                if (netns)
+                        netns_cell(b, s);
+                html_printf(b, "<td data-label=\"transport\">%s</td><td data-label=\"address\">"
+                               "%s%s%s</td><td data-label=\"port\"><a href=\"/port/%u\">%u</a></td>"
+                               "<td data-label=\"service\">%s</td>",
+                            rsap_proto_name(s->proto), s->address, s->interface[0] ? "%" : "",
+                            s->interface, s->port, s->port, service ? service : "-");
+                if (containers)
+                        container_cell(b, s);
+                owners_cell(b, s);
+                rsap_buf_puts(b, "</tr>\n");
+        }
+        table_end(b);
+}
+
+/* The API's error object, told as a page. */
+static void page_from_api_error(struct reply *out, const char *path)
+{
+        json_t *error = out->body ? json_loadb(out->body, out->len, 0, NULL) : NULL;
+        const char *message = json_string_value(
+                json_object_get(json_object_get(error, "error"), "message"));
+        char text[512];
+
+        snprintf(text, sizeof(text), "%s", message ? message : "The sockets could not be listed.");
+        json_decref(error);
+        reply_error_for(out, path, out->status ? out->status : 500, text);
+}
+
+/*
+ * /listening: what `rsap listening` prints, taking /v1/listening's query
+ * (?all_namespaces=1 and ?container= as root).
+ */
+void page_listening(struct rsapd *d, const struct request *req, struct reply *out)
+{
+        _cleanup_(rsap_listening_answer_clear) struct rsap_listening_answer a = { 0 };
+        struct rsap_buf b = { 0 };
+
+        if (api_listening_answer(d, req, &a, out) < 0) {
+                page_from_api_error(out, req->path);
+                return;
+        }
+        html_page_start(&b, "rsap: what listens on this host");
+        rsap_buf_puts(&b, "<h1>What listens on this host</h1>\n");
+        if (a.list->count == 0)
+                rsap_buf_puts(&b, "<p>No socket passes the filters.</p>\n");
+        else
+                listening_table(&b, req->reg, a.list);
+        rsap_buf_puts(&b, "<p>As JSON: <a href=\"/v1/listening\">/v1/listening</a>; every "
+                          "network namespace: <a href=\"/listening?all_namespaces=1\">"
+                          "?all_namespaces=1</a> (rsapd as root).</p>\n");
+        html_page_end(&b, d, req->reg);
+        finish_page(out, &b, 200);
+}
+
 /* ---- /service/NAME -------------------------------------------------------- */
 
 void page_service(struct rsapd *d, const struct request *req, struct reply *out)

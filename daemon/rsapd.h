@@ -253,6 +253,11 @@ void api_list(struct rsapd *d, const struct request *req, struct reply *out);
 void api_ranges(struct rsapd *d, const struct request *req, struct reply *out);
 void api_status(struct rsapd *d, const struct request *req, struct reply *out);
 void api_listening(struct rsapd *d, const struct request *req, struct reply *out);
+/* /v1/listening's answer to req's query, for the page too: 0, or an error
+ * (the JSON error object in out). */
+struct rsap_listening_answer;
+int api_listening_answer(struct rsapd *d, const struct request *req,
+                         struct rsap_listening_answer *a, struct reply *out);
 void api_reload(struct rsapd *d, const struct request *req, struct reply *out);
 
 /* the local registry (registration.c) */
@@ -277,6 +282,7 @@ void registration_figures(struct rsapd *d, const struct rsap_iana *reg, long *le
 void page_home(struct rsapd *d, const struct request *req, struct reply *out);
 void page_search(struct rsapd *d, const struct request *req, struct reply *out);
 void page_port(struct rsapd *d, const struct request *req, struct reply *out);
+void page_listening(struct rsapd *d, const struct request *req, struct reply *out);
 void page_service(struct rsapd *d, const struct request *req, struct reply *out);
 void page_map(struct rsapd *d, const struct request *req, struct reply *out);
 void page_map_svg(struct rsapd *d, const struct request *req, struct reply *out);

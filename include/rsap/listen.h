@@ -59,6 +59,14 @@ struct rsap_listen_filter {
         enum rsap_listen_netns netns; /* which network namespaces (netns.c) */
         const char *netns_spec;       /* RSAP_LISTEN_NETNS_ONE: a name, a pid or a path */
         bool find_published;          /* DNAT rules and forwarders' targets (published.c) */
+        /* Only sockets an owner of which runs in this container: an id's
+         * first digits (at least one), or its name as the runtime gives it.
+         * Needs find_owners and netns not OWN (-EINVAL). */
+        const char *container;
+        /* Where to ask Docker or Podman for container names (runtime.c):
+         * colon-separated socket paths, or NULL for the usual places. */
+        const char *runtime_sockets;
+        unsigned runtime_deadline_ms; /* 0: RSAP_LISTEN_RUNTIME_DEADLINE_MS */
 };
 
 /* Every socket of every transport and port, with owners, from any source. */
@@ -76,6 +84,9 @@ struct rsap_listen_owner {
          * its /proc/PID/cgroup), looked for with every or one namespace;
          * NULL when it runs in none, or was not looked for. */
         const char *container;
+        /* Its name, from the runtime's API (rsap_listen_name_containers());
+         * NULL when no runtime named it. */
+        const char *container_name;
 };
 
 /*
@@ -158,6 +169,9 @@ struct rsap_listen_list {
         /* Namespaces whose nf_tables rules could not be read: the dump needs
          * CAP_NET_ADMIN there (or the kernel has no nf_tables). */
         size_t unread_rule_sets;
+        /* Container runtimes asked for names that gave none in time (no
+         * answer within the deadline, an error, or no JSON array). */
+        size_t silent_runtimes;
 
         /* private */
         size_t capacity;
@@ -241,6 +255,29 @@ int rsap_listen_origin_here(struct rsap_listen_list *list, struct rsap_listen_or
 int rsap_listen_container_id(const char *cgroup, char *out, size_t size);
 
 /*
+ * Names the owners that run in a container (their container id set) from the
+ * APIs of the runtimes that started them: `GET /containers/json` on each Unix
+ * socket of sockets (colon-separated paths), or, for NULL, of the usual
+ * places that exist: /run/docker.sock, /run/podman/podman.sock,
+ * $XDG_RUNTIME_DIR/podman/podman.sock and docker.sock, and
+ * /run/user/UID/podman/podman.sock for the caller's uid and each such owner's.
+ * A socket root does not own names only its owner's processes.
+ * Asks nothing when no owner has a container id.  All are asked at once and
+ * given deadline_ms in all (0: the default); a runtime that gives no list
+ * by then counts in list->silent_runtimes, and its containers keep their ids
+ * alone.  0 or -ENOMEM.
+ */
+#define RSAP_LISTEN_RUNTIME_DEADLINE_MS 300
+int rsap_listen_name_containers(struct rsap_listen_list *list, const char *sockets,
+                                unsigned deadline_ms);
+
+/*
+ * Whether owner o runs in the container spec names: spec is a prefix of its
+ * id, or its name.
+ */
+bool rsap_listen_owner_in_container(const struct rsap_listen_owner *o, const char *spec);
+
+/*
  * Whether a port/protocol has an IANA assignment (status Assigned in reg; reg
  * may be NULL: then nothing is registered).
  */
@@ -262,7 +299,8 @@ struct rsap_listen_json_local {
  *   {"protocol", "family", "address", "interface", "ipv6_only", "port", "uid",
  *    "user", "inode", "service", "local", "processes", "processes_visible",
  *    "host", "netns"}
- * with "processes" an array of {"pid", "command", "uid", "user", "container"}, or null
+ * with "processes" an array of {"pid", "command", "uid", "user", "container",
+ * "container_name"}, or null
  * (and "processes_visible" null) when owners were not looked up.  "service"
  * is IANA's name for the port/protocol in reg, null when there is none or reg
  * is NULL; "local" what local gives; "netns" {"inode", "name"}, or null when

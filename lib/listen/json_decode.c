@@ -341,6 +341,9 @@ static int owner(struct decoder *d, const json_t *o, struct rsap_listen_owner *o
         if (r == 0 && json_object_get(o, "container"))
                 r = string_field(d, o, "container", 1, RSAP_LISTEN_JSON_MAX_CONTAINER, true,
                                  &out->container);
+        if (r == 0 && json_object_get(o, "container_name"))
+                r = string_field(d, o, "container_name", 1, RSAP_LISTEN_JSON_MAX_STRING, true,
+                                 &out->container_name);
         if (r < 0)
                 return r;
         out->pid = (pid_t)pid;

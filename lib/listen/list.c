@@ -84,7 +84,9 @@ static int copy_owners(struct rsap_listen_list *list, struct rsap_listen_socket 
                 owners[i].command[RSAP_LISTEN_COMMAND_SIZE - 1] = '\0';
                 if (rsap_listen_keep_string(list, from->owners[i].user, &owners[i].user) < 0 ||
                     rsap_listen_keep_string(list, from->owners[i].container,
-                                            &owners[i].container) < 0)
+                                            &owners[i].container) < 0 ||
+                    rsap_listen_keep_string(list, from->owners[i].container_name,
+                                            &owners[i].container_name) < 0)
                         return -ENOMEM;
         }
         to->owners = owners;
@@ -390,7 +392,8 @@ static bool same_owners(const struct rsap_listen_socket *x, const struct rsap_li
 
                 if (a->pid != b->pid || a->uid != b->uid || !same_string(a->user, b->user) ||
                     strcmp(a->command, b->command) != 0 ||
-                    !same_string(a->container, b->container))
+                    !same_string(a->container, b->container) ||
+                    !same_string(a->container_name, b->container_name))
                         return false;
         }
         return true;

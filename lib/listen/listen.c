@@ -150,6 +150,46 @@ static int name_containers(struct rsap_listen_list *list)
         return 0;
 }
 
+bool rsap_listen_owner_in_container(const struct rsap_listen_owner *o, const char *spec)
+{
+        if (!*spec || !o->container)
+                return false;
+        return strncmp(o->container, spec, strlen(spec)) == 0 ||
+               (o->container_name && strcmp(o->container_name, spec) == 0);
+}
+
+static bool socket_in_container(const struct rsap_listen_socket *s, const char *spec)
+{
+        for (size_t j = 0; j < s->n_owners; j++)
+                if (rsap_listen_owner_in_container(&s->owners[j], spec))
+                        return true;
+        return false;
+}
+
+/* Only the sockets an owner of which runs in the container spec names. */
+static void keep_container(struct rsap_listen_list *list, const char *spec)
+{
+        size_t kept = 0;
+
+        for (size_t i = 0; i < list->count; i++)
+                if (socket_in_container(&list->sockets[i], spec))
+                        list->sockets[kept++] = list->sockets[i];
+        list->count = kept;
+}
+
+/* Each owner's container id from its cgroup, then names from the runtimes. */
+static int find_containers(const struct rsap_listen_filter *f, struct rsap_listen_list *list)
+{
+        int r = name_containers(list);
+
+        if (r == 0)
+                r = rsap_listen_name_containers(list, f->runtime_sockets,
+                                                f->runtime_deadline_ms);
+        if (r == 0 && f->container)
+                keep_container(list, f->container);
+        return r;
+}
+
 /* Every socket was seen here, in this process's network namespace.  An
  * empty list has no socket to say so: `rsap PORT` on a free port, the most
  * common lookup, is spared the eight system calls. */
@@ -177,6 +217,8 @@ int rsap_listen_collect(const struct rsap_listen_filter *f, struct rsap_listen_l
                 rsap_listen_filter_init(&every);
                 f = &every;
         }
+        if (f->container && (!f->find_owners || f->netns == RSAP_LISTEN_NETNS_OWN))
+                return -EINVAL;
         list = calloc(1, sizeof(*list));
         if (!list)
                 return -ENOMEM;
@@ -205,7 +247,7 @@ int rsap_listen_complete(const struct rsap_listen_filter *f, struct rsap_listen_
         if (r == 0 && f->find_owners)
                 r = rsap_listen_find_owners(list);
         if (r == 0 && f->find_owners && f->netns != RSAP_LISTEN_NETNS_OWN)
-                r = name_containers(list);
+                r = find_containers(f, list);
         if (r == 0 && f->find_owners && f->find_published)
                 r = rsap_listen_name_forwarders(list);
         if (r == 0)
@@ -243,9 +285,9 @@ bool rsap_listen_port_registered(const struct rsap_iana *reg, uint16_t port,
 
 static json_t *owner_to_json(const struct rsap_listen_owner *o)
 {
-        return json_pack("{s:i, s:s, s:I, s:s?, s:s?}", "pid", (int)o->pid, "command",
+        return json_pack("{s:i, s:s, s:I, s:s?, s:s?, s:s?}", "pid", (int)o->pid, "command",
                          o->command, "uid", (json_int_t)o->uid, "user", o->user, "container",
-                         o->container);
+                         o->container, "container_name", o->container_name);
 }
 
 static json_t *owners_to_json(const struct rsap_listen_socket *s)

@@ -267,6 +267,7 @@ else
                 *libpq.so*) fail "rsap needs libpq at start (cli/lazy_pq.c): $needed" ;;
                 *libnftnl.so* | *libmnl.so*)
                         fail "rsap needs libnftnl or libmnl at start (cli/lazy_nftnl.c): $needed" ;;
+                *libcurl.so*) fail "rsap needs libcurl at start (cli/lazy_curl.c): $needed" ;;
                 *) passed=$((passed + 1)) ;;
                 esac ;;
         *) fail "readelf found no libc among rsap's needed libraries: '$needed'" ;;

@@ -252,7 +252,7 @@ static struct rsap_listen_list *rich_list(enum rsap_listen_source source, bool o
         struct rsap_listen_owner two[2] = {
                 { .pid = 900, .uid = 0, .user = "root", .command = "nginx" },
                 { .pid = 901, .uid = 33, .user = "www-data", .command = "nginx",
-                  .container = "0123456789ab" },
+                  .container = "0123456789ab", .container_name = "web" },
         };
         struct rsap_listen_socket web = socket_of(RSAP_PROTO_TCP, "0.0.0.0", 80, 11, "a");
         struct rsap_listen_socket dns = socket_of(RSAP_PROTO_UDP, "fe80::1", 53, 12, "b");
@@ -291,6 +291,11 @@ static void test_equal(void **state)
         b->sockets[0].owners[1].container = "0123456789ac";
         assert_false(rsap_listen_list_equal(a, b));
         b->sockets[0].owners[1].container = a->sockets[0].owners[1].container;
+        b->sockets[0].owners[1].container_name = NULL;
+        assert_false(rsap_listen_list_equal(a, b));
+        b->sockets[0].owners[1].container_name = "api";
+        assert_false(rsap_listen_list_equal(a, b));
+        b->sockets[0].owners[1].container_name = a->sockets[0].owners[1].container_name;
         b->sockets[1].origin.netns_name = NULL;
         assert_false(rsap_listen_list_equal(a, b));
         b->sockets[1].origin.netns_name = a->sockets[1].origin.netns_name;
@@ -514,6 +519,12 @@ static void test_base_socket_decodes(void **state)
         text = changed_list("processes.0.container", "\"0123456789ab\"");
         list = read_list(text);
         assert_string_equal(list->sockets[0].owners[0].container, "0123456789ab");
+        assert_null(list->sockets[0].owners[0].container_name); /* no key */
+        free(text);
+        rsap_listen_list_free(list);
+        text = changed_list("processes.0.container_name", "\"web\"");
+        list = read_list(text);
+        assert_string_equal(list->sockets[0].owners[0].container_name, "web");
         free(text);
         rsap_listen_list_free(list);
 }
@@ -561,6 +572,10 @@ static const struct refusal refusals[] = {
           "socket 0: processes[0].container: not a string or null" },
         { "processes.0.container", "\"\"",
           "socket 0: processes[0].container: not 1 to 64 bytes long" },
+        { "processes.0.container_name", "[]",
+          "socket 0: processes[0].container_name: not a string or null" },
+        { "processes.0.container_name", "\"\"",
+          "socket 0: processes[0].container_name: not 1 to 255 bytes long" },
         { "host", NULL, "socket 0: host: missing" },
         { "host", "\"\"", "socket 0: host: not 1 to 255 bytes long" },
         { "host", "null", "socket 0: host: not a string" },
