@@ -143,7 +143,7 @@ static int parse_interval_option(const struct cli_command *self, const char *tex
                                        "--interval '%s': milliseconds, a number from %d to %d",
                                        text, INTERVAL_MIN_MS, INTERVAL_MAX_MS);
         req->interval_ms = (unsigned)ms;
-        return 0;
+        return -1;
 }
 
 static int parse_container_option(const struct cli_command *self, struct listening_request *req)
