@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <rsap/findings.h>
 #include <rsap/workflow.h>
 
 struct rsap_store;
@@ -233,6 +234,17 @@ struct rsap_store_backend {
                        store_entry_visit *visit, void *arg);
         /* How many assignments and requests entries() would visit over every port at now_us. */
         int (*counts)(struct rsap_store *store, int64_t now_us, struct store_counts *out);
+
+        /*
+         * Squatter findings (rsap/findings.h): insert sets the id; resolve
+         * is -ENOENT for no such finding and -EALREADY for one resolved
+         * before; the visitor's finding is borrowed for the call.
+         */
+        int (*finding_insert)(struct rsap_store *store, const struct rsap_listen_finding *f,
+                              int64_t *id_out);
+        int (*finding_resolve)(struct rsap_store *store, int64_t id, int64_t resolved_us);
+        int (*findings)(struct rsap_store *store, const struct rsap_findings_query *q,
+                        int (*visit)(const struct rsap_listen_finding *f, void *arg), void *arg);
 
         int (*check)(struct rsap_store *store, enum rsap_store_check_level level,
                      bool malformed_found, struct rsap_store_check_report *out);
