@@ -7,13 +7,18 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <rsap/answer.h>
 #include <rsap/listen.h>
+#include <rsap/time.h>
+#include <rsap/watch.h>
 #include <rsap/workflow.h>
 
 #include "builtin.h"
@@ -28,6 +33,8 @@ struct listening_request {
         const char *commands[MAX_COMMANDS]; /* --command: prefixes of command names, any */
         size_t n_commands;
         struct registry_cli rc; /* --db: the local registry beside IANA's */
+        bool watch;             /* --watch: each change until interrupted */
+        unsigned interval_ms;   /* --interval; 0: the engine's default */
 };
 
 /* ---- options ------------------------------------------------------------ */
@@ -115,6 +122,26 @@ static int parse_netns_option(const struct cli_command *self, int opt,
         return -1;
 }
 
+/* The bounds of --interval: a dump of many sockets takes milliseconds. */
+#define INTERVAL_MIN_MS 10
+#define INTERVAL_MAX_MS 3600000
+
+static int parse_interval_option(const struct cli_command *self, const char *text,
+                                 struct listening_request *req)
+{
+        char *end;
+        long ms;
+
+        errno = 0;
+        ms = strtol(text, &end, 10);
+        if (errno || end == text || *end || ms < INTERVAL_MIN_MS || ms > INTERVAL_MAX_MS)
+                return cli_usage_error(self,
+                                       "--interval '%s': milliseconds, a number from %d to %d",
+                                       text, INTERVAL_MIN_MS, INTERVAL_MAX_MS);
+        req->interval_ms = (unsigned)ms;
+        return -1;
+}
+
 /* Returns -1 when opt was an option of this command, else an exit status. */
 static int listening_option(const struct cli_command *self, int opt, void *data)
 {
@@ -160,6 +187,11 @@ static int listening_option(const struct cli_command *self, int opt, void *data)
         case 'B':
                 registry_option(&req->rc, opt);
                 return -1;
+        case 'W':
+                req->watch = true;
+                return -1;
+        case 'I':
+                return parse_interval_option(self, optarg, req);
         default:
                 return -2;
         }
@@ -637,6 +669,199 @@ static int run_listening(struct cli *cli, struct listening_request *req)
         return a.list->count > 0 ? EXIT_ANSWERED : EXIT_NO_MATCH;
 }
 
+/* ---- --watch ------------------------------------------------------------ */
+
+/* What --watch cannot do: it reads this namespace's destroy events, and
+ * prints no local registry column. */
+static int check_watch_options(const struct cli_command *self, const struct listening_request *req)
+{
+        if (!req->watch)
+                return cli_usage_error(self, "--interval needs --watch");
+        if (req->filter.netns != RSAP_LISTEN_NETNS_OWN)
+                return cli_usage_error(self, "--watch reads this network namespace only: drop "
+                                             "--all-namespaces or --netns");
+        if (req->unregistered || req->rc.db)
+                return cli_usage_error(self, "--watch shows IANA's services only: drop %s",
+                                       req->unregistered ? "--unregistered" : "--db");
+        return 0;
+}
+
+struct watch_output {
+        const struct cli *cli;
+        const struct listening_request *req;
+        const struct rsap_iana *reg;
+        struct text *text;
+        bool hinted; /* the hidden owners' line has been said */
+};
+
+/* Whether --command lets the change through: any owner's command name. */
+static bool watch_wanted(const struct listening_request *req, const struct rsap_listen_socket *s)
+{
+        for (size_t j = 0; req->n_commands > 0 && j < s->n_owners; j++)
+                if (owner_matches(&s->owners[j], req))
+                        return true;
+        return req->n_commands == 0;
+}
+
+/* "2026-12-02T01:50:00.123Z  +  tcp   127.0.0.1:8080         http-alt         python3[812] root":
+ * the widths are fixed (a service name has at most 15 characters), so the
+ * lines of a stream line up without being seen first. */
+static void watch_text_line(struct watch_output *o, const struct rsap_watch_event *ev)
+{
+        const struct rsap_listen_socket *s = ev->socket;
+        const char *proto = rsap_proto_name(s->proto);
+        const char *service = rsap_iana_service_name(o->reg, s->port, s->proto);
+        char when[RSAP_TIME_SIZE], endpoint[72];
+        size_t endpoint_len = format_endpoint(s, endpoint, sizeof(endpoint));
+
+        rsap_time_format(ev->at_us, when, sizeof(when));
+        service = render_safe(service ? service : "-");
+        text_column(o->text, when, strlen(when), 0);
+        text_column(o->text, ev->change == RSAP_WATCH_STARTED ? "+" : "-", 1, 1);
+        text_column(o->text, proto, strlen(proto), 4);
+        text_column(o->text, endpoint, endpoint_len, 21);
+        text_column(o->text, service, strlen(service), 15);
+        if (ev->list->owners_looked_up)
+                text_owners(o->text, o->cli, s);
+        else
+                text_user(o->text, s->user, s->uid);
+        text_char(o->text, '\n');
+}
+
+/* {"change": "started"|"stopped", "at", "at_us", "socket": what rsap
+ * listening --json shows of it}, on one line (docs/json.md). */
+static int watch_json_line(struct watch_output *o, const struct rsap_watch_event *ev)
+{
+        char when[RSAP_TIME_SIZE];
+        json_t *value;
+        _cleanup_(freep) char *line = NULL;
+
+        rsap_time_format(ev->at_us, when, sizeof(when));
+        value = json_pack("{s:s, s:s, s:I, s:o*}", "change",
+                          ev->change == RSAP_WATCH_STARTED ? "started" : "stopped", "at", when,
+                          "at_us", (json_int_t)ev->at_us, "socket",
+                          rsap_listen_socket_to_json(ev->list, ev->index, o->reg, NULL));
+        line = value ? json_dumps(value, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        json_decref(value);
+        if (!line)
+                return -ENOMEM;
+        text_str(o->text, line);
+        text_char(o->text, '\n');
+        return 0;
+}
+
+/* One change, written and flushed at once: a pipe sees it as it happens. */
+static int on_watch_change(const struct rsap_watch_event *ev, void *data)
+{
+        struct watch_output *o = data;
+        int r = 0;
+
+        if (!watch_wanted(o->req, ev->socket))
+                return 0;
+        if (o->cli->json)
+                r = watch_json_line(o, ev);
+        else
+                watch_text_line(o, ev);
+        text_flush(o->text);
+        if (r == 0 && (o->text->failed || fflush(stdout) != 0))
+                r = -EIO;
+        if (r == 0 && !o->hinted && ev->socket->owners_hidden && ev->list->owners_looked_up) {
+                render_hidden_owners_hint(ev->list);
+                o->hinted = true;
+        }
+        return r;
+}
+
+static volatile sig_atomic_t watch_interrupted;
+
+static void on_watch_signal(int sig)
+{
+        (void)sig;
+        watch_interrupted = 1;
+}
+
+/* SIGINT and SIGTERM blocked but while waiting (ppoll), where they end the
+ * wait: a signal between two waits is not lost.  wait_mask: the mask to
+ * wait with. */
+static void catch_stop_signals(sigset_t *wait_mask)
+{
+        struct sigaction sa = { .sa_handler = on_watch_signal };
+        sigset_t stops;
+
+        sigemptyset(&stops);
+        sigaddset(&stops, SIGINT);
+        sigaddset(&stops, SIGTERM);
+        sigprocmask(SIG_BLOCK, &stops, wait_mask);
+        sigdelset(wait_mask, SIGINT);
+        sigdelset(wait_mask, SIGTERM);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Once the first dump is in, on stderr: from here on every change is
+ * printed (and a script may start making them). */
+static void say_watching(const struct watch_output *o, const struct rsap_watch *w)
+{
+        if (o->req->n_commands > 0)
+                fprintf(stderr, "rsap: watching; each change follows until interrupted\n");
+        else
+                fprintf(stderr, "rsap: watching %zu listening socket%s; each change follows "
+                                "until interrupted\n",
+                        rsap_watch_count(w), rsap_watch_count(w) == 1 ? "" : "s");
+}
+
+/* The engine's loop until a signal: 0, or the error of a step.  The first
+ * step is the first dump: it is due at once. */
+static int watch_loop(struct rsap_watch *w, struct watch_output *o)
+{
+        sigset_t wait_mask;
+        int r;
+
+        catch_stop_signals(&wait_mask);
+        r = rsap_watch_step(w, on_watch_change, o);
+        if (r == 0)
+                say_watching(o, w);
+        while (r == 0 && !watch_interrupted) {
+                struct pollfd p = { .fd = rsap_watch_fd(w), .events = POLLIN };
+                int ms = rsap_watch_timeout_ms(w);
+                struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000L };
+
+                if (ppoll(&p, 1, &ts, &wait_mask) < 0 && errno != EINTR)
+                        return -errno;
+                if (!watch_interrupted)
+                        r = rsap_watch_step(w, on_watch_change, o);
+        }
+        return r;
+}
+
+static int run_watch(struct cli *cli, struct listening_request *req)
+{
+        _cleanup_(rsap_iana_freep) struct rsap_iana *reg = NULL;
+        _cleanup_(rsap_watch_freep) struct rsap_watch *w = NULL;
+        _cleanup_(freep) struct text *t = malloc(sizeof(*t));
+        struct rsap_watch_options wo = { .interval_ms = req->interval_ms,
+                                         .filter = req->filter, .quiet_start = true };
+        struct watch_output o = { .cli = cli, .req = req, .text = t };
+        int r;
+
+        reg = cli_open_registry(cli);
+        if (!reg)
+                return EXIT_BAD_INPUT;
+        if (!t)
+                return cli_error("out of memory");
+        t->used = 0;
+        t->failed = false;
+        o.reg = reg;
+        r = rsap_watch_new(&wo, &w);
+        if (r == 0)
+                r = watch_loop(w, &o);
+        if (r == -EIO)
+                return cli_error("cannot write the output");
+        if (r == -ENOMEM)
+                return cli_error("out of memory");
+        return r < 0 ? collect_error(r, &req->filter) : EXIT_ANSWERED;
+}
+
 int cmd_listening(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("listening");
@@ -651,5 +876,9 @@ int cmd_listening(struct cli *cli, int argc, char **argv)
                 return cli_usage_error(self, "unexpected argument '%s'", argv[optind]);
         if (req.n_commands > 0 && !req.filter.find_owners)
                 return cli_usage_error(self, "--command needs the processes: drop --no-process");
+        if (req.watch || req.interval_ms) {
+                r = check_watch_options(self, &req);
+                return r ? r : run_watch(cli, &req);
+        }
         return run_listening(cli, &req);
 }

@@ -78,6 +78,10 @@ static const struct cli_option listening_options[] = {
           "the sockets of every network namespace on the host (also -A)" },
         { "netns", required_argument, 'N', "NAME|PID|PATH",
           "the sockets of one network namespace: an ip-netns name, a process's, or a file" },
+        { "watch", no_argument, 'W', NULL,
+          "print each socket that starts or stops listening, as it does, until interrupted" },
+        { "interval", required_argument, 'I', "MS",
+          "with --watch: look for new sockets every MS milliseconds (default 1000)" },
         DB_OPTION("to show beside IANA's"),
         { 0 },
 };
@@ -224,7 +228,7 @@ static const struct cli_command commands[] = {
         { "listening", cmd_listening,
           "rsap listening [--proto P[,P]] [--tcp] [--udp] [--sctp] [--dccp] [--port N|A-B] "
           "[--pid PID] [--user USER] [--command NAME] [--unregistered] [--no-process] "
-          "[-A|--all-namespaces|--netns NAME|PID|PATH] [--db FILE] [--json]",
+          "[-A|--all-namespaces|--netns NAME|PID|PATH] [--watch [--interval MS]] [--db FILE] [--json]",
           "List the sockets listening on this host, their owners and services.",
           listening_options, "A" },
         { "who", cmd_who,

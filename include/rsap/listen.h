@@ -103,6 +103,9 @@ struct rsap_listen_socket {
         /* Owners were looked for but no readable /proc/PID/fd holds it. */
         bool owners_hidden;
         struct rsap_listen_origin origin;
+        /* The kernel's cookie for the socket, unique while the host runs:
+         * what sock_diag's destroy events name it by; 0 from /proc/net. */
+        uint64_t cookie;
 };
 
 struct rsap_listen_names; /* the list's user name cache */

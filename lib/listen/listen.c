@@ -183,8 +183,20 @@ int rsap_listen_collect(const struct rsap_listen_filter *f, struct rsap_listen_l
                 r = rsap_listen_read_sockets(f, list);
         else
                 r = rsap_listen_read_namespaces(f, list); /* each with its origin */
-        if (r == 0 && f->match_pid)
-                r = rsap_listen_keep_pid(list, f->pid);
+        if (r == 0)
+                r = rsap_listen_complete(f, list);
+        if (r < 0) {
+                rsap_listen_list_free(list);
+                return r;
+        }
+        *out = list;
+        return 0;
+}
+
+int rsap_listen_complete(const struct rsap_listen_filter *f, struct rsap_listen_list *list)
+{
+        int r = f->match_pid ? rsap_listen_keep_pid(list, f->pid) : 0;
+
         if (r == 0 && f->netns == RSAP_LISTEN_NETNS_OWN)
                 r = set_origins(list);
         if (r == 0 && f->find_owners)
@@ -195,12 +207,7 @@ int rsap_listen_collect(const struct rsap_listen_filter *f, struct rsap_listen_l
                 r = name_users(list);
         if (r == 0)
                 r = rsap_listen_list_sort(list);
-        if (r < 0) {
-                rsap_listen_list_free(list);
-                return r;
-        }
-        *out = list;
-        return 0;
+        return r;
 }
 
 void rsap_listen_list_free(struct rsap_listen_list *list)

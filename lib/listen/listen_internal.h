@@ -21,3 +21,7 @@ int rsap_listen_netns_name(struct rsap_listen_list *list, const struct stat *ns,
  * own as origin (netns.c); every error rsap_listen_collect lists. */
 int rsap_listen_read_namespaces(const struct rsap_listen_filter *f,
                                 struct rsap_listen_list *list);
+/* What rsap_listen_collect does to the sockets it has read: narrowed to
+ * f's pid, given their origin, owners and user names, and sorted (listen.c);
+ * the change engine (watch.c) does it to the new sockets alone. */
+int rsap_listen_complete(const struct rsap_listen_filter *f, struct rsap_listen_list *list);

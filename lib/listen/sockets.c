@@ -196,6 +196,7 @@ static int on_diag_message(const struct nlmsghdr *nlh, struct dump *d)
                        m->id.idiag_if, m->idiag_uid, m->idiag_inode);
         if (!s)
                 return -ENOMEM;
+        s->cookie = (uint64_t)m->id.idiag_cookie[1] << 32 | m->id.idiag_cookie[0];
         if (m->idiag_family == AF_INET6)
                 read_v6only(nlh, sizeof(*m), s);
         return 0;
