@@ -55,7 +55,7 @@ _rsap_options()
     pick) echo "--range --proto --count --allow-iana $reader" ;;
     lease) echo "--range --ttl --name --pid $registry" ;;
     kernel-reserve) echo "--apply --file $reader" ;;
-    audit) echo "--consistency --full $reader" ;;
+    audit) echo "--consistency --full --findings --open --since --port $reader" ;;
     db) echo "--full $reader" ;;
     import) echo "--skip-conflicts $registry" ;;
     esac

@@ -91,6 +91,19 @@ int rsap_findings_record(struct rsap_store *store, struct rsap_listen_finding *f
 /* Marks a finding resolved at resolved_us: -ENOENT none, -EALREADY resolved before. */
 int rsap_findings_resolve(struct rsap_store *store, int64_t id, int64_t resolved_us);
 
+/*
+ * Both at once, in one transaction (a host's first look may find thousands):
+ * records each of record (setting its id and host), then resolves each of
+ * resolve; an id resolved before is left as it was.  Nothing is kept on failure.
+ */
+struct rsap_finding_resolution {
+        int64_t id;
+        int64_t resolved_us;
+};
+int rsap_findings_apply(struct rsap_store *store, struct rsap_listen_finding *record,
+                        size_t n_record, const struct rsap_finding_resolution *resolve,
+                        size_t n_resolve);
+
 /* Which recorded findings: in id order. */
 struct rsap_findings_query {
         int port;                /* -1: every port */

@@ -59,18 +59,25 @@ int rsap_listen_finding_make(const struct rsap_squat_verdict *verdict,
         return 0;
 }
 
-int rsap_findings_record(struct rsap_store *store, struct rsap_listen_finding *f)
+static int set_host(struct rsap_store *store, struct rsap_listen_finding *f)
 {
-        _cleanup_(store_tx_end) struct store_tx tx = { 0 };
-        int64_t id = 0;
         char *host = strdup(rsap_store_host(store));
-        int r;
 
         if (!host)
                 return -ENOMEM;
         free(f->host);
         f->host = host;
-        r = store_tx_begin(store, &tx);
+        return 0;
+}
+
+int rsap_findings_record(struct rsap_store *store, struct rsap_listen_finding *f)
+{
+        _cleanup_(store_tx_end) struct store_tx tx = { 0 };
+        int64_t id = 0;
+        int r = set_host(store, f);
+
+        if (r == 0)
+                r = store_tx_begin(store, &tx);
         if (r == 0)
                 r = STORE_OP(store, finding_insert)(store, f, &id);
         if (r == 0)
@@ -89,6 +96,30 @@ int rsap_findings_resolve(struct rsap_store *store, int64_t id, int64_t resolved
                 r = STORE_OP(store, finding_resolve)(store, id, resolved_us);
         if (r == 0)
                 r = store_tx_commit(&tx);
+        return r;
+}
+
+int rsap_findings_apply(struct rsap_store *store, struct rsap_listen_finding *record,
+                        size_t n_record, const struct rsap_finding_resolution *resolve,
+                        size_t n_resolve)
+{
+        _cleanup_(store_tx_end) struct store_tx tx = { 0 };
+        int r = store_tx_begin(store, &tx);
+
+        for (size_t i = 0; r == 0 && i < n_record; i++) {
+                r = set_host(store, &record[i]);
+                if (r == 0)
+                        r = STORE_OP(store, finding_insert)(store, &record[i], &record[i].id);
+        }
+        for (size_t i = 0; r == 0 && i < n_resolve; i++) {
+                r = STORE_OP(store, finding_resolve)(store, resolve[i].id, resolve[i].resolved_us);
+                if (r == -EALREADY)
+                        r = 0;
+        }
+        if (r == 0)
+                r = store_tx_commit(&tx);
+        for (size_t i = 0; r < 0 && i < n_record; i++)
+                record[i].id = 0;
         return r;
 }
 
