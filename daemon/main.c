@@ -106,6 +106,10 @@ static int open_everything(struct rsapd *d)
                 rsapd_log("cannot start the lease reaper: %s", strerror(-r));
                 return r;
         }
+        /* Without the engine rsapd still serves; the log says what is missing. */
+        r = findings_start(d, &d->findings);
+        if (r < 0)
+                rsapd_log("cannot follow listeners for squatter findings: %s", strerror(-r));
         r = figures_start(d, d->cfg.metrics_interval_s, &d->figures);
         if (r < 0) {
                 rsapd_log("cannot start the metrics refresh: %s", strerror(-r));
@@ -169,6 +173,8 @@ static void stop_everything(struct rsapd *d, struct http_server *http)
         }
         portserver_stop(d->portserver);
         figures_stop(d->figures); /* before the store it reads */
+        findings_stop(d->findings);
+        d->findings = NULL;
         reaper_stop(d->reaper);
         listeners_stop(d->listeners);
         rsap_store_close(d->store);

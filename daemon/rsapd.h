@@ -38,6 +38,8 @@
  *                thread of their own (--listeners-interval)
  *   reaper.c     a thread that ends dead leases, so that a take need not
  *                judge every lease
+ *   findings.c   squatter findings as listeners appear: the change engine's
+ *                events judged, recorded, counted and delivered
  */
 
 #define RSAPD_DEFAULT_PORT 1647
@@ -82,6 +84,8 @@ struct rsapd_config {
         bool access_log;
         unsigned metrics_interval_s; /* --metrics-interval: between refreshes of /metrics' figures */
         unsigned listeners_interval_ms; /* --listeners-interval: between socket snapshots */
+        const char *on_finding;      /* --on-finding: a program run with each finding on stdin */
+        const char *finding_webhook; /* --finding-webhook: a URL each finding is POSTed to */
 };
 
 /* The registry in use, counted so SIGHUP can swap it under running requests. */
@@ -96,6 +100,7 @@ struct auth {
 };
 
 struct figures;
+struct findings;
 struct listener_snapshot;
 struct listeners;
 struct metrics;
@@ -110,6 +115,7 @@ struct rsapd {
         struct figures *figures;
         struct listeners *listeners;
         struct reaper *reaper;
+        struct findings *findings;
         struct portserver *portserver;
         char data_dir[4096];
         char cache_path[4200];
@@ -367,6 +373,25 @@ int reaper_start(struct rsapd *d, struct reaper **out);
 void reaper_stop(struct reaper *rp);
 /* Passes ended so far. */
 unsigned long reaper_passes(struct reaper *rp);
+
+/* ---- squatter findings (findings.c) ------------------------------------------------ */
+
+struct rsap_watch_event;
+/* Resolves what a previous run left open, then starts the change engine's thread
+ * (and the deliveries' when --on-finding or --finding-webhook is given). */
+int findings_start(struct rsapd *d, struct findings **out);
+/* Stops both threads (a delivery under way ends first, within its time limit); NULL is fine. */
+void findings_stop(struct findings *f);
+/* One change of the engine: a listener judged as it starts, its finding resolved as it
+ * stops.  Called by the thread that drives the engine, and only by it. */
+void findings_on_event(struct rsapd *d, const struct rsap_watch_event *ev);
+/* Records what the events of a step found, in one transaction: after each step. */
+void findings_flush(struct rsapd *d);
+/* From the same thread at least each second: the judge read again when the registry
+ * changed (or every few seconds: leases end), and every socket judged again with it. */
+void findings_tick(struct rsapd *d);
+/* The findings' gauges and counters for /metrics. */
+void findings_render(struct findings *f, struct rsap_buf *b);
 
 /* ---- the port server (portserver.c) ------------------------------------------------ */
 int portserver_start(struct rsapd *d, struct portserver **out);
