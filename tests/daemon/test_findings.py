@@ -125,6 +125,19 @@ def main():
     listeners = {name: listen_as(comm, port) for name, comm, port in [
         ("own", "webadm", own_port), ("assigned", "squatter", other_port),
         ("leased", "squatter", leased_port), ("unregistered", "squatter", free_port)]}
+    try:
+        checks(db_dir, command, out, hook, listeners, ports=(own_port, other_port, leased_port,
+                                                            free_port), lease=lease)
+    finally:  # a failure leaves no process holding the test's output open
+        for p in listeners.values():
+            p.kill()
+        holder.kill()
+        receiver.shutdown()
+    c.finish()
+
+
+def checks(db_dir, command, out, hook, listeners, ports, lease):
+    own_port, other_port, leased_port, free_port = ports
     with Rsapd("--on-finding", command, "--finding-webhook", hook, db_dir=db_dir) as d:
         m = wait_for("the three squatters in /metrics", lambda: (
             lambda m: m if m.get(squatted(other_port, "billing")) == 1 and
@@ -184,11 +197,6 @@ def main():
         c.equal(findings_on(db_dir, free_port, open_only=True), [],
                 "registered now: the finding on that port is resolved")
         c.equal(metrics(d).get(squatted(other_port, "billing")), 1, "the other squatter stays")
-    for p in listeners.values():
-        p.kill()
-    holder.kill()
-    receiver.shutdown()
-    c.finish()
 
 
 if __name__ == "__main__":
