@@ -2,10 +2,15 @@
 /*
  * rsap audit: what listens here against the registries.  Exit status 1 when
  * it finds anything, for cron and CI.  --consistency checks the database
- * itself instead: its state re-derived from its events.
+ * itself instead: its state re-derived from its events; --findings lists the
+ * squatter findings rsapd recorded as listeners appeared (rsap/findings.h).
  */
 #include <errno.h>
 #include <getopt.h>
+#include <string.h>
+#include <time.h>
+
+#include <rsap/findings.h>
 
 #include <rsap/json.h>
 
@@ -97,8 +102,97 @@ static int consistency(struct cli *cli, struct registry_cli *rc, bool full)
 }
 
 struct audit_args {
-        bool consistency, full;
+        bool consistency, full, findings;
+        struct rsap_findings_query query;
+        bool query_given; /* --open, --since or --port */
 };
+
+static void render_finding(const struct cli *cli, const struct rsap_listen_finding *f)
+{
+        char found[RSAP_TIME_SIZE], resolved[RSAP_TIME_SIZE] = "open";
+
+        rsap_time_format(f->found_us, found, sizeof(found));
+        if (f->resolved_us)
+                rsap_time_format(f->resolved_us, resolved, sizeof(resolved));
+        printf("%s%-17s%s %u/%s  %s  %s  %s  until %s\n", cli_yellow(cli),
+               rsap_squat_kind_name(f->kind), cli_reset(cli), f->port, rsap_proto_name(f->proto),
+               render_safe(f->address), f->service ? render_safe(f->service) : "-", found,
+               resolved);
+}
+
+static int print_findings(struct cli *cli, const struct rsap_listen_finding *list, size_t n)
+{
+        json_t *array;
+
+        if (!cli->json) {
+                for (size_t i = 0; i < n; i++)
+                        render_finding(cli, &list[i]);
+                return 0;
+        }
+        array = json_array();
+        for (size_t i = 0; array && i < n; i++)
+                json_array_append_new(array, rsap_listen_finding_to_json(&list[i]));
+        return cli_print_json(json_pack("{s:s, s:o}", "kind", "findings", "findings", array));
+}
+
+static int findings(struct cli *cli, struct registry_cli *rc, const struct rsap_findings_query *q)
+{
+        _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
+        struct rsap_listen_finding *list = NULL;
+        size_t n = 0;
+        int r;
+
+        r = registry_open_read(cli, rc, &store);
+        if (r)
+                return r;
+        if (!store)
+                return registry_no_match("no local registry at %s", rc->path);
+        r = rsap_findings_list(store, q, &list, &n);
+        if (r < 0)
+                return registry_error(rc, r, "cannot read the findings");
+        r = print_findings(cli, list, n);
+        rsap_listen_findings_free(list, n);
+        if (r)
+                return EXIT_BAD_INPUT;
+        return n ? EXIT_ANSWERED : registry_no_match("no finding recorded%s",
+                                                     q->open_only ? " that is open" : "");
+}
+
+/* "2026-12-02T01:30:00Z" or "2026-12-02" (UTC). */
+static int parse_since(const char *text, int64_t *us)
+{
+        struct tm tm = { 0 };
+        const char *end = strptime(text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+        if (!end || *end) {
+                memset(&tm, 0, sizeof(tm));
+                end = strptime(text, "%Y-%m-%d", &tm);
+        }
+        if (!end || *end)
+                return -EINVAL;
+        *us = (int64_t)timegm(&tm) * 1000000;
+        return 0;
+}
+
+static int findings_option(const struct cli_command *self, int opt, struct audit_args *a)
+{
+        struct rsap_port_spec spec;
+
+        a->query_given = true;
+        if (opt == 'o') {
+                a->query.open_only = true;
+        } else if (opt == 's') {
+                if (parse_since(optarg, &a->query.since_us) < 0)
+                        return cli_usage_error(self, "--since takes a UTC time, "
+                                               "YYYY-MM-DDTHH:MM:SSZ or YYYY-MM-DD");
+        } else {
+                if (rsap_port_spec_parse(optarg, &spec) < 0 || spec.low != spec.high)
+                        return cli_usage_error(self, "--port takes one PORT or PORT/PROTO");
+                a->query.port = spec.low;
+                a->query.proto = spec.proto;
+        }
+        return -1;
+}
 
 /* --consistency, --full */
 static int audit_option(const struct cli_command *self, int opt, void *data)
@@ -110,6 +204,10 @@ static int audit_option(const struct cli_command *self, int opt, void *data)
                 a->consistency = true;
         else if (opt == 'f')
                 a->full = true;
+        else if (opt == 'F')
+                a->findings = true;
+        else if (opt == 'o' || opt == 's' || opt == 'p')
+                return findings_option(self, opt, a);
         else
                 return -2;
         return -1;
@@ -119,7 +217,7 @@ int cmd_audit(struct cli *cli, int argc, char **argv)
 {
         const struct cli_command *self = cli_find_command("audit");
         struct registry_cli rc = { 0 };
-        struct audit_args a = { 0 };
+        struct audit_args a = { .query = { .port = -1 } };
         int r;
 
         r = registry_getopt(cli, self, &rc, argc, argv, audit_option, &a);
@@ -129,5 +227,12 @@ int cmd_audit(struct cli *cli, int argc, char **argv)
                 return cli_usage_error(self, "unexpected argument '%s'", argv[optind]);
         if (a.full && !a.consistency)
                 return cli_usage_error(self, "--full is an option of --consistency");
+        if (a.query_given && !a.findings)
+                return cli_usage_error(self, "--open, --since and --port are options of --findings");
+        if (a.findings && a.consistency)
+                return cli_usage_error(self, "--findings and --consistency are two questions: "
+                                       "ask one");
+        if (a.findings)
+                return findings(cli, &rc, &a.query);
         return a.consistency ? consistency(cli, &rc, a.full) : audit(cli, &rc);
 }

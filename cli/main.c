@@ -208,6 +208,10 @@ static const struct cli_option kernel_reserve_options[] = {
 static const struct cli_option audit_options[] = {
         { "consistency", no_argument, 'c', NULL, "check the database's history instead" },
         { "full", no_argument, 'f', NULL, "with --consistency: SQLite's integrity_check too" },
+        { "findings", no_argument, 'F', NULL, "list the squatter findings rsapd recorded instead" },
+        { "open", no_argument, 'o', NULL, "with --findings: only those not resolved" },
+        { "since", required_argument, 's', "TIME", "with --findings: found at or after TIME (UTC)" },
+        { "port", required_argument, 'p', "PORT[/PROTO]", "with --findings: on that port only" },
         REGISTRY_READ_OPTIONS,
         { 0 },
 };
@@ -336,7 +340,7 @@ static const struct cli_command commands[] = {
           "rsap kernel-reserve [--apply] [--file PATH] [--db PATH] [--json]",
           "Show, and with --apply write, the assigned ports into ip_local_reserved_ports.",
           kernel_reserve_options, NULL },
-        { "audit", cmd_audit, "rsap audit [--consistency [--full]] [--db PATH] [--json]",
+        { "audit", cmd_audit, "rsap audit [--consistency [--full] | --findings [--open] [--since TIME] [--port PORT[/PROTO]]] [--db PATH] [--json]",
           "Compare what listens here with the registries; exit status 1 on findings.",
           audit_options, NULL },
         { "db", cmd_db, "rsap db check [--full] [--db PATH] [--json]",

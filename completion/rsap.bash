@@ -56,7 +56,7 @@ _rsap_options()
     pick) echo "--range --proto --count --allow-iana $reader" ;;
     lease) echo "--range --ttl --name --pid $registry" ;;
     kernel-reserve) echo "--apply --file $reader" ;;
-    audit) echo "--consistency --full $reader" ;;
+    audit) echo "--consistency --full --findings --open --since --port $reader" ;;
     db) echo "--full $reader" ;;
     import) echo "--skip-conflicts $registry" ;;
     run) echo "--as --also --allow-ephemeral --best-effort --dry-run $reader" ;;

@@ -111,6 +111,10 @@ static int open_everything(struct rsapd *d)
                 rsapd_log("cannot start the lease reaper: %s", strerror(-r));
                 return r;
         }
+        /* Before the recorder, whose hooks it adds; without it rsapd still serves. */
+        r = findings_start(d, &d->findings);
+        if (r < 0)
+                rsapd_log("cannot follow listeners for squatter findings: %s", strerror(-r));
         r = recorder_start(d, &d->recorder);
         if (r < 0) {
                 rsapd_log("cannot start recording the listening history: %s", strerror(-r));
@@ -180,7 +184,9 @@ static void stop_everything(struct rsapd *d, struct http_server *http)
         portserver_stop(d->portserver);
         figures_stop(d->figures); /* before the store it reads */
         reaper_stop(d->reaper);
-        recorder_stop(d->recorder); /* before the store it writes */
+        recorder_stop(d->recorder); /* before the store it writes, and the hooks it calls */
+        findings_stop(d->findings);
+        d->findings = NULL;
         listeners_stop(d->listeners);
         store_follow_stop(d->follow);
         rsap_store_close(d->store);

@@ -228,6 +228,7 @@ void metrics_render(struct metrics *m, struct rsapd *d, struct rsap_buf *b)
                    load(&m->reaped));
         render_registry(d, b);
         render_listeners(d, b);
+        findings_render(d->findings, b);
 }
 
 void page_metrics(struct rsapd *d, const struct request *req, struct reply *out)

@@ -86,6 +86,9 @@ static void usage(FILE *out)
                 "                           (default 30d)\n"
                 "  --history-cap N          keep at most N ended intervals, folding short-lived\n"
                 "                           ones into counts first (default %d)\n"
+                "  --on-finding PROGRAM     run PROGRAM (an absolute path, no shell) with each\n"
+                "                           squatter finding as JSON on stdin\n"
+                "  --finding-webhook URL    POST each squatter finding as JSON to URL\n"
                 "  --no-access-log          do not log each request\n"
                 "  --help, --version\n\n"
                 "See rsapd(8).\n",
@@ -176,6 +179,8 @@ static int parse_number(const char *text, unsigned long min, unsigned long max,
 
 enum {
         OPT_LISTEN = 256,
+        OPT_ON_FINDING,
+        OPT_FINDING_WEBHOOK,
         OPT_DB_DIR,
         OPT_DB,
         OPT_CACHE_TTL,
@@ -434,6 +439,8 @@ int rsapd_parse_options(int argc, char **argv, struct rsapd_config *cfg)
                 { "no-record", no_argument, NULL, OPT_NO_RECORD },
                 { "history-retention", required_argument, NULL, OPT_HISTORY_RETENTION },
                 { "history-cap", required_argument, NULL, OPT_HISTORY_CAP },
+                { "on-finding", required_argument, NULL, OPT_ON_FINDING },
+                { "finding-webhook", required_argument, NULL, OPT_FINDING_WEBHOOK },
                 { 0 },
         };
         int opt, r;
@@ -460,6 +467,18 @@ int rsapd_parse_options(int argc, char **argv, struct rsapd_config *cfg)
                                 return option_error("--db %s: %s", optarg, rsap_strerror(r));
                         break;
                 case OPT_TOKEN_FILE: cfg->token_file = optarg; break;
+                case OPT_ON_FINDING:
+                        if (optarg[0] != '/' || access(optarg, X_OK) < 0)
+                                return option_error("--on-finding takes the absolute path of a "
+                                                    "program rsapd may run");
+                        cfg->on_finding = optarg;
+                        break;
+                case OPT_FINDING_WEBHOOK:
+                        if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
+                                return option_error("--finding-webhook takes an http:// or "
+                                                    "https:// URL");
+                        cfg->finding_webhook = optarg;
+                        break;
                 case OPT_PORTSERVER: cfg->portserver_path = optarg; break;
                 case OPT_PORTSERVER_RANGE:
                         if (range_option(optarg, cfg) < 0)

@@ -40,6 +40,8 @@
  *                judge every lease
  *   recorder.c   a thread that runs the change engine (rsap/watch.h) and
  *                records each listening interval in the store
+ *   findings.c   squatter findings as listeners appear: the change engine's
+ *                events judged, recorded, counted and delivered
  */
 
 #define RSAPD_DEFAULT_PORT 1647
@@ -87,6 +89,8 @@ struct rsapd_config {
         bool record;                    /* --record (default) / --no-record: listening intervals */
         int64_t history_retention_us;   /* --history-retention */
         int64_t history_cap;            /* --history-cap: rows of ended intervals kept at most */
+        const char *on_finding;      /* --on-finding: a program run with each finding on stdin */
+        const char *finding_webhook; /* --finding-webhook: a URL each finding is POSTed to */
 };
 
 /* The registry in use, counted so SIGHUP can swap it under running requests. */
@@ -101,6 +105,7 @@ struct auth {
 };
 
 struct figures;
+struct findings;
 struct listener_snapshot;
 struct listeners;
 struct metrics;
@@ -142,6 +147,7 @@ struct rsapd {
         struct recorder *recorder;
         struct rsapd_listen_hook_entry listen_hooks[RSAPD_MAX_LISTEN_HOOKS];
         size_t n_listen_hooks;
+        struct findings *findings;
         struct portserver *portserver;
         char data_dir[4096];
         char cache_path[4200];
@@ -429,6 +435,24 @@ void recorder_stop(struct recorder *rec);
 /* -ENOSPC past RSAPD_MAX_LISTEN_HOOKS.  after_step may be NULL. */
 int rsapd_listen_hook_add(struct rsapd *d, rsapd_listen_hook fn, rsapd_listen_step_hook after_step,
                           void *data);
+/* ---- squatter findings (findings.c) ------------------------------------------------ */
+
+struct rsap_watch_event;
+/* Resolves what a previous run left open, then starts the change engine's thread
+ * (and the deliveries' when --on-finding or --finding-webhook is given). */
+int findings_start(struct rsapd *d, struct findings **out);
+/* Stops both threads (a delivery under way ends first, within its time limit); NULL is fine. */
+void findings_stop(struct findings *f);
+/* One change of the engine: a listener judged as it starts, its finding resolved as it
+ * stops.  Called by the thread that drives the engine, and only by it. */
+void findings_on_event(struct rsapd *d, const struct rsap_watch_event *ev);
+/* Records what the events of a step found, in one transaction: after each step. */
+void findings_flush(struct rsapd *d);
+/* From the same thread at least each second: the judge read again when the registry
+ * changed (or every few seconds: leases end), and every socket judged again with it. */
+void findings_tick(struct rsapd *d);
+/* The findings' gauges and counters for /metrics. */
+void findings_render(struct findings *f, struct rsap_buf *b);
 
 /* ---- the port server (portserver.c) ------------------------------------------------ */
 int portserver_start(struct rsapd *d, struct portserver **out);

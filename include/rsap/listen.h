@@ -310,6 +310,8 @@ struct rsap_listen_json_local {
 json_t *rsap_listen_socket_to_json(const struct rsap_listen_list *list, size_t socket,
                                    const struct rsap_iana *reg,
                                    const struct rsap_listen_json_local *local);
+/* A socket's "processes" array alone; NULL when out of memory. */
+json_t *rsap_listen_owners_to_json(const struct rsap_listen_socket *s);
 json_t *rsap_listen_list_to_json(const struct rsap_listen_list *list, const struct rsap_iana *reg,
                                  const struct rsap_listen_json_local *local);
 /*

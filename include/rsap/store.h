@@ -41,7 +41,7 @@ struct rsap_store;
 /* The registry file inside a data directory (see rsap_data_dir()). */
 #define RSAP_STORE_FILE "registry.db"
 /* The schema this rsap writes; PRAGMA user_version holds the database's. */
-#define RSAP_STORE_SCHEMA_VERSION 5
+#define RSAP_STORE_SCHEMA_VERSION 6
 /*
  * How long a command waits in all for another's transaction before -EBUSY:
  * growing sleeps (1 ms doubling to 100 ms, randomised), so that fifty

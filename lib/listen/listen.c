@@ -290,7 +290,7 @@ static json_t *owner_to_json(const struct rsap_listen_owner *o)
                          o->container, "container_name", o->container_name);
 }
 
-static json_t *owners_to_json(const struct rsap_listen_socket *s)
+json_t *rsap_listen_owners_to_json(const struct rsap_listen_socket *s)
 {
         json_t *array = json_array();
 
@@ -353,7 +353,7 @@ json_t *rsap_listen_socket_to_json(const struct rsap_listen_list *list, size_t s
         json_t *processes = json_null(), *visible = json_null();
 
         if (list->owners_looked_up) {
-                processes = owners_to_json(s);
+                processes = rsap_listen_owners_to_json(s);
                 if (!processes)
                         return NULL;
                 visible = json_boolean(!s->owners_hidden);

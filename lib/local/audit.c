@@ -11,7 +11,9 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include <rsap/findings.h>
 #include <rsap/name.h>
+#include <rsap/proc.h>
 
 #include "workflow_internal.h"
 
@@ -32,6 +34,28 @@ const char *rsap_finding_kind_name(enum rsap_finding_kind kind)
         return "?";
 }
 
+static const char *const squat_kind_names[RSAP_SQUAT_KINDS] = {
+        [RSAP_SQUAT_NONE] = "none",
+        [RSAP_SQUAT_ASSIGNED_TO_OTHER] = "assigned-to-other",
+        [RSAP_SQUAT_LEASED_TO_OTHER] = "leased-to-other",
+        [RSAP_SQUAT_UNREGISTERED] = "unregistered",
+};
+
+const char *rsap_squat_kind_name(enum rsap_squat_kind kind)
+{
+        return (unsigned)kind < RSAP_SQUAT_KINDS ? squat_kind_names[kind] : "?";
+}
+
+int rsap_squat_kind_parse(const char *name, enum rsap_squat_kind *out)
+{
+        for (int k = RSAP_SQUAT_NONE + 1; k < RSAP_SQUAT_KINDS; k++)
+                if (strcmp(name, squat_kind_names[k]) == 0) {
+                        *out = (enum rsap_squat_kind)k;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
 void rsap_audit_clear(struct rsap_audit *a)
 {
         for (size_t i = 0; i < a->n_findings; i++) {
@@ -46,9 +70,12 @@ void rsap_audit_clear(struct rsap_audit *a)
 
 struct held {
         int64_t assignment_id; /* 0: a lease */
-        char *service;
+        char *service;         /* the assignment's service, or the lease's name (may be NULL) */
         uint16_t port;
         enum rsap_proto proto;
+        int64_t lease_id;      /* a lease's holder: */
+        pid_t pid;             /* 0: none */
+        bool holder_here;      /* the holder's pid is one of this host's */
 };
 
 /* What the local registry holds, read in one go (rsap_audit_read()). */
@@ -121,8 +148,12 @@ static int add_held(const struct store_holding *h, void *arg)
                 return -ENOMEM;
         out = &s->held[s->n_held];
         *out = (struct held){ .assignment_id = h->assignment_id, .port = h->port,
-                              .proto = h->proto };
+                              .proto = h->proto, .lease_id = h->lease_id, .pid = h->pid,
+                              .holder_here = !h->host || !strcasecmp(h->host,
+                                                                     rsap_store_host(l->store)) };
         if (h->assignment_id && !(out->service = strdup(h->service ? h->service : "?")))
+                return -ENOMEM;
+        if (!h->assignment_id && h->lease_name && !(out->service = strdup(h->lease_name)))
                 return -ENOMEM;
         s->n_held++;
         return 0;
@@ -463,7 +494,7 @@ static int check_listener(struct audit_state *s, uint16_t port, enum rsap_proto 
                                              held->assignment_id);
         if (held)
                 return 0; /* leased: a test run's */
-        if (iana && rsap_iana_port_status(iana, port, proto) == RSAP_STATUS_ASSIGNED)
+        if (rsap_listen_port_registered(iana, port, proto))
                 return check_service_on_port(s, port, proto,
                                              rsap_iana_service_name(iana, port, proto),
                                              "by IANA", 0);
@@ -584,4 +615,118 @@ int rsap_audit(const struct rsap_workflow *wf, struct rsap_audit *out)
                 r = rsap_audit_check(facts, wf->iana, wf->host, out);
         rsap_audit_facts_free(facts);
         return r;
+}
+
+/* ---- squatters: one socket judged by the audit's facts ------------------------------ */
+
+struct rsap_squat_judge {
+        struct rsap_audit_facts *facts;
+        struct audit_state state; /* its index over facts: no sockets */
+};
+
+void rsap_squat_judge_free(struct rsap_squat_judge *judge)
+{
+        if (!judge)
+                return;
+        audit_index_clear(&judge->state.index);
+        rsap_audit_facts_free(judge->facts);
+        free(judge);
+}
+
+void rsap_squat_judge_freep(struct rsap_squat_judge **judge)
+{
+        rsap_squat_judge_free(*judge);
+}
+
+int rsap_squat_judge_read(struct rsap_store *store, struct rsap_squat_judge **out)
+{
+        struct rsap_squat_judge *judge = calloc(1, sizeof(*judge));
+        int r;
+
+        *out = NULL;
+        if (!judge)
+                return -ENOMEM;
+        r = rsap_audit_read(store, &judge->facts);
+        if (r == 0) {
+                judge->state.facts = judge->facts;
+                r = index_facts(&judge->state.index, judge->facts);
+        }
+        if (r < 0) {
+                rsap_squat_judge_free(judge);
+                return r;
+        }
+        *out = judge;
+        return 0;
+}
+
+/* How far up a process's parents a lease's holder is looked for. */
+#define HOLDER_ANCESTRY_MAX 64
+
+/* pid is holder or one of its descendants: a lease taken by a shell covers what it runs. */
+static bool descends_from(pid_t pid, pid_t holder)
+{
+        for (int depth = 0; pid > 1 && depth < HOLDER_ANCESTRY_MAX; depth++) {
+                struct rsap_proc_stat st;
+
+                if (pid == holder)
+                        return true;
+                if (rsap_proc_stat(-1, pid, &st) < 0)
+                        return false;
+                pid = st.ppid;
+        }
+        return pid == holder;
+}
+
+static bool lease_covers(const struct held *lease, const struct rsap_listen_owner *owner)
+{
+        if (lease->service && rsap_name_equal(owner->command, lease->service))
+                return true;
+        return lease->pid > 0 && lease->holder_here && descends_from(owner->pid, lease->pid);
+}
+
+/* Whether an owner of sock is the holding's own: its service, or its lease's holder. */
+static bool held_by_owner(const struct held *held, const struct rsap_listen_socket *sock)
+{
+        for (size_t o = 0; o < sock->n_owners; o++) {
+                const struct rsap_listen_owner *owner = &sock->owners[o];
+
+                if (held->assignment_id ? rsap_name_equal(owner->command, held->service)
+                                        : lease_covers(held, owner))
+                        return true;
+        }
+        return false;
+}
+
+static void judge_held(const struct held *held, const struct rsap_listen_socket *sock,
+                       struct rsap_squat_verdict *out)
+{
+        /* Nobody visible: nothing to say, never a guess. */
+        if (sock->n_owners == 0 || held_by_owner(held, sock))
+                return;
+        out->service = held->service;
+        if (held->assignment_id) {
+                out->kind = RSAP_SQUAT_ASSIGNED_TO_OTHER;
+                out->assignment_id = held->assignment_id;
+        } else {
+                out->kind = RSAP_SQUAT_LEASED_TO_OTHER;
+                out->lease_id = held->lease_id;
+        }
+}
+
+int rsap_squat_classify(const struct rsap_squat_judge *judge, const struct rsap_iana *iana,
+                        const struct rsap_host *host, const struct rsap_listen_socket *sock,
+                        struct rsap_squat_verdict *out)
+{
+        const struct held *held;
+
+        *out = (struct rsap_squat_verdict){ .kind = RSAP_SQUAT_NONE };
+        if (!judge || !sock)
+                return -EINVAL;
+        held = held_for(&judge->state, sock->port, sock->proto);
+        if (held)
+                judge_held(held, sock, out);
+        else if (!rsap_listen_port_registered(iana, sock->port, sock->proto) &&
+                 !(host && is_client_socket(host, sock)))
+                out->kind = RSAP_SQUAT_UNREGISTERED;
+        return 0;
 }

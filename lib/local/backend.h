@@ -30,6 +30,7 @@
 #include <sys/types.h>
 
 #include <rsap/listen_history.h>
+#include <rsap/findings.h>
 #include <rsap/workflow.h>
 
 struct rsap_store;
@@ -262,6 +263,17 @@ struct rsap_store_backend {
                                 int64_t now_us, struct rsap_interval_upkeep *out);
         int (*intervals)(struct rsap_store *store, const struct rsap_interval_query *q,
                          store_interval_visit *visit, void *arg);
+
+        /*
+         * Squatter findings (rsap/findings.h): insert sets the id; resolve
+         * is -ENOENT for no such finding and -EALREADY for one resolved
+         * before; the visitor's finding is borrowed for the call.
+         */
+        int (*finding_insert)(struct rsap_store *store, const struct rsap_listen_finding *f,
+                              int64_t *id_out);
+        int (*finding_resolve)(struct rsap_store *store, int64_t id, int64_t resolved_us);
+        int (*findings)(struct rsap_store *store, const struct rsap_findings_query *q,
+                        int (*visit)(const struct rsap_listen_finding *f, void *arg), void *arg);
 
         int (*check)(struct rsap_store *store, enum rsap_store_check_level level,
                      bool malformed_found, struct rsap_store_check_report *out);

@@ -7,6 +7,7 @@
  * library's structs is written once, here.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -208,4 +209,21 @@ int store_event_from_row(const struct store_row *row, struct rsap_event *e)
         e->details = row_strdup(row, 11);
         e->host = row_strdup(row, 12);
         return e->actor && e->action ? 0 : -ENOMEM;
+}
+
+void store_finding_from_row(const struct store_row *row, struct rsap_listen_finding *f)
+{
+        const char *kind = row_text(row, 4), *address = row_text(row, 7);
+
+        *f = (struct rsap_listen_finding){
+                .id = row_int(row, 0), .found_us = row_int(row, 1),
+                .resolved_us = row_int(row, 2), .host = (char *)row_text(row, 3),
+                .port = (uint16_t)row_int(row, 5), .proto = row_proto(row, 6),
+                .service = (char *)row_text(row, 8), .assignment_id = row_int(row, 9),
+                .lease_id = row_int(row, 10), .owners = (char *)row_text(row, 11),
+        };
+        /* The table's CHECK keeps kind to the three names. */
+        if (!kind || rsap_squat_kind_parse(kind, &f->kind) < 0)
+                f->kind = RSAP_SQUAT_NONE;
+        snprintf(f->address, sizeof(f->address), "%s", address ? address : "");
 }

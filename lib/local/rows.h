@@ -33,3 +33,12 @@ void store_holding_from_row(const struct store_row *row, bool who, struct store_
 int store_lease_from_row(const struct store_row *row, struct rsap_lease *out);
 int store_entry_from_row(const struct store_row *row, struct rsap_local_entry *e);
 int store_event_from_row(const struct store_row *row, struct rsap_event *e);
+
+/*
+ * Findings (rsap/findings.h): the columns each backend selects, in this
+ * order, and the finding made of them, its strings borrowed from the row.
+ */
+#define STORE_FINDING_COLUMNS                                                              \
+        "id, found_us, resolved_us, host, kind, port, protocol, address, service,"        \
+        " assignment_id, lease_id, owners"
+void store_finding_from_row(const struct store_row *row, struct rsap_listen_finding *f);

@@ -6,6 +6,7 @@
  * milliseconds.
  */
 #include <rsap/error_json.h>
+#include <rsap/findings.h>
 #include <rsap/workflow.h>
 
 #include <rsap/basic.h>
@@ -342,6 +343,35 @@ json_t *rsap_audit_to_json(const struct rsap_audit *a)
                          "listeners", (json_int_t)a->n_listeners,
                          "assignments", (json_int_t)a->n_assignments,
                          "findings", findings);
+}
+
+/* The owners were written by rsap_listen_finding_make(): anything else is null. */
+static json_t *owners_or_null(const char *text)
+{
+        json_t *owners = text ? json_loads(text, 0, NULL) : NULL;
+
+        if (owners && !json_is_array(owners)) {
+                json_decref(owners);
+                owners = NULL;
+        }
+        return owners ? owners : json_null();
+}
+
+json_t *rsap_listen_finding_to_json(const struct rsap_listen_finding *f)
+{
+        return json_pack("{s:o, s:o, s:o, s:o, s:s, s:i, s:o, s:s, s:o, s:o, s:o, s:o}",
+                         "id", id_or_null(f->id),
+                         "time", time_or_null(f->found_us),
+                         "resolved", time_or_null(f->resolved_us),
+                         "host", text_or_null(f->host),
+                         "kind", rsap_squat_kind_name(f->kind),
+                         "port", (int)f->port,
+                         "protocol", proto_or_null(f->proto),
+                         "address", f->address,
+                         "service", text_or_null(f->service),
+                         "assignment_id", id_or_null(f->assignment_id),
+                         "lease_id", id_or_null(f->lease_id),
+                         "processes", owners_or_null(f->owners));
 }
 
 json_t *rsap_import_result_to_json(const struct rsap_import_result *r)

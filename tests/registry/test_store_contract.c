@@ -21,7 +21,10 @@
 #include <cmocka.h>
 #include <libpq-fe.h>
 
+#include <rsap/findings.h>
+#include <rsap/iana.h>
 #include <rsap/listen_history.h>
+#include <rsap/proc.h>
 #include <rsap/store.h>
 #include <rsap/workflow.h>
 
@@ -558,6 +561,180 @@ static void the_check_finds_state_changed_behind_its_back(void **state)
         rsap_iana_free(iana);
 }
 
+/* ---- squatters: the judge reads the store, findings are kept in it -------------------- */
+
+/* A socket on port/proto held by one process (pid, command), or by none (pid 0). */
+struct one_socket {
+        struct rsap_listen_socket sock;
+        struct rsap_listen_owner owner;
+};
+
+static const struct rsap_listen_socket *socket_of(struct one_socket *s, uint16_t port,
+                                                  enum rsap_proto proto, pid_t pid,
+                                                  const char *command)
+{
+        memset(s, 0, sizeof(*s));
+        s->sock = (struct rsap_listen_socket){ .proto = proto, .family = 2, .port = port };
+        snprintf(s->sock.address, sizeof(s->sock.address), "127.0.0.1");
+        if (pid > 0) {
+                s->owner.pid = pid;
+                snprintf(s->owner.command, sizeof(s->owner.command), "%s", command);
+                s->sock.owners = &s->owner;
+                s->sock.n_owners = 1;
+        }
+        return &s->sock;
+}
+
+static struct rsap_squat_verdict judged(struct rsap_squat_judge *judge,
+                                        const struct rsap_iana *iana,
+                                        const struct rsap_listen_socket *sock)
+{
+        struct rsap_squat_verdict v;
+
+        assert_int_equal(rsap_squat_classify(judge, iana, NULL, sock, &v), 0);
+        return v;
+}
+
+/* A port IANA assigns nothing to on tcp, found rather than assumed. */
+static uint16_t port_iana_leaves(const struct rsap_iana *iana)
+{
+        for (uint16_t port = 40000; port < 49151; port++)
+                if (!rsap_listen_port_registered(iana, port, RSAP_PROTO_TCP))
+                        return port;
+        fail_msg("IANA assigns every port of 40000-49150");
+        return 0;
+}
+
+static void squatters_assigned_port(void **state)
+{
+        struct fixture *f = *state;
+        _cleanup_(rsap_squat_judge_freep) struct rsap_squat_judge *judge = NULL;
+        struct one_socket s;
+        struct rsap_squat_verdict v;
+        int64_t id;
+
+        assert_int_equal(assign(f, service(f, "webadm"), 20443, RSAP_PROTO_TCP, &id), 0);
+        assert_int_equal(rsap_squat_judge_read(f->store, &judge), 0);
+        v = judged(judge, NULL, socket_of(&s, 20443, RSAP_PROTO_TCP, 812, "WebAdm"));
+        assert_int_equal(v.kind, RSAP_SQUAT_NONE); /* its own service, whatever the case */
+        v = judged(judge, NULL, socket_of(&s, 20443, RSAP_PROTO_TCP, 813, "nginx"));
+        assert_int_equal(v.kind, RSAP_SQUAT_ASSIGNED_TO_OTHER);
+        assert_string_equal(v.service, "webadm");
+        assert_int_equal(v.assignment_id, id);
+        assert_int_equal(v.lease_id, 0);
+        /* The same port on udp is not assigned: nobody registered it. */
+        v = judged(judge, NULL, socket_of(&s, 20443, RSAP_PROTO_UDP, 813, "nginx"));
+        assert_int_equal(v.kind, RSAP_SQUAT_UNREGISTERED);
+        /* No owner visible: nothing said of an assigned port. */
+        v = judged(judge, NULL, socket_of(&s, 20443, RSAP_PROTO_TCP, 0, NULL));
+        assert_int_equal(v.kind, RSAP_SQUAT_NONE);
+}
+
+static void squatters_leased_port(void **state)
+{
+        struct fixture *f = *state;
+        _cleanup_(rsap_squat_judge_freep) struct rsap_squat_judge *judge = NULL;
+        struct rsap_proc_stat me;
+        struct rsap_lease l = { .port = 20500, .name = "ci-run", .pid = getpid(),
+                                .leased_us = T0, .expires_us = T0 + DAY, .active = true };
+        struct one_socket s;
+        struct rsap_squat_verdict v;
+        int64_t id;
+
+        assert_int_equal(rsap_proc_stat(-1, getpid(), &me), 0);
+        l.pid_start = me.start_time;
+        assert_int_equal(STORE_OP(f->store, lease_insert)(f->store, &l, &id), 0);
+        assert_int_equal(rsap_squat_judge_read(f->store, &judge), 0);
+        v = judged(judge, NULL, socket_of(&s, 20500, RSAP_PROTO_TCP, getpid(), "anything"));
+        assert_int_equal(v.kind, RSAP_SQUAT_NONE); /* the holder itself */
+        v = judged(judge, NULL, socket_of(&s, 20500, RSAP_PROTO_UDP, 1, "ci-run"));
+        assert_int_equal(v.kind, RSAP_SQUAT_NONE); /* the lease's name */
+        /* pid 1 is no descendant of this process. */
+        v = judged(judge, NULL, socket_of(&s, 20500, RSAP_PROTO_TCP, 1, "squatter"));
+        assert_int_equal(v.kind, RSAP_SQUAT_LEASED_TO_OTHER);
+        assert_int_equal(v.lease_id, id);
+        assert_int_equal(v.assignment_id, 0);
+        assert_string_equal(v.service, "ci-run");
+}
+
+static void squatters_unregistered_port(void **state)
+{
+        struct fixture *f = *state;
+        _cleanup_(rsap_squat_judge_freep) struct rsap_squat_judge *judge = NULL;
+        struct rsap_iana *iana = NULL;
+        struct rsap_host host = { .have_ephemeral = true, .ephemeral_low = 32768,
+                                  .ephemeral_high = 60999 };
+        struct rsap_squat_verdict v;
+        struct one_socket s;
+        uint16_t free_port;
+
+        assert_int_equal(rsap_iana_open_builtin(&iana), 0);
+        free_port = port_iana_leaves(iana);
+        assert_int_equal(rsap_squat_judge_read(f->store, &judge), 0);
+        v = judged(judge, iana, socket_of(&s, free_port, RSAP_PROTO_TCP, 900, "daemon"));
+        assert_int_equal(v.kind, RSAP_SQUAT_UNREGISTERED);
+        assert_null(v.service);
+        /* Seen by nobody: still nobody registered the port. */
+        v = judged(judge, iana, socket_of(&s, free_port, RSAP_PROTO_TCP, 0, NULL));
+        assert_int_equal(v.kind, RSAP_SQUAT_UNREGISTERED);
+        /* IANA's port: not a squatter for this registry. */
+        v = judged(judge, iana, socket_of(&s, 22, RSAP_PROTO_TCP, 900, "daemon"));
+        assert_int_equal(v.kind, RSAP_SQUAT_NONE);
+        /* A resolver's reply socket in the ephemeral range is a client's. */
+        assert_int_equal(rsap_squat_classify(judge, iana, &host,
+                                             socket_of(&s, 50001, RSAP_PROTO_UDP, 900, "dig"),
+                                             &v),
+                         0);
+        assert_int_equal(v.kind, RSAP_SQUAT_NONE);
+        rsap_iana_free(iana);
+}
+
+static void findings_are_recorded_and_resolved_once(void **state)
+{
+        struct fixture *f = *state;
+        struct rsap_squat_verdict v = { .kind = RSAP_SQUAT_UNREGISTERED };
+        struct rsap_findings_query by_port = { .port = 20600, .proto = RSAP_PROTO_TCP };
+        struct rsap_findings_query open = { .port = -1, .open_only = true };
+        struct rsap_listen_finding made, other, *list;
+        struct one_socket s;
+        size_t n;
+
+        assert_int_equal(rsap_listen_finding_make(&v, socket_of(&s, 20600, RSAP_PROTO_TCP, 77,
+                                                               "squatd"),
+                                                  T0, &made),
+                         0);
+        assert_int_equal(rsap_findings_record(f->store, &made), 0);
+        assert_true(made.id > 0);
+        assert_int_equal(rsap_listen_finding_make(&v, socket_of(&s, 20601, RSAP_PROTO_TCP, 78,
+                                                               "other"),
+                                                  T0 + 5, &other),
+                         0);
+        assert_int_equal(rsap_findings_record(f->store, &other), 0);
+        assert_int_equal(rsap_findings_list(f->store, &by_port, &list, &n), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(list[0].id, made.id);
+        assert_int_equal(list[0].kind, RSAP_SQUAT_UNREGISTERED);
+        assert_int_equal(list[0].found_us, T0);
+        assert_int_equal(list[0].resolved_us, 0);
+        assert_string_equal(list[0].address, "127.0.0.1");
+        assert_string_equal(list[0].host, rsap_store_host(f->store));
+        assert_non_null(strstr(list[0].owners, "\"squatd\""));
+        rsap_listen_findings_free(list, n);
+
+        assert_int_equal(rsap_findings_resolve(f->store, made.id, T0 + 10), 0);
+        assert_int_equal(rsap_findings_resolve(f->store, made.id, T0 + 20), -EALREADY);
+        assert_int_equal(rsap_findings_resolve(f->store, other.id + 100, T0 + 20), -ENOENT);
+        assert_int_equal(rsap_findings_list(f->store, &open, &list, &n), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(list[0].id, other.id);
+        rsap_listen_findings_free(list, n);
+        assert_int_equal(rsap_findings_list(f->store, &by_port, &list, &n), 0);
+        assert_int_equal(list[0].resolved_us, T0 + 10);
+        rsap_listen_findings_free(list, n);
+        rsap_listen_finding_clear(&made);
+        rsap_listen_finding_clear(&other);
+}
+
 /* ---- listening intervals -------------------------------------------------------------------- */
 
 #define SEC 1000000LL
@@ -774,6 +951,10 @@ int main(void)
                 T(intervals_open_close_and_answer_by_port_time_and_start),
                 T(open_intervals_close_as_unknown_at_their_last_sighting),
                 T(intervals_stay_within_retention_and_cap),
+                T(squatters_assigned_port),
+                T(squatters_leased_port),
+                T(squatters_unregistered_port),
+                T(findings_are_recorded_and_resolved_once),
 #undef T
         };
         const struct rsap_store_backend *const *backends;

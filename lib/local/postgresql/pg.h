@@ -17,7 +17,7 @@
 #include "../store_internal.h"
 
 /* The backend's schema: migrations numbered from 1, recorded in rsap_schema. */
-#define PG_SCHEMA_VERSION 2
+#define PG_SCHEMA_VERSION 3
 
 struct pg_conn {
         PGconn *db;

@@ -874,6 +874,95 @@ static int history(struct rsap_store *store, const struct rsap_target *target,
 
 /* ---- behind the store's back ----------------------------------------------------------------- */
 
+/* ---- squatter findings ----------------------------------------------------------------- */
+
+static int finding_insert(struct rsap_store *store, const struct rsap_listen_finding *f,
+                          int64_t *id_out)
+{
+        _cleanup_(pg_query_finish) struct pg_query q = { 0 };
+        int r = pg_prepare(store,
+                              "INSERT INTO listen_findings (found_us, host, port, protocol,"
+                              " address, kind, service, assignment_id, lease_id, owners)"
+                              " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                              &q);
+
+        if (r < 0)
+                return r;
+        pg_bind_int(&q, 1, f->found_us);
+        pg_bind_text(&q, 2, f->host);
+        pg_bind_int(&q, 3, f->port);
+        pg_bind_proto(&q, 4, f->proto);
+        pg_bind_text(&q, 5, f->address);
+        pg_bind_text(&q, 6, rsap_squat_kind_name(f->kind));
+        pg_bind_text(&q, 7, f->service);
+        pg_bind_id(&q, 8, f->assignment_id);
+        pg_bind_id(&q, 9, f->lease_id);
+        pg_bind_text(&q, 10, f->owners);
+        return insert_returning_id(store, &q, id_out);
+}
+
+static bool finding_exists(struct rsap_store *store, int64_t id)
+{
+        _cleanup_(pg_query_finish) struct pg_query q = { 0 };
+        int r = pg_prepare(store, "SELECT 1 FROM listen_findings WHERE id = $1", &q);
+
+        if (r == 0) {
+                pg_bind_int(&q, 1, id);
+                r = pg_step(store, &q);
+        }
+        return r > 0;
+}
+
+static int finding_resolve(struct rsap_store *store, int64_t id, int64_t resolved_us)
+{
+        _cleanup_(pg_query_finish) struct pg_query q = { 0 };
+        int r = pg_prepare(store,
+                              "UPDATE listen_findings SET resolved_us = GREATEST($1::bigint, found_us)"
+                              " WHERE id = $2 AND resolved_us IS NULL",
+                              &q);
+
+        if (r < 0)
+                return r;
+        pg_bind_int(&q, 1, resolved_us);
+        pg_bind_int(&q, 2, id);
+        r = pg_run(store, &q);
+        if (r == 0 && pg_changes(&q) != 1)
+                r = finding_exists(store, id) ? -EALREADY : -ENOENT;
+        return r;
+}
+
+static int findings(struct rsap_store *store, const struct rsap_findings_query *fq,
+                    int (*visit)(const struct rsap_listen_finding *f, void *arg), void *arg)
+{
+        _cleanup_(pg_query_finish) struct pg_query q = { 0 };
+        char sql[512];
+        int r;
+
+        snprintf(sql, sizeof(sql),
+                 "SELECT " STORE_FINDING_COLUMNS " FROM listen_findings WHERE found_us >= $1%s%s%s"
+                 " ORDER BY id",
+                 fq->port >= 0 ? " AND port = $2" : "",
+                 fq->proto ? (fq->port >= 0 ? " AND protocol = $3" : " AND protocol = $2") : "",
+                 fq->open_only ? " AND resolved_us IS NULL" : "");
+        r = pg_prepare(store, sql, &q);
+        if (r < 0)
+                return r;
+        pg_bind_int(&q, 1, fq->since_us);
+        if (fq->port >= 0)
+                pg_bind_int(&q, 2, fq->port);
+        if (fq->proto) /* numbered after the port's, when there is one */
+                pg_bind_proto(&q, fq->port >= 0 ? 3 : 2, fq->proto);
+        while ((r = pg_step(store, &q)) > 0) {
+                struct rsap_listen_finding f;
+
+                store_finding_from_row(ROW(&q), &f);
+                r = visit(&f, arg);
+                if (r < 0)
+                        return r;
+        }
+        return r;
+}
+
 static int tamper(struct rsap_store *store, enum store_tamper what)
 {
         static const char *const sql[] = {
@@ -934,6 +1023,9 @@ const struct rsap_store_backend store_backend_postgresql = {
         .intervals_touch = pg_intervals_touch,
         .intervals_upkeep = pg_intervals_upkeep,
         .intervals = pg_intervals,
+        .finding_insert = finding_insert,
+        .finding_resolve = finding_resolve,
+        .findings = findings,
         .check = pg_check,
         .tamper = tamper,
 };

@@ -197,6 +197,44 @@ static const char *const migrations[] = {
         "  host text PRIMARY KEY CHECK (length(host) BETWEEN 1 AND 255),\n"
         "  last_seen_us bigint NOT NULL\n"
         ");\n",
+        /*
+         * 3: squatter findings (rsap/findings.h), a table of their own: a
+         * row is never deleted, and once written only its resolution may be
+         * set, once.  A finding names its holding exactly when its kind says.
+         */
+        "CREATE TABLE listen_findings (\n"
+        "  id bigserial PRIMARY KEY,\n"
+        "  found_us bigint NOT NULL,\n"
+        "  resolved_us bigint CHECK (resolved_us IS NULL OR resolved_us >= found_us),\n"
+        "  host text NOT NULL CHECK (length(host) BETWEEN 1 AND 255),\n"
+        "  port integer NOT NULL CHECK (port BETWEEN 0 AND 65535),\n"
+        "  protocol text NOT NULL CHECK (protocol IN ('tcp', 'udp', 'sctp', 'dccp')),\n"
+        "  address text NOT NULL CHECK (length(address) BETWEEN 1 AND 45),\n"
+        "  kind text NOT NULL\n"
+        "    CHECK (kind IN ('assigned-to-other', 'leased-to-other', 'unregistered')),\n"
+        "  service text CHECK (service IS NULL OR length(service) BETWEEN 1 AND 255),\n"
+        "  assignment_id bigint REFERENCES assignments (id),\n"
+        "  lease_id bigint REFERENCES leases (id),\n"
+        "  owners text NOT NULL CHECK (jsonb_typeof(owners::jsonb) = 'array'),\n"
+        "  CHECK ((kind = 'assigned-to-other') = (assignment_id IS NOT NULL)),\n"
+        "  CHECK ((kind = 'leased-to-other') = (lease_id IS NOT NULL)),\n"
+        "  CHECK (kind <> 'unregistered' OR service IS NULL),\n"
+        "  CHECK (kind <> 'assigned-to-other' OR service IS NOT NULL)\n"
+        ");\n"
+        "CREATE INDEX listen_findings_port ON listen_findings (port, protocol, found_us);\n"
+        "CREATE INDEX listen_findings_open ON listen_findings (host) WHERE resolved_us IS NULL;\n"
+        "CREATE TRIGGER listen_findings_stay BEFORE DELETE ON listen_findings\n"
+        "  FOR EACH ROW EXECUTE FUNCTION rsap_refuse('findings are never deleted');\n"
+        "CREATE TRIGGER listen_findings_never_truncated BEFORE TRUNCATE ON listen_findings\n"
+        "  FOR EACH STATEMENT EXECUTE FUNCTION rsap_refuse('findings are never deleted');\n"
+        "CREATE TRIGGER listen_findings_resolved_once BEFORE UPDATE ON listen_findings\n"
+        "  FOR EACH ROW WHEN (old.resolved_us IS NOT NULL\n"
+        "    OR (new.id, new.found_us, new.host, new.port, new.protocol, new.address,\n"
+        "        new.kind, new.service, new.assignment_id, new.lease_id, new.owners)\n"
+        "       IS DISTINCT FROM\n"
+        "       (old.id, old.found_us, old.host, old.port, old.protocol, old.address,\n"
+        "        old.kind, old.service, old.assignment_id, old.lease_id, old.owners))\n"
+        "  EXECUTE FUNCTION rsap_refuse('a finding only gets its resolution, once');\n",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == PG_SCHEMA_VERSION,

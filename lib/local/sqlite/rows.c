@@ -877,6 +877,97 @@ static int history(struct rsap_store *store, const struct rsap_target *target,
 
 /* ---- behind the store's back ----------------------------------------------------------------- */
 
+/* ---- squatter findings ----------------------------------------------------------------- */
+
+static int finding_insert(struct rsap_store *store, const struct rsap_listen_finding *f,
+                          int64_t *id_out)
+{
+        _cleanup_(query_finish) struct query q = { 0 };
+        int r = query_prepare(store,
+                              "INSERT INTO listen_findings (found_us, host, port, protocol,"
+                              " address, kind, service, assignment_id, lease_id, owners)"
+                              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              &q);
+
+        if (r < 0)
+                return r;
+        bind_int(&q, 1, f->found_us);
+        bind_text(&q, 2, f->host);
+        bind_int(&q, 3, f->port);
+        bind_proto(&q, 4, f->proto);
+        bind_text(&q, 5, f->address);
+        bind_text(&q, 6, rsap_squat_kind_name(f->kind));
+        bind_text(&q, 7, f->service);
+        bind_id(&q, 8, f->assignment_id);
+        bind_id(&q, 9, f->lease_id);
+        bind_text(&q, 10, f->owners);
+        r = query_done(&q);
+        if (r == 0)
+                *id_out = last_id(store);
+        return r;
+}
+
+static bool finding_exists(struct rsap_store *store, int64_t id)
+{
+        _cleanup_(query_finish) struct query q = { 0 };
+        int r = query_prepare(store, "SELECT 1 FROM listen_findings WHERE id = ?", &q);
+
+        if (r == 0) {
+                bind_int(&q, 1, id);
+                r = query_step(&q);
+        }
+        return r > 0;
+}
+
+static int finding_resolve(struct rsap_store *store, int64_t id, int64_t resolved_us)
+{
+        _cleanup_(query_finish) struct query q = { 0 };
+        int r = query_prepare(store,
+                              "UPDATE listen_findings SET resolved_us = max(?1, found_us)"
+                              " WHERE id = ?2 AND resolved_us IS NULL",
+                              &q);
+
+        if (r < 0)
+                return r;
+        bind_int(&q, 1, resolved_us);
+        bind_int(&q, 2, id);
+        r = query_done(&q);
+        if (r == 0 && sqlite3_changes(store_db(store)) != 1)
+                r = finding_exists(store, id) ? -EALREADY : -ENOENT;
+        return r;
+}
+
+static int findings(struct rsap_store *store, const struct rsap_findings_query *fq,
+                    int (*visit)(const struct rsap_listen_finding *f, void *arg), void *arg)
+{
+        _cleanup_(query_finish) struct query q = { 0 };
+        char sql[512];
+        int r;
+
+        snprintf(sql, sizeof(sql),
+                 "SELECT " STORE_FINDING_COLUMNS " FROM listen_findings WHERE found_us >= ?1%s%s%s"
+                 " ORDER BY id",
+                 fq->port >= 0 ? " AND port = ?2" : "", fq->proto ? " AND protocol = ?3" : "",
+                 fq->open_only ? " AND resolved_us IS NULL" : "");
+        r = query_prepare(store, sql, &q);
+        if (r < 0)
+                return r;
+        bind_int(&q, 1, fq->since_us);
+        if (fq->port >= 0)
+                bind_int(&q, 2, fq->port);
+        if (fq->proto)
+                bind_proto(&q, 3, fq->proto);
+        while ((r = query_step(&q)) > 0) {
+                struct rsap_listen_finding f;
+
+                store_finding_from_row(ROW(&q), &f);
+                r = visit(&f, arg);
+                if (r < 0)
+                        return r;
+        }
+        return r;
+}
+
 static int tamper(struct rsap_store *store, enum store_tamper what)
 {
         static const char *const sql[] = {
@@ -933,6 +1024,9 @@ const struct rsap_store_backend store_backend_sqlite = {
         .intervals_touch = sqlite_intervals_touch,
         .intervals_upkeep = sqlite_intervals_upkeep,
         .intervals = sqlite_intervals,
+        .finding_insert = finding_insert,
+        .finding_resolve = finding_resolve,
+        .findings = findings,
         .check = sqlite_check,
         .tamper = tamper,
 };

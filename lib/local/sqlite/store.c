@@ -253,6 +253,42 @@ static const char *const migrations[] = {
         "  host TEXT PRIMARY KEY CHECK (length(host) BETWEEN 1 AND 255),\n"
         "  last_seen_us INTEGER NOT NULL\n"
         ") WITHOUT ROWID;\n",
+        /*
+         * 6: squatter findings (rsap/findings.h), a table of their own: a
+         * row is never deleted, and once written only its resolution may be
+         * set, once.  A finding names its holding exactly when its kind says.
+         */
+        "CREATE TABLE listen_findings (\n"
+        "  id INTEGER PRIMARY KEY,\n"
+        "  found_us INTEGER NOT NULL,\n"
+        "  resolved_us INTEGER CHECK (resolved_us IS NULL OR resolved_us >= found_us),\n"
+        "  host TEXT NOT NULL CHECK (length(host) BETWEEN 1 AND 255),\n"
+        "  port INTEGER NOT NULL CHECK (port BETWEEN 0 AND 65535),\n"
+        "  protocol TEXT NOT NULL CHECK (protocol IN ('tcp', 'udp', 'sctp', 'dccp')),\n"
+        "  address TEXT NOT NULL CHECK (length(address) BETWEEN 1 AND 45),\n"
+        "  kind TEXT NOT NULL\n"
+        "    CHECK (kind IN ('assigned-to-other', 'leased-to-other', 'unregistered')),\n"
+        "  service TEXT CHECK (service IS NULL OR length(service) BETWEEN 1 AND 255),\n"
+        "  assignment_id INTEGER REFERENCES assignments(id),\n"
+        "  lease_id INTEGER REFERENCES leases(id),\n"
+        "  owners TEXT NOT NULL CHECK (json_valid(owners) AND json_type(owners) = 'array'),\n"
+        "  CHECK ((kind = 'assigned-to-other') = (assignment_id IS NOT NULL)),\n"
+        "  CHECK ((kind = 'leased-to-other') = (lease_id IS NOT NULL)),\n"
+        "  CHECK (kind <> 'unregistered' OR service IS NULL),\n"
+        "  CHECK (kind <> 'assigned-to-other' OR service IS NOT NULL)\n"
+        ");\n"
+        "CREATE INDEX listen_findings_port ON listen_findings(port, protocol, found_us);\n"
+        "CREATE INDEX listen_findings_open ON listen_findings(host) WHERE resolved_us IS NULL;\n"
+        "CREATE TRIGGER listen_findings_stay BEFORE DELETE ON listen_findings\n"
+        "  BEGIN SELECT RAISE(ABORT, 'findings are never deleted'); END;\n"
+        "CREATE TRIGGER listen_findings_resolved_once BEFORE UPDATE ON listen_findings\n"
+        "  WHEN old.resolved_us IS NOT NULL OR new.id IS NOT old.id\n"
+        "    OR new.found_us IS NOT old.found_us OR new.host IS NOT old.host\n"
+        "    OR new.port IS NOT old.port OR new.protocol IS NOT old.protocol\n"
+        "    OR new.address IS NOT old.address OR new.kind IS NOT old.kind\n"
+        "    OR new.service IS NOT old.service OR new.assignment_id IS NOT old.assignment_id\n"
+        "    OR new.lease_id IS NOT old.lease_id OR new.owners IS NOT old.owners\n"
+        "  BEGIN SELECT RAISE(ABORT, 'a finding only gets its resolution, once'); END;\n",
 };
 
 /* ---- errors ------------------------------------------------------------- */
