@@ -8,7 +8,7 @@
 # lease: Input/output error" and let lookups pretend there was no registry;
 # on a full disk, after the first "disk is full", every command said
 # "Input/output error" (the WAL's shared-memory file could not grow).
-# The full disk is a 320 KiB tmpfs in a mount namespace of this test's own
+# The full disk is a 480 KiB tmpfs in a mount namespace of this test's own
 # (root, or a user namespace that allows it); without one that part is
 # skipped (77 when nothing else ran).  Needs $RSAP and python3.
 set -u
@@ -134,7 +134,7 @@ says 2 "nothing was changed" "$RSAP" request refused-svc --port 40998 --proto tc
 full_disk() { # runs in its own mount namespace
         local mnt="$work/mnt" i saw_full=0 bad=0
         mkdir -p "$mnt"
-        mount -t tmpfs -o size=320k rsap-test "$mnt" || return 77
+        mount -t tmpfs -o size=480k rsap-test "$mnt" || return 77
         "$RSAP" request first --port 40200 --proto tcp --description x --assignee a \
                 --contact a@example.com --db "$mnt/r.db" >/dev/null || { echo "no registry"; return 1; }
         head -c 150000 /dev/zero >"$mnt/filler" 2>/dev/null
