@@ -17,6 +17,11 @@
 #   ss-ltn  the loop `ss -ltn >/dev/null; sleep 1`, N times, as one would
 #           write it: TCP only, no owners, and the shell's forks counted;
 #   ss-ltun the same loop over TCP and UDP, the sockets the engine follows.
+#   rsapd   rsapd's recorder thread (daemon/recorder.c: the engine, the store's
+#           intervals, the squatter findings' hooks) in an rsapd of its own,
+#           on a fresh SQLite registry, --listeners-interval 1000: its CPU
+#           over N seconds from /proc/PID/task/TID/stat, after its first step
+#           (every socket written as an interval) is done.
 #
 # Every round runs each side once, in an order shuffled anew, one at a time;
 # the ratio of each side's CPU time to the engine's is taken within the round
@@ -40,6 +45,7 @@ PROCS=${PROCS:-20}
 N=${N:-10}
 RSAP=$BUILD/cli/rsap
 COST=$BUILD/bench/bench-watch-cost
+RSAPD=$BUILD/daemon/rsapd
 
 for tool in cc ss shuf timeout; do
         command -v "$tool" >/dev/null || { echo "watch.sh: needs $tool" >&2; exit 2; }
@@ -86,8 +92,41 @@ seen=$("$COST" engine 1 1000 | awk '{ print $5 }')
 listed=$("$SS" -ltn | wc -l)
 [ "$listed" -gt "$tcp" ] || { echo "watch.sh: ss lists $listed TCP listeners, not $tcp" >&2; exit 1; }
 
+# The recorder thread's CPU seconds (user + system) now, from its stat line.
+thread_cpu() {
+        awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) / hz }' "$1"
+}
+
+recorder_cost() {
+        db="$WORK/rsapd-db"
+        rm -rf "$db"
+        mkdir -p "$db"
+        "$RSAPD" --db-dir "$db" --listen 127.0.0.1:0 --listeners-interval 1000 --no-access-log \
+                >"$WORK/rsapd.log" 2>&1 &
+        pid=$!
+        tid=
+        for _ in $(seq 300); do
+                tid=$(grep -l '^rsapd-recorder$' /proc/$pid/task/*/comm 2>/dev/null | head -1 |
+                        cut -d/ -f5)
+                [ -n "$tid" ] && grep -q 'listening on' "$WORK/rsapd.log" && break
+                sleep 0.1
+        done
+        [ -n "$tid" ] || { echo "watch.sh: rsapd has no recorder: $(cat "$WORK/rsapd.log")" >&2; exit 1; }
+        sleep 5 # the first step: every socket, its owners, an interval each
+        c0=$(thread_cpu "/proc/$pid/task/$tid/stat")
+        w0=$(date +%s.%N)
+        sleep "$N"
+        c1=$(thread_cpu "/proc/$pid/task/$tid/stat")
+        w1=$(date +%s.%N)
+        kill "$pid"
+        wait "$pid" || true
+        awk -v c0="$c0" -v c1="$c1" -v w0="$w0" -v w1="$w1" \
+                'BEGIN { printf "rsapd %.4f %.4f\n", c1 - c0, w1 - w0 }'
+}
+
 run_side() {
         case $1 in
+        rsapd) recorder_cost ;;
         engine) "$COST" engine "$N" 1000 ;;
         cli) "$COST" command "$N" "$TIMEOUT" -s INT "$N" "$RSAP" listening --watch \
                 --interval 1000 2>/dev/null ;;
@@ -96,7 +135,7 @@ run_side() {
         esac
 }
 
-SIDES="engine cli ss-ltn ss-ltun"
+SIDES="engine cli ss-ltn ss-ltun rsapd"
 echo "watch.sh: $LOAD sockets ($tcp TCP, $udp UDP) in $PROCS processes, $N s per side," \
         "$ROUNDS rounds; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq "$ROUNDS"); do
