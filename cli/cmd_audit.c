@@ -107,28 +107,12 @@ struct audit_args {
         bool query_given; /* --open, --since or --port */
 };
 
-static void render_finding(const struct cli *cli, const struct rsap_listen_finding *f)
-{
-        char found[RSAP_TIME_SIZE], resolved[RSAP_TIME_SIZE] = "open";
-
-        rsap_time_format(f->found_us, found, sizeof(found));
-        if (f->resolved_us)
-                rsap_time_format(f->resolved_us, resolved, sizeof(resolved));
-        printf("%s%-17s%s %u/%s  %s  %s  %s  until %s\n", cli_yellow(cli),
-               rsap_squat_kind_name(f->kind), cli_reset(cli), f->port, rsap_proto_name(f->proto),
-               render_safe(f->address), f->service ? render_safe(f->service) : "-", found,
-               resolved);
-}
-
 static int print_findings(struct cli *cli, const struct rsap_listen_finding *list, size_t n)
 {
         json_t *array;
 
-        if (!cli->json) {
-                for (size_t i = 0; i < n; i++)
-                        render_finding(cli, &list[i]);
-                return 0;
-        }
+        if (!cli->json)
+                return render_findings(cli, list, n) < 0 ? -EIO : 0;
         array = json_array();
         for (size_t i = 0; array && i < n; i++)
                 json_array_append_new(array, rsap_listen_finding_to_json(&list[i]));

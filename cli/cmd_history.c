@@ -3,6 +3,7 @@
  * rsap history PORT|NAME|ID: every event ever recorded for it, oldest first;
  * with --listening, what rsapd saw listen on a port, from when to when.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <string.h>
 
@@ -112,32 +113,42 @@ static int history(struct cli *cli, struct registry_cli *rc, const char *text)
         return r;
 }
 
-/* The intervals recorded on one port, every host's, oldest first. */
+/* The port's timeline, then its squatter findings. */
+static int render_port_listening(const struct cli *cli, const struct rsap_port_listening *h)
+{
+        if (h->intervals.n > 0 && render_intervals(cli, &h->intervals) < 0)
+                return -EIO;
+        if (h->n_findings == 0)
+                return 0;
+        printf("%sfindings%s\n", cli_dim(cli), cli_reset(cli));
+        return render_findings(cli, h->findings, h->n_findings);
+}
+
+/* The intervals and findings recorded on one port, every host's, oldest first. */
 static int listening_history(struct cli *cli, struct registry_cli *rc, const char *text)
 {
         _cleanup_(rsap_store_closep) struct rsap_store *store = NULL;
-        _cleanup_(rsap_interval_list_clear) struct rsap_interval_list list = { 0 };
-        struct rsap_interval_query q = { .scope = RSAP_INTERVALS_PORT };
+        _cleanup_(rsap_port_listening_clear) struct rsap_port_listening h = { 0 };
         struct rsap_target target;
+        bool any;
         int r;
 
         if (rsap_target_parse(text, &target) < 0 || target.kind != RSAP_TARGET_PORT)
                 return cli_error("--listening: '%s' is not a port (PORT or PORT/PROTO)", text);
-        q.port = target.port;
-        q.proto = target.proto;
         r = registry_open_read(cli, rc, &store);
         if (r)
                 return r;
-        if (store && (r = rsap_intervals_query(store, &q, &list)) < 0)
+        if (store && (r = rsap_port_listening_read(store, target.port, target.proto, &h)) < 0)
                 return registry_error(rc, r, "cannot read the listening history");
+        any = h.intervals.n > 0 || h.n_findings > 0;
         if (cli->json)
-                r = cli_print_json(rsap_intervals_to_json(&list));
-        else if (list.n > 0)
-                r = render_intervals(cli, &list) < 0 ? cli_error("cannot write the output") : 0;
+                r = cli_print_json(rsap_port_listening_to_json(&h));
+        else if (any)
+                r = render_port_listening(cli, &h) < 0 ? cli_error("cannot write the output") : 0;
         else
                 fprintf(stderr, "rsap: nothing was recorded listening on %s%s\n", text,
                         store ? "" : " (no local registry yet)");
-        return r ? r : list.n > 0 ? EXIT_ANSWERED : EXIT_NO_MATCH;
+        return r ? r : any ? EXIT_ANSWERED : EXIT_NO_MATCH;
 }
 
 static int history_option(const struct cli_command *self, int opt, void *data)

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Listening intervals as text: the timeline of `rsap history PORT
- * --listening` and the past listings of `rsap listening --at/--since`.
+ * --listening` and the past listings of `rsap listening --at/--since`; and
+ * the squatter findings of that timeline and of `rsap audit --findings`.
  */
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <rsap/findings.h>
 #include <rsap/listen_history.h>
+#include <rsap/time.h>
 
 #include "render.h"
 
@@ -71,4 +74,24 @@ int render_intervals(const struct cli *cli, const struct rsap_interval_list *lis
         for (size_t i = 0; i < list->n; i++)
                 print_interval(cli, &list->items[i]);
         return fflush(stdout) == 0 ? 0 : -EIO;
+}
+
+static void render_finding(const struct cli *cli, const struct rsap_listen_finding *f)
+{
+        char found[RSAP_TIME_SIZE], resolved[RSAP_TIME_SIZE] = "open";
+
+        rsap_time_format(f->found_us, found, sizeof(found));
+        if (f->resolved_us)
+                rsap_time_format(f->resolved_us, resolved, sizeof(resolved));
+        printf("%s%-17s%s %u/%s  %s  %s  %s  until %s\n", cli_yellow(cli),
+               rsap_squat_kind_name(f->kind), cli_reset(cli), f->port, rsap_proto_name(f->proto),
+               render_safe(f->address), f->service ? render_safe(f->service) : "-", found,
+               resolved);
+}
+
+int render_findings(const struct cli *cli, const struct rsap_listen_finding *list, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                render_finding(cli, &list[i]);
+        return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -EIO;
 }

@@ -53,3 +53,6 @@ void render_local(const struct cli *cli, const struct rsap_local_list *local);
 struct rsap_interval_list;
 /* Listening intervals, one line each, oldest first (cli/intervals.c): 0 or -EIO. */
 int render_intervals(const struct cli *cli, const struct rsap_interval_list *list);
+struct rsap_listen_finding;
+/* Squatter findings, one line each (cli/intervals.c): 0 or -EIO. */
+int render_findings(const struct cli *cli, const struct rsap_listen_finding *list, size_t n);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <rsap/error.h>
+#include <rsap/findings.h>
 #include <rsap/json.h>
 #include <rsap/listen.h>
 #include <rsap/listen_history.h>
@@ -468,14 +469,20 @@ void rsapd_hide_interval_owners(struct rsap_interval_list *list)
         }
 }
 
+/* A finding's processes are shown as its socket's owners are (--owners). */
+static void hide_finding_owners(struct rsap_port_listening *h)
+{
+        rsapd_hide_interval_owners(&h->intervals);
+        for (size_t i = 0; i < h->n_findings; i++)
+                free(TAKE_PTR(h->findings[i].owners));
+}
+
 /* ?listening=1: what rsap history PORT --listening prints. */
 static void listening_history(struct rsapd *d, const struct request *req,
                               const struct rsap_target *target, const char *text,
                               struct reply *out)
 {
-        _cleanup_(rsap_interval_list_clear) struct rsap_interval_list list = { 0 };
-        struct rsap_interval_query q = { .scope = RSAP_INTERVALS_PORT, .port = target->port,
-                                         .proto = target->proto };
+        _cleanup_(rsap_port_listening_clear) struct rsap_port_listening h = { 0 };
         int r;
 
         if (target->kind != RSAP_TARGET_PORT) {
@@ -483,15 +490,15 @@ static void listening_history(struct rsapd *d, const struct request *req,
                 return;
         }
         pthread_mutex_lock(&d->store_lock);
-        r = rsap_intervals_query(d->store, &q, &list);
+        r = rsap_port_listening_read(d->store, target->port, target->proto, &h);
         pthread_mutex_unlock(&d->store_lock);
         if (r < 0) {
                 reply_store_error(out, r, "cannot read the listening history");
                 return;
         }
         if (!owners_visible(d, req))
-                rsapd_hide_interval_owners(&list);
-        reply_json(out, 200, rsap_intervals_to_json(&list));
+                hide_finding_owners(&h);
+        reply_json(out, 200, rsap_port_listening_to_json(&h));
 }
 
 void api_history(struct rsapd *d, const struct request *req, struct reply *out)

@@ -119,3 +119,5 @@ int rsap_findings_list(struct rsap_store *store, const struct rsap_findings_quer
  *  "service", "assignment_id", "lease_id", "processes"}; NULL on ENOMEM.
  */
 json_t *rsap_listen_finding_to_json(const struct rsap_listen_finding *f);
+/* An array of them, in order; NULL on ENOMEM. */
+json_t *rsap_listen_findings_to_json(const struct rsap_listen_finding *list, size_t n);

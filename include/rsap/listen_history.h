@@ -139,3 +139,21 @@ int rsap_intervals_query(struct rsap_store *store, const struct rsap_interval_qu
 
 /* docs/json.md's kind "listening-history": {"kind", "intervals": [...]}.  NULL: out of memory. */
 json_t *rsap_intervals_to_json(const struct rsap_interval_list *list);
+
+/*
+ * One port's listening history (rsap history PORT --listening, rsapd's
+ * /v1/history/PORT?listening=1): the intervals recorded on it, and the
+ * squatter findings recorded there (rsap/findings.h), every host's, oldest
+ * first.  A store without either has none.
+ */
+struct rsap_listen_finding;
+struct rsap_port_listening {
+        struct rsap_interval_list intervals;
+        struct rsap_listen_finding *findings;
+        size_t n_findings;
+};
+int rsap_port_listening_read(struct rsap_store *store, uint16_t port, enum rsap_proto proto,
+                             struct rsap_port_listening *out);
+void rsap_port_listening_clear(struct rsap_port_listening *h);
+/* The intervals' JSON (kind "listening-history") with "findings" added. */
+json_t *rsap_port_listening_to_json(const struct rsap_port_listening *h);

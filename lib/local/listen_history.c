@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rsap/findings.h>
 #include <rsap/listen_history.h>
 #include <rsap/proc.h>
 #include <rsap/textsafe.h>
@@ -268,4 +269,41 @@ json_t *rsap_intervals_to_json(const struct rsap_interval_list *list)
                 if (json_array_append_new(items, interval_to_json(&list->items[i])) < 0)
                         return NULL;
         return json_pack("{s:s, s:O}", "kind", "listening-history", "intervals", items);
+}
+
+/* ---- one port's history: intervals and findings ------------------------------------------- */
+
+int rsap_port_listening_read(struct rsap_store *store, uint16_t port, enum rsap_proto proto,
+                             struct rsap_port_listening *out)
+{
+        struct rsap_interval_query q = { .scope = RSAP_INTERVALS_PORT, .port = port,
+                                         .proto = proto };
+        struct rsap_findings_query fq = { .port = port, .proto = proto };
+        int r;
+
+        *out = (struct rsap_port_listening){ 0 };
+        r = rsap_intervals_query(store, &q, &out->intervals);
+        if (r == 0)
+                r = rsap_findings_list(store, &fq, &out->findings, &out->n_findings);
+        if (r < 0)
+                rsap_port_listening_clear(out);
+        return r;
+}
+
+void rsap_port_listening_clear(struct rsap_port_listening *h)
+{
+        rsap_interval_list_clear(&h->intervals);
+        rsap_listen_findings_free(h->findings, h->n_findings);
+        h->findings = NULL;
+        h->n_findings = 0;
+}
+
+json_t *rsap_port_listening_to_json(const struct rsap_port_listening *h)
+{
+        _cleanup_(json_decrefp) json_t *value = rsap_intervals_to_json(&h->intervals);
+        json_t *findings = rsap_listen_findings_to_json(h->findings, h->n_findings);
+
+        if (!value || !findings || json_object_set_new(value, "findings", findings) < 0)
+                return NULL;
+        return TAKE_PTR(value);
 }

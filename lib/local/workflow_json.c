@@ -374,6 +374,16 @@ json_t *rsap_listen_finding_to_json(const struct rsap_listen_finding *f)
                          "processes", owners_or_null(f->owners));
 }
 
+json_t *rsap_listen_findings_to_json(const struct rsap_listen_finding *list, size_t n)
+{
+        _cleanup_(json_decrefp) json_t *array = json_array();
+
+        for (size_t i = 0; array && i < n; i++)
+                if (json_array_append_new(array, rsap_listen_finding_to_json(&list[i])) < 0)
+                        return NULL;
+        return TAKE_PTR(array);
+}
+
 json_t *rsap_import_result_to_json(const struct rsap_import_result *r)
 {
         json_t *conflicts = json_array();

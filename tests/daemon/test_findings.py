@@ -162,6 +162,24 @@ def checks(db_dir, command, out, hook, listeners, ports, lease):
         leased = findings_on(db_dir, leased_port)[0]
         c.equal(leased["lease_id"], lease["id"], "the leased finding names the lease")
 
+        # The port's listening history shows its finding beside its intervals,
+        # the same through rsapd as from rsap.
+        history, status = rsap(db_dir, "history", f"{other_port}/tcp", "--listening")
+        c.check(status == 0 and [f["id"] for f in history["findings"]] == [record["id"]],
+                f"rsap history {other_port}/tcp --listening shows the finding: {status}")
+        http_status, _, body = d.get(f"/v1/history/{other_port}/tcp?listening=1")
+        served = json.loads(body) if http_status == 200 else {}
+        # Without a token rsapd names no process (--owners): the rest is rsap's.
+        hidden = [dict(f, processes=None) for f in history["findings"]]
+        c.check(served.get("findings") == hidden and
+                all(i["owners"] == [] for i in served.get("intervals", [])),
+                f"/v1/history/PORT/tcp?listening=1 is rsap history PORT/tcp --listening, "
+                f"processes hidden: {http_status} {body[:300]!r}")
+        text = subprocess.run([RSAP, "--db-dir", db_dir, "history", str(other_port), "--listening"],
+                              capture_output=True, text=True, env=dict(os.environ, NO_COLOR="1"))
+        c.check(text.returncode == 0 and "assigned-to-other" in text.stdout and
+                "billing" in text.stdout, f"the text timeline names the finding: {text.stdout!r}")
+
         # The gauge of unregistered listeners is the open unregistered findings:
         # the test's listener, rsapd's own port, the webhook receiver's.
         open_unregistered = [f for f in rsap(db_dir, "audit", "--findings", "--open")[0]["findings"]

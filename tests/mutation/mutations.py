@@ -1660,4 +1660,15 @@ MUTATIONS = [
      "                                f->table[i].kind != RSAP_SQUAT_NONE;\n",
      ["daemon-findings"],
      "rsap_unregistered_listeners counts the squatters of assigned and leased ports too"),
+    # ---- a port's listening history shows its squatter findings --------------
+    ("history-findings-left-out", "lib/local/listen_history.c",
+     "        if (r == 0)\n                r = rsap_findings_list(store, &fq, &out->findings, &out->n_findings);\n",
+     "",
+     ["daemon-findings"],
+     "rsap history PORT --listening says nothing of the squatters seen on the port"),
+    ("history-findings-owners-shown", "daemon/registration.c",
+     "                free(TAKE_PTR(h->findings[i].owners));\n",
+     "                ;\n",
+     ["daemon-findings"],
+     "rsapd names a squatter's processes to a client --owners would hide them from"),
 ]
