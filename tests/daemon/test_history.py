@@ -27,6 +27,12 @@ c = Checks("history")
 POLL_S = 0.2            # --listeners-interval 200: the recorder's dump period
 END_TOLERANCE_S = 0.1   # a stop comes from the kernel's destroy event
 WAIT_S = 30             # the most any wait for the recorder may take
+# The time windows above are the design's; a shared machine's scheduler can
+# keep rsapd's thread off the CPU past one of them now and then.  So each
+# scenario is tried up to ATTEMPTS times, and its windows fail only when
+# every attempt misses one; a recorder that ends intervals at the next dump,
+# or starts them a poll late, misses them every time.
+ATTEMPTS = 3
 
 # One listener per port given, each noting the time around its listen() and
 # close(); a line on stdin closes them, a second one ends the process.
@@ -113,33 +119,46 @@ def check_owner(iv, listener, what):
             f"{what}: the owner's start time {start}: {iv['owners']}")
 
 
-def check_start(iv, noted, what):
+def check_start(iv, noted, what, misses):
     before, after = noted
     started = seconds(iv["started"])
-    c.check(before - 0.001 <= started <= after + POLL_S,
-            f"{what}: started {started:.3f}, listen() at {before:.3f}-{after:.3f}, "
-            f"poll interval {POLL_S}")
+    if not before - 0.001 <= started <= after + POLL_S:
+        misses.append(f"{what}: started {started:.3f}, listen() at {before:.3f}-{after:.3f}, "
+                      f"poll interval {POLL_S}")
 
 
-def check_end(iv, closed, what):
+def check_end(iv, closed, what, misses):
     before, after = closed
     c.equal(iv["end"], "stopped", f"{what}: how it ended")
     ended = seconds(iv["ended"]) if iv["ended"] else 0
-    c.check(before - 0.001 <= ended <= after + END_TOLERANCE_S,
-            f"{what}: ended {ended:.3f}, close() at {before:.3f}-{after:.3f}")
+    if not before - 0.001 <= ended <= after + END_TOLERANCE_S:
+        misses.append(f"{what}: ended {ended:.3f}, close() at {before:.3f}-{after:.3f}")
 
 
-def started_and_stopped(d, port):
+def in_time(scenario, what, *args):
+    """scenario(*args, misses) tried until one attempt keeps every window."""
+    tries = []
+    for _ in range(ATTEMPTS):
+        misses = []
+        scenario(*args, misses)
+        if not misses:
+            break
+        tries.append(misses)
+    c.check(len(tries) < ATTEMPTS, f"{what}: every attempt missed a window: {tries}")
+
+
+def started_and_stopped(d, port, misses):
     """A listener opened and closed while rsapd runs."""
     l = Listener([port])
     open_now = wait_for("see the listener start",
                         lambda: [i for i in intervals(d.db_dir, port) if i["end"] is None])
     closed = l.close()
+    mine = open_now[0]["id"] if open_now else None
     done = wait_for("see the listener stop",
-                    lambda: [i for i in intervals(d.db_dir, port) if i["end"]])
+                    lambda: [i for i in intervals(d.db_dir, port) if i["id"] == mine and i["end"]])
     if open_now and done:
-        check_start(done[0], l.noted[port], "a listener")
-        check_end(done[0], closed, "a listener")
+        check_start(done[0], l.noted[port], "a listener", misses)
+        check_end(done[0], closed, "a listener", misses)
         check_owner(done[0], l, "a listener")
     comm = proc_field(l.pid, "comm").strip().encode()
     l.end()
@@ -158,7 +177,7 @@ def last_two(db_dir, port, pid):
     return mine[-2:] if len(mine) >= 2 else None
 
 
-def across_restart(db_dir, port, how):
+def across_restart(db_dir, port, how, misses):
     """A listener open while rsapd stops (SIGTERM or SIGKILL) and starts again."""
     l = Listener([port])
     d = Rsapd("--listeners-interval", str(int(POLL_S * 1000)), db_dir=db_dir).start()
@@ -180,17 +199,20 @@ def across_restart(db_dir, port, how):
         c.equal(old["end"], "unknown", f"{how}: the interval left open ends unknown")
         c.equal(old["ended"], old["last_seen"], f"{how}: at its last sighting")
         last = seconds(old["ended"])
-        c.check(signalled - POLL_S - 0.001 <= last <= stopped,
-                f"{how}: last sighting {last:.3f}, rsapd stopped at {signalled:.3f}-{stopped:.3f}")
+        if not signalled - POLL_S - 0.001 <= last <= stopped:
+            misses.append(f"{how}: last sighting {last:.3f}, rsapd stopped at "
+                          f"{signalled:.3f}-{stopped:.3f}")
         c.equal(new["end"], None, f"{how}: open again")
-        c.check(signalled <= seconds(new["started"]) <= ready + POLL_S,
-                f"{how}: opened again at {new['started']}, rsapd ready at {ready:.3f}")
+        c.check(signalled <= seconds(new["started"]),
+                f"{how}: opened again at {new['started']}, after the signal at {signalled:.3f}")
+        if not seconds(new["started"]) <= ready + POLL_S:
+            misses.append(f"{how}: opened again at {new['started']}, rsapd ready at {ready:.3f}")
         closed = l.close()
         done = wait_for(f"see the listener stop after {how}",
                         lambda: [i for i in intervals(db_dir, port)
                                  if i["id"] == new["id"] and i["end"]])
         if done:
-            check_end(done[0], closed, f"after {how}")
+            check_end(done[0], closed, f"after {how}", misses)
             check_owner(done[0], l, f"after {how}")
     l.end()
     d.close()
@@ -263,13 +285,13 @@ def main():
     try:
         with Rsapd("--listeners-interval", str(int(POLL_S * 1000)), "--owners", "all",
                    db_dir=db_dir) as d:
-            started_and_stopped(d, 24001)
+            in_time(started_and_stopped, "a listener's interval", d, 24001)
             port_of_rsapd = d.port
         # rsapd's own socket, which its first step saw, ended with it.
         own = [i for i in intervals(db_dir, port_of_rsapd) if i["command"] == "rsapd"]
         c.check(own and own[-1]["end"] is not None, f"rsapd's own socket recorded: {own}")
         for how, port in (("term", 24002), ("kill", 24003)):
-            across_restart(db_dir, port, how)
+            in_time(across_restart, f"an interval across a restart ({how})", db_dir, port, how)
         churn(db_dir)
     finally:
         shutil.rmtree(db_dir, ignore_errors=True)

@@ -237,15 +237,36 @@ def write_after_the_read(d, token, address, port, n):
     return within
 
 
+def findings_made(d):
+    return sum(v for k, v in figures(d).items() if k.startswith("rsap_findings_total{"))
+
+
+def settled(d):
+    """Until the squatter findings of the new sockets are all made: their count
+    grew, then stood still for two seconds."""
+    last = poll("the sockets' squatter findings", lambda: findings_made(d) > 1000 and
+                findings_made(d))
+    while True:
+        time.sleep(2)
+        now = findings_made(d)
+        if now == last:
+            return
+        last = now
+
+
 def writes_during_a_slow_refresh(tmp):
     token_path, token = write_token(tmp)
     address = os.path.join(tmp, "portserver")
-    with Rsapd("--token-file", token_path, "--portserver", address, "--threads", "4") as d:
+    # Not recording (the history's own writes are another test's): the squatter
+    # findings of the sockets still go in, so the test waits for them first.
+    with Rsapd("--token-file", token_path, "--portserver", address, "--threads", "4",
+               "--no-record") as d:
         port = unassigned_ports(d.db_dir, 1)[0]
         sockets = listen_many(N_SOCKETS)
         if sockets is None:
             c.skip(f"{N_SOCKETS} descriptors are more than RLIMIT_NOFILE allows")
             return
+        settled(d)
         d.fresh_metrics()  # the sockets are counted: every refresh from now on is slow
         # A write that waits for the audit completes only after the refresh;
         # otherwise the refresh ends during one only by chance (it lasts
