@@ -102,6 +102,8 @@ static struct watch_entry *find_known(struct rsap_watch *w, uint64_t key)
 {
         struct watch_entry probe = { .key = key };
 
+        if (w->n_known == 0)
+                return NULL; /* bsearch() of an empty set may not be given its NULL array */
         return bsearch(&probe, w->known, w->n_known, sizeof(*w->known), compare_entries);
 }
 
@@ -306,7 +308,8 @@ static int add_batch(struct rsap_watch *w, struct rsap_listen_list *fresh, struc
                 w->known[w->n_known++] =
                         (struct watch_entry){ socket_key(&fresh->sockets[i], fresh->source), b, i };
         w->n_alive += fresh->count;
-        qsort(w->known, w->n_known, sizeof(*w->known), compare_entries);
+        if (w->n_known > 0) /* not with a NULL array, even for nothing */
+                qsort(w->known, w->n_known, sizeof(*w->known), compare_entries);
         for (size_t i = 0; i < fresh->count; i++)
                 if (w->dumped || !w->o.quiet_start)
                         tell(t, RSAP_WATCH_STARTED, fresh, i, at_us);

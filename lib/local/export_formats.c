@@ -367,10 +367,10 @@ static int collect_rows(struct rsap_store *store, enum rsap_export_format format
                         rows->list[kept++] = *a;
                 }
         }
-        if (r == 0) {
+        if (r == 0)
                 rows->n = kept;
+        if (r == 0 && kept > 0) /* qsort() may not be given an empty list's NULL array */
                 qsort(rows->list, rows->n, sizeof(*rows->list), by_service_proto_port);
-        }
         return r;
 }
 
